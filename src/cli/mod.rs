@@ -1,0 +1,417 @@
+//! The headless commands: the contract scripts and CI rely on.
+//!
+//! Exit codes: 0 success; 1 refused, invalid or failed (the reason is the first line of
+//! stderr); 2 usage error (clap). Every command that changes state goes through
+//! [`crate::engine::Engine`], the same path as the cockpit's keys.
+
+mod init;
+mod print;
+
+use crate::config::{self, Severity};
+use crate::engine::{Command as EngineCommand, Engine, EngineError};
+use crate::model::{Action, projection};
+use crate::store::Store;
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cutover",
+    version,
+    about = "A terminal cockpit for customer-identity migrations"
+)]
+#[command(arg_required_else_help = true)]
+pub struct Cli {
+    /// Folder holding cutover.toml.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+    /// Folder for the live state (default: <project>/.cutover).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Args)]
+pub struct Who {
+    /// Who is acting (default: $USER, else the OS user name).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Write a commented example cutover.toml into DIR (never overwrites).
+    Init { dir: Option<PathBuf> },
+    /// Validate the project file and list every problem.
+    Check,
+    /// Phases, sizes, migrated and projected shares of every segment.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a segment to its next phase (plan → test → gate → cutover → done).
+    Advance {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Roll a segment back (fires its rollback hook).
+    Rollback {
+        segment: String,
+        #[arg(long, value_name = "TEXT", required_unless_present = "retry")]
+        reason: Option<String>,
+        /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
+        #[arg(long)]
+        retry: bool,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Re-plan a rolled-back segment (rolled-back → plan).
+    Replan {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Send a segment in gate back to test.
+    Retest {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Freeze a segment: no advance until resumed (rollback stays allowed).
+    Pause {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Lift a segment's hold.
+    Resume {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Record one sample of a metric by hand (e.g. a migrated count from a report).
+    Record {
+        segment: String,
+        /// `migrated` for the migrated-user count, or any metric name.
+        metric: String,
+        value: f64,
+    },
+    /// The audit log, oldest first.
+    Log {
+        #[arg(long, value_name = "SEGMENT")]
+        segment: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Project a slow migration: the share after D days, or the days to a goal.
+    Project {
+        /// Daily login probability, 0 < P <= 1.
+        #[arg(long)]
+        p: f64,
+        #[arg(long, conflicts_with = "goal", required_unless_present = "goal")]
+        days: Option<f64>,
+        #[arg(long)]
+        goal: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The actor of an action: `--actor`, else `$USER`, else the OS user name, else `unknown`.
+pub fn actor(given: Option<String>) -> String {
+    given
+        .filter(|a| !a.trim().is_empty())
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .or_else(os_user_name)
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn os_user_name() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid).then(|| name.to_string())
+    })
+}
+
+/// Where the state of the project in `project_dir` lives.
+pub fn state_dir(project_dir: &Path, state: Option<&Path>) -> PathBuf {
+    state.map_or_else(|| project_dir.join(".cutover"), Path::to_path_buf)
+}
+
+fn open(cli: &Cli) -> Result<Engine> {
+    let (project, _warnings) = config::load(&cli.project)?;
+    let store = Store::open(&state_dir(&cli.project, cli.state.as_deref()))?;
+    Ok(Engine::new(project, cli.project.clone(), store)?)
+}
+
+/// Run a parsed command line. Errors are printed by `main` (first line: what and how to fix).
+pub fn run(cli: Cli) -> Result<()> {
+    let Some(command) = &cli.command else {
+        bail!("no command given; see `cutover --help`");
+    };
+    match command {
+        Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
+        Cmd::Check => check(&cli.project),
+        Cmd::Status { json } => {
+            let engine = open(&cli)?;
+            let status = engine.status(Utc::now())?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", print::status(&status));
+            }
+            Ok(())
+        }
+        Cmd::Log { segment, json } => {
+            let engine = open(&cli)?;
+            if let Some(s) = segment {
+                if engine.project().segment(s).is_none()
+                    && !engine.events().iter().any(|e| &e.body.segment == s)
+                {
+                    return Err(EngineError::UnknownSegment(s.clone()).into());
+                }
+            }
+            let events: Vec<_> = engine
+                .events()
+                .iter()
+                .filter(|e| segment.as_ref().is_none_or(|s| &e.body.segment == s))
+                .collect();
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&print::log_json(&events))?
+                );
+            } else {
+                print!("{}", print::log(&events));
+            }
+            Ok(())
+        }
+        Cmd::Project {
+            p,
+            days,
+            goal,
+            json,
+        } => project(*p, *days, *goal, *json),
+        Cmd::Record {
+            segment,
+            metric,
+            value,
+        } => {
+            if !value.is_finite() {
+                bail!("value '{value}' is not a number");
+            }
+            let mut engine = open(&cli)?;
+            engine.record_sample(segment, metric, Utc::now(), *value)?;
+            println!("{segment}: {metric} = {value} recorded");
+            Ok(())
+        }
+        Cmd::Advance {
+            segment,
+            reason,
+            who,
+        } => act(&cli, segment, Action::Advance, reason.clone(), &who.actor),
+        Cmd::Rollback {
+            segment,
+            reason,
+            retry,
+            who,
+        } => {
+            let action = if *retry {
+                Action::RetryRollBack
+            } else {
+                Action::RollBack
+            };
+            act(&cli, segment, action, reason.clone(), &who.actor)
+        }
+        Cmd::Replan {
+            segment,
+            reason,
+            who,
+        } => act(&cli, segment, Action::Replan, reason.clone(), &who.actor),
+        Cmd::Retest {
+            segment,
+            reason,
+            who,
+        } => act(&cli, segment, Action::Retest, reason.clone(), &who.actor),
+        Cmd::Pause {
+            segment,
+            reason,
+            who,
+        } => act(
+            &cli,
+            segment,
+            Action::Pause,
+            Some(reason.clone()),
+            &who.actor,
+        ),
+        Cmd::Resume {
+            segment,
+            reason,
+            who,
+        } => act(&cli, segment, Action::Resume, reason.clone(), &who.actor),
+    }
+}
+
+fn act(
+    cli: &Cli,
+    segment: &str,
+    action: Action,
+    reason: Option<String>,
+    who: &Option<String>,
+) -> Result<()> {
+    let mut engine = open(cli)?;
+    let cmd = EngineCommand {
+        segment: segment.to_string(),
+        action,
+        actor: actor(who.clone()),
+        reason,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(engine.apply(&cmd, Utc::now, |event| {
+        // Printed only after the event is flushed: this line is the acknowledgement.
+        println!("{}", print::ack(event));
+    }))?;
+    Ok(())
+}
+
+fn check(dir: &Path) -> Result<()> {
+    match config::load(dir) {
+        Ok((project, warnings)) => {
+            for w in &warnings {
+                eprintln!("{w}");
+            }
+            println!(
+                "{}: ok: project '{}', {} segment(s){}",
+                dir.join(config::FILE_NAME).display(),
+                project.name,
+                project.segments.len(),
+                if warnings.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} warning(s)", warnings.len())
+                }
+            );
+            for seg in &project.segments {
+                let hooks: Vec<String> = [
+                    ("cutover", &seg.hooks.cutover),
+                    ("rollback", &seg.hooks.rollback),
+                    ("done", &seg.hooks.done),
+                ]
+                .iter()
+                .filter_map(|(n, h)| h.as_ref().map(|h| format!("{n}: {}", h.describe())))
+                .collect();
+                println!(
+                    "  {}  {}  size {}  goal {:.0} %  gates: no criteria  hooks: {}",
+                    seg.id,
+                    seg.strategy.as_str(),
+                    seg.size,
+                    seg.goal * 100.0,
+                    if hooks.is_empty() {
+                        "none".to_string()
+                    } else {
+                        hooks.join("; ")
+                    }
+                );
+            }
+            Ok(())
+        }
+        Err(config::LoadError::Invalid(problems)) => {
+            let errors = problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
+            // Errors first, so the first line of stderr is an error.
+            let mut sorted = problems.clone();
+            sorted.sort_by_key(|p| (p.severity != Severity::Error, p.line));
+            for p in &sorted {
+                eprintln!("{p}");
+            }
+            Err(anyhow!(
+                "{errors} problem(s) in {}",
+                dir.join(config::FILE_NAME).display()
+            )
+            .context(Quiet))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks an error whose details were already printed: `main` prints only its summary.
+#[derive(Debug)]
+pub struct Quiet;
+
+impl std::fmt::Display for Quiet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("")
+    }
+}
+
+fn project(p: f64, days: Option<f64>, goal: Option<f64>, json: bool) -> Result<()> {
+    if !(p > 0.0 && p <= 1.0) {
+        bail!("--p {p}: the daily login probability must be in (0, 1], e.g. --p 0.2");
+    }
+    if let Some(d) = days {
+        if !(d >= 0.0 && d.is_finite()) {
+            bail!("--days {d}: must be a number of days >= 0");
+        }
+        let share = projection::projected_share(p, d);
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({ "p": p, "days": d, "share": share })
+            );
+        } else {
+            println!("after {d} days at P = {p}: {:.2} % migrated", share * 100.0);
+        }
+        return Ok(());
+    }
+    let goal = goal.ok_or_else(|| anyhow!("give --days D or --goal G"))?;
+    if !(goal > 0.0 && goal <= 1.0) {
+        bail!("--goal {goal}: must be a share in (0, 1], e.g. --goal 0.9");
+    }
+    let days = projection::days_to_goal(p, goal);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "p": p, "goal": goal, "days": days })
+        );
+    } else {
+        match days {
+            Some(d) => println!(
+                "{:.0} % migrated at P = {p} after {d:.1} days",
+                goal * 100.0
+            ),
+            None => println!(
+                "{:.0} % migrated at P = {p}: never (the curve only approaches 100 %)",
+                goal * 100.0
+            ),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! The project file, `cutover.toml`: its schema, loading, and validation.
+//!
+//! Loading never panics. A file that does not parse gives one [`Problem`] naming the line, key
+//! and bad value; a file that parses is validated in full and every problem is listed, so
+//! `cutover check` can show them all at once. The result of a clean load is a [`Project`] whose
+//! values are known to be in range.
+
+mod locate;
+mod validate;
+
+pub use locate::KeyPath;
+pub use validate::validate;
+
+use crate::model::{Cohort, HookAction, LoginModel};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file name looked for in the project directory.
+pub const FILE_NAME: &str = "cutover.toml";
+
+/// The file as written (after serde, before validation).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    pub project: ProjectSection,
+    #[serde(default)]
+    pub segments: Vec<SegmentFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSection {
+    pub name: String,
+    pub legacy: Option<String>,
+    pub target: Option<String>,
+}
+
+/// How a segment's users are moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Bulk import of everyone, one cutover.
+    BigBang,
+    /// Bulk import of this segment.
+    Segment,
+    /// Users move when they next log in; the S(D) curve applies.
+    Slow,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::BigBang => "big-bang",
+            Strategy::Segment => "segment",
+            Strategy::Slow => "slow",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentFile {
+    pub id: String,
+    pub name: Option<String>,
+    pub strategy: Strategy,
+    pub size: u64,
+    pub login_probability: Option<f64>,
+    pub cohorts: Option<Vec<Cohort>>,
+    pub goal: f64,
+    /// A TOML date (`2027-03-01`) or a string holding one.
+    pub deadline: Option<toml::Value>,
+    /// How far behind its projection, in percentage points, a segment may fall before it is
+    /// flagged. Default 5.
+    pub tolerance: Option<f64>,
+    #[serde(default)]
+    pub hooks: HooksFile,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksFile {
+    pub cutover: Option<HookFile>,
+    pub rollback: Option<HookFile>,
+    pub done: Option<HookFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookFile {
+    /// argv, run without a shell.
+    pub command: Option<Vec<String>>,
+    /// URL to POST a JSON body to.
+    pub webhook: Option<String>,
+    /// Extra webhook headers; values may be `env:NAME`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `30s`, `2m`, ... (command default 60s, webhook default 10s per attempt).
+    pub timeout: Option<String>,
+    /// Webhook retries after the first attempt (default 3).
+    pub retries: Option<u32>,
+    /// Allow a plain `http://` webhook to a host other than loopback.
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// A validated project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub legacy: Option<String>,
+    pub target: Option<String>,
+    pub segments: Vec<Segment>,
+}
+
+/// A validated segment.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub id: String,
+    pub name: String,
+    pub strategy: Strategy,
+    pub size: u64,
+    /// None only for bulk strategies that declared no login behaviour.
+    pub login: Option<LoginModel>,
+    pub goal: f64,
+    pub deadline: Option<NaiveDate>,
+    /// Points behind the projection before the segment is flagged.
+    pub tolerance_points: f64,
+    pub hooks: Hooks,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Hooks {
+    pub cutover: Option<HookSpec>,
+    pub rollback: Option<HookSpec>,
+    pub done: Option<HookSpec>,
+}
+
+impl Hooks {
+    pub fn get(&self, action: HookAction) -> Option<&HookSpec> {
+        match action {
+            HookAction::Cutover => self.cutover.as_ref(),
+            HookAction::Rollback => self.rollback.as_ref(),
+            HookAction::Done => self.done.as_ref(),
+        }
+    }
+}
+
+/// A validated hook.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookSpec {
+    Command {
+        argv: Vec<String>,
+        timeout: Duration,
+    },
+    Webhook {
+        url: String,
+        /// Header name → literal value or `env:NAME` (resolved when the hook fires).
+        headers: BTreeMap<String, String>,
+        timeout: Duration,
+        retries: u32,
+    },
+}
+
+impl HookSpec {
+    /// What the hook will do, for a confirm dialog or a log line (no secrets: headers are
+    /// not shown).
+    pub fn describe(&self) -> String {
+        match self {
+            HookSpec::Command { argv, .. } => format!("run {}", argv.join(" ")),
+            HookSpec::Webhook { url, .. } => format!("POST {url}"),
+        }
+    }
+}
+
+impl Project {
+    pub fn segment(&self, id: &str) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.id == id)
+    }
+
+    /// Every `env:NAME` referenced by the project (for redaction).
+    pub fn secret_refs(&self) -> Vec<String> {
+        let mut refs = Vec::new();
+        for seg in &self.segments {
+            for spec in [&seg.hooks.cutover, &seg.hooks.rollback, &seg.hooks.done]
+                .into_iter()
+                .flatten()
+            {
+                if let HookSpec::Webhook { headers, .. } = spec {
+                    refs.extend(headers.values().cloned());
+                }
+            }
+        }
+        refs.retain(|v| v.starts_with(crate::secret::PREFIX));
+        refs
+    }
+}
+
+/// How serious a problem is: errors make the file unusable, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One thing wrong with the project file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub severity: Severity,
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub key: String,
+    /// The bad value as written, if there is one.
+    pub value: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.severity == Severity::Warning {
+            f.write_str("warning: ")?;
+        }
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        f.write_str(": ")?;
+        if !self.key.is_empty() {
+            match &self.value {
+                Some(v) => write!(f, "{} = {v}: ", self.key)?,
+                None => write!(f, "{}: ", self.key)?,
+            }
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The outcome of loading a project file.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be read at all.
+    Missing { file: PathBuf, cause: String },
+    /// The file is there but has problems (at least one error).
+    Invalid(Vec<Problem>),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Missing { file, cause } => write!(
+                f,
+                "{}: cannot read the project file ({cause}); create one with `cutover init` or point --project at the folder that has it",
+                file.display()
+            ),
+            LoadError::Invalid(problems) => {
+                let errors: Vec<&Problem> = problems
+                    .iter()
+                    .filter(|p| p.severity == Severity::Error)
+                    .collect();
+                for (i, p) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Read and validate `dir/cutover.toml`. On success, also returns the warnings.
+pub fn load(dir: &Path) -> Result<(Project, Vec<Problem>), LoadError> {
+    let file = dir.join(FILE_NAME);
+    let src = std::fs::read_to_string(&file).map_err(|e| LoadError::Missing {
+        file: file.clone(),
+        cause: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        },
+    })?;
+    parse(&file, &src)
+}
+
+/// Parse and validate project-file text; `file` is only used in messages.
+pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadError> {
+    let located = locate::Located::new(src);
+    let raw: ProjectFile = match toml::from_str(src) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let (line, key, value) = match e.span() {
+                Some(span) => {
+                    let path = located.path_at(span.start);
+                    (
+                        Some(located.line_of(span.start)),
+                        path.to_string(),
+                        located.value_text(&path),
+                    )
+                }
+                None => (None, String::new(), None),
+            };
+            let message = e.message().trim().replace('\n', " ");
+            return Err(LoadError::Invalid(vec![Problem {
+                severity: Severity::Error,
+                file: file.to_path_buf(),
+                line,
+                key,
+                value,
+                message,
+            }]));
+        }
+    };
+    let (project, found) = validate(&raw);
+    let problems: Vec<Problem> = found
+        .into_iter()
+        .map(|(severity, path, message)| Problem {
+            severity,
+            file: file.to_path_buf(),
+            line: located.line(&path),
+            key: path.to_string(),
+            value: located.value_text(&path),
+            message,
+        })
+        .collect();
+    match project {
+        Some(p) if !problems.iter().any(|p| p.severity == Severity::Error) => Ok((p, problems)),
+        _ => Err(LoadError::Invalid(problems)),
+    }
+}

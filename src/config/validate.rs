@@ -1,0 +1,375 @@
+//! Range and consistency checks on a parsed project file. Collects every problem rather than
+//! stopping at the first, so an operator fixes the file in one pass.
+
+use super::locate::KeyPath;
+use super::{
+    HookFile, HookSpec, Hooks, Project, ProjectFile, Segment, SegmentFile, Severity, Strategy,
+};
+use crate::model::LoginModel;
+use chrono::NaiveDate;
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Default points behind projection before a segment is flagged.
+pub const DEFAULT_TOLERANCE_POINTS: f64 = 5.0;
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+const WEBHOOK_RETRIES: u32 = 3;
+
+type Found = Vec<(Severity, KeyPath, String)>;
+
+/// Validate a parsed file. The project is `Some` when it could be built; it is only usable if
+/// no problem is an error.
+pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
+    let mut found = Found::new();
+    let root = KeyPath::default();
+    if raw.project.name.trim().is_empty() {
+        found.push((
+            Severity::Error,
+            root.clone().key("project").key("name"),
+            "must not be empty: name the migration, e.g. \"Acme LDAP to FusionAuth\"".into(),
+        ));
+    }
+    if raw.segments.is_empty() {
+        found.push((
+            Severity::Warning,
+            root.clone().key("project"),
+            "no [[segments]] declared: add one per group of users you move together".into(),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut segments = Vec::new();
+    for (i, seg) in raw.segments.iter().enumerate() {
+        let at = root.clone().key("segments").index(i);
+        if !seen.insert(seg.id.clone()) {
+            found.push((
+                Severity::Error,
+                at.clone().key("id"),
+                format!(
+                    "duplicate segment id '{}': every segment needs its own id",
+                    seg.id
+                ),
+            ));
+        }
+        if let Some(s) = segment(seg, &at, &mut found) {
+            segments.push(s);
+        }
+    }
+    let project = Project {
+        name: raw.project.name.clone(),
+        legacy: raw.project.legacy.clone(),
+        target: raw.project.target.clone(),
+        segments,
+    };
+    (Some(project), found)
+}
+
+fn in_unit(x: f64) -> bool {
+    x > 0.0 && x <= 1.0
+}
+
+fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment> {
+    let mut ok = true;
+    let mut err = |path: KeyPath, msg: String| {
+        found.push((Severity::Error, path, msg));
+    };
+    let id_ok = !seg.id.is_empty()
+        && seg
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !id_ok {
+        ok = false;
+        err(
+            at.clone().key("id"),
+            format!(
+                "invalid segment id '{}': use lower-case letters, digits and '-' (e.g. 'eu-customers')",
+                seg.id
+            ),
+        );
+    }
+    if !in_unit(seg.goal) {
+        ok = false;
+        err(
+            at.clone().key("goal"),
+            "must be in (0, 1]: the migrated share that counts as done, e.g. 0.95".into(),
+        );
+    }
+    let mut login = None;
+    match (&seg.login_probability, &seg.cohorts) {
+        (Some(_), Some(_)) => {
+            ok = false;
+            err(
+                at.clone().key("cohorts"),
+                "set either login_probability or cohorts, not both".into(),
+            );
+        }
+        (Some(p), None) => {
+            if in_unit(*p) {
+                login = Some(LoginModel::Single(*p));
+            } else {
+                ok = false;
+                err(
+                    at.clone().key("login_probability"),
+                    "must be in (0, 1]: the chance that a user logs in on a given day, e.g. 0.05"
+                        .into(),
+                );
+            }
+        }
+        (None, Some(cohorts)) => {
+            let mut cohorts_ok = !cohorts.is_empty();
+            if cohorts.is_empty() {
+                err(
+                    at.clone().key("cohorts"),
+                    "must list at least one cohort".into(),
+                );
+            }
+            for (j, c) in cohorts.iter().enumerate() {
+                if !in_unit(c.p) {
+                    cohorts_ok = false;
+                    err(
+                        at.clone().key("cohorts").index(j).key("p"),
+                        "must be in (0, 1]: the cohort's daily login probability".into(),
+                    );
+                }
+                if !in_unit(c.share) {
+                    cohorts_ok = false;
+                    err(
+                        at.clone().key("cohorts").index(j).key("share"),
+                        "must be in (0, 1]: the cohort's share of the segment".into(),
+                    );
+                }
+            }
+            let sum: f64 = cohorts.iter().map(|c| c.share).sum();
+            if !cohorts.is_empty() && (sum - 1.0).abs() > 1e-6 {
+                cohorts_ok = false;
+                err(
+                    at.clone().key("cohorts"),
+                    format!("cohort shares sum to {sum:.4}; they must sum to 1"),
+                );
+            }
+            if cohorts_ok {
+                login = Some(LoginModel::Mix(cohorts.clone()));
+            } else {
+                ok = false;
+            }
+        }
+        (None, None) => {
+            if seg.strategy == Strategy::Slow {
+                ok = false;
+                err(
+                    at.clone().key("login_probability"),
+                    "missing: a slow segment needs login_probability (or cohorts) to project its progress".into(),
+                );
+            }
+        }
+    }
+    if seg.size == 0 {
+        found.push((
+            Severity::Warning,
+            at.clone().key("size"),
+            "is 0: the plan stays incomplete until the segment's user count is known".into(),
+        ));
+    }
+    let deadline = match &seg.deadline {
+        None => None,
+        Some(v) => match deadline(v) {
+            Some(d) => Some(d),
+            None => {
+                ok = false;
+                found.push((
+                    Severity::Error,
+                    at.clone().key("deadline"),
+                    "must be a date like 2027-03-01".into(),
+                ));
+                None
+            }
+        },
+    };
+    let tolerance_points = seg.tolerance.unwrap_or(DEFAULT_TOLERANCE_POINTS);
+    if !(tolerance_points >= 0.0 && tolerance_points <= 100.0) {
+        ok = false;
+        found.push((
+            Severity::Error,
+            at.clone().key("tolerance"),
+            "must be between 0 and 100 percentage points".into(),
+        ));
+    }
+    let hooks_at = at.clone().key("hooks");
+    let hooks = Hooks {
+        cutover: hook(
+            seg.hooks.cutover.as_ref(),
+            &hooks_at.clone().key("cutover"),
+            found,
+            &mut ok,
+        ),
+        rollback: hook(
+            seg.hooks.rollback.as_ref(),
+            &hooks_at.clone().key("rollback"),
+            found,
+            &mut ok,
+        ),
+        done: hook(
+            seg.hooks.done.as_ref(),
+            &hooks_at.key("done"),
+            found,
+            &mut ok,
+        ),
+    };
+    ok.then(|| Segment {
+        id: seg.id.clone(),
+        name: seg.name.clone().unwrap_or_else(|| seg.id.clone()),
+        strategy: seg.strategy,
+        size: seg.size,
+        login,
+        goal: seg.goal,
+        deadline,
+        tolerance_points,
+        hooks,
+    })
+}
+
+fn deadline(v: &toml::Value) -> Option<NaiveDate> {
+    match v {
+        toml::Value::String(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok(),
+        toml::Value::Datetime(dt) => {
+            let d = dt.date?;
+            NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+        }
+        _ => None,
+    }
+}
+
+fn duration(
+    text: Option<&str>,
+    default: Duration,
+    at: &KeyPath,
+    found: &mut Found,
+    ok: &mut bool,
+) -> Duration {
+    match text {
+        None => default,
+        Some(t) => match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() => d,
+            _ => {
+                *ok = false;
+                found.push((
+                    Severity::Error,
+                    at.clone().key("timeout"),
+                    "must be a positive duration like \"30s\" or \"2m\"".into(),
+                ));
+                default
+            }
+        },
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn hook(
+    file: Option<&HookFile>,
+    at: &KeyPath,
+    found: &mut Found,
+    ok: &mut bool,
+) -> Option<HookSpec> {
+    let h = file?;
+    match (&h.command, &h.webhook) {
+        (Some(_), Some(_)) | (None, None) => {
+            *ok = false;
+            found.push((
+                Severity::Error,
+                at.clone(),
+                "set exactly one of command = [\"prog\", \"arg\"] or webhook = \"https://…\""
+                    .into(),
+            ));
+            None
+        }
+        (Some(argv), None) => {
+            if argv.is_empty() || argv[0].trim().is_empty() {
+                *ok = false;
+                found.push((
+                    Severity::Error,
+                    at.clone().key("command"),
+                    "must name a program: command = [\"./route.sh\", \"staff\", \"new\"]".into(),
+                ));
+                return None;
+            }
+            if !h.headers.is_empty() || h.retries.is_some() {
+                found.push((
+                    Severity::Warning,
+                    at.clone(),
+                    "headers and retries only apply to webhooks; they are ignored for a command"
+                        .into(),
+                ));
+            }
+            let timeout = duration(h.timeout.as_deref(), COMMAND_TIMEOUT, at, found, ok);
+            Some(HookSpec::Command {
+                argv: argv.clone(),
+                timeout,
+            })
+        }
+        (None, Some(url)) => {
+            let url_ok = match reqwest::Url::parse(url) {
+                Ok(u) if u.scheme() == "https" => true,
+                Ok(u) if u.scheme() == "http" => {
+                    if h.insecure || u.host_str().is_some_and(is_loopback) {
+                        true
+                    } else {
+                        found.push((
+                            Severity::Error,
+                            at.clone().key("webhook"),
+                            "plain http to a host that is not loopback: use https, or set insecure = true".into(),
+                        ));
+                        false
+                    }
+                }
+                _ => {
+                    found.push((
+                        Severity::Error,
+                        at.clone().key("webhook"),
+                        "must be an http(s) URL like \"https://router.internal/hooks\"".into(),
+                    ));
+                    false
+                }
+            };
+            for (name, value) in &h.headers {
+                let sensitive = name.eq_ignore_ascii_case("authorization")
+                    || name.to_ascii_lowercase().contains("token")
+                    || name.to_ascii_lowercase().contains("key");
+                if sensitive && !value.starts_with(crate::secret::PREFIX) {
+                    *ok = false;
+                    found.push((
+                        Severity::Error,
+                        at.clone().key("headers").key(name),
+                        "looks like a secret written in the file: reference it from the environment instead, e.g. \"env:ROUTER_TOKEN\"".into(),
+                    ));
+                } else if let Some(var) = value.strip_prefix(crate::secret::PREFIX) {
+                    if std::env::var_os(var).is_none() {
+                        found.push((
+                            Severity::Warning,
+                            at.clone().key("headers").key(name),
+                            format!("environment variable {var} is not set now; the hook will fail unless it is set when it fires"),
+                        ));
+                    }
+                }
+            }
+            let timeout = duration(h.timeout.as_deref(), WEBHOOK_TIMEOUT, at, found, ok);
+            if !url_ok {
+                *ok = false;
+                return None;
+            }
+            Some(HookSpec::Webhook {
+                url: url.clone(),
+                headers: h.headers.clone(),
+                timeout,
+                retries: h.retries.unwrap_or(WEBHOOK_RETRIES),
+            })
+        }
+    }
+}

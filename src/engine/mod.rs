@@ -1,0 +1,339 @@
+//! The core every operator action goes through: `request` (decide, record the intent),
+//! `finish` (record a hook's outcome) and `apply` (both, with the hook in between).
+//!
+//! Keys in the cockpit and headless commands call the same functions, so they write the same
+//! events. The engine owns the [`Store`] and an in-memory fold of the log; it takes the time
+//! as an argument so tests control the clock.
+
+pub mod status;
+
+use crate::config::{Project, Segment};
+use crate::hook::{self, HookJob, HookReport};
+use crate::model::{
+    Action, Decision, Event, Facts, HookAction, HookSet, NewEvent, Outcome, Phase, SegmentState,
+    decide,
+};
+use crate::secret::Redactor;
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The metric name of the migrated-user count.
+pub const MIGRATED: &str = "migrated";
+
+/// One operator (or guard) request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub segment: String,
+    pub action: Action,
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+/// Why an action did not take effect.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("unknown segment '{0}'; `cutover status` lists the segments of this project")]
+    UnknownSegment(String),
+    #[error("{action} {segment} refused: {reason}")]
+    Refused {
+        segment: String,
+        action: Action,
+        reason: String,
+    },
+    #[error("{segment}: {hook} hook failed (event {seq}): {detail}")]
+    HookFailed {
+        segment: String,
+        hook: HookAction,
+        seq: u64,
+        detail: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `request` did.
+#[derive(Debug)]
+pub enum Step {
+    /// The action took effect; this event records it.
+    Done(Event),
+    /// The intent is recorded (this event); run the job, then call [`Engine::finish`].
+    Hook(Event, HookJob),
+}
+
+/// The owner of a project's state.
+pub struct Engine {
+    project: Project,
+    project_dir: PathBuf,
+    store: Store,
+    events: Vec<Event>,
+    states: BTreeMap<String, SegmentState>,
+    redactor: Redactor,
+}
+
+impl Engine {
+    pub fn new(project: Project, project_dir: PathBuf, store: Store) -> Result<Engine, StoreError> {
+        let events = store.events()?;
+        let states = crate::model::event::fold(&events);
+        let redactor = Redactor::new(&project.secret_refs());
+        Ok(Engine {
+            project,
+            project_dir,
+            store,
+            events,
+            states,
+            redactor,
+        })
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// The state of a segment (a segment never acted on is in `plan`).
+    pub fn state(&self, segment: &str) -> SegmentState {
+        self.states.get(segment).cloned().unwrap_or_default()
+    }
+
+    fn append(&mut self, body: NewEvent) -> Result<Event, StoreError> {
+        let event = self.store.append(body)?;
+        self.states
+            .entry(event.body.segment.clone())
+            .or_default()
+            .apply(&event);
+        self.events.push(event.clone());
+        Ok(event)
+    }
+
+    /// The migrated share of a segment: latest `migrated` sample over the size recorded at
+    /// cutover (or the configured size before it).
+    pub fn migrated(&self, seg: &Segment) -> Result<Option<(DateTime<Utc>, u64, f64)>, StoreError> {
+        let state = self.state(&seg.id);
+        let base = state.size_at_cutover.unwrap_or(seg.size);
+        Ok(self.store.latest(&seg.id, MIGRATED)?.map(|(at, v)| {
+            let count = v.max(0.0).round() as u64;
+            let share = if base == 0 {
+                0.0
+            } else {
+                (v / base as f64).clamp(0.0, 1.0)
+            };
+            (at, count, share)
+        }))
+    }
+
+    /// Decide `cmd`, record what was decided (flushed), and say what remains to be done.
+    pub fn request(&mut self, cmd: &Command, now: DateTime<Utc>) -> Result<Step, EngineError> {
+        let seg = self
+            .project
+            .segment(&cmd.segment)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownSegment(cmd.segment.clone()))?;
+        let state = self.state(&seg.id);
+        let plan_problems = plan_problems(&seg);
+        let migrated_share = self.migrated(&seg)?.map(|(_, _, s)| s);
+        let facts = Facts {
+            segment: &seg.id,
+            state: &state,
+            plan_problems: &plan_problems,
+            checks: &[],
+            gates: &[],
+            migrated_share,
+            goal: seg.goal,
+            deadline_passed: seg.deadline.is_some_and(|d| now.date_naive() > d),
+            hooks: HookSet {
+                cutover: seg.hooks.cutover.is_some(),
+                rollback: seg.hooks.rollback.is_some(),
+                done: seg.hooks.done.is_some(),
+            },
+        };
+        let base = NewEvent {
+            at: now,
+            segment: seg.id.clone(),
+            kind: cmd.action,
+            from: Some(state.phase),
+            to: None,
+            actor: cmd.actor.clone(),
+            reason: cmd.reason.clone(),
+            outcome: Outcome::Ok,
+            hook: None,
+            intent: None,
+            detail: None,
+            size: None,
+        };
+        let decision = match decide(cmd.action, &facts) {
+            Ok(d) => d,
+            Err(refusal) => {
+                self.append(NewEvent {
+                    outcome: Outcome::Refused,
+                    detail: Some(refusal.0.clone()),
+                    ..base
+                })?;
+                return Err(EngineError::Refused {
+                    segment: seg.id,
+                    action: cmd.action,
+                    reason: refusal.0,
+                });
+            }
+        };
+        let size = (decision.target() == Some(Phase::Cutover)).then_some(seg.size);
+        match decision {
+            Decision::Hold | Decision::Resume => {
+                Ok(Step::Done(self.append(NewEvent { from: None, ..base })?))
+            }
+            Decision::Move { from, to, note } => Ok(Step::Done(self.append(NewEvent {
+                from: Some(from),
+                to: Some(to),
+                detail: note,
+                size,
+                ..base
+            })?)),
+            Decision::Fire {
+                hook,
+                from,
+                to,
+                retry_of,
+                note,
+            } => {
+                let Some(spec) = seg.hooks.get(hook).cloned() else {
+                    return Err(EngineError::Refused {
+                        segment: seg.id,
+                        action: cmd.action,
+                        reason: format!("no {hook} hook is configured"),
+                    });
+                };
+                let event =
+                    self.append(NewEvent {
+                        from: Some(from),
+                        to: Some(to),
+                        outcome: Outcome::Requested,
+                        hook: Some(hook),
+                        intent: retry_of,
+                        detail: Some(note.map_or_else(
+                            || spec.describe(),
+                            |n| format!("{}; {n}", spec.describe()),
+                        )),
+                        ..base
+                    })?;
+                let job = HookJob {
+                    project: self.project.name.clone(),
+                    segment: seg.id.clone(),
+                    action: hook,
+                    event_id: event.hook_key(),
+                    from,
+                    to,
+                    actor: cmd.actor.clone(),
+                    reason: cmd.reason.clone(),
+                    requested_at: now,
+                    spec,
+                    workdir: self.project_dir.clone(),
+                };
+                Ok(Step::Hook(event, job))
+            }
+        }
+    }
+
+    /// Record the outcome of a hook started by [`Engine::request`].
+    pub fn finish(
+        &mut self,
+        job: &HookJob,
+        report: HookReport,
+        now: DateTime<Utc>,
+    ) -> Result<Event, StoreError> {
+        let size = (job.to == Phase::Cutover)
+            .then(|| self.project.segment(&job.segment).map(|s| s.size))
+            .flatten();
+        self.append(NewEvent {
+            at: now,
+            segment: job.segment.clone(),
+            kind: match job.action {
+                HookAction::Rollback => Action::RollBack,
+                HookAction::Cutover | HookAction::Done => Action::Advance,
+            },
+            from: Some(job.from),
+            to: Some(job.to),
+            actor: job.actor.clone(),
+            reason: job.reason.clone(),
+            outcome: if report.ok {
+                Outcome::Succeeded
+            } else {
+                Outcome::Failed
+            },
+            hook: Some(job.action),
+            intent: Some(job.event_id),
+            detail: Some(report.detail),
+            size,
+        })
+    }
+
+    /// Request, fire the hook if there is one, and record its outcome. `on_request` is told
+    /// of each flushed event as it is written (the CLI prints them as acknowledgements).
+    pub async fn apply(
+        &mut self,
+        cmd: &Command,
+        clock: impl Fn() -> DateTime<Utc>,
+        mut on_event: impl FnMut(&Event),
+    ) -> Result<Event, EngineError> {
+        match self.request(cmd, clock())? {
+            Step::Done(event) => {
+                on_event(&event);
+                Ok(event)
+            }
+            Step::Hook(requested, job) => {
+                on_event(&requested);
+                let report = hook::run(&job, &self.redactor).await;
+                let outcome = self.finish(&job, report, clock())?;
+                on_event(&outcome);
+                if outcome.body.outcome == Outcome::Failed {
+                    return Err(EngineError::HookFailed {
+                        segment: job.segment,
+                        hook: job.action,
+                        seq: outcome.seq,
+                        detail: outcome.body.detail.unwrap_or_default(),
+                    });
+                }
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// Store a sample of a metric and flush it.
+    pub fn record_sample(
+        &mut self,
+        segment: &str,
+        metric: &str,
+        at: DateTime<Utc>,
+        value: f64,
+    ) -> Result<(), EngineError> {
+        if self.project.segment(segment).is_none() {
+            return Err(EngineError::UnknownSegment(segment.to_string()));
+        }
+        self.store.put_sample(segment, metric, at, value)?;
+        self.store.sync()?;
+        Ok(())
+    }
+}
+
+/// What keeps a segment's plan from being complete (DESIGN §2, plan → test).
+pub fn plan_problems(seg: &Segment) -> Vec<String> {
+    let mut problems = Vec::new();
+    if seg.size == 0 {
+        problems.push("size is 0: set the segment's user count".to_string());
+    }
+    if seg.login.is_none() && seg.strategy == crate::config::Strategy::Slow {
+        problems.push("no login_probability or cohorts".to_string());
+    }
+    problems
+}

@@ -1,0 +1,142 @@
+//! The status of every segment as one plain value: what `cutover status` prints and what the
+//! cockpit's overview shows. Computed from the engine at a given moment.
+
+use super::Engine;
+use crate::config::Segment;
+use crate::model::gate;
+use crate::model::{Phase, projection};
+use crate::store::StoreError;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+/// The status of a whole project.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectStatus {
+    pub project: String,
+    pub legacy: Option<String>,
+    pub target: Option<String>,
+    /// Size-weighted migrated share over the segments whose count is known.
+    pub migrated_share: Option<f64>,
+    pub segments: Vec<SegmentStatus>,
+}
+
+/// The status of one segment (the contract of `status --json`; keep field names stable).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentStatus {
+    pub id: String,
+    pub name: String,
+    pub strategy: &'static str,
+    /// The machine phase, or `rollback-failed`.
+    pub phase: &'static str,
+    pub size: u64,
+    /// Latest migrated count; null until a sample is known.
+    pub migrated: Option<u64>,
+    pub migrated_share: Option<f64>,
+    pub migrated_at: Option<DateTime<Utc>>,
+    /// S(D) since cutover; null before cutover.
+    pub projected_share: Option<f64>,
+    /// Actual minus projected, in points.
+    pub deviation_points: Option<f64>,
+    /// More than `tolerance` points behind the projection.
+    pub behind: bool,
+    pub cutover_at: Option<DateTime<Utc>>,
+    pub days_in_cutover: Option<f64>,
+    pub goal: f64,
+    pub deadline: Option<chrono::NaiveDate>,
+    /// Projected date the goal is reached (planned P), null when never or not in cutover.
+    pub projected_finish: Option<DateTime<Utc>>,
+    /// Days from cutover to goal at the planned P (or mix); null when never reached.
+    pub days_to_goal: Option<f64>,
+    pub gates: String,
+    /// The hook whose outcome is not recorded yet, if any.
+    pub pending_hook: Option<&'static str>,
+    pub hold: Option<String>,
+    pub last_failure: Option<String>,
+}
+
+fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 86_400_000.0
+}
+
+impl Engine {
+    /// The status of one segment at `now`.
+    pub fn segment_status(
+        &self,
+        seg: &Segment,
+        now: DateTime<Utc>,
+    ) -> Result<SegmentStatus, StoreError> {
+        let state = self.state(&seg.id);
+        let migrated = self.migrated(seg)?;
+        let in_cutover = matches!(state.phase, Phase::Cutover | Phase::Done);
+        let cutover_at = if in_cutover { state.cutover_at } else { None };
+        let end = if state.phase == Phase::Done {
+            state.since.unwrap_or(now)
+        } else {
+            now
+        };
+        let days = cutover_at.map(|at| days_between(at, end).max(0.0));
+        let projected = match (&seg.login, days) {
+            (Some(model), Some(d)) => Some(model.share(d)),
+            _ => None,
+        };
+        let share = migrated.map(|(_, _, s)| s);
+        let deviation = match (share, projected) {
+            (Some(a), Some(p)) if state.phase == Phase::Cutover => {
+                Some(projection::deviation_points(a, p))
+            }
+            _ => None,
+        };
+        let days_to_goal = seg.login.as_ref().and_then(|m| m.days_to_goal(seg.goal));
+        let projected_finish = match (cutover_at, days_to_goal) {
+            (Some(at), Some(d)) => Some(at + Duration::milliseconds((d * 86_400_000.0) as i64)),
+            _ => None,
+        };
+        Ok(SegmentStatus {
+            id: seg.id.clone(),
+            name: seg.name.clone(),
+            strategy: seg.strategy.as_str(),
+            phase: state.display_phase(),
+            size: seg.size,
+            migrated: migrated.map(|(_, c, _)| c),
+            migrated_share: share,
+            migrated_at: migrated.map(|(at, _, _)| at),
+            projected_share: projected,
+            deviation_points: deviation,
+            behind: deviation.is_some_and(|d| d < -seg.tolerance_points),
+            cutover_at,
+            days_in_cutover: days,
+            goal: seg.goal,
+            deadline: seg.deadline,
+            projected_finish,
+            days_to_goal,
+            gates: gate::summary(&[]),
+            pending_hook: state.pending.map(|p| p.action.as_str()),
+            hold: state.hold.map(|h| format!("{} (by {})", h.reason, h.actor)),
+            last_failure: state.last_failure,
+        })
+    }
+
+    /// The status of the whole project at `now`.
+    pub fn status(&self, now: DateTime<Utc>) -> Result<ProjectStatus, StoreError> {
+        let segments = self
+            .project()
+            .segments
+            .iter()
+            .map(|s| self.segment_status(s, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (mut migrated, mut size) = (0u64, 0u64);
+        for s in &segments {
+            if let Some(m) = s.migrated {
+                migrated += m.min(s.size);
+                size += s.size;
+            }
+        }
+        Ok(ProjectStatus {
+            project: self.project().name.clone(),
+            legacy: self.project().legacy.clone(),
+            target: self.project().target.clone(),
+            migrated_share: (size > 0).then(|| migrated as f64 / size as f64),
+            segments,
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! cutover: a terminal cockpit for customer-identity (CIAM) migrations.
+//!
+//! Layers, from the inside out:
+//! * [`model`]: the domain (phases, machine, projection, audit-log fold); pure, no I/O.
+//! * [`config`]: the project file `cutover.toml`, parsed and validated.
+//! * [`store`]: the durable state in sled (event log, samples, schema version, lock).
+//! * [`hook`]: firing cutover/rollback/done hooks (commands, webhooks).
+//! * [`engine`]: the one path every action takes: decide, record, fire, record.
+//! * [`cli`]: the headless commands.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod hook;
+pub mod model;
+pub mod secret;
+pub mod store;

@@ -1,0 +1,228 @@
+//! One line of the audit log, and the fold that turns the log into each segment's state.
+//!
+//! The event log is the source of truth: a segment's phase, hold, pending hook and cutover
+//! moment are all derived here from the events, in order. Nothing in this module does I/O.
+
+use super::phase::{Action, HookAction, Phase};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How an action ended, as recorded in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Done, with no hook involved.
+    Ok,
+    /// A hook is about to fire (written and flushed before it runs).
+    Requested,
+    /// The hook reported success; the transition took effect.
+    Succeeded,
+    /// The hook failed; the transition did not take effect.
+    Failed,
+    /// The machine refused the action; nothing changed.
+    Refused,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Requested => "requested",
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Refused => "refused",
+        }
+    }
+}
+
+/// An event before the store gives it a sequence number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEvent {
+    pub at: DateTime<Utc>,
+    pub segment: String,
+    pub kind: Action,
+    pub from: Option<Phase>,
+    pub to: Option<Phase>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub outcome: Outcome,
+    /// The hook this event is about, if any.
+    pub hook: Option<HookAction>,
+    /// For hook outcomes and retries: the sequence number of the original request, which is
+    /// also the hook's idempotency key.
+    pub intent: Option<u64>,
+    /// Hook output, refusal reason or other detail (secrets redacted before it gets here).
+    pub detail: Option<String>,
+    /// The segment's size recorded at the moment of cutover (the base of the migrated share).
+    pub size: Option<u64>,
+}
+
+/// An event as stored: a [`NewEvent`] with its sequence number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub body: NewEvent,
+}
+
+impl Event {
+    /// The idempotency key of the hook this event belongs to.
+    pub fn hook_key(&self) -> u64 {
+        self.body.intent.unwrap_or(self.seq)
+    }
+}
+
+/// A hook that was requested and whose outcome is not (yet) recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PendingHook {
+    pub action: HookAction,
+    /// Idempotency key: the sequence number of the original request.
+    pub key: u64,
+    pub from: Phase,
+    pub to: Phase,
+}
+
+/// A freeze on a segment: blocks every advance until resumed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub reason: String,
+    pub actor: String,
+    pub since: DateTime<Utc>,
+}
+
+/// Everything the log says about one segment now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentState {
+    pub phase: Phase,
+    /// When the segment entered its current phase (None: never moved).
+    pub since: Option<DateTime<Utc>>,
+    /// When the segment last entered `cutover`.
+    pub cutover_at: Option<DateTime<Utc>>,
+    /// The segment's size recorded at that moment.
+    pub size_at_cutover: Option<u64>,
+    pub hold: Option<Hold>,
+    pub pending: Option<PendingHook>,
+    /// A rollback whose hook failed: the segment is still in `phase`, visibly.
+    pub rollback_failed: Option<PendingHook>,
+    /// The last hook failure of any kind, for display.
+    pub last_failure: Option<String>,
+}
+
+impl Default for SegmentState {
+    fn default() -> Self {
+        SegmentState {
+            phase: Phase::Plan,
+            since: None,
+            cutover_at: None,
+            size_at_cutover: None,
+            hold: None,
+            pending: None,
+            rollback_failed: None,
+            last_failure: None,
+        }
+    }
+}
+
+impl SegmentState {
+    /// The phase as an operator should read it: `rollback-failed` wins over the machine phase.
+    pub fn display_phase(&self) -> &'static str {
+        if self.rollback_failed.is_some() && self.pending.is_none() {
+            "rollback-failed"
+        } else {
+            self.phase.as_str()
+        }
+    }
+
+    fn enter(&mut self, to: Phase, at: DateTime<Utc>, size: Option<u64>) {
+        self.phase = to;
+        self.since = Some(at);
+        if to == Phase::Cutover {
+            self.cutover_at = Some(at);
+            self.size_at_cutover = size;
+        }
+        if to == Phase::RolledBack {
+            self.rollback_failed = None;
+            self.pending = None;
+        }
+        if matches!(to, Phase::Plan) {
+            self.cutover_at = None;
+            self.size_at_cutover = None;
+        }
+    }
+
+    /// Apply one event of this segment.
+    pub fn apply(&mut self, event: &Event) {
+        let e = &event.body;
+        match e.outcome {
+            Outcome::Refused => {}
+            Outcome::Ok => match e.kind {
+                Action::Pause => {
+                    self.hold = Some(Hold {
+                        reason: e.reason.clone().unwrap_or_default(),
+                        actor: e.actor.clone(),
+                        since: e.at,
+                    });
+                }
+                Action::Resume => self.hold = None,
+                _ => {
+                    if let Some(to) = e.to {
+                        self.enter(to, e.at, e.size);
+                    }
+                }
+            },
+            Outcome::Requested => {
+                if let (Some(action), Some(from), Some(to)) = (e.hook, e.from, e.to) {
+                    self.pending = Some(PendingHook {
+                        action,
+                        key: event.hook_key(),
+                        from,
+                        to,
+                    });
+                }
+            }
+            Outcome::Succeeded => {
+                if self.pending.map(|p| p.key) == Some(event.hook_key()) {
+                    self.pending = None;
+                }
+                self.last_failure = None;
+                if let Some(to) = e.to {
+                    self.enter(to, e.at, e.size);
+                }
+            }
+            Outcome::Failed => {
+                let key = event.hook_key();
+                let failed = self.pending.filter(|p| p.key == key);
+                if failed.is_some() {
+                    self.pending = None;
+                }
+                self.last_failure = Some(format!(
+                    "{} hook failed (event {}): {}",
+                    e.hook.map(HookAction::as_str).unwrap_or("a"),
+                    event.seq,
+                    e.detail.as_deref().unwrap_or("no output")
+                ));
+                if e.hook == Some(HookAction::Rollback) {
+                    self.rollback_failed = failed.or(self.rollback_failed).or(Some(PendingHook {
+                        action: HookAction::Rollback,
+                        key,
+                        from: e.from.unwrap_or(self.phase),
+                        to: Phase::RolledBack,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// Fold the whole log into per-segment state (segments never mentioned are absent: in `plan`).
+pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> BTreeMap<String, SegmentState> {
+    let mut states: BTreeMap<String, SegmentState> = BTreeMap::new();
+    for event in events {
+        states
+            .entry(event.body.segment.clone())
+            .or_default()
+            .apply(event);
+    }
+    states
+}

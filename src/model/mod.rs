@@ -1,0 +1,16 @@
+//! The domain: phases, the phase machine, projections, verdicts and the audit-log fold.
+//!
+//! Pure code. This module imports nothing from storage, the outside world or the UI, so every
+//! rule here is testable without I/O.
+
+pub mod event;
+pub mod gate;
+pub mod machine;
+pub mod phase;
+pub mod projection;
+
+pub use event::{Event, Hold, NewEvent, Outcome, PendingHook, SegmentState};
+pub use gate::{Status, Verdict};
+pub use machine::{Decision, Facts, HookSet, Refusal, decide};
+pub use phase::{Action, HookAction, Phase};
+pub use projection::{Cohort, LoginModel};

@@ -1,0 +1,133 @@
+//! The phases a segment moves through and the actions an operator (or the guard) can take.
+//!
+//! Plain enums with their user-facing names; no I/O and no knowledge of storage.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a segment stands in its migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Plan,
+    Test,
+    Gate,
+    Cutover,
+    Done,
+    RolledBack,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 6] = [
+        Phase::Plan,
+        Phase::Test,
+        Phase::Gate,
+        Phase::Cutover,
+        Phase::Done,
+        Phase::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Plan => "plan",
+            Phase::Test => "test",
+            Phase::Gate => "gate",
+            Phase::Cutover => "cutover",
+            Phase::Done => "done",
+            Phase::RolledBack => "rolled-back",
+        }
+    }
+
+    /// The phase `advance` leads to, if any.
+    pub fn next(self) -> Option<Phase> {
+        match self {
+            Phase::Plan => Some(Phase::Test),
+            Phase::Test => Some(Phase::Gate),
+            Phase::Gate => Some(Phase::Cutover),
+            Phase::Cutover => Some(Phase::Done),
+            Phase::Done | Phase::RolledBack => None,
+        }
+    }
+
+    /// Phases a rollback may start from.
+    pub fn can_roll_back(self) -> bool {
+        matches!(
+            self,
+            Phase::Test | Phase::Gate | Phase::Cutover | Phase::Done
+        )
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A hook point: the transitions that talk to the outside world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookAction {
+    /// gate → cutover: route the segment's users to the new system.
+    Cutover,
+    /// → rolled-back: route them back to the legacy system.
+    Rollback,
+    /// cutover → done: the segment reached its goal (or was closed).
+    Done,
+}
+
+impl HookAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookAction::Cutover => "cutover",
+            HookAction::Rollback => "rollback",
+            HookAction::Done => "done",
+        }
+    }
+}
+
+impl fmt::Display for HookAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an operator (or the automatic guard) asks of one segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Move to the next phase (plan → test → gate → cutover → done).
+    Advance,
+    /// Send a segment in `gate` back to `test`.
+    Retest,
+    /// Roll the segment back (fires the rollback hook).
+    RollBack,
+    /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
+    RetryRollBack,
+    /// rolled-back → plan.
+    Replan,
+    /// Freeze the segment: no advance until resumed.
+    Pause,
+    /// Lift a hold.
+    Resume,
+}
+
+impl Action {
+    /// The name recorded as the event kind in the audit log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Advance => "advance",
+            Action::Retest => "retest",
+            Action::RollBack | Action::RetryRollBack => "rollback",
+            Action::Replan => "replan",
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,350 @@
+//! Durable project state in sled (DESIGN §6): the append-only event log, the samples, and the
+//! schema version, behind a process lock.
+//!
+//! Layout of a state directory (`<project>/.cutover/` unless `--state DIR`):
+//!
+//! ```text
+//! lock      pid of the process that owns the state (held with an OS file lock)
+//! state/    the sled database: trees `meta`, `events`, `samples`
+//! ```
+//!
+//! * `events`: key = sequence number (u64, big-endian), value = the event as JSON. Append-only.
+//!   Every append is flushed before it returns, so an acknowledged action survives a crash.
+//! * `samples`: key = segment, 0, metric, 0, time (i64 ms, sign-flipped, big-endian), so a
+//!   prefix scan reads one series in time order; value = f64, big-endian.
+//! * `meta`: `schema_version` (u32, big-endian).
+//!
+//! Segment state is not stored separately: it is the fold of the event log
+//! ([`crate::model::event::fold`]), so it can never disagree with the log. (DESIGN suggests a
+//! segments tree; a second copy would need cross-tree transactions to stay honest, and
+//! folding even 100,000 events takes milliseconds.)
+
+use crate::model::{Event, NewEvent};
+use chrono::{DateTime, TimeZone, Utc};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// The schema this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// Why the state could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "project is open in another cutover (pid {pid}); close that one, or act through it (its keys), then retry. State: '{dir}'"
+    )]
+    Locked { pid: String, dir: PathBuf },
+    #[error(
+        "state dir '{dir}' cannot be used: {cause}; fix its permissions or choose another with --state DIR"
+    )]
+    Unusable { dir: PathBuf, cause: String },
+    #[error(
+        "state in '{dir}' was written by a newer cutover (schema {found}; this build reads up to {supported}); upgrade cutover, or point --state at another folder"
+    )]
+    NewerSchema {
+        dir: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "state in '{dir}' is damaged ({cause}); move that folder aside (and keep it for analysis) to start fresh, or restore a backup"
+    )]
+    Corrupt { dir: PathBuf, cause: String },
+}
+
+/// The open state of one project. Dropping it releases the lock.
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    events: sled::Tree,
+    samples: sled::Tree,
+    next_seq: u64,
+    _lock: File,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .field("next_seq", &self.next_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+fn sample_key(segment: &str, metric: &str, at_ms: i64) -> Vec<u8> {
+    let mut key = series_prefix(segment, metric);
+    key.extend_from_slice(&((at_ms as u64) ^ (1 << 63)).to_be_bytes());
+    key
+}
+
+fn series_prefix(segment: &str, metric: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(segment.len() + metric.len() + 10);
+    key.extend_from_slice(segment.as_bytes());
+    key.push(0);
+    key.extend_from_slice(metric.as_bytes());
+    key.push(0);
+    key
+}
+
+fn decode_time(key: &[u8]) -> Option<i64> {
+    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some((u64::from_be_bytes(tail) ^ (1 << 63)) as i64)
+}
+
+fn decode_value(v: &[u8]) -> Option<f64> {
+    Some(f64::from_be_bytes(v.try_into().ok()?))
+}
+
+impl Store {
+    /// Open (creating if needed) the state in `dir`, taking the project lock.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let unusable = |cause: String| StoreError::Unusable {
+            dir: dir.to_path_buf(),
+            cause,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
+        let mut lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("lock"))
+            .map_err(|e| unusable(format!("cannot open its lock file: {e}")))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = lock.read_to_string(&mut pid);
+                let pid = pid.trim();
+                return Err(StoreError::Locked {
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid.into()
+                    },
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(unusable(format!("cannot lock it: {e}")));
+            }
+        }
+        lock.set_len(0)
+            .and_then(|()| lock.seek(SeekFrom::Start(0)).map(|_| ()))
+            .and_then(|()| write!(lock, "{}", std::process::id()))
+            .and_then(|()| lock.flush())
+            .map_err(|e| unusable(format!("cannot write its lock file: {e}")))?;
+
+        let db_path = dir.join("state");
+        let db = open_sled(&db_path).map_err(|cause| match cause {
+            SledOpen::Io(c) => unusable(c),
+            SledOpen::Corrupt(c) => StoreError::Corrupt {
+                dir: dir.to_path_buf(),
+                cause: c,
+            },
+        })?;
+        let corrupt = |cause: String| StoreError::Corrupt {
+            dir: dir.to_path_buf(),
+            cause,
+        };
+        let tree = |name: &str| db.open_tree(name).map_err(|e| corrupt(e.to_string()));
+        let meta = tree("meta")?;
+        let events = tree("events")?;
+        let samples = tree("samples")?;
+        match meta.get(SCHEMA_KEY).map_err(|e| corrupt(e.to_string()))? {
+            Some(v) => {
+                let bytes: [u8; 4] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("unreadable schema version".into()))?;
+                let found = u32::from_be_bytes(bytes);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        dir: dir.to_path_buf(),
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+            None => {
+                meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(|e| corrupt(e.to_string()))?;
+                db.flush().map_err(|e| unusable(e.to_string()))?;
+            }
+        }
+        let next_seq = match events.last().map_err(|e| corrupt(e.to_string()))? {
+            Some((k, _)) => {
+                let bytes: [u8; 8] = k
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| corrupt("an event key is not a sequence number".into()))?;
+                u64::from_be_bytes(bytes) + 1
+            }
+            None => 1,
+        };
+        Ok(Store {
+            dir: dir.to_path_buf(),
+            db,
+            events,
+            samples,
+            next_seq,
+            _lock: lock,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn corrupt(&self, cause: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            dir: self.dir.clone(),
+            cause: cause.into(),
+        }
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| StoreError::Unusable {
+                dir: self.dir.clone(),
+                cause: format!("cannot flush: {e}"),
+            })
+    }
+
+    /// Append an event and flush it to disk before returning it with its sequence number.
+    pub fn append(&mut self, body: NewEvent) -> Result<Event, StoreError> {
+        let event = Event {
+            seq: self.next_seq,
+            body,
+        };
+        let json = serde_json::to_vec(&event).map_err(|e| self.corrupt(e.to_string()))?;
+        self.events
+            .insert(event.seq.to_be_bytes(), json)
+            .map_err(|e| self.corrupt(e.to_string()))?;
+        self.flush()?;
+        self.next_seq += 1;
+        Ok(event)
+    }
+
+    /// The whole log, oldest first.
+    pub fn events(&self) -> Result<Vec<Event>, StoreError> {
+        self.events
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
+                serde_json::from_slice::<Event>(&v).map_err(|e| {
+                    let seq = k
+                        .as_ref()
+                        .try_into()
+                        .map(u64::from_be_bytes)
+                        .unwrap_or_default();
+                    self.corrupt(format!("event {seq} does not decode: {e}"))
+                })
+            })
+            .collect()
+    }
+
+    /// Record one sample. Not flushed: call [`Store::sync`] before acknowledging it.
+    pub fn put_sample(
+        &self,
+        segment: &str,
+        metric: &str,
+        at: DateTime<Utc>,
+        value: f64,
+    ) -> Result<(), StoreError> {
+        self.samples
+            .insert(
+                sample_key(segment, metric, at.timestamp_millis()),
+                &value.to_be_bytes(),
+            )
+            .map_err(|e| self.corrupt(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Flush everything written so far.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.flush()
+    }
+
+    /// The newest sample of a series.
+    pub fn latest(
+        &self,
+        segment: &str,
+        metric: &str,
+    ) -> Result<Option<(DateTime<Utc>, f64)>, StoreError> {
+        match self
+            .samples
+            .scan_prefix(series_prefix(segment, metric))
+            .next_back()
+        {
+            None => Ok(None),
+            Some(kv) => {
+                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
+                Ok(decode_sample(&k, &v))
+            }
+        }
+    }
+
+    /// Every sample of a series in `[from, to)`, in time order.
+    pub fn series(
+        &self,
+        segment: &str,
+        metric: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, f64)>, StoreError> {
+        let lo = sample_key(segment, metric, from.timestamp_millis());
+        let hi = sample_key(segment, metric, to.timestamp_millis());
+        self.samples
+            .range(lo..hi)
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
+                decode_sample(&k, &v).ok_or_else(|| self.corrupt("a sample does not decode"))
+            })
+            .collect()
+    }
+}
+
+fn decode_sample(k: &[u8], v: &[u8]) -> Option<(DateTime<Utc>, f64)> {
+    let at = Utc.timestamp_millis_opt(decode_time(k)?).single()?;
+    Some((at, decode_value(v)?))
+}
+
+enum SledOpen {
+    Io(String),
+    Corrupt(String),
+}
+
+fn open_sled(path: &Path) -> Result<sled::Db, SledOpen> {
+    // sled can panic on some damaged files instead of returning an error; never let that
+    // reach the operator as a panic.
+    let path = path.to_path_buf();
+    let opened = std::panic::catch_unwind(move || sled::Config::new().path(path).open());
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(e))) => Err(SledOpen::Io(e.to_string())),
+        Ok(Err(e)) => Err(SledOpen::Corrupt(e.to_string())),
+        Err(_) => Err(SledOpen::Corrupt(
+            "the database panicked while opening".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_keys_sort_in_time_order_across_the_epoch() {
+        let a = sample_key("s", "m", -5);
+        let b = sample_key("s", "m", 0);
+        let c = sample_key("s", "m", 1_700_000_000_000);
+        assert!(a < b && b < c);
+        assert_eq!(decode_time(&a), Some(-5));
+        assert_eq!(decode_time(&c), Some(1_700_000_000_000));
+    }
+}
