@@ -318,13 +318,19 @@ pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadErro
     let (project, found) = validate(&raw);
     let problems: Vec<Problem> = found
         .into_iter()
-        .map(|(severity, path, message)| Problem {
-            severity,
-            file: file.to_path_buf(),
-            line: located.line(&path),
-            key: path.to_string(),
-            value: located.value_text(&path),
-            message,
+        .map(|(severity, path, message)| {
+            let (value, message) = match message.strip_prefix(validate::HIDE_VALUE) {
+                Some(m) => (Some("(value hidden)".to_string()), m.to_string()),
+                None => (located.value_text(&path), message),
+            };
+            Problem {
+                severity,
+                file: file.to_path_buf(),
+                line: located.line(&path),
+                key: path.to_string(),
+                value,
+                message,
+            }
         })
         .collect();
     match project {

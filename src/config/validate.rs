@@ -16,7 +16,12 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 const WEBHOOK_RETRIES: u32 = 3;
 
+/// What validation found: (severity, where, what). A message that starts with
+/// [`HIDE_VALUE`] must not have its value echoed (it may be a secret).
 type Found = Vec<(Severity, KeyPath, String)>;
+
+/// Prefix of messages whose value must not be shown.
+pub const HIDE_VALUE: &str = "\u{0}";
 
 /// Validate a parsed file. The project is `Some` when it could be built; it is only usable if
 /// no problem is an error.
@@ -347,7 +352,7 @@ fn hook(
                     found.push((
                         Severity::Error,
                         at.clone().key("headers").key(name),
-                        "looks like a secret written in the file: reference it from the environment instead, e.g. \"env:ROUTER_TOKEN\"".into(),
+                        "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:ROUTER_TOKEN\"".into(),
                     ));
                 } else if let Some(var) = value.strip_prefix(crate::secret::PREFIX) {
                     if std::env::var_os(var).is_none() {

@@ -116,11 +116,11 @@ impl LoginModel {
 
 /// Fit P to observed `(days, share)` samples by least squares on `ln(1 − S) = D ln(1 − P)`
 /// (a line through the origin). Samples with `days <= 0`, a share outside [0, 1) or NaN are
-/// skipped; `None` when nothing usable remains or the fit says nobody is migrating.
+/// skipped, and so are shares within 1e-9 of 1 (1 − S has no significant digits left there); `None` when nothing usable remains or the fit says nobody is migrating.
 pub fn fit_p(samples: &[(f64, f64)]) -> Option<f64> {
     let (mut sxy, mut sxx) = (0.0_f64, 0.0_f64);
     for &(d, s) in samples {
-        if !(d > 0.0) || !(0.0..1.0).contains(&s) {
+        if !(d > 0.0) || !(0.0..1.0 - 1e-9).contains(&s) {
             continue;
         }
         let y = (1.0 - s).ln();
