@@ -50,11 +50,7 @@ fn expected_from_log(log: &[Value]) -> (String, Option<String>) {
             "requested" => {
                 pending = key.map(|k| (k, e["hook"].as_str().unwrap_or_default().to_string()));
             }
-            "failed" => {
-                if pending.as_ref().map(|p| p.0) == key {
-                    pending = None;
-                }
-            }
+            "failed" if pending.as_ref().map(|p| p.0) == key => pending = None,
             _ => {}
         }
     }
@@ -89,10 +85,15 @@ fn acknowledged_events_survive_sigkill_and_status_agrees_with_the_log() {
         assert!(rounds < 1500, "only {kills} kills in {rounds} rounds");
         let status = json(cutover(p).args(["status", "--json"]));
         let seg = &status["segments"][0];
-        let args: Vec<&str> = match (seg["phase"].as_str().unwrap_or_default(), seg["pending_hook"].as_str()) {
+        let args: Vec<&str> = match (
+            seg["phase"].as_str().unwrap_or_default(),
+            seg["pending_hook"].as_str(),
+        ) {
             (_, Some("rollback")) => vec!["rollback", "eu", "--retry"],
             (_, Some(_)) => vec!["advance", "eu"],
-            ("cutover", None) | ("gate", None) if rounds % 3 == 0 => vec!["rollback", "eu", "--reason", "crash test"],
+            ("cutover", None) | ("gate", None) if rounds % 3 == 0 => {
+                vec!["rollback", "eu", "--reason", "crash test"]
+            }
             ("rolled-back", None) => vec!["replan", "eu"],
             ("rollback-failed", None) => vec!["rollback", "eu", "--retry"],
             ("cutover", None) => vec!["rollback", "eu", "--reason", "crash test"],
@@ -114,19 +115,33 @@ fn acknowledged_events_survive_sigkill_and_status_agrees_with_the_log() {
         }
         child.wait().expect("wait");
         let mut out = String::new();
-        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read");
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut out)
+            .expect("read");
         for line in out.lines() {
             // "eu: advance gate → cutover: cutover hook requested (event 7) — ..."
-            let Some(rest) = line.split("(event ").nth(1) else { continue };
+            let Some(rest) = line.split("(event ").nth(1) else {
+                continue;
+            };
             let seq: u64 = rest
                 .split(|c: char| !c.is_ascii_digit())
                 .next()
                 .and_then(|n| n.parse().ok())
                 .expect("event number");
-            let kind = line.split(": ").nth(1).and_then(|s| s.split(' ').next()).unwrap_or_default();
+            let kind = line
+                .split(": ")
+                .nth(1)
+                .and_then(|s| s.split(' ').next())
+                .unwrap_or_default();
             let outcome = ["requested", "succeeded", "failed", "refused", "ok"]
                 .into_iter()
-                .find(|o| line.contains(&format!(" {o} (event")) || line.contains(&format!(": {o} (event")))
+                .find(|o| {
+                    line.contains(&format!(" {o} (event"))
+                        || line.contains(&format!(": {o} (event"))
+                })
                 .expect("outcome on the ack line");
             acknowledged.insert(seq, (kind.to_string(), outcome.to_string()));
         }
@@ -134,15 +149,23 @@ fn acknowledged_events_survive_sigkill_and_status_agrees_with_the_log() {
         // After every run, killed or not: the log holds every acknowledged event...
         let log = json(cutover(p).args(["log", "--json"]));
         let log = log.as_array().expect("array").clone();
-        let by_seq: BTreeMap<u64, &Value> = log.iter().map(|e| (e["seq"].as_u64().expect("seq"), e)).collect();
+        let by_seq: BTreeMap<u64, &Value> = log
+            .iter()
+            .map(|e| (e["seq"].as_u64().expect("seq"), e))
+            .collect();
         for (seq, (kind, outcome)) in &acknowledged {
-            let e = by_seq.get(seq).unwrap_or_else(|| panic!("acknowledged event {seq} lost after a kill"));
+            let e = by_seq
+                .get(seq)
+                .unwrap_or_else(|| panic!("acknowledged event {seq} lost after a kill"));
             assert_eq!(e["kind"].as_str(), Some(kind.as_str()), "event {seq}");
             assert_eq!(e["outcome"].as_str(), Some(outcome.as_str()), "event {seq}");
         }
         // ...with no gaps in the sequence...
         let seqs: Vec<u64> = by_seq.keys().copied().collect();
-        assert!(seqs.iter().enumerate().all(|(i, s)| *s == i as u64 + 1), "gaps: {seqs:?}");
+        assert!(
+            seqs.iter().enumerate().all(|(i, s)| *s == i as u64 + 1),
+            "gaps: {seqs:?}"
+        );
         // ...and status agrees with the log.
         let (phase, pending) = expected_from_log(&log);
         let status = json(cutover(p).args(["status", "--json"]));
@@ -150,10 +173,22 @@ fn acknowledged_events_survive_sigkill_and_status_agrees_with_the_log() {
         if pending.is_some() {
             interrupted_hooks += 1;
         }
-        assert_eq!(seg["phase"].as_str(), Some(phase.as_str()), "round {rounds}");
-        assert_eq!(seg["pending_hook"].as_str(), pending.as_deref(), "round {rounds}");
+        assert_eq!(
+            seg["phase"].as_str(),
+            Some(phase.as_str()),
+            "round {rounds}"
+        );
+        assert_eq!(
+            seg["pending_hook"].as_str(),
+            pending.as_deref(),
+            "round {rounds}"
+        );
     }
-    assert!(acknowledged.len() > 20, "too few acknowledged events: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() > 20,
+        "too few acknowledged events: {}",
+        acknowledged.len()
+    );
     eprintln!(
         "{kills} kills in {rounds} rounds, {} acknowledged events kept, {interrupted_hooks} rounds found an interrupted hook",
         acknowledged.len()

@@ -187,12 +187,11 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Log { segment, json } => {
             let engine = open(&cli)?;
-            if let Some(s) = segment {
-                if engine.project().segment(s).is_none()
-                    && !engine.events().iter().any(|e| &e.body.segment == s)
-                {
-                    return Err(EngineError::UnknownSegment(s.clone()).into());
-                }
+            if let Some(s) = segment
+                && engine.project().segment(s).is_none()
+                && !engine.events().iter().any(|e| &e.body.segment == s)
+            {
+                return Err(EngineError::UnknownSegment(s.clone()).into());
             }
             let events: Vec<_> = engine
                 .events()

@@ -53,8 +53,8 @@ pub fn status(s: &ProjectStatus) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<16} {:<9} {:<16} {:>10} {:>9} {:>9} {:>7} {:<11} {}",
-        "SEGMENT", "STRATEGY", "PHASE", "SIZE", "MIGRATED", "PROJECTED", "Δ PTS", "FINISH", "GATES"
+        "{:<16} {:<9} {:<16} {:>10} {:>9} {:>9} {:>7} {:<11} GATES",
+        "SEGMENT", "STRATEGY", "PHASE", "SIZE", "MIGRATED", "PROJECTED", "Δ PTS", "FINISH"
     );
     for seg in &s.segments {
         let phase = match (&seg.pending_hook, &seg.hold) {

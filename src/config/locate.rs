@@ -177,12 +177,12 @@ fn descend(item: &Item, offset: usize, path: &mut KeyPath) {
         }
         Item::Value(Value::InlineTable(t)) => {
             for (k, _) in t.iter() {
-                if let Some((key, child)) = t.get_key_value(k) {
-                    if contains(key.span(), offset) || contains(item_span(child), offset) {
-                        path.0.push(Part::Key(k.to_string()));
-                        descend(child, offset, path);
-                        return;
-                    }
+                if let Some((key, child)) = t.get_key_value(k)
+                    && (contains(key.span(), offset) || contains(item_span(child), offset))
+                {
+                    path.0.push(Part::Key(k.to_string()));
+                    descend(child, offset, path);
+                    return;
                 }
             }
         }

@@ -192,7 +192,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         },
     };
     let tolerance_points = seg.tolerance.unwrap_or(DEFAULT_TOLERANCE_POINTS);
-    if !(tolerance_points >= 0.0 && tolerance_points <= 100.0) {
+    if !(0.0..=100.0).contains(&tolerance_points) {
         ok = false;
         found.push((
             Severity::Error,
@@ -354,14 +354,14 @@ fn hook(
                         at.clone().key("headers").key(name),
                         "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:ROUTER_TOKEN\"".into(),
                     ));
-                } else if let Some(var) = value.strip_prefix(crate::secret::PREFIX) {
-                    if std::env::var_os(var).is_none() {
-                        found.push((
-                            Severity::Warning,
-                            at.clone().key("headers").key(name),
-                            format!("environment variable {var} is not set now; the hook will fail unless it is set when it fires"),
-                        ));
-                    }
+                } else if let Some(var) = value.strip_prefix(crate::secret::PREFIX)
+                    && std::env::var_os(var).is_none()
+                {
+                    found.push((
+                        Severity::Warning,
+                        at.clone().key("headers").key(name),
+                        format!("environment variable {var} is not set now; the hook will fail unless it is set when it fires"),
+                    ));
                 }
             }
             let timeout = duration(h.timeout.as_deref(), WEBHOOK_TIMEOUT, at, found, ok);

@@ -59,7 +59,7 @@ pub enum Step {
     /// The action took effect; this event records it.
     Done(Event),
     /// The intent is recorded (this event); run the job, then call [`Engine::finish`].
-    Hook(Event, HookJob),
+    Hook(Event, Box<HookJob>),
 }
 
 /// The owner of a project's state.
@@ -240,7 +240,7 @@ impl Engine {
                     spec,
                     workdir: self.project_dir.clone(),
                 };
-                Ok(Step::Hook(event, job))
+                Ok(Step::Hook(event, Box::new(job)))
             }
         }
     }

@@ -120,7 +120,7 @@ impl LoginModel {
 pub fn fit_p(samples: &[(f64, f64)]) -> Option<f64> {
     let (mut sxy, mut sxx) = (0.0_f64, 0.0_f64);
     for &(d, s) in samples {
-        if !(d > 0.0) || !(0.0..1.0 - 1e-9).contains(&s) {
+        if d.is_nan() || d <= 0.0 || !(0.0..1.0 - 1e-9).contains(&s) {
             continue;
         }
         let y = (1.0 - s).ln();

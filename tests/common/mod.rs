@@ -51,3 +51,83 @@ pub fn fails(cmd: &mut Command) -> String {
     assert!(!stderr.contains("panicked"), "panic: {stderr}");
     stderr
 }
+
+/// One HTTP request as the test server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub request_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 server on 127.0.0.1 (port 0): answers each request with the next
+/// `(status, delay_ms, body)` of the script (the last one repeats) and records what it saw.
+pub struct TestServer {
+    pub url: String,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+pub fn serve(script: Vec<(u16, u64, String)>) -> TestServer {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut headers = Vec::new();
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                    headers.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            log.lock().expect("lock").push(Seen {
+                request_line: request_line.trim().to_string(),
+                headers,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+            let (status, delay, text) =
+                script
+                    .get(n)
+                    .or(script.last())
+                    .cloned()
+                    .unwrap_or((200, 0, String::new()));
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    TestServer { url, seen }
+}
