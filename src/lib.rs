@@ -15,3 +15,4 @@ pub mod hook;
 pub mod model;
 pub mod secret;
 pub mod store;
+pub mod tui;

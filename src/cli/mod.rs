@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
     version,
     about = "A terminal cockpit for customer-identity migrations"
 )]
-#[command(arg_required_else_help = true)]
 pub struct Cli {
     /// Folder holding cutover.toml.
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
@@ -30,6 +29,9 @@ pub struct Cli {
     /// Folder for the live state (default: <project>/.cutover).
     #[arg(long, global = true, value_name = "DIR")]
     pub state: Option<PathBuf>,
+    /// Colour theme for the cockpit (default, light, high-contrast, or one in <project>/themes).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -43,6 +45,8 @@ pub struct Who {
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
+    /// Open the cockpit (the default when no command is given).
+    Tui,
     /// Write a commented example cutover.toml into DIR (never overwrites).
     Init { dir: Option<PathBuf> },
     /// Validate the project file and list every problem.
@@ -170,9 +174,10 @@ fn open(cli: &Cli) -> Result<Engine> {
 /// Run a parsed command line. Errors are printed by `main` (first line: what and how to fix).
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
-        bail!("no command given; see `cutover --help`");
+        return tui(&cli);
     };
     match command {
+        Cmd::Tui => tui(&cli),
         Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
         Cmd::Check => check(&cli.project),
         Cmd::Status { json } => {
@@ -272,6 +277,17 @@ pub fn run(cli: Cli) -> Result<()> {
             who,
         } => act(&cli, segment, Action::Resume, reason.clone(), &who.actor),
     }
+}
+
+fn tui(cli: &Cli) -> Result<()> {
+    let engine = open(cli)?;
+    let wanted = cli.theme.clone().or_else(|| engine.project().theme.clone());
+    crate::tui::run(engine, &cli.project, wanted.as_deref())
+}
+
+/// The acknowledgement line of a flushed event (also the cockpit's status line).
+pub fn ack_line(event: &crate::model::Event) -> String {
+    print::ack(event)
 }
 
 fn act(

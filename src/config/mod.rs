@@ -37,6 +37,8 @@ pub struct ProjectSection {
     pub name: String,
     pub legacy: Option<String>,
     pub target: Option<String>,
+    /// The cockpit's theme (overridden by `--theme`).
+    pub theme: Option<String>,
 }
 
 /// How a segment's users are moved.
@@ -113,6 +115,7 @@ pub struct Project {
     pub name: String,
     pub legacy: Option<String>,
     pub target: Option<String>,
+    pub theme: Option<String>,
     pub segments: Vec<Segment>,
 }
 

@@ -64,6 +64,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
         name: raw.project.name.clone(),
         legacy: raw.project.legacy.clone(),
         target: raw.project.target.clone(),
+        theme: raw.project.theme.clone(),
         segments,
     };
     (Some(project), found)

@@ -48,6 +48,8 @@ pub struct SegmentStatus {
     /// Days from cutover to goal at the planned P (or mix); null when never reached.
     pub days_to_goal: Option<f64>,
     pub gates: String,
+    /// Every gate criterion passes now (true with none declared).
+    pub gates_ok: bool,
     /// The hook whose outcome is not recorded yet, if any.
     pub pending_hook: Option<&'static str>,
     pub hold: Option<String>,
@@ -110,6 +112,7 @@ impl Engine {
             projected_finish,
             days_to_goal,
             gates: gate::summary(&[]),
+            gates_ok: true,
             pending_hook: state.pending.map(|p| p.action.as_str()),
             hold: state.hold.map(|h| format!("{} (by {})", h.reason, h.actor)),
             last_failure: state.last_failure,

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod machine;
 pub mod phase;
 pub mod projection;
+pub mod series;
 
 pub use event::{Event, Hold, NewEvent, Outcome, PendingHook, SegmentState};
 pub use gate::{Status, Verdict};

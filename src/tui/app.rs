@@ -1,0 +1,206 @@
+//! The cockpit's model: everything the screen shows, owned by the UI task.
+//!
+//! ```text
+//!  Snapshot (from the engine)  ──update──▶  Model { rows, detail, log_lines, ... }  ──render──▶ frame
+//! ```
+//!
+//! The driver feeds [`Snapshot`]s in; `update` derives the rows, the chart data (already
+//! downsampled to the chart's width) and the log lines, so render only lays out what is here.
+
+use super::theme::Theme;
+use crate::engine::status::{ProjectStatus, SegmentStatus};
+use crate::model::{Action, Event, HookAction, LoginModel, Verdict};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+/// Which screen is showing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Overview,
+    Detail,
+    Log,
+}
+
+impl Screen {
+    pub fn next(self) -> Screen {
+        match self {
+            Screen::Overview => Screen::Detail,
+            Screen::Detail => Screen::Log,
+            Screen::Log => Screen::Overview,
+        }
+    }
+}
+
+/// What the plan of a segment says (from the project file), for the detail view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentPlan {
+    pub id: String,
+    pub login: Option<LoginModel>,
+    pub goal: f64,
+    /// What each hook will do, e.g. "run ./route.sh eu legacy" (None: no hook).
+    pub cutover_hook: Option<String>,
+    pub rollback_hook: Option<String>,
+    pub done_hook: Option<String>,
+    /// Gate criteria evaluated now (empty: none declared).
+    pub gates: Vec<Verdict>,
+}
+
+/// Everything the driver knows, handed to `update` in one piece.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub status: ProjectStatus,
+    pub plans: Vec<SegmentPlan>,
+    pub events: Vec<Event>,
+    /// Per segment: (days since cutover, migrated share 0..1), in time order.
+    pub series: BTreeMap<String, Vec<(f64, f64)>>,
+}
+
+/// How a status-line message should look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Ok,
+    Warn,
+    Danger,
+}
+
+/// A dialog that holds the keyboard until answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// Confirm an action on a segment, optionally with a reason typed in.
+    Confirm {
+        segment: String,
+        action: Action,
+        title: String,
+        /// What will happen: the transition and the hook that fires.
+        lines: Vec<String>,
+        danger: bool,
+        /// The reason being typed; `None` when the dialog asks for none.
+        reason: Option<String>,
+        reason_required: bool,
+    },
+    /// A hook is still running: quit anyway?
+    Quit { running: Vec<String> },
+}
+
+impl Dialog {
+    pub fn takes_text(&self) -> bool {
+        matches!(self, Dialog::Confirm { reason: Some(_), .. })
+    }
+}
+
+/// One overview row, ready to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub strategy: &'static str,
+    pub phase: &'static str,
+    pub size: String,
+    pub migrated: String,
+    pub projected: String,
+    pub deviation: String,
+    pub behind: bool,
+    pub finish: String,
+    pub gates: String,
+    pub gates_fail: bool,
+    /// "rollback…", "rollback-failed", "paused", "cutover pending" ...
+    pub badge: Option<(String, Tone)>,
+    pub spark: String,
+}
+
+/// The adoption chart and side panels of one segment, ready to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailView {
+    pub id: String,
+    pub title: String,
+    pub subtitle: String,
+    /// Measured share in percent over days, downsampled to the chart width.
+    pub actual: Vec<(f64, f64)>,
+    pub projection: Vec<(f64, f64)>,
+    /// The cohort-mix curve when the plan has cohorts (then `projection` is the single-P curve
+    /// at the mix's effective P).
+    pub mix: Option<Vec<(f64, f64)>>,
+    pub goal_line: [(f64, f64); 2],
+    pub finish_marker: Option<[(f64, f64); 2]>,
+    pub x_max: f64,
+    pub x_labels: Vec<String>,
+    pub fit_line: String,
+    pub gates: Vec<Verdict>,
+    pub events: Vec<String>,
+}
+
+/// The whole UI state.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub screen: Screen,
+    pub help: bool,
+    pub dialog: Option<Dialog>,
+    /// The filter being typed (`Some`) — applies to overview rows and log lines.
+    pub filter_input: Option<String>,
+    pub filter: String,
+    /// Index into `rows` of the selected segment.
+    pub selected: usize,
+    pub log_scroll_from_bottom: usize,
+    pub status_line: Option<(Tone, String)>,
+    pub snapshot: Snapshot,
+    pub rows: Vec<Row>,
+    pub detail: Option<DetailView>,
+    pub log_lines: Vec<(Tone, String)>,
+    /// Hooks running now, per segment.
+    pub running: BTreeMap<String, HookAction>,
+    pub spinner: usize,
+    pub now: DateTime<Utc>,
+    pub themes: Vec<Theme>,
+    pub theme: usize,
+    pub width: u16,
+    pub height: u16,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(snapshot: Snapshot, themes: Vec<Theme>, now: DateTime<Utc>, (width, height): (u16, u16)) -> Model {
+        let mut m = Model {
+            screen: Screen::Overview,
+            help: false,
+            dialog: None,
+            filter_input: None,
+            filter: String::new(),
+            selected: 0,
+            log_scroll_from_bottom: 0,
+            status_line: None,
+            snapshot,
+            rows: Vec::new(),
+            detail: None,
+            log_lines: Vec::new(),
+            running: BTreeMap::new(),
+            spinner: 0,
+            now,
+            themes: if themes.is_empty() { vec![Theme::default_theme()] } else { themes },
+            theme: 0,
+            width,
+            height,
+            quit: false,
+        };
+        super::update::derive(&mut m);
+        m
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.themes[self.theme.min(self.themes.len() - 1)]
+    }
+
+    pub fn selected_status(&self) -> Option<&SegmentStatus> {
+        let id = &self.rows.get(self.selected)?.id;
+        self.snapshot.status.segments.iter().find(|s| &s.id == id)
+    }
+
+    pub fn plan(&self, id: &str) -> Option<&SegmentPlan> {
+        self.snapshot.plans.iter().find(|p| p.id == id)
+    }
+
+    /// The filter in force: the one being typed, else the one kept.
+    pub fn active_filter(&self) -> &str {
+        self.filter_input.as_deref().unwrap_or(&self.filter)
+    }
+}

@@ -1,0 +1,213 @@
+//! Keys to actions, as a pure function of the mode (k9s / lazygit habits).
+//!
+//! A dialog swallows every key while open: only its own keys do anything. In a dialog with a
+//! text field (the rollback and pause reasons) every printable key, `y` and `n` included, is
+//! text: `Enter` confirms and `Esc` cancels. In a dialog without one, `y`/`Enter` confirm and
+//! `n`/`Esc` cancel.
+
+use super::app::Screen;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// The input mode, which decides what a key means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal(Screen),
+    /// Typing a filter after `/`.
+    Filter,
+    /// A dialog is open; `text` when it has a text field.
+    Dialog { text: bool },
+    Help,
+}
+
+/// What a key asks the cockpit to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiAction {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Quit,
+    NextScreen,
+    StartFilter,
+    Advance,
+    RollBack,
+    RetryRollBack,
+    PauseOrResume,
+    NextTheme,
+    Help,
+    /// A character typed into a text field.
+    Char(char),
+    Backspace,
+    Confirm,
+    Cancel,
+}
+
+/// The action a key means in a mode, if any.
+pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
+    use UiAction::*;
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Quit);
+    }
+    match mode {
+        Mode::Dialog { text: true } | Mode::Filter => match key.code {
+            KeyCode::Enter => Some(Confirm),
+            KeyCode::Esc => Some(Cancel),
+            KeyCode::Backspace => Some(Backspace),
+            KeyCode::Char(c) if !ctrl => Some(Char(c)),
+            _ => None,
+        },
+        Mode::Dialog { text: false } => match key.code {
+            KeyCode::Enter | KeyCode::Char('y') | KeyCode::Char('Y') => Some(Confirm),
+            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('N') => Some(Cancel),
+            _ => None,
+        },
+        Mode::Help => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => Some(Back),
+            _ => None,
+        },
+        Mode::Normal(screen) => {
+            let common = match key.code {
+                KeyCode::Up | KeyCode::Char('k') => Some(Up),
+                KeyCode::Down | KeyCode::Char('j') => Some(Down),
+                KeyCode::PageUp => Some(PageUp),
+                KeyCode::PageDown => Some(PageDown),
+                KeyCode::Home | KeyCode::Char('g') => Some(Top),
+                KeyCode::End | KeyCode::Char('G') => Some(Bottom),
+                KeyCode::Tab => Some(NextScreen),
+                KeyCode::Char('/') => Some(StartFilter),
+                KeyCode::Char('t') => Some(NextTheme),
+                KeyCode::Char('?') => Some(Help),
+                KeyCode::Esc => Some(Back),
+                KeyCode::Char('q') => Some(if screen == Screen::Overview { Quit } else { Back }),
+                _ => None,
+            };
+            if common.is_some() {
+                return common;
+            }
+            match (screen, key.code) {
+                (Screen::Overview, KeyCode::Enter) => Some(Open),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('a')) => Some(Advance),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('r')) => Some(RollBack),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('R')) => Some(RetryRollBack),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('p')) => Some(PauseOrResume),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The keys of a screen, for the footer and the help overlay: (keys, what they do).
+pub fn help_for(screen: Screen) -> Vec<(&'static str, &'static str)> {
+    let mut keys = vec![("↑↓ j k", "move"), ("g G", "first / last")];
+    match screen {
+        Screen::Overview => keys.extend([
+            ("⏎", "segment detail"),
+            ("a", "advance the segment"),
+            ("r", "roll back (asks a reason)"),
+            ("R", "retry a failed rollback"),
+            ("p", "pause / resume"),
+            ("/", "filter segments"),
+            ("⇥", "next screen"),
+            ("t", "next theme"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]),
+        Screen::Detail => keys.extend([
+            ("a", "advance this segment"),
+            ("r", "roll back (asks a reason)"),
+            ("R", "retry a failed rollback"),
+            ("p", "pause / resume"),
+            ("⇥", "next screen"),
+            ("t", "next theme"),
+            ("?", "help"),
+            ("q Esc", "back"),
+        ]),
+        Screen::Log => keys.extend([
+            ("/", "filter events (segment or text)"),
+            ("⇥", "next screen"),
+            ("t", "next theme"),
+            ("?", "help"),
+            ("q Esc", "back"),
+        ]),
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn overview_keys() {
+        let m = Mode::Normal(Screen::Overview);
+        assert_eq!(action_for(m, key(KeyCode::Char('j'))), Some(UiAction::Down));
+        assert_eq!(action_for(m, key(KeyCode::Down)), Some(UiAction::Down));
+        assert_eq!(action_for(m, key(KeyCode::Char('k'))), Some(UiAction::Up));
+        assert_eq!(action_for(m, key(KeyCode::Enter)), Some(UiAction::Open));
+        assert_eq!(action_for(m, key(KeyCode::Char('a'))), Some(UiAction::Advance));
+        assert_eq!(action_for(m, key(KeyCode::Char('r'))), Some(UiAction::RollBack));
+        assert_eq!(action_for(m, key(KeyCode::Char('R'))), Some(UiAction::RetryRollBack));
+        assert_eq!(action_for(m, key(KeyCode::Char('p'))), Some(UiAction::PauseOrResume));
+        assert_eq!(action_for(m, key(KeyCode::Char('q'))), Some(UiAction::Quit));
+        assert_eq!(action_for(m, key(KeyCode::Tab)), Some(UiAction::NextScreen));
+        assert_eq!(action_for(m, key(KeyCode::Char('/'))), Some(UiAction::StartFilter));
+        assert_eq!(action_for(m, key(KeyCode::Char('t'))), Some(UiAction::NextTheme));
+        assert_eq!(action_for(m, key(KeyCode::Char('?'))), Some(UiAction::Help));
+        assert_eq!(action_for(m, key(KeyCode::Char('x'))), None);
+    }
+
+    #[test]
+    fn q_goes_back_from_inner_screens_and_log_cannot_act_on_segments() {
+        assert_eq!(action_for(Mode::Normal(Screen::Detail), key(KeyCode::Char('q'))), Some(UiAction::Back));
+        assert_eq!(action_for(Mode::Normal(Screen::Log), key(KeyCode::Char('q'))), Some(UiAction::Back));
+        assert_eq!(action_for(Mode::Normal(Screen::Log), key(KeyCode::Char('r'))), None);
+        assert_eq!(action_for(Mode::Normal(Screen::Detail), key(KeyCode::Char('r'))), Some(UiAction::RollBack));
+    }
+
+    #[test]
+    fn a_text_dialog_takes_y_and_n_as_text() {
+        let m = Mode::Dialog { text: true };
+        assert_eq!(action_for(m, key(KeyCode::Char('y'))), Some(UiAction::Char('y')));
+        assert_eq!(action_for(m, key(KeyCode::Char('q'))), Some(UiAction::Char('q')));
+        assert_eq!(action_for(m, key(KeyCode::Enter)), Some(UiAction::Confirm));
+        assert_eq!(action_for(m, key(KeyCode::Esc)), Some(UiAction::Cancel));
+        assert_eq!(action_for(m, key(KeyCode::Backspace)), Some(UiAction::Backspace));
+    }
+
+    #[test]
+    fn a_yes_no_dialog_swallows_everything_else() {
+        let m = Mode::Dialog { text: false };
+        assert_eq!(action_for(m, key(KeyCode::Char('y'))), Some(UiAction::Confirm));
+        assert_eq!(action_for(m, key(KeyCode::Enter)), Some(UiAction::Confirm));
+        assert_eq!(action_for(m, key(KeyCode::Char('n'))), Some(UiAction::Cancel));
+        assert_eq!(action_for(m, key(KeyCode::Esc)), Some(UiAction::Cancel));
+        for c in ['a', 'r', 'q', 'j', 't', '?'] {
+            assert_eq!(action_for(m, key(KeyCode::Char(c))), None, "{c}");
+        }
+        assert_eq!(action_for(Mode::Help, key(KeyCode::Char('a'))), None);
+        assert_eq!(action_for(Mode::Help, key(KeyCode::Char('?'))), Some(UiAction::Back));
+    }
+
+    #[test]
+    fn ctrl_c_always_quits_and_key_release_is_ignored() {
+        let c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for m in [Mode::Normal(Screen::Log), Mode::Filter, Mode::Dialog { text: true }, Mode::Help] {
+            assert_eq!(action_for(m, c), Some(UiAction::Quit));
+        }
+        let mut up = key(KeyCode::Char('j'));
+        up.kind = KeyEventKind::Release;
+        assert_eq!(action_for(Mode::Normal(Screen::Overview), up), None);
+    }
+}

@@ -1,0 +1,233 @@
+//! The cockpit: a ratatui app over the engine.
+//!
+//! The UI task owns the [`app::Model`] and the [`Engine`]; `update` is pure and returns
+//! effects; this driver executes them. Hooks run as tokio tasks in a `JoinSet`, so the screen
+//! keeps drawing (with a spinner on the segment) while a rollback hook runs, and a hook task
+//! that panics is reported, not fatal. Drawing happens only when something changed, plus a
+//! 4 Hz tick for the clock and spinner. Nothing is printed while the TUI is up: tracing goes to
+//! `<state dir>/cutover.log`.
+
+pub mod app;
+pub mod keys;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+use crate::engine::{Command, Engine, EngineError, MIGRATED, Step};
+use crate::hook::{self, HookJob, HookReport};
+use crate::store::StoreError;
+use anyhow::{Context, Result, bail};
+use app::{Model, SegmentPlan, Snapshot, Tone};
+use chrono::{DateTime, Duration, Utc};
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use tokio::task::JoinSet;
+use update::{Effect, Input, update};
+
+/// Build the snapshot the model is derived from: status, plans, the log and the series.
+pub fn snapshot(engine: &Engine, now: DateTime<Utc>) -> Result<Snapshot, StoreError> {
+    let status = engine.status(now)?;
+    let plans = engine
+        .project()
+        .segments
+        .iter()
+        .map(|s| SegmentPlan {
+            id: s.id.clone(),
+            login: s.login.clone(),
+            goal: s.goal,
+            cutover_hook: s.hooks.cutover.as_ref().map(|h| h.describe()),
+            rollback_hook: s.hooks.rollback.as_ref().map(|h| h.describe()),
+            done_hook: s.hooks.done.as_ref().map(|h| h.describe()),
+            gates: Vec::new(),
+        })
+        .collect();
+    let mut series = BTreeMap::new();
+    for seg in &status.segments {
+        let (Some(at), Some(state)) = (seg.cutover_at, engine.project().segment(&seg.id)) else {
+            continue;
+        };
+        let base = engine.state(&seg.id).size_at_cutover.unwrap_or(state.size).max(1) as f64;
+        let points: Vec<(f64, f64)> = engine
+            .store()
+            .series(&seg.id, MIGRATED, at, now + Duration::days(1))?
+            .into_iter()
+            .map(|(t, v)| ((t - at).num_milliseconds() as f64 / 86_400_000.0, (v / base).clamp(0.0, 1.0)))
+            .collect();
+        series.insert(seg.id.clone(), points);
+    }
+    Ok(Snapshot {
+        status,
+        plans,
+        events: engine.events().to_vec(),
+        series,
+    })
+}
+
+/// Pick the themes: NO_COLOR wins; then `--theme`, then the project's `theme`, else default.
+pub fn themes(project_dir: &Path, wanted: Option<&str>) -> (Vec<theme::Theme>, usize, Vec<String>) {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return (vec![theme::Theme::monochrome()], 0, Vec::new());
+    }
+    let (themes, mut problems) = theme::load_all(project_dir);
+    let index = match wanted {
+        None => 0,
+        Some(name) => themes.iter().position(|t| t.name == name).unwrap_or_else(|| {
+            let names: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
+            problems.push(format!("unknown theme '{name}'; available: {}", names.join(", ")));
+            0
+        }),
+    };
+    (themes, index, problems)
+}
+
+/// Open the cockpit on a project until the operator quits.
+pub fn run(engine: Engine, project_dir: &Path, theme_name: Option<&str>) -> Result<()> {
+    if !std::io::stdout().is_terminal() {
+        bail!("the cockpit needs a terminal; for scripts use `cutover status`, `cutover log` and the other commands");
+    }
+    init_tracing(engine.store().dir());
+    let (themes, index, problems) = themes(project_dir, theme_name);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    let now = Utc::now();
+    let mut model = Model::new(snapshot(&engine, now)?, themes, now, size);
+    model.theme = index;
+    if let Some(p) = problems.first() {
+        model.status_line = Some((Tone::Warn, p.clone()));
+        tracing::warn!("{}", problems.join("; "));
+    }
+    let mut terminal = ratatui::init();
+    let result = runtime.block_on(drive(&mut terminal, engine, &mut model));
+    ratatui::restore();
+    result
+}
+
+fn init_tracing(state_dir: &Path) {
+    let path = state_dir.join("cutover.log");
+    if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    }
+}
+
+fn actor() -> String {
+    crate::cli::actor(None)
+}
+
+/// Execute one effect against the engine; returns inputs to feed back.
+fn execute(engine: &mut Engine, jobs: &mut JoinSet<(HookJob, HookReport)>, effect: Effect) -> Vec<Input> {
+    let Effect::Apply { segment, action, reason } = effect else {
+        return Vec::new();
+    };
+    let cmd = Command {
+        segment: segment.clone(),
+        action,
+        actor: actor(),
+        reason,
+    };
+    tracing::info!(segment = %segment, action = %action, "operator action");
+    let mut inputs = Vec::new();
+    match engine.request(&cmd, Utc::now()) {
+        Ok(Step::Done(event)) => {
+            let text = crate::cli::ack_line(&event);
+            inputs.push(Input::Notice(Tone::Ok, text));
+        }
+        Ok(Step::Hook(event, job)) => {
+            inputs.push(Input::HookStarted {
+                segment: segment.clone(),
+                action: job.action,
+            });
+            tracing::info!(seq = event.seq, hook = %job.action, "hook requested");
+            let redactor = engine.redactor().clone();
+            let job = *job;
+            jobs.spawn(async move {
+                let report = hook::run(&job, &redactor).await;
+                (job, report)
+            });
+        }
+        Err(EngineError::Refused { reason, .. }) => {
+            inputs.push(Input::Notice(Tone::Warn, format!("{segment}: {action} refused: {reason}")));
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            inputs.push(Input::Notice(Tone::Danger, e.to_string()));
+        }
+    }
+    match snapshot(engine, Utc::now()) {
+        Ok(s) => inputs.push(Input::Refreshed(Box::new(s))),
+        Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
+    }
+    inputs
+}
+
+async fn drive(terminal: &mut DefaultTerminal, mut engine: Engine, model: &mut Model) -> Result<()> {
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    let mut jobs: JoinSet<(HookJob, HookReport)> = JoinSet::new();
+    let mut dirty = true;
+    let mut drawn_minute = String::new();
+    loop {
+        if dirty {
+            terminal.draw(|frame| view::render(frame, model))?;
+            drawn_minute = model.now.format("%H:%M").to_string();
+        }
+        if model.quit {
+            break;
+        }
+        let mut inputs = Vec::new();
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(TermEvent::Key(key))) => inputs.push(Input::Key(key)),
+                Some(Ok(TermEvent::Resize(w, h))) => inputs.push(Input::Resize(w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e).context("reading the terminal"),
+                None => break,
+            },
+            _ = tick.tick() => inputs.push(Input::Tick(Utc::now())),
+            Some(done) = jobs.join_next() => match done {
+                Ok((job, report)) => {
+                    let ok = report.ok;
+                    let detail = report.detail.clone();
+                    match engine.finish(&job, report, Utc::now()) {
+                        Ok(event) => tracing::info!(seq = event.seq, ok, "hook finished"),
+                        Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
+                    }
+                    inputs.push(Input::HookFinished { segment: job.segment.clone(), action: job.action, ok, detail });
+                    if let Ok(s) = snapshot(&engine, Utc::now()) {
+                        inputs.push(Input::Refreshed(Box::new(s)));
+                    }
+                }
+                Err(e) => {
+                    let what = if e.is_panic() { "panicked" } else { "was cancelled" };
+                    tracing::error!("a hook task {what}: {e}");
+                    inputs.push(Input::Notice(Tone::Danger, format!("a hook task {what}; its intent stays pending (retry it)")));
+                    model.running.clear();
+                    if let Ok(s) = snapshot(&engine, Utc::now()) {
+                        inputs.push(Input::Refreshed(Box::new(s)));
+                    }
+                }
+            },
+        }
+        // Redraw on change; a tick only matters for the spinner and the clock's minute.
+        dirty = inputs.iter().any(|i| !matches!(i, Input::Tick(_)));
+        for input in inputs {
+            for effect in update(model, input) {
+                for follow in execute(&mut engine, &mut jobs, effect) {
+                    update(model, follow);
+                }
+            }
+        }
+        dirty |= !model.running.is_empty() || model.now.format("%H:%M").to_string() != drawn_minute;
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Segment detail: the adoption chart (actual vs projection vs goal, finish marker) beside the
+//! gate criteria and the segment's recent events. The series are already downsampled.
+
+use crate::model::Status;
+use crate::tui::app::Model;
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap};
+
+pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let Some(d) = &model.detail else {
+        frame.render_widget(
+            Paragraph::new(Span::styled(" no segment selected", Style::default().fg(theme.muted))),
+            area,
+        );
+        return;
+    };
+    let [titles, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(Span::styled(format!(" {}", d.title), Style::default().fg(theme.accent).add_modifier(Modifier::BOLD))),
+            Line::from(Span::styled(format!(" {}", d.subtitle), Style::default().fg(theme.muted))),
+        ]),
+        titles,
+    );
+    let [chart_area, side] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
+    let [gates_area, events_area] = Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(side);
+
+    let mut datasets = vec![
+        Dataset::default()
+            .name(format!("goal {:.0} %", d.goal_line[0].1))
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.chart_goal))
+            .data(&d.goal_line),
+    ];
+    if let Some(f) = &d.finish_marker {
+        datasets.push(
+            Dataset::default()
+                .name("finish")
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(theme.chart_goal))
+                .data(f),
+        );
+    }
+    if let Some(mix) = &d.mix {
+        datasets.push(
+            Dataset::default()
+                .name("cohort mix")
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(theme.chart_mix))
+                .data(mix),
+        );
+    }
+    if !d.projection.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .name(if d.mix.is_some() { "single P" } else { "S(D) projection" })
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(theme.chart_projection))
+                .data(&d.projection),
+        );
+    }
+    datasets.push(
+        Dataset::default()
+            .name("actual")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.chart_actual).add_modifier(Modifier::BOLD))
+            .data(&d.actual),
+    );
+    let axis_style = Style::default().fg(theme.muted);
+    let chart = Chart::new(datasets)
+        .legend_position(Some(LegendPosition::BottomRight))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(axis_style)
+                .title(Span::styled(" Adoption · days since cutover ", Style::default().fg(theme.accent))),
+        )
+        .x_axis(Axis::default().style(axis_style).bounds([0.0, d.x_max]).labels(d.x_labels.clone()))
+        .y_axis(Axis::default().style(axis_style).bounds([0.0, 100.0]).labels(["0%", "50%", "100%"]));
+    frame.render_widget(chart, chart_area);
+
+    let gate_lines: Vec<Line> = if d.gates.is_empty() {
+        vec![Line::from(Span::styled(" ✓ no criteria (passes)", Style::default().fg(theme.ok)))]
+    } else {
+        d.gates
+            .iter()
+            .map(|v| {
+                let (mark, color) = match v.status {
+                    Status::Pass => ("✓", theme.ok),
+                    Status::Fail => ("✗", theme.danger),
+                    Status::Unknown => ("?", theme.warn),
+                };
+                Line::from(vec![
+                    Span::styled(format!(" {mark} {}", v.name), Style::default().fg(color)),
+                    Span::styled(format!("  {}", v.reason), Style::default().fg(theme.muted)),
+                ])
+            })
+            .collect()
+    };
+    frame.render_widget(
+        Paragraph::new(gate_lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(axis_style)
+                .title(Span::styled(" Gates ", Style::default().fg(theme.accent))),
+        ),
+        gates_area,
+    );
+    let inner_h = usize::from(events_area.height.saturating_sub(2));
+    let events: Vec<Line> = d.events[d.events.len().saturating_sub(inner_h)..]
+        .iter()
+        .map(|e| Line::from(Span::styled(format!(" {e}"), Style::default().fg(theme.text))))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(events).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(axis_style)
+                .title(Span::styled(" Events ", Style::default().fg(theme.accent))),
+        ),
+        events_area,
+    );
+}

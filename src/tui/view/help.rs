@@ -1,0 +1,41 @@
+//! The help overlay: every key that works on the current screen.
+
+use super::centered;
+use crate::tui::app::Model;
+use crate::tui::keys;
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let keys = keys::help_for(model.screen);
+    let mut lines: Vec<Line> = keys
+        .iter()
+        .map(|(k, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:>7} "), Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
+                Span::styled((*what).to_string(), Style::default().fg(theme.text)),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " In dialogs: ⏎ confirms, Esc cancels (y/n too when there is no reason to type).",
+        Style::default().fg(theme.muted),
+    )));
+    lines.push(Line::from(Span::styled(" ? or Esc closes this help.", Style::default().fg(theme.muted))));
+    let popup = centered(area, 72, lines.len() as u16 + 2);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(Style::default().fg(theme.accent))
+                .title(Span::styled(" Help ", Style::default().fg(theme.accent).add_modifier(Modifier::BOLD))),
+        ),
+        popup,
+    );
+}

@@ -1,0 +1,143 @@
+//! Rendering: borrows the model and the theme, draws, never mutates or computes.
+//!
+//! ```text
+//! ┌ header: project · legacy → target · migrated share ·················· clock ┐
+//! │ body: overview table | detail (chart │ gates / events) | event log         │
+//! │ status line: the last outcome or refusal, else the selected segment's alert │
+//! └ footer: the keys that work here ────────────────────────────────────────────┘
+//!   overlays: help (?) and dialogs (confirm, quit) drawn on top
+//! ```
+
+mod detail;
+mod dialog;
+mod help;
+mod log;
+mod overview;
+
+use super::app::{Model, Screen, Tone};
+use super::keys;
+use super::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Draw the whole cockpit.
+pub fn render(frame: &mut Frame<'_>, model: &Model) {
+    let theme = model.theme();
+    let [header, body, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    render_header(frame, model, theme, header);
+    match model.screen {
+        Screen::Overview => overview::render(frame, model, theme, body),
+        Screen::Detail => detail::render(frame, model, theme, body),
+        Screen::Log => log::render(frame, model, theme, body),
+    }
+    render_status(frame, model, theme, status);
+    render_footer(frame, model, theme, footer);
+    if model.help {
+        help::render(frame, model, theme, frame.area());
+    }
+    if let Some(d) = &model.dialog {
+        dialog::render(frame, d, theme, frame.area());
+    }
+}
+
+/// The style of a status-line tone.
+pub fn tone(theme: &Theme, tone: Tone) -> Style {
+    let s = Style::default();
+    match tone {
+        Tone::Info => s.fg(theme.text),
+        Tone::Ok => s.fg(theme.ok),
+        Tone::Warn => s.fg(theme.warn).add_modifier(Modifier::BOLD),
+        Tone::Danger => s.fg(theme.danger).add_modifier(Modifier::BOLD),
+    }
+}
+
+/// A rectangle of at most `w` × `h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let s = &model.snapshot.status;
+    let route = match (&s.legacy, &s.target) {
+        (Some(l), Some(t)) => format!(" · {l} → {t}"),
+        _ => String::new(),
+    };
+    let share = s
+        .migrated_share
+        .map_or_else(|| "— migrated".to_string(), |x| format!("{:.1} % migrated", x * 100.0));
+    let right = format!("{} ", model.now.format("%Y-%m-%d %H:%M"));
+    let left = vec![
+        Span::styled(" cutover", Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
+        Span::styled(format!(" · {}{route}", s.project), Style::default().fg(theme.text)),
+        Span::styled(format!(" · {share}"), Style::default().fg(theme.text).add_modifier(Modifier::BOLD)),
+    ];
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    let w = (right.chars().count() as u16).min(area.width);
+    let r = Rect {
+        x: area.right().saturating_sub(w),
+        width: w,
+        ..area
+    };
+    frame.render_widget(Paragraph::new(Span::styled(right, Style::default().fg(theme.muted))), r);
+}
+
+fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    if let Some(input) = &model.filter_input {
+        let line = Line::from(vec![
+            Span::styled(" / ", Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
+            Span::styled(format!("{input}▏"), Style::default().fg(theme.text)),
+            Span::styled("  ⏎ keep · Esc clear", Style::default().fg(theme.muted)),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let (t, text) = match &model.status_line {
+        Some((t, text)) => (*t, text.clone()),
+        None => match (model.screen, model.selected_status()) {
+            (Screen::Log, _) | (_, None) => (Tone::Info, String::new()),
+            (_, Some(seg)) => match (&seg.last_failure, &seg.hold) {
+                (Some(f), _) => (Tone::Danger, format!("{} ⚠ {f}", seg.id)),
+                (None, Some(h)) => (Tone::Warn, format!("{} ⏸ paused: {h}", seg.id)),
+                _ if seg.behind => (
+                    Tone::Danger,
+                    format!(
+                        "{} ▼ {:.1} points behind its projection",
+                        seg.id,
+                        -seg.deviation_points.unwrap_or_default()
+                    ),
+                ),
+                _ => (Tone::Info, String::new()),
+            },
+        },
+    };
+    let mut spans = vec![Span::styled(format!(" {text}"), tone(theme, t))];
+    if !model.filter.is_empty() {
+        spans.push(Span::styled(format!("  [filter: {}]", model.filter), Style::default().fg(theme.accent)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_footer(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let mut spans = Vec::new();
+    for (k, what) in keys::help_for(model.screen) {
+        spans.push(Span::styled(format!(" {k}"), Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)));
+        spans.push(Span::styled(format!(" {what} "), Style::default().fg(theme.muted)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
