@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod hook;
 pub mod model;
+pub mod sample;
 pub mod secret;
 pub mod store;
 pub mod tui;

@@ -5,10 +5,14 @@
 //! failure spike); the output has at most two points per column whatever the input length.
 //! One pass, no allocation beyond the output.
 
+type Point = (f64, f64);
+type Bucket = (usize, Point, Point);
+
 /// Reduce `points` (sorted by x) to at most `2 * buckets` points over `[x0, x1]`.
 /// Points outside the range are dropped; an empty range or zero buckets gives nothing.
 pub fn min_max(points: &[(f64, f64)], x0: f64, x1: f64, buckets: usize) -> Vec<(f64, f64)> {
-    if buckets == 0 || !(x1 > x0) || points.is_empty() {
+    if buckets == 0 || x1.partial_cmp(&x0) != Some(std::cmp::Ordering::Greater) || points.is_empty()
+    {
         return Vec::new();
     }
     if points.len() <= 2 * buckets {
@@ -20,7 +24,8 @@ pub fn min_max(points: &[(f64, f64)], x0: f64, x1: f64, buckets: usize) -> Vec<(
     }
     let width = (x1 - x0) / buckets as f64;
     let mut out = Vec::with_capacity(2 * buckets);
-    let mut current: Option<(usize, (f64, f64), (f64, f64))> = None;
+    // (bucket, lowest point, highest point) of the bucket being filled.
+    let mut current: Option<Bucket> = None;
     let flush = |out: &mut Vec<(f64, f64)>, lo: (f64, f64), hi: (f64, f64)| {
         if lo == hi {
             out.push(lo);
@@ -66,7 +71,8 @@ mod tests {
 
     #[test]
     fn a_million_points_become_two_per_column_and_keep_the_spike() {
-        let mut points: Vec<(f64, f64)> = (0..1_000_000).map(|i| (i as f64 / 1000.0, 0.5)).collect();
+        let mut points: Vec<(f64, f64)> =
+            (0..1_000_000).map(|i| (i as f64 / 1000.0, 0.5)).collect();
         points[654_321].1 = 0.99;
         points[123_456].1 = 0.01;
         let out = min_max(&points, 0.0, 1000.0, 200);

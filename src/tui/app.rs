@@ -85,7 +85,13 @@ pub enum Dialog {
 
 impl Dialog {
     pub fn takes_text(&self) -> bool {
-        matches!(self, Dialog::Confirm { reason: Some(_), .. })
+        matches!(
+            self,
+            Dialog::Confirm {
+                reason: Some(_),
+                ..
+            }
+        )
     }
 }
 
@@ -159,7 +165,12 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn new(snapshot: Snapshot, themes: Vec<Theme>, now: DateTime<Utc>, (width, height): (u16, u16)) -> Model {
+    pub fn new(
+        snapshot: Snapshot,
+        themes: Vec<Theme>,
+        now: DateTime<Utc>,
+        (width, height): (u16, u16),
+    ) -> Model {
         let mut m = Model {
             screen: Screen::Overview,
             help: false,
@@ -176,7 +187,11 @@ impl Model {
             running: BTreeMap::new(),
             spinner: 0,
             now,
-            themes: if themes.is_empty() { vec![Theme::default_theme()] } else { themes },
+            themes: if themes.is_empty() {
+                vec![Theme::default_theme()]
+            } else {
+                themes
+            },
             theme: 0,
             width,
             height,

@@ -15,7 +15,9 @@ pub enum Mode {
     /// Typing a filter after `/`.
     Filter,
     /// A dialog is open; `text` when it has a text field.
-    Dialog { text: bool },
+    Dialog {
+        text: bool,
+    },
     Help,
 }
 
@@ -86,7 +88,11 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 KeyCode::Char('t') => Some(NextTheme),
                 KeyCode::Char('?') => Some(Help),
                 KeyCode::Esc => Some(Back),
-                KeyCode::Char('q') => Some(if screen == Screen::Overview { Quit } else { Back }),
+                KeyCode::Char('q') => Some(if screen == Screen::Overview {
+                    Quit
+                } else {
+                    Back
+                }),
                 _ => None,
             };
             if common.is_some() {
@@ -156,54 +162,107 @@ mod tests {
         assert_eq!(action_for(m, key(KeyCode::Down)), Some(UiAction::Down));
         assert_eq!(action_for(m, key(KeyCode::Char('k'))), Some(UiAction::Up));
         assert_eq!(action_for(m, key(KeyCode::Enter)), Some(UiAction::Open));
-        assert_eq!(action_for(m, key(KeyCode::Char('a'))), Some(UiAction::Advance));
-        assert_eq!(action_for(m, key(KeyCode::Char('r'))), Some(UiAction::RollBack));
-        assert_eq!(action_for(m, key(KeyCode::Char('R'))), Some(UiAction::RetryRollBack));
-        assert_eq!(action_for(m, key(KeyCode::Char('p'))), Some(UiAction::PauseOrResume));
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('a'))),
+            Some(UiAction::Advance)
+        );
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('r'))),
+            Some(UiAction::RollBack)
+        );
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('R'))),
+            Some(UiAction::RetryRollBack)
+        );
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('p'))),
+            Some(UiAction::PauseOrResume)
+        );
         assert_eq!(action_for(m, key(KeyCode::Char('q'))), Some(UiAction::Quit));
         assert_eq!(action_for(m, key(KeyCode::Tab)), Some(UiAction::NextScreen));
-        assert_eq!(action_for(m, key(KeyCode::Char('/'))), Some(UiAction::StartFilter));
-        assert_eq!(action_for(m, key(KeyCode::Char('t'))), Some(UiAction::NextTheme));
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('/'))),
+            Some(UiAction::StartFilter)
+        );
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('t'))),
+            Some(UiAction::NextTheme)
+        );
         assert_eq!(action_for(m, key(KeyCode::Char('?'))), Some(UiAction::Help));
         assert_eq!(action_for(m, key(KeyCode::Char('x'))), None);
     }
 
     #[test]
     fn q_goes_back_from_inner_screens_and_log_cannot_act_on_segments() {
-        assert_eq!(action_for(Mode::Normal(Screen::Detail), key(KeyCode::Char('q'))), Some(UiAction::Back));
-        assert_eq!(action_for(Mode::Normal(Screen::Log), key(KeyCode::Char('q'))), Some(UiAction::Back));
-        assert_eq!(action_for(Mode::Normal(Screen::Log), key(KeyCode::Char('r'))), None);
-        assert_eq!(action_for(Mode::Normal(Screen::Detail), key(KeyCode::Char('r'))), Some(UiAction::RollBack));
+        assert_eq!(
+            action_for(Mode::Normal(Screen::Detail), key(KeyCode::Char('q'))),
+            Some(UiAction::Back)
+        );
+        assert_eq!(
+            action_for(Mode::Normal(Screen::Log), key(KeyCode::Char('q'))),
+            Some(UiAction::Back)
+        );
+        assert_eq!(
+            action_for(Mode::Normal(Screen::Log), key(KeyCode::Char('r'))),
+            None
+        );
+        assert_eq!(
+            action_for(Mode::Normal(Screen::Detail), key(KeyCode::Char('r'))),
+            Some(UiAction::RollBack)
+        );
     }
 
     #[test]
     fn a_text_dialog_takes_y_and_n_as_text() {
         let m = Mode::Dialog { text: true };
-        assert_eq!(action_for(m, key(KeyCode::Char('y'))), Some(UiAction::Char('y')));
-        assert_eq!(action_for(m, key(KeyCode::Char('q'))), Some(UiAction::Char('q')));
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('y'))),
+            Some(UiAction::Char('y'))
+        );
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('q'))),
+            Some(UiAction::Char('q'))
+        );
         assert_eq!(action_for(m, key(KeyCode::Enter)), Some(UiAction::Confirm));
         assert_eq!(action_for(m, key(KeyCode::Esc)), Some(UiAction::Cancel));
-        assert_eq!(action_for(m, key(KeyCode::Backspace)), Some(UiAction::Backspace));
+        assert_eq!(
+            action_for(m, key(KeyCode::Backspace)),
+            Some(UiAction::Backspace)
+        );
     }
 
     #[test]
     fn a_yes_no_dialog_swallows_everything_else() {
         let m = Mode::Dialog { text: false };
-        assert_eq!(action_for(m, key(KeyCode::Char('y'))), Some(UiAction::Confirm));
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('y'))),
+            Some(UiAction::Confirm)
+        );
         assert_eq!(action_for(m, key(KeyCode::Enter)), Some(UiAction::Confirm));
-        assert_eq!(action_for(m, key(KeyCode::Char('n'))), Some(UiAction::Cancel));
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('n'))),
+            Some(UiAction::Cancel)
+        );
         assert_eq!(action_for(m, key(KeyCode::Esc)), Some(UiAction::Cancel));
         for c in ['a', 'r', 'q', 'j', 't', '?'] {
             assert_eq!(action_for(m, key(KeyCode::Char(c))), None, "{c}");
         }
         assert_eq!(action_for(Mode::Help, key(KeyCode::Char('a'))), None);
-        assert_eq!(action_for(Mode::Help, key(KeyCode::Char('?'))), Some(UiAction::Back));
+        assert_eq!(
+            action_for(Mode::Help, key(KeyCode::Char('?'))),
+            Some(UiAction::Back)
+        );
     }
 
     #[test]
     fn ctrl_c_always_quits_and_key_release_is_ignored() {
         let c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for m in [Mode::Normal(Screen::Log), Mode::Filter, Mode::Dialog { text: true }, Mode::Help] {
+        for m in [
+            Mode::Normal(Screen::Log),
+            Mode::Filter,
+            Mode::Dialog { text: true },
+            Mode::Help,
+        ] {
             assert_eq!(action_for(m, c), Some(UiAction::Quit));
         }
         let mut up = key(KeyCode::Char('j'));

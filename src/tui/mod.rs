@@ -50,12 +50,21 @@ pub fn snapshot(engine: &Engine, now: DateTime<Utc>) -> Result<Snapshot, StoreEr
         let (Some(at), Some(state)) = (seg.cutover_at, engine.project().segment(&seg.id)) else {
             continue;
         };
-        let base = engine.state(&seg.id).size_at_cutover.unwrap_or(state.size).max(1) as f64;
+        let base = engine
+            .state(&seg.id)
+            .size_at_cutover
+            .unwrap_or(state.size)
+            .max(1) as f64;
         let points: Vec<(f64, f64)> = engine
             .store()
             .series(&seg.id, MIGRATED, at, now + Duration::days(1))?
             .into_iter()
-            .map(|(t, v)| ((t - at).num_milliseconds() as f64 / 86_400_000.0, (v / base).clamp(0.0, 1.0)))
+            .map(|(t, v)| {
+                (
+                    (t - at).num_milliseconds() as f64 / 86_400_000.0,
+                    (v / base).clamp(0.0, 1.0),
+                )
+            })
             .collect();
         series.insert(seg.id.clone(), points);
     }
@@ -75,11 +84,17 @@ pub fn themes(project_dir: &Path, wanted: Option<&str>) -> (Vec<theme::Theme>, u
     let (themes, mut problems) = theme::load_all(project_dir);
     let index = match wanted {
         None => 0,
-        Some(name) => themes.iter().position(|t| t.name == name).unwrap_or_else(|| {
-            let names: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
-            problems.push(format!("unknown theme '{name}'; available: {}", names.join(", ")));
-            0
-        }),
+        Some(name) => themes
+            .iter()
+            .position(|t| t.name == name)
+            .unwrap_or_else(|| {
+                let names: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
+                problems.push(format!(
+                    "unknown theme '{name}'; available: {}",
+                    names.join(", ")
+                ));
+                0
+            }),
     };
     (themes, index, problems)
 }
@@ -87,7 +102,9 @@ pub fn themes(project_dir: &Path, wanted: Option<&str>) -> (Vec<theme::Theme>, u
 /// Open the cockpit on a project until the operator quits.
 pub fn run(engine: Engine, project_dir: &Path, theme_name: Option<&str>) -> Result<()> {
     if !std::io::stdout().is_terminal() {
-        bail!("the cockpit needs a terminal; for scripts use `cutover status`, `cutover log` and the other commands");
+        bail!(
+            "the cockpit needs a terminal; for scripts use `cutover status`, `cutover log` and the other commands"
+        );
     }
     init_tracing(engine.store().dir());
     let (themes, index, problems) = themes(project_dir, theme_name);
@@ -112,7 +129,11 @@ pub fn run(engine: Engine, project_dir: &Path, theme_name: Option<&str>) -> Resu
 
 fn init_tracing(state_dir: &Path) {
     let path = state_dir.join("cutover.log");
-    if let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = tracing_subscriber::fmt()
             .with_writer(std::sync::Mutex::new(file))
             .with_ansi(false)
@@ -125,8 +146,17 @@ fn actor() -> String {
 }
 
 /// Execute one effect against the engine; returns inputs to feed back.
-fn execute(engine: &mut Engine, jobs: &mut JoinSet<(HookJob, HookReport)>, effect: Effect) -> Vec<Input> {
-    let Effect::Apply { segment, action, reason } = effect else {
+fn execute(
+    engine: &mut Engine,
+    jobs: &mut JoinSet<(HookJob, HookReport)>,
+    effect: Effect,
+) -> Vec<Input> {
+    let Effect::Apply {
+        segment,
+        action,
+        reason,
+    } = effect
+    else {
         return Vec::new();
     };
     let cmd = Command {
@@ -156,7 +186,10 @@ fn execute(engine: &mut Engine, jobs: &mut JoinSet<(HookJob, HookReport)>, effec
             });
         }
         Err(EngineError::Refused { reason, .. }) => {
-            inputs.push(Input::Notice(Tone::Warn, format!("{segment}: {action} refused: {reason}")));
+            inputs.push(Input::Notice(
+                Tone::Warn,
+                format!("{segment}: {action} refused: {reason}"),
+            ));
         }
         Err(e) => {
             tracing::error!("{e}");
@@ -170,7 +203,11 @@ fn execute(engine: &mut Engine, jobs: &mut JoinSet<(HookJob, HookReport)>, effec
     inputs
 }
 
-async fn drive(terminal: &mut DefaultTerminal, mut engine: Engine, model: &mut Model) -> Result<()> {
+async fn drive(
+    terminal: &mut DefaultTerminal,
+    mut engine: Engine,
+    model: &mut Model,
+) -> Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     let mut jobs: JoinSet<(HookJob, HookReport)> = JoinSet::new();

@@ -16,7 +16,10 @@ const DEFAULT: &str = include_str!("../../themes/default.toml");
 const BUILT_IN: [(&str, &str); 3] = [
     ("default.toml", DEFAULT),
     ("light.toml", include_str!("../../themes/light.toml")),
-    ("high-contrast.toml", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast.toml",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
 ];
 
 /// A palette of semantic slots.
@@ -116,7 +119,8 @@ impl Theme {
     pub fn default_theme() -> Theme {
         // The embedded file is checked by a test; should it ever fail, fall back to no colour
         // rather than panic.
-        Theme::overlay(Theme::blank("default"), DEFAULT, "themes/default.toml").unwrap_or_else(|_| Theme::blank("default"))
+        Theme::overlay(Theme::blank("default"), DEFAULT, "themes/default.toml")
+            .unwrap_or_else(|_| Theme::blank("default"))
     }
 
     /// No colours at all (NO_COLOR): every slot is the terminal default.
@@ -129,7 +133,8 @@ impl Theme {
 
     /// Apply a theme file's text on top of `base`. Errors quote the bad value and the file.
     pub fn overlay(mut base: Theme, text: &str, origin: &str) -> Result<Theme, String> {
-        let file: ThemeFile = toml::from_str(text).map_err(|e| format!("{origin}: {}", e.message()))?;
+        let file: ThemeFile =
+            toml::from_str(text).map_err(|e| format!("{origin}: {}", e.message()))?;
         if let Some(name) = file.name {
             base.name = name;
         }
@@ -138,7 +143,11 @@ impl Theme {
                 .map_err(|_| format!("invalid colour '{value}' for '{key}' in {origin}"))?;
             match base.slot(key) {
                 Some(slot) => *slot = color,
-                None => return Err(format!("unknown colour slot '{key}' in {origin}; see themes/default.toml for the slots")),
+                None => {
+                    return Err(format!(
+                        "unknown colour slot '{key}' in {origin}; see themes/default.toml for the slots"
+                    ));
+                }
             }
         }
         Ok(base)
@@ -169,7 +178,10 @@ pub fn load_all(project_dir: &Path) -> (Vec<Theme>, Vec<String>) {
     if let Ok(dir) = std::fs::read_dir(project_dir.join("themes")) {
         let mut files: Vec<_> = dir.filter_map(Result::ok).map(|e| e.path()).collect();
         files.sort();
-        for path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "toml")) {
+        for path in files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        {
             match std::fs::read_to_string(&path) {
                 Ok(text) => sources.push((path.display().to_string(), text)),
                 Err(e) => problems.push(format!("cannot read '{}': {e}", path.display())),
@@ -202,7 +214,15 @@ mod tests {
             let theme = Theme::overlay(Theme::blank("x"), text, name).expect(name);
             assert_ne!(theme.name, "x", "{name} names itself");
             let mut t = theme.clone();
-            for slot in ["text", "muted", "accent", "ok", "warn", "danger", "chart_goal"] {
+            for slot in [
+                "text",
+                "muted",
+                "accent",
+                "ok",
+                "warn",
+                "danger",
+                "chart_goal",
+            ] {
                 assert!(t.slot(slot).is_some());
             }
         }
@@ -212,23 +232,49 @@ mod tests {
 
     #[test]
     fn a_broken_theme_is_quoted_and_falls_back() {
-        let err = Theme::overlay(Theme::default_theme(), "[colors]\ndanger = \"#12345\"\n", "themes/dark.toml")
-            .expect_err("bad colour");
-        assert_eq!(err, "invalid colour '#12345' for 'danger' in themes/dark.toml");
-        let err = Theme::overlay(Theme::default_theme(), "[colors]\ndangr = \"red\"\n", "themes/dark.toml")
-            .expect_err("bad slot");
+        let err = Theme::overlay(
+            Theme::default_theme(),
+            "[colors]\ndanger = \"#12345\"\n",
+            "themes/dark.toml",
+        )
+        .expect_err("bad colour");
+        assert_eq!(
+            err,
+            "invalid colour '#12345' for 'danger' in themes/dark.toml"
+        );
+        let err = Theme::overlay(
+            Theme::default_theme(),
+            "[colors]\ndangr = \"red\"\n",
+            "themes/dark.toml",
+        )
+        .expect_err("bad slot");
         assert!(err.contains("unknown colour slot 'dangr'"), "{err}");
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("themes")).expect("mkdir");
-        std::fs::write(dir.path().join("themes/dark.toml"), "name = \"dark\"\n[colors]\ndanger = \"#12345\"\n").expect("write");
-        std::fs::write(dir.path().join("themes/ocean.toml"), "name = \"ocean\"\n[colors]\naccent = \"#0077be\"\n").expect("write");
+        std::fs::write(
+            dir.path().join("themes/dark.toml"),
+            "name = \"dark\"\n[colors]\ndanger = \"#12345\"\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("themes/ocean.toml"),
+            "name = \"ocean\"\n[colors]\naccent = \"#0077be\"\n",
+        )
+        .expect("write");
         let (themes, problems) = load_all(dir.path());
         let names: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["default", "light", "high-contrast", "ocean"]);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].contains("'#12345'") && problems[0].contains("default theme"), "{problems:?}");
+        assert!(
+            problems[0].contains("'#12345'") && problems[0].contains("default theme"),
+            "{problems:?}"
+        );
         let ocean = &themes[3];
         assert_eq!(ocean.accent, Color::Rgb(0, 0x77, 0xbe));
-        assert_eq!(ocean.danger, Color::Red, "unset slots come from the default");
+        assert_eq!(
+            ocean.danger,
+            Color::Red,
+            "unset slots come from the default"
+        );
     }
 }

@@ -51,7 +51,9 @@ const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'
 /// The input mode the model is in.
 pub fn mode(m: &Model) -> Mode {
     if let Some(d) = &m.dialog {
-        Mode::Dialog { text: d.takes_text() }
+        Mode::Dialog {
+            text: d.takes_text(),
+        }
     } else if m.help {
         Mode::Help
     } else if m.filter_input.is_some() {
@@ -108,9 +110,15 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         } => {
             m.running.remove(&segment);
             m.status_line = Some(if ok {
-                (Tone::Ok, format!("{segment}: {action} hook succeeded — {detail}"))
+                (
+                    Tone::Ok,
+                    format!("{segment}: {action} hook succeeded — {detail}"),
+                )
             } else {
-                (Tone::Danger, format!("{segment}: {action} hook FAILED — {detail}"))
+                (
+                    Tone::Danger,
+                    format!("{segment}: {action} hook FAILED — {detail}"),
+                )
             });
             derive_rows(m);
             Vec::new()
@@ -159,7 +167,12 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         return Vec::new();
     }
     match action {
-        UiAction::Up | UiAction::Down | UiAction::PageUp | UiAction::PageDown | UiAction::Top | UiAction::Bottom => {
+        UiAction::Up
+        | UiAction::Down
+        | UiAction::PageUp
+        | UiAction::PageDown
+        | UiAction::Top
+        | UiAction::Bottom => {
             navigate(m, action);
         }
         UiAction::Open => {
@@ -209,7 +222,11 @@ fn quit(m: &mut Model) -> Vec<Effect> {
         return vec![Effect::Quit];
     }
     m.dialog = Some(Dialog::Quit {
-        running: m.running.iter().map(|(s, a)| format!("{s}: {a} hook")).collect(),
+        running: m
+            .running
+            .iter()
+            .map(|(s, a)| format!("{s}: {a} hook"))
+            .collect(),
     });
     Vec::new()
 }
@@ -251,8 +268,12 @@ fn hook_line(what: Option<&String>, hook: HookAction) -> String {
 }
 
 fn advance(m: &mut Model) -> Vec<Effect> {
-    let Some(id) = selected_id(m) else { return Vec::new() };
-    let Some(seg) = m.selected_status() else { return Vec::new() };
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
     let from = match seg.phase {
         "plan" => Phase::Plan,
         "test" => Phase::Test,
@@ -271,8 +292,14 @@ fn advance(m: &mut Model) -> Vec<Effect> {
     let plan = m.plan(&id);
     let mut lines = vec![format!("{from} → {to}")];
     match from {
-        Phase::Gate => lines.push(hook_line(plan.and_then(|p| p.cutover_hook.as_ref()), HookAction::Cutover)),
-        Phase::Cutover => lines.push(hook_line(plan.and_then(|p| p.done_hook.as_ref()), HookAction::Done)),
+        Phase::Gate => lines.push(hook_line(
+            plan.and_then(|p| p.cutover_hook.as_ref()),
+            HookAction::Cutover,
+        )),
+        Phase::Cutover => lines.push(hook_line(
+            plan.and_then(|p| p.done_hook.as_ref()),
+            HookAction::Done,
+        )),
         _ => lines.push("no hook fires".to_string()),
     }
     m.dialog = Some(Dialog::Confirm {
@@ -288,10 +315,17 @@ fn advance(m: &mut Model) -> Vec<Effect> {
 }
 
 fn roll_back(m: &mut Model) -> Vec<Effect> {
-    let Some(id) = selected_id(m) else { return Vec::new() };
-    let Some(seg) = m.selected_status() else { return Vec::new() };
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
     if seg.phase == "rollback-failed" {
-        m.status_line = Some((Tone::Danger, format!("{id}: the rollback failed; press R to retry it with the same key")));
+        m.status_line = Some((
+            Tone::Danger,
+            format!("{id}: the rollback failed; press R to retry it with the same key"),
+        ));
         return Vec::new();
     }
     if matches!(seg.phase, "plan" | "rolled-back") || seg.pending_hook == Some("rollback") {
@@ -319,10 +353,17 @@ fn roll_back(m: &mut Model) -> Vec<Effect> {
 }
 
 fn retry(m: &mut Model) -> Vec<Effect> {
-    let Some(id) = selected_id(m) else { return Vec::new() };
-    let Some(seg) = m.selected_status() else { return Vec::new() };
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
     if seg.phase != "rollback-failed" && seg.pending_hook != Some("rollback") {
-        m.status_line = Some((Tone::Info, format!("{id}: no failed or unfinished rollback to retry")));
+        m.status_line = Some((
+            Tone::Info,
+            format!("{id}: no failed or unfinished rollback to retry"),
+        ));
         return Vec::new();
     }
     let hook = m.plan(&id).and_then(|p| p.rollback_hook.as_ref());
@@ -342,8 +383,12 @@ fn retry(m: &mut Model) -> Vec<Effect> {
 }
 
 fn pause_or_resume(m: &mut Model) -> Vec<Effect> {
-    let Some(id) = selected_id(m) else { return Vec::new() };
-    let Some(seg) = m.selected_status() else { return Vec::new() };
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
     if seg.hold.is_some() {
         return vec![Effect::Apply {
             segment: id,
@@ -367,7 +412,9 @@ fn pause_or_resume(m: &mut Model) -> Vec<Effect> {
 }
 
 fn on_dialog(m: &mut Model, action: UiAction) -> Vec<Effect> {
-    let Some(dialog) = &mut m.dialog else { return Vec::new() };
+    let Some(dialog) = &mut m.dialog else {
+        return Vec::new();
+    };
     match (dialog, action) {
         (_, UiAction::Cancel) => {
             m.dialog = None;
@@ -378,8 +425,18 @@ fn on_dialog(m: &mut Model, action: UiAction) -> Vec<Effect> {
             m.quit = true;
             return vec![Effect::Quit];
         }
-        (Dialog::Confirm { reason: Some(r), .. }, UiAction::Char(c)) => r.push(c),
-        (Dialog::Confirm { reason: Some(r), .. }, UiAction::Backspace) => {
+        (
+            Dialog::Confirm {
+                reason: Some(r), ..
+            },
+            UiAction::Char(c),
+        ) => r.push(c),
+        (
+            Dialog::Confirm {
+                reason: Some(r), ..
+            },
+            UiAction::Backspace,
+        ) => {
             r.pop();
         }
         (
@@ -392,9 +449,15 @@ fn on_dialog(m: &mut Model, action: UiAction) -> Vec<Effect> {
             },
             UiAction::Confirm,
         ) => {
-            let reason = reason.as_ref().map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+            let reason = reason
+                .as_ref()
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty());
             if *reason_required && reason.is_none() {
-                m.status_line = Some((Tone::Warn, "type a reason first (it goes in the audit log)".to_string()));
+                m.status_line = Some((
+                    Tone::Warn,
+                    "type a reason first (it goes in the audit log)".to_string(),
+                ));
                 return Vec::new();
             }
             let effect = Effect::Apply {
@@ -442,7 +505,7 @@ pub fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -455,7 +518,9 @@ fn pct(x: Option<f64>) -> String {
 }
 
 fn spark(series: Option<&Vec<(f64, f64)>>) -> String {
-    let Some(points) = series else { return String::new() };
+    let Some(points) = series else {
+        return String::new();
+    };
     let tail = &points[points.len().saturating_sub(10)..];
     tail.iter()
         .map(|(_, s)| SPARK[((s.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)])
@@ -478,7 +543,9 @@ fn derive_rows(m: &mut Model) {
                 "cutover" => s
                     .projected_finish
                     .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string()),
-                "plan" | "test" | "gate" => s.days_to_goal.map_or_else(|| "—".to_string(), |d| format!("~{d:.0} days")),
+                "plan" | "test" | "gate" => s
+                    .days_to_goal
+                    .map_or_else(|| "—".to_string(), |d| format!("~{d:.0} days")),
                 _ => "—".to_string(),
             };
             let badge = if let Some(action) = m.running.get(&s.id) {
@@ -502,9 +569,10 @@ fn derive_rows(m: &mut Model) {
                 size: group_digits(s.size),
                 migrated: pct(s.migrated_share),
                 projected: pct(s.projected_share),
-                deviation: s
-                    .deviation_points
-                    .map_or_else(|| "—".to_string(), |d| format!("{}{:.1}", if d < 0.0 { "−" } else { "+" }, d.abs())),
+                deviation: s.deviation_points.map_or_else(
+                    || "—".to_string(),
+                    |d| format!("{}{:.1}", if d < 0.0 { "−" } else { "+" }, d.abs()),
+                ),
                 behind: s.behind,
                 finish,
                 gates: s.gates.clone(),
@@ -533,6 +601,16 @@ fn curve(model: &LoginModel, x_max: f64, n: usize) -> Vec<(f64, f64)> {
 
 /// One compact line for an event: `11-02 09:12 ana advance gate→cutover ✓`.
 fn event_line(e: &Event) -> String {
+    format!(
+        "{} {} {}",
+        e.body.at.format("%m-%d %H:%M"),
+        e.body.actor,
+        event_what(e)
+    )
+}
+
+/// What an event did: `advance gate→cutover ✓`.
+fn event_what(e: &Event) -> String {
     let b = &e.body;
     let what = match (b.from, b.to) {
         (Some(f), Some(t)) => format!("{} {f}→{t}", b.kind),
@@ -544,7 +622,7 @@ fn event_line(e: &Event) -> String {
         Outcome::Failed => "✗ failed",
         Outcome::Refused => "refused",
     };
-    format!("{} {} {what} {outcome}", b.at.format("%m-%d %H:%M"), b.actor)
+    format!("{what} {outcome}")
 }
 
 fn derive_detail(m: &mut Model) {
@@ -570,19 +648,27 @@ fn derive_detail(m: &mut Model) {
     let (projection, mix) = match &login {
         Some(LoginModel::Mix(c)) => {
             let single = LoginModel::Single(LoginModel::Mix(c.clone()).effective_p());
-            (curve(&single, x_max, width), Some(curve(&LoginModel::Mix(c.clone()), x_max, width)))
+            (
+                curve(&single, x_max, width),
+                Some(curve(&LoginModel::Mix(c.clone()), x_max, width)),
+            )
         }
         Some(model) => (curve(model, x_max, width), None),
         None => (Vec::new(), None),
     };
     let goal = seg.goal * 100.0;
-    let finish_marker = finish_days.filter(|d| *d <= x_max).map(|d| [(d, 0.0), (d, 100.0)]);
+    let finish_marker = finish_days
+        .filter(|d| *d <= x_max)
+        .map(|d| [(d, 0.0), (d, 100.0)]);
     let planned_p = login.as_ref().map(LoginModel::effective_p);
     let observed = projection::fit_p(points);
     let fit_line = match (planned_p, observed) {
         (Some(p), Some(o)) => {
             let finish = projection::days_to_goal(o, seg.goal)
-                .and_then(|d| seg.cutover_at.map(|at| at + Duration::milliseconds((d * 86_400_000.0) as i64)))
+                .and_then(|d| {
+                    seg.cutover_at
+                        .map(|at| at + Duration::milliseconds((d * 86_400_000.0) as i64))
+                })
                 .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string());
             format!("P planned {p:.3}, observed {o:.3} → goal {finish}")
         }
@@ -591,9 +677,18 @@ fn derive_detail(m: &mut Model) {
     };
     let since = seg
         .cutover_at
-        .map(|at| format!(" · cutover since {} (day {:.0})", at.format("%Y-%m-%d"), days.floor()))
+        .map(|at| {
+            format!(
+                " · cutover since {} (day {:.0})",
+                at.format("%Y-%m-%d"),
+                days.floor()
+            )
+        })
         .unwrap_or_default();
-    let x_labels = [0.0, x_max / 2.0, x_max].iter().map(|d| format!("{d:.0}")).collect();
+    let x_labels = [0.0, x_max / 2.0, x_max]
+        .iter()
+        .map(|d| format!("{d:.0}"))
+        .collect();
     let events: Vec<String> = m
         .snapshot
         .events
@@ -638,7 +733,12 @@ fn derive_log(m: &mut Model) {
         .filter(|e| {
             matches_filter(
                 &filter,
-                &[&e.body.segment, &e.body.actor, e.body.kind.as_str(), e.body.reason.as_deref().unwrap_or("")],
+                &[
+                    &e.body.segment,
+                    &e.body.actor,
+                    e.body.kind.as_str(),
+                    e.body.reason.as_deref().unwrap_or(""),
+                ],
             )
         })
         .map(|e| {
@@ -648,7 +748,14 @@ fn derive_log(m: &mut Model) {
                 Outcome::Succeeded => Tone::Ok,
                 Outcome::Requested | Outcome::Ok => Tone::Info,
             };
-            let mut line = format!("{:>5} {} {:<14} {}", e.seq, e.body.at.format("%Y-%m-%d %H:%M:%S"), e.body.segment, event_line(e));
+            let mut line = format!(
+                "{:>5} {} {:<14} {:<8} {}",
+                e.seq,
+                e.body.at.format("%Y-%m-%d %H:%M:%S"),
+                e.body.segment,
+                e.body.actor,
+                event_what(e)
+            );
             if let Some(r) = &e.body.reason {
                 line.push_str(&format!(" · “{r}”"));
             }

@@ -9,12 +9,17 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap};
+use ratatui::widgets::{
+    Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap,
+};
 
 pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let Some(d) = &model.detail else {
         frame.render_widget(
-            Paragraph::new(Span::styled(" no segment selected", Style::default().fg(theme.muted))),
+            Paragraph::new(Span::styled(
+                " no segment selected",
+                Style::default().fg(theme.muted),
+            )),
             area,
         );
         return;
@@ -22,13 +27,23 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let [titles, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
     frame.render_widget(
         Paragraph::new(vec![
-            Line::from(Span::styled(format!(" {}", d.title), Style::default().fg(theme.accent).add_modifier(Modifier::BOLD))),
-            Line::from(Span::styled(format!(" {}", d.subtitle), Style::default().fg(theme.muted))),
+            Line::from(Span::styled(
+                format!(" {}", d.title),
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
+            )),
+            Line::from(Span::styled(
+                format!(" {}", d.subtitle),
+                Style::default().fg(theme.muted),
+            )),
         ]),
         titles,
     );
-    let [chart_area, side] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
-    let [gates_area, events_area] = Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(side);
+    let [chart_area, side] =
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
+    let [gates_area, events_area] =
+        Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(side);
 
     let mut datasets = vec![
         Dataset::default()
@@ -61,7 +76,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     if !d.projection.is_empty() {
         datasets.push(
             Dataset::default()
-                .name(if d.mix.is_some() { "single P" } else { "S(D) projection" })
+                .name(if d.mix.is_some() {
+                    "single P"
+                } else {
+                    "S(D) projection"
+                })
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
                 .style(Style::default().fg(theme.chart_projection))
@@ -73,7 +92,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             .name("actual")
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
-            .style(Style::default().fg(theme.chart_actual).add_modifier(Modifier::BOLD))
+            .style(
+                Style::default()
+                    .fg(theme.chart_actual)
+                    .add_modifier(Modifier::BOLD),
+            )
             .data(&d.actual),
     );
     let axis_style = Style::default().fg(theme.muted);
@@ -83,14 +106,30 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(axis_style)
-                .title(Span::styled(" Adoption · days since cutover ", Style::default().fg(theme.accent))),
+                .title(Span::styled(
+                    " Adoption · days since cutover ",
+                    Style::default().fg(theme.accent),
+                )),
         )
-        .x_axis(Axis::default().style(axis_style).bounds([0.0, d.x_max]).labels(d.x_labels.clone()))
-        .y_axis(Axis::default().style(axis_style).bounds([0.0, 100.0]).labels(["0%", "50%", "100%"]));
+        .x_axis(
+            Axis::default()
+                .style(axis_style)
+                .bounds([0.0, d.x_max])
+                .labels(d.x_labels.clone()),
+        )
+        .y_axis(
+            Axis::default()
+                .style(axis_style)
+                .bounds([0.0, 100.0])
+                .labels(["0%", "50%", "100%"]),
+        );
     frame.render_widget(chart, chart_area);
 
     let gate_lines: Vec<Line> = if d.gates.is_empty() {
-        vec![Line::from(Span::styled(" ✓ no criteria (passes)", Style::default().fg(theme.ok)))]
+        vec![Line::from(Span::styled(
+            " ✓ no criteria (passes)",
+            Style::default().fg(theme.ok),
+        ))]
     } else {
         d.gates
             .iter()
@@ -119,7 +158,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let inner_h = usize::from(events_area.height.saturating_sub(2));
     let events: Vec<Line> = d.events[d.events.len().saturating_sub(inner_h)..]
         .iter()
-        .map(|e| Line::from(Span::styled(format!(" {e}"), Style::default().fg(theme.text))))
+        .map(|e| {
+            Line::from(Span::styled(
+                format!(" {e}"),
+                Style::default().fg(theme.text),
+            ))
+        })
         .collect();
     frame.render_widget(
         Paragraph::new(events).block(

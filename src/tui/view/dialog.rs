@@ -22,13 +22,21 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
             let color = if *danger { theme.danger } else { theme.accent };
             let mut out: Vec<Line> = lines
                 .iter()
-                .map(|l| Line::from(Span::styled(format!(" {l}"), Style::default().fg(theme.text))))
+                .map(|l| {
+                    Line::from(Span::styled(
+                        format!(" {l}"),
+                        Style::default().fg(theme.text),
+                    ))
+                })
                 .collect();
             let hint = match reason {
                 Some(r) => {
                     out.push(Line::from(""));
                     out.push(Line::from(vec![
-                        Span::styled(" Reason: ", Style::default().fg(color).add_modifier(Modifier::BOLD)),
+                        Span::styled(
+                            " Reason: ",
+                            Style::default().fg(color).add_modifier(Modifier::BOLD),
+                        ),
                         Span::styled(format!("{r}▏"), Style::default().fg(theme.text)),
                     ]));
                     " type a reason · ⏎ confirm · Esc cancel"
@@ -38,17 +46,33 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
             (title.clone(), out, color, hint)
         }
         Dialog::Quit { running } => {
-            let mut out = vec![Line::from(Span::styled(" Hooks are still running:", Style::default().fg(theme.text)))];
-            out.extend(running.iter().map(|r| Line::from(Span::styled(format!("  • {r}"), Style::default().fg(theme.warn)))));
+            let mut out = vec![Line::from(Span::styled(
+                " Hooks are still running:",
+                Style::default().fg(theme.text),
+            ))];
+            out.extend(running.iter().map(|r| {
+                Line::from(Span::styled(
+                    format!("  • {r}"),
+                    Style::default().fg(theme.warn),
+                ))
+            }));
             out.push(Line::from(Span::styled(
                 " Quitting now leaves them without a recorded outcome (shown as pending next time).",
                 Style::default().fg(theme.muted),
             )));
-            ("Quit while a hook runs?".to_string(), out, theme.warn, " y/⏎ quit · n/Esc stay")
+            (
+                "Quit while a hook runs?".to_string(),
+                out,
+                theme.warn,
+                " y/⏎ quit · n/Esc stay",
+            )
         }
     };
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(hint, Style::default().fg(theme.muted))));
+    lines.push(Line::from(Span::styled(
+        hint,
+        Style::default().fg(theme.muted),
+    )));
     let popup = centered(area, 64, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     frame.render_widget(
@@ -56,7 +80,10 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(Style::default().fg(color).add_modifier(Modifier::BOLD))
-                .title(Span::styled(format!(" {title} "), Style::default().fg(color).add_modifier(Modifier::BOLD))),
+                .title(Span::styled(
+                    format!(" {title} "),
+                    Style::default().fg(color).add_modifier(Modifier::BOLD),
+                )),
         ),
         popup,
     );

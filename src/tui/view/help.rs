@@ -16,7 +16,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         .iter()
         .map(|(k, what)| {
             Line::from(vec![
-                Span::styled(format!(" {k:>7} "), Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
+                Span::styled(
+                    format!(" {k:>7} "),
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
                 Span::styled((*what).to_string(), Style::default().fg(theme.text)),
             ])
         })
@@ -26,7 +31,10 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         " In dialogs: ⏎ confirms, Esc cancels (y/n too when there is no reason to type).",
         Style::default().fg(theme.muted),
     )));
-    lines.push(Line::from(Span::styled(" ? or Esc closes this help.", Style::default().fg(theme.muted))));
+    lines.push(Line::from(Span::styled(
+        " ? or Esc closes this help.",
+        Style::default().fg(theme.muted),
+    )));
     let popup = centered(area, 72, lines.len() as u16 + 2);
     frame.render_widget(Clear, popup);
     frame.render_widget(
@@ -34,7 +42,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(Style::default().fg(theme.accent))
-                .title(Span::styled(" Help ", Style::default().fg(theme.accent).add_modifier(Modifier::BOLD))),
+                .title(Span::styled(
+                    " Help ",
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                )),
         ),
         popup,
     );

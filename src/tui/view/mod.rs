@@ -78,14 +78,26 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
         (Some(l), Some(t)) => format!(" · {l} → {t}"),
         _ => String::new(),
     };
-    let share = s
-        .migrated_share
-        .map_or_else(|| "— migrated".to_string(), |x| format!("{:.1} % migrated", x * 100.0));
+    let share = s.migrated_share.map_or_else(
+        || "— migrated".to_string(),
+        |x| format!("{:.1} % migrated", x * 100.0),
+    );
     let right = format!("{} ", model.now.format("%Y-%m-%d %H:%M"));
     let left = vec![
-        Span::styled(" cutover", Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
-        Span::styled(format!(" · {}{route}", s.project), Style::default().fg(theme.text)),
-        Span::styled(format!(" · {share}"), Style::default().fg(theme.text).add_modifier(Modifier::BOLD)),
+        Span::styled(
+            " cutover",
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(" · {}{route}", s.project),
+            Style::default().fg(theme.text),
+        ),
+        Span::styled(
+            format!(" · {share}"),
+            Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
+        ),
     ];
     frame.render_widget(Paragraph::new(Line::from(left)), area);
     let w = (right.chars().count() as u16).min(area.width);
@@ -94,13 +106,21 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
         width: w,
         ..area
     };
-    frame.render_widget(Paragraph::new(Span::styled(right, Style::default().fg(theme.muted))), r);
+    frame.render_widget(
+        Paragraph::new(Span::styled(right, Style::default().fg(theme.muted))),
+        r,
+    );
 }
 
 fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     if let Some(input) = &model.filter_input {
         let line = Line::from(vec![
-            Span::styled(" / ", Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                " / ",
+                Style::default()
+                    .fg(theme.accent)
+                    .add_modifier(Modifier::BOLD),
+            ),
             Span::styled(format!("{input}▏"), Style::default().fg(theme.text)),
             Span::styled("  ⏎ keep · Esc clear", Style::default().fg(theme.muted)),
         ]);
@@ -128,7 +148,10 @@ fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
     };
     let mut spans = vec![Span::styled(format!(" {text}"), tone(theme, t))];
     if !model.filter.is_empty() {
-        spans.push(Span::styled(format!("  [filter: {}]", model.filter), Style::default().fg(theme.accent)));
+        spans.push(Span::styled(
+            format!("  [filter: {}]", model.filter),
+            Style::default().fg(theme.accent),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -136,8 +159,16 @@ fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
 fn render_footer(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let mut spans = Vec::new();
     for (k, what) in keys::help_for(model.screen) {
-        spans.push(Span::styled(format!(" {k}"), Style::default().fg(theme.accent).add_modifier(Modifier::BOLD)));
-        spans.push(Span::styled(format!(" {what} "), Style::default().fg(theme.muted)));
+        spans.push(Span::styled(
+            format!(" {k}"),
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!(" {what} "),
+            Style::default().fg(theme.muted),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
