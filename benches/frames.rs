@@ -35,7 +35,7 @@ fn segment(i: usize) -> SegmentStatus {
         migrated_at: Some(now),
         projected_share: Some(0.55),
         deviation_points: Some(-5.0 + (i % 10) as f64),
-        behind: i % 7 == 0,
+        behind: i.is_multiple_of(7),
         cutover_at: Some(now - chrono::Duration::days(21)),
         days_in_cutover: Some(21.0),
         goal: 0.9,
