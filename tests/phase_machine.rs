@@ -7,7 +7,7 @@ use cutover::model::{
     Verdict, decide,
 };
 
-const ACTIONS: [Action; 7] = [
+const ACTIONS: [Action; 8] = [
     Action::Advance,
     Action::Retest,
     Action::RollBack,
@@ -15,6 +15,7 @@ const ACTIONS: [Action; 7] = [
     Action::Replan,
     Action::Pause,
     Action::Resume,
+    Action::GuardFailed,
 ];
 
 fn state(phase: Phase) -> SegmentState {
@@ -58,8 +59,9 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         (Action::RetryRollBack, _) => None,
         (Action::Replan, RolledBack) => Some(Plan),
         (Action::Replan, _) => None,
-        (Action::Pause, _) => None,  // a hold, not a phase change
-        (Action::Resume, _) => None, // refused: not paused
+        (Action::Pause, _) => None,       // a hold, not a phase change
+        (Action::Resume, _) => None,      // refused: not paused
+        (Action::GuardFailed, _) => None, // recorded by the guard, never requested
     }
 }
 

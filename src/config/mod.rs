@@ -80,6 +80,104 @@ pub struct SegmentFile {
     pub tolerance: Option<f64>,
     #[serde(default)]
     pub hooks: HooksFile,
+    /// Live sources by metric name (`migrated`, `total`, or any metric a gate reads).
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceFile>,
+    /// Gate criteria; the same criteria guard the segment during cutover.
+    #[serde(default)]
+    pub gates: Vec<GateFile>,
+    /// Roll back automatically after `failures_before_rollback` failing guard evaluations.
+    #[serde(default)]
+    pub auto_rollback: bool,
+    pub failures_before_rollback: Option<u32>,
+    /// Plateau signal: the daily rate fell below this fraction of the first week's (default 0.25).
+    pub plateau_fraction: Option<f64>,
+}
+
+/// Where a source's number comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    #[serde(rename = "fusionauth")]
+    FusionAuth,
+    Elasticsearch,
+    #[serde(rename = "opensearch")]
+    OpenSearch,
+    Keycloak,
+    Auth0,
+    Prometheus,
+    Json,
+    Command,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::FusionAuth => "fusionauth",
+            SourceKind::Elasticsearch => "elasticsearch",
+            SourceKind::OpenSearch => "opensearch",
+            SourceKind::Keycloak => "keycloak",
+            SourceKind::Auth0 => "auth0",
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Json => "json",
+            SourceKind::Command => "command",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceFile {
+    pub kind: SourceKind,
+    pub url: Option<String>,
+    pub query: Option<String>,
+    /// Only `env:NAME`.
+    pub api_key: Option<String>,
+    pub every: Option<String>,
+    pub timeout: Option<String>,
+    pub stale_after: Option<String>,
+    pub index: Option<String>,
+    pub realm: Option<String>,
+    pub pointer: Option<String>,
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateFile {
+    /// `metric` (default when `metric` is set), `projection` or `soak`.
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub metric: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Points, for `projection`.
+    pub tolerance: Option<f64>,
+    /// For `soak`.
+    pub hours: Option<f64>,
+}
+
+/// A validated source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    pub segment: String,
+    pub metric: String,
+    pub kind: SourceKind,
+    pub url: Option<String>,
+    pub query: Option<String>,
+    pub api_key: Option<String>,
+    pub every: Duration,
+    pub timeout: Duration,
+    pub stale_after: Duration,
+    pub index: Option<String>,
+    pub realm: Option<String>,
+    pub pointer: Option<String>,
+    pub command: Vec<String>,
+    pub headers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -133,6 +231,18 @@ pub struct Segment {
     /// Points behind the projection before the segment is flagged.
     pub tolerance_points: f64,
     pub hooks: Hooks,
+    pub sources: Vec<SourceSpec>,
+    pub gates: Vec<crate::model::criteria::Criterion>,
+    pub auto_rollback: bool,
+    pub failures_before_rollback: u32,
+    pub plateau_fraction: f64,
+}
+
+impl Segment {
+    /// The source that produces `metric`, if declared.
+    pub fn source(&self, metric: &str) -> Option<&SourceSpec> {
+        self.sources.iter().find(|s| s.metric == metric)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -195,6 +305,10 @@ impl Project {
                 if let HookSpec::Webhook { headers, .. } = spec {
                     refs.extend(headers.values().cloned());
                 }
+            }
+            for src in &seg.sources {
+                refs.extend(src.api_key.iter().cloned());
+                refs.extend(src.headers.values().cloned());
             }
         }
         refs.retain(|v| v.starts_with(crate::secret::PREFIX));

@@ -3,9 +3,11 @@
 
 use super::locate::KeyPath;
 use super::{
-    HookFile, HookSpec, Hooks, Project, ProjectFile, Segment, SegmentFile, Severity, Strategy,
+    GateFile, HookFile, HookSpec, Hooks, Project, ProjectFile, Segment, SegmentFile, Severity,
+    SourceFile, SourceKind, SourceSpec, Strategy,
 };
 use crate::model::LoginModel;
+use crate::model::criteria::Criterion;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -222,6 +224,60 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
             &mut ok,
         ),
     };
+    let mut sources = Vec::new();
+    for (metric, s) in &seg.sources {
+        if let Some(spec) = source(
+            &seg.id,
+            metric,
+            s,
+            &at.clone().key("sources").key(metric),
+            found,
+            &mut ok,
+        ) {
+            sources.push(spec);
+        }
+    }
+    let mut gates = Vec::new();
+    for (j, g) in seg.gates.iter().enumerate() {
+        let gate_at = at.clone().key("gates").index(j);
+        if let Some(c) = gate(g, &gate_at, found, &mut ok) {
+            if let Some(m) = c.metric()
+                && !seg.sources.contains_key(m)
+            {
+                found.push((
+                    Severity::Warning,
+                    gate_at.key("metric"),
+                    format!("no [segments.sources.{m}] feeds this gate: it stays unknown until samples are recorded"),
+                ));
+            }
+            gates.push(c);
+        }
+    }
+    if seg.gates.is_empty() {
+        found.push((
+            Severity::Warning,
+            at.clone().key("id"),
+            "no [[segments.gates]]: its gate passes with \"no criteria\"".into(),
+        ));
+    }
+    let failures_before_rollback = seg.failures_before_rollback.unwrap_or(3);
+    if failures_before_rollback == 0 {
+        ok = false;
+        found.push((
+            Severity::Error,
+            at.clone().key("failures_before_rollback"),
+            "must be at least 1".into(),
+        ));
+    }
+    let plateau_fraction = seg.plateau_fraction.unwrap_or(0.25);
+    if !(plateau_fraction > 0.0 && plateau_fraction < 1.0) {
+        ok = false;
+        found.push((
+            Severity::Error,
+            at.clone().key("plateau_fraction"),
+            "must be in (0, 1), e.g. 0.25".into(),
+        ));
+    }
     ok.then(|| Segment {
         id: seg.id.clone(),
         name: seg.name.clone().unwrap_or_else(|| seg.id.clone()),
@@ -232,6 +288,11 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         deadline,
         tolerance_points,
         hooks,
+        sources,
+        gates,
+        auto_rollback: seg.auto_rollback,
+        failures_before_rollback,
+        plateau_fraction,
     })
 }
 
@@ -267,6 +328,266 @@ fn duration(
                 default
             }
         },
+    }
+}
+
+fn duration_key(
+    key: &str,
+    text: Option<&str>,
+    default: Duration,
+    at: &KeyPath,
+    found: &mut Found,
+    ok: &mut bool,
+) -> Duration {
+    match text {
+        None => default,
+        Some(t) => match humantime::parse_duration(t) {
+            Ok(d) if !d.is_zero() => d,
+            _ => {
+                *ok = false;
+                found.push((
+                    Severity::Error,
+                    at.clone().key(key),
+                    "must be a positive duration like \"30s\" or \"2m\"".into(),
+                ));
+                default
+            }
+        },
+    }
+}
+
+const SOURCE_EVERY: Duration = Duration::from_secs(30);
+const SOURCE_TIMEOUT: Duration = Duration::from_secs(5);
+const SOURCE_STALE: Duration = Duration::from_secs(300);
+
+fn sensitive_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "authorization" || n.contains("token") || n.contains("key")
+}
+
+fn source(
+    segment: &str,
+    metric: &str,
+    s: &SourceFile,
+    at: &KeyPath,
+    found: &mut Found,
+    ok: &mut bool,
+) -> Option<SourceSpec> {
+    let mut good = true;
+    let mut err = |path: KeyPath, msg: String, found: &mut Found| {
+        good = false;
+        found.push((Severity::Error, path, msg));
+    };
+    if metric.is_empty()
+        || !metric
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        err(
+            at.clone(),
+            format!("invalid metric name '{metric}': use letters, digits, '_' and '-'"),
+            found,
+        );
+    }
+    let kind = s.kind;
+    let needs = |field: &str| -> bool {
+        match field {
+            "url" => kind != SourceKind::Command,
+            "query" => !matches!(kind, SourceKind::Json | SourceKind::Command),
+            "index" => matches!(kind, SourceKind::Elasticsearch | SourceKind::OpenSearch),
+            "realm" => kind == SourceKind::Keycloak,
+            "pointer" => kind == SourceKind::Json,
+            _ => false,
+        }
+    };
+    for (field, value) in [
+        ("url", &s.url),
+        ("query", &s.query),
+        ("index", &s.index),
+        ("realm", &s.realm),
+        ("pointer", &s.pointer),
+    ] {
+        if needs(field) && value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+            err(
+                at.clone().key(field),
+                format!("missing: a {} source needs '{field}'", kind.as_str()),
+                found,
+            );
+        }
+    }
+    if let Some(p) = &s.pointer
+        && !p.is_empty()
+        && !p.starts_with('/')
+    {
+        err(
+            at.clone().key("pointer"),
+            "must be a JSON pointer like \"/data/count\"".into(),
+            found,
+        );
+    }
+    let command = s.command.clone().unwrap_or_default();
+    if kind == SourceKind::Command && command.first().is_none_or(|p| p.trim().is_empty()) {
+        err(
+            at.clone().key("command"),
+            "must name a program: command = [\"psql\", \"-tAc\", \"...\"]".into(),
+            found,
+        );
+    }
+    if let Some(url) = &s.url
+        && kind != SourceKind::Command
+    {
+        match reqwest::Url::parse(url) {
+            Ok(u) if u.scheme() == "https" => {}
+            Ok(u) if u.scheme() == "http" => {
+                if !s.insecure && !u.host_str().is_some_and(is_loopback) {
+                    err(
+                        at.clone().key("url"),
+                        "plain http to a host that is not loopback: use https, or set insecure = true".into(),
+                        found,
+                    );
+                }
+            }
+            _ => err(
+                at.clone().key("url"),
+                "must be an http(s) URL like \"https://auth.example.com\"".into(),
+                found,
+            ),
+        }
+    }
+    if let Some(key) = &s.api_key
+        && !key.starts_with(crate::secret::PREFIX)
+    {
+        err(
+            at.clone().key("api_key"),
+            "\u{0}must reference the environment, e.g. \"env:FUSIONAUTH_API_KEY\"; never write a key in the file".into(),
+            found,
+        );
+    }
+    for (name, value) in &s.headers {
+        if sensitive_header(name) && !value.starts_with(crate::secret::PREFIX) {
+            err(
+                at.clone().key("headers").key(name),
+                "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:API_TOKEN\"".into(),
+                found,
+            );
+        }
+    }
+    if kind == SourceKind::Auth0 {
+        found.push((
+            Severity::Warning,
+            at.clone().key("kind"),
+            "Auth0's search caps 'total' at 1,000: above that the count stops growing; prefer a count from logs or a job".into(),
+        ));
+    }
+    let every = duration_key(
+        "every",
+        s.every.as_deref(),
+        SOURCE_EVERY,
+        at,
+        found,
+        &mut good,
+    );
+    let timeout = duration_key(
+        "timeout",
+        s.timeout.as_deref(),
+        SOURCE_TIMEOUT,
+        at,
+        found,
+        &mut good,
+    );
+    let stale_after = duration_key(
+        "stale_after",
+        s.stale_after.as_deref(),
+        SOURCE_STALE,
+        at,
+        found,
+        &mut good,
+    );
+    if !good {
+        *ok = false;
+        return None;
+    }
+    Some(SourceSpec {
+        segment: segment.to_string(),
+        metric: metric.to_string(),
+        kind,
+        url: s.url.clone(),
+        query: s.query.clone(),
+        api_key: s.api_key.clone(),
+        every,
+        timeout,
+        stale_after,
+        index: s.index.clone(),
+        realm: s.realm.clone(),
+        pointer: s.pointer.clone(),
+        command,
+        headers: s.headers.clone(),
+    })
+}
+
+fn gate(g: &GateFile, at: &KeyPath, found: &mut Found, ok: &mut bool) -> Option<Criterion> {
+    let kind = g
+        .kind
+        .as_deref()
+        .unwrap_or(if g.metric.is_some() { "metric" } else { "" });
+    let mut fail = |path: KeyPath, msg: &str| {
+        *ok = false;
+        found.push((Severity::Error, path, msg.to_string()));
+        None
+    };
+    match kind {
+        "metric" => {
+            let Some(metric) = g.metric.clone() else {
+                return fail(
+                    at.clone().key("metric"),
+                    "missing: name the metric this gate reads, e.g. metric = \"failure_rate\"",
+                );
+            };
+            if g.min.is_none() && g.max.is_none() {
+                return fail(
+                    at.clone(),
+                    "a metric gate needs min and/or max, e.g. max = 0.02",
+                );
+            }
+            if let (Some(lo), Some(hi)) = (g.min, g.max)
+                && lo > hi
+            {
+                return fail(at.clone().key("min"), "is above max: no value could pass");
+            }
+            Some(Criterion::Metric {
+                metric,
+                min: g.min,
+                max: g.max,
+                label: g.name.clone(),
+            })
+        }
+        "projection" => {
+            let t = g.tolerance.unwrap_or(DEFAULT_TOLERANCE_POINTS);
+            if !(0.0..=100.0).contains(&t) {
+                return fail(
+                    at.clone().key("tolerance"),
+                    "must be between 0 and 100 percentage points",
+                );
+            }
+            Some(Criterion::Projection {
+                tolerance_points: t,
+            })
+        }
+        "soak" => match g.hours {
+            Some(h) if h > 0.0 => Some(Criterion::Soak { hours: h }),
+            _ => fail(
+                at.clone().key("hours"),
+                "a soak gate needs hours > 0, e.g. hours = 24",
+            ),
+        },
+        "" => fail(
+            at.clone(),
+            "set metric = \"...\" (with min/max), or kind = \"projection\" or \"soak\"",
+        ),
+        _ => fail(
+            at.clone().key("kind"),
+            "must be \"metric\", \"projection\" or \"soak\"",
+        ),
     }
 }
 

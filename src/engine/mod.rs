@@ -5,6 +5,7 @@
 //! events. The engine owns the [`Store`] and an in-memory fold of the log; it takes the time
 //! as an argument so tests control the clock.
 
+pub mod live;
 pub mod status;
 
 use crate::config::{Project, Segment};
@@ -70,6 +71,10 @@ pub struct Engine {
     events: Vec<Event>,
     states: BTreeMap<String, SegmentState>,
     redactor: Redactor,
+    /// Source health seen by this process, by (segment, metric).
+    health: BTreeMap<(String, String), live::SourceHealth>,
+    /// Consecutive failing guard evaluations, by segment.
+    streaks: BTreeMap<String, u32>,
 }
 
 impl Engine {
@@ -84,6 +89,8 @@ impl Engine {
             events,
             states,
             redactor,
+            health: BTreeMap::new(),
+            streaks: BTreeMap::new(),
         })
     }
 
@@ -108,7 +115,7 @@ impl Engine {
         self.states.get(segment).cloned().unwrap_or_default()
     }
 
-    fn append(&mut self, body: NewEvent) -> Result<Event, StoreError> {
+    pub(crate) fn append(&mut self, body: NewEvent) -> Result<Event, StoreError> {
         let event = self.store.append(body)?;
         self.states
             .entry(event.body.segment.clone())
@@ -144,12 +151,13 @@ impl Engine {
         let state = self.state(&seg.id);
         let plan_problems = plan_problems(&seg);
         let migrated_share = self.migrated(&seg)?.map(|(_, _, s)| s);
+        let gates = self.gate_verdicts(&seg, now)?;
         let facts = Facts {
             segment: &seg.id,
             state: &state,
             plan_problems: &plan_problems,
             checks: &[],
-            gates: &[],
+            gates: &gates,
             migrated_share,
             goal: seg.goal,
             deadline_passed: seg.deadline.is_some_and(|d| now.date_naive() > d),

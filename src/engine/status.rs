@@ -3,8 +3,8 @@
 
 use super::Engine;
 use crate::config::Segment;
-use crate::model::gate;
 use crate::model::{Phase, projection};
+use crate::model::{Verdict, gate};
 use crate::store::StoreError;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -50,10 +50,29 @@ pub struct SegmentStatus {
     pub gates: String,
     /// Every gate criterion passes now (true with none declared).
     pub gates_ok: bool,
+    /// Each criterion with its state and reason.
+    pub criteria: Vec<Verdict>,
+    /// Each source: last value, age, last error.
+    pub sources: Vec<SourceStatus>,
+    /// "plateau: consider bulk migration of the remaining N users", when it applies.
+    pub plateau: Option<String>,
+    /// Consecutive failing guard evaluations (in cutover).
+    pub guard_streak: u32,
     /// The hook whose outcome is not recorded yet, if any.
     pub pending_hook: Option<&'static str>,
     pub hold: Option<String>,
     pub last_failure: Option<String>,
+}
+
+/// One source as status shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceStatus {
+    pub metric: String,
+    pub kind: &'static str,
+    pub value: Option<f64>,
+    pub at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub error_at: Option<DateTime<Utc>>,
 }
 
 fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
@@ -93,6 +112,43 @@ impl Engine {
             (Some(at), Some(d)) => Some(at + Duration::milliseconds((d * 86_400_000.0) as i64)),
             _ => None,
         };
+        let criteria = self.gate_verdicts(seg, now)?;
+        let mut sources = Vec::new();
+        for src in &seg.sources {
+            let h = self
+                .health()
+                .find(|h| h.segment == seg.id && h.metric == src.metric);
+            let latest = self.store().latest(&seg.id, &src.metric)?;
+            sources.push(SourceStatus {
+                metric: src.metric.clone(),
+                kind: src.kind.as_str(),
+                value: latest.map(|(_, v)| v),
+                at: latest.map(|(at, _)| at),
+                error: h.and_then(|h| h.last_error.clone()),
+                error_at: h.and_then(|h| h.last_error_at),
+            });
+        }
+        let plateau = match (state.phase, cutover_at, seg.strategy) {
+            (Phase::Cutover, Some(at), crate::config::Strategy::Slow) => {
+                let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
+                let series: Vec<(f64, f64)> = self
+                    .store()
+                    .series(&seg.id, super::MIGRATED, at, now + Duration::seconds(1))?
+                    .into_iter()
+                    .map(|(t, v)| (days_between(at, t), (v / base).clamp(0.0, 1.0)))
+                    .collect();
+                super::live::plateau(
+                    &series,
+                    seg.goal,
+                    seg.plateau_fraction,
+                    state.size_at_cutover.unwrap_or(seg.size),
+                )
+                .map(|left| {
+                    format!("plateau: consider bulk migration of the remaining {left} users")
+                })
+            }
+            _ => None,
+        };
         Ok(SegmentStatus {
             id: seg.id.clone(),
             name: seg.name.clone(),
@@ -111,8 +167,12 @@ impl Engine {
             deadline: seg.deadline,
             projected_finish,
             days_to_goal,
-            gates: gate::summary(&[]),
-            gates_ok: true,
+            gates: gate::summary(&criteria),
+            gates_ok: criteria.iter().all(Verdict::passes),
+            sources,
+            plateau,
+            guard_streak: self.guard_streak(&seg.id),
+            criteria,
             pending_hook: state.pending.map(|p| p.action.as_str()),
             hold: state.hold.map(|h| format!("{} (by {})", h.reason, h.actor)),
             last_failure: state.last_failure,

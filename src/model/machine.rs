@@ -210,6 +210,7 @@ pub fn decide(action: Action, facts: &Facts<'_>) -> Result<Decision, Refusal> {
             )),
         },
         Action::Advance => advance(facts),
+        Action::GuardFailed => refuse("guard-failed: recorded by the guard, never requested"),
     }
 }
 

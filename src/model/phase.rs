@@ -110,6 +110,9 @@ pub enum Action {
     Pause,
     /// Lift a hold.
     Resume,
+    /// Recorded by the guard when a segment in cutover starts failing its criteria; not
+    /// something anyone can request.
+    GuardFailed,
 }
 
 impl Action {
@@ -122,6 +125,7 @@ impl Action {
             Action::Replan => "replan",
             Action::Pause => "pause",
             Action::Resume => "resume",
+            Action::GuardFailed => "guard-failed",
         }
     }
 }

@@ -1,0 +1,277 @@
+//! Live data in the engine: storing polled samples, source health, gate evaluation on fresh
+//! readings, the guard of segments in cutover, and the plateau signal.
+
+use super::{Command, Engine, EngineError, MIGRATED};
+use crate::config::Segment;
+use crate::model::criteria::{self, Context, Reading};
+use crate::model::{Action, NewEvent, Outcome, Phase, Status, Verdict};
+use crate::runtime::Polled;
+use crate::store::StoreError;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What the owner knows of one source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SourceHealth {
+    pub segment: String,
+    pub metric: String,
+    pub kind: &'static str,
+    pub last_value: Option<f64>,
+    pub last_ok_at: Option<DateTime<Utc>>,
+    /// The last error and when it happened (cleared by a success).
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+}
+
+impl SourceHealth {
+    pub fn ok(&self) -> bool {
+        self.last_error.is_none() && self.last_ok_at.is_some()
+    }
+}
+
+/// What the guard concluded after a sample.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Guard {
+    /// Not guarded now (not in cutover, or no criteria).
+    Idle,
+    /// Every criterion passes.
+    Clear,
+    /// Failing (or unknown) criteria: an alarm, `streak` consecutive failing evaluations.
+    Alarm { streak: u32, readings: String },
+    /// Roll back now: this command, as actor `auto`.
+    RollBack(Command),
+}
+
+fn secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 1000.0
+}
+
+impl Engine {
+    /// The readings gates need, at `now`.
+    pub fn context(&self, seg: &Segment, now: DateTime<Utc>) -> Result<Context, StoreError> {
+        let state = self.state(&seg.id);
+        let mut ctx = Context {
+            phase: Some(state.phase),
+            secs_in_phase: state.since.map(|s| secs(s, now)),
+            ..Context::default()
+        };
+        for c in &seg.gates {
+            if let Some(metric) = c.metric()
+                && let Some((at, value)) = self.store().latest(&seg.id, metric)?
+            {
+                ctx.readings.insert(
+                    metric.to_string(),
+                    Reading {
+                        value,
+                        age_secs: secs(at, now),
+                        stale_after_secs: seg.source(metric).map(|s| s.stale_after.as_secs_f64()),
+                    },
+                );
+            }
+        }
+        if let Some((at, _, share)) = self.migrated(seg)? {
+            ctx.migrated_share = Some(Reading {
+                value: share,
+                age_secs: secs(at, now),
+                stale_after_secs: seg.source(MIGRATED).map(|s| s.stale_after.as_secs_f64()),
+            });
+        }
+        if state.phase == Phase::Cutover
+            && let (Some(at), Some(model)) = (state.cutover_at, &seg.login)
+        {
+            ctx.projected_share = Some(model.share(secs(at, now) / 86_400.0));
+        }
+        Ok(ctx)
+    }
+
+    /// Every gate criterion of a segment evaluated now.
+    pub fn gate_verdicts(
+        &self,
+        seg: &Segment,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Verdict>, StoreError> {
+        let ctx = self.context(seg, now)?;
+        Ok(criteria::evaluate_all(&seg.gates, &ctx))
+    }
+
+    /// Health of every source seen by this process.
+    pub fn health(&self) -> impl Iterator<Item = &SourceHealth> {
+        self.health.values()
+    }
+
+    /// Store a polled result (not flushed; the owner syncs on its tick) and update the
+    /// source's health. Samples for segments or metrics no longer in the project are dropped.
+    pub fn record_polled(&mut self, p: &Polled) -> Result<(), StoreError> {
+        let Some(seg) = self.project().segment(&p.segment) else {
+            return Ok(());
+        };
+        let kind = seg.source(&p.metric).map_or("?", |s| s.kind.as_str());
+        let key = (p.segment.clone(), p.metric.clone());
+        let h = self.health.entry(key).or_insert_with(|| SourceHealth {
+            segment: p.segment.clone(),
+            metric: p.metric.clone(),
+            kind,
+            ..SourceHealth::default()
+        });
+        match &p.result {
+            Ok(v) => {
+                h.last_value = Some(*v);
+                h.last_ok_at = Some(p.at);
+                h.last_error = None;
+                h.last_error_at = None;
+                h.consecutive_failures = 0;
+                self.store().put_sample(&p.segment, &p.metric, p.at, *v)?;
+            }
+            Err(e) => {
+                h.last_error = Some(e.clone());
+                h.last_error_at = Some(p.at);
+                h.consecutive_failures += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-evaluate the guard of a segment after a sample (DESIGN §4). Records a `guard-failed`
+    /// event when a failing streak starts; asks for a rollback as `auto` when the segment has
+    /// `auto_rollback` and the streak reaches `failures_before_rollback`. Unknown criteria
+    /// neither count nor reset the streak (a metrics outage alone never rolls back).
+    pub fn guard(&mut self, segment: &str, now: DateTime<Utc>) -> Result<Guard, EngineError> {
+        let Some(seg) = self.project().segment(segment).cloned() else {
+            return Ok(Guard::Idle);
+        };
+        let state = self.state(segment);
+        if state.phase != Phase::Cutover || seg.gates.is_empty() {
+            self.streaks.remove(segment);
+            return Ok(Guard::Idle);
+        }
+        let verdicts = self.gate_verdicts(&seg, now)?;
+        let failing: Vec<&Verdict> = verdicts
+            .iter()
+            .filter(|v| v.status == Status::Fail)
+            .collect();
+        let unknown: Vec<&Verdict> = verdicts
+            .iter()
+            .filter(|v| v.status == Status::Unknown)
+            .collect();
+        if failing.is_empty() {
+            if unknown.is_empty() {
+                self.streaks.remove(segment);
+                return Ok(Guard::Clear);
+            }
+            let streak = self.streaks.get(segment).copied().unwrap_or(0);
+            let readings = unknown
+                .iter()
+                .map(|v| format!("{}: unknown ({})", v.name, v.reason))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Ok(Guard::Alarm { streak, readings });
+        }
+        let streak = {
+            let s = self.streaks.entry(segment.to_string()).or_insert(0);
+            *s += 1;
+            *s
+        };
+        let readings = failing
+            .iter()
+            .map(|v| format!("{}: {}", v.name, v.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if streak == 1 {
+            self.append(NewEvent {
+                at: now,
+                segment: segment.to_string(),
+                kind: Action::GuardFailed,
+                from: Some(state.phase),
+                to: None,
+                actor: "auto".to_string(),
+                reason: None,
+                outcome: Outcome::Ok,
+                hook: None,
+                intent: None,
+                detail: Some(if seg.auto_rollback {
+                    format!(
+                        "{readings} (auto-rollback after {} in a row)",
+                        seg.failures_before_rollback
+                    )
+                } else {
+                    format!("{readings} (no auto_rollback: an operator decides)")
+                }),
+                size: None,
+            })?;
+        }
+        let busy = state.pending.is_some() || state.rollback_failed.is_some();
+        if seg.auto_rollback && streak >= seg.failures_before_rollback && !busy {
+            self.streaks.remove(segment);
+            return Ok(Guard::RollBack(Command {
+                segment: segment.to_string(),
+                action: Action::RollBack,
+                actor: "auto".to_string(),
+                reason: Some(format!(
+                    "auto-rollback after {streak} failing evaluations: {readings}"
+                )),
+            }));
+        }
+        Ok(Guard::Alarm { streak, readings })
+    }
+
+    /// The consecutive failing guard evaluations of a segment.
+    pub fn guard_streak(&self, segment: &str) -> u32 {
+        self.streaks.get(segment).copied().unwrap_or(0)
+    }
+}
+
+/// The plateau signal of a slow segment in cutover: the last day's migrated rate fell below
+/// `fraction` of the first week's while short of the goal. Returns the users still to move.
+/// `series` is (days since cutover, share).
+pub fn plateau(series: &[(f64, f64)], goal: f64, fraction: f64, size: u64) -> Option<u64> {
+    let (&(last_d, last_s), _) = series.split_last()?;
+    if last_d < 8.0 || last_s >= goal {
+        return None;
+    }
+    let at = |day: f64| -> Option<f64> {
+        // The share at the last sample at or before `day`.
+        series
+            .iter()
+            .rev()
+            .find(|(d, _)| *d <= day)
+            .map(|(_, s)| *s)
+    };
+    let first = series.first()?;
+    let week_rate = (at(7.0)? - first.1) / (7.0_f64.min(last_d) - first.0).max(1e-9);
+    let recent_rate = (last_s - at(last_d - 1.0)?) / 1.0;
+    (week_rate > 0.0 && recent_rate < fraction * week_rate)
+        .then(|| ((1.0 - last_s) * size as f64).round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plateau;
+    use crate::model::Cohort;
+    use crate::model::projection::{mix_share, projected_share};
+
+    #[test]
+    fn a_long_tail_plateaus_and_a_healthy_curve_does_not() {
+        let mix = [
+            Cohort { share: 0.6, p: 0.4 },
+            Cohort {
+                share: 0.4,
+                p: 0.002,
+            },
+        ];
+        let tail: Vec<(f64, f64)> = (0..=40)
+            .map(|d| (f64::from(d), mix_share(&mix, f64::from(d))))
+            .collect();
+        let left = plateau(&tail, 0.9, 0.25, 100_000).expect("plateau");
+        assert!((35_000..=40_000).contains(&left), "{left}");
+        let healthy: Vec<(f64, f64)> = (0..=12)
+            .map(|d| (f64::from(d), projected_share(0.05, f64::from(d))))
+            .collect();
+        assert_eq!(plateau(&healthy, 0.9, 0.25, 100_000), None);
+        assert_eq!(
+            plateau(&tail[..5], 0.9, 0.25, 100_000),
+            None,
+            "too early to tell"
+        );
+    }
+}

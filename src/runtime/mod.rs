@@ -1,0 +1,149 @@
+//! The live runtime: one tokio task per source polling on its interval (with backoff after
+//! failures), results sent as owned messages to the owner of the state, which stores them as
+//! samples and runs the guards (DESIGN §4–§5).
+//!
+//! One failing or slow source never delays another: each has its own task and timeout. The
+//! pollers never touch the state; only the owner (the cockpit's UI task, `watch`, or `poll`)
+//! does, through the [`crate::engine::Engine`].
+
+use crate::config::SourceSpec;
+use crate::secret::Redactor;
+use crate::source;
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// The result of one poll of one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polled {
+    pub segment: String,
+    pub metric: String,
+    pub at: DateTime<Utc>,
+    /// The number, or the error (secrets scrubbed).
+    pub result: Result<f64, String>,
+}
+
+/// Longest wait between two polls of a failing source.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// The wait before the next poll: the interval, doubled per consecutive failure, capped.
+pub fn next_delay(every: Duration, failures: u32) -> Duration {
+    if failures == 0 {
+        return every;
+    }
+    let factor = 1u32 << failures.min(6);
+    every.saturating_mul(factor).min(MAX_BACKOFF.max(every))
+}
+
+async fn poll(
+    client: &reqwest::Client,
+    spec: &SourceSpec,
+    workdir: &std::path::Path,
+    redactor: &Redactor,
+) -> Polled {
+    let result = source::fetch(client, spec, workdir)
+        .await
+        .map_err(|e| redactor.scrub(&e.to_string()));
+    Polled {
+        segment: spec.segment.clone(),
+        metric: spec.metric.clone(),
+        at: Utc::now(),
+        result,
+    }
+}
+
+/// Poll every source once, concurrently; results in the order of `specs`.
+pub async fn poll_once(specs: &[SourceSpec], workdir: PathBuf, redactor: &Redactor) -> Vec<Polled> {
+    let client = match source::client() {
+        Ok(c) => c,
+        Err(e) => {
+            return specs
+                .iter()
+                .map(|s| Polled {
+                    segment: s.segment.clone(),
+                    metric: s.metric.clone(),
+                    at: Utc::now(),
+                    result: Err(e.to_string()),
+                })
+                .collect();
+        }
+    };
+    let mut set = JoinSet::new();
+    for (i, spec) in specs.iter().cloned().enumerate() {
+        let (client, workdir, redactor) = (client.clone(), workdir.clone(), redactor.clone());
+        set.spawn(async move { (i, poll(&client, &spec, &workdir, &redactor).await) });
+    }
+    let mut out: Vec<Option<Polled>> = vec![None; specs.len()];
+    while let Some(done) = set.join_next().await {
+        if let Ok((i, p)) = done {
+            out[i] = Some(p);
+        }
+    }
+    out.into_iter()
+        .zip(specs)
+        .map(|(p, s)| {
+            p.unwrap_or_else(|| Polled {
+                segment: s.segment.clone(),
+                metric: s.metric.clone(),
+                at: Utc::now(),
+                result: Err("the poll task panicked".into()),
+            })
+        })
+        .collect()
+}
+
+/// Start one polling task per source; results go to `tx`. Dropping the returned set stops them.
+pub fn spawn_pollers(
+    specs: Vec<SourceSpec>,
+    workdir: PathBuf,
+    redactor: Redactor,
+    tx: mpsc::Sender<Polled>,
+) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    let client = source::client().ok();
+    for spec in specs {
+        let (tx, workdir, redactor, client) = (
+            tx.clone(),
+            workdir.clone(),
+            redactor.clone(),
+            client.clone(),
+        );
+        set.spawn(async move {
+            let Some(client) = client.or_else(|| source::client().ok()) else {
+                return;
+            };
+            let mut failures = 0u32;
+            loop {
+                let polled = poll(&client, &spec, &workdir, &redactor).await;
+                failures = if polled.result.is_ok() {
+                    0
+                } else {
+                    failures.saturating_add(1)
+                };
+                if tx.send(polled).await.is_err() {
+                    return; // the owner is gone
+                }
+                tokio::time::sleep(next_delay(spec.every, failures)).await;
+            }
+        });
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let every = Duration::from_secs(30);
+        assert_eq!(next_delay(every, 0), every);
+        assert_eq!(next_delay(every, 1), Duration::from_secs(60));
+        assert_eq!(next_delay(every, 3), Duration::from_secs(240));
+        assert_eq!(next_delay(every, 30), MAX_BACKOFF);
+        let slow = Duration::from_secs(600);
+        assert_eq!(next_delay(slow, 2), slow, "never shorter than the interval");
+    }
+}

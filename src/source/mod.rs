@@ -1,0 +1,252 @@
+//! Live sources: fetching one number from an identity system or a metrics server.
+//!
+//! Each [`SourceSpec`] (validated from `[segments.sources.NAME]`) says how to ask and where the
+//! number is in the answer (DESIGN §5). [`fetch`] does one request with a timeout and a 1 MiB
+//! body limit and returns the number or a [`SourceError`] naming what went wrong. Secrets
+//! (`api_key`, header values) are resolved from the environment here, at use, and never kept.
+//! Polling on an interval, backoff and storage live in [`crate::runtime`].
+
+pub mod parse;
+
+use crate::config::{SourceKind, SourceSpec};
+use crate::secret;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+/// Largest response body accepted.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Why a source gave no number.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SourceError {
+    #[error("HTTP {status} from {url}: {snippet}")]
+    Http {
+        status: u16,
+        url: String,
+        snippet: String,
+    },
+    #[error("cannot connect to {0}")]
+    Connect(String),
+    #[error("no answer within {0}")]
+    Timeout(String),
+    #[error("response body over 1 MiB ({0} bytes) rejected")]
+    TooLarge(u64),
+    #[error("malformed response: {0}")]
+    Malformed(String),
+    #[error("wrong type: expected a number at {what}, got {got}")]
+    WrongType { what: String, got: String },
+    #[error("{failed} of {total} shards failed: the count would be short")]
+    Shards { failed: u64, total: u64 },
+    #[error("prometheus error {0}")]
+    Prometheus(String),
+    #[error("{0}")]
+    Secret(#[from] secret::Unresolved),
+    #[error("command failed: {0}")]
+    Command(String),
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+fn base(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+/// The request URL of an HTTP source (query parameters encoded).
+pub fn request_url(spec: &SourceSpec) -> Result<reqwest::Url, SourceError> {
+    let url = spec.url.as_deref().unwrap_or_default();
+    let q = spec.query.as_deref().unwrap_or_default();
+    let parsed = match spec.kind {
+        SourceKind::FusionAuth => reqwest::Url::parse_with_params(
+            &format!("{}/api/user/search", base(url)),
+            [("queryString", q)],
+        ),
+        SourceKind::Elasticsearch | SourceKind::OpenSearch => reqwest::Url::parse_with_params(
+            &format!(
+                "{}/{}/_count",
+                base(url),
+                spec.index.as_deref().unwrap_or_default()
+            ),
+            [("q", q)],
+        ),
+        SourceKind::Keycloak => reqwest::Url::parse_with_params(
+            &format!(
+                "{}/admin/realms/{}/users/count",
+                base(url),
+                spec.realm.as_deref().unwrap_or_default()
+            ),
+            [("q", q)],
+        ),
+        SourceKind::Auth0 => reqwest::Url::parse_with_params(
+            &format!("{}/api/v2/users", base(url)),
+            [
+                ("q", q),
+                ("search_engine", "v3"),
+                ("include_totals", "true"),
+                ("per_page", "0"),
+            ],
+        ),
+        SourceKind::Prometheus => {
+            reqwest::Url::parse_with_params(&format!("{}/api/v1/query", base(url)), [("query", q)])
+        }
+        SourceKind::Json | SourceKind::Command => reqwest::Url::parse(url),
+    };
+    parsed.map_err(|e| SourceError::Request(format!("bad url '{url}': {e}")))
+}
+
+/// One HTTP client for all sources (connection reuse); per-request timeouts come from specs.
+pub fn client() -> Result<reqwest::Client, SourceError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| SourceError::Request(format!("cannot build an HTTP client: {e}")))
+}
+
+/// Ask a source for its number once.
+pub async fn fetch(
+    client: &reqwest::Client,
+    spec: &SourceSpec,
+    workdir: &Path,
+) -> Result<f64, SourceError> {
+    if spec.kind == SourceKind::Command {
+        return run_command(spec, workdir).await;
+    }
+    let url = request_url(spec)?;
+    let mut req = client.get(url.clone()).timeout(spec.timeout);
+    if let Some(key) = &spec.api_key {
+        let key = secret::resolve(key)?;
+        req = match spec.kind {
+            // FusionAuth takes the API key as the raw Authorization header.
+            SourceKind::FusionAuth => req.header("Authorization", key),
+            SourceKind::Elasticsearch | SourceKind::OpenSearch => {
+                req.header("Authorization", format!("ApiKey {key}"))
+            }
+            _ => req.bearer_auth(key),
+        };
+    }
+    for (name, value) in &spec.headers {
+        req = req.header(name.as_str(), secret::resolve(value)?);
+    }
+    let shown = format!("{}{}", url.origin().ascii_serialization(), url.path());
+    let mut resp = req
+        .send()
+        .await
+        .map_err(|e| classify(&e, &shown, spec.timeout))?;
+    let status = resp.status();
+    if let Some(len) = resp.content_length()
+        && len > MAX_BODY as u64
+    {
+        return Err(SourceError::TooLarge(len));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| classify(&e, &shown, spec.timeout))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BODY {
+            return Err(SourceError::TooLarge(body.len() as u64));
+        }
+    }
+    if !status.is_success() {
+        let text = String::from_utf8_lossy(&body);
+        return Err(SourceError::Http {
+            status: status.as_u16(),
+            url: shown,
+            snippet: text.trim().chars().take(200).collect(),
+        });
+    }
+    match spec.kind {
+        SourceKind::FusionAuth => parse::fusionauth(&body),
+        SourceKind::Elasticsearch | SourceKind::OpenSearch => parse::es_count(&body),
+        SourceKind::Keycloak => parse::keycloak(&body),
+        SourceKind::Auth0 => parse::auth0(&body),
+        SourceKind::Prometheus => parse::prometheus(&body),
+        SourceKind::Json => parse::pointer(&body, spec.pointer.as_deref().unwrap_or("")),
+        SourceKind::Command => unreachable_command(),
+    }
+}
+
+fn unreachable_command() -> Result<f64, SourceError> {
+    Err(SourceError::Request(
+        "a command source has no HTTP request".into(),
+    ))
+}
+
+fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> SourceError {
+    if e.is_timeout() {
+        SourceError::Timeout(humantime::format_duration(timeout).to_string())
+    } else if e.is_connect() {
+        SourceError::Connect(url.to_string())
+    } else if e.is_body() || e.is_decode() {
+        SourceError::Malformed(format!("the body could not be read ({e})"))
+    } else {
+        SourceError::Request(e.to_string())
+    }
+}
+
+async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceError> {
+    let Some((program, args)) = spec.command.split_first() else {
+        return Err(SourceError::Command("empty command".into()));
+    };
+    let mut program = std::path::PathBuf::from(program);
+    if program.is_relative() && program.components().count() > 1 {
+        program = workdir.join(program);
+    }
+    let mut child = tokio::process::Command::new(&program)
+        .args(args)
+        .current_dir(workdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| SourceError::Command(format!("cannot start '{}': {e}", program.display())))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| SourceError::Command("no stdout".into()))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| SourceError::Command("no stderr".into()))?;
+    let work = async {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let mut limited_out = (&mut stdout).take(MAX_BODY as u64 + 1);
+        let mut limited_err = (&mut stderr).take(64 * 1024);
+        let (r1, r2) = tokio::join!(
+            limited_out.read_to_end(&mut out),
+            limited_err.read_to_end(&mut err)
+        );
+        r1.and(r2)
+            .map_err(|e| SourceError::Command(e.to_string()))?;
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| SourceError::Command(e.to_string()))?;
+        Ok::<_, SourceError>((status, out, err))
+    };
+    let (status, out, err) = tokio::time::timeout(spec.timeout, work)
+        .await
+        .map_err(|_| {
+            SourceError::Timeout(humantime::format_duration(spec.timeout).to_string())
+        })??;
+    if out.len() > MAX_BODY {
+        return Err(SourceError::TooLarge(out.len() as u64));
+    }
+    if !status.success() {
+        let text = String::from_utf8_lossy(&err);
+        return Err(SourceError::Command(format!(
+            "'{}' exited with {}: {}",
+            program.display(),
+            status
+                .code()
+                .map_or_else(|| "a signal".to_string(), |c| c.to_string()),
+            text.trim().chars().take(200).collect::<String>()
+        )));
+    }
+    parse::stdout_number(&out)
+}
