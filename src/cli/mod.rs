@@ -114,6 +114,11 @@ pub enum Cmd {
         metric: String,
         value: f64,
     },
+    /// Poll every source once, store the samples, run the guards, print each result
+    /// (exit 1 if any source failed).
+    Poll,
+    /// Run the pollers and guards headless until SIGINT/SIGTERM, logging to stderr.
+    Watch,
     /// The audit log, oldest first.
     Log {
         #[arg(long, value_name = "SEGMENT")]
@@ -219,6 +224,8 @@ pub fn run(cli: Cli) -> Result<()> {
             goal,
             json,
         } => project(*p, *days, *goal, *json),
+        Cmd::Poll => poll(&cli),
+        Cmd::Watch => watch(&cli),
         Cmd::Record {
             segment,
             metric,
@@ -304,15 +311,169 @@ fn act(
         actor: actor(who.clone()),
         reason,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = runtime()?;
+    // gate → cutover needs every criterion to pass *now*: poll the segment's sources first.
+    if action == Action::Advance
+        && engine.state(segment).phase == crate::model::Phase::Gate
+        && let Some(seg) = engine.project().segment(segment).cloned()
+        && !seg.sources.is_empty()
+    {
+        let redactor = engine.redactor().clone();
+        let polled = runtime.block_on(crate::runtime::poll_once(
+            &seg.sources,
+            cli.project.clone(),
+            &redactor,
+        ));
+        for p in &polled {
+            engine.record_polled(p)?;
+            print_polled(p);
+        }
+        engine.store().sync()?;
+    }
     runtime.block_on(engine.apply(&cmd, Utc::now, |event| {
         // Printed only after the event is flushed: this line is the acknowledgement.
         println!("{}", print::ack(event));
     }))?;
     Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn polled_line(p: &crate::runtime::Polled) -> String {
+    match &p.result {
+        Ok(v) => format!("{} {} = {v}", p.segment, p.metric),
+        Err(e) => format!("{} {}: error: {e}", p.segment, p.metric),
+    }
+}
+
+fn print_polled(p: &crate::runtime::Polled) {
+    println!("{}", polled_line(p));
+}
+
+/// Act on what a guard concluded: roll back (as `auto`) or report the alarm.
+async fn follow_guard(
+    engine: &mut Engine,
+    guard: crate::engine::live::Guard,
+    log: &mut impl FnMut(String),
+) {
+    use crate::engine::live::Guard;
+    match guard {
+        Guard::RollBack(cmd) => {
+            log(format!(
+                "{}: guard failed, auto-rollback: {}",
+                cmd.segment,
+                cmd.reason.as_deref().unwrap_or_default()
+            ));
+            let result = engine.apply(&cmd, Utc::now, |e| log(print::ack(e))).await;
+            if let Err(e) = result {
+                log(format!(
+                    "{}: auto-rollback did not complete: {e}",
+                    cmd.segment
+                ));
+            }
+        }
+        Guard::Alarm { streak, readings } if streak > 0 => {
+            log(format!("guard alarm ({streak} in a row): {readings}"));
+        }
+        _ => {}
+    }
+}
+
+fn poll(cli: &Cli) -> Result<()> {
+    let mut engine = open(cli)?;
+    let specs: Vec<_> = engine
+        .project()
+        .segments
+        .iter()
+        .flat_map(|s| s.sources.clone())
+        .collect();
+    if specs.is_empty() {
+        println!("no sources declared: add [segments.sources.migrated] (see the README)");
+        return Ok(());
+    }
+    let runtime = runtime()?;
+    let redactor = engine.redactor().clone();
+    let polled = runtime.block_on(crate::runtime::poll_once(
+        &specs,
+        cli.project.clone(),
+        &redactor,
+    ));
+    let mut failed = 0;
+    let mut guards = Vec::new();
+    for p in &polled {
+        print_polled(p);
+        failed += usize::from(p.result.is_err());
+        engine.record_polled(p)?;
+    }
+    engine.store().sync()?;
+    for seg in engine
+        .project()
+        .segments
+        .iter()
+        .map(|s| s.id.clone())
+        .collect::<Vec<_>>()
+    {
+        guards.push(engine.guard(&seg, Utc::now())?);
+    }
+    runtime.block_on(async {
+        for g in guards {
+            follow_guard(&mut engine, g, &mut |line| println!("{line}")).await;
+        }
+    });
+    if failed > 0 {
+        bail!("{failed} of {} source(s) failed (see above)", polled.len());
+    }
+    Ok(())
+}
+
+fn watch(cli: &Cli) -> Result<()> {
+    let mut engine = open(cli)?;
+    let specs: Vec<_> = engine
+        .project()
+        .segments
+        .iter()
+        .flat_map(|s| s.sources.clone())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let n = specs.len();
+    runtime.block_on(async move {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+        let _pollers = crate::runtime::spawn_pollers(
+            specs,
+            cli.project.clone(),
+            engine.redactor().clone(),
+            tx,
+        );
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        let mut sync = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut log =
+            |line: String| eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+        log(format!("watching {n} source(s); SIGINT or SIGTERM stops"));
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => { log("SIGINT: stopping".into()); break; }
+                _ = term.recv() => { log("SIGTERM: stopping".into()); break; }
+                _ = sync.tick() => engine.store().sync()?,
+                Some(p) = rx.recv() => {
+                    log(polled_line(&p));
+                    let guard = engine.absorb(&p)?;
+                    follow_guard(&mut engine, guard, &mut log).await;
+                }
+            }
+        }
+        engine.store().sync()?;
+        Ok::<_, anyhow::Error>(())
+    })
 }
 
 fn check(dir: &Path) -> Result<()> {

@@ -215,6 +215,12 @@ impl Engine {
         Ok(Guard::Alarm { streak, readings })
     }
 
+    /// Take in one polled result: store it, then re-evaluate that segment's guard.
+    pub fn absorb(&mut self, p: &Polled) -> Result<Guard, EngineError> {
+        self.record_polled(p)?;
+        self.guard(&p.segment, p.at)
+    }
+
     /// The consecutive failing guard evaluations of a segment.
     pub fn guard_streak(&self, segment: &str) -> u32 {
         self.streaks.get(segment).copied().unwrap_or(0)

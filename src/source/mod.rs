@@ -151,6 +151,12 @@ pub async fn fetch(
         }
     }
     if !status.is_success() {
+        // Prometheus answers errors with 400/422/503 and a JSON body naming them.
+        if spec.kind == SourceKind::Prometheus
+            && let Err(e @ SourceError::Prometheus(_)) = parse::prometheus(&body)
+        {
+            return Err(e);
+        }
         let text = String::from_utf8_lossy(&body);
         return Err(SourceError::Http {
             status: status.as_u16(),

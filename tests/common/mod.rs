@@ -131,3 +131,108 @@ pub fn serve(script: Vec<(u16, u64, String)>) -> TestServer {
     });
     TestServer { url, seen }
 }
+
+/// A route of [`serve_routes`]: requests whose path starts with `prefix` get this answer.
+#[derive(Clone)]
+pub struct Route {
+    pub prefix: String,
+    pub status: u16,
+    pub delay_ms: u64,
+    pub body: Vec<u8>,
+}
+
+pub fn route(prefix: &str, status: u16, body: impl Into<Vec<u8>>) -> Route {
+    Route {
+        prefix: prefix.to_string(),
+        status,
+        delay_ms: 0,
+        body: body.into(),
+    }
+}
+
+/// Like [`serve`], but answers by path prefix (first match), one thread per connection.
+pub fn serve_routes(routes: Vec<Route>) -> TestServer {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let routes = std::sync::Arc::new(routes);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (log, routes) = (log.clone(), routes.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                let mut headers = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        headers.push((k.trim().to_string(), v.trim().to_string()));
+                    }
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_string();
+                log.lock().expect("lock").push(Seen {
+                    request_line: request_line.trim().to_string(),
+                    headers,
+                    body: String::new(),
+                });
+                let r = routes.iter().find(|r| path.starts_with(&r.prefix));
+                let (status, delay, body) = match r {
+                    Some(r) => (r.status, r.delay_ms, r.body.clone()),
+                    None => (404, 0, b"not found".to_vec()),
+                };
+                std::thread::sleep(std::time::Duration::from_millis(delay));
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream
+                    .write_all(head.as_bytes())
+                    .and_then(|()| stream.write_all(&body));
+            });
+        }
+    });
+    TestServer { url, seen }
+}
+
+/// Fails if `secret` occurs in any file under `dir` (the state, logs, reports).
+pub fn assert_secret_absent(dir: &Path, secret: &str) {
+    let mut files = vec![dir.to_path_buf()];
+    let mut scanned = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            for e in std::fs::read_dir(&path).expect("read dir") {
+                files.push(e.expect("entry").path());
+            }
+        } else {
+            let bytes = std::fs::read(&path).expect("read");
+            scanned += 1;
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "secret found in {}",
+                path.display()
+            );
+        }
+    }
+    assert!(
+        scanned >= 3,
+        "scanned {scanned} files under {}",
+        dir.display()
+    );
+}
