@@ -72,7 +72,6 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
             cutover_hook: None,
             rollback_hook: Some("run true".into()),
             done_hook: None,
-            gates: Vec::new(),
         })
         .collect();
     let mut series_map = BTreeMap::new();

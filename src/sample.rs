@@ -48,6 +48,27 @@ deadline = "2027-03-31"
 command = ["true"]
 [segments.hooks.rollback]
 command = ["true"]
+[segments.sources.migrated]
+kind = "fusionauth"
+url = "http://127.0.0.1:9"
+query = "data.migrated:true AND data.region:eu"
+api_key = "env:FUSIONAUTH_API_KEY"
+stale_after = "1d"
+[segments.sources.failure_rate]
+kind = "prometheus"
+url = "http://127.0.0.1:9"
+query = 'sum(rate(login_failures_total{region="eu"}[5m])) / sum(rate(logins_total{region="eu"}[5m]))'
+stale_after = "1d"
+[[segments.gates]]
+name = "login failure rate ≤ 2 %"
+metric = "failure_rate"
+max = 0.02
+[[segments.gates]]
+kind = "projection"
+tolerance = 5
+[[segments.gates]]
+kind = "soak"
+hours = 24
 
 [[segments]]
 id = "apac"
@@ -66,6 +87,13 @@ strategy = "slow"
 size = 520000
 cohorts = [ { share = 0.5, p = 0.1 }, { share = 0.5, p = 0.01 } ]
 goal = 0.8
+[[segments.gates]]
+name = "login failure rate ≤ 2 %"
+metric = "failure_rate"
+max = 0.02
+[[segments.gates]]
+kind = "soak"
+hours = 48
 
 [[segments]]
 id = "latam"
@@ -141,6 +169,8 @@ pub fn build(dir: &Path) -> Result<Engine> {
         let share = projected_share(0.08, d);
         engine.record_sample("apac", MIGRATED, at(7.0 - d), (share * 90_000.0).round())?;
     }
+    // The failure rate eu-customers' gate saw before its cutover.
+    engine.record_sample("eu-customers", "failure_rate", at(21.2), 0.009)?;
     let mut story: Vec<(f64, &str, Action, &str, Option<&str>)> = vec![
         // staff: fast, done.
         (25.0, "staff", Action::Advance, "ana", None),
@@ -184,6 +214,23 @@ pub fn build(dir: &Path) -> Result<Engine> {
     story.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (days, seg, action, actor, reason) in story {
         act(&mut engine, seg, action, actor, reason, at(days));
+    }
+    // Recorded after the story, as they would have arrived.
+    // Login failure rates: eu-customers has been failing for the last hours; us is healthy.
+    for h in 0..48 {
+        let rate = if h < 6 { 0.024 } else { 0.011 };
+        engine.record_sample(
+            "eu-customers",
+            "failure_rate",
+            at(f64::from(h) / 24.0 + 0.002),
+            rate,
+        )?;
+        engine.record_sample(
+            "us-customers",
+            "failure_rate",
+            at(f64::from(h) / 24.0 + 0.002),
+            0.012,
+        )?;
     }
     Ok(engine)
 }

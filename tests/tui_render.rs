@@ -105,7 +105,7 @@ fn phases_are_coloured_and_a_lagging_segment_is_red() {
     assert_eq!(b[(x, y)].fg, theme.phase_done);
     let (x, y) = find(&b, "● rollback-failed").expect("rollback-failed phase");
     assert_eq!(b[(x, y)].fg, theme.rolled_back);
-    let (x, y) = find(&b, "▼ behind").expect("behind badge");
+    let (x, y) = find(&b, "⚠ guard failing").expect("guard badge");
     assert_eq!(b[(x, y)].fg, theme.danger);
     let (x, y) = find(&b, "−7").expect("deviation of eu-customers");
     assert_eq!(b[(x, y)].fg, theme.danger);

@@ -98,6 +98,11 @@ impl Engine {
         &self.project
     }
 
+    /// The project folder (hooks and command sources run there).
+    pub fn project_dir(&self) -> &std::path::Path {
+        &self.project_dir
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -75,6 +75,18 @@ pub struct SourceStatus {
     pub error_at: Option<DateTime<Utc>>,
 }
 
+/// The size-weighted migrated share over the segments whose count is known.
+pub fn weighted_share(segments: &[SegmentStatus]) -> Option<f64> {
+    let (mut migrated, mut size) = (0u64, 0u64);
+    for s in segments {
+        if let Some(m) = s.migrated {
+            migrated += m.min(s.size);
+            size += s.size;
+        }
+    }
+    (size > 0).then(|| migrated as f64 / size as f64)
+}
+
 fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
     (b - a).num_milliseconds() as f64 / 86_400_000.0
 }
@@ -187,18 +199,11 @@ impl Engine {
             .iter()
             .map(|s| self.segment_status(s, now))
             .collect::<Result<Vec<_>, _>>()?;
-        let (mut migrated, mut size) = (0u64, 0u64);
-        for s in &segments {
-            if let Some(m) = s.migrated {
-                migrated += m.min(s.size);
-                size += s.size;
-            }
-        }
         Ok(ProjectStatus {
             project: self.project().name.clone(),
             legacy: self.project().legacy.clone(),
             target: self.project().target.clone(),
-            migrated_share: (size > 0).then(|| migrated as f64 / size as f64),
+            migrated_share: weighted_share(&segments),
             segments,
         })
     }

@@ -27,7 +27,7 @@ fn number_at(v: &Value, what: &str) -> Result<f64, SourceError> {
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 60 {
-        format!("{}…", &s[..s.floor_char_boundary(60)])
+        format!("{}…", s.chars().take(60).collect::<String>())
     } else {
         s
     }

@@ -41,8 +41,6 @@ pub struct SegmentPlan {
     pub cutover_hook: Option<String>,
     pub rollback_hook: Option<String>,
     pub done_hook: Option<String>,
-    /// Gate criteria evaluated now (empty: none declared).
-    pub gates: Vec<Verdict>,
 }
 
 /// Everything the driver knows, handed to `update` in one piece.
@@ -113,6 +111,8 @@ pub struct Row {
     /// "rollback…", "rollback-failed", "paused", "cutover pending" ...
     pub badge: Option<(String, Tone)>,
     pub spark: String,
+    /// The most urgent alarm of the segment (guard, hook failure, plateau, hold).
+    pub alert: Option<(Tone, String)>,
 }
 
 /// The adoption chart and side panels of one segment, ready to draw.
@@ -132,7 +132,12 @@ pub struct DetailView {
     pub x_max: f64,
     pub x_labels: Vec<String>,
     pub fit_line: String,
+    /// Gate criteria evaluated now (empty: none declared).
     pub gates: Vec<Verdict>,
+    /// One line per source: last value and age, or its last error.
+    pub sources: Vec<(Tone, String)>,
+    /// Guard alarm or plateau signal, if any.
+    pub alerts: Vec<(Tone, String)>,
     pub events: Vec<String>,
 }
 
@@ -153,6 +158,8 @@ pub struct Model {
     pub rows: Vec<Row>,
     pub detail: Option<DetailView>,
     pub log_lines: Vec<(Tone, String)>,
+    /// Sources (ok, failing) across the project, for the header.
+    pub sources_health: (usize, usize),
     /// Hooks running now, per segment.
     pub running: BTreeMap<String, HookAction>,
     pub spinner: usize,
@@ -162,6 +169,8 @@ pub struct Model {
     pub width: u16,
     pub height: u16,
     pub quit: bool,
+    /// Keys handled so far (lets a test match frames to key presses).
+    pub keys_seen: u64,
 }
 
 impl Model {
@@ -184,6 +193,7 @@ impl Model {
             rows: Vec::new(),
             detail: None,
             log_lines: Vec::new(),
+            sources_health: (0, 0),
             running: BTreeMap::new(),
             spinner: 0,
             now,
@@ -196,6 +206,7 @@ impl Model {
             width,
             height,
             quit: false,
+            keys_seen: 0,
         };
         super::update::derive(&mut m);
         m

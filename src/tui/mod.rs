@@ -13,18 +13,22 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
+use crate::engine::live::Guard;
 use crate::engine::{Command, Engine, EngineError, MIGRATED, Step};
 use crate::hook::{self, HookJob, HookReport};
+use crate::runtime::{self, Polled};
 use crate::store::StoreError;
 use anyhow::{Context, Result, bail};
 use app::{Model, SegmentPlan, Snapshot, Tone};
 use chrono::{DateTime, Duration, Utc};
 use crossterm::event::{Event as TermEvent, EventStream};
-use futures_util::StreamExt;
-use ratatui::DefaultTerminal;
-use std::collections::BTreeMap;
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::Path;
+use std::time::Instant;
 use tokio::task::JoinSet;
 use update::{Effect, Input, update};
 
@@ -42,7 +46,6 @@ pub fn snapshot(engine: &Engine, now: DateTime<Utc>) -> Result<Snapshot, StoreEr
             cutover_hook: s.hooks.cutover.as_ref().map(|h| h.describe()),
             rollback_hook: s.hooks.rollback.as_ref().map(|h| h.describe()),
             done_hook: s.hooks.done.as_ref().map(|h| h.describe()),
-            gates: Vec::new(),
         })
         .collect();
     let mut series = BTreeMap::new();
@@ -122,7 +125,13 @@ pub fn run(engine: Engine, project_dir: &Path, theme_name: Option<&str>) -> Resu
         tracing::warn!("{}", problems.join("; "));
     }
     let mut terminal = ratatui::init();
-    let result = runtime.block_on(drive(&mut terminal, engine, &mut model));
+    let result = runtime.block_on(drive(
+        &mut terminal,
+        EventStream::new(),
+        engine,
+        &mut model,
+        |_| {},
+    ));
     ratatui::restore();
     result
 }
@@ -145,32 +154,19 @@ fn actor() -> String {
     crate::cli::actor(None)
 }
 
-/// Execute one effect against the engine; returns inputs to feed back.
-fn execute(
+/// Start a command through the engine: record it, and spawn its hook if it has one.
+fn start(
     engine: &mut Engine,
     jobs: &mut JoinSet<(HookJob, HookReport)>,
-    effect: Effect,
+    cmd: Command,
 ) -> Vec<Input> {
-    let Effect::Apply {
-        segment,
-        action,
-        reason,
-    } = effect
-    else {
-        return Vec::new();
-    };
-    let cmd = Command {
-        segment: segment.clone(),
-        action,
-        actor: actor(),
-        reason,
-    };
-    tracing::info!(segment = %segment, action = %action, "operator action");
+    let segment = cmd.segment.clone();
+    let action = cmd.action;
+    tracing::info!(segment = %segment, action = %action, actor = %cmd.actor, "action");
     let mut inputs = Vec::new();
     match engine.request(&cmd, Utc::now()) {
         Ok(Step::Done(event)) => {
-            let text = crate::cli::ack_line(&event);
-            inputs.push(Input::Notice(Tone::Ok, text));
+            inputs.push(Input::Notice(Tone::Ok, crate::cli::ack_line(&event)));
         }
         Ok(Step::Hook(event, job)) => {
             inputs.push(Input::HookStarted {
@@ -203,20 +199,109 @@ fn execute(
     inputs
 }
 
-async fn drive(
-    terminal: &mut DefaultTerminal,
+/// Execute one effect of `update` (an operator's action) against the engine.
+fn execute(
+    engine: &mut Engine,
+    jobs: &mut JoinSet<(HookJob, HookReport)>,
+    effect: Effect,
+) -> Vec<Input> {
+    let Effect::Apply {
+        segment,
+        action,
+        reason,
+    } = effect
+    else {
+        return Vec::new();
+    };
+    start(
+        engine,
+        jobs,
+        Command {
+            segment,
+            action,
+            actor: actor(),
+            reason,
+        },
+    )
+}
+
+/// Fresh status of the segments whose samples changed (cheaper than a whole snapshot).
+fn segments_update(
+    engine: &Engine,
+    ids: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> Result<Input, StoreError> {
+    let mut statuses = Vec::new();
+    let mut series = Vec::new();
+    for id in ids {
+        let Some(seg) = engine.project().segment(id) else {
+            continue;
+        };
+        let status = engine.segment_status(seg, now)?;
+        if let Some(at) = status.cutover_at {
+            let base = engine.state(id).size_at_cutover.unwrap_or(seg.size).max(1) as f64;
+            let points = engine
+                .store()
+                .series(id, MIGRATED, at, now + Duration::days(1))?
+                .into_iter()
+                .map(|(t, v)| {
+                    (
+                        (t - at).num_milliseconds() as f64 / 86_400_000.0,
+                        (v / base).clamp(0.0, 1.0),
+                    )
+                })
+                .collect();
+            series.push((id.clone(), points));
+        }
+        statuses.push(status);
+    }
+    Ok(Input::SegmentsUpdated { statuses, series })
+}
+
+/// How often polled samples are folded into the screen, at most.
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The cockpit's loop: keys, polled samples, hook outcomes and the tick, until quit.
+/// Generic over the terminal backend and the event stream so tests can drive it; `on_frame`
+/// is called after every frame drawn.
+pub async fn drive<B, S>(
+    terminal: &mut Terminal<B>,
+    mut events: S,
     mut engine: Engine,
     model: &mut Model,
-) -> Result<()> {
-    let mut events = EventStream::new();
+    mut on_frame: impl FnMut(&Model),
+) -> Result<()>
+where
+    B: Backend,
+    B::Error: std::error::Error + Send + Sync + 'static,
+    S: Stream<Item = std::io::Result<TermEvent>> + Unpin,
+{
+    let specs: Vec<_> = engine
+        .project()
+        .segments
+        .iter()
+        .flat_map(|s| s.sources.clone())
+        .collect();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Polled>(1024);
+    let _pollers = runtime::spawn_pollers(
+        specs,
+        engine.project_dir().to_path_buf(),
+        engine.redactor().clone(),
+        tx,
+    );
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
     let mut jobs: JoinSet<(HookJob, HookReport)> = JoinSet::new();
     let mut dirty = true;
     let mut drawn_minute = String::new();
+    let mut changed: BTreeSet<String> = BTreeSet::new();
+    let mut events_seen = engine.events().len();
+    let mut last_refresh = Instant::now();
+    let mut unsynced = false;
     loop {
         if dirty {
             terminal.draw(|frame| view::render(frame, model))?;
             drawn_minute = model.now.format("%H:%M").to_string();
+            on_frame(model);
         }
         if model.quit {
             break;
@@ -230,7 +315,34 @@ async fn drive(
                 Some(Err(e)) => return Err(e).context("reading the terminal"),
                 None => break,
             },
-            _ = tick.tick() => inputs.push(Input::Tick(Utc::now())),
+            _ = tick.tick() => {
+                inputs.push(Input::Tick(Utc::now()));
+                if unsynced {
+                    if let Err(e) = engine.store().sync() {
+                        inputs.push(Input::Notice(Tone::Danger, e.to_string()));
+                    }
+                    unsynced = false;
+                }
+            }
+            Some(polled) = rx.recv() => {
+                // Take what is queued too, so a burst of samples costs one refresh.
+                let mut batch = vec![polled];
+                while batch.len() < 512 {
+                    match rx.try_recv() {
+                        Ok(p) => batch.push(p),
+                        Err(_) => break,
+                    }
+                }
+                for p in batch {
+                    changed.insert(p.segment.clone());
+                    match engine.absorb(&p) {
+                        Ok(Guard::RollBack(cmd)) => inputs.extend(start(&mut engine, &mut jobs, cmd)),
+                        Ok(_) => {}
+                        Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
+                    }
+                }
+                unsynced = true;
+            }
             Some(done) = jobs.join_next() => match done {
                 Ok((job, report)) => {
                     let ok = report.ok;
@@ -255,8 +367,26 @@ async fn drive(
                 }
             },
         }
-        // Redraw on change; a tick only matters for the spinner and the clock's minute.
-        dirty = inputs.iter().any(|i| !matches!(i, Input::Tick(_)));
+        // Fold polled samples into the screen, at most every REFRESH_EVERY.
+        if !changed.is_empty() && last_refresh.elapsed() >= REFRESH_EVERY {
+            let now = Utc::now();
+            let refreshed = if engine.events().len() != events_seen {
+                snapshot(&engine, now).map(|s| Input::Refreshed(Box::new(s)))
+            } else {
+                segments_update(&engine, &changed, now)
+            };
+            match refreshed {
+                Ok(input) => inputs.push(input),
+                Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
+            }
+            changed.clear();
+            last_refresh = Instant::now();
+        }
+        events_seen = engine.events().len();
+        // Redraw on change; a tick only matters for the spinner, the detail's ages and the clock.
+        dirty = inputs
+            .iter()
+            .any(|i| !matches!(i, Input::Tick(_)) || model.screen == app::Screen::Detail);
         for input in inputs {
             for effect in update(model, input) {
                 for follow in execute(&mut engine, &mut jobs, effect) {
@@ -266,5 +396,6 @@ async fn drive(
         }
         dirty |= !model.running.is_empty() || model.now.format("%H:%M").to_string() != drawn_minute;
     }
+    engine.store().sync()?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 use super::app::{DetailView, Dialog, Model, Row, Screen, Snapshot, Tone};
 use super::keys::{Mode, UiAction, action_for};
+use crate::engine::status::SegmentStatus;
 use crate::model::projection::{self, LoginModel};
 use crate::model::{Action, Event, HookAction, Outcome, Phase, series};
 use chrono::{DateTime, Duration, Utc};
@@ -28,6 +29,11 @@ pub enum Input {
         action: HookAction,
         ok: bool,
         detail: String,
+    },
+    /// Fresh status (and series) of some segments, after polled samples.
+    SegmentsUpdated {
+        statuses: Vec<crate::engine::status::SegmentStatus>,
+        series: Vec<(String, Vec<(f64, f64)>)>,
     },
     /// A message for the status line (an outcome, a refusal, an error).
     Notice(Tone, String),
@@ -66,15 +72,21 @@ pub fn mode(m: &Model) -> Mode {
 /// Apply one input to the model.
 pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
     match input {
-        Input::Key(key) => match action_for(mode(m), key) {
-            Some(action) => on_action(m, action),
-            None => Vec::new(),
-        },
+        Input::Key(key) => {
+            m.keys_seen += 1;
+            match action_for(mode(m), key) {
+                Some(action) => on_action(m, action),
+                None => Vec::new(),
+            }
+        }
         Input::Tick(now) => {
             m.now = now;
             m.spinner = m.spinner.wrapping_add(1);
             if !m.running.is_empty() {
                 derive_rows(m);
+            }
+            if m.screen == Screen::Detail {
+                derive_detail(m);
             }
             Vec::new()
         }
@@ -121,6 +133,20 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
                 )
             });
             derive_rows(m);
+            Vec::new()
+        }
+        Input::SegmentsUpdated { statuses, series } => {
+            for s in statuses {
+                if let Some(slot) = m.snapshot.status.segments.iter_mut().find(|x| x.id == s.id) {
+                    *slot = s;
+                }
+            }
+            for (id, points) in series {
+                m.snapshot.series.insert(id, points);
+            }
+            m.snapshot.status.migrated_share =
+                crate::engine::status::weighted_share(&m.snapshot.status.segments);
+            derive(m);
             Vec::new()
         }
         Input::Notice(tone, text) => {
@@ -550,6 +576,13 @@ fn derive_rows(m: &mut Model) {
             };
             let badge = if let Some(action) = m.running.get(&s.id) {
                 Some((format!("{spinner} {action}…"), Tone::Warn))
+            } else if s.phase == "cutover" && !s.gates_ok {
+                let streak = if s.guard_streak > 0 {
+                    format!(" ×{}", s.guard_streak)
+                } else {
+                    String::new()
+                };
+                Some((format!("⚠ guard failing{streak}"), Tone::Danger))
             } else if s.phase == "rollback-failed" {
                 Some(("✗ rollback failed · R".to_string(), Tone::Danger))
             } else if let Some(h) = s.pending_hook {
@@ -558,6 +591,8 @@ fn derive_rows(m: &mut Model) {
                 Some(("⏸ paused".to_string(), Tone::Warn))
             } else if s.behind {
                 Some(("▼ behind".to_string(), Tone::Danger))
+            } else if s.plateau.is_some() {
+                Some(("▬ plateau".to_string(), Tone::Warn))
             } else {
                 None
             };
@@ -579,10 +614,21 @@ fn derive_rows(m: &mut Model) {
                 gates_fail: !s.gates_ok,
                 badge,
                 spark: spark(m.snapshot.series.get(&s.id)),
+                alert: alerts(s).into_iter().next(),
             }
         })
         .collect();
     m.selected = m.selected.min(m.rows.len().saturating_sub(1));
+    let all = m.snapshot.status.segments.iter().flat_map(|s| &s.sources);
+    let (mut ok, mut failing) = (0, 0);
+    for s in all {
+        if s.error.is_some() {
+            failing += 1;
+        } else if s.value.is_some() {
+            ok += 1;
+        }
+    }
+    m.sources_health = (ok, failing);
 }
 
 fn chart_width(m: &Model) -> usize {
@@ -719,9 +765,77 @@ fn derive_detail(m: &mut Model) {
         x_max,
         x_labels,
         fit_line,
-        gates: plan.map(|p| p.gates).unwrap_or_default(),
+        gates: seg.criteria.clone(),
+        sources: seg
+            .sources
+            .iter()
+            .map(|s| match (&s.error, s.value, s.at) {
+                (Some(e), _, _) => (
+                    Tone::Danger,
+                    format!(
+                        "✗ {} ({}): {e}{}",
+                        s.metric,
+                        s.kind,
+                        s.error_at
+                            .map(|t| format!(" · {} ago", age(m.now, t)))
+                            .unwrap_or_default()
+                    ),
+                ),
+                (None, Some(v), Some(t)) => (
+                    Tone::Info,
+                    format!(
+                        "• {} ({}): {} · {} ago",
+                        s.metric,
+                        s.kind,
+                        number(v),
+                        age(m.now, t)
+                    ),
+                ),
+                _ => (
+                    Tone::Warn,
+                    format!("? {} ({}): no sample yet", s.metric, s.kind),
+                ),
+            })
+            .collect(),
+        alerts: alerts(&seg),
         events,
     });
+}
+
+fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    crate::model::criteria::age((now - at).num_milliseconds() as f64 / 1000.0)
+}
+
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        group_digits(v.abs() as u64)
+    } else {
+        format!("{v:.4}").trim_end_matches('0').to_string()
+    }
+}
+
+/// The alarms of a segment, most urgent first.
+fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
+    let mut out = Vec::new();
+    if seg.phase == "cutover" && !seg.gates_ok {
+        let failing: Vec<String> = seg
+            .criteria
+            .iter()
+            .filter(|v| !v.passes())
+            .map(|v| format!("{}: {}", v.name, v.reason))
+            .collect();
+        out.push((Tone::Danger, format!("⚠ guard: {}", failing.join("; "))));
+    }
+    if let Some(f) = &seg.last_failure {
+        out.push((Tone::Danger, format!("✗ {f}")));
+    }
+    if let Some(p) = &seg.plateau {
+        out.push((Tone::Warn, format!("▬ {p}")));
+    }
+    if let Some(h) = &seg.hold {
+        out.push((Tone::Warn, format!("⏸ paused: {h}")));
+    }
+    out
 }
 
 fn derive_log(m: &mut Model) {

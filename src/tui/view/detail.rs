@@ -125,7 +125,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         );
     frame.render_widget(chart, chart_area);
 
-    let gate_lines: Vec<Line> = if d.gates.is_empty() {
+    let mut gate_lines: Vec<Line> = if d.gates.is_empty() {
         vec![Line::from(Span::styled(
             " ✓ no criteria (passes)",
             Style::default().fg(theme.ok),
@@ -146,12 +146,21 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             })
             .collect()
     };
+    for (t, text) in d.alerts.iter().chain(&d.sources) {
+        gate_lines.push(Line::from(Span::styled(
+            format!(" {text}"),
+            super::tone(theme, *t),
+        )));
+    }
     frame.render_widget(
         Paragraph::new(gate_lines).wrap(Wrap { trim: true }).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(axis_style)
-                .title(Span::styled(" Gates ", Style::default().fg(theme.accent))),
+                .title(Span::styled(
+                    " Gates · sources ",
+                    Style::default().fg(theme.accent),
+                )),
         ),
         gates_area,
     );

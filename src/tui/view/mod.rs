@@ -82,7 +82,13 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
         || "— migrated".to_string(),
         |x| format!("{:.1} % migrated", x * 100.0),
     );
-    let right = format!("{} ", model.now.format("%Y-%m-%d %H:%M"));
+    let (ok, failing) = model.sources_health;
+    let sources = match (ok, failing) {
+        (0, 0) => String::new(),
+        (ok, 0) => format!("{ok} sources ok · "),
+        (ok, f) => format!("{ok} ok, {f} failing · "),
+    };
+    let clock = format!("{} ", model.now.format("%Y-%m-%d %H:%M"));
     let left = vec![
         Span::styled(
             " cutover",
@@ -99,17 +105,30 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
             Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
         ),
     ];
+    let left_width: usize = left.iter().map(|s| s.content.chars().count()).sum();
     frame.render_widget(Paragraph::new(Line::from(left)), area);
-    let w = (right.chars().count() as u16).min(area.width);
-    let r = Rect {
-        x: area.right().saturating_sub(w),
-        width: w,
-        ..area
-    };
-    frame.render_widget(
-        Paragraph::new(Span::styled(right, Style::default().fg(theme.muted))),
-        r,
-    );
+    // The right side (source health, clock) only where it fits beside the left.
+    let room = usize::from(area.width).saturating_sub(left_width + 1);
+    let right = [format!("{sources}{clock}"), clock]
+        .into_iter()
+        .find(|r| r.chars().count() <= room);
+    if let Some(right) = right {
+        let w = right.chars().count() as u16;
+        let r = Rect {
+            x: area.right().saturating_sub(w),
+            width: w,
+            ..area
+        };
+        let color = if failing > 0 {
+            theme.danger
+        } else {
+            theme.muted
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(right, Style::default().fg(color))),
+            r,
+        );
+    }
 }
 
 fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
@@ -129,12 +148,15 @@ fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
     }
     let (t, text) = match &model.status_line {
         Some((t, text)) => (*t, text.clone()),
-        None => match (model.screen, model.selected_status()) {
-            (Screen::Log, _) | (_, None) => (Tone::Info, String::new()),
-            (_, Some(seg)) => match (&seg.last_failure, &seg.hold) {
-                (Some(f), _) => (Tone::Danger, format!("{} ⚠ {f}", seg.id)),
-                (None, Some(h)) => (Tone::Warn, format!("{} ⏸ paused: {h}", seg.id)),
-                _ if seg.behind => (
+        None => match (
+            model.screen,
+            model.rows.get(model.selected),
+            model.selected_status(),
+        ) {
+            (Screen::Log, _, _) | (_, None, _) | (_, _, None) => (Tone::Info, String::new()),
+            (_, Some(row), Some(seg)) => match &row.alert {
+                Some((t, text)) => (*t, format!("{} {text}", seg.id)),
+                None if seg.behind => (
                     Tone::Danger,
                     format!(
                         "{} ▼ {:.1} points behind its projection",
@@ -142,7 +164,7 @@ fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
                         -seg.deviation_points.unwrap_or_default()
                     ),
                 ),
-                _ => (Tone::Info, String::new()),
+                None => (Tone::Info, String::new()),
             },
         },
     };

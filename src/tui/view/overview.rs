@@ -84,7 +84,7 @@ const COLUMNS: [Column; 11] = [
     },
     Column {
         title: "GATES",
-        width: 11,
+        width: 19,
         priority: 2,
         cell: |r, t| text(&r.gates, if r.gates_fail { t.danger } else { t.ok }),
     },
