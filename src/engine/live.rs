@@ -95,6 +95,11 @@ impl Engine {
         Ok(criteria::evaluate_all(&seg.gates, &ctx))
     }
 
+    /// Health of one source, if this process has polled it.
+    pub fn source_health(&self, segment: &str, metric: &str) -> Option<&SourceHealth> {
+        self.health.get(&(segment.to_string(), metric.to_string()))
+    }
+
     /// Health of every source seen by this process.
     pub fn health(&self) -> impl Iterator<Item = &SourceHealth> {
         self.health.values()

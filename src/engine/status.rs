@@ -127,10 +127,12 @@ impl Engine {
         let criteria = self.gate_verdicts(seg, now)?;
         let mut sources = Vec::new();
         for src in &seg.sources {
-            let h = self
-                .health()
-                .find(|h| h.segment == seg.id && h.metric == src.metric);
-            let latest = self.store().latest(&seg.id, &src.metric)?;
+            let h = self.source_health(&seg.id, &src.metric);
+            // What this process polled is in memory; otherwise read the newest stored sample.
+            let latest = match h.and_then(|h| h.last_ok_at.zip(h.last_value)) {
+                Some(seen) => Some(seen),
+                None => self.store().latest(&seg.id, &src.metric)?,
+            };
             sources.push(SourceStatus {
                 metric: src.metric.clone(),
                 kind: src.kind.as_str(),

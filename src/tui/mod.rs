@@ -260,6 +260,8 @@ fn segments_update(
 
 /// How often polled samples are folded into the screen, at most.
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// Segments recomputed per loop turn during a refresh.
+const REFRESH_CHUNK: usize = 16;
 
 /// The cockpit's loop: keys, polled samples, hook outcomes and the tick, until quit.
 /// Generic over the terminal backend and the event stream so tests can drive it; `on_frame`
@@ -308,6 +310,8 @@ where
         }
         let mut inputs = Vec::new();
         tokio::select! {
+            // Keys first: an operator never waits behind a burst of samples.
+            biased;
             event = events.next() => match event {
                 Some(Ok(TermEvent::Key(key))) => inputs.push(Input::Key(key)),
                 Some(Ok(TermEvent::Resize(w, h))) => inputs.push(Input::Resize(w, h)),
@@ -327,7 +331,7 @@ where
             Some(polled) = rx.recv() => {
                 // Take what is queued too, so a burst of samples costs one refresh.
                 let mut batch = vec![polled];
-                while batch.len() < 512 {
+                while batch.len() < 64 {
                     match rx.try_recv() {
                         Ok(p) => batch.push(p),
                         Err(_) => break,
@@ -368,19 +372,27 @@ where
             },
         }
         // Fold polled samples into the screen, at most every REFRESH_EVERY.
+        // A refresh is cut into chunks of REFRESH_CHUNK segments, one chunk per loop turn, so
+        // a key waiting behind it waits for one chunk at most.
         if !changed.is_empty() && last_refresh.elapsed() >= REFRESH_EVERY {
             let now = Utc::now();
             let refreshed = if engine.events().len() != events_seen {
+                changed.clear();
                 snapshot(&engine, now).map(|s| Input::Refreshed(Box::new(s)))
             } else {
-                segments_update(&engine, &changed, now)
+                let chunk: BTreeSet<String> = changed.iter().take(REFRESH_CHUNK).cloned().collect();
+                for id in &chunk {
+                    changed.remove(id);
+                }
+                segments_update(&engine, &chunk, now)
             };
             match refreshed {
                 Ok(input) => inputs.push(input),
                 Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
             }
-            changed.clear();
-            last_refresh = Instant::now();
+            if changed.is_empty() {
+                last_refresh = Instant::now();
+            }
         }
         events_seen = engine.events().len();
         // Redraw on change; a tick only matters for the spinner, the detail's ages and the clock.

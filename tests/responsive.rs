@@ -1,0 +1,159 @@
+//! The cockpit stays responsive while 1,000 sources are polled against a local server
+//! (issue 4): the real driver (pollers, guards, throttled refresh, rendering) runs in-process
+//! on a TestBackend, keys are fed through its event stream, and every frame is timestamped.
+//! Key-to-frame p99 must stay within 30 ms; poll-to-screen latency is measured and printed.
+
+mod common;
+
+use chrono::Utc;
+use common::{route, serve_routes, write_project};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn project(url: &str) -> String {
+    let mut t = String::from("[project]\nname = \"Load\"\n\n");
+    for s in 0..100 {
+        t += &format!(
+            "[[segments]]\nid = \"seg-{s:03}\"\nstrategy = \"slow\"\nsize = 100000\nlogin_probability = 0.05\ngoal = 0.9\n\n[[segments.gates]]\nmetric = \"m1\"\nmax = 1000000\n\n"
+        );
+        t += &format!(
+            "[segments.sources.migrated]\nkind = \"json\"\nurl = \"{url}/count\"\npointer = \"/total\"\nevery = \"1s\"\ntimeout = \"2s\"\n\n"
+        );
+        for m in 1..10 {
+            t += &format!(
+                "[segments.sources.m{m}]\nkind = \"json\"\nurl = \"{url}/count\"\npointer = \"/total\"\nevery = \"1s\"\ntimeout = \"2s\"\n\n"
+            );
+        }
+    }
+    t
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[test]
+fn keys_answer_within_30_ms_while_1000_sources_poll() {
+    let server = serve_routes(vec![route("/count", 200, r#"{"total": 41234}"#)]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_project(dir.path(), &project(&server.url));
+    let (project, _) = cutover::config::load(dir.path()).expect("project");
+    let n_sources: usize = project.segments.iter().map(|s| s.sources.len()).sum();
+    assert_eq!(n_sources, 1000);
+    let store = cutover::store::Store::open(&dir.path().join(".cutover")).expect("store");
+    let engine =
+        cutover::engine::Engine::new(project, dir.path().to_path_buf(), store).expect("engine");
+    let now = Utc::now();
+    let snapshot = cutover::tui::snapshot(&engine, now).expect("snapshot");
+    let mut model = cutover::tui::app::Model::new(
+        snapshot,
+        vec![cutover::tui::theme::Theme::default_theme()],
+        now,
+        (160, 48),
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // Frames: (when, keys handled, newest sample age on screen in ms).
+    let frames: Arc<Mutex<Vec<(Instant, u64, Option<f64>)>>> = Arc::default();
+    let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (e, rx))
+    }));
+    let frames_in = frames.clone();
+    let sent_keys = sent.clone();
+    let typist = std::thread::spawn(move || {
+        // Let the pollers ramp up to full load first.
+        std::thread::sleep(Duration::from_millis(2_500));
+        for i in 0..200 {
+            let code = if i % 2 == 0 {
+                KeyCode::Char('j')
+            } else {
+                KeyCode::Char('k')
+            };
+            sent_keys.lock().expect("lock").push(Instant::now());
+            let _ = tx.send(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = tx.send(Ok(Event::Key(KeyEvent::new(
+            KeyCode::Char('q'),
+            KeyModifiers::NONE,
+        ))));
+    });
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).expect("terminal");
+    rt.block_on(cutover::tui::drive(
+        &mut terminal,
+        events,
+        engine,
+        &mut model,
+        |m| {
+            let newest = m
+                .snapshot
+                .status
+                .segments
+                .iter()
+                .flat_map(|s| &s.sources)
+                .filter_map(|s| s.at)
+                .max()
+                .map(|at| (Utc::now() - at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+            frames_in
+                .lock()
+                .expect("lock")
+                .push((Instant::now(), m.keys_seen, newest));
+        },
+    ))
+    .expect("drive");
+    typist.join().expect("typist");
+
+    let frames = frames.lock().expect("lock").clone();
+    let sent = sent.lock().expect("lock").clone();
+    let mut latencies: Vec<f64> = sent
+        .iter()
+        .enumerate()
+        .map(|(i, at)| {
+            let frame = frames
+                .iter()
+                .find(|(t, k, _)| *k > i as u64 && t >= at)
+                .unwrap_or_else(|| panic!("key {i} never reached the screen"));
+            (frame.0 - *at).as_secs_f64() * 1000.0
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let (p50, p99, max) = (
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        latencies[latencies.len() - 1],
+    );
+    // Poll-to-screen: the age of the newest sample shown, sampled at each frame under load.
+    let mut ages: Vec<f64> = frames
+        .iter()
+        .skip(frames.len() / 4)
+        .filter_map(|f| f.2)
+        .collect();
+    ages.sort_by(f64::total_cmp);
+    let requests = server.seen.lock().expect("lock").len();
+    eprintln!(
+        "1,000 sources, {requests} requests served: key-to-frame p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms; \
+         newest sample on screen: p50 {:.0} ms, p99 {:.0} ms old",
+        percentile(&ages, 0.5),
+        percentile(&ages, 0.99)
+    );
+    assert!(
+        requests >= 2_000,
+        "the sources were really polling ({requests} requests)"
+    );
+    assert!(
+        model.sources_health.0 >= 900,
+        "sources seen ok on screen: {:?}",
+        model.sources_health
+    );
+    assert!(p99 <= 30.0, "key-to-frame p99 {p99:.2} ms > 30 ms");
+}
