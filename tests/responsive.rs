@@ -29,6 +29,9 @@ fn project(url: &str) -> String {
     t
 }
 
+/// A drawn frame: when, keys handled so far, age in ms of the newest sample on screen.
+type Frame = (Instant, u64, Option<f64>);
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -60,7 +63,7 @@ fn keys_answer_within_30_ms_while_1000_sources_poll() {
         .build()
         .expect("runtime");
     // Frames: (when, keys handled, newest sample age on screen in ms).
-    let frames: Arc<Mutex<Vec<(Instant, u64, Option<f64>)>>> = Arc::default();
+    let frames: Arc<Mutex<Vec<Frame>>> = Arc::default();
     let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
     let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
