@@ -48,6 +48,8 @@ fn segment(i: usize) -> SegmentStatus {
         sources: Vec::new(),
         plateau: None,
         guard_streak: 0,
+        observed_p: None,
+        observed_finish: None,
         pending_hook: None,
         hold: None,
         last_failure: None,

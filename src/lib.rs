@@ -9,13 +9,16 @@
 //! * [`cli`]: the headless commands.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod hook;
 pub mod model;
 pub mod runtime;
 pub mod sample;
 pub mod secret;
+pub mod sim;
 pub mod source;
 pub mod store;
 pub mod tui;

@@ -42,9 +42,28 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
     ),
     ("inline_secret", 14, &["headers.Authorization", "env:"]),
     ("not_toml", 1, &["expected `]`"]),
-    ("plain_http_source", 13, &["segments[0].sources.migrated.url", "plain http", "insecure = true"]),
-    ("inline_api_key", 15, &["segments[0].sources.migrated.api_key = (value hidden)", "env:FUSIONAUTH_API_KEY"]),
-    ("gate_without_bound", 11, &["segments[0].gates[0]", "min and/or max"]),
+    (
+        "plain_http_source",
+        13,
+        &[
+            "segments[0].sources.migrated.url",
+            "plain http",
+            "insecure = true",
+        ],
+    ),
+    (
+        "inline_api_key",
+        15,
+        &[
+            "segments[0].sources.migrated.api_key = (value hidden)",
+            "env:FUSIONAUTH_API_KEY",
+        ],
+    ),
+    (
+        "gate_without_bound",
+        11,
+        &["segments[0].gates[0]", "min and/or max"],
+    ),
 ];
 
 #[test]

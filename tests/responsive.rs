@@ -97,6 +97,7 @@ fn keys_answer_within_30_ms_while_1000_sources_poll() {
         events,
         engine,
         &mut model,
+        Default::default(),
         |m| {
             let newest = m
                 .snapshot

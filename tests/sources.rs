@@ -336,10 +336,11 @@ fn every_kind_reads_its_number_and_every_failure_is_that_source_s_own_error() {
 fn watch_keeps_the_key_out_of_its_log_and_the_state_and_stops_on_sigterm() {
     let server = serve_routes(routes());
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = project(&server.url, &free_port_url()).replace("timeout = \"1s\"", "timeout = \"1s\"\nevery = \"200ms\"");
+    let text = project(&server.url, &free_port_url())
+        .replace("timeout = \"1s\"", "timeout = \"1s\"\nevery = \"200ms\"");
     write_project(dir.path(), &text);
     write_script(dir.path(), "count.sh", "echo 1");
-    let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+    let watch = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
         .arg("--project")
         .arg(dir.path())
         .arg("watch")
@@ -350,16 +351,36 @@ fn watch_keeps_the_key_out_of_its_log_and_the_state_and_stops_on_sigterm() {
         .expect("watch");
     // Wait until the authenticated sources have been polled at least twice.
     let start = std::time::Instant::now();
-    while server.seen.lock().expect("lock").iter().filter(|s| s.header("authorization").is_some()).count() < 8 {
-        assert!(start.elapsed() < Duration::from_secs(20), "watch never polled");
+    while server
+        .seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|s| s.header("authorization").is_some())
+        .count()
+        < 8
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "watch never polled"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    std::process::Command::new("kill").args(["-TERM", &watch.id().to_string()]).status().expect("kill");
+    std::process::Command::new("kill")
+        .args(["-TERM", &watch.id().to_string()])
+        .status()
+        .expect("kill");
     let out = watch.wait_with_output().expect("wait");
     assert!(out.status.success(), "watch exits 0 on SIGTERM");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("fa migrated = 4210") && stderr.contains("SIGTERM: stopping"), "{stderr}");
-    assert!(stderr.contains("e500 migrated: error: HTTP 500"), "{stderr}");
+    assert!(
+        stderr.contains("fa migrated = 4210") && stderr.contains("SIGTERM: stopping"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("e500 migrated: error: HTTP 500"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(KEY) && !String::from_utf8_lossy(&out.stdout).contains(KEY));
     common::assert_secret_absent(dir.path(), KEY);
     // What watch stored is there for the next command.
@@ -392,6 +413,7 @@ fn a_failing_source_never_stops_the_others_from_polling() {
             specs,
             dir.path().to_path_buf(),
             Default::default(),
+            cutover::clock::Clock::real(),
             tx,
         );
         let mut seen: Vec<cutover::runtime::Polled> = Vec::new();

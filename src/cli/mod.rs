@@ -47,6 +47,42 @@ pub struct Who {
 pub enum Cmd {
     /// Open the cockpit (the default when no command is given).
     Tui,
+    /// Run the cockpit on a built-in demo migration against a simulated identity provider.
+    Demo {
+        /// Folder for the demo project (default: a fresh folder under the temp dir).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Real seconds per simulated day.
+        #[arg(long, default_value_t = 2.0)]
+        speed: f64,
+        /// Run headless, printing status lines, for CI and people without a terminal.
+        #[arg(long)]
+        no_tui: bool,
+        /// Headless: stop after this many simulated days.
+        #[arg(long, default_value_t = 60.0)]
+        days: f64,
+    },
+    /// Serve a simulated identity provider on 127.0.0.1 (FusionAuth, Elasticsearch, Keycloak,
+    /// Auth0 and Prometheus shapes, plus /metrics).
+    Simulate {
+        /// Address to listen on (port 0 picks a free port; the bound address is printed).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        /// Real seconds per simulated day.
+        #[arg(long, default_value_t = 2.0)]
+        speed: f64,
+        /// ID:USERS:P or ID:USERS:SHARE@P,SHARE@P[:START_DAY] (default: the demo's population).
+        #[arg(long = "segment", value_name = "SPEC")]
+        segments: Vec<String>,
+        /// SEGMENT:failure-spike@DAY or SEGMENT:latency-spike@DAY (3 days long).
+        #[arg(long = "fault", value_name = "SPEC")]
+        faults: Vec<String>,
+        /// Freeze time at day 0; move it with POST /sim/day?set=DAYS.
+        #[arg(long)]
+        paused: bool,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Write a commented example cutover.toml into DIR (never overwrites).
     Init { dir: Option<PathBuf> },
     /// Validate the project file and list every problem.
@@ -183,6 +219,26 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Cmd::Tui => tui(&cli),
+        Cmd::Demo {
+            dir,
+            speed,
+            no_tui,
+            days,
+        } => crate::demo::run(crate::demo::DemoOptions {
+            dir: dir.clone(),
+            speed: *speed,
+            tui: !*no_tui,
+            days: *days,
+            theme: cli.theme.clone(),
+        }),
+        Cmd::Simulate {
+            listen,
+            speed,
+            segments,
+            faults,
+            paused,
+            seed,
+        } => simulate(listen, *speed, segments, faults, *paused, *seed),
         Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
         Cmd::Check => check(&cli.project),
         Cmd::Status { json } => {
@@ -289,7 +345,17 @@ pub fn run(cli: Cli) -> Result<()> {
 fn tui(cli: &Cli) -> Result<()> {
     let engine = open(cli)?;
     let wanted = cli.theme.clone().or_else(|| engine.project().theme.clone());
-    crate::tui::run(engine, &cli.project, wanted.as_deref())
+    crate::tui::run(
+        engine,
+        &cli.project,
+        wanted.as_deref(),
+        crate::tui::DriveOptions::default(),
+    )
+}
+
+/// The status table `cutover status` prints.
+pub fn status_table(status: &crate::engine::status::ProjectStatus) -> String {
+    print::status(status)
 }
 
 /// The acknowledgement line of a flushed event (also the cockpit's status line).
@@ -323,6 +389,7 @@ fn act(
             &seg.sources,
             cli.project.clone(),
             &redactor,
+            crate::clock::Clock::real(),
         ));
         for p in &polled {
             engine.record_polled(p)?;
@@ -335,6 +402,60 @@ fn act(
         println!("{}", print::ack(event));
     }))?;
     Ok(())
+}
+
+fn simulate(
+    listen: &str,
+    speed: f64,
+    segments: &[String],
+    faults: &[String],
+    paused: bool,
+    seed: u64,
+) -> Result<()> {
+    if speed.is_nan() || speed <= 0.0 {
+        bail!("--speed {speed}: give the real seconds per simulated day, e.g. --speed 2");
+    }
+    let mut population = if segments.is_empty() {
+        crate::demo::population(None)
+    } else {
+        segments
+            .iter()
+            .map(|s| crate::sim::parse_segment_spec(s).map_err(anyhow::Error::msg))
+            .collect::<Result<Vec<_>>>()?
+    };
+    for f in faults {
+        let (seg, fault) = crate::sim::parse_fault(f).map_err(anyhow::Error::msg)?;
+        match population.iter_mut().find(|s| s.id == seg) {
+            Some(s) => s.faults.push(fault),
+            None => bail!("--fault '{f}': no simulated segment '{seg}'"),
+        }
+    }
+    let clock = crate::clock::Clock::simulated(Utc::now(), speed);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let running = crate::sim::start(
+            listen,
+            crate::sim::Population::new(population, seed),
+            clock,
+            paused,
+        )
+        .await
+        .with_context(|| format!("cannot listen on '{listen}'"))?;
+        println!("listening on http://{}", running.addr);
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        Ok(())
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -402,6 +523,7 @@ fn poll(cli: &Cli) -> Result<()> {
         &specs,
         cli.project.clone(),
         &redactor,
+        crate::clock::Clock::real(),
     ));
     let mut failed = 0;
     let mut guards = Vec::new();
@@ -451,6 +573,7 @@ fn watch(cli: &Cli) -> Result<()> {
             specs,
             cli.project.clone(),
             engine.redactor().clone(),
+            crate::clock::Clock::real(),
             tx,
         );
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -62,9 +62,16 @@ pub fn status(s: &ProjectStatus) -> String {
             (None, Some(_)) => format!("{} (paused)", seg.phase),
             _ => seg.phase.to_string(),
         };
-        let finish = seg
-            .projected_finish
-            .map(|f| f.format("%Y-%m-%d").to_string())
+        let finish = match seg.phase {
+            "done" => Some("reached".to_string()),
+            "rolled-back" | "rollback-failed" => Some("—".to_string()),
+            _ => None,
+        };
+        let finish = finish
+            .or_else(|| {
+                seg.projected_finish
+                    .map(|f| f.format("%Y-%m-%d").to_string())
+            })
             .or_else(|| seg.days_to_goal.map(|d| format!("~{d:.0} days")))
             .unwrap_or_else(|| {
                 if seg.migrated_share.is_some() {

@@ -148,6 +148,7 @@ impl Engine {
         let state = self.state(segment);
         if state.phase != Phase::Cutover || seg.gates.is_empty() {
             self.streaks.remove(segment);
+            self.alarms.remove(segment);
             return Ok(Guard::Idle);
         }
         let verdicts = self.gate_verdicts(&seg, now)?;
@@ -162,6 +163,12 @@ impl Engine {
         if failing.is_empty() {
             if unknown.is_empty() {
                 self.streaks.remove(segment);
+                if let Some(clear) = self.alarms.get_mut(segment) {
+                    *clear += 1;
+                    if *clear >= seg.failures_before_rollback {
+                        self.alarms.remove(segment);
+                    }
+                }
                 return Ok(Guard::Clear);
             }
             let streak = self.streaks.get(segment).copied().unwrap_or(0);
@@ -177,12 +184,17 @@ impl Engine {
             *s += 1;
             *s
         };
+        // One guard-failed event per alarm: a new one only after the guard has been clear for
+        // `failures_before_rollback` evaluations in a row, so a reading hovering at its bound
+        // does not flood the log.
+        let new_alarm = !self.alarms.contains_key(segment);
+        self.alarms.insert(segment.to_string(), 0);
         let readings = failing
             .iter()
             .map(|v| format!("{}: {}", v.name, v.reason))
             .collect::<Vec<_>>()
             .join("; ");
-        if streak == 1 {
+        if new_alarm {
             self.append(NewEvent {
                 at: now,
                 segment: segment.to_string(),

@@ -75,6 +75,8 @@ pub struct Engine {
     health: BTreeMap<(String, String), live::SourceHealth>,
     /// Consecutive failing guard evaluations, by segment.
     streaks: BTreeMap<String, u32>,
+    /// Open guard alarms, by segment: consecutive clear evaluations since the last failure.
+    alarms: BTreeMap<String, u32>,
 }
 
 impl Engine {
@@ -91,6 +93,7 @@ impl Engine {
             redactor,
             health: BTreeMap::new(),
             streaks: BTreeMap::new(),
+            alarms: BTreeMap::new(),
         })
     }
 

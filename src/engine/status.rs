@@ -58,6 +58,9 @@ pub struct SegmentStatus {
     pub plateau: Option<String>,
     /// Consecutive failing guard evaluations (in cutover).
     pub guard_streak: u32,
+    /// P fitted to the samples since cutover, and the finish date it implies.
+    pub observed_p: Option<f64>,
+    pub observed_finish: Option<DateTime<Utc>>,
     /// The hook whose outcome is not recorded yet, if any.
     pub pending_hook: Option<&'static str>,
     pub hold: Option<String>,
@@ -142,6 +145,7 @@ impl Engine {
                 error_at: h.and_then(|h| h.last_error_at),
             });
         }
+        let (mut observed_p, mut observed_finish) = (None, None);
         let plateau = match (state.phase, cutover_at, seg.strategy) {
             (Phase::Cutover, Some(at), crate::config::Strategy::Slow) => {
                 let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
@@ -151,6 +155,10 @@ impl Engine {
                     .into_iter()
                     .map(|(t, v)| (days_between(at, t), (v / base).clamp(0.0, 1.0)))
                     .collect();
+                observed_p = projection::fit_p(&series);
+                observed_finish = observed_p
+                    .and_then(|p| projection::days_to_goal(p, seg.goal))
+                    .map(|d| at + Duration::milliseconds((d * 86_400_000.0) as i64));
                 super::live::plateau(
                     &series,
                     seg.goal,
@@ -186,6 +194,8 @@ impl Engine {
             sources,
             plateau,
             guard_streak: self.guard_streak(&seg.id),
+            observed_p,
+            observed_finish,
             criteria,
             pending_hook: state.pending.map(|p| p.action.as_str()),
             hold: state.hold.map(|h| format!("{} (by {})", h.reason, h.actor)),

@@ -6,6 +6,7 @@
 //! pollers never touch the state; only the owner (the cockpit's UI task, `watch`, or `poll`)
 //! does, through the [`crate::engine::Engine`].
 
+use crate::clock::Clock;
 use crate::config::SourceSpec;
 use crate::secret::Redactor;
 use crate::source;
@@ -25,6 +26,17 @@ pub struct Polled {
     pub result: Result<f64, String>,
 }
 
+/// Actions scheduled by a script (the demo's operator), asked on every tick by the owner of the
+/// state and executed exactly like an operator's keys or commands.
+pub trait Script: Send {
+    /// The commands due at `now`, given the engine's current state.
+    fn due(
+        &mut self,
+        now: DateTime<Utc>,
+        engine: &crate::engine::Engine,
+    ) -> Vec<crate::engine::Command>;
+}
+
 /// Longest wait between two polls of a failing source.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -42,6 +54,7 @@ async fn poll(
     spec: &SourceSpec,
     workdir: &std::path::Path,
     redactor: &Redactor,
+    clock: &Clock,
 ) -> Polled {
     let result = source::fetch(client, spec, workdir)
         .await
@@ -49,13 +62,18 @@ async fn poll(
     Polled {
         segment: spec.segment.clone(),
         metric: spec.metric.clone(),
-        at: Utc::now(),
+        at: clock.now(),
         result,
     }
 }
 
 /// Poll every source once, concurrently; results in the order of `specs`.
-pub async fn poll_once(specs: &[SourceSpec], workdir: PathBuf, redactor: &Redactor) -> Vec<Polled> {
+pub async fn poll_once(
+    specs: &[SourceSpec],
+    workdir: PathBuf,
+    redactor: &Redactor,
+    clock: Clock,
+) -> Vec<Polled> {
     let client = match source::client() {
         Ok(c) => c,
         Err(e) => {
@@ -73,7 +91,7 @@ pub async fn poll_once(specs: &[SourceSpec], workdir: PathBuf, redactor: &Redact
     let mut set = JoinSet::new();
     for (i, spec) in specs.iter().cloned().enumerate() {
         let (client, workdir, redactor) = (client.clone(), workdir.clone(), redactor.clone());
-        set.spawn(async move { (i, poll(&client, &spec, &workdir, &redactor).await) });
+        set.spawn(async move { (i, poll(&client, &spec, &workdir, &redactor, &clock).await) });
     }
     let mut out: Vec<Option<Polled>> = vec![None; specs.len()];
     while let Some(done) = set.join_next().await {
@@ -99,6 +117,7 @@ pub fn spawn_pollers(
     specs: Vec<SourceSpec>,
     workdir: PathBuf,
     redactor: Redactor,
+    clock: Clock,
     tx: mpsc::Sender<Polled>,
 ) -> JoinSet<()> {
     let mut set = JoinSet::new();
@@ -116,7 +135,7 @@ pub fn spawn_pollers(
             };
             let mut failures = 0u32;
             loop {
-                let polled = poll(&client, &spec, &workdir, &redactor).await;
+                let polled = poll(&client, &spec, &workdir, &redactor, &clock).await;
                 failures = if polled.result.is_ok() {
                     0
                 } else {

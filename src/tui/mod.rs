@@ -13,6 +13,7 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
+use crate::clock::Clock;
 use crate::engine::live::Guard;
 use crate::engine::{Command, Engine, EngineError, MIGRATED, Step};
 use crate::hook::{self, HookJob, HookReport};
@@ -103,7 +104,12 @@ pub fn themes(project_dir: &Path, wanted: Option<&str>) -> (Vec<theme::Theme>, u
 }
 
 /// Open the cockpit on a project until the operator quits.
-pub fn run(engine: Engine, project_dir: &Path, theme_name: Option<&str>) -> Result<()> {
+pub fn run(
+    engine: Engine,
+    project_dir: &Path,
+    theme_name: Option<&str>,
+    options: DriveOptions,
+) -> Result<()> {
     if !std::io::stdout().is_terminal() {
         bail!(
             "the cockpit needs a terminal; for scripts use `cutover status`, `cutover log` and the other commands"
@@ -117,7 +123,7 @@ pub fn run(engine: Engine, project_dir: &Path, theme_name: Option<&str>) -> Resu
         .build()
         .context("cannot start the async runtime")?;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
-    let now = Utc::now();
+    let now = options.clock.now();
     let mut model = Model::new(snapshot(&engine, now)?, themes, now, size);
     model.theme = index;
     if let Some(p) = problems.first() {
@@ -130,6 +136,7 @@ pub fn run(engine: Engine, project_dir: &Path, theme_name: Option<&str>) -> Resu
         EventStream::new(),
         engine,
         &mut model,
+        options,
         |_| {},
     ));
     ratatui::restore();
@@ -158,13 +165,14 @@ fn actor() -> String {
 fn start(
     engine: &mut Engine,
     jobs: &mut JoinSet<(HookJob, HookReport)>,
+    clock: &Clock,
     cmd: Command,
 ) -> Vec<Input> {
     let segment = cmd.segment.clone();
     let action = cmd.action;
     tracing::info!(segment = %segment, action = %action, actor = %cmd.actor, "action");
     let mut inputs = Vec::new();
-    match engine.request(&cmd, Utc::now()) {
+    match engine.request(&cmd, clock.now()) {
         Ok(Step::Done(event)) => {
             inputs.push(Input::Notice(Tone::Ok, crate::cli::ack_line(&event)));
         }
@@ -192,7 +200,7 @@ fn start(
             inputs.push(Input::Notice(Tone::Danger, e.to_string()));
         }
     }
-    match snapshot(engine, Utc::now()) {
+    match snapshot(engine, clock.now()) {
         Ok(s) => inputs.push(Input::Refreshed(Box::new(s))),
         Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
     }
@@ -203,6 +211,7 @@ fn start(
 fn execute(
     engine: &mut Engine,
     jobs: &mut JoinSet<(HookJob, HookReport)>,
+    clock: &Clock,
     effect: Effect,
 ) -> Vec<Input> {
     let Effect::Apply {
@@ -216,6 +225,7 @@ fn execute(
     start(
         engine,
         jobs,
+        clock,
         Command {
             segment,
             action,
@@ -258,6 +268,14 @@ fn segments_update(
     Ok(Input::SegmentsUpdated { statuses, series })
 }
 
+/// What the loop runs with besides the terminal: its clock, and commands scheduled by a script
+/// (the demo's operator), executed exactly like keys.
+#[derive(Default)]
+pub struct DriveOptions {
+    pub clock: Clock,
+    pub script: Option<Box<dyn runtime::Script>>,
+}
+
 /// How often polled samples are folded into the screen, at most.
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 /// Segments recomputed per loop turn during a refresh.
@@ -271,6 +289,7 @@ pub async fn drive<B, S>(
     mut events: S,
     mut engine: Engine,
     model: &mut Model,
+    options: DriveOptions,
     mut on_frame: impl FnMut(&Model),
 ) -> Result<()>
 where
@@ -285,10 +304,12 @@ where
         .flat_map(|s| s.sources.clone())
         .collect();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Polled>(1024);
+    let DriveOptions { clock, mut script } = options;
     let _pollers = runtime::spawn_pollers(
         specs,
         engine.project_dir().to_path_buf(),
         engine.redactor().clone(),
+        clock,
         tx,
     );
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
@@ -320,7 +341,12 @@ where
                 None => break,
             },
             _ = tick.tick() => {
-                inputs.push(Input::Tick(Utc::now()));
+                inputs.push(Input::Tick(clock.now()));
+                if let Some(script) = &mut script {
+                    for cmd in script.due(clock.now(), &engine) {
+                        inputs.extend(start(&mut engine, &mut jobs, &clock, cmd));
+                    }
+                }
                 if unsynced {
                     if let Err(e) = engine.store().sync() {
                         inputs.push(Input::Notice(Tone::Danger, e.to_string()));
@@ -340,7 +366,7 @@ where
                 for p in batch {
                     changed.insert(p.segment.clone());
                     match engine.absorb(&p) {
-                        Ok(Guard::RollBack(cmd)) => inputs.extend(start(&mut engine, &mut jobs, cmd)),
+                        Ok(Guard::RollBack(cmd)) => inputs.extend(start(&mut engine, &mut jobs, &clock, cmd)),
                         Ok(_) => {}
                         Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
                     }
@@ -351,12 +377,12 @@ where
                 Ok((job, report)) => {
                     let ok = report.ok;
                     let detail = report.detail.clone();
-                    match engine.finish(&job, report, Utc::now()) {
+                    match engine.finish(&job, report, clock.now()) {
                         Ok(event) => tracing::info!(seq = event.seq, ok, "hook finished"),
                         Err(e) => inputs.push(Input::Notice(Tone::Danger, e.to_string())),
                     }
                     inputs.push(Input::HookFinished { segment: job.segment.clone(), action: job.action, ok, detail });
-                    if let Ok(s) = snapshot(&engine, Utc::now()) {
+                    if let Ok(s) = snapshot(&engine, clock.now()) {
                         inputs.push(Input::Refreshed(Box::new(s)));
                     }
                 }
@@ -365,7 +391,7 @@ where
                     tracing::error!("a hook task {what}: {e}");
                     inputs.push(Input::Notice(Tone::Danger, format!("a hook task {what}; its intent stays pending (retry it)")));
                     model.running.clear();
-                    if let Ok(s) = snapshot(&engine, Utc::now()) {
+                    if let Ok(s) = snapshot(&engine, clock.now()) {
                         inputs.push(Input::Refreshed(Box::new(s)));
                     }
                 }
@@ -375,7 +401,7 @@ where
         // A refresh is cut into chunks of REFRESH_CHUNK segments, one chunk per loop turn, so
         // a key waiting behind it waits for one chunk at most.
         if !changed.is_empty() && last_refresh.elapsed() >= REFRESH_EVERY {
-            let now = Utc::now();
+            let now = clock.now();
             let refreshed = if engine.events().len() != events_seen {
                 changed.clear();
                 snapshot(&engine, now).map(|s| Input::Refreshed(Box::new(s)))
@@ -401,7 +427,7 @@ where
             .any(|i| !matches!(i, Input::Tick(_)) || model.screen == app::Screen::Detail);
         for input in inputs {
             for effect in update(model, input) {
-                for follow in execute(&mut engine, &mut jobs, effect) {
+                for follow in execute(&mut engine, &mut jobs, &clock, effect) {
                     update(model, follow);
                 }
             }

@@ -1,0 +1,450 @@
+//! `cutover demo`: a believable migration, offline, in one command (DESIGN §8).
+//!
+//! Writes a demo project into a fresh folder, starts the simulated identity provider on
+//! 127.0.0.1 in the same process, and runs the cockpit (or, with `--no-tui`, a headless loop
+//! printing status lines) on a simulated clock where a day lasts `--speed` seconds. A scripted
+//! operator moves the segments along: staff cuts over first and finishes, the EU region cuts
+//! over and a failure spike makes its guard roll it back, the US region (a long-tail cohort
+//! mix) lags its single-P projection, and the dormant accounts go through a big-bang import.
+
+use crate::clock::Clock;
+use crate::config;
+use crate::engine::{Command, Engine};
+use crate::model::{Action, Cohort, Phase};
+use crate::runtime::{self, Script};
+use crate::sim::{self, Fault, FaultKind, Population, SimSegment, SimState};
+use crate::store::Store;
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The simulated population of the demo: (segment, users, cohorts, cutover day, bulk).
+pub fn population(eu_spike_day: Option<f64>) -> Vec<SimSegment> {
+    let seg = |id: &str, users: u64, cohorts: Vec<Cohort>, start_day: f64, bulk: bool| SimSegment {
+        id: id.to_string(),
+        users,
+        cohorts,
+        start_day,
+        bulk,
+        stop_day: None,
+        faults: Vec::new(),
+    };
+    let mut eu = seg(
+        "eu",
+        410_000,
+        vec![Cohort {
+            share: 1.0,
+            p: 0.05,
+        }],
+        1.0,
+        false,
+    );
+    if let Some(day) = eu_spike_day {
+        eu.faults.push(Fault {
+            kind: FaultKind::FailureSpike,
+            from_day: day,
+            days: 3.0,
+        });
+    }
+    vec![
+        seg(
+            "staff",
+            1_200,
+            vec![Cohort { share: 1.0, p: 0.6 }],
+            0.5,
+            false,
+        ),
+        eu,
+        // Half the US users log in often, half hardly ever: behind any single-P projection.
+        seg(
+            "us",
+            520_000,
+            vec![
+                Cohort {
+                    share: 0.5,
+                    p: 0.12,
+                },
+                Cohort {
+                    share: 0.5,
+                    p: 0.012,
+                },
+            ],
+            2.0,
+            false,
+        ),
+        seg(
+            "dormant",
+            270_000,
+            vec![Cohort {
+                share: 1.0,
+                p: 0.01,
+            }],
+            20.0,
+            true,
+        ),
+    ]
+}
+
+/// The demo's project file, its sources pointing at the simulator at `url`. `every` is the
+/// real poll interval; staleness is in simulated time.
+pub fn project_file(url: &str, every: Duration) -> String {
+    let every = format!("{}ms", every.as_millis().max(10));
+    let src = |metric: &str, body: String| {
+        format!(
+            "[segments.sources.{metric}]\n{body}\nevery = \"{every}\"\ntimeout = \"2s\"\nstale_after = \"2d\"\n"
+        )
+    };
+    let failure = |seg: &str| {
+        src(
+            "failure_rate",
+            format!(
+                "kind = \"prometheus\"\nurl = \"{url}\"\nquery = 'login_failure_ratio{{segment=\"{seg}\"}}'"
+            ),
+        )
+    };
+    let gate_failure = "[[segments.gates]]\nname = \"login failure rate ≤ 2 %\"\nmetric = \"failure_rate\"\nmax = 0.02\n";
+    let hooks = |seg: &str| {
+        format!(
+            "[segments.hooks.cutover]\ncommand = [\"echo\", \"route {seg} to FusionAuth\"]\n[segments.hooks.rollback]\ncommand = [\"echo\", \"route {seg} back to Acme LDAP\"]\n"
+        )
+    };
+    let mut t = String::from(
+        "# The cutover demo: four segments against a simulated identity provider (cutover simulate).\n[project]\nname = \"Acme demo\"\nlegacy = \"Acme LDAP\"\ntarget = \"FusionAuth (simulated)\"\n\n",
+    );
+    t += "[[segments]]\nid = \"staff\"\nname = \"Internal staff\"\nstrategy = \"slow\"\nsize = 1200\nlogin_probability = 0.6\ngoal = 0.95\n";
+    t += &src(
+        "migrated",
+        format!(
+            "kind = \"fusionauth\"\nurl = \"{url}\"\nquery = \"data.migrated:true AND data.segment:staff\""
+        ),
+    );
+    t += &failure("staff");
+    t += gate_failure;
+    t += &hooks("staff");
+    t += "\n[[segments]]\nid = \"eu\"\nname = \"EU customers\"\nstrategy = \"slow\"\nsize = 410000\nlogin_probability = 0.05\ngoal = 0.9\nauto_rollback = true\nfailures_before_rollback = 3\n";
+    t += &src(
+        "migrated",
+        format!(
+            "kind = \"elasticsearch\"\nurl = \"{url}\"\nindex = \"fusionauth_user\"\nquery = \"data.migrated:true AND data.segment:eu\""
+        ),
+    );
+    t += &failure("eu");
+    t += gate_failure;
+    t += &hooks("eu");
+    t += "\n[[segments]]\nid = \"us\"\nname = \"US customers\"\nstrategy = \"slow\"\nsize = 520000\nlogin_probability = 0.07\ngoal = 0.9\n";
+    t += &src(
+        "migrated",
+        format!(
+            "kind = \"fusionauth\"\nurl = \"{url}\"\nquery = \"data.migrated:true AND data.segment:us\""
+        ),
+    );
+    t += &failure("us");
+    t += &src(
+        "p95_login",
+        format!(
+            "kind = \"prometheus\"\nurl = \"{url}\"\nquery = 'login_p95_seconds{{segment=\"us\"}}'"
+        ),
+    );
+    t += gate_failure;
+    t += "[[segments.gates]]\nname = \"p95 login ≤ 800 ms\"\nmetric = \"p95_login\"\nmax = 0.8\n";
+    t += "[[segments.gates]]\nkind = \"projection\"\ntolerance = 10\n";
+    t += &hooks("us");
+    t += "\n[[segments]]\nid = \"dormant\"\nname = \"Dormant accounts\"\nstrategy = \"big-bang\"\nsize = 270000\ngoal = 0.99\n";
+    t += &src(
+        "migrated",
+        format!(
+            "kind = \"keycloak\"\nurl = \"{url}\"\nrealm = \"acme\"\nquery = \"migrated:true segment:dormant\""
+        ),
+    );
+    t += &hooks("dormant");
+    t
+}
+
+/// The scripted operator: (simulated day, segment, phase to reach).
+pub const SCHEDULE: [(f64, &str, Phase); 10] = [
+    (0.2, "dormant", Phase::Test),
+    (0.5, "staff", Phase::Cutover),
+    (1.0, "eu", Phase::Cutover),
+    (2.0, "us", Phase::Cutover),
+    (3.0, "dormant", Phase::Gate),
+    (4.0, "staff", Phase::Done),
+    (20.0, "dormant", Phase::Cutover),
+    (21.5, "dormant", Phase::Done),
+    (60.0, "eu", Phase::Done),
+    (90.0, "us", Phase::Done),
+];
+
+fn rank(p: Phase) -> u8 {
+    match p {
+        Phase::Plan => 0,
+        Phase::Test => 1,
+        Phase::Gate => 2,
+        Phase::Cutover => 3,
+        Phase::Done => 4,
+        Phase::RolledBack => 5,
+    }
+}
+
+/// Advances each segment towards its scheduled phase, one step at a time, retrying a refused
+/// step (a gate with no fresh sample yet, a goal not reached) every 0.25 simulated days.
+///
+/// It also keeps the simulator in step with the state, as the real world would be: users start
+/// migrating when their segment actually cuts over, and stop when it is rolled back.
+pub struct DemoOperator {
+    start: DateTime<Utc>,
+    last_try: BTreeMap<String, DateTime<Utc>>,
+    sim: Option<Arc<Mutex<SimState>>>,
+}
+
+impl DemoOperator {
+    pub fn new(start: DateTime<Utc>, sim: Option<Arc<Mutex<SimState>>>) -> DemoOperator {
+        DemoOperator {
+            start,
+            last_try: BTreeMap::new(),
+            sim,
+        }
+    }
+
+    fn day_of(&self, t: DateTime<Utc>) -> f64 {
+        (t - self.start).num_milliseconds() as f64 / 86_400_000.0
+    }
+
+    fn sync_simulator(&self, engine: &Engine) {
+        let Some(sim) = &self.sim else { return };
+        let Ok(mut st) = sim.lock() else { return };
+        for seg in &mut st.population.segments {
+            let state = engine.state(&seg.id);
+            match (state.phase, state.cutover_at) {
+                (Phase::Cutover | Phase::Done, Some(at)) => {
+                    seg.start_day = self.day_of(at);
+                    seg.stop_day = None;
+                }
+                (Phase::RolledBack, _) => {
+                    if seg.stop_day.is_none() {
+                        seg.stop_day = Some(state.since.map_or(f64::INFINITY, |t| self.day_of(t)));
+                    }
+                }
+                _ => seg.start_day = f64::INFINITY,
+            }
+        }
+    }
+}
+
+impl Script for DemoOperator {
+    fn due(&mut self, now: DateTime<Utc>, engine: &Engine) -> Vec<Command> {
+        self.sync_simulator(engine);
+        let day = self.day_of(now);
+        let mut out = Vec::new();
+        for (at, seg, target) in SCHEDULE {
+            if day < at || out.iter().any(|c: &Command| c.segment == seg) {
+                continue;
+            }
+            let state = engine.state(seg);
+            if state.phase == Phase::RolledBack
+                || rank(state.phase) >= rank(target)
+                || state.pending.is_some()
+            {
+                continue;
+            }
+            let recent = self
+                .last_try
+                .get(seg)
+                .is_some_and(|t| (now - *t).num_milliseconds() < 6 * 3_600_000);
+            if recent {
+                continue;
+            }
+            self.last_try.insert(seg.to_string(), now);
+            out.push(Command {
+                segment: seg.to_string(),
+                action: Action::Advance,
+                actor: "demo".to_string(),
+                reason: Some(format!("scheduled for day {at}")),
+            });
+        }
+        out
+    }
+}
+
+/// Options of `cutover demo`.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub dir: Option<PathBuf>,
+    /// Real seconds per simulated day.
+    pub speed: f64,
+    pub tui: bool,
+    /// Headless: stop after this many simulated days.
+    pub days: f64,
+    pub theme: Option<String>,
+}
+
+fn fresh_dir(dir: Option<&Path>) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d.to_path_buf(),
+        None => std::env::temp_dir().join(format!(
+            "cutover-demo-{}",
+            Utc::now().format("%Y%m%d-%H%M%S-%3f")
+        )),
+    };
+    if dir.join(config::FILE_NAME).exists() {
+        bail!(
+            "'{}' already holds a project; pick another --dir (the demo never overwrites)",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create '{}'", dir.display()))?;
+    Ok(dir)
+}
+
+/// Run the demo.
+pub fn run(opts: DemoOptions) -> Result<()> {
+    if opts.speed.is_nan() || opts.speed <= 0.0 {
+        bail!(
+            "--speed {}: give the real seconds per simulated day, e.g. --speed 2",
+            opts.speed
+        );
+    }
+    let dir = fresh_dir(opts.dir.as_deref())?;
+    let start = Utc::now()
+        .duration_trunc(TimeDelta::minutes(1))
+        .unwrap_or_else(|_| Utc::now());
+    let clock = Clock::simulated(start, opts.speed);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let population = Population::new(population(Some(8.0)), 42);
+    let running = rt
+        .block_on(sim::start("127.0.0.1:0", population, clock, false))
+        .context("cannot start the simulated identity provider on 127.0.0.1")?;
+    let url = format!("http://{}", running.addr);
+    let every = Duration::from_secs_f64((opts.speed / 4.0).clamp(0.01, 2.0));
+    std::fs::write(dir.join(config::FILE_NAME), project_file(&url, every))
+        .context("cannot write the demo project")?;
+    println!("demo project: {}", dir.display());
+    println!(
+        "simulated identity provider: {url} (a day lasts {} s)",
+        opts.speed
+    );
+    let (project, _) = config::load(&dir)?;
+    let store = Store::open(&dir.join(".cutover"))?;
+    let engine = Engine::new(project, dir.clone(), store)?;
+    let script = Box::new(DemoOperator::new(start, Some(running.state.clone())));
+    if opts.tui {
+        let options = crate::tui::DriveOptions {
+            clock,
+            script: Some(script),
+        };
+        let result = crate::tui::run(engine, &dir, opts.theme.as_deref(), options);
+        drop(rt);
+        println!(
+            "demo project kept in {} (cutover --project {} status)",
+            dir.display(),
+            dir.display()
+        );
+        return result;
+    }
+    let result = rt.block_on(headless(engine, clock, script, opts.days));
+    drop(running);
+    result
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".into(), |s| format!("{:.1} %", s * 100.0))
+}
+
+/// The demo without a terminal: pollers, guards and the operator on the simulated clock,
+/// a status line per simulated day and every event as it happens.
+pub async fn headless(
+    mut engine: Engine,
+    clock: Clock,
+    mut script: Box<dyn Script>,
+    days: f64,
+) -> Result<()> {
+    let specs: Vec<_> = engine
+        .project()
+        .segments
+        .iter()
+        .flat_map(|s| s.sources.clone())
+        .collect();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let _pollers = runtime::spawn_pollers(
+        specs,
+        engine.project_dir().to_path_buf(),
+        engine.redactor().clone(),
+        clock,
+        tx,
+    );
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let mut printed_events = engine.events().len();
+    let mut next_day = 1.0;
+    let mut phases_seen = std::collections::BTreeSet::new();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now = clock.now();
+                for cmd in script.due(now, &engine) {
+                    let _ = engine.apply(&cmd, || clock.now(), |_| {}).await;
+                }
+                engine.store().sync()?;
+            }
+            Some(p) = rx.recv() => {
+                let guard = engine.absorb(&p)?;
+                if let crate::engine::live::Guard::RollBack(cmd) = guard {
+                    let _ = engine.apply(&cmd, || clock.now(), |_| {}).await;
+                }
+            }
+        }
+        for e in &engine.events()[printed_events..] {
+            println!(
+                "  {} day {:>5.1}  {}",
+                e.body.actor,
+                (e.body.at - clock.start()).num_milliseconds() as f64 / 86_400_000.0,
+                crate::cli::ack_line(e)
+            );
+        }
+        printed_events = engine.events().len();
+        let day = clock.days();
+        if day >= next_day {
+            let status = engine.status(clock.now())?;
+            let mut line = format!("day {:>3.0} │", next_day);
+            for s in &status.segments {
+                phases_seen.insert(s.phase);
+                line.push_str(&format!(" {} {} {}", s.id, s.phase, pct(s.migrated_share)));
+                if let (Some(p), Some(d)) = (s.projected_share, s.deviation_points) {
+                    line.push_str(&format!(" (proj {}, {d:+.1})", pct(Some(p))));
+                }
+                if s.phase == "cutover" {
+                    let date = |d: Option<DateTime<Utc>>| {
+                        d.map_or_else(|| "never".to_string(), |f| f.format("%Y-%m-%d").to_string())
+                    };
+                    line.push_str(&format!(" → planned {}", date(s.projected_finish)));
+                    if let Some(p) = s.observed_p {
+                        line.push_str(&format!(
+                            ", observed P {p:.3} → {}",
+                            date(s.observed_finish)
+                        ));
+                    }
+                }
+                line.push_str(" │");
+            }
+            println!("{line}");
+            next_day += 1.0;
+        }
+        if day >= days {
+            break;
+        }
+    }
+    engine.store().sync()?;
+    let status = engine.status(clock.now())?;
+    println!("\nafter {days} simulated days:");
+    print!("{}", crate::cli::status_table(&status));
+    println!(
+        "phases seen: {}",
+        phases_seen.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! The simulator's HTTP face on 127.0.0.1: each vendor's endpoint answering with its documented
+//! response shape, Prometheus' query API and `/metrics`, and a small control API.
+//!
+//! A deliberately tiny HTTP/1.1 server (GET and POST, no keep-alive, no bodies read): enough for
+//! the cockpit's pollers and a real Prometheus to scrape, with nothing to configure.
+
+use super::{SimState, parse_segment};
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+}
+
+fn json(status: u16, v: serde_json::Value) -> Reply {
+    Reply {
+        status,
+        content_type: "application/json",
+        body: v.to_string(),
+    }
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(b) => out.push(b),
+                    Err(_) => out.push(b'%'),
+                }
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn param(query: &str, name: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| decode(v))
+}
+
+/// The count a vendor query asks for: migrated users when it mentions `migrated`, else all.
+fn count(state: &Mutex<SimState>, q: &str) -> Result<u64, Reply> {
+    let mut st = state.lock().map_err(|_| {
+        json(
+            500,
+            serde_json::json!({"error": "simulator state poisoned"}),
+        )
+    })?;
+    let Some(seg) = parse_segment(q).and_then(|s| st.population.index(&s)) else {
+        return Err(json(
+            400,
+            serde_json::json!({"error": format!("no known segment in query '{q}' (use segment:ID)")}),
+        ));
+    };
+    let day = st.day();
+    Ok(if q.contains("migrated") {
+        st.population.migrated(seg, day)
+    } else {
+        st.population.segments[seg].users
+    })
+}
+
+fn route(state: &Mutex<SimState>, method: &str, path: &str, query: &str) -> Reply {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        ("GET", ["api", "user", "search"]) => {
+            let q = param(query, "queryString").unwrap_or_default();
+            match count(state, &q) {
+                Ok(n) => json(200, serde_json::json!({"total": n, "users": []})),
+                Err(r) => r,
+            }
+        }
+        ("GET", [_index, "_count"]) => {
+            let q = param(query, "q").unwrap_or_default();
+            match count(state, &q) {
+                Ok(n) => json(
+                    200,
+                    serde_json::json!({"count": n, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}}),
+                ),
+                Err(r) => r,
+            }
+        }
+        ("GET", ["admin", "realms", _realm, "users", "count"]) => {
+            let q = param(query, "q").unwrap_or_default();
+            match count(state, &q) {
+                Ok(n) => json(200, serde_json::json!(n)),
+                Err(r) => r,
+            }
+        }
+        ("GET", ["api", "v2", "users"]) => {
+            let q = param(query, "q").unwrap_or_default();
+            match count(state, &q) {
+                Ok(n) => json(
+                    200,
+                    serde_json::json!({"start": 0, "limit": 0, "length": 0, "users": [], "total": n}),
+                ),
+                Err(r) => r,
+            }
+        }
+        ("GET", ["api", "v1", "query"]) => {
+            prometheus_query(state, &param(query, "query").unwrap_or_default())
+        }
+        ("GET", ["metrics"]) => metrics(state),
+        ("GET", ["sim"]) => status(state),
+        ("POST", ["sim", "day"]) => match (
+            param(query, "set").and_then(|d| d.parse::<f64>().ok()),
+            state.lock(),
+        ) {
+            (Some(d), Ok(mut st)) => {
+                st.paused_day = Some(d);
+                json(200, serde_json::json!({"day": d}))
+            }
+            _ => json(
+                400,
+                serde_json::json!({"error": "use POST /sim/day?set=DAYS"}),
+            ),
+        },
+        _ => json(
+            404,
+            serde_json::json!({"error": format!("no such endpoint: {method} /{}", parts.join("/"))}),
+        ),
+    }
+}
+
+fn prometheus_query(state: &Mutex<SimState>, q: &str) -> Reply {
+    let bad = |msg: String| {
+        json(
+            400,
+            serde_json::json!({"status": "error", "errorType": "bad_data", "error": msg}),
+        )
+    };
+    let name: String = q
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let Ok(mut st) = state.lock() else {
+        return bad("simulator state poisoned".into());
+    };
+    let Some(seg) = parse_segment(q).and_then(|s| st.population.index(&s)) else {
+        return bad(format!("unknown segment in '{q}': use {{segment=\"ID\"}}"));
+    };
+    let day = st.day();
+    let value = match name.as_str() {
+        "migrated_users" => st.population.migrated(seg, day) as f64,
+        "segment_users" => st.population.segments[seg].users as f64,
+        "login_failure_ratio" => st.population.failure_ratio(seg, day),
+        "login_p95_seconds" => st.population.p95_seconds(seg, day),
+        other => return bad(format!("unknown metric '{other}'")),
+    };
+    let ts = st.clock.now().timestamp_millis() as f64 / 1000.0;
+    let id = st.population.segments[seg].id.clone();
+    json(
+        200,
+        serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"__name__": name, "segment": id}, "value": [ts, value.to_string()]}
+        ]}}),
+    )
+}
+
+fn metrics(state: &Mutex<SimState>) -> Reply {
+    let Ok(mut st) = state.lock() else {
+        return json(
+            500,
+            serde_json::json!({"error": "simulator state poisoned"}),
+        );
+    };
+    let day = st.day();
+    let mut out = String::new();
+    for (name, help) in [
+        (
+            "migrated_users",
+            "Users migrated to the new identity system.",
+        ),
+        ("segment_users", "Users in the segment."),
+        ("login_failure_ratio", "Share of failed logins."),
+        ("login_p95_seconds", "95th percentile login latency."),
+    ] {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for i in 0..st.population.segments.len() {
+            let id = st.population.segments[i].id.clone();
+            let v = match name {
+                "migrated_users" => st.population.migrated(i, day) as f64,
+                "segment_users" => st.population.segments[i].users as f64,
+                "login_failure_ratio" => st.population.failure_ratio(i, day),
+                _ => st.population.p95_seconds(i, day),
+            };
+            out.push_str(&format!("{name}{{segment=\"{id}\"}} {v}\n"));
+        }
+    }
+    Reply {
+        status: 200,
+        content_type: "text/plain; version=0.0.4",
+        body: out,
+    }
+}
+
+fn status(state: &Mutex<SimState>) -> Reply {
+    let Ok(mut st) = state.lock() else {
+        return json(
+            500,
+            serde_json::json!({"error": "simulator state poisoned"}),
+        );
+    };
+    let day = st.day();
+    let segments: Vec<serde_json::Value> = (0..st.population.segments.len())
+        .map(|i| {
+            let s = st.population.segments[i].clone();
+            serde_json::json!({
+                "id": s.id, "users": s.users, "migrated": st.population.migrated(i, day),
+                "failure_ratio": st.population.failure_ratio(i, day), "p95_seconds": st.population.p95_seconds(i, day),
+            })
+        })
+        .collect();
+    json(200, serde_json::json!({"day": day, "segments": segments}))
+}
+
+async fn handle(mut stream: TcpStream, state: Arc<Mutex<SimState>>) {
+    let mut buf = vec![0u8; 8192];
+    let mut len = 0;
+    loop {
+        match stream.read(&mut buf[len..]).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => len += n,
+        }
+        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") || len == buf.len() {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf[..len]);
+    let mut words = head.lines().next().unwrap_or_default().split_whitespace();
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let reply = route(&state, method, path, query);
+    let response = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+        reply.status,
+        if reply.status < 400 { "OK" } else { "Error" },
+        reply.content_type,
+        reply.body.len(),
+        reply.body
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+/// Serve until the task is dropped.
+pub async fn serve(listener: TcpListener, state: Arc<Mutex<SimState>>) {
+    loop {
+        if let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(handle(stream, state.clone()));
+        }
+    }
+}

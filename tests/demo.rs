@@ -1,0 +1,243 @@
+//! The newcomer's first five minutes (issue 5): the headless demo shows every phase, a rollback
+//! by the guard and finish estimates; the simulator answers every adapter with a migrated
+//! share that follows S(D) for a single-P segment.
+
+mod common;
+
+use common::{cutover, write_project};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+#[test]
+fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "demo", "--no-tui", "--days", "25", "--speed", "0.05", "--dir",
+        ])
+        .arg(&demo)
+        .output()
+        .expect("demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("demo project: {}", demo.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("phases seen: cutover, done, gate, plan, rolled-back, test"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("auto day"), "the guard acted: {stdout}");
+    assert!(stdout.contains("eu: guard-failed"), "{stdout}");
+    assert!(
+        stdout.contains("eu: rollback cutover → rolled-back: rollback hook succeeded"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("→ planned 20") && stdout.contains("observed P"),
+        "finish estimates: {stdout}"
+    );
+    assert!(
+        stdout.contains("staff            slow      done") && stdout.contains("reached"),
+        "{stdout}"
+    );
+    // The project it wrote is a real one: the commands work on it afterwards.
+    let log = common::json(cutover(&demo).args(["log", "--json", "--segment", "eu"]));
+    let rollback = log
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|e| e["kind"] == "rollback" && e["outcome"] == "succeeded")
+        .expect("eu rolled back");
+    assert_eq!(rollback["actor"], "auto");
+    // Never overwrites.
+    let again = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["demo", "--no-tui", "--days", "1", "--dir"])
+        .arg(&demo)
+        .output()
+        .expect("demo");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a project"));
+}
+
+/// Stops the simulator whatever happens to the test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn post(addr: &str, path: &str) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n"
+    )
+    .expect("write");
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+fn get(addr: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").expect("write");
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    reply
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_simulator_follows_s_of_d_through_every_adapter() {
+    let sim = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--paused",
+            "--segment",
+            "eu:10000:0.2",
+            "--segment",
+            "us:20000:0.5@0.3,0.5@0.01",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulate");
+    let mut sim = KillOnDrop(sim);
+    let mut first = String::new();
+    BufReader::new(sim.0.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("read");
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("address line")
+        .to_string();
+    let addr = url.trim_start_matches("http://").to_string();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = |metric: &str, body: &str| format!("[segments.sources.{metric}]\n{body}\n");
+    let mut toml = String::from("[project]\nname = \"Sim\"\n");
+    for (id, body) in [
+        (
+            "fa",
+            format!(
+                "kind = \"fusionauth\"\nurl = \"{url}\"\nquery = \"data.migrated:true AND data.segment:eu\""
+            ),
+        ),
+        (
+            "es",
+            format!(
+                "kind = \"elasticsearch\"\nurl = \"{url}\"\nindex = \"fusionauth_user\"\nquery = \"data.migrated:true AND data.segment:eu\""
+            ),
+        ),
+        (
+            "kc",
+            format!(
+                "kind = \"keycloak\"\nurl = \"{url}\"\nrealm = \"acme\"\nquery = \"migrated:true segment:eu\""
+            ),
+        ),
+        (
+            "a0",
+            format!(
+                "kind = \"auth0\"\nurl = \"{url}\"\nquery = \"app_metadata.migrated:true AND segment:eu\""
+            ),
+        ),
+        (
+            "prom",
+            format!(
+                "kind = \"prometheus\"\nurl = \"{url}\"\nquery = 'migrated_users{{segment=\"eu\"}}'"
+            ),
+        ),
+        (
+            "json",
+            format!("kind = \"json\"\nurl = \"{url}/sim\"\npointer = \"/segments/0/migrated\""),
+        ),
+    ] {
+        toml += &format!(
+            "[[segments]]\nid = \"{id}\"\nstrategy = \"slow\"\nsize = 10000\nlogin_probability = 0.2\ngoal = 0.9\n"
+        );
+        toml += &src("migrated", &body);
+    }
+    write_project(dir.path(), &toml);
+    for day in [5.0, 10.0, 20.0] {
+        post(&addr, &format!("/sim/day?set={day}"));
+        let out = cutover(dir.path()).arg("poll").output().expect("poll");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = 1.0 - 0.8f64.powf(day);
+        let mut counts = Vec::new();
+        for line in stdout.lines() {
+            let n: f64 = line
+                .rsplit(' ')
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("a number");
+            counts.push(n);
+            let share = n / 10_000.0;
+            assert!(
+                (share - want).abs() <= 0.03,
+                "day {day}: {line} is {share:.3}, S(D) = {want:.3}"
+            );
+        }
+        assert_eq!(counts.len(), 6, "{stdout}");
+        assert!(
+            counts.windows(2).all(|w| w[0] == w[1]),
+            "every adapter reads the same population: {counts:?}"
+        );
+    }
+    // The cohort mix lags its effective single P, as the long tail does.
+    let status: serde_json::Value = serde_json::from_str(&get(&addr, "/sim")).expect("json");
+    let us = status["segments"][1]["migrated"].as_f64().expect("us") / 20_000.0;
+    assert!(us < 1.0 - (1.0 - 0.155f64).powf(20.0) - 0.2, "us {us}");
+    // /metrics is valid Prometheus exposition text (checked by Prometheus' own promtool).
+    let metrics = get(&addr, "/metrics");
+    assert!(
+        metrics.contains("migrated_users{segment=\"eu\"}"),
+        "{metrics}"
+    );
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package)");
+    check
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(metrics.as_bytes())
+        .expect("write");
+    let verdict = check.wait_with_output().expect("promtool");
+    assert!(
+        verdict.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verdict.stderr)
+    );
+    Command::new("kill")
+        .args(["-TERM", &sim.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(
+        sim.0.wait().expect("wait").success(),
+        "simulate exits 0 on SIGTERM"
+    );
+}
