@@ -15,6 +15,7 @@ pub mod demo;
 pub mod engine;
 pub mod hook;
 pub mod model;
+pub mod report;
 pub mod runtime;
 pub mod sample;
 pub mod secret;

@@ -155,6 +155,14 @@ pub enum Cmd {
     Poll,
     /// Run the pollers and guards headless until SIGINT/SIGTERM, logging to stderr.
     Watch,
+    /// Charts (PNG and SVG) per segment and for the project, and a Markdown summary.
+    Report {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Report as of this moment (RFC 3339), e.g. to reproduce a report (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
     /// The audit log, oldest first.
     Log {
         #[arg(long, value_name = "SEGMENT")]
@@ -243,7 +251,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Check => check(&cli.project),
         Cmd::Status { json } => {
             let engine = open(&cli)?;
-            let status = engine.status(Utc::now())?;
+            let status = engine.status(engine.reading_time(Utc::now()))?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
@@ -281,6 +289,22 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => project(*p, *days, *goal, *json),
         Cmd::Poll => poll(&cli),
+        Cmd::Report { out, at } => {
+            let engine = open(&cli)?;
+            let now = match at {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+                    .map_err(|e| {
+                        anyhow!("--at '{t}': {e}; use RFC 3339, e.g. 2026-11-23T12:04:00Z")
+                    })?
+                    .with_timezone(&Utc),
+                None => engine.reading_time(Utc::now()),
+            };
+            let written = crate::report::write(&engine, out, now).map_err(anyhow::Error::msg)?;
+            for f in &written {
+                println!("wrote {}", f.display());
+            }
+            Ok(())
+        }
         Cmd::Watch => watch(&cli),
         Cmd::Record {
             segment,

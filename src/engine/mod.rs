@@ -325,6 +325,23 @@ impl Engine {
         }
     }
 
+    /// The moment to read the state at: the wall clock, or the newest record if the state is
+    /// ahead of it (a demo project lives in simulated time, days ahead of the wall clock).
+    pub fn reading_time(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
+        let mut t = wall;
+        if let Some(e) = self.events.last() {
+            t = t.max(e.body.at);
+        }
+        for seg in &self.project.segments {
+            for src in &seg.sources {
+                if let Ok(Some((at, _))) = self.store.latest(&seg.id, &src.metric) {
+                    t = t.max(at);
+                }
+            }
+        }
+        t
+    }
+
     /// Store a sample of a metric and flush it.
     pub fn record_sample(
         &mut self,

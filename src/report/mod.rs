@@ -1,0 +1,352 @@
+//! `cutover report --out DIR`: adoption charts per segment and for the whole project (PNG and
+//! SVG, drawn with plotters and embedded fonts, so no system font is needed), and a Markdown
+//! summary `report.md` with the segments, finish estimates, gate outcomes and the audit log.
+
+pub mod chart;
+pub mod fonts;
+
+use crate::engine::{Engine, MIGRATED};
+use crate::model::projection::LoginModel;
+use crate::model::{Action, Outcome, Phase, Status, series};
+use chart::{Chart, Line, Marker};
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+fn days(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 86_400_000.0
+}
+
+fn curve(model: &LoginModel, x_max: f64) -> Vec<(f64, f64)> {
+    (0..=300)
+        .map(|i| {
+            let x = x_max * f64::from(i) / 300.0;
+            (x, model.share(x) * 100.0)
+        })
+        .collect()
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".into(), |s| format!("{:.1} %", s * 100.0))
+}
+
+/// The chart of one segment, if it ever cut over.
+pub fn segment_chart(
+    engine: &Engine,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Chart>, String> {
+    let Some(seg) = engine.project().segment(id) else {
+        return Ok(None);
+    };
+    let state = engine.state(id);
+    let Some(at) = state.cutover_at else {
+        return Ok(None);
+    };
+    let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
+    let end = match state.phase {
+        Phase::Cutover => now,
+        _ => state.since.unwrap_or(now).max(at),
+    };
+    let raw: Vec<(f64, f64)> = engine
+        .store()
+        .series(id, MIGRATED, at, now + chrono::Duration::seconds(1))
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(t, v)| (days(at, t), (v / base * 100.0).clamp(0.0, 100.0)))
+        .collect();
+    let elapsed = days(at, end).max(raw.last().map_or(0.0, |p| p.0)).max(1.0);
+    let finish = seg.login.as_ref().and_then(|m| m.days_to_goal(seg.goal));
+    let x_max = finish
+        .unwrap_or(elapsed)
+        .max(elapsed)
+        .min((elapsed * 3.0).max(60.0))
+        * 1.05;
+    let mut lines = Vec::new();
+    match &seg.login {
+        Some(LoginModel::Mix(c)) => {
+            let mix = LoginModel::Mix(c.clone());
+            lines.push(Line {
+                label: "cohort mix S(D)".into(),
+                points: curve(&mix, x_max),
+                color: chart::MIX,
+                dashed: false,
+                thick: false,
+            });
+            let p = mix.effective_p();
+            lines.push(Line {
+                label: format!("single P {p:.3}"),
+                points: curve(&LoginModel::Single(p), x_max),
+                color: chart::PROJECTION,
+                dashed: true,
+                thick: false,
+            });
+        }
+        Some(m) => lines.push(Line {
+            label: format!("projection P {:.3}", m.effective_p()),
+            points: curve(m, x_max),
+            color: chart::PROJECTION,
+            dashed: true,
+            thick: false,
+        }),
+        None => {}
+    }
+    lines.push(Line {
+        label: "actual".into(),
+        points: series::min_max(&raw, 0.0, x_max, 800),
+        color: chart::ACTUAL,
+        dashed: false,
+        thick: true,
+    });
+    let markers = engine
+        .events()
+        .iter()
+        .filter(|e| e.body.segment == id && e.body.at >= at)
+        .filter_map(|e| {
+            let b = &e.body;
+            let x = days(at, b.at);
+            match (b.kind, b.outcome, b.to) {
+                (Action::GuardFailed, _, _) => Some(Marker {
+                    x,
+                    label: "guard failed".into(),
+                    danger: true,
+                }),
+                (_, Outcome::Succeeded | Outcome::Ok, Some(Phase::RolledBack)) => Some(Marker {
+                    x,
+                    label: format!("rolled back ({})", b.actor),
+                    danger: true,
+                }),
+                (_, Outcome::Failed, _) if b.hook.is_some() => Some(Marker {
+                    x,
+                    label: "hook failed".into(),
+                    danger: true,
+                }),
+                (_, Outcome::Succeeded | Outcome::Ok, Some(Phase::Done)) => Some(Marker {
+                    x,
+                    label: "done".into(),
+                    danger: false,
+                }),
+                _ => None,
+            }
+        })
+        .collect();
+    Ok(Some(Chart {
+        title: format!(
+            "{} · {} · adoption since cutover on {}",
+            seg.id,
+            seg.name,
+            at.format("%Y-%m-%d")
+        ),
+        x_desc: "days since cutover".into(),
+        x_max,
+        lines,
+        goal: Some(seg.goal * 100.0),
+        finish: finish
+            .filter(|d| *d <= x_max)
+            .map(|d| (d, format!("planned finish, day {d:.0}"))),
+        markers,
+    }))
+}
+
+/// The whole project: every segment's migrated share over the days since the first cutover.
+pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart>, String> {
+    let starts: Vec<DateTime<Utc>> = engine
+        .project()
+        .segments
+        .iter()
+        .filter_map(|s| engine.state(&s.id).cutover_at)
+        .collect();
+    let Some(first) = starts.into_iter().min() else {
+        return Ok(None);
+    };
+    let mut lines = Vec::new();
+    let mut markers = Vec::new();
+    for (i, seg) in engine.project().segments.iter().enumerate() {
+        let state = engine.state(&seg.id);
+        let Some(at) = state.cutover_at else { continue };
+        let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
+        let raw: Vec<(f64, f64)> = engine
+            .store()
+            .series(&seg.id, MIGRATED, first, now + chrono::Duration::seconds(1))
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|(t, _)| *t >= at)
+            .map(|(t, v)| (days(first, t), (v / base * 100.0).clamp(0.0, 100.0)))
+            .collect();
+        let span = days(first, now).max(1.0);
+        lines.push(Line {
+            label: seg.id.clone(),
+            points: series::min_max(&raw, 0.0, span, 600),
+            color: chart::PALETTE[i % chart::PALETTE.len()],
+            dashed: false,
+            thick: true,
+        });
+        if state.phase == Phase::RolledBack
+            && let Some(t) = state.since
+        {
+            markers.push(Marker {
+                x: days(first, t),
+                label: format!("{} rolled back", seg.id),
+                danger: true,
+            });
+        }
+    }
+    let x_max = days(first, now).max(1.0) * 1.02;
+    Ok(Some(Chart {
+        title: format!("{} · migrated share by segment", engine.project().name),
+        x_desc: format!(
+            "days since the first cutover ({})",
+            first.format("%Y-%m-%d")
+        ),
+        x_max,
+        lines,
+        goal: None,
+        finish: None,
+        markers,
+    }))
+}
+
+/// Write the report into `out`; returns the files written.
+pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create '{}': {e}", out.display()))?;
+    let status = engine.status(now).map_err(|e| e.to_string())?;
+    let mut written = Vec::new();
+    let mut md = String::new();
+    let p = engine.project();
+    let route = match (&p.legacy, &p.target) {
+        (Some(l), Some(t)) => format!(" ({l} → {t})"),
+        _ => String::new(),
+    };
+    let total: u64 = status.segments.iter().map(|s| s.size).sum();
+    let _ = writeln!(md, "# Migration report: {}{route}\n", p.name);
+    let _ = writeln!(
+        md,
+        "Generated {} · {} of {total} users migrated (size-weighted over segments with a count).\n",
+        now.format("%Y-%m-%d %H:%M UTC"),
+        pct(status.migrated_share)
+    );
+    if let Some(c) = project_chart(engine, now)? {
+        chart::write(&c, &out.join("project"))?;
+        written.extend([out.join("project.png"), out.join("project.svg")]);
+        let _ = writeln!(
+            md,
+            "![migrated share by segment](project.png) ([SVG](project.svg))\n"
+        );
+    }
+    let _ = writeln!(md, "## Segments\n");
+    let _ = writeln!(
+        md,
+        "| segment | strategy | phase | size | migrated | projected | Δ pts | finish (planned P) | observed P → finish | gates |"
+    );
+    let _ = writeln!(md, "|---|---|---|---:|---:|---:|---:|---|---|---|");
+    for s in &status.segments {
+        let date = |d: Option<DateTime<Utc>>| {
+            d.map_or_else(|| "—".to_string(), |d| d.format("%Y-%m-%d").to_string())
+        };
+        let finish = match s.phase {
+            "done" => "reached".to_string(),
+            "cutover" => s
+                .projected_finish
+                .map_or_else(|| "never".into(), |d| d.format("%Y-%m-%d").to_string()),
+            _ => s
+                .days_to_goal
+                .map_or_else(|| "—".into(), |d| format!("~{d:.0} days after cutover")),
+        };
+        let observed = s.observed_p.map_or_else(
+            || "—".to_string(),
+            |p| format!("{p:.3} → {}", date(s.observed_finish)),
+        );
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {finish} | {observed} | {} |",
+            s.id,
+            s.strategy,
+            s.phase,
+            s.size,
+            pct(s.migrated_share),
+            pct(s.projected_share),
+            s.deviation_points
+                .map_or_else(|| "—".into(), |d| format!("{d:+.1}")),
+            s.gates
+        );
+    }
+    for s in &status.segments {
+        let _ = writeln!(md, "\n### {} · {}\n", s.id, s.name);
+        if let Some(c) = segment_chart(engine, &s.id, now)? {
+            let base = out.join(&s.id);
+            chart::write(&c, &base)?;
+            written.extend([base.with_extension("png"), base.with_extension("svg")]);
+            let _ = writeln!(
+                md,
+                "![{} adoption]({}.png) ([SVG]({}.svg))\n",
+                s.id, s.id, s.id
+            );
+        }
+        let _ = writeln!(
+            md,
+            "- phase **{}**, {} of {} users migrated{}",
+            s.phase,
+            pct(s.migrated_share),
+            s.size,
+            s.cutover_at
+                .map(|a| format!(
+                    ", cut over {} (day {:.1})",
+                    a.format("%Y-%m-%d %H:%M"),
+                    s.days_in_cutover.unwrap_or(0.0)
+                ))
+                .unwrap_or_default()
+        );
+        if let Some(p) = &s.plateau {
+            let _ = writeln!(md, "- {p}");
+        }
+        if let Some(f) = &s.last_failure {
+            let _ = writeln!(md, "- ✗ {f}");
+        }
+        if s.criteria.is_empty() {
+            let _ = writeln!(md, "- gates: no criteria (passes)");
+        }
+        for v in &s.criteria {
+            let mark = match v.status {
+                Status::Pass => "✓",
+                Status::Fail => "✗",
+                Status::Unknown => "?",
+            };
+            let _ = writeln!(md, "- {mark} {}: {}", v.name, v.reason);
+        }
+    }
+    let _ = writeln!(md, "\n## Audit log\n");
+    let _ = writeln!(
+        md,
+        "| # | at (UTC) | segment | actor | action | outcome | reason | detail |"
+    );
+    let _ = writeln!(md, "|---:|---|---|---|---|---|---|---|");
+    for e in engine.events() {
+        let b = &e.body;
+        let what = match (b.from, b.to) {
+            (Some(f), Some(t)) => format!("{} {f} → {t}", b.kind),
+            _ => b.kind.to_string(),
+        };
+        let outcome = match b.hook {
+            Some(h) => format!("{h} hook {}", b.outcome.as_str()),
+            None => b.outcome.as_str().to_string(),
+        };
+        let cell = |s: Option<&String>| {
+            s.map_or_else(String::new, |s| s.replace('|', "\\|").replace('\n', " "))
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {what} | {outcome} | {} | {} |",
+            e.seq,
+            b.at.format("%Y-%m-%d %H:%M:%S"),
+            b.segment,
+            b.actor,
+            cell(b.reason.as_ref()),
+            cell(b.detail.as_ref())
+        );
+    }
+    let path = out.join("report.md");
+    std::fs::write(&path, engine.redactor().scrub(&md))
+        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+    written.push(path);
+    Ok(written)
+}
