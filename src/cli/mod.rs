@@ -163,6 +163,11 @@ pub enum Cmd {
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
+    /// Regenerate the PNG screenshots of the cockpit (sample project, fixed moment).
+    Screenshot {
+        #[arg(long, value_name = "DIR", default_value = "screenshots")]
+        out: PathBuf,
+    },
     /// The audit log, oldest first.
     Log {
         #[arg(long, value_name = "SEGMENT")]
@@ -289,6 +294,16 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => project(*p, *days, *goal, *json),
         Cmd::Poll => poll(&cli),
+        Cmd::Screenshot { out } => {
+            let work = tempfile_dir()?;
+            let written =
+                crate::report::screenshot::write_all(&work, out).map_err(anyhow::Error::msg);
+            let _ = std::fs::remove_dir_all(&work);
+            for f in written? {
+                println!("wrote {}", f.display());
+            }
+            Ok(())
+        }
         Cmd::Report { out, at } => {
             let engine = open(&cli)?;
             let now = match at {
@@ -480,6 +495,17 @@ fn simulate(
         }
         Ok(())
     })
+}
+
+/// A fresh scratch folder under the temp dir.
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "cutover-screenshot-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create '{}'", dir.display()))?;
+    Ok(dir)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

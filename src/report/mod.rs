@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod fonts;
+pub mod screenshot;
 
 use crate::engine::{Engine, MIGRATED};
 use crate::model::projection::LoginModel;
