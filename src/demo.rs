@@ -311,11 +311,7 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         .duration_trunc(TimeDelta::minutes(1))
         .unwrap_or_else(|_| Utc::now());
     let clock = Clock::simulated(start, opts.speed);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     let population = Population::new(population(Some(8.0)), 42);
     let running = rt
         .block_on(sim::start("127.0.0.1:0", population, clock, false))
@@ -364,12 +360,7 @@ pub async fn headless(
     mut script: Box<dyn Script>,
     days: f64,
 ) -> Result<()> {
-    let specs: Vec<_> = engine
-        .project()
-        .segments
-        .iter()
-        .flat_map(|s| s.sources.clone())
-        .collect();
+    let specs = engine.project().sources();
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let _pollers = runtime::spawn_pollers(
         specs,

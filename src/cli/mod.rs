@@ -470,11 +470,7 @@ fn simulate(
         }
     }
     let clock = crate::clock::Clock::simulated(Utc::now(), speed);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let running = crate::sim::start(
             listen,
@@ -557,12 +553,7 @@ async fn follow_guard(
 
 fn poll(cli: &Cli) -> Result<()> {
     let mut engine = open(cli)?;
-    let specs: Vec<_> = engine
-        .project()
-        .segments
-        .iter()
-        .flat_map(|s| s.sources.clone())
-        .collect();
+    let specs = engine.project().sources();
     if specs.is_empty() {
         println!("no sources declared: add [segments.sources.migrated] (see the README)");
         return Ok(());
@@ -605,17 +596,8 @@ fn poll(cli: &Cli) -> Result<()> {
 
 fn watch(cli: &Cli) -> Result<()> {
     let mut engine = open(cli)?;
-    let specs: Vec<_> = engine
-        .project()
-        .segments
-        .iter()
-        .flat_map(|s| s.sources.clone())
-        .collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let specs = engine.project().sources();
+    let runtime = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     let n = specs.len();
     runtime.block_on(async move {
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);

@@ -294,6 +294,14 @@ impl Project {
         self.segments.iter().find(|s| s.id == id)
     }
 
+    /// Every source of every segment.
+    pub fn sources(&self) -> Vec<SourceSpec> {
+        self.segments
+            .iter()
+            .flat_map(|s| s.sources.clone())
+            .collect()
+    }
+
     /// Every `env:NAME` referenced by the project (for redaction).
     pub fn secret_refs(&self) -> Vec<String> {
         let mut refs = Vec::new();

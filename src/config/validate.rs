@@ -314,21 +314,7 @@ fn duration(
     found: &mut Found,
     ok: &mut bool,
 ) -> Duration {
-    match text {
-        None => default,
-        Some(t) => match humantime::parse_duration(t) {
-            Ok(d) if !d.is_zero() => d,
-            _ => {
-                *ok = false;
-                found.push((
-                    Severity::Error,
-                    at.clone().key("timeout"),
-                    "must be a positive duration like \"30s\" or \"2m\"".into(),
-                ));
-                default
-            }
-        },
-    }
+    duration_key("timeout", text, default, at, found, ok)
 }
 
 fn duration_key(
@@ -435,24 +421,9 @@ fn source(
     }
     if let Some(url) = &s.url
         && kind != SourceKind::Command
+        && let Err(msg) = check_url(url, s.insecure, "https://auth.example.com")
     {
-        match reqwest::Url::parse(url) {
-            Ok(u) if u.scheme() == "https" => {}
-            Ok(u) if u.scheme() == "http" => {
-                if !s.insecure && !u.host_str().is_some_and(is_loopback) {
-                    err(
-                        at.clone().key("url"),
-                        "plain http to a host that is not loopback: use https, or set insecure = true".into(),
-                        found,
-                    );
-                }
-            }
-            _ => err(
-                at.clone().key("url"),
-                "must be an http(s) URL like \"https://auth.example.com\"".into(),
-                found,
-            ),
-        }
+        err(at.clone().key("url"), msg, found);
     }
     if let Some(key) = &s.api_key
         && !key.starts_with(crate::secret::PREFIX)
@@ -591,6 +562,24 @@ fn gate(g: &GateFile, at: &KeyPath, found: &mut Found, ok: &mut bool) -> Option<
     }
 }
 
+/// An http(s) URL; plain http only to loopback unless `insecure`.
+fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if u.scheme() == "https" => Ok(()),
+        Ok(u) if u.scheme() == "http" => {
+            if insecure || u.host_str().is_some_and(is_loopback) {
+                Ok(())
+            } else {
+                Err(
+                    "plain http to a host that is not loopback: use https, or set insecure = true"
+                        .into(),
+                )
+            }
+        }
+        _ => Err(format!("must be an http(s) URL like \"{example}\"")),
+    }
+}
+
 fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host == "localhost"
@@ -642,26 +631,10 @@ fn hook(
             })
         }
         (None, Some(url)) => {
-            let url_ok = match reqwest::Url::parse(url) {
-                Ok(u) if u.scheme() == "https" => true,
-                Ok(u) if u.scheme() == "http" => {
-                    if h.insecure || u.host_str().is_some_and(is_loopback) {
-                        true
-                    } else {
-                        found.push((
-                            Severity::Error,
-                            at.clone().key("webhook"),
-                            "plain http to a host that is not loopback: use https, or set insecure = true".into(),
-                        ));
-                        false
-                    }
-                }
-                _ => {
-                    found.push((
-                        Severity::Error,
-                        at.clone().key("webhook"),
-                        "must be an http(s) URL like \"https://router.internal/hooks\"".into(),
-                    ));
+            let url_ok = match check_url(url, h.insecure, "https://router.internal/hooks") {
+                Ok(()) => true,
+                Err(msg) => {
+                    found.push((Severity::Error, at.clone().key("webhook"), msg));
                     false
                 }
             };

@@ -37,6 +37,15 @@ pub trait Script: Send {
     ) -> Vec<crate::engine::Command>;
 }
 
+/// The runtime the long-running owners use (cockpit, watch, demo, simulate): two workers, as
+/// the machines this runs on have two cores.
+pub fn multi_thread() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// Longest wait between two polls of a failing source.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 

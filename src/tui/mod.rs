@@ -117,11 +117,7 @@ pub fn run(
     }
     init_tracing(engine.store().dir());
     let (themes, index, problems) = themes(project_dir, theme_name);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let now = options.clock.now();
     let mut model = Model::new(snapshot(&engine, now)?, themes, now, size);
@@ -297,12 +293,7 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = std::io::Result<TermEvent>> + Unpin,
 {
-    let specs: Vec<_> = engine
-        .project()
-        .segments
-        .iter()
-        .flat_map(|s| s.sources.clone())
-        .collect();
+    let specs = engine.project().sources();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Polled>(1024);
     let DriveOptions { clock, mut script } = options;
     let _pollers = runtime::spawn_pollers(
