@@ -100,6 +100,8 @@ pub struct Row {
     pub name: String,
     pub strategy: &'static str,
     pub phase: &'static str,
+    /// "● cutover": the phase as the table shows it.
+    pub phase_label: String,
     pub size: String,
     pub migrated: String,
     pub projected: String,

@@ -601,6 +601,7 @@ fn derive_rows(m: &mut Model) {
                 name: s.name.clone(),
                 strategy: s.strategy,
                 phase: s.phase,
+                phase_label: format!("● {}", s.phase),
                 size: group_digits(s.size),
                 migrated: pct(s.migrated_share),
                 projected: pct(s.projected_share),

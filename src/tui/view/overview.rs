@@ -1,29 +1,30 @@
-//! The overview: one row per segment. Only the rows that fit are built.
+//! The overview: one row per segment. Only the rows that fit are drawn, straight into the
+//! buffer: a ratatui `Table` styles every cell's area on every frame, which costs more than the
+//! text itself at 1,000 segments (see `benches/frames.rs`).
 
 use super::tone;
 use crate::tui::app::{Model, Row};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Row as TableRow, Table};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders};
+use unicode_width::UnicodeWidthStr;
 
-/// A column: header, width, and how to draw a row's cell.
+/// A column: header, width, alignment, and the text and style of a row's cell.
 struct Column {
     title: &'static str,
     width: u16,
     /// Columns are dropped from the highest priority number down when the screen is narrow.
     priority: u8,
-    cell: fn(&Row, &Theme) -> Cell<'static>,
+    right: bool,
+    /// Borrows the row: no allocation per cell per frame.
+    cell: for<'a> fn(&'a Row, &Theme) -> (&'a str, Style),
 }
 
-fn text(s: &str, color: ratatui::style::Color) -> Cell<'static> {
-    Cell::from(Span::styled(s.to_string(), Style::default().fg(color)))
-}
-
-fn right(s: &str, color: ratatui::style::Color) -> Cell<'static> {
-    Cell::from(Line::from(Span::styled(s.to_string(), Style::default().fg(color))).right_aligned())
+fn fg(c: ratatui::style::Color) -> Style {
+    Style::default().fg(c)
 }
 
 const COLUMNS: [Column; 11] = [
@@ -31,82 +32,91 @@ const COLUMNS: [Column; 11] = [
         title: "SEGMENT",
         width: 16,
         priority: 0,
-        cell: |r, t| text(&r.id, t.text),
+        right: false,
+        cell: |r, t| (&r.id, fg(t.text)),
     },
     Column {
         title: "STRATEGY",
         width: 8,
         priority: 4,
-        cell: |r, t| text(r.strategy, t.muted),
+        right: false,
+        cell: |r, t| (r.strategy, fg(t.muted)),
     },
     Column {
         title: "PHASE",
         width: 17,
         priority: 0,
+        right: false,
         cell: |r, t| {
-            Cell::from(Span::styled(
-                format!("● {}", r.phase),
-                Style::default()
-                    .fg(t.phase(r.phase))
-                    .add_modifier(Modifier::BOLD),
-            ))
+            (
+                &r.phase_label,
+                fg(t.phase(r.phase)).add_modifier(Modifier::BOLD),
+            )
         },
     },
     Column {
         title: "SIZE",
         width: 9,
         priority: 3,
-        cell: |r, t| right(&r.size, t.text),
+        right: true,
+        cell: |r, t| (&r.size, fg(t.text)),
     },
     Column {
         title: "MIGRATED",
         width: 8,
         priority: 0,
-        cell: |r, t| right(&r.migrated, t.text),
+        right: true,
+        cell: |r, t| (&r.migrated, fg(t.text)),
     },
     Column {
         title: "PROJECTED",
         width: 9,
         priority: 1,
-        cell: |r, t| right(&r.projected, t.muted),
+        right: true,
+        cell: |r, t| (&r.projected, fg(t.muted)),
     },
     Column {
         title: "Δ PTS",
         width: 6,
         priority: 1,
-        cell: |r, t| right(&r.deviation, if r.behind { t.danger } else { t.text }),
+        right: true,
+        cell: |r, t| (&r.deviation, fg(if r.behind { t.danger } else { t.text })),
     },
     Column {
         title: "FINISH",
         width: 10,
         priority: 2,
-        cell: |r, t| text(&r.finish, t.text),
+        right: false,
+        cell: |r, t| (&r.finish, fg(t.text)),
     },
     Column {
         title: "GATES",
         width: 19,
         priority: 2,
-        cell: |r, t| text(&r.gates, if r.gates_fail { t.danger } else { t.ok }),
+        right: false,
+        cell: |r, t| (&r.gates, fg(if r.gates_fail { t.danger } else { t.ok })),
     },
     Column {
         title: "TREND",
         width: 10,
         priority: 5,
-        cell: |r, t| text(&r.spark, t.chart_actual),
+        right: false,
+        cell: |r, t| (&r.spark, fg(t.chart_actual)),
     },
     Column {
         title: "",
         // Takes what is left; 12 is what it needs to be worth showing.
         width: 12,
         priority: 0,
+        right: false,
         cell: |r, t| match &r.badge {
-            Some((b, tn)) => Cell::from(Span::styled(b.clone(), tone(t, *tn))),
-            None => Cell::from(""),
+            Some((b, tn)) => (b.as_str(), tone(t, *tn)),
+            None => ("", Style::default()),
         },
     },
 ];
 
-/// The columns that fit in `width` (the badge column takes what is left).
+/// The columns that fit in `width` (the last, the badge, takes what is left).
 fn visible_columns(width: u16) -> Vec<&'static Column> {
     let mut max_priority = 5;
     loop {
@@ -119,6 +129,33 @@ fn visible_columns(width: u16) -> Vec<&'static Column> {
             return cols;
         }
         max_priority -= 1;
+    }
+}
+
+/// Draw one line of cells at row `y`.
+fn draw_cells<'a>(
+    buf: &mut ratatui::buffer::Buffer,
+    area: Rect,
+    y: u16,
+    cols: &[&Column],
+    cell: impl Fn(&Column) -> (&'a str, Style),
+) {
+    let mut x = area.x;
+    for (i, c) in cols.iter().enumerate() {
+        if x >= area.right() {
+            break;
+        }
+        let room = area.right() - x;
+        let w = if i + 1 == cols.len() {
+            room
+        } else {
+            c.width.min(room)
+        };
+        let (text, style) = cell(c);
+        let tw = (text.width() as u16).min(w);
+        let at = if c.right { x + w - tw } else { x };
+        buf.set_stringn(at, y, text, usize::from(w), style);
+        x = x.saturating_add(w + 1);
     }
 }
 
@@ -148,35 +185,29 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     } else {
         Style::default().add_modifier(Modifier::REVERSED)
     };
-    let rows = model.rows[offset.min(end)..end]
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let row = TableRow::new(cols.iter().map(|c| (c.cell)(r, theme)));
-            if offset + i == model.selected {
-                row.style(selected_style)
-            } else {
-                row
-            }
-        });
-    let header = TableRow::new(cols.iter().map(|c| {
-        Cell::from(Span::styled(
-            c.title,
-            Style::default()
-                .fg(theme.muted)
-                .add_modifier(Modifier::BOLD),
-        ))
-    }));
-    let widths = cols.iter().map(|c| {
-        if c.title.is_empty() {
-            Constraint::Min(0)
-        } else {
-            Constraint::Length(c.width)
+    let header = Style::default()
+        .fg(theme.muted)
+        .add_modifier(Modifier::BOLD);
+    let buf = frame.buffer_mut();
+    draw_cells(buf, inner, inner.y, &cols, |c| (c.title, header));
+    for (i, r) in model.rows[offset.min(end)..end].iter().enumerate() {
+        let y = inner.y + 1 + i as u16;
+        if y >= inner.bottom() {
+            break;
         }
-    });
-    let table = Table::new(rows, widths).header(header).column_spacing(1);
-    frame.render_widget(table, inner);
-    if model.rows.is_empty() {
+        if offset + i == model.selected {
+            buf.set_style(
+                Rect {
+                    y,
+                    height: 1,
+                    ..inner
+                },
+                selected_style,
+            );
+        }
+        draw_cells(buf, inner, y, &cols, |c| (c.cell)(r, theme));
+    }
+    if model.rows.is_empty() && inner.height > 1 {
         let msg = if model.active_filter().is_empty() {
             " no segments: add [[segments]] to cutover.toml".to_string()
         } else {
@@ -185,11 +216,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
                 model.active_filter()
             )
         };
-        let r = Rect {
-            y: inner.y + 1.min(inner.height.saturating_sub(1)),
-            height: 1,
-            ..inner
-        };
-        frame.render_widget(Span::styled(msg, Style::default().fg(theme.muted)), r);
+        buf.set_stringn(
+            inner.x,
+            inner.y + 1,
+            msg,
+            usize::from(inner.width),
+            Style::default().fg(theme.muted),
+        );
     }
 }
