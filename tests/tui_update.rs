@@ -307,7 +307,7 @@ fn overview_rows_carry_what_a_lead_scans_for() {
     assert_eq!(row("apac").badge.map(|b| b.1), Some(Tone::Danger));
     assert_eq!(
         row("latam").badge.map(|b| b.0),
-        Some("⏸ paused".to_string())
+        Some("‖ paused".to_string())
     );
     assert_eq!(row("staff").finish, "reached");
     assert!(row("us-customers").finish.starts_with('~'));

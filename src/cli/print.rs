@@ -95,7 +95,7 @@ pub fn status(s: &ProjectStatus) -> String {
             seg.gates
         );
         if let Some(h) = &seg.hold {
-            let _ = writeln!(out, "  ⏸ paused: {h}");
+            let _ = writeln!(out, "  ‖ paused: {h}");
         }
         if let Some(f) = &seg.last_failure {
             let _ = writeln!(out, "  ✗ {f}");

@@ -588,7 +588,7 @@ fn derive_rows(m: &mut Model) {
             } else if let Some(h) = s.pending_hook {
                 Some((format!("⚠ {h} pending"), Tone::Warn))
             } else if s.hold.is_some() {
-                Some(("⏸ paused".to_string(), Tone::Warn))
+                Some(("‖ paused".to_string(), Tone::Warn))
             } else if s.behind {
                 Some(("▼ behind".to_string(), Tone::Danger))
             } else if s.plateau.is_some() {
@@ -834,7 +834,7 @@ fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
         out.push((Tone::Warn, format!("▬ {p}")));
     }
     if let Some(h) = &seg.hold {
-        out.push((Tone::Warn, format!("⏸ paused: {h}")));
+        out.push((Tone::Warn, format!("‖ paused: {h}")));
     }
     out
 }
