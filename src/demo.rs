@@ -306,6 +306,11 @@ pub fn run(opts: DemoOptions) -> Result<()> {
             opts.speed
         );
     }
+    if opts.tui && !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        bail!(
+            "the demo's cockpit needs a terminal; without one, run `cutover demo --no-tui` to follow it as status lines"
+        );
+    }
     let dir = fresh_dir(opts.dir.as_deref())?;
     let start = Utc::now()
         .duration_trunc(TimeDelta::minutes(1))

@@ -56,6 +56,13 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
         .find(|e| e["kind"] == "rollback" && e["outcome"] == "succeeded")
         .expect("eu rolled back");
     assert_eq!(rollback["actor"], "auto");
+    // Without a terminal the cockpit demo says how to run it headless.
+    let no_tty = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("demo")
+        .output()
+        .expect("demo");
+    assert_eq!(no_tty.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&no_tty.stderr).contains("cutover demo --no-tui"));
     // Never overwrites.
     let again = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args(["demo", "--no-tui", "--days", "1", "--dir"])
