@@ -7,7 +7,9 @@
 //! 4 Hz tick for the clock and spinner. Nothing is printed while the TUI is up: tracing goes to
 //! `<state dir>/cutover.log`.
 
+mod actions;
 pub mod app;
+pub mod derive;
 pub mod keys;
 pub mod theme;
 pub mod update;

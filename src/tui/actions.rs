@@ -1,0 +1,228 @@
+//! What the segment keys do before anything happens: `a`, `r`, `R` and `p` open a dialog that
+//! names the segment, the transition and the hook that will fire (or, where the machine will
+//! refuse anyway, ask it at once for its reason), and the dialog's answer becomes an effect.
+//! Pure, like the rest of `update`.
+
+use super::app::{Dialog, Model, Tone};
+use super::keys::UiAction;
+use super::update::{Effect, quit, selected_id};
+use crate::model::{Action, HookAction, Phase};
+
+fn hook_line(what: Option<&String>, hook: HookAction) -> String {
+    match what {
+        Some(d) => format!("fires the {hook} hook: {d}"),
+        None => format!("no {hook} hook is configured: only the phase changes"),
+    }
+}
+
+pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
+    let from = match seg.phase {
+        "plan" => Phase::Plan,
+        "test" => Phase::Test,
+        "gate" => Phase::Gate,
+        "cutover" => Phase::Cutover,
+        // done, rolled-back, rollback-failed: let the machine say why not.
+        _ => {
+            return vec![Effect::Apply {
+                segment: id,
+                action: Action::Advance,
+                reason: None,
+            }];
+        }
+    };
+    let to = from.next().unwrap_or(from);
+    let plan = m.plan(&id);
+    let mut lines = vec![format!("{from} → {to}")];
+    match from {
+        Phase::Gate => lines.push(hook_line(
+            plan.and_then(|p| p.cutover_hook.as_ref()),
+            HookAction::Cutover,
+        )),
+        Phase::Cutover => lines.push(hook_line(
+            plan.and_then(|p| p.done_hook.as_ref()),
+            HookAction::Done,
+        )),
+        _ => lines.push("no hook fires".to_string()),
+    }
+    m.dialog = Some(Dialog::Confirm {
+        segment: id.clone(),
+        action: Action::Advance,
+        title: format!("Advance {id}?"),
+        lines,
+        danger: false,
+        reason: None,
+        reason_required: false,
+    });
+    Vec::new()
+}
+
+pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
+    if seg.phase == "rollback-failed" {
+        m.status_line = Some((
+            Tone::Danger,
+            format!("{id}: the rollback failed; press R to retry it with the same key"),
+        ));
+        return Vec::new();
+    }
+    if matches!(seg.phase, "plan" | "rolled-back") || seg.pending_hook == Some("rollback") {
+        // Let the machine say why not, in its own words.
+        return vec![Effect::Apply {
+            segment: id,
+            action: Action::RollBack,
+            reason: None,
+        }];
+    }
+    let hook = m.plan(&id).and_then(|p| p.rollback_hook.as_ref());
+    m.dialog = Some(Dialog::Confirm {
+        segment: id.clone(),
+        action: Action::RollBack,
+        title: format!("Roll back {id}?"),
+        lines: vec![
+            format!("{} → rolled-back", seg.phase),
+            hook_line(hook, HookAction::Rollback),
+        ],
+        danger: true,
+        reason: Some(String::new()),
+        reason_required: true,
+    });
+    Vec::new()
+}
+
+pub(super) fn retry(m: &mut Model) -> Vec<Effect> {
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
+    if seg.phase != "rollback-failed" && seg.pending_hook != Some("rollback") {
+        m.status_line = Some((
+            Tone::Info,
+            format!("{id}: no failed or unfinished rollback to retry"),
+        ));
+        return Vec::new();
+    }
+    let hook = m.plan(&id).and_then(|p| p.rollback_hook.as_ref());
+    m.dialog = Some(Dialog::Confirm {
+        segment: id.clone(),
+        action: Action::RetryRollBack,
+        title: format!("Retry the rollback of {id}?"),
+        lines: vec![
+            "re-fires with the same idempotency key".to_string(),
+            hook_line(hook, HookAction::Rollback),
+        ],
+        danger: true,
+        reason: None,
+        reason_required: false,
+    });
+    Vec::new()
+}
+
+pub(super) fn pause_or_resume(m: &mut Model) -> Vec<Effect> {
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
+    if seg.hold.is_some() {
+        return vec![Effect::Apply {
+            segment: id,
+            action: Action::Resume,
+            reason: None,
+        }];
+    }
+    m.dialog = Some(Dialog::Confirm {
+        segment: id.clone(),
+        action: Action::Pause,
+        title: format!("Pause {id}?"),
+        lines: vec![
+            "blocks every advance until resumed (p again)".to_string(),
+            "rollback stays allowed; no hook fires".to_string(),
+        ],
+        danger: false,
+        reason: Some(String::new()),
+        reason_required: true,
+    });
+    Vec::new()
+}
+
+pub(super) fn on_dialog(m: &mut Model, action: UiAction) -> Vec<Effect> {
+    let Some(dialog) = &mut m.dialog else {
+        return Vec::new();
+    };
+    match (dialog, action) {
+        (_, UiAction::Cancel) => {
+            m.dialog = None;
+            m.status_line = Some((Tone::Info, "cancelled".to_string()));
+        }
+        (Dialog::Quit { .. }, UiAction::Confirm | UiAction::Quit) => {
+            m.dialog = None;
+            m.quit = true;
+            return vec![Effect::Quit];
+        }
+        (
+            Dialog::Confirm {
+                reason: Some(r), ..
+            },
+            UiAction::Char(c),
+        ) => r.push(c),
+        (
+            Dialog::Confirm {
+                reason: Some(r), ..
+            },
+            UiAction::Backspace,
+        ) => {
+            r.pop();
+        }
+        (
+            Dialog::Confirm {
+                segment,
+                action,
+                reason,
+                reason_required,
+                ..
+            },
+            UiAction::Confirm,
+        ) => {
+            let reason = reason
+                .as_ref()
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty());
+            if *reason_required && reason.is_none() {
+                m.status_line = Some((
+                    Tone::Warn,
+                    "type a reason first (it goes in the audit log)".to_string(),
+                ));
+                return Vec::new();
+            }
+            let effect = Effect::Apply {
+                segment: segment.clone(),
+                action: *action,
+                reason,
+            };
+            m.dialog = None;
+            return vec![effect];
+        }
+        (_, UiAction::Quit) => return quit_from_dialog(m),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn quit_from_dialog(m: &mut Model) -> Vec<Effect> {
+    m.dialog = None;
+    quit(m)
+}

@@ -1,0 +1,391 @@
+//! What render needs, computed from the snapshot and the view state: the overview rows, the
+//! detail's chart data (downsampled to the chart's width) and side panels, the log lines.
+//!
+//! Called by `update` whenever its inputs change, never by render. Pure: no I/O, no clock (the
+//! model's `now` is the time).
+
+use super::app::{DetailView, Model, Row, Screen, Tone};
+use crate::engine::status::SegmentStatus;
+use crate::model::projection::{self, LoginModel};
+use crate::model::{Event, Outcome, series};
+use chrono::{DateTime, Duration, Utc};
+
+const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// Recompute everything render needs from the snapshot and the view state.
+pub fn derive(m: &mut Model) {
+    derive_rows(m);
+    if m.screen == Screen::Detail {
+        derive_detail(m);
+    } else {
+        m.detail = None;
+    }
+    if m.screen == Screen::Log {
+        derive_log(m);
+    }
+}
+
+fn matches_filter(filter: &str, fields: &[&str]) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let f = filter.to_lowercase();
+    fields.iter().any(|s| s.to_lowercase().contains(&f))
+}
+
+/// "410 000": thin grouping, as the sketch shows.
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_string(), |s| format!("{:.1} %", s * 100.0))
+}
+
+fn spark(series: Option<&Vec<(f64, f64)>>) -> String {
+    let Some(points) = series else {
+        return String::new();
+    };
+    let tail = &points[points.len().saturating_sub(10)..];
+    tail.iter()
+        .map(|(_, s)| SPARK[((s.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)])
+        .collect()
+}
+
+pub(super) fn derive_rows(m: &mut Model) {
+    let filter = m.active_filter().to_string();
+    let spinner = SPINNER[m.spinner % SPINNER.len()];
+    m.rows = m
+        .snapshot
+        .status
+        .segments
+        .iter()
+        .filter(|s| matches_filter(&filter, &[&s.id, &s.name, s.phase, s.strategy]))
+        .map(|s| {
+            let finish = match s.phase {
+                "done" => "reached".to_string(),
+                "cutover" if s.migrated_share.is_some_and(|x| x >= s.goal) => "reached".to_string(),
+                "cutover" => s
+                    .projected_finish
+                    .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string()),
+                "plan" | "test" | "gate" => s
+                    .days_to_goal
+                    .map_or_else(|| "—".to_string(), |d| format!("~{d:.0} days")),
+                _ => "—".to_string(),
+            };
+            let badge = if let Some(action) = m.running.get(&s.id) {
+                Some((format!("{spinner} {action}…"), Tone::Warn))
+            } else if s.phase == "cutover" && !s.gates_ok {
+                let streak = if s.guard_streak > 0 {
+                    format!(" ×{}", s.guard_streak)
+                } else {
+                    String::new()
+                };
+                Some((format!("⚠ guard failing{streak}"), Tone::Danger))
+            } else if s.phase == "rollback-failed" {
+                Some(("✗ rollback failed · R".to_string(), Tone::Danger))
+            } else if let Some(h) = s.pending_hook {
+                Some((format!("⚠ {h} pending"), Tone::Warn))
+            } else if s.hold.is_some() {
+                Some(("‖ paused".to_string(), Tone::Warn))
+            } else if s.behind {
+                Some(("▼ behind".to_string(), Tone::Danger))
+            } else if s.plateau.is_some() {
+                Some(("▬ plateau".to_string(), Tone::Warn))
+            } else {
+                None
+            };
+            Row {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                strategy: s.strategy,
+                phase: s.phase,
+                phase_label: format!("● {}", s.phase),
+                size: group_digits(s.size),
+                migrated: pct(s.migrated_share),
+                projected: pct(s.projected_share),
+                deviation: s.deviation_points.map_or_else(
+                    || "—".to_string(),
+                    |d| format!("{}{:.1}", if d < 0.0 { "−" } else { "+" }, d.abs()),
+                ),
+                behind: s.behind,
+                finish,
+                gates: s.gates.clone(),
+                gates_fail: !s.gates_ok,
+                badge,
+                spark: spark(m.snapshot.series.get(&s.id)),
+                alert: alerts(s).into_iter().next(),
+            }
+        })
+        .collect();
+    m.selected = m.selected.min(m.rows.len().saturating_sub(1));
+    let all = m.snapshot.status.segments.iter().flat_map(|s| &s.sources);
+    let (mut ok, mut failing) = (0, 0);
+    for s in all {
+        if s.error.is_some() {
+            failing += 1;
+        } else if s.value.is_some() {
+            ok += 1;
+        }
+    }
+    m.sources_health = (ok, failing);
+}
+
+fn chart_width(m: &Model) -> usize {
+    // The chart takes ~62 % of the width, minus borders and the y-axis labels.
+    (usize::from(m.width) * 62 / 100).saturating_sub(9).max(10)
+}
+
+fn curve(model: &LoginModel, x_max: f64, n: usize) -> Vec<(f64, f64)> {
+    (0..=n)
+        .map(|i| {
+            let x = x_max * i as f64 / n as f64;
+            (x, model.share(x) * 100.0)
+        })
+        .collect()
+}
+
+/// One compact line for an event: `11-02 09:12 ana advance gate→cutover ✓`.
+fn event_line(e: &Event) -> String {
+    format!(
+        "{} {} {}",
+        e.body.at.format("%m-%d %H:%M"),
+        e.body.actor,
+        event_what(e)
+    )
+}
+
+/// What an event did: `advance gate→cutover ✓`.
+fn event_what(e: &Event) -> String {
+    let b = &e.body;
+    let what = match (b.from, b.to) {
+        (Some(f), Some(t)) => format!("{} {f}→{t}", b.kind),
+        _ => b.kind.to_string(),
+    };
+    let outcome = match b.outcome {
+        Outcome::Ok | Outcome::Succeeded => "✓",
+        Outcome::Requested => "…",
+        Outcome::Failed => "✗ failed",
+        Outcome::Refused => "refused",
+    };
+    format!("{what} {outcome}")
+}
+
+pub(super) fn derive_detail(m: &mut Model) {
+    let Some(seg) = m.selected_status().cloned() else {
+        m.detail = None;
+        return;
+    };
+    let plan = m.plan(&seg.id).cloned();
+    let empty = Vec::new();
+    let points = m.snapshot.series.get(&seg.id).unwrap_or(&empty);
+    let days = seg.days_in_cutover.unwrap_or(0.0);
+    let finish_days = seg.days_to_goal;
+    let x_max = {
+        let want = finish_days.unwrap_or(days).max(days).max(1.0);
+        want.min((days * 4.0).max(60.0)) * 1.08
+    };
+    let width = chart_width(m);
+    let actual: Vec<(f64, f64)> = series::min_max(points, 0.0, x_max, width)
+        .into_iter()
+        .map(|(x, y)| (x, y * 100.0))
+        .collect();
+    let login = plan.as_ref().and_then(|p| p.login.clone());
+    let (projection, mix) = match &login {
+        Some(LoginModel::Mix(c)) => {
+            let single = LoginModel::Single(LoginModel::Mix(c.clone()).effective_p());
+            (
+                curve(&single, x_max, width),
+                Some(curve(&LoginModel::Mix(c.clone()), x_max, width)),
+            )
+        }
+        Some(model) => (curve(model, x_max, width), None),
+        None => (Vec::new(), None),
+    };
+    let goal = seg.goal * 100.0;
+    let finish_marker = finish_days
+        .filter(|d| *d <= x_max)
+        .map(|d| [(d, 0.0), (d, 100.0)]);
+    let planned_p = login.as_ref().map(LoginModel::effective_p);
+    let observed = projection::fit_p(points);
+    let fit_line = match (planned_p, observed) {
+        (Some(p), Some(o)) => {
+            let finish = projection::days_to_goal(o, seg.goal)
+                .and_then(|d| {
+                    seg.cutover_at
+                        .map(|at| at + Duration::milliseconds((d * 86_400_000.0) as i64))
+                })
+                .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string());
+            format!("P planned {p:.3}, observed {o:.3} → goal {finish}")
+        }
+        (Some(p), None) => format!("P planned {p:.3}, observed — (no samples yet)"),
+        (None, _) => "no login model (bulk strategy)".to_string(),
+    };
+    let since = seg
+        .cutover_at
+        .map(|at| {
+            format!(
+                " · cutover since {} (day {:.0})",
+                at.format("%Y-%m-%d"),
+                days.floor()
+            )
+        })
+        .unwrap_or_default();
+    let x_labels = [0.0, x_max / 2.0, x_max]
+        .iter()
+        .map(|d| format!("{d:.0}"))
+        .collect();
+    let events: Vec<String> = m
+        .snapshot
+        .events
+        .iter()
+        .rev()
+        .filter(|e| e.body.segment == seg.id)
+        .take(12)
+        .map(event_line)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    m.detail = Some(DetailView {
+        id: seg.id.clone(),
+        title: format!("{} · {} · {}{since}", seg.id, seg.strategy, seg.phase),
+        subtitle: format!(
+            "{} · migrated {} · projected {} · goal {:.0} %",
+            fit_line,
+            pct(seg.migrated_share),
+            pct(seg.projected_share),
+            goal
+        ),
+        actual,
+        projection,
+        mix,
+        goal_line: [(0.0, goal), (x_max, goal)],
+        finish_marker,
+        x_max,
+        x_labels,
+        fit_line,
+        gates: seg.criteria.clone(),
+        sources: seg
+            .sources
+            .iter()
+            .map(|s| match (&s.error, s.value, s.at) {
+                (Some(e), _, _) => (
+                    Tone::Danger,
+                    format!(
+                        "✗ {} ({}): {e}{}",
+                        s.metric,
+                        s.kind,
+                        s.error_at
+                            .map(|t| format!(" · {} ago", age(m.now, t)))
+                            .unwrap_or_default()
+                    ),
+                ),
+                (None, Some(v), Some(t)) => (
+                    Tone::Info,
+                    format!(
+                        "• {} ({}): {} · {} ago",
+                        s.metric,
+                        s.kind,
+                        number(v),
+                        age(m.now, t)
+                    ),
+                ),
+                _ => (
+                    Tone::Warn,
+                    format!("? {} ({}): no sample yet", s.metric, s.kind),
+                ),
+            })
+            .collect(),
+        alerts: alerts(&seg),
+        events,
+    });
+}
+
+fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    crate::model::criteria::age((now - at).num_milliseconds() as f64 / 1000.0)
+}
+
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        group_digits(v.abs() as u64)
+    } else {
+        format!("{v:.4}").trim_end_matches('0').to_string()
+    }
+}
+
+/// The alarms of a segment, most urgent first.
+fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
+    let mut out = Vec::new();
+    if seg.phase == "cutover" && !seg.gates_ok {
+        let failing: Vec<String> = seg
+            .criteria
+            .iter()
+            .filter(|v| !v.passes())
+            .map(|v| format!("{}: {}", v.name, v.reason))
+            .collect();
+        out.push((Tone::Danger, format!("⚠ guard: {}", failing.join("; "))));
+    }
+    if let Some(f) = &seg.last_failure {
+        out.push((Tone::Danger, format!("✗ {f}")));
+    }
+    if let Some(p) = &seg.plateau {
+        out.push((Tone::Warn, format!("▬ {p}")));
+    }
+    if let Some(h) = &seg.hold {
+        out.push((Tone::Warn, format!("‖ paused: {h}")));
+    }
+    out
+}
+
+fn derive_log(m: &mut Model) {
+    let filter = m.active_filter().to_string();
+    m.log_lines = m
+        .snapshot
+        .events
+        .iter()
+        .filter(|e| {
+            matches_filter(
+                &filter,
+                &[
+                    &e.body.segment,
+                    &e.body.actor,
+                    e.body.kind.as_str(),
+                    e.body.reason.as_deref().unwrap_or(""),
+                ],
+            )
+        })
+        .map(|e| {
+            let tone = match e.body.outcome {
+                Outcome::Failed => Tone::Danger,
+                Outcome::Refused => Tone::Warn,
+                Outcome::Succeeded => Tone::Ok,
+                Outcome::Requested | Outcome::Ok => Tone::Info,
+            };
+            let mut line = format!(
+                "{:>5} {} {:<14} {:<8} {}",
+                e.seq,
+                e.body.at.format("%Y-%m-%d %H:%M:%S"),
+                e.body.segment,
+                e.body.actor,
+                event_what(e)
+            );
+            if let Some(r) = &e.body.reason {
+                line.push_str(&format!(" · “{r}”"));
+            }
+            if let Some(d) = &e.body.detail {
+                line.push_str(&format!(" — {d}"));
+            }
+            (tone, line)
+        })
+        .collect();
+}
