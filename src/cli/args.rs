@@ -1,0 +1,178 @@
+//! The command line as clap sees it: the global options and every subcommand with its
+//! arguments. This is the user-facing contract; the README's reference mirrors it.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cutover",
+    version,
+    about = "A terminal cockpit for customer-identity migrations"
+)]
+pub struct Cli {
+    /// Folder holding cutover.toml.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub project: PathBuf,
+    /// Folder for the live state (default: <project>/.cutover).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Colour theme for the cockpit (default, light, high-contrast, or one in <project>/themes).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Args)]
+pub struct Who {
+    /// Who is acting (default: $USER, else the OS user name).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Open the cockpit (the default when no command is given).
+    Tui,
+    /// Run the cockpit on a built-in demo migration against a simulated identity provider.
+    Demo {
+        /// Folder for the demo project (default: a fresh folder under the temp dir).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Real seconds per simulated day.
+        #[arg(long, default_value_t = 2.0)]
+        speed: f64,
+        /// Run headless, printing status lines, for CI and people without a terminal.
+        #[arg(long)]
+        no_tui: bool,
+        /// Headless: stop after this many simulated days.
+        #[arg(long, default_value_t = 60.0)]
+        days: f64,
+    },
+    /// Serve a simulated identity provider on 127.0.0.1 (FusionAuth, Elasticsearch, Keycloak,
+    /// Auth0 and Prometheus shapes, plus /metrics).
+    Simulate {
+        /// Address to listen on (port 0 picks a free port; the bound address is printed).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        /// Real seconds per simulated day.
+        #[arg(long, default_value_t = 2.0)]
+        speed: f64,
+        /// ID:USERS:P or ID:USERS:SHARE@P,SHARE@P[:START_DAY] (default: the demo's population).
+        #[arg(long = "segment", value_name = "SPEC")]
+        segments: Vec<String>,
+        /// SEGMENT:failure-spike@DAY or SEGMENT:latency-spike@DAY (3 days long).
+        #[arg(long = "fault", value_name = "SPEC")]
+        faults: Vec<String>,
+        /// Freeze time at day 0; move it with POST /sim/day?set=DAYS.
+        #[arg(long)]
+        paused: bool,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Write a commented example cutover.toml into DIR (never overwrites).
+    Init { dir: Option<PathBuf> },
+    /// Validate the project file and list every problem.
+    Check,
+    /// Phases, sizes, migrated and projected shares of every segment.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a segment to its next phase (plan → test → gate → cutover → done).
+    Advance {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Roll a segment back (fires its rollback hook).
+    Rollback {
+        segment: String,
+        #[arg(long, value_name = "TEXT", required_unless_present = "retry")]
+        reason: Option<String>,
+        /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
+        #[arg(long)]
+        retry: bool,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Re-plan a rolled-back segment (rolled-back → plan).
+    Replan {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Send a segment in gate back to test.
+    Retest {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Freeze a segment: no advance until resumed (rollback stays allowed).
+    Pause {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Lift a segment's hold.
+    Resume {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Record one sample of a metric by hand (e.g. a migrated count from a report).
+    Record {
+        segment: String,
+        /// `migrated` for the migrated-user count, or any metric name.
+        metric: String,
+        value: f64,
+    },
+    /// Poll every source once, store the samples, run the guards, print each result
+    /// (exit 1 if any source failed).
+    Poll,
+    /// Run the pollers and guards headless until SIGINT/SIGTERM, logging to stderr.
+    Watch,
+    /// Charts (PNG and SVG) per segment and for the project, and a Markdown summary.
+    Report {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Report as of this moment (RFC 3339), e.g. to reproduce a report (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Regenerate the PNG screenshots of the cockpit (sample project, fixed moment).
+    Screenshot {
+        #[arg(long, value_name = "DIR", default_value = "screenshots")]
+        out: PathBuf,
+    },
+    /// The audit log, oldest first.
+    Log {
+        #[arg(long, value_name = "SEGMENT")]
+        segment: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Project a slow migration: the share after D days, or the days to a goal.
+    Project {
+        /// Daily login probability, 0 < P <= 1.
+        #[arg(long)]
+        p: f64,
+        #[arg(long, conflicts_with = "goal", required_unless_present = "goal")]
+        days: Option<f64>,
+        #[arg(long)]
+        goal: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
