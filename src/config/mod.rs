@@ -7,6 +7,7 @@
 
 mod locate;
 mod validate;
+mod validate_outside;
 
 pub use locate::KeyPath;
 pub use validate::validate;

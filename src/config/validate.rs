@@ -2,25 +2,19 @@
 //! stopping at the first, so an operator fixes the file in one pass.
 
 use super::locate::KeyPath;
-use super::{
-    GateFile, HookFile, HookSpec, Hooks, Project, ProjectFile, Segment, SegmentFile, Severity,
-    SourceFile, SourceKind, SourceSpec, Strategy,
-};
+use super::validate_outside::{gate, hook, source};
+use super::{Hooks, Project, ProjectFile, Segment, SegmentFile, Severity, Strategy};
 use crate::model::LoginModel;
-use crate::model::criteria::Criterion;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Default points behind projection before a segment is flagged.
 pub const DEFAULT_TOLERANCE_POINTS: f64 = 5.0;
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-const WEBHOOK_RETRIES: u32 = 3;
 
 /// What validation found: (severity, where, what). A message that starts with
 /// [`HIDE_VALUE`] must not have its value echoed (it may be a secret).
-type Found = Vec<(Severity, KeyPath, String)>;
+pub(super) type Found = Vec<(Severity, KeyPath, String)>;
 
 /// Prefix of messages whose value must not be shown.
 pub const HIDE_VALUE: &str = "\u{0}";
@@ -307,7 +301,7 @@ fn deadline(v: &toml::Value) -> Option<NaiveDate> {
     }
 }
 
-fn duration(
+pub(super) fn duration(
     text: Option<&str>,
     default: Duration,
     at: &KeyPath,
@@ -317,7 +311,7 @@ fn duration(
     duration_key("timeout", text, default, at, found, ok)
 }
 
-fn duration_key(
+pub(super) fn duration_key(
     key: &str,
     text: Option<&str>,
     default: Duration,
@@ -339,337 +333,5 @@ fn duration_key(
                 default
             }
         },
-    }
-}
-
-const SOURCE_EVERY: Duration = Duration::from_secs(30);
-const SOURCE_TIMEOUT: Duration = Duration::from_secs(5);
-const SOURCE_STALE: Duration = Duration::from_secs(300);
-
-fn sensitive_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n == "authorization" || n.contains("token") || n.contains("key")
-}
-
-fn source(
-    segment: &str,
-    metric: &str,
-    s: &SourceFile,
-    at: &KeyPath,
-    found: &mut Found,
-    ok: &mut bool,
-) -> Option<SourceSpec> {
-    let mut good = true;
-    let mut err = |path: KeyPath, msg: String, found: &mut Found| {
-        good = false;
-        found.push((Severity::Error, path, msg));
-    };
-    if metric.is_empty()
-        || !metric
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        err(
-            at.clone(),
-            format!("invalid metric name '{metric}': use letters, digits, '_' and '-'"),
-            found,
-        );
-    }
-    let kind = s.kind;
-    let needs = |field: &str| -> bool {
-        match field {
-            "url" => kind != SourceKind::Command,
-            "query" => !matches!(kind, SourceKind::Json | SourceKind::Command),
-            "index" => matches!(kind, SourceKind::Elasticsearch | SourceKind::OpenSearch),
-            "realm" => kind == SourceKind::Keycloak,
-            "pointer" => kind == SourceKind::Json,
-            _ => false,
-        }
-    };
-    for (field, value) in [
-        ("url", &s.url),
-        ("query", &s.query),
-        ("index", &s.index),
-        ("realm", &s.realm),
-        ("pointer", &s.pointer),
-    ] {
-        if needs(field) && value.as_deref().is_none_or(|v| v.trim().is_empty()) {
-            err(
-                at.clone().key(field),
-                format!("missing: a {} source needs '{field}'", kind.as_str()),
-                found,
-            );
-        }
-    }
-    if let Some(p) = &s.pointer
-        && !p.is_empty()
-        && !p.starts_with('/')
-    {
-        err(
-            at.clone().key("pointer"),
-            "must be a JSON pointer like \"/data/count\"".into(),
-            found,
-        );
-    }
-    let command = s.command.clone().unwrap_or_default();
-    if kind == SourceKind::Command && command.first().is_none_or(|p| p.trim().is_empty()) {
-        err(
-            at.clone().key("command"),
-            "must name a program: command = [\"psql\", \"-tAc\", \"...\"]".into(),
-            found,
-        );
-    }
-    if let Some(url) = &s.url
-        && kind != SourceKind::Command
-        && let Err(msg) = check_url(url, s.insecure, "https://auth.example.com")
-    {
-        err(at.clone().key("url"), msg, found);
-    }
-    if let Some(key) = &s.api_key
-        && !key.starts_with(crate::secret::PREFIX)
-    {
-        err(
-            at.clone().key("api_key"),
-            "\u{0}must reference the environment, e.g. \"env:FUSIONAUTH_API_KEY\"; never write a key in the file".into(),
-            found,
-        );
-    }
-    for (name, value) in &s.headers {
-        if sensitive_header(name) && !value.starts_with(crate::secret::PREFIX) {
-            err(
-                at.clone().key("headers").key(name),
-                "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:API_TOKEN\"".into(),
-                found,
-            );
-        }
-    }
-    if kind == SourceKind::Auth0 {
-        found.push((
-            Severity::Warning,
-            at.clone().key("kind"),
-            "Auth0's search caps 'total' at 1,000: above that the count stops growing; prefer a count from logs or a job".into(),
-        ));
-    }
-    let every = duration_key(
-        "every",
-        s.every.as_deref(),
-        SOURCE_EVERY,
-        at,
-        found,
-        &mut good,
-    );
-    let timeout = duration_key(
-        "timeout",
-        s.timeout.as_deref(),
-        SOURCE_TIMEOUT,
-        at,
-        found,
-        &mut good,
-    );
-    let stale_after = duration_key(
-        "stale_after",
-        s.stale_after.as_deref(),
-        SOURCE_STALE,
-        at,
-        found,
-        &mut good,
-    );
-    if !good {
-        *ok = false;
-        return None;
-    }
-    Some(SourceSpec {
-        segment: segment.to_string(),
-        metric: metric.to_string(),
-        kind,
-        url: s.url.clone(),
-        query: s.query.clone(),
-        api_key: s.api_key.clone(),
-        every,
-        timeout,
-        stale_after,
-        index: s.index.clone(),
-        realm: s.realm.clone(),
-        pointer: s.pointer.clone(),
-        command,
-        headers: s.headers.clone(),
-    })
-}
-
-fn gate(g: &GateFile, at: &KeyPath, found: &mut Found, ok: &mut bool) -> Option<Criterion> {
-    let kind = g
-        .kind
-        .as_deref()
-        .unwrap_or(if g.metric.is_some() { "metric" } else { "" });
-    let mut fail = |path: KeyPath, msg: &str| {
-        *ok = false;
-        found.push((Severity::Error, path, msg.to_string()));
-        None
-    };
-    match kind {
-        "metric" => {
-            let Some(metric) = g.metric.clone() else {
-                return fail(
-                    at.clone().key("metric"),
-                    "missing: name the metric this gate reads, e.g. metric = \"failure_rate\"",
-                );
-            };
-            if g.min.is_none() && g.max.is_none() {
-                return fail(
-                    at.clone(),
-                    "a metric gate needs min and/or max, e.g. max = 0.02",
-                );
-            }
-            if let (Some(lo), Some(hi)) = (g.min, g.max)
-                && lo > hi
-            {
-                return fail(at.clone().key("min"), "is above max: no value could pass");
-            }
-            Some(Criterion::Metric {
-                metric,
-                min: g.min,
-                max: g.max,
-                label: g.name.clone(),
-            })
-        }
-        "projection" => {
-            let t = g.tolerance.unwrap_or(DEFAULT_TOLERANCE_POINTS);
-            if !(0.0..=100.0).contains(&t) {
-                return fail(
-                    at.clone().key("tolerance"),
-                    "must be between 0 and 100 percentage points",
-                );
-            }
-            Some(Criterion::Projection {
-                tolerance_points: t,
-            })
-        }
-        "soak" => match g.hours {
-            Some(h) if h > 0.0 => Some(Criterion::Soak { hours: h }),
-            _ => fail(
-                at.clone().key("hours"),
-                "a soak gate needs hours > 0, e.g. hours = 24",
-            ),
-        },
-        "" => fail(
-            at.clone(),
-            "set metric = \"...\" (with min/max), or kind = \"projection\" or \"soak\"",
-        ),
-        _ => fail(
-            at.clone().key("kind"),
-            "must be \"metric\", \"projection\" or \"soak\"",
-        ),
-    }
-}
-
-/// An http(s) URL; plain http only to loopback unless `insecure`.
-fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), String> {
-    match reqwest::Url::parse(url) {
-        Ok(u) if u.scheme() == "https" => Ok(()),
-        Ok(u) if u.scheme() == "http" => {
-            if insecure || u.host_str().is_some_and(is_loopback) {
-                Ok(())
-            } else {
-                Err(
-                    "plain http to a host that is not loopback: use https, or set insecure = true"
-                        .into(),
-                )
-            }
-        }
-        _ => Err(format!("must be an http(s) URL like \"{example}\"")),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn hook(
-    file: Option<&HookFile>,
-    at: &KeyPath,
-    found: &mut Found,
-    ok: &mut bool,
-) -> Option<HookSpec> {
-    let h = file?;
-    match (&h.command, &h.webhook) {
-        (Some(_), Some(_)) | (None, None) => {
-            *ok = false;
-            found.push((
-                Severity::Error,
-                at.clone(),
-                "set exactly one of command = [\"prog\", \"arg\"] or webhook = \"https://…\""
-                    .into(),
-            ));
-            None
-        }
-        (Some(argv), None) => {
-            if argv.is_empty() || argv[0].trim().is_empty() {
-                *ok = false;
-                found.push((
-                    Severity::Error,
-                    at.clone().key("command"),
-                    "must name a program: command = [\"./route.sh\", \"staff\", \"new\"]".into(),
-                ));
-                return None;
-            }
-            if !h.headers.is_empty() || h.retries.is_some() {
-                found.push((
-                    Severity::Warning,
-                    at.clone(),
-                    "headers and retries only apply to webhooks; they are ignored for a command"
-                        .into(),
-                ));
-            }
-            let timeout = duration(h.timeout.as_deref(), COMMAND_TIMEOUT, at, found, ok);
-            Some(HookSpec::Command {
-                argv: argv.clone(),
-                timeout,
-            })
-        }
-        (None, Some(url)) => {
-            let url_ok = match check_url(url, h.insecure, "https://router.internal/hooks") {
-                Ok(()) => true,
-                Err(msg) => {
-                    found.push((Severity::Error, at.clone().key("webhook"), msg));
-                    false
-                }
-            };
-            for (name, value) in &h.headers {
-                let sensitive = name.eq_ignore_ascii_case("authorization")
-                    || name.to_ascii_lowercase().contains("token")
-                    || name.to_ascii_lowercase().contains("key");
-                if sensitive && !value.starts_with(crate::secret::PREFIX) {
-                    *ok = false;
-                    found.push((
-                        Severity::Error,
-                        at.clone().key("headers").key(name),
-                        "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:ROUTER_TOKEN\"".into(),
-                    ));
-                } else if let Some(var) = value.strip_prefix(crate::secret::PREFIX)
-                    && std::env::var_os(var).is_none()
-                {
-                    found.push((
-                        Severity::Warning,
-                        at.clone().key("headers").key(name),
-                        format!("environment variable {var} is not set now; the hook will fail unless it is set when it fires"),
-                    ));
-                }
-            }
-            let timeout = duration(h.timeout.as_deref(), WEBHOOK_TIMEOUT, at, found, ok);
-            if !url_ok {
-                *ok = false;
-                return None;
-            }
-            Some(HookSpec::Webhook {
-                url: url.clone(),
-                headers: h.headers.clone(),
-                timeout,
-                retries: h.retries.unwrap_or(WEBHOOK_RETRIES),
-            })
-        }
     }
 }
