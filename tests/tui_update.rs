@@ -312,3 +312,33 @@ fn overview_rows_carry_what_a_lead_scans_for() {
     assert_eq!(row("staff").finish, "reached");
     assert!(row("us-customers").finish.starts_with('~'));
 }
+
+#[test]
+fn the_tick_moves_the_detail_s_ages() {
+    let mut m = model(160, 48);
+    select(&mut m, "eu-customers");
+    key(&mut m, KeyCode::Enter);
+    let before = m.detail.clone().expect("detail");
+    assert!(
+        before
+            .sources
+            .iter()
+            .any(|(_, l)| l.contains("failure_rate (prometheus): 0.024 · 3 min ago")),
+        "{:?}",
+        before.sources
+    );
+    update(
+        &mut m,
+        Input::Tick(cutover::sample::now() + chrono::Duration::minutes(60)),
+    );
+    let after = m.detail.clone().expect("detail");
+    assert!(
+        after
+            .sources
+            .iter()
+            .any(|(_, l)| l.contains("0.024 · 63 min ago")),
+        "{:?}",
+        after.sources
+    );
+    assert_eq!(after.actual, before.actual, "the chart stays as it was");
+}

@@ -275,40 +275,55 @@ pub(super) fn derive_detail(m: &mut Model) {
         x_labels,
         fit_line,
         gates: seg.criteria.clone(),
-        sources: seg
-            .sources
-            .iter()
-            .map(|s| match (&s.error, s.value, s.at) {
-                (Some(e), _, _) => (
-                    Tone::Danger,
-                    format!(
-                        "✗ {} ({}): {e}{}",
-                        s.metric,
-                        s.kind,
-                        s.error_at
-                            .map(|t| format!(" · {} ago", age(m.now, t)))
-                            .unwrap_or_default()
-                    ),
-                ),
-                (None, Some(v), Some(t)) => (
-                    Tone::Info,
-                    format!(
-                        "• {} ({}): {} · {} ago",
-                        s.metric,
-                        s.kind,
-                        number(v),
-                        age(m.now, t)
-                    ),
-                ),
-                _ => (
-                    Tone::Warn,
-                    format!("? {} ({}): no sample yet", s.metric, s.kind),
-                ),
-            })
-            .collect(),
+        sources: source_lines(&seg, m.now),
         alerts: alerts(&seg),
         events,
     });
+}
+
+/// One line per source: last value and age, or the last error and its age.
+fn source_lines(seg: &SegmentStatus, now: DateTime<Utc>) -> Vec<(Tone, String)> {
+    seg.sources
+        .iter()
+        .map(|s| match (&s.error, s.value, s.at) {
+            (Some(e), _, _) => (
+                Tone::Danger,
+                format!(
+                    "✗ {} ({}): {e}{}",
+                    s.metric,
+                    s.kind,
+                    s.error_at
+                        .map(|t| format!(" · {} ago", age(now, t)))
+                        .unwrap_or_default()
+                ),
+            ),
+            (None, Some(v), Some(t)) => (
+                Tone::Info,
+                format!(
+                    "• {} ({}): {} · {} ago",
+                    s.metric,
+                    s.kind,
+                    number(v),
+                    age(now, t)
+                ),
+            ),
+            _ => (
+                Tone::Warn,
+                format!("? {} ({}): no sample yet", s.metric, s.kind),
+            ),
+        })
+        .collect()
+}
+
+/// On the tick only the ages move: refresh the detail's source lines, not its chart.
+pub(super) fn refresh_ages(m: &mut Model) {
+    let Some(seg) = m.selected_status() else {
+        return;
+    };
+    let lines = source_lines(seg, m.now);
+    if let Some(d) = &mut m.detail {
+        d.sources = lines;
+    }
 }
 
 fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {

@@ -7,7 +7,7 @@
 use super::actions::{advance, on_dialog, pause_or_resume, retry, roll_back};
 use super::app::{Dialog, Model, Screen, Snapshot, Tone};
 pub use super::derive::derive;
-use super::derive::{derive_detail, derive_rows};
+use super::derive::{derive_detail, derive_rows, refresh_ages};
 use super::keys::{Mode, UiAction, action_for};
 use crate::model::{Action, HookAction};
 use chrono::{DateTime, Utc};
@@ -84,7 +84,7 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
                 derive_rows(m);
             }
             if m.screen == Screen::Detail {
-                derive_detail(m);
+                refresh_ages(m);
             }
             Vec::new()
         }
