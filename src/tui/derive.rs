@@ -5,13 +5,14 @@
 //! model's `now` is the time).
 
 use super::app::{DetailView, Model, Row, Screen, Tone};
+pub use super::format::group_digits;
+use super::format::{age, event_line, event_what, number, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::model::projection::{self, LoginModel};
-use crate::model::{Event, Outcome, series};
+use crate::model::{Outcome, series};
 use chrono::{DateTime, Duration, Utc};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// Recompute everything render needs from the snapshot and the view state.
 pub fn derive(m: &mut Model) {
@@ -32,33 +33,6 @@ fn matches_filter(filter: &str, fields: &[&str]) -> bool {
     }
     let f = filter.to_lowercase();
     fields.iter().any(|s| s.to_lowercase().contains(&f))
-}
-
-/// "410 000": thin grouping, as the sketch shows.
-pub fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "—".to_string(), |s| format!("{:.1} %", s * 100.0))
-}
-
-fn spark(series: Option<&Vec<(f64, f64)>>) -> String {
-    let Some(points) = series else {
-        return String::new();
-    };
-    let tail = &points[points.len().saturating_sub(10)..];
-    tail.iter()
-        .map(|(_, s)| SPARK[((s.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)])
-        .collect()
 }
 
 pub(super) fn derive_rows(m: &mut Model) {
@@ -152,32 +126,6 @@ fn curve(model: &LoginModel, x_max: f64, n: usize) -> Vec<(f64, f64)> {
             (x, model.share(x) * 100.0)
         })
         .collect()
-}
-
-/// One compact line for an event: `11-02 09:12 ana advance gate→cutover ✓`.
-fn event_line(e: &Event) -> String {
-    format!(
-        "{} {} {}",
-        e.body.at.format("%m-%d %H:%M"),
-        e.body.actor,
-        event_what(e)
-    )
-}
-
-/// What an event did: `advance gate→cutover ✓`.
-fn event_what(e: &Event) -> String {
-    let b = &e.body;
-    let what = match (b.from, b.to) {
-        (Some(f), Some(t)) => format!("{} {f}→{t}", b.kind),
-        _ => b.kind.to_string(),
-    };
-    let outcome = match b.outcome {
-        Outcome::Ok | Outcome::Succeeded => "✓",
-        Outcome::Requested => "…",
-        Outcome::Failed => "✗ failed",
-        Outcome::Refused => "refused",
-    };
-    format!("{what} {outcome}")
 }
 
 pub(super) fn derive_detail(m: &mut Model) {
@@ -323,18 +271,6 @@ pub(super) fn refresh_ages(m: &mut Model) {
     let lines = source_lines(seg, m.now);
     if let Some(d) = &mut m.detail {
         d.sources = lines;
-    }
-}
-
-fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
-    crate::model::criteria::age((now - at).num_milliseconds() as f64 / 1000.0)
-}
-
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        group_digits(v.abs() as u64)
-    } else {
-        format!("{v:.4}").trim_end_matches('0').to_string()
     }
 }
 

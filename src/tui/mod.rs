@@ -11,6 +11,7 @@ mod actions;
 pub mod app;
 pub mod derive;
 mod driver;
+mod format;
 pub mod keys;
 pub mod theme;
 pub mod update;

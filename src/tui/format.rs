@@ -1,0 +1,72 @@
+//! Text formats the cockpit shows: grouped counts, percentages, sparklines, ages and one-line
+//! event summaries. Pure functions of their arguments.
+
+use crate::model::{Event, Outcome};
+use chrono::{DateTime, Utc};
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// "410 000": thin grouping, as the sketch shows.
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(super) fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".to_string(), |s| format!("{:.1} %", s * 100.0))
+}
+
+pub(super) fn spark(series: Option<&Vec<(f64, f64)>>) -> String {
+    let Some(points) = series else {
+        return String::new();
+    };
+    let tail = &points[points.len().saturating_sub(10)..];
+    tail.iter()
+        .map(|(_, s)| SPARK[((s.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)])
+        .collect()
+}
+
+/// One compact line for an event: `11-02 09:12 ana advance gate→cutover ✓`.
+pub(super) fn event_line(e: &Event) -> String {
+    format!(
+        "{} {} {}",
+        e.body.at.format("%m-%d %H:%M"),
+        e.body.actor,
+        event_what(e)
+    )
+}
+
+/// What an event did: `advance gate→cutover ✓`.
+pub(super) fn event_what(e: &Event) -> String {
+    let b = &e.body;
+    let what = match (b.from, b.to) {
+        (Some(f), Some(t)) => format!("{} {f}→{t}", b.kind),
+        _ => b.kind.to_string(),
+    };
+    let outcome = match b.outcome {
+        Outcome::Ok | Outcome::Succeeded => "✓",
+        Outcome::Requested => "…",
+        Outcome::Failed => "✗ failed",
+        Outcome::Refused => "refused",
+    };
+    format!("{what} {outcome}")
+}
+
+pub(super) fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    crate::model::criteria::age((now - at).num_milliseconds() as f64 / 1000.0)
+}
+
+pub(super) fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        group_digits(v.abs() as u64)
+    } else {
+        format!("{v:.4}").trim_end_matches('0').to_string()
+    }
+}
