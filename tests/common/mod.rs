@@ -69,6 +69,39 @@ impl Seen {
     }
 }
 
+/// Read one HTTP/1.1 request: its line, headers and (by content-length) body.
+fn read_request(stream: &std::net::TcpStream) -> Option<Seen> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).ok()?;
+    let mut headers = Vec::new();
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let mut body = vec![0; len];
+    let _ = reader.read_exact(&mut body);
+    Some(Seen {
+        request_line: request_line.trim().to_string(),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
 /// A minimal HTTP/1.1 server on 127.0.0.1 (port 0): answers each request with the next
 /// `(status, delay_ms, body)` of the script (the last one repeats) and records what it saw.
 pub struct TestServer {
@@ -77,7 +110,7 @@ pub struct TestServer {
 }
 
 pub fn serve(script: Vec<(u16, u64, String)>) -> TestServer {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -85,36 +118,10 @@ pub fn serve(script: Vec<(u16, u64, String)>) -> TestServer {
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {
             let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
+            let Some(seen) = read_request(&stream) else {
                 continue;
-            }
-            let mut headers = Vec::new();
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':') {
-                    if k.eq_ignore_ascii_case("content-length") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                    headers.push((k.trim().to_string(), v.trim().to_string()));
-                }
-            }
-            let mut body = vec![0; len];
-            let _ = reader.read_exact(&mut body);
-            log.lock().expect("lock").push(Seen {
-                request_line: request_line.trim().to_string(),
-                headers,
-                body: String::from_utf8_lossy(&body).into_owned(),
-            });
+            };
+            log.lock().expect("lock").push(seen);
             let (status, delay, text) =
                 script
                     .get(n)
@@ -152,7 +159,7 @@ pub fn route(prefix: &str, status: u16, body: impl Into<Vec<u8>>) -> Route {
 
 /// Like [`serve`], but answers by path prefix (first match), one thread per connection.
 pub fn serve_routes(routes: Vec<Route>) -> TestServer {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -163,35 +170,16 @@ pub fn serve_routes(routes: Vec<Route>) -> TestServer {
             let Ok(mut stream) = stream else { continue };
             let (log, routes) = (log.clone(), routes.clone());
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
+                let Some(seen) = read_request(&stream) else {
                     return;
-                }
-                let mut headers = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        break;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = line.split_once(':') {
-                        headers.push((k.trim().to_string(), v.trim().to_string()));
-                    }
-                }
-                let path = request_line
+                };
+                let path = seen
+                    .request_line
                     .split_whitespace()
                     .nth(1)
                     .unwrap_or("/")
                     .to_string();
-                log.lock().expect("lock").push(Seen {
-                    request_line: request_line.trim().to_string(),
-                    headers,
-                    body: String::new(),
-                });
+                log.lock().expect("lock").push(seen);
                 let r = routes.iter().find(|r| path.starts_with(&r.prefix));
                 let (status, delay, body) = match r {
                     Some(r) => (r.status, r.delay_ms, r.body.clone()),
