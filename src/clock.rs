@@ -35,6 +35,21 @@ impl Clock {
         }
     }
 
+    /// A clock that reads `now` at this instant and runs `factor` times real time: another
+    /// process's clock, carried on (an attached cockpit shows the owner's time).
+    pub fn resume(now: DateTime<Utc>, factor: f64) -> Clock {
+        let factor = if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            1.0
+        };
+        Clock {
+            origin: Instant::now(),
+            start: now,
+            factor,
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         let elapsed = self.origin.elapsed().as_secs_f64() * self.factor;
         self.start + Duration::microseconds((elapsed * 1e6) as i64)

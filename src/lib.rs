@@ -6,7 +6,9 @@
 //! * [`store`]: the durable state in sled (event log, samples, schema version, lock).
 //! * [`hook`]: firing cutover/rollback/done hooks (commands, webhooks).
 //! * [`engine`]: the one path every action takes: decide, record, fire, record.
-//! * [`cli`]: the headless commands.
+//! * [`owner`]: the one loop that owns a project (pollers, guards, hooks, flushing) and its
+//!   protocol, served in-process and on the project's Unix socket.
+//! * [`tui`], [`cli`], [`report`], [`demo`]: clients of the owner.
 
 pub mod cli;
 pub mod clock;
@@ -15,6 +17,8 @@ pub mod demo;
 pub mod engine;
 pub mod hook;
 pub mod model;
+pub mod os;
+pub mod owner;
 pub mod report;
 pub mod runtime;
 pub mod sample;

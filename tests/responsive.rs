@@ -8,6 +8,9 @@ mod common;
 use chrono::Utc;
 use common::{route, serve_routes, write_project};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use cutover::owner::link::{Link, LinkConfig};
+use cutover::owner::protocol::{Reply, Request, Role};
+use cutover::owner::{Owner, OwnerOptions, StopMode};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,23 +48,39 @@ fn keys_answer_within_30_ms_while_1000_sources_poll() {
     let (project, _) = cutover::config::load(dir.path()).expect("project");
     let n_sources: usize = project.segments.iter().map(|s| s.sources.len()).sum();
     assert_eq!(n_sources, 1000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let store = cutover::store::Store::open(&dir.path().join(".cutover")).expect("store");
     let engine =
         cutover::engine::Engine::new(project, dir.path().to_path_buf(), store).expect("engine");
+    let (mut link, snapshot) = rt.block_on(async {
+        let owner = Owner::start(engine, OwnerOptions::new(Role::Cockpit)).expect("owner");
+        let config = LinkConfig::new(
+            dir.path().to_path_buf(),
+            dir.path().join(".cutover"),
+            Role::Cockpit,
+        );
+        let mut link = Link::owned(config, owner);
+        let reply = link
+            .session
+            .call(Request::Subscribe { polls: false }, |_| {})
+            .await
+            .expect("subscribe");
+        let Reply::Snapshot { snapshot } = reply else {
+            panic!("no snapshot: {reply:?}");
+        };
+        (link, *snapshot)
+    });
     let now = Utc::now();
-    let snapshot = cutover::tui::snapshot(&engine, now).expect("snapshot");
     let mut model = cutover::tui::app::Model::new(
         snapshot,
         vec![cutover::tui::theme::Theme::default_theme()],
         now,
         (160, 48),
     );
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
     // Frames: (when, keys handled, newest sample age on screen in ms).
     let frames: Arc<Mutex<Vec<Frame>>> = Arc::default();
     let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
@@ -95,9 +114,8 @@ fn keys_answer_within_30_ms_while_1000_sources_poll() {
     rt.block_on(cutover::tui::drive(
         &mut terminal,
         events,
-        engine,
+        &mut link,
         &mut model,
-        Default::default(),
         |m| {
             let newest = m
                 .snapshot
@@ -115,6 +133,7 @@ fn keys_answer_within_30_ms_while_1000_sources_poll() {
         },
     ))
     .expect("drive");
+    rt.block_on(link.close(StopMode::Now)).expect("close");
     typist.join().expect("typist");
 
     let frames = frames.lock().expect("lock").clone();

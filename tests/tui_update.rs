@@ -6,7 +6,7 @@ mod cockpit;
 
 use cockpit::{key, keys, model, select};
 use crossterm::event::KeyCode;
-use cutover::model::{Action, HookAction};
+use cutover::model::{Action, HookAction, Shown};
 use cutover::tui::app::{Dialog, Screen, Tone};
 use cutover::tui::update::{Effect, Input, update};
 
@@ -108,7 +108,7 @@ fn advance_names_the_transition_and_the_hook_and_y_confirms() {
 fn advancing_a_done_segment_goes_straight_to_the_machine_for_its_reason() {
     let mut m = model(80, 24);
     select(&mut m, "staff");
-    assert_eq!(m.rows[m.selected].phase, "done");
+    assert_eq!(m.rows[m.selected].phase, Shown::Done);
     let effects = key(&mut m, KeyCode::Char('a'));
     assert_eq!(effects.len(), 1);
     assert!(m.dialog.is_none());
@@ -118,7 +118,7 @@ fn advancing_a_done_segment_goes_straight_to_the_machine_for_its_reason() {
 fn a_failed_rollback_is_retried_with_capital_r_and_plain_r_points_there() {
     let mut m = model(160, 48);
     select(&mut m, "apac");
-    assert_eq!(m.rows[m.selected].phase, "rollback-failed");
+    assert_eq!(m.rows[m.selected].phase, Shown::RollbackFailed);
     assert!(key(&mut m, KeyCode::Char('r')).is_empty());
     assert!(m.dialog.is_none());
     assert!(
@@ -245,7 +245,7 @@ fn filter_narrows_the_rows_and_escape_clears_it() {
     key(&mut m, KeyCode::Char('/'));
     keys(&mut m, "cutover");
     assert!(
-        m.rows.iter().all(|r| r.phase == "cutover"),
+        m.rows.iter().all(|r| r.phase == Shown::Cutover),
         "matches phases too"
     );
 }
@@ -296,7 +296,7 @@ fn overview_rows_carry_what_a_lead_scans_for() {
     let m = model(160, 48);
     let row = |id: &str| m.rows.iter().find(|r| r.id == id).expect("row").clone();
     let eu = row("eu-customers");
-    assert_eq!(eu.phase, "cutover");
+    assert_eq!(eu.phase, Shown::Cutover);
     assert!(
         eu.behind,
         "0.041 against 0.05 planned is more than 5 points behind by day 21"

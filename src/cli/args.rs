@@ -1,7 +1,7 @@
 //! The command line as clap sees it: the global options and every subcommand with its
 //! arguments. This is the user-facing contract; the README's reference mirrors it.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -20,16 +20,14 @@ pub struct Cli {
     /// Colour theme for the cockpit (default, light, high-contrast, or one in <project>/themes).
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Who is acting, in the audit log (default: your OS user name; through another
+    /// process's socket, the OS user the socket reports for you).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
 
-#[derive(Debug, Args)]
-pub struct Who {
-    /// Who is acting (default: $USER, else the OS user name).
-    #[arg(long, value_name = "NAME")]
-    pub actor: Option<String>,
-}
 
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
@@ -85,8 +83,6 @@ pub enum Cmd {
         segment: String,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
-        #[command(flatten)]
-        who: Who,
     },
     /// Roll a segment back (fires its rollback hook).
     Rollback {
@@ -96,40 +92,30 @@ pub enum Cmd {
         /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
         #[arg(long)]
         retry: bool,
-        #[command(flatten)]
-        who: Who,
     },
     /// Re-plan a rolled-back segment (rolled-back → plan).
     Replan {
         segment: String,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
-        #[command(flatten)]
-        who: Who,
     },
     /// Send a segment in gate back to test.
     Retest {
         segment: String,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
-        #[command(flatten)]
-        who: Who,
     },
     /// Freeze a segment: no advance until resumed (rollback stays allowed).
     Pause {
         segment: String,
         #[arg(long, value_name = "TEXT")]
         reason: String,
-        #[command(flatten)]
-        who: Who,
     },
     /// Lift a segment's hold.
     Resume {
         segment: String,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
-        #[command(flatten)]
-        who: Who,
     },
     /// Record one sample of a metric by hand (e.g. a migrated count from a report).
     Record {

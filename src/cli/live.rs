@@ -1,9 +1,11 @@
 //! The commands that talk to live systems: `poll`, `watch`, `simulate`, and the helpers the
-//! state-changing commands share with them (the runtime, polled-result lines, the guard's
-//! follow-up).
+//! other commands share with them (the runtime, polled-result lines).
 
-use super::{Cli, open, print};
-use crate::engine::Engine;
+use super::through::{call, print_progress};
+use super::{Cli, state_dir};
+use crate::owner::StopMode;
+use crate::owner::link::{Link, LinkConfig};
+use crate::owner::protocol::{Reply, Request, Role, ServerMsg, Update};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use std::path::PathBuf;
@@ -83,115 +85,116 @@ pub(super) fn polled_line(p: &crate::runtime::Polled) -> String {
     }
 }
 
-pub(super) fn print_polled(p: &crate::runtime::Polled) {
-    println!("{}", polled_line(p));
-}
-
-/// Act on what a guard concluded: roll back (as `auto`) or report the alarm.
-pub(super) async fn follow_guard(
-    engine: &mut Engine,
-    guard: crate::engine::live::Guard,
-    log: &mut impl FnMut(String),
-) {
-    use crate::engine::live::Guard;
-    match guard {
-        Guard::RollBack(cmd) => {
-            log(format!(
-                "{}: guard failed, auto-rollback: {}",
-                cmd.segment,
-                cmd.reason.as_deref().unwrap_or_default()
-            ));
-            let result = engine.apply(&cmd, Utc::now, |e| log(print::ack(e))).await;
-            if let Err(e) = result {
-                log(format!(
-                    "{}: auto-rollback did not complete: {e}",
-                    cmd.segment
-                ));
-            }
-        }
-        Guard::Alarm { streak, readings } if streak > 0 => {
-            log(format!("guard alarm ({streak} in a row): {readings}"));
-        }
-        _ => {}
-    }
-}
-
 pub(super) fn poll(cli: &Cli) -> Result<()> {
-    let mut engine = open(cli)?;
-    let specs = engine.project().sources();
-    if specs.is_empty() {
+    let mut polled = 0usize;
+    call(cli, None, Request::PollNow { segment: None }, |r| {
+        polled += usize::from(matches!(r, Reply::Polled { .. }));
+        print_progress(r);
+    })?;
+    if polled == 0 {
         println!("no sources declared: add [segments.sources.migrated] (see the README)");
-        return Ok(());
-    }
-    let runtime = runtime()?;
-    let redactor = engine.redactor().clone();
-    let polled = runtime.block_on(crate::runtime::poll_once(
-        &specs,
-        cli.project.clone(),
-        &redactor,
-        crate::clock::Clock::real(),
-    ));
-    let mut failed = 0;
-    let mut guards = Vec::new();
-    for p in &polled {
-        print_polled(p);
-        failed += usize::from(p.result.is_err());
-        engine.record_polled(p)?;
-    }
-    engine.store().sync()?;
-    for seg in engine
-        .project()
-        .segments
-        .iter()
-        .map(|s| s.id.clone())
-        .collect::<Vec<_>>()
-    {
-        guards.push(engine.guard(&seg, Utc::now())?);
-    }
-    runtime.block_on(async {
-        for g in guards {
-            follow_guard(&mut engine, g, &mut |line| println!("{line}")).await;
-        }
-    });
-    if failed > 0 {
-        bail!("{failed} of {} source(s) failed (see above)", polled.len());
     }
     Ok(())
 }
 
+fn stamp(line: &str) {
+    eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+}
+
+/// One log line for what the owner tells `watch`.
+fn update_line(update: &Update) -> Option<String> {
+    Some(match update {
+        Update::Polled { polled } => polled_line(polled),
+        Update::EventAppended { event } => event.ack_line(),
+        Update::HookStarted {
+            segment,
+            action,
+            key,
+        } => format!("{segment}: {action} hook running (key {key})"),
+        Update::HookFinished {
+            segment,
+            action,
+            ok,
+            detail,
+            ..
+        } => {
+            let how = if *ok { "succeeded" } else { "FAILED" };
+            format!("{segment}: {action} hook {how} — {detail}")
+        }
+        Update::SourceHealth { health } => match &health.last_error {
+            Some(e) => format!("{} {}: failing: {e}", health.segment, health.metric),
+            None => format!("{} {}: answering again", health.segment, health.metric),
+        },
+        Update::Notice { text, .. } => text.clone(),
+        Update::Snapshot { .. } | Update::SegmentsChanged { .. } => return None,
+    })
+}
+
+async fn subscribe(link: &mut Link) -> Result<()> {
+    match link.session.call(Request::Subscribe { polls: true }, |_| {}).await {
+        Ok(Reply::Snapshot { .. }) => Ok(()),
+        Ok(Reply::Failed { message, .. }) => bail!("{message}"),
+        Ok(_) => bail!("the owner answered a subscription without a snapshot"),
+        Err(lost) => bail!("{lost}"),
+    }
+}
+
+fn whose(link: &Link) -> String {
+    match link.attached_to() {
+        Some(w) => format!(
+            "attached to pid {} ({}), which runs the guards; this watch takes over if it goes",
+            w.pid, w.role
+        ),
+        None => "this watch owns the project: it runs the pollers and guards".to_string(),
+    }
+}
+
+/// `cutover watch`: the headless guard. It owns the project, or attaches to the cockpit or
+/// `watch` that does and takes over when that one goes; it logs what the owner does.
 pub(super) fn watch(cli: &Cli) -> Result<()> {
-    let mut engine = open(cli)?;
-    let specs = engine.project().sources();
     let runtime = crate::runtime::multi_thread().context("cannot start the async runtime")?;
-    let n = specs.len();
     runtime.block_on(async move {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-        let _pollers = crate::runtime::spawn_pollers(
-            specs,
+        let mut config = LinkConfig::new(
             cli.project.clone(),
-            engine.redactor().clone(),
-            crate::clock::Clock::real(),
-            tx,
+            state_dir(&cli.project, cli.state.as_deref()),
+            Role::Watch,
         );
+        config.actor = cli.actor.clone();
+        let mut link = Link::establish(config).await?;
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("cannot listen for SIGTERM")?;
-        let mut sync = tokio::time::interval(std::time::Duration::from_secs(1));
-        let mut log =
-            |line: String| eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
-        log(format!("watching {n} source(s); SIGINT or SIGTERM stops"));
+        stamp(&format!("watching; {}; SIGINT or SIGTERM stops", whose(&link)));
+        subscribe(&mut link).await?;
         loop {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => { log("SIGINT: stopping".into()); break; }
-                _ = term.recv() => { log("SIGTERM: stopping".into()); break; }
-                _ = sync.tick() => engine.store().sync()?,
-                Some(p) = rx.recv() => {
-                    log(polled_line(&p));
-                    let guard = engine.absorb(&p)?;
-                    follow_guard(&mut engine, guard, &mut log).await;
-                }
+                _ = tokio::signal::ctrl_c() => { stamp("SIGINT: stopping"); break; }
+                _ = term.recv() => { stamp("SIGTERM: stopping"); break; }
+                msg = link.session.recv() => match msg {
+                    Some(ServerMsg::Update { update }) => {
+                        if let Some(line) = update_line(&update) {
+                            stamp(&line);
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        let gone = link.session.welcome.clone();
+                        stamp(&format!("the owner (pid {}, {}) went away; taking over", gone.pid, gone.role));
+                        match link.reestablish().await {
+                            Ok(()) => {
+                                stamp(&whose(&link));
+                                if let Err(e) = subscribe(&mut link).await {
+                                    stamp(&format!("cannot subscribe: {e}"));
+                                }
+                            }
+                            Err(e) => {
+                                stamp(&format!("cannot take over yet: {e}; retrying"));
+                                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            }
+                        }
+                    }
+                },
             }
         }
-        engine.store().sync()?;
-        Ok::<_, anyhow::Error>(())
+        link.close(StopMode::Now).await
     })
 }

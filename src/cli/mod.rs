@@ -9,54 +9,24 @@ mod init;
 mod live;
 mod offline;
 mod print;
+mod through;
 
-pub use args::{Cli, Cmd, Who};
-use live::{print_polled, runtime, simulate, tempfile_dir};
+pub use args::{Cli, Cmd};
+use live::{simulate, tempfile_dir};
 use offline::project;
+use through::{call, print_progress};
 
-use crate::config;
-use crate::engine::{Command as EngineCommand, Engine, EngineError};
 use crate::model::Action;
-use crate::store::Store;
+use crate::owner::protocol::{Reply, Request};
 use anyhow::{Result, anyhow, bail};
 use chrono::Utc;
 use std::path::{Path, PathBuf};
-
-/// The actor of an action: `--actor`, else `$USER`, else the OS user name, else `unknown`.
-pub fn actor(given: Option<String>) -> String {
-    given
-        .filter(|a| !a.trim().is_empty())
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .or_else(os_user_name)
-        .unwrap_or_else(|| "unknown".to_string())
-}
-
-fn os_user_name() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .to_string();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|l| {
-        let mut f = l.split(':');
-        let name = f.next()?;
-        (f.nth(1)? == uid).then(|| name.to_string())
-    })
-}
 
 /// Where the state of the project in `project_dir` lives.
 pub fn state_dir(project_dir: &Path, state: Option<&Path>) -> PathBuf {
     state.map_or_else(|| project_dir.join(".cutover"), Path::to_path_buf)
 }
 
-fn open(cli: &Cli) -> Result<Engine> {
-    let (project, _warnings) = config::load(&cli.project)?;
-    let store = Store::open(&state_dir(&cli.project, cli.state.as_deref()))?;
-    Ok(Engine::new(project, cli.project.clone(), store)?)
-}
 
 /// Run a parsed command line. Errors are printed by `main` (first line: what and how to fix).
 pub fn run(cli: Cli) -> Result<()> {
@@ -88,8 +58,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
         Cmd::Check => offline::check(&cli.project),
         Cmd::Status { json } => {
-            let engine = open(&cli)?;
-            let status = engine.status(engine.reading_time(Utc::now()))?;
+            let Reply::Status { status } = call(&cli, None, Request::Status, |_| {})? else {
+                bail!("the owner answered `status` with something else");
+            };
             if *json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
@@ -98,18 +69,13 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Log { segment, json } => {
-            let engine = open(&cli)?;
-            if let Some(s) = segment
-                && engine.project().segment(s).is_none()
-                && !engine.events().iter().any(|e| &e.body.segment == s)
-            {
-                return Err(EngineError::UnknownSegment(s.clone()).into());
-            }
-            let events: Vec<_> = engine
-                .events()
-                .iter()
-                .filter(|e| segment.as_ref().is_none_or(|s| &e.body.segment == s))
-                .collect();
+            let request = Request::Log {
+                segment: segment.clone(),
+            };
+            let Reply::Log { events } = call(&cli, None, request, |_| {})? else {
+                bail!("the owner answered `log` with something else");
+            };
+            let events: Vec<_> = events.iter().collect();
             if *json {
                 println!(
                     "{}",
@@ -138,16 +104,25 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Report { out, at } => {
-            let engine = open(&cli)?;
-            let now = match at {
-                Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-                    .map_err(|e| {
-                        anyhow!("--at '{t}': {e}; use RFC 3339, e.g. 2026-11-23T12:04:00Z")
-                    })?
-                    .with_timezone(&Utc),
-                None => engine.reading_time(Utc::now()),
+            let at = match at {
+                Some(t) => Some(
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .map_err(|e| {
+                            anyhow!("--at '{t}': {e}; use RFC 3339, e.g. 2026-11-23T12:04:00Z")
+                        })?
+                        .with_timezone(&Utc),
+                ),
+                None => None,
             };
-            let written = crate::report::write(&engine, out, now).map_err(anyhow::Error::msg)?;
+            // The owner may run in another folder: give it an absolute path.
+            let out = std::env::current_dir()
+                .map(|d| d.join(out))
+                .unwrap_or_else(|_| out.clone());
+            let Reply::Written { files: written } =
+                call(&cli, None, Request::Report { out, at }, |_| {})?
+            else {
+                bail!("the owner answered `report` with something else");
+            };
             for f in &written {
                 println!("wrote {}", f.display());
             }
@@ -162,67 +137,76 @@ pub fn run(cli: Cli) -> Result<()> {
             if !value.is_finite() {
                 bail!("value '{value}' is not a number");
             }
-            let mut engine = open(&cli)?;
-            engine.record_sample(segment, metric, Utc::now(), *value)?;
+            let request = Request::Record {
+                segment: segment.clone(),
+                metric: metric.clone(),
+                value: *value,
+            };
+            call(&cli, None, request, |_| {})?;
             println!("{segment}: {metric} = {value} recorded");
             Ok(())
         }
         Cmd::Advance {
             segment,
             reason,
-            who,
-        } => act(&cli, segment, Action::Advance, reason.clone(), &who.actor),
+        } => act(&cli, segment, Action::Advance, reason.clone(), &cli.actor),
         Cmd::Rollback {
             segment,
             reason,
             retry,
-            who,
         } => {
             let action = if *retry {
                 Action::RetryRollBack
             } else {
                 Action::RollBack
             };
-            act(&cli, segment, action, reason.clone(), &who.actor)
+            act(&cli, segment, action, reason.clone(), &cli.actor)
         }
         Cmd::Replan {
             segment,
             reason,
-            who,
-        } => act(&cli, segment, Action::Replan, reason.clone(), &who.actor),
+        } => act(&cli, segment, Action::Replan, reason.clone(), &cli.actor),
         Cmd::Retest {
             segment,
             reason,
-            who,
-        } => act(&cli, segment, Action::Retest, reason.clone(), &who.actor),
+        } => act(&cli, segment, Action::Retest, reason.clone(), &cli.actor),
         Cmd::Pause {
             segment,
             reason,
-            who,
         } => act(
             &cli,
             segment,
             Action::Pause,
             Some(reason.clone()),
-            &who.actor,
+            &cli.actor,
         ),
         Cmd::Resume {
             segment,
             reason,
-            who,
-        } => act(&cli, segment, Action::Resume, reason.clone(), &who.actor),
+        } => act(&cli, segment, Action::Resume, reason.clone(), &cli.actor),
     }
 }
 
 fn tui(cli: &Cli) -> Result<()> {
-    let engine = open(cli)?;
-    let wanted = cli.theme.clone().or_else(|| engine.project().theme.clone());
-    crate::tui::run(
-        engine,
-        &cli.project,
-        wanted.as_deref(),
-        crate::tui::DriveOptions::default(),
-    )
+    crate::tui::ensure_terminal()?;
+    let runtime = crate::runtime::multi_thread()?;
+    runtime.block_on(async {
+        let mut config = crate::owner::link::LinkConfig::new(
+            cli.project.clone(),
+            state_dir(&cli.project, cli.state.as_deref()),
+            crate::owner::protocol::Role::Cockpit,
+        );
+        config.actor = cli.actor.clone();
+        let link = crate::owner::link::Link::establish(config).await?;
+        // The theme: `--theme`, else the project's (read from the file, which an attached
+        // cockpit has not loaded).
+        let wanted = cli.theme.clone().or_else(|| {
+            crate::config::load(&cli.project)
+                .ok()
+                .and_then(|(p, _)| p.theme)
+        });
+        crate::tui::run(link, &cli.project, wanted.as_deref()).await
+    })
 }
 
 /// The status table `cutover status` prints.
@@ -230,10 +214,6 @@ pub fn status_table(status: &crate::engine::status::ProjectStatus) -> String {
     print::status(status)
 }
 
-/// The acknowledgement line of a flushed event (also the cockpit's status line).
-pub fn ack_line(event: &crate::model::Event) -> String {
-    print::ack(event)
-}
 
 fn act(
     cli: &Cli,
@@ -242,37 +222,14 @@ fn act(
     reason: Option<String>,
     who: &Option<String>,
 ) -> Result<()> {
-    let mut engine = open(cli)?;
-    let cmd = EngineCommand {
+    let request = Request::Act {
         segment: segment.to_string(),
         action,
-        actor: actor(who.clone()),
         reason,
     };
-    let runtime = runtime()?;
-    // gate → cutover needs every criterion to pass *now*: poll the segment's sources first.
-    if action == Action::Advance
-        && engine.state(segment).phase == crate::model::Phase::Gate
-        && let Some(seg) = engine.project().segment(segment).cloned()
-        && !seg.sources.is_empty()
-    {
-        let redactor = engine.redactor().clone();
-        let polled = runtime.block_on(crate::runtime::poll_once(
-            &seg.sources,
-            cli.project.clone(),
-            &redactor,
-            crate::clock::Clock::real(),
-        ));
-        for p in &polled {
-            engine.record_polled(p)?;
-            print_polled(p);
-        }
-        engine.store().sync()?;
-    }
-    runtime.block_on(engine.apply(&cmd, Utc::now, |event| {
-        // Printed only after the event is flushed: this line is the acknowledgement.
-        println!("{}", print::ack(event));
-    }))?;
+    // The owner polls a segment in gate before it decides an advance; each acknowledged
+    // event is printed as it comes.
+    call(cli, who.clone(), request, print_progress)?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Plain-text and JSON renderings of status and the audit log for the terminal and scripts.
 
 use crate::engine::status::ProjectStatus;
-use crate::model::Event;
+use crate::model::{Event, Shown};
 use serde_json::{Value, json};
 use std::fmt::Write;
 
@@ -11,31 +11,7 @@ fn pct(share: Option<f64>) -> String {
 
 /// The acknowledgement line of one flushed event.
 pub fn ack(event: &Event) -> String {
-    let e = &event.body;
-    let mut line = format!("{}: {}", e.segment, e.kind);
-    match (e.from, e.to) {
-        (Some(from), Some(to)) => {
-            let _ = write!(line, " {from} → {to}");
-        }
-        (Some(from), None) => {
-            let _ = write!(line, " (in {from})");
-        }
-        _ => {}
-    }
-    if let Some(hook) = e.hook {
-        let _ = write!(line, ": {hook} hook {}", e.outcome.as_str());
-    } else {
-        let _ = write!(line, ": {}", e.outcome.as_str());
-    }
-    let _ = write!(line, " (event {}", event.seq);
-    if let Some(intent) = e.intent {
-        let _ = write!(line, ", key {intent}");
-    }
-    line.push(')');
-    if let Some(d) = &e.detail {
-        let _ = write!(line, " — {d}");
-    }
-    line
+    event.ack_line()
 }
 
 /// `cutover status` as a table.
@@ -63,8 +39,8 @@ pub fn status(s: &ProjectStatus) -> String {
             _ => seg.phase.to_string(),
         };
         let finish = match seg.phase {
-            "done" => Some("reached".to_string()),
-            "rolled-back" | "rollback-failed" => Some("—".to_string()),
+            Shown::Done => Some("reached".to_string()),
+            Shown::RolledBack | Shown::RollbackFailed => Some("—".to_string()),
             _ => None,
         };
         let finish = finish

@@ -22,6 +22,9 @@ pub struct ProjectSection {
     pub target: Option<String>,
     /// The cockpit's theme (overridden by `--theme`).
     pub theme: Option<String>,
+    /// A Unix group whose members may work through the project's socket (default: only the
+    /// owner's user).
+    pub socket_group: Option<String>,
 }
 
 /// How a segment's users are moved.
@@ -169,4 +172,16 @@ pub struct HookFile {
     /// Allow a plain `http://` webhook to a host other than loopback.
     #[serde(default)]
     pub insecure: bool,
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }

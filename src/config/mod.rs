@@ -53,6 +53,8 @@ pub struct Project {
     pub legacy: Option<String>,
     pub target: Option<String>,
     pub theme: Option<String>,
+    /// Members of this Unix group may use the project's socket too.
+    pub socket_group: Option<String>,
     pub segments: Vec<Segment>,
 }
 

@@ -61,6 +61,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
         legacy: raw.project.legacy.clone(),
         target: raw.project.target.clone(),
         theme: raw.project.theme.clone(),
+        socket_group: raw.project.socket_group.clone(),
         segments,
     };
     (Some(project), found)

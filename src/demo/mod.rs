@@ -13,9 +13,13 @@ pub use project::{SCHEDULE, population, project_file};
 
 use crate::clock::Clock;
 use crate::config;
+use crate::engine::status::ProjectStatus;
 use crate::engine::{Command, Engine};
-use crate::model::{Action, Phase};
-use crate::runtime::{self, Script};
+use crate::model::{Action, Phase, Shown};
+use crate::owner::link::{Link, LinkConfig};
+use crate::owner::protocol::{Reply, Request, Role, ServerMsg, Update};
+use crate::owner::{Owner, OwnerOptions, StopMode};
+use crate::runtime::Script;
 use crate::sim::{self, Population, SimState};
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
@@ -178,26 +182,33 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         "simulated identity provider: {url} (a day lasts {} s)",
         opts.speed
     );
-    let (project, _) = config::load(&dir)?;
-    let store = Store::open(&dir.join(".cutover"))?;
-    let engine = Engine::new(project, dir.clone(), store)?;
     let script = Box::new(DemoOperator::new(start, Some(running.state.clone())));
+    let result = rt.block_on(async {
+        let (project, _) = config::load(&dir)?;
+        let store = Store::open(&dir.join(".cutover"))?;
+        let engine = Engine::new(project, dir.clone(), store)?;
+        let mut options = OwnerOptions::new(Role::Demo);
+        options.clock = clock;
+        options.script = Some(script);
+        let owner = Owner::start(engine, options)?;
+        let mut config = LinkConfig::new(dir.clone(), dir.join(".cutover"), Role::Demo);
+        config.clock = clock;
+        let link = Link::owned(config, owner);
+        if opts.tui {
+            crate::tui::run(link, &dir, opts.theme.as_deref()).await
+        } else {
+            headless(link, clock, opts.days).await
+        }
+    });
+    drop(running);
+    drop(rt);
     if opts.tui {
-        let options = crate::tui::DriveOptions {
-            clock,
-            script: Some(script),
-        };
-        let result = crate::tui::run(engine, &dir, opts.theme.as_deref(), options);
-        drop(rt);
         println!(
             "demo project kept in {} (cutover --project {} status)",
             dir.display(),
             dir.display()
         );
-        return result;
     }
-    let result = rt.block_on(headless(engine, clock, script, opts.days));
-    drop(running);
     result
 }
 
@@ -205,90 +216,82 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "—".into(), |s| format!("{:.1} %", s * 100.0))
 }
 
-/// The demo without a terminal: pollers, guards and the operator on the simulated clock,
-/// a status line per simulated day and every event as it happens.
-pub async fn headless(
-    mut engine: Engine,
-    clock: Clock,
-    mut script: Box<dyn Script>,
-    days: f64,
-) -> Result<()> {
-    let specs = engine.project().sources();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-    let _pollers = runtime::spawn_pollers(
-        specs,
-        engine.project_dir().to_path_buf(),
-        engine.redactor().clone(),
-        clock,
-        tx,
-    );
+/// One status line per simulated day: each segment's phase, share and finish.
+fn day_line(day: f64, status: &ProjectStatus) -> String {
+    let mut line = format!("day {day:>3.0} │");
+    for s in &status.segments {
+        line.push_str(&format!(" {} {} {}", s.id, s.phase, pct(s.migrated_share)));
+        if let (Some(p), Some(d)) = (s.projected_share, s.deviation_points) {
+            line.push_str(&format!(" (proj {}, {d:+.1})", pct(Some(p))));
+        }
+        if s.phase == Shown::Cutover {
+            let date = |d: Option<DateTime<Utc>>| {
+                d.map_or_else(|| "never".to_string(), |f| f.format("%Y-%m-%d").to_string())
+            };
+            line.push_str(&format!(" → planned {}", date(s.projected_finish)));
+            if let Some(p) = s.observed_p {
+                line.push_str(&format!(
+                    ", observed P {p:.3} → {}",
+                    date(s.observed_finish)
+                ));
+            }
+        }
+        line.push_str(" │");
+    }
+    line
+}
+
+/// The demo without a terminal: a client of the demo's owner (pollers, guards and the
+/// scripted operator on the simulated clock) printing every event as it happens and a
+/// status line per simulated day.
+pub async fn headless(mut link: Link, clock: Clock, days: f64) -> Result<()> {
+    let session = &mut link.session;
+    let day_of = |at: DateTime<Utc>| (at - clock.start()).num_milliseconds() as f64 / 86_400_000.0;
+    session.send(Request::Subscribe { polls: false }).await?;
     let mut tick = tokio::time::interval(Duration::from_millis(10));
-    let mut printed_events = engine.events().len();
     let mut next_day = 1.0;
+    let mut asked: Option<(u64, f64)> = None;
     let mut phases_seen = std::collections::BTreeSet::new();
-    loop {
+    let last = loop {
         tokio::select! {
-            _ = tick.tick() => {
-                let now = clock.now();
-                for cmd in script.due(now, &engine) {
-                    let _ = engine.apply(&cmd, || clock.now(), |_| {}).await;
+            msg = session.recv() => match msg {
+                Some(ServerMsg::Update { update: Update::EventAppended { event } }) => {
+                    println!("  {} day {:>5.1}  {}", event.body.actor, day_of(event.body.at), event.ack_line());
                 }
-                engine.store().sync()?;
-            }
-            Some(p) = rx.recv() => {
-                let guard = engine.absorb(&p)?;
-                if let crate::engine::live::Guard::RollBack(cmd) = guard {
-                    let _ = engine.apply(&cmd, || clock.now(), |_| {}).await;
-                }
-            }
-        }
-        for e in &engine.events()[printed_events..] {
-            println!(
-                "  {} day {:>5.1}  {}",
-                e.body.actor,
-                (e.body.at - clock.start()).num_milliseconds() as f64 / 86_400_000.0,
-                crate::cli::ack_line(e)
-            );
-        }
-        printed_events = engine.events().len();
-        let day = clock.days();
-        if day >= next_day {
-            let status = engine.status(clock.now())?;
-            let mut line = format!("day {:>3.0} │", next_day);
-            for s in &status.segments {
-                phases_seen.insert(s.phase);
-                line.push_str(&format!(" {} {} {}", s.id, s.phase, pct(s.migrated_share)));
-                if let (Some(p), Some(d)) = (s.projected_share, s.deviation_points) {
-                    line.push_str(&format!(" (proj {}, {d:+.1})", pct(Some(p))));
-                }
-                if s.phase == "cutover" {
-                    let date = |d: Option<DateTime<Utc>>| {
-                        d.map_or_else(|| "never".to_string(), |f| f.format("%Y-%m-%d").to_string())
-                    };
-                    line.push_str(&format!(" → planned {}", date(s.projected_finish)));
-                    if let Some(p) = s.observed_p {
-                        line.push_str(&format!(
-                            ", observed P {p:.3} → {}",
-                            date(s.observed_finish)
-                        ));
+                Some(ServerMsg::Reply { id, reply: Reply::Status { status } }) => {
+                    if let Some((asked_id, day)) = asked
+                        && asked_id == id
+                    {
+                        asked = None;
+                        phases_seen.extend(status.segments.iter().map(|s| s.phase));
+                        println!("{}", day_line(day, &status));
+                        if day >= days {
+                            break *status;
+                        }
                     }
                 }
-                line.push_str(" │");
+                Some(_) => {}
+                None => bail!("{}", session.lost()),
+            },
+            _ = tick.tick() => {
+                if asked.is_none() && (clock.days() >= next_day || clock.days() >= days) {
+                    let day = next_day.min(days.max(0.0));
+                    asked = Some((session.send(Request::Status).await?, day));
+                    next_day += 1.0;
+                }
             }
-            println!("{line}");
-            next_day += 1.0;
         }
-        if day >= days {
-            break;
-        }
-    }
-    engine.store().sync()?;
-    let status = engine.status(clock.now())?;
+    };
+    link.close(StopMode::Drain).await?;
     println!("\nafter {days} simulated days:");
-    print!("{}", crate::cli::status_table(&status));
+    print!("{}", crate::cli::status_table(&last));
     println!(
         "phases seen: {}",
-        phases_seen.into_iter().collect::<Vec<_>>().join(", ")
+        phases_seen
+            .into_iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

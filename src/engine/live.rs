@@ -8,14 +8,15 @@ use crate::model::{Action, NewEvent, Outcome, Phase, Status, Verdict};
 use crate::runtime::Polled;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use crate::config::SourceKind;
+use serde::{Deserialize, Serialize};
 
 /// What the owner knows of one source.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceHealth {
     pub segment: String,
     pub metric: String,
-    pub kind: &'static str,
+    pub kind: SourceKind,
     pub last_value: Option<f64>,
     pub last_ok_at: Option<DateTime<Utc>>,
     /// The last error and when it happened (cleared by a success).
@@ -111,13 +112,19 @@ impl Engine {
         let Some(seg) = self.project().segment(&p.segment) else {
             return Ok(());
         };
-        let kind = seg.source(&p.metric).map_or("?", |s| s.kind.as_str());
+        let Some(kind) = seg.source(&p.metric).map(|s| s.kind) else {
+            return Ok(());
+        };
         let key = (p.segment.clone(), p.metric.clone());
         let h = self.health.entry(key).or_insert_with(|| SourceHealth {
             segment: p.segment.clone(),
             metric: p.metric.clone(),
             kind,
-            ..SourceHealth::default()
+            last_value: None,
+            last_ok_at: None,
+            last_error: None,
+            last_error_at: None,
+            consecutive_failures: 0,
         });
         match &p.result {
             Ok(v) => {

@@ -7,6 +7,7 @@
 
 pub mod live;
 pub mod status;
+pub mod view;
 
 use crate::config::{Project, Segment};
 use crate::hook::{self, HookJob, HookReport};

@@ -2,15 +2,18 @@
 //! cockpit's overview shows. Computed from the engine at a given moment.
 
 use super::Engine;
+use super::view::days_between;
 use crate::config::Segment;
 use crate::model::{Phase, projection};
 use crate::model::{Verdict, gate};
 use crate::store::StoreError;
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use crate::config::{SourceKind, Strategy};
+use crate::model::{HookAction, Shown};
+use serde::{Deserialize, Serialize};
 
 /// The status of a whole project.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectStatus {
     pub project: String,
     pub legacy: Option<String>,
@@ -21,13 +24,13 @@ pub struct ProjectStatus {
 }
 
 /// The status of one segment (the contract of `status --json`; keep field names stable).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentStatus {
     pub id: String,
     pub name: String,
-    pub strategy: &'static str,
+    pub strategy: Strategy,
     /// The machine phase, or `rollback-failed`.
-    pub phase: &'static str,
+    pub phase: Shown,
     pub size: u64,
     /// Latest migrated count; null until a sample is known.
     pub migrated: Option<u64>,
@@ -62,16 +65,16 @@ pub struct SegmentStatus {
     pub observed_p: Option<f64>,
     pub observed_finish: Option<DateTime<Utc>>,
     /// The hook whose outcome is not recorded yet, if any.
-    pub pending_hook: Option<&'static str>,
+    pub pending_hook: Option<HookAction>,
     pub hold: Option<String>,
     pub last_failure: Option<String>,
 }
 
 /// One source as status shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
     pub metric: String,
-    pub kind: &'static str,
+    pub kind: SourceKind,
     pub value: Option<f64>,
     pub at: Option<DateTime<Utc>>,
     pub error: Option<String>,
@@ -90,9 +93,6 @@ pub fn weighted_share(segments: &[SegmentStatus]) -> Option<f64> {
     (size > 0).then(|| migrated as f64 / size as f64)
 }
 
-fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_milliseconds() as f64 / 86_400_000.0
-}
 
 impl Engine {
     /// The status of one segment at `now`.
@@ -138,7 +138,7 @@ impl Engine {
             };
             sources.push(SourceStatus {
                 metric: src.metric.clone(),
-                kind: src.kind.as_str(),
+                kind: src.kind,
                 value: latest.map(|(_, v)| v),
                 at: latest.map(|(at, _)| at),
                 error: h.and_then(|h| h.last_error.clone()),
@@ -148,13 +148,7 @@ impl Engine {
         let (mut observed_p, mut observed_finish) = (None, None);
         let plateau = match (state.phase, cutover_at, seg.strategy) {
             (Phase::Cutover, Some(at), crate::config::Strategy::Slow) => {
-                let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
-                let series: Vec<(f64, f64)> = self
-                    .store()
-                    .series(&seg.id, super::MIGRATED, at, now + Duration::seconds(1))?
-                    .into_iter()
-                    .map(|(t, v)| (days_between(at, t), (v / base).clamp(0.0, 1.0)))
-                    .collect();
+                let series = self.adoption_series(&seg.id, now + Duration::seconds(1))?;
                 observed_p = projection::fit_p(&series);
                 observed_finish = observed_p
                     .and_then(|p| projection::days_to_goal(p, seg.goal))
@@ -174,7 +168,7 @@ impl Engine {
         Ok(SegmentStatus {
             id: seg.id.clone(),
             name: seg.name.clone(),
-            strategy: seg.strategy.as_str(),
+            strategy: seg.strategy,
             phase: state.display_phase(),
             size: seg.size,
             migrated: migrated.map(|(_, c, _)| c),
@@ -197,7 +191,7 @@ impl Engine {
             observed_p,
             observed_finish,
             criteria,
-            pending_hook: state.pending.map(|p| p.action.as_str()),
+            pending_hook: state.pending.map(|p| p.action),
             hold: state.hold.map(|h| format!("{} (by {})", h.reason, h.actor)),
             last_failure: state.last_failure,
         })

@@ -3,7 +3,7 @@
 //! The event log is the source of truth: a segment's phase, hold, pending hook and cutover
 //! moment are all derived here from the events, in order. Nothing in this module does I/O.
 
-use super::phase::{Action, HookAction, Phase};
+use super::phase::{Action, HookAction, Phase, Shown};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -71,10 +71,42 @@ impl Event {
     pub fn hook_key(&self) -> u64 {
         self.body.intent.unwrap_or(self.seq)
     }
+
+    /// The acknowledgement line of a flushed event, as commands print it and the cockpit
+    /// shows it: `eu: rollback cutover → rolled-back: rollback hook succeeded (event 9, key 8) — …`.
+    pub fn ack_line(&self) -> String {
+        use std::fmt::Write;
+        let event = self;
+        let e = &event.body;
+        let mut line = format!("{}: {}", e.segment, e.kind);
+        match (e.from, e.to) {
+            (Some(from), Some(to)) => {
+                let _ = write!(line, " {from} → {to}");
+            }
+            (Some(from), None) => {
+                let _ = write!(line, " (in {from})");
+            }
+            _ => {}
+        }
+        if let Some(hook) = e.hook {
+            let _ = write!(line, ": {hook} hook {}", e.outcome.as_str());
+        } else {
+            let _ = write!(line, ": {}", e.outcome.as_str());
+        }
+        let _ = write!(line, " (event {}", event.seq);
+        if let Some(intent) = e.intent {
+            let _ = write!(line, ", key {intent}");
+        }
+        line.push(')');
+        if let Some(d) = &e.detail {
+            let _ = write!(line, " — {d}");
+        }
+        line
+    }
 }
 
 /// A hook that was requested and whose outcome is not (yet) recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingHook {
     pub action: HookAction,
     /// Idempotency key: the sequence number of the original request.
@@ -84,7 +116,7 @@ pub struct PendingHook {
 }
 
 /// A freeze on a segment: blocks every advance until resumed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
     pub reason: String,
     pub actor: String,
@@ -126,11 +158,11 @@ impl Default for SegmentState {
 
 impl SegmentState {
     /// The phase as an operator should read it: `rollback-failed` wins over the machine phase.
-    pub fn display_phase(&self) -> &'static str {
+    pub fn display_phase(&self) -> Shown {
         if self.rollback_failed.is_some() && self.pending.is_none() {
-            "rollback-failed"
+            Shown::RollbackFailed
         } else {
-            self.phase.as_str()
+            self.phase.into()
         }
     }
 

@@ -3,10 +3,10 @@
 //! Unknown never passes. The evaluation of live criteria (metric thresholds, projection
 //! adherence, soak, freshness) produces these; the phase machine only reads them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The state of one check or criterion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Pass,
@@ -15,7 +15,7 @@ pub enum Status {
 }
 
 /// One evaluated check or criterion: its name, state and a reason a person can act on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub name: String,
     pub status: Status,

@@ -60,7 +60,63 @@ impl Phase {
 
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
+    }
+}
+
+/// The phase as an operator reads it: the machine phase, or `rollback-failed` when a rollback
+/// hook failed and the segment is still, visibly, in its old phase. This is what `status`,
+/// the cockpit and the protocol carry; it serializes as the same kebab-case names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shown {
+    Plan,
+    Test,
+    Gate,
+    Cutover,
+    Done,
+    RolledBack,
+    RollbackFailed,
+}
+
+impl Shown {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shown::RollbackFailed => "rollback-failed",
+            other => other.phase().map_or("rollback-failed", Phase::as_str),
+        }
+    }
+
+    /// The machine phase, if this is one (`rollback-failed` is not).
+    pub fn phase(self) -> Option<Phase> {
+        Some(match self {
+            Shown::Plan => Phase::Plan,
+            Shown::Test => Phase::Test,
+            Shown::Gate => Phase::Gate,
+            Shown::Cutover => Phase::Cutover,
+            Shown::Done => Phase::Done,
+            Shown::RolledBack => Phase::RolledBack,
+            Shown::RollbackFailed => return None,
+        })
+    }
+}
+
+impl From<Phase> for Shown {
+    fn from(p: Phase) -> Shown {
+        match p {
+            Phase::Plan => Shown::Plan,
+            Phase::Test => Shown::Test,
+            Phase::Gate => Shown::Gate,
+            Phase::Cutover => Shown::Cutover,
+            Phase::Done => Shown::Done,
+            Phase::RolledBack => Shown::RolledBack,
+        }
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
     }
 }
 
@@ -88,7 +144,7 @@ impl HookAction {
 
 impl fmt::Display for HookAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -132,6 +188,6 @@ impl Action {
 
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }

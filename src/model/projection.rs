@@ -15,7 +15,8 @@ pub struct Cohort {
 }
 
 /// How a segment's users log in: one probability, or a mix of cohorts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LoginModel {
     Single(f64),
     Mix(Vec<Cohort>),

@@ -6,9 +6,9 @@ pub mod chart;
 pub mod fonts;
 pub mod screenshot;
 
-use crate::engine::{Engine, MIGRATED};
+use crate::engine::Engine;
 use crate::model::projection::LoginModel;
-use crate::model::{Action, Outcome, Phase, Status, series};
+use crate::model::{Action, Outcome, Phase, Shown, Status, series};
 use chart::{Chart, Line, Marker};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -44,17 +44,15 @@ pub fn segment_chart(
     let Some(at) = state.cutover_at else {
         return Ok(None);
     };
-    let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
     let end = match state.phase {
         Phase::Cutover => now,
         _ => state.since.unwrap_or(now).max(at),
     };
     let raw: Vec<(f64, f64)> = engine
-        .store()
-        .series(id, MIGRATED, at, now + chrono::Duration::seconds(1))
+        .adoption_series(id, now + chrono::Duration::seconds(1))
         .map_err(|e| e.to_string())?
         .into_iter()
-        .map(|(t, v)| (days(at, t), (v / base * 100.0).clamp(0.0, 100.0)))
+        .map(|(d, share)| (d, share * 100.0))
         .collect();
     let elapsed = days(at, end).max(raw.last().map_or(0.0, |p| p.0)).max(1.0);
     let finish = seg.login.as_ref().and_then(|m| m.days_to_goal(seg.goal));
@@ -165,14 +163,13 @@ pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart
     for (i, seg) in engine.project().segments.iter().enumerate() {
         let state = engine.state(&seg.id);
         let Some(at) = state.cutover_at else { continue };
-        let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
+        // The segment's adoption series, moved from its own cutover to the project's first.
+        let offset = days(first, at);
         let raw: Vec<(f64, f64)> = engine
-            .store()
-            .series(&seg.id, MIGRATED, first, now + chrono::Duration::seconds(1))
+            .adoption_series(&seg.id, now + chrono::Duration::seconds(1))
             .map_err(|e| e.to_string())?
             .into_iter()
-            .filter(|(t, _)| *t >= at)
-            .map(|(t, v)| (days(first, t), (v / base * 100.0).clamp(0.0, 100.0)))
+            .map(|(d, share)| (d + offset, share * 100.0))
             .collect();
         let span = days(first, now).max(1.0);
         lines.push(Line {
@@ -245,8 +242,8 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
             d.map_or_else(|| "—".to_string(), |d| d.format("%Y-%m-%d").to_string())
         };
         let finish = match s.phase {
-            "done" => "reached".to_string(),
-            "cutover" => s
+            Shown::Done => "reached".to_string(),
+            Shown::Cutover => s
                 .projected_finish
                 .map_or_else(|| "never".into(), |d| d.format("%Y-%m-%d").to_string()),
             _ => s

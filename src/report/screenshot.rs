@@ -6,9 +6,8 @@
 //! needs them), everything else as text in the embedded DejaVu fonts. Same input, same bytes.
 
 use super::fonts::{MONO_FAMILY, SANS_FAMILY, register};
-use crate::tui::app::Model;
-use crate::tui::update::{Input, update};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::tui::offscreen::{self, Press};
+use crossterm::event::KeyCode;
 use plotters::prelude::*;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color as TermColor, Modifier};
@@ -173,60 +172,30 @@ pub fn write_png(buffer: &Buffer, path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn key(m: &mut Model, code: KeyCode) {
-    update(m, Input::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
-fn select(m: &mut Model, id: &str) {
-    key(m, KeyCode::Char('g'));
-    for _ in 0..m.rows.len() {
-        if m.rows.get(m.selected).is_some_and(|r| r.id == id) {
-            return;
-        }
-        key(m, KeyCode::Char('j'));
-    }
-}
-
-fn render(m: &Model) -> Result<Buffer, String> {
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(m.width, m.height))
-            .map_err(|e| e.to_string())?;
-    terminal
-        .draw(|f| crate::tui::view::render(f, m))
-        .map_err(|e| e.to_string())?;
-    Ok(terminal.backend().buffer().clone())
-}
-
 /// Build the sample project in `work` and write every screenshot into `out`.
 pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create '{}': {e}", out.display()))?;
     let now = crate::sample::now();
     let engine = crate::sample::build(work).map_err(|e| e.to_string())?;
-    let snapshot = crate::tui::snapshot(&engine, now).map_err(|e| e.to_string())?;
-    let base = Model::new(
-        snapshot,
-        vec![crate::tui::theme::Theme::default_theme()],
-        now,
-        (160, 48),
-    );
-    let mut shots: Vec<(&str, Model)> = vec![("overview", base.clone())];
-    let mut detail = base.clone();
-    select(&mut detail, "eu-customers");
-    key(&mut detail, KeyCode::Enter);
-    shots.push(("detail", detail.clone()));
-    let mut rollback = detail;
-    key(&mut rollback, KeyCode::Char('r'));
-    for c in "login failures above 2 %".chars() {
-        key(&mut rollback, KeyCode::Char(c));
-    }
-    shots.push(("rollback", rollback));
-    let mut help = base;
-    key(&mut help, KeyCode::Char('?'));
-    shots.push(("help", help));
+    let snapshot = engine.snapshot(now).map_err(|e| e.to_string())?;
+    let detail = [Press::Select("eu-customers"), Press::Key(KeyCode::Enter)];
+    let rollback = [
+        detail[0],
+        detail[1],
+        Press::Key(KeyCode::Char('r')),
+        Press::Text("login failures above 2 %"),
+    ];
+    let shots: [(&str, &[Press<'_>]); 4] = [
+        ("overview", &[]),
+        ("detail", &detail),
+        ("rollback", &rollback),
+        ("help", &[Press::Key(KeyCode::Char('?'))]),
+    ];
     let mut written = Vec::new();
-    for (name, m) in shots {
+    for (name, presses) in shots {
         let path = out.join(format!("{name}.png"));
-        write_png(&render(&m)?, &path)?;
+        let buffer = offscreen::render(snapshot.clone(), now, (160, 48), presses)?;
+        write_png(&buffer, &path)?;
         written.push(path);
     }
     let chart =

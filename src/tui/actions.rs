@@ -6,7 +6,7 @@
 use super::app::{Dialog, Model, Tone};
 use super::keys::UiAction;
 use super::update::{Effect, quit, selected_id};
-use crate::model::{Action, HookAction, Phase};
+use crate::model::{Action, HookAction, Phase, Shown};
 
 fn hook_line(what: Option<&String>, hook: HookAction) -> String {
     match what {
@@ -23,12 +23,11 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let from = match seg.phase {
-        "plan" => Phase::Plan,
-        "test" => Phase::Test,
-        "gate" => Phase::Gate,
-        "cutover" => Phase::Cutover,
+        from @ (Shown::Plan | Shown::Test | Shown::Gate | Shown::Cutover) => {
+            from.phase().unwrap_or(Phase::Plan)
+        }
         // done, rolled-back, rollback-failed: let the machine say why not.
-        _ => {
+        Shown::Done | Shown::RolledBack | Shown::RollbackFailed => {
             return vec![Effect::Apply {
                 segment: id,
                 action: Action::Advance,
@@ -69,14 +68,16 @@ pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
     let Some(seg) = m.selected_status() else {
         return Vec::new();
     };
-    if seg.phase == "rollback-failed" {
+    if seg.phase == Shown::RollbackFailed {
         m.status_line = Some((
             Tone::Danger,
             format!("{id}: the rollback failed; press R to retry it with the same key"),
         ));
         return Vec::new();
     }
-    if matches!(seg.phase, "plan" | "rolled-back") || seg.pending_hook == Some("rollback") {
+    if matches!(seg.phase, Shown::Plan | Shown::RolledBack)
+        || seg.pending_hook == Some(HookAction::Rollback)
+    {
         // Let the machine say why not, in its own words.
         return vec![Effect::Apply {
             segment: id,
@@ -107,7 +108,7 @@ pub(super) fn retry(m: &mut Model) -> Vec<Effect> {
     let Some(seg) = m.selected_status() else {
         return Vec::new();
     };
-    if seg.phase != "rollback-failed" && seg.pending_hook != Some("rollback") {
+    if seg.phase != Shown::RollbackFailed && seg.pending_hook != Some(HookAction::Rollback) {
         m.status_line = Some((
             Tone::Info,
             format!("{id}: no failed or unfinished rollback to retry"),

@@ -8,8 +8,11 @@
 //! downsampled to the chart's width) and the log lines, so render only lays out what is here.
 
 use super::theme::Theme;
-use crate::engine::status::{ProjectStatus, SegmentStatus};
-use crate::model::{Action, Event, HookAction, LoginModel, Verdict};
+use crate::engine::status::SegmentStatus;
+pub use crate::engine::view::{SegmentPlan, Snapshot};
+pub use crate::owner::protocol::Tone;
+use crate::model::{Action, HookAction, Shown, Verdict};
+use crate::config::Strategy;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -29,37 +32,6 @@ impl Screen {
             Screen::Log => Screen::Overview,
         }
     }
-}
-
-/// What the plan of a segment says (from the project file), for the detail view.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SegmentPlan {
-    pub id: String,
-    pub login: Option<LoginModel>,
-    pub goal: f64,
-    /// What each hook will do, e.g. "run ./route.sh eu legacy" (None: no hook).
-    pub cutover_hook: Option<String>,
-    pub rollback_hook: Option<String>,
-    pub done_hook: Option<String>,
-}
-
-/// Everything the driver knows, handed to `update` in one piece.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot {
-    pub status: ProjectStatus,
-    pub plans: Vec<SegmentPlan>,
-    pub events: Vec<Event>,
-    /// Per segment: (days since cutover, migrated share 0..1), in time order.
-    pub series: BTreeMap<String, Vec<(f64, f64)>>,
-}
-
-/// How a status-line message should look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Info,
-    Ok,
-    Warn,
-    Danger,
 }
 
 /// A dialog that holds the keyboard until answered.
@@ -98,8 +70,8 @@ impl Dialog {
 pub struct Row {
     pub id: String,
     pub name: String,
-    pub strategy: &'static str,
-    pub phase: &'static str,
+    pub strategy: Strategy,
+    pub phase: Shown,
     /// "● cutover": the phase as the table shows it.
     pub phase_label: String,
     pub size: String,
@@ -171,6 +143,8 @@ pub struct Model {
     pub width: u16,
     pub height: u16,
     pub quit: bool,
+    /// Whom this cockpit is attached to ("pid 4242 (watch)"); `None` when it owns the project.
+    pub attached: Option<String>,
     /// Keys handled so far (lets a test match frames to key presses).
     pub keys_seen: u64,
 }
@@ -208,6 +182,7 @@ impl Model {
             width,
             height,
             quit: false,
+            attached: None,
             keys_seen: 0,
         };
         super::update::derive(&mut m);

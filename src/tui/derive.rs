@@ -9,7 +9,7 @@ pub use super::format::group_digits;
 use super::format::{age, event_line, event_what, number, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::model::projection::{self, LoginModel};
-use crate::model::{Outcome, series};
+use crate::model::{Outcome, Shown, series};
 use chrono::{DateTime, Duration, Utc};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -43,29 +43,34 @@ pub(super) fn derive_rows(m: &mut Model) {
         .status
         .segments
         .iter()
-        .filter(|s| matches_filter(&filter, &[&s.id, &s.name, s.phase, s.strategy]))
+        .filter(|s| matches_filter(
+                &filter,
+                &[&s.id, &s.name, s.phase.as_str(), s.strategy.as_str()],
+            ))
         .map(|s| {
             let finish = match s.phase {
-                "done" => "reached".to_string(),
-                "cutover" if s.migrated_share.is_some_and(|x| x >= s.goal) => "reached".to_string(),
-                "cutover" => s
+                Shown::Done => "reached".to_string(),
+                Shown::Cutover if s.migrated_share.is_some_and(|x| x >= s.goal) => {
+                    "reached".to_string()
+                }
+                Shown::Cutover => s
                     .projected_finish
                     .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string()),
-                "plan" | "test" | "gate" => s
+                Shown::Plan | Shown::Test | Shown::Gate => s
                     .days_to_goal
                     .map_or_else(|| "—".to_string(), |d| format!("~{d:.0} days")),
                 _ => "—".to_string(),
             };
             let badge = if let Some(action) = m.running.get(&s.id) {
                 Some((format!("{spinner} {action}…"), Tone::Warn))
-            } else if s.phase == "cutover" && !s.gates_ok {
+            } else if s.phase == Shown::Cutover && !s.gates_ok {
                 let streak = if s.guard_streak > 0 {
                     format!(" ×{}", s.guard_streak)
                 } else {
                     String::new()
                 };
                 Some((format!("⚠ guard failing{streak}"), Tone::Danger))
-            } else if s.phase == "rollback-failed" {
+            } else if s.phase == Shown::RollbackFailed {
                 Some(("✗ rollback failed · R".to_string(), Tone::Danger))
             } else if let Some(h) = s.pending_hook {
                 Some((format!("⚠ {h} pending"), Tone::Warn))
@@ -277,7 +282,7 @@ pub(super) fn refresh_ages(m: &mut Model) {
 /// The alarms of a segment, most urgent first.
 fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
     let mut out = Vec::new();
-    if seg.phase == "cutover" && !seg.gates_ok {
+    if seg.phase == Shown::Cutover && !seg.gates_ok {
         let failing: Vec<String> = seg
             .criteria
             .iter()

@@ -154,14 +154,15 @@ impl Theme {
     }
 
     /// The colour of a phase label (as shown by `status`: includes `rollback-failed`).
-    pub fn phase(&self, phase: &str) -> Color {
+    pub fn phase(&self, phase: crate::model::Shown) -> Color {
+        use crate::model::Shown;
         match phase {
-            "plan" => self.phase_plan,
-            "test" => self.phase_test,
-            "gate" => self.phase_gate,
-            "cutover" => self.phase_cutover,
-            "done" => self.phase_done,
-            _ => self.rolled_back,
+            Shown::Plan => self.phase_plan,
+            Shown::Test => self.phase_test,
+            Shown::Gate => self.phase_gate,
+            Shown::Cutover => self.phase_cutover,
+            Shown::Done => self.phase_done,
+            Shown::RolledBack | Shown::RollbackFailed => self.rolled_back,
         }
     }
 }

@@ -38,6 +38,10 @@ pub enum Input {
     },
     /// A message for the status line (an outcome, a refusal, an error).
     Notice(Tone, String),
+    /// A new line of the audit log.
+    EventAppended(Box<crate::model::Event>),
+    /// The owner this cockpit is attached to changed (`None`: this cockpit owns the project).
+    Attached(Option<String>),
 }
 
 /// Something the driver must do.
@@ -149,6 +153,17 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         }
         Input::Notice(tone, text) => {
             m.status_line = Some((tone, text));
+            Vec::new()
+        }
+        Input::EventAppended(event) => {
+            m.snapshot.events.push(*event);
+            if m.screen != Screen::Overview {
+                derive(m);
+            }
+            Vec::new()
+        }
+        Input::Attached(to) => {
+            m.attached = to;
             Vec::new()
         }
     }

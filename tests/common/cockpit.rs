@@ -16,7 +16,7 @@ pub fn snapshot() -> Snapshot {
     SNAP.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let engine = cutover::sample::build(dir.path()).expect("sample project");
-        cutover::tui::snapshot(&engine, cutover::sample::now()).expect("snapshot")
+        engine.snapshot(cutover::sample::now()).expect("snapshot")
     })
     .clone()
 }

@@ -89,6 +89,10 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
         (ok, f) => format!("{ok} ok, {f} failing · "),
     };
     let clock = format!("{} ", model.now.format("%Y-%m-%d %H:%M"));
+    let attached = model
+        .attached
+        .as_ref()
+        .map_or_else(String::new, |a| format!("⇄ {a} · "));
     let left = vec![
         Span::styled(
             " cutover",
@@ -109,7 +113,12 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
     frame.render_widget(Paragraph::new(Line::from(left)), area);
     // The right side (source health, clock) only where it fits beside the left.
     let room = usize::from(area.width).saturating_sub(left_width + 1);
-    let right = [format!("{sources}{clock}"), clock]
+    let right = [
+        format!("{attached}{sources}{clock}"),
+        format!("{attached}{clock}"),
+        format!("{sources}{clock}"),
+        clock,
+    ]
         .into_iter()
         .find(|r| r.chars().count() <= room);
     if let Some(right) = right {

@@ -40,7 +40,7 @@ const COLUMNS: [Column; 11] = [
         width: 8,
         priority: 4,
         right: false,
-        cell: |r, t| (r.strategy, fg(t.muted)),
+        cell: |r, t| (r.strategy.as_str(), fg(t.muted)),
     },
     Column {
         title: "PHASE",

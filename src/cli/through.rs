@@ -1,0 +1,57 @@
+//! The commands that read or change a project, each one request to its owner: this process
+//! when the project is free (it owns, acts, and closes, waiting for any hook it started), or
+//! the process that owns it, through the project's socket. Output, `--json` and exit codes
+//! are the same either way.
+
+use super::{Cli, print, state_dir};
+use crate::owner::StopMode;
+use crate::owner::link::{Link, LinkConfig};
+use crate::owner::protocol::{Reply, Request, Role};
+use anyhow::{Result, bail};
+
+/// Run one request through the owner; `progress` sees each acknowledged event or polled
+/// source as it comes. A failed request is an error (exit 1) whose text is the owner's reason.
+pub(super) fn call(
+    cli: &Cli,
+    actor: Option<String>,
+    request: Request,
+    mut progress: impl FnMut(&Reply),
+) -> Result<Reply> {
+    let runtime = super::live::runtime()?;
+    runtime.block_on(async {
+        let mut config = LinkConfig::new(
+            cli.project.clone(),
+            state_dir(&cli.project, cli.state.as_deref()),
+            Role::Command,
+        );
+        config.actor = actor;
+        let mut link = Link::establish(config).await?;
+        let owner = link
+            .attached_to()
+            .map(|w| format!("the owner of this project (pid {}, {})", w.pid, w.role));
+        let result = link.session.call(request, &mut progress).await;
+        let closed = link.close(StopMode::Drain).await;
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(lost) => bail!(
+                "{} stopped before answering ({lost}); `cutover log` shows what was recorded",
+                owner.unwrap_or_else(|| "this process's owner loop".into())
+            ),
+        };
+        closed?;
+        match reply {
+            Reply::Failed { message, .. } => bail!("{message}"),
+            reply => Ok(reply),
+        }
+    })
+}
+
+/// Print each acknowledged event (flushed before it was sent: the line is the
+/// acknowledgement) and each polled source.
+pub(super) fn print_progress(reply: &Reply) {
+    match reply {
+        Reply::Event { event } => println!("{}", print::ack(event)),
+        Reply::Polled { polled } => println!("{}", super::live::polled_line(polled)),
+        _ => {}
+    }
+}

@@ -1,0 +1,116 @@
+//! What a client needs to draw a project, as one owned value: the [`Snapshot`] (status, plans,
+//! the log, adoption series) that the owner hands to every cockpit, and the one adoption-series
+//! function everything that charts or fits a segment reads.
+//!
+//! The adoption series of a segment is its `migrated` samples since it entered `cutover`,
+//! divided by the size recorded at that moment (the base a migration lead counts from: "the
+//! number of accounts in the old system just before cutover"), as (days since cutover, share).
+
+use super::{Engine, MIGRATED};
+use crate::engine::status::ProjectStatus;
+use crate::model::{Event, LoginModel, series};
+use crate::store::StoreError;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Points of a series sent to clients, at most: a chart needs about one per screen column.
+pub const SERIES_POINTS: usize = 512;
+
+/// What the plan of a segment says (from the project file), for the detail view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentPlan {
+    pub id: String,
+    pub login: Option<LoginModel>,
+    pub goal: f64,
+    /// What each hook will do, e.g. "run ./route.sh eu legacy" (None: no hook).
+    pub cutover_hook: Option<String>,
+    pub rollback_hook: Option<String>,
+    pub done_hook: Option<String>,
+}
+
+/// Everything a client is told about a project in one piece.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub status: ProjectStatus,
+    pub plans: Vec<SegmentPlan>,
+    pub events: Vec<Event>,
+    /// Per segment in or after cutover: (days since cutover, migrated share 0..1), in time
+    /// order, downsampled to at most [`SERIES_POINTS`].
+    pub series: BTreeMap<String, Vec<(f64, f64)>>,
+}
+
+/// Days from `a` to `b`, fractional.
+pub fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 86_400_000.0
+}
+
+impl Engine {
+    /// The adoption series of a segment from its cutover up to `to` (exclusive): every sample,
+    /// as (days since cutover, share of the size at cutover, clamped to 0..1). Empty before
+    /// cutover.
+    pub fn adoption_series(
+        &self,
+        segment: &str,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(f64, f64)>, StoreError> {
+        let state = self.state(segment);
+        let (Some(at), Some(seg)) = (state.cutover_at, self.project().segment(segment)) else {
+            return Ok(Vec::new());
+        };
+        let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
+        Ok(self
+            .store()
+            .series(segment, MIGRATED, at, to)?
+            .into_iter()
+            .map(|(t, v)| (days_between(at, t), (v / base).clamp(0.0, 1.0)))
+            .collect())
+    }
+
+    /// The adoption series a client is sent: the whole series up to `now`, downsampled.
+    pub fn client_series(
+        &self,
+        segment: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(f64, f64)>, StoreError> {
+        let points = self.adoption_series(segment, now + Duration::days(1))?;
+        if points.len() <= SERIES_POINTS {
+            return Ok(points);
+        }
+        let last = points.last().map_or(1.0, |p| p.0);
+        Ok(series::min_max(&points, 0.0, last, SERIES_POINTS / 2))
+    }
+
+    /// The plans of every segment, as the detail view shows them.
+    pub fn plans(&self) -> Vec<SegmentPlan> {
+        self.project()
+            .segments
+            .iter()
+            .map(|s| SegmentPlan {
+                id: s.id.clone(),
+                login: s.login.clone(),
+                goal: s.goal,
+                cutover_hook: s.hooks.cutover.as_ref().map(|h| h.describe()),
+                rollback_hook: s.hooks.rollback.as_ref().map(|h| h.describe()),
+                done_hook: s.hooks.done.as_ref().map(|h| h.describe()),
+            })
+            .collect()
+    }
+
+    /// Build the snapshot of the whole project at `now`.
+    pub fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot, StoreError> {
+        let status = self.status(now)?;
+        let mut series = BTreeMap::new();
+        for seg in &status.segments {
+            if seg.cutover_at.is_some() {
+                series.insert(seg.id.clone(), self.client_series(&seg.id, now)?);
+            }
+        }
+        Ok(Snapshot {
+            status,
+            plans: self.plans(),
+            events: self.events().to_vec(),
+            series,
+        })
+    }
+}

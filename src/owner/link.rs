@@ -1,0 +1,165 @@
+//! Every invocation finds the owner: if the project is free it becomes the owner (and serves
+//! the socket); if another process owns it, it attaches through the socket. When the owner
+//! goes (it quit, or was killed), an attached `watch` or cockpit takes over: the kernel frees
+//! the lock at once, one survivor wins it and starts the pollers and guards, and the others
+//! attach to the winner. Guards never stop silently while any of them is open.
+
+use super::protocol::{Role, Welcome};
+use super::session::{Lost, Session};
+use super::{Owner, OwnerOptions, StopMode, socket_path};
+use crate::clock::Clock;
+use crate::engine::Engine;
+use crate::runtime::Script;
+use crate::store::{Store, StoreError};
+use anyhow::{Result, anyhow};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Where the project is and how this invocation would own it.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    pub project_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub role: Role,
+    /// `--actor`, when given.
+    pub actor: Option<String>,
+    pub clock: Clock,
+    /// Whether an owner started here runs the pollers and guards.
+    pub poll: bool,
+    /// How long to keep trying to own or attach before giving up.
+    pub patience: Duration,
+}
+
+impl LinkConfig {
+    pub fn new(project_dir: PathBuf, state_dir: PathBuf, role: Role) -> LinkConfig {
+        LinkConfig {
+            project_dir,
+            state_dir,
+            role,
+            actor: None,
+            clock: Clock::real(),
+            poll: role != Role::Command,
+            patience: Duration::from_secs(5),
+        }
+    }
+}
+
+/// This invocation's way to the owner: its own [`Owner`], or an attachment to another's.
+pub struct Link {
+    pub config: LinkConfig,
+    owner: Option<Owner>,
+    pub session: Session,
+}
+
+impl Link {
+    /// Own the project if it is free, else attach to its owner.
+    pub async fn establish(config: LinkConfig) -> Result<Link> {
+        let deadline = Instant::now() + config.patience;
+        let socket = socket_path(&config.state_dir);
+        loop {
+            match own(&config, None) {
+                Ok(owner) => {
+                    let session = owner.connect(config.actor.clone());
+                    return Ok(Link {
+                        config,
+                        owner: Some(owner),
+                        session,
+                    });
+                }
+                Err(e) => {
+                    if !matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. })) {
+                        return Err(e);
+                    }
+                    match Session::connect(&socket, config.role, config.actor.clone()).await {
+                        Ok(session) => {
+                            return Ok(Link {
+                                config,
+                                owner: None,
+                                session,
+                            });
+                        }
+                        Err(ce) if ce.kind() == std::io::ErrorKind::PermissionDenied => {
+                            return Err(anyhow!("{ce}"));
+                        }
+                        Err(ce) => {
+                            tracing::debug!("attach failed: {ce}");
+                            if Instant::now() >= deadline {
+                                return Err(e);
+                            }
+                        }
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Wrap an owner this process started itself (the demo starts one with its script).
+    pub fn owned(config: LinkConfig, owner: Owner) -> Link {
+        let session = owner.connect(config.actor.clone());
+        Link {
+            config,
+            owner: Some(owner),
+            session,
+        }
+    }
+
+    /// Whom this link is attached to: `None` when this process owns the project.
+    pub fn attached_to(&self) -> Option<&Welcome> {
+        self.owner.is_none().then_some(&self.session.welcome)
+    }
+
+    pub fn owns(&self) -> bool {
+        self.owner.is_some()
+    }
+
+    /// After the owner went away: own the project or attach to whoever took it, keeping the
+    /// previous owner's clock (a demo's simulated time goes on).
+    pub async fn reestablish(&mut self) -> Result<()> {
+        if let Some(owner) = self.owner.take() {
+            let _ = owner.stop(StopMode::Now).await;
+        }
+        let w = &self.session.welcome;
+        let mut config = self.config.clone();
+        config.clock = Clock::resume(w.clock.now, w.clock.factor);
+        config.poll = true;
+        let fresh = Link::establish(config).await?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Why the session ended.
+    pub fn lost(&self) -> Lost {
+        self.session.lost()
+    }
+
+    /// Close this link; an owner here stops as `mode` says.
+    pub async fn close(self, mode: StopMode) -> Result<()> {
+        let Link { owner, session, .. } = self;
+        drop(session);
+        match owner {
+            Some(owner) => owner.stop(mode).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Open the project's state and start an owner on it (fails with `StoreError::Locked` when
+/// another process owns it).
+pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
+    let store = Store::open(&config.state_dir)?;
+    let (project, _warnings) = crate::config::load(&config.project_dir)?;
+    let socket_group = project.socket_group.clone();
+    let engine = Engine::new(project, config.project_dir.clone(), store)?;
+    Owner::start(
+        engine,
+        OwnerOptions {
+            role: config.role,
+            clock: config.clock,
+            script,
+            poll: config.poll,
+            serve: true,
+            socket_group,
+        },
+    )
+}

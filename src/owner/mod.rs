@@ -1,0 +1,249 @@
+//! The owner of a project's state: one loop, in one process at a time, that runs the pollers,
+//! the guards, the hooks, the flushing and the scripted operator, and serves every client.
+//!
+//! ```text
+//!   cockpit (owning)  ──in-process session──┐
+//!   cockpit (attached) ─┐                   ▼
+//!   status / advance ───┼─ Unix socket ──▶ owner loop ──▶ Engine (decide, record) ──▶ sled
+//!   watch (attached) ───┘   (socket.rs)     │   ▲
+//!                                           │   └── pollers, hook tasks, gate polls (tokio tasks)
+//!                                           └──▶ replies and updates to every client
+//! ```
+//!
+//! `watch`, the cockpit, the demo and one-shot commands all run this same loop when they own
+//! the project ([`link`] decides whether to own or attach). Nothing inside the loop waits on
+//! the outside world: polls and hooks run as tasks and come back as messages, so a 30 s
+//! rollback hook delays neither polling, other segments' guards, nor a stop.
+//!
+//! **A hook still running when the owner stops.** [`StopMode::Drain`] (a one-shot command)
+//! waits for it and records its outcome. [`StopMode::Now`] (quitting the cockpit, `SIGTERM`
+//! to `watch`) does not wait: the hook's process is killed, its intent stays in the log
+//! without an outcome, and every client shows the segment as `⚠ <hook> pending`. The next
+//! owner shows the same; `cutover rollback SEG --retry` (key `R`) re-fires a pending rollback,
+//! and `cutover advance SEG` a pending cutover or done hook, with the same idempotency key.
+
+mod core;
+pub mod link;
+pub mod protocol;
+pub mod session;
+pub mod socket;
+
+use crate::clock::Clock;
+use crate::engine::Engine;
+use crate::runtime::Script;
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use protocol::{ClockSpec, Role, ServerMsg, Welcome};
+use session::Session;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// How an owner is run.
+pub struct OwnerOptions {
+    pub role: Role,
+    pub clock: Clock,
+    /// Scheduled commands (the demo's operator), asked on every tick.
+    pub script: Option<Box<dyn Script>>,
+    /// Run the pollers and guards continuously (`watch`, the cockpit, the demo). One-shot
+    /// commands do not: they poll only when asked.
+    pub poll: bool,
+    /// Serve the project's socket so other invocations can work through this one.
+    pub serve: bool,
+    /// A Unix group whose members may use the socket too (mode 0660 instead of 0600).
+    pub socket_group: Option<String>,
+}
+
+impl OwnerOptions {
+    pub fn new(role: Role) -> OwnerOptions {
+        OwnerOptions {
+            role,
+            clock: Clock::real(),
+            script: None,
+            poll: role != Role::Command,
+            serve: true,
+            socket_group: None,
+        }
+    }
+}
+
+/// How the owner stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// Wait for running hooks and polls to finish and record their outcomes.
+    Drain,
+    /// Stop at once; running hooks are killed and stay pending in the log.
+    Now,
+}
+
+/// Where a client's messages go.
+pub(crate) enum Outbox {
+    /// An in-process client: never dropped for being slow (it is this process's own UI).
+    Local(mpsc::UnboundedSender<ServerMsg>),
+    /// A socket client: frames already serialized; a client whose queue is full is dropped.
+    Remote(mpsc::Sender<Bytes>),
+}
+
+/// What reaches the owner loop from its clients.
+pub(crate) enum Inbox {
+    Join {
+        client: u64,
+        out: Outbox,
+        actor: String,
+    },
+    Leave {
+        client: u64,
+        /// Told to the client before its connection closes (a protocol error).
+        reason: Option<String>,
+    },
+    Request {
+        client: u64,
+        id: u64,
+        request: protocol::Request,
+    },
+}
+
+/// What every client is told about the owner when it connects.
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub pid: u32,
+    pub role: Role,
+    pub project: String,
+    pub clock: Clock,
+}
+
+impl Identity {
+    pub fn welcome(&self, actor: String) -> Welcome {
+        Welcome {
+            protocol: protocol::PROTOCOL_VERSION,
+            pid: self.pid,
+            role: self.role,
+            project: self.project.clone(),
+            actor,
+            clock: ClockSpec {
+                now: self.clock.now(),
+                factor: self.clock.factor(),
+            },
+        }
+    }
+}
+
+/// A running owner. Dropping it without [`Owner::stop`] stops the loop as [`StopMode::Now`].
+pub struct Owner {
+    inbox: mpsc::Sender<Inbox>,
+    stop: Option<oneshot::Sender<StopMode>>,
+    task: Option<JoinHandle<Result<()>>>,
+    server: Option<JoinHandle<()>>,
+    identity: Identity,
+    next_client: Arc<AtomicU64>,
+    socket: Option<PathBuf>,
+}
+
+/// The project's socket in a state folder.
+pub fn socket_path(state_dir: &std::path::Path) -> PathBuf {
+    state_dir.join("sock")
+}
+
+impl Owner {
+    /// Start the loop on `engine` (which holds the project's lock). Must run inside a tokio
+    /// runtime. With `serve`, binds `<state dir>/sock` first, replacing a stale one.
+    pub fn start(engine: Engine, options: OwnerOptions) -> Result<Owner> {
+        let identity = Identity {
+            pid: std::process::id(),
+            role: options.role,
+            project: engine.project().name.clone(),
+            clock: options.clock,
+        };
+        let (inbox_tx, inbox_rx) = mpsc::channel(1024);
+        let next_client = Arc::new(AtomicU64::new(1));
+        let (mut server, mut socket) = (None, None);
+        if options.serve {
+            let path = socket_path(engine.store().dir());
+            let listener = socket::bind(&path, options.socket_group.as_deref())
+                .with_context(|| format!("cannot serve the project on '{}'", path.display()))?;
+            server = Some(tokio::spawn(socket::serve(
+                listener,
+                inbox_tx.clone(),
+                next_client.clone(),
+                identity.clone(),
+            )));
+            socket = Some(path);
+        }
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let task = tokio::spawn(core::run(engine, options, identity.clone(), inbox_rx, stop_rx));
+        Ok(Owner {
+            inbox: inbox_tx,
+            stop: Some(stop_tx),
+            task: Some(task),
+            server,
+            identity,
+            next_client,
+            socket,
+        })
+    }
+
+    /// An in-process client of this owner. `actor`: `--actor`, else this process's OS user.
+    pub fn connect(&self, actor: Option<String>) -> Session {
+        let client = self.next_client.fetch_add(1, Ordering::Relaxed);
+        let actor = crate::os::actor(actor);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let welcome = self.identity.welcome(actor.clone());
+        // The inbox is bounded; a join waits its turn like any message, without blocking.
+        let inbox = self.inbox.clone();
+        let joined = inbox.try_send(Inbox::Join {
+            client,
+            out: Outbox::Local(tx.clone()),
+            actor: actor.clone(),
+        });
+        if let Err(mpsc::error::TrySendError::Full(msg)) = joined {
+            let inbox = inbox.clone();
+            tokio::spawn(async move { inbox.send(msg).await });
+        }
+        Session::local(welcome, client, self.inbox.clone(), rx)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.identity.pid
+    }
+
+    /// Whether the loop has ended (it stops by itself only on a fatal error).
+    pub fn finished(&self) -> bool {
+        self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Stop the loop, wait for it, and release the project (lock and socket).
+    pub async fn stop(mut self, mode: StopMode) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(mode);
+        }
+        let result = match self.task.take() {
+            Some(task) => match task.await {
+                Ok(r) => r,
+                Err(e) => Err(anyhow::anyhow!("the owner loop failed: {e}")),
+            },
+            None => Ok(()),
+        };
+        self.close_socket();
+        result
+    }
+
+    /// The loop removes the socket file itself, while it still holds the lock (a new owner
+    /// may bind the same path the moment the lock is free); here only the server stops.
+    fn close_socket(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        self.socket = None;
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(StopMode::Now);
+        }
+        self.close_socket();
+    }
+}

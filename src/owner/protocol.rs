@@ -1,0 +1,264 @@
+//! The owner's whole interface: what a client may ask ([`Request`]), what it is answered
+//! ([`Reply`]) and what it is told as things happen ([`Update`]).
+//!
+//! The same types travel over an in-process channel (the cockpit that owns the project) and
+//! over the project's Unix socket (every other cockpit and command), so an attached client
+//! sees exactly what an owning one sees. Everything here is owned data that serializes and
+//! deserializes; phases, actions and hooks are enums, never strings compared as text.
+//!
+//! On the socket each message is one JSON document in a length-delimited frame (a 4-byte
+//! big-endian length, then the bytes). A client sends [`ClientMsg::Hello`] first; the owner
+//! answers [`ServerMsg::Welcome`], then each [`ClientMsg::Request`] gets zero or more
+//! progress replies and exactly one final reply ([`Reply::is_final`]) under the request's id.
+
+use crate::engine::live::SourceHealth;
+use crate::engine::status::{ProjectStatus, SegmentStatus};
+use crate::engine::view::Snapshot;
+use crate::model::{Action, Event, HookAction};
+use crate::runtime::Polled;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Bumped whenever a message changes shape; a client and an owner must agree on it.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// What kind of process owns (or attaches to) a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// `cutover watch`: the headless guard.
+    Watch,
+    /// The cockpit.
+    Cockpit,
+    /// `cutover demo`.
+    Demo,
+    /// A one-shot command (`status`, `advance`, ...).
+    Command,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Watch => "watch",
+            Role::Cockpit => "cockpit",
+            Role::Demo => "demo",
+            Role::Command => "command",
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// How a notice should look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tone {
+    Info,
+    Ok,
+    Warn,
+    Danger,
+}
+
+/// Something a client asks of the owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "kebab-case")]
+pub enum Request {
+    /// An operator action on a segment (advance, roll back, retry, pause, resume, ...).
+    Act {
+        segment: String,
+        action: Action,
+        reason: Option<String>,
+    },
+    /// Store one sample by hand (`cutover record`).
+    Record {
+        segment: String,
+        metric: String,
+        value: f64,
+    },
+    /// Poll every source now (or one segment's), and guard what comes back.
+    PollNow { segment: Option<String> },
+    /// The status of every segment, read now.
+    Status,
+    /// The audit log, optionally of one segment.
+    Log { segment: Option<String> },
+    /// One snapshot of everything a cockpit draws.
+    Snapshot,
+    /// A snapshot now, then every [`Update`] until the connection closes; with `polls`, also
+    /// every polled sample ([`Update::Polled`]; `watch` logs them).
+    Subscribe { polls: bool },
+    /// Write the report (charts and `report.md`) into `out`, read at `at` (default: now).
+    Report {
+        out: PathBuf,
+        at: Option<DateTime<Utc>>,
+    },
+}
+
+/// Why a request did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The phase machine refused the action (the event is in the log).
+    Refused,
+    /// The action's hook failed (the outcome is in the log).
+    HookFailed,
+    UnknownSegment,
+    /// The request itself is wrong (a value that is not a number, ...).
+    Invalid,
+    /// The state could not be read or written.
+    Store,
+    /// Some sources failed to answer a poll.
+    SourcesFailed,
+    /// The owner stopped before the outcome was known.
+    Stopped,
+}
+
+/// The answer to one request. `Event` and `Polled` are progress; the others end the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "kebab-case")]
+pub enum Reply {
+    /// An event the request caused, flushed to disk: the acknowledgement.
+    Event { event: Event },
+    /// One source's answer to a poll.
+    Polled { polled: Polled },
+    Status { status: Box<ProjectStatus> },
+    Log { events: Vec<Event> },
+    Snapshot { snapshot: Box<Snapshot> },
+    /// Files written (a report).
+    Written { files: Vec<PathBuf> },
+    /// The request is complete.
+    Done,
+    Failed { kind: FailureKind, message: String },
+}
+
+impl Reply {
+    /// Whether this reply ends its request.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Reply::Event { .. } | Reply::Polled { .. })
+    }
+}
+
+/// Something that happened, told to every subscribed client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "update", rename_all = "kebab-case")]
+pub enum Update {
+    /// Everything, anew (after subscribing).
+    Snapshot { snapshot: Box<Snapshot> },
+    /// Fresh status (and adoption series) of some segments.
+    SegmentsChanged { segments: Vec<SegmentView> },
+    /// A new line of the audit log, flushed.
+    EventAppended { event: Event },
+    HookStarted {
+        segment: String,
+        action: HookAction,
+        key: u64,
+    },
+    HookFinished {
+        segment: String,
+        action: HookAction,
+        key: u64,
+        ok: bool,
+        detail: String,
+    },
+    /// One source's answer (only to subscribers that asked for polls).
+    Polled { polled: Polled },
+    /// A source started failing, or recovered.
+    SourceHealth { health: SourceHealth },
+    /// A message for every operator (an error of the owner, a takeover, ...).
+    Notice { tone: Tone, text: String },
+}
+
+/// One segment's fresh status, with its adoption series when it has one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentView {
+    pub status: SegmentStatus,
+    pub series: Option<Vec<(f64, f64)>>,
+}
+
+/// The time the owner lives in, so an attached client shows the same "now" (a demo runs on a
+/// simulated clock, days ahead of the wall clock).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClockSpec {
+    pub now: DateTime<Utc>,
+    /// Simulated seconds per real second (1 for the wall clock).
+    pub factor: f64,
+}
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "kebab-case")]
+pub enum ClientMsg {
+    /// First message of a connection. `actor` is `--actor` when given; otherwise the owner
+    /// names the actor after the peer's OS user.
+    Hello {
+        protocol: u32,
+        role: Role,
+        actor: Option<String>,
+    },
+    Request { id: u64, request: Request },
+}
+
+/// What the owner sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "kebab-case")]
+pub enum ServerMsg {
+    Welcome(Welcome),
+    Reply { id: u64, reply: Reply },
+    Update { update: Update },
+    /// The connection is refused or ended, and why; the owner closes it after this.
+    Goodbye { reason: String },
+}
+
+/// Who the owner is, told to a client when it connects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub protocol: u32,
+    pub pid: u32,
+    pub role: Role,
+    pub project: String,
+    /// The actor this client's actions are recorded under.
+    pub actor: String,
+    pub clock: ClockSpec,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_round_trips_through_json() {
+        let msgs = vec![
+            ClientMsg::Hello {
+                protocol: PROTOCOL_VERSION,
+                role: Role::Cockpit,
+                actor: None,
+            },
+            ClientMsg::Request {
+                id: 7,
+                request: Request::Act {
+                    segment: "eu".into(),
+                    action: Action::RetryRollBack,
+                    reason: Some("why".into()),
+                },
+            },
+        ];
+        for m in msgs {
+            let json = serde_json::to_string(&m).expect("serialize");
+            assert_eq!(serde_json::from_str::<ClientMsg>(&json).expect("parse"), m);
+        }
+        let reply = ServerMsg::Reply {
+            id: 7,
+            reply: Reply::Failed {
+                kind: FailureKind::Refused,
+                message: "no".into(),
+            },
+        };
+        let json = serde_json::to_string(&reply).expect("serialize");
+        assert!(json.contains(r#""kind":"refused""#), "{json}");
+        assert_eq!(serde_json::from_str::<ServerMsg>(&json).expect("parse"), reply);
+    }
+}

@@ -1,0 +1,215 @@
+//! A client's end of the protocol: the same [`Session`] whether the owner runs in this
+//! process (an in-process channel) or in another one (the project's socket), so the cockpit
+//! and the commands cannot tell the two apart.
+
+use super::Inbox;
+use super::protocol::{ClientMsg, PROTOCOL_VERSION, Reply, Request, Role, ServerMsg, Welcome};
+use super::socket::{self, MAX_SERVER_FRAME};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use std::path::Path;
+use std::time::Duration;
+use tokio::net::UnixStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+/// The owner went away (stopped, crashed, or dropped this client).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the owner of this project went away{}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+pub struct Lost {
+    pub reason: Option<String>,
+}
+
+enum Tx {
+    Local {
+        client: u64,
+        inbox: mpsc::Sender<Inbox>,
+    },
+    Remote {
+        out: mpsc::Sender<ClientMsg>,
+        tasks: [JoinHandle<()>; 2],
+    },
+}
+
+/// One client's connection to the owner.
+pub struct Session {
+    pub welcome: Welcome,
+    /// Whether the owner is another process.
+    pub remote: bool,
+    tx: Tx,
+    rx: mpsc::UnboundedReceiver<ServerMsg>,
+    next_id: u64,
+    /// Why the owner said goodbye, if it did.
+    goodbye: Option<String>,
+}
+
+impl Session {
+    pub(super) fn local(
+        welcome: Welcome,
+        client: u64,
+        inbox: mpsc::Sender<Inbox>,
+        rx: mpsc::UnboundedReceiver<ServerMsg>,
+    ) -> Session {
+        Session {
+            welcome,
+            remote: false,
+            tx: Tx::Local { client, inbox },
+            rx,
+            next_id: 1,
+            goodbye: None,
+        }
+    }
+
+    /// Connect to the owner serving `path`, as `role`; `actor` is `--actor` if given.
+    pub async fn connect(path: &Path, role: Role, actor: Option<String>) -> std::io::Result<Session> {
+        let stream = UnixStream::connect(path).await?;
+        let (read, write) = stream.into_split();
+        let mut frames_in = FramedRead::new(read, socket::codec(MAX_SERVER_FRAME));
+        let mut frames_out = FramedWrite::new(write, socket::codec(socket::MAX_CLIENT_FRAME));
+        let hello = ClientMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            role,
+            actor,
+        };
+        frames_out.send(Bytes::from(json(&hello)?)).await?;
+        let first = tokio::time::timeout(Duration::from_secs(5), frames_in.next())
+            .await
+            .map_err(|_| std::io::Error::other("the owner did not answer within 5 s"))?;
+        let welcome = match first {
+            Some(Ok(frame)) => match serde_json::from_slice::<ServerMsg>(&frame) {
+                Ok(ServerMsg::Welcome(w)) if w.protocol == PROTOCOL_VERSION => w,
+                Ok(ServerMsg::Welcome(w)) => {
+                    return Err(std::io::Error::other(format!(
+                        "the owner (pid {}) speaks protocol {}, this cutover {PROTOCOL_VERSION}; run the same cutover version on both sides",
+                        w.pid, w.protocol
+                    )));
+                }
+                Ok(ServerMsg::Goodbye { reason }) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        reason,
+                    ));
+                }
+                Ok(_) | Err(_) => {
+                    return Err(std::io::Error::other("the owner's first answer is not a welcome"));
+                }
+            },
+            Some(Err(e)) => return Err(e),
+            None => return Err(std::io::ErrorKind::ConnectionReset.into()),
+        };
+        let (in_tx, rx) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(frame)) = frames_in.next().await {
+                let Ok(msg) = serde_json::from_slice::<ServerMsg>(&frame) else {
+                    break;
+                };
+                if in_tx.send(msg).is_err() {
+                    break;
+                }
+            }
+        });
+        let (out, mut out_rx) = mpsc::channel::<ClientMsg>(256);
+        let writer = tokio::spawn(async move {
+            while let Some(msg) = out_rx.recv().await {
+                let Ok(bytes) = serde_json::to_vec(&msg) else {
+                    continue;
+                };
+                if frames_out.send(Bytes::from(bytes)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Session {
+            welcome,
+            remote: true,
+            tx: Tx::Remote {
+                out,
+                tasks: [reader, writer],
+            },
+            rx,
+            next_id: 1,
+            goodbye: None,
+        })
+    }
+
+    /// Send a request; its replies come back through [`Session::recv`] under the returned id.
+    pub async fn send(&mut self, request: Request) -> Result<u64, Lost> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let sent = match &self.tx {
+            Tx::Local { client, inbox } => inbox
+                .send(Inbox::Request {
+                    client: *client,
+                    id,
+                    request,
+                })
+                .await
+                .is_ok(),
+            Tx::Remote { out, .. } => out.send(ClientMsg::Request { id, request }).await.is_ok(),
+        };
+        if sent { Ok(id) } else { Err(self.lost()) }
+    }
+
+    /// The next message from the owner; `None` once it is gone ([`Session::lost`] says why).
+    pub async fn recv(&mut self) -> Option<ServerMsg> {
+        match self.rx.recv().await {
+            Some(ServerMsg::Goodbye { reason }) => {
+                self.goodbye = Some(reason);
+                None
+            }
+            other => other,
+        }
+    }
+
+    /// Why the session ended.
+    pub fn lost(&self) -> Lost {
+        Lost {
+            reason: self.goodbye.clone(),
+        }
+    }
+
+    /// Send a request and wait for its final reply; `progress` sees each progress reply
+    /// (acknowledged events, polled sources) as it comes. Updates are ignored.
+    pub async fn call(
+        &mut self,
+        request: Request,
+        mut progress: impl FnMut(&Reply),
+    ) -> Result<Reply, Lost> {
+        let id = self.send(request).await?;
+        loop {
+            match self.recv().await {
+                Some(ServerMsg::Reply { id: rid, reply }) if rid == id => {
+                    if reply.is_final() {
+                        return Ok(reply);
+                    }
+                    progress(&reply);
+                }
+                Some(_) => {}
+                None => return Err(self.lost()),
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        match &self.tx {
+            Tx::Local { client, inbox } => {
+                let _ = inbox.try_send(Inbox::Leave {
+                    client: *client,
+                    reason: None,
+                });
+            }
+            Tx::Remote { tasks, .. } => {
+                for t in tasks {
+                    t.abort();
+                }
+            }
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(std::io::Error::other)
+}

@@ -1,0 +1,55 @@
+//! The cockpit drawn off-screen: the entry point through which other modules (the
+//! screenshots of `cutover screenshot`) render it without reaching into its model.
+
+use super::app::{Model, Snapshot};
+use super::theme::Theme;
+use super::update::{Input, update};
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::buffer::Buffer;
+
+/// What an operator does before the frame is taken.
+#[derive(Debug, Clone, Copy)]
+pub enum Press<'a> {
+    Key(KeyCode),
+    /// Type each character of the text.
+    Text(&'a str),
+    /// Move the selection to this segment's row, as `g` then `j` would.
+    Select(&'a str),
+}
+
+fn key(m: &mut Model, code: KeyCode) {
+    update(m, Input::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+/// Draw the cockpit over `snapshot` at `now` in a `size` terminal, after `presses`, with the
+/// default theme.
+pub fn render(
+    snapshot: Snapshot,
+    now: DateTime<Utc>,
+    (width, height): (u16, u16),
+    presses: &[Press<'_>],
+) -> Result<Buffer, String> {
+    let mut m = Model::new(snapshot, vec![Theme::default_theme()], now, (width, height));
+    for press in presses {
+        match press {
+            Press::Key(code) => key(&mut m, *code),
+            Press::Text(text) => text.chars().for_each(|c| key(&mut m, KeyCode::Char(c))),
+            Press::Select(id) => {
+                key(&mut m, KeyCode::Char('g'));
+                for _ in 0..m.rows.len() {
+                    if m.rows.get(m.selected).is_some_and(|r| r.id == *id) {
+                        break;
+                    }
+                    key(&mut m, KeyCode::Char('j'));
+                }
+            }
+        }
+    }
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height))
+        .map_err(|e| e.to_string())?;
+    terminal
+        .draw(|f| super::view::render(f, &m))
+        .map_err(|e| e.to_string())?;
+    Ok(terminal.backend().buffer().clone())
+}
