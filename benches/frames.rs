@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use cutover::engine::status::{ProjectStatus, SegmentStatus};
-use cutover::model::{LoginModel, series};
+use cutover::model::{LoginModel, Shown, series};
 use cutover::tui::app::{Model, SegmentPlan, Snapshot};
 use cutover::tui::theme::Theme;
 use cutover::tui::update::{Input, update};
@@ -27,8 +27,15 @@ fn segment(i: usize) -> SegmentStatus {
     SegmentStatus {
         id: format!("segment-{i:04}"),
         name: format!("Segment {i}"),
-        strategy: "slow",
-        phase: ["plan", "test", "gate", "cutover", "done", "rolled-back"][i % 6],
+        strategy: cutover::config::Strategy::Slow,
+        phase: [
+            Shown::Plan,
+            Shown::Test,
+            Shown::Gate,
+            Shown::Cutover,
+            Shown::Done,
+            Shown::RolledBack,
+        ][i % 6],
         size: 10_000 + i as u64 * 37,
         migrated: Some(5_000 + i as u64),
         migrated_share: Some(0.5),

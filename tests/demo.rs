@@ -30,7 +30,7 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("phases seen: cutover, done, gate, plan, rolled-back, test"),
+        stdout.contains("phases seen: plan, test, gate, cutover, done, rolled-back"),
         "{stdout}"
     );
     assert!(stdout.contains("auto day"), "the guard acted: {stdout}");

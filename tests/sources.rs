@@ -416,7 +416,7 @@ fn a_failing_source_never_stops_the_others_from_polling() {
             cutover::clock::Clock::real(),
             tx,
         );
-        let mut seen: Vec<cutover::runtime::Polled> = Vec::new();
+        let mut seen: Vec<cutover::source::Polled> = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_millis(2_500);
         while let Ok(Some(p)) = tokio::time::timeout_at(deadline, rx.recv()).await {
             seen.push(p);

@@ -157,7 +157,7 @@ fn roll_back_a_segment_in_cutover_from_the_cockpit() {
     let (requested, outcome) = (&events[n - 2], &events[n - 1]);
     assert_eq!(requested["kind"], "rollback");
     assert_eq!(requested["outcome"], "requested");
-    assert_eq!(requested["actor"], "e2e");
+    assert_eq!(requested["actor"], cutover::os::actor(None), "the OS user");
     assert_eq!(requested["reason"], "login errors at 3 %");
     assert_eq!(outcome["outcome"], "succeeded");
     assert_eq!(outcome["to"], "rolled-back");

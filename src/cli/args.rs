@@ -28,7 +28,6 @@ pub struct Cli {
     pub command: Option<Cmd>,
 }
 
-
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Open the cockpit (the default when no command is given).

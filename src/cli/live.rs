@@ -78,7 +78,7 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub(super) fn polled_line(p: &crate::runtime::Polled) -> String {
+pub(super) fn polled_line(p: &crate::source::Polled) -> String {
     match &p.result {
         Ok(v) => format!("{} {} = {v}", p.segment, p.metric),
         Err(e) => format!("{} {}: error: {e}", p.segment, p.metric),
@@ -131,7 +131,11 @@ fn update_line(update: &Update) -> Option<String> {
 }
 
 async fn subscribe(link: &mut Link) -> Result<()> {
-    match link.session.call(Request::Subscribe { polls: true }, |_| {}).await {
+    match link
+        .session
+        .call(Request::Subscribe { polls: true }, |_| {})
+        .await
+    {
         Ok(Reply::Snapshot { .. }) => Ok(()),
         Ok(Reply::Failed { message, .. }) => bail!("{message}"),
         Ok(_) => bail!("the owner answered a subscription without a snapshot"),

@@ -27,7 +27,6 @@ pub fn state_dir(project_dir: &Path, state: Option<&Path>) -> PathBuf {
     state.map_or_else(|| project_dir.join(".cutover"), Path::to_path_buf)
 }
 
-
 /// Run a parsed command line. Errors are printed by `main` (first line: what and how to fix).
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = &cli.command else {
@@ -146,10 +145,9 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{segment}: {metric} = {value} recorded");
             Ok(())
         }
-        Cmd::Advance {
-            segment,
-            reason,
-        } => act(&cli, segment, Action::Advance, reason.clone(), &cli.actor),
+        Cmd::Advance { segment, reason } => {
+            act(&cli, segment, Action::Advance, reason.clone(), &cli.actor)
+        }
         Cmd::Rollback {
             segment,
             reason,
@@ -162,28 +160,22 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             act(&cli, segment, action, reason.clone(), &cli.actor)
         }
-        Cmd::Replan {
-            segment,
-            reason,
-        } => act(&cli, segment, Action::Replan, reason.clone(), &cli.actor),
-        Cmd::Retest {
-            segment,
-            reason,
-        } => act(&cli, segment, Action::Retest, reason.clone(), &cli.actor),
-        Cmd::Pause {
-            segment,
-            reason,
-        } => act(
+        Cmd::Replan { segment, reason } => {
+            act(&cli, segment, Action::Replan, reason.clone(), &cli.actor)
+        }
+        Cmd::Retest { segment, reason } => {
+            act(&cli, segment, Action::Retest, reason.clone(), &cli.actor)
+        }
+        Cmd::Pause { segment, reason } => act(
             &cli,
             segment,
             Action::Pause,
             Some(reason.clone()),
             &cli.actor,
         ),
-        Cmd::Resume {
-            segment,
-            reason,
-        } => act(&cli, segment, Action::Resume, reason.clone(), &cli.actor),
+        Cmd::Resume { segment, reason } => {
+            act(&cli, segment, Action::Resume, reason.clone(), &cli.actor)
+        }
     }
 }
 
@@ -208,12 +200,6 @@ fn tui(cli: &Cli) -> Result<()> {
         crate::tui::run(link, &cli.project, wanted.as_deref()).await
     })
 }
-
-/// The status table `cutover status` prints.
-pub fn status_table(status: &crate::engine::status::ProjectStatus) -> String {
-    print::status(status)
-}
-
 
 fn act(
     cli: &Cli,

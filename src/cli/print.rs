@@ -1,13 +1,9 @@
 //! Plain-text and JSON renderings of status and the audit log for the terminal and scripts.
 
 use crate::engine::status::ProjectStatus;
-use crate::model::{Event, Shown};
+use crate::model::Event;
 use serde_json::{Value, json};
 use std::fmt::Write;
-
-fn pct(share: Option<f64>) -> String {
-    share.map_or_else(|| "—".to_string(), |s| format!("{:.1} %", s * 100.0))
-}
 
 /// The acknowledgement line of one flushed event.
 pub fn ack(event: &Event) -> String {
@@ -16,68 +12,7 @@ pub fn ack(event: &Event) -> String {
 
 /// `cutover status` as a table.
 pub fn status(s: &ProjectStatus) -> String {
-    let mut out = String::new();
-    let route = match (&s.legacy, &s.target) {
-        (Some(l), Some(t)) => format!(" · {l} → {t}"),
-        _ => String::new(),
-    };
-    let _ = writeln!(
-        out,
-        "{}{route} · {} migrated",
-        s.project,
-        pct(s.migrated_share)
-    );
-    let _ = writeln!(
-        out,
-        "{:<16} {:<9} {:<16} {:>10} {:>9} {:>9} {:>7} {:<11} GATES",
-        "SEGMENT", "STRATEGY", "PHASE", "SIZE", "MIGRATED", "PROJECTED", "Δ PTS", "FINISH"
-    );
-    for seg in &s.segments {
-        let phase = match (&seg.pending_hook, &seg.hold) {
-            (Some(h), _) => format!("{} ({h}…)", seg.phase),
-            (None, Some(_)) => format!("{} (paused)", seg.phase),
-            _ => seg.phase.to_string(),
-        };
-        let finish = match seg.phase {
-            Shown::Done => Some("reached".to_string()),
-            Shown::RolledBack | Shown::RollbackFailed => Some("—".to_string()),
-            _ => None,
-        };
-        let finish = finish
-            .or_else(|| {
-                seg.projected_finish
-                    .map(|f| f.format("%Y-%m-%d").to_string())
-            })
-            .or_else(|| seg.days_to_goal.map(|d| format!("~{d:.0} days")))
-            .unwrap_or_else(|| {
-                if seg.migrated_share.is_some() {
-                    "never".into()
-                } else {
-                    "—".into()
-                }
-            });
-        let _ = writeln!(
-            out,
-            "{:<16} {:<9} {:<16} {:>10} {:>9} {:>9} {:>7} {:<11} {}",
-            seg.id,
-            seg.strategy,
-            phase,
-            seg.size,
-            pct(seg.migrated_share),
-            pct(seg.projected_share),
-            seg.deviation_points
-                .map_or_else(|| "—".to_string(), |d| format!("{d:+.1}")),
-            finish,
-            seg.gates
-        );
-        if let Some(h) = &seg.hold {
-            let _ = writeln!(out, "  ‖ paused: {h}");
-        }
-        if let Some(f) = &seg.last_failure {
-            let _ = writeln!(out, "  ✗ {f}");
-        }
-    }
-    out
+    crate::report::text::status_table(s)
 }
 
 /// One JSON object per event, in the `log --json` contract.

@@ -16,10 +16,10 @@ use crate::config;
 use crate::engine::status::ProjectStatus;
 use crate::engine::{Command, Engine};
 use crate::model::{Action, Phase, Shown};
+use crate::owner::Script;
 use crate::owner::link::{Link, LinkConfig};
 use crate::owner::protocol::{Reply, Request, Role, ServerMsg, Update};
 use crate::owner::{Owner, OwnerOptions, StopMode};
-use crate::runtime::Script;
 use crate::sim::{self, Population, SimState};
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
@@ -284,7 +284,7 @@ pub async fn headless(mut link: Link, clock: Clock, days: f64) -> Result<()> {
     };
     link.close(StopMode::Drain).await?;
     println!("\nafter {days} simulated days:");
-    print!("{}", crate::cli::status_table(&last));
+    print!("{}", crate::report::text::status_table(&last));
     println!(
         "phases seen: {}",
         phases_seen

@@ -3,12 +3,12 @@
 
 use super::{Command, Engine, EngineError, MIGRATED};
 use crate::config::Segment;
+use crate::config::SourceKind;
 use crate::model::criteria::{self, Context, Reading};
 use crate::model::{Action, NewEvent, Outcome, Phase, Status, Verdict};
-use crate::runtime::Polled;
+use crate::source::Polled;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
-use crate::config::SourceKind;
 use serde::{Deserialize, Serialize};
 
 /// What the owner knows of one source.

@@ -4,12 +4,12 @@
 use super::Engine;
 use super::view::days_between;
 use crate::config::Segment;
+use crate::config::{SourceKind, Strategy};
+use crate::model::{HookAction, Shown};
 use crate::model::{Phase, projection};
 use crate::model::{Verdict, gate};
 use crate::store::StoreError;
 use chrono::{DateTime, Duration, Utc};
-use crate::config::{SourceKind, Strategy};
-use crate::model::{HookAction, Shown};
 use serde::{Deserialize, Serialize};
 
 /// The status of a whole project.
@@ -92,7 +92,6 @@ pub fn weighted_share(segments: &[SegmentStatus]) -> Option<f64> {
     }
     (size > 0).then(|| migrated as f64 / size as f64)
 }
-
 
 impl Engine {
     /// The status of one segment at `now`.

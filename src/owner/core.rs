@@ -5,14 +5,16 @@
 //! advance from `gate` (the rule "advance from gate polls the segment's sources first" lives
 //! here, for keys and commands alike), and `poll` requests.
 
+use super::Script;
 use super::protocol::{FailureKind, Reply, Request, SegmentView, ServerMsg, Tone, Update};
-use super::{Identity, Inbox, OwnerOptions, Outbox, StopMode};
+use super::{Identity, Inbox, Outbox, OwnerOptions, StopMode};
 use crate::clock::Clock;
 use crate::engine::live::Guard;
 use crate::engine::{Command, Engine, EngineError, Step};
 use crate::hook::{self, HookJob, HookReport};
 use crate::model::{Action, HookAction, Phase};
-use crate::runtime::{self, Polled, Script};
+use crate::runtime;
+use crate::source::Polled;
 use anyhow::Result;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -92,7 +94,12 @@ pub(super) async fn run(
         changed: BTreeSet::new(),
         unsynced: false,
     };
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // The script's and flushing's pace: every 250 ms, or every 0.05 simulated day on a fast
+    // clock (a demo at 0.05 s a day must not skip days between two ticks).
+    let twentieth_day = Duration::from_secs_f64(4_320.0 / options.clock.factor().max(1e-9));
+    let mut tick = tokio::time::interval(
+        twentieth_day.clamp(Duration::from_millis(10), Duration::from_millis(250)),
+    );
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut refresh = tokio::time::interval(REFRESH_EVERY);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -356,8 +363,7 @@ impl Core {
                                 snapshot: Box::new(snapshot),
                             },
                         );
-                        if let (Some(polls), Some(c)) = (subscribe, self.clients.get_mut(&client))
-                        {
+                        if let (Some(polls), Some(c)) = (subscribe, self.clients.get_mut(&client)) {
                             c.subscribed = true;
                             c.polls = polls;
                         }

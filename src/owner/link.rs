@@ -4,12 +4,12 @@
 //! the lock at once, one survivor wins it and starts the pollers and guards, and the others
 //! attach to the winner. Guards never stop silently while any of them is open.
 
+use super::Script;
 use super::protocol::{Role, Welcome};
 use super::session::{Lost, Session};
 use super::{Owner, OwnerOptions, StopMode, socket_path};
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::runtime::Script;
 use crate::store::{Store, StoreError};
 use anyhow::{Result, anyhow};
 use std::path::PathBuf;
@@ -67,7 +67,10 @@ impl Link {
                     });
                 }
                 Err(e) => {
-                    if !matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. })) {
+                    if !matches!(
+                        e.downcast_ref::<StoreError>(),
+                        Some(StoreError::Locked { .. })
+                    ) {
                         return Err(e);
                     }
                     match Session::connect(&socket, config.role, config.actor.clone()).await {

@@ -30,9 +30,9 @@ pub mod socket;
 
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::runtime::Script;
 use anyhow::{Context, Result};
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use protocol::{ClockSpec, Role, ServerMsg, Welcome};
 use session::Session;
 use std::path::PathBuf;
@@ -40,6 +40,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+
+/// Actions scheduled by a script (the demo's operator), asked on every tick by the owner of the
+/// state and executed exactly like an operator's keys or commands.
+pub trait Script: Send {
+    /// The commands due at `now`, given the engine's current state.
+    fn due(
+        &mut self,
+        now: DateTime<Utc>,
+        engine: &crate::engine::Engine,
+    ) -> Vec<crate::engine::Command>;
+}
 
 /// How an owner is run.
 pub struct OwnerOptions {
@@ -172,7 +183,13 @@ impl Owner {
             socket = Some(path);
         }
         let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(core::run(engine, options, identity.clone(), inbox_rx, stop_rx));
+        let task = tokio::spawn(core::run(
+            engine,
+            options,
+            identity.clone(),
+            inbox_rx,
+            stop_rx,
+        ));
         Ok(Owner {
             inbox: inbox_tx,
             stop: Some(stop_tx),

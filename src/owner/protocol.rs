@@ -15,7 +15,7 @@ use crate::engine::live::SourceHealth;
 use crate::engine::status::{ProjectStatus, SegmentStatus};
 use crate::engine::view::Snapshot;
 use crate::model::{Action, Event, HookAction};
-use crate::runtime::Polled;
+use crate::source::Polled;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -122,17 +122,32 @@ pub enum FailureKind {
 #[serde(tag = "reply", rename_all = "kebab-case")]
 pub enum Reply {
     /// An event the request caused, flushed to disk: the acknowledgement.
-    Event { event: Event },
+    Event {
+        event: Event,
+    },
     /// One source's answer to a poll.
-    Polled { polled: Polled },
-    Status { status: Box<ProjectStatus> },
-    Log { events: Vec<Event> },
-    Snapshot { snapshot: Box<Snapshot> },
+    Polled {
+        polled: Polled,
+    },
+    Status {
+        status: Box<ProjectStatus>,
+    },
+    Log {
+        events: Vec<Event>,
+    },
+    Snapshot {
+        snapshot: Box<Snapshot>,
+    },
     /// Files written (a report).
-    Written { files: Vec<PathBuf> },
+    Written {
+        files: Vec<PathBuf>,
+    },
     /// The request is complete.
     Done,
-    Failed { kind: FailureKind, message: String },
+    Failed {
+        kind: FailureKind,
+        message: String,
+    },
 }
 
 impl Reply {
@@ -199,7 +214,10 @@ pub enum ClientMsg {
         role: Role,
         actor: Option<String>,
     },
-    Request { id: u64, request: Request },
+    Request {
+        id: u64,
+        request: Request,
+    },
 }
 
 /// What the owner sends.
@@ -207,10 +225,17 @@ pub enum ClientMsg {
 #[serde(tag = "msg", rename_all = "kebab-case")]
 pub enum ServerMsg {
     Welcome(Welcome),
-    Reply { id: u64, reply: Reply },
-    Update { update: Update },
+    Reply {
+        id: u64,
+        reply: Reply,
+    },
+    Update {
+        update: Update,
+    },
     /// The connection is refused or ended, and why; the owner closes it after this.
-    Goodbye { reason: String },
+    Goodbye {
+        reason: String,
+    },
 }
 
 /// Who the owner is, told to a client when it connects.
@@ -259,6 +284,9 @@ mod tests {
         };
         let json = serde_json::to_string(&reply).expect("serialize");
         assert!(json.contains(r#""kind":"refused""#), "{json}");
-        assert_eq!(serde_json::from_str::<ServerMsg>(&json).expect("parse"), reply);
+        assert_eq!(
+            serde_json::from_str::<ServerMsg>(&json).expect("parse"),
+            reply
+        );
     }
 }

@@ -62,7 +62,11 @@ impl Session {
     }
 
     /// Connect to the owner serving `path`, as `role`; `actor` is `--actor` if given.
-    pub async fn connect(path: &Path, role: Role, actor: Option<String>) -> std::io::Result<Session> {
+    pub async fn connect(
+        path: &Path,
+        role: Role,
+        actor: Option<String>,
+    ) -> std::io::Result<Session> {
         let stream = UnixStream::connect(path).await?;
         let (read, write) = stream.into_split();
         let mut frames_in = FramedRead::new(read, socket::codec(MAX_SERVER_FRAME));
@@ -92,7 +96,9 @@ impl Session {
                     ));
                 }
                 Ok(_) | Err(_) => {
-                    return Err(std::io::Error::other("the owner's first answer is not a welcome"));
+                    return Err(std::io::Error::other(
+                        "the owner's first answer is not a welcome",
+                    ));
                 }
             },
             Some(Err(e)) => return Err(e),

@@ -116,8 +116,12 @@ pub(crate) async fn serve(
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let (inbox, identity, access, open) =
-            (inbox.clone(), identity.clone(), access.clone(), open.clone());
+        let (inbox, identity, access, open) = (
+            inbox.clone(),
+            identity.clone(),
+            access.clone(),
+            open.clone(),
+        );
         let client = next_client.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let count = open.fetch_add(1, Ordering::SeqCst) + 1;
@@ -127,7 +131,10 @@ pub(crate) async fn serve(
     }
 }
 
-async fn goodbye(frames_out: &mut FramedWrite<tokio::net::unix::OwnedWriteHalf, LengthDelimitedCodec>, reason: String) {
+async fn goodbye(
+    frames_out: &mut FramedWrite<tokio::net::unix::OwnedWriteHalf, LengthDelimitedCodec>,
+    reason: String,
+) {
     if let Ok(bytes) = serde_json::to_vec(&ServerMsg::Goodbye { reason }) {
         let _ = tokio::time::timeout(WRITE_TIMEOUT, frames_out.send(Bytes::from(bytes))).await;
     }
@@ -148,7 +155,11 @@ async fn connection(
     let (uid, gid) = match cred {
         Ok(c) => (c.uid(), c.gid()),
         Err(e) => {
-            return goodbye(&mut frames_out, format!("cannot read your credentials: {e}")).await;
+            return goodbye(
+                &mut frames_out,
+                format!("cannot read your credentials: {e}"),
+            )
+            .await;
         }
     };
     if !access.allows(uid, gid) {

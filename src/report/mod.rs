@@ -5,6 +5,7 @@
 pub mod chart;
 pub mod fonts;
 pub mod screenshot;
+pub mod text;
 
 use crate::engine::Engine;
 use crate::model::projection::LoginModel;

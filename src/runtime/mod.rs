@@ -1,41 +1,20 @@
 //! The live runtime: one tokio task per source polling on its interval (with backoff after
-//! failures), results sent as owned messages to the owner of the state, which stores them as
-//! samples and runs the guards (DESIGN §4–§5).
+//! failures), results sent as owned messages to the owner of the state ([`crate::owner`]),
+//! which stores them as samples and runs the guards.
 //!
 //! One failing or slow source never delays another: each has its own task and timeout. The
-//! pollers never touch the state; only the owner (the cockpit's UI task, `watch`, or `poll`)
-//! does, through the [`crate::engine::Engine`].
+//! pollers never touch the state; only the owner loop does, through the
+//! [`crate::engine::Engine`].
 
 use crate::clock::Clock;
 use crate::config::SourceSpec;
 use crate::secret::Redactor;
-use crate::source;
-use chrono::{DateTime, Utc};
+use crate::source::{self, Polled};
+use chrono::Utc;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-
-/// The result of one poll of one source.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Polled {
-    pub segment: String,
-    pub metric: String,
-    pub at: DateTime<Utc>,
-    /// The number, or the error (secrets scrubbed).
-    pub result: Result<f64, String>,
-}
-
-/// Actions scheduled by a script (the demo's operator), asked on every tick by the owner of the
-/// state and executed exactly like an operator's keys or commands.
-pub trait Script: Send {
-    /// The commands due at `now`, given the engine's current state.
-    fn due(
-        &mut self,
-        now: DateTime<Utc>,
-        engine: &crate::engine::Engine,
-    ) -> Vec<crate::engine::Command>;
-}
 
 /// The runtime the long-running owners use (cockpit, watch, demo, simulate): two workers, as
 /// the machines this runs on have two cores.

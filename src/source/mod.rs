@@ -15,6 +15,16 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
+/// The result of one poll of one source.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Polled {
+    pub segment: String,
+    pub metric: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The number, or the error (secrets scrubbed).
+    pub result: Result<f64, String>,
+}
+
 /// Largest response body accepted.
 pub const MAX_BODY: usize = 1 << 20;
 

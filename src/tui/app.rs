@@ -8,11 +8,11 @@
 //! downsampled to the chart's width) and the log lines, so render only lays out what is here.
 
 use super::theme::Theme;
+use crate::config::Strategy;
 use crate::engine::status::SegmentStatus;
 pub use crate::engine::view::{SegmentPlan, Snapshot};
-pub use crate::owner::protocol::Tone;
 use crate::model::{Action, HookAction, Shown, Verdict};
-use crate::config::Strategy;
+pub use crate::owner::protocol::Tone;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 

@@ -43,10 +43,12 @@ pub(super) fn derive_rows(m: &mut Model) {
         .status
         .segments
         .iter()
-        .filter(|s| matches_filter(
+        .filter(|s| {
+            matches_filter(
                 &filter,
                 &[&s.id, &s.name, s.phase.as_str(), s.strategy.as_str()],
-            ))
+            )
+        })
         .map(|s| {
             let finish = match s.phase {
                 Shown::Done => "reached".to_string(),

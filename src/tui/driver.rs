@@ -100,7 +100,10 @@ async fn take_over(link: &mut Link) -> Vec<Input> {
                 Input::Attached(attached_mark(link)),
                 Input::Notice(
                     Tone::Warn,
-                    format!("the owner (pid {}, {}) went away; {now}", gone.pid, gone.role),
+                    format!(
+                        "the owner (pid {}, {}) went away; {now}",
+                        gone.pid, gone.role
+                    ),
                 ),
             ];
             if let Err(e) = link.session.send(Request::Subscribe { polls: false }).await {

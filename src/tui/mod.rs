@@ -68,7 +68,11 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
     ensure_terminal()?;
     init_tracing(&link.config.state_dir);
     let (themes, index, problems) = themes(project_dir, theme_name);
-    let snapshot = match link.session.call(Request::Subscribe { polls: false }, |_| {}).await {
+    let snapshot = match link
+        .session
+        .call(Request::Subscribe { polls: false }, |_| {})
+        .await
+    {
         Ok(Reply::Snapshot { snapshot }) => *snapshot,
         Ok(Reply::Failed { message, .. }) => bail!("{message}"),
         Ok(_) => bail!("the owner answered a subscription without a snapshot"),
@@ -84,7 +88,14 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
         tracing::warn!("{}", problems.join("; "));
     }
     let mut terminal = ratatui::init();
-    let result = drive(&mut terminal, EventStream::new(), &mut link, &mut model, |_| {}).await;
+    let result = drive(
+        &mut terminal,
+        EventStream::new(),
+        &mut link,
+        &mut model,
+        |_| {},
+    )
+    .await;
     ratatui::restore();
     let closed = link.close(StopMode::Now).await;
     result.and(closed)

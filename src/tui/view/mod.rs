@@ -119,8 +119,8 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
         format!("{sources}{clock}"),
         clock,
     ]
-        .into_iter()
-        .find(|r| r.chars().count() <= room);
+    .into_iter()
+    .find(|r| r.chars().count() <= room);
     if let Some(right) = right {
         let w = right.chars().count() as u16;
         let r = Rect {
