@@ -67,12 +67,13 @@ impl Link {
                     });
                 }
                 Err(e) => {
-                    if !matches!(
-                        e.downcast_ref::<StoreError>(),
-                        Some(StoreError::Locked { .. })
-                    ) {
-                        return Err(e);
-                    }
+                    // Locked: another process owns it. Unusable: this user cannot open the
+                    // state itself, but may still be admitted by its owner (socket_group).
+                    let unusable = match e.downcast_ref::<StoreError>() {
+                        Some(StoreError::Locked { .. }) => false,
+                        Some(StoreError::Unusable { .. }) => true,
+                        _ => return Err(e),
+                    };
                     match Session::connect(&socket, config.role, config.actor.clone()).await {
                         Ok(session) => {
                             return Ok(Link {
@@ -81,12 +82,18 @@ impl Link {
                                 session,
                             });
                         }
+                        Err(ce) if ce.raw_os_error() == Some(13) => {
+                            return Err(anyhow!(
+                                "permission denied on the project's socket '{}': it admits only the owner's user, or the members of [project] socket_group",
+                                socket.display()
+                            ));
+                        }
                         Err(ce) if ce.kind() == std::io::ErrorKind::PermissionDenied => {
                             return Err(anyhow!("{ce}"));
                         }
                         Err(ce) => {
                             tracing::debug!("attach failed: {ce}");
-                            if Instant::now() >= deadline {
+                            if unusable || Instant::now() >= deadline {
                                 return Err(e);
                             }
                         }

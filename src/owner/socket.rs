@@ -33,7 +33,7 @@ pub const MAX_SERVER_FRAME: usize = 256 * 1024 * 1024;
 /// Connections served at once.
 pub const MAX_CLIENTS: usize = 256;
 /// Frames queued for one client before it counts as not reading and is dropped.
-pub const CLIENT_QUEUE: usize = 4096;
+pub const CLIENT_QUEUE: usize = 256;
 /// Longest wait for one frame to be written to a client.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
