@@ -99,6 +99,7 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         plans,
         events: Vec::new(),
         series: series_map,
+        running: Default::default(),
     }
 }
 

@@ -123,7 +123,8 @@ fn the_socket_is_private_and_another_user_is_refused_by_name() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("user 'nobody' may not use this project") && stderr.contains("socket_group"),
+        stderr.contains("user 'nobody' may not use this project")
+            && stderr.contains("socket_group"),
         "{stderr}"
     );
     // Nothing happened to the project.
@@ -144,11 +145,15 @@ fn garbage_and_oversized_frames_end_only_their_own_connection() {
     garbage.write_all(b"GET / HTTP/1.1\r\n\r\n").expect("write");
     let bye = read_frame(&mut garbage).expect("a goodbye");
     assert_eq!(bye["msg"], "goodbye", "{bye}");
-    assert!(bye["reason"].as_str().unwrap_or_default().contains("frame"), "{bye}");
+    assert!(
+        bye["reason"].as_str().unwrap_or_default().contains("frame"),
+        "{bye}"
+    );
     // A well-framed hello, then an oversized frame after it.
     let mut big = UnixStream::connect(&sock).expect("connect");
     assert_eq!(hello(&mut big)["msg"], "welcome");
-    big.write_all(&(10_000_000u32).to_be_bytes()).expect("header");
+    big.write_all(&(10_000_000u32).to_be_bytes())
+        .expect("header");
     let _ = big.write_all(&vec![b'x'; 100_000]);
     let mut saw_goodbye = false;
     while let Some(msg) = read_frame(&mut big) {
@@ -158,18 +163,28 @@ fn garbage_and_oversized_frames_end_only_their_own_connection() {
     // A frame that is JSON but not a message.
     let mut wrong = UnixStream::connect(&sock).expect("connect");
     assert_eq!(hello(&mut wrong)["msg"], "welcome");
-    frame(&mut wrong, br#"{"msg":"request","id":1,"request":{"request":"format-disk"}}"#)
-        .expect("write");
+    frame(
+        &mut wrong,
+        br#"{"msg":"request","id":1,"request":{"request":"format-disk"}}"#,
+    )
+    .expect("write");
     let bye = read_frame(&mut wrong).expect("a goodbye");
     assert!(
-        bye["reason"].as_str().unwrap_or_default().contains("not a cutover message"),
+        bye["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not a cutover message"),
         "{bye}"
     );
     // The owner is unharmed: a well-behaved client gets its answer.
     let mut good = UnixStream::connect(&sock).expect("connect");
     let welcome = hello(&mut good);
     assert_eq!(welcome["role"], "watch");
-    frame(&mut good, br#"{"msg":"request","id":7,"request":{"request":"status"}}"#).expect("w");
+    frame(
+        &mut good,
+        br#"{"msg":"request","id":7,"request":{"request":"status"}}"#,
+    )
+    .expect("w");
     let reply = read_frame(&mut good).expect("reply");
     assert_eq!(reply["id"], 7);
     assert_eq!(reply["reply"]["reply"], "status", "{reply}");
@@ -214,7 +229,10 @@ fn a_stalled_client_and_a_hundred_connections_never_slow_polling() {
                         &mut s,
                         br#"{"msg":"hello","protocol":1,"role":"command","actor":null}"#,
                     );
-                    let _ = frame(&mut s, br#"{"msg":"request","id":1,"request":{"request":"status"}}"#);
+                    let _ = frame(
+                        &mut s,
+                        br#"{"msg":"request","id":1,"request":{"request":"status"}}"#,
+                    );
                 }
             }
             s

@@ -38,6 +38,9 @@ pub struct Snapshot {
     /// Per segment in or after cutover: (days since cutover, migrated share 0..1), in time
     /// order, downsampled to at most [`SERIES_POINTS`].
     pub series: BTreeMap<String, Vec<(f64, f64)>>,
+    /// Hooks the owner is running right now, by segment (filled in by the owner).
+    #[serde(default)]
+    pub running: BTreeMap<String, crate::model::HookAction>,
 }
 
 /// Days from `a` to `b`, fractional.
@@ -111,6 +114,7 @@ impl Engine {
             plans: self.plans(),
             events: self.events().to_vec(),
             series,
+            running: BTreeMap::new(),
         })
     }
 }

@@ -356,7 +356,12 @@ impl Core {
                     _ => None,
                 };
                 match self.engine.snapshot(now) {
-                    Ok(snapshot) => {
+                    Ok(mut snapshot) => {
+                        snapshot.running = self
+                            .hook_tasks
+                            .values()
+                            .map(|(_, segment, action)| (segment.clone(), *action))
+                            .collect();
                         self.reply(
                             waiter,
                             Reply::Snapshot {

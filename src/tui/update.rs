@@ -100,6 +100,8 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         }
         Input::Refreshed(snapshot) => {
             let keep = m.rows.get(m.selected).map(|r| r.id.clone());
+            // The owner's word on running hooks (after a takeover, none of the old owner's).
+            m.running = snapshot.running.clone();
             m.snapshot = *snapshot;
             derive(m);
             if let Some(id) = keep

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: the real binary, temporary projects.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use assert_cmd::Command;
 use std::path::Path;
 
