@@ -87,6 +87,33 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
     }
 }
 
+/// Merge consecutive segment updates into one, so a burst costs one derive, not one each.
+fn coalesce(inputs: Vec<Input>) -> Vec<Input> {
+    let mut out: Vec<Input> = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        if let Input::SegmentsUpdated { statuses, series } = input {
+            if let Some(Input::SegmentsUpdated {
+                statuses: s,
+                series: p,
+            }) = out.last_mut()
+            {
+                for status in statuses {
+                    match s.iter_mut().find(|x| x.id == status.id) {
+                        Some(slot) => *slot = status,
+                        None => s.push(status),
+                    }
+                }
+                p.extend(series);
+                continue;
+            }
+            out.push(Input::SegmentsUpdated { statuses, series });
+        } else {
+            out.push(input);
+        }
+    }
+    out
+}
+
 /// The owner went away: say so, then own the project or attach to the new owner.
 async fn take_over(link: &mut Link) -> Vec<Input> {
     let gone = link.session.welcome.clone();
@@ -168,7 +195,7 @@ where
                 Some(msg) => {
                     inputs.extend(inputs_of(msg));
                     // Take what is queued too, so a burst of updates costs one frame.
-                    while inputs.len() < 256 {
+                    while inputs.len() < 64 {
                         match futures_util::FutureExt::now_or_never(link.session.recv()) {
                             Some(Some(msg)) => inputs.extend(inputs_of(msg)),
                             _ => break,
@@ -184,6 +211,7 @@ where
             },
             _ = tick.tick() => inputs.push(Input::Tick(clock.now())),
         }
+        let inputs = coalesce(inputs);
         // Redraw on change; a tick only matters for the spinner, the detail's ages and the clock.
         dirty = inputs
             .iter()

@@ -1,0 +1,274 @@
+//! One owner, many cockpits (issue 9): a bench binary that prints a table.
+//!
+//! The owner is the real `cutover watch` process; cockpits are the real cockpit loop
+//! (`cutover::tui::drive` on a `TestBackend`) in this process, attached through the project's
+//! Unix socket. Measured, with goals:
+//! * first frame of a cockpit attaching to a project of 1,000 segments (≤ 150 ms);
+//! * an action taken in one attached cockpit, until another attached cockpit has drawn it
+//!   (≤ 100 ms p99);
+//! * key-to-frame in each of 20 attached cockpits while 1,000 sources poll (≤ 30 ms p99).
+//!
+//! Run: `cargo bench --bench attach`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use cutover::model::Action;
+use cutover::owner::link::{Link, LinkConfig};
+use cutover::owner::protocol::{Reply, Request, Role};
+use cutover::tui::app::Model;
+use cutover::tui::theme::Theme;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+fn project(segments: usize, sources_each: usize, url: &str) -> String {
+    let mut t = String::from("[project]\nname = \"Bench\"\n");
+    for s in 0..segments {
+        t += &format!(
+            "\n[[segments]]\nid = \"seg-{s:04}\"\nstrategy = \"slow\"\nsize = 100000\nlogin_probability = 0.05\ngoal = 0.9\n"
+        );
+        for m in 0..sources_each {
+            let metric = if m == 0 {
+                "migrated".to_string()
+            } else {
+                format!("m{m}")
+            };
+            t += &format!(
+                "[segments.sources.{metric}]\nkind = \"json\"\nurl = \"{url}/count\"\npointer = \"/total\"\nevery = \"1s\"\ntimeout = \"2s\"\n"
+            );
+        }
+    }
+    t
+}
+
+struct Watch(Child);
+
+impl Watch {
+    fn start(dir: &Path) -> Watch {
+        let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .arg("--project")
+            .arg(dir)
+            .arg("watch")
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("watch");
+        let start = Instant::now();
+        while std::os::unix::net::UnixStream::connect(dir.join(".cutover/sock")).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "no owner");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Watch(child)
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn config(dir: &Path) -> LinkConfig {
+    LinkConfig::new(dir.to_path_buf(), dir.join(".cutover"), Role::Cockpit)
+}
+
+/// Attach, subscribe, build the model and draw the first frame.
+async fn attach(dir: &Path, size: (u16, u16)) -> (Link, Model) {
+    let mut link = Link::establish(config(dir)).await.expect("attach");
+    assert!(!link.owns(), "the bench attaches to the watch");
+    let reply = link
+        .session
+        .call(Request::Subscribe { polls: false }, |_| {})
+        .await
+        .expect("subscribe");
+    let Reply::Snapshot { snapshot } = reply else {
+        panic!("{reply:?}");
+    };
+    let model = Model::new(
+        *snapshot,
+        vec![Theme::default_theme()],
+        chrono::Utc::now(),
+        size,
+    );
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(size.0, size.1)).expect("t");
+    terminal
+        .draw(|f| cutover::tui::view::render(f, &model))
+        .expect("draw");
+    (link, model)
+}
+
+fn percentiles(mut v: Vec<f64>) -> (f64, f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
+    (at(0.0), at(0.5), at(0.99), v[v.len() - 1])
+}
+
+fn row(what: &str, samples: Vec<f64>, goal: &str) {
+    let n = samples.len();
+    let (min, p50, p99, max) = percentiles(samples);
+    println!("| {what} | {n} | {min:.1} | {p50:.1} | {p99:.1} | {max:.1} | {goal} |");
+}
+
+type Frames = Arc<Mutex<Vec<(Instant, u64, bool)>>>;
+
+/// A cockpit running the real loop on a TestBackend; keys come from the returned sender.
+fn cockpit(
+    rt: &tokio::runtime::Runtime,
+    mut link: Link,
+    mut model: Model,
+    watched: &'static str,
+) -> (
+    mpsc::UnboundedSender<std::io::Result<Event>>,
+    Frames,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel::<std::io::Result<Event>>();
+    let frames: Frames = Arc::default();
+    let seen = frames.clone();
+    let task = rt.spawn(async move {
+        let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|e| (e, rx))
+        }));
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).expect("t");
+        let _ = cutover::tui::drive(&mut terminal, events, &mut link, &mut model, |m| {
+            let held = m
+                .snapshot
+                .status
+                .segments
+                .iter()
+                .any(|s| s.id == watched && s.hold.is_some());
+            seen.lock()
+                .expect("lock")
+                .push((Instant::now(), m.keys_seen, held));
+        })
+        .await;
+    });
+    (tx, frames, task)
+}
+
+fn key(c: char) -> std::io::Result<Event> {
+    Ok(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("| measure | n | min ms | p50 ms | p99 ms | max ms | goal |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
+
+    // 1. Attaching to 1,000 segments.
+    let server = common::serve_routes(vec![common::route("/count", 200, r#"{"total": 4321}"#)]);
+    let big = tempfile::tempdir().expect("tempdir");
+    common::write_project(big.path(), &project(1000, 0, &server.url));
+    let owner = Watch::start(big.path());
+    let mut firsts = Vec::new();
+    for _ in 0..20 {
+        let start = Instant::now();
+        let (link, _model) = rt.block_on(attach(big.path(), (160, 48)));
+        firsts.push(start.elapsed().as_secs_f64() * 1000.0);
+        rt.block_on(link.close(cutover::owner::StopMode::Now))
+            .expect("close");
+    }
+    row(
+        "first frame, attaching to 1,000 segments",
+        firsts,
+        "≤ 150 ms",
+    );
+
+    // 2. An action in cockpit A, drawn by cockpit B.
+    let (link_b, model_b) = rt.block_on(attach(big.path(), (160, 48)));
+    let (_keys_b, frames_b, task_b) = cockpit(&rt, link_b, model_b, "seg-0000");
+    let (mut link_a, _) = rt.block_on(attach(big.path(), (160, 48)));
+    let mut spans = Vec::new();
+    for i in 0..200 {
+        let action = if i % 2 == 0 {
+            Action::Pause
+        } else {
+            Action::Resume
+        };
+        let want_held = action == Action::Pause;
+        let sent = Instant::now();
+        let request = Request::Act {
+            segment: "seg-0000".into(),
+            action,
+            reason: Some("bench".into()),
+        };
+        rt.block_on(link_a.session.call(request, |_| {}))
+            .expect("act");
+        loop {
+            let shown = frames_b
+                .lock()
+                .expect("lock")
+                .iter()
+                .find(|(t, _, held)| *t >= sent && *held == want_held)
+                .map(|(t, _, _)| *t);
+            if let Some(t) = shown {
+                spans.push((t - sent).as_secs_f64() * 1000.0);
+                break;
+            }
+            assert!(sent.elapsed() < Duration::from_secs(10), "never shown");
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    row(
+        "action in one cockpit → frame in another",
+        spans,
+        "≤ 100 ms p99",
+    );
+    task_b.abort();
+    drop(link_a);
+    drop(owner);
+
+    // 3. 20 attached cockpits while 1,000 sources poll.
+    let load = tempfile::tempdir().expect("tempdir");
+    common::write_project(load.path(), &project(100, 10, &server.url));
+    let _owner = Watch::start(load.path());
+    let cockpits: Vec<_> = (0..20)
+        .map(|_| {
+            let (link, model) = rt.block_on(attach(load.path(), (160, 48)));
+            cockpit(&rt, link, model, "seg-0000")
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(2_500));
+    let mut sent: Vec<Vec<Instant>> = vec![Vec::new(); cockpits.len()];
+    for i in 0..100 {
+        for (c, (keys, _, _)) in cockpits.iter().enumerate() {
+            sent[c].push(Instant::now());
+            let _ = keys.send(key(if i % 2 == 0 { 'j' } else { 'k' }));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut latencies = Vec::new();
+    for (c, (_, frames, _)) in cockpits.iter().enumerate() {
+        let frames = frames.lock().expect("lock").clone();
+        for (i, at) in sent[c].iter().enumerate() {
+            let frame = frames
+                .iter()
+                .find(|(t, k, _)| *k > i as u64 && t >= at)
+                .unwrap_or_else(|| panic!("cockpit {c}: key {i} never drawn"));
+            latencies.push((frame.0 - *at).as_secs_f64() * 1000.0);
+        }
+    }
+    let requests = server.seen.lock().expect("lock").len();
+    row(
+        &format!("key-to-frame, 20 attached cockpits, 1,000 sources ({requests} polls served)"),
+        latencies,
+        "≤ 30 ms p99",
+    );
+    for (_, _, task) in cockpits {
+        task.abort();
+    }
+}
