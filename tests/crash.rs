@@ -80,7 +80,7 @@ fn next_args(seg: &Value, rounds: usize) -> Vec<&'static str> {
     ) {
         (_, Some("rollback")) => vec!["rollback", "eu", "--retry"],
         (_, Some(_)) => vec!["advance", "eu"],
-        ("cutover", None) | ("gate", None) if rounds % 3 == 0 => {
+        ("cutover", None) | ("gate", None) if rounds.is_multiple_of(3) => {
             vec!["rollback", "eu", "--reason", "crash test"]
         }
         ("rolled-back", None) => vec!["replan", "eu"],

@@ -34,8 +34,9 @@ pub(super) fn call(
         let reply = match result {
             Ok(reply) => reply,
             Err(lost) => bail!(
-                "{} stopped before answering ({lost}); `cutover log` shows what was recorded",
-                owner.unwrap_or_else(|| "this process's owner loop".into())
+                "{} stopped before answering{}; `cutover log` shows what was recorded",
+                owner.unwrap_or_else(|| "this process's owner loop".into()),
+                lost.reason.map(|r| format!(" ({r})")).unwrap_or_default()
             ),
         };
         closed?;

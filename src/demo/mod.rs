@@ -1,4 +1,4 @@
-//! `cutover demo`: a believable migration, offline, in one command (DESIGN §8).
+//! `cutover demo`: a believable migration, offline, in one command.
 //!
 //! Writes a demo project into a fresh folder, starts the simulated identity provider on
 //! 127.0.0.1 in the same process, and runs the cockpit (or, with `--no-tui`, a headless loop

@@ -144,7 +144,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Re-evaluate the guard of a segment after a sample (DESIGN §4). Records a `guard-failed`
+    /// Re-evaluate the guard of a segment after a sample. Records a `guard-failed`
     /// event when a failing streak starts; asks for a rollback as `auto` when the segment has
     /// `auto_rollback` and the streak reaches `failures_before_rollback`. Unknown criteria
     /// neither count nor reset the streak (a metrics outage alone never rolls back).

@@ -360,7 +360,8 @@ impl Engine {
     }
 }
 
-/// What keeps a segment's plan from being complete (DESIGN §2, plan → test).
+/// What keeps a segment's plan from being complete (plan → test needs a size, and a slow
+/// segment a login probability or cohorts).
 pub fn plan_problems(seg: &Segment) -> Vec<String> {
     let mut problems = Vec::new();
     if seg.size == 0 {

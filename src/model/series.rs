@@ -1,4 +1,5 @@
-//! Downsampling a long series to what a screen column can show (DESIGN §6).
+//! Downsampling a long series to what a screen column can show: a chart never loads every
+//! sample of a months-long series, only a bucket per column.
 //!
 //! Min/max buckets: the x range is cut into one bucket per column, and each bucket keeps its
 //! lowest and highest point, in x order. Spikes and dips survive (an average would hide a

@@ -25,8 +25,10 @@
 mod core;
 pub mod link;
 pub mod protocol;
+mod requests;
 pub mod session;
 pub mod socket;
+mod work;
 
 use crate::clock::Clock;
 use crate::engine::Engine;

@@ -1,6 +1,6 @@
 //! The identity-provider simulator behind `cutover simulate` and `cutover demo`: a population
 //! per segment migrating as its users log in, on a fast simulated clock, answering with the
-//! real vendors' response shapes (DESIGN §8).
+//! real vendors' response shapes, so the demo and the tests run offline.
 
 pub mod population;
 pub mod server;

@@ -1,4 +1,4 @@
-//! Durable project state in sled (DESIGN §6): the append-only event log, the samples, and the
+//! Durable project state in sled: the append-only event log, the samples, and the
 //! schema version, behind a process lock.
 //!
 //! Layout of a state directory (`<project>/.cutover/` unless `--state DIR`):
@@ -15,8 +15,8 @@
 //! * `meta`: `schema_version` (u32, big-endian).
 //!
 //! Segment state is not stored separately: it is the fold of the event log
-//! ([`crate::model::event::fold`]), so it can never disagree with the log. (DESIGN suggests a
-//! segments tree; a second copy would need cross-tree transactions to stay honest, and
+//! ([`crate::model::event::fold`]), so it can never disagree with the log. (A separate tree of
+//! segment states was considered and rejected: a second copy would need cross-tree transactions to stay honest, and
 //! folding even 100,000 events takes milliseconds.)
 
 use crate::model::{Event, NewEvent};

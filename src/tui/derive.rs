@@ -9,7 +9,7 @@ pub use super::format::group_digits;
 use super::format::{age, event_line, event_what, number, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::model::projection::{self, LoginModel};
-use crate::model::{Outcome, Shown, series};
+use crate::model::{HookAction, Outcome, Shown, series};
 use chrono::{DateTime, Duration, Utc};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -75,7 +75,9 @@ pub(super) fn derive_rows(m: &mut Model) {
             } else if s.phase == Shown::RollbackFailed {
                 Some(("✗ rollback failed · R".to_string(), Tone::Danger))
             } else if let Some(h) = s.pending_hook {
-                Some((format!("⚠ {h} pending"), Tone::Warn))
+                // With the key that finishes it: R re-fires a rollback, a the others.
+                let key = if h == HookAction::Rollback { "R" } else { "a" };
+                Some((format!("⚠ {h} pending · {key}"), Tone::Warn))
             } else if s.hold.is_some() {
                 Some(("‖ paused".to_string(), Tone::Warn))
             } else if s.behind {

@@ -1,0 +1,167 @@
+//! The owner's answers to client requests: joining and leaving, and each [`Request`]. Reads
+//! are answered at once from the engine; actions and polls start work in [`super::work`].
+
+use super::Inbox;
+use super::core::{Client, Core, PollJob, Waiter};
+use super::protocol::{FailureKind, Reply, Request, ServerMsg, Tone};
+use crate::engine::{Command, EngineError};
+
+impl Core {
+    pub(super) fn on_inbox(&mut self, msg: Inbox) {
+        match msg {
+            Inbox::Join { client, out, actor } => {
+                self.clients.insert(
+                    client,
+                    Client {
+                        out,
+                        actor,
+                        subscribed: false,
+                        polls: false,
+                    },
+                );
+            }
+            Inbox::Leave { client, reason } => {
+                if let Some(reason) = reason {
+                    self.send(client, ServerMsg::Goodbye { reason });
+                }
+                self.clients.remove(&client);
+            }
+            Inbox::Request {
+                client,
+                id,
+                request,
+            } => self.on_request(client, id, request),
+        }
+    }
+
+    pub(super) fn on_request(&mut self, client: u64, id: u64, request: Request) {
+        let waiter = Some((client, id));
+        let now = self.engine.reading_time(self.now());
+        match request {
+            Request::Act {
+                segment,
+                action,
+                reason,
+            } => {
+                let actor = self
+                    .clients
+                    .get(&client)
+                    .map_or_else(|| "unknown".to_string(), |c| c.actor.clone());
+                self.act(
+                    Command {
+                        segment,
+                        action,
+                        actor,
+                        reason,
+                    },
+                    waiter,
+                );
+            }
+            Request::Record {
+                segment,
+                metric,
+                value,
+            } => {
+                if !value.is_finite() {
+                    return self.fail(
+                        waiter,
+                        FailureKind::Invalid,
+                        format!("value '{value}' is not a number"),
+                    );
+                }
+                let at = self.now();
+                match self.engine.record_sample(&segment, &metric, at, value) {
+                    Ok(()) => {
+                        self.changed.insert(segment);
+                        self.reply(waiter, Reply::Done);
+                    }
+                    Err(e) => self.engine_failed(waiter, e),
+                }
+            }
+            Request::PollNow { segment } => {
+                let specs: Vec<_> = match &segment {
+                    Some(s) => match self.engine.project().segment(s) {
+                        Some(seg) => seg.sources.clone(),
+                        None => {
+                            return self
+                                .engine_failed(waiter, EngineError::UnknownSegment(s.clone()));
+                        }
+                    },
+                    None => self.engine.project().sources(),
+                };
+                self.spawn_poll(specs, PollJob::Now { waiter });
+            }
+            Request::Status => match self.engine.status(now) {
+                Ok(status) => self.reply(
+                    waiter,
+                    Reply::Status {
+                        status: Box::new(status),
+                    },
+                ),
+                Err(e) => self.engine_failed(waiter, e.into()),
+            },
+            Request::Log { segment } => {
+                if let Some(s) = &segment
+                    && self.engine.project().segment(s).is_none()
+                    && !self.engine.events().iter().any(|e| &e.body.segment == s)
+                {
+                    return self.engine_failed(waiter, EngineError::UnknownSegment(s.clone()));
+                }
+                let events = self
+                    .engine
+                    .events()
+                    .iter()
+                    .filter(|e| segment.as_ref().is_none_or(|s| &e.body.segment == s))
+                    .cloned()
+                    .collect();
+                self.reply(waiter, Reply::Log { events });
+            }
+            Request::Snapshot | Request::Subscribe { .. } => {
+                let subscribe = match &request {
+                    Request::Subscribe { polls } => Some(*polls),
+                    _ => None,
+                };
+                match self.engine.snapshot(now) {
+                    Ok(mut snapshot) => {
+                        snapshot.running = self
+                            .hook_tasks
+                            .values()
+                            .map(|(_, segment, action)| (segment.clone(), *action))
+                            .collect();
+                        self.reply(
+                            waiter,
+                            Reply::Snapshot {
+                                snapshot: Box::new(snapshot),
+                            },
+                        );
+                        if let (Some(polls), Some(c)) = (subscribe, self.clients.get_mut(&client)) {
+                            c.subscribed = true;
+                            c.polls = polls;
+                        }
+                    }
+                    Err(e) => self.engine_failed(waiter, e.into()),
+                }
+            }
+            Request::Report { out, at } => {
+                let at = at.unwrap_or(now);
+                match crate::report::write(&self.engine, &out, at) {
+                    Ok(files) => self.reply(waiter, Reply::Written { files }),
+                    Err(e) => self.fail(waiter, FailureKind::Invalid, e),
+                }
+            }
+        }
+    }
+
+    pub(super) fn engine_failed(&mut self, waiter: Waiter, e: EngineError) {
+        let kind = match &e {
+            EngineError::UnknownSegment(_) => FailureKind::UnknownSegment,
+            EngineError::Refused { .. } => FailureKind::Refused,
+            EngineError::HookFailed { .. } => FailureKind::HookFailed,
+            EngineError::Store(_) => FailureKind::Store,
+        };
+        if kind == FailureKind::Store {
+            self.notice(Tone::Danger, e.to_string());
+        }
+        self.fail(waiter, kind, e.to_string());
+    }
+}

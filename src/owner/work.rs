@@ -1,0 +1,265 @@
+//! The owner's work: deciding and recording actions, running hooks and polls as tasks and
+//! taking in what they bring back, guarding every sample, and telling subscribers what changed.
+
+use super::core::{Core, PollJob, REFRESH_CHUNK, Waiter};
+use super::protocol::{FailureKind, Reply, SegmentView, Tone, Update};
+use crate::engine::live::Guard;
+use crate::engine::{Command, EngineError, Step};
+use crate::hook::{self, HookJob, HookReport};
+use crate::model::{Action, Phase};
+use crate::runtime;
+use crate::source::Polled;
+use std::collections::BTreeSet;
+
+impl Core {
+    /// An operator's (or the script's) action. An advance from `gate` polls the segment's
+    /// sources first, so its criteria are judged on fresh readings.
+    pub(super) fn act(&mut self, cmd: Command, waiter: Waiter) {
+        tracing::info!(segment = %cmd.segment, action = %cmd.action, actor = %cmd.actor, "action");
+        if cmd.action == Action::Advance
+            && self.engine.state(&cmd.segment).phase == Phase::Gate
+            && let Some(seg) = self.engine.project().segment(&cmd.segment)
+            && !seg.sources.is_empty()
+        {
+            let specs = seg.sources.clone();
+            return self.spawn_poll(specs, PollJob::Gate { waiter, cmd });
+        }
+        self.start(cmd, waiter);
+    }
+
+    pub(super) fn spawn_poll(&mut self, specs: Vec<crate::config::SourceSpec>, job: PollJob) {
+        let workdir = self.engine.project_dir().to_path_buf();
+        let redactor = self.engine.redactor().clone();
+        let clock = self.clock;
+        self.polls.spawn(async move {
+            let results = runtime::poll_once(&specs, workdir, &redactor, clock).await;
+            (job, results)
+        });
+    }
+
+    /// Decide and record `cmd`; start its hook as a task if it has one.
+    pub(super) fn start(&mut self, cmd: Command, waiter: Waiter) {
+        match self.engine.request(&cmd, self.now()) {
+            Ok(Step::Done(event)) => {
+                self.reply(waiter, Reply::Event { event });
+                self.reply(waiter, Reply::Done);
+            }
+            Ok(Step::Hook(event, job)) => {
+                let seq = event.seq;
+                self.reply(waiter, Reply::Event { event });
+                if let Some(w) = waiter {
+                    self.hook_waiters.insert(seq, w);
+                }
+                let update = Update::HookStarted {
+                    segment: job.segment.clone(),
+                    action: job.action,
+                    key: job.event_id,
+                };
+                let redactor = self.engine.redactor().clone();
+                let (segment, action) = (job.segment.clone(), job.action);
+                let task = self.hooks.spawn(async move {
+                    let report = hook::run(&job, &redactor).await;
+                    (seq, *job, report)
+                });
+                self.hook_tasks.insert(task.id(), (seq, segment, action));
+                self.publish_events();
+                self.broadcast(update, false);
+            }
+            Err(e) => self.engine_failed(waiter, e),
+        }
+    }
+
+    pub(super) fn on_hook(
+        &mut self,
+        done: Result<(tokio::task::Id, (u64, HookJob, HookReport)), tokio::task::JoinError>,
+    ) {
+        match done {
+            Ok((task, (seq, job, report))) => {
+                self.hook_tasks.remove(&task);
+                let waiter = self.hook_waiters.remove(&seq);
+                let (ok, detail) = (report.ok, report.detail.clone());
+                match self.engine.finish(&job, report, self.now()) {
+                    Ok(event) => {
+                        let failed = EngineError::HookFailed {
+                            segment: job.segment.clone(),
+                            hook: job.action,
+                            seq: event.seq,
+                            detail: detail.clone(),
+                        };
+                        self.reply(waiter, Reply::Event { event });
+                        if ok {
+                            self.reply(waiter, Reply::Done);
+                        } else {
+                            self.engine_failed(waiter, failed);
+                        }
+                    }
+                    Err(e) => self.engine_failed(waiter, e.into()),
+                }
+                self.publish_events();
+                self.broadcast(
+                    Update::HookFinished {
+                        segment: job.segment,
+                        action: job.action,
+                        key: job.event_id,
+                        ok,
+                        detail,
+                    },
+                    false,
+                );
+            }
+            Err(e) => {
+                let what = self.hook_tasks.remove(&e.id());
+                if let Some((seq, _, _)) = &what {
+                    let waiter = self.hook_waiters.remove(seq);
+                    self.fail(
+                        waiter,
+                        FailureKind::Stopped,
+                        "the hook task ended without an outcome; its intent stays pending (retry it)"
+                            .into(),
+                    );
+                }
+                let name = what.map_or_else(String::new, |(_, s, a)| format!(" ({s}: {a})"));
+                self.notice(
+                    Tone::Danger,
+                    format!("a hook task{name} panicked; its intent stays pending (retry it)"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn on_polls(&mut self, job: PollJob, results: Vec<Polled>) {
+        match job {
+            PollJob::Gate { waiter, cmd } => {
+                for p in &results {
+                    self.reply(waiter, Reply::Polled { polled: p.clone() });
+                    self.absorb(p, None);
+                }
+                self.sync();
+                self.start(cmd, waiter);
+            }
+            PollJob::Now { waiter } => {
+                let before = self.engine.events().len();
+                for p in &results {
+                    self.reply(waiter, Reply::Polled { polled: p.clone() });
+                    self.absorb(p, waiter);
+                }
+                self.sync();
+                let new: Vec<_> = self.engine.events()[before..].to_vec();
+                for event in new {
+                    if event.body.actor == "auto" {
+                        self.reply(waiter, Reply::Event { event });
+                    }
+                }
+                let failed = results.iter().filter(|p| p.result.is_err()).count();
+                if failed > 0 {
+                    self.fail(
+                        waiter,
+                        FailureKind::SourcesFailed,
+                        format!("{failed} of {} source(s) failed (see above)", results.len()),
+                    );
+                } else {
+                    self.reply(waiter, Reply::Done);
+                }
+            }
+        }
+    }
+
+    /// Take in one polled result: store it, tell who listens, run the segment's guard.
+    pub(super) fn absorb(&mut self, p: &Polled, _waiter: Waiter) {
+        let was_ok = self
+            .engine
+            .source_health(&p.segment, &p.metric)
+            .map(|h| h.ok());
+        let guard = self.engine.absorb(p);
+        self.unsynced = true;
+        self.changed.insert(p.segment.clone());
+        self.broadcast(Update::Polled { polled: p.clone() }, true);
+        if let Some(h) = self.engine.source_health(&p.segment, &p.metric)
+            && was_ok != Some(h.ok())
+        {
+            let health = h.clone();
+            self.broadcast(Update::SourceHealth { health }, false);
+        }
+        match guard {
+            Ok(Guard::RollBack(cmd)) => self.start(cmd, None),
+            Ok(_) => {}
+            Err(e) => self.notice(Tone::Danger, e.to_string()),
+        }
+    }
+
+    pub(super) fn sync(&mut self) {
+        if let Err(e) = self.engine.store().sync() {
+            self.notice(Tone::Danger, e.to_string());
+        }
+        self.unsynced = false;
+    }
+
+    pub(super) fn on_tick(&mut self) {
+        if let Some(mut script) = self.script.take() {
+            for cmd in script.due(self.now(), &self.engine) {
+                self.act(cmd, None);
+            }
+            self.script = Some(script);
+        }
+        if self.unsynced {
+            self.sync();
+        }
+    }
+
+    /// Tell subscribers of every event appended since the last call, and recompute the
+    /// segments they touched at once (an action shows in every cockpit within a frame).
+    pub(super) fn publish_events(&mut self) {
+        let events = self.engine.events();
+        if events.len() == self.events_published {
+            return;
+        }
+        let new: Vec<_> = events[self.events_published..].to_vec();
+        self.events_published = events.len();
+        let mut touched = BTreeSet::new();
+        for event in new {
+            touched.insert(event.body.segment.clone());
+            self.broadcast(Update::EventAppended { event }, false);
+        }
+        for s in &touched {
+            self.changed.remove(s);
+        }
+        self.send_segments(touched);
+    }
+
+    /// Recompute a chunk of the segments whose samples changed.
+    pub(super) fn refresh_changed(&mut self) {
+        if self.changed.is_empty() {
+            return;
+        }
+        let chunk: BTreeSet<String> = self.changed.iter().take(REFRESH_CHUNK).cloned().collect();
+        for id in &chunk {
+            self.changed.remove(id);
+        }
+        self.send_segments(chunk);
+    }
+
+    pub(super) fn send_segments(&mut self, ids: BTreeSet<String>) {
+        if !self.clients.values().any(|c| c.subscribed) || ids.is_empty() {
+            return;
+        }
+        let now = self.now();
+        let mut segments = Vec::new();
+        for id in ids {
+            let Some(seg) = self.engine.project().segment(&id) else {
+                continue;
+            };
+            let view = self.engine.segment_status(seg, now).and_then(|status| {
+                let series = match status.cutover_at {
+                    Some(_) => Some(self.engine.client_series(&id, now)?),
+                    None => None,
+                };
+                Ok(SegmentView { status, series })
+            });
+            match view {
+                Ok(v) => segments.push(v),
+                Err(e) => return self.notice(Tone::Danger, e.to_string()),
+            }
+        }
+        self.broadcast(Update::SegmentsChanged { segments }, false);
+    }
+}
