@@ -205,31 +205,6 @@ fn acknowledged_events_survive_sigkill_and_status_agrees_with_the_log() {
     );
 }
 
-/// The pid of the process serving the project's socket, once it answers.
-fn owner_pid(p: &Path, within: Duration) -> Option<u64> {
-    use std::io::Write;
-    let start = std::time::Instant::now();
-    while start.elapsed() < within {
-        if let Ok(mut s) = std::os::unix::net::UnixStream::connect(p.join(".cutover/sock")) {
-            let hello = br#"{"msg":"hello","protocol":1,"role":"command","actor":null}"#;
-            let _ = s.write_all(&(hello.len() as u32).to_be_bytes());
-            let _ = s.write_all(hello);
-            let mut len = [0u8; 4];
-            if s.read_exact(&mut len).is_ok() {
-                let mut body = vec![0; u32::from_be_bytes(len) as usize];
-                if s.read_exact(&mut body).is_ok()
-                    && let Ok(v) = serde_json::from_slice::<Value>(&body)
-                    && let Some(pid) = v["pid"].as_u64()
-                {
-                    return Some(pid);
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    None
-}
-
 #[test]
 fn killing_the_owner_loses_nothing_and_its_clients_recover() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -241,7 +216,7 @@ fn killing_the_owner_loses_nothing_and_its_clients_recover() {
     let mut delays = Delays(0x0dd_ba11_5eed);
     // Two watches: the owner, and an attached one that must take over when the owner dies.
     let mut owner = spawn(p, &["watch"]);
-    let first = owner_pid(p, Duration::from_secs(10)).expect("the first watch serves");
+    let first = common::owner_pid(p, Duration::from_secs(10)).expect("the first watch serves");
     assert_eq!(first, u64::from(owner.id()));
     let mut standby = spawn(p, &["watch"]);
     let (mut kills, mut rounds, mut lost_replies) = (0, 0, 0);
@@ -263,7 +238,7 @@ fn killing_the_owner_loses_nothing_and_its_clients_recover() {
         lost_replies += usize::from(code == Some(1));
         acks(&mut client, &mut acknowledged);
         // The standby watch takes over; a fresh watch becomes the next standby.
-        let next = owner_pid(p, Duration::from_secs(5));
+        let next = common::owner_pid(p, Duration::from_secs(5));
         takeovers.push(killed.elapsed());
         let standby_pid = u64::from(standby.id());
         if next != Some(standby_pid) {
@@ -271,7 +246,7 @@ fn killing_the_owner_loses_nothing_and_its_clients_recover() {
             // end up owning it once that command is done.
             std::thread::sleep(Duration::from_millis(300));
             assert_eq!(
-                owner_pid(p, Duration::from_secs(5)),
+                common::owner_pid(p, Duration::from_secs(5)),
                 Some(standby_pid),
                 "round {rounds}: the standby watch did not take over"
             );

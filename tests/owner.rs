@@ -147,17 +147,34 @@ fn a_slow_hook_delays_neither_polling_nor_guards_nor_sigterm() {
         .arg("--project")
         .arg(p)
         .arg("watch")
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("watch");
+    let serving = common::owner_pid(p, Duration::from_secs(10));
+    if serving != Some(u64::from(watch.id())) {
+        let _ = watch.kill();
+        panic!("the watch does not own the project: {serving:?}");
+    }
     // The rollback of eu starts its 30 s hook through the watch (the command waits for it).
     let rollback = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .arg("--project")
         .arg(p)
         .args(["rollback", "eu", "--reason", "slow hook"])
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("rollback");
+    // Whatever fails below, no process of this test outlives it.
+    struct Reap(u32);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.0.to_string()])
+                .status();
+        }
+    }
+    let _reap = Reap(watch.id());
     let start = Instant::now();
     let pending = loop {
         let status = json(cutover(p).args(["status", "--json"]));
@@ -218,4 +235,64 @@ fn a_slow_hook_delays_neither_polling_nor_guards_nor_sigterm() {
         still.stdout.is_empty(),
         "the hook's process was ended with its owner"
     );
+}
+
+#[test]
+fn a_watch_attaching_to_a_command_that_owns_starts_the_guards_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_project(p, SLOW_HOOK);
+    let marker = format!("slow-{}-b", std::process::id());
+    write_script(p, "slow.sh", &format!("exec sleep 30 # {marker}"));
+    write_script(p, "count.sh", "date +%s%N | cut -c10-13");
+    std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");
+    for _ in 0..3 {
+        cutover(p).args(["advance", "eu"]).assert().success();
+    }
+    // The rollback command owns the project for the 30 s of its hook.
+    let rollback = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("--project")
+        .arg(p)
+        .args(["rollback", "eu", "--reason", "slow hook"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rollback");
+    let owner = common::owner_pid(p, Duration::from_secs(10));
+    let watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("--project")
+        .arg(p)
+        .arg("watch")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch");
+    struct Reap(Vec<u32>, String);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            for pid in &self.0 {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+            let _ = Command::new("pkill").args(["-f", &self.1]).status();
+        }
+    }
+    let _reap = Reap(vec![rollback.id(), watch.id()], marker);
+    assert_eq!(
+        owner,
+        Some(u64::from(rollback.id())),
+        "the command owns while its hook runs"
+    );
+    // With the watch attached, the command's owner polls and guards.
+    let start = Instant::now();
+    loop {
+        let status = json(cutover(p).args(["status", "--json"]));
+        if !status["segments"][0]["migrated_at"].is_null() {
+            assert_eq!(status["segments"][0]["pending_hook"], "rollback");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

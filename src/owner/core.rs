@@ -63,6 +63,9 @@ pub(super) struct Core {
     pub(super) changed: BTreeSet<String>,
     pub(super) events_published: usize,
     pub(super) unsynced: bool,
+    /// Where the pollers send their results, and the pollers once started.
+    pub(super) poll_tx: mpsc::Sender<Polled>,
+    pub(super) pollers: Option<JoinSet<()>>,
 }
 
 pub(super) async fn run(
@@ -73,16 +76,9 @@ pub(super) async fn run(
     mut stop: oneshot::Receiver<StopMode>,
 ) -> Result<()> {
     let (poll_tx, mut polled) = mpsc::channel::<Polled>(1024);
-    let _pollers = options.poll.then(|| {
-        runtime::spawn_pollers(
-            engine.project().sources(),
-            engine.project_dir().to_path_buf(),
-            engine.redactor().clone(),
-            options.clock,
-            poll_tx,
-        )
-    });
     let mut core = Core {
+        poll_tx,
+        pollers: None,
         events_published: engine.events().len(),
         engine,
         clock: options.clock,
@@ -95,6 +91,9 @@ pub(super) async fn run(
         changed: BTreeSet::new(),
         unsynced: false,
     };
+    if options.poll {
+        core.start_polling();
+    }
     // The script's and flushing's pace: every 250 ms, or every 0.05 simulated day on a fast
     // clock (a demo at 0.05 s a day must not skip days between two ticks).
     let twentieth_day = Duration::from_secs_f64(4_320.0 / options.clock.factor().max(1e-9));
@@ -177,6 +176,20 @@ pub(super) async fn run(
 }
 
 impl Core {
+    /// Start the pollers and with them the guards, once. A one-shot command's owner does not
+    /// poll, until a `watch` or cockpit attaches to it: guards never wait while one is open.
+    pub(super) fn start_polling(&mut self) {
+        if self.pollers.is_none() {
+            self.pollers = Some(runtime::spawn_pollers(
+                self.engine.project().sources(),
+                self.engine.project_dir().to_path_buf(),
+                self.engine.redactor().clone(),
+                self.clock,
+                self.poll_tx.clone(),
+            ));
+        }
+    }
+
     pub(super) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }

@@ -105,6 +105,7 @@ pub(crate) enum Inbox {
         client: u64,
         out: Outbox,
         actor: String,
+        role: Role,
     },
     Leave {
         client: u64,
@@ -174,15 +175,28 @@ impl Owner {
         let (mut server, mut socket) = (None, None);
         if options.serve {
             let path = socket_path(engine.store().dir());
-            let listener = socket::bind(&path, options.socket_group.as_deref())
-                .with_context(|| format!("cannot serve the project on '{}'", path.display()))?;
-            server = Some(tokio::spawn(socket::serve(
-                listener,
-                inbox_tx.clone(),
-                next_client.clone(),
-                identity.clone(),
-            )));
-            socket = Some(path);
+            match socket::bind(&path, options.socket_group.as_deref()) {
+                Ok(listener) => {
+                    server = Some(tokio::spawn(socket::serve(
+                        listener,
+                        inbox_tx.clone(),
+                        next_client.clone(),
+                        identity.clone(),
+                    )));
+                    socket = Some(path);
+                }
+                // A bad socket_group is the operator's to fix: say so now.
+                Err(e) if e.kind() == std::io::ErrorKind::Other => {
+                    return Err(e).with_context(|| {
+                        format!("cannot serve the project on '{}'", path.display())
+                    });
+                }
+                // The project still works, alone: others are told it is open here (pid).
+                Err(e) => tracing::warn!(
+                    "cannot serve the project on '{}' ({e}); other invocations cannot attach (a path over 107 bytes? use --state with a shorter one)",
+                    path.display()
+                ),
+            }
         }
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(core::run(
@@ -215,6 +229,7 @@ impl Owner {
             client,
             out: Outbox::Local(tx.clone()),
             actor: actor.clone(),
+            role: self.identity.role,
         });
         if let Err(mpsc::error::TrySendError::Full(msg)) = joined {
             let inbox = inbox.clone();

@@ -3,13 +3,21 @@
 
 use super::Inbox;
 use super::core::{Client, Core, PollJob, Waiter};
-use super::protocol::{FailureKind, Reply, Request, ServerMsg, Tone};
+use super::protocol::{FailureKind, Reply, Request, Role, ServerMsg, Tone};
 use crate::engine::{Command, EngineError};
 
 impl Core {
     pub(super) fn on_inbox(&mut self, msg: Inbox) {
         match msg {
-            Inbox::Join { client, out, actor } => {
+            Inbox::Join {
+                client,
+                out,
+                actor,
+                role,
+            } => {
+                if role != Role::Command {
+                    self.start_polling();
+                }
                 self.clients.insert(
                     client,
                     Client {

@@ -182,14 +182,19 @@ async fn connection(
         .await;
     }
     let hello = tokio::time::timeout(Duration::from_secs(5), frames_in.next()).await;
-    let actor = match hello {
+    let (actor, role) = match hello {
         Ok(Some(Ok(frame))) => match serde_json::from_slice::<ClientMsg>(&frame) {
             Ok(ClientMsg::Hello {
-                protocol, actor, ..
-            }) if protocol == PROTOCOL_VERSION => actor
-                .map(|a| a.trim().to_string())
-                .filter(|a| !a.is_empty())
-                .unwrap_or_else(|| crate::os::user_name(uid)),
+                protocol,
+                actor,
+                role,
+            }) if protocol == PROTOCOL_VERSION => (
+                actor
+                    .map(|a| a.trim().to_string())
+                    .filter(|a| !a.is_empty())
+                    .unwrap_or_else(|| crate::os::user_name(uid)),
+                role,
+            ),
             Ok(ClientMsg::Hello { protocol, .. }) => {
                 let reason = format!(
                     "protocol {protocol} is not this owner's ({PROTOCOL_VERSION}); run the same cutover version on both sides"
@@ -219,6 +224,7 @@ async fn connection(
         client,
         out: Outbox::Remote(out_tx),
         actor,
+        role,
     };
     if inbox.send(joined).await.is_err() {
         return;

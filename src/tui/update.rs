@@ -258,7 +258,8 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
 }
 
 pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
-    if m.running.is_empty() {
+    // An attached cockpit leaving stops nothing: the owner's hooks run on.
+    if m.running.is_empty() || m.attached.is_some() {
         m.quit = true;
         return vec![Effect::Quit];
     }

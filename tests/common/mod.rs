@@ -226,3 +226,28 @@ pub fn assert_secret_absent(dir: &Path, secret: &str) {
         dir.display()
     );
 }
+
+/// The pid of the process serving the project's socket in `p/.cutover`, once it answers.
+pub fn owner_pid(p: &Path, within: std::time::Duration) -> Option<u64> {
+    use std::io::{Read, Write};
+    let start = std::time::Instant::now();
+    while start.elapsed() < within {
+        if let Ok(mut s) = std::os::unix::net::UnixStream::connect(p.join(".cutover/sock")) {
+            let hello = br#"{"msg":"hello","protocol":1,"role":"command","actor":null}"#;
+            let _ = s.write_all(&(hello.len() as u32).to_be_bytes());
+            let _ = s.write_all(hello);
+            let mut len = [0u8; 4];
+            if s.read_exact(&mut len).is_ok() {
+                let mut body = vec![0; u32::from_be_bytes(len) as usize];
+                if s.read_exact(&mut body).is_ok()
+                    && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
+                    && let Some(pid) = v["pid"].as_u64()
+                {
+                    return Some(pid);
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
