@@ -129,15 +129,23 @@ metric = "failure_rate"
 max = 0.02
 "#;
 
-#[test]
-fn a_slow_hook_delays_neither_polling_nor_guards_nor_sigterm() {
+/// A project whose eu rollback hook sleeps 30 s (its command line carries `marker`), eu
+/// counting migrated users every 100 ms, us guarded by `rate.txt` (0.01: passing).
+fn slow_project(marker: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     write_project(p, SLOW_HOOK);
-    let marker = format!("slow-{}", std::process::id());
     write_script(p, "slow.sh", &format!("exec sleep 30 # {marker}"));
     write_script(p, "count.sh", "date +%s%N | cut -c10-13");
     std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");
+    dir
+}
+
+#[test]
+fn a_slow_hook_delays_neither_polling_nor_guards_nor_sigterm() {
+    let marker = format!("slow-{}", std::process::id());
+    let dir = slow_project(&marker);
+    let p = dir.path();
     for seg in ["eu", "us"] {
         for _ in 0..3 {
             cutover(p).args(["advance", seg]).assert().success();
@@ -239,13 +247,9 @@ fn a_slow_hook_delays_neither_polling_nor_guards_nor_sigterm() {
 
 #[test]
 fn a_watch_attaching_to_a_command_that_owns_starts_the_guards_at_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let p = dir.path();
-    write_project(p, SLOW_HOOK);
     let marker = format!("slow-{}-b", std::process::id());
-    write_script(p, "slow.sh", &format!("exec sleep 30 # {marker}"));
-    write_script(p, "count.sh", "date +%s%N | cut -c10-13");
-    std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");
+    let dir = slow_project(&marker);
+    let p = dir.path();
     for _ in 0..3 {
         cutover(p).args(["advance", "eu"]).assert().success();
     }
