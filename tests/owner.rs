@@ -271,21 +271,21 @@ fn a_watch_attaching_to_a_command_that_owns_starts_the_guards_at_once() {
         .stderr(Stdio::null())
         .spawn()
         .expect("watch");
-    struct Reap(Vec<u32>, String);
+    let rollback_pid = rollback.id();
+    struct Reap(Vec<std::process::Child>, String);
     impl Drop for Reap {
         fn drop(&mut self) {
-            for pid in &self.0 {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status();
+            for child in &mut self.0 {
+                let _ = child.kill();
+                let _ = child.wait();
             }
             let _ = Command::new("pkill").args(["-f", &self.1]).status();
         }
     }
-    let _reap = Reap(vec![rollback.id(), watch.id()], marker);
+    let _reap = Reap(vec![rollback, watch], marker);
     assert_eq!(
         owner,
-        Some(u64::from(rollback.id())),
+        Some(u64::from(rollback_pid)),
         "the command owns while its hook runs"
     );
     // With the watch attached, the command's owner polls and guards.
