@@ -47,6 +47,19 @@ impl Redactor {
         Redactor { values }
     }
 
+    /// Whether there is nothing to mask.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The first `max_chars` characters of `text`, masked first and cut after, so a secret
+    /// that straddles the cut cannot leave its beginning behind.
+    pub fn clip(&self, text: &str, max_chars: usize) -> String {
+        let margin = self.values.first().map_or(0, |v| v.chars().count());
+        let window: String = text.chars().take(max_chars + margin).collect();
+        self.scrub(&window).chars().take(max_chars).collect()
+    }
+
     pub fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
         for v in &self.values {

@@ -273,3 +273,62 @@ fn killing_the_owner_loses_nothing_and_its_clients_recover() {
         takeovers[takeovers.len() - 1]
     );
 }
+
+#[test]
+fn two_thousand_kills_while_opening_never_leave_the_state_unopenable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_project(p, PROJECT);
+    write_script(p, "hook.sh", "echo routed");
+    for _ in 0..3 {
+        cutover(p).args(["advance", "eu"]).assert().success();
+    }
+    let before = json(cutover(p).args(["log", "--json"]));
+    let mut delays = Delays(0x0bad_5eed_1234);
+    let (mut kills, mut completed) = (0, 0);
+    let mut i = 0u64;
+    while kills < 2_000 {
+        i += 1;
+        // A write, so the next open has log past its snapshot and writes a new one (the
+        // moment a kill used to brick the state). It must succeed: the state must open.
+        let out = cutover(p)
+            .args(["record", "eu", "migrated", &(i % 1000).to_string()])
+            .output()
+            .expect("record");
+        assert!(
+            out.status.success(),
+            "unopenable after {kills} kills: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Then an open, killed at a random moment.
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+            .arg("--project")
+            .arg(p)
+            .arg("status")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_micros(delays.next_ms(15_000)));
+        match child.try_wait().expect("try_wait") {
+            Some(status) => {
+                completed += 1;
+                let mut err = String::new();
+                let _ = child
+                    .stderr
+                    .take()
+                    .expect("stderr")
+                    .read_to_string(&mut err);
+                assert!(status.success(), "after {kills} kills: {err}");
+            }
+            None => {
+                child.kill().expect("SIGKILL");
+                child.wait().expect("wait");
+                kills += 1;
+            }
+        }
+    }
+    let log = json(cutover(p).args(["log", "--json"]));
+    assert_eq!(log, before, "every event kept, unchanged");
+    eprintln!("{kills} kills while opening, {completed} runs completed: never unopenable");
+}

@@ -28,6 +28,17 @@ pub struct Cli {
     pub command: Option<Cmd>,
 }
 
+/// `cutover state ...`
+#[derive(Debug, Subcommand)]
+pub enum StateCmd {
+    /// Check the event log (every event decodes, no gap in the sequence) and the samples.
+    Verify,
+    /// Write a portable copy (JSON lines of events and samples) into DIR.
+    Backup { dir: PathBuf },
+    /// Read a backup from DIR into an empty state (this project's, or --state NEW_DIR).
+    Restore { dir: PathBuf },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Open the cockpit (the default when no command is given).
@@ -147,6 +158,11 @@ pub enum Cmd {
         segment: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Check, back up or restore the project's state (the audit log and the samples).
+    State {
+        #[command(subcommand)]
+        action: StateCmd,
     },
     /// Project a slow migration: the share after D days, or the days to a goal.
     Project {

@@ -9,9 +9,10 @@ mod init;
 mod live;
 mod offline;
 mod print;
+mod state;
 mod through;
 
-pub use args::{Cli, Cmd};
+pub use args::{Cli, Cmd, StateCmd};
 use live::{simulate, tempfile_dir};
 use offline::project;
 use through::{call, print_progress};
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => project(*p, *days, *goal, *json),
         Cmd::Poll => live::poll(&cli),
+        Cmd::State { action } => state::run(&cli, action),
         Cmd::Screenshot { out } => {
             let work = tempfile_dir()?;
             let written =

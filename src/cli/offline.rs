@@ -33,8 +33,17 @@ pub(super) fn check(dir: &Path) -> Result<()> {
                 .iter()
                 .filter_map(|(n, h)| h.as_ref().map(|h| format!("{n}: {}", h.describe())))
                 .collect();
+                let gates = if seg.gates.is_empty() {
+                    "no criteria".to_string()
+                } else {
+                    seg.gates
+                        .iter()
+                        .map(|g| g.name())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
                 println!(
-                    "  {}  {}  size {}  goal {:.0} %  gates: no criteria  hooks: {}",
+                    "  {}  {}  size {}  goal {:.0} %  gates: {gates}  hooks: {}",
                     seg.id,
                     seg.strategy.as_str(),
                     seg.size,

@@ -259,7 +259,7 @@ pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadErro
     let raw: ProjectFile = match toml::from_str(src) {
         Ok(raw) => raw,
         Err(e) => {
-            let (line, key, value) = match e.span() {
+            let (line, mut key, mut value) = match e.span() {
                 Some(span) => {
                     let path = located.path_at(span.start);
                     (
@@ -270,7 +270,21 @@ pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadErro
                 }
                 None => (None, String::new(), None),
             };
-            let message = e.message().trim().replace('\n', " ");
+            // The document may not parse at all (a number too large for 64 bits): name the
+            // key from the line itself.
+            if key.is_empty()
+                && let Some(l) = line
+                && let Some((k, v)) = located.line_text(l).split_once('=')
+            {
+                key = k.trim().to_string();
+                value = Some(v.trim().to_string());
+            }
+            let mut message = e.message().trim().replace('\n', " ");
+            if message.contains("number") || message.contains("integer") {
+                message.push_str(
+                    "; write a number that fits in 64 bits (a count below 18446744073709551616)",
+                );
+            }
             return Err(LoadError::Invalid(vec![Problem {
                 severity: Severity::Error,
                 file: file.to_path_buf(),

@@ -312,6 +312,11 @@ pub(super) fn duration(
     duration_key("timeout", text, default, at, found, ok)
 }
 
+/// The shortest poll interval or timeout: below it `watch` would only spin.
+pub const MIN_DURATION: Duration = Duration::from_millis(10);
+/// The longest: beyond it a timer is a typo.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 86_400);
+
 pub(super) fn duration_key(
     key: &str,
     text: Option<&str>,
@@ -323,7 +328,19 @@ pub(super) fn duration_key(
     match text {
         None => default,
         Some(t) => match humantime::parse_duration(t) {
-            Ok(d) if !d.is_zero() => d,
+            Ok(d) if d >= MIN_DURATION && d <= MAX_DURATION => d,
+            Ok(d) if !d.is_zero() => {
+                *ok = false;
+                found.push((
+                    Severity::Error,
+                    at.clone().key(key),
+                    format!(
+                        "{} is out of range: between 10ms (a source polled faster only spins) and 30 days, e.g. \"30s\"",
+                        humantime::format_duration(d)
+                    ),
+                ));
+                default
+            }
             _ => {
                 *ok = false;
                 found.push((

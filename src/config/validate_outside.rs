@@ -191,6 +191,14 @@ pub(super) fn gate(
                     "a metric gate needs min and/or max, e.g. max = 0.02",
                 );
             }
+            for (key, bound) in [("min", g.min), ("max", g.max)] {
+                if bound.is_some_and(|b| !b.is_finite()) {
+                    return fail(
+                        at.clone().key(key),
+                        "is not a number: a bound must be finite, e.g. max = 0.02",
+                    );
+                }
+            }
             if let (Some(lo), Some(hi)) = (g.min, g.max)
                 && lo > hi
             {
@@ -216,7 +224,7 @@ pub(super) fn gate(
             })
         }
         "soak" => match g.hours {
-            Some(h) if h > 0.0 => Some(Criterion::Soak { hours: h }),
+            Some(h) if h > 0.0 && h.is_finite() => Some(Criterion::Soak { hours: h }),
             _ => fail(
                 at.clone().key("hours"),
                 "a soak gate needs hours > 0, e.g. hours = 24",
@@ -237,7 +245,23 @@ const WEBHOOK_RETRIES: u32 = 3;
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// An http(s) URL; plain http only to loopback unless `insecure`.
+/// Credentials inline (`user:pass@`, `?api_key=…`) are refused like an inline secret header,
+/// without echoing the value: they would reach the log through the hook's description.
 fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), String> {
+    if let Ok(u) = reqwest::Url::parse(url) {
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err("\u{0}holds credentials (user:password@host): send them from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\"".into());
+        }
+        let secretish = |k: &str| {
+            let k = k.to_ascii_lowercase();
+            sensitive_header(&k) || k.contains("secret") || k.contains("pass")
+        };
+        if let Some((name, _)) = u.query_pairs().find(|(k, _)| secretish(k)) {
+            return Err(format!(
+                "\u{0}has a secret in its query ('{name}=…'): send it from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\""
+            ));
+        }
+    }
     match reqwest::Url::parse(url) {
         Ok(u) if u.scheme() == "https" => Ok(()),
         Ok(u) if u.scheme() == "http" => {

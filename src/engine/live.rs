@@ -115,6 +115,10 @@ impl Engine {
         let Some(kind) = seg.source(&p.metric).map(|s| s.kind) else {
             return Ok(());
         };
+        let result = match &p.result {
+            Ok(v) => self.in_range(&p.segment, &p.metric, *v),
+            Err(e) => Err(e.clone()),
+        };
         let key = (p.segment.clone(), p.metric.clone());
         let h = self.health.entry(key).or_insert_with(|| SourceHealth {
             segment: p.segment.clone(),
@@ -126,7 +130,7 @@ impl Engine {
             last_error_at: None,
             consecutive_failures: 0,
         });
-        match &p.result {
+        match &result {
             Ok(v) => {
                 h.last_value = Some(*v);
                 h.last_ok_at = Some(p.at);
@@ -142,6 +146,39 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// A polled result as it may enter: a reading out of range becomes the source's error.
+    pub fn checked(&self, p: &Polled) -> Polled {
+        Polled {
+            result: p
+                .result
+                .clone()
+                .and_then(|v| self.in_range(&p.segment, &p.metric, v)),
+            ..p.clone()
+        }
+    }
+
+    /// Whether a reading can be a sample: a number, and for `migrated` a count between 0 and
+    /// the segment's size (a count above it would close the segment as done on a wrong
+    /// query). Otherwise the reading is the source's error, and criteria over it are unknown.
+    pub fn in_range(&self, segment: &str, metric: &str, value: f64) -> Result<f64, String> {
+        if !value.is_finite() {
+            return Err(format!(
+                "not a number: {value} (NaN and infinities are never readings)"
+            ));
+        }
+        if metric == MIGRATED
+            && let Some(seg) = self.project().segment(segment)
+        {
+            let base = self.state(segment).size_at_cutover.unwrap_or(seg.size);
+            if value < 0.0 || value > base as f64 {
+                return Err(format!(
+                    "migrated count {value} is out of range: the segment has {base} users; check the source's query (does it count only this segment?) or the segment's size"
+                ));
+            }
+        }
+        Ok(value)
     }
 
     /// Re-evaluate the guard of a segment after a sample. Records a `guard-failed`

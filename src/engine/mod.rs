@@ -51,6 +51,8 @@ pub enum EngineError {
         seq: u64,
         detail: String,
     },
+    #[error("{0}")]
+    OutOfRange(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -354,6 +356,9 @@ impl Engine {
         if self.project.segment(segment).is_none() {
             return Err(EngineError::UnknownSegment(segment.to_string()));
         }
+        let value = self
+            .in_range(segment, metric, value)
+            .map_err(EngineError::OutOfRange)?;
         self.store.put_sample(segment, metric, at, value)?;
         self.store.sync()?;
         Ok(())

@@ -97,7 +97,9 @@ async fn run_command(job: &HookJob, argv: &[String], timeout: Duration) -> HookR
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let child = match cmd.spawn() {
+    // Its own process group, so a timeout ends the hook and everything it started.
+    cmd.process_group(0);
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             return HookReport {
@@ -106,42 +108,134 @@ async fn run_command(job: &HookJob, argv: &[String], timeout: Duration) -> HookR
             };
         }
     };
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => HookReport {
-            ok: false,
-            detail: format!(
-                "'{}' did not finish within {} and was killed",
-                program.display(),
-                humantime::format_duration(timeout)
-            ),
+    let group = child.id();
+    let out = Kept::default();
+    let err = Kept::default();
+    let mut out_task = tokio::spawn(tail(child.stdout.take(), out.clone()));
+    let mut err_task = tokio::spawn(tail(child.stderr.take(), err.clone()));
+    let status = match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(Ok(status)) => Ok(status),
+        Ok(Err(e)) => Err(format!("waiting for '{}' failed: {e}", program.display())),
+        Err(_) => Err(format!(
+            "'{}' did not finish within {} and was ended with everything it started",
+            program.display(),
+            humantime::format_duration(timeout)
+        )),
+    };
+    if status.is_err() {
+        end_group(group, &mut child).await;
+    }
+    // The hook has exited; what it left running in the background may hold its output open,
+    // so take what is there after a short grace, without waiting for the end of it.
+    let readers = async {
+        let _ = (&mut out_task).await;
+        let _ = (&mut err_task).await;
+    };
+    let _ = tokio::time::timeout(OUTPUT_GRACE, readers).await;
+    out_task.abort();
+    err_task.abort();
+    let status = match status {
+        Ok(status) => status,
+        Err(detail) => return HookReport { ok: false, detail },
+    };
+    let out = out.take();
+    let err = err.take();
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    let err = String::from_utf8_lossy(&err);
+    if !err.trim().is_empty() {
+        if !text.trim().is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&err);
+    }
+    let code = match status.code() {
+        Some(code) => format!("exit {code}"),
+        None => "killed by a signal".to_string(),
+    };
+    HookReport {
+        ok: status.success(),
+        detail: if text.trim().is_empty() {
+            code
+        } else {
+            format!("{code}: {}", text.trim())
         },
-        Ok(Err(e)) => HookReport {
-            ok: false,
-            detail: format!("waiting for '{}' failed: {e}", program.display()),
-        },
-        Ok(Ok(out)) => {
-            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let err = String::from_utf8_lossy(&out.stderr);
-            if !err.trim().is_empty() {
-                if !text.trim().is_empty() {
-                    text.push('\n');
-                }
-                text.push_str(&err);
-            }
-            let status = match out.status.code() {
-                Some(code) => format!("exit {code}"),
-                None => "killed by a signal".to_string(),
-            };
-            HookReport {
-                ok: out.status.success(),
-                detail: if text.trim().is_empty() {
-                    status
-                } else {
-                    format!("{status}: {}", text.trim())
-                },
+    }
+}
+
+/// Output kept from a hook, per stream: the last 64 KiB (the audit log keeps less still).
+const OUTPUT_KEPT: usize = 64 * 1024;
+/// How long output is still read after the hook exits.
+const OUTPUT_GRACE: Duration = Duration::from_millis(200);
+
+/// The last bytes of a stream, shared with its reader so they can be taken while it reads.
+#[derive(Clone, Default)]
+struct Kept(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Kept {
+    fn push(&self, bytes: &[u8]) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.extend_from_slice(bytes);
+            if kept.len() > 2 * OUTPUT_KEPT {
+                let cut = kept.len() - OUTPUT_KEPT;
+                kept.drain(..cut);
             }
         }
     }
+
+    fn take(&self) -> Vec<u8> {
+        let mut kept = self
+            .0
+            .lock()
+            .map(|mut k| std::mem::take(&mut *k))
+            .unwrap_or_default();
+        if kept.len() > OUTPUT_KEPT {
+            kept.drain(..kept.len() - OUTPUT_KEPT);
+        }
+        kept
+    }
+}
+
+/// Read a stream to its end into `kept` (bounded: only the last [`OUTPUT_KEPT`] bytes stay).
+async fn tail(stream: Option<impl tokio::io::AsyncRead + Unpin>, kept: Kept) {
+    use tokio::io::AsyncReadExt;
+    let Some(mut stream) = stream else {
+        return;
+    };
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n) = stream.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        kept.push(&buf[..n]);
+    }
+}
+
+/// End a hook's process group: SIGTERM, two seconds for it to go, then SIGKILL for whatever
+/// is left (a child that ignores SIGTERM, or one the hook put in the background).
+async fn end_group(group: Option<u32>, child: &mut tokio::process::Child) {
+    use nix::sys::signal::{Signal, killpg};
+    let Some(pgid) = group.and_then(|g| i32::try_from(g).ok()) else {
+        let _ = child.kill().await;
+        return;
+    };
+    let pgid = nix::unistd::Pid::from_raw(pgid);
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+    let _ = killpg(pgid, Signal::SIGKILL);
+    let _ = child.wait().await;
+}
+
+/// The first 64 KiB of a webhook's answer: a 100 MB body is not read into memory.
+async fn bounded_text(mut resp: reqwest::Response) -> String {
+    let mut kept = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        kept.extend_from_slice(&chunk);
+        if kept.len() >= OUTPUT_KEPT {
+            kept.truncate(OUTPUT_KEPT);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
 }
 
 /// The JSON body a webhook receives.
@@ -169,7 +263,13 @@ async fn run_webhook(
     timeout: Duration,
     retries: u32,
 ) -> HookReport {
-    let client = match reqwest::Client::builder().timeout(timeout).build() {
+    // No redirects: a 3xx is the hook's failure. Following one would replay the POST as a GET
+    // (and call that success), and carry secret headers to another host.
+    let client = match reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
         Ok(c) => c,
         Err(e) => {
             return HookReport {
@@ -213,8 +313,24 @@ async fn run_webhook(
         match req.send().await {
             Ok(resp) => {
                 let status = resp.status();
-                let text = resp.text().await.unwrap_or_default();
-                let snippet: String = text.chars().take(300).collect();
+                if status.is_redirection() {
+                    let location = resp
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("?")
+                        .chars()
+                        .take(200)
+                        .collect::<String>();
+                    last = format!(
+                        "HTTP {} after {tries} attempt(s): a redirect to '{location}', not followed (it could turn the POST into a GET or carry secret headers to another host); set webhook to the final address",
+                        status.as_u16()
+                    );
+                    break;
+                }
+                let text = bounded_text(resp).await;
+                // Mask first, then cut: a secret straddling the cut leaves nothing behind.
+                let snippet = crate::secret::Redactor::new(headers.values()).clip(&text, 300);
                 if status.is_success() {
                     return HookReport {
                         ok: true,

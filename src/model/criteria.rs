@@ -122,6 +122,16 @@ impl Criterion {
                         age(r.stale_after_secs.unwrap_or_default())
                     ),
                 ),
+                Some(r)
+                    if !r.value.is_finite()
+                        || min.is_some_and(|b| !b.is_finite())
+                        || max.is_some_and(|b| !b.is_finite()) =>
+                {
+                    (
+                        Status::Unknown,
+                        format!("{} is not a number to compare", num(r.value)),
+                    )
+                }
                 Some(r) => {
                     let when = format!("(sample {} old)", age(r.age_secs));
                     if let Some(hi) = max
@@ -145,6 +155,14 @@ impl Criterion {
             },
             Criterion::Projection { tolerance_points } => {
                 match (ctx.phase, ctx.migrated_share, ctx.projected_share) {
+                    (Some(Phase::Cutover), Some(actual), Some(projected))
+                        if !actual.value.is_finite() || !projected.is_finite() =>
+                    {
+                        (
+                            Status::Unknown,
+                            "the migrated share or its projection is not a number".to_string(),
+                        )
+                    }
                     (Some(Phase::Cutover), Some(actual), Some(projected)) => {
                         if !actual.fresh() {
                             (

@@ -158,6 +158,10 @@ impl Link {
 /// another process owns it).
 pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
     let store = Store::open(&config.state_dir)?;
+    for note in store.recovered() {
+        tracing::warn!("{note}");
+        eprintln!("cutover: {note}");
+    }
     let (project, _warnings) = crate::config::load(&config.project_dir)?;
     let socket_group = project.socket_group.clone();
     let engine = Engine::new(project, config.project_dir.clone(), store)?;

@@ -91,6 +91,10 @@ pub enum Request {
     /// A snapshot now, then every [`Update`] until the connection closes; with `polls`, also
     /// every polled sample ([`Update::Polled`]; `watch` logs them).
     Subscribe { polls: bool },
+    /// Check the event log and the samples.
+    Verify,
+    /// Write a portable copy of the state (JSON lines) into `out`.
+    Backup { out: PathBuf },
     /// Write the report (charts and `report.md`) into `out`, read at `at` (default: now).
     Report {
         out: PathBuf,
@@ -138,9 +142,13 @@ pub enum Reply {
     Snapshot {
         snapshot: Box<Snapshot>,
     },
-    /// Files written (a report).
+    /// Files written (a report, a backup).
     Written {
         files: Vec<PathBuf>,
+    },
+    /// What `verify` found.
+    Verified {
+        verified: crate::store::Verified,
     },
     /// The request is complete.
     Done,

@@ -150,6 +150,18 @@ impl Core {
                     Err(e) => self.engine_failed(waiter, e.into()),
                 }
             }
+            Request::Verify => match self.engine.store().verify() {
+                Ok(verified) => self.reply(waiter, Reply::Verified { verified }),
+                Err(e) => self.engine_failed(waiter, e.into()),
+            },
+            Request::Backup { out } => {
+                // Flushed first, so the copy holds everything acknowledged so far.
+                self.sync();
+                match self.engine.store().backup(&out) {
+                    Ok(files) => self.reply(waiter, Reply::Written { files }),
+                    Err(e) => self.engine_failed(waiter, e.into()),
+                }
+            }
             Request::Report { out, at } => {
                 let at = at.unwrap_or(now);
                 match crate::report::write(&self.engine, &out, at) {
@@ -165,6 +177,7 @@ impl Core {
             EngineError::UnknownSegment(_) => FailureKind::UnknownSegment,
             EngineError::Refused { .. } => FailureKind::Refused,
             EngineError::HookFailed { .. } => FailureKind::HookFailed,
+            EngineError::OutOfRange(_) => FailureKind::Invalid,
             EngineError::Store(_) => FailureKind::Store,
         };
         if kind == FailureKind::Store {

@@ -130,6 +130,7 @@ impl Core {
     pub(super) fn on_polls(&mut self, job: PollJob, results: Vec<Polled>) {
         match job {
             PollJob::Gate { waiter, cmd } => {
+                let results: Vec<Polled> = results.iter().map(|p| self.engine.checked(p)).collect();
                 for p in &results {
                     self.reply(waiter, Reply::Polled { polled: p.clone() });
                     self.absorb(p, None);
@@ -138,6 +139,7 @@ impl Core {
                 self.start(cmd, waiter);
             }
             PollJob::Now { waiter } => {
+                let results: Vec<Polled> = results.iter().map(|p| self.engine.checked(p)).collect();
                 let before = self.engine.events().len();
                 for p in &results {
                     self.reply(waiter, Reply::Polled { polled: p.clone() });
@@ -170,6 +172,7 @@ impl Core {
             .engine
             .source_health(&p.segment, &p.metric)
             .map(|h| h.ok());
+        let p = &self.engine.checked(p);
         let guard = self.engine.absorb(p);
         self.unsynced = true;
         self.changed.insert(p.segment.clone());

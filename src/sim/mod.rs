@@ -48,6 +48,9 @@ pub fn parse_segment_spec(spec: &str) -> Result<SimSegment, String> {
         return Err(bad());
     }
     let users: u64 = parts[1].parse().map_err(|_| bad())?;
+    if users > MAX_USERS {
+        return Err(format!("bad --segment '{spec}': at most {MAX_USERS} users"));
+    }
     let cohorts: Vec<Cohort> = if parts[2].contains('@') {
         parts[2]
             .split(',')
@@ -65,7 +68,10 @@ pub fn parse_segment_spec(spec: &str) -> Result<SimSegment, String> {
             p: parts[2].parse().map_err(|_| bad())?,
         }]
     };
-    if cohorts.iter().any(|c| !(c.p > 0.0 && c.p <= 1.0)) {
+    if cohorts
+        .iter()
+        .any(|c| !(c.p > 0.0 && c.p <= 1.0 && c.share > 0.0 && c.share <= 1.0))
+    {
         return Err(format!("bad --segment '{spec}': every p must be in (0, 1]"));
     }
     let start_day = parts
@@ -73,6 +79,11 @@ pub fn parse_segment_spec(spec: &str) -> Result<SimSegment, String> {
         .map(|d| d.parse::<f64>().map_err(|_| bad()))
         .transpose()?
         .unwrap_or(0.0);
+    if !(0.0..=MAX_DAY).contains(&start_day) {
+        return Err(format!(
+            "bad --segment '{spec}': the start day must be in 0..={MAX_DAY}"
+        ));
+    }
     Ok(SimSegment {
         id: parts[0].to_string(),
         users,
@@ -112,14 +123,28 @@ pub struct Running {
     pub state: Arc<Mutex<SimState>>,
 }
 
-/// Bind `listen` and serve the population on the current tokio runtime.
+/// The latest simulated day (100 years): the simulator steps day by day up to it.
+pub const MAX_DAY: f64 = 36_500.0;
+/// The most users a simulated segment may have.
+pub const MAX_USERS: u64 = 1_000_000_000;
+
+/// Bind `listen` (loopback only: the simulator is a test double, never a service) and serve
+/// the population on the current tokio runtime.
 pub async fn start(
     listen: &str,
     population: Population,
     clock: Clock,
     paused: bool,
 ) -> std::io::Result<Running> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let wanted: std::net::SocketAddr = listen.parse().map_err(|_| {
+        std::io::Error::other(format!("'{listen}' is not an address like 127.0.0.1:0"))
+    })?;
+    if !wanted.ip().is_loopback() {
+        return Err(std::io::Error::other(format!(
+            "'{listen}' is not a loopback address: the simulator listens on 127.0.0.1 (or ::1) only"
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(wanted).await?;
     let addr = listener.local_addr()?;
     let state = Arc::new(Mutex::new(SimState {
         population,

@@ -125,7 +125,11 @@ impl Population {
     /// Users of segment `seg` migrated by simulated `day`.
     pub fn migrated(&mut self, seg: usize, day: f64) -> u64 {
         let s = &self.segments[seg];
-        let day = s.stop_day.map_or(day, |stop| day.min(stop));
+        // Bounded: the history below is built day by day.
+        let day = s
+            .stop_day
+            .map_or(day, |stop| day.min(stop))
+            .clamp(0.0, super::MAX_DAY);
         let t = day - s.start_day;
         if t <= 0.0 {
             return 0;

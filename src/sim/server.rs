@@ -117,7 +117,9 @@ fn route(state: &Mutex<SimState>, method: &str, path: &str, query: &str) -> Repl
         ("GET", ["metrics"]) => metrics(state),
         ("GET", ["sim"]) => status(state),
         ("POST", ["sim", "day"]) => match (
-            param(query, "set").and_then(|d| d.parse::<f64>().ok()),
+            param(query, "set")
+                .and_then(|d| d.parse::<f64>().ok())
+                .filter(|d| (0.0..=crate::sim::MAX_DAY).contains(d)),
             state.lock(),
         ) {
             (Some(d), Ok(mut st)) => {
@@ -126,7 +128,7 @@ fn route(state: &Mutex<SimState>, method: &str, path: &str, query: &str) -> Repl
             }
             _ => json(
                 400,
-                serde_json::json!({"error": "use POST /sim/day?set=DAYS"}),
+                serde_json::json!({"error": "use POST /sim/day?set=DAYS, with 0 <= DAYS <= 36500"}),
             ),
         },
         _ => json(

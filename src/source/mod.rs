@@ -57,6 +57,16 @@ pub enum SourceError {
     Command(String),
     #[error("request failed: {0}")]
     Request(String),
+    #[error(
+        "{url} answered HTTP {status}, a redirect to '{location}': cutover follows no redirects (one could carry the key to another host, or to plain http); set url to the final address"
+    )]
+    Redirect {
+        status: u16,
+        url: String,
+        location: String,
+    },
+    #[error("not a number: {0} (NaN and infinities are never readings)")]
+    NotFinite(String),
 }
 
 fn base(url: &str) -> &str {
@@ -106,8 +116,13 @@ pub fn request_url(spec: &SourceSpec) -> Result<reqwest::Url, SourceError> {
 }
 
 /// One HTTP client for all sources (connection reuse); per-request timeouts come from specs.
+///
+/// It follows no redirects: a redirect is the source's error (see [`SourceError::Redirect`]).
+/// Following one would send the source's key (a custom header crosses hosts in reqwest) to
+/// wherever the answer points, plain-http hosts included.
 pub fn client() -> Result<reqwest::Client, SourceError> {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| SourceError::Request(format!("cannot build an HTTP client: {e}")))
@@ -144,6 +159,21 @@ pub async fn fetch(
         .await
         .map_err(|e| classify(&e, &shown, spec.timeout))?;
     let status = resp.status();
+    if status.is_redirection() {
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("?")
+            .chars()
+            .take(200)
+            .collect();
+        return Err(SourceError::Redirect {
+            status: status.as_u16(),
+            url: shown,
+            location,
+        });
+    }
     if let Some(len) = resp.content_length()
         && len > MAX_BODY as u64
     {
@@ -160,6 +190,14 @@ pub async fn fetch(
             return Err(SourceError::TooLarge(body.len() as u64));
         }
     }
+    // The source's own secrets are masked in the body before any excerpt of it is cut (an
+    // error may quote the body, and a key straddling the cut would leave its prefix behind).
+    let redactor = secret::Redactor::new(spec.api_key.iter().chain(spec.headers.values()));
+    let body = if redactor.is_empty() {
+        body
+    } else {
+        redactor.scrub(&String::from_utf8_lossy(&body)).into_bytes()
+    };
     if !status.is_success() {
         // Prometheus answers errors with 400/422/503 and a JSON body naming them.
         if spec.kind == SourceKind::Prometheus
@@ -171,10 +209,10 @@ pub async fn fetch(
         return Err(SourceError::Http {
             status: status.as_u16(),
             url: shown,
-            snippet: text.trim().chars().take(200).collect(),
+            snippet: redactor.clip(text.trim(), 200),
         });
     }
-    match spec.kind {
+    let value = match spec.kind {
         SourceKind::FusionAuth => parse::fusionauth(&body),
         SourceKind::Elasticsearch | SourceKind::OpenSearch => parse::es_count(&body),
         SourceKind::Keycloak => parse::keycloak(&body),
@@ -182,6 +220,17 @@ pub async fn fetch(
         SourceKind::Prometheus => parse::prometheus(&body),
         SourceKind::Json => parse::pointer(&body, spec.pointer.as_deref().unwrap_or("")),
         SourceKind::Command => unreachable_command(),
+    }?;
+    finite(value)
+}
+
+/// Every number that enters is a number: NaN (Prometheus answers it for 0/0) and ±∞ are the
+/// source's error, so a criterion over it is unknown, never a pass.
+pub fn finite(value: f64) -> Result<f64, SourceError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(SourceError::NotFinite(value.to_string()))
     }
 }
 
@@ -228,31 +277,49 @@ async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceErr
         .stderr
         .take()
         .ok_or_else(|| SourceError::Command("no stderr".into()))?;
+    // stderr on its own task: a child blocked on a full stdout never closes it.
+    let err_task = tokio::spawn(async move {
+        let mut err = Vec::new();
+        let _ = (&mut stderr).take(64 * 1024).read_to_end(&mut err).await;
+        err
+    });
     let work = async {
         let mut out = Vec::new();
-        let mut err = Vec::new();
-        let mut limited_out = (&mut stdout).take(MAX_BODY as u64 + 1);
-        let mut limited_err = (&mut stderr).take(64 * 1024);
-        let (r1, r2) = tokio::join!(
-            limited_out.read_to_end(&mut out),
-            limited_err.read_to_end(&mut err)
-        );
-        r1.and(r2)
+        (&mut stdout)
+            .take(MAX_BODY as u64 + 1)
+            .read_to_end(&mut out)
+            .await
             .map_err(|e| SourceError::Command(e.to_string()))?;
+        // Over the limit: say so now (the child, blocked on a full pipe, is killed on drop)
+        // rather than wait for it to time out.
+        if out.len() > MAX_BODY {
+            return Err(SourceError::TooLarge(out.len() as u64));
+        }
         let status = child
             .wait()
             .await
             .map_err(|e| SourceError::Command(e.to_string()))?;
-        Ok::<_, SourceError>((status, out, err))
+        Ok::<_, SourceError>((status, out))
     };
-    let (status, out, err) = tokio::time::timeout(spec.timeout, work)
+    let worked = tokio::time::timeout(spec.timeout, work).await;
+    let (status, out) = match worked {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => {
+            err_task.abort();
+            return Err(e);
+        }
+        Err(_) => {
+            err_task.abort();
+            return Err(SourceError::Timeout(
+                humantime::format_duration(spec.timeout).to_string(),
+            ));
+        }
+    };
+    let err = tokio::time::timeout(Duration::from_millis(200), err_task)
         .await
-        .map_err(|_| {
-            SourceError::Timeout(humantime::format_duration(spec.timeout).to_string())
-        })??;
-    if out.len() > MAX_BODY {
-        return Err(SourceError::TooLarge(out.len() as u64));
-    }
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     if !status.success() {
         let text = String::from_utf8_lossy(&err);
         return Err(SourceError::Command(format!(
@@ -264,5 +331,5 @@ async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceErr
             text.trim().chars().take(200).collect::<String>()
         )));
     }
-    parse::stdout_number(&out)
+    finite(parse::stdout_number(&out)?)
 }

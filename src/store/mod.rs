@@ -19,10 +19,15 @@
 //! segment states was considered and rejected: a second copy would need cross-tree transactions to stay honest, and
 //! folding even 100,000 events takes milliseconds.)
 
+mod portable;
+
+pub use portable::{BackupInfo, SampleLine, Verified};
+
 use crate::model::{Event, NewEvent};
 use chrono::{DateTime, TimeZone, Utc};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes and the newest it reads.
@@ -49,7 +54,7 @@ pub enum StoreError {
         supported: u32,
     },
     #[error(
-        "state in '{dir}' is damaged ({cause}); move that folder aside (and keep it for analysis) to start fresh, or restore a backup"
+        "state in '{dir}' is damaged ({cause}); keep that folder (it holds the audit log) and restore your last backup into a new one: `cutover state restore BACKUP_DIR --state NEW_DIR` (backups come from `cutover state backup DIR`)"
     )]
     Corrupt { dir: PathBuf, cause: String },
 }
@@ -61,6 +66,8 @@ pub struct Store {
     events: sled::Tree,
     samples: sled::Tree,
     next_seq: u64,
+    /// What opening had to repair, said to the operator.
+    recovered: Vec<String>,
     _lock: File,
 }
 
@@ -105,18 +112,29 @@ impl Store {
             cause,
         };
         std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
+        // O_NOFOLLOW: a symlink planted as `lock` must not get its target overwritten.
         let mut lock = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(dir.join("lock"))
-            .map_err(|e| unusable(format!("cannot open its lock file: {e}")))?;
+            .map_err(|e| unusable(format!("cannot open its lock file (not a symlink?): {e}")))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                // The winner may be writing its pid this very moment: read again briefly.
                 let mut pid = String::new();
-                let _ = lock.read_to_string(&mut pid);
+                for _ in 0..20 {
+                    pid.clear();
+                    let _ = lock.seek(SeekFrom::Start(0));
+                    let _ = lock.read_to_string(&mut pid);
+                    if !pid.trim().is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
                 let pid = pid.trim();
                 return Err(StoreError::Locked {
                     pid: if pid.is_empty() {
@@ -131,13 +149,16 @@ impl Store {
                 return Err(unusable(format!("cannot lock it: {e}")));
             }
         }
-        lock.set_len(0)
-            .and_then(|()| lock.seek(SeekFrom::Start(0)).map(|_| ()))
-            .and_then(|()| write!(lock, "{}", std::process::id()))
+        // Overwrite, then trim: the file is never empty for a reader in between.
+        let pid = std::process::id().to_string();
+        lock.seek(SeekFrom::Start(0))
+            .and_then(|_| lock.write_all(pid.as_bytes()))
+            .and_then(|()| lock.set_len(pid.len() as u64))
             .and_then(|()| lock.flush())
             .map_err(|e| unusable(format!("cannot write its lock file: {e}")))?;
 
         let db_path = dir.join("state");
+        let recovered = remove_unfinished_snapshots(&db_path);
         let db = open_sled(&db_path).map_err(|cause| match cause {
             SledOpen::Io(c) => unusable(c),
             SledOpen::Corrupt(c) => StoreError::Corrupt {
@@ -190,8 +211,14 @@ impl Store {
             events,
             samples,
             next_seq,
+            recovered,
             _lock: lock,
         })
+    }
+
+    /// What opening repaired (e.g. an unfinished snapshot left by a kill), one line each.
+    pub fn recovered(&self) -> &[String] {
+        &self.recovered
     }
 
     pub fn dir(&self) -> &Path {
@@ -312,6 +339,30 @@ impl Store {
 fn decode_sample(k: &[u8], v: &[u8]) -> Option<(DateTime<Utc>, f64)> {
     let at = Utc.timestamp_millis_opt(decode_time(k)?).single()?;
     Some((at, decode_value(v)?))
+}
+
+/// sled writes a snapshot as `snap.<lsn>.generating` and renames it when complete. A kill in
+/// between leaves that file, and sled then takes it for the newest snapshot and refuses to
+/// open ("Read corrupted data"). A `.generating` file is by definition unfinished: the log it
+/// summarises is all still there, so removing it loses nothing. Only the lock holder calls this.
+fn remove_unfinished_snapshots(db: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(db) else {
+        return Vec::new();
+    };
+    let mut done = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if std::fs::remove_file(entry.path()).is_ok() {
+                done.push(format!(
+                    "recovered: removed '{}' ({bytes} bytes), a snapshot an interrupted cutover left unfinished; the event log is untouched",
+                    entry.path().display()
+                ));
+            }
+        }
+    }
+    done
 }
 
 enum SledOpen {

@@ -172,9 +172,16 @@ pub fn load_all(project_dir: &Path) -> (Vec<Theme>, Vec<String>) {
     let default = Theme::default_theme();
     let mut themes = Vec::new();
     let mut problems = Vec::new();
-    let mut sources: Vec<(String, String)> = BUILT_IN
+    // (origin, the name it goes by unless it names itself, text)
+    let mut sources: Vec<(String, Option<String>, String)> = BUILT_IN
         .iter()
-        .map(|(name, text)| (format!("themes/{name} (built in)"), (*text).to_string()))
+        .map(|(name, text)| {
+            (
+                format!("themes/{name} (built in)"),
+                None,
+                (*text).to_string(),
+            )
+        })
         .collect();
     if let Ok(dir) = std::fs::read_dir(project_dir.join("themes")) {
         let mut files: Vec<_> = dir.filter_map(Result::ok).map(|e| e.path()).collect();
@@ -183,14 +190,31 @@ pub fn load_all(project_dir: &Path) -> (Vec<Theme>, Vec<String>) {
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         {
+            // Only regular files of a sane size: a FIFO would block the cockpit forever.
+            let regular =
+                std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= 64 * 1024);
+            if !regular {
+                problems.push(format!(
+                    "'{}' is not a regular file of at most 64 KiB; skipped",
+                    path.display()
+                ));
+                continue;
+            }
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
             match std::fs::read_to_string(&path) {
-                Ok(text) => sources.push((path.display().to_string(), text)),
+                Ok(text) => sources.push((path.display().to_string(), stem, text)),
                 Err(e) => problems.push(format!("cannot read '{}': {e}", path.display())),
             }
         }
     }
-    for (origin, text) in sources {
-        match Theme::overlay(default.clone(), &text, &origin) {
+    for (origin, stem, text) in sources {
+        // A file without `name =` goes by its file name: it never replaces a built-in by
+        // accident.
+        let mut base = default.clone();
+        if let Some(stem) = stem {
+            base.name = stem;
+        }
+        match Theme::overlay(base, &text, &origin) {
             Ok(theme) => {
                 // A project file with a built-in's name replaces it.
                 themes.retain(|t: &Theme| t.name != theme.name);

@@ -148,6 +148,8 @@ pub struct Route {
     pub status: u16,
     pub delay_ms: u64,
     pub body: Vec<u8>,
+    /// A `Location` header (for redirects).
+    pub location: Option<String>,
 }
 
 pub fn route(prefix: &str, status: u16, body: impl Into<Vec<u8>>) -> Route {
@@ -156,6 +158,7 @@ pub fn route(prefix: &str, status: u16, body: impl Into<Vec<u8>>) -> Route {
         status,
         delay_ms: 0,
         body: body.into(),
+        location: None,
     }
 }
 
@@ -183,13 +186,14 @@ pub fn serve_routes(routes: Vec<Route>) -> TestServer {
                     .to_string();
                 log.lock().expect("lock").push(seen);
                 let r = routes.iter().find(|r| path.starts_with(&r.prefix));
-                let (status, delay, body) = match r {
-                    Some(r) => (r.status, r.delay_ms, r.body.clone()),
-                    None => (404, 0, b"not found".to_vec()),
+                let (status, delay, body, location) = match r {
+                    Some(r) => (r.status, r.delay_ms, r.body.clone(), r.location.clone()),
+                    None => (404, 0, b"not found".to_vec(), None),
                 };
                 std::thread::sleep(std::time::Duration::from_millis(delay));
+                let location = location.map_or_else(String::new, |l| format!("location: {l}\r\n"));
                 let head = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{location}content-length: {}\r\nconnection: close\r\n\r\n",
                     body.len()
                 );
                 let _ = stream

@@ -1,0 +1,67 @@
+//! `cutover state verify | backup DIR | restore DIR`: the audit log's safety net. Verify and
+//! backup run through the owner (they work while a `watch` runs); restore needs the state to
+//! itself and an empty one, so it never mixes two histories.
+
+use super::through::call;
+use super::{Cli, StateCmd, state_dir};
+use crate::owner::protocol::{Reply, Request};
+use crate::store::{Store, StoreError};
+use anyhow::{Result, bail};
+
+fn absolute(dir: &std::path::Path) -> std::path::PathBuf {
+    std::env::current_dir()
+        .map(|d| d.join(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
+}
+
+pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
+    match action {
+        StateCmd::Verify => {
+            let Reply::Verified { verified } = call(cli, None, Request::Verify, |_| {})? else {
+                bail!("the owner answered `state verify` with something else");
+            };
+            println!("{} events, {} samples", verified.events, verified.samples);
+            if verified.problems.is_empty() {
+                println!("the event log is whole: every event decodes, no gap in the sequence");
+                return Ok(());
+            }
+            for p in &verified.problems {
+                println!("problem: {p}");
+            }
+            bail!(
+                "the state has {} problem(s) (above); restore your last backup with `cutover state restore DIR --state NEW_DIR`",
+                verified.problems.len()
+            );
+        }
+        StateCmd::Backup { dir } => {
+            let request = Request::Backup { out: absolute(dir) };
+            let Reply::Written { files } = call(cli, None, request, |_| {})? else {
+                bail!("the owner answered `state backup` with something else");
+            };
+            for f in &files {
+                println!("wrote {}", f.display());
+            }
+            Ok(())
+        }
+        StateCmd::Restore { dir } => {
+            let target = state_dir(&cli.project, cli.state.as_deref());
+            let mut store = match Store::open(&target) {
+                Ok(store) => store,
+                Err(StoreError::Locked { pid, .. }) => bail!(
+                    "the state in '{}' is in use by pid {pid}; stop that cutover first (restore needs the state to itself)",
+                    target.display()
+                ),
+                Err(e) => return Err(e.into()),
+            };
+            let info = store.restore(dir)?;
+            println!(
+                "restored {} events and {} samples from '{}' into '{}'; `cutover state verify` checks them",
+                info.events,
+                info.samples,
+                dir.display(),
+                target.display()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The state in a portable form, and its check: `cutover state backup DIR` writes the event
+//! log and every sample as JSON lines, `cutover state restore DIR` reads them back into an
+//! empty state identically, and `cutover state verify` checks that the log is whole.
+//!
+//! A backup folder holds:
+//!
+//! ```text
+//! events.jsonl    one event per line, in sequence order (the `log --json` shape)
+//! samples.jsonl   one sample per line: {"segment", "metric", "at", "value"}, series by series
+//! backup.json     {"schema", "events", "samples", "written_at"}: what a restore must find
+//! ```
+
+use super::{SCHEMA_VERSION, Store, StoreError, decode_sample, sample_key};
+use crate::model::Event;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// One sample as a backup line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleLine {
+    pub segment: String,
+    pub metric: String,
+    pub at: DateTime<Utc>,
+    pub value: f64,
+}
+
+/// The summary a backup carries and a restore checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackupInfo {
+    pub schema: u32,
+    pub events: u64,
+    pub samples: u64,
+    pub written_at: DateTime<Utc>,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verified {
+    pub events: u64,
+    pub samples: u64,
+    /// Each problem, one line; empty when the state is whole.
+    pub problems: Vec<String>,
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unusable {
+        dir: path.to_path_buf(),
+        cause: e.to_string(),
+    }
+}
+
+/// Split a sample key into (segment, metric) and decode it.
+fn sample_line(k: &[u8], v: &[u8]) -> Option<SampleLine> {
+    let mut parts = k.splitn(3, |b| *b == 0);
+    let segment = String::from_utf8(parts.next()?.to_vec()).ok()?;
+    let metric = String::from_utf8(parts.next()?.to_vec()).ok()?;
+    let (at, value) = decode_sample(k, v)?;
+    Some(SampleLine {
+        segment,
+        metric,
+        at,
+        value,
+    })
+}
+
+impl Store {
+    fn each_sample(&self, mut f: impl FnMut(Option<SampleLine>)) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for kv in self.samples.iter() {
+            let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
+            f(sample_line(&k, &v));
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Check the log: every event decodes, sequence numbers run 1, 2, 3 … without a gap,
+    /// every hook outcome names an intent that exists; every sample decodes to a number.
+    pub fn verify(&self) -> Result<Verified, StoreError> {
+        let mut problems = Vec::new();
+        let events = match self.events() {
+            Ok(events) => events,
+            Err(e) => {
+                problems.push(e.to_string());
+                Vec::new()
+            }
+        };
+        for (i, e) in events.iter().enumerate() {
+            let want = i as u64 + 1;
+            if e.seq != want {
+                problems.push(format!("event {} found where event {want} belongs", e.seq));
+                break;
+            }
+            if let Some(intent) = e.body.intent
+                && intent >= e.seq
+            {
+                problems.push(format!(
+                    "event {} answers intent {intent}, which is not before it",
+                    e.seq
+                ));
+            }
+        }
+        let mut bad = 0u64;
+        let samples = self.each_sample(|s| {
+            if s.is_none_or(|s| !s.value.is_finite()) {
+                bad += 1;
+            }
+        })?;
+        if bad > 0 {
+            problems.push(format!(
+                "{bad} of {samples} samples do not decode to a number"
+            ));
+        }
+        Ok(Verified {
+            events: events.len() as u64,
+            samples,
+            problems,
+        })
+    }
+
+    /// Write the portable copy into `out` (created if needed); returns the files written.
+    pub fn backup(&self, out: &Path) -> Result<Vec<PathBuf>, StoreError> {
+        std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+        let events = self.events()?;
+        let events_path = out.join("events.jsonl");
+        let mut w = BufWriter::new(std::fs::File::create(&events_path).map_err(|e| io(out, e))?);
+        for e in &events {
+            let line = serde_json::to_string(e).map_err(|e| io(out, e))?;
+            writeln!(w, "{line}").map_err(|e| io(out, e))?;
+        }
+        w.flush().map_err(|e| io(out, e))?;
+        let samples_path = out.join("samples.jsonl");
+        let mut w = BufWriter::new(std::fs::File::create(&samples_path).map_err(|e| io(out, e))?);
+        let mut failed = None;
+        let samples = self.each_sample(|s| {
+            let written = match s {
+                Some(s) => serde_json::to_string(&s)
+                    .map_err(std::io::Error::other)
+                    .and_then(|line| writeln!(w, "{line}")),
+                None => Err(std::io::Error::other("a sample does not decode")),
+            };
+            if let Err(e) = written {
+                failed.get_or_insert(e);
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(io(out, e));
+        }
+        w.flush().map_err(|e| io(out, e))?;
+        let info = BackupInfo {
+            schema: SCHEMA_VERSION,
+            events: events.len() as u64,
+            samples,
+            written_at: Utc::now(),
+        };
+        let info_path = out.join("backup.json");
+        let json = serde_json::to_vec_pretty(&info).map_err(|e| io(out, e))?;
+        std::fs::write(&info_path, json).map_err(|e| io(out, e))?;
+        Ok(vec![events_path, samples_path, info_path])
+    }
+
+    /// Read a backup into this state, which must hold no event yet; flushed before it returns.
+    pub fn restore(&mut self, from: &Path) -> Result<BackupInfo, StoreError> {
+        if self.next_seq != 1 {
+            return Err(io(
+                &self.dir,
+                format!(
+                    "it already holds {} events; restore only into an empty state (move it aside, or pass --state NEW_DIR)",
+                    self.next_seq - 1
+                ),
+            ));
+        }
+        let info: BackupInfo = std::fs::read(from.join("backup.json"))
+            .map_err(|e| {
+                io(
+                    from,
+                    format!("no backup.json ({e}); is this a backup folder?"),
+                )
+            })
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| io(from, e)))?;
+        if info.schema > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                dir: from.to_path_buf(),
+                found: info.schema,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let lines = |name: &str| -> Result<Vec<String>, StoreError> {
+            let f = std::fs::File::open(from.join(name)).map_err(|e| io(from, e))?;
+            std::io::BufReader::new(f)
+                .lines()
+                .collect::<Result<_, _>>()
+                .map_err(|e| io(from, e))
+        };
+        let mut events = 0u64;
+        for (i, line) in lines("events.jsonl")?.iter().enumerate() {
+            let e: Event = serde_json::from_str(line)
+                .map_err(|e| io(from, format!("events.jsonl line {}: {e}", i + 1)))?;
+            if e.seq != self.next_seq {
+                return Err(io(
+                    from,
+                    format!("events.jsonl line {}: event {} out of order", i + 1, e.seq),
+                ));
+            }
+            let json = serde_json::to_vec(&e).map_err(|e| io(from, e))?;
+            self.events
+                .insert(e.seq.to_be_bytes(), json)
+                .map_err(|e| self.corrupt(e.to_string()))?;
+            self.next_seq += 1;
+            events += 1;
+        }
+        let mut samples = 0u64;
+        for (i, line) in lines("samples.jsonl")?.iter().enumerate() {
+            let s: SampleLine = serde_json::from_str(line)
+                .map_err(|e| io(from, format!("samples.jsonl line {}: {e}", i + 1)))?;
+            self.samples
+                .insert(
+                    sample_key(&s.segment, &s.metric, s.at.timestamp_millis()),
+                    &s.value.to_be_bytes(),
+                )
+                .map_err(|e| self.corrupt(e.to_string()))?;
+            samples += 1;
+        }
+        if (events, samples) != (info.events, info.samples) {
+            return Err(io(
+                from,
+                format!(
+                    "backup.json promises {} events and {} samples, the files hold {events} and {samples}",
+                    info.events, info.samples
+                ),
+            ));
+        }
+        self.sync()?;
+        Ok(info)
+    }
+}
