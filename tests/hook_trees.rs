@@ -80,19 +80,49 @@ fn a_hook_past_its_timeout_is_ended_with_everything_it_started() {
     assert!(!left, "a process of the hook survived its timeout");
 }
 
+/// The peak memory (VmHWM, in KiB) of a running process, read until it exits.
+fn peak_kib(child: &mut std::process::Child) -> u64 {
+    let mut peak = 0;
+    loop {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        if let Some(kib) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            return peak;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
-fn a_hook_s_output_is_bounded() {
+fn a_hook_s_output_is_bounded_in_memory_and_in_the_log() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
+    // 300 MB of output: held whole, it would take the process past 300 MB.
     hooked(
         p,
-        "head -c 50000000 /dev/zero | tr '\\0' 'x'; echo; echo last-line",
-        "30s",
+        "head -c 300000000 /dev/zero | tr '\\0' 'x'; echo; echo last-line",
+        "60s",
     );
-    cutover(p)
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("--project")
+        .arg(p)
         .args(["rollback", "eu", "--reason", "test"])
-        .assert()
-        .success();
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("rollback");
+    let peak = peak_kib(&mut child);
+    assert!(child.wait().expect("wait").success());
+    assert!(
+        peak < 100 * 1024,
+        "peak memory {peak} KiB for 300 MB of hook output"
+    );
     let log = json(cutover(p).args(["log", "--json"]));
     let last = log
         .as_array()

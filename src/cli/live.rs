@@ -18,7 +18,7 @@ pub(super) fn simulate(
     paused: bool,
     seed: u64,
 ) -> Result<()> {
-    if speed.is_nan() || speed <= 0.0 {
+    if !(speed.is_finite() && speed > 0.0) {
         bail!("--speed {speed}: give the real seconds per simulated day, e.g. --speed 2");
     }
     let mut population = if segments.is_empty() {

@@ -152,7 +152,7 @@ fn fresh_dir(dir: Option<&Path>) -> Result<PathBuf> {
 
 /// Run the demo.
 pub fn run(opts: DemoOptions) -> Result<()> {
-    if opts.speed.is_nan() || opts.speed <= 0.0 {
+    if !(opts.speed.is_finite() && opts.speed > 0.0) {
         bail!(
             "--speed {}: give the real seconds per simulated day, e.g. --speed 2",
             opts.speed

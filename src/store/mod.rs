@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! lock      pid of the process that owns the state (held with an OS file lock)
+//! sock      the owner's socket (see `crate::owner::socket`), while it runs
 //! state/    the sled database: trees `meta`, `events`, `samples`
 //! ```
 //!
@@ -14,10 +15,9 @@
 //!   prefix scan reads one series in time order; value = f64, big-endian.
 //! * `meta`: `schema_version` (u32, big-endian).
 //!
-//! Segment state is not stored separately: it is the fold of the event log
-//! ([`crate::model::event::fold`]), so it can never disagree with the log. (A separate tree of
-//! segment states was considered and rejected: a second copy would need cross-tree transactions to stay honest, and
-//! folding even 100,000 events takes milliseconds.)
+//! Segment state is the fold of the event log ([`crate::model::event::fold`]), never a second
+//! copy: one would need cross-tree transactions to stay honest, and folding even 100,000
+//! events takes milliseconds.
 
 mod portable;
 
@@ -341,10 +341,10 @@ fn decode_sample(k: &[u8], v: &[u8]) -> Option<(DateTime<Utc>, f64)> {
     Some((at, decode_value(v)?))
 }
 
-/// sled writes a snapshot as `snap.<lsn>.generating` and renames it when complete. A kill in
-/// between leaves that file, and sled then takes it for the newest snapshot and refuses to
-/// open ("Read corrupted data"). A `.generating` file is by definition unfinished: the log it
-/// summarises is all still there, so removing it loses nothing. Only the lock holder calls this.
+/// sled writes a snapshot as `snap.<lsn>.generating`, then renames it. A kill in between left
+/// that file, which sled takes for the newest snapshot and refuses to open ("Read corrupted
+/// data"). It is unfinished by definition and the log it summarises is all still there:
+/// removing it loses nothing. Only the lock holder calls this.
 fn remove_unfinished_snapshots(db: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(db) else {
         return Vec::new();

@@ -255,3 +255,28 @@ pub fn owner_pid(p: &Path, within: std::time::Duration) -> Option<u64> {
     }
     None
 }
+
+/// A project with one slow segment `eu` of 1,000 users, plus `sources` and `gates` TOML.
+pub fn one_segment(sources: &str, gates: &str) -> String {
+    format!(
+        "[project]\nname = \"Hard\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 1000\nlogin_probability = 0.1\ngoal = 0.9\n{sources}\n{gates}\n"
+    )
+}
+
+/// A Prometheus instant-query answer of `value` at `/prom/api/v1/query`.
+pub fn prometheus_route(value: &str) -> Route {
+    route(
+        "/prom/api/v1/query",
+        200,
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1786000000.1,"{value}"]}}]}}}}"#
+        ),
+    )
+}
+
+/// `advance eu` three times: plan → test → gate → cutover.
+pub fn advance_to_cutover(p: &Path) {
+    for _ in 0..3 {
+        cutover(p).args(["advance", "eu"]).assert().success();
+    }
+}
