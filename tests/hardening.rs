@@ -9,7 +9,6 @@ use common::{
     advance_to_cutover, cutover, fails, json, one_segment, route, serve_routes, write_project,
     write_script,
 };
-use std::path::Path;
 
 const KEY: &str = "k3y-that-must-stay-home";
 
