@@ -314,14 +314,7 @@ async fn run_webhook(
             Ok(resp) => {
                 let status = resp.status();
                 if status.is_redirection() {
-                    let location = resp
-                        .headers()
-                        .get(reqwest::header::LOCATION)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("?")
-                        .chars()
-                        .take(200)
-                        .collect::<String>();
+                    let location = crate::source::redirect_target(&resp);
                     last = format!(
                         "HTTP {} after {tries} attempt(s): a redirect to '{location}', not followed (it could turn the POST into a GET or carry secret headers to another host); set webhook to the final address",
                         status.as_u16()

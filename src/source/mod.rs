@@ -160,18 +160,10 @@ pub async fn fetch(
         .map_err(|e| classify(&e, &shown, spec.timeout))?;
     let status = resp.status();
     if status.is_redirection() {
-        let location = resp
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("?")
-            .chars()
-            .take(200)
-            .collect();
         return Err(SourceError::Redirect {
             status: status.as_u16(),
             url: shown,
-            location,
+            location: redirect_target(&resp),
         });
     }
     if let Some(len) = resp.content_length()
@@ -222,6 +214,18 @@ pub async fn fetch(
         SourceKind::Command => unreachable_command(),
     }?;
     finite(value)
+}
+
+/// Where a redirect points (its `Location`, cut to 200 characters), for the error that
+/// refuses to follow it.
+pub fn redirect_target(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("?")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// Every number that enters is a number: NaN (Prometheus answers it for 0/0) and ±∞ are the
