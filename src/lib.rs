@@ -19,6 +19,7 @@ pub mod hook;
 pub mod model;
 pub mod os;
 pub mod owner;
+pub mod procgroup;
 pub mod report;
 pub mod runtime;
 pub mod sample;

@@ -58,7 +58,8 @@ fn the_cockpits_advance_from_gate_polls_the_sources_first() {
         let mut link = Link::owned(
             LinkConfig::new(p.to_path_buf(), p.join(".cutover"), Role::Cockpit),
             owner,
-        );
+        )
+        .await;
         let Ok(Reply::Snapshot { snapshot }) = link
             .session
             .call(Request::Subscribe { polls: false }, |_| {})

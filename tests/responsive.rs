@@ -63,7 +63,7 @@ fn keys_answer_within_30_ms_while_1000_sources_poll() {
             dir.path().join(".cutover"),
             Role::Cockpit,
         );
-        let mut link = Link::owned(config, owner);
+        let mut link = Link::owned(config, owner).await;
         let reply = link
             .session
             .call(Request::Subscribe { polls: false }, |_| {})

@@ -253,9 +253,9 @@ fn a_stalled_client_and_a_hundred_connections_never_slow_polling() {
         start.elapsed()
     );
     drop(crowd);
-    // The stalled client is dropped once its queue is full: its stream ends. Stay stalled
-    // long enough for the kernel's buffer and the owner's queue to fill.
-    std::thread::sleep(Duration::from_secs(6));
+    // The stalled client is dropped once a write to it has waited 5 s (or its queue is full):
+    // its stream ends. Stay stalled long enough for that.
+    std::thread::sleep(Duration::from_secs(9));
     stalled
         .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");

@@ -193,7 +193,7 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         let owner = Owner::start(engine, options)?;
         let mut config = LinkConfig::new(dir.clone(), dir.join(".cutover"), Role::Demo);
         config.clock = clock;
-        let link = Link::owned(config, owner);
+        let link = Link::owned(config, owner).await;
         if opts.tui {
             crate::tui::run(link, &dir, opts.theme.as_deref()).await
         } else {

@@ -108,7 +108,7 @@ async fn run_command(job: &HookJob, argv: &[String], timeout: Duration) -> HookR
             };
         }
     };
-    let group = child.id();
+    let mut group = crate::procgroup::Group::of(&child);
     let out = Kept::default();
     let err = Kept::default();
     let mut out_task = tokio::spawn(tail(child.stdout.take(), out.clone()));
@@ -123,7 +123,9 @@ async fn run_command(job: &HookJob, argv: &[String], timeout: Duration) -> HookR
         )),
     };
     if status.is_err() {
-        end_group(group, &mut child).await;
+        group.end(&mut child).await;
+    } else {
+        group.disarm();
     }
     // The hook has exited; what it left running in the background may hold its output open,
     // so take what is there after a short grace, without waiting for the end of it.
@@ -208,21 +210,6 @@ async fn tail(stream: Option<impl tokio::io::AsyncRead + Unpin>, kept: Kept) {
         }
         kept.push(&buf[..n]);
     }
-}
-
-/// End a hook's process group: SIGTERM, two seconds for it to go, then SIGKILL for whatever
-/// is left (a child that ignores SIGTERM, or one the hook put in the background).
-async fn end_group(group: Option<u32>, child: &mut tokio::process::Child) {
-    use nix::sys::signal::{Signal, killpg};
-    let Some(pgid) = group.and_then(|g| i32::try_from(g).ok()) else {
-        let _ = child.kill().await;
-        return;
-    };
-    let pgid = nix::unistd::Pid::from_raw(pgid);
-    let _ = killpg(pgid, Signal::SIGTERM);
-    let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
-    let _ = killpg(pgid, Signal::SIGKILL);
-    let _ = child.wait().await;
 }
 
 /// The first 64 KiB of a webhook's answer: a 100 MB body is not read into memory.

@@ -33,6 +33,8 @@ pub(super) struct Client {
     pub(super) out: Outbox,
     pub(super) actor: String,
     pub(super) subscribed: bool,
+    /// The client's OS user, when known (a `socket_group` member is not the owner's user).
+    pub(super) uid: Option<u32>,
     /// Also wants every polled sample (`watch` logs them).
     pub(super) polls: bool,
 }

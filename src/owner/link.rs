@@ -59,7 +59,7 @@ impl Link {
         loop {
             match own(&config, None) {
                 Ok(owner) => {
-                    let session = owner.connect(config.actor.clone());
+                    let session = owner.connect(config.actor.clone()).await;
                     return Ok(Link {
                         config,
                         owner: Some(owner),
@@ -88,13 +88,22 @@ impl Link {
                                 socket.display()
                             ));
                         }
-                        Err(ce) if ce.kind() == std::io::ErrorKind::PermissionDenied => {
+                        Err(ce)
+                            if matches!(
+                                ce.kind(),
+                                std::io::ErrorKind::PermissionDenied
+                                    | std::io::ErrorKind::InvalidData
+                            ) =>
+                        {
                             return Err(anyhow!("{ce}"));
                         }
                         Err(ce) => {
                             tracing::debug!("attach failed: {ce}");
-                            if unusable || Instant::now() >= deadline {
+                            if unusable {
                                 return Err(e);
+                            }
+                            if Instant::now() >= deadline {
+                                return Err(anyhow!("{e} (its socket did not answer: {ce})"));
                             }
                         }
                     }
@@ -105,8 +114,8 @@ impl Link {
     }
 
     /// Wrap an owner this process started itself (the demo starts one with its script).
-    pub fn owned(config: LinkConfig, owner: Owner) -> Link {
-        let session = owner.connect(config.actor.clone());
+    pub async fn owned(config: LinkConfig, owner: Owner) -> Link {
+        let session = owner.connect(config.actor.clone()).await;
         Link {
             config,
             owner: Some(owner),
@@ -129,9 +138,9 @@ impl Link {
         if let Some(owner) = self.owner.take() {
             let _ = owner.stop(StopMode::Now).await;
         }
-        let w = &self.session.welcome;
         let mut config = self.config.clone();
-        config.clock = Clock::resume(w.clock.now, w.clock.factor);
+        // The previous owner's clock as it runs now (not as it was when this one attached).
+        config.clock = self.session.clock;
         config.poll = true;
         let fresh = Link::establish(config).await?;
         *self = fresh;

@@ -106,6 +106,8 @@ pub(crate) enum Inbox {
         out: Outbox,
         actor: String,
         role: Role,
+        /// The client's OS user (peer credentials), when known.
+        uid: Option<u32>,
     },
     Leave {
         client: u64,
@@ -218,23 +220,22 @@ impl Owner {
     }
 
     /// An in-process client of this owner. `actor`: `--actor`, else this process's OS user.
-    pub fn connect(&self, actor: Option<String>) -> Session {
+    pub async fn connect(&self, actor: Option<String>) -> Session {
         let client = self.next_client.fetch_add(1, Ordering::Relaxed);
         let actor = crate::os::actor(actor);
         let (tx, rx) = mpsc::unbounded_channel();
         let welcome = self.identity.welcome(actor.clone());
-        // The inbox is bounded; a join waits its turn like any message, without blocking.
-        let inbox = self.inbox.clone();
-        let joined = inbox.try_send(Inbox::Join {
-            client,
-            out: Outbox::Local(tx.clone()),
-            actor: actor.clone(),
-            role: self.identity.role,
-        });
-        if let Err(mpsc::error::TrySendError::Full(msg)) = joined {
-            let inbox = inbox.clone();
-            tokio::spawn(async move { inbox.send(msg).await });
-        }
+        // Joined before anything this session asks: the inbox keeps the order.
+        let _ = self
+            .inbox
+            .send(Inbox::Join {
+                client,
+                out: Outbox::Local(tx),
+                actor,
+                role: self.identity.role,
+                uid: crate::os::current_uid(),
+            })
+            .await;
         Session::local(welcome, client, self.inbox.clone(), rx)
     }
 

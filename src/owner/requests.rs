@@ -14,6 +14,7 @@ impl Core {
                 out,
                 actor,
                 role,
+                uid,
             } => {
                 if role != Role::Command {
                     self.start_polling();
@@ -23,6 +24,7 @@ impl Core {
                     Client {
                         out,
                         actor,
+                        uid,
                         subscribed: false,
                         polls: false,
                     },
@@ -154,6 +156,13 @@ impl Core {
                 Ok(verified) => self.reply(waiter, Reply::Verified { verified }),
                 Err(e) => self.engine_failed(waiter, e.into()),
             },
+            Request::Backup { .. } | Request::Report { .. } if !self.owners_user(client) => {
+                self.fail(
+                    waiter,
+                    FailureKind::Invalid,
+                    "only the owner's OS user may have it write files (a backup, a report); run this as that user".into(),
+                );
+            }
             Request::Backup { out } => {
                 // Flushed first, so the copy holds everything acknowledged so far.
                 self.sync();
@@ -170,6 +179,13 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Whether a client is the owner's own OS user (or root): only they may have the owner
+    /// write files in their name.
+    fn owners_user(&self, client: u64) -> bool {
+        let uid = self.clients.get(&client).and_then(|c| c.uid);
+        uid == Some(0) || (uid.is_some() && uid == crate::os::current_uid())
     }
 
     pub(super) fn engine_failed(&mut self, waiter: Waiter, e: EngineError) {

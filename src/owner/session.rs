@@ -35,6 +35,9 @@ enum Tx {
 /// One client's connection to the owner.
 pub struct Session {
     pub welcome: Welcome,
+    /// The owner's clock, carried on from the moment the welcome arrived: `clock.now()` is the
+    /// owner's now, however long this session has been open.
+    pub clock: crate::clock::Clock,
     /// Whether the owner is another process.
     pub remote: bool,
     tx: Tx,
@@ -52,6 +55,7 @@ impl Session {
         rx: mpsc::UnboundedReceiver<ServerMsg>,
     ) -> Session {
         Session {
+            clock: clock_of(&welcome),
             welcome,
             remote: false,
             tx: Tx::Local { client, inbox },
@@ -84,10 +88,13 @@ impl Session {
             Some(Ok(frame)) => match serde_json::from_slice::<ServerMsg>(&frame) {
                 Ok(ServerMsg::Welcome(w)) if w.protocol == PROTOCOL_VERSION => w,
                 Ok(ServerMsg::Welcome(w)) => {
-                    return Err(std::io::Error::other(format!(
-                        "the owner (pid {}) speaks protocol {}, this cutover {PROTOCOL_VERSION}; run the same cutover version on both sides",
-                        w.pid, w.protocol
-                    )));
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "the owner (pid {}) speaks protocol {}, this cutover {PROTOCOL_VERSION}; run the same cutover version on both sides",
+                            w.pid, w.protocol
+                        ),
+                    ));
                 }
                 Ok(ServerMsg::Goodbye { reason }) => {
                     return Err(std::io::Error::new(
@@ -127,6 +134,7 @@ impl Session {
             }
         });
         Ok(Session {
+            clock: clock_of(&welcome),
             welcome,
             remote: true,
             tx: Tx::Remote {
@@ -213,6 +221,15 @@ impl Drop for Session {
                 }
             }
         }
+    }
+}
+
+/// The owner's clock as of its welcome: the wall clock when it runs at real time.
+fn clock_of(w: &Welcome) -> crate::clock::Clock {
+    if w.clock.factor == 1.0 {
+        crate::clock::Clock::real()
+    } else {
+        crate::clock::Clock::resume(w.clock.now, w.clock.factor)
     }
 }
 

@@ -11,8 +11,9 @@
 //!   message, or no `hello` within 5 s end that connection with a `goodbye` naming the reason.
 //! * **Nobody waits for a client.** Each connection has its own reader and writer task. The
 //!   owner hands a connection's writer already-serialized frames through a bounded queue and
-//!   never waits: a client that stops reading fills it and is dropped. At most
-//!   [`MAX_CLIENTS`] connections are served at once; more are told so and closed.
+//!   never waits: a client that stops reading is dropped once a write to it has waited 5 s or
+//!   its queue is full. At most [`MAX_CLIENTS`] connections are served at once; more are told
+//!   so and closed.
 
 use super::protocol::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
 use super::{Identity, Inbox, Outbox};
@@ -33,9 +34,9 @@ pub const MAX_SERVER_FRAME: usize = 256 * 1024 * 1024;
 /// Connections served at once.
 pub const MAX_CLIENTS: usize = 256;
 /// Frames queued for one client before it counts as not reading and is dropped.
-pub const CLIENT_QUEUE: usize = 256;
+pub const CLIENT_QUEUE: usize = 4096;
 /// Longest wait for one frame to be written to a client.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The framing on both sides, with a size cap.
 pub fn codec(max: usize) -> LengthDelimitedCodec {
@@ -82,9 +83,18 @@ pub fn bind(path: &Path, group: Option<&str>) -> std::io::Result<BoundSocket> {
     }
     let listener = UnixListener::bind(path)?;
     let mode = if group.is_some() { 0o660 } else { 0o600 };
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    if let Some(g) = &group {
-        std::os::unix::fs::chown(path, None, Some(g.gid))?;
+    let private =
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).and_then(|()| {
+            match &group {
+                Some(g) => std::os::unix::fs::chown(path, None, Some(g.gid)),
+                None => Ok(()),
+            }
+        });
+    if let Err(e) = private {
+        let _ = std::fs::remove_file(path);
+        return Err(std::io::Error::other(format!(
+            "cannot give the socket its mode or group ({e}); is this user a member of socket_group?"
+        )));
     }
     Ok(BoundSocket {
         listener,
@@ -225,6 +235,7 @@ async fn connection(
         out: Outbox::Remote(out_tx),
         actor,
         role,
+        uid: Some(uid),
     };
     if inbox.send(joined).await.is_err() {
         return;

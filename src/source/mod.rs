@@ -271,8 +271,11 @@ async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceErr
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
+        .process_group(0)
         .spawn()
         .map_err(|e| SourceError::Command(format!("cannot start '{}': {e}", program.display())))?;
+    // Whatever the command started ends with it, on a timeout or a cancelled poll.
+    let mut group = crate::procgroup::Group::of(&child);
     let mut stdout = child
         .stdout
         .take()
@@ -319,6 +322,7 @@ async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceErr
             ));
         }
     };
+    group.disarm();
     let err = tokio::time::timeout(Duration::from_millis(200), err_task)
         .await
         .ok()

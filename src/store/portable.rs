@@ -194,43 +194,50 @@ impl Store {
                 .collect::<Result<_, _>>()
                 .map_err(|e| io(from, e))
         };
-        let mut events = 0u64;
+        // Everything is read and checked before anything is written: a bad backup leaves
+        // the state as empty as it was.
+        let mut events = Vec::new();
         for (i, line) in lines("events.jsonl")?.iter().enumerate() {
             let e: Event = serde_json::from_str(line)
                 .map_err(|e| io(from, format!("events.jsonl line {}: {e}", i + 1)))?;
-            if e.seq != self.next_seq {
+            if e.seq != events.len() as u64 + 1 {
                 return Err(io(
                     from,
                     format!("events.jsonl line {}: event {} out of order", i + 1, e.seq),
                 ));
             }
-            let json = serde_json::to_vec(&e).map_err(|e| io(from, e))?;
-            self.events
-                .insert(e.seq.to_be_bytes(), json)
-                .map_err(|e| self.corrupt(e.to_string()))?;
-            self.next_seq += 1;
-            events += 1;
+            events.push(e);
         }
-        let mut samples = 0u64;
+        let mut samples = Vec::new();
         for (i, line) in lines("samples.jsonl")?.iter().enumerate() {
             let s: SampleLine = serde_json::from_str(line)
                 .map_err(|e| io(from, format!("samples.jsonl line {}: {e}", i + 1)))?;
+            samples.push(s);
+        }
+        let found = (events.len() as u64, samples.len() as u64);
+        if found != (info.events, info.samples) {
+            return Err(io(
+                from,
+                format!(
+                    "backup.json promises {} events and {} samples, the files hold {} and {}",
+                    info.events, info.samples, found.0, found.1
+                ),
+            ));
+        }
+        for e in &events {
+            let json = serde_json::to_vec(e).map_err(|e| io(from, e))?;
+            self.events
+                .insert(e.seq.to_be_bytes(), json)
+                .map_err(|e| self.corrupt(e.to_string()))?;
+            self.next_seq = e.seq + 1;
+        }
+        for s in &samples {
             self.samples
                 .insert(
                     sample_key(&s.segment, &s.metric, s.at.timestamp_millis()),
                     &s.value.to_be_bytes(),
                 )
                 .map_err(|e| self.corrupt(e.to_string()))?;
-            samples += 1;
-        }
-        if (events, samples) != (info.events, info.samples) {
-            return Err(io(
-                from,
-                format!(
-                    "backup.json promises {} events and {} samples, the files hold {events} and {samples}",
-                    info.events, info.samples
-                ),
-            ));
         }
         self.sync()?;
         Ok(info)

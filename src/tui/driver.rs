@@ -10,9 +10,8 @@
 use super::app::{self, Model, Tone};
 use super::update::{Effect, Input, update};
 use super::view;
-use crate::clock::Clock;
 use crate::owner::link::Link;
-use crate::owner::protocol::{FailureKind, Reply, Request, ServerMsg, Update, Welcome};
+use crate::owner::protocol::{FailureKind, Reply, Request, ServerMsg, Update};
 use anyhow::{Context, Result};
 use crossterm::event::Event as TermEvent;
 use futures_util::{Stream, StreamExt};
@@ -24,10 +23,6 @@ use std::time::Duration;
 pub fn attached_mark(link: &Link) -> Option<String> {
     link.attached_to()
         .map(|w| format!("pid {} ({})", w.pid, w.role))
-}
-
-fn clock_of(w: &Welcome) -> Clock {
-    Clock::resume(w.clock.now, w.clock.factor)
 }
 
 /// What the owner said, as inputs for `update`.
@@ -166,7 +161,7 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = std::io::Result<TermEvent>> + Unpin,
 {
-    let mut clock = clock_of(&link.session.welcome);
+    let mut clock = link.session.clock;
     model.attached = attached_mark(link);
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut dirty = true;
@@ -206,7 +201,7 @@ where
                     update(model, Input::Attached(Some("owner gone, taking over…".into())));
                     terminal.draw(|frame| view::render(frame, model))?;
                     inputs.extend(take_over(link).await);
-                    clock = clock_of(&link.session.welcome);
+                    clock = link.session.clock;
                 }
             },
             _ = tick.tick() => inputs.push(Input::Tick(clock.now())),

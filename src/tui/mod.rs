@@ -79,8 +79,7 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
         Err(lost) => bail!("{lost}"),
     };
     let size = crossterm::terminal::size().unwrap_or((80, 24));
-    let w = &link.session.welcome;
-    let now = crate::clock::Clock::resume(w.clock.now, w.clock.factor).now();
+    let now = link.session.clock.now();
     let mut model = Model::new(snapshot, themes, now, size);
     model.theme = index;
     if let Some(p) = problems.first() {
