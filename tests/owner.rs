@@ -137,7 +137,7 @@ fn slow_project(marker: &str) -> tempfile::TempDir {
     let p = dir.path();
     write_project(p, SLOW_HOOK);
     write_script(p, "slow.sh", &format!("exec sleep 30 # {marker}"));
-    write_script(p, "count.sh", "date +%s%N | cut -c10-13");
+    write_script(p, "count.sh", "date +%s%N | cut -c12-13");
     std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");
     dir
 }

@@ -80,7 +80,9 @@ impl Session {
             role,
             actor,
         };
-        frames_out.send(Bytes::from(json(&hello)?)).await?;
+        // An owner that refuses this peer says why and closes at once, possibly before the
+        // hello is written: read its answer even when sending failed.
+        let sent = frames_out.send(Bytes::from(json(&hello)?)).await;
         let first = tokio::time::timeout(Duration::from_secs(5), frames_in.next())
             .await
             .map_err(|_| std::io::Error::other("the owner did not answer within 5 s"))?;
@@ -108,8 +110,12 @@ impl Session {
                     ));
                 }
             },
-            Some(Err(e)) => return Err(e),
-            None => return Err(std::io::ErrorKind::ConnectionReset.into()),
+            Some(Err(e)) => return Err(sent.err().unwrap_or(e)),
+            None => {
+                return Err(sent
+                    .err()
+                    .unwrap_or(std::io::ErrorKind::ConnectionReset.into()));
+            }
         };
         let (in_tx, rx) = mpsc::unbounded_channel();
         let reader = tokio::spawn(async move {
