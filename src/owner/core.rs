@@ -60,6 +60,8 @@ pub(super) struct Core {
     /// Who waits for a hook's outcome, by the seq of its request event.
     pub(super) hook_waiters: HashMap<u64, (u64, u64)>,
     pub(super) polls: JoinSet<(PollJob, Vec<Polled>)>,
+    /// Long reads off the loop (verify, backup), each with the reply it ends in.
+    pub(super) jobs: JoinSet<(Waiter, Reply)>,
     pub(super) script: Option<Box<dyn Script>>,
     /// Segments with new samples, to recompute for subscribers.
     pub(super) changed: BTreeSet<String>,
@@ -89,6 +91,7 @@ pub(super) async fn run(
         hook_tasks: HashMap::new(),
         hook_waiters: HashMap::new(),
         polls: JoinSet::new(),
+        jobs: JoinSet::new(),
         script: options.script.take(),
         changed: BTreeSet::new(),
         unsynced: false,
@@ -123,6 +126,11 @@ pub(super) async fn run(
                     core.on_polls(job, results);
                 }
             }
+            Some(done) = core.jobs.join_next(), if !core.jobs.is_empty() => {
+                if let Ok((waiter, reply)) = done {
+                    core.reply(waiter, reply);
+                }
+            }
             Some(p) = polled.recv() => {
                 // Take what is queued too, so a burst of samples costs one turn.
                 let mut batch = vec![p];
@@ -147,7 +155,7 @@ pub(super) async fn run(
             }
         }
         core.publish_events();
-        if draining && core.hooks.is_empty() && core.polls.is_empty() {
+        if draining && core.hooks.is_empty() && core.polls.is_empty() && core.jobs.is_empty() {
             break;
         }
     }

@@ -152,10 +152,19 @@ impl Core {
                     Err(e) => self.engine_failed(waiter, e.into()),
                 }
             }
-            Request::Verify => match self.engine.store().verify() {
-                Ok(verified) => self.reply(waiter, Reply::Verified { verified }),
-                Err(e) => self.engine_failed(waiter, e.into()),
-            },
+            Request::Verify => {
+                let reader = self.engine.store().reader();
+                self.jobs.spawn_blocking(move || {
+                    let reply = match reader.verify() {
+                        Ok(verified) => Reply::Verified { verified },
+                        Err(e) => Reply::Failed {
+                            kind: FailureKind::Store,
+                            message: e.to_string(),
+                        },
+                    };
+                    (waiter, reply)
+                });
+            }
             Request::Backup { .. } | Request::Report { .. } if !self.owners_user(client) => {
                 self.fail(
                     waiter,
@@ -164,12 +173,20 @@ impl Core {
                 );
             }
             Request::Backup { out } => {
-                // Flushed first, so the copy holds everything acknowledged so far.
+                // Flushed first, so the copy holds everything acknowledged so far; written off
+                // the loop, which goes on polling and guarding meanwhile.
                 self.sync();
-                match self.engine.store().backup(&out) {
-                    Ok(files) => self.reply(waiter, Reply::Written { files }),
-                    Err(e) => self.engine_failed(waiter, e.into()),
-                }
+                let reader = self.engine.store().reader();
+                self.jobs.spawn_blocking(move || {
+                    let reply = match reader.backup(&out) {
+                        Ok(files) => Reply::Written { files },
+                        Err(e) => Reply::Failed {
+                            kind: FailureKind::Store,
+                            message: e.to_string(),
+                        },
+                    };
+                    (waiter, reply)
+                });
             }
             Request::Report { out, at } => {
                 let at = at.unwrap_or(now);

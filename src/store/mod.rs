@@ -21,7 +21,7 @@
 
 mod portable;
 
-pub use portable::{BackupInfo, SampleLine, Verified};
+pub use portable::{BackupInfo, Reader, SampleLine, Verified};
 
 use crate::model::{Event, NewEvent};
 use chrono::{DateTime, TimeZone, Utc};
@@ -259,20 +259,7 @@ impl Store {
 
     /// The whole log, oldest first.
     pub fn events(&self) -> Result<Vec<Event>, StoreError> {
-        self.events
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
-                serde_json::from_slice::<Event>(&v).map_err(|e| {
-                    let seq = k
-                        .as_ref()
-                        .try_into()
-                        .map(u64::from_be_bytes)
-                        .unwrap_or_default();
-                    self.corrupt(format!("event {seq} does not decode: {e}"))
-                })
-            })
-            .collect()
+        self.reader().events()
     }
 
     /// Record one sample. Not flushed: call [`Store::sync`] before acknowledging it.

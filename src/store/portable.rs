@@ -65,7 +65,62 @@ fn sample_line(k: &[u8], v: &[u8]) -> Option<SampleLine> {
     })
 }
 
+/// The state's log and samples for reading without the lock: cloned sled trees that a
+/// blocking task can walk while the owner goes on writing (a backup or a verify of a large
+/// state never pauses the owner loop).
+#[derive(Clone)]
+pub struct Reader {
+    dir: PathBuf,
+    events: sled::Tree,
+    samples: sled::Tree,
+}
+
 impl Store {
+    pub fn reader(&self) -> Reader {
+        Reader {
+            dir: self.dir.clone(),
+            events: self.events.clone(),
+            samples: self.samples.clone(),
+        }
+    }
+
+    /// See [`Reader::verify`].
+    pub fn verify(&self) -> Result<Verified, StoreError> {
+        self.reader().verify()
+    }
+
+    /// See [`Reader::backup`].
+    pub fn backup(&self, out: &Path) -> Result<Vec<PathBuf>, StoreError> {
+        self.reader().backup(out)
+    }
+}
+
+impl Reader {
+    fn corrupt(&self, cause: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            dir: self.dir.clone(),
+            cause: cause.into(),
+        }
+    }
+
+    /// The whole log, oldest first.
+    pub fn events(&self) -> Result<Vec<Event>, StoreError> {
+        self.events
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
+                serde_json::from_slice::<Event>(&v).map_err(|e| {
+                    let seq = k
+                        .as_ref()
+                        .try_into()
+                        .map(u64::from_be_bytes)
+                        .unwrap_or_default();
+                    self.corrupt(format!("event {seq} does not decode: {e}"))
+                })
+            })
+            .collect()
+    }
+
     fn each_sample(&self, mut f: impl FnMut(Option<SampleLine>)) -> Result<u64, StoreError> {
         let mut n = 0;
         for kv in self.samples.iter() {
@@ -160,7 +215,9 @@ impl Store {
         std::fs::write(&info_path, json).map_err(|e| io(out, e))?;
         Ok(vec![events_path, samples_path, info_path])
     }
+}
 
+impl Store {
     /// Read a backup into this state, which must hold no event yet; flushed before it returns.
     pub fn restore(&mut self, from: &Path) -> Result<BackupInfo, StoreError> {
         if self.next_seq != 1 {
