@@ -20,7 +20,7 @@ use cutover::owner::protocol::{Reply, Request, Role};
 use cutover::tui::app::Model;
 use cutover::tui::theme::Theme;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -49,9 +49,7 @@ struct Watch(Child);
 
 impl Watch {
     fn start(dir: &Path) -> Watch {
-        let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .arg("--project")
-            .arg(dir)
+        let child = common::bin(dir)
             .arg("watch")
             .stderr(Stdio::null())
             .spawn()
@@ -160,11 +158,7 @@ fn key(c: char) -> std::io::Result<Event> {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = cutover::runtime::multi_thread().expect("runtime");
     println!("| measure | n | min ms | p50 ms | p99 ms | max ms | goal |");
     println!("|---|---:|---:|---:|---:|---:|---|");
 

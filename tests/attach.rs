@@ -122,9 +122,7 @@ fn watch_two_cockpits_and_commands_work_through_one_owner() {
     write_project(p, &toml);
     write_script(p, "back.sh", "echo routed $1 back");
 
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(p)
+    let mut watch = common::bin(p)
         .arg("watch")
         .stderr(Stdio::null())
         .spawn()

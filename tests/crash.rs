@@ -91,9 +91,7 @@ fn next_args(seg: &Value, rounds: usize) -> Vec<&'static str> {
 }
 
 fn spawn(p: &Path, args: &[&str]) -> Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(p)
+    common::bin(p)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -307,9 +305,7 @@ fn two_thousand_kills_while_opening_never_leave_the_state_unopenable() {
         );
         // Then an open (a command, or the long-running watch), killed at a random moment.
         let opener = ["status", "log", "watch", "poll"][(i % 4) as usize];
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .arg("--project")
-            .arg(p)
+        let mut child = common::bin(p)
             .arg(opener)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

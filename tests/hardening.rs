@@ -12,6 +12,13 @@ use common::{
 
 const KEY: &str = "k3y-that-must-stay-home";
 
+/// A FusionAuth `migrated` source at `{url}/fa`, its key from `env:FA_KEY`.
+fn fusionauth(url: &str) -> String {
+    format!(
+        "[segments.sources.migrated]\nkind = \"fusionauth\"\nurl = \"{url}/fa\"\nquery = \"q\"\napi_key = \"env:FA_KEY\""
+    )
+}
+
 #[test]
 fn redirects_are_refused_and_carry_nothing_to_the_other_host() {
     let elsewhere = serve_routes(vec![route("/", 200, r#"{"total": 1}"#)]);
@@ -26,7 +33,8 @@ fn redirects_are_refused_and_carry_nothing_to_the_other_host() {
         p,
         &one_segment(
             &format!(
-                "[segments.sources.migrated]\nkind = \"fusionauth\"\nurl = \"{0}/fa\"\nquery = \"q\"\napi_key = \"env:FA_KEY\"\n[segments.sources.migrated.headers]\nX-Api-Key = \"env:FA_KEY\"\n[segments.hooks.rollback]\nwebhook = \"{0}/hook\"\nheaders = {{ X-Api-Key = \"env:FA_KEY\" }}\nretries = 0",
+                "{}\n[segments.sources.migrated.headers]\nX-Api-Key = \"env:FA_KEY\"\n[segments.hooks.rollback]\nwebhook = \"{}/hook\"\nheaders = {{ X-Api-Key = \"env:FA_KEY\" }}\nretries = 0",
+                fusionauth(&server.url),
                 server.url
             ),
             "",
@@ -255,16 +263,7 @@ fn a_secret_straddling_the_cut_of_an_error_leaves_nothing_behind() {
     let server = serve_routes(vec![route("/fa", 500, body)]);
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    write_project(
-        p,
-        &one_segment(
-            &format!(
-                "[segments.sources.migrated]\nkind = \"fusionauth\"\nurl = \"{}/fa\"\nquery = \"q\"\napi_key = \"env:FA_KEY\"",
-                server.url
-            ),
-            "",
-        ),
-    );
+    write_project(p, &one_segment(&fusionauth(&server.url), ""));
     let out = cutover(p)
         .env("FA_KEY", KEY)
         .arg("poll")

@@ -110,9 +110,7 @@ fn a_hook_s_output_is_bounded_in_memory_and_in_the_log() {
         "head -c 300000000 /dev/zero | tr '\\0' 'x'; echo; echo last-line",
         "60s",
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(p)
+    let mut child = common::bin(p)
         .args(["rollback", "eu", "--reason", "test"])
         .stdout(std::process::Stdio::null())
         .spawn()

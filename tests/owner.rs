@@ -42,11 +42,7 @@ fn the_cockpits_advance_from_gate_polls_the_sources_first() {
     assert_eq!(status["segments"][0]["phase"], "gate");
     assert_eq!(status["segments"][0]["gates_ok"], false);
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = cutover::runtime::multi_thread().expect("runtime");
     let (project, _) = cutover::config::load(p).expect("project");
     let store = cutover::store::Store::open(&p.join(".cutover")).expect("store");
     let engine = cutover::engine::Engine::new(project, p.to_path_buf(), store).expect("engine");
@@ -152,9 +148,7 @@ fn a_slow_hook_delays_neither_polling_nor_guards_nor_sigterm() {
             cutover(p).args(["advance", seg]).assert().success();
         }
     }
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(p)
+    let mut watch = common::bin(p)
         .arg("watch")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -166,9 +160,7 @@ fn a_slow_hook_delays_neither_polling_nor_guards_nor_sigterm() {
         panic!("the watch does not own the project: {serving:?}");
     }
     // The rollback of eu starts its 30 s hook through the watch (the command waits for it).
-    let rollback = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(p)
+    let rollback = common::bin(p)
         .args(["rollback", "eu", "--reason", "slow hook"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -255,18 +247,14 @@ fn a_watch_attaching_to_a_command_that_owns_starts_the_guards_at_once() {
         cutover(p).args(["advance", "eu"]).assert().success();
     }
     // The rollback command owns the project for the 30 s of its hook.
-    let rollback = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(p)
+    let rollback = common::bin(p)
         .args(["rollback", "eu", "--reason", "slow hook"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("rollback");
     let owner = common::owner_pid(p, Duration::from_secs(10));
-    let watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(p)
+    let watch = common::bin(p)
         .arg("watch")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -186,9 +186,7 @@ command = ["./route.sh"]
 
     // Back to 5 % during cutover: the guard fails twice in a row and rolls back by itself.
     ratio.store(0.05f64.to_bits(), Ordering::SeqCst);
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(dir.path())
+    let mut watch = common::bin(dir.path())
         .arg("watch")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

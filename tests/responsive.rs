@@ -48,11 +48,7 @@ fn keys_answer_within_30_ms_while_1000_sources_poll() {
     let (project, _) = cutover::config::load(dir.path()).expect("project");
     let n_sources: usize = project.segments.iter().map(|s| s.sources.len()).sum();
     assert_eq!(n_sources, 1000);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = cutover::runtime::multi_thread().expect("runtime");
     let store = cutover::store::Store::open(&dir.path().join(".cutover")).expect("store");
     let engine =
         cutover::engine::Engine::new(project, dir.path().to_path_buf(), store).expect("engine");

@@ -32,9 +32,7 @@ struct Owner(Child);
 
 impl Owner {
     fn start(dir: &Path) -> Owner {
-        let child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .arg("--project")
-            .arg(dir)
+        let child = common::bin(dir)
             .arg("watch")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

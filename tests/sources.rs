@@ -340,9 +340,7 @@ fn watch_keeps_the_key_out_of_its_log_and_the_state_and_stops_on_sigterm() {
         .replace("timeout = \"1s\"", "timeout = \"1s\"\nevery = \"200ms\"");
     write_project(dir.path(), &text);
     write_script(dir.path(), "count.sh", "echo 1");
-    let watch = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .arg("--project")
-        .arg(dir.path())
+    let watch = common::bin(dir.path())
         .arg("watch")
         .env("FA_KEY", KEY)
         .stdout(std::process::Stdio::piped())

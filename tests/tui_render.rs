@@ -60,6 +60,29 @@ fn screens(w: u16, h: u16) -> Vec<(&'static str, Model)> {
     );
     key(&mut quit, KeyCode::Char('q'));
     out.push(("quit_dialog", quit));
+    // Attached to another process's owner, with a rollback that owner left pending.
+    let mut attached = m.clone();
+    update(
+        &mut attached,
+        Input::Attached(Some("pid 4242 (watch)".into())),
+    );
+    let mut staff = attached
+        .snapshot
+        .status
+        .segments
+        .iter()
+        .find(|s| s.id == "staff")
+        .cloned()
+        .expect("staff");
+    staff.pending_hook = Some(HookAction::Rollback);
+    update(
+        &mut attached,
+        Input::SegmentsUpdated {
+            statuses: vec![staff],
+            series: Vec::new(),
+        },
+    );
+    out.push(("attached_pending", attached));
     let mut filter = m;
     key(&mut filter, KeyCode::Char('/'));
     keys(&mut filter, "cust");

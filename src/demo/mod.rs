@@ -14,6 +14,7 @@ pub use project::{SCHEDULE, population, project_file};
 use crate::clock::Clock;
 use crate::config;
 use crate::engine::status::ProjectStatus;
+use crate::engine::view::days_between;
 use crate::engine::{Command, Engine};
 use crate::model::{Action, Phase, Shown};
 use crate::owner::Script;
@@ -61,7 +62,7 @@ impl DemoOperator {
     }
 
     fn day_of(&self, t: DateTime<Utc>) -> f64 {
-        (t - self.start).num_milliseconds() as f64 / 86_400_000.0
+        days_between(self.start, t)
     }
 
     fn sync_simulator(&self, engine: &Engine) {
@@ -246,7 +247,7 @@ fn day_line(day: f64, status: &ProjectStatus) -> String {
 /// status line per simulated day.
 pub async fn headless(mut link: Link, clock: Clock, days: f64) -> Result<()> {
     let session = &mut link.session;
-    let day_of = |at: DateTime<Utc>| (at - clock.start()).num_milliseconds() as f64 / 86_400_000.0;
+    let day_of = |at: DateTime<Utc>| days_between(clock.start(), at);
     session.send(Request::Subscribe { polls: false }).await?;
     let mut tick = tokio::time::interval(Duration::from_millis(10));
     let mut next_day = 1.0;

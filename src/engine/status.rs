@@ -2,7 +2,7 @@
 //! cockpit's overview shows. Computed from the engine at a given moment.
 
 use super::Engine;
-use super::view::days_between;
+use super::view::{days_after, days_between};
 use crate::config::Segment;
 use crate::config::{SourceKind, Strategy};
 use crate::model::{HookAction, Shown};
@@ -123,7 +123,7 @@ impl Engine {
         };
         let days_to_goal = seg.login.as_ref().and_then(|m| m.days_to_goal(seg.goal));
         let projected_finish = match (cutover_at, days_to_goal) {
-            (Some(at), Some(d)) => Some(at + Duration::milliseconds((d * 86_400_000.0) as i64)),
+            (Some(at), Some(d)) => Some(days_after(at, d)),
             _ => None,
         };
         let criteria = self.gate_verdicts(seg, now)?;
@@ -151,7 +151,7 @@ impl Engine {
                 observed_p = projection::fit_p(&series);
                 observed_finish = observed_p
                     .and_then(|p| projection::days_to_goal(p, seg.goal))
-                    .map(|d| at + Duration::milliseconds((d * 86_400_000.0) as i64));
+                    .map(|d| days_after(at, d));
                 super::live::plateau(
                     &series,
                     seg.goal,

@@ -43,9 +43,14 @@ pub struct Snapshot {
     pub running: BTreeMap<String, crate::model::HookAction>,
 }
 
-/// Days from `a` to `b`, fractional.
+/// Days from `a` to `b`, fractional: the one conversion from time to the projection's D.
 pub fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
     (b - a).num_milliseconds() as f64 / 86_400_000.0
+}
+
+/// The moment `days` (fractional) after `at`: the inverse of [`days_between`].
+pub fn days_after(at: DateTime<Utc>, days: f64) -> DateTime<Utc> {
+    at + Duration::milliseconds((days * 86_400_000.0) as i64)
 }
 
 impl Engine {

@@ -9,7 +9,7 @@
 
 use super::Script;
 use super::protocol::{FailureKind, Reply, ServerMsg, Tone, Update};
-use super::{Identity, Inbox, Outbox, OwnerOptions, StopMode};
+use super::{Inbox, Outbox, OwnerOptions, StopMode};
 use crate::clock::Clock;
 use crate::engine::{Command, Engine};
 use crate::hook::{HookJob, HookReport};
@@ -75,7 +75,6 @@ pub(super) struct Core {
 pub(super) async fn run(
     engine: Engine,
     mut options: OwnerOptions,
-    _identity: Identity,
     mut inbox: mpsc::Receiver<Inbox>,
     mut stop: oneshot::Receiver<StopMode>,
 ) -> Result<()> {
@@ -141,7 +140,7 @@ pub(super) async fn run(
                     }
                 }
                 for p in batch {
-                    core.absorb(&p, None);
+                    core.absorb(&p);
                 }
             }
             _ = tick.tick() => core.on_tick(),

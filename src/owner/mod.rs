@@ -201,13 +201,7 @@ impl Owner {
             }
         }
         let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(core::run(
-            engine,
-            options,
-            identity.clone(),
-            inbox_rx,
-            stop_rx,
-        ));
+        let task = tokio::spawn(core::run(engine, options, inbox_rx, stop_rx));
         Ok(Owner {
             inbox: inbox_tx,
             stop: Some(stop_tx),

@@ -133,7 +133,7 @@ impl Core {
                 let results: Vec<Polled> = results.iter().map(|p| self.engine.checked(p)).collect();
                 for p in &results {
                     self.reply(waiter, Reply::Polled { polled: p.clone() });
-                    self.absorb(p, None);
+                    self.absorb(p);
                 }
                 self.sync();
                 self.start(cmd, waiter);
@@ -143,7 +143,7 @@ impl Core {
                 let before = self.engine.events().len();
                 for p in &results {
                     self.reply(waiter, Reply::Polled { polled: p.clone() });
-                    self.absorb(p, waiter);
+                    self.absorb(p);
                 }
                 self.sync();
                 let new: Vec<_> = self.engine.events()[before..].to_vec();
@@ -167,7 +167,7 @@ impl Core {
     }
 
     /// Take in one polled result: store it, tell who listens, run the segment's guard.
-    pub(super) fn absorb(&mut self, p: &Polled, _waiter: Waiter) {
+    pub(super) fn absorb(&mut self, p: &Polled) {
         let was_ok = self
             .engine
             .source_health(&p.segment, &p.metric)

@@ -8,16 +8,13 @@ pub mod screenshot;
 pub mod text;
 
 use crate::engine::Engine;
+use crate::engine::view::days_between as days;
 use crate::model::projection::LoginModel;
 use crate::model::{Action, Outcome, Phase, Shown, Status, series};
 use chart::{Chart, Line, Marker};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-
-fn days(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_milliseconds() as f64 / 86_400_000.0
-}
 
 fn curve(model: &LoginModel, x_max: f64) -> Vec<(f64, f64)> {
     (0..=300)

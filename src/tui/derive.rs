@@ -8,9 +8,10 @@ use super::app::{DetailView, Model, Row, Screen, Tone};
 pub use super::format::group_digits;
 use super::format::{age, event_line, event_what, number, pct, spark};
 use crate::engine::status::SegmentStatus;
+use crate::engine::view::days_after;
 use crate::model::projection::{self, LoginModel};
 use crate::model::{HookAction, Outcome, Shown, series};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
@@ -177,10 +178,7 @@ pub(super) fn derive_detail(m: &mut Model) {
     let fit_line = match (planned_p, observed) {
         (Some(p), Some(o)) => {
             let finish = projection::days_to_goal(o, seg.goal)
-                .and_then(|d| {
-                    seg.cutover_at
-                        .map(|at| at + Duration::milliseconds((d * 86_400_000.0) as i64))
-                })
+                .and_then(|d| seg.cutover_at.map(|at| days_after(at, d)))
                 .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string());
             format!("P planned {p:.3}, observed {o:.3} → goal {finish}")
         }

@@ -16,6 +16,14 @@ pub fn cutover(dir: &Path) -> Command {
     cmd
 }
 
+/// The real binary on the project in `dir`, as a plain process (for spawning, killing and
+/// reading it while it runs).
+pub fn bin(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"));
+    cmd.arg("--project").arg(dir);
+    cmd
+}
+
 /// Write `cutover.toml` into `dir`.
 pub fn write_project(dir: &Path, toml: &str) {
     std::fs::write(dir.join("cutover.toml"), toml).expect("write cutover.toml");

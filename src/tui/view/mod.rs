@@ -74,7 +74,7 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let s = &model.snapshot.status;
-    let route = match (&s.legacy, &s.target) {
+    let mut route = match (&s.legacy, &s.target) {
         (Some(l), Some(t)) => format!(" · {l} → {t}"),
         _ => String::new(),
     };
@@ -93,6 +93,14 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
         .attached
         .as_ref()
         .map_or_else(String::new, |a| format!("⇄ {a} · "));
+    // Whom an attached cockpit is attached to outranks the migration's route.
+    let fixed = format!(" cutover · {} · {share} ", s.project)
+        .chars()
+        .count();
+    let wanted = fixed + route.chars().count() + attached.chars().count() + clock.chars().count();
+    if !attached.is_empty() && wanted > usize::from(area.width) {
+        route.clear();
+    }
     let left = vec![
         Span::styled(
             " cutover",
