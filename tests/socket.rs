@@ -270,3 +270,25 @@ fn a_stalled_client_and_a_hundred_connections_never_slow_polling() {
     let after = rate(&server.seen, Duration::from_secs(1));
     assert!(after * 20 >= baseline * 7, "polling after: {after} per s");
 }
+
+#[test]
+fn a_socket_group_opens_the_socket_to_that_group_and_restore_waits_for_the_owner() {
+    let server = serve_routes(vec![route("/count", 200, r#"{"total": 10}"#)]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = project(&server.url, 1, 500).replace(
+        "name = \"Socket\"",
+        "name = \"Socket\"\nsocket_group = \"root\"",
+    );
+    write_project(dir.path(), &text);
+    let _owner = Owner::start(dir.path());
+    let meta = std::fs::metadata(socket(dir.path())).expect("sock");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::gid(&meta),
+        0,
+        "the group owns it"
+    );
+    // Restoring into a state someone owns is refused, naming them.
+    let stderr = common::fails(cutover(dir.path()).args(["state", "restore", "anywhere"]));
+    assert!(stderr.contains("in use by pid"), "{stderr}");
+}
