@@ -20,6 +20,7 @@ pub mod model;
 pub mod os;
 pub mod owner;
 pub mod procgroup;
+pub mod progress;
 pub mod report;
 pub mod runtime;
 pub mod sample;

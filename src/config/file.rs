@@ -25,6 +25,9 @@ pub struct ProjectSection {
     /// A Unix group whose members may work through the project's socket (default: only the
     /// owner's user).
     pub socket_group: Option<String>,
+    /// How long raw samples are kept behind each series' newest day, e.g. "30d" (default:
+    /// forever). Minute, hour and day rollups are kept forever either way.
+    pub raw_retention: Option<String>,
 }
 
 /// How a segment's users are moved.

@@ -55,6 +55,8 @@ pub struct Project {
     pub theme: Option<String>,
     /// Members of this Unix group may use the project's socket too.
     pub socket_group: Option<String>,
+    /// Raw samples are kept this long behind each series' newest day (None: forever).
+    pub raw_retention: Option<Duration>,
     pub segments: Vec<Segment>,
 }
 

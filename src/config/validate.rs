@@ -62,9 +62,28 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
         target: raw.project.target.clone(),
         theme: raw.project.theme.clone(),
         socket_group: raw.project.socket_group.clone(),
+        raw_retention: raw_retention(raw.project.raw_retention.as_deref(), &root, &mut found),
         segments,
     };
     (Some(project), found)
+}
+
+/// `[project] raw_retention`: whole days, at least one (the newest day is always kept raw).
+fn raw_retention(text: Option<&str>, root: &KeyPath, found: &mut Found) -> Option<Duration> {
+    let text = text?;
+    match humantime::parse_duration(text) {
+        Ok(d) if d.as_secs() >= 86_400 && d.as_secs().is_multiple_of(86_400) => Some(d),
+        _ => {
+            found.push((
+                Severity::Error,
+                root.clone().key("project").key("raw_retention"),
+                format!(
+                    "'{text}' is not a whole number of days (at least \"1d\"), e.g. \"30d\"; leave it out to keep raw samples forever"
+                ),
+            ));
+            None
+        }
+    }
 }
 
 fn in_unit(x: f64) -> bool {

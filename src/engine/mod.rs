@@ -5,6 +5,7 @@
 //! events. The engine owns the [`Store`] and an in-memory fold of the log; it takes the time
 //! as an argument so tests control the clock.
 
+pub mod adoption;
 pub mod live;
 pub mod status;
 pub mod view;
@@ -80,10 +81,17 @@ pub struct Engine {
     streaks: BTreeMap<String, u32>,
     /// Open guard alarms, by segment: consecutive clear evaluations since the last failure.
     alarms: BTreeMap<String, u32>,
+    /// The adoption view of segments in cutover, moved forward by each sample.
+    adoption: std::sync::Mutex<BTreeMap<String, adoption::Adoption>>,
 }
 
 impl Engine {
-    pub fn new(project: Project, project_dir: PathBuf, store: Store) -> Result<Engine, StoreError> {
+    pub fn new(
+        project: Project,
+        project_dir: PathBuf,
+        mut store: Store,
+    ) -> Result<Engine, StoreError> {
+        store.set_raw_retention(project.raw_retention.map(|d| (d.as_secs() / 86_400) as i64));
         let events = store.events()?;
         let states = crate::model::event::fold(&events);
         let redactor = Redactor::new(&project.secret_refs());
@@ -97,6 +105,7 @@ impl Engine {
             health: BTreeMap::new(),
             streaks: BTreeMap::new(),
             alarms: BTreeMap::new(),
+            adoption: Default::default(),
         })
     }
 
@@ -133,6 +142,7 @@ impl Engine {
             .or_default()
             .apply(&event);
         self.events.push(event.clone());
+        self.forget_adoption(&event.body.segment);
         Ok(event)
     }
 
@@ -359,8 +369,21 @@ impl Engine {
         let value = self
             .in_range(segment, metric, value)
             .map_err(EngineError::OutOfRange)?;
-        self.store.put_sample(segment, metric, at, value)?;
+        self.store_sample(segment, metric, at, value)?;
         self.store.sync()?;
+        Ok(())
+    }
+
+    /// Store a checked sample (not flushed) and move the segment's adoption view forward.
+    pub(crate) fn store_sample(
+        &self,
+        segment: &str,
+        metric: &str,
+        at: DateTime<Utc>,
+        value: f64,
+    ) -> Result<(), StoreError> {
+        self.store.put_sample(segment, metric, at, value)?;
+        self.advance_adoption(segment, metric, at, value);
         Ok(())
     }
 }

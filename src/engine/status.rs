@@ -9,7 +9,7 @@ use crate::model::{HookAction, Shown};
 use crate::model::{Phase, projection};
 use crate::model::{Verdict, gate};
 use crate::store::StoreError;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The status of a whole project.
@@ -147,7 +147,7 @@ impl Engine {
         let (mut observed_p, mut observed_finish) = (None, None);
         let plateau = match (state.phase, cutover_at, seg.strategy) {
             (Phase::Cutover, Some(at), crate::config::Strategy::Slow) => {
-                let series = self.adoption_series(&seg.id, now + Duration::seconds(1))?;
+                let series = self.daily_adoption(&seg.id, now)?;
                 observed_p = projection::fit_p(&series);
                 observed_finish = observed_p
                     .and_then(|p| projection::days_to_goal(p, seg.goal))

@@ -1,14 +1,16 @@
 //! What a client needs to draw a project, as one owned value: the [`Snapshot`] (status, plans,
-//! the log, adoption series) that the owner hands to every cockpit, and the one adoption-series
-//! function everything that charts or fits a segment reads.
+//! the log, adoption series) that the owner hands to every cockpit, and the adoption chart a
+//! report reads.
 //!
 //! The adoption series of a segment is its `migrated` samples since it entered `cutover`,
 //! divided by the size recorded at that moment (the base a migration lead counts from: "the
 //! number of accounts in the old system just before cutover"), as (days since cutover, share).
+//! The cockpit's and the fit's views of it are kept in the engine ([`super::adoption`]); a
+//! report reads it from the store at its own width.
 
 use super::{Engine, MIGRATED};
 use crate::engine::status::ProjectStatus;
-use crate::model::{Event, LoginModel, series};
+use crate::model::{Event, LoginModel};
 use crate::store::StoreError;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -54,39 +56,41 @@ pub fn days_after(at: DateTime<Utc>, days: f64) -> DateTime<Utc> {
 }
 
 impl Engine {
-    /// The adoption series of a segment from its cutover up to `to` (exclusive): every sample,
-    /// as (days since cutover, share of the size at cutover, clamped to 0..1). Empty before
-    /// cutover.
-    pub fn adoption_series(
+    /// The adoption series of a segment read straight from the store for a chart of about
+    /// `columns` columns from its cutover to `to`: raw samples over a short span, else each
+    /// bucket's lowest and highest share. Empty before cutover.
+    pub fn adoption_chart(
         &self,
         segment: &str,
         to: DateTime<Utc>,
+        columns: usize,
     ) -> Result<Vec<(f64, f64)>, StoreError> {
         let state = self.state(segment);
         let (Some(at), Some(seg)) = (state.cutover_at, self.project().segment(segment)) else {
             return Ok(Vec::new());
         };
         let base = state.size_at_cutover.unwrap_or(seg.size).max(1) as f64;
-        Ok(self
+        let points = self
             .store()
-            .series(segment, MIGRATED, at, to)?
+            .samples()
+            .chart(
+                segment,
+                MIGRATED,
+                at.timestamp_millis(),
+                to.timestamp_millis(),
+                columns,
+            )
+            .map_err(|e| StoreError::Corrupt {
+                dir: self.store().dir().to_path_buf(),
+                cause: e.to_string(),
+            })?;
+        Ok(points
             .into_iter()
-            .map(|(t, v)| (days_between(at, t), (v / base).clamp(0.0, 1.0)))
+            .filter_map(|(t, v)| {
+                let t = DateTime::from_timestamp_millis(t)?;
+                Some((days_between(at, t).max(0.0), (v / base).clamp(0.0, 1.0)))
+            })
             .collect())
-    }
-
-    /// The adoption series a client is sent: the whole series up to `now`, downsampled.
-    pub fn client_series(
-        &self,
-        segment: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(f64, f64)>, StoreError> {
-        let points = self.adoption_series(segment, now + Duration::days(1))?;
-        if points.len() <= SERIES_POINTS {
-            return Ok(points);
-        }
-        let last = points.last().map_or(1.0, |p| p.0);
-        Ok(series::min_max(&points, 0.0, last, SERIES_POINTS / 2))
     }
 
     /// The plans of every segment, as the detail view shows them.

@@ -9,6 +9,7 @@ pub mod gate;
 pub mod machine;
 pub mod phase;
 pub mod projection;
+pub mod rollup;
 pub mod series;
 
 pub use event::{Event, Hold, NewEvent, Outcome, PendingHook, SegmentState};

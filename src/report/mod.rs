@@ -47,7 +47,7 @@ pub fn segment_chart(
         _ => state.since.unwrap_or(now).max(at),
     };
     let raw: Vec<(f64, f64)> = engine
-        .adoption_series(id, now + chrono::Duration::seconds(1))
+        .adoption_chart(id, now + chrono::Duration::seconds(1), 800)
         .map_err(|e| e.to_string())?
         .into_iter()
         .map(|(d, share)| (d, share * 100.0))
@@ -164,7 +164,7 @@ pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart
         // The segment's adoption series, moved from its own cutover to the project's first.
         let offset = days(first, at);
         let raw: Vec<(f64, f64)> = engine
-            .adoption_series(&seg.id, now + chrono::Duration::seconds(1))
+            .adoption_chart(&seg.id, now + chrono::Duration::seconds(1), 800)
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(|(d, share)| (d + offset, share * 100.0))

@@ -6,22 +6,26 @@
 //! ```text
 //! lock      pid of the process that owns the state (held with an OS file lock)
 //! sock      the owner's socket (see `crate::owner::socket`), while it runs
-//! state/    the sled database: trees `meta`, `events`, `samples`
+//! state/    the sled database: trees `meta`, `events`, `series`
 //! ```
 //!
 //! * `events`: key = sequence number (u64, big-endian), value = the event as JSON. Append-only.
 //!   Every append is flushed before it returns, so an acknowledged action survives a crash.
-//! * `samples`: key = segment, 0, metric, 0, time (i64 ms, sign-flipped, big-endian), so a
-//!   prefix scan reads one series in time order; value = f64, big-endian.
-//! * `meta`: `schema_version` (u32, big-endian).
+//! * `series`: the samples, in blocks and rollups; its key layout and the reasons for it are
+//!   in [`samples`].
+//! * `meta`: `schema_version` (u32, big-endian): 2. A schema-1 state (one key per sample in a
+//!   tree `samples`) is converted on open, see [`convert`].
 //!
 //! Segment state is the fold of the event log ([`crate::model::event::fold`]), never a second
 //! copy: one would need cross-tree transactions to stay honest, and folding even 100,000
 //! events takes milliseconds.
 
+mod convert;
 mod portable;
+pub mod samples;
 
 pub use portable::{BackupInfo, Reader, SampleLine, Verified};
+pub use samples::Samples;
 
 use crate::model::{Event, NewEvent};
 use chrono::{DateTime, TimeZone, Utc};
@@ -31,7 +35,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// The schema this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// Why the state could not be opened or used.
@@ -64,7 +68,7 @@ pub struct Store {
     dir: PathBuf,
     db: sled::Db,
     events: sled::Tree,
-    samples: sled::Tree,
+    samples: Samples,
     next_seq: u64,
     /// What opening had to repair, said to the operator.
     recovered: Vec<String>,
@@ -78,30 +82,6 @@ impl std::fmt::Debug for Store {
             .field("next_seq", &self.next_seq)
             .finish_non_exhaustive()
     }
-}
-
-fn sample_key(segment: &str, metric: &str, at_ms: i64) -> Vec<u8> {
-    let mut key = series_prefix(segment, metric);
-    key.extend_from_slice(&((at_ms as u64) ^ (1 << 63)).to_be_bytes());
-    key
-}
-
-fn series_prefix(segment: &str, metric: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(segment.len() + metric.len() + 10);
-    key.extend_from_slice(segment.as_bytes());
-    key.push(0);
-    key.extend_from_slice(metric.as_bytes());
-    key.push(0);
-    key
-}
-
-fn decode_time(key: &[u8]) -> Option<i64> {
-    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
-    Some((u64::from_be_bytes(tail) ^ (1 << 63)) as i64)
-}
-
-fn decode_value(v: &[u8]) -> Option<f64> {
-    Some(f64::from_be_bytes(v.try_into().ok()?))
 }
 
 impl Store {
@@ -173,7 +153,11 @@ impl Store {
         let tree = |name: &str| db.open_tree(name).map_err(|e| corrupt(e.to_string()));
         let meta = tree("meta")?;
         let events = tree("events")?;
-        let samples = tree("samples")?;
+        let samples = Samples::new(tree("series")?, None);
+        let has_old = db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == convert::OLD_TREE.as_bytes());
         match meta.get(SCHEMA_KEY).map_err(|e| corrupt(e.to_string()))? {
             Some(v) => {
                 let bytes: [u8; 4] = v
@@ -187,6 +171,17 @@ impl Store {
                         found,
                         supported: SCHEMA_VERSION,
                     });
+                }
+                if found < SCHEMA_VERSION {
+                    let old = tree(convert::OLD_TREE)?;
+                    convert::convert(&db, &meta, &old, &samples).map_err(|cause| {
+                        corrupt(format!(
+                            "converting its samples from schema {found} to {SCHEMA_VERSION} failed, the old samples are kept: {cause}"
+                        ))
+                    })?;
+                } else if has_old {
+                    // Verified and flipped, then killed before the old tree went.
+                    convert::finish(&db, &meta).map_err(corrupt)?;
                 }
             }
             None => {
@@ -270,18 +265,39 @@ impl Store {
         at: DateTime<Utc>,
         value: f64,
     ) -> Result<(), StoreError> {
+        let one = (segment, metric, at.timestamp_millis(), value);
         self.samples
-            .insert(
-                sample_key(segment, metric, at.timestamp_millis()),
-                &value.to_be_bytes(),
-            )
-            .map_err(|e| self.corrupt(e.to_string()))?;
-        Ok(())
+            .write(std::iter::once(one))
+            .map_err(|e| self.corrupt(e.to_string()))
+    }
+
+    /// Record many samples in one atomic batch. Not flushed.
+    pub fn put_samples(&self, lines: &[SampleLine]) -> Result<(), StoreError> {
+        self.samples
+            .write(lines.iter().map(|s| {
+                (
+                    s.segment.as_str(),
+                    s.metric.as_str(),
+                    s.at.timestamp_millis(),
+                    s.value,
+                )
+            }))
+            .map_err(|e| self.corrupt(e.to_string()))
+    }
+
+    /// Keep raw samples this many days behind each series' newest day (None: keep all).
+    pub fn set_raw_retention(&mut self, days: Option<i64>) {
+        self.samples = Samples::new(self.samples.tree().clone(), days);
     }
 
     /// Flush everything written so far.
     pub fn sync(&self) -> Result<(), StoreError> {
         self.flush()
+    }
+
+    /// The sample store, for reads at a chosen resolution.
+    pub fn samples(&self) -> &Samples {
+        &self.samples
     }
 
     /// The newest sample of a series.
@@ -290,42 +306,12 @@ impl Store {
         segment: &str,
         metric: &str,
     ) -> Result<Option<(DateTime<Utc>, f64)>, StoreError> {
-        match self
+        let latest = self
             .samples
-            .scan_prefix(series_prefix(segment, metric))
-            .next_back()
-        {
-            None => Ok(None),
-            Some(kv) => {
-                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
-                Ok(decode_sample(&k, &v))
-            }
-        }
+            .latest(segment, metric)
+            .map_err(|e| self.corrupt(e.to_string()))?;
+        Ok(latest.and_then(|(t, v)| Some((Utc.timestamp_millis_opt(t).single()?, v))))
     }
-
-    /// Every sample of a series in `[from, to)`, in time order.
-    pub fn series(
-        &self,
-        segment: &str,
-        metric: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, f64)>, StoreError> {
-        let lo = sample_key(segment, metric, from.timestamp_millis());
-        let hi = sample_key(segment, metric, to.timestamp_millis());
-        self.samples
-            .range(lo..hi)
-            .map(|kv| {
-                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
-                decode_sample(&k, &v).ok_or_else(|| self.corrupt("a sample does not decode"))
-            })
-            .collect()
-    }
-}
-
-fn decode_sample(k: &[u8], v: &[u8]) -> Option<(DateTime<Utc>, f64)> {
-    let at = Utc.timestamp_millis_opt(decode_time(k)?).single()?;
-    Some((at, decode_value(v)?))
 }
 
 /// sled writes a snapshot as `snap.<lsn>.generating`, then renames it. A kill in between left
@@ -369,20 +355,5 @@ fn open_sled(path: &Path) -> Result<sled::Db, SledOpen> {
         Err(_) => Err(SledOpen::Corrupt(
             "the database panicked while opening".into(),
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sample_keys_sort_in_time_order_across_the_epoch() {
-        let a = sample_key("s", "m", -5);
-        let b = sample_key("s", "m", 0);
-        let c = sample_key("s", "m", 1_700_000_000_000);
-        assert!(a < b && b < c);
-        assert_eq!(decode_time(&a), Some(-5));
-        assert_eq!(decode_time(&c), Some(1_700_000_000_000));
     }
 }

@@ -10,9 +10,9 @@
 //! backup.json     {"schema", "events", "samples", "written_at"}: what a restore must find
 //! ```
 
-use super::{SCHEMA_VERSION, Store, StoreError, decode_sample, sample_key};
+use super::{SCHEMA_VERSION, Samples, Store, StoreError};
 use crate::model::Event;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -51,20 +51,6 @@ fn io(path: &Path, e: impl std::fmt::Display) -> StoreError {
     }
 }
 
-/// Split a sample key into (segment, metric) and decode it.
-fn sample_line(k: &[u8], v: &[u8]) -> Option<SampleLine> {
-    let mut parts = k.splitn(3, |b| *b == 0);
-    let segment = String::from_utf8(parts.next()?.to_vec()).ok()?;
-    let metric = String::from_utf8(parts.next()?.to_vec()).ok()?;
-    let (at, value) = decode_sample(k, v)?;
-    Some(SampleLine {
-        segment,
-        metric,
-        at,
-        value,
-    })
-}
-
 /// The state's log and samples for reading without the lock: cloned sled trees that a
 /// blocking task can walk while the owner goes on writing (a backup or a verify of a large
 /// state never pauses the owner loop).
@@ -72,7 +58,7 @@ fn sample_line(k: &[u8], v: &[u8]) -> Option<SampleLine> {
 pub struct Reader {
     dir: PathBuf,
     events: sled::Tree,
-    samples: sled::Tree,
+    samples: Samples,
 }
 
 impl Store {
@@ -121,12 +107,25 @@ impl Reader {
             .collect()
     }
 
+    /// Call `f` with every raw sample kept, series by series, in time order (`None`: a time
+    /// that is not a date).
     fn each_sample(&self, mut f: impl FnMut(Option<SampleLine>)) -> Result<u64, StoreError> {
         let mut n = 0;
-        for kv in self.samples.iter() {
-            let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
-            f(sample_line(&k, &v));
-            n += 1;
+        let corrupt = |e: super::samples::SampleError| self.corrupt(e.to_string());
+        for (segment, metric) in self.samples.series().map_err(corrupt)? {
+            self.samples
+                .each_raw(&segment, &metric, |run| {
+                    for &(t, value) in run {
+                        n += 1;
+                        f(Utc.timestamp_millis_opt(t).single().map(|at| SampleLine {
+                            segment: segment.clone(),
+                            metric: metric.clone(),
+                            at,
+                            value,
+                        }));
+                    }
+                })
+                .map_err(corrupt)?;
         }
         Ok(n)
     }
@@ -269,6 +268,15 @@ impl Store {
         for (i, line) in lines("samples.jsonl")?.iter().enumerate() {
             let s: SampleLine = serde_json::from_str(line)
                 .map_err(|e| io(from, format!("samples.jsonl line {}: {e}", i + 1)))?;
+            if !s.value.is_finite() {
+                return Err(io(
+                    from,
+                    format!(
+                        "samples.jsonl line {}: the value is not a finite number",
+                        i + 1
+                    ),
+                ));
+            }
             samples.push(s);
         }
         let found = (events.len() as u64, samples.len() as u64);
@@ -288,13 +296,8 @@ impl Store {
                 .map_err(|e| self.corrupt(e.to_string()))?;
             self.next_seq = e.seq + 1;
         }
-        for s in &samples {
-            self.samples
-                .insert(
-                    sample_key(&s.segment, &s.metric, s.at.timestamp_millis()),
-                    &s.value.to_be_bytes(),
-                )
-                .map_err(|e| self.corrupt(e.to_string()))?;
+        for chunk in samples.chunks(super::convert::BATCH) {
+            self.put_samples(chunk)?;
         }
         self.sync()?;
         Ok(info)

@@ -1,0 +1,248 @@
+//! The adoption view of each segment in cutover, kept in the engine and moved forward by each
+//! new `migrated` sample, so a poll, a status and a cockpit refresh never reread a segment's
+//! history.
+//!
+//! A view holds the segment's day rollups since its cutover (what the fit and the plateau
+//! read) and, once a chart has been asked for, chart buckets: raw samples while the segment
+//! is a few hours into cutover, then minute, hour and day rollups, coarsened in memory as the
+//! span grows so there are never more than [`MAX_BUCKETS`]. It is built from the store's
+//! rollups once (a few hundred keys for months of history) and dropped whenever the segment's
+//! log moves (its cutover moment or size may have changed) or samples are imported into it.
+
+use super::view::{SERIES_POINTS, days_between};
+use super::{Engine, MIGRATED};
+use crate::model::rollup::{self, HOUR_MS, Resolution, Rollup};
+use crate::model::series;
+use crate::store::StoreError;
+use chrono::{DateTime, Utc};
+
+/// Chart buckets kept per segment at most (about 350 KB).
+pub const MAX_BUCKETS: usize = 8192;
+/// Under this span since cutover a chart reads raw samples.
+const RAW_SPAN_MS: i64 = 4 * HOUR_MS;
+
+/// Rollups of one resolution (`None`: raw samples, one per "bucket"), oldest first.
+#[derive(Debug, Clone)]
+struct Buckets {
+    res: Option<Resolution>,
+    list: Vec<Rollup>,
+}
+
+impl Buckets {
+    fn push(&mut self, t: i64, v: f64) {
+        let one = match self.res {
+            Some(res) => Rollup::of(res, t, v),
+            None => Rollup::of(Resolution::Minute, t, v),
+        };
+        let start = if self.res.is_some() { one.start_ms } else { t };
+        let one = Rollup {
+            start_ms: start,
+            ..one
+        };
+        match self.list.binary_search_by_key(&start, |r| r.start_ms) {
+            Ok(i) if self.res.is_none() => self.list[i] = one,
+            Ok(i) => self.list[i].merge(&one),
+            Err(i) => self.list.insert(i, one),
+        }
+        while self.list.len() > MAX_BUCKETS
+            && let Some(wider) = self
+                .res
+                .map_or(Some(Resolution::Minute), Resolution::coarser)
+        {
+            self.list = rollup::coarsen(&self.list, wider);
+            self.res = Some(wider);
+        }
+    }
+
+    /// (time, value) points to draw.
+    fn points(&self) -> Vec<(i64, f64)> {
+        match self.res {
+            Some(res) => rollup::points(&self.list, res),
+            None => self.list.iter().map(|r| (r.start_ms, r.last)).collect(),
+        }
+    }
+}
+
+/// What the engine keeps of one segment's adoption.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    cutover_ms: i64,
+    cutover_at: DateTime<Utc>,
+    base: f64,
+    daily: Buckets,
+    chart: Option<Buckets>,
+}
+
+impl Adoption {
+    fn share(&self, v: f64) -> f64 {
+        (v / self.base).clamp(0.0, 1.0)
+    }
+
+    fn to_point(&self, t: i64, v: f64) -> (f64, f64) {
+        let at = DateTime::from_timestamp_millis(t).unwrap_or(self.cutover_at);
+        (days_between(self.cutover_at, at).max(0.0), self.share(v))
+    }
+
+    /// A new `migrated` sample.
+    pub fn push(&mut self, t: i64, v: f64) {
+        if t < self.cutover_ms {
+            return;
+        }
+        self.daily.push(t, v);
+        if let Some(chart) = &mut self.chart {
+            chart.push(t, v);
+        }
+    }
+
+    /// (days since cutover, share) of each day's last sample: the fit's and plateau's input.
+    pub fn daily(&self) -> Vec<(f64, f64)> {
+        self.daily
+            .list
+            .iter()
+            .filter(|r| r.last_at_ms >= self.cutover_ms)
+            .map(|r| self.to_point(r.last_at_ms, r.last))
+            .collect()
+    }
+
+    /// The chart a client is sent: at most [`SERIES_POINTS`] (days since cutover, share).
+    pub fn client_points(&self) -> Vec<(f64, f64)> {
+        let Some(chart) = &self.chart else {
+            return Vec::new();
+        };
+        let points: Vec<(f64, f64)> = chart
+            .points()
+            .into_iter()
+            .map(|(t, v)| self.to_point(t, v))
+            .collect();
+        if points.len() <= SERIES_POINTS {
+            return points;
+        }
+        let last = points.last().map_or(1.0, |p| p.0);
+        series::min_max(&points, 0.0, last, SERIES_POINTS / 2)
+    }
+}
+
+impl Engine {
+    /// Run `f` on the adoption view of a segment (built first if needed; with its chart if
+    /// `chart`). `None` before cutover.
+    pub(crate) fn with_adoption<R>(
+        &self,
+        segment: &str,
+        chart: bool,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&Adoption) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
+        if !views.contains_key(segment) {
+            let state = self.state(segment);
+            let (Some(at), Some(seg)) = (state.cutover_at, self.project().segment(segment)) else {
+                return Ok(None);
+            };
+            let from = at.timestamp_millis();
+            let daily = self.read(segment, Some(Resolution::Day), from)?;
+            views.insert(
+                segment.to_string(),
+                Adoption {
+                    cutover_ms: from,
+                    cutover_at: at,
+                    base: state.size_at_cutover.unwrap_or(seg.size).max(1) as f64,
+                    daily,
+                    chart: None,
+                },
+            );
+        }
+        let Some(view) = views.get_mut(segment) else {
+            return Ok(None);
+        };
+        if chart && view.chart.is_none() {
+            let span = now.timestamp_millis() - view.cutover_ms;
+            let res = if span < RAW_SPAN_MS {
+                None
+            } else {
+                [Resolution::Minute, Resolution::Hour]
+                    .into_iter()
+                    .find(|r| span / r.millis() <= MAX_BUCKETS as i64)
+                    .or(Some(Resolution::Day))
+            };
+            let mut buckets = self.read(segment, res, view.cutover_ms)?;
+            while buckets.list.len() > MAX_BUCKETS
+                && let Some(wider) = buckets
+                    .res
+                    .map_or(Some(Resolution::Minute), Resolution::coarser)
+            {
+                buckets.list = rollup::coarsen(&buckets.list, wider);
+                buckets.res = Some(wider);
+            }
+            view.chart = Some(buckets);
+        }
+        Ok(Some(f(view)))
+    }
+
+    fn read(
+        &self,
+        segment: &str,
+        res: Option<Resolution>,
+        from: i64,
+    ) -> Result<Buckets, StoreError> {
+        let samples = self.store().samples();
+        let to = i64::MAX / 4;
+        let corrupt = |e: crate::store::samples::SampleError| StoreError::Corrupt {
+            dir: self.store().dir().to_path_buf(),
+            cause: e.to_string(),
+        };
+        let list = match res {
+            Some(res) => samples
+                .rollups(segment, MIGRATED, res, from, to)
+                .map_err(corrupt)?,
+            None => samples
+                .raw(segment, MIGRATED, from, to)
+                .map_err(corrupt)?
+                .into_iter()
+                .map(|(t, v)| Rollup {
+                    start_ms: t,
+                    ..Rollup::of(Resolution::Minute, t, v)
+                })
+                .collect(),
+        };
+        Ok(Buckets { res, list })
+    }
+
+    /// Move a segment's view forward with a new sample (if the view is built).
+    pub(crate) fn advance_adoption(&self, segment: &str, metric: &str, at: DateTime<Utc>, v: f64) {
+        if metric != MIGRATED {
+            return;
+        }
+        let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(view) = views.get_mut(segment) {
+            view.push(at.timestamp_millis(), v);
+        }
+    }
+
+    /// Forget a segment's view (its log moved, or samples were imported into it).
+    pub(crate) fn forget_adoption(&self, segment: &str) {
+        let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
+        views.remove(segment);
+    }
+
+    /// (days since cutover, share) per day since cutover: the fit's and the plateau's input.
+    pub fn daily_adoption(
+        &self,
+        segment: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(f64, f64)>, StoreError> {
+        Ok(self
+            .with_adoption(segment, false, now, Adoption::daily)?
+            .unwrap_or_default())
+    }
+
+    /// The adoption chart a client is sent (at most [`SERIES_POINTS`] points).
+    pub fn client_series(
+        &self,
+        segment: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(f64, f64)>, StoreError> {
+        Ok(self
+            .with_adoption(segment, true, now, Adoption::client_points)?
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,78 @@
+//! Progress of long work (a schema conversion, an import) on stderr: a bar on a terminal,
+//! else a plain line at every tenth of the way, so a log or a CI run still shows movement
+//! without control characters.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+pub struct Progress {
+    label: String,
+    total: u64,
+    done: u64,
+    bar: Option<ProgressBar>,
+    /// The next tenth a plain line is due at.
+    next_tenth: u64,
+    /// Work units' name, e.g. "samples".
+    unit: &'static str,
+}
+
+impl Progress {
+    /// Start showing `label`, out of `total` units (0: unknown; plain mode then says nothing
+    /// until the end).
+    pub fn new(label: &str, total: u64, unit: &'static str) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = if total > 0 {
+                ProgressBar::new(total)
+            } else {
+                ProgressBar::new_spinner()
+            };
+            let template = if total > 0 {
+                "{msg} [{bar:30}] {percent:>3}% {human_pos}/{human_len} {per_sec} eta {eta}"
+            } else {
+                "{msg} {spinner} {human_pos} {per_sec}"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(label.to_string());
+            bar
+        });
+        Progress {
+            label: label.to_string(),
+            total,
+            done: 0,
+            bar,
+            next_tenth: 1,
+            unit,
+        }
+    }
+
+    pub fn inc(&mut self, n: u64) {
+        self.done += n;
+        if let Some(bar) = &self.bar {
+            bar.inc(n);
+            return;
+        }
+        if self.total == 0 {
+            return;
+        }
+        while self.next_tenth <= 10 && self.done * 10 >= self.total * self.next_tenth {
+            eprintln!(
+                "{}: {}% ({} of {} {})",
+                self.label,
+                self.next_tenth * 10,
+                self.done.min(self.total),
+                self.total,
+                self.unit
+            );
+            self.next_tenth += 1;
+        }
+    }
+
+    /// Clear the bar (a plain run has printed its last line already).
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The sample store, made for months of polling: each question costs what its answer needs,
+//! not what the history holds.
+//!
+//! One sled tree, `series`. Every key is a tag byte, the series (`segment` 0 `metric` 0) and,
+//! for most tags, a time or a UTC day number (sign-flipped big-endian, so keys sort in time
+//! order). Per series:
+//!
+//! ```text
+//! h <t ms>   one raw sample of the series' newest day, the "head" (f64)
+//! r <day>    the raw samples of one older ("sealed") day, one compressed block
+//! m <day>    the minute rollups of a sealed day, one compressed block
+//! o <day>    the hour rollups of a day, head included (fixed width, rewritten per sample)
+//! d <day>    the day's rollup (fixed width, rewritten per sample)
+//! l          the newest sample: (t ms, value)
+//! ```
+//!
+//! Why this shape:
+//! * A sample of the newest day is one small key plus its hour and day rollups, written in one
+//!   atomic sled batch: a poll costs the same on day 1 and day 180, and the rollups a status
+//!   and a chart read are always current.
+//! * When a sample of a later day arrives, the head is sealed: its raw samples become one
+//!   compressed block (see [`codec`]) and its minute rollups are computed, in the same batch
+//!   that deletes the head keys. sled stores a key at ≈ 200 bytes; a sealed day at a few bytes
+//!   a sample.
+//! * Reads choose their resolution: a gate reads `l` (one key), a fit reads one `d` key a day,
+//!   a chart reads `o` or `m` blocks for about one bucket per column, and only a backup or a
+//!   verify reads raw blocks.
+//! * `raw_retention` deletes `r` blocks older than that many days behind the head; rollups
+//!   are kept forever.
+//! * A sample written again at the same millisecond replaces the first, as in schema 1, so
+//!   importing a file twice (or again after a kill) never duplicates a sample whose raw block
+//!   is kept.
+
+mod codec;
+mod keys;
+
+use crate::model::rollup::{self, DAY_MS, Resolution, Rollup, day_of, roll};
+use codec::CodecError;
+pub use keys::Tag;
+use std::collections::BTreeMap;
+
+/// A sample store operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    #[error("{0}")]
+    Db(#[from] sled::Error),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+type Result<T> = std::result::Result<T, SampleError>;
+
+/// The samples of a project. Cheap to clone (a sled tree handle).
+#[derive(Clone)]
+pub struct Samples {
+    tree: sled::Tree,
+    raw_retention_days: Option<i64>,
+}
+
+/// Merge time-ordered `b` into time-ordered `a`; on equal times `b` wins.
+fn merge_raw(a: Vec<(i64, f64)>, b: &[(i64, f64)]) -> Vec<(i64, f64)> {
+    let mut all: BTreeMap<i64, f64> = a.into_iter().collect();
+    all.extend(b.iter().copied());
+    all.into_iter().collect()
+}
+
+impl Samples {
+    pub fn new(tree: sled::Tree, raw_retention_days: Option<i64>) -> Samples {
+        Samples {
+            tree,
+            raw_retention_days,
+        }
+    }
+
+    pub fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// Write samples of any series in any order, atomically (one sled batch). Not flushed.
+    pub fn write<'a>(
+        &self,
+        samples: impl IntoIterator<Item = (&'a str, &'a str, i64, f64)>,
+    ) -> Result<()> {
+        let mut by_series: BTreeMap<(&str, &str), Vec<(i64, f64)>> = BTreeMap::new();
+        for (segment, metric, t, v) in samples {
+            by_series.entry((segment, metric)).or_default().push((t, v));
+        }
+        let mut ops = sled::Batch::default();
+        for ((segment, metric), list) in by_series {
+            self.write_series(&mut ops, segment, metric, list)?;
+        }
+        self.tree.apply_batch(ops)?;
+        Ok(())
+    }
+
+    fn write_series(
+        &self,
+        ops: &mut sled::Batch,
+        segment: &str,
+        metric: &str,
+        mut samples: Vec<(i64, f64)>,
+    ) -> Result<()> {
+        // Stable sort, then keep the last of equal times: a later write replaces.
+        samples.sort_by_key(|s| s.0);
+        let mut list: Vec<(i64, f64)> = Vec::with_capacity(samples.len());
+        for s in samples {
+            match list.last_mut() {
+                Some(last) if last.0 == s.0 => *last = s,
+                _ => list.push(s),
+            }
+        }
+        let Some(&newest) = list.last() else {
+            return Ok(());
+        };
+        let latest = self.latest(segment, metric)?;
+        let old_head = latest.map(|(t, _)| day_of(t));
+        let head = old_head.map_or(day_of(newest.0), |h| h.max(day_of(newest.0)));
+        let mut by_day: BTreeMap<i64, Vec<(i64, f64)>> = BTreeMap::new();
+        for s in list {
+            by_day.entry(day_of(s.0)).or_default().push(s);
+        }
+        let s = (segment, metric);
+        if let Some(h) = old_head
+            && head > h
+        {
+            let extra = by_day.remove(&h).unwrap_or_default();
+            self.seal(ops, s, h, head, &extra)?;
+            self.drop_old_raw(ops, s, head)?;
+        }
+        for (day, list) in by_day {
+            if day == head {
+                self.write_head(ops, s, day, &list)?;
+            } else {
+                self.write_sealed(ops, s, day, head, &list)?;
+            }
+        }
+        if latest.is_none_or(|(t, _)| newest.0 >= t) {
+            let mut v = newest.0.to_be_bytes().to_vec();
+            v.extend_from_slice(&newest.1.to_be_bytes());
+            ops.insert(keys::prefix(Tag::Latest, segment, metric), v);
+        }
+        Ok(())
+    }
+
+    /// Add samples to the head day: raw keys, then the day's hour and day rollups.
+    fn write_head(
+        &self,
+        ops: &mut sled::Batch,
+        s: (&str, &str),
+        day: i64,
+        list: &[(i64, f64)],
+    ) -> Result<()> {
+        let (segment, metric) = s;
+        let mut rewritten = false;
+        for &(t, v) in list {
+            let key = keys::at(Tag::Head, segment, metric, t);
+            rewritten |= self.tree.contains_key(&key)?;
+            ops.insert(key, &v.to_be_bytes());
+        }
+        let hours = if rewritten {
+            // A sample replaced another: the rollups are recomputed from the head itself.
+            roll(
+                &merge_raw(self.head(segment, metric, day)?, list),
+                Resolution::Hour,
+            )
+        } else {
+            rollup::merge_lists(
+                &self.fixed(Tag::Hours, s, day)?,
+                &roll(list, Resolution::Hour),
+            )
+        };
+        ops.insert(
+            keys::at(Tag::Hours, segment, metric, day),
+            codec::encode_fixed(&hours),
+        );
+        let days = rollup::coarsen(&hours, Resolution::Day);
+        ops.insert(
+            keys::at(Tag::Day, segment, metric, day),
+            codec::encode_fixed(&days),
+        );
+        Ok(())
+    }
+
+    /// Turn the head day into a sealed day (with `extra` samples of that day merged in).
+    fn seal(
+        &self,
+        ops: &mut sled::Batch,
+        s: (&str, &str),
+        day: i64,
+        head: i64,
+        extra: &[(i64, f64)],
+    ) -> Result<()> {
+        let raw = self.head(s.0, s.1, day)?;
+        for &(t, _) in &raw {
+            ops.remove(keys::at(Tag::Head, s.0, s.1, t));
+        }
+        let raw = merge_raw(raw, extra);
+        let raw = match self.tree.get(keys::at(Tag::Raw, s.0, s.1, day))? {
+            Some(block) => merge_raw(codec::decode_raw(&block)?, &raw),
+            None => raw,
+        };
+        self.write_day(ops, s, day, head, &raw)
+    }
+
+    /// Add samples to a day older than the head.
+    fn write_sealed(
+        &self,
+        ops: &mut sled::Batch,
+        s: (&str, &str),
+        day: i64,
+        head: i64,
+        list: &[(i64, f64)],
+    ) -> Result<()> {
+        if let Some(block) = self.tree.get(keys::at(Tag::Raw, s.0, s.1, day))? {
+            let raw = merge_raw(codec::decode_raw(&block)?, list);
+            return self.write_day(ops, s, day, head, &raw);
+        }
+        if !self.tree.contains_key(keys::at(Tag::Day, s.0, s.1, day))? {
+            return self.write_day(ops, s, day, head, list);
+        }
+        // The day's raw block is gone (raw_retention): only its rollups can take the samples.
+        let minutes = match self.tree.get(keys::at(Tag::Minutes, s.0, s.1, day))? {
+            Some(block) => codec::decode_rollups(&block)?,
+            None => Vec::new(),
+        };
+        let minutes = rollup::merge_lists(&minutes, &roll(list, Resolution::Minute));
+        let hours = rollup::merge_lists(
+            &self.fixed(Tag::Hours, s, day)?,
+            &roll(list, Resolution::Hour),
+        );
+        self.write_rollups(ops, s, day, &minutes, &hours)
+    }
+
+    /// Write a whole day from its raw samples.
+    fn write_day(
+        &self,
+        ops: &mut sled::Batch,
+        s: (&str, &str),
+        day: i64,
+        head: i64,
+        raw: &[(i64, f64)],
+    ) -> Result<()> {
+        let key = keys::at(Tag::Raw, s.0, s.1, day);
+        if self
+            .raw_retention_days
+            .is_none_or(|keep| day >= head - keep)
+        {
+            ops.insert(key, codec::encode_raw(raw)?);
+        } else {
+            ops.remove(key);
+        }
+        let minutes = roll(raw, Resolution::Minute);
+        let hours = rollup::coarsen(&minutes, Resolution::Hour);
+        self.write_rollups(ops, s, day, &minutes, &hours)
+    }
+
+    fn write_rollups(
+        &self,
+        ops: &mut sled::Batch,
+        s: (&str, &str),
+        day: i64,
+        minutes: &[Rollup],
+        hours: &[Rollup],
+    ) -> Result<()> {
+        let (segment, metric) = s;
+        ops.insert(
+            keys::at(Tag::Minutes, segment, metric, day),
+            codec::encode_rollups(minutes)?,
+        );
+        ops.insert(
+            keys::at(Tag::Hours, segment, metric, day),
+            codec::encode_fixed(hours),
+        );
+        let days = rollup::coarsen(hours, Resolution::Day);
+        ops.insert(
+            keys::at(Tag::Day, segment, metric, day),
+            codec::encode_fixed(&days),
+        );
+        Ok(())
+    }
+
+    /// Delete raw blocks older than the retention behind `head`.
+    fn drop_old_raw(&self, ops: &mut sled::Batch, s: (&str, &str), head: i64) -> Result<()> {
+        let Some(keep) = self.raw_retention_days else {
+            return Ok(());
+        };
+        let lo = keys::prefix(Tag::Raw, s.0, s.1);
+        let hi = keys::at(Tag::Raw, s.0, s.1, head - keep);
+        for kv in self.tree.range(lo..hi) {
+            ops.remove(kv?.0);
+        }
+        Ok(())
+    }
+
+    fn fixed(&self, tag: Tag, s: (&str, &str), day: i64) -> Result<Vec<Rollup>> {
+        match self.tree.get(keys::at(tag, s.0, s.1, day))? {
+            Some(v) => Ok(codec::decode_fixed(&v)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The head samples of `day`, in time order.
+    fn head(&self, segment: &str, metric: &str, day: i64) -> Result<Vec<(i64, f64)>> {
+        self.head_range(segment, metric, day * DAY_MS, (day + 1) * DAY_MS)
+    }
+
+    fn head_range(
+        &self,
+        segment: &str,
+        metric: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, f64)>> {
+        let lo = keys::at(Tag::Head, segment, metric, from);
+        let hi = keys::at(Tag::Head, segment, metric, to);
+        let mut out = Vec::new();
+        for kv in self.tree.range(lo..hi) {
+            let (k, v) = kv?;
+            let t = keys::number(&k).ok_or_else(|| CodecError::new("a head key has no time"))?;
+            out.push((t, f64_of(&v)?));
+        }
+        Ok(out)
+    }
+}
+
+fn f64_of(v: &[u8]) -> std::result::Result<f64, CodecError> {
+    let bytes: [u8; 8] = v
+        .try_into()
+        .map_err(|_| CodecError::new("a value is not 8 bytes"))?;
+    Ok(f64::from_be_bytes(bytes))
+}
+
+mod read;
+pub use read::Totals;

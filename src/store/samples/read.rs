@@ -1,0 +1,174 @@
+//! Reading the sample store at the resolution a question needs.
+
+use super::codec::{self, CodecError};
+use super::keys::{self, Tag};
+use super::{Result, Samples, f64_of};
+use crate::model::rollup::{self, DAY_MS, Resolution, Rollup, day_of, roll};
+
+/// Count and sum of a series' raw samples: what a schema conversion and a verify compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Totals {
+    pub count: u64,
+    pub sum: f64,
+}
+
+impl Samples {
+    /// The newest sample of a series: one key, whatever the history.
+    pub fn latest(&self, segment: &str, metric: &str) -> Result<Option<(i64, f64)>> {
+        let Some(v) = self.tree.get(keys::prefix(Tag::Latest, segment, metric))? else {
+            return Ok(None);
+        };
+        let bad = || CodecError::new("a latest value is not 16 bytes");
+        let t: [u8; 8] = v.get(..8).ok_or_else(bad)?.try_into().map_err(|_| bad())?;
+        Ok(Some((
+            i64::from_be_bytes(t),
+            f64_of(v.get(8..).ok_or_else(bad)?)?,
+        )))
+    }
+
+    /// Every series that holds a sample, as (segment, metric), in key order.
+    pub fn series(&self) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for kv in self.tree.scan_prefix([Tag::Latest as u8]) {
+            let (k, _) = kv?;
+            out.push(
+                keys::series_of(&k).ok_or_else(|| CodecError::new("a series name is not UTF-8"))?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The blocks of `tag` for the days of `[from, to)`.
+    fn blocks(
+        &self,
+        tag: Tag,
+        s: (&str, &str),
+        from: i64,
+        to: i64,
+    ) -> impl Iterator<Item = Result<(i64, sled::IVec)>> {
+        let lo = keys::at(tag, s.0, s.1, day_of(from));
+        let hi = keys::at(tag, s.0, s.1, day_of(to.saturating_sub(1)) + 1);
+        self.tree.range(lo..hi).map(|kv| {
+            let (k, v) = kv?;
+            let day = keys::number(&k).ok_or_else(|| CodecError::new("a block key has no day"))?;
+            Ok((day, v))
+        })
+    }
+
+    /// The rollups of a series at `res` over the buckets that overlap `[from, to)` (ms).
+    pub fn rollups(
+        &self,
+        segment: &str,
+        metric: &str,
+        res: Resolution,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Rollup>> {
+        let s = (segment, metric);
+        let mut out = Vec::new();
+        match res {
+            Resolution::Day | Resolution::Hour => {
+                let tag = if res == Resolution::Day {
+                    Tag::Day
+                } else {
+                    Tag::Hours
+                };
+                for block in self.blocks(tag, s, from, to) {
+                    out.extend(codec::decode_fixed(&block?.1)?);
+                }
+            }
+            Resolution::Minute => {
+                let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
+                for block in self.blocks(Tag::Minutes, s, from, to) {
+                    let (day, v) = block?;
+                    if Some(day) != head {
+                        out.extend(codec::decode_rollups(&v)?);
+                    }
+                }
+                // The head day has no minute block yet: its minutes come from its raw samples.
+                if let Some(day) = head
+                    && day >= day_of(from)
+                    && day * DAY_MS < to
+                {
+                    out.extend(roll(&self.head(segment, metric, day)?, Resolution::Minute));
+                }
+            }
+        }
+        let width = res.millis();
+        out.retain(|r| r.start_ms + width > from && r.start_ms < to);
+        Ok(out)
+    }
+
+    /// The raw samples of a series in `[from, to)` still kept (see `raw_retention`).
+    pub fn raw(&self, segment: &str, metric: &str, from: i64, to: i64) -> Result<Vec<(i64, f64)>> {
+        let mut out = Vec::new();
+        for block in self.blocks(Tag::Raw, (segment, metric), from, to) {
+            out.extend(
+                codec::decode_raw(&block?.1)?
+                    .into_iter()
+                    .filter(|(t, _)| *t >= from && *t < to),
+            );
+        }
+        out.extend(self.head_range(segment, metric, from, to)?);
+        Ok(out)
+    }
+
+    /// Count and sum of the raw samples of a series, oldest first, one block at a time.
+    pub fn totals(&self, segment: &str, metric: &str) -> Result<Totals> {
+        let mut totals = Totals::default();
+        self.each_raw(segment, metric, |block| {
+            for (_, v) in block {
+                totals.count += 1;
+                totals.sum += v;
+            }
+        })?;
+        Ok(totals)
+    }
+
+    /// Call `f` with each run of raw samples of a series, oldest first (a day at a time).
+    pub fn each_raw(
+        &self,
+        segment: &str,
+        metric: &str,
+        mut f: impl FnMut(&[(i64, f64)]),
+    ) -> Result<()> {
+        for block in self.blocks(Tag::Raw, (segment, metric), i64::MIN / 2, i64::MAX / 2) {
+            f(&codec::decode_raw(&block?.1)?);
+        }
+        if let Some((t, _)) = self.latest(segment, metric)? {
+            f(&self.head(segment, metric, day_of(t))?);
+        }
+        Ok(())
+    }
+
+    /// Points to chart a series over `[from, to)` with about `columns` columns: raw samples
+    /// when the span is short, else each bucket's lowest and highest value (spikes survive).
+    pub fn chart(
+        &self,
+        segment: &str,
+        metric: &str,
+        from: i64,
+        to: i64,
+        columns: usize,
+    ) -> Result<Vec<(i64, f64)>> {
+        match Resolution::for_chart(to - from, columns) {
+            None => self.raw(segment, metric, from, to),
+            Some(res) => Ok(rollup::points(
+                &self.rollups(segment, metric, res, from, to)?,
+                res,
+            )),
+        }
+    }
+
+    /// How many keys of each tag the store holds (for the benchmark and `state verify`).
+    pub fn key_counts(&self) -> Result<Vec<(char, u64)>> {
+        let mut counts = std::collections::BTreeMap::new();
+        for kv in self.tree.iter() {
+            let (k, _) = kv?;
+            *counts
+                .entry(k.first().map_or('?', |b| *b as char))
+                .or_insert(0) += 1;
+        }
+        Ok(counts.into_iter().collect())
+    }
+}
