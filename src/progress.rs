@@ -69,6 +69,14 @@ impl Progress {
         }
     }
 
+    /// Print a line to stdout without tearing the bar.
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+
     /// Clear the bar (a plain run has printed its last line already).
     pub fn finish(self) {
         if let Some(bar) = self.bar {

@@ -133,6 +133,16 @@ pub enum Cmd {
         /// `migrated` for the migrated-user count, or any metric name.
         metric: String,
         value: f64,
+        /// When the value was true (RFC 3339, or epoch milliseconds); default: now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+    },
+    /// Backfill samples from a CSV file with the header `segment,metric,at,value` (`at`:
+    /// RFC 3339 or epoch milliseconds; FILE `-` reads stdin). Bad rows are counted and the
+    /// first few shown with their line numbers; the rest import (exit 1 if any was bad).
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
     /// Poll every source once, store the samples, run the guards, print each result
     /// (exit 1 if any source failed).

@@ -5,6 +5,7 @@
 //! [`crate::engine::Engine`], the same path as the cockpit's keys.
 
 mod args;
+mod import;
 mod init;
 mod live;
 mod offline;
@@ -130,18 +131,25 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Watch => live::watch(&cli),
+        Cmd::Import { file } => import::run(&cli, file),
         Cmd::Record {
             segment,
             metric,
             value,
+            at,
         } => {
             if !value.is_finite() {
                 bail!("value '{value}' is not a number");
             }
+            let at = match at {
+                Some(text) => Some(import::parse_time(text).map_err(|e| anyhow!("--at: {e}"))?),
+                None => None,
+            };
             let request = Request::Record {
                 segment: segment.clone(),
                 metric: metric.clone(),
                 value: *value,
+                at,
             };
             call(&cli, None, request, |_| {})?;
             println!("{segment}: {metric} = {value} recorded");

@@ -374,6 +374,55 @@ impl Engine {
         Ok(())
     }
 
+    /// Store a batch of imported samples under the rules of polled ones (a known segment, a
+    /// finite number in range), flushed before it returns. Returns the samples written and the
+    /// refused rows, by index, with the reason.
+    pub fn import(
+        &mut self,
+        lines: &[crate::store::SampleLine],
+    ) -> Result<(u64, Vec<(usize, String)>), StoreError> {
+        let mut rejected = Vec::new();
+        let mut good = Vec::with_capacity(lines.len());
+        // The range check of each segment, worked out once per batch.
+        let mut known: BTreeMap<&str, Option<(&str, f64)>> = BTreeMap::new();
+        for (i, s) in lines.iter().enumerate() {
+            let seg = *known.entry(s.segment.as_str()).or_insert_with(|| {
+                let seg = self.project.segment(&s.segment)?;
+                let base = self.state(&seg.id).size_at_cutover.unwrap_or(seg.size);
+                Some((seg.id.as_str(), base as f64))
+            });
+            let refused = match seg {
+                None => Some(format!("unknown segment '{}'", s.segment)),
+                Some(_) if s.metric.is_empty() || s.metric.len() > 200 || s.metric.contains('\0') => {
+                    Some(format!("'{}' is not a metric name", s.metric))
+                }
+                Some(_) if !s.value.is_finite() => Some(format!(
+                    "not a number: {} (NaN and infinities are never readings)",
+                    s.value
+                )),
+                Some((id, base)) if s.metric == MIGRATED && !(0.0..=base).contains(&s.value) => {
+                    Some(format!(
+                        "migrated count {} is out of range: segment '{id}' has {base} users",
+                        s.value
+                    ))
+                }
+                Some(_) => None,
+            };
+            match refused {
+                Some(reason) => rejected.push((i, reason)),
+                None => good.push(s.clone()),
+            }
+        }
+        self.store.put_samples(&good)?;
+        self.store.sync()?;
+        let touched: std::collections::BTreeSet<&str> =
+            good.iter().map(|s| s.segment.as_str()).collect();
+        for segment in touched {
+            self.forget_adoption(segment);
+        }
+        Ok((good.len() as u64, rejected))
+    }
+
     /// Store a checked sample (not flushed) and move the segment's adoption view forward.
     pub(crate) fn store_sample(
         &self,

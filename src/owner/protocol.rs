@@ -74,12 +74,17 @@ pub enum Request {
         action: Action,
         reason: Option<String>,
     },
-    /// Store one sample by hand (`cutover record`).
+    /// Store one sample by hand (`cutover record`), at `at` (default: now).
     Record {
         segment: String,
         metric: String,
         value: f64,
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
     },
+    /// Store a batch of samples (`cutover import`), flushed before the answer. Rows that
+    /// break the rules of polled samples are answered by their index in the batch.
+    Import { samples: Vec<crate::store::SampleLine> },
     /// Poll every source now (or one segment's), and guard what comes back.
     PollNow { segment: Option<String> },
     /// The status of every segment, read now.
@@ -149,6 +154,11 @@ pub enum Reply {
     /// What `verify` found.
     Verified {
         verified: crate::store::Verified,
+    },
+    /// What an import batch did: samples written (and flushed), rows refused by index.
+    Imported {
+        written: u64,
+        rejected: Vec<(usize, String)>,
     },
     /// The request is complete.
     Done,

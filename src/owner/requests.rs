@@ -71,6 +71,7 @@ impl Core {
                 segment,
                 metric,
                 value,
+                at,
             } => {
                 if !value.is_finite() {
                     return self.fail(
@@ -79,7 +80,7 @@ impl Core {
                         format!("value '{value}' is not a number"),
                     );
                 }
-                let at = self.now();
+                let at = at.unwrap_or_else(|| self.now());
                 match self.engine.record_sample(&segment, &metric, at, value) {
                     Ok(()) => {
                         self.changed.insert(segment);
@@ -88,6 +89,16 @@ impl Core {
                     Err(e) => self.engine_failed(waiter, e),
                 }
             }
+            Request::Import { samples } => match self.engine.import(&samples) {
+                Ok((written, rejected)) => {
+                    self.changed
+                        .extend(samples.into_iter().map(|s| s.segment).filter(|s| {
+                            self.engine.project().segment(s).is_some()
+                        }));
+                    self.reply(waiter, Reply::Imported { written, rejected });
+                }
+                Err(e) => self.engine_failed(waiter, e.into()),
+            },
             Request::PollNow { segment } => {
                 let specs: Vec<_> = match &segment {
                     Some(s) => match self.engine.project().segment(s) {

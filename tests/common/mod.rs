@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: the real binary, temporary projects.
 #![allow(dead_code)]
 
+pub mod history;
 pub mod tmux;
 
 use assert_cmd::Command;

@@ -50,6 +50,10 @@ pub enum SampleError {
 
 type Result<T> = std::result::Result<T, SampleError>;
 
+/// Samples of one series and day in one write from which they go straight into the day's
+/// block instead of head keys (an import, a restore, a conversion).
+const BULK: usize = 64;
+
 /// The samples of a project. Cheap to clone (a sled tree handle).
 #[derive(Clone)]
 pub struct Samples {
@@ -127,9 +131,10 @@ impl Samples {
             self.seal(ops, s, h, head, &extra)?;
             self.drop_old_raw(ops, s, head)?;
         }
+        let newest_before = latest.map(|(t, _)| t);
         for (day, list) in by_day {
-            if day == head {
-                self.write_head(ops, s, day, &list)?;
+            if day == head && list.len() < BULK {
+                self.write_head(ops, s, day, newest_before, &list)?;
             } else {
                 self.write_sealed(ops, s, day, head, &list)?;
             }
@@ -142,43 +147,43 @@ impl Samples {
         Ok(())
     }
 
-    /// Add samples to the head day: raw keys, then the day's hour and day rollups.
+    /// Add a few samples to the head day: raw keys, then the day's hour and day rollups.
     fn write_head(
         &self,
         ops: &mut sled::Batch,
         s: (&str, &str),
         day: i64,
+        newest_before: Option<i64>,
         list: &[(i64, f64)],
     ) -> Result<()> {
         let (segment, metric) = s;
-        let mut rewritten = false;
         for &(t, v) in list {
-            let key = keys::at(Tag::Head, segment, metric, t);
-            rewritten |= self.tree.contains_key(&key)?;
-            ops.insert(key, &v.to_be_bytes());
+            ops.insert(keys::at(Tag::Head, segment, metric, t), &v.to_be_bytes());
         }
-        let hours = if rewritten {
-            // A sample replaced another: the rollups are recomputed from the head itself.
-            roll(
-                &merge_raw(self.head(segment, metric, day)?, list),
-                Resolution::Hour,
-            )
+        // Samples newer than the newest stored one are new: their rollups just merge in. An
+        // older one may replace a stored sample: the day's rollups are recomputed.
+        let hours = if list.iter().all(|(t, _)| newest_before.is_none_or(|n| *t > n)) {
+            rollup::merge_lists(&self.fixed(Tag::Hours, s, day)?, &roll(list, Resolution::Hour))
         } else {
-            rollup::merge_lists(
-                &self.fixed(Tag::Hours, s, day)?,
-                &roll(list, Resolution::Hour),
-            )
+            roll(&merge_raw(self.day_raw(s, day, Some(day))?, list), Resolution::Hour)
         };
-        ops.insert(
-            keys::at(Tag::Hours, segment, metric, day),
-            codec::encode_fixed(&hours),
-        );
+        ops.insert(keys::at(Tag::Hours, segment, metric, day), codec::encode_fixed(&hours));
         let days = rollup::coarsen(&hours, Resolution::Day);
-        ops.insert(
-            keys::at(Tag::Day, segment, metric, day),
-            codec::encode_fixed(&days),
-        );
+        ops.insert(keys::at(Tag::Day, segment, metric, day), codec::encode_fixed(&days));
         Ok(())
+    }
+
+    /// The raw samples of `day`: its block, and its head keys if it is the `head` day.
+    fn day_raw(&self, s: (&str, &str), day: i64, head: Option<i64>) -> Result<Vec<(i64, f64)>> {
+        let block = match self.tree.get(keys::at(Tag::Raw, s.0, s.1, day))? {
+            Some(block) => codec::decode_raw(&block)?,
+            None => Vec::new(),
+        };
+        if head != Some(day) {
+            return Ok(block);
+        }
+        let keys = self.head(s.0, s.1, day)?;
+        Ok(if block.is_empty() { keys } else { merge_raw(block, &keys) })
     }
 
     /// Turn the head day into a sealed day (with `extra` samples of that day merged in).
@@ -190,19 +195,15 @@ impl Samples {
         head: i64,
         extra: &[(i64, f64)],
     ) -> Result<()> {
-        let raw = self.head(s.0, s.1, day)?;
-        for &(t, _) in &raw {
+        for (t, _) in self.head(s.0, s.1, day)? {
             ops.remove(keys::at(Tag::Head, s.0, s.1, t));
         }
-        let raw = merge_raw(raw, extra);
-        let raw = match self.tree.get(keys::at(Tag::Raw, s.0, s.1, day))? {
-            Some(block) => merge_raw(codec::decode_raw(&block)?, &raw),
-            None => raw,
-        };
+        let raw = merge_raw(self.day_raw(s, day, Some(day))?, extra);
         self.write_day(ops, s, day, head, &raw)
     }
 
-    /// Add samples to a day older than the head.
+    /// Add samples to a day as a block: a day older than the head, or many samples at once
+    /// (an import) into the head day, whose head keys then move into the block.
     fn write_sealed(
         &self,
         ops: &mut sled::Batch,
@@ -211,6 +212,9 @@ impl Samples {
         head: i64,
         list: &[(i64, f64)],
     ) -> Result<()> {
+        if day == head {
+            return self.seal(ops, s, day, head, list);
+        }
         if let Some(block) = self.tree.get(keys::at(Tag::Raw, s.0, s.1, day))? {
             let raw = merge_raw(codec::decode_raw(&block)?, list);
             return self.write_day(ops, s, day, head, &raw);
@@ -224,10 +228,8 @@ impl Samples {
             None => Vec::new(),
         };
         let minutes = rollup::merge_lists(&minutes, &roll(list, Resolution::Minute));
-        let hours = rollup::merge_lists(
-            &self.fixed(Tag::Hours, s, day)?,
-            &roll(list, Resolution::Hour),
-        );
+        let hours =
+            rollup::merge_lists(&self.fixed(Tag::Hours, s, day)?, &roll(list, Resolution::Hour));
         self.write_rollups(ops, s, day, &minutes, &hours)
     }
 

@@ -85,12 +85,13 @@ impl Samples {
                         out.extend(codec::decode_rollups(&v)?);
                     }
                 }
-                // The head day has no minute block yet: its minutes come from its raw samples.
+                // The head day's minute block may lag its head keys: its minutes come from
+                // its raw samples.
                 if let Some(day) = head
                     && day >= day_of(from)
                     && day * DAY_MS < to
                 {
-                    out.extend(roll(&self.head(segment, metric, day)?, Resolution::Minute));
+                    out.extend(roll(&self.day_raw(s, day, head)?, Resolution::Minute));
                 }
             }
         }
@@ -102,14 +103,9 @@ impl Samples {
     /// The raw samples of a series in `[from, to)` still kept (see `raw_retention`).
     pub fn raw(&self, segment: &str, metric: &str, from: i64, to: i64) -> Result<Vec<(i64, f64)>> {
         let mut out = Vec::new();
-        for block in self.blocks(Tag::Raw, (segment, metric), from, to) {
-            out.extend(
-                codec::decode_raw(&block?.1)?
-                    .into_iter()
-                    .filter(|(t, _)| *t >= from && *t < to),
-            );
-        }
-        out.extend(self.head_range(segment, metric, from, to)?);
+        self.each_raw_in(segment, metric, from, to, |run| {
+            out.extend(run.iter().filter(|(t, _)| *t >= from && *t < to));
+        })?;
         Ok(out)
     }
 
@@ -126,17 +122,31 @@ impl Samples {
     }
 
     /// Call `f` with each run of raw samples of a series, oldest first (a day at a time).
-    pub fn each_raw(
+    pub fn each_raw(&self, segment: &str, metric: &str, f: impl FnMut(&[(i64, f64)])) -> Result<()> {
+        self.each_raw_in(segment, metric, i64::MIN / 4, i64::MAX / 4, f)
+    }
+
+    fn each_raw_in(
         &self,
         segment: &str,
         metric: &str,
+        from: i64,
+        to: i64,
         mut f: impl FnMut(&[(i64, f64)]),
     ) -> Result<()> {
-        for block in self.blocks(Tag::Raw, (segment, metric), i64::MIN / 2, i64::MAX / 2) {
-            f(&codec::decode_raw(&block?.1)?);
+        let s = (segment, metric);
+        let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
+        for block in self.blocks(Tag::Raw, s, from, to) {
+            let (day, v) = block?;
+            if Some(day) != head {
+                f(&codec::decode_raw(&v)?);
+            }
         }
-        if let Some((t, _)) = self.latest(segment, metric)? {
-            f(&self.head(segment, metric, day_of(t))?);
+        if let Some(day) = head
+            && day >= day_of(from)
+            && day * DAY_MS < to
+        {
+            f(&self.day_raw(s, day, head)?);
         }
         Ok(())
     }
