@@ -69,7 +69,11 @@ fn main() {
     eprintln!("building a schema-1 state of the same samples…");
     let old = tempfile::tempdir().expect("tempdir");
     common::write_project(old.path(), &history::project(SEGMENTS));
-    schema_one(empty.path(), old.path(), t0, days);
+    history::schema_one(
+        &old.path().join(".cutover"),
+        Some(&empty.path().join(".cutover")),
+        history::samples(SEGMENTS, t0, days, STEP_SECS),
+    );
     let start = Instant::now();
     let converted = common::bin(old.path())
         .arg("status")
@@ -80,7 +84,9 @@ fn main() {
     let convert_secs = start.elapsed().as_secs_f64();
 
     let n = rows as f64;
-    println!("\nHistory: {SEGMENTS} segments × 2 metrics × {days} days at {STEP_SECS} s = {rows} samples\n");
+    println!(
+        "\nHistory: {SEGMENTS} segments × 2 metrics × {days} days at {STEP_SECS} s = {rows} samples\n"
+    );
     println!("| measure | no samples | {rows} samples | ratio | goal |");
     println!("|---|---|---|---|---|");
     println!(
@@ -93,8 +99,18 @@ fn main() {
         disk as f64 / 1e6,
         disk.saturating_sub(disk_empty) as f64 / n
     );
-    line("`cutover status` (whole process, median)", &s_empty, &s_full, "≤ 50 ms, ≤ 3×");
-    line("cockpit first frame (median)", &f_empty, &f_full, "≤ 150 ms, RSS ≤ 60 MB");
+    line(
+        "`cutover status` (whole process, median)",
+        &s_empty,
+        &s_full,
+        "≤ 50 ms, ≤ 3×",
+    );
+    line(
+        "cockpit first frame (median)",
+        &f_empty,
+        &f_full,
+        "≤ 150 ms, RSS ≤ 60 MB",
+    );
     println!("| schema 1 → 2 conversion (then `status`) | — | {convert_secs:.1} s | — | ≤ 60 s |");
 }
 
@@ -111,7 +127,9 @@ fn line(what: &str, empty: &Runs, full: &Runs, goal: &str) {
     let mb = |r: &Runs| median(r.iter().map(|x| x.1).collect());
     let range = |r: &Runs| {
         let v: Vec<f64> = r.iter().map(|x| x.0).collect();
-        let (lo, hi) = v.iter().fold((f64::MAX, 0.0_f64), |(a, b), x| (a.min(*x), b.max(*x)));
+        let (lo, hi) = v
+            .iter()
+            .fold((f64::MAX, 0.0_f64), |(a, b), x| (a.min(*x), b.max(*x)));
         format!("{lo:.1}–{hi:.1}")
     };
     println!(
@@ -160,9 +178,15 @@ fn first_frames(dir: &Path) -> Runs {
 
 fn parse(out: &std::process::Output) -> (f64, f64) {
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut it = text.split_whitespace().map(|w| w.parse::<f64>().unwrap_or(f64::NAN));
+    let mut it = text
+        .split_whitespace()
+        .map(|w| w.parse::<f64>().unwrap_or(f64::NAN));
     let (ms, kb) = (it.next().unwrap_or(f64::NAN), it.next().unwrap_or(f64::NAN));
-    assert!(ms.is_finite(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        ms.is_finite(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (ms, kb / 1024.0)
 }
 
@@ -179,8 +203,9 @@ fn child(mode: &str) {
                 .expect("run");
             let ms = start.elapsed().as_secs_f64() * 1000.0;
             assert!(status.success(), "{args:?} failed");
-            let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
-                .expect("rusage");
+            let usage =
+                nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+                    .expect("rusage");
             println!("{ms} {}", usage.max_rss());
         }
         _ => {
@@ -235,46 +260,11 @@ fn du(dir: &Path) -> u64 {
     let mut total = 0;
     for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
         let meta = entry.metadata().expect("meta");
-        total += if meta.is_dir() { du(&entry.path()) } else { meta.len() };
+        total += if meta.is_dir() {
+            du(&entry.path())
+        } else {
+            meta.len()
+        };
     }
     total
-}
-
-/// A schema-1 state in `to` (the event log of `from`, the samples one key each) as cutover
-/// before schema 2 wrote it.
-fn schema_one(from: &Path, to: &Path, t0: chrono::DateTime<Utc>, days: i64) {
-    let src = sled::open(from.join(".cutover/state")).expect("open");
-    let db = sled::open(to.join(".cutover/state")).expect("open");
-    let events = db.open_tree("events").expect("tree");
-    for kv in src.open_tree("events").expect("tree").iter() {
-        let (k, v) = kv.expect("event");
-        events.insert(k, v).expect("insert");
-    }
-    drop(src);
-    db.open_tree("meta")
-        .expect("tree")
-        .insert("schema_version", &1u32.to_be_bytes())
-        .expect("meta");
-    let samples = db.open_tree("samples").expect("tree");
-    let key = |segment: &str, metric: &str, ms: i64| {
-        let mut k = format!("{segment}\0{metric}\0").into_bytes();
-        k.extend_from_slice(&((ms as u64) ^ (1 << 63)).to_be_bytes());
-        k
-    };
-    let steps = days * 86_400 / STEP_SECS;
-    let mut batch = sled::Batch::default();
-    for i in 0..steps {
-        let ms = (t0 + Days::seconds(i * STEP_SECS)).timestamp_millis();
-        let d = (i * STEP_SECS) as f64 / 86_400.0;
-        for s in 0..SEGMENTS {
-            let seg = format!("seg-{s:02}");
-            batch.insert(key(&seg, "migrated", ms), &history::migrated(s, d).to_be_bytes());
-            batch.insert(key(&seg, "errors", ms), &history::errors(s, i).to_be_bytes());
-        }
-        if i % 5_000 == 4_999 {
-            samples.apply_batch(std::mem::take(&mut batch)).expect("batch");
-        }
-    }
-    samples.apply_batch(batch).expect("batch");
-    db.flush().expect("flush");
 }

@@ -17,9 +17,9 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Start showing `label`, out of `total` units (0: unknown; plain mode then says nothing
-    /// until the end).
-    pub fn new(label: &str, total: u64, unit: &'static str) -> Progress {
+    /// Start showing `label`, out of `total` units (0: unknown; plain mode then says nothing).
+    /// Plain lines are left out when `total` is under `plain_from` (small work needs none).
+    pub fn new(label: &str, total: u64, unit: &'static str, plain_from: u64) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = if total > 0 {
                 ProgressBar::new(total)
@@ -39,7 +39,7 @@ impl Progress {
         });
         Progress {
             label: label.to_string(),
-            total,
+            total: if total < plain_from { 0 } else { total },
             done: 0,
             bar,
             next_tenth: 1,

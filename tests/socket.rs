@@ -75,7 +75,7 @@ fn read_frame(stream: &mut UnixStream) -> Option<serde_json::Value> {
 fn hello(stream: &mut UnixStream) -> serde_json::Value {
     frame(
         stream,
-        br#"{"msg":"hello","protocol":1,"role":"command","actor":null}"#,
+        br#"{"msg":"hello","protocol":2,"role":"command","actor":null}"#,
     )
     .expect("hello");
     read_frame(stream).expect("welcome")
@@ -225,7 +225,7 @@ fn a_stalled_client_and_a_hundred_connections_never_slow_polling() {
                 _ => {
                     let _ = frame(
                         &mut s,
-                        br#"{"msg":"hello","protocol":1,"role":"command","actor":null}"#,
+                        br#"{"msg":"hello","protocol":2,"role":"command","actor":null}"#,
                     );
                     let _ = frame(
                         &mut s,

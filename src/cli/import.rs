@@ -35,7 +35,9 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     }
     DateTime::parse_from_rfc3339(t)
         .map(|d| d.with_timezone(&Utc))
-        .map_err(|_| format!("'{t}' is neither RFC 3339 (e.g. 2026-03-01T08:00:00Z) nor epoch milliseconds"))
+        .map_err(|_| {
+            format!("'{t}' is neither RFC 3339 (e.g. 2026-03-01T08:00:00Z) nor epoch milliseconds")
+        })
 }
 
 struct Columns {
@@ -123,7 +125,7 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
         );
         let mut link = Link::establish(config).await?;
         let attached = link.attached_to().is_some();
-        let mut progress = Progress::new("importing", size, "bytes");
+        let mut progress = Progress::new("importing", size, "bytes", 1 << 20);
         let mut bad = Bad::default();
         let (mut written, mut batch, mut lines, mut bytes) = (0u64, Vec::new(), Vec::new(), 0usize);
         let mut record = csv::StringRecord::new();

@@ -393,7 +393,9 @@ impl Engine {
             });
             let refused = match seg {
                 None => Some(format!("unknown segment '{}'", s.segment)),
-                Some(_) if s.metric.is_empty() || s.metric.len() > 200 || s.metric.contains('\0') => {
+                Some(_)
+                    if s.metric.is_empty() || s.metric.len() > 200 || s.metric.contains('\0') =>
+                {
                     Some(format!("'{}' is not a metric name", s.metric))
                 }
                 Some(_) if !s.value.is_finite() => Some(format!(

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +84,9 @@ pub enum Request {
     },
     /// Store a batch of samples (`cutover import`), flushed before the answer. Rows that
     /// break the rules of polled samples are answered by their index in the batch.
-    Import { samples: Vec<crate::store::SampleLine> },
+    Import {
+        samples: Vec<crate::store::SampleLine>,
+    },
     /// Poll every source now (or one segment's), and guard what comes back.
     PollNow { segment: Option<String> },
     /// The status of every segment, read now.

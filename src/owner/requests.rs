@@ -91,10 +91,12 @@ impl Core {
             }
             Request::Import { samples } => match self.engine.import(&samples) {
                 Ok((written, rejected)) => {
-                    self.changed
-                        .extend(samples.into_iter().map(|s| s.segment).filter(|s| {
-                            self.engine.project().segment(s).is_some()
-                        }));
+                    self.changed.extend(
+                        samples
+                            .into_iter()
+                            .map(|s| s.segment)
+                            .filter(|s| self.engine.project().segment(s).is_some()),
+                    );
                     self.reply(waiter, Reply::Imported { written, rejected });
                 }
                 Err(e) => self.engine_failed(waiter, e.into()),

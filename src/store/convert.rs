@@ -54,7 +54,7 @@ pub fn convert(
 ) -> Result<(), String> {
     let total = old.len() as u64;
     let resume = meta.get(MARK).map_err(|e| e.to_string())?;
-    let mut progress = Progress::new("converting samples to schema 2", total, "samples");
+    let mut progress = Progress::new("converting samples to schema 2", total, "samples", 0);
     let start = match &resume {
         // Past every key of the finished series: its keys end in 8 bytes, none is 0xff × 9.
         Some(series) => {

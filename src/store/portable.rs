@@ -7,11 +7,15 @@
 //! ```text
 //! events.jsonl    one event per line, in sequence order (the `log --json` shape)
 //! samples.jsonl   one sample per line: {"segment", "metric", "at", "value"}, series by series
-//! backup.json     {"schema", "events", "samples", "written_at"}: what a restore must find
+//! rollups.jsonl   the minute rollups of days whose raw samples `raw_retention` removed:
+//!                 {"segment", "metric", "start", "min", "max", "last", "last_at", "count"}
+//! backup.json     {"schema", "events", "samples", "rollups", "written_at"}: what a restore
+//!                 must find
 //! ```
 
 use super::{SCHEMA_VERSION, Samples, Store, StoreError};
 use crate::model::Event;
+use crate::model::rollup::Rollup;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufWriter, Write};
@@ -26,12 +30,28 @@ pub struct SampleLine {
     pub value: f64,
 }
 
+/// One minute rollup as a backup line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollupLine {
+    pub segment: String,
+    pub metric: String,
+    pub start: DateTime<Utc>,
+    pub min: f64,
+    pub max: f64,
+    pub last: f64,
+    pub last_at: DateTime<Utc>,
+    pub count: u32,
+}
+
 /// The summary a backup carries and a restore checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BackupInfo {
     pub schema: u32,
     pub events: u64,
     pub samples: u64,
+    /// Minute rollups without raw samples (absent from backups before schema 2).
+    #[serde(default)]
+    pub rollups: u64,
     pub written_at: DateTime<Utc>,
 }
 
@@ -203,16 +223,66 @@ impl Reader {
             return Err(io(out, e));
         }
         w.flush().map_err(|e| io(out, e))?;
+        let rollups = self.backup_rollups(&out.join("rollups.jsonl"))?;
         let info = BackupInfo {
             schema: SCHEMA_VERSION,
             events: events.len() as u64,
             samples,
+            rollups,
             written_at: Utc::now(),
         };
         let info_path = out.join("backup.json");
         let json = serde_json::to_vec_pretty(&info).map_err(|e| io(out, e))?;
         std::fs::write(&info_path, json).map_err(|e| io(out, e))?;
-        Ok(vec![events_path, samples_path, info_path])
+        Ok(vec![
+            events_path,
+            samples_path,
+            out.join("rollups.jsonl"),
+            info_path,
+        ])
+    }
+
+    /// Write the minute rollups of days without raw samples into `path`; returns how many.
+    fn backup_rollups(&self, path: &Path) -> Result<u64, StoreError> {
+        let mut w = BufWriter::new(std::fs::File::create(path).map_err(|e| io(path, e))?);
+        let corrupt = |e: super::samples::SampleError| self.corrupt(e.to_string());
+        let (mut n, mut failed) = (0u64, None);
+        for (segment, metric) in self.samples.series().map_err(corrupt)? {
+            self.samples
+                .each_rollup_only_day(&segment, &metric, |minutes| {
+                    for r in minutes {
+                        let line = RollupLine {
+                            segment: segment.clone(),
+                            metric: metric.clone(),
+                            start: Utc
+                                .timestamp_millis_opt(r.start_ms)
+                                .single()
+                                .unwrap_or_default(),
+                            min: r.min,
+                            max: r.max,
+                            last: r.last,
+                            last_at: Utc
+                                .timestamp_millis_opt(r.last_at_ms)
+                                .single()
+                                .unwrap_or_default(),
+                            count: r.count,
+                        };
+                        let written = serde_json::to_string(&line)
+                            .map_err(std::io::Error::other)
+                            .and_then(|line| writeln!(w, "{line}"));
+                        if let Err(e) = written {
+                            failed.get_or_insert(e);
+                        }
+                        n += 1;
+                    }
+                })
+                .map_err(corrupt)?;
+        }
+        if let Some(e) = failed {
+            return Err(io(path, e));
+        }
+        w.flush().map_err(|e| io(path, e))?;
+        Ok(n)
     }
 }
 
@@ -279,13 +349,43 @@ impl Store {
             }
             samples.push(s);
         }
-        let found = (events.len() as u64, samples.len() as u64);
-        if found != (info.events, info.samples) {
+        let mut rollups: std::collections::BTreeMap<(String, String), Vec<Rollup>> =
+            Default::default();
+        let mut n_rollups = 0u64;
+        if from.join("rollups.jsonl").exists() {
+            for (i, line) in lines("rollups.jsonl")?.iter().enumerate() {
+                let r: RollupLine = serde_json::from_str(line)
+                    .map_err(|e| io(from, format!("rollups.jsonl line {}: {e}", i + 1)))?;
+                if ![r.min, r.max, r.last].iter().all(|v| v.is_finite()) {
+                    return Err(io(
+                        from,
+                        format!(
+                            "rollups.jsonl line {}: a value is not a finite number",
+                            i + 1
+                        ),
+                    ));
+                }
+                rollups
+                    .entry((r.segment, r.metric))
+                    .or_default()
+                    .push(Rollup {
+                        start_ms: r.start.timestamp_millis(),
+                        min: r.min,
+                        max: r.max,
+                        last: r.last,
+                        last_at_ms: r.last_at.timestamp_millis(),
+                        count: r.count,
+                    });
+                n_rollups += 1;
+            }
+        }
+        let found = (events.len() as u64, samples.len() as u64, n_rollups);
+        if found != (info.events, info.samples, info.rollups) {
             return Err(io(
                 from,
                 format!(
-                    "backup.json promises {} events and {} samples, the files hold {} and {}",
-                    info.events, info.samples, found.0, found.1
+                    "backup.json promises {} events, {} samples and {} rollups, the files hold {}, {} and {}",
+                    info.events, info.samples, info.rollups, found.0, found.1, found.2
                 ),
             ));
         }
@@ -295,6 +395,11 @@ impl Store {
                 .insert(e.seq.to_be_bytes(), json)
                 .map_err(|e| self.corrupt(e.to_string()))?;
             self.next_seq = e.seq + 1;
+        }
+        for ((segment, metric), minutes) in &rollups {
+            self.samples
+                .put_minutes(segment, metric, minutes)
+                .map_err(|e| self.corrupt(e.to_string()))?;
         }
         for chunk in samples.chunks(super::convert::BATCH) {
             self.put_samples(chunk)?;

@@ -57,21 +57,128 @@ pub fn errors(s: usize, i: i64) -> f64 {
     0.01 + ((i * 7919 + s as i64 * 31) % 97) as f64 / 10_000.0
 }
 
-/// Write `segments` × 2 series from `from`, one sample every `step_secs` for `days`, as CSV
-/// rows (time-major, as a spreadsheet export would be). Returns the rows written.
-pub fn write_csv(out: &mut impl Write, segments: usize, from: DateTime<Utc>, days: i64, step_secs: i64) -> u64 {
+/// Write [`samples`] as CSV rows (time-major, as a spreadsheet export would be). Returns the
+/// rows written.
+pub fn write_csv(
+    out: &mut impl Write,
+    segments: usize,
+    from: DateTime<Utc>,
+    days: i64,
+    step_secs: i64,
+) -> u64 {
     writeln!(out, "segment,metric,at,value").expect("write");
-    let steps = days * 86_400 / step_secs;
     let mut rows = 0;
-    for i in 0..steps {
-        let at = from + Duration::seconds(i * step_secs);
-        let ms = at.timestamp_millis();
-        let d = (i * step_secs) as f64 / 86_400.0;
-        for s in 0..segments {
-            writeln!(out, "seg-{s:02},migrated,{ms},{}", migrated(s, d)).expect("write");
-            writeln!(out, "seg-{s:02},errors,{ms},{}", errors(s, i)).expect("write");
-            rows += 2;
-        }
+    for (segment, metric, ms, value) in samples(segments, from, days, step_secs) {
+        writeln!(out, "{segment},{metric},{ms},{value}").expect("write");
+        rows += 1;
     }
     rows
+}
+
+/// Write a schema-1 state into `state` (a `.cutover` folder) as cutover before schema 2 did:
+/// the event log of the state `events_from` (if any), and each sample as one key.
+pub fn schema_one(
+    state: &Path,
+    events_from: Option<&Path>,
+    samples: impl Iterator<Item = (String, &'static str, i64, f64)>,
+) {
+    let db = open_sled(&state.join("state"));
+    if let Some(from) = events_from {
+        let src = open_sled(&from.join("state"));
+        let events = db.open_tree("events").expect("tree");
+        for kv in src.open_tree("events").expect("tree").iter() {
+            let (k, v) = kv.expect("event");
+            events.insert(k, v).expect("insert");
+        }
+    }
+    db.open_tree("meta")
+        .expect("tree")
+        .insert("schema_version", &1u32.to_be_bytes())
+        .expect("meta");
+    let tree = db.open_tree("samples").expect("tree");
+    let mut batch = sled::Batch::default();
+    for (n, (segment, metric, ms, value)) in samples.enumerate() {
+        let mut k = format!("{segment}\0{metric}\0").into_bytes();
+        k.extend_from_slice(&((ms as u64) ^ (1 << 63)).to_be_bytes());
+        batch.insert(k, &value.to_be_bytes());
+        if n % 100_000 == 99_999 {
+            tree.apply_batch(std::mem::take(&mut batch)).expect("batch");
+        }
+    }
+    tree.apply_batch(batch).expect("batch");
+    db.flush().expect("flush");
+}
+
+/// Open a sled database, waiting briefly for a handle this process just dropped to let go.
+fn open_sled(path: &Path) -> sled::Db {
+    for _ in 0..100 {
+        if let Ok(db) = sled::open(path) {
+            return db;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    sled::open(path).expect("open sled")
+}
+
+/// The samples of `segments` × 2 series from `from`, one every `step_secs` for `days`.
+pub fn samples(
+    segments: usize,
+    from: DateTime<Utc>,
+    days: i64,
+    step_secs: i64,
+) -> impl Iterator<Item = (String, &'static str, i64, f64)> {
+    let steps = days * 86_400 / step_secs;
+    (0..steps).flat_map(move |i| {
+        let ms = (from + Duration::seconds(i * step_secs)).timestamp_millis();
+        let d = (i * step_secs) as f64 / 86_400.0;
+        (0..segments).flat_map(move |s| {
+            [
+                (format!("seg-{s:02}"), "migrated", ms, migrated(s, d)),
+                (format!("seg-{s:02}"), "errors", ms, errors(s, i)),
+            ]
+        })
+    })
+}
+
+/// Count and sum of every series in a backup's `samples.jsonl`, by "segment/metric".
+pub fn backup_totals(backup: &Path) -> std::collections::BTreeMap<String, (u64, f64)> {
+    let text = std::fs::read_to_string(backup.join("samples.jsonl")).expect("samples.jsonl");
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let key = format!(
+            "{}/{}",
+            v["segment"].as_str().unwrap_or(""),
+            v["metric"].as_str().unwrap_or("")
+        );
+        let e: &mut (u64, f64) = out.entry(key).or_default();
+        e.0 += 1;
+        e.1 += v["value"].as_f64().expect("value");
+    }
+    out
+}
+
+/// Count and sum per series of generated samples, as [`backup_totals`] reports them.
+pub fn expected_totals(
+    samples: impl Iterator<Item = (String, &'static str, i64, f64)>,
+) -> std::collections::BTreeMap<String, (u64, f64)> {
+    let mut out = std::collections::BTreeMap::new();
+    for (segment, metric, _, value) in samples {
+        let e: &mut (u64, f64) = out.entry(format!("{segment}/{metric}")).or_default();
+        e.0 += 1;
+        e.1 += value;
+    }
+    out
+}
+
+/// Whether two totals maps agree: equal counts, sums equal to 1e-9 relative.
+pub fn same_totals(
+    a: &std::collections::BTreeMap<String, (u64, f64)>,
+    b: &std::collections::BTreeMap<String, (u64, f64)>,
+) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(k, (n, s))| {
+            b.get(k)
+                .is_some_and(|(m, t)| n == m && (s - t).abs() <= 1e-9 * s.abs().max(1.0))
+        })
 }

@@ -246,7 +246,7 @@ pub fn owner_pid(p: &Path, within: std::time::Duration) -> Option<u64> {
     let start = std::time::Instant::now();
     while start.elapsed() < within {
         if let Ok(mut s) = std::os::unix::net::UnixStream::connect(p.join(".cutover/sock")) {
-            let hello = br#"{"msg":"hello","protocol":1,"role":"command","actor":null}"#;
+            let hello = br#"{"msg":"hello","protocol":2,"role":"command","actor":null}"#;
             let _ = s.write_all(&(hello.len() as u32).to_be_bytes());
             let _ = s.write_all(hello);
             let mut len = [0u8; 4];

@@ -162,14 +162,29 @@ impl Samples {
         }
         // Samples newer than the newest stored one are new: their rollups just merge in. An
         // older one may replace a stored sample: the day's rollups are recomputed.
-        let hours = if list.iter().all(|(t, _)| newest_before.is_none_or(|n| *t > n)) {
-            rollup::merge_lists(&self.fixed(Tag::Hours, s, day)?, &roll(list, Resolution::Hour))
+        let hours = if list
+            .iter()
+            .all(|(t, _)| newest_before.is_none_or(|n| *t > n))
+        {
+            rollup::merge_lists(
+                &self.fixed(Tag::Hours, s, day)?,
+                &roll(list, Resolution::Hour),
+            )
         } else {
-            roll(&merge_raw(self.day_raw(s, day, Some(day))?, list), Resolution::Hour)
+            roll(
+                &merge_raw(self.day_raw(s, day, Some(day))?, list),
+                Resolution::Hour,
+            )
         };
-        ops.insert(keys::at(Tag::Hours, segment, metric, day), codec::encode_fixed(&hours));
+        ops.insert(
+            keys::at(Tag::Hours, segment, metric, day),
+            codec::encode_fixed(&hours),
+        );
         let days = rollup::coarsen(&hours, Resolution::Day);
-        ops.insert(keys::at(Tag::Day, segment, metric, day), codec::encode_fixed(&days));
+        ops.insert(
+            keys::at(Tag::Day, segment, metric, day),
+            codec::encode_fixed(&days),
+        );
         Ok(())
     }
 
@@ -183,7 +198,11 @@ impl Samples {
             return Ok(block);
         }
         let keys = self.head(s.0, s.1, day)?;
-        Ok(if block.is_empty() { keys } else { merge_raw(block, &keys) })
+        Ok(if block.is_empty() {
+            keys
+        } else {
+            merge_raw(block, &keys)
+        })
     }
 
     /// Turn the head day into a sealed day (with `extra` samples of that day merged in).
@@ -228,8 +247,10 @@ impl Samples {
             None => Vec::new(),
         };
         let minutes = rollup::merge_lists(&minutes, &roll(list, Resolution::Minute));
-        let hours =
-            rollup::merge_lists(&self.fixed(Tag::Hours, s, day)?, &roll(list, Resolution::Hour));
+        let hours = rollup::merge_lists(
+            &self.fixed(Tag::Hours, s, day)?,
+            &roll(list, Resolution::Hour),
+        );
         self.write_rollups(ops, s, day, &minutes, &hours)
     }
 

@@ -122,7 +122,12 @@ impl Samples {
     }
 
     /// Call `f` with each run of raw samples of a series, oldest first (a day at a time).
-    pub fn each_raw(&self, segment: &str, metric: &str, f: impl FnMut(&[(i64, f64)])) -> Result<()> {
+    pub fn each_raw(
+        &self,
+        segment: &str,
+        metric: &str,
+        f: impl FnMut(&[(i64, f64)]),
+    ) -> Result<()> {
         self.each_raw_in(segment, metric, i64::MIN / 4, i64::MAX / 4, f)
     }
 
@@ -180,5 +185,45 @@ impl Samples {
                 .or_insert(0) += 1;
         }
         Ok(counts.into_iter().collect())
+    }
+}
+
+impl Samples {
+    /// Call `f` with the minute rollups of each day whose raw block `raw_retention` removed,
+    /// oldest first: what a backup must carry besides the raw samples.
+    pub fn each_rollup_only_day(
+        &self,
+        segment: &str,
+        metric: &str,
+        mut f: impl FnMut(Vec<Rollup>),
+    ) -> Result<()> {
+        let s = (segment, metric);
+        for block in self.blocks(Tag::Minutes, s, i64::MIN / 4, i64::MAX / 4) {
+            let (day, v) = block?;
+            if !self
+                .tree
+                .contains_key(keys::at(Tag::Raw, segment, metric, day))?
+            {
+                f(codec::decode_rollups(&v)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the minute rollups of days that have no raw samples (a restored backup's), with
+    /// their hour and day rollups, in one batch.
+    pub fn put_minutes(&self, segment: &str, metric: &str, minutes: &[Rollup]) -> Result<()> {
+        let mut by_day: std::collections::BTreeMap<i64, Vec<Rollup>> = Default::default();
+        for r in minutes {
+            by_day.entry(day_of(r.start_ms)).or_default().push(*r);
+        }
+        let mut ops = sled::Batch::default();
+        for (day, mut list) in by_day {
+            list.sort_by_key(|r| r.start_ms);
+            let hours = rollup::coarsen(&list, Resolution::Hour);
+            self.write_rollups(&mut ops, (segment, metric), day, &list, &hours)?;
+        }
+        self.tree.apply_batch(ops)?;
+        Ok(())
     }
 }

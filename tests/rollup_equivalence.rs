@@ -1,0 +1,163 @@
+//! The chart, the fit, the plateau and the report's chart read rollups instead of raw samples
+//! (issue 11); over a generated series they agree with the raw samples within one bucket.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use cutover::engine::{Command, Engine, Step};
+use cutover::model::projection::fit_p;
+use cutover::store::SampleLine;
+
+const SIZE: f64 = 100_000.0;
+
+fn engine(dir: &std::path::Path) -> Engine {
+    let (project, _) = cutover::config::load(dir).expect("project");
+    let store = cutover::store::Store::open(&dir.join(".cutover")).expect("store");
+    Engine::new(project, dir.to_path_buf(), store).expect("engine")
+}
+
+/// A mix of an active and a dormant cohort, with a dip of the count for 6 hours on day 20.
+fn share(d: f64) -> f64 {
+    let s = 0.6 * (1.0 - 0.92_f64.powf(d)) + 0.2 * (1.0 - 0.995_f64.powf(d));
+    if (20.0..20.25).contains(&d) {
+        s - 0.05
+    } else {
+        s
+    }
+}
+
+fn setup(days: i64) -> (tempfile::TempDir, Engine, DateTime<Utc>, Vec<(f64, f64)>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write_project(
+        dir.path(),
+        "[project]\nname = \"Eq\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 100000\nlogin_probability = 0.05\ngoal = 0.9\n",
+    );
+    let mut engine = engine(dir.path());
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 1, 1, 9, 30, 0)
+        .single()
+        .expect("time");
+    for _ in 0..3 {
+        let cmd = Command {
+            segment: "eu".into(),
+            action: cutover::model::Action::Advance,
+            actor: "test".into(),
+            reason: None,
+        };
+        assert!(matches!(
+            engine.request(&cmd, t0).expect("advance"),
+            Step::Done(_)
+        ));
+    }
+    let mut raw = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..days * 144 {
+        let d = i as f64 / 144.0;
+        let value = (share(d) * SIZE).floor();
+        let at = t0 + Duration::minutes(10 * i);
+        raw.push((d, value / SIZE));
+        lines.push(SampleLine {
+            segment: "eu".into(),
+            metric: "migrated".into(),
+            at,
+            value,
+        });
+    }
+    for chunk in lines.chunks(5_000) {
+        let (n, rejected) = engine.import(chunk).expect("import");
+        assert_eq!((n as usize, rejected.len()), (chunk.len(), 0));
+    }
+    (dir, engine, t0, raw)
+}
+
+/// Each chart point is a raw point (same share) within `bucket` days of it.
+fn within_a_bucket(chart: &[(f64, f64)], raw: &[(f64, f64)], bucket: f64) {
+    assert!(!chart.is_empty());
+    for &(x, y) in chart {
+        assert!(
+            raw.iter()
+                .any(|&(rx, ry)| (rx - x).abs() <= bucket && ry == y),
+            "chart point ({x}, {y}) is no raw point within {bucket} days"
+        );
+    }
+}
+
+#[test]
+fn chart_fit_and_plateau_agree_with_the_raw_samples() {
+    let (_dir, engine, t0, raw) = setup(50);
+    let now = t0 + Duration::days(50);
+    let hour = 1.0 / 24.0;
+
+    let status = engine.status(now).expect("status");
+    let seg = &status.segments[0];
+    let p_raw = fit_p(&raw).expect("raw fit");
+    let p = seg.observed_p.expect("fit");
+    assert!((p - p_raw).abs() / p_raw < 0.03, "fit {p} vs raw {p_raw}");
+    let plateau_raw = cutover::engine::live::plateau(&raw, 0.9, 0.25, 100_000);
+    assert!(
+        plateau_raw.is_some(),
+        "the dormant tail plateaus on raw samples"
+    );
+    assert!(seg.plateau.is_some(), "and on rollups: {:?}", seg.plateau);
+    let left = |p: &str| -> u64 {
+        p.split_whitespace()
+            .find_map(|w| w.parse().ok())
+            .expect("a count")
+    };
+    let (a, b) = (
+        left(seg.plateau.as_deref().unwrap_or("")),
+        plateau_raw.unwrap_or(0),
+    );
+    assert!(
+        a.abs_diff(b) <= 1_000,
+        "plateau leaves {a} vs {b} on raw samples"
+    );
+
+    let chart = engine.client_series("eu", now).expect("chart");
+    assert!(chart.len() <= cutover::engine::view::SERIES_POINTS);
+    within_a_bucket(&chart, &raw, hour);
+    let dip = |pts: &[(f64, f64)]| {
+        pts.iter()
+            .filter(|p| (19.9..20.4).contains(&p.0))
+            .map(|p| p.1)
+            .fold(f64::MAX, f64::min)
+    };
+    assert_eq!(dip(&chart), dip(&raw), "the dip survives the chart");
+    assert_eq!(chart.last().map(|p| p.1), raw.last().map(|p| p.1));
+    assert!(chart.first().is_some_and(|p| p.0 <= hour));
+
+    let report = engine.adoption_chart("eu", now, 800).expect("report chart");
+    within_a_bucket(&report, &raw, hour);
+    assert_eq!(dip(&report), dip(&raw));
+}
+
+#[test]
+fn a_short_span_charts_raw_samples_and_new_samples_move_the_view_as_a_reread_would() {
+    let (dir, mut engine, t0, raw) = setup(2);
+    let early = engine
+        .adoption_chart("eu", t0 + Duration::hours(3), 512)
+        .expect("chart");
+    let raw_early: Vec<(f64, f64)> = raw.iter().copied().filter(|p| p.0 < 0.125).collect();
+    assert_eq!(
+        early, raw_early,
+        "three hours in, the chart is the raw samples"
+    );
+
+    let now = t0 + Duration::days(2);
+    let before = engine.client_series("eu", now).expect("chart");
+    within_a_bucket(&before, &raw, 1.0 / 1440.0);
+    for i in 0..300 {
+        let at = now + Duration::minutes(i);
+        let d = 2.0 + i as f64 / 1440.0;
+        engine
+            .record_sample("eu", "migrated", at, (share(d) * SIZE).floor())
+            .expect("record");
+    }
+    let later = now + Duration::minutes(300);
+    let moved = engine.client_series("eu", later).expect("chart");
+    let daily = engine.daily_adoption("eu", later).expect("daily");
+    drop(engine);
+    let fresh = self::engine(dir.path());
+    assert_eq!(moved, fresh.client_series("eu", later).expect("chart"));
+    assert_eq!(daily, fresh.daily_adoption("eu", later).expect("daily"));
+}
