@@ -77,9 +77,7 @@ fn raw_retention(text: Option<&str>, root: &KeyPath, found: &mut Found) -> Optio
             found.push((
                 Severity::Error,
                 root.clone().key("project").key("raw_retention"),
-                format!(
-                    "'{text}' is not a whole number of days (at least \"1d\"), e.g. \"30d\"; leave it out to keep raw samples forever"
-                ),
+                "must be a whole number of days, at least \"1d\", e.g. \"30d\"; leave it out to keep raw samples forever".into(),
             ));
             None
         }
