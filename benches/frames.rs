@@ -56,7 +56,7 @@ fn segment(i: usize) -> SegmentStatus {
         plateau: None,
         guard_streak: 0,
         observed_p: None,
-        observed_finish: None,
+        forecast: None,
         pending_hook: None,
         hold: None,
         last_failure: None,

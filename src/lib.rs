@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod engine;
+pub mod export;
 pub mod hook;
 pub mod model;
 pub mod os;

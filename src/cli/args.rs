@@ -78,6 +78,10 @@ pub enum Cmd {
         paused: bool,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Write each segment's user export (Auth0-shaped NDJSON as of its cutover, now) into
+        /// DIR as SEGMENT.ndjson, and exit (the server also serves it at /export/SEGMENT).
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
     },
     /// Write a commented example cutover.toml into DIR (never overwrites).
     Init { dir: Option<PathBuf> },
@@ -173,6 +177,30 @@ pub enum Cmd {
     State {
         #[command(subcommand)]
         action: StateCmd,
+    },
+    /// Plan a slow segment from the legacy system's last-login export: the share whose last
+    /// login lies within D days before cutover is the projected share S(D) after it.
+    Plan {
+        segment: String,
+        /// The user export: CSV with a header, or JSON lines (Auth0, FusionAuth).
+        #[arg(long, value_name = "EXPORT")]
+        logins: PathBuf,
+        /// The last-login column or JSON field (dotted path); default: the first of
+        /// last_login, lastLoginInstant, last_login_at, lastLogin, lastLogon found.
+        #[arg(long, value_name = "NAME")]
+        field: Option<String>,
+        /// The account-creation column or field (default: created_at, insertInstant or
+        /// createdAt when present): accounts count for D only when at least D days old.
+        #[arg(long, value_name = "NAME")]
+        created: Option<String>,
+        /// The cutover moment the plan is for (RFC 3339 or epoch ms; default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Write the fitted mix into cutover.toml as the segment's cohorts (comments kept).
+        #[arg(long)]
+        write: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Project a slow migration: the share after D days, or the days to a goal.
     Project {

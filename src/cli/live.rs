@@ -10,6 +10,33 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use std::path::PathBuf;
 
+/// The simulated segments: `--segment` specs, or the demo's population.
+fn sim_segments(segments: &[String]) -> Result<Vec<crate::sim::SimSegment>> {
+    if segments.is_empty() {
+        return Ok(crate::demo::population(None));
+    }
+    segments
+        .iter()
+        .map(|s| crate::sim::parse_segment_spec(s).map_err(anyhow::Error::msg))
+        .collect()
+}
+
+/// `cutover simulate --export DIR`: each segment's user export as of now.
+pub(super) fn export(dir: &std::path::Path, segments: &[String], seed: u64) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create '{}'", dir.display()))?;
+    let now = Utc::now();
+    for seg in sim_segments(segments)? {
+        let path = dir.join(format!("{}.ndjson", seg.id));
+        let file = std::fs::File::create(&path).with_context(|| format!("cannot write '{}'", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        let n = crate::sim::export::write_export(&seg, now, seed, &mut out)
+            .and_then(|n| std::io::Write::flush(&mut out).map(|()| n))
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
+        println!("wrote {} ({n} users)", path.display());
+    }
+    Ok(())
+}
+
 pub(super) fn simulate(
     listen: &str,
     speed: f64,
@@ -21,14 +48,7 @@ pub(super) fn simulate(
     if !(speed.is_finite() && speed > 0.0) {
         bail!("--speed {speed}: give the real seconds per simulated day, e.g. --speed 2");
     }
-    let mut population = if segments.is_empty() {
-        crate::demo::population(None)
-    } else {
-        segments
-            .iter()
-            .map(|s| crate::sim::parse_segment_spec(s).map_err(anyhow::Error::msg))
-            .collect::<Result<Vec<_>>>()?
-    };
+    let mut population = sim_segments(segments)?;
     for f in faults {
         let (seg, fault) = crate::sim::parse_fault(f).map_err(anyhow::Error::msg)?;
         match population.iter_mut().find(|s| s.id == seg) {

@@ -9,6 +9,7 @@ mod import;
 mod init;
 mod live;
 mod offline;
+mod plan;
 mod print;
 mod state;
 mod through;
@@ -55,7 +56,11 @@ pub fn run(cli: Cli) -> Result<()> {
             faults,
             paused,
             seed,
-        } => simulate(listen, *speed, segments, faults, *paused, *seed),
+            export,
+        } => match export {
+            Some(dir) => live::export(dir, segments, *seed),
+            None => simulate(listen, *speed, segments, faults, *paused, *seed),
+        },
         Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
         Cmd::Check => offline::check(&cli.project),
         Cmd::Status { json } => {
@@ -87,6 +92,26 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Plan {
+            segment,
+            logins,
+            field,
+            created,
+            at,
+            write,
+            json,
+        } => plan::run(
+            &cli.project,
+            segment,
+            &plan::Options {
+                logins: logins.clone(),
+                field: field.clone(),
+                created: created.clone(),
+                at: at.clone(),
+                write: *write,
+                json: *json,
+            },
+        ),
         Cmd::Project {
             p,
             days,

@@ -145,11 +145,12 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
                 );
             }
             for (j, c) in cohorts.iter().enumerate() {
-                if !in_unit(c.p) {
+                // p = 0 is a cohort that never logs in (`cutover plan` writes one).
+                if !(0.0..=1.0).contains(&c.p) {
                     cohorts_ok = false;
                     err(
                         at.clone().key("cohorts").index(j).key("p"),
-                        "must be in (0, 1]: the cohort's daily login probability".into(),
+                        "must be in [0, 1]: the cohort's daily login probability (0: never logs in)".into(),
                     );
                 }
                 if !in_unit(c.share) {

@@ -230,11 +230,8 @@ fn day_line(day: f64, status: &ProjectStatus) -> String {
                 d.map_or_else(|| "never".to_string(), |f| f.format("%Y-%m-%d").to_string())
             };
             line.push_str(&format!(" → planned {}", date(s.projected_finish)));
-            if let Some(p) = s.observed_p {
-                line.push_str(&format!(
-                    ", observed P {p:.3} → {}",
-                    date(s.observed_finish)
-                ));
+            if let Some(f) = &s.forecast {
+                line.push_str(&format!(", forecast {}", f.describe()));
             }
         }
         line.push_str(" │");

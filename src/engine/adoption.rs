@@ -11,7 +11,8 @@
 
 use super::view::{SERIES_POINTS, days_between};
 use super::{Engine, MIGRATED};
-use crate::model::rollup::{self, HOUR_MS, Resolution, Rollup};
+use crate::model::forecast::{Forecast, Forecaster};
+use crate::model::rollup::{self, DAY_MS, HOUR_MS, Resolution, Rollup};
 use crate::model::series;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
@@ -71,6 +72,8 @@ pub struct Adoption {
     base: f64,
     daily: Buckets,
     chart: Option<Buckets>,
+    /// The forecast, fed each day's newest point.
+    forecaster: Forecaster,
 }
 
 impl Adoption {
@@ -92,6 +95,18 @@ impl Adoption {
         if let Some(chart) = &mut self.chart {
             chart.push(t, v);
         }
+        let day = Resolution::Day.bucket_of(t);
+        if let Ok(i) = self.daily.list.binary_search_by_key(&day, |r| r.start_ms) {
+            let r = self.daily.list[i];
+            let (d, s) = self.to_point(r.last_at_ms, r.last);
+            self.forecaster.push(day / DAY_MS, d, s);
+        }
+    }
+
+    /// The forecast of reaching `goal`, and the plateau (users who would remain at `limit`
+    /// days since cutover, or within the horizon), if it is on.
+    pub fn forecast(&self, goal: f64, limit: Option<f64>, size: u64) -> (Option<Forecast>, Option<u64>) {
+        (self.forecaster.forecast(goal), self.forecaster.plateau(goal, limit, size))
     }
 
     /// (days since cutover, share) of each day's last sample: the fit's and plateau's input.
@@ -140,16 +155,22 @@ impl Engine {
             };
             let from = at.timestamp_millis();
             let daily = self.read(segment, Some(Resolution::Day), from)?;
-            views.insert(
-                segment.to_string(),
-                Adoption {
-                    cutover_ms: from,
-                    cutover_at: at,
-                    base: state.size_at_cutover.unwrap_or(seg.size).max(1) as f64,
-                    daily,
-                    chart: None,
-                },
-            );
+            let base = state.size_at_cutover.unwrap_or(seg.size).max(1);
+            let mut view = Adoption {
+                cutover_ms: from,
+                cutover_at: at,
+                base: base as f64,
+                daily,
+                chart: None,
+                forecaster: Forecaster::new(self.plan_of(segment), base),
+            };
+            for r in view.daily.list.clone() {
+                if r.last_at_ms >= from {
+                    let (d, s) = view.to_point(r.last_at_ms, r.last);
+                    view.forecaster.push(r.start_ms.div_euclid(DAY_MS), d, s);
+                }
+            }
+            views.insert(segment.to_string(), view);
         }
         let Some(view) = views.get_mut(segment) else {
             return Ok(None);

@@ -130,6 +130,11 @@ impl Engine {
         &self.redactor
     }
 
+    /// The plan a segment's projection and forecast measure against.
+    pub fn plan_of(&self, segment: &str) -> Option<crate::model::LoginModel> {
+        self.project.segment(segment).and_then(|s| s.login.clone())
+    }
+
     /// The state of a segment (a segment never acted on is in `plan`).
     pub fn state(&self, segment: &str) -> SegmentState {
         self.states.get(segment).cloned().unwrap_or_default()

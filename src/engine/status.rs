@@ -61,13 +61,46 @@ pub struct SegmentStatus {
     pub plateau: Option<String>,
     /// Consecutive failing guard evaluations (in cutover).
     pub guard_streak: u32,
-    /// P fitted to the samples since cutover, and the finish date it implies.
+    /// One P fitted to the samples since cutover (a diagnostic: a mix is not one P).
     pub observed_p: Option<f64>,
-    pub observed_finish: Option<DateTime<Utc>>,
+    /// The live forecast of the goal, once a slow segment has two days of data in cutover.
+    pub forecast: Option<ForecastStatus>,
     /// The hook whose outcome is not recorded yet, if any.
     pub pending_hook: Option<HookAction>,
     pub hold: Option<String>,
     pub last_failure: Option<String>,
+}
+
+/// The live forecast of a segment (see [`crate::model::forecast`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastStatus {
+    /// The central finish; null: never within the horizon (10 years).
+    pub finish: Option<DateTime<Utc>>,
+    /// The earliest and latest finish consistent with the data; null: never.
+    pub low: Option<DateTime<Utc>>,
+    pub high: Option<DateTime<Utc>>,
+    /// Reached within the horizon: true, false, or null while the data cannot tell.
+    pub reachable: Option<bool>,
+    pub model: String,
+    /// The central fit; a cohort with p 0 is the share that never logs in.
+    pub fitted_cohorts: Vec<crate::model::Cohort>,
+    /// The central finish falls after the deadline (or never comes).
+    pub late: bool,
+    /// (days since cutover, lowest, highest share consistent with the data): the chart's band.
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+impl ForecastStatus {
+    /// "2027-01-19 (2026-12-30 – never)": the central finish and the range, by date.
+    pub fn describe(&self) -> String {
+        let date = |d: Option<DateTime<Utc>>| {
+            d.map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string())
+        };
+        if self.low == self.high {
+            return date(self.finish);
+        }
+        format!("{} ({} – {})", date(self.finish), date(self.low), date(self.high))
+    }
 }
 
 /// One source as status shows it.
@@ -144,22 +177,40 @@ impl Engine {
                 error_at: h.and_then(|h| h.last_error_at),
             });
         }
-        let (mut observed_p, mut observed_finish) = (None, None);
+        let (mut observed_p, mut forecast) = (None, None);
         let plateau = match (state.phase, cutover_at, seg.strategy) {
             (Phase::Cutover, Some(at), crate::config::Strategy::Slow) => {
-                let series = self.daily_adoption(&seg.id, now)?;
-                observed_p = projection::fit_p(&series);
-                observed_finish = observed_p
-                    .and_then(|p| projection::days_to_goal(p, seg.goal))
-                    .map(|d| days_after(at, d));
-                super::live::plateau(
-                    &series,
-                    seg.goal,
-                    seg.plateau_fraction,
-                    state.size_at_cutover.unwrap_or(seg.size),
-                )
-                .map(|left| {
-                    format!("plateau: consider bulk migration of the remaining {left} users")
+                observed_p = projection::fit_p(&self.daily_adoption(&seg.id, now)?);
+                let limit = seg.deadline.and_then(|d| {
+                    let end = d.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
+                    Some(days_between(at, end))
+                });
+                let size = state.size_at_cutover.unwrap_or(seg.size);
+                let (f, left) = self
+                    .with_adoption(&seg.id, false, now, |a| a.forecast(seg.goal, limit, size))?
+                    .unwrap_or((None, None));
+                let date = |d: Option<f64>| d.map(|d| days_after(at, d));
+                forecast = f.map(|f| ForecastStatus {
+                    finish: date(f.finish),
+                    low: date(f.low),
+                    high: date(f.high),
+                    reachable: f.reachable,
+                    model: "two cohorts and a never-share, fitted to the daily share".into(),
+                    late: match (f.finish, limit) {
+                        (None, _) => true,
+                        (Some(x), Some(l)) => x > l,
+                        (Some(_), None) => false,
+                    },
+                    fitted_cohorts: f.cohorts,
+                    band: f.band,
+                });
+                left.map(|left| match seg.deadline {
+                    Some(d) => format!(
+                        "plateau: at this pace the goal is not reached by the deadline {d}; about {left} users would remain: consider bulk migration"
+                    ),
+                    None => format!(
+                        "plateau: at this pace the goal is not reached within 10 years; about {left} users would remain: consider bulk migration"
+                    ),
                 })
             }
             _ => None,
@@ -188,7 +239,7 @@ impl Engine {
             plateau,
             guard_streak: self.guard_streak(&seg.id),
             observed_p,
-            observed_finish,
+            forecast,
             criteria,
             pending_hook: state.pending.map(|p| p.action),
             hold: state.hold.map(|h| format!("{} (by {})", h.reason, h.actor)),

@@ -5,10 +5,12 @@
 
 pub mod criteria;
 pub mod event;
+pub mod forecast;
 pub mod gate;
 pub mod machine;
 pub mod phase;
 pub mod projection;
+pub mod recency;
 pub mod rollup;
 pub mod series;
 

@@ -39,6 +39,8 @@ pub struct Chart {
 pub const ACTUAL: RGBColor = RGBColor(22, 128, 60);
 pub const PROJECTION: RGBColor = RGBColor(9, 105, 218);
 pub const MIX: RGBColor = RGBColor(130, 80, 223);
+/// The edges of the forecast's range.
+pub const BAND: RGBColor = RGBColor(191, 135, 0);
 pub const GOAL: RGBColor = RGBColor(110, 110, 110);
 pub const DANGER: RGBColor = RGBColor(207, 34, 46);
 pub const PALETTE: [RGBColor; 6] = [
@@ -111,9 +113,12 @@ where
                 .draw_series(LineSeries::new(line.points.clone(), style))
                 .map_err(err)?
         };
-        series
-            .label(line.label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        // An unlabelled line (the second edge of a band) stays out of the legend.
+        if !line.label.is_empty() {
+            series
+                .label(line.label.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        }
     }
     if let Some((x, label)) = &c.finish {
         chart

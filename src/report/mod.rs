@@ -88,6 +88,30 @@ pub fn segment_chart(
         }),
         None => {}
     }
+    // The forecast's range, as its two edges.
+    let forecast = engine
+        .segment_status(seg, now)
+        .map_err(|e| e.to_string())?
+        .forecast;
+    if let Some(f) = forecast {
+        for (label, pick) in [
+            (format!("forecast range ({})", f.describe()), 1),
+            (String::new(), 2),
+        ] {
+            lines.push(Line {
+                label,
+                points: f
+                    .band
+                    .iter()
+                    .filter(|b| b.0 <= x_max)
+                    .map(|b| (b.0, if pick == 1 { b.1 } else { b.2 } * 100.0))
+                    .collect(),
+                color: chart::BAND,
+                dashed: true,
+                thick: false,
+            });
+        }
+    }
     lines.push(Line {
         label: "actual".into(),
         points: series::min_max(&raw, 0.0, x_max, 800),
@@ -232,13 +256,10 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
     let _ = writeln!(md, "## Segments\n");
     let _ = writeln!(
         md,
-        "| segment | strategy | phase | size | migrated | projected | Δ pts | finish (planned P) | observed P → finish | gates |"
+        "| segment | strategy | phase | size | migrated | projected | Δ pts | finish (planned) | forecast (range) | gates |"
     );
     let _ = writeln!(md, "|---|---|---|---:|---:|---:|---:|---|---|---|");
     for s in &status.segments {
-        let date = |d: Option<DateTime<Utc>>| {
-            d.map_or_else(|| "—".to_string(), |d| d.format("%Y-%m-%d").to_string())
-        };
         let finish = match s.phase {
             Shown::Done => "reached".to_string(),
             Shown::Cutover => s
@@ -248,10 +269,10 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
                 .days_to_goal
                 .map_or_else(|| "—".into(), |d| format!("~{d:.0} days after cutover")),
         };
-        let observed = s.observed_p.map_or_else(
-            || "—".to_string(),
-            |p| format!("{p:.3} → {}", date(s.observed_finish)),
-        );
+        let observed = s
+            .forecast
+            .as_ref()
+            .map_or_else(|| "—".to_string(), |f| f.describe());
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} | {finish} | {observed} | {} |",

@@ -104,6 +104,11 @@ impl Population {
         }
     }
 
+    /// The seed every draw derives from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     pub fn index(&self, id: &str) -> Option<usize> {
         self.segments.iter().position(|s| s.id == id)
     }

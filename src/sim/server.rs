@@ -77,6 +77,24 @@ fn count(state: &Mutex<SimState>, q: &str) -> Result<u64, Reply> {
 fn route(state: &Mutex<SimState>, method: &str, path: &str, query: &str) -> Reply {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, parts.as_slice()) {
+        // The user export of a segment as of its cutover (Auth0's NDJSON shape).
+        ("GET", ["export", id]) => {
+            let st = state.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(i) = st.population.index(id) else {
+                return json(404, serde_json::json!({"error": format!("no segment '{id}'")}));
+            };
+            let seg = &st.population.segments[i];
+            let at = st.clock.now() - chrono::Duration::milliseconds(((st.day() - seg.start_day) * 86_400_000.0) as i64);
+            let mut body = Vec::new();
+            match super::export::write_export(seg, at, st.population.seed(), &mut body) {
+                Ok(_) => Reply {
+                    status: 200,
+                    content_type: "application/x-ndjson",
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                },
+                Err(e) => json(500, serde_json::json!({"error": e.to_string()})),
+            }
+        }
         ("GET", ["api", "user", "search"]) => {
             let q = param(query, "queryString").unwrap_or_default();
             match count(state, &q) {

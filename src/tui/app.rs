@@ -80,6 +80,8 @@ pub struct Row {
     pub deviation: String,
     pub behind: bool,
     pub finish: String,
+    /// The forecast finish falls after the deadline (or never comes).
+    pub finish_late: bool,
     pub gates: String,
     pub gates_fail: bool,
     /// "rollback…", "rollback-failed", "paused", "cutover pending" ...
@@ -103,6 +105,8 @@ pub struct DetailView {
     pub mix: Option<Vec<(f64, f64)>>,
     pub goal_line: [(f64, f64); 2],
     pub finish_marker: Option<[(f64, f64); 2]>,
+    /// The forecast's range as the low and high edges of a band, in percent.
+    pub band: Option<(Vec<(f64, f64)>, Vec<(f64, f64)>)>,
     pub x_max: f64,
     pub x_labels: Vec<String>,
     pub fit_line: String,

@@ -8,8 +8,8 @@ use super::app::{DetailView, Model, Row, Screen, Tone};
 pub use super::format::group_digits;
 use super::format::{age, event_line, event_what, number, pct, spark};
 use crate::engine::status::SegmentStatus;
-use crate::engine::view::days_after;
-use crate::model::projection::{self, LoginModel};
+use crate::engine::view::days_between;
+use crate::model::projection::LoginModel;
 use crate::model::{HookAction, Outcome, Shown, series};
 use chrono::{DateTime, Utc};
 
@@ -56,8 +56,11 @@ pub(super) fn derive_rows(m: &mut Model) {
                 Shown::Cutover if s.migrated_share.is_some_and(|x| x >= s.goal) => {
                     "reached".to_string()
                 }
+                // The forecast once there is data; the plan before.
                 Shown::Cutover => s
-                    .projected_finish
+                    .forecast
+                    .as_ref()
+                    .map_or(s.projected_finish, |f| f.finish)
                     .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string()),
                 Shown::Plan | Shown::Test | Shown::Gate => s
                     .days_to_goal
@@ -103,6 +106,7 @@ pub(super) fn derive_rows(m: &mut Model) {
                 ),
                 behind: s.behind,
                 finish,
+                finish_late: s.phase == Shown::Cutover && s.forecast.as_ref().is_some_and(|f| f.late),
                 gates: s.gates.clone(),
                 gates_fail: !s.gates_ok,
                 badge,
@@ -148,8 +152,16 @@ pub(super) fn derive_detail(m: &mut Model) {
     let points = m.snapshot.series.get(&seg.id).unwrap_or(&empty);
     let days = seg.days_in_cutover.unwrap_or(0.0);
     let finish_days = seg.days_to_goal;
+    let forecast_days = seg.forecast.as_ref().and_then(|f| {
+        let at = seg.cutover_at?;
+        Some(days_between(at, f.finish?))
+    });
     let x_max = {
-        let want = finish_days.unwrap_or(days).max(days).max(1.0);
+        let want = forecast_days
+            .or(finish_days)
+            .unwrap_or(days)
+            .max(days)
+            .max(1.0);
         want.min((days * 4.0).max(60.0)) * 1.08
     };
     let width = chart_width(m);
@@ -174,17 +186,25 @@ pub(super) fn derive_detail(m: &mut Model) {
         .filter(|d| *d <= x_max)
         .map(|d| [(d, 0.0), (d, 100.0)]);
     let planned_p = login.as_ref().map(LoginModel::effective_p);
-    let observed = projection::fit_p(points);
-    let fit_line = match (planned_p, observed) {
-        (Some(p), Some(o)) => {
-            let finish = projection::days_to_goal(o, seg.goal)
-                .and_then(|d| seg.cutover_at.map(|at| days_after(at, d)))
-                .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string());
-            format!("P planned {p:.3}, observed {o:.3} → goal {finish}")
+    let fit_line = match (planned_p, &seg.forecast) {
+        (Some(p), Some(f)) => {
+            let late = if f.late { " — after the deadline" } else { "" };
+            format!("P planned {p:.3}; forecast {}{late}", f.describe())
         }
-        (Some(p), None) => format!("P planned {p:.3}, observed — (no samples yet)"),
+        (Some(p), None) => format!("P planned {p:.3}; forecast — (two days of data needed)"),
         (None, _) => "no login model (bulk strategy)".to_string(),
     };
+    // The range consistent with the data, as two edges of a band.
+    let band = seg.forecast.as_ref().map(|f| {
+        let edge = |pick: fn(&(f64, f64, f64)) -> f64| -> Vec<(f64, f64)> {
+            f.band
+                .iter()
+                .filter(|b| b.0 <= x_max)
+                .map(|b| (b.0, pick(b) * 100.0))
+                .collect()
+        };
+        (edge(|b| b.1), edge(|b| b.2))
+    });
     let since = seg
         .cutover_at
         .map(|at| {
@@ -226,6 +246,7 @@ pub(super) fn derive_detail(m: &mut Model) {
         mix,
         goal_line: [(0.0, goal), (x_max, goal)],
         finish_marker,
+        band,
         x_max,
         x_labels,
         fit_line,

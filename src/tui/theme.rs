@@ -54,6 +54,8 @@ pub struct Theme {
     pub chart_mix: Color,
     /// Goal line and finish marker.
     pub chart_goal: Color,
+    /// The edges of the forecast's range.
+    pub chart_band: Color,
     /// False under NO_COLOR: render must not rely on colour alone.
     pub colored: bool,
 }
@@ -86,6 +88,7 @@ impl Theme {
             "chart_projection" => &mut self.chart_projection,
             "chart_mix" => &mut self.chart_mix,
             "chart_goal" => &mut self.chart_goal,
+            "chart_band" => &mut self.chart_band,
             _ => return None,
         })
     }
@@ -111,6 +114,7 @@ impl Theme {
             chart_projection: c,
             chart_mix: c,
             chart_goal: c,
+            chart_band: c,
             colored: true,
         }
     }

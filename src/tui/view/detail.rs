@@ -1,4 +1,5 @@
-//! Segment detail: the adoption chart (actual vs projection vs goal, finish marker) beside the
+//! Segment detail: the adoption chart (actual vs projection vs goal, finish marker, the
+//! forecast's range as a band) beside the
 //! gate criteria and the segment's recent events. The series are already downsampled.
 
 use crate::model::Status;
@@ -62,6 +63,18 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
                 .style(Style::default().fg(theme.chart_goal))
                 .data(f),
         );
+    }
+    if let Some((low, high)) = &d.band {
+        for (name, edge) in [("forecast range", low), ("", high)] {
+            datasets.push(
+                Dataset::default()
+                    .name(name)
+                    .marker(Marker::Dot)
+                    .graph_type(GraphType::Line)
+                    .style(Style::default().fg(theme.chart_band))
+                    .data(edge),
+            );
+        }
     }
     if let Some(mix) = &d.mix {
         datasets.push(

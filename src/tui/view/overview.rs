@@ -87,7 +87,7 @@ const COLUMNS: [Column; 11] = [
         width: 10,
         priority: 2,
         right: false,
-        cell: |r, t| (&r.finish, fg(t.text)),
+        cell: |r, t| (&r.finish, fg(if r.finish_late { t.danger } else { t.text })),
     },
     Column {
         title: "GATES",

@@ -1,0 +1,126 @@
+//! `cutover plan SEGMENT --logins EXPORT`: the slow-migration plan read from the legacy
+//! system's last-login data (see [`crate::model::recency`]), written into `cutover.toml` on
+//! request with `toml_edit`, so the file's comments and layout stay as the lead wrote them.
+//!
+//! Only counts and times are read from the export: no name, email or hash is kept or shown.
+
+use crate::export::logins::{Read, read};
+use crate::model::Cohort;
+use crate::model::recency::Plan;
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::Utc;
+use std::path::{Path, PathBuf};
+
+pub(super) struct Options {
+    pub logins: PathBuf,
+    pub field: Option<String>,
+    pub created: Option<String>,
+    pub at: Option<String>,
+    pub write: bool,
+    pub json: bool,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+/// The mix as one line: "50.0 % @ P 0.100 + 50.0 % @ P 0.0020 + 12.0 % never".
+pub fn describe_mix(cohorts: &[Cohort]) -> String {
+    cohorts
+        .iter()
+        .map(|c| if c.p == 0.0 { format!("{} never", pct(c.share)) } else { format!("{} @ P {:.4}", pct(c.share), c.p) })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> {
+    let (project, _) = crate::config::load(project_dir).map_err(|e| anyhow!("{e}"))?;
+    let seg = project.segment(segment).ok_or_else(|| {
+        anyhow!("unknown segment '{segment}'; `cutover status` lists the segments of this project")
+    })?;
+    let at = match &o.at {
+        Some(t) => super::import::parse_time(t).map_err(|e| anyhow!("--at: {e}"))?,
+        None => Utc::now(),
+    };
+    let read = read(&o.logins, o.field.as_deref(), o.created.as_deref(), at)?;
+    if read.recency.users == read.recency.never && read.bad == 0 && read.recency.users == 0 {
+        bail!("'{}' holds no users", o.logins.display());
+    }
+    let plan = read.recency.plan(seg.goal);
+    if o.json {
+        let bad: Vec<_> = read.shown.iter().map(|(l, r)| serde_json::json!({"line": l, "reason": r})).collect();
+        let out = serde_json::json!({
+            "segment": segment, "field": read.field, "created": read.created,
+            "bad_rows": read.bad, "first_bad_rows": bad, "goal": seg.goal, "plan": plan,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_plan(segment, seg.goal, &read, &plan, &o.logins);
+    }
+    if o.write {
+        if plan.cohorts.is_empty() {
+            bail!("no mix could be fitted; cutover.toml is unchanged");
+        }
+        write_cohorts(&project_dir.join(crate::config::FILE_NAME), segment, &plan.cohorts)?;
+        if !o.json {
+            println!("wrote the mix into cutover.toml as {segment}'s cohorts");
+        }
+    }
+    Ok(())
+}
+
+fn print_plan(segment: &str, goal: f64, read: &Read, plan: &Plan, path: &Path) {
+    let created = read.created.as_deref().map_or_else(String::new, |c| format!(", created from '{c}'"));
+    println!("{segment}: {} users in '{}' (last login from '{}'{created})", plan.users, path.display(), read.field);
+    for (d, s) in &plan.shares {
+        let s = s.map_or_else(|| "— (too few accounts that old)".to_string(), pct);
+        println!("  last login within {d:>3} days: {s:>8}   = projected share {d} days after cutover");
+    }
+    match plan.days_to_goal {
+        Some(d) => println!("  goal {}: day {d:.0} after cutover", pct(goal)),
+        None => println!("  goal {}: never within {:.0} days", pct(goal), plan.horizon_days),
+    }
+    println!("  never logged in: {} users", plan.never);
+    if let Some(e) = plan.fit_error {
+        println!("  fitted mix: {} (error {:.2} points)", describe_mix(&plan.cohorts), e * 100.0);
+    }
+    if read.bad > 0 {
+        println!("  {} bad rows skipped; the first:", read.bad);
+        for (line, reason) in &read.shown {
+            println!("    line {line}: {reason}");
+        }
+    }
+}
+
+/// Set `cohorts` of segment `segment` in the project file, keeping everything else.
+fn write_cohorts(file: &Path, segment: &str, cohorts: &[Cohort]) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read '{}'", file.display()))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("'{}' is not TOML", file.display()))?;
+    let tables = doc
+        .get_mut("segments")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+        .ok_or_else(|| anyhow!("'{}' has no [[segments]]", file.display()))?;
+    let table = tables
+        .iter_mut()
+        .find(|t| t.get("id").and_then(|v| v.as_str()) == Some(segment))
+        .ok_or_else(|| anyhow!("no [[segments]] with id = \"{segment}\" in '{}'", file.display()))?;
+    let mut array = toml_edit::Array::new();
+    for c in cohorts {
+        let mut t = toml_edit::InlineTable::new();
+        t.insert("share", ((c.share * 1e4).round() / 1e4).into());
+        t.insert("p", ((c.p * 1e5).round() / 1e5).into());
+        array.push(t);
+    }
+    // Rounded shares must still sum to 1: the last takes the remainder.
+    let total: f64 = array.iter().filter_map(|v| v.as_inline_table()?.get("share")?.as_float()).sum();
+    if let Some(last) = array.iter_mut().last().and_then(|v| v.as_inline_table_mut()) {
+        let share = last.get("share").and_then(|v| v.as_float()).unwrap_or(0.0);
+        last.insert("share", (((share + 1.0 - total) * 1e4).round() / 1e4).into());
+    }
+    table.remove("login_probability");
+    table.insert("cohorts", toml_edit::value(array));
+    let tmp = file.with_extension("toml.tmp");
+    std::fs::write(&tmp, doc.to_string()).with_context(|| format!("cannot write '{}'", tmp.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("cannot replace '{}'", file.display()))?;
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! Reading user exports of the legacy system: CSV with a header, or JSON lines (Auth0's user
+//! export, FusionAuth's user search or import files), one user per row, streamed.
+//!
+//! Only the fields asked for are extracted (a JSON line is walked, not built), and only as
+//! counts and times: names, emails and hashes never leave this module.
+
+pub mod logins;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// One scalar of a row, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// Walks a JSON value down `path`, ignoring everything else.
+struct Seek<'p>(&'p [String]);
+
+impl<'de> DeserializeSeed<'de> for Seek<'_> {
+    type Value = Option<Scalar>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seek<'_> {
+    type Value = Option<Scalar>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match self.0.split_first() {
+                Some((first, rest)) if *first == key => {
+                    found = map.next_value_seed(Seek(rest))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.is_empty().then(|| Scalar::Text(v.to_string())))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(self.0.is_empty().then_some(Scalar::Int(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(self.0.is_empty().then_some(Scalar::Int(v.min(i64::MAX as u64) as i64)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(self.0.is_empty().then_some(Scalar::Float(v)))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(self.0.is_empty().then_some(Scalar::Null))
+    }
+}
+
+/// The values at each of `paths` (dotted, e.g. `user.lastLoginInstant`) in one JSON line;
+/// `None` where a path is absent. Errors name what is wrong with the line.
+pub fn json_fields(line: &str, paths: &[Vec<String>]) -> Result<Vec<Option<Scalar>>, String> {
+    paths
+        .iter()
+        .map(|path| {
+            let mut de = serde_json::Deserializer::from_str(line);
+            Seek(path).deserialize(&mut de).map_err(|e| format!("not JSON: {e}"))
+        })
+        .collect()
+}
+
+/// A time as exports write it: RFC 3339 / ISO 8601 (a date alone is midnight UTC; no zone is
+/// UTC), LDAP generalized time (`20240131120000Z`, `20240131120000.0Z`), or epoch seconds or
+/// milliseconds (told apart by size). `Ok(None)` for an empty value or null: no time.
+pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, String> {
+    let epoch = |n: f64| -> Result<Option<DateTime<Utc>>, String> {
+        // Beyond 10¹¹ seconds is year 5138: such a number is milliseconds.
+        let ms = if n.abs() >= 1e11 { n } else { n * 1000.0 };
+        if !ms.is_finite() {
+            return Err(format!("'{n}' is not a time"));
+        }
+        DateTime::from_timestamp_millis(ms as i64)
+            .map(Some)
+            .ok_or_else(|| format!("'{n}' is outside the calendar"))
+    };
+    match value {
+        Scalar::Null => Ok(None),
+        Scalar::Int(n) => epoch(*n as f64),
+        Scalar::Float(f) => epoch(*f),
+        Scalar::Text(t) => {
+            let t = t.trim();
+            if t.is_empty() || t.eq_ignore_ascii_case("null") {
+                return Ok(None);
+            }
+            if t.bytes().all(|b| b.is_ascii_digit()) && t.len() != 14 {
+                return epoch(t.parse::<f64>().map_err(|e| e.to_string())?);
+            }
+            text_instant(t).map(Some).ok_or_else(|| {
+                format!("'{t}' is not a time (RFC 3339, ISO 8601, LDAP generalized time, or epoch seconds or milliseconds)")
+            })
+        }
+    }
+}
+
+fn text_instant(t: &str) -> Option<DateTime<Utc>> {
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(d.and_utc());
+        }
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(d) = DateTime::parse_from_str(t, fmt) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+    }
+    // LDAP generalized time: YYYYMMDDHHMMSS[.f](Z|±hhmm).
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    if digits.len() == 14 {
+        let rest = t[14..].trim_start_matches(|c: char| c == '.' || c == ',' || c.is_ascii_digit());
+        let base = NaiveDateTime::parse_from_str(&digits, "%Y%m%d%H%M%S").ok()?;
+        return match rest {
+            "" | "Z" => Some(base.and_utc()),
+            zone => {
+                let d = DateTime::parse_from_str(&format!("{digits}{zone}"), "%Y%m%d%H%M%S%z").ok()?;
+                Some(d.with_timezone(&Utc))
+            }
+        };
+    }
+    None
+}
+
+/// Whether a file looks like JSON lines (its first non-blank character is `{`).
+pub fn looks_like_json_lines(head: &[u8]) -> bool {
+    head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s).expect("time").timestamp_millis()
+    }
+
+    #[test]
+    fn every_export_time_shape_reads() {
+        let t = |s: Scalar| instant(&s).expect("time").expect("some").timestamp_millis();
+        let noon = at("2024-01-31T12:00:00Z");
+        assert_eq!(t(Scalar::Text("2024-01-31T12:00:00.000Z".into())), noon);
+        assert_eq!(t(Scalar::Text("2024-01-31T14:00:00+02:00".into())), noon);
+        assert_eq!(t(Scalar::Text("2024-01-31 12:00:00".into())), noon);
+        assert_eq!(t(Scalar::Text("20240131120000Z".into())), noon);
+        assert_eq!(t(Scalar::Text("20240131120000.0Z".into())), noon);
+        assert_eq!(t(Scalar::Int(noon)), noon);
+        assert_eq!(t(Scalar::Int(noon / 1000)), noon);
+        assert_eq!(t(Scalar::Text((noon / 1000).to_string())), noon);
+        assert_eq!(t(Scalar::Text("2024-01-31".into())), at("2024-01-31T00:00:00Z"));
+        assert_eq!(instant(&Scalar::Null), Ok(None));
+        assert_eq!(instant(&Scalar::Text(" ".into())), Ok(None));
+        assert!(instant(&Scalar::Text("last tuesday".into())).is_err());
+        assert!(instant(&Scalar::Float(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn json_fields_walk_paths_and_skip_the_rest() {
+        let line = r#"{"email":"a@b.c","identities":[{"x":1}],"last_login":"2024-01-31T12:00:00Z","user":{"lastLoginInstant":1706702400000}}"#;
+        let paths = vec![
+            vec!["last_login".to_string()],
+            vec!["user".into(), "lastLoginInstant".into()],
+            vec!["missing".into()],
+        ];
+        let got = json_fields(line, &paths).expect("parse");
+        assert_eq!(got[0], Some(Scalar::Text("2024-01-31T12:00:00Z".into())));
+        assert_eq!(got[1], Some(Scalar::Int(1_706_702_400_000)));
+        assert_eq!(got[2], None);
+        assert!(json_fields("{broken", &paths).is_err());
+    }
+}

@@ -1,0 +1,158 @@
+//! Planning a slow migration from the legacy system's last-login data, without guessing P.
+//!
+//! The recency identity: a user who logs in on any day with probability p last logged in
+//! within the D days before cutover with probability `1 − (1 − p)^D`, the same as the chance
+//! of logging in (and so migrating) within D days after it. Averaged over any mix of users,
+//! the share of a segment whose last login lies within D days before cutover **is** the
+//! projected migrated share S(D). It assumes steady behaviour, and accounts older than D days:
+//! a young account cannot have a login 90 days back, so when creation dates are known S(D) is
+//! measured over the accounts at least D days old only.
+//!
+//! Pure: the histogram is filled by whoever reads the export (`cutover plan`, the simulator).
+
+use super::forecast::fit_mix;
+use super::projection::Cohort;
+
+/// The longest look-back, in days (10 years); older logins count as "not within".
+pub const MAX_DAYS: usize = 3650;
+
+/// Last logins of a segment, as whole days before the reference moment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recency {
+    /// Users whose last login was this many whole days ago (capped at [`MAX_DAYS`]).
+    last: Vec<u64>,
+    /// Users with a known creation date, by account age in whole days, all and those who
+    /// logged in.
+    age_all: Vec<u64>,
+    age_logged: Vec<u64>,
+    /// Users who never logged in.
+    pub never: u64,
+    pub users: u64,
+}
+
+impl Recency {
+    pub fn new() -> Recency {
+        Recency {
+            last: vec![0; MAX_DAYS + 1],
+            age_all: vec![0; MAX_DAYS + 1],
+            age_logged: vec![0; MAX_DAYS + 1],
+            never: 0,
+            users: 0,
+        }
+    }
+
+    /// One user: days since the last login (`None`: never), and the account's age in days if
+    /// known. Both are whole days back from the reference moment, 0 = the last 24 hours.
+    pub fn add(&mut self, last_login_days: Option<u64>, age_days: Option<u64>) {
+        self.users += 1;
+        match last_login_days {
+            Some(d) => self.last[(d as usize).min(MAX_DAYS)] += 1,
+            None => self.never += 1,
+        }
+        if let Some(a) = age_days {
+            let a = (a as usize).min(MAX_DAYS);
+            self.age_all[a] += 1;
+            if last_login_days.is_some() {
+                self.age_logged[a] += 1;
+            }
+        }
+    }
+
+    /// S(D) for D = 1 ..= `max_days`: the share of accounts at least D days old whose last
+    /// login lies within D days. Days with fewer than `min_accounts` such accounts are left out.
+    pub fn curve(&self, max_days: usize, min_accounts: u64) -> Vec<(f64, f64)> {
+        let max_days = max_days.min(MAX_DAYS);
+        let (mut within, mut young_all, mut young_logged) = (0u64, 0u64, 0u64);
+        let mut out = Vec::with_capacity(max_days);
+        for d in 1..=max_days {
+            // Logged in within D days: the last D whole days (0 ..= D − 1).
+            within += self.last[d - 1];
+            young_all += self.age_all[d - 1];
+            young_logged += self.age_logged[d - 1];
+            let accounts = self.users.saturating_sub(young_all);
+            if accounts >= min_accounts.max(1) {
+                let migrated = within.saturating_sub(young_logged);
+                out.push((d as f64, migrated as f64 / accounts as f64));
+            }
+        }
+        out
+    }
+
+    /// What `cutover plan` reports.
+    pub fn plan(&self, goal: f64) -> Plan {
+        let curve = self.curve(MAX_DAYS, 30);
+        let at = |d: usize| curve.iter().find(|p| p.0 as usize == d).map(|p| p.1);
+        let days_to_goal = curve.iter().find(|p| p.1 >= goal).map(|p| p.0);
+        let horizon = curve.last().map_or(0.0, |p| p.0);
+        let fit = fit_mix(&curve);
+        Plan {
+            users: self.users,
+            never: self.never,
+            shares: [7u32, 30, 90, 180, 365].iter().map(|&d| (d, at(d as usize))).collect(),
+            days_to_goal,
+            horizon_days: horizon,
+            cohorts: fit.as_ref().map(|f| f.0.clone()).unwrap_or_default(),
+            fit_error: fit.map(|f| f.1),
+        }
+    }
+}
+
+/// A plan read from last-login data.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Plan {
+    pub users: u64,
+    /// Users with no login at all.
+    pub never: u64,
+    /// (D, S(D)) at 7/30/90/180/365 days (None: too few accounts that old).
+    pub shares: Vec<(u32, Option<f64>)>,
+    /// Days to the goal on the measured curve; None: never within `horizon_days`.
+    pub days_to_goal: Option<f64>,
+    pub horizon_days: f64,
+    /// The fitted mix (the never-share as p 0), and its RMS error in share.
+    pub cohorts: Vec<Cohort>,
+    pub fit_error: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curve_is_the_share_within_d_days_among_old_enough_accounts() {
+        let mut r = Recency::new();
+        // 50 users who logged in yesterday, 30 a hundred days ago, 20 never.
+        (0..50).for_each(|_| r.add(Some(0), None));
+        (0..30).for_each(|_| r.add(Some(100), None));
+        (0..20).for_each(|_| r.add(None, None));
+        let c = r.curve(200, 1);
+        assert_eq!(c[0], (1.0, 0.5));
+        assert_eq!(c[99], (100.0, 0.5));
+        assert_eq!(c[100], (101.0, 0.8));
+        // Ten young accounts (5 days old, logged in today) leave the curve beyond day 5.
+        (0..10).for_each(|_| r.add(Some(0), Some(5)));
+        let c = r.curve(200, 1);
+        assert!((c[0].1 - 60.0 / 110.0).abs() < 1e-12);
+        assert!((c[9].1 - 0.5).abs() < 1e-12, "{:?}", c[9]);
+    }
+
+    #[test]
+    fn a_plan_from_a_mix_finds_the_mix() {
+        let mut r = Recency::new();
+        // 60 % at p = 0.1 and 40 % at p = 0.005, as expected counts per day back.
+        for d in 0..MAX_DAYS as u64 {
+            for (share, p) in [(0.6, 0.1_f64), (0.4, 0.005)] {
+                let n = (100_000.0 * share * p * (1.0 - p).powi(d as i32)).round() as u64;
+                (0..n).for_each(|_| r.add(Some(d), None));
+            }
+        }
+        let plan = r.plan(0.8);
+        assert!(plan.fit_error.expect("fit") < 0.01, "{plan:?}");
+        let truth = crate::model::projection::mix_days_to_goal(
+            &[Cohort { share: 0.6, p: 0.1 }, Cohort { share: 0.4, p: 0.005 }],
+            0.8,
+        )
+        .expect("truth");
+        let d = plan.days_to_goal.expect("reached");
+        assert!((d - truth).abs() / truth < 0.05, "{d} vs {truth}");
+    }
+}
