@@ -40,7 +40,7 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("→ planned 20") && stdout.contains("observed P"),
+        stdout.contains("→ planned 20") && stdout.contains(", forecast 20"),
         "finish estimates: {stdout}"
     );
     assert!(

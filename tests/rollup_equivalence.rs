@@ -5,6 +5,8 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cutover::engine::{Command, Engine, Step};
+use cutover::model::LoginModel;
+use cutover::model::forecast::{Forecaster, Target};
 use cutover::model::projection::fit_p;
 use cutover::store::SampleLine;
 
@@ -93,24 +95,44 @@ fn chart_fit_and_plateau_agree_with_the_raw_samples() {
     let p_raw = fit_p(&raw).expect("raw fit");
     let p = seg.observed_p.expect("fit");
     assert!((p - p_raw).abs() / p_raw < 0.03, "fit {p} vs raw {p_raw}");
-    let plateau_raw = cutover::engine::live::plateau(&raw, 0.9, 0.25, 100_000);
-    assert!(
-        plateau_raw.is_some(),
-        "the dormant tail plateaus on raw samples"
+    // The forecast and its plateau read one rollup a day; fed the raw samples' last of each
+    // day instead, the same forecaster says the same.
+    let mut from_raw = Forecaster::new(
+        Some(LoginModel::Single(0.05)),
+        Target {
+            goal: 0.9,
+            limit: None,
+            size: 100_000,
+        },
     );
-    assert!(seg.plateau.is_some(), "and on rollups: {:?}", seg.plateau);
-    let left = |p: &str| -> u64 {
-        p.split_whitespace()
-            .find_map(|w| w.parse().ok())
-            .expect("a count")
-    };
-    let (a, b) = (
-        left(seg.plateau.as_deref().unwrap_or("")),
-        plateau_raw.unwrap_or(0),
-    );
-    assert!(
-        a.abs_diff(b) <= 1_000,
-        "plateau leaves {a} vs {b} on raw samples"
+    let day_ms = 86_400_000_i64;
+    for &(d, share) in &raw {
+        let at = t0 + Duration::milliseconds((d * day_ms as f64).round() as i64);
+        from_raw.push(at.timestamp_millis().div_euclid(day_ms), d, share);
+    }
+    let (want, plateau) = from_raw.assess();
+    let want = want.expect("a forecast from raw samples");
+    let got = seg.forecast.as_ref().expect("a forecast from rollups");
+    let days =
+        |t: Option<DateTime<Utc>>| t.map(|t| (t - t0).num_milliseconds() as f64 / 86_400_000.0);
+    for (a, b) in [
+        (days(got.finish), want.finish),
+        (days(got.low), want.low),
+        (days(got.high), want.high),
+    ] {
+        assert!(
+            match (a, b) {
+                (Some(a), Some(b)) => (a - b).abs() < 1e-6,
+                (a, b) => a == b,
+            },
+            "{got:?} vs {want:?}"
+        );
+    }
+    assert_eq!(
+        seg.plateau.is_some(),
+        plateau.is_some(),
+        "{:?}",
+        seg.plateau
     );
 
     let chart = engine.client_series("eu", now).expect("chart");

@@ -259,7 +259,15 @@ fn tab_cycles_screens_and_enter_opens_the_detail_with_a_downsampled_chart() {
     let d = m.detail.clone().expect("detail");
     assert_eq!(d.id, "eu-customers");
     assert!(!d.actual.is_empty() && d.actual.len() <= 2 * 160);
-    assert!(d.fit_line.contains("observed 0.041"), "{}", d.fit_line);
+    assert!(
+        d.fit_line
+            .contains("forecast 2026-12-26 (2026-12-26 – 2027-01-02)"),
+        "{}",
+        d.fit_line
+    );
+    let (low, high) = d.band.clone().expect("the forecast range as a band");
+    assert!(!low.is_empty() && low.len() == high.len());
+    assert!(low.iter().zip(&high).all(|(l, h)| l.1 <= h.1));
     assert!(d.x_max >= 21.0);
     // j moves to the next segment's detail without leaving the screen.
     key(&mut m, KeyCode::Char('j'));

@@ -27,7 +27,8 @@ pub(super) fn export(dir: &std::path::Path, segments: &[String], seed: u64) -> R
     let now = Utc::now();
     for seg in sim_segments(segments)? {
         let path = dir.join(format!("{}.ndjson", seg.id));
-        let file = std::fs::File::create(&path).with_context(|| format!("cannot write '{}'", path.display()))?;
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
         let mut out = std::io::BufWriter::new(file);
         let n = crate::sim::export::write_export(&seg, now, seed, &mut out)
             .and_then(|n| std::io::Write::flush(&mut out).map(|()| n))

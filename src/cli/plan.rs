@@ -28,7 +28,13 @@ fn pct(x: f64) -> String {
 pub fn describe_mix(cohorts: &[Cohort]) -> String {
     cohorts
         .iter()
-        .map(|c| if c.p == 0.0 { format!("{} never", pct(c.share)) } else { format!("{} @ P {:.4}", pct(c.share), c.p) })
+        .map(|c| {
+            if c.p == 0.0 {
+                format!("{} never", pct(c.share))
+            } else {
+                format!("{} @ P {:.4}", pct(c.share), c.p)
+            }
+        })
         .collect::<Vec<_>>()
         .join(" + ")
 }
@@ -48,7 +54,11 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
     }
     let plan = read.recency.plan(seg.goal);
     if o.json {
-        let bad: Vec<_> = read.shown.iter().map(|(l, r)| serde_json::json!({"line": l, "reason": r})).collect();
+        let bad: Vec<_> = read
+            .shown
+            .iter()
+            .map(|(l, r)| serde_json::json!({"line": l, "reason": r}))
+            .collect();
         let out = serde_json::json!({
             "segment": segment, "field": read.field, "created": read.created,
             "bad_rows": read.bad, "first_bad_rows": bad, "goal": seg.goal, "plan": plan,
@@ -61,7 +71,11 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         if plan.cohorts.is_empty() {
             bail!("no mix could be fitted; cutover.toml is unchanged");
         }
-        write_cohorts(&project_dir.join(crate::config::FILE_NAME), segment, &plan.cohorts)?;
+        write_cohorts(
+            &project_dir.join(crate::config::FILE_NAME),
+            segment,
+            &plan.cohorts,
+        )?;
         if !o.json {
             println!("wrote the mix into cutover.toml as {segment}'s cohorts");
         }
@@ -70,19 +84,37 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
 }
 
 fn print_plan(segment: &str, goal: f64, read: &Read, plan: &Plan, path: &Path) {
-    let created = read.created.as_deref().map_or_else(String::new, |c| format!(", created from '{c}'"));
-    println!("{segment}: {} users in '{}' (last login from '{}'{created})", plan.users, path.display(), read.field);
+    let created = read
+        .created
+        .as_deref()
+        .map_or_else(String::new, |c| format!(", created from '{c}'"));
+    println!(
+        "{segment}: {} users in '{}' (last login from '{}'{created})",
+        plan.users,
+        path.display(),
+        read.field
+    );
     for (d, s) in &plan.shares {
         let s = s.map_or_else(|| "— (too few accounts that old)".to_string(), pct);
-        println!("  last login within {d:>3} days: {s:>8}   = projected share {d} days after cutover");
+        println!(
+            "  last login within {d:>3} days: {s:>8}   = projected share {d} days after cutover"
+        );
     }
     match plan.days_to_goal {
         Some(d) => println!("  goal {}: day {d:.0} after cutover", pct(goal)),
-        None => println!("  goal {}: never within {:.0} days", pct(goal), plan.horizon_days),
+        None => println!(
+            "  goal {}: never within {:.0} days",
+            pct(goal),
+            plan.horizon_days
+        ),
     }
     println!("  never logged in: {} users", plan.never);
     if let Some(e) = plan.fit_error {
-        println!("  fitted mix: {} (error {:.2} points)", describe_mix(&plan.cohorts), e * 100.0);
+        println!(
+            "  fitted mix: {} (error {:.2} points)",
+            describe_mix(&plan.cohorts),
+            e * 100.0
+        );
     }
     if read.bad > 0 {
         println!("  {} bad rows skipped; the first:", read.bad);
@@ -94,8 +126,11 @@ fn print_plan(segment: &str, goal: f64, read: &Read, plan: &Plan, path: &Path) {
 
 /// Set `cohorts` of segment `segment` in the project file, keeping everything else.
 fn write_cohorts(file: &Path, segment: &str, cohorts: &[Cohort]) -> Result<()> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read '{}'", file.display()))?;
-    let mut doc: toml_edit::DocumentMut = text.parse().with_context(|| format!("'{}' is not TOML", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read '{}'", file.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("'{}' is not TOML", file.display()))?;
     let tables = doc
         .get_mut("segments")
         .and_then(toml_edit::Item::as_array_of_tables_mut)
@@ -103,7 +138,12 @@ fn write_cohorts(file: &Path, segment: &str, cohorts: &[Cohort]) -> Result<()> {
     let table = tables
         .iter_mut()
         .find(|t| t.get("id").and_then(|v| v.as_str()) == Some(segment))
-        .ok_or_else(|| anyhow!("no [[segments]] with id = \"{segment}\" in '{}'", file.display()))?;
+        .ok_or_else(|| {
+            anyhow!(
+                "no [[segments]] with id = \"{segment}\" in '{}'",
+                file.display()
+            )
+        })?;
     let mut array = toml_edit::Array::new();
     for c in cohorts {
         let mut t = toml_edit::InlineTable::new();
@@ -112,15 +152,26 @@ fn write_cohorts(file: &Path, segment: &str, cohorts: &[Cohort]) -> Result<()> {
         array.push(t);
     }
     // Rounded shares must still sum to 1: the last takes the remainder.
-    let total: f64 = array.iter().filter_map(|v| v.as_inline_table()?.get("share")?.as_float()).sum();
-    if let Some(last) = array.iter_mut().last().and_then(|v| v.as_inline_table_mut()) {
+    let total: f64 = array
+        .iter()
+        .filter_map(|v| v.as_inline_table()?.get("share")?.as_float())
+        .sum();
+    if let Some(last) = array
+        .iter_mut()
+        .last()
+        .and_then(|v| v.as_inline_table_mut())
+    {
         let share = last.get("share").and_then(|v| v.as_float()).unwrap_or(0.0);
-        last.insert("share", (((share + 1.0 - total) * 1e4).round() / 1e4).into());
+        last.insert(
+            "share",
+            (((share + 1.0 - total) * 1e4).round() / 1e4).into(),
+        );
     }
     table.remove("login_probability");
     table.insert("cohorts", toml_edit::value(array));
     let tmp = file.with_extension("toml.tmp");
-    std::fs::write(&tmp, doc.to_string()).with_context(|| format!("cannot write '{}'", tmp.display()))?;
+    std::fs::write(&tmp, doc.to_string())
+        .with_context(|| format!("cannot write '{}'", tmp.display()))?;
     std::fs::rename(&tmp, file).with_context(|| format!("cannot replace '{}'", file.display()))?;
     Ok(())
 }

@@ -78,7 +78,6 @@ pub struct Segment {
     pub gates: Vec<crate::model::criteria::Criterion>,
     pub auto_rollback: bool,
     pub failures_before_rollback: u32,
-    pub plateau_fraction: f64,
 }
 
 impl Segment {

@@ -282,14 +282,22 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
             "must be at least 1".into(),
         ));
     }
-    let plateau_fraction = seg.plateau_fraction.unwrap_or(0.25);
-    if !(plateau_fraction > 0.0 && plateau_fraction < 1.0) {
-        ok = false;
-        found.push((
-            Severity::Error,
+    // The plateau now comes from the forecast; the old key is read, checked and ignored.
+    match seg.plateau_fraction {
+        Some(f) if !(f > 0.0 && f < 1.0) => {
+            ok = false;
+            found.push((
+                Severity::Error,
+                at.clone().key("plateau_fraction"),
+                "must be in (0, 1), e.g. 0.25 (and it is no longer used: remove it)".into(),
+            ));
+        }
+        Some(_) => found.push((
+            Severity::Warning,
             at.clone().key("plateau_fraction"),
-            "must be in (0, 1), e.g. 0.25".into(),
-        ));
+            "is no longer used: the plateau comes from the forecast now (the goal missed by the deadline); remove it".into(),
+        )),
+        None => {}
     }
     ok.then(|| Segment {
         id: seg.id.clone(),
@@ -305,7 +313,6 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         gates,
         auto_rollback: seg.auto_rollback,
         failures_before_rollback,
-        plateau_fraction,
     })
 }
 

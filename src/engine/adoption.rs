@@ -11,7 +11,7 @@
 
 use super::view::{SERIES_POINTS, days_between};
 use super::{Engine, MIGRATED};
-use crate::model::forecast::{Forecast, Forecaster};
+use crate::model::forecast::{Forecast, Forecaster, Target};
 use crate::model::rollup::{self, DAY_MS, HOUR_MS, Resolution, Rollup};
 use crate::model::series;
 use crate::store::StoreError;
@@ -103,10 +103,9 @@ impl Adoption {
         }
     }
 
-    /// The forecast of reaching `goal`, and the plateau (users who would remain at `limit`
-    /// days since cutover, or within the horizon), if it is on.
-    pub fn forecast(&self, goal: f64, limit: Option<f64>, size: u64) -> (Option<Forecast>, Option<u64>) {
-        (self.forecaster.forecast(goal), self.forecaster.plateau(goal, limit, size))
+    /// The forecast of the segment's goal, and the plateau (users who would remain), if on.
+    pub fn assess(&mut self) -> (Option<Forecast>, Option<u64>) {
+        self.forecaster.assess()
     }
 
     /// (days since cutover, share) of each day's last sample: the fit's and plateau's input.
@@ -145,7 +144,7 @@ impl Engine {
         segment: &str,
         chart: bool,
         now: DateTime<Utc>,
-        f: impl FnOnce(&Adoption) -> R,
+        f: impl FnOnce(&mut Adoption) -> R,
     ) -> Result<Option<R>, StoreError> {
         let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
         if !views.contains_key(segment) {
@@ -162,7 +161,17 @@ impl Engine {
                 base: base as f64,
                 daily,
                 chart: None,
-                forecaster: Forecaster::new(self.plan_of(segment), base),
+                forecaster: Forecaster::new(
+                    self.plan_of(segment),
+                    Target {
+                        goal: seg.goal,
+                        limit: seg.deadline.and_then(|d| {
+                            let end = d.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
+                            Some(days_between(at, end))
+                        }),
+                        size: base,
+                    },
+                ),
             };
             for r in view.daily.list.clone() {
                 if r.last_at_ms >= from {
@@ -252,7 +261,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Vec<(f64, f64)>, StoreError> {
         Ok(self
-            .with_adoption(segment, false, now, Adoption::daily)?
+            .with_adoption(segment, false, now, |a| a.daily())?
             .unwrap_or_default())
     }
 
@@ -263,7 +272,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Vec<(f64, f64)>, StoreError> {
         Ok(self
-            .with_adoption(segment, true, now, Adoption::client_points)?
+            .with_adoption(segment, true, now, |a| a.client_points())?
             .unwrap_or_default())
     }
 }

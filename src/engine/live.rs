@@ -1,5 +1,5 @@
 //! Live data in the engine: storing polled samples, source health, gate evaluation on fresh
-//! readings, the guard of segments in cutover, and the plateau signal.
+//! readings and the guard of segments in cutover.
 
 use super::{Command, Engine, EngineError, MIGRATED};
 use crate::config::Segment;
@@ -285,60 +285,5 @@ impl Engine {
     /// The consecutive failing guard evaluations of a segment.
     pub fn guard_streak(&self, segment: &str) -> u32 {
         self.streaks.get(segment).copied().unwrap_or(0)
-    }
-}
-
-/// The plateau signal of a slow segment in cutover: the last day's migrated rate fell below
-/// `fraction` of the first week's while short of the goal. Returns the users still to move.
-/// `series` is (days since cutover, share).
-pub fn plateau(series: &[(f64, f64)], goal: f64, fraction: f64, size: u64) -> Option<u64> {
-    let (&(last_d, last_s), _) = series.split_last()?;
-    if last_d < 8.0 || last_s >= goal {
-        return None;
-    }
-    let at = |day: f64| -> Option<f64> {
-        // The share at the last sample at or before `day`.
-        series
-            .iter()
-            .rev()
-            .find(|(d, _)| *d <= day)
-            .map(|(_, s)| *s)
-    };
-    let first = series.first()?;
-    let week_rate = (at(7.0)? - first.1) / (7.0_f64.min(last_d) - first.0).max(1e-9);
-    let recent_rate = (last_s - at(last_d - 1.0)?) / 1.0;
-    (week_rate > 0.0 && recent_rate < fraction * week_rate)
-        .then(|| ((1.0 - last_s) * size as f64).round() as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::plateau;
-    use crate::model::Cohort;
-    use crate::model::projection::{mix_share, projected_share};
-
-    #[test]
-    fn a_long_tail_plateaus_and_a_healthy_curve_does_not() {
-        let mix = [
-            Cohort { share: 0.6, p: 0.4 },
-            Cohort {
-                share: 0.4,
-                p: 0.002,
-            },
-        ];
-        let tail: Vec<(f64, f64)> = (0..=40)
-            .map(|d| (f64::from(d), mix_share(&mix, f64::from(d))))
-            .collect();
-        let left = plateau(&tail, 0.9, 0.25, 100_000).expect("plateau");
-        assert!((35_000..=40_000).contains(&left), "{left}");
-        let healthy: Vec<(f64, f64)> = (0..=12)
-            .map(|d| (f64::from(d), projected_share(0.05, f64::from(d))))
-            .collect();
-        assert_eq!(plateau(&healthy, 0.9, 0.25, 100_000), None);
-        assert_eq!(
-            plateau(&tail[..5], 0.9, 0.25, 100_000),
-            None,
-            "too early to tell"
-        );
     }
 }

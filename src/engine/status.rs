@@ -2,6 +2,7 @@
 //! cockpit's overview shows. Computed from the engine at a given moment.
 
 use super::Engine;
+use super::adoption::Adoption;
 use super::view::{days_after, days_between};
 use crate::config::Segment;
 use crate::config::{SourceKind, Strategy};
@@ -99,7 +100,12 @@ impl ForecastStatus {
         if self.low == self.high {
             return date(self.finish);
         }
-        format!("{} ({} – {})", date(self.finish), date(self.low), date(self.high))
+        format!(
+            "{} ({} – {})",
+            date(self.finish),
+            date(self.low),
+            date(self.high)
+        )
     }
 }
 
@@ -185,9 +191,8 @@ impl Engine {
                     let end = d.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
                     Some(days_between(at, end))
                 });
-                let size = state.size_at_cutover.unwrap_or(seg.size);
                 let (f, left) = self
-                    .with_adoption(&seg.id, false, now, |a| a.forecast(seg.goal, limit, size))?
+                    .with_adoption(&seg.id, false, now, Adoption::assess)?
                     .unwrap_or((None, None));
                 let date = |d: Option<f64>| d.map(|d| days_after(at, d));
                 forecast = f.map(|f| ForecastStatus {

@@ -11,7 +11,13 @@ use chrono::{DateTime, Utc};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-const LAST_LOGIN: [&str; 5] = ["last_login", "lastLoginInstant", "last_login_at", "lastLogin", "lastLogon"];
+const LAST_LOGIN: [&str; 5] = [
+    "last_login",
+    "lastLoginInstant",
+    "last_login_at",
+    "lastLogin",
+    "lastLogon",
+];
 const CREATED: [&str; 3] = ["created_at", "insertInstant", "createdAt"];
 const SHOWN: usize = 5;
 
@@ -34,7 +40,13 @@ impl Read {
     }
 
     /// One user's last login and creation, as times.
-    fn user(&mut self, line: u64, at: DateTime<Utc>, last: Option<&Scalar>, created: Option<&Scalar>) {
+    fn user(
+        &mut self,
+        line: u64,
+        at: DateTime<Utc>,
+        last: Option<&Scalar>,
+        created: Option<&Scalar>,
+    ) {
         let days = |t: DateTime<Utc>| (at - t).num_milliseconds().div_euclid(86_400_000);
         let last = match last.map(instant).transpose() {
             Ok(t) => t.flatten(),
@@ -54,13 +66,24 @@ impl Read {
 }
 
 /// Read an export file: JSON lines or CSV, told apart by the first character.
-pub fn read(path: &Path, field: Option<&str>, created: Option<&str>, at: DateTime<Utc>) -> Result<Read> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+pub fn read(
+    path: &Path,
+    field: Option<&str>,
+    created: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Read> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
     read_from(BufReader::with_capacity(1 << 20, file), field, created, at)
 }
 
 /// Read an export from any reader (see [`read`]).
-pub fn read_from(mut input: impl BufRead, field: Option<&str>, created: Option<&str>, at: DateTime<Utc>) -> Result<Read> {
+pub fn read_from(
+    mut input: impl BufRead,
+    field: Option<&str>,
+    created: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Read> {
     let json = looks_like_json_lines(input.fill_buf()?);
     let mut r = Read {
         recency: Recency::new(),
@@ -77,35 +100,53 @@ pub fn read_from(mut input: impl BufRead, field: Option<&str>, created: Option<&
     Ok(r)
 }
 
-fn read_json(input: impl BufRead, field: Option<&str>, created: Option<&str>, at: DateTime<Utc>, r: &mut Read) -> Result<()> {
-    let mut paths: Option<Vec<Vec<String>>> = None;
+/// Rows probed for the default fields (a user who never logged in has no last-login field).
+const PROBE_ROWS: usize = 1000;
+
+fn read_json(
+    input: impl BufRead,
+    field: Option<&str>,
+    created: Option<&str>,
+    at: DateTime<Utc>,
+    r: &mut Read,
+) -> Result<()> {
     let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
-    for (i, line) in input.lines().enumerate() {
+    let mut lines = input.lines().enumerate().map(|(i, l)| {
         let n = i as u64 + 1;
-        let line = line.with_context(|| format!("line {n} cannot be read"))?;
+        l.map(|l| (n, l))
+            .with_context(|| format!("line {n} cannot be read"))
+    });
+    // The first rows decide the default fields: the first name any of them has.
+    let mut head = Vec::new();
+    for line in lines.by_ref().take(PROBE_ROWS) {
+        head.push(line?);
+    }
+    let probe = |names: &[&str]| {
+        names
+            .iter()
+            .find(|name| {
+                head.iter().any(|(_, line)| {
+                    json_fields(line, &[split(name)]).is_ok_and(|v| v[0].is_some())
+                })
+            })
+            .map(|s| s.to_string())
+    };
+    r.field = match field {
+        Some(f) => f.to_string(),
+        None => probe(&LAST_LOGIN).ok_or_else(|| {
+            anyhow!("the first rows have none of the fields {LAST_LOGIN:?}; name the last-login field with --field")
+        })?,
+    };
+    r.created = created.map(str::to_string).or_else(|| probe(&CREATED));
+    let mut paths = vec![split(&r.field)];
+    paths.extend(r.created.as_deref().map(split));
+    let rest = lines.map(|l| l.map_err(|e| e.to_string()));
+    for line in head.into_iter().map(Ok).chain(rest) {
+        let (n, line) = line.map_err(|e| anyhow!(e))?;
         if line.trim().is_empty() {
             continue;
         }
-        let paths = match &paths {
-            Some(p) => p,
-            None => {
-                // The first row decides the default fields.
-                let probe = |names: &[&str]| {
-                    names.iter().find(|name| {
-                        json_fields(&line, &[split(name)]).is_ok_and(|v| v[0].is_some())
-                    }).map(|s| s.to_string())
-                };
-                r.field = match field {
-                    Some(f) => f.to_string(),
-                    None => probe(&LAST_LOGIN).ok_or_else(|| anyhow!("line {n} has none of the fields {LAST_LOGIN:?}; name the last-login field with --field"))?,
-                };
-                r.created = created.map(str::to_string).or_else(|| probe(&CREATED));
-                let mut p = vec![split(&r.field)];
-                p.extend(r.created.as_deref().map(split));
-                paths.insert(p)
-            }
-        };
-        match json_fields(&line, paths) {
+        match json_fields(&line, &paths) {
             Ok(v) => {
                 let created = v.get(1).and_then(Option::as_ref);
                 r.user(n, at, v[0].as_ref(), created);
@@ -116,9 +157,18 @@ fn read_json(input: impl BufRead, field: Option<&str>, created: Option<&str>, at
     Ok(())
 }
 
-fn read_csv(input: impl std::io::Read, field: Option<&str>, created: Option<&str>, at: DateTime<Utc>, r: &mut Read) -> Result<()> {
+fn read_csv(
+    input: impl std::io::Read,
+    field: Option<&str>,
+    created: Option<&str>,
+    at: DateTime<Utc>,
+    r: &mut Read,
+) -> Result<()> {
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let header = csv.headers().context("the export has no CSV header")?.clone();
+    let header = csv
+        .headers()
+        .context("the export has no CSV header")?
+        .clone();
     let find = |name: &str| header.iter().position(|h| h.trim() == name);
     let (col, name) = match field {
         Some(f) => (find(f).ok_or_else(|| anyhow!("the header has no column '{f}'"))?, f.to_string()),
@@ -129,7 +179,10 @@ fn read_csv(input: impl std::io::Read, field: Option<&str>, created: Option<&str
     };
     r.field = name;
     let created_col = match created {
-        Some(c) => Some((find(c).ok_or_else(|| anyhow!("the header has no column '{c}'"))?, c.to_string())),
+        Some(c) => Some((
+            find(c).ok_or_else(|| anyhow!("the header has no column '{c}'"))?,
+            c.to_string(),
+        )),
         None => CREATED.iter().find_map(|n| Some((find(n)?, n.to_string()))),
     };
     r.created = created_col.as_ref().map(|c| c.1.clone());
@@ -155,4 +208,3 @@ fn read_csv(input: impl std::io::Read, field: Option<&str>, created: Option<&str
     }
     Ok(())
 }
-

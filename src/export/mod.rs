@@ -67,7 +67,10 @@ impl<'de> Visitor<'de> for Seek<'_> {
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(self.0.is_empty().then_some(Scalar::Int(v.min(i64::MAX as u64) as i64)))
+        Ok(self
+            .0
+            .is_empty()
+            .then_some(Scalar::Int(v.min(i64::MAX as u64) as i64)))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
@@ -90,7 +93,9 @@ pub fn json_fields(line: &str, paths: &[Vec<String>]) -> Result<Vec<Option<Scala
         .iter()
         .map(|path| {
             let mut de = serde_json::Deserializer::from_str(line);
-            Seek(path).deserialize(&mut de).map_err(|e| format!("not JSON: {e}"))
+            Seek(path)
+                .deserialize(&mut de)
+                .map_err(|e| format!("not JSON: {e}"))
         })
         .collect()
 }
@@ -132,7 +137,11 @@ fn text_instant(t: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Some(d.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(t, fmt) {
             return Some(d.and_utc());
         }
@@ -153,7 +162,8 @@ fn text_instant(t: &str) -> Option<DateTime<Utc>> {
         return match rest {
             "" | "Z" => Some(base.and_utc()),
             zone => {
-                let d = DateTime::parse_from_str(&format!("{digits}{zone}"), "%Y%m%d%H%M%S%z").ok()?;
+                let d =
+                    DateTime::parse_from_str(&format!("{digits}{zone}"), "%Y%m%d%H%M%S%z").ok()?;
                 Some(d.with_timezone(&Utc))
             }
         };
@@ -171,7 +181,9 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> i64 {
-        DateTime::parse_from_rfc3339(s).expect("time").timestamp_millis()
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .timestamp_millis()
     }
 
     #[test]
@@ -186,7 +198,10 @@ mod tests {
         assert_eq!(t(Scalar::Int(noon)), noon);
         assert_eq!(t(Scalar::Int(noon / 1000)), noon);
         assert_eq!(t(Scalar::Text((noon / 1000).to_string())), noon);
-        assert_eq!(t(Scalar::Text("2024-01-31".into())), at("2024-01-31T00:00:00Z"));
+        assert_eq!(
+            t(Scalar::Text("2024-01-31".into())),
+            at("2024-01-31T00:00:00Z")
+        );
         assert_eq!(instant(&Scalar::Null), Ok(None));
         assert_eq!(instant(&Scalar::Text(" ".into())), Ok(None));
         assert!(instant(&Scalar::Text("last tuesday".into())).is_err());

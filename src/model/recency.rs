@@ -88,7 +88,10 @@ impl Recency {
         Plan {
             users: self.users,
             never: self.never,
-            shares: [7u32, 30, 90, 180, 365].iter().map(|&d| (d, at(d as usize))).collect(),
+            shares: [7u32, 30, 90, 180, 365]
+                .iter()
+                .map(|&d| (d, at(d as usize)))
+                .collect(),
             days_to_goal,
             horizon_days: horizon,
             cohorts: fit.as_ref().map(|f| f.0.clone()).unwrap_or_default(),
@@ -148,7 +151,13 @@ mod tests {
         let plan = r.plan(0.8);
         assert!(plan.fit_error.expect("fit") < 0.01, "{plan:?}");
         let truth = crate::model::projection::mix_days_to_goal(
-            &[Cohort { share: 0.6, p: 0.1 }, Cohort { share: 0.4, p: 0.005 }],
+            &[
+                Cohort { share: 0.6, p: 0.1 },
+                Cohort {
+                    share: 0.4,
+                    p: 0.005,
+                },
+            ],
             0.8,
         )
         .expect("truth");

@@ -25,12 +25,17 @@ pub struct Line {
 }
 
 /// Everything a chart shows; `x` in days, `y` in percent.
+/// (x, low %, high %) points of a band, and its legend.
+pub type Band = (Vec<(f64, f64, f64)>, String);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
     pub title: String,
     pub x_desc: String,
     pub x_max: f64,
     pub lines: Vec<Line>,
+    /// The forecast's range: (x, low %, high %), drawn as a shaded band, and its legend.
+    pub band: Option<Band>,
     pub goal: Option<f64>,
     pub finish: Option<(f64, String)>,
     pub markers: Vec<Marker>,
@@ -83,6 +88,19 @@ where
         .light_line_style(RGBColor(235, 235, 235))
         .draw()
         .map_err(err)?;
+    if let Some((band, label)) = &c.band {
+        let shade = BAND.mix(0.25);
+        let outline: Vec<(f64, f64)> = band
+            .iter()
+            .map(|b| (b.0, b.1))
+            .chain(band.iter().rev().map(|b| (b.0, b.2)))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))
+            .map_err(err)?
+            .label(label.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.filled()));
+    }
     if let Some(goal) = c.goal {
         chart
             .draw_series(

@@ -54,8 +54,18 @@ pub fn segment_chart(
         .collect();
     let elapsed = days(at, end).max(raw.last().map_or(0.0, |p| p.0)).max(1.0);
     let finish = seg.login.as_ref().and_then(|m| m.days_to_goal(seg.goal));
+    let forecast = engine
+        .segment_status(seg, now)
+        .map_err(|e| e.to_string())?
+        .forecast;
+    // Room for the planned finish and the forecast's latest finish, within reason.
+    let forecast_end = forecast
+        .as_ref()
+        .and_then(|f| f.high.or(f.finish))
+        .map(|t| days(at, t));
     let x_max = finish
         .unwrap_or(elapsed)
+        .max(forecast_end.unwrap_or(0.0))
         .max(elapsed)
         .min((elapsed * 3.0).max(60.0))
         * 1.05;
@@ -88,30 +98,16 @@ pub fn segment_chart(
         }),
         None => {}
     }
-    // The forecast's range, as its two edges.
-    let forecast = engine
-        .segment_status(seg, now)
-        .map_err(|e| e.to_string())?
-        .forecast;
-    if let Some(f) = forecast {
-        for (label, pick) in [
-            (format!("forecast range ({})", f.describe()), 1),
-            (String::new(), 2),
-        ] {
-            lines.push(Line {
-                label,
-                points: f
-                    .band
-                    .iter()
-                    .filter(|b| b.0 <= x_max)
-                    .map(|b| (b.0, if pick == 1 { b.1 } else { b.2 } * 100.0))
-                    .collect(),
-                color: chart::BAND,
-                dashed: true,
-                thick: false,
-            });
-        }
-    }
+    // The forecast's range, as a band.
+    let band = forecast.map(|f| {
+        let band = f
+            .band
+            .iter()
+            .filter(|b| b.0 <= x_max)
+            .map(|b| (b.0, b.1 * 100.0, b.2 * 100.0))
+            .collect();
+        (band, format!("forecast range: {}", f.describe()))
+    });
     lines.push(Line {
         label: "actual".into(),
         points: series::min_max(&raw, 0.0, x_max, 800),
@@ -161,6 +157,7 @@ pub fn segment_chart(
         x_desc: "days since cutover".into(),
         x_max,
         lines,
+        band,
         goal: Some(seg.goal * 100.0),
         finish: finish
             .filter(|d| *d <= x_max)
@@ -220,6 +217,7 @@ pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart
         ),
         x_max,
         lines,
+        band: None,
         goal: None,
         finish: None,
         markers,

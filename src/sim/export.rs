@@ -27,7 +27,12 @@ fn uniform(seed: u64) -> f64 {
 }
 
 /// Write the export of `seg` as of `at` (its cutover moment); returns the users written.
-pub fn write_export(seg: &SimSegment, at: DateTime<Utc>, seed: u64, out: &mut impl Write) -> std::io::Result<u64> {
+pub fn write_export(
+    seg: &SimSegment,
+    at: DateTime<Utc>,
+    seed: u64,
+    out: &mut impl Write,
+) -> std::io::Result<u64> {
     let mut left = seg.users;
     let mut n = 0u64;
     for (c, cohort) in seg.cohorts.iter().enumerate() {
@@ -41,13 +46,20 @@ pub fn write_export(seg: &SimSegment, at: DateTime<Utc>, seed: u64, out: &mut im
             n += 1;
             let s = splitmix(seed ^ splitmix(n ^ ((c as u64) << 48)));
             let age_days = MIN_AGE_DAYS + (uniform(s) * 365.0) as i64;
-            let created = at - Duration::days(age_days) - Duration::seconds((uniform(s ^ 1) * 86_400.0) as i64);
+            let created = at
+                - Duration::days(age_days)
+                - Duration::seconds((uniform(s ^ 1) * 86_400.0) as i64);
             // Whole days back to the last login: geometric with the cohort's P.
             let back = (cohort.p > 0.0).then(|| {
-                if cohort.p >= 1.0 { 0.0 } else { (uniform(s ^ 2).ln() / (1.0 - cohort.p).ln()).floor() }
+                if cohort.p >= 1.0 {
+                    0.0
+                } else {
+                    (uniform(s ^ 2).ln() / (1.0 - cohort.p).ln()).floor()
+                }
             });
             let last = back.filter(|b| *b < age_days as f64).map(|b| {
-                at - Duration::days(b as i64) - Duration::seconds((uniform(s ^ 3) * 86_399.0) as i64 + 1)
+                at - Duration::days(b as i64)
+                    - Duration::seconds((uniform(s ^ 3) * 86_399.0) as i64 + 1)
             });
             let logins = last.map_or(0, |_| 1 + (uniform(s ^ 4) * 200.0) as u64);
             let mut line = serde_json::json!({
@@ -56,7 +68,9 @@ pub fn write_export(seg: &SimSegment, at: DateTime<Utc>, seed: u64, out: &mut im
                 "logins_count": logins,
             });
             if let Some(t) = last {
-                line["last_login"] = t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true).into();
+                line["last_login"] = t
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    .into();
             }
             writeln!(out, "{line}")?;
         }

@@ -81,10 +81,16 @@ fn route(state: &Mutex<SimState>, method: &str, path: &str, query: &str) -> Repl
         ("GET", ["export", id]) => {
             let st = state.lock().unwrap_or_else(|e| e.into_inner());
             let Some(i) = st.population.index(id) else {
-                return json(404, serde_json::json!({"error": format!("no segment '{id}'")}));
+                return json(
+                    404,
+                    serde_json::json!({"error": format!("no segment '{id}'")}),
+                );
             };
             let seg = &st.population.segments[i];
-            let at = st.clock.now() - chrono::Duration::milliseconds(((st.day() - seg.start_day) * 86_400_000.0) as i64);
+            let at = st.clock.now()
+                - chrono::Duration::milliseconds(
+                    ((st.day() - seg.start_day) * 86_400_000.0) as i64,
+                );
             let mut body = Vec::new();
             match super::export::write_export(seg, at, st.population.seed(), &mut body) {
                 Ok(_) => Reply {

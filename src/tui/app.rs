@@ -91,6 +91,9 @@ pub struct Row {
     pub alert: Option<(Tone, String)>,
 }
 
+/// The low and high edges of the forecast's band, in percent over days.
+pub type BandEdges = (Vec<(f64, f64)>, Vec<(f64, f64)>);
+
 /// The adoption chart and side panels of one segment, ready to draw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetailView {
@@ -106,7 +109,7 @@ pub struct DetailView {
     pub goal_line: [(f64, f64); 2],
     pub finish_marker: Option<[(f64, f64); 2]>,
     /// The forecast's range as the low and high edges of a band, in percent.
-    pub band: Option<(Vec<(f64, f64)>, Vec<(f64, f64)>)>,
+    pub band: Option<BandEdges>,
     pub x_max: f64,
     pub x_labels: Vec<String>,
     pub fit_line: String,

@@ -106,7 +106,8 @@ pub(super) fn derive_rows(m: &mut Model) {
                 ),
                 behind: s.behind,
                 finish,
-                finish_late: s.phase == Shown::Cutover && s.forecast.as_ref().is_some_and(|f| f.late),
+                finish_late: s.phase == Shown::Cutover
+                    && s.forecast.as_ref().is_some_and(|f| f.late),
                 gates: s.gates.clone(),
                 gates_fail: !s.gates_ok,
                 badge,
@@ -188,7 +189,11 @@ pub(super) fn derive_detail(m: &mut Model) {
     let planned_p = login.as_ref().map(LoginModel::effective_p);
     let fit_line = match (planned_p, &seg.forecast) {
         (Some(p), Some(f)) => {
-            let late = if f.late { " — after the deadline" } else { "" };
+            let late = if f.late {
+                " — after the deadline"
+            } else {
+                ""
+            };
             format!("P planned {p:.3}; forecast {}{late}", f.describe())
         }
         (Some(p), None) => format!("P planned {p:.3}; forecast — (two days of data needed)"),

@@ -65,16 +65,16 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         );
     }
     if let Some((low, high)) = &d.band {
-        for (name, edge) in [("forecast range", low), ("", high)] {
-            datasets.push(
-                Dataset::default()
-                    .name(name)
-                    .marker(Marker::Dot)
-                    .graph_type(GraphType::Line)
-                    .style(Style::default().fg(theme.chart_band))
-                    .data(edge),
-            );
-        }
+        // Two edges, one legend entry.
+        let edge = |data| {
+            Dataset::default()
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(theme.chart_band))
+                .data(data)
+        };
+        datasets.push(edge(low).name("forecast range"));
+        datasets.push(edge(high));
     }
     if let Some(mix) = &d.mix {
         datasets.push(

@@ -1,0 +1,329 @@
+//! The live forecast of a slow segment: when will it reach its goal, and how sure is that?
+//!
+//! **The model.** Real user bases are mixtures: an active core, a slower crowd, and people who
+//! will never log in again. The forecast fits `S(D) = w₁(1 − (1 − p₁)^D) + w₂(1 − (1 − p₂)^D)`
+//! with weights `w₁, w₂ ≥ 0`, `w₁ + w₂ ≤ 1`; the rest, `1 − w₁ − w₂`, is a share that never logs
+//! in. We chose this two-cohort mixture with a free never-share over a gamma-Poisson curve
+//! because it holds every population the migration guides describe exactly (one P; an active
+//! core plus a dormant tail; a share that never returns), it is the shape `cutover plan`
+//! writes from last-login data (so plan and forecast speak the same language), and for fixed
+//! `p₁, p₂` the best weights are a small constrained least-squares problem with a closed form.
+//! So the fit is exhaustive over a grid of `(p₁, p₂)` pairs (60 log-spaced values from 0.0005
+//! to 0.9): no starting point, no local minimum, and each pair keeps running sums, so a new
+//! sample costs a pass over the pairs, not over the history.
+//!
+//! **The range.** Early on, very different mixtures fit the same few days (a tail at 0.002 looks
+//! like a smaller tail at 0.004 plus people who never come). Every pair and weighting whose
+//! squared error exceeds the best by at most [`RANGE_Q`] times the larger of the best's own
+//! error and the points' binomial noise (0.25/size each, summed: daily shares are cumulative,
+//! so their errors move together) is kept as consistent with the data; the range is the
+//! earliest and latest finish among them, "never within the horizon" included. A confident
+//! date is only shown when the data pins it.
+//!
+//! **The plan as prior.** When the segment has a plan, its curve beyond the observed days is
+//! added as pseudo-observations (weight [`PRIOR_WEIGHT`] each): among the mixtures that fit the
+//! data, the central forecast prefers the one whose future agrees with the plan. The range
+//! ignores the prior: a wrong plan cannot narrow it.
+
+mod grid;
+#[cfg(test)]
+mod tests;
+
+pub use grid::fit_mix;
+
+use super::projection::{Cohort, LoginModel};
+use grid::{P_STEPS, Quad, Sums, boundary, cohorts_of, finish_day, grid};
+
+/// The longest horizon the forecast looks at, in days (10 years): "never" means not within it.
+pub const HORIZON: usize = 3650;
+/// Pseudo-observations per prior day.
+pub const PRIOR_WEIGHT: f64 = 2.0;
+/// The error margin (in units of σ²) within which a fit counts as consistent with the data.
+pub const RANGE_Q: f64 = 2.0;
+
+/// One pair's fit to the data: the pair, its quadratic, its best weights and their error.
+type PairFit = ((usize, usize), Quad, (f64, f64), f64);
+
+/// What the forecast says, in days since cutover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forecast {
+    /// The central finish (`None`: never within [`HORIZON`]).
+    pub finish: Option<f64>,
+    /// The earliest and latest finish consistent with the data (`None`: never).
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// Whether the goal is reached within the horizon: known true, known false, or open.
+    pub reachable: Option<bool>,
+    /// The central fit: its cohorts, the never-share as a cohort with p 0.
+    pub cohorts: Vec<Cohort>,
+    /// The lowest and highest share consistent with the data at a few days ahead:
+    /// (day, low, high), for the chart's band.
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+impl Forecast {
+    /// The central curve: the share at `days` since cutover.
+    pub fn share(&self, days: f64) -> f64 {
+        LoginModel::Mix(self.cohorts.clone()).share(days)
+    }
+}
+
+/// What a segment's forecast is for: its goal, its deadline and its size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    pub goal: f64,
+    /// The deadline in days since cutover, if any.
+    pub limit: Option<f64>,
+    pub size: u64,
+}
+
+/// The forecast of one segment, moved forward one daily point at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forecaster {
+    /// One point per day: (day key, days since cutover, share), oldest first.
+    points: Vec<(i64, f64, f64)>,
+    /// Sums over every point but the newest (which may still change).
+    done: Sums,
+    plan: Option<LoginModel>,
+    target: Target,
+    /// Binomial noise of one share reading: 0.5 / √size.
+    noise: f64,
+    /// Central finishes of the forecasts from the first `end` points, for sealed prefixes
+    /// (they never change): what the plateau's hysteresis replays.
+    finishes: Vec<(usize, Option<f64>)>,
+}
+
+/// Daily points needed before the plateau may speak.
+const PLATEAU_MIN_DAYS: usize = 5;
+/// Daily forecasts the plateau's hysteresis replays.
+const PLATEAU_WINDOW: usize = 7;
+
+impl Forecaster {
+    pub fn new(plan: Option<LoginModel>, target: Target) -> Forecaster {
+        Forecaster {
+            points: Vec::new(),
+            done: Sums::new(),
+            plan,
+            target,
+            noise: 0.5 / (target.size.max(1) as f64).sqrt(),
+            finishes: Vec::new(),
+        }
+    }
+
+    /// The newest point of day `key` (days since cutover `d`, share `s`): it replaces an
+    /// earlier point of the same day; a point of a later day seals the previous one.
+    pub fn push(&mut self, key: i64, d: f64, s: f64) {
+        if !(d.is_finite() && s.is_finite()) || d <= 0.0 {
+            return;
+        }
+        match self.points.last() {
+            Some(last) if last.0 == key => {
+                if let Some(last) = self.points.last_mut() {
+                    *last = (key, d, s);
+                }
+            }
+            Some(&(k, ld, ls)) if k < key => {
+                self.done.add(ld, ls, 1.0);
+                self.points.push((key, d, s));
+            }
+            None => self.points.push((key, d, s)),
+            Some(_) => {
+                // An older day changed: rebuild the sums.
+                match self.points.binary_search_by_key(&key, |p| p.0) {
+                    Ok(i) => self.points[i] = (key, d, s),
+                    Err(i) => self.points.insert(i, (key, d, s)),
+                }
+                self.done = Sums::new();
+                for &(_, d, s) in &self.points[..self.points.len() - 1] {
+                    self.done.add(d, s, 1.0);
+                }
+                self.finishes.clear();
+            }
+        }
+    }
+
+    /// The forecast from every point (`None` until two days of data), and the plateau: the
+    /// users who would remain when, at the current pace, the goal is not reached by the
+    /// deadline (or within the horizon without one).
+    ///
+    /// The plateau has hysteresis: it turns on after two daily forecasts in a row say so, and
+    /// off after two in a row finish at least 3 days before the deadline. The last
+    /// [`PLATEAU_WINDOW`] daily forecasts are replayed (older ones are kept), so the answer
+    /// is the same however often it is asked.
+    pub fn assess(&mut self) -> (Option<Forecast>, Option<u64>) {
+        let n = self.points.len();
+        let now = self.forecast_upto(n);
+        if n < PLATEAU_MIN_DAYS {
+            return (now, None);
+        }
+        let first = (n + 1).saturating_sub(PLATEAU_WINDOW).max(PLATEAU_MIN_DAYS);
+        self.finishes.retain(|f| f.0 >= first);
+        let (mut on, mut streak) = (false, 0);
+        for end in first..=n {
+            let finish = if end == n {
+                now.as_ref().map(|f| f.finish)
+            } else {
+                match self.finishes.iter().find(|f| f.0 == end) {
+                    Some(f) => Some(f.1),
+                    None => {
+                        let f = self.finish_upto(end);
+                        if let Some(f) = f {
+                            self.finishes.push((end, f));
+                        }
+                        f
+                    }
+                }
+            };
+            let Some(finish) = finish else { continue };
+            let (short, clear) = match self.target.limit {
+                Some(l) => (
+                    finish.is_none_or(|x| x > l),
+                    finish.is_some_and(|x| x <= l - 3.0),
+                ),
+                None => (finish.is_none(), finish.is_some()),
+            };
+            streak = if (!on && short) || (on && clear) {
+                streak + 1
+            } else {
+                0
+            };
+            if streak >= 2 {
+                on = !on;
+                streak = 0;
+            }
+        }
+        let at = self.target.limit.unwrap_or(HORIZON as f64);
+        let left = now
+            .as_ref()
+            .filter(|_| on)
+            .map(|f| ((1.0 - f.share(at)).max(0.0) * self.target.size as f64).round() as u64);
+        (now, left)
+    }
+
+    /// The sums of the first `end` points.
+    fn sums_upto(&self, end: usize) -> Option<Sums> {
+        let n = self.points.len();
+        if end < 2 || end > n {
+            return None;
+        }
+        let mut data = self.done.clone();
+        if end == n {
+            let (_, d, s) = self.points[n - 1];
+            data.add(d, s, 1.0);
+        } else {
+            for &(_, d, s) in &self.points[end..n - 1] {
+                data.add(d, s, -1.0);
+            }
+        }
+        Some(data)
+    }
+
+    /// Reached means within half a user of the goal.
+    fn reach(&self) -> f64 {
+        self.target.goal - 0.5 / self.target.size.max(1) as f64
+    }
+
+    /// Forecast from the first `end` points only.
+    fn forecast_upto(&self, end: usize) -> Option<Forecast> {
+        let data = self.sums_upto(end)?;
+        self.fit(&data, self.points[end - 1].1, self.reach())
+    }
+
+    /// Only the central finish from the first `end` points (what the plateau replays).
+    fn finish_upto(&self, end: usize) -> Option<Option<f64>> {
+        let data = self.sums_upto(end)?;
+        let (i, j, w) = self.central(&data, self.points[end - 1].1)?;
+        Some(finish_day(i, j, w, self.reach()))
+    }
+
+    /// The central fit: the pair and weights that fit the data and the plan (beyond the
+    /// data) together best.
+    fn central(&self, data: &Sums, last_d: f64) -> Option<(usize, usize, (f64, f64))> {
+        let mut prior = Sums::new();
+        if let Some(plan) = &self.plan {
+            for k in 1..=6 {
+                let d = (last_d * f64::from(1 << k)).min(HORIZON as f64);
+                prior.add(d, plan.share(d), PRIOR_WEIGHT);
+            }
+        }
+        let guided = data.plus(&prior);
+        (0..P_STEPS)
+            .flat_map(|i| (i + 1..P_STEPS).map(move |j| (i, j)))
+            .map(|(i, j)| {
+                let q = guided.quad(i, j);
+                let w = q.best();
+                ((i, j), w, q.at(w))
+            })
+            .min_by(|a, b| a.2.total_cmp(&b.2))
+            .map(|((i, j), w, _)| (i, j, w))
+    }
+
+    fn fit(&self, data: &Sums, last_d: f64, goal: f64) -> Option<Forecast> {
+        if data.n < 2.0 - 1e-9 {
+            return None;
+        }
+        let (ci, cj, cw) = self.central(data, last_d)?;
+        let pairs = (0..P_STEPS).flat_map(|i| (i + 1..P_STEPS).map(move |j| (i, j)));
+        let fits: Vec<PairFit> = pairs
+            .map(|(i, j)| {
+                let q = data.quad(i, j);
+                let w = q.best();
+                ((i, j), q, w, q.at(w).max(0.0))
+            })
+            .collect();
+        let best = fits.iter().map(|f| f.3).fold(f64::MAX, f64::min);
+        // Daily shares are cumulative, so their errors move together: a curve off by one
+        // reading's noise at every point is as likely as the best. The margin grows with the
+        // points, and with the best fit's own error when the model cannot follow the data.
+        let margin = RANGE_Q * best.max(data.n * self.noise * self.noise);
+        let threshold = best + margin;
+        let finish = finish_day(ci, cj, cw, goal);
+        let (mut low, mut high) = (finish, finish);
+        let (mut low_curve, mut high_curve) = ((ci, cj, cw), (ci, cj, cw));
+        let later = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(x), Some(y)) => x > y,
+        };
+        for &((i, j), q, w, err) in &fits {
+            if err > threshold {
+                continue;
+            }
+            for w in boundary(&q, w, threshold) {
+                let f = finish_day(i, j, w, goal);
+                if later(low, f) {
+                    low = f;
+                    low_curve = (i, j, w);
+                }
+                if later(f, high) {
+                    high = f;
+                    high_curve = (i, j, w);
+                }
+            }
+        }
+        let p = &grid().p;
+        let at = |c: (usize, usize, (f64, f64)), d: f64| {
+            c.2.0 * (1.0 - (1.0 - p[c.0]).powf(d)) + c.2.1 * (1.0 - (1.0 - p[c.1]).powf(d))
+        };
+        let band = (0..=96)
+            .map(|k| {
+                let d = (last_d.max(1.0) * 4.0).min(HORIZON as f64) * f64::from(k) / 96.0;
+                let (a, b, c) = (at(low_curve, d), at(high_curve, d), at((ci, cj, cw), d));
+                (d, a.min(b).min(c), a.max(b).max(c))
+            })
+            .collect();
+        let cohorts = cohorts_of(ci, cj, cw);
+        Some(Forecast {
+            finish,
+            low,
+            high,
+            reachable: match (low, high) {
+                (_, Some(_)) => Some(true),
+                (None, None) => Some(false),
+                _ => None,
+            },
+            cohorts,
+            band,
+        })
+    }
+}
