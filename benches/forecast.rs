@@ -179,9 +179,7 @@ fn main() {
         for goal in [0.8, 0.9] {
             // Reached: within half a user of the goal (a finite population gets there).
             let reach = goal - 0.5 / USERS as f64;
-            let real = mix_days_to_goal(&truth, reach)
-                .filter(|d| *d < HORIZON_DAYS)
-                .map(f64::ceil);
+            let real = mix_days_to_goal(&truth, reach).filter(|d| *d < HORIZON_DAYS);
             for (plan_name, plan) in [("export", &exported), ("average P", &average)] {
                 let r = run(&truth, plan, goal, t0, seed);
                 costs.extend(r.costs.iter().copied());

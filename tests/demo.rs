@@ -47,6 +47,47 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
         stdout.contains("staff            slow      done") && stdout.contains("reached"),
         "{stdout}"
     );
+    // The US users were planned from their last-login export, and the forecast's range holds
+    // their true finish: 50 % at P 0.12 and 50 % at 0.012 reach 90 % on day 133.3.
+    let toml = std::fs::read_to_string(demo.join("cutover.toml")).expect("project");
+    assert!(
+        toml.contains("# planned from exports/us-sample.ndjson"),
+        "{toml}"
+    );
+    assert!(demo.join("exports/us-sample.ndjson").exists());
+    let log = common::json(cutover(&demo).args(["log", "--json", "--segment", "us"]));
+    let cutover_at = log
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|e| e["to"] == "cutover" && (e["outcome"] == "ok" || e["outcome"] == "succeeded"))
+        .and_then(|e| e["at"].as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .expect("us cut over");
+    let truth = cutover_at + chrono::Duration::minutes((133.3 * 1440.0) as i64);
+    let status = common::json(cutover(&demo).args(["status", "--json"]));
+    let us = status["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .find(|s| s["id"] == "us")
+        .expect("us");
+    let time = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    let forecast = &us["forecast"];
+    let low = time(&forecast["low"]).expect("a low end");
+    assert!(low <= truth, "{forecast} vs truth {truth}");
+    assert!(
+        time(&forecast["high"]).is_none_or(|h| h >= truth),
+        "{forecast} vs truth {truth}"
+    );
+    assert!(
+        forecast["fitted_cohorts"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
     // The project it wrote is a real one: the commands work on it afterwards.
     let log = common::json(cutover(&demo).args(["log", "--json", "--segment", "eu"]));
     let rollback = log

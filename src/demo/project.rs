@@ -73,8 +73,9 @@ pub fn population(eu_spike_day: Option<f64>) -> Vec<SimSegment> {
 }
 
 /// The demo's project file, its sources pointing at the simulator at `url`. `every` is the
-/// real poll interval; staleness is in simulated time.
-pub fn project_file(url: &str, every: Duration) -> String {
+/// real poll interval; staleness is in simulated time. `us_plan` is the mix planned for `us`
+/// from its last-login export (see [`plan_us`]).
+pub fn project_file(url: &str, every: Duration, us_plan: &[Cohort]) -> String {
     let every = format!("{}ms", every.as_millis().max(10));
     let src = |metric: &str, body: String| {
         format!(
@@ -118,7 +119,22 @@ pub fn project_file(url: &str, every: Duration) -> String {
     t += &failure("eu");
     t += gate_failure;
     t += &hooks("eu");
-    t += "\n[[segments]]\nid = \"us\"\nname = \"US customers\"\nstrategy = \"slow\"\nsize = 520000\nlogin_probability = 0.07\ngoal = 0.9\n";
+    let cohorts: Vec<String> = us_plan
+        .iter()
+        .map(|c| format!("{{ share = {:.4}, p = {:.5} }}", c.share, c.p))
+        .collect();
+    // The shares as written must sum to 1: the last takes the remainder.
+    let plan = if cohorts.is_empty() {
+        "login_probability = 0.07".to_string()
+    } else {
+        format!(
+            "# planned from exports/us-sample.ndjson: `cutover plan us --logins exports/us-sample.ndjson`\ncohorts = [{}]",
+            cohorts.join(", ")
+        )
+    };
+    t += &format!(
+        "\n[[segments]]\nid = \"us\"\nname = \"US customers\"\nstrategy = \"slow\"\nsize = 520000\n{plan}\ngoal = 0.9\n"
+    );
     t += &src(
         "migrated",
         format!(
@@ -145,6 +161,40 @@ pub fn project_file(url: &str, every: Duration) -> String {
     );
     t += &hooks("dormant");
     t
+}
+
+/// Users in the sample of the US export the demo plans from (the recency curve of 20,000
+/// users is as good as 520,000's, and quick to write).
+pub const US_SAMPLE: u64 = 20_000;
+
+/// Write a sample of `us`'s user export as of its cutover (`at`) into `dir/exports/`, read it
+/// back as `cutover plan` does, and return the fitted mix: the demo plans `us` from data.
+pub fn plan_us(
+    dir: &std::path::Path,
+    at: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<Vec<Cohort>> {
+    let mut us = population(None)
+        .into_iter()
+        .find(|s| s.id == "us")
+        .ok_or_else(|| std::io::Error::other("no us segment"))?;
+    us.users = US_SAMPLE;
+    let exports = dir.join("exports");
+    std::fs::create_dir_all(&exports)?;
+    let path = exports.join("us-sample.ndjson");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    crate::sim::export::write_export(&us, at, 42, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    let read = crate::export::logins::read(&path, None, None, at).map_err(std::io::Error::other)?;
+    let mut cohorts = read.recency.plan(0.9).cohorts;
+    // Four decimals, summing to 1.
+    for c in &mut cohorts {
+        c.share = (c.share * 1e4).round() / 1e4;
+    }
+    let total: f64 = cohorts.iter().map(|c| c.share).sum();
+    if let Some(last) = cohorts.last_mut() {
+        last.share = ((last.share + 1.0 - total) * 1e4).round() / 1e4;
+    }
+    Ok(cohorts)
 }
 
 /// The scripted operator: (simulated day, segment, phase to reach).

@@ -161,7 +161,8 @@ impl Quad {
     }
 }
 
-/// The first whole day on which `w₁g₁ + w₂g₂` reaches `goal`, or `None` within the horizon.
+/// When `w₁g₁ + w₂g₂` reaches `goal`, in days (interpolated within the day), or `None`
+/// within the horizon.
 pub(super) fn finish_day(i: usize, j: usize, w: (f64, f64), goal: f64) -> Option<f64> {
     let t = &grid().table;
     let s = |d: usize| w.0 * t[i][d] + w.1 * t[j][d];
@@ -177,7 +178,12 @@ pub(super) fn finish_day(i: usize, j: usize, w: (f64, f64), goal: f64) -> Option
             lo = mid + 1
         }
     }
-    Some(lo as f64)
+    if lo == 0 {
+        return Some(0.0);
+    }
+    // Within the day: linear between the day before and the day it is reached.
+    let (a, b) = (s(lo - 1), s(lo));
+    Some(lo as f64 - 1.0 + ((goal - a) / (b - a).max(1e-300)).clamp(0.0, 1.0))
 }
 
 /// The two-cohort mix with a never-share that best fits a whole curve `(D, S(D))` (e.g. the
@@ -266,5 +272,38 @@ pub(super) fn boundary(q: &Quad, best: (f64, f64), threshold: f64) -> Vec<(f64, 
         let t = t.max(0.0);
         out.push(((best.0 + t * v1).max(0.0), (best.1 + t * v2).max(0.0)));
     }
+    // Along the triangle's edges (no never-share; one cohort alone) the consistent stretch
+    // ends where the error reaches the threshold: its ends are candidates too (a walk from
+    // the best weights that hits an edge stops there and would miss them).
+    for (from, dir) in [
+        ((0.0, 0.0), (1.0, 0.0)),
+        ((0.0, 0.0), (0.0, 1.0)),
+        ((1.0, 0.0), (-1.0, 1.0)),
+    ] {
+        out.extend(edge_ends(q, from, dir, threshold));
+    }
     out
+}
+
+/// The ends of the stretch of the segment `from + t·dir`, t in [0, 1], where the error is
+/// within `threshold`.
+fn edge_ends(q: &Quad, from: (f64, f64), dir: (f64, f64), threshold: f64) -> Vec<(f64, f64)> {
+    let ad = (q.a11 * dir.0 + q.a12 * dir.1, q.a12 * dir.0 + q.a22 * dir.1);
+    let a = dir.0 * ad.0 + dir.1 * ad.1;
+    let b = 2.0 * (from.0 * ad.0 + from.1 * ad.1) - 2.0 * (q.b1 * dir.0 + q.b2 * dir.1);
+    let c = q.at(from) - threshold;
+    let disc = b * b - 4.0 * a * c;
+    if a <= 1e-300 || disc < 0.0 {
+        return Vec::new();
+    }
+    let root = disc.sqrt();
+    let (t0, t1) = ((-b - root) / (2.0 * a), (-b + root) / (2.0 * a));
+    let (t0, t1) = (t0.max(0.0), t1.min(1.0));
+    if t0 > t1 {
+        return Vec::new();
+    }
+    [t0, t1]
+        .iter()
+        .map(|t| (from.0 + t * dir.0, from.1 + t * dir.1))
+        .collect()
 }
