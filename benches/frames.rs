@@ -56,6 +56,7 @@ fn segment(i: usize) -> SegmentStatus {
         plateau: None,
         guard_streak: 0,
         observed_p: None,
+        adopted_plan: None,
         forecast: None,
         pending_hook: None,
         hold: None,

@@ -7,7 +7,7 @@ use cutover::model::{
     Verdict, decide,
 };
 
-const ACTIONS: [Action; 8] = [
+const ACTIONS: [Action; 9] = [
     Action::Advance,
     Action::Retest,
     Action::RollBack,
@@ -16,6 +16,7 @@ const ACTIONS: [Action; 8] = [
     Action::Pause,
     Action::Resume,
     Action::GuardFailed,
+    Action::AdoptFit,
 ];
 
 fn state(phase: Phase) -> SegmentState {
@@ -35,6 +36,7 @@ fn green<'a>(state: &'a SegmentState) -> Facts<'a> {
         migrated_share: Some(0.95),
         goal: 0.9,
         deadline_passed: false,
+        fitted: None,
         hooks: HookSet {
             cutover: true,
             rollback: true,
@@ -62,6 +64,7 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         (Action::Pause, _) => None,       // a hold, not a phase change
         (Action::Resume, _) => None,      // refused: not paused
         (Action::GuardFailed, _) => None, // recorded by the guard, never requested
+        (Action::AdoptFit, _) => None,    // refused without a forecast; never a phase change
     }
 }
 
@@ -299,4 +302,26 @@ fn an_interrupted_hook_is_refired_with_the_same_key() {
             ..
         })
     ));
+}
+
+#[test]
+fn adopting_the_fit_needs_a_forecast_and_changes_no_phase() {
+    let mix = [
+        cutover::model::Cohort { share: 0.6, p: 0.1 },
+        cutover::model::Cohort { share: 0.4, p: 0.0 },
+    ];
+    for from in Phase::ALL {
+        let st = state(from);
+        let mut facts = green(&st);
+        let refused = decide(Action::AdoptFit, &facts).expect_err("no forecast");
+        assert!(refused.0.contains("no forecast"), "{refused}");
+        facts.fitted = Some(&mix);
+        match decide(Action::AdoptFit, &facts) {
+            Ok(d @ Decision::Adopt(_)) => {
+                assert_eq!(d.target(), None, "{from}");
+                assert_eq!(d, Decision::Adopt(mix.to_vec()));
+            }
+            other => panic!("{from}: {other:?}"),
+        }
+    }
 }

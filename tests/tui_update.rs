@@ -261,7 +261,7 @@ fn tab_cycles_screens_and_enter_opens_the_detail_with_a_downsampled_chart() {
     assert!(!d.actual.is_empty() && d.actual.len() <= 2 * 160);
     assert!(
         d.fit_line
-            .contains("forecast 2026-12-26 (2026-12-26 – 2027-01-02)"),
+            .contains("forecast 2026-12-26 (2026-12-26 – 2027-01-01)"),
         "{}",
         d.fit_line
     );
@@ -349,4 +349,32 @@ fn the_tick_moves_the_detail_s_ages() {
         after.sources
     );
     assert_eq!(after.actual, before.actual, "the chart stays as it was");
+}
+
+#[test]
+fn capital_f_in_the_detail_offers_the_fit_as_the_plan_with_old_and_new() {
+    let mut m = model(160, 48);
+    select(&mut m, "eu-customers");
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.screen, Screen::Detail);
+    assert!(key(&mut m, KeyCode::Char('F')).is_empty());
+    match &m.dialog {
+        Some(Dialog::Confirm { title, lines, .. }) => {
+            assert_eq!(title, "Adopt the forecast as eu-customers's plan?");
+            assert_eq!(lines[0], "plan now: P 0.050");
+            assert!(
+                lines[1].starts_with("fitted:   ") && lines[1].contains("@ P"),
+                "{lines:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        key(&mut m, KeyCode::Char('y')),
+        vec![Effect::Apply {
+            segment: "eu-customers".into(),
+            action: Action::AdoptFit,
+            reason: None
+        }]
+    );
 }

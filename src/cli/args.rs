@@ -125,6 +125,13 @@ pub enum Cmd {
         #[arg(long, value_name = "TEXT")]
         reason: String,
     },
+    /// Make the forecast's fitted mix the segment's plan (recorded in the log with old and
+    /// new; cutover.toml stays as written).
+    Adopt {
+        segment: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
     /// Lift a segment's hold.
     Resume {
         segment: String,

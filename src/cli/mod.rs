@@ -211,6 +211,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Resume { segment, reason } => {
             act(&cli, segment, Action::Resume, reason.clone(), &cli.actor)
         }
+        Cmd::Adopt { segment, reason } => {
+            act(&cli, segment, Action::AdoptFit, reason.clone(), &cli.actor)
+        }
     }
 }
 

@@ -22,7 +22,7 @@ pub fn log_json(events: &[&Event]) -> Value {
             .iter()
             .map(|ev| {
                 let e = &ev.body;
-                json!({
+                let mut line = json!({
                     "seq": ev.seq,
                     "at": e.at.to_rfc3339(),
                     "segment": e.segment,
@@ -35,7 +35,12 @@ pub fn log_json(events: &[&Event]) -> Value {
                     "hook": e.hook.map(|h| h.as_str()),
                     "key": e.hook.map(|_| ev.hook_key()),
                     "detail": e.detail,
-                })
+                });
+                // Only adopt-fit events carry a plan: the mix that became the plan.
+                if let Some(plan) = &e.plan {
+                    line["plan"] = json!(plan);
+                }
+                line
             })
             .collect(),
     )

@@ -79,7 +79,7 @@ impl Engine {
             });
         }
         if state.phase == Phase::Cutover
-            && let (Some(at), Some(model)) = (state.cutover_at, &seg.login)
+            && let (Some(at), Some(model)) = (state.cutover_at, self.plan_of(&seg.id))
         {
             ctx.projected_share = Some(model.share(secs(at, now) / 86_400.0));
         }
@@ -259,6 +259,7 @@ impl Engine {
                     format!("{readings} (no auto_rollback: an operator decides)")
                 }),
                 size: None,
+                plan: None,
             })?;
         }
         let busy = state.pending.is_some() || state.rollback_failed.is_some();

@@ -130,9 +130,13 @@ impl Engine {
         &self.redactor
     }
 
-    /// The plan a segment's projection and forecast measure against.
+    /// The plan a segment's projection, gate and forecast measure against: a mix adopted
+    /// from the forecast (`adopt-fit`, in the log), else the project file's.
     pub fn plan_of(&self, segment: &str) -> Option<crate::model::LoginModel> {
-        self.project.segment(segment).and_then(|s| s.login.clone())
+        match self.state(segment).adopted {
+            Some(a) => Some(crate::model::LoginModel::Mix(a.cohorts)),
+            None => self.project.segment(segment).and_then(|s| s.login.clone()),
+        }
     }
 
     /// The state of a segment (a segment never acted on is in `plan`).
@@ -178,6 +182,14 @@ impl Engine {
         let plan_problems = plan_problems(&seg);
         let migrated_share = self.migrated(&seg)?.map(|(_, _, s)| s);
         let gates = self.gate_verdicts(&seg, now)?;
+        // The fitted mix only matters to adopt-fit; the forecast is not worked out otherwise.
+        let fitted = match cmd.action {
+            Action::AdoptFit => self
+                .segment_status(&seg, now)?
+                .forecast
+                .map(|f| f.fitted_cohorts),
+            _ => None,
+        };
         let facts = Facts {
             segment: &seg.id,
             state: &state,
@@ -187,6 +199,7 @@ impl Engine {
             migrated_share,
             goal: seg.goal,
             deadline_passed: seg.deadline.is_some_and(|d| now.date_naive() > d),
+            fitted: fitted.as_deref(),
             hooks: HookSet {
                 cutover: seg.hooks.cutover.is_some(),
                 rollback: seg.hooks.rollback.is_some(),
@@ -206,6 +219,7 @@ impl Engine {
             intent: None,
             detail: None,
             size: None,
+            plan: None,
         };
         let decision = match decide(cmd.action, &facts) {
             Ok(d) => d,
@@ -226,6 +240,21 @@ impl Engine {
         match decision {
             Decision::Hold | Decision::Resume => {
                 Ok(Step::Done(self.append(NewEvent { from: None, ..base })?))
+            }
+            Decision::Adopt(mix) => {
+                let old = self
+                    .plan_of(&seg.id)
+                    .map_or_else(|| "none".to_string(), |m| describe_model(&m));
+                let detail = format!(
+                    "plan: {old} → {} (the forecast's fit)",
+                    describe_model(&crate::model::LoginModel::Mix(mix.clone()))
+                );
+                Ok(Step::Done(self.append(NewEvent {
+                    from: None,
+                    detail: Some(detail),
+                    plan: Some(mix),
+                    ..base
+                })?))
             }
             Decision::Move { from, to, note } => Ok(Step::Done(self.append(NewEvent {
                 from: Some(from),
@@ -309,6 +338,7 @@ impl Engine {
             intent: Some(job.event_id),
             detail: Some(report.detail),
             size,
+            plan: None,
         })
     }
 
@@ -441,6 +471,24 @@ impl Engine {
         self.store.put_sample(segment, metric, at, value)?;
         self.advance_adoption(segment, metric, at, value);
         Ok(())
+    }
+}
+
+/// A login model in one line: "P 0.070" or "50.0 % @ P 0.1200 + 50.0 % never".
+pub fn describe_model(m: &crate::model::LoginModel) -> String {
+    match m {
+        crate::model::LoginModel::Single(p) => format!("P {p:.3}"),
+        crate::model::LoginModel::Mix(c) => c
+            .iter()
+            .map(|c| {
+                if c.p == 0.0 {
+                    format!("{:.1} % never", c.share * 100.0)
+                } else {
+                    format!("{:.1} % @ P {:.4}", c.share * 100.0, c.p)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
     }
 }
 

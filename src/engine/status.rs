@@ -64,6 +64,9 @@ pub struct SegmentStatus {
     pub guard_streak: u32,
     /// One P fitted to the samples since cutover (a diagnostic: a mix is not one P).
     pub observed_p: Option<f64>,
+    /// The plan adopted from the forecast, overriding the project file's: "48.2 % @ P 0.1180 +
+    /// … (adopted by ana on 2026-12-01)"; null while the file's plan holds.
+    pub adopted_plan: Option<String>,
     /// The live forecast of the goal, once a slow segment has two days of data in cutover.
     pub forecast: Option<ForecastStatus>,
     /// The hook whose outcome is not recorded yet, if any.
@@ -149,7 +152,8 @@ impl Engine {
             now
         };
         let days = cutover_at.map(|at| days_between(at, end).max(0.0));
-        let projected = match (&seg.login, days) {
+        let plan = self.plan_of(&seg.id);
+        let projected = match (&plan, days) {
             (Some(model), Some(d)) => Some(model.share(d)),
             _ => None,
         };
@@ -160,7 +164,7 @@ impl Engine {
             }
             _ => None,
         };
-        let days_to_goal = seg.login.as_ref().and_then(|m| m.days_to_goal(seg.goal));
+        let days_to_goal = plan.as_ref().and_then(|m| m.days_to_goal(seg.goal));
         let projected_finish = match (cutover_at, days_to_goal) {
             (Some(at), Some(d)) => Some(days_after(at, d)),
             _ => None,
@@ -244,6 +248,14 @@ impl Engine {
             plateau,
             guard_streak: self.guard_streak(&seg.id),
             observed_p,
+            adopted_plan: state.adopted.as_ref().map(|a| {
+                format!(
+                    "{} (adopted by {} on {})",
+                    super::describe_model(&crate::model::LoginModel::Mix(a.cohorts.clone())),
+                    a.actor,
+                    a.at.format("%Y-%m-%d")
+                )
+            }),
             forecast,
             criteria,
             pending_hook: state.pending.map(|p| p.action),

@@ -100,7 +100,7 @@ impl Engine {
             .iter()
             .map(|s| SegmentPlan {
                 id: s.id.clone(),
-                login: s.login.clone(),
+                login: self.plan_of(&s.id),
                 goal: s.goal,
                 cutover_hook: s.hooks.cutover.as_ref().map(|h| h.describe()),
                 rollback_hook: s.hooks.rollback.as_ref().map(|h| h.describe()),

@@ -56,6 +56,9 @@ pub struct NewEvent {
     pub detail: Option<String>,
     /// The segment's size recorded at the moment of cutover (the base of the migrated share).
     pub size: Option<u64>,
+    /// For `adopt-fit`: the mix that becomes the segment's plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Vec<crate::model::Cohort>>,
 }
 
 /// An event as stored: a [`NewEvent`] with its sequence number.
@@ -139,6 +142,16 @@ pub struct SegmentState {
     pub rollback_failed: Option<PendingHook>,
     /// The last hook failure of any kind, for display.
     pub last_failure: Option<String>,
+    /// A plan adopted from the forecast's fit, overriding the project file's.
+    pub adopted: Option<AdoptedPlan>,
+}
+
+/// A plan adopted from the forecast (`adopt-fit`): who, when, and the mix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdoptedPlan {
+    pub cohorts: Vec<crate::model::Cohort>,
+    pub actor: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Default for SegmentState {
@@ -152,6 +165,7 @@ impl Default for SegmentState {
             pending: None,
             rollback_failed: None,
             last_failure: None,
+            adopted: None,
         }
     }
 }
@@ -197,6 +211,15 @@ impl SegmentState {
                     });
                 }
                 Action::Resume => self.hold = None,
+                Action::AdoptFit => {
+                    if let Some(cohorts) = &e.plan {
+                        self.adopted = Some(AdoptedPlan {
+                            cohorts: cohorts.clone(),
+                            actor: e.actor.clone(),
+                            at: e.at,
+                        });
+                    }
+                }
                 _ => {
                     if let Some(to) = e.to {
                         self.enter(to, e.at, e.size);

@@ -25,6 +25,8 @@ pub struct Facts<'a> {
     pub migrated_share: Option<f64>,
     pub goal: f64,
     pub deadline_passed: bool,
+    /// The forecast's fitted mix, when there is a forecast (a slow segment in cutover).
+    pub fitted: Option<&'a [crate::model::Cohort]>,
     /// Which hook points have a hook configured.
     pub hooks: HookSet,
 }
@@ -69,6 +71,8 @@ pub enum Decision {
     Hold,
     /// Lift the hold.
     Resume,
+    /// Record this mix as the segment's plan.
+    Adopt(Vec<crate::model::Cohort>),
 }
 
 impl Decision {
@@ -76,7 +80,7 @@ impl Decision {
     pub fn target(&self) -> Option<Phase> {
         match self {
             Decision::Move { to, .. } | Decision::Fire { to, .. } => Some(*to),
-            Decision::Hold | Decision::Resume => None,
+            Decision::Hold | Decision::Resume | Decision::Adopt(_) => None,
         }
     }
 }
@@ -133,6 +137,12 @@ pub fn decide(action: Action, facts: &Facts<'_>) -> Result<Decision, Refusal> {
                 h.reason
             )),
             None => Ok(Decision::Hold),
+        },
+        Action::AdoptFit => match facts.fitted {
+            Some(mix) if !mix.is_empty() => Ok(Decision::Adopt(mix.to_vec())),
+            _ => refuse(format!(
+                "{seg} has no forecast to adopt: a slow segment needs two days of data in cutover"
+            )),
         },
         Action::Resume => match state.hold {
             Some(_) => Ok(Decision::Resume),

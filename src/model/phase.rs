@@ -166,6 +166,8 @@ pub enum Action {
     Pause,
     /// Lift a hold.
     Resume,
+    /// Make the forecast's fitted mix the segment's plan (recorded with old and new).
+    AdoptFit,
     /// Recorded by the guard when a segment in cutover starts failing its criteria; not
     /// something anyone can request.
     GuardFailed,
@@ -181,6 +183,7 @@ impl Action {
             Action::Replan => "replan",
             Action::Pause => "pause",
             Action::Resume => "resume",
+            Action::AdoptFit => "adopt-fit",
             Action::GuardFailed => "guard-failed",
         }
     }

@@ -1,4 +1,4 @@
-//! What the segment keys do before anything happens: `a`, `r`, `R` and `p` open a dialog that
+//! What the segment keys do before anything happens: `a`, `r`, `R`, `p` and `F` open a dialog that
 //! names the segment, the transition and the hook that will fire (or, where the machine will
 //! refuse anyway, ask it at once for its reason), and the dialog's answer becomes an effect.
 //! Pure, like the rest of `update`.
@@ -6,7 +6,8 @@
 use super::app::{Dialog, Model, Tone};
 use super::keys::UiAction;
 use super::update::{Effect, quit, selected_id};
-use crate::model::{Action, HookAction, Phase, Shown};
+use crate::engine::describe_model;
+use crate::model::{Action, HookAction, LoginModel, Phase, Shown};
 
 fn hook_line(what: Option<&String>, hook: HookAction) -> String {
     match what {
@@ -54,6 +55,43 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
         action: Action::Advance,
         title: format!("Advance {id}?"),
         lines,
+        danger: false,
+        reason: None,
+        reason_required: false,
+    });
+    Vec::new()
+}
+
+/// `F` in the detail: make the forecast's fitted mix the plan, after a look at old and new.
+pub(super) fn adopt_fit(m: &mut Model) -> Vec<Effect> {
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(fit) = m
+        .selected_status()
+        .and_then(|s| s.forecast.as_ref())
+        .map(|f| f.fitted_cohorts.clone())
+    else {
+        // No forecast yet: let the machine say why not.
+        return vec![Effect::Apply {
+            segment: id,
+            action: Action::AdoptFit,
+            reason: None,
+        }];
+    };
+    let old = m
+        .plan(&id)
+        .and_then(|p| p.login.as_ref())
+        .map_or_else(|| "none".to_string(), describe_model);
+    m.dialog = Some(Dialog::Confirm {
+        segment: id.clone(),
+        action: Action::AdoptFit,
+        title: format!("Adopt the forecast as {id}'s plan?"),
+        lines: vec![
+            format!("plan now: {old}"),
+            format!("fitted:   {}", describe_model(&LoginModel::Mix(fit))),
+            "the projection and its gate measure against it; cutover.toml stays".to_string(),
+        ],
         danger: false,
         reason: None,
         reason_required: false,

@@ -194,7 +194,15 @@ pub(super) fn derive_detail(m: &mut Model) {
             } else {
                 ""
             };
-            format!("P planned {p:.3}; forecast {}{late}", f.describe())
+            let adopted = if seg.adopted_plan.is_some() {
+                " (adopted fit)"
+            } else {
+                ""
+            };
+            format!(
+                "P planned {p:.3}{adopted}; forecast {}{late} · F adopts it",
+                f.describe()
+            )
         }
         (Some(p), None) => format!("P planned {p:.3}; forecast — (two days of data needed)"),
         (None, _) => "no login model (bulk strategy)".to_string(),

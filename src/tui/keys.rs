@@ -39,6 +39,8 @@ pub enum UiAction {
     RollBack,
     RetryRollBack,
     PauseOrResume,
+    /// Adopt the forecast's fitted mix as the segment's plan.
+    AdoptFit,
     NextTheme,
     Help,
     /// A character typed into a text field.
@@ -104,6 +106,7 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 (Screen::Overview | Screen::Detail, KeyCode::Char('r')) => Some(RollBack),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('R')) => Some(RetryRollBack),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('p')) => Some(PauseOrResume),
+                (Screen::Detail, KeyCode::Char('F')) => Some(AdoptFit),
                 _ => None,
             }
         }
@@ -131,6 +134,7 @@ pub fn help_for(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("r", "roll back (asks a reason)"),
             ("R", "retry a failed rollback"),
             ("p", "pause / resume"),
+            ("F", "adopt the forecast as plan"),
             ("⇥", "next screen"),
             ("t", "next theme"),
             ("?", "help"),
