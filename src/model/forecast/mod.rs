@@ -93,8 +93,8 @@ pub struct Forecaster {
     finishes: Vec<(usize, Option<f64>)>,
 }
 
-/// Daily points needed before the plateau may speak.
-const PLATEAU_MIN_DAYS: usize = 5;
+/// Daily points needed before the plateau may speak (two, then two forecasts in a row).
+const PLATEAU_MIN_DAYS: usize = 2;
 /// Daily forecasts the plateau's hysteresis replays.
 const PLATEAU_WINDOW: usize = 7;
 
