@@ -16,16 +16,10 @@ fn adopt_records_old_and_new_and_the_projection_follows() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("eu has no forecast to adopt"));
-    common::advance_to_cutover(dir.path());
-    // Twelve days of a mix slower than the plan's P 0.1: half at 0.1, half at 0.01.
-    let log = json(cutover(dir.path()).args(["log", "--json"]));
-    let cut = log
-        .as_array()
-        .and_then(|a| a.last())
-        .and_then(|e| e["at"].as_str())
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .expect("cutover time")
-        .with_timezone(&Utc);
+    // Cut over 13 days ago (the engine takes the moment as its clock), then twelve days of a
+    // mix slower than the plan's P 0.1: half at 0.1, half at 0.01.
+    let cut = Utc::now() - Duration::days(13);
+    common::history::cut_over_at(dir.path(), cut);
     for d in 1..=12 {
         let share = 0.5 * (1.0 - 0.9_f64.powi(d)) + 0.5 * (1.0 - 0.99_f64.powi(d));
         let when = cut + Duration::days(i64::from(d));

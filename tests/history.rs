@@ -32,7 +32,8 @@ fn import_reports_bad_rows_by_line_and_imports_the_rest() {
                seg-01,errors,yesterday,0.1\n\
                seg-01,errors,2026-03-01T08:03:00Z,NaN\n\
                seg-01,migrated,2026-03-01T08:04:00Z,100001\n\
-               \"seg-01\",errors,2026-03-01T08:05:00Z,0.02\n";
+               \"seg-01\",errors,2026-03-01T08:05:00Z,0.02\n\
+               seg-00,migrated,2062-03-01T08:00:00Z,100\n";
     std::fs::write(dir.path().join("counts.csv"), csv).expect("write");
     let out = cutover(dir.path())
         .args(["import", "counts.csv"])
@@ -48,12 +49,13 @@ fn import_reports_bad_rows_by_line_and_imports_the_rest() {
     );
     assert!(stdout.contains("imported 3 samples"), "{stdout}");
     let first = stderr.lines().next().unwrap_or_default();
-    assert!(first.contains("4 bad rows not imported"), "{stderr}");
+    assert!(first.contains("5 bad rows not imported"), "{stderr}");
     for expected in [
         "line 4: unknown segment 'nope'",
         "line 5: 'yesterday' is neither RFC 3339",
         "line 6: value 'NaN' is not a finite number",
         "line 7: migrated count 100001 is out of range",
+        "line 9: 2062-03-01T08:00:00+00:00 is more than a day in the future",
     ] {
         assert!(
             stderr.contains(expected),

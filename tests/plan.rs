@@ -8,6 +8,7 @@ use chrono::{Duration, Utc};
 use common::{cutover, json, write_project};
 use cutover::model::Cohort;
 use cutover::model::projection::mix_days_to_goal;
+use predicates::prelude::*;
 
 const PROJECT: &str = "# The migration of the US users.\n[project]\nname = \"Plan\"\n\n[[segments]]\nid = \"us\"   # the US users\nstrategy = \"slow\"\nsize = 20000\nlogin_probability = 0.07  # a guess\ngoal = 0.8\n";
 
@@ -163,7 +164,7 @@ fn csv_with_every_time_shape_and_bad_rows_then_write_keeps_comments() {
         plan["first_bad_rows"][0]["reason"]
             .as_str()
             .unwrap_or("")
-            .contains("'last tuesday' is not a time")
+            .contains("a text of 12 characters is not a time")
     );
     assert_eq!(plan["first_bad_rows"][1]["line"], 403);
     assert_eq!(
@@ -204,6 +205,16 @@ fn csv_with_every_time_shape_and_bad_rows_then_write_keeps_comments() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains("the header has no column 'nope'"));
+    // A wrong column: every row is bad, and no plan is printed from nothing.
+    cutover(dir.path())
+        .args(["plan", "us", "--logins", "users.csv", "--field", "email"])
+        .current_dir(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "holds no readable user (402 bad rows",
+        ))
+        .stderr(predicates::str::contains("example.com").not());
     cutover(dir.path())
         .args(["plan", "eu", "--logins", "users.csv"])
         .current_dir(dir.path())

@@ -93,7 +93,7 @@ fn load_history(engine: &mut cutover::engine::Engine, days: i64) {
                 });
             }
             if batch.len() >= 50_000 || i == steps - 1 {
-                let (_, rejected) = engine.import(&batch).expect("import");
+                let (_, rejected) = engine.import(&batch, Utc::now()).expect("import");
                 assert!(rejected.is_empty(), "{rejected:?}");
                 batch.clear();
             }

@@ -66,7 +66,9 @@ fn setup(days: i64) -> (tempfile::TempDir, Engine, DateTime<Utc>, Vec<(f64, f64)
         });
     }
     for chunk in lines.chunks(5_000) {
-        let (n, rejected) = engine.import(chunk).expect("import");
+        let (n, rejected) = engine
+            .import(chunk, t0 + Duration::days(days))
+            .expect("import");
         assert_eq!((n as usize, rejected.len()), (chunk.len(), 0));
     }
     (dir, engine, t0, raw)

@@ -181,7 +181,7 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
                     }
                     Err(lost) => {
                         result = Err(anyhow!(
-                            "the owner stopped during the import{}; the batches reported above are stored, run the import again to finish (rows already stored are replaced, not doubled)",
+                            "the owner stopped during the import{}; the batches reported above are stored, run the import again to finish (a row stored already is replaced, not doubled, while its day's raw samples are kept)",
                             lost.reason.map(|r| format!(" ({r})")).unwrap_or_default()
                         ));
                         break;
@@ -209,7 +209,7 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
                 .map(|(line, reason)| format!("  line {line}: {reason}"))
                 .collect();
             bail!(
-                "{} bad rows not imported, the rest are; fix them and import the file again (stored rows are replaced, not doubled). The first {}:\n{}",
+                "{} bad rows not imported, the rest are; fix them and import the file again (a row stored already is replaced, not doubled, while its day's raw samples are kept). The first {}:\n{}",
                 bad.count,
                 shown.len(),
                 shown.join("\n")

@@ -49,8 +49,18 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         None => Utc::now(),
     };
     let read = read(&o.logins, o.field.as_deref(), o.created.as_deref(), at)?;
-    if read.recency.users == read.recency.never && read.bad == 0 && read.recency.users == 0 {
-        bail!("'{}' holds no users", o.logins.display());
+    if read.recency.users == 0 {
+        let first = read
+            .shown
+            .first()
+            .map_or_else(String::new, |(line, reason)| {
+                format!("; line {line}: {reason}")
+            });
+        bail!(
+            "'{}' holds no readable user ({} bad rows{first}); check --field and --created",
+            o.logins.display(),
+            read.bad
+        );
     }
     let plan = read.recency.plan(seg.goal);
     if o.json {
@@ -145,27 +155,11 @@ fn write_cohorts(file: &Path, segment: &str, cohorts: &[Cohort]) -> Result<()> {
             )
         })?;
     let mut array = toml_edit::Array::new();
-    for c in cohorts {
+    for c in crate::model::recency::rounded(cohorts) {
         let mut t = toml_edit::InlineTable::new();
-        t.insert("share", ((c.share * 1e4).round() / 1e4).into());
-        t.insert("p", ((c.p * 1e5).round() / 1e5).into());
+        t.insert("share", c.share.into());
+        t.insert("p", c.p.into());
         array.push(t);
-    }
-    // Rounded shares must still sum to 1: the last takes the remainder.
-    let total: f64 = array
-        .iter()
-        .filter_map(|v| v.as_inline_table()?.get("share")?.as_float())
-        .sum();
-    if let Some(last) = array
-        .iter_mut()
-        .last()
-        .and_then(|v| v.as_inline_table_mut())
-    {
-        let share = last.get("share").and_then(|v| v.as_float()).unwrap_or(0.0);
-        last.insert(
-            "share",
-            (((share + 1.0 - total) * 1e4).round() / 1e4).into(),
-        );
     }
     table.remove("login_probability");
     table.insert("cohorts", toml_edit::value(array));

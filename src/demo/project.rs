@@ -185,16 +185,9 @@ pub fn plan_us(
     crate::sim::export::write_export(&us, at, 42, &mut out)?;
     std::io::Write::flush(&mut out)?;
     let read = crate::export::logins::read(&path, None, None, at).map_err(std::io::Error::other)?;
-    let mut cohorts = read.recency.plan(0.9).cohorts;
-    // Four decimals, summing to 1.
-    for c in &mut cohorts {
-        c.share = (c.share * 1e4).round() / 1e4;
-    }
-    let total: f64 = cohorts.iter().map(|c| c.share).sum();
-    if let Some(last) = cohorts.last_mut() {
-        last.share = ((last.share + 1.0 - total) * 1e4).round() / 1e4;
-    }
-    Ok(cohorts)
+    Ok(crate::model::recency::rounded(
+        &read.recency.plan(0.9).cohorts,
+    ))
 }
 
 /// The scripted operator: (simulated day, segment, phase to reach).

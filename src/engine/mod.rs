@@ -412,10 +412,14 @@ impl Engine {
     /// Store a batch of imported samples under the rules of polled ones (a known segment, a
     /// finite number in range), flushed before it returns. Returns the samples written and the
     /// refused rows, by index, with the reason.
+    /// A sample more than a day after `now` is refused: a mistyped year would otherwise
+    /// become the series' newest sample (and, with `raw_retention`, drop its raw history).
     pub fn import(
         &mut self,
         lines: &[crate::store::SampleLine],
+        now: DateTime<Utc>,
     ) -> Result<(u64, Vec<(usize, String)>), StoreError> {
+        let latest_allowed = now + chrono::Duration::days(1);
         let mut rejected = Vec::new();
         let mut good = Vec::with_capacity(lines.len());
         // The range check of each segment, worked out once per batch.
@@ -428,6 +432,10 @@ impl Engine {
             });
             let refused = match seg {
                 None => Some(format!("unknown segment '{}'", s.segment)),
+                Some(_) if s.at > latest_allowed => Some(format!(
+                    "{} is more than a day in the future; check the date",
+                    s.at.to_rfc3339()
+                )),
                 Some(_)
                     if s.metric.is_empty() || s.metric.len() > 200 || s.metric.contains('\0') =>
                 {

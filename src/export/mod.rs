@@ -1,5 +1,7 @@
 //! Reading user exports of the legacy system: CSV with a header, or JSON lines (Auth0's user
-//! export, FusionAuth's user search or import files), one user per row, streamed.
+//! export; FusionAuth users, one object per line), one user per row, streamed. A single JSON
+//! document holding an array of users (FusionAuth's search or import file) is not read: write
+//! it as one user per line first (e.g. `jq -c '.users[]'`).
 //!
 //! Only the fields asked for are extracted (a JSON line is walked, not built), and only as
 //! counts and times: names, emails and hashes never leave this module.
@@ -101,18 +103,31 @@ pub fn json_fields(line: &str, paths: &[Vec<String>]) -> Result<Vec<Option<Scala
 }
 
 /// A time as exports write it: RFC 3339 / ISO 8601 (a date alone is midnight UTC; no zone is
-/// UTC), LDAP generalized time (`20240131120000Z`, `20240131120000.0Z`), or epoch seconds or
-/// milliseconds (told apart by size). `Ok(None)` for an empty value or null: no time.
+/// UTC), LDAP generalized time (`20240131120000Z`, `20240131120000.0Z`), Active Directory
+/// file time (100 ns since 1601, 18 digits), or epoch seconds or milliseconds (told apart by
+/// size). `Ok(None)` for an empty value, null or 0 (how directories write "never").
+///
+/// Errors describe the value's shape, never the value: a shifted CSV column could hold an
+/// email address, and a bad-row reason must not repeat it.
 pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, String> {
     let epoch = |n: f64| -> Result<Option<DateTime<Utc>>, String> {
-        // Beyond 10¹¹ seconds is year 5138: such a number is milliseconds.
-        let ms = if n.abs() >= 1e11 { n } else { n * 1000.0 };
+        if n == 0.0 {
+            return Ok(None);
+        }
+        // Beyond 10¹⁷ it is a file time; beyond 10¹¹ seconds (year 5138), milliseconds.
+        let ms = if n.abs() >= 1e17 {
+            n / 10_000.0 - 11_644_473_600_000.0
+        } else if n.abs() >= 1e11 {
+            n
+        } else {
+            n * 1000.0
+        };
         if !ms.is_finite() {
-            return Err(format!("'{n}' is not a time"));
+            return Err("a number that is not finite is not a time".into());
         }
         DateTime::from_timestamp_millis(ms as i64)
             .map(Some)
-            .ok_or_else(|| format!("'{n}' is outside the calendar"))
+            .ok_or_else(|| "a number outside the calendar is not a time".to_string())
     };
     match value {
         Scalar::Null => Ok(None),
@@ -127,7 +142,10 @@ pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, String> {
                 return epoch(t.parse::<f64>().map_err(|e| e.to_string())?);
             }
             text_instant(t).map(Some).ok_or_else(|| {
-                format!("'{t}' is not a time (RFC 3339, ISO 8601, LDAP generalized time, or epoch seconds or milliseconds)")
+                format!(
+                    "a text of {} characters is not a time (RFC 3339, ISO 8601, LDAP generalized time, or epoch seconds or milliseconds)",
+                    t.chars().count()
+                )
             })
         }
     }
@@ -204,6 +222,11 @@ mod tests {
         );
         assert_eq!(instant(&Scalar::Null), Ok(None));
         assert_eq!(instant(&Scalar::Text(" ".into())), Ok(None));
+        assert_eq!(instant(&Scalar::Int(0)), Ok(None), "0 is never");
+        // Active Directory's lastLogon: 100 ns ticks since 1601.
+        assert_eq!(t(Scalar::Text("133511760000000000".into())), noon);
+        let err = instant(&Scalar::Text("ana@example.com".into())).expect_err("not a time");
+        assert!(!err.contains("ana"), "{err}");
         assert!(instant(&Scalar::Text("last tuesday".into())).is_err());
         assert!(instant(&Scalar::Float(f64::NAN)).is_err());
     }

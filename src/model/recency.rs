@@ -100,6 +100,24 @@ impl Recency {
     }
 }
 
+/// A mix as a project file holds it: shares to 4 decimals, p to 5, the shares summing to 1
+/// exactly (the largest share takes the rounding's remainder), no share rounded away.
+pub fn rounded(cohorts: &[Cohort]) -> Vec<Cohort> {
+    let mut out: Vec<Cohort> = cohorts
+        .iter()
+        .map(|c| Cohort {
+            share: (c.share * 1e4).round() / 1e4,
+            p: (c.p * 1e5).round() / 1e5,
+        })
+        .filter(|c| c.share > 0.0)
+        .collect();
+    let total: f64 = out.iter().map(|c| c.share).sum();
+    if let Some(largest) = out.iter_mut().max_by(|a, b| a.share.total_cmp(&b.share)) {
+        largest.share = ((largest.share + 1.0 - total) * 1e4).round() / 1e4;
+    }
+    out
+}
+
 /// A plan read from last-login data.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Plan {
@@ -136,6 +154,28 @@ mod tests {
         let c = r.curve(200, 1);
         assert!((c[0].1 - 60.0 / 110.0).abs() < 1e-12);
         assert!((c[9].1 - 0.5).abs() < 1e-12, "{:?}", c[9]);
+    }
+
+    #[test]
+    fn rounding_keeps_a_valid_plan() {
+        let mix = [
+            Cohort {
+                share: 0.50004,
+                p: 0.1,
+            },
+            Cohort {
+                share: 0.49995,
+                p: 0.002,
+            },
+            Cohort {
+                share: 0.00001,
+                p: 0.0,
+            },
+        ];
+        let r = rounded(&mix);
+        assert_eq!(r.len(), 2, "a share rounded to 0 is left out: {r:?}");
+        assert!((r.iter().map(|c| c.share).sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(r.iter().all(|c| c.share > 0.0));
     }
 
     #[test]

@@ -80,7 +80,18 @@ impl Core {
                         format!("value '{value}' is not a number"),
                     );
                 }
-                let at = at.unwrap_or_else(|| self.now());
+                let now = self.now();
+                let at = at.unwrap_or(now);
+                if at > now + chrono::Duration::days(1) {
+                    return self.fail(
+                        waiter,
+                        FailureKind::Invalid,
+                        format!(
+                            "--at {} is more than a day in the future; check the date",
+                            at.to_rfc3339()
+                        ),
+                    );
+                }
                 match self.engine.record_sample(&segment, &metric, at, value) {
                     Ok(()) => {
                         self.changed.insert(segment);
@@ -89,7 +100,7 @@ impl Core {
                     Err(e) => self.engine_failed(waiter, e),
                 }
             }
-            Request::Import { samples } => match self.engine.import(&samples) {
+            Request::Import { samples } => match self.engine.import(&samples, self.now()) {
                 Ok((written, rejected)) => {
                     self.changed.extend(
                         samples

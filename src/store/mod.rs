@@ -22,9 +22,11 @@
 
 mod convert;
 mod portable;
+mod rollup_lines;
 pub mod samples;
 
 pub use portable::{BackupInfo, Reader, SampleLine, Verified};
+pub use rollup_lines::RollupLine;
 pub use samples::Samples;
 
 use crate::model::{Event, NewEvent};

@@ -13,6 +13,7 @@
 //!                 must find
 //! ```
 
+use super::rollup_lines::RollupLine;
 use super::{SCHEMA_VERSION, Samples, Store, StoreError};
 use crate::model::Event;
 use crate::model::rollup::Rollup;
@@ -28,19 +29,6 @@ pub struct SampleLine {
     pub metric: String,
     pub at: DateTime<Utc>,
     pub value: f64,
-}
-
-/// One minute rollup as a backup line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RollupLine {
-    pub segment: String,
-    pub metric: String,
-    pub start: DateTime<Utc>,
-    pub min: f64,
-    pub max: f64,
-    pub last: f64,
-    pub last_at: DateTime<Utc>,
-    pub count: u32,
 }
 
 /// The summary a backup carries and a restore checks.
@@ -64,7 +52,7 @@ pub struct Verified {
     pub problems: Vec<String>,
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> StoreError {
+pub(super) fn io(path: &Path, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unusable {
         dir: path.to_path_buf(),
         cause: e.to_string(),
@@ -76,9 +64,9 @@ fn io(path: &Path, e: impl std::fmt::Display) -> StoreError {
 /// state never pauses the owner loop).
 #[derive(Clone)]
 pub struct Reader {
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     events: sled::Tree,
-    samples: Samples,
+    pub(super) samples: Samples,
 }
 
 impl Store {
@@ -102,7 +90,7 @@ impl Store {
 }
 
 impl Reader {
-    fn corrupt(&self, cause: impl Into<String>) -> StoreError {
+    pub(super) fn corrupt(&self, cause: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             dir: self.dir.clone(),
             cause: cause.into(),
@@ -241,49 +229,6 @@ impl Reader {
             info_path,
         ])
     }
-
-    /// Write the minute rollups of days without raw samples into `path`; returns how many.
-    fn backup_rollups(&self, path: &Path) -> Result<u64, StoreError> {
-        let mut w = BufWriter::new(std::fs::File::create(path).map_err(|e| io(path, e))?);
-        let corrupt = |e: super::samples::SampleError| self.corrupt(e.to_string());
-        let (mut n, mut failed) = (0u64, None);
-        for (segment, metric) in self.samples.series().map_err(corrupt)? {
-            self.samples
-                .each_rollup_only_day(&segment, &metric, |minutes| {
-                    for r in minutes {
-                        let line = RollupLine {
-                            segment: segment.clone(),
-                            metric: metric.clone(),
-                            start: Utc
-                                .timestamp_millis_opt(r.start_ms)
-                                .single()
-                                .unwrap_or_default(),
-                            min: r.min,
-                            max: r.max,
-                            last: r.last,
-                            last_at: Utc
-                                .timestamp_millis_opt(r.last_at_ms)
-                                .single()
-                                .unwrap_or_default(),
-                            count: r.count,
-                        };
-                        let written = serde_json::to_string(&line)
-                            .map_err(std::io::Error::other)
-                            .and_then(|line| writeln!(w, "{line}"));
-                        if let Err(e) = written {
-                            failed.get_or_insert(e);
-                        }
-                        n += 1;
-                    }
-                })
-                .map_err(corrupt)?;
-        }
-        if let Some(e) = failed {
-            return Err(io(path, e));
-        }
-        w.flush().map_err(|e| io(path, e))?;
-        Ok(n)
-    }
 }
 
 impl Store {
@@ -396,13 +341,13 @@ impl Store {
                 .map_err(|e| self.corrupt(e.to_string()))?;
             self.next_seq = e.seq + 1;
         }
+        for chunk in samples.chunks(super::convert::BATCH) {
+            self.put_samples(chunk)?;
+        }
         for ((segment, metric), minutes) in &rollups {
             self.samples
                 .put_minutes(segment, metric, minutes)
                 .map_err(|e| self.corrupt(e.to_string()))?;
-        }
-        for chunk in samples.chunks(super::convert::BATCH) {
-            self.put_samples(chunk)?;
         }
         self.sync()?;
         Ok(info)

@@ -148,8 +148,8 @@ impl Forecaster {
     ///
     /// The plateau has hysteresis: it turns on after two daily forecasts in a row say so, and
     /// off after two in a row finish at least 3 days before the deadline. The last
-    /// [`PLATEAU_WINDOW`] daily forecasts are replayed (older ones are kept), so the answer
-    /// is the same however often it is asked.
+    /// [`PLATEAU_WINDOW`] daily forecasts are replayed from "off" (their finishes are cached
+    /// while they are in the window), so the answer is the same however often it is asked.
     pub fn assess(&mut self) -> (Option<Forecast>, Option<u64>) {
         let n = self.points.len();
         let now = self.forecast_upto(n);

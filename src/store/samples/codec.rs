@@ -8,7 +8,8 @@
 //! * Hour blocks (24 rollups at most) and day rollups are rewritten on every sample of the
 //!   newest day, so they stay fixed-width: 44 bytes a rollup, cheap to update in place.
 //!
-//! Every block starts with a one-byte format tag, so a future layout can be told apart.
+//! Every compressed block starts with a one-byte format tag, so a future layout can be told
+//! apart; the fixed-width blocks are told apart by their length (a multiple of 44 bytes).
 
 use crate::model::rollup::Rollup;
 use pco::ChunkConfig;

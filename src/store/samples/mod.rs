@@ -8,7 +8,7 @@
 //! ```text
 //! h <t ms>   one raw sample of the series' newest day, the "head" (f64)
 //! r <day>    the raw samples of one older ("sealed") day, one compressed block
-//! m <day>    the minute rollups of a sealed day, one compressed block
+//! m <day>    the minute rollups of a day written as a block (sealed, or imported in bulk)
 //! o <day>    the hour rollups of a day, head included (fixed width, rewritten per sample)
 //! d <day>    the day's rollup (fixed width, rewritten per sample)
 //! l          the newest sample: (t ms, value)

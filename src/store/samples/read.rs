@@ -211,14 +211,21 @@ impl Samples {
     }
 
     /// Write the minute rollups of days that have no raw samples (a restored backup's), with
-    /// their hour and day rollups, in one batch.
+    /// their hour and day rollups, in one batch. A day that holds raw samples already is left
+    /// as it is: its raw samples are the better record (a backup taken as a day was sealed
+    /// can hold a day both ways).
     pub fn put_minutes(&self, segment: &str, metric: &str, minutes: &[Rollup]) -> Result<()> {
         let mut by_day: std::collections::BTreeMap<i64, Vec<Rollup>> = Default::default();
         for r in minutes {
             by_day.entry(day_of(r.start_ms)).or_default().push(*r);
         }
+        let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
         let mut ops = sled::Batch::default();
         for (day, mut list) in by_day {
+            let raw = keys::at(Tag::Raw, segment, metric, day);
+            if Some(day) == head || self.tree.contains_key(raw)? {
+                continue;
+            }
             list.sort_by_key(|r| r.start_ms);
             let hours = rollup::coarsen(&list, Resolution::Hour);
             self.write_rollups(&mut ops, (segment, metric), day, &list, &hours)?;
