@@ -24,21 +24,6 @@ fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
 
-/// The mix as one line: "50.0 % @ P 0.100 + 50.0 % @ P 0.0020 + 12.0 % never".
-pub fn describe_mix(cohorts: &[Cohort]) -> String {
-    cohorts
-        .iter()
-        .map(|c| {
-            if c.p == 0.0 {
-                format!("{} never", pct(c.share))
-            } else {
-                format!("{} @ P {:.4}", pct(c.share), c.p)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
-
 pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> {
     let (project, _) = crate::config::load(project_dir).map_err(|e| anyhow!("{e}"))?;
     let seg = project.segment(segment).ok_or_else(|| {
@@ -122,7 +107,7 @@ fn print_plan(segment: &str, goal: f64, read: &Read, plan: &Plan, path: &Path) {
     if let Some(e) = plan.fit_error {
         println!(
             "  fitted mix: {} (error {:.2} points)",
-            describe_mix(&plan.cohorts),
+            crate::engine::describe_model(&crate::model::LoginModel::Mix(plan.cohorts.clone())),
             e * 100.0
         );
     }

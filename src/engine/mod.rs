@@ -7,8 +7,11 @@
 
 pub mod adoption;
 pub mod live;
+mod record;
 pub mod status;
 pub mod view;
+
+pub use record::describe_model;
 
 use crate::config::{Project, Segment};
 use crate::hook::{self, HookJob, HookReport};
@@ -371,132 +374,6 @@ impl Engine {
                 Ok(outcome)
             }
         }
-    }
-
-    /// The moment to read the state at: the wall clock, or the newest record if the state is
-    /// ahead of it (a demo project lives in simulated time, days ahead of the wall clock).
-    pub fn reading_time(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
-        let mut t = wall;
-        if let Some(e) = self.events.last() {
-            t = t.max(e.body.at);
-        }
-        for seg in &self.project.segments {
-            for src in &seg.sources {
-                if let Ok(Some((at, _))) = self.store.latest(&seg.id, &src.metric) {
-                    t = t.max(at);
-                }
-            }
-        }
-        t
-    }
-
-    /// Store a sample of a metric and flush it.
-    pub fn record_sample(
-        &mut self,
-        segment: &str,
-        metric: &str,
-        at: DateTime<Utc>,
-        value: f64,
-    ) -> Result<(), EngineError> {
-        if self.project.segment(segment).is_none() {
-            return Err(EngineError::UnknownSegment(segment.to_string()));
-        }
-        let value = self
-            .in_range(segment, metric, value)
-            .map_err(EngineError::OutOfRange)?;
-        self.store_sample(segment, metric, at, value)?;
-        self.store.sync()?;
-        Ok(())
-    }
-
-    /// Store a batch of imported samples under the rules of polled ones (a known segment, a
-    /// finite number in range), flushed before it returns. Returns the samples written and the
-    /// refused rows, by index, with the reason.
-    /// A sample more than a day after `now` is refused: a mistyped year would otherwise
-    /// become the series' newest sample (and, with `raw_retention`, drop its raw history).
-    pub fn import(
-        &mut self,
-        lines: &[crate::store::SampleLine],
-        now: DateTime<Utc>,
-    ) -> Result<(u64, Vec<(usize, String)>), StoreError> {
-        let latest_allowed = now + chrono::Duration::days(1);
-        let mut rejected = Vec::new();
-        let mut good = Vec::with_capacity(lines.len());
-        // The range check of each segment, worked out once per batch.
-        let mut known: BTreeMap<&str, Option<(&str, f64)>> = BTreeMap::new();
-        for (i, s) in lines.iter().enumerate() {
-            let seg = *known.entry(s.segment.as_str()).or_insert_with(|| {
-                let seg = self.project.segment(&s.segment)?;
-                let base = self.state(&seg.id).size_at_cutover.unwrap_or(seg.size);
-                Some((seg.id.as_str(), base as f64))
-            });
-            let refused = match seg {
-                None => Some(format!("unknown segment '{}'", s.segment)),
-                Some(_) if s.at > latest_allowed => Some(format!(
-                    "{} is more than a day in the future; check the date",
-                    s.at.to_rfc3339()
-                )),
-                Some(_)
-                    if s.metric.is_empty() || s.metric.len() > 200 || s.metric.contains('\0') =>
-                {
-                    Some(format!("'{}' is not a metric name", s.metric))
-                }
-                Some(_) if !s.value.is_finite() => Some(format!(
-                    "not a number: {} (NaN and infinities are never readings)",
-                    s.value
-                )),
-                Some((id, base)) if s.metric == MIGRATED && !(0.0..=base).contains(&s.value) => {
-                    Some(format!(
-                        "migrated count {} is out of range: segment '{id}' has {base} users",
-                        s.value
-                    ))
-                }
-                Some(_) => None,
-            };
-            match refused {
-                Some(reason) => rejected.push((i, reason)),
-                None => good.push(s.clone()),
-            }
-        }
-        self.store.put_samples(&good)?;
-        self.store.sync()?;
-        let touched: std::collections::BTreeSet<&str> =
-            good.iter().map(|s| s.segment.as_str()).collect();
-        for segment in touched {
-            self.forget_adoption(segment);
-        }
-        Ok((good.len() as u64, rejected))
-    }
-
-    /// Store a checked sample (not flushed) and move the segment's adoption view forward.
-    pub(crate) fn store_sample(
-        &self,
-        segment: &str,
-        metric: &str,
-        at: DateTime<Utc>,
-        value: f64,
-    ) -> Result<(), StoreError> {
-        self.store.put_sample(segment, metric, at, value)?;
-        self.advance_adoption(segment, metric, at, value);
-        Ok(())
-    }
-}
-
-/// A login model in one line: "P 0.070" or "50.0 % @ P 0.1200 + 50.0 % never".
-pub fn describe_model(m: &crate::model::LoginModel) -> String {
-    match m {
-        crate::model::LoginModel::Single(p) => format!("P {p:.3}"),
-        crate::model::LoginModel::Mix(c) => c
-            .iter()
-            .map(|c| {
-                if c.p == 0.0 {
-                    format!("{:.1} % never", c.share * 100.0)
-                } else {
-                    format!("{:.1} % @ P {:.4}", c.share * 100.0, c.p)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" + "),
     }
 }
 
