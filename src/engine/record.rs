@@ -118,11 +118,23 @@ impl Engine {
 }
 
 /// A login model in one line: "P 0.070" or "50.0 % @ P 0.1200 + 50.0 % never".
+///
+/// ```
+/// use cutover::model::{Cohort, LoginModel};
+/// let mix = LoginModel::Mix(vec![
+///     Cohort { share: 0.6, p: 0.1 },
+///     Cohort { share: 0.39999, p: 0.0 },
+///     Cohort { share: 0.00001, p: 0.5 },
+/// ]);
+/// assert_eq!(cutover::engine::describe_model(&mix), "60.0 % @ P 0.1000 + 40.0 % never");
+/// ```
 pub fn describe_model(m: &crate::model::LoginModel) -> String {
     match m {
         crate::model::LoginModel::Single(p) => format!("P {p:.3}"),
+        // A cohort that would read "0.0 %" says nothing: it is left out of the line.
         crate::model::LoginModel::Mix(c) => c
             .iter()
+            .filter(|c| c.share >= 0.0005)
             .map(|c| {
                 if c.p == 0.0 {
                     format!("{:.1} % never", c.share * 100.0)
