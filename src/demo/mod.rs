@@ -168,6 +168,14 @@ pub fn run(opts: DemoOptions) -> Result<()> {
     let start = Utc::now()
         .duration_trunc(TimeDelta::minutes(1))
         .unwrap_or_else(|_| Utc::now());
+    // The US users are planned from their last-login export, as a lead would; before the
+    // simulated clock starts, so writing and reading it costs the schedule no simulated days.
+    let us_day = SCHEDULE
+        .iter()
+        .find(|s| s.1 == "us" && s.2 == Phase::Cutover)
+        .map_or(2.0, |s| s.0);
+    let us_plan = project::plan_us(&dir, crate::engine::view::days_after(start, us_day))
+        .context("cannot write the demo's US export")?;
     let clock = Clock::simulated(start, opts.speed);
     let rt = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     let population = Population::new(population(Some(8.0)), 42);
@@ -176,13 +184,6 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         .context("cannot start the simulated identity provider on 127.0.0.1")?;
     let url = format!("http://{}", running.addr);
     let every = Duration::from_secs_f64((opts.speed / 4.0).clamp(0.01, 2.0));
-    // The US users are planned from their last-login export, as a lead would.
-    let us_day = SCHEDULE
-        .iter()
-        .find(|s| s.1 == "us" && s.2 == Phase::Cutover)
-        .map_or(2.0, |s| s.0);
-    let us_plan = project::plan_us(&dir, crate::engine::view::days_after(start, us_day))
-        .context("cannot write the demo's US export")?;
     std::fs::write(
         dir.join(config::FILE_NAME),
         project_file(&url, every, &us_plan),
