@@ -4,22 +4,10 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use common::history::{self, backup_totals, expected_totals, same_totals};
+use common::history::{self, backup, expected_totals, same_totals};
 use common::{cutover, write_project};
 use std::io::Write;
-use std::path::Path;
 use std::process::Stdio;
-
-fn backup(dir: &Path) -> std::collections::BTreeMap<String, (u64, f64)> {
-    let out = dir.join("backup");
-    let _ = std::fs::remove_dir_all(&out);
-    cutover(dir)
-        .args(["state", "backup"])
-        .arg(&out)
-        .assert()
-        .success();
-    backup_totals(&out)
-}
 
 #[test]
 fn import_reports_bad_rows_by_line_and_imports_the_rest() {

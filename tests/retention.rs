@@ -4,20 +4,9 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::history::{self, backup_totals};
+use common::history::{self, backup};
 use common::{cutover, write_project};
 use std::path::Path;
-
-fn backup(dir: &Path) -> std::collections::BTreeMap<String, (u64, f64)> {
-    let out = dir.join("backup");
-    let _ = std::fs::remove_dir_all(&out);
-    cutover(dir)
-        .args(["state", "backup"])
-        .arg(&out)
-        .assert()
-        .success();
-    backup_totals(&out)
-}
 
 #[test]
 fn raw_retention_drops_old_raw_samples_but_keeps_their_rollups_through_backup_and_restore() {

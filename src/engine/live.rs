@@ -163,22 +163,14 @@ impl Engine {
     /// the segment's size (a count above it would close the segment as done on a wrong
     /// query). Otherwise the reading is the source's error, and criteria over it are unknown.
     pub fn in_range(&self, segment: &str, metric: &str, value: f64) -> Result<f64, String> {
-        if !value.is_finite() {
-            return Err(format!(
-                "not a number: {value} (NaN and infinities are never readings)"
-            ));
-        }
-        if metric == MIGRATED
-            && let Some(seg) = self.project().segment(segment)
-        {
-            let base = self.state(segment).size_at_cutover.unwrap_or(seg.size);
-            if value < 0.0 || value > base as f64 {
-                return Err(format!(
-                    "migrated count {value} is out of range: the segment has {base} users; check the source's query (does it count only this segment?) or the segment's size"
-                ));
-            }
-        }
-        Ok(value)
+        reading_in_range(metric, value, self.migrated_base(segment))
+    }
+
+    /// What a `migrated` count of a segment is measured against: its size at cutover, else
+    /// its configured size (None: not a segment of this project).
+    pub(crate) fn migrated_base(&self, segment: &str) -> Option<u64> {
+        let seg = self.project().segment(segment)?;
+        Some(self.state(segment).size_at_cutover.unwrap_or(seg.size))
     }
 
     /// Re-evaluate the guard of a segment after a sample. Records a `guard-failed`
@@ -287,4 +279,23 @@ impl Engine {
     pub fn guard_streak(&self, segment: &str) -> u32 {
         self.streaks.get(segment).copied().unwrap_or(0)
     }
+}
+
+/// The rule every reading obeys, polled, recorded or imported: a finite number, and a
+/// `migrated` count within 0 ..= `base` (the segment's size) when the segment is known.
+pub fn reading_in_range(metric: &str, value: f64, base: Option<u64>) -> Result<f64, String> {
+    if !value.is_finite() {
+        return Err(format!(
+            "not a number: {value} (NaN and infinities are never readings)"
+        ));
+    }
+    if metric == MIGRATED
+        && let Some(base) = base
+        && (value < 0.0 || value > base as f64)
+    {
+        return Err(format!(
+            "migrated count {value} is out of range: the segment has {base} users; check the source's query (does it count only this segment?) or the segment's size"
+        ));
+    }
+    Ok(value)
 }

@@ -2,7 +2,7 @@
 //! state is read at: the same rules as polled samples (a known segment, a finite number in
 //! range, not from the future), each flushed before it is acknowledged.
 
-use super::{Engine, EngineError, MIGRATED};
+use super::{Engine, EngineError};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -57,15 +57,13 @@ impl Engine {
         let latest_allowed = now + chrono::Duration::days(1);
         let mut rejected = Vec::new();
         let mut good = Vec::with_capacity(lines.len());
-        // The range check of each segment, worked out once per batch.
-        let mut known: BTreeMap<&str, Option<(&str, f64)>> = BTreeMap::new();
+        // Each segment's base for the range check, worked out once per batch.
+        let mut known: BTreeMap<&str, Option<u64>> = BTreeMap::new();
         for (i, s) in lines.iter().enumerate() {
-            let seg = *known.entry(s.segment.as_str()).or_insert_with(|| {
-                let seg = self.project.segment(&s.segment)?;
-                let base = self.state(&seg.id).size_at_cutover.unwrap_or(seg.size);
-                Some((seg.id.as_str(), base as f64))
-            });
-            let refused = match seg {
+            let base = *known
+                .entry(s.segment.as_str())
+                .or_insert_with(|| self.migrated_base(&s.segment));
+            let refused = match base {
                 None => Some(format!("unknown segment '{}'", s.segment)),
                 Some(_) if s.at > latest_allowed => Some(format!(
                     "{} is more than a day in the future; check the date",
@@ -76,17 +74,7 @@ impl Engine {
                 {
                     Some(format!("'{}' is not a metric name", s.metric))
                 }
-                Some(_) if !s.value.is_finite() => Some(format!(
-                    "not a number: {} (NaN and infinities are never readings)",
-                    s.value
-                )),
-                Some((id, base)) if s.metric == MIGRATED && !(0.0..=base).contains(&s.value) => {
-                    Some(format!(
-                        "migrated count {} is out of range: segment '{id}' has {base} users",
-                        s.value
-                    ))
-                }
-                Some(_) => None,
+                Some(_) => super::live::reading_in_range(&s.metric, s.value, base).err(),
             };
             match refused {
                 Some(reason) => rejected.push((i, reason)),

@@ -9,22 +9,12 @@
 //! cohort with P 0 never does. No personal data: ids are opaque, there are no names or emails.
 
 use super::SimSegment;
+use super::population::{splitmix, uniform};
 use chrono::{DateTime, Duration, Utc};
 use std::io::Write;
 
 /// Every simulated account is at least this old (4 years), older than any forecast looks at.
 pub const MIN_AGE_DAYS: i64 = 1461;
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-fn uniform(seed: u64) -> f64 {
-    ((splitmix(seed) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-}
 
 /// Write the export of `seg` as of `at` (its cutover moment); returns the users written.
 pub fn write_export(

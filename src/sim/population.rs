@@ -36,7 +36,8 @@ pub struct SimSegment {
     pub faults: Vec<Fault>,
 }
 
-fn splitmix(mut x: u64) -> u64 {
+/// SplitMix64: the simulator's seeded stream of draws.
+pub(super) fn splitmix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -44,7 +45,7 @@ fn splitmix(mut x: u64) -> u64 {
 }
 
 /// A uniform in (0, 1) from a seed.
-fn uniform(seed: u64) -> f64 {
+pub(super) fn uniform(seed: u64) -> f64 {
     ((splitmix(seed) >> 11) as f64 + 0.5) / (1u64 << 53) as f64
 }
 

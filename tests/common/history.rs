@@ -140,6 +140,19 @@ pub fn samples(
     })
 }
 
+/// `cutover state backup` of the project in `dir` into `dir/backup` (anew), read back as
+/// [`backup_totals`].
+pub fn backup(dir: &Path) -> std::collections::BTreeMap<String, (u64, f64)> {
+    let out = dir.join("backup");
+    let _ = std::fs::remove_dir_all(&out);
+    super::cutover(dir)
+        .args(["state", "backup"])
+        .arg(&out)
+        .assert()
+        .success();
+    backup_totals(&out)
+}
+
 /// Count and sum of every series in a backup's `samples.jsonl`, by "segment/metric".
 pub fn backup_totals(backup: &Path) -> std::collections::BTreeMap<String, (u64, f64)> {
     let text = std::fs::read_to_string(backup.join("samples.jsonl")).expect("samples.jsonl");

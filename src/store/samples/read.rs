@@ -174,18 +174,6 @@ impl Samples {
             )),
         }
     }
-
-    /// How many keys of each tag the store holds (for the benchmark and `state verify`).
-    pub fn key_counts(&self) -> Result<Vec<(char, u64)>> {
-        let mut counts = std::collections::BTreeMap::new();
-        for kv in self.tree.iter() {
-            let (k, _) = kv?;
-            *counts
-                .entry(k.first().map_or('?', |b| *b as char))
-                .or_insert(0) += 1;
-        }
-        Ok(counts.into_iter().collect())
-    }
 }
 
 impl Samples {
