@@ -10,6 +10,8 @@
 //!   protocol, served in-process and on the project's Unix socket.
 //! * [`tui`], [`cli`], [`report`], [`demo`]: clients of the owner.
 
+pub mod audit;
+pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod config;

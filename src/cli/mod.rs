@@ -5,6 +5,7 @@
 //! [`crate::engine::Engine`], the same path as the cockpit's keys.
 
 mod args;
+mod audit;
 mod import;
 mod init;
 mod live;
@@ -112,6 +113,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 json: *json,
             },
         ),
+        Cmd::Audit(a) => audit::run(&cli, a),
+        Cmd::Checks { segment, json } => audit::checks(&cli, segment, *json),
         Cmd::Project {
             p,
             days,

@@ -40,6 +40,14 @@ pub fn log_json(events: &[&Event]) -> Value {
                 if let Some(plan) = &e.plan {
                     line["plan"] = json!(plan);
                 }
+                // Check runs and advances from test carry each check's verdict; audits their
+                // counts (no personal data: the audit holds none).
+                if let Some(checks) = &e.checks {
+                    line["checks"] = json!(checks);
+                }
+                if let Some(audit) = &e.audit {
+                    line["audit"] = json!(audit);
+                }
                 line
             })
             .collect(),

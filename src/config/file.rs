@@ -10,8 +10,44 @@ use std::collections::BTreeMap;
 #[serde(deny_unknown_fields)]
 pub struct ProjectFile {
     pub project: ProjectSection,
+    /// How `cutover audit` reads the project's user exports.
+    #[serde(default)]
+    pub audit: AuditFile,
     #[serde(default)]
     pub segments: Vec<SegmentFile>,
+}
+
+/// `[audit]`: the target whose hash support the audit verdicts, and the export's column or
+/// field names (dotted paths in JSON) where they differ from the defaults `cutover audit`
+/// looks for. Flags of `cutover audit` override each key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    /// fusionauth, keycloak, auth0, authgear or cognito (default: `[project] target` when it
+    /// names one of them).
+    pub target: Option<String>,
+    /// A compatibility table to use instead of the built-in one (path from the project folder).
+    pub compatibility: Option<String>,
+    pub id: Option<String>,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub hash: Option<String>,
+    pub salt: Option<String>,
+    /// A column naming each row's hash scheme (FusionAuth's `encryptionScheme`).
+    pub scheme: Option<String>,
+    pub last_login: Option<String>,
+    pub created: Option<String>,
+    /// A true/false column: true means disabled, blocked or locked.
+    pub disabled: Option<String>,
+    /// A true/false column: false means disabled.
+    pub active: Option<String>,
+    /// A text column such as `active`, `locked`, `pending`.
+    pub status: Option<String>,
+    /// A true/false column: false means the email is unverified.
+    pub verified: Option<String>,
+    /// Fields a fully registered user has (default: the email); a user missing any counts as
+    /// partially registered. A role name (`email`, `hash`, ...) means that role's field.
+    pub required: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -75,6 +111,9 @@ pub struct SegmentFile {
     /// Gate criteria; the same criteria guard the segment during cutover.
     #[serde(default)]
     pub gates: Vec<GateFile>,
+    /// Test checks: `advance` from test runs them all, fresh, and each must pass.
+    #[serde(default)]
+    pub checks: Vec<CheckFile>,
     /// Roll back automatically after `failures_before_rollback` failing guard evaluations.
     #[serde(default)]
     pub auto_rollback: bool,
@@ -148,6 +187,53 @@ pub struct GateFile {
     pub tolerance: Option<f64>,
     /// For `soak`.
     pub hours: Option<f64>,
+}
+
+/// What a test check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckKindFile {
+    /// A program (argv, no shell): exit 0 passes.
+    Command,
+    /// An HTTP request: the expected status, and optionally a number at a JSON pointer.
+    Http,
+    /// The segment's latest `cutover audit`, within limits.
+    Audit,
+}
+
+/// `[[segments.checks]]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckFile {
+    pub kind: CheckKindFile,
+    /// How refusals and screens name it (default: from its kind and target).
+    pub name: Option<String>,
+    /// `command`: argv, run without a shell in the project folder.
+    pub command: Option<Vec<String>>,
+    /// `command` and `http` (default 30s).
+    pub timeout: Option<String>,
+    /// `http`: the URL (https, or http to loopback).
+    pub url: Option<String>,
+    /// `http`: GET (default), HEAD or POST.
+    pub method: Option<String>,
+    /// `http`: the expected status (default 200).
+    pub status: Option<u16>,
+    /// `http`: a JSON pointer to a number in the body, bounded by `min` and/or `max`.
+    pub pointer: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// `http`: headers; secret values only as `env:NAME`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub insecure: bool,
+    /// `audit`: limits on the segment's latest audit.
+    pub max_duplicates: Option<u64>,
+    pub max_unmovable_hashes: Option<u64>,
+    pub max_bad_rows: Option<u64>,
+    pub max_invalid_emails: Option<u64>,
+    /// `audit`: how old the latest audit may be, e.g. "7d".
+    pub max_age: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -5,14 +5,16 @@
 //! `cutover check` can show them all at once. The result of a clean load is a [`Project`] whose
 //! values are known to be in range.
 
+mod checks;
 mod file;
 mod locate;
 mod validate;
 mod validate_outside;
 
+pub use checks::{AuditLimits, Check, CheckKind, HttpCheck};
 pub use file::{
-    GateFile, HookFile, HooksFile, ProjectFile, ProjectSection, SegmentFile, SourceFile,
-    SourceKind, Strategy,
+    AuditFile, CheckFile, CheckKindFile, GateFile, HookFile, HooksFile, ProjectFile,
+    ProjectSection, SegmentFile, SourceFile, SourceKind, Strategy,
 };
 pub use locate::KeyPath;
 pub use validate::validate;
@@ -57,6 +59,8 @@ pub struct Project {
     pub socket_group: Option<String>,
     /// Raw samples are kept this long behind each series' newest day (None: forever).
     pub raw_retention: Option<Duration>,
+    /// How `cutover audit` reads exports (`[audit]`).
+    pub audit: AuditFile,
     pub segments: Vec<Segment>,
 }
 
@@ -76,6 +80,8 @@ pub struct Segment {
     pub hooks: Hooks,
     pub sources: Vec<SourceSpec>,
     pub gates: Vec<crate::model::criteria::Criterion>,
+    /// Test checks, run fresh by `advance` from test.
+    pub checks: Vec<Check>,
     pub auto_rollback: bool,
     pub failures_before_rollback: u32,
 }
@@ -154,6 +160,11 @@ impl Project {
             {
                 if let HookSpec::Webhook { headers, .. } = spec {
                     refs.extend(headers.values().cloned());
+                }
+            }
+            for check in &seg.checks {
+                if let CheckKind::Http(h) = &check.kind {
+                    refs.extend(h.headers.values().cloned());
                 }
             }
             for src in &seg.sources {

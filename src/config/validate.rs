@@ -63,6 +63,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
         theme: raw.project.theme.clone(),
         socket_group: raw.project.socket_group.clone(),
         raw_retention: raw_retention(raw.project.raw_retention.as_deref(), &root, &mut found),
+        audit: raw.audit.clone(),
         segments,
     };
     (Some(project), found)
@@ -250,6 +251,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
             sources.push(spec);
         }
     }
+    let checks = super::checks::checks(&seg.checks, at, found, &mut ok);
     let mut gates = Vec::new();
     for (j, g) in seg.gates.iter().enumerate() {
         let gate_at = at.clone().key("gates").index(j);
@@ -311,6 +313,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         hooks,
         sources,
         gates,
+        checks,
         auto_rollback: seg.auto_rollback,
         failures_before_rollback,
     })

@@ -12,7 +12,7 @@ const SOURCE_EVERY: Duration = Duration::from_secs(30);
 const SOURCE_TIMEOUT: Duration = Duration::from_secs(5);
 const SOURCE_STALE: Duration = Duration::from_secs(300);
 
-fn sensitive_header(name: &str) -> bool {
+pub(super) fn sensitive_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n == "authorization" || n.contains("token") || n.contains("key")
 }
@@ -247,7 +247,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// An http(s) URL; plain http only to loopback unless `insecure`.
 /// Credentials inline (`user:pass@`, `?api_key=…`) are refused like an inline secret header,
 /// without echoing the value: they would reach the log through the hook's description.
-fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), String> {
+pub(super) fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), String> {
     if let Ok(u) = reqwest::Url::parse(url) {
         if !u.username().is_empty() || u.password().is_some() {
             return Err("\u{0}holds credentials (user:password@host): send them from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\"".into());

@@ -252,6 +252,8 @@ impl Engine {
                 }),
                 size: None,
                 plan: None,
+                checks: None,
+                audit: None,
             })?;
         }
         let busy = state.pending.is_some() || state.rollback_failed.is_some();

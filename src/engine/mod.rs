@@ -6,6 +6,7 @@
 //! as an argument so tests control the clock.
 
 pub mod adoption;
+pub mod checks;
 pub mod live;
 mod record;
 pub mod status;
@@ -86,6 +87,10 @@ pub struct Engine {
     alarms: BTreeMap<String, u32>,
     /// The adoption view of segments in cutover, moved forward by each sample.
     adoption: std::sync::Mutex<BTreeMap<String, adoption::Adoption>>,
+    /// Where each segment's latest audit and check run are in the log.
+    latest: checks::Latest,
+    /// Check results run for an advance from test, taken by that advance.
+    fresh_checks: BTreeMap<String, Vec<crate::model::gate::Verdict>>,
 }
 
 impl Engine {
@@ -98,7 +103,13 @@ impl Engine {
         let events = store.events()?;
         let states = crate::model::event::fold(&events);
         let redactor = Redactor::new(&project.secret_refs());
+        let mut latest = checks::Latest::default();
+        for (i, e) in events.iter().enumerate() {
+            latest.note(i, e);
+        }
         Ok(Engine {
+            latest,
+            fresh_checks: BTreeMap::new(),
             project,
             project_dir,
             store,
@@ -153,6 +164,7 @@ impl Engine {
             .entry(event.body.segment.clone())
             .or_default()
             .apply(&event);
+        self.latest.note(self.events.len(), &event);
         self.events.push(event.clone());
         self.forget_adoption(&event.body.segment);
         Ok(event)
@@ -193,11 +205,17 @@ impl Engine {
                 .map(|f| f.fitted_cohorts),
             _ => None,
         };
+        // Checks count only for an advance from test, run fresh for it by the owner.
+        let checks = if cmd.action == Action::Advance && state.phase == Phase::Test {
+            self.take_checks(&seg)
+        } else {
+            Vec::new()
+        };
         let facts = Facts {
             segment: &seg.id,
             state: &state,
             plan_problems: &plan_problems,
-            checks: &[],
+            checks: &checks,
             gates: &gates,
             migrated_share,
             goal: seg.goal,
@@ -223,6 +241,8 @@ impl Engine {
             detail: None,
             size: None,
             plan: None,
+            checks: (!checks.is_empty()).then(|| checks.clone()),
+            audit: None,
         };
         let decision = match decide(cmd.action, &facts) {
             Ok(d) => d,
@@ -342,6 +362,8 @@ impl Engine {
             detail: Some(report.detail),
             size,
             plan: None,
+            checks: None,
+            audit: None,
         })
     }
 

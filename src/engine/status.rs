@@ -56,6 +56,15 @@ pub struct SegmentStatus {
     pub gates_ok: bool,
     /// Each criterion with its state and reason.
     pub criteria: Vec<Verdict>,
+    /// Each test check with its latest result (unknown until run).
+    #[serde(default)]
+    pub checks: Vec<Verdict>,
+    /// When the checks last ran (with an advance from test, or on their own).
+    #[serde(default)]
+    pub checks_at: Option<DateTime<Utc>>,
+    /// The latest audit of the segment's export (else the project's): counts only.
+    #[serde(default)]
+    pub audit: Option<AuditSeen>,
     /// Each source: last value, age, last error.
     pub sources: Vec<SourceStatus>,
     /// "plateau: consider bulk migration of the remaining N users", when it applies.
@@ -73,6 +82,17 @@ pub struct SegmentStatus {
     pub pending_hook: Option<HookAction>,
     pub hold: Option<String>,
     pub last_failure: Option<String>,
+}
+
+/// The latest audit a segment's checks would read: when, by whom, in which event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditSeen {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    /// The segment it was recorded for (`*`: the whole project).
+    pub segment: String,
+    pub summary: String,
 }
 
 /// The live forecast of a segment (see [`crate::model::forecast`]).
@@ -224,7 +244,18 @@ impl Engine {
             }
             _ => None,
         };
+        let (checks, checks_at) = self.check_status(seg);
+        let audit = self.latest_audit_event(&seg.id).map(|e| AuditSeen {
+            seq: e.seq,
+            at: e.body.at,
+            actor: e.body.actor.clone(),
+            segment: e.body.segment.clone(),
+            summary: e.body.detail.clone().unwrap_or_default(),
+        });
         Ok(SegmentStatus {
+            checks,
+            checks_at,
+            audit,
             id: seg.id.clone(),
             name: seg.name.clone(),
             strategy: seg.strategy,

@@ -6,7 +6,9 @@
 //! Only the fields asked for are extracted (a JSON line is walked, not built), and only as
 //! counts and times: names, emails and hashes never leave this module.
 
+mod document;
 pub mod logins;
+pub mod rows;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -19,87 +21,161 @@ pub enum Scalar {
     Null,
     Int(i64),
     Float(f64),
+    Bool(bool),
     Text(String),
+    /// An object or an array where one value was expected.
+    Compound,
 }
 
-/// Walks a JSON value down `path`, ignoring everything else.
-struct Seek<'p>(&'p [String]);
+impl Scalar {
+    /// What kind of value this is, for a message that must not quote it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Scalar::Null => "null",
+            Scalar::Int(_) | Scalar::Float(_) => "a number",
+            Scalar::Bool(_) => "true/false",
+            Scalar::Text(_) => "a text",
+            Scalar::Compound => "an object or a list",
+        }
+    }
 
-impl<'de> DeserializeSeed<'de> for Seek<'_> {
-    type Value = Option<Scalar>;
+    /// The text of a present, non-blank value (`None` for null, blank text, objects).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Scalar::Text(t) if !t.trim().is_empty() => Some(t.as_str()),
+            _ => None,
+        }
+    }
+}
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+/// Walks a JSON value down several paths at once, ignoring everything else: each path
+/// (by its index into the caller's list) still to be followed below this value.
+pub(crate) struct Pick<'p, 'o> {
+    pub(crate) paths: Vec<(usize, &'p [String])>,
+    pub(crate) out: &'o mut [Option<Scalar>],
+}
+
+impl Pick<'_, '_> {
+    fn found(&mut self, value: Scalar) {
+        for (i, rest) in &self.paths {
+            if rest.is_empty() {
+                self.out[*i] = Some(value.clone());
+            }
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Pick<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Seek<'_> {
-    type Value = Option<Scalar>;
+impl<'de> Visitor<'de> for Pick<'_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let mut found = None;
+    fn visit_map<M: MapAccess<'de>>(mut self, mut map: M) -> Result<(), M::Error> {
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match self.0.split_first() {
-                Some((first, rest)) if *first == key => {
-                    found = map.next_value_seed(Seek(rest))?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            let below: Vec<(usize, &[String])> = self
+                .paths
+                .iter()
+                .filter_map(|(i, p)| match p.split_first() {
+                    Some((first, rest)) if *first == key => Some((*i, rest)),
+                    _ => None,
+                })
+                .collect();
+            if below.is_empty() {
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                map.next_value_seed(Pick {
+                    paths: below,
+                    out: self.out,
+                })?;
             }
         }
-        Ok(found)
+        self.found(Scalar::Compound);
+        Ok(())
     }
 
-    fn visit_seq<S: serde::de::SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+    fn visit_seq<S: serde::de::SeqAccess<'de>>(mut self, mut seq: S) -> Result<(), S::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
+        self.found(Scalar::Compound);
+        Ok(())
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.is_empty().then(|| Scalar::Text(v.to_string())))
+    fn visit_str<E>(mut self, v: &str) -> Result<(), E> {
+        self.found(Scalar::Text(v.to_string()));
+        Ok(())
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(self.0.is_empty().then_some(Scalar::Int(v)))
+    fn visit_i64<E>(mut self, v: i64) -> Result<(), E> {
+        self.found(Scalar::Int(v));
+        Ok(())
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(self
-            .0
-            .is_empty()
-            .then_some(Scalar::Int(v.min(i64::MAX as u64) as i64)))
+    fn visit_u64<E>(mut self, v: u64) -> Result<(), E> {
+        self.found(Scalar::Int(v.min(i64::MAX as u64) as i64));
+        Ok(())
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(self.0.is_empty().then_some(Scalar::Float(v)))
+    fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
+        self.found(Scalar::Float(v));
+        Ok(())
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_bool<E>(mut self, v: bool) -> Result<(), E> {
+        self.found(Scalar::Bool(v));
+        Ok(())
     }
 
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(self.0.is_empty().then_some(Scalar::Null))
+    fn visit_unit<E>(mut self) -> Result<(), E> {
+        self.found(Scalar::Null);
+        Ok(())
     }
 }
 
-/// The values at each of `paths` (dotted, e.g. `user.lastLoginInstant`) in one JSON line;
-/// `None` where a path is absent. Errors name what is wrong with the line.
+/// Fill `out` (one slot per path) with the values at each of `paths` (split on dots, e.g.
+/// `user.lastLoginInstant`) in one JSON line, in one pass; `None` where a path is absent.
+/// Errors name what is wrong with the line, never its text.
+pub fn pick(line: &str, paths: &[Vec<String>], out: &mut [Option<Scalar>]) -> Result<(), String> {
+    out.iter_mut().for_each(|v| *v = None);
+    let mut de = serde_json::Deserializer::from_str(line);
+    let seed = Pick {
+        paths: paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, p.as_slice()))
+            .collect(),
+        out,
+    };
+    seed.deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| format!("not JSON: {}", describe_json_error(&e)))
+}
+
+/// A serde_json error without the value it quotes (an `invalid type: string "ana@…"` would
+/// repeat a user's data): its category and column.
+pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "the input could not be read",
+        serde_json::error::Category::Syntax => "a syntax error",
+        serde_json::error::Category::Data => "a value of the wrong type",
+        serde_json::error::Category::Eof => "the text ends in the middle of a value",
+    };
+    format!("{what} at column {}", e.column())
+}
+
+/// The values at each of `paths` in one JSON line (see [`pick`]).
 pub fn json_fields(line: &str, paths: &[Vec<String>]) -> Result<Vec<Option<Scalar>>, String> {
-    paths
-        .iter()
-        .map(|path| {
-            let mut de = serde_json::Deserializer::from_str(line);
-            Seek(path)
-                .deserialize(&mut de)
-                .map_err(|e| format!("not JSON: {e}"))
-        })
-        .collect()
+    let mut out = vec![None; paths.len()];
+    pick(line, paths, &mut out)?;
+    Ok(out)
 }
 
 /// A time as exports write it: RFC 3339 / ISO 8601 (a date alone is midnight UTC; no zone is
@@ -133,6 +209,7 @@ pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, String> {
         Scalar::Null => Ok(None),
         Scalar::Int(n) => epoch(*n as f64),
         Scalar::Float(f) => epoch(*f),
+        Scalar::Bool(_) | Scalar::Compound => Err(format!("{} is not a time", value.kind())),
         Scalar::Text(t) => {
             let t = t.trim();
             if t.is_empty() || t.eq_ignore_ascii_case("null") {

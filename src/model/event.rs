@@ -59,6 +59,12 @@ pub struct NewEvent {
     /// For `adopt-fit`: the mix that becomes the segment's plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<crate::model::Cohort>>,
+    /// Test check results: of an advance from test, or of a run without advancing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Vec<crate::model::gate::Verdict>>,
+    /// For `audit`: what the audit of a user export found (counts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<Box<crate::model::audit::Audit>>,
 }
 
 /// An event as stored: a [`NewEvent`] with its sequence number.

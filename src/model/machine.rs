@@ -221,6 +221,9 @@ pub fn decide(action: Action, facts: &Facts<'_>) -> Result<Decision, Refusal> {
         },
         Action::Advance => advance(facts),
         Action::GuardFailed => refuse("guard-failed: recorded by the guard, never requested"),
+        Action::RunChecks | Action::Audit => refuse(
+            "run-checks and audit are recorded with their results, never decided by the phase machine",
+        ),
     }
 }
 
@@ -282,7 +285,11 @@ fn advance(facts: &Facts<'_>) -> Result<Decision, Refusal> {
             None => Ok(Decision::Move {
                 from: Phase::Test,
                 to: Phase::Gate,
-                note: facts.checks.is_empty().then(|| "no checks".to_string()),
+                note: Some(if facts.checks.is_empty() {
+                    "no checks".to_string()
+                } else {
+                    format!("checks {}", gate::summary(facts.checks))
+                }),
             }),
         },
         Phase::Gate => match gate::blockers(facts.gates) {

@@ -3,6 +3,7 @@
 //! Pure code. This module imports nothing from storage, the outside world or the UI, so every
 //! rule here is testable without I/O.
 
+pub mod audit;
 pub mod criteria;
 pub mod event;
 pub mod forecast;

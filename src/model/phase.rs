@@ -171,6 +171,11 @@ pub enum Action {
     /// Recorded by the guard when a segment in cutover starts failing its criteria; not
     /// something anyone can request.
     GuardFailed,
+    /// Test checks run without advancing (the cockpit's `c`, `cutover checks`): the results
+    /// are in the event's `checks`.
+    RunChecks,
+    /// `cutover audit` of a user export: the counts are in the event's `audit`.
+    Audit,
 }
 
 impl Action {
@@ -185,6 +190,8 @@ impl Action {
             Action::Resume => "resume",
             Action::AdoptFit => "adopt-fit",
             Action::GuardFailed => "guard-failed",
+            Action::RunChecks => "run-checks",
+            Action::Audit => "audit",
         }
     }
 }

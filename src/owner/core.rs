@@ -50,6 +50,18 @@ pub(super) enum PollJob {
     Now { waiter: Waiter },
 }
 
+/// Checks that were asked for, and what to do when they are back.
+pub(super) enum CheckJob {
+    /// An advance from test: decide on the fresh results.
+    Advance { waiter: Waiter, cmd: Command },
+    /// A run without advancing: record the results.
+    Run {
+        waiter: Waiter,
+        segment: String,
+        actor: String,
+    },
+}
+
 pub(super) struct Core {
     pub(super) engine: Engine,
     pub(super) clock: Clock,
@@ -60,6 +72,7 @@ pub(super) struct Core {
     /// Who waits for a hook's outcome, by the seq of its request event.
     pub(super) hook_waiters: HashMap<u64, (u64, u64)>,
     pub(super) polls: JoinSet<(PollJob, Vec<Polled>)>,
+    pub(super) checks: JoinSet<(CheckJob, Vec<crate::model::gate::Verdict>)>,
     /// Long reads off the loop (verify, backup), each with the reply it ends in.
     pub(super) jobs: JoinSet<(Waiter, Reply)>,
     pub(super) script: Option<Box<dyn Script>>,
@@ -90,6 +103,7 @@ pub(super) async fn run(
         hook_tasks: HashMap::new(),
         hook_waiters: HashMap::new(),
         polls: JoinSet::new(),
+        checks: JoinSet::new(),
         jobs: JoinSet::new(),
         script: options.script.take(),
         changed: BTreeSet::new(),
@@ -125,6 +139,11 @@ pub(super) async fn run(
                     core.on_polls(job, results);
                 }
             }
+            Some(done) = core.checks.join_next(), if !core.checks.is_empty() => {
+                if let Ok((job, verdicts)) = done {
+                    core.on_checks(job, verdicts);
+                }
+            }
             Some(done) = core.jobs.join_next(), if !core.jobs.is_empty() => {
                 if let Ok((waiter, reply)) = done {
                     core.reply(waiter, reply);
@@ -154,7 +173,12 @@ pub(super) async fn run(
             }
         }
         core.publish_events();
-        if draining && core.hooks.is_empty() && core.polls.is_empty() && core.jobs.is_empty() {
+        if draining
+            && core.hooks.is_empty()
+            && core.polls.is_empty()
+            && core.checks.is_empty()
+            && core.jobs.is_empty()
+        {
             break;
         }
     }

@@ -26,6 +26,7 @@ mod core;
 pub mod link;
 pub mod protocol;
 mod requests;
+mod run_checks;
 pub mod session;
 pub mod socket;
 mod work;

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +102,14 @@ pub enum Request {
     Verify,
     /// Write a portable copy of the state (JSON lines) into `out`.
     Backup { out: PathBuf },
+    /// Run a segment's test checks now, without advancing, and record what they found.
+    RunChecks { segment: String },
+    /// Record an audit of a user export (`cutover audit`; counts only), for a segment or,
+    /// with none, the whole project.
+    RecordAudit {
+        segment: Option<String>,
+        audit: Box<crate::model::audit::Audit>,
+    },
     /// Write the report (charts and `report.md`) into `out`, read at `at` (default: now).
     Report {
         out: PathBuf,

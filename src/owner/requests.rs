@@ -53,10 +53,7 @@ impl Core {
                 action,
                 reason,
             } => {
-                let actor = self
-                    .clients
-                    .get(&client)
-                    .map_or_else(|| "unknown".to_string(), |c| c.actor.clone());
+                let actor = self.actor_of(client);
                 self.act(
                     Command {
                         segment,
@@ -189,6 +186,14 @@ impl Core {
                     (waiter, reply)
                 });
             }
+            Request::RunChecks { segment } => {
+                let actor = self.actor_of(client);
+                self.run_checks(segment, actor, waiter);
+            }
+            Request::RecordAudit { segment, audit } => {
+                let actor = self.actor_of(client);
+                self.record_audit(segment, *audit, actor, waiter);
+            }
             Request::Backup { .. } | Request::Report { .. } if !self.owners_user(client) => {
                 self.fail(
                     waiter,
@@ -220,6 +225,12 @@ impl Core {
                 }
             }
         }
+    }
+
+    fn actor_of(&self, client: u64) -> String {
+        self.clients
+            .get(&client)
+            .map_or_else(|| "unknown".to_string(), |c| c.actor.clone())
     }
 
     /// Whether a client is the owner's own OS user (or root): only they may have the owner

@@ -12,10 +12,15 @@ use crate::source::Polled;
 use std::collections::BTreeSet;
 
 impl Core {
-    /// An operator's (or the script's) action. An advance from `gate` polls the segment's
-    /// sources first, so its criteria are judged on fresh readings.
+    /// An operator's (or the script's) action. An advance from `test` runs the segment's
+    /// checks first, and an advance from `gate` polls its sources first, so each is judged
+    /// on fresh results.
     pub(super) fn act(&mut self, cmd: Command, waiter: Waiter) {
         tracing::info!(segment = %cmd.segment, action = %cmd.action, actor = %cmd.actor, "action");
+        if self.needs_checks(&cmd) {
+            let segment = cmd.segment.clone();
+            return self.spawn_checks(&segment, super::core::CheckJob::Advance { waiter, cmd });
+        }
         if cmd.action == Action::Advance
             && self.engine.state(&cmd.segment).phase == Phase::Gate
             && let Some(seg) = self.engine.project().segment(&cmd.segment)

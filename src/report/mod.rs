@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod fonts;
+mod preflight;
 pub mod screenshot;
 pub mod text;
 
@@ -329,6 +330,7 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
             let _ = writeln!(md, "- {mark} {}: {}", v.name, v.reason);
         }
     }
+    md.push_str(&preflight::section(engine, &status));
     let _ = writeln!(md, "\n## Audit log\n");
     let _ = writeln!(
         md,

@@ -67,6 +67,23 @@ pub fn status_table(s: &ProjectStatus) -> String {
         if let Some(h) = &seg.hold {
             let _ = writeln!(out, "  ‖ paused: {h}");
         }
+        if !seg.checks.is_empty() {
+            let when = seg.checks_at.map_or_else(
+                || "never run".to_string(),
+                |t| format!("ran {}", t.format("%Y-%m-%d %H:%M")),
+            );
+            let _ = write!(
+                out,
+                "  checks {} ({when})",
+                crate::model::gate::summary(&seg.checks)
+            );
+            match crate::model::gate::blockers(&seg.checks) {
+                Some(why) => {
+                    let _ = writeln!(out, ": {why}");
+                }
+                None => out.push('\n'),
+            }
+        }
         if let Some(f) = &seg.last_failure {
             let _ = writeln!(out, "  ✗ {f}");
         }

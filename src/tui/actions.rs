@@ -48,6 +48,18 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
             plan.and_then(|p| p.done_hook.as_ref()),
             HookAction::Done,
         )),
+        Phase::Test => match m.selected_status().map(|s| &s.checks) {
+            Some(checks) if !checks.is_empty() => lines.push(format!(
+                "runs {} checks first, each must pass: {}",
+                checks.len(),
+                checks
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => lines.push("no checks declared (passes)".to_string()),
+        },
         _ => lines.push("no hook fires".to_string()),
     }
     m.dialog = Some(Dialog::Confirm {
@@ -60,6 +72,23 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
         reason_required: false,
     });
     Vec::new()
+}
+
+/// `c`: run the selected segment's test checks now; their results come back as an event.
+pub(super) fn run_checks(m: &mut Model) -> Vec<Effect> {
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let n = m.selected_status().map_or(0, |s| s.checks.len());
+    if n == 0 {
+        m.status_line = Some((
+            Tone::Warn,
+            format!("{id} declares no test checks: add [[segments.checks]] to cutover.toml"),
+        ));
+        return Vec::new();
+    }
+    m.status_line = Some((Tone::Info, format!("running {n} checks of {id}…")));
+    vec![Effect::RunChecks { segment: id }]
 }
 
 /// `F` in the detail: make the forecast's fitted mix the plan, after a look at old and new.

@@ -115,6 +115,9 @@ pub struct DetailView {
     pub fit_line: String,
     /// Gate criteria evaluated now (empty: none declared).
     pub gates: Vec<Verdict>,
+    /// Test checks with their latest results, and when they ran ("12-01 09:14"; none: never).
+    pub checks: Vec<Verdict>,
+    pub checks_at: Option<String>,
     /// One line per source: last value and age, or its last error.
     pub sources: Vec<(Tone, String)>,
     /// Guard alarm or plateau signal, if any.

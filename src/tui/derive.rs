@@ -264,6 +264,8 @@ pub(super) fn derive_detail(m: &mut Model) {
         x_labels,
         fit_line,
         gates: seg.criteria.clone(),
+        checks: seg.checks.clone(),
+        checks_at: seg.checks_at.map(|t| t.format("%m-%d %H:%M").to_string()),
         sources: source_lines(&seg, m.now),
         alerts: alerts(&seg),
         events,

@@ -213,20 +213,21 @@ where
             .any(|i| !matches!(i, Input::Tick(_)) || model.screen == app::Screen::Detail);
         for input in inputs {
             for effect in update(model, input) {
-                if let Effect::Apply {
-                    segment,
-                    action,
-                    reason,
-                } = effect
-                {
-                    let request = Request::Act {
+                let request = match effect {
+                    Effect::Apply {
                         segment,
                         action,
                         reason,
-                    };
-                    if let Err(e) = link.session.send(request).await {
-                        update(model, Input::Notice(Tone::Danger, e.to_string()));
-                    }
+                    } => Request::Act {
+                        segment,
+                        action,
+                        reason,
+                    },
+                    Effect::RunChecks { segment } => Request::RunChecks { segment },
+                    Effect::Quit => continue,
+                };
+                if let Err(e) = link.session.send(request).await {
+                    update(model, Input::Notice(Tone::Danger, e.to_string()));
                 }
             }
         }

@@ -41,6 +41,8 @@ pub enum UiAction {
     PauseOrResume,
     /// Adopt the forecast's fitted mix as the segment's plan.
     AdoptFit,
+    /// Run the segment's test checks now, without advancing.
+    RunChecks,
     NextTheme,
     Help,
     /// A character typed into a text field.
@@ -107,6 +109,7 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 (Screen::Overview | Screen::Detail, KeyCode::Char('R')) => Some(RetryRollBack),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('p')) => Some(PauseOrResume),
                 (Screen::Detail, KeyCode::Char('F')) => Some(AdoptFit),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('c')) => Some(RunChecks),
                 _ => None,
             }
         }
@@ -123,6 +126,7 @@ pub fn help_for(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("r", "roll back (asks a reason)"),
             ("R", "retry a failed rollback"),
             ("p", "pause / resume"),
+            ("c", "run test checks"),
             ("/", "filter segments"),
             ("⇥", "next screen"),
             ("t", "next theme"),
@@ -134,6 +138,7 @@ pub fn help_for(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("r", "roll back (asks a reason)"),
             ("R", "retry a failed rollback"),
             ("p", "pause / resume"),
+            ("c", "run test checks"),
             ("F", "adopt the forecast as plan"),
             ("⇥", "next screen"),
             ("t", "next theme"),
@@ -193,6 +198,10 @@ mod tests {
             Some(UiAction::NextTheme)
         );
         assert_eq!(action_for(m, key(KeyCode::Char('?'))), Some(UiAction::Help));
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('c'))),
+            Some(UiAction::RunChecks)
+        );
         assert_eq!(action_for(m, key(KeyCode::Char('x'))), None);
     }
 

@@ -4,7 +4,9 @@
 //! and everything the world must do comes back as an [`Effect`] for the driver. After each
 //! change, [`super::derive`] recomputes what render needs.
 
-use super::actions::{adopt_fit, advance, on_dialog, pause_or_resume, retry, roll_back};
+use super::actions::{
+    adopt_fit, advance, on_dialog, pause_or_resume, retry, roll_back, run_checks,
+};
 use super::app::{Dialog, Model, Screen, Snapshot, Tone};
 pub use super::derive::derive;
 use super::derive::{derive_detail, derive_rows, refresh_ages};
@@ -52,6 +54,10 @@ pub enum Effect {
         segment: String,
         action: Action,
         reason: Option<String>,
+    },
+    /// Run a segment's test checks without advancing.
+    RunChecks {
+        segment: String,
     },
     Quit,
 }
@@ -253,6 +259,7 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         UiAction::RetryRollBack => return retry(m),
         UiAction::PauseOrResume => return pause_or_resume(m),
         UiAction::AdoptFit => return adopt_fit(m),
+        UiAction::RunChecks => return run_checks(m),
         UiAction::Char(_) | UiAction::Backspace | UiAction::Confirm | UiAction::Cancel => {}
     }
     Vec::new()

@@ -138,27 +138,36 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         );
     frame.render_widget(chart, chart_area);
 
+    let verdict = |v: &crate::model::gate::Verdict| {
+        let (mark, color) = match v.status {
+            Status::Pass => ("✓", theme.ok),
+            Status::Fail => ("✗", theme.danger),
+            Status::Unknown => ("?", theme.warn),
+        };
+        Line::from(vec![
+            Span::styled(format!(" {mark} {}", v.name), Style::default().fg(color)),
+            Span::styled(format!("  {}", v.reason), Style::default().fg(theme.muted)),
+        ])
+    };
     let mut gate_lines: Vec<Line> = if d.gates.is_empty() {
         vec![Line::from(Span::styled(
             " ✓ no criteria (passes)",
             Style::default().fg(theme.ok),
         ))]
     } else {
-        d.gates
-            .iter()
-            .map(|v| {
-                let (mark, color) = match v.status {
-                    Status::Pass => ("✓", theme.ok),
-                    Status::Fail => ("✗", theme.danger),
-                    Status::Unknown => ("?", theme.warn),
-                };
-                Line::from(vec![
-                    Span::styled(format!(" {mark} {}", v.name), Style::default().fg(color)),
-                    Span::styled(format!("  {}", v.reason), Style::default().fg(theme.muted)),
-                ])
-            })
-            .collect()
+        d.gates.iter().map(verdict).collect()
     };
+    if !d.checks.is_empty() {
+        let when = d
+            .checks_at
+            .as_ref()
+            .map_or_else(|| "never run".to_string(), |t| format!("ran {t}"));
+        gate_lines.push(Line::from(Span::styled(
+            format!(" test checks ({when}; c re-runs)"),
+            Style::default().fg(theme.accent),
+        )));
+        gate_lines.extend(d.checks.iter().map(verdict));
+    }
     for (t, text) in d.alerts.iter().chain(&d.sources) {
         gate_lines.push(Line::from(Span::styled(
             format!(" {text}"),
@@ -171,7 +180,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
                 .borders(Borders::ALL)
                 .border_style(axis_style)
                 .title(Span::styled(
-                    " Gates · sources ",
+                    " Gates · checks · sources ",
                     Style::default().fg(theme.accent),
                 )),
         ),

@@ -1,0 +1,307 @@
+//! Telling a password hash's scheme from its format: what the audit counts, and what the
+//! compatibility table ([`super::compat`]) verdicts per target.
+//!
+//! Pure and cheap (no regex, no allocation for the common shapes): one call per user. The
+//! value itself never leaves this module; only the scheme's id and a parameter (a bcrypt cost,
+//! PBKDF2 iterations) do.
+
+/// A recognised scheme: its id in the compatibility table, and a parameter worth counting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheme {
+    pub id: &'static str,
+    /// e.g. `cost 10`, `29000 iterations`, `m=65536,t=3,p=4`, `prefix {bcrypt}`.
+    pub param: Option<String>,
+}
+
+impl Scheme {
+    fn plain(id: &'static str) -> Scheme {
+        Scheme { id, param: None }
+    }
+
+    fn with(id: &'static str, param: String) -> Scheme {
+        Scheme {
+            id,
+            param: Some(param),
+        }
+    }
+}
+
+/// Every scheme id [`classify`] can answer, in the order reports list them.
+pub const SCHEMES: &[&str] = &[
+    "bcrypt-2a",
+    "bcrypt-2b",
+    "bcrypt-2y",
+    "argon2i",
+    "argon2id",
+    "argon2d",
+    "pbkdf2-sha1",
+    "pbkdf2-sha256",
+    "pbkdf2-sha512",
+    "django-pbkdf2-sha256",
+    "django-pbkdf2-sha1",
+    "salted-md5",
+    "salted-sha1",
+    "salted-sha256",
+    "salted-sha512",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+    "ldap-ssha",
+    "ldap-sha",
+    "plaintext",
+    "empty",
+    "unknown",
+];
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_bcrypt_body(s: &str) -> bool {
+    // 22 characters of salt and 31 of hash in bcrypt's own base64 alphabet.
+    s.len() == 53
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'/')
+}
+
+fn is_base64(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() % 4 == 0
+        && s.trim_end_matches('=')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_')
+}
+
+/// The scheme of `hash`, given whether the row has a salt in a separate column. `declared`
+/// is a scheme the export names itself (FusionAuth's `encryptionScheme`), used when the value
+/// alone does not tell.
+pub fn classify(hash: Option<&str>, has_salt: bool, declared: Option<&str>) -> Scheme {
+    let Some(raw) = hash.map(str::trim).filter(|h| !h.is_empty()) else {
+        return Scheme::plain("empty");
+    };
+    // Some exports put the scheme in braces before the hash (Spring Security's `{bcrypt}`);
+    // LDAP's `{SSHA}` and `{SHA}` are schemes of their own.
+    let (prefix, h) = match raw.strip_prefix('{').and_then(|r| r.split_once('}')) {
+        Some((name, rest)) => (Some(name), rest),
+        None => (None, raw),
+    };
+    match prefix.map(str::to_ascii_lowercase).as_deref() {
+        Some("ssha") if is_base64(h) => return Scheme::plain("ldap-ssha"),
+        Some("sha") if is_base64(h) => return Scheme::plain("ldap-sha"),
+        _ => {}
+    }
+    let mut scheme = by_format(h, has_salt);
+    if scheme.id == "unknown"
+        && let Some(d) = declared.and_then(declared_scheme)
+    {
+        scheme = Scheme::with(d, "declared by the export".into());
+    }
+    if let Some(p) = prefix
+        && scheme.id != "unknown"
+    {
+        scheme.param = Some(match scheme.param {
+            Some(param) => format!("{param}, prefix {{{p}}}"),
+            None => format!("prefix {{{p}}}"),
+        });
+    }
+    scheme
+}
+
+fn by_format(h: &str, has_salt: bool) -> Scheme {
+    // bcrypt: $2a$10$<53 chars>
+    if let Some(rest) = h.strip_prefix("$2")
+        && let [variant, cost, body] = rest.splitn(3, '$').collect::<Vec<_>>()[..]
+        && is_bcrypt_body(body)
+        && let Ok(cost) = cost.parse::<u32>()
+    {
+        let id = match variant {
+            "a" => "bcrypt-2a",
+            "b" => "bcrypt-2b",
+            "y" => "bcrypt-2y",
+            _ => return Scheme::plain("unknown"),
+        };
+        return Scheme::with(id, format!("cost {cost}"));
+    }
+    if let Some(rest) = h.strip_prefix('$') {
+        let parts: Vec<&str> = rest.split('$').collect();
+        match parts[..] {
+            // $argon2id$v=19$m=65536,t=3,p=4$salt$hash
+            [
+                alg @ ("argon2i" | "argon2id" | "argon2d"),
+                _version,
+                params,
+                _salt,
+                _hash,
+            ] => {
+                let id = match alg {
+                    "argon2i" => "argon2i",
+                    "argon2id" => "argon2id",
+                    _ => "argon2d",
+                };
+                return Scheme::with(id, params.to_string());
+            }
+            // $pbkdf2-sha256$29000$salt$hash (passlib) or $pbkdf2-sha256$i=29000,l=32$salt$hash
+            [alg, iterations, _salt, _hash] if alg.starts_with("pbkdf2") => {
+                let id = match alg {
+                    "pbkdf2" | "pbkdf2-sha1" => "pbkdf2-sha1",
+                    "pbkdf2-sha256" => "pbkdf2-sha256",
+                    "pbkdf2-sha512" => "pbkdf2-sha512",
+                    _ => return Scheme::plain("unknown"),
+                };
+                let n = iterations
+                    .trim_start_matches("i=")
+                    .split(',')
+                    .next()
+                    .unwrap_or_default();
+                return match n.parse::<u64>() {
+                    Ok(n) => Scheme::with(id, format!("{n} iterations")),
+                    Err(_) => Scheme::plain("unknown"),
+                };
+            }
+            _ => return Scheme::plain("unknown"),
+        }
+    }
+    // Django: pbkdf2_sha256$260000$salt$hash
+    if let [
+        alg @ ("pbkdf2_sha256" | "pbkdf2_sha1"),
+        iterations,
+        _salt,
+        hash,
+    ] = h.splitn(4, '$').collect::<Vec<_>>()[..]
+        && is_base64(hash)
+    {
+        let id = if alg == "pbkdf2_sha256" {
+            "django-pbkdf2-sha256"
+        } else {
+            "django-pbkdf2-sha1"
+        };
+        return match iterations.parse::<u64>() {
+            Ok(n) => Scheme::with(id, format!("{n} iterations")),
+            Err(_) => Scheme::plain("unknown"),
+        };
+    }
+    if is_hex(h) {
+        let bits = match h.len() {
+            32 => Some(("salted-md5", "md5")),
+            40 => Some(("salted-sha1", "sha1")),
+            64 => Some(("salted-sha256", "sha256")),
+            128 => Some(("salted-sha512", "sha512")),
+            _ => None,
+        };
+        if let Some((salted, bare)) = bits {
+            return Scheme::plain(if has_salt { salted } else { bare });
+        }
+    }
+    if looks_plain(h) {
+        return Scheme::plain("plaintext");
+    }
+    Scheme::plain("unknown")
+}
+
+/// A value that is not any hash format and reads like something a person typed: short,
+/// printable, and not shaped like an encoded digest (hex, or base64 of 16/20/32/64 bytes).
+fn looks_plain(h: &str) -> bool {
+    let n = h.chars().count();
+    let digest_b64 = is_base64(h) && matches!(h.len(), 24 | 28 | 44 | 88);
+    (1..=40).contains(&n)
+        && !digest_b64
+        && !h.contains('$')
+        && h.chars().all(|c| !c.is_control())
+        && !(is_hex(h) && n >= 16)
+}
+
+/// FusionAuth's `encryptionScheme` names, as the ids of this table.
+fn declared_scheme(name: &str) -> Option<&'static str> {
+    Some(match name.trim() {
+        "bcrypt" => "bcrypt-2a",
+        "salted-md5" => "salted-md5",
+        "salted-sha256" => "salted-sha256",
+        "salted-pbkdf2-hmac-sha256" => "pbkdf2-sha256",
+        "salted-pbkdf2-hmac-sha512" => "pbkdf2-sha512",
+        "example-salted-sha1" | "salted-sha1" => "salted-sha1",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(h: &str, salt: bool) -> &'static str {
+        classify(Some(h), salt, None).id
+    }
+
+    #[test]
+    fn each_scheme_is_told_by_its_format() {
+        let body = "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+        let b = classify(Some(&format!("$2b$12${body}")), false, None);
+        assert_eq!((b.id, b.param.as_deref()), ("bcrypt-2b", Some("cost 12")));
+        assert_eq!(id(&format!("$2a$10${body}"), false), "bcrypt-2a");
+        assert_eq!(id(&format!("$2y$10${body}"), false), "bcrypt-2y");
+        assert_eq!(id(&format!("$2x$10${body}"), false), "unknown");
+        assert_eq!(id("$2b$10$short", false), "unknown");
+        let p = classify(Some(&format!("{{bcrypt}}$2a$10${body}")), false, None);
+        assert_eq!(
+            (p.id, p.param.as_deref()),
+            ("bcrypt-2a", Some("cost 10, prefix {bcrypt}"))
+        );
+        assert_eq!(
+            id(
+                "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+                false
+            ),
+            "argon2id"
+        );
+        assert_eq!(
+            id("$argon2i$v=19$m=4096,t=3,p=1$c2FsdA$aGFzaA", false),
+            "argon2i"
+        );
+        let k = classify(
+            Some("$pbkdf2-sha256$29000$N2bs3ZtT6p1TKuW8V2qt9Q$7Bvqlys6nF8dRgmQ9mDhMw"),
+            false,
+            None,
+        );
+        assert_eq!(
+            (k.id, k.param.as_deref()),
+            ("pbkdf2-sha256", Some("29000 iterations"))
+        );
+        assert_eq!(
+            id("$pbkdf2-sha512$i=25000,l=64$c2FsdA$aGFzaA", false),
+            "pbkdf2-sha512"
+        );
+        assert_eq!(
+            id(
+                "pbkdf2_sha256$260000$saltsalt$Xz1bH3kTq2vQ0k3m4yJ2Hq8zM0r6Yp8W1x2c3v4b5n6=",
+                false
+            ),
+            "django-pbkdf2-sha256"
+        );
+        assert_eq!(id("5f4dcc3b5aa765d61d8327deb882cf99", true), "salted-md5");
+        assert_eq!(id("5f4dcc3b5aa765d61d8327deb882cf99", false), "md5");
+        let sha1 = "5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8";
+        assert_eq!(id(sha1, true), "salted-sha1");
+        assert_eq!(id(&sha1.repeat(2)[..64], true), "salted-sha256");
+        assert_eq!(id("{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", false), "ldap-ssha");
+        assert_eq!(id("hunter2", false), "plaintext");
+        assert_eq!(id("correct horse battery staple", false), "plaintext");
+        assert_eq!(id("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", false), "unknown");
+        assert_eq!(classify(None, false, None).id, "empty");
+        assert_eq!(classify(Some("  "), true, None).id, "empty");
+        assert_eq!(id(&"x".repeat(300), false), "unknown");
+        let declared = classify(
+            Some("b64digestb64digestb64dig"),
+            true,
+            Some("salted-sha256"),
+        );
+        assert_eq!(declared.id, "salted-sha256");
+    }
+
+    #[test]
+    fn every_answer_is_a_listed_scheme() {
+        for h in ["", "x", "$2q$", "$$$$", "{}", "{SSHA}", "pbkdf2_sha256$$$"] {
+            let s = classify(Some(h), false, None);
+            assert!(SCHEMES.contains(&s.id), "{h:?} → {}", s.id);
+        }
+    }
+}

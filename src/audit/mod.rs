@@ -1,0 +1,276 @@
+//! The pre-flight audit of a legacy user export (`cutover audit EXPORT`): what will go wrong
+//! before the first user moves. Duplicates, unstable or email-shaped ids, missing and invalid
+//! emails, password-hash schemes with a verdict for the target, accounts in odd states, bad
+//! dates, and the last-login recency that a slow migration's plan is built from.
+//!
+//! The export is streamed once ([`crate::export::rows`]) through a SHA-256 digest; rows are
+//! reduced to counts as they pass ([`tally`]). An [`Audit`] holds only counts, scheme names,
+//! line numbers and opaque ids: it is what the state records (without its examples), what
+//! `--json` prints, and what `cutover report` shows. No email, name or hash is ever in it.
+
+pub mod compat;
+pub mod hash;
+mod tally;
+pub mod text;
+
+pub use tally::valid_email;
+
+pub use crate::model::audit::*;
+
+use crate::config::AuditFile;
+use crate::export::rows::{self, Field};
+use chrono::{DateTime, Utc};
+use compat::Table;
+use sha2::{Digest as _, Sha256};
+use std::collections::BTreeMap;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+/// Default candidates per role, in the order of the constants in [`tally`]: Auth0's export
+/// names, FusionAuth's, then common CSV headers.
+const DEFAULTS: [&[&str]; 12] = [
+    &["user_id", "id", "userId", "uid"],
+    &["email", "mail", "email_address", "emailAddress"],
+    &["username", "user_name", "login", "preferred_username"],
+    &[
+        "password_hash",
+        "passwordHash",
+        "password",
+        "hash",
+        "custom_password_hash.hash.value",
+    ],
+    &[
+        "salt",
+        "password_salt",
+        "passwordSalt",
+        "custom_password_hash.salt.value",
+    ],
+    &[
+        "encryptionScheme",
+        "hash_scheme",
+        "custom_password_hash.algorithm",
+    ],
+    &[
+        "last_login",
+        "lastLoginInstant",
+        "last_login_at",
+        "lastLogin",
+        "lastLogon",
+    ],
+    &["created_at", "insertInstant", "createdAt", "created"],
+    &["blocked", "disabled", "locked"],
+    &["active", "enabled"],
+    &["status", "state"],
+    &["email_verified", "verified", "emailVerified"],
+];
+const ROLES: [&str; 12] = [
+    "id",
+    "email",
+    "username",
+    "hash",
+    "salt",
+    "scheme",
+    "last_login",
+    "created",
+    "disabled",
+    "active",
+    "status",
+    "verified",
+];
+
+/// The fields to read: each role's mapped name, else its defaults; then the required fields.
+fn fields(m: &AuditFile) -> Vec<Field> {
+    let mapped = [
+        &m.id,
+        &m.email,
+        &m.username,
+        &m.hash,
+        &m.salt,
+        &m.scheme,
+        &m.last_login,
+        &m.created,
+        &m.disabled,
+        &m.active,
+        &m.status,
+        &m.verified,
+    ];
+    let mut out: Vec<Field> = mapped
+        .iter()
+        .zip(DEFAULTS)
+        .map(|(m, d)| m.as_deref().map_or_else(|| Field::any_of(d), Field::named))
+        .collect();
+    let required = m.required.clone().unwrap_or_else(|| vec!["email".into()]);
+    // A required role name (e.g. "email") means that role's field.
+    let extra: Vec<Field> = required
+        .iter()
+        .map(|r| match ROLES.iter().position(|x| x == r) {
+            Some(i) => out[i].clone(),
+            None => Field::named(r),
+        })
+        .collect();
+    out.extend(extra);
+    out
+}
+
+/// Everything an audit needs besides the file.
+pub struct Options<'a> {
+    pub mapping: &'a AuditFile,
+    pub table: &'a Table,
+    pub target: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// Feeds every byte read through SHA-256 and tells `progress` how far the read got.
+struct Digesting<'p, R> {
+    inner: R,
+    sha: Sha256,
+    bytes: u64,
+    progress: &'p mut dyn FnMut(u64),
+}
+
+impl<R: Read> Read for Digesting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        self.bytes += n as u64;
+        (self.progress)(self.bytes);
+        Ok(n)
+    }
+}
+
+/// Audit the export at `path`; `progress` is told the bytes read so far.
+pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Result<Audit, String> {
+    let target = o.table.target(o.target)?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read the export '{}': {e}", path.display()))?;
+    let mut reader = BufReader::with_capacity(
+        1 << 20,
+        Digesting {
+            inner: file,
+            sha: Sha256::new(),
+            bytes: 0,
+            progress,
+        },
+    );
+    let fields = fields(o.mapping);
+    let names: Vec<String> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            ROLES
+                .get(i)
+                .map_or_else(|| f.candidates[0].clone(), |r| r.to_string())
+        })
+        .collect();
+    let mut tally = tally::Tally::new(o.at);
+    let streamed = rows::stream(&mut reader, &fields, |line, row| match row {
+        Ok(values) => tally.row(line, values, &names),
+        Err(reason) => tally.unreadable(line, reason),
+    })
+    .map_err(|e| format!("'{}': {e}", path.display()))?;
+    // The digest covers the whole file, whatever the parser left unread.
+    std::io::copy(&mut reader, &mut std::io::sink())
+        .map_err(|e| format!("cannot read the export '{}': {e}", path.display()))?;
+    let digesting = reader.into_inner();
+    if tally.users == 0 {
+        let first = tally
+            .bad_shown
+            .first()
+            .map_or_else(String::new, |(l, r)| format!("; line {l}: {r}"));
+        return Err(format!(
+            "'{}' holds no readable user ({} unreadable rows{first})",
+            path.display(),
+            tally.unreadable
+        ));
+    }
+    let mut moves = BTreeMap::new();
+    let hashes = hash::SCHEMES
+        .iter()
+        .filter_map(|id| {
+            let (users, params) = tally.schemes.get(id)?;
+            let (verdict, note) = target.verdict(id);
+            *moves.entry(verdict).or_insert(0) += users;
+            Some(HashCount {
+                scheme: id.to_string(),
+                users: *users,
+                verdict,
+                note: note.to_string(),
+                params: params.clone(),
+            })
+        })
+        .collect();
+    let curve = tally.recency.curve(365, 1);
+    let ids = |groups: &[Vec<u32>]| -> Vec<Vec<String>> {
+        groups
+            .iter()
+            .map(|g| g.iter().map(|&u| tally.id_of(u).to_string()).collect())
+            .collect()
+    };
+    let examples = Examples {
+        bad_rows: tally.bad_shown.clone(),
+        duplicate_emails: ids(&tally.emails.shown),
+        duplicate_usernames: ids(&tally.usernames.shown),
+        duplicate_ids: ids(&tally.id_index.shown),
+    };
+    Ok(Audit {
+        file: path
+            .file_name()
+            .map_or_else(|| "-".into(), |n| n.to_string_lossy().into_owned()),
+        sha256: digesting
+            .sha
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        bytes: digesting.bytes,
+        format: streamed.format,
+        target: o.target.to_string(),
+        at: o.at,
+        fields: ROLES
+            .iter()
+            .zip(&streamed.used)
+            .filter_map(|(role, used)| Some((role.to_string(), used.clone()?)))
+            .collect(),
+        rows: tally.rows,
+        users: tally.users,
+        unreadable: tally.unreadable,
+        bad_values: tally.bad_values,
+        duplicates: Duplicates {
+            emails: tally.emails.extra,
+            email_groups: tally.emails.groups,
+            usernames: tally.usernames.extra,
+            username_groups: tally.usernames.groups,
+        },
+        ids: Ids {
+            missing: tally.ids_missing,
+            duplicate: tally.id_index.extra,
+            email_shaped: tally.ids_email_shaped,
+        },
+        emails: Emails {
+            missing: tally.emails_missing,
+            invalid: tally.emails_invalid,
+        },
+        hashes,
+        moves,
+        states: States {
+            never_logged_in: tally.never_logged_in,
+            disabled: tally.disabled,
+            unverified: tally.unverified,
+            partial: tally.partial,
+        },
+        dates: Dates {
+            last_login_unparseable: tally.last_login_unparseable,
+            last_login_future: tally.last_login_future,
+            created_unparseable: tally.created_unparseable,
+            created_future: tally.created_future,
+        },
+        recency: RECENCY_DAYS
+            .iter()
+            .map(|&d| Share {
+                days: d,
+                share: curve.iter().find(|p| p.0 as u32 == d).map(|p| p.1),
+            })
+            .collect(),
+        examples: Some(examples),
+    })
+}

@@ -1,0 +1,317 @@
+//! Running a segment's test checks (`[[segments.checks]]`) and judging each one: a command
+//! (exit 0 passes), an HTTP probe (status, and a number at a JSON pointer within bounds), or
+//! limits on the segment's latest audit.
+//!
+//! Checks run concurrently, each with its timeout, off the owner's loop; the owner records
+//! what they found. Every verdict's reason is scrubbed of the project's secrets and cut short.
+//! A check never panics and never hangs: every failure is a failing verdict with its reason.
+
+use crate::config::{AuditLimits, Check, CheckKind, HttpCheck};
+use crate::model::audit::Audit;
+use crate::model::gate::{Status, Verdict};
+use crate::secret::{self, Redactor};
+use crate::source;
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+
+/// Longest reason kept (command output is cut to its end).
+const MAX_REASON: usize = 300;
+/// Output read from a check command (the rest is drained and dropped).
+const MAX_OUTPUT: usize = 64 * 1024;
+
+/// The latest audit of a segment: the record, when, and its event.
+#[derive(Debug, Clone)]
+pub struct LatestAudit {
+    pub audit: Audit,
+    pub at: DateTime<Utc>,
+    pub seq: u64,
+}
+
+fn verdict(name: &str, status: Status, reason: impl Into<String>) -> Verdict {
+    Verdict {
+        name: name.to_string(),
+        status,
+        reason: reason.into(),
+    }
+}
+
+/// Run every check; verdicts come back in the order the checks are declared.
+pub async fn run(
+    checks: Vec<Check>,
+    workdir: PathBuf,
+    redactor: Redactor,
+    audit: Option<LatestAudit>,
+    now: DateTime<Utc>,
+) -> Vec<Verdict> {
+    let client = source::client();
+    let runs = checks.iter().map(|c| {
+        let (workdir, client, audit, redactor) = (&workdir, &client, &audit, &redactor);
+        async move {
+            let v = match &c.kind {
+                CheckKind::Command { argv, timeout } => {
+                    command(&c.name, argv, *timeout, workdir).await
+                }
+                CheckKind::Http(h) => match client {
+                    Ok(client) => http(&c.name, h, client).await,
+                    Err(e) => verdict(&c.name, Status::Fail, e.to_string()),
+                },
+                CheckKind::Audit(limits) => audit_verdict(&c.name, limits, audit.as_ref(), now),
+            };
+            Verdict {
+                reason: clip(&redactor.scrub(&v.reason)),
+                ..v
+            }
+        }
+    });
+    futures_util::future::join_all(runs).await
+}
+
+fn clip(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= MAX_REASON {
+        return text.to_string();
+    }
+    let tail: String = text
+        .chars()
+        .rev()
+        .take(MAX_REASON)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+/// The `audit` check: the latest audit exists, is young enough, and is within every limit.
+pub fn audit_verdict(
+    name: &str,
+    limits: &AuditLimits,
+    latest: Option<&LatestAudit>,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let Some(l) = latest else {
+        return verdict(
+            name,
+            Status::Fail,
+            "no audit recorded for this segment: run `cutover audit EXPORT --segment SEGMENT`",
+        );
+    };
+    let a = &l.audit;
+    let age = (now - l.at).to_std().unwrap_or_default();
+    let mut failing = Vec::new();
+    if let Some(max) = limits.max_age
+        && age > max
+    {
+        failing.push(format!(
+            "the audit is {} old, max {}: audit the export again",
+            humantime::format_duration(Duration::from_secs(age.as_secs() / 3600 * 3600)),
+            humantime::format_duration(max)
+        ));
+    }
+    let bad_rows = a.unreadable + a.bad_values;
+    let duplicates = a.duplicates.total() + a.ids.duplicate;
+    for (what, value, max) in [
+        ("duplicate users", duplicates, limits.max_duplicates),
+        (
+            "users whose hash cannot move",
+            a.unmovable(),
+            limits.max_unmovable_hashes,
+        ),
+        ("bad rows", bad_rows, limits.max_bad_rows),
+        (
+            "invalid emails",
+            a.emails.invalid,
+            limits.max_invalid_emails,
+        ),
+    ] {
+        if let Some(max) = max
+            && value > max
+        {
+            failing.push(format!("{value} {what} > max {max}"));
+        }
+    }
+    let of = format!("audit of {} (event {})", a.file, l.seq);
+    if failing.is_empty() {
+        verdict(
+            name,
+            Status::Pass,
+            format!(
+                "{of}: {duplicates} duplicate users, {} unmovable hashes, {bad_rows} bad rows",
+                a.unmovable()
+            ),
+        )
+    } else {
+        verdict(name, Status::Fail, format!("{of}: {}", failing.join(", ")))
+    }
+}
+
+async fn command(name: &str, argv: &[String], timeout: Duration, workdir: &Path) -> Verdict {
+    let Some((program, args)) = argv.split_first() else {
+        return verdict(name, Status::Fail, "empty command");
+    };
+    let mut program = PathBuf::from(program);
+    if program.is_relative() && program.components().count() > 1 {
+        program = workdir.join(program);
+    }
+    let mut child = match tokio::process::Command::new(&program)
+        .args(args)
+        .current_dir(workdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0)
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return verdict(
+                name,
+                Status::Fail,
+                format!("cannot start '{}': {e}", program.display()),
+            );
+        }
+    };
+    // A timeout ends the check and everything it started.
+    let mut group = crate::procgroup::Group::of(&child);
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let work = async {
+        let (out, err) = tokio::join!(bounded(stdout), bounded(stderr));
+        let status = child.wait().await;
+        (status, out, err)
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok((Ok(status), out, err)) => {
+            group.disarm();
+            let text = if err.trim().is_empty() { out } else { err };
+            let said = text.trim().lines().last().unwrap_or_default().to_string();
+            if status.success() {
+                let shown = if said.is_empty() {
+                    "exit 0".into()
+                } else {
+                    format!("exit 0: {said}")
+                };
+                verdict(name, Status::Pass, shown)
+            } else {
+                let code = status
+                    .code()
+                    .map_or_else(|| "a signal".to_string(), |c| c.to_string());
+                verdict(
+                    name,
+                    Status::Fail,
+                    format!("exited with {code}: {}", text.trim()),
+                )
+            }
+        }
+        Ok((Err(e), _, _)) => verdict(name, Status::Fail, format!("waiting for it failed: {e}")),
+        Err(_) => {
+            group.end(&mut child).await;
+            verdict(
+                name,
+                Status::Fail,
+                format!(
+                    "did not finish within {} and was ended",
+                    humantime::format_duration(timeout)
+                ),
+            )
+        }
+    }
+}
+
+/// Read a pipe to its end, keeping the first [`MAX_OUTPUT`] bytes.
+async fn bounded(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
+    let Some(mut pipe) = pipe else {
+        return String::new();
+    };
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = MAX_OUTPUT.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+async fn http(name: &str, h: &HttpCheck, client: &reqwest::Client) -> Verdict {
+    let fail = |reason: String| verdict(name, Status::Fail, reason);
+    let method = reqwest::Method::from_bytes(h.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut req = client.request(method, &h.url).timeout(h.timeout);
+    for (header, value) in &h.headers {
+        match secret::resolve(value) {
+            Ok(v) => req = req.header(header.as_str(), v),
+            Err(e) => return fail(e.to_string()),
+        }
+    }
+    let shown = reqwest::Url::parse(&h.url)
+        .map(|u| format!("{}{}", u.origin().ascii_serialization(), u.path()))
+        .unwrap_or_else(|_| h.url.clone());
+    let mut resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => {
+            return fail(format!(
+                "{shown}: no answer within {}",
+                humantime::format_duration(h.timeout)
+            ));
+        }
+        Err(e) if e.is_connect() => return fail(format!("cannot connect to {shown}")),
+        Err(e) => return fail(format!("{shown}: {e}")),
+    };
+    let status = resp.status().as_u16();
+    if resp.status().is_redirection() {
+        return fail(format!(
+            "{shown} answered {status}, a redirect to '{}': checks follow no redirects; set url to the final address",
+            source::redirect_target(&resp)
+        ));
+    }
+    if status != h.status {
+        return fail(format!(
+            "{shown} answered HTTP {status}, expected {}",
+            h.status
+        ));
+    }
+    let Some(pointer) = &h.pointer else {
+        return verdict(name, Status::Pass, format!("HTTP {status}"));
+    };
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() > source::MAX_BODY {
+                    return fail(format!("{shown}: response body over 1 MiB rejected"));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return fail(format!("{shown}: the body could not be read ({e})")),
+        }
+    }
+    let value = match source::parse::pointer(&body, pointer).and_then(source::finite) {
+        Ok(v) => v,
+        Err(e) => return fail(format!("{shown} {pointer}: {e}")),
+    };
+    let low = h.min.is_some_and(|m| value < m);
+    let high = h.max.is_some_and(|m| value > m);
+    let bounds = match (h.min, h.max) {
+        (Some(lo), Some(hi)) => format!("in [{lo}, {hi}]"),
+        (Some(lo), None) => format!(">= {lo}"),
+        (None, Some(hi)) => format!("<= {hi}"),
+        (None, None) => String::new(),
+    };
+    if low || high {
+        fail(format!("{pointer} = {value}, expected {bounds}"))
+    } else {
+        verdict(
+            name,
+            Status::Pass,
+            format!("HTTP {status}, {pointer} = {value} ({bounds})"),
+        )
+    }
+}

@@ -1,0 +1,176 @@
+//! The engine's side of test checks and audits: recording what a check run or an audit found,
+//! handing fresh check results to the next advance from test, and reading the latest of each
+//! from the log (the log is where they live; nothing else keeps them).
+//!
+//! Checks themselves run elsewhere ([`crate::checks`], on the owner's tasks): the engine only
+//! takes their verdicts, so deciding stays synchronous and pure.
+
+use super::{Engine, EngineError};
+use crate::checks::LatestAudit;
+use crate::config::Segment;
+use crate::model::audit::Audit;
+use crate::model::gate::{self, Status, Verdict};
+use crate::model::{Action, Event, NewEvent, Outcome};
+use chrono::{DateTime, Utc};
+
+/// The segment name project-wide audits (no `--segment`) are recorded under; no segment id
+/// can take it, and every segment's `audit` check falls back to it.
+pub const PROJECT_WIDE: &str = "*";
+
+impl Engine {
+    /// The latest audit recorded for `segment`, else the latest project-wide one.
+    pub fn latest_audit(&self, segment: &str) -> Option<LatestAudit> {
+        [segment, PROJECT_WIDE].iter().find_map(|s| {
+            let &i = self.latest.audits.get(*s)?;
+            let e = &self.events[i];
+            Some(LatestAudit {
+                audit: (**e.body.audit.as_ref()?).clone(),
+                at: e.body.at,
+                seq: e.seq,
+            })
+        })
+    }
+
+    /// The event that holds the segment's latest audit (its own, else project-wide).
+    pub fn latest_audit_event(&self, segment: &str) -> Option<&Event> {
+        [segment, PROJECT_WIDE]
+            .iter()
+            .find_map(|s| self.latest.audits.get(*s).map(|&i| &self.events[i]))
+    }
+
+    /// Each declared check with its latest result (unknown until run), and when they ran.
+    pub fn check_status(&self, seg: &Segment) -> (Vec<Verdict>, Option<DateTime<Utc>>) {
+        let last = self
+            .latest
+            .checks
+            .get(&seg.id)
+            .map(|&i| &self.events[i].body);
+        let verdicts = seg
+            .checks
+            .iter()
+            .map(|c| {
+                last.and_then(|e| e.checks.as_ref()?.iter().find(|v| v.name == c.name))
+                    .cloned()
+                    .unwrap_or_else(|| not_run(&c.name, &seg.id))
+            })
+            .collect();
+        (verdicts, last.map(|e| e.at))
+    }
+
+    /// Check results just run for `segment`, for the advance that asked for them.
+    pub fn set_fresh_checks(&mut self, segment: &str, verdicts: Vec<Verdict>) {
+        self.fresh_checks.insert(segment.to_string(), verdicts);
+    }
+
+    /// The check verdicts an advance from test decides on: the fresh ones, else (nobody ran
+    /// them) each one unknown, which never passes.
+    pub(super) fn take_checks(&mut self, seg: &Segment) -> Vec<Verdict> {
+        match self.fresh_checks.remove(&seg.id) {
+            Some(v) => v,
+            None => seg
+                .checks
+                .iter()
+                .map(|c| not_run(&c.name, &seg.id))
+                .collect(),
+        }
+    }
+
+    /// Record a run of the checks without advancing.
+    pub fn record_check_run(
+        &mut self,
+        segment: &str,
+        verdicts: Vec<Verdict>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Event, EngineError> {
+        if self.project.segment(segment).is_none() {
+            return Err(EngineError::UnknownSegment(segment.to_string()));
+        }
+        let detail = match gate::blockers(&verdicts) {
+            None => format!("checks {}", gate::summary(&verdicts)),
+            Some(why) => format!("checks {}: {why}", gate::summary(&verdicts)),
+        };
+        let phase = self.state(segment).phase;
+        Ok(self.append(NewEvent {
+            checks: Some(verdicts),
+            ..bare(segment, Action::RunChecks, actor, now, Some(phase), detail)
+        })?)
+    }
+
+    /// Record an audit of a user export, for `segment` or the whole project.
+    pub fn record_audit(
+        &mut self,
+        segment: Option<&str>,
+        audit: Audit,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Event, EngineError> {
+        let segment = match segment {
+            Some(s) if self.project.segment(s).is_none() => {
+                return Err(EngineError::UnknownSegment(s.to_string()));
+            }
+            Some(s) => s,
+            None => PROJECT_WIDE,
+        };
+        let audit = audit.for_state();
+        let detail = audit.summary();
+        Ok(self.append(NewEvent {
+            audit: Some(Box::new(audit)),
+            ..bare(segment, Action::Audit, actor, now, None, detail)
+        })?)
+    }
+}
+
+fn not_run(name: &str, segment: &str) -> Verdict {
+    Verdict {
+        name: name.to_string(),
+        status: Status::Unknown,
+        reason: format!("not run yet: press c on {segment}, or `cutover checks {segment}`"),
+    }
+}
+
+fn bare(
+    segment: &str,
+    kind: Action,
+    actor: &str,
+    now: DateTime<Utc>,
+    from: Option<crate::model::Phase>,
+    detail: String,
+) -> NewEvent {
+    NewEvent {
+        at: now,
+        segment: segment.to_string(),
+        kind,
+        from,
+        to: None,
+        actor: actor.to_string(),
+        reason: None,
+        outcome: Outcome::Ok,
+        hook: None,
+        intent: None,
+        detail: Some(detail),
+        size: None,
+        plan: None,
+        checks: None,
+        audit: None,
+    }
+}
+
+/// Where the latest audit and check run of each segment are in the log.
+#[derive(Debug, Default)]
+pub(super) struct Latest {
+    pub audits: std::collections::BTreeMap<String, usize>,
+    pub checks: std::collections::BTreeMap<String, usize>,
+}
+
+impl Latest {
+    /// Note the event at `index` if it is an audit or carries check results.
+    pub(super) fn note(&mut self, index: usize, e: &Event) {
+        if e.body.audit.is_some() {
+            self.audits.insert(e.body.segment.clone(), index);
+        }
+        if e.body.checks.is_some() {
+            self.checks.insert(e.body.segment.clone(), index);
+        }
+    }
+}

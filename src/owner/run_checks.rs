@@ -1,0 +1,114 @@
+//! The owner's side of test checks and audits: an advance from test runs the segment's checks
+//! first (like an advance from gate polls first) and decides on what they found; a run without
+//! advancing records its results; an audit sent by `cutover audit` is recorded.
+//!
+//! Checks run as tasks off the loop, which goes on polling and guarding meanwhile.
+
+use super::core::{CheckJob, Core, Waiter};
+use super::protocol::Reply;
+use crate::engine::{Command, EngineError};
+
+impl Core {
+    /// Start the checks of `segment` as a task; `job` says what to do with their results.
+    pub(super) fn spawn_checks(&mut self, segment: &str, job: CheckJob) {
+        let Some(seg) = self.engine.project().segment(segment) else {
+            let waiter = match &job {
+                CheckJob::Advance { waiter, .. } | CheckJob::Run { waiter, .. } => *waiter,
+            };
+            return self.engine_failed(waiter, EngineError::UnknownSegment(segment.into()));
+        };
+        let checks = seg.checks.clone();
+        let workdir = self.engine.project_dir().to_path_buf();
+        let redactor = self.engine.redactor().clone();
+        let audit = self.engine.latest_audit(segment);
+        let now = self.engine.reading_time(self.now());
+        self.checks.spawn(async move {
+            let verdicts = crate::checks::run(checks, workdir, redactor, audit, now).await;
+            (job, verdicts)
+        });
+    }
+
+    /// `c` in the cockpit, `cutover checks SEGMENT`.
+    pub(super) fn run_checks(&mut self, segment: String, actor: String, waiter: Waiter) {
+        if self
+            .engine
+            .project()
+            .segment(&segment)
+            .is_some_and(|s| s.checks.is_empty())
+        {
+            return self.fail(
+                waiter,
+                super::protocol::FailureKind::Invalid,
+                format!("{segment} declares no checks: add [[segments.checks]] to cutover.toml"),
+            );
+        }
+        self.spawn_checks(
+            &segment.clone(),
+            CheckJob::Run {
+                waiter,
+                segment,
+                actor,
+            },
+        );
+    }
+
+    pub(super) fn on_checks(&mut self, job: CheckJob, verdicts: Vec<crate::model::gate::Verdict>) {
+        match job {
+            CheckJob::Advance { waiter, cmd } => {
+                self.engine.set_fresh_checks(&cmd.segment, verdicts);
+                self.start(cmd, waiter);
+            }
+            CheckJob::Run {
+                waiter,
+                segment,
+                actor,
+            } => {
+                let now = self.now();
+                match self
+                    .engine
+                    .record_check_run(&segment, verdicts, &actor, now)
+                {
+                    Ok(event) => {
+                        self.sync();
+                        self.reply(waiter, Reply::Event { event });
+                        self.reply(waiter, Reply::Done);
+                    }
+                    Err(e) => self.engine_failed(waiter, e),
+                }
+            }
+        }
+    }
+
+    /// Record an audit sent by a client (flushed before the answer).
+    pub(super) fn record_audit(
+        &mut self,
+        segment: Option<String>,
+        audit: crate::model::audit::Audit,
+        actor: String,
+        waiter: Waiter,
+    ) {
+        let now = self.now();
+        match self
+            .engine
+            .record_audit(segment.as_deref(), audit, &actor, now)
+        {
+            Ok(event) => {
+                self.sync();
+                self.reply(waiter, Reply::Event { event });
+                self.reply(waiter, Reply::Done);
+            }
+            Err(e) => self.engine_failed(waiter, e),
+        }
+    }
+
+    /// Whether an advance of `cmd` must run checks first (a segment in test with checks).
+    pub(super) fn needs_checks(&self, cmd: &Command) -> bool {
+        cmd.action == crate::model::Action::Advance
+            && self.engine.state(&cmd.segment).phase == crate::model::Phase::Test
+            && self
+                .engine
+                .project()
+                .segment(&cmd.segment)
+                .is_some_and(|s| !s.checks.is_empty())
+    }
+}

@@ -1,0 +1,283 @@
+//! `cutover audit` on small fixture exports with known answers (tests/fixtures/audit): every
+//! detector, the three shapes (CSV, Auth0 JSON lines, FusionAuth's import file), and bad
+//! input: wrong column types, invalid UTF-8, an empty file and a 1 GB line, each a counted
+//! bad row or a clear error, never a panic or unbounded memory.
+
+mod common;
+
+use common::{cutover, fails};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const AT: &str = "2026-11-24T00:00:00Z";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/audit")
+        .join(name)
+}
+
+/// `cutover audit FILE --json` outside any project (nothing recorded).
+fn audit(file: &Path, target: &str) -> Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = cutover(dir.path())
+        .args(["audit", "--json", "--at", AT, "--target", target])
+        .arg(file)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "audit failed: {stderr}");
+    assert!(stderr.contains("not recorded"), "{stderr}");
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+fn users_of(a: &Value, scheme: &str) -> u64 {
+    a["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .find(|h| h["scheme"] == scheme)
+        .map_or(0, |h| h["users"].as_u64().expect("users"))
+}
+
+#[test]
+fn every_detector_counts_the_csv_fixture_right() {
+    let a = audit(&fixture("users.csv"), "keycloak");
+    assert_eq!(a["format"], "csv");
+    assert_eq!(
+        (a["rows"].as_u64(), a["users"].as_u64()),
+        (Some(13), Some(13))
+    );
+    assert_eq!(a["unreadable"], 0);
+    assert_eq!(a["bad_values"], 0);
+    // Duplicates: " Ana@Example.ORG " is ana@example.org; "BOB" is bob.
+    let d = &a["duplicates"];
+    assert_eq!(
+        (d["emails"].as_u64(), d["email_groups"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(d["usernames"], 1);
+    let ex = &a["examples"];
+    assert_eq!(ex["duplicate_emails"], serde_json::json!([["u01", "u02"]]));
+    assert_eq!(
+        ex["duplicate_usernames"],
+        serde_json::json!([["u03", "u04"]])
+    );
+    assert_eq!(ex["duplicate_ids"], serde_json::json!([["u05", "u05"]]));
+    assert_eq!(
+        a["ids"],
+        serde_json::json!({"missing": 1, "duplicate": 1, "email_shaped": 1})
+    );
+    assert_eq!(a["emails"], serde_json::json!({"missing": 1, "invalid": 1}));
+    // Hash schemes, by format.
+    for (scheme, n) in [
+        ("bcrypt-2b", 3),
+        ("bcrypt-2a", 1),
+        ("bcrypt-2y", 1),
+        ("argon2id", 1),
+        ("pbkdf2-sha256", 1),
+        ("django-pbkdf2-sha256", 1),
+        ("salted-md5", 1),
+        ("sha1", 1),
+        ("ldap-ssha", 1),
+        ("plaintext", 1),
+        ("empty", 1),
+    ] {
+        assert_eq!(users_of(&a, scheme), n, "{scheme}");
+    }
+    let bcrypt = a["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .find(|h| h["scheme"] == "bcrypt-2b")
+        .expect("bcrypt-2b");
+    assert_eq!(bcrypt["params"]["cost 10"], 3);
+    // Keycloak has no bcrypt and no salted digests; it takes argon2 and PBKDF2.
+    assert_eq!(bcrypt["verdict"], "plugin");
+    assert_eq!(
+        a["moves"],
+        serde_json::json!({"import": 4, "plugin": 8, "reset": 1})
+    );
+    assert_eq!(
+        a["states"],
+        serde_json::json!({"never_logged_in": 1, "disabled": 2, "unverified": 1, "partial": 1})
+    );
+    assert_eq!(
+        a["dates"],
+        serde_json::json!({"last_login_unparseable": 1, "last_login_future": 1, "created_unparseable": 0, "created_future": 1})
+    );
+    // 11 users with a usable last login or none: 6 within 7 days, 7 within 30, 8 within 90,
+    // 9 within 365.
+    let shares: Vec<f64> = a["recency"]
+        .as_array()
+        .expect("recency")
+        .iter()
+        .map(|s| s["share"].as_f64().expect("share"))
+        .collect();
+    let expected = [6.0 / 11.0, 7.0 / 11.0, 8.0 / 11.0, 9.0 / 11.0];
+    for (got, want) in shares.iter().zip(expected) {
+        assert!((got - want).abs() < 1e-9, "{shares:?}");
+    }
+    // An email-shaped id is never shown: its row stands in for it.
+    let text = serde_json::to_string(&a).expect("json");
+    assert!(!text.contains("judy@"), "{text}");
+    assert!(
+        !text.contains("ana@example.org"),
+        "an address reached the output"
+    );
+}
+
+#[test]
+fn the_verdicts_follow_the_target() {
+    let a = audit(&fixture("users.csv"), "authgear");
+    assert_eq!(a["moves"], serde_json::json!({"import": 6, "reset": 7}));
+    let a = audit(&fixture("users.csv"), "auth0");
+    let y = a["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .find(|h| h["scheme"] == "bcrypt-2y")
+        .expect("2y");
+    assert_eq!(y["verdict"], "import");
+    assert!(y["note"].as_str().expect("note").contains("$2b$"), "{y}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = fails(
+        cutover(dir.path())
+            .args(["audit", "--target", "okta"])
+            .arg(fixture("users.csv")),
+    );
+    assert!(
+        err.contains("unknown target 'okta'") && err.contains("keycloak"),
+        "{err}"
+    );
+}
+
+#[test]
+fn auth0_and_fusionauth_shapes_are_recognised() {
+    let a = audit(&fixture("auth0.ndjson"), "fusionauth");
+    assert_eq!(a["format"], "json-lines");
+    assert_eq!(a["users"], 3);
+    assert_eq!(a["fields"]["id"], "user_id");
+    assert_eq!(a["fields"]["verified"], "email_verified");
+    assert_eq!(
+        a["states"],
+        serde_json::json!({"never_logged_in": 1, "disabled": 1, "unverified": 1, "partial": 0})
+    );
+    assert_eq!(users_of(&a, "empty"), 3, "Auth0's export carries no hashes");
+
+    let f = audit(&fixture("fusionauth-import.json"), "fusionauth");
+    assert_eq!(f["format"], "fusionauth-import");
+    assert_eq!(
+        (f["users"].as_u64(), f["unreadable"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(f["duplicates"]["emails"], 1);
+    assert_eq!(users_of(&f, "salted-md5"), 1);
+    assert_eq!(users_of(&f, "bcrypt-2a"), 1);
+    assert_eq!(f["states"]["disabled"], 1, "active = false");
+    assert_eq!(f["states"]["unverified"], 1);
+    let bad = &f["examples"]["bad_rows"][0];
+    assert_eq!(bad[0], 27, "the line the non-object user is on: {bad}");
+    assert!(
+        bad[1]
+            .as_str()
+            .expect("reason")
+            .contains("a number, not an object")
+    );
+}
+
+#[test]
+fn wrong_types_are_counted_with_their_lines() {
+    let a = audit(&fixture("wrong-types.ndjson"), "auth0");
+    assert_eq!(a["users"], 4);
+    assert_eq!(a["unreadable"], 1);
+    assert_eq!(a["bad_values"], 3);
+    assert_eq!(a["dates"]["last_login_unparseable"], 3);
+    let bad: Vec<(u64, String)> =
+        serde_json::from_value(a["examples"]["bad_rows"].clone()).expect("bad rows");
+    let lines: Vec<u64> = bad.iter().map(|b| b.0).collect();
+    assert_eq!(lines, [1, 2, 3, 4]);
+    assert!(bad[0].1.contains("'verified'"), "{bad:?}");
+    assert!(bad[1].1.contains("'email'"), "{bad:?}");
+    assert!(bad[3].1.contains("not JSON"), "{bad:?}");
+}
+
+#[test]
+fn invalid_utf8_is_a_counted_row() {
+    for name in ["invalid-utf8.csv", "invalid-utf8.ndjson"] {
+        let a = audit(&fixture(name), "auth0");
+        assert_eq!(a["unreadable"], 1, "{name}");
+        let bad = &a["examples"]["bad_rows"][0];
+        assert_eq!(bad[0], if name.ends_with("csv") { 3 } else { 2 });
+        assert!(bad[1].as_str().expect("reason").contains("UTF-8"), "{bad}");
+    }
+}
+
+#[test]
+fn an_empty_or_missing_export_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = fails(
+        cutover(dir.path())
+            .args(["audit", "--target", "auth0"])
+            .arg(fixture("empty.csv")),
+    );
+    assert!(err.contains("empty.csv") && err.contains("empty"), "{err}");
+    let err = fails(
+        cutover(dir.path())
+            .args(["audit", "--target", "auth0"])
+            .arg(dir.path().join("nope.csv")),
+    );
+    assert!(
+        err.contains("cannot read the export") && err.contains("nope.csv"),
+        "{err}"
+    );
+    let err = fails(
+        cutover(dir.path())
+            .args(["audit", "--target", "auth0", "--email", "mail"])
+            .arg(fixture("users.csv")),
+    );
+    assert!(err.contains("no column 'mail'"), "{err}");
+}
+
+/// A 1 GB line (a sparse file: no disk is spent) is skipped as one bad row, and the audit's
+/// memory stays small.
+#[test]
+fn a_one_gigabyte_line_is_one_bad_row_in_bounded_memory() {
+    use std::io::{Seek, SeekFrom, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("huge.csv");
+    let mut f = std::fs::File::create(&path).expect("create");
+    f.write_all(b"user_id,email\nu1,a@example.org\nu2,")
+        .expect("write");
+    f.seek(SeekFrom::Current(1 << 30)).expect("seek");
+    f.write_all(b"@example.org\nu3,c@example.org\n")
+        .expect("write");
+    drop(f);
+    let out = cutover(dir.path())
+        .args(["audit", "--json", "--no-record", "--target", "auth0"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (a["users"].as_u64(), a["unreadable"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let reason = a["examples"]["bad_rows"][0][1].as_str().expect("reason");
+    assert!(reason.contains("longer than the 1 MiB limit"), "{reason}");
+    assert_eq!(a["examples"]["bad_rows"][0][0], 3);
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .expect("rusage");
+    // ru_maxrss is in KiB on Linux: the largest child of this test process so far.
+    eprintln!("max RSS of the audits: {} KiB", usage.max_rss());
+    assert!(
+        usage.max_rss() < 200 * 1024,
+        "max RSS {} KiB",
+        usage.max_rss()
+    );
+}
