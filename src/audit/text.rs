@@ -33,7 +33,7 @@ pub fn render(a: &Audit) -> String {
     let _ = writeln!(o, "  {:<34} {:>10}", "rows", a.rows);
     row(&mut o, "users", n);
     row(&mut o, "unreadable rows", a.unreadable);
-    row(&mut o, "users with a field of the wrong type", a.bad_values);
+    row(&mut o, "users with a wrong-typed field", a.bad_values);
     let _ = writeln!(o, "\nduplicates");
     row(
         &mut o,

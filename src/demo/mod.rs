@@ -176,6 +176,8 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         .map_or(2.0, |s| s.0);
     let us_plan = project::plan_us(&dir, crate::engine::view::days_after(start, us_day))
         .context("cannot write the demo's US export")?;
+    let dormant_audit = project::audit_dormant(&dir, start)
+        .context("cannot write and audit the demo's dormant export")?;
     let clock = Clock::simulated(start, opts.speed);
     let rt = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     let population = Population::new(population(Some(8.0)), 42);
@@ -198,7 +200,8 @@ pub fn run(opts: DemoOptions) -> Result<()> {
     let result = rt.block_on(async {
         let (project, _) = config::load(&dir)?;
         let store = Store::open(&dir.join(".cutover"))?;
-        let engine = Engine::new(project, dir.clone(), store)?;
+        let mut engine = Engine::new(project, dir.clone(), store)?;
+        engine.record_audit(Some("dormant"), dormant_audit, "demo", start)?;
         let mut options = OwnerOptions::new(Role::Demo);
         options.clock = clock;
         options.script = Some(script);

@@ -97,7 +97,7 @@ pub fn project_file(url: &str, every: Duration, us_plan: &[Cohort]) -> String {
         )
     };
     let mut t = String::from(
-        "# The cutover demo: four segments against a simulated identity provider (cutover simulate).\n[project]\nname = \"Acme demo\"\nlegacy = \"Acme LDAP\"\ntarget = \"FusionAuth (simulated)\"\n\n",
+        "# The cutover demo: four segments against a simulated identity provider (cutover simulate).\n[project]\nname = \"Acme demo\"\nlegacy = \"Acme LDAP\"\ntarget = \"FusionAuth (simulated)\"\n\n[audit]\ntarget = \"fusionauth\"\n\n",
     );
     t += "[[segments]]\nid = \"staff\"\nname = \"Internal staff\"\nstrategy = \"slow\"\nsize = 1200\nlogin_probability = 0.6\ngoal = 0.95\n";
     t += &src(
@@ -153,6 +153,11 @@ pub fn project_file(url: &str, every: Duration, us_plan: &[Cohort]) -> String {
     t += "[[segments.gates]]\nkind = \"projection\"\ntolerance = 10\n";
     t += &hooks("us");
     t += "\n[[segments]]\nid = \"dormant\"\nname = \"Dormant accounts\"\nstrategy = \"big-bang\"\nsize = 270000\ngoal = 0.99\n";
+    // The bulk import may go ahead with the export's known problems, within bounds: the
+    // duplicates are merged after it, the users without a password reset theirs.
+    t +=
+        "# audited at the start: `cutover audit exports/dormant-sample.ndjson --segment dormant`\n";
+    t += "[[segments.checks]]\nname = \"export audit\"\nkind = \"audit\"\nmax_duplicates = 150\nmax_unmovable_hashes = 400\nmax_bad_rows = 0\nmax_age = \"30d\"\n";
     t += &src(
         "migrated",
         format!(
@@ -188,6 +193,34 @@ pub fn plan_us(
     Ok(crate::model::recency::rounded(
         &read.recency.plan(0.9).cohorts,
     ))
+}
+
+/// Write a sample of `dormant`'s user export as of `at` into `dir/exports/` and audit it for
+/// FusionAuth, as a lead would before the bulk import: the demo records it, and dormant's
+/// `audit` check reads it.
+pub fn audit_dormant(
+    dir: &std::path::Path,
+    at: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<crate::model::audit::Audit> {
+    let mut dormant = population(None)
+        .into_iter()
+        .find(|s| s.id == "dormant")
+        .ok_or_else(|| std::io::Error::other("no dormant segment"))?;
+    dormant.users = US_SAMPLE;
+    let exports = dir.join("exports");
+    std::fs::create_dir_all(&exports)?;
+    let path = exports.join("dormant-sample.ndjson");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    crate::sim::export::write_export(&dormant, at, 43, &mut out)?;
+    std::io::Write::flush(&mut out)?;
+    let table = crate::audit::compat::Table::built_in();
+    let options = crate::audit::Options {
+        mapping: &crate::config::AuditFile::default(),
+        table: &table,
+        target: "fusionauth",
+        at,
+    };
+    crate::audit::run(&path, &options, &mut |_| {}).map_err(std::io::Error::other)
 }
 
 /// The scripted operator: (simulated day, segment, phase to reach).
