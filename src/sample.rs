@@ -9,6 +9,7 @@
 use crate::config;
 use crate::engine::{Command, Engine, MIGRATED};
 use crate::model::Action;
+use crate::model::gate::{Status, Verdict};
 use crate::model::projection::projected_share;
 use crate::store::Store;
 use anyhow::{Context, Result};
@@ -102,6 +103,17 @@ strategy = "slow"
 size = 150000
 login_probability = 0.04
 goal = 0.85
+
+[[segments.checks]]
+name = "synthetic login"
+kind = "command"
+command = ["./synthetic-login.sh", "latam"]
+
+[[segments.checks]]
+name = "export audit"
+kind = "audit"
+max_duplicates = 0
+max_age = "7d"
 
 [[segments]]
 id = "dormant"
@@ -215,6 +227,25 @@ pub fn build(dir: &Path) -> Result<Engine> {
     for (days, seg, action, actor, reason) in story {
         act(&mut engine, seg, action, actor, reason, at(days));
     }
+    // latam's test checks, run while it waits in test: the login works, the export's
+    // duplicates are not merged yet.
+    engine.record_check_run(
+        "latam",
+        vec![
+            Verdict {
+                name: "synthetic login".into(),
+                status: Status::Pass,
+                reason: "exit 0: logged in as probe-latam in 412 ms".into(),
+            },
+            Verdict {
+                name: "export audit".into(),
+                status: Status::Fail,
+                reason: "audit of latam-users.csv: 212 duplicate users > max 0".into(),
+            },
+        ],
+        "cy",
+        at(1.2),
+    )?;
     // Recorded after the story, as they would have arrived.
     // Login failure rates: eu-customers has been failing for the last hours; us is healthy.
     for h in 0..48 {

@@ -7,7 +7,7 @@ use cutover::model::{
     Verdict, decide,
 };
 
-const ACTIONS: [Action; 9] = [
+const ACTIONS: [Action; 11] = [
     Action::Advance,
     Action::Retest,
     Action::RollBack,
@@ -17,6 +17,8 @@ const ACTIONS: [Action; 9] = [
     Action::Resume,
     Action::GuardFailed,
     Action::AdoptFit,
+    Action::RunChecks,
+    Action::Audit,
 ];
 
 fn state(phase: Phase) -> SegmentState {
@@ -65,6 +67,8 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         (Action::Resume, _) => None,      // refused: not paused
         (Action::GuardFailed, _) => None, // recorded by the guard, never requested
         (Action::AdoptFit, _) => None,    // refused without a forecast; never a phase change
+        // Recorded with their results by the engine, never decided by the machine.
+        (Action::RunChecks | Action::Audit, _) => None,
     }
 }
 
@@ -324,4 +328,45 @@ fn adopting_the_fit_needs_a_forecast_and_changes_no_phase() {
             other => panic!("{from}: {other:?}"),
         }
     }
+}
+
+#[test]
+fn passing_checks_are_named_in_the_move_and_every_failing_one_in_a_refusal() {
+    let test = state(Phase::Test);
+    let pass = [
+        verdict("synthetic login", Status::Pass, "exit 0"),
+        verdict("audit", Status::Pass, "0 duplicate users"),
+    ];
+    let d = decide(
+        Action::Advance,
+        &Facts {
+            checks: &pass,
+            ..green(&test)
+        },
+    )
+    .expect("checks pass");
+    assert_eq!(
+        d,
+        Decision::Move {
+            from: Phase::Test,
+            to: Phase::Gate,
+            note: Some("checks 2/2 pass".into())
+        }
+    );
+    let mixed = [
+        verdict("synthetic login", Status::Fail, "exited with 3"),
+        verdict("audit", Status::Unknown, "not run yet"),
+        verdict("fallback", Status::Pass, "exit 0"),
+    ];
+    let r = decide(
+        Action::Advance,
+        &Facts {
+            checks: &mixed,
+            ..green(&test)
+        },
+    )
+    .expect_err("a check fails");
+    assert!(r.0.contains("synthetic login: exited with 3"), "{r}");
+    assert!(r.0.contains("audit: unknown (not run yet)"), "{r}");
+    assert!(!r.0.contains("fallback"), "{r}");
 }

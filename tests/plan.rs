@@ -42,8 +42,18 @@ fn the_simulators_auth0_export_plans_the_true_mix() {
     );
     assert_eq!(plan["field"], "last_login");
     assert_eq!(plan["created"], "created_at");
-    assert_eq!(plan["plan"]["users"], 20_000);
-    assert_eq!(plan["bad_rows"], 0);
+    // The export's planted zero dates ("0000-00-00 00:00:00" creation dates) are its only bad
+    // rows, each named by its line.
+    let zero_dates = text.lines().filter(|l| l.contains("0000-00-00")).count() as u64;
+    assert!(zero_dates > 0, "the simulator plants a few bad dates");
+    assert_eq!(plan["bad_rows"], zero_dates);
+    assert_eq!(plan["plan"]["users"], 20_000 - zero_dates);
+    assert!(
+        plan["first_bad_rows"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("creation date")),
+        "{plan}"
+    );
     let truth = [
         Cohort {
             share: 0.5,

@@ -72,12 +72,17 @@ fn read_frame(stream: &mut UnixStream) -> Option<serde_json::Value> {
     serde_json::from_slice(&body).ok()
 }
 
-fn hello(stream: &mut UnixStream) -> serde_json::Value {
-    frame(
-        stream,
-        br#"{"msg":"hello","protocol":2,"role":"command","actor":null}"#,
+/// A client's hello, at the protocol version of this build.
+fn hello_frame() -> Vec<u8> {
+    format!(
+        r#"{{"msg":"hello","protocol":{},"role":"command","actor":null}}"#,
+        cutover::owner::protocol::PROTOCOL_VERSION
     )
-    .expect("hello");
+    .into_bytes()
+}
+
+fn hello(stream: &mut UnixStream) -> serde_json::Value {
+    frame(stream, &hello_frame()).expect("hello");
     read_frame(stream).expect("welcome")
 }
 
@@ -223,10 +228,7 @@ fn a_stalled_client_and_a_hundred_connections_never_slow_polling() {
                     let _ = s.write_all(b"\xff\xff\xff\xffjunk");
                 }
                 _ => {
-                    let _ = frame(
-                        &mut s,
-                        br#"{"msg":"hello","protocol":2,"role":"command","actor":null}"#,
-                    );
+                    let _ = frame(&mut s, &hello_frame());
                     let _ = frame(
                         &mut s,
                         br#"{"msg":"request","id":1,"request":{"request":"status"}}"#,

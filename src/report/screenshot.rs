@@ -185,9 +185,11 @@ pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, String> {
         Press::Key(KeyCode::Char('r')),
         Press::Text("login failures above 2 %"),
     ];
-    let shots: [(&str, &[Press<'_>]); 4] = [
+    let checks = [Press::Select("latam"), Press::Key(KeyCode::Enter)];
+    let shots: [(&str, &[Press<'_>]); 5] = [
         ("overview", &[]),
         ("detail", &detail),
+        ("checks", &checks),
         ("rollback", &rollback),
         ("help", &[Press::Key(KeyCode::Char('?'))]),
     ];

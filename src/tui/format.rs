@@ -50,7 +50,13 @@ pub(super) fn event_what(e: &Event) -> String {
         (Some(f), Some(t)) => format!("{} {f}→{t}", b.kind),
         _ => b.kind.to_string(),
     };
+    // A check run is recorded as done (ok) whatever it found: show what it found.
+    let checks_fail = b
+        .checks
+        .as_ref()
+        .is_some_and(|c| !c.iter().all(crate::model::gate::Verdict::passes));
     let outcome = match b.outcome {
+        Outcome::Ok if b.kind == crate::model::Action::RunChecks && checks_fail => "✗ checks fail",
         Outcome::Ok | Outcome::Succeeded => "✓",
         Outcome::Requested => "…",
         Outcome::Failed => "✗ failed",

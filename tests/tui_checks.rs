@@ -1,0 +1,56 @@
+//! Test checks in the cockpit, without a terminal: `c` asks the owner to run a segment's
+//! checks (and says so when it has none), the advance dialog from test names the checks that
+//! will run, and the detail lists each check's latest verdict.
+
+#[path = "common/cockpit.rs"]
+mod cockpit;
+
+use cockpit::{key, model, select};
+use crossterm::event::KeyCode;
+use cutover::tui::app::{Dialog, Tone};
+use cutover::tui::update::Effect;
+
+#[test]
+fn c_runs_the_checks_of_a_segment_that_has_some() {
+    let mut m = model(160, 48);
+    select(&mut m, "latam");
+    let effects = key(&mut m, KeyCode::Char('c'));
+    assert_eq!(
+        effects,
+        vec![Effect::RunChecks {
+            segment: "latam".into()
+        }]
+    );
+    assert_eq!(
+        m.status_line,
+        Some((Tone::Info, "running 2 checks of latam…".into()))
+    );
+    select(&mut m, "eu-customers");
+    assert!(key(&mut m, KeyCode::Char('c')).is_empty());
+    let (tone, text) = m.status_line.clone().expect("a status line");
+    assert_eq!(tone, Tone::Warn);
+    assert!(text.contains("declares no test checks"), "{text}");
+}
+
+#[test]
+fn advancing_from_test_names_the_checks_and_the_detail_shows_their_verdicts() {
+    let mut m = model(160, 48);
+    select(&mut m, "latam");
+    key(&mut m, KeyCode::Char('a'));
+    match &m.dialog {
+        Some(Dialog::Confirm { lines, .. }) => {
+            assert_eq!(lines[0], "test → gate");
+            assert_eq!(
+                lines[1],
+                "runs 2 checks first, each must pass: synthetic login, export audit"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    key(&mut m, KeyCode::Esc);
+    key(&mut m, KeyCode::Enter);
+    let d = m.detail.as_ref().expect("detail");
+    assert_eq!(d.checks.len(), 2);
+    assert!(d.checks[1].reason.contains("212 duplicate users > max 0"));
+    assert!(d.checks_at.is_some());
+}
