@@ -94,7 +94,7 @@ fn reshape(ndjson: &Path, csv: &Path, document: &Path) {
         "user_id,email,email_verified,blocked,created_at,last_login,password_hash,salt"
     )
     .expect("write");
-    write!(d, "{{\"users\": [\n").expect("write");
+    d.write_all(b"{\"users\": [\n").expect("write");
     for (i, line) in input.lines().enumerate() {
         let line = line.expect("line");
         let v: serde_json::Value = serde_json::from_str(&line).expect("json");

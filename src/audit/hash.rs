@@ -67,7 +67,7 @@ fn is_bcrypt_body(s: &str) -> bool {
 
 fn is_base64(s: &str) -> bool {
     !s.is_empty()
-        && s.len() % 4 == 0
+        && s.len().is_multiple_of(4)
         && s.trim_end_matches('=')
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'-' || b == b'_')

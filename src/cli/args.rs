@@ -212,7 +212,7 @@ pub enum Cmd {
     /// Audit a legacy user export before migrating: duplicates, ids, emails, password-hash
     /// schemes (verdicted for --target), account states, dates and last-login recency. Only
     /// counts and opaque ids are shown, and recorded in the audit log with the file's SHA-256.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Run a segment's test checks now, without advancing, and record the results.
     Checks {
         segment: String,
