@@ -62,6 +62,11 @@ impl Engine {
         self.fresh_checks.insert(segment.to_string(), verdicts);
     }
 
+    /// Drop check results no advance took (the segment left test while they ran).
+    pub fn forget_fresh_checks(&mut self, segment: &str) {
+        self.fresh_checks.remove(segment);
+    }
+
     /// The check verdicts an advance from test decides on: the fresh ones, else (nobody ran
     /// them) each one unknown, which never passes.
     pub(super) fn take_checks(&mut self, seg: &Segment) -> Vec<Verdict> {

@@ -4,7 +4,8 @@
 //! Rows that cannot be read are counted, and the first few kept with their line numbers;
 //! the run goes on.
 
-use super::{Scalar, instant, json_fields, looks_like_json_lines};
+use super::rows::{self, Field};
+use super::{Scalar, instant};
 use crate::model::recency::Recency;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
@@ -65,7 +66,7 @@ impl Read {
     }
 }
 
-/// Read an export file: JSON lines or CSV, told apart by the first character.
+/// Read an export file: CSV, JSON lines or FusionAuth's import file (see [`super::rows`]).
 pub fn read(
     path: &Path,
     field: Option<&str>,
@@ -77,14 +78,19 @@ pub fn read(
     read_from(BufReader::with_capacity(1 << 20, file), field, created, at)
 }
 
-/// Read an export from any reader (see [`read`]).
+/// Read an export from any reader (see [`read`]). Each row's last login is read from the
+/// first of the default fields it has (a row with none never logged in), unless `field`
+/// names one; an export where no row has any is an error.
 pub fn read_from(
-    mut input: impl BufRead,
+    input: impl BufRead,
     field: Option<&str>,
     created: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<Read> {
-    let json = looks_like_json_lines(input.fill_buf()?);
+    let fields = [
+        field.map_or_else(|| Field::any_of(&LAST_LOGIN), Field::named),
+        created.map_or_else(|| Field::any_of(&CREATED), Field::named),
+    ];
     let mut r = Read {
         recency: Recency::new(),
         bad: 0,
@@ -92,119 +98,20 @@ pub fn read_from(
         field: String::new(),
         created: None,
     };
-    if json {
-        read_json(input, field, created, at, &mut r)?
-    } else {
-        read_csv(input, field, created, at, &mut r)?
-    }
+    let streamed = rows::stream(input, &fields, |line, row| match row {
+        Ok(v) => r.user(line, at, v[0].as_ref(), v[1].as_ref()),
+        Err(reason) => r.bad(line, reason),
+    })
+    .map_err(|e| anyhow!(e))?;
+    r.field = match (&streamed.used[0], field) {
+        (Some(f), _) => f.clone(),
+        (None, Some(f)) => {
+            bail!("no row has the field '{f}'; name the last-login field with --field")
+        }
+        (None, None) => bail!(
+            "no row has any of the fields {LAST_LOGIN:?}; name the last-login field with --field"
+        ),
+    };
+    r.created = streamed.used[1].clone();
     Ok(r)
-}
-
-/// Rows probed for the default fields (a user who never logged in has no last-login field).
-const PROBE_ROWS: usize = 1000;
-
-fn read_json(
-    input: impl BufRead,
-    field: Option<&str>,
-    created: Option<&str>,
-    at: DateTime<Utc>,
-    r: &mut Read,
-) -> Result<()> {
-    let split = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
-    let mut lines = input.lines().enumerate().map(|(i, l)| {
-        let n = i as u64 + 1;
-        l.map(|l| (n, l))
-            .with_context(|| format!("line {n} cannot be read"))
-    });
-    // The first rows decide the default fields: the first name any of them has.
-    let mut head = Vec::new();
-    for line in lines.by_ref().take(PROBE_ROWS) {
-        head.push(line?);
-    }
-    let probe = |names: &[&str]| {
-        names
-            .iter()
-            .find(|name| {
-                head.iter().any(|(_, line)| {
-                    json_fields(line, &[split(name)]).is_ok_and(|v| v[0].is_some())
-                })
-            })
-            .map(|s| s.to_string())
-    };
-    r.field = match field {
-        Some(f) => f.to_string(),
-        None => probe(&LAST_LOGIN).ok_or_else(|| {
-            anyhow!("the first rows have none of the fields {LAST_LOGIN:?}; name the last-login field with --field")
-        })?,
-    };
-    r.created = created.map(str::to_string).or_else(|| probe(&CREATED));
-    let mut paths = vec![split(&r.field)];
-    paths.extend(r.created.as_deref().map(split));
-    let rest = lines.map(|l| l.map_err(|e| e.to_string()));
-    for line in head.into_iter().map(Ok).chain(rest) {
-        let (n, line) = line.map_err(|e| anyhow!(e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match json_fields(&line, &paths) {
-            Ok(v) => {
-                let created = v.get(1).and_then(Option::as_ref);
-                r.user(n, at, v[0].as_ref(), created);
-            }
-            Err(e) => r.bad(n, e),
-        }
-    }
-    Ok(())
-}
-
-fn read_csv(
-    input: impl std::io::Read,
-    field: Option<&str>,
-    created: Option<&str>,
-    at: DateTime<Utc>,
-    r: &mut Read,
-) -> Result<()> {
-    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let header = csv
-        .headers()
-        .context("the export has no CSV header")?
-        .clone();
-    let find = |name: &str| header.iter().position(|h| h.trim() == name);
-    let (col, name) = match field {
-        Some(f) => (find(f).ok_or_else(|| anyhow!("the header has no column '{f}'"))?, f.to_string()),
-        None => LAST_LOGIN
-            .iter()
-            .find_map(|n| Some((find(n)?, n.to_string())))
-            .ok_or_else(|| anyhow!("the header has none of the columns {LAST_LOGIN:?}; name the last-login column with --field"))?,
-    };
-    r.field = name;
-    let created_col = match created {
-        Some(c) => Some((
-            find(c).ok_or_else(|| anyhow!("the header has no column '{c}'"))?,
-            c.to_string(),
-        )),
-        None => CREATED.iter().find_map(|n| Some((find(n)?, n.to_string()))),
-    };
-    r.created = created_col.as_ref().map(|c| c.1.clone());
-    let mut record = csv::StringRecord::new();
-    loop {
-        match csv.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let n = record.position().map_or(0, |p| p.line());
-                let text = |i: usize| record.get(i).map(|t| Scalar::Text(t.to_string()));
-                let last = text(col);
-                let created = created_col.as_ref().and_then(|c| text(c.0));
-                r.user(n, at, last.as_ref(), created.as_ref());
-            }
-            Err(e) => {
-                let n = e.position().map_or(0, |p| p.line());
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    bail!("reading the export failed at line {n}: {e}");
-                }
-                r.bad(n, format!("unreadable: {e}"));
-            }
-        }
-    }
-    Ok(())
 }

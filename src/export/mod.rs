@@ -1,7 +1,6 @@
-//! Reading user exports of the legacy system: CSV with a header, or JSON lines (Auth0's user
-//! export; FusionAuth users, one object per line), one user per row, streamed. A single JSON
-//! document holding an array of users (FusionAuth's search or import file) is not read: write
-//! it as one user per line first (e.g. `jq -c '.users[]'`).
+//! Reading user exports of the legacy system: CSV with a header, JSON lines (Auth0's user
+//! export; FusionAuth users, one object per line), or FusionAuth's import file (one document
+//! with a `users` array), one user per row, streamed with bounded memory ([`rows`]).
 //!
 //! Only the fields asked for are extracted (a JSON line is walked, not built), and only as
 //! counts and times: names, emails and hashes never leave this module.
@@ -171,13 +170,6 @@ pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
     format!("{what} at column {}", e.column())
 }
 
-/// The values at each of `paths` in one JSON line (see [`pick`]).
-pub fn json_fields(line: &str, paths: &[Vec<String>]) -> Result<Vec<Option<Scalar>>, String> {
-    let mut out = vec![None; paths.len()];
-    pick(line, paths, &mut out)?;
-    Ok(out)
-}
-
 /// A time as exports write it: RFC 3339 / ISO 8601 (a date alone is midnight UTC; no zone is
 /// UTC), LDAP generalized time (`20240131120000Z`, `20240131120000.0Z`), Active Directory
 /// file time (100 ns since 1601, 18 digits), or epoch seconds or milliseconds (told apart by
@@ -309,17 +301,19 @@ mod tests {
     }
 
     #[test]
-    fn json_fields_walk_paths_and_skip_the_rest() {
+    fn pick_walks_every_path_in_one_pass_and_skips_the_rest() {
         let line = r#"{"email":"a@b.c","identities":[{"x":1}],"last_login":"2024-01-31T12:00:00Z","user":{"lastLoginInstant":1706702400000}}"#;
         let paths = vec![
             vec!["last_login".to_string()],
             vec!["user".into(), "lastLoginInstant".into()],
             vec!["missing".into()],
         ];
-        let got = json_fields(line, &paths).expect("parse");
+        let mut got = vec![None; paths.len()];
+        pick(line, &paths, &mut got).expect("parse");
         assert_eq!(got[0], Some(Scalar::Text("2024-01-31T12:00:00Z".into())));
         assert_eq!(got[1], Some(Scalar::Int(1_706_702_400_000)));
         assert_eq!(got[2], None);
-        assert!(json_fields("{broken", &paths).is_err());
+        let err = pick(r#"{"email":"ana@x.org""#, &paths, &mut got).expect_err("cut short");
+        assert!(!err.contains("ana"), "{err}");
     }
 }

@@ -73,25 +73,37 @@ pub fn stream(
     Ok(Streamed { format, used })
 }
 
-/// Tell the three shapes apart from the start of the file: a document starts with `{` and is
-/// either not complete on its first line or has a top-level `users` array.
+/// Tell the three shapes apart from the start of the file: JSON when it starts with `{`; a
+/// FusionAuth document when its first line is an object with a `users` list, or when it is not
+/// a whole object and a `users` list opens in what is buffered (a pretty-printed or a long
+/// compact document). Otherwise JSON lines, whose broken first line is then one bad row.
 fn sniff(head: &[u8]) -> Format {
     if !super::looks_like_json_lines(head) {
         return Format::Csv;
     }
-    let first = match memchr::memchr(b'\n', head) {
-        Some(end) => &head[..end],
-        None => head,
-    };
-    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(first) {
-        Ok(map) if map.get("users").is_some_and(|u| u.is_array()) => Format::FusionauthImport,
-        Ok(_) => Format::JsonLines,
-        Err(_) if memchr::memchr(b'\n', head).is_some() || head.len() < 64 * 1024 => {
+    if let Some(end) = memchr::memchr(b'\n', head)
+        && let Ok(map) =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&head[..end])
+    {
+        return if map.get("users").is_some_and(|u| u.is_array()) {
             Format::FusionauthImport
-        }
-        // A first line longer than what is buffered: JSON lines with an overlong first row.
-        Err(_) => Format::JsonLines,
+        } else {
+            Format::JsonLines
+        };
     }
+    if opens_users_list(head) {
+        Format::FusionauthImport
+    } else {
+        Format::JsonLines
+    }
+}
+
+/// Whether `"users"`, a colon and `[` follow each other (whitespace between) somewhere in `head`.
+fn opens_users_list(head: &[u8]) -> bool {
+    memchr::memmem::find_iter(head, b"\"users\"").any(|at| {
+        let mut rest = head[at + 7..].iter().filter(|b| !b.is_ascii_whitespace());
+        rest.next() == Some(&b':') && rest.next() == Some(&b'[')
+    })
 }
 
 /// Paths of every candidate of every field, flattened, with each one's field.
@@ -368,7 +380,7 @@ fn header(
             .find_map(|c| Some((names.iter().position(|n| n == c)?, c)));
         if found.is_none() && f.explicit {
             return Err(format!(
-                "the CSV header has no column '{}' (it has {} columns)",
+                "the header has no column '{}' (the CSV has {} columns)",
                 f.candidates[0],
                 names.len()
             ));

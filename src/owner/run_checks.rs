@@ -55,8 +55,11 @@ impl Core {
     pub(super) fn on_checks(&mut self, job: CheckJob, verdicts: Vec<crate::model::gate::Verdict>) {
         match job {
             CheckJob::Advance { waiter, cmd } => {
-                self.engine.set_fresh_checks(&cmd.segment, verdicts);
+                // Taken by this advance only: if the segment left test meanwhile, they go.
+                let segment = cmd.segment.clone();
+                self.engine.set_fresh_checks(&segment, verdicts);
                 self.start(cmd, waiter);
+                self.engine.forget_fresh_checks(&segment);
             }
             CheckJob::Run {
                 waiter,
