@@ -1,4 +1,4 @@
-//! The pre-flight audit on 1 M users (issue 13): a bench binary that prints a table.
+//! The pre-flight audit on 1 M users: a bench binary that prints a table.
 //!
 //! It writes the simulator's export of a 1,000,000-user segment (Auth0-shaped JSON lines,
 //! with its planted duplicates, mixed hash schemes and bad dates), the same users as CSV, and

@@ -221,7 +221,8 @@ async fn command(name: &str, argv: &[String], timeout: Duration, workdir: &Path)
     }
 }
 
-/// Read a pipe to its end, keeping the first [`MAX_OUTPUT`] bytes.
+/// Read a pipe to its end, keeping its last [`MAX_OUTPUT`] bytes (where a failing program
+/// says why).
 async fn bounded(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
     let Some(mut pipe) = pipe else {
         return String::new();
@@ -232,12 +233,15 @@ async fn bounded(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
         match pipe.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                let room = MAX_OUTPUT.saturating_sub(kept.len());
-                kept.extend_from_slice(&buf[..n.min(room)]);
+                kept.extend_from_slice(&buf[..n]);
+                if kept.len() > 2 * MAX_OUTPUT {
+                    kept.drain(..kept.len() - MAX_OUTPUT);
+                }
             }
         }
     }
-    String::from_utf8_lossy(&kept).into_owned()
+    let from = kept.len().saturating_sub(MAX_OUTPUT);
+    String::from_utf8_lossy(&kept[from..]).into_owned()
 }
 
 async fn http(name: &str, h: &HttpCheck, client: &reqwest::Client) -> Verdict {

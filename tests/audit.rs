@@ -204,11 +204,17 @@ fn wrong_types_are_counted_with_their_lines() {
 
 #[test]
 fn invalid_utf8_is_a_counted_row() {
-    for name in ["invalid-utf8.csv", "invalid-utf8.ndjson"] {
+    // The CRLF file has a blank line before its bad row: line numbers stay exact.
+    for (name, line, users) in [
+        ("invalid-utf8.csv", 3, 2),
+        ("invalid-utf8-crlf.csv", 4, 2),
+        ("invalid-utf8.ndjson", 2, 1),
+    ] {
         let a = audit(&fixture(name), "auth0");
         assert_eq!(a["unreadable"], 1, "{name}");
+        assert_eq!(a["users"], users, "{name}");
         let bad = &a["examples"]["bad_rows"][0];
-        assert_eq!(bad[0], if name.ends_with("csv") { 3 } else { 2 });
+        assert_eq!(bad[0], line, "{name}");
         assert!(bad[1].as_str().expect("reason").contains("UTF-8"), "{bad}");
     }
 }
@@ -287,4 +293,31 @@ fn a_one_gigabyte_line_is_one_bad_row_in_bounded_memory() {
         // Without a terminal, progress is a plain line at every tenth.
         assert!(stderr.contains(": 50% ("), "{stderr}");
     }
+}
+
+#[test]
+fn an_export_without_last_logins_says_so_instead_of_never() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("no-logins.csv");
+    std::fs::write(&path, "user_id,email\nu1,a@example.org\nu2,b@example.org\n").expect("write");
+    let a = audit(&path, "auth0");
+    assert_eq!(a["states"]["never_logged_in"], 0);
+    assert!(a["fields"].get("last_login").is_none());
+    assert!(
+        a["recency"]
+            .as_array()
+            .expect("recency")
+            .iter()
+            .all(|s| s["share"].is_null())
+    );
+    let out = cutover(dir.path())
+        .args(["audit", "--no-record", "--target", "auth0"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("never logged in: unknown (the export has no last-login field)"),
+        "{text}"
+    );
 }

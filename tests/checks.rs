@@ -326,6 +326,10 @@ kind = "command"
 kind = "audit"
 max_duplicates = 0
 url = "https://x.example"
+timeout = "5s"
+[[segments.checks]]
+kind = "audit"
+max_age = "a week"
 "#,
     );
     let err = fails(cutover(p).arg("check"));
@@ -335,5 +339,47 @@ url = "https://x.example"
     assert!(err.contains("checks[1].headers.Authorization"), "{err}");
     assert!(!err.contains("Bearer abc"), "{err}");
     assert!(err.contains("checks[2].command"), "{err}");
-    assert!(err.contains("url do not apply"), "{err}");
+    assert!(err.contains("url, timeout do not apply"), "{err}");
+    assert!(err.contains("checks[4].max_age"), "{err}");
+}
+
+#[test]
+fn an_advance_whose_segment_left_test_while_its_checks_ran_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    project(
+        p,
+        r#"[[segments.checks]]
+name = "slow probe"
+kind = "command"
+command = ["./probe.sh"]
+"#,
+    );
+    write_script(p, "probe.sh", "touch started; sleep 3");
+    to_test(p);
+    // The advance owns the project while its check runs; the rollback goes through it.
+    let advance = common::bin(p)
+        .args(["advance", "staff"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("advance");
+    let started = p.join("started");
+    let t0 = std::time::Instant::now();
+    while !started.exists() {
+        assert!(t0.elapsed().as_secs() < 20, "the check never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    cutover(p)
+        .args(["rollback", "staff", "--reason", "wrong export"])
+        .assert()
+        .success();
+    let out = advance.wait_with_output().expect("advance");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("staff left test while its checks ran (it is in rolled-back now)"),
+        "{stderr}"
+    );
+    assert_eq!(phase(p), "rolled-back");
 }

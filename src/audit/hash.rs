@@ -26,6 +26,12 @@ impl Scheme {
     }
 }
 
+/// Scheme names exports put in braces before a hash (Spring Security, LDAP), lowercase.
+const PREFIXES: &[&str] = &[
+    "bcrypt", "argon2", "pbkdf2", "scrypt", "sha256", "sha-256", "sha-1", "sha", "ssha", "md5",
+    "md4", "noop", "ldap", "crypt",
+];
+
 /// Every scheme id [`classify`] can answer, in the order reports list them.
 pub const SCHEMES: &[&str] = &[
     "bcrypt-2a",
@@ -81,14 +87,21 @@ pub fn classify(hash: Option<&str>, has_salt: bool, declared: Option<&str>) -> S
         return Scheme::plain("empty");
     };
     // Some exports put the scheme in braces before the hash (Spring Security's `{bcrypt}`);
-    // LDAP's `{SSHA}` and `{SHA}` are schemes of their own.
-    let (prefix, h) = match raw.strip_prefix('{').and_then(|r| r.split_once('}')) {
-        Some((name, rest)) => (Some(name), rest),
+    // LDAP's `{SSHA}` and `{SHA}` are schemes of their own. Only known names count as a
+    // prefix: anything else in braces is part of the value (and never shown).
+    let (prefix, h) = match raw
+        .strip_prefix('{')
+        .and_then(|r| r.split_once('}'))
+        .filter(|(name, _)| PREFIXES.contains(&name.to_ascii_lowercase().as_str()))
+    {
+        Some((name, rest)) => (Some(name.to_ascii_lowercase()), rest),
         None => (None, raw),
     };
-    match prefix.map(str::to_ascii_lowercase).as_deref() {
+    match prefix.as_deref() {
         Some("ssha") if is_base64(h) => return Scheme::plain("ldap-ssha"),
         Some("sha") if is_base64(h) => return Scheme::plain("ldap-sha"),
+        // Spring Security's "no encoding": the password itself.
+        Some("noop") if !h.is_empty() => return Scheme::with("plaintext", "prefix {noop}".into()),
         _ => {}
     }
     let mut scheme = by_format(h, has_salt);
@@ -284,6 +297,13 @@ mod tests {
         assert_eq!(id(&sha1.repeat(2)[..64], true), "salted-sha256");
         assert_eq!(id("{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", false), "ldap-ssha");
         assert_eq!(id("hunter2", false), "plaintext");
+        // Braces that are not a known prefix are part of the value, which is never shown.
+        let braces = classify(Some("{hunter}2"), false, None);
+        assert_eq!((braces.id, braces.param), ("plaintext", None));
+        let noop = classify(Some("{noop}secret"), false, None);
+        assert_eq!(noop.id, "plaintext");
+        let odd = classify(Some("$argon2id$v=19$SALTSALT$c2FsdA$aGFzaA"), false, None);
+        assert_eq!((odd.id, odd.param), ("argon2id", None));
         assert_eq!(id("correct horse battery staple", false), "plaintext");
         assert_eq!(id("W6ph5Mm5Pz8GgiULbPgzG37mj9g=", false), "unknown");
         assert_eq!(classify(None, false, None).id, "empty");

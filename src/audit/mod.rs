@@ -12,8 +12,9 @@ pub mod compat;
 pub mod hash;
 mod tally;
 pub mod text;
+mod values;
 
-pub use tally::valid_email;
+pub use values::valid_email;
 
 pub use crate::model::audit::*;
 
@@ -199,7 +200,14 @@ pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Resul
             })
         })
         .collect();
-    let curve = tally.recency.curve(365, 1);
+    // No last login anywhere in the export: "never logged in" and recency cannot be told
+    // (rather than every user counting as never logged in).
+    let has_last_login = streamed.used[tally::LAST_LOGIN].is_some();
+    let curve = if has_last_login {
+        tally.recency.curve(365, 1)
+    } else {
+        Vec::new()
+    };
     let ids = |groups: &[Vec<u32>]| -> Vec<Vec<String>> {
         groups
             .iter()
@@ -253,7 +261,11 @@ pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Resul
         hashes,
         moves,
         states: States {
-            never_logged_in: tally.never_logged_in,
+            never_logged_in: if has_last_login {
+                tally.never_logged_in
+            } else {
+                0
+            },
             disabled: tally.disabled,
             unverified: tally.unverified,
             partial: tally.partial,

@@ -4,11 +4,11 @@
 //! text, and each user's opaque id only so a duplicate can name the ids involved.
 
 use super::hash;
+use super::values::{flag_value, folded, folded_exact, valid_email};
 use crate::export::{Scalar, instant};
 use crate::model::recency::Recency;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 
 /// The roles a row's fields play, in the order [`super::Mapping::fields`] lists them.
 pub(super) const ID: usize = 0;
@@ -80,44 +80,6 @@ impl Index {
     }
 }
 
-/// A 64-bit digest of a key after trimming and Unicode case folding (`Ana@X.org ` and
-/// `ana@x.org` are one key). Two different keys share a digest with a chance of about one in
-/// 10¹⁰ per pair of million-user exports.
-fn folded(text: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    unicase::UniCase::unicode(text.trim()).hash(&mut h);
-    h.finish()
-}
-
-/// Whether a text is an email address by syntax: one `@`, a local part of 1–64 characters
-/// without spaces, and a domain of dot-separated labels of letters, digits and hyphens (any
-/// script) ending in a label of two or more letters.
-pub fn valid_email(text: &str) -> bool {
-    let Some((local, domain)) = text.rsplit_once('@') else {
-        return false;
-    };
-    let local_ok = (1..=64).contains(&local.chars().count())
-        && !local.contains('@')
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local.chars().all(|c| !c.is_whitespace() && !c.is_control());
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && domain.len() <= 253
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
-    local_ok && domain_ok && text.len() <= 254
-}
-
 /// The counts as they grow.
 pub(super) struct Tally {
     pub at: DateTime<Utc>,
@@ -128,7 +90,7 @@ pub(super) struct Tally {
     pub bad_shown: Vec<(u64, String)>,
     /// Each user's opaque id as shown (its id, or `line N` when it has none or it is an email).
     ids: String,
-    id_ends: Vec<u32>,
+    id_ends: Vec<usize>,
     pub emails: Index,
     pub usernames: Index,
     pub id_index: Index,
@@ -196,12 +158,8 @@ impl Tally {
     /// The opaque id of user `i`, as stored.
     pub(super) fn id_of(&self, i: u32) -> &str {
         let i = i as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.id_ends[i - 1] as usize
-        };
-        &self.ids[start..self.id_ends[i] as usize]
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
+        &self.ids[start..self.id_ends[i]]
     }
 
     /// One readable row: its values by role (see the constants above), its line, and the
@@ -256,10 +214,10 @@ impl Tally {
             }
         }
         match (&id, email_shaped) {
-            (Some(i), false) => self.ids.push_str(i),
+            (Some(i), false) => self.ids.push_str(&shown_id(i)),
             _ => self.ids.push_str(&format!("line {line}")),
         }
-        self.id_ends.push(self.ids.len() as u32);
+        self.id_ends.push(self.ids.len());
 
         // Emails and usernames.
         match &email {
@@ -362,6 +320,17 @@ impl Tally {
     }
 }
 
+/// An id as reports show it: at most [`ID_SHOWN`] characters (a longer one is cut, with `…`).
+fn shown_id(id: &str) -> String {
+    match id.char_indices().nth(ID_SHOWN) {
+        None => id.to_string(),
+        Some((end, _)) => format!("{}…", &id[..end]),
+    }
+}
+
+/// The longest id kept for naming duplicates, in characters.
+const ID_SHOWN: usize = 64;
+
 enum Date {
     At(DateTime<Utc>),
     Never,
@@ -374,65 +343,5 @@ impl Date {
             Date::At(t) => Some(*t),
             _ => None,
         }
-    }
-}
-
-/// Ids compare exactly (an id is not case-folded: `A1` and `a1` may be two users).
-fn folded_exact(text: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
-}
-
-/// A flag as exports write it: true/false, yes/no, 1/0, y/n, t/f (any case).
-fn flag_value(s: &Scalar) -> Option<bool> {
-    match s {
-        Scalar::Bool(b) => Some(*b),
-        Scalar::Int(0) => Some(false),
-        Scalar::Int(1) => Some(true),
-        Scalar::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" | "y" | "t" => Some(true),
-            "false" | "no" | "0" | "n" | "f" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn email_syntax() {
-        for ok in [
-            "ana@example.org",
-            "a.b+tag@sub.example.co",
-            "jürgen@bücher.de",
-        ] {
-            assert!(valid_email(ok), "{ok}");
-        }
-        for bad in [
-            "ana",
-            "ana@",
-            "@example.org",
-            "ana@example",
-            "ana@@example.org",
-            "a na@example.org",
-            "ana@example.o",
-            "ana@-x.org",
-            ".ana@example.org",
-            "ana@exa_mple.org",
-        ] {
-            assert!(!valid_email(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn folding_joins_case_and_whitespace_variants() {
-        assert_eq!(folded("Ana@Example.ORG "), folded("ana@example.org"));
-        assert_eq!(folded("STRASSE@x.de"), folded("straße@x.de"));
-        assert_ne!(folded("ana@example.org"), folded("anna@example.org"));
-        assert_ne!(folded_exact("A1"), folded_exact("a1"));
     }
 }

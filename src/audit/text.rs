@@ -73,7 +73,15 @@ pub fn render(a: &Audit) -> String {
         row(&mut o, &format!("= {}", verdict.as_str()), *count);
     }
     let _ = writeln!(o, "\naccount states");
-    row(&mut o, "never logged in", a.states.never_logged_in);
+    let no_last_login = !a.fields.contains_key("last_login");
+    if no_last_login {
+        let _ = writeln!(
+            o,
+            "  never logged in: unknown (the export has no last-login field)"
+        );
+    } else {
+        row(&mut o, "never logged in", a.states.never_logged_in);
+    }
     row(&mut o, "disabled or locked", a.states.disabled);
     row(&mut o, "email not verified", a.states.unverified);
     row(&mut o, "partially registered", a.states.partial);
@@ -91,6 +99,12 @@ pub fn render(a: &Audit) -> String {
     row(&mut o, "creation unparseable", a.dates.created_unparseable);
     row(&mut o, "creation in the future", a.dates.created_future);
     let _ = writeln!(o, "\nlast login within (the slow-migration curve S(D))");
+    if no_last_login {
+        let _ = writeln!(
+            o,
+            "  unknown: the export has no last-login field (map it with --last-login)"
+        );
+    }
     for s in &a.recency {
         let share = s
             .share

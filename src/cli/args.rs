@@ -189,7 +189,8 @@ pub enum Cmd {
     /// login lies within D days before cutover is the projected share S(D) after it.
     Plan {
         segment: String,
-        /// The user export: CSV with a header, or JSON lines (Auth0, FusionAuth).
+        /// The user export: CSV with a header, JSON lines (Auth0's export), or FusionAuth's
+        /// import file.
         #[arg(long, value_name = "EXPORT")]
         logins: PathBuf,
         /// The last-login column or JSON field (dotted path); default: the first of

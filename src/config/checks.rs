@@ -137,6 +137,14 @@ pub(super) fn checks(
             ("max_age", c.max_age.is_some(), CheckKindFile::Audit),
         ]
         .into_iter()
+        .chain(
+            // A timeout applies to what runs: commands and probes, not an audit's limits.
+            (c.kind == CheckKindFile::Audit && c.timeout.is_some()).then_some((
+                "timeout",
+                true,
+                CheckKindFile::Command,
+            )),
+        )
         .filter(|(_, set, kind)| *set && *kind != c.kind)
         .map(|(k, _, _)| k)
         .collect();
@@ -179,9 +187,21 @@ pub(super) fn checks(
             },
             CheckKindFile::Http => http(c, timeout, &at, found),
             CheckKindFile::Audit => {
-                let max_age = c.max_age.as_deref().map(|t| {
-                    duration_key("max_age", Some(t), CHECK_TIMEOUT, &at, found, &mut unused)
-                });
+                // Any positive duration: an audit may be allowed to be months old.
+                let max_age =
+                    c.max_age
+                        .as_deref()
+                        .and_then(|t| match humantime::parse_duration(t) {
+                            Ok(d) if !d.is_zero() => Some(d),
+                            _ => {
+                                err(
+                                    at.clone().key("max_age"),
+                                    "must be a positive duration like \"7d\" or \"12h\"".into(),
+                                    found,
+                                );
+                                None
+                            }
+                        });
                 Some(CheckKind::Audit(AuditLimits {
                     max_duplicates: c.max_duplicates,
                     max_unmovable_hashes: c.max_unmovable_hashes,

@@ -5,7 +5,7 @@
 //! Checks themselves run elsewhere ([`crate::checks`], on the owner's tasks): the engine only
 //! takes their verdicts, so deciding stays synchronous and pure.
 
-use super::{Engine, EngineError};
+use super::{Command, Engine, EngineError};
 use crate::checks::LatestAudit;
 use crate::config::Segment;
 use crate::model::audit::Audit;
@@ -77,6 +77,37 @@ impl Engine {
                 .iter()
                 .map(|c| not_run(&c.name, &seg.id))
                 .collect(),
+        }
+    }
+
+    /// Record `cmd` as refused for `reason` (decided outside the machine, e.g. stale checks),
+    /// and return the error that says so.
+    pub fn record_refusal(
+        &mut self,
+        cmd: &Command,
+        now: DateTime<Utc>,
+        reason: String,
+    ) -> EngineError {
+        let from = Some(self.state(&cmd.segment).phase);
+        let body = NewEvent {
+            outcome: Outcome::Refused,
+            reason: cmd.reason.clone(),
+            ..bare(
+                &cmd.segment,
+                cmd.action,
+                &cmd.actor,
+                now,
+                from,
+                reason.clone(),
+            )
+        };
+        match self.append(body) {
+            Ok(_) => EngineError::Refused {
+                segment: cmd.segment.clone(),
+                action: cmd.action,
+                reason,
+            },
+            Err(e) => e.into(),
         }
     }
 

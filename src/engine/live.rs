@@ -301,3 +301,34 @@ pub fn reading_in_range(metric: &str, value: f64, base: Option<u64>) -> Result<f
     }
     Ok(value)
 }
+
+impl Engine {
+    /// The migrated share of a segment: latest `migrated` sample over the size recorded at
+    /// cutover (or the configured size before it).
+    pub fn migrated(&self, seg: &Segment) -> Result<Option<(DateTime<Utc>, u64, f64)>, StoreError> {
+        let state = self.state(&seg.id);
+        let base = state.size_at_cutover.unwrap_or(seg.size);
+        Ok(self.store.latest(&seg.id, MIGRATED)?.map(|(at, v)| {
+            let count = v.max(0.0).round() as u64;
+            let share = if base == 0 {
+                0.0
+            } else {
+                (v / base as f64).clamp(0.0, 1.0)
+            };
+            (at, count, share)
+        }))
+    }
+}
+
+/// What keeps a segment's plan from being complete (plan → test needs a size, and a slow
+/// segment a login probability or cohorts).
+pub fn plan_problems(seg: &Segment) -> Vec<String> {
+    let mut problems = Vec::new();
+    if seg.size == 0 {
+        problems.push("size is 0: set the segment's user count".to_string());
+    }
+    if seg.login.is_none() && seg.strategy == crate::config::Strategy::Slow {
+        problems.push("no login_probability or cohorts".to_string());
+    }
+    problems
+}

@@ -12,9 +12,10 @@ mod record;
 pub mod status;
 pub mod view;
 
+pub use live::plan_problems;
 pub use record::describe_model;
 
-use crate::config::{Project, Segment};
+use crate::config::Project;
 use crate::hook::{self, HookJob, HookReport};
 use crate::model::{
     Action, Decision, Event, Facts, HookAction, HookSet, NewEvent, Outcome, Phase, SegmentState,
@@ -168,22 +169,6 @@ impl Engine {
         self.events.push(event.clone());
         self.forget_adoption(&event.body.segment);
         Ok(event)
-    }
-
-    /// The migrated share of a segment: latest `migrated` sample over the size recorded at
-    /// cutover (or the configured size before it).
-    pub fn migrated(&self, seg: &Segment) -> Result<Option<(DateTime<Utc>, u64, f64)>, StoreError> {
-        let state = self.state(&seg.id);
-        let base = state.size_at_cutover.unwrap_or(seg.size);
-        Ok(self.store.latest(&seg.id, MIGRATED)?.map(|(at, v)| {
-            let count = v.max(0.0).round() as u64;
-            let share = if base == 0 {
-                0.0
-            } else {
-                (v / base as f64).clamp(0.0, 1.0)
-            };
-            (at, count, share)
-        }))
     }
 
     /// Decide `cmd`, record what was decided (flushed), and say what remains to be done.
@@ -397,17 +382,4 @@ impl Engine {
             }
         }
     }
-}
-
-/// What keeps a segment's plan from being complete (plan → test needs a size, and a slow
-/// segment a login probability or cohorts).
-pub fn plan_problems(seg: &Segment) -> Vec<String> {
-    let mut problems = Vec::new();
-    if seg.size == 0 {
-        problems.push("size is 0: set the segment's user count".to_string());
-    }
-    if seg.login.is_none() && seg.strategy == crate::config::Strategy::Slow {
-        problems.push("no login_probability or cohorts".to_string());
-    }
-    problems
 }

@@ -82,7 +82,7 @@ pub(super) fn users(
                     line,
                     Err(format!("not UTF-8 text (byte {})", e.valid_up_to() + 1)),
                 ),
-                Ok(text) => match pick(text, &paths, &mut all) {
+                Ok(text) => match pick(text, line, &paths, &mut all) {
                     Ok(()) => on_row(line, Ok(chooser.choose(&mut all))),
                     Err(e) => on_row(line, Err(e)),
                 },
@@ -99,9 +99,7 @@ pub(super) fn users(
             break;
         }
         let n = chunk.len();
-        for &b in chunk {
-            s.byte(b, &mut emit);
-        }
+        s.feed(chunk, &mut emit);
         input.consume(n);
     }
     if s.depth != 0 || s.in_string {
@@ -120,34 +118,111 @@ pub(super) fn users(
 }
 
 impl Scanner {
-    fn keep(&mut self, b: u8) {
-        if self.place != Place::Element {
-            return;
-        }
-        if self.overlong > 0 || self.element.len() >= MAX_ROW {
-            self.overlong += self.element.len() + 1;
-            self.element.clear();
-        } else {
-            self.element.push(b);
+    /// Scan one chunk, calling `emit` for each user it completes.
+    fn feed(&mut self, chunk: &[u8], emit: &mut impl FnMut(&mut Scanner)) {
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.place == Place::Element {
+                i = self.element_bytes(chunk, i, emit);
+                continue;
+            }
+            let b = chunk[i];
+            // A user starts at its first byte between users.
+            if self.place == Place::Between
+                && !b.is_ascii_whitespace()
+                && b != b','
+                && b != b']'
+                && !self.in_string
+            {
+                self.place = Place::Element;
+                self.start_line = self.line;
+                continue;
+            }
+            self.outside(b);
+            i += 1;
         }
     }
 
-    fn byte(&mut self, b: u8, emit: &mut impl FnMut(&mut Scanner)) {
+    /// Inside a user: run to its end (or the chunk's), keeping its bytes; returns where the
+    /// scan stopped. Strings are skipped with `memchr`, since they hold most of the bytes.
+    fn element_bytes(
+        &mut self,
+        chunk: &[u8],
+        from: usize,
+        emit: &mut impl FnMut(&mut Scanner),
+    ) -> usize {
+        let mut i = from;
+        let mut done = false;
+        while i < chunk.len() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                    None => i = chunk.len(),
+                    Some(k) => {
+                        i += k;
+                        if chunk[i] == b'\\' {
+                            self.escaped = true;
+                        } else {
+                            self.in_string = false;
+                        }
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            match chunk[i] {
+                b'"' => self.in_string = true,
+                b'\n' => self.line += 1,
+                b'{' | b'[' => self.depth += 1,
+                // At the list's level: the end of a user that is not an object (or array).
+                b',' | b'}' | b']' if self.depth == 2 => {
+                    done = true;
+                    break;
+                }
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    if self.depth == 2 {
+                        i += 1;
+                        done = true;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        let piece = &chunk[from..i];
+        if self.overlong > 0 || self.element.len() + piece.len() > MAX_ROW {
+            self.overlong += self.element.len() + piece.len();
+            self.element.clear();
+        } else {
+            self.element.extend_from_slice(piece);
+        }
+        if done {
+            emit(self);
+            self.place = Place::Between;
+        }
+        i
+    }
+
+    /// A byte outside any user: follow the document's structure to its `users` list.
+    fn outside(&mut self, b: u8) {
         if b == b'\n' {
             self.line += 1;
         }
+        let top = self.depth == 1 && self.place == Place::Outside;
         if self.in_string {
-            self.keep(b);
             if self.escaped {
                 self.escaped = false;
             } else if b == b'\\' {
                 self.escaped = true;
             } else if b == b'"' {
                 self.in_string = false;
-                if self.depth == 1 && self.place == Place::Outside {
-                    self.users_next = false;
-                }
-            } else if self.depth == 1 && self.place == Place::Outside {
+            } else if top {
                 self.key_len += 1;
                 if self.key.len() < 16 {
                     self.key.push(b);
@@ -155,32 +230,15 @@ impl Scanner {
             }
             return;
         }
-        if b.is_ascii_whitespace() {
-            self.keep(b);
-            return;
-        }
-        // An element starts at its first byte between elements.
-        if self.place == Place::Between && b != b',' && b != b']' {
-            self.place = Place::Element;
-            self.start_line = self.line;
-        }
-        // A scalar element ends at the comma or bracket after it.
-        if self.place == Place::Element && self.depth == 2 && (b == b',' || b == b']') {
-            emit(self);
-            self.place = Place::Between;
-        }
-        self.keep(b);
         match b {
             b'"' => {
                 self.in_string = true;
-                if self.depth == 1 && self.place == Place::Outside {
+                if top {
                     self.key.clear();
                     self.key_len = 0;
                 }
             }
-            b':' if self.depth == 1 && self.place == Place::Outside => {
-                self.users_next = self.key_len == 5 && self.key == b"users";
-            }
+            b':' if top => self.users_next = self.key_len == 5 && self.key == b"users",
             b'{' | b'[' => {
                 self.depth += 1;
                 if b == b'[' && self.depth == 2 && self.users_next {
@@ -191,13 +249,11 @@ impl Scanner {
             }
             b'}' | b']' => {
                 self.depth = self.depth.saturating_sub(1);
-                if self.place == Place::Element && self.depth == 2 {
-                    emit(self);
-                    self.place = Place::Between;
-                } else if self.place == Place::Between && self.depth == 1 {
+                if self.place == Place::Between && self.depth == 1 {
                     self.place = Place::Outside;
                 }
             }
+            b if !b.is_ascii_whitespace() => self.users_next = false,
             _ => {}
         }
     }
@@ -207,8 +263,10 @@ impl Scanner {
 mod tests {
     use super::super::rows::{Field, Format, stream};
 
-    /// (format, ids of the users read, (line, reason) of the bad rows) or the error.
-    fn read(text: &[u8]) -> Result<(Format, Vec<String>, Vec<(u64, String)>), String> {
+    /// The format, the ids of the users read, and (line, reason) of the bad rows.
+    type Read = (Format, Vec<String>, Vec<(u64, String)>);
+
+    fn read(text: &[u8]) -> Result<Read, String> {
         let (mut ids, mut bad) = (Vec::new(), Vec::new());
         let s = stream(text, &[Field::named("id")], |line, row| match row {
             Ok(v) => ids.push(match &v[0] {
@@ -227,6 +285,11 @@ mod tests {
         assert_eq!(f, Format::FusionauthImport);
         assert_eq!(ids, ["a", "b"]);
         assert!(bad.is_empty());
+        // Brackets, quotes and backslashes inside strings are text, not structure.
+        let escaped = br#"{"users":[{"id":"a\"}],\\","note":"{["},{"id":"b"}]}"#;
+        let (_, ids, bad) = read(escaped).expect("escaped");
+        assert_eq!(ids, [r#"a"}],\"#, "b"]);
+        assert!(bad.is_empty(), "{bad:?}");
         let pretty = b"{\n  \"users\": [\n    {\"id\": \"a\"},\n    \"oops\",\n    {\"id\": \"c\", \"email\": tru},\n    {\"id\": \"d\"}\n  ]\n}\n";
         let (f, ids, bad) = read(pretty).expect("pretty");
         assert_eq!(f, Format::FusionauthImport);

@@ -2,9 +2,11 @@
 //! export; FusionAuth users, one object per line), or FusionAuth's import file (one document
 //! with a `users` array), one user per row, streamed with bounded memory ([`rows`]).
 //!
-//! Only the fields asked for are extracted (a JSON line is walked, not built), and only as
-//! counts and times: names, emails and hashes never leave this module.
+//! Only the fields asked for are extracted (a JSON row is walked, not built). Their values go
+//! to callers that reduce them to counts and times (`plan`, the audit): no name, email or hash
+//! is kept past the row it came in, and no error message here quotes one.
 
+mod csv_rows;
 mod document;
 pub mod logins;
 pub mod rows;
@@ -140,11 +142,17 @@ impl<'de> Visitor<'de> for Pick<'_, '_> {
 }
 
 /// Fill `out` (one slot per path) with the values at each of `paths` (split on dots, e.g.
-/// `user.lastLoginInstant`) in one JSON line, in one pass; `None` where a path is absent.
-/// Errors name what is wrong with the line, never its text.
-pub fn pick(line: &str, paths: &[Vec<String>], out: &mut [Option<Scalar>]) -> Result<(), String> {
+/// `user.lastLoginInstant`) in one JSON row, in one pass; `None` where a path is absent.
+/// `line` is the row's first line in the file: errors name it, and what is wrong, never the
+/// row's text.
+pub fn pick(
+    row: &str,
+    line: u64,
+    paths: &[Vec<String>],
+    out: &mut [Option<Scalar>],
+) -> Result<(), String> {
     out.iter_mut().for_each(|v| *v = None);
-    let mut de = serde_json::Deserializer::from_str(line);
+    let mut de = serde_json::Deserializer::from_str(row);
     let seed = Pick {
         paths: paths
             .iter()
@@ -155,19 +163,27 @@ pub fn pick(line: &str, paths: &[Vec<String>], out: &mut [Option<Scalar>]) -> Re
     };
     seed.deserialize(&mut de)
         .and_then(|()| de.end())
-        .map_err(|e| format!("not JSON: {}", describe_json_error(&e)))
+        .map_err(|e| format!("not JSON: {}", describe_json_error(&e, line)))
 }
 
 /// A serde_json error without the value it quotes (an `invalid type: string "ana@…"` would
-/// repeat a user's data): its category and column.
-pub(crate) fn describe_json_error(e: &serde_json::Error) -> String {
+/// repeat a user's data): its category, and where, for a value that starts on `line`.
+pub(crate) fn describe_json_error(e: &serde_json::Error, line: u64) -> String {
     let what = match e.classify() {
         serde_json::error::Category::Io => "the input could not be read",
         serde_json::error::Category::Syntax => "a syntax error",
         serde_json::error::Category::Data => "a value of the wrong type",
         serde_json::error::Category::Eof => "the text ends in the middle of a value",
     };
-    format!("{what} at column {}", e.column())
+    if e.line() > 1 {
+        format!(
+            "{what} at line {}, column {}",
+            line + e.line() as u64 - 1,
+            e.column()
+        )
+    } else {
+        format!("{what} at column {}", e.column())
+    }
 }
 
 /// A time as exports write it: RFC 3339 / ISO 8601 (a date alone is midnight UTC; no zone is
@@ -309,11 +325,14 @@ mod tests {
             vec!["missing".into()],
         ];
         let mut got = vec![None; paths.len()];
-        pick(line, &paths, &mut got).expect("parse");
+        pick(line, 1, &paths, &mut got).expect("parse");
         assert_eq!(got[0], Some(Scalar::Text("2024-01-31T12:00:00Z".into())));
         assert_eq!(got[1], Some(Scalar::Int(1_706_702_400_000)));
         assert_eq!(got[2], None);
-        let err = pick(r#"{"email":"ana@x.org""#, &paths, &mut got).expect_err("cut short");
+        let err = pick(r#"{"email":"ana@x.org""#, 1, &paths, &mut got).expect_err("cut short");
         assert!(!err.contains("ana"), "{err}");
+        let err =
+            pick("{\n\"email\": \"ana@x.org\",\n  oops}", 7, &paths, &mut got).expect_err("syntax");
+        assert_eq!(err, "not JSON: a syntax error at line 9, column 3");
     }
 }

@@ -66,7 +66,7 @@ pub fn stream(
     }
     let format = sniff(head);
     let used = match format {
-        Format::Csv => csv(input, fields, &mut on_row)?,
+        Format::Csv => super::csv_rows::rows(input, fields, &mut on_row)?,
         Format::JsonLines => json_lines(input, fields, &mut on_row)?,
         Format::FusionauthImport => super::document::users(input, fields, &mut on_row)?,
     };
@@ -74,16 +74,17 @@ pub fn stream(
 }
 
 /// Tell the three shapes apart from the start of the file: JSON when it starts with `{`; a
-/// FusionAuth document when its first line is an object with a `users` list, or when it is not
-/// a whole object and a `users` list opens in what is buffered (a pretty-printed or a long
-/// compact document). Otherwise JSON lines, whose broken first line is then one bad row.
+/// FusionAuth document when its first line is an object with a `users` list, or is not a
+/// whole object and is a lone `{` (pretty-printed) or opens a `users` list (a long compact
+/// document). Otherwise JSON lines, whose broken first line is then one bad row.
 fn sniff(head: &[u8]) -> Format {
     if !super::looks_like_json_lines(head) {
         return Format::Csv;
     }
-    if let Some(end) = memchr::memchr(b'\n', head)
-        && let Ok(map) =
-            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&head[..end])
+    let end = memchr::memchr(b'\n', head);
+    let first = &head[..end.unwrap_or(head.len())];
+    if end.is_some()
+        && let Ok(map) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(first)
     {
         return if map.get("users").is_some_and(|u| u.is_array()) {
             Format::FusionauthImport
@@ -91,7 +92,7 @@ fn sniff(head: &[u8]) -> Format {
             Format::JsonLines
         };
     }
-    if opens_users_list(head) {
+    if first.trim_ascii() == b"{" || opens_users_list(first) {
         Format::FusionauthImport
     } else {
         Format::JsonLines
@@ -208,7 +209,7 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Lin
     }
 }
 
-fn too_long(n: usize) -> String {
+pub(super) fn too_long(n: usize) -> String {
     format!(
         "a row of {} MiB is longer than the {} MiB limit; skipped",
         n >> 20,
@@ -245,7 +246,7 @@ fn json_lines(
                 if text.trim().is_empty() {
                     continue;
                 }
-                match pick(text, &paths, &mut all) {
+                match pick(text, line, &paths, &mut all) {
                     Ok(()) => on_row(line, Ok(chooser.choose(&mut all))),
                     Err(e) => on_row(line, Err(e)),
                 }
@@ -254,139 +255,4 @@ fn json_lines(
         }
     }
     Ok(chooser.used(fields))
-}
-
-fn csv(
-    mut input: impl BufRead,
-    fields: &[Field],
-    on_row: &mut impl FnMut(u64, RowResult<'_>),
-) -> Result<Vec<Option<String>>, String> {
-    let mut reader = csv_core::ReaderBuilder::new().build();
-    let mut out = vec![0u8; MAX_ROW];
-    let mut ends = vec![0usize; 1024];
-    let (mut n_out, mut n_ends) = (0usize, 0usize);
-    let mut overlong = false;
-    let mut start = 1u64;
-    let mut columns: Option<Vec<Option<usize>>> = None;
-    let mut used = vec![None; fields.len()];
-    let mut values: Vec<Option<Scalar>> = vec![None; fields.len()];
-    loop {
-        let chunk = input
-            .fill_buf()
-            .map_err(|e| format!("reading the export failed near line {start}: {e}"))?;
-        let (res, n_in, o, e) = reader.read_record(chunk, &mut out[n_out..], &mut ends[n_ends..]);
-        input.consume(n_in);
-        n_out += o;
-        n_ends += e;
-        match res {
-            csv_core::ReadRecordResult::InputEmpty => {}
-            csv_core::ReadRecordResult::OutputFull | csv_core::ReadRecordResult::OutputEndsFull => {
-                // Keep reading to the record's end, dropping what it holds.
-                overlong = true;
-                n_out = 0;
-                n_ends = 0;
-            }
-            csv_core::ReadRecordResult::Record => {
-                let line = start;
-                start = reader.line();
-                let record = Record {
-                    out: &out[..n_out],
-                    ends: &ends[..n_ends],
-                };
-                let (was_long, kept) = (overlong, n_ends);
-                n_out = 0;
-                n_ends = 0;
-                overlong = false;
-                match &columns {
-                    None if was_long => {
-                        return Err(
-                            "the CSV header is longer than 1 MiB or has more than 1024 columns"
-                                .into(),
-                        );
-                    }
-                    None => columns = Some(header(&record, fields, &mut used)?),
-                    Some(_) if was_long => on_row(line, Err(too_long(MAX_ROW))),
-                    Some(_) if kept == 1 && record.get(0).is_some_and(<[u8]>::is_empty) => {}
-                    Some(cols) => match record.values(cols, fields, &mut values) {
-                        Ok(()) => on_row(line, Ok(&values)),
-                        Err(e) => on_row(line, Err(e)),
-                    },
-                }
-            }
-            csv_core::ReadRecordResult::End => break,
-        }
-    }
-    if columns.is_none() {
-        return Err("the export is empty: no header and no rows".into());
-    }
-    Ok(used)
-}
-
-struct Record<'a> {
-    out: &'a [u8],
-    ends: &'a [usize],
-}
-
-impl Record<'_> {
-    fn get(&self, i: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.out[start..end])
-    }
-
-    fn values(
-        &self,
-        columns: &[Option<usize>],
-        fields: &[Field],
-        values: &mut [Option<Scalar>],
-    ) -> Result<(), String> {
-        for (i, col) in columns.iter().enumerate() {
-            values[i] = match col.and_then(|c| self.get(c)) {
-                None => None,
-                Some(bytes) => match std::str::from_utf8(bytes) {
-                    Ok(t) => Some(Scalar::Text(t.to_string())),
-                    Err(_) => {
-                        return Err(format!(
-                            "column '{}' is not UTF-8 text",
-                            fields[i].candidates[0]
-                        ));
-                    }
-                },
-            };
-        }
-        Ok(())
-    }
-}
-
-/// Resolve each field to a column of the header.
-fn header(
-    record: &Record<'_>,
-    fields: &[Field],
-    used: &mut [Option<String>],
-) -> Result<Vec<Option<usize>>, String> {
-    let names: Vec<String> = (0..record.ends.len())
-        .map(|i| {
-            String::from_utf8_lossy(record.get(i).unwrap_or_default())
-                .trim()
-                .trim_start_matches('\u{feff}')
-                .to_string()
-        })
-        .collect();
-    let mut columns = Vec::with_capacity(fields.len());
-    for (i, f) in fields.iter().enumerate() {
-        let found = f
-            .candidates
-            .iter()
-            .find_map(|c| Some((names.iter().position(|n| n == c)?, c)));
-        if found.is_none() && f.explicit {
-            return Err(format!(
-                "the header has no column '{}' (the CSV has {} columns)",
-                f.candidates[0],
-                names.len()
-            ));
-        }
-        used[i] = found.map(|(_, c)| c.clone());
-        columns.push(found.map(|(col, _)| col));
-    }
-    Ok(columns)
 }

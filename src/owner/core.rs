@@ -73,6 +73,8 @@ pub(super) struct Core {
     pub(super) hook_waiters: HashMap<u64, (u64, u64)>,
     pub(super) polls: JoinSet<(PollJob, Vec<Polled>)>,
     pub(super) checks: JoinSet<(CheckJob, Vec<crate::model::gate::Verdict>)>,
+    /// Who waits for each running checks task (answered even if the task panics).
+    pub(super) check_waiters: HashMap<tokio::task::Id, Waiter>,
     /// Long reads off the loop (verify, backup), each with the reply it ends in.
     pub(super) jobs: JoinSet<(Waiter, Reply)>,
     pub(super) script: Option<Box<dyn Script>>,
@@ -104,6 +106,7 @@ pub(super) async fn run(
         hook_waiters: HashMap::new(),
         polls: JoinSet::new(),
         checks: JoinSet::new(),
+        check_waiters: HashMap::new(),
         jobs: JoinSet::new(),
         script: options.script.take(),
         changed: BTreeSet::new(),
@@ -139,11 +142,7 @@ pub(super) async fn run(
                     core.on_polls(job, results);
                 }
             }
-            Some(done) = core.checks.join_next(), if !core.checks.is_empty() => {
-                if let Ok((job, verdicts)) = done {
-                    core.on_checks(job, verdicts);
-                }
-            }
+            Some(done) = core.checks.join_next_with_id(), if !core.checks.is_empty() => core.on_checks(done),
             Some(done) = core.jobs.join_next(), if !core.jobs.is_empty() => {
                 if let Ok((waiter, reply)) = done {
                     core.reply(waiter, reply);

@@ -7,6 +7,8 @@
 use super::core::{CheckJob, Core, Waiter};
 use super::protocol::Reply;
 use crate::engine::{Command, EngineError};
+use crate::model::Phase;
+use crate::model::gate::Verdict;
 
 impl Core {
     /// Start the checks of `segment` as a task; `job` says what to do with their results.
@@ -22,10 +24,14 @@ impl Core {
         let redactor = self.engine.redactor().clone();
         let audit = self.engine.latest_audit(segment);
         let now = self.engine.reading_time(self.now());
-        self.checks.spawn(async move {
+        let waiter = match &job {
+            CheckJob::Advance { waiter, .. } | CheckJob::Run { waiter, .. } => *waiter,
+        };
+        let task = self.checks.spawn(async move {
             let verdicts = crate::checks::run(checks, workdir, redactor, audit, now).await;
             (job, verdicts)
         });
+        self.check_waiters.insert(task.id(), waiter);
     }
 
     /// `c` in the cockpit, `cutover checks SEGMENT`.
@@ -52,10 +58,37 @@ impl Core {
         );
     }
 
-    pub(super) fn on_checks(&mut self, job: CheckJob, verdicts: Vec<crate::model::gate::Verdict>) {
+    pub(super) fn on_checks(
+        &mut self,
+        done: Result<(tokio::task::Id, (CheckJob, Vec<Verdict>)), tokio::task::JoinError>,
+    ) {
+        let (job, verdicts) = match done {
+            Ok((task, result)) => {
+                self.check_waiters.remove(&task);
+                result
+            }
+            Err(e) => {
+                let waiter = self.check_waiters.remove(&e.id()).flatten();
+                let text =
+                    "the checks task ended without results (it panicked); run the checks again";
+                self.notice(super::protocol::Tone::Danger, text.into());
+                return self.fail(waiter, super::protocol::FailureKind::Stopped, text.into());
+            }
+        };
         match job {
             CheckJob::Advance { waiter, cmd } => {
-                // Taken by this advance only: if the segment left test meanwhile, they go.
+                // Another action moved the segment while its checks ran: this advance was
+                // meant for test → gate, and is refused rather than applied to a new phase.
+                let phase = self.engine.state(&cmd.segment).phase;
+                if phase != Phase::Test {
+                    let reason = format!(
+                        "{} left test while its checks ran (it is in {phase} now); advance again if you mean {phase} → next",
+                        cmd.segment
+                    );
+                    let e = self.engine.record_refusal(&cmd, self.now(), reason);
+                    return self.engine_failed(waiter, e);
+                }
+                // Taken by this advance only.
                 let segment = cmd.segment.clone();
                 self.engine.set_fresh_checks(&segment, verdicts);
                 self.start(cmd, waiter);
@@ -107,7 +140,7 @@ impl Core {
     /// Whether an advance of `cmd` must run checks first (a segment in test with checks).
     pub(super) fn needs_checks(&self, cmd: &Command) -> bool {
         cmd.action == crate::model::Action::Advance
-            && self.engine.state(&cmd.segment).phase == crate::model::Phase::Test
+            && self.engine.state(&cmd.segment).phase == Phase::Test
             && self
                 .engine
                 .project()
