@@ -13,7 +13,6 @@ use crate::secret::{self, Redactor};
 use crate::source;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
@@ -149,23 +148,10 @@ pub fn audit_verdict(
 }
 
 async fn command(name: &str, argv: &[String], timeout: Duration, workdir: &Path) -> Verdict {
-    let Some((program, args)) = argv.split_first() else {
+    let Some((mut cmd, program)) = crate::procgroup::command(argv, workdir) else {
         return verdict(name, Status::Fail, "empty command");
     };
-    let mut program = PathBuf::from(program);
-    if program.is_relative() && program.components().count() > 1 {
-        program = workdir.join(program);
-    }
-    let mut child = match tokio::process::Command::new(&program)
-        .args(args)
-        .current_dir(workdir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0)
-        .spawn()
-    {
+    let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             return verdict(

@@ -6,6 +6,30 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::time::Duration;
 
+/// A command as cutover runs one (hooks, command sources, test checks): `argv` without a
+/// shell, in `workdir` (a relative program path with a folder in it is from there), stdin
+/// closed, stdout and stderr piped, killed when dropped, in a process group of its own.
+/// Returns the command and the program as resolved (for messages); `None` for an empty argv.
+pub fn command(
+    argv: &[String],
+    workdir: &std::path::Path,
+) -> Option<(tokio::process::Command, std::path::PathBuf)> {
+    let (program, args) = argv.split_first()?;
+    let mut program = std::path::PathBuf::from(program);
+    if program.is_relative() && program.components().count() > 1 {
+        program = workdir.join(program);
+    }
+    let mut cmd = tokio::process::Command::new(&program);
+    cmd.args(args)
+        .current_dir(workdir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    Some((cmd, program))
+}
+
 /// The process group of a spawned command (spawn it with `process_group(0)`). Dropped while
 /// armed (the task running the command was cancelled), it kills the whole group.
 pub struct Group {

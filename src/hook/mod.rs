@@ -10,7 +10,6 @@ use crate::secret::{self, Redactor};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 /// Longest hook output kept in the audit log.
@@ -74,31 +73,19 @@ pub async fn run(job: &HookJob, redactor: &Redactor) -> HookReport {
 }
 
 async fn run_command(job: &HookJob, argv: &[String], timeout: Duration) -> HookReport {
-    let Some((program, args)) = argv.split_first() else {
+    // Its own process group, so a timeout ends the hook and everything it started.
+    let Some((mut cmd, program)) = crate::procgroup::command(argv, &job.workdir) else {
         return HookReport {
             ok: false,
             detail: "empty command".into(),
         };
     };
-    let mut program = PathBuf::from(program);
-    if program.is_relative() && program.components().count() > 1 {
-        program = job.workdir.join(program);
-    }
-    let mut cmd = tokio::process::Command::new(&program);
-    cmd.args(args)
-        .current_dir(&job.workdir)
-        .env("CUTOVER_SEGMENT", &job.segment)
+    cmd.env("CUTOVER_SEGMENT", &job.segment)
         .env("CUTOVER_ACTION", job.action.as_str())
         .env("CUTOVER_EVENT_ID", job.event_id.to_string())
         .env("CUTOVER_FROM", job.from.as_str())
         .env("CUTOVER_TO", job.to.as_str())
-        .env("CUTOVER_ACTOR", &job.actor)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    // Its own process group, so a timeout ends the hook and everything it started.
-    cmd.process_group(0);
+        .env("CUTOVER_ACTOR", &job.actor);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {

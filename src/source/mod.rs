@@ -11,7 +11,6 @@ pub mod parse;
 use crate::config::{SourceKind, SourceSpec};
 use crate::secret;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
@@ -257,21 +256,10 @@ fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> SourceError {
 }
 
 async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceError> {
-    let Some((program, args)) = spec.command.split_first() else {
+    let Some((mut cmd, program)) = crate::procgroup::command(&spec.command, workdir) else {
         return Err(SourceError::Command("empty command".into()));
     };
-    let mut program = std::path::PathBuf::from(program);
-    if program.is_relative() && program.components().count() > 1 {
-        program = workdir.join(program);
-    }
-    let mut child = tokio::process::Command::new(&program)
-        .args(args)
-        .current_dir(workdir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0)
+    let mut child = cmd
         .spawn()
         .map_err(|e| SourceError::Command(format!("cannot start '{}': {e}", program.display())))?;
     // Whatever the command started ends with it, on a timeout or a cancelled poll.
