@@ -152,7 +152,21 @@ fn by_format(h: &str, has_salt: bool) -> Scheme {
                     "argon2id" => "argon2id",
                     _ => "argon2d",
                 };
-                return Scheme::with(id, params.to_string());
+                // Kept only in argon2's own shape (m=…,t=…,p=… with numbers): a malformed
+                // value must not put salt or hash text into a report.
+                let shaped = params.split(',').count() == 3
+                    && params.split(',').all(|kv| {
+                        kv.split_once('=').is_some_and(|(k, v)| {
+                            matches!(k, "m" | "t" | "p")
+                                && !v.is_empty()
+                                && v.bytes().all(|b| b.is_ascii_digit())
+                        })
+                    });
+                return if shaped {
+                    Scheme::with(id, params.to_string())
+                } else {
+                    Scheme::plain(id)
+                };
             }
             // $pbkdf2-sha256$29000$salt$hash (passlib) or $pbkdf2-sha256$i=29000,l=32$salt$hash
             [alg, iterations, _salt, _hash] if alg.starts_with("pbkdf2") => {
