@@ -21,6 +21,7 @@
 //! events takes milliseconds.
 
 mod convert;
+pub mod pg;
 mod portable;
 mod rollup_lines;
 pub mod samples;

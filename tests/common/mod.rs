@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod history;
+pub mod pg_server;
 pub mod tmux;
 
 use assert_cmd::Command;

@@ -1,0 +1,166 @@
+//! A real PostgreSQL for tests: Debian's server, initialised in a temporary folder and started
+//! on 127.0.0.1 with a free port, as the `postgres` system user when the tests run as root (the
+//! server refuses root), stopped by pid on drop. `.ci/test` installs the package when missing.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    pub port: u16,
+    bin: PathBuf,
+}
+
+/// The folder holding `initdb` and `pg_ctl`: Debian's versioned one, else the PATH's.
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().unwrap_or_default()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn as_root() -> bool {
+    cutover::os::current_uid() == Some(0)
+}
+
+impl Postgres {
+    /// Run a server tool as the user the server may run as.
+    fn tool(&self, name: &str) -> Command {
+        let exe = if self.bin.as_os_str().is_empty() {
+            PathBuf::from(name)
+        } else {
+            self.bin.join(name)
+        };
+        if as_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        }
+    }
+
+    /// Initialise and start a server; panics with the server's own words if it cannot.
+    pub fn start() -> Postgres {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if as_root() {
+            let status = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(status.success(), "chown of the data folder failed");
+        }
+        let pg = Postgres {
+            dir,
+            port: free_port(),
+            bin: bin_dir(),
+        };
+        let data = pg.data();
+        let out = pg
+            .tool("initdb")
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "-D"])
+            .arg(&data)
+            .output()
+            .expect("initdb must be installed to run this test (bash .ci/test installs it)");
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off",
+            pg.port,
+            pg.dir.path().display()
+        );
+        let out = pg
+            .tool("pg_ctl")
+            .args(["-w", "-t", "30", "-D"])
+            .arg(&data)
+            .args(["-l"])
+            .arg(pg.dir.path().join("server.log"))
+            .args(["-o", &opts, "start"])
+            .output()
+            .expect("pg_ctl");
+        assert!(
+            out.status.success(),
+            "the server did not start: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(pg.dir.path().join("server.log")).unwrap_or_default()
+        );
+        pg.wait_ready();
+        pg
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn wait_ready(&self) {
+        let t0 = Instant::now();
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "PostgreSQL never listened"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A connection URL to the `postgres` database (trust authentication, loopback).
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// The server's pid, from its `postmaster.pid`.
+    pub fn pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Stop the server at once (SIGQUIT to its pid: an immediate shutdown).
+    pub fn stop(&self) {
+        if let Some(pid) = self.pid() {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGQUIT);
+            let t0 = Instant::now();
+            while nix::sys::signal::kill(pid, None).is_ok()
+                && t0.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
