@@ -22,6 +22,7 @@
 
 mod convert;
 pub mod pg;
+pub mod pg_leader;
 mod portable;
 mod rollup_lines;
 pub mod samples;
