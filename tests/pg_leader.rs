@@ -36,6 +36,7 @@ fn spawn_holder(url: &str, project: &str) -> std::process::Child {
         .args([
             "--exact",
             "holder_child",
+            "--ignored",
             "--nocapture",
             "--test-threads",
             "1",
@@ -47,11 +48,15 @@ fn spawn_holder(url: &str, project: &str) -> std::process::Child {
         .spawn()
         .expect("child");
     let stdout = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
     let line = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
-        .find(|l| l.starts_with("holder: "))
-        .expect("the child says whether it leads");
+        .find(|l| {
+            seen.push(l.clone());
+            l.starts_with("holder: ")
+        })
+        .unwrap_or_else(|| panic!("the child did not say whether it leads: {seen:?}"));
     assert_eq!(line, "holder: LEADER");
     child
 }
