@@ -42,8 +42,17 @@ pub(super) fn check(dir: &Path) -> Result<()> {
                         .collect::<Vec<_>>()
                         .join("; ")
                 };
+                let checks = if seg.checks.is_empty() {
+                    "none".to_string()
+                } else {
+                    seg.checks
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
                 println!(
-                    "  {}  {}  size {}  goal {:.0} %  gates: {gates}  hooks: {}",
+                    "  {}  {}  size {}  goal {:.0} %  checks: {checks}  gates: {gates}  hooks: {}",
                     seg.id,
                     seg.strategy.as_str(),
                     seg.size,
