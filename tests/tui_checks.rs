@@ -1,9 +1,11 @@
-//! Test checks in the cockpit, without a terminal: `c` asks the owner to run a segment's
-//! checks (and says so when it has none), the advance dialog from test names the checks that
-//! will run, and the detail lists each check's latest verdict.
+//! Test checks in the cockpit: `c` asks the owner to run a segment's checks (and says so
+//! when it has none), the advance dialog from test names the checks that will run, and the
+//! detail lists each check's latest verdict (without a terminal); and `c` in the real cockpit
+//! in tmux runs them and shows the result.
 
 #[path = "common/cockpit.rs"]
 mod cockpit;
+mod common;
 
 use cockpit::{key, model, select};
 use crossterm::event::KeyCode;
@@ -53,4 +55,51 @@ fn advancing_from_test_names_the_checks_and_the_detail_shows_their_verdicts() {
     assert_eq!(d.checks.len(), 2);
     assert!(d.checks[1].reason.contains("212 duplicate users > max 0"));
     assert!(d.checks_at.is_some());
+}
+
+/// The real cockpit in a real terminal: `c` on a segment in test runs its check (the script
+/// leaves a mark), the result shows on screen, and the segment stays in test.
+#[test]
+fn c_in_a_real_terminal_runs_the_checks_and_shows_the_result() {
+    use common::tmux::{Tmux, row};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    common::write_project(
+        p,
+        r#"[project]
+name = "Keys"
+[[segments]]
+id = "staff"
+strategy = "slow"
+size = 100
+login_probability = 0.1
+goal = 0.9
+[[segments.checks]]
+name = "probe"
+kind = "command"
+command = ["./probe.sh"]
+"#,
+    );
+    common::write_script(p, "probe.sh", "touch probed; echo probe ok");
+    common::cutover(p)
+        .args(["advance", "staff"])
+        .assert()
+        .success();
+    let tmux = Tmux::server("cutover-checks");
+    tmux.cockpit("checks", p, "");
+    let screen = tmux.wait_for("checks", "the overview", |s| s.contains("Segments (1)"));
+    assert!(row(&screen, "staff").contains("● test"), "{screen}");
+    tmux.keys("checks", &["c"]);
+    let screen = tmux.wait_for("checks", "the check's result", |s| {
+        s.contains("run-checks") && s.contains("checks 1/1 pass")
+    });
+    assert!(
+        row(&screen, "staff").contains("● test"),
+        "checks never advance: {screen}"
+    );
+    assert!(p.join("probed").exists(), "the check ran");
+    tmux.keys("checks", &["q"]);
+    tmux.wait_for("checks", "the cockpit to exit", |s| {
+        s.contains("COCKPIT-EXITED 0")
+    });
 }
