@@ -321,3 +321,46 @@ fn an_export_without_last_logins_says_so_instead_of_never() {
         "{text}"
     );
 }
+
+#[test]
+fn columns_are_mapped_by_the_audit_table_and_flags_win_over_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    common::write_project(
+        p,
+        "[project]\nname = \"Map\"\n[audit]\ntarget = \"keycloak\"\nemail = \"mail\"\nid = \"uid\"\n",
+    );
+    let path = p.join("ldap.csv");
+    std::fs::write(
+        &path,
+        "uid,mail,alt\nu1,a@example.org,x@example.org\nu2,A@example.org,y@example.org\n",
+    )
+    .expect("write");
+    let run = |extra: &[&str]| -> Value {
+        let out = cutover(p)
+            .args(["audit", "--json", "--no-record"])
+            .args(extra)
+            .arg(&path)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let a = run(&[]);
+    assert_eq!(a["target"], "keycloak", "[audit] target");
+    assert_eq!(a["fields"]["email"], "mail");
+    assert_eq!(a["fields"]["id"], "uid");
+    assert_eq!(a["duplicates"]["emails"], 1);
+    assert_eq!(
+        a["examples"]["duplicate_emails"],
+        serde_json::json!([["u1", "u2"]])
+    );
+    let b = run(&["--email", "alt", "--target", "auth0"]);
+    assert_eq!(b["target"], "auth0");
+    assert_eq!(b["fields"]["email"], "alt");
+    assert_eq!(b["duplicates"]["emails"], 0);
+}

@@ -232,9 +232,14 @@ max_age = "7d"
     assert_eq!(audits.len(), 2);
     assert_eq!(audits[1]["actor"], "ana");
     assert_eq!(audits[1]["audit"]["file"], "clean.csv");
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(std::fs::read(&clean).expect("read"))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(
-        audits[1]["audit"]["sha256"].as_str().map(str::len),
-        Some(64)
+        audits[1]["audit"]["sha256"], digest,
+        "the digest of the file audited"
     );
     assert!(audits[1]["audit"].get("examples").is_none());
 }

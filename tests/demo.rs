@@ -97,6 +97,24 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
         .find(|e| e["kind"] == "rollback" && e["outcome"] == "succeeded")
         .expect("eu rolled back");
     assert_eq!(rollback["actor"], "auto");
+    // Dormant's export was audited before the clock started, and its test check read that
+    // audit when the operator advanced it to gate.
+    let log = common::json(cutover(&demo).args(["log", "--json", "--segment", "dormant"]));
+    let events = log.as_array().expect("array");
+    let audit = events
+        .iter()
+        .find(|e| e["kind"] == "audit")
+        .expect("dormant's audit");
+    assert_eq!(audit["audit"]["file"], "dormant-sample.ndjson");
+    assert_eq!(audit["audit"]["users"], 20_000);
+    assert!(audit["audit"]["duplicates"]["emails"].as_u64() > Some(0));
+    let to_gate = events
+        .iter()
+        .find(|e| e["kind"] == "advance" && e["to"] == "gate" && e["outcome"] == "ok")
+        .expect("dormant reached gate");
+    assert_eq!(to_gate["checks"][0]["name"], "export audit");
+    assert_eq!(to_gate["checks"][0]["status"], "pass");
+    assert_eq!(to_gate["detail"], "checks 1/1 pass");
     // Without a terminal the cockpit demo says how to run it headless.
     let no_tty = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .arg("demo")
