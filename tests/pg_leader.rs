@@ -91,6 +91,9 @@ fn a_killed_leader_is_replaced_within_ten_seconds_every_time() {
         worst = worst.max(killed.elapsed());
         let mut lead = taken.expect("taken");
         assert!(lead.still_held());
+        // A vanished machine is noticed by the server through keepalives, within seconds.
+        assert_eq!(lead.setting("tcp_keepalives_idle").as_deref(), Some("3"));
+        assert_eq!(lead.setting("tcp_keepalives_count").as_deref(), Some("3"));
     }
     eprintln!("worst takeover after SIGKILL: {worst:?}");
 }

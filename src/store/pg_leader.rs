@@ -12,6 +12,10 @@ pub struct Leadership {
     client: postgres::Client,
 }
 
+/// The server-side keepalives of the leader's session (seconds, count).
+const KEEPALIVES: &str =
+    "SET tcp_keepalives_idle = 3; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3";
+
 fn key(project: &str) -> String {
     format!("cutover leader {project}")
 }
@@ -22,6 +26,12 @@ impl Leadership {
     pub fn try_take(url: &str, project: &str) -> Result<Option<Leadership>, PgError> {
         let mut client = postgres::Client::connect(url, postgres::NoTls)
             .map_err(|e| PgError::Unreachable(e.to_string()))?;
+        // A leader whose machine vanishes sends no FIN: the server notices through TCP
+        // keepalives on this session's socket, after about 3 + 3 × 1 s, and then frees the
+        // lock (the default would be two hours).
+        client
+            .batch_execute(KEEPALIVES)
+            .map_err(|e| PgError::Refused(e.to_string()))?;
         let taken: bool = client
             .query_one(
                 "SELECT pg_try_advisory_lock(hashtextextended($1, 11))",
@@ -30,6 +40,14 @@ impl Leadership {
             .map_err(|e| PgError::Refused(e.to_string()))?
             .get(0);
         Ok(taken.then_some(Leadership { client }))
+    }
+
+    /// A setting of the leader's session, as the server reports it (for checks and tests).
+    pub fn setting(&mut self, name: &str) -> Option<String> {
+        self.client
+            .query_one("SELECT current_setting($1)", &[&name])
+            .ok()
+            .map(|row| row.get(0))
     }
 
     /// Whether the leadership is still held: its connection answers. A leader that finds it
