@@ -10,21 +10,7 @@ use common::{cutover, fails, json, route, serve_routes, write_project, write_scr
 use std::path::Path;
 
 fn project(dir: &Path, checks: &str) {
-    write_project(
-        dir,
-        &format!(
-            r#"[project]
-name = "Checks"
-[[segments]]
-id = "staff"
-strategy = "slow"
-size = 100
-login_probability = 0.1
-goal = 0.9
-{checks}
-"#
-        ),
-    );
+    write_project(dir, &common::staff_with(checks));
 }
 
 fn phase(dir: &Path) -> String {
@@ -309,6 +295,73 @@ command = ["./probe.sh"]
         .filter(|e| e["kind"] == "run-checks")
         .count();
     assert_eq!(runs, 2);
+    // The text status, the project check and the report name them too.
+    cutover(p)
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("checks 1/1 pass (ran "));
+    cutover(p)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("checks: probe"));
+    let report = p.join("report");
+    cutover(p)
+        .args(["report", "--out"])
+        .arg(&report)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(report.join("report.md")).expect("report");
+    assert!(md.contains("### Test checks of staff"), "{md}");
+    assert!(md.contains("- ✓ probe: exit 0: all good"), "{md}");
+}
+
+/// `cutover init`'s example documents the checks and `[audit]` as comments; uncommented, they
+/// are a valid project.
+#[test]
+fn the_example_checks_and_audit_table_are_valid_once_uncommented() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    cutover(p).arg("init").arg(p).assert().success();
+    let text = std::fs::read_to_string(p.join("cutover.toml")).expect("example");
+    let keys = [
+        "[audit]",
+        "[[segments.checks]]",
+        "target =",
+        "email =",
+        "last_login =",
+        "required =",
+        "name = \"synthetic",
+        "kind =",
+        "command = [\"./synthetic",
+        "url = \"https://auth",
+        "pointer =",
+        "max =",
+        "max_duplicates",
+        "max_unmovable",
+        "max_age",
+    ];
+    let mut uncommented = 0;
+    let out: Vec<String> = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if keys.iter().any(|k| rest.starts_with(k)) => {
+                uncommented += 1;
+                rest.to_string()
+            }
+            _ => l.to_string(),
+        })
+        .collect();
+    assert!(uncommented >= 15, "{uncommented} lines: {text}");
+    write_project(p, &out.join("\n"));
+    cutover(p)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "checks: synthetic login; http auth.acme.com/api/status; audit",
+        ));
 }
 
 #[test]

@@ -7,27 +7,15 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::pg_server::Postgres;
-use cutover::model::{Action, NewEvent, Outcome};
+use cutover::model::{Action, NewEvent};
 use cutover::store::pg::{CHANNEL, Decided, PgError, PgLog};
 use std::time::Duration;
 
 fn event(segment: &str, n: u32) -> NewEvent {
+    let at = Utc.timestamp_opt(1_790_000_000 + i64::from(n), 0).unwrap();
     NewEvent {
-        at: Utc.timestamp_opt(1_790_000_000 + i64::from(n), 0).unwrap(),
-        segment: segment.to_string(),
-        kind: Action::Pause,
-        from: None,
-        to: None,
-        actor: format!("writer-{segment}"),
         reason: Some(format!("note {n}")),
-        outcome: Outcome::Ok,
-        hook: None,
-        intent: None,
-        detail: None,
-        size: None,
-        plan: None,
-        checks: None,
-        audit: None,
+        ..NewEvent::new(at, segment, Action::Pause, &format!("writer-{segment}"))
     }
 }
 

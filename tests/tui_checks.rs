@@ -66,19 +66,9 @@ fn c_in_a_real_terminal_runs_the_checks_and_shows_the_result() {
     let p = dir.path();
     common::write_project(
         p,
-        r#"[project]
-name = "Keys"
-[[segments]]
-id = "staff"
-strategy = "slow"
-size = 100
-login_probability = 0.1
-goal = 0.9
-[[segments.checks]]
-name = "probe"
-kind = "command"
-command = ["./probe.sh"]
-"#,
+        &common::staff_with(
+            "[[segments.checks]]\nname = \"probe\"\nkind = \"command\"\ncommand = [\"./probe.sh\"]",
+        ),
     );
     common::write_script(p, "probe.sh", "touch probed; echo probe ok");
     common::cutover(p)

@@ -14,8 +14,6 @@ mod tally;
 pub mod text;
 mod values;
 
-pub use values::valid_email;
-
 pub use crate::model::audit::*;
 
 use crate::config::AuditFile;

@@ -188,10 +188,10 @@ impl Tally {
         let scheme = text(SCHEME, &mut wrong);
         let status = text(STATUS, &mut wrong).map(|s| s.to_lowercase());
         let flag = |i: usize, wrong: &mut Vec<usize>| match v.get(i).and_then(Option::as_ref) {
-            None | Some(Scalar::Null) => None,
+            None => None,
+            Some(s) if s.is_blank() => None,
             Some(s) => match flag_value(s) {
                 Some(b) => Some(b),
-                None if s.text().is_none() && matches!(s, Scalar::Text(_)) => None,
                 None => {
                     wrong.push(i);
                     None
@@ -259,11 +259,8 @@ impl Tally {
         if verified == Some(false) {
             self.unverified += 1;
         }
-        let required_missing = (REQUIRED..v.len()).any(|i| {
-            v[i].as_ref().is_none_or(|s| {
-                matches!(s, Scalar::Null) || s.text().is_none() && matches!(s, Scalar::Text(_))
-            })
-        });
+        let required_missing =
+            (REQUIRED..v.len()).any(|i| v[i].as_ref().is_none_or(Scalar::is_blank));
         if required_missing || unfinished {
             self.partial += 1;
         }

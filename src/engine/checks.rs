@@ -1,6 +1,7 @@
 //! The engine's side of test checks and audits: recording what a check run or an audit found,
-//! handing fresh check results to the next advance from test, and reading the latest of each
-//! from the log (the log is where they live; nothing else keeps them).
+//! and reading the latest of each from the log (the log is where they live; nothing else
+//! keeps them). Fresh results reach an advance from test as an argument of
+//! [`Engine::request_checked`].
 //!
 //! Checks themselves run elsewhere ([`crate::checks`], on the owner's tasks): the engine only
 //! takes their verdicts, so deciding stays synchronous and pure.
@@ -57,29 +58,6 @@ impl Engine {
         (verdicts, last.map(|e| e.at))
     }
 
-    /// Check results just run for `segment`, for the advance that asked for them.
-    pub fn set_fresh_checks(&mut self, segment: &str, verdicts: Vec<Verdict>) {
-        self.fresh_checks.insert(segment.to_string(), verdicts);
-    }
-
-    /// Drop check results no advance took (the segment left test while they ran).
-    pub fn forget_fresh_checks(&mut self, segment: &str) {
-        self.fresh_checks.remove(segment);
-    }
-
-    /// The check verdicts an advance from test decides on: the fresh ones, else (nobody ran
-    /// them) each one unknown, which never passes.
-    pub(super) fn take_checks(&mut self, seg: &Segment) -> Vec<Verdict> {
-        match self.fresh_checks.remove(&seg.id) {
-            Some(v) => v,
-            None => seg
-                .checks
-                .iter()
-                .map(|c| not_run(&c.name, &seg.id))
-                .collect(),
-        }
-    }
-
     /// Record `cmd` as refused for `reason` (decided outside the machine, e.g. stale checks),
     /// and return the error that says so.
     pub fn record_refusal(
@@ -90,16 +68,11 @@ impl Engine {
     ) -> EngineError {
         let from = Some(self.state(&cmd.segment).phase);
         let body = NewEvent {
+            from,
             outcome: Outcome::Refused,
             reason: cmd.reason.clone(),
-            ..bare(
-                &cmd.segment,
-                cmd.action,
-                &cmd.actor,
-                now,
-                from,
-                reason.clone(),
-            )
+            detail: Some(reason.clone()),
+            ..NewEvent::new(now, &cmd.segment, cmd.action, &cmd.actor)
         };
         match self.append(body) {
             Ok(_) => EngineError::Refused {
@@ -128,8 +101,10 @@ impl Engine {
         };
         let phase = self.state(segment).phase;
         Ok(self.append(NewEvent {
+            from: Some(phase),
+            detail: Some(detail),
             checks: Some(verdicts),
-            ..bare(segment, Action::RunChecks, actor, now, Some(phase), detail)
+            ..NewEvent::new(now, segment, Action::RunChecks, actor)
         })?)
     }
 
@@ -151,10 +126,19 @@ impl Engine {
         let audit = audit.for_state();
         let detail = audit.summary();
         Ok(self.append(NewEvent {
+            detail: Some(detail),
             audit: Some(Box::new(audit)),
-            ..bare(segment, Action::Audit, actor, now, None, detail)
+            ..NewEvent::new(now, segment, Action::Audit, actor)
         })?)
     }
+}
+
+/// Each declared check of `seg`, not run (unknown, which never passes).
+pub(super) fn not_run_all(seg: &Segment) -> Vec<Verdict> {
+    seg.checks
+        .iter()
+        .map(|c| not_run(&c.name, &seg.id))
+        .collect()
 }
 
 fn not_run(name: &str, segment: &str) -> Verdict {
@@ -162,33 +146,6 @@ fn not_run(name: &str, segment: &str) -> Verdict {
         name: name.to_string(),
         status: Status::Unknown,
         reason: format!("not run yet: press c on {segment}, or `cutover checks {segment}`"),
-    }
-}
-
-fn bare(
-    segment: &str,
-    kind: Action,
-    actor: &str,
-    now: DateTime<Utc>,
-    from: Option<crate::model::Phase>,
-    detail: String,
-) -> NewEvent {
-    NewEvent {
-        at: now,
-        segment: segment.to_string(),
-        kind,
-        from,
-        to: None,
-        actor: actor.to_string(),
-        reason: None,
-        outcome: Outcome::Ok,
-        hook: None,
-        intent: None,
-        detail: Some(detail),
-        size: None,
-        plan: None,
-        checks: None,
-        audit: None,
     }
 }
 

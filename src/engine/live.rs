@@ -5,7 +5,7 @@ use super::{Command, Engine, EngineError, MIGRATED};
 use crate::config::Segment;
 use crate::config::SourceKind;
 use crate::model::criteria::{self, Context, Reading};
-use crate::model::{Action, NewEvent, Outcome, Phase, Status, Verdict};
+use crate::model::{Action, NewEvent, Phase, Status, Verdict};
 use crate::source::Polled;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
@@ -232,16 +232,7 @@ impl Engine {
             .join("; ");
         if new_alarm {
             self.append(NewEvent {
-                at: now,
-                segment: segment.to_string(),
-                kind: Action::GuardFailed,
                 from: Some(state.phase),
-                to: None,
-                actor: "auto".to_string(),
-                reason: None,
-                outcome: Outcome::Ok,
-                hook: None,
-                intent: None,
                 detail: Some(if seg.auto_rollback {
                     format!(
                         "{readings} (auto-rollback after {} in a row)",
@@ -250,10 +241,7 @@ impl Engine {
                 } else {
                     format!("{readings} (no auto_rollback: an operator decides)")
                 }),
-                size: None,
-                plan: None,
-                checks: None,
-                audit: None,
+                ..NewEvent::new(now, segment, Action::GuardFailed, "auto")
             })?;
         }
         let busy = state.pending.is_some() || state.rollback_failed.is_some();

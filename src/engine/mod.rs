@@ -90,8 +90,6 @@ pub struct Engine {
     adoption: std::sync::Mutex<BTreeMap<String, adoption::Adoption>>,
     /// Where each segment's latest audit and check run are in the log.
     latest: checks::Latest,
-    /// Check results run for an advance from test, taken by that advance.
-    fresh_checks: BTreeMap<String, Vec<crate::model::gate::Verdict>>,
 }
 
 impl Engine {
@@ -110,7 +108,6 @@ impl Engine {
         }
         Ok(Engine {
             latest,
-            fresh_checks: BTreeMap::new(),
             project,
             project_dir,
             store,
@@ -173,6 +170,17 @@ impl Engine {
 
     /// Decide `cmd`, record what was decided (flushed), and say what remains to be done.
     pub fn request(&mut self, cmd: &Command, now: DateTime<Utc>) -> Result<Step, EngineError> {
+        self.request_checked(cmd, now, None)
+    }
+
+    /// [`Engine::request`] with the segment's test checks just run (`checks`), which an advance
+    /// from test decides on. Without them, each declared check is unknown, which never passes.
+    pub fn request_checked(
+        &mut self,
+        cmd: &Command,
+        now: DateTime<Utc>,
+        checks: Option<Vec<crate::model::gate::Verdict>>,
+    ) -> Result<Step, EngineError> {
         let seg = self
             .project
             .segment(&cmd.segment)
@@ -192,7 +200,7 @@ impl Engine {
         };
         // Checks count only for an advance from test, run fresh for it by the owner.
         let checks = if cmd.action == Action::Advance && state.phase == Phase::Test {
-            self.take_checks(&seg)
+            checks.unwrap_or_else(|| checks::not_run_all(&seg))
         } else {
             Vec::new()
         };
@@ -213,21 +221,10 @@ impl Engine {
             },
         };
         let base = NewEvent {
-            at: now,
-            segment: seg.id.clone(),
-            kind: cmd.action,
             from: Some(state.phase),
-            to: None,
-            actor: cmd.actor.clone(),
             reason: cmd.reason.clone(),
-            outcome: Outcome::Ok,
-            hook: None,
-            intent: None,
-            detail: None,
-            size: None,
-            plan: None,
             checks: (!checks.is_empty()).then(|| checks.clone()),
-            audit: None,
+            ..NewEvent::new(now, &seg.id, cmd.action, &cmd.actor)
         };
         let decision = match decide(cmd.action, &facts) {
             Ok(d) => d,
@@ -326,16 +323,13 @@ impl Engine {
         let size = (job.to == Phase::Cutover)
             .then(|| self.project.segment(&job.segment).map(|s| s.size))
             .flatten();
+        let kind = match job.action {
+            HookAction::Rollback => Action::RollBack,
+            HookAction::Cutover | HookAction::Done => Action::Advance,
+        };
         self.append(NewEvent {
-            at: now,
-            segment: job.segment.clone(),
-            kind: match job.action {
-                HookAction::Rollback => Action::RollBack,
-                HookAction::Cutover | HookAction::Done => Action::Advance,
-            },
             from: Some(job.from),
             to: Some(job.to),
-            actor: job.actor.clone(),
             reason: job.reason.clone(),
             outcome: if report.ok {
                 Outcome::Succeeded
@@ -346,9 +340,7 @@ impl Engine {
             intent: Some(job.event_id),
             detail: Some(report.detail),
             size,
-            plan: None,
-            checks: None,
-            audit: None,
+            ..NewEvent::new(now, &job.segment, kind, &job.actor)
         })
     }
 

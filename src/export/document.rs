@@ -7,8 +7,7 @@
 //! longer than [`MAX_ROW`]: a longer one is skipped to its end. Other top-level keys are
 //! skipped unread. A document that ends inside its structure is an error.
 
-use super::pick;
-use super::rows::{Chooser, Field, MAX_ROW, RowResult, flatten};
+use super::rows::{Field, JsonRows, MAX_ROW, RowResult};
 use std::io::BufRead;
 
 /// Where the scanner is in the document.
@@ -46,9 +45,7 @@ pub(super) fn users(
     fields: &[Field],
     on_row: &mut impl FnMut(u64, RowResult<'_>),
 ) -> Result<Vec<Option<String>>, String> {
-    let (paths, owner) = flatten(fields);
-    let mut chooser = Chooser::new(fields, owner);
-    let mut all = vec![None; paths.len()];
+    let mut rows = JsonRows::new(fields);
     let mut s = Scanner {
         depth: 0,
         in_string: false,
@@ -77,16 +74,7 @@ pub(super) fn users(
         } else if s.element.first() != Some(&b'{') {
             on_row(line, Err("a user that is not a JSON object".into()));
         } else {
-            match std::str::from_utf8(&s.element) {
-                Err(e) => on_row(
-                    line,
-                    Err(format!("not UTF-8 text (byte {})", e.valid_up_to() + 1)),
-                ),
-                Ok(text) => match pick(text, line, &paths, &mut all) {
-                    Ok(()) => on_row(line, Ok(chooser.choose(&mut all))),
-                    Err(e) => on_row(line, Err(e)),
-                },
-            }
+            on_row(line, rows.row(&s.element, line));
         }
         s.element.clear();
         s.overlong = 0;
@@ -114,7 +102,7 @@ pub(super) fn users(
                 .into(),
         );
     }
-    Ok(chooser.used(fields))
+    Ok(rows.used(fields))
 }
 
 impl Scanner {

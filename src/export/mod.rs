@@ -40,11 +40,12 @@ impl Scalar {
         }
     }
 
-    /// The text of a present, non-blank value (`None` for null, blank text, objects).
-    pub fn text(&self) -> Option<&str> {
+    /// Null, or a text of nothing but whitespace: how exports write "no value".
+    pub fn is_blank(&self) -> bool {
         match self {
-            Scalar::Text(t) if !t.trim().is_empty() => Some(t.as_str()),
-            _ => None,
+            Scalar::Null => true,
+            Scalar::Text(t) => t.trim().is_empty(),
+            _ => false,
         }
     }
 }

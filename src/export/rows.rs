@@ -107,33 +107,36 @@ fn opens_users_list(head: &[u8]) -> bool {
     })
 }
 
-/// Paths of every candidate of every field, flattened, with each one's field.
-pub(super) fn flatten(fields: &[Field]) -> (Vec<Vec<String>>, Vec<usize>) {
-    let mut paths = Vec::new();
-    let mut owner = Vec::new();
-    for (i, f) in fields.iter().enumerate() {
-        for c in &f.candidates {
-            paths.push(c.split('.').map(str::to_string).collect());
-            owner.push(i);
-        }
-    }
-    (paths, owner)
-}
-
-/// Per field, the first candidate a row has; counts which name was used.
-pub(super) struct Chooser {
+/// Reads the fields asked for out of JSON rows (a line, or one user of a document): every
+/// candidate path of every field in one pass, then per field the first candidate the row has,
+/// noting which name was used.
+pub(super) struct JsonRows {
+    /// Every candidate of every field, split on dots, and the field each belongs to.
+    paths: Vec<Vec<String>>,
     owner: Vec<usize>,
+    /// Each field's first candidate's index in `paths`.
     first: Vec<usize>,
     used: Vec<Option<usize>>,
-    pub values: Vec<Option<Scalar>>,
+    all: Vec<Option<Scalar>>,
+    values: Vec<Option<Scalar>>,
 }
 
-impl Chooser {
-    pub(super) fn new(fields: &[Field], owner: Vec<usize>) -> Chooser {
+impl JsonRows {
+    pub(super) fn new(fields: &[Field]) -> JsonRows {
+        let mut paths = Vec::new();
+        let mut owner = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            for c in &f.candidates {
+                paths.push(c.split('.').map(str::to_string).collect());
+                owner.push(i);
+            }
+        }
         let first = (0..fields.len())
             .map(|f| owner.iter().position(|&o| o == f).unwrap_or(0))
             .collect();
-        Chooser {
+        JsonRows {
+            all: vec![None; paths.len()],
+            paths,
             owner,
             first,
             used: vec![None; fields.len()],
@@ -141,9 +144,13 @@ impl Chooser {
         }
     }
 
-    pub(super) fn choose(&mut self, all: &mut [Option<Scalar>]) -> &[Option<Scalar>] {
+    /// The fields of one row whose text starts on `line`, or why it cannot be read.
+    pub(super) fn row(&mut self, bytes: &[u8], line: u64) -> RowResult<'_> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| format!("not UTF-8 text (byte {})", e.valid_up_to() + 1))?;
+        pick(text, line, &self.paths, &mut self.all)?;
         self.values.iter_mut().for_each(|v| *v = None);
-        for (i, v) in all.iter_mut().enumerate() {
+        for (i, v) in self.all.iter_mut().enumerate() {
             let f = self.owner[i];
             if self.values[f].is_none() && v.is_some() {
                 self.values[f] = v.take();
@@ -153,9 +160,10 @@ impl Chooser {
             }
             *v = None;
         }
-        &self.values
+        Ok(&self.values)
     }
 
+    /// The name each field was read from (None: no row had any of its candidates).
     pub(super) fn used(&self, fields: &[Field]) -> Vec<Option<String>> {
         self.used
             .iter()
@@ -222,9 +230,7 @@ fn json_lines(
     fields: &[Field],
     on_row: &mut impl FnMut(u64, RowResult<'_>),
 ) -> Result<Vec<Option<String>>, String> {
-    let (paths, owner) = flatten(fields);
-    let mut chooser = Chooser::new(fields, owner);
-    let mut all = vec![None; paths.len()];
+    let mut rows = JsonRows::new(fields);
     let mut buf = Vec::new();
     let mut line = 0u64;
     loop {
@@ -232,27 +238,10 @@ fn json_lines(
         match read_line(&mut input, &mut buf) {
             Ok(Line::End) => break,
             Ok(Line::TooLong(n)) => on_row(line, Err(too_long(n))),
-            Ok(Line::Read) => {
-                let text = match std::str::from_utf8(&buf) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        on_row(
-                            line,
-                            Err(format!("not UTF-8 text (byte {})", e.valid_up_to() + 1)),
-                        );
-                        continue;
-                    }
-                };
-                if text.trim().is_empty() {
-                    continue;
-                }
-                match pick(text, line, &paths, &mut all) {
-                    Ok(()) => on_row(line, Ok(chooser.choose(&mut all))),
-                    Err(e) => on_row(line, Err(e)),
-                }
-            }
+            Ok(Line::Read) if buf.iter().all(u8::is_ascii_whitespace) => {}
+            Ok(Line::Read) => on_row(line, rows.row(&buf, line)),
             Err(e) => return Err(format!("reading the export failed at line {line}: {e}")),
         }
     }
-    Ok(chooser.used(fields))
+    Ok(rows.used(fields))
 }

@@ -67,6 +67,30 @@ pub struct NewEvent {
     pub audit: Option<Box<crate::model::audit::Audit>>,
 }
 
+impl NewEvent {
+    /// `actor`'s `kind` on `segment` at `at`, done (outcome ok), with nothing else recorded:
+    /// the start every event is built from.
+    pub fn new(at: DateTime<Utc>, segment: &str, kind: Action, actor: &str) -> NewEvent {
+        NewEvent {
+            at,
+            segment: segment.to_string(),
+            kind,
+            from: None,
+            to: None,
+            actor: actor.to_string(),
+            reason: None,
+            outcome: Outcome::Ok,
+            hook: None,
+            intent: None,
+            detail: None,
+            size: None,
+            plan: None,
+            checks: None,
+            audit: None,
+        }
+    }
+}
+
 /// An event as stored: a [`NewEvent`] with its sequence number.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {

@@ -88,11 +88,7 @@ impl Core {
                     let e = self.engine.record_refusal(&cmd, self.now(), reason);
                     return self.engine_failed(waiter, e);
                 }
-                // Taken by this advance only.
-                let segment = cmd.segment.clone();
-                self.engine.set_fresh_checks(&segment, verdicts);
-                self.start(cmd, waiter);
-                self.engine.forget_fresh_checks(&segment);
+                self.start_checked(cmd, waiter, Some(verdicts));
             }
             CheckJob::Run {
                 waiter,

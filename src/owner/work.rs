@@ -44,7 +44,17 @@ impl Core {
 
     /// Decide and record `cmd`; start its hook as a task if it has one.
     pub(super) fn start(&mut self, cmd: Command, waiter: Waiter) {
-        match self.engine.request(&cmd, self.now()) {
+        self.start_checked(cmd, waiter, None);
+    }
+
+    /// [`Core::start`] with the test checks just run for an advance from test.
+    pub(super) fn start_checked(
+        &mut self,
+        cmd: Command,
+        waiter: Waiter,
+        checks: Option<Vec<crate::model::gate::Verdict>>,
+    ) {
+        match self.engine.request_checked(&cmd, self.now(), checks) {
             Ok(Step::Done(event)) => {
                 self.reply(waiter, Reply::Event { event });
                 self.reply(waiter, Reply::Done);

@@ -273,6 +273,13 @@ pub fn one_segment(sources: &str, gates: &str) -> String {
     )
 }
 
+/// A project of one slow segment, `staff`, with `extra` (e.g. its `[[segments.checks]]`).
+pub fn staff_with(extra: &str) -> String {
+    format!(
+        "[project]\nname = \"Checks\"\n[[segments]]\nid = \"staff\"\nstrategy = \"slow\"\nsize = 100\nlogin_probability = 0.1\ngoal = 0.9\n{extra}\n"
+    )
+}
+
 /// A Prometheus instant-query answer of `value` at `/prom/api/v1/query`.
 pub fn prometheus_route(value: &str) -> Route {
     route(
