@@ -198,6 +198,7 @@ fn main() {
             segment: "seg-0000".into(),
             action,
             reason: Some("bench".into()),
+            expect: None,
         };
         rt.block_on(link_a.session.call(request, |_| {}))
             .expect("act");

@@ -111,6 +111,7 @@ fn run(truth: &[Cohort], plan: &[Cohort], goal: f64, t0: DateTime<Utc>, seed: u6
             action: Action::Advance,
             actor: "harness".into(),
             reason: None,
+            expect: None,
         };
         assert!(matches!(
             engine.request(&cmd, t0).expect("advance"),

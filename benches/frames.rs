@@ -73,6 +73,7 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         legacy: Some("LDAP".into()),
         target: Some("FusionAuth".into()),
         migrated_share: Some(0.5),
+        state_unreachable_since: None,
         segments: (0..segments).map(segment).collect(),
     };
     let plans = status

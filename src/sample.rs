@@ -150,6 +150,7 @@ pub fn build(dir: &Path) -> Result<Engine> {
             action,
             actor: actor.to_string(),
             reason: reason.map(str::to_string),
+            expect: None,
         };
         // Outcomes (including a failing hook) are part of the story; errors are not fatal here.
         let _ = runtime.block_on(engine.apply(&cmd, || when, |_| {}));

@@ -73,6 +73,7 @@ fn load_history(engine: &mut cutover::engine::Engine, days: i64) {
                 action: cutover::model::Action::Advance,
                 actor: "test".into(),
                 reason: None,
+                expect: None,
             };
             assert!(matches!(
                 engine.request(&cmd, t0).expect("advance"),

@@ -45,6 +45,7 @@ fn setup(days: i64) -> (tempfile::TempDir, Engine, DateTime<Utc>, Vec<(f64, f64)
             action: cutover::model::Action::Advance,
             actor: "test".into(),
             reason: None,
+            expect: None,
         };
         assert!(matches!(
             engine.request(&cmd, t0).expect("advance"),

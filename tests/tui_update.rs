@@ -48,7 +48,9 @@ fn r_asks_for_a_reason_in_a_danger_dialog_then_rolls_back() {
         vec![Effect::Apply {
             segment: "eu-customers".into(),
             action: Action::RollBack,
-            reason: Some("yes, errors u".into())
+            reason: Some("yes, errors u".into()),
+            // What the operator saw: refused if another lead moved it meanwhile.
+            expect: Some(cutover::model::Phase::Cutover),
         }]
     );
     assert!(m.dialog.is_none());
@@ -99,7 +101,8 @@ fn advance_names_the_transition_and_the_hook_and_y_confirms() {
         vec![Effect::Apply {
             segment: "us-customers".into(),
             action: Action::Advance,
-            reason: None
+            reason: None,
+            expect: Some(cutover::model::Phase::Gate),
         }]
     );
 }
@@ -140,7 +143,8 @@ fn a_failed_rollback_is_retried_with_capital_r_and_plain_r_points_there() {
         vec![Effect::Apply {
             segment: "apac".into(),
             action: Action::RetryRollBack,
-            reason: None
+            reason: None,
+            expect: None,
         }]
     );
 }
@@ -154,7 +158,8 @@ fn p_resumes_a_paused_segment_at_once_and_asks_a_reason_to_pause_another() {
         vec![Effect::Apply {
             segment: "latam".into(),
             action: Action::Resume,
-            reason: None
+            reason: None,
+            expect: None,
         }]
     );
     select(&mut m, "eu-customers");
@@ -165,7 +170,8 @@ fn p_resumes_a_paused_segment_at_once_and_asks_a_reason_to_pause_another() {
         vec![Effect::Apply {
             segment: "eu-customers".into(),
             action: Action::Pause,
-            reason: Some("black friday".into())
+            reason: Some("black friday".into()),
+            expect: None,
         }]
     );
 }
@@ -374,7 +380,8 @@ fn capital_f_in_the_detail_offers_the_fit_as_the_plan_with_old_and_new() {
         vec![Effect::Apply {
             segment: "eu-customers".into(),
             action: Action::AdoptFit,
-            reason: None
+            reason: None,
+            expect: None,
         }]
     );
 }

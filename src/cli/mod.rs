@@ -253,6 +253,7 @@ fn act(
         segment: segment.to_string(),
         action,
         reason,
+        expect: None,
     };
     // The owner polls a segment in gate before it decides an advance; each acknowledged
     // event is printed as it comes.

@@ -5,7 +5,7 @@
 use super::through::call;
 use super::{Cli, StateCmd, state_dir};
 use crate::owner::protocol::{Reply, Request};
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 use anyhow::{Result, bail};
 
 fn absolute(dir: &std::path::Path) -> std::path::PathBuf {
@@ -45,21 +45,26 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
         }
         StateCmd::Restore { dir } => {
             let target = state_dir(&cli.project, cli.state.as_deref());
-            let mut store = match Store::open(&target) {
+            // Into the backend the project's `[state]` names: a backup moves a project
+            // between sled and PostgreSQL.
+            let (project, _) = crate::config::load(&cli.project)?;
+            let mut store = match crate::owner::link::open_state(&project, &target) {
                 Ok(store) => store,
-                Err(StoreError::Locked { pid, .. }) => bail!(
-                    "the state in '{}' is in use by pid {pid}; stop that cutover first (restore needs the state to itself)",
-                    target.display()
-                ),
-                Err(e) => return Err(e.into()),
+                Err(e) => match e.downcast_ref::<StoreError>() {
+                    Some(StoreError::Locked { pid, .. }) => bail!(
+                        "the state in '{}' is in use by pid {pid}; stop that cutover first (restore needs the state to itself)",
+                        target.display()
+                    ),
+                    _ => return Err(e),
+                },
             };
-            let info = store.restore(dir)?;
+            let info = crate::store::restore(store.as_mut(), dir)?;
             println!(
-                "restored {} events and {} samples from '{}' into '{}'; `cutover state verify` checks them",
+                "restored {} events and {} samples from '{}' into the {}; `cutover state verify` checks them",
                 info.events,
                 info.samples,
                 dir.display(),
-                target.display()
+                store.place()
             );
             Ok(())
         }

@@ -13,6 +13,9 @@ pub struct ProjectFile {
     /// How `cutover audit` reads the project's user exports.
     #[serde(default)]
     pub audit: AuditFile,
+    /// Where the state lives: sled (default) or PostgreSQL.
+    #[serde(default)]
+    pub state: super::StateFile,
     #[serde(default)]
     pub segments: Vec<SegmentFile>,
 }

@@ -8,6 +8,7 @@
 mod checks;
 mod file;
 mod locate;
+mod state;
 mod validate;
 mod validate_outside;
 
@@ -17,6 +18,7 @@ pub use file::{
     ProjectSection, SegmentFile, SourceFile, SourceKind, Strategy,
 };
 pub use locate::KeyPath;
+pub use state::{StateBackend, StateFile};
 pub use validate::validate;
 
 use crate::model::{HookAction, LoginModel};
@@ -61,6 +63,8 @@ pub struct Project {
     pub raw_retention: Option<Duration>,
     /// How `cutover audit` reads exports (`[audit]`).
     pub audit: AuditFile,
+    /// Where the state lives (`[state]`).
+    pub state: StateBackend,
     pub segments: Vec<Segment>,
 }
 
@@ -153,6 +157,9 @@ impl Project {
     /// Every `env:NAME` referenced by the project (for redaction).
     pub fn secret_refs(&self) -> Vec<String> {
         let mut refs = Vec::new();
+        if let StateBackend::Postgres { url } = &self.state {
+            refs.push(url.clone());
+        }
         for seg in &self.segments {
             for spec in [&seg.hooks.cutover, &seg.hooks.rollback, &seg.hooks.done]
                 .into_iter()

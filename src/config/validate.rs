@@ -64,6 +64,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
         socket_group: raw.project.socket_group.clone(),
         raw_retention: raw_retention(raw.project.raw_retention.as_deref(), &root, &mut found),
         audit: raw.audit.clone(),
+        state: super::state::validate(&raw.state, &root, &mut found),
         segments,
     };
     (Some(project), found)

@@ -115,6 +115,7 @@ impl Script for DemoOperator {
                 action: Action::Advance,
                 actor: "demo".to_string(),
                 reason: Some(format!("scheduled for day {at}")),
+                expect: None,
             });
         }
         out

@@ -251,6 +251,8 @@ impl Engine {
                 segment: segment.to_string(),
                 action: Action::RollBack,
                 actor: "auto".to_string(),
+                // Refused if another process moved the segment since this guard looked.
+                expect: Some(state.phase),
                 reason: Some(format!(
                     "auto-rollback after {streak} failing evaluations: {readings}"
                 )),

@@ -10,6 +10,7 @@ pub mod checks;
 pub mod live;
 mod record;
 pub mod status;
+mod sync;
 pub mod view;
 
 pub use live::plan_problems;
@@ -22,7 +23,7 @@ use crate::model::{
     decide,
 };
 use crate::secret::Redactor;
-use crate::store::{Store, StoreError};
+use crate::store::{Storage, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ pub struct Command {
     pub action: Action,
     pub actor: String,
     pub reason: Option<String>,
+    /// The phase the operator saw (see `Request::Act`); `None`: decide on the phase as it is.
+    pub expect: Option<Phase>,
 }
 
 /// Why an action did not take effect.
@@ -76,7 +79,7 @@ pub enum Step {
 pub struct Engine {
     project: Project,
     project_dir: PathBuf,
-    store: Store,
+    store: Box<dyn Storage>,
     events: Vec<Event>,
     states: BTreeMap<String, SegmentState>,
     redactor: Redactor,
@@ -96,10 +99,19 @@ impl Engine {
     pub fn new(
         project: Project,
         project_dir: PathBuf,
-        mut store: Store,
+        store: impl Storage + 'static,
+    ) -> Result<Engine, StoreError> {
+        Engine::boxed(project, project_dir, Box::new(store))
+    }
+
+    /// [`Engine::new`] on a backend chosen at run time (`[state] backend`).
+    pub fn boxed(
+        project: Project,
+        project_dir: PathBuf,
+        mut store: Box<dyn Storage>,
     ) -> Result<Engine, StoreError> {
         store.set_raw_retention(project.raw_retention.map(|d| (d.as_secs() / 86_400) as i64));
-        let events = store.events()?;
+        let events = store.events_after(0)?;
         let states = crate::model::event::fold(&events);
         let redactor = Redactor::new(&project.secret_refs());
         let mut latest = checks::Latest::default();
@@ -130,8 +142,8 @@ impl Engine {
         &self.project_dir
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn store(&self) -> &dyn Storage {
+        self.store.as_ref()
     }
 
     pub fn events(&self) -> &[Event] {
@@ -157,14 +169,15 @@ impl Engine {
     }
 
     pub(crate) fn append(&mut self, body: NewEvent) -> Result<Event, StoreError> {
-        let event = self.store.append(body)?;
-        self.states
-            .entry(event.body.segment.clone())
-            .or_default()
-            .apply(&event);
-        self.latest.note(self.events.len(), &event);
-        self.events.push(event.clone());
-        self.forget_adoption(&event.body.segment);
+        let mut written = self.store.append(body, self.last_seq())?;
+        let event = written.pop().ok_or_else(|| StoreError::Corrupt {
+            dir: self.store.dir().to_path_buf(),
+            cause: "an append returned no event".into(),
+        })?;
+        for e in written {
+            self.fold_in(e);
+        }
+        self.fold_in(event.clone());
         Ok(event)
     }
 
@@ -181,12 +194,49 @@ impl Engine {
         now: DateTime<Utc>,
         checks: Option<Vec<crate::model::gate::Verdict>>,
     ) -> Result<Step, EngineError> {
+        if self.project.segment(&cmd.segment).is_none() {
+            return Err(EngineError::UnknownSegment(cmd.segment.clone()));
+        }
+        // Decided on the segment as the log holds it now, other writers held off until the
+        // outcome is recorded (see `Storage::hold`).
+        let fresh = self.store.hold(&cmd.segment, self.last_seq())?;
+        for e in fresh {
+            self.fold_in(e);
+        }
+        let step = self.decide_and_record(cmd, now, checks);
+        self.store.release();
+        step
+    }
+
+    fn decide_and_record(
+        &mut self,
+        cmd: &Command,
+        now: DateTime<Utc>,
+        checks: Option<Vec<crate::model::gate::Verdict>>,
+    ) -> Result<Step, EngineError> {
         let seg = self
             .project
             .segment(&cmd.segment)
             .cloned()
             .ok_or_else(|| EngineError::UnknownSegment(cmd.segment.clone()))?;
         let state = self.state(&seg.id);
+        if let Some(seen) = cmd.expect
+            && seen != state.phase
+        {
+            let reason = self.moved_since(&seg.id, seen, state.phase);
+            self.append(NewEvent {
+                from: Some(state.phase),
+                reason: cmd.reason.clone(),
+                outcome: Outcome::Refused,
+                detail: Some(reason.clone()),
+                ..NewEvent::new(now, &seg.id, cmd.action, &cmd.actor)
+            })?;
+            return Err(EngineError::Refused {
+                segment: seg.id,
+                action: cmd.action,
+                reason,
+            });
+        }
         let plan_problems = plan_problems(&seg);
         let migrated_share = self.migrated(&seg)?.map(|(_, _, s)| s);
         let gates = self.gate_verdicts(&seg, now)?;

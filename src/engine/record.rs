@@ -99,7 +99,12 @@ impl Engine {
         at: DateTime<Utc>,
         value: f64,
     ) -> Result<(), StoreError> {
-        self.store.put_sample(segment, metric, at, value)?;
+        self.store.put_samples(&[crate::store::SampleLine {
+            segment: segment.to_string(),
+            metric: metric.to_string(),
+            at,
+            value,
+        }])?;
         self.advance_adoption(segment, metric, at, value);
         Ok(())
     }

@@ -21,6 +21,11 @@ pub struct ProjectStatus {
     pub target: Option<String>,
     /// Size-weighted migrated share over the segments whose count is known.
     pub migrated_share: Option<f64>,
+    /// Since when the state database has been out of reach (team backend): what is shown is
+    /// as of then, and actions are refused until it answers. Null when it answers (always on
+    /// sled).
+    #[serde(default)]
+    pub state_unreachable_since: Option<DateTime<Utc>>,
     pub segments: Vec<SegmentStatus>,
 }
 
@@ -308,6 +313,7 @@ impl Engine {
             legacy: self.project().legacy.clone(),
             target: self.project().target.clone(),
             migrated_share: weighted_share(&segments),
+            state_unreachable_since: self.store().unreachable_since(),
             segments,
         })
     }

@@ -85,6 +85,9 @@ pub(super) struct Core {
     /// Where the pollers send their results, and the pollers once started.
     pub(super) poll_tx: mpsc::Sender<Polled>,
     pub(super) pollers: Option<JoinSet<()>>,
+    /// Whether this process may run the pollers and guards: always on sled; on the team
+    /// backend only while it holds the project's leadership.
+    pub(super) may_guard: bool,
 }
 
 pub(super) async fn run(
@@ -97,6 +100,7 @@ pub(super) async fn run(
     let mut core = Core {
         poll_tx,
         pollers: None,
+        may_guard: true,
         events_published: engine.events().len(),
         engine,
         clock: options.clock,
@@ -112,7 +116,24 @@ pub(super) async fn run(
         changed: BTreeSet::new(),
         unsynced: false,
     };
-    if options.poll {
+    // On the team backend the pollers and guards run only while this process leads.
+    // A one-shot command never competes for it: it would hold the guard without guarding.
+    let team = core
+        .engine
+        .project()
+        .state
+        .database_url()
+        .ok()
+        .flatten()
+        .filter(|_| options.poll)
+        .map(|url| super::team::start(url, core.engine.project().name.clone()));
+    core.may_guard =
+        team.is_none() && core.engine.project().state == crate::config::StateBackend::Sled;
+    let (_team, mut leading, mut news) = match team {
+        Some((t, l, n)) => (Some(t), Some(l), Some(n)),
+        None => (None, None, None),
+    };
+    if options.poll && leading.is_none() {
         core.start_polling();
     }
     // The script's and flushing's pace: every 250 ms, or every 0.05 simulated day on a fast
@@ -161,6 +182,13 @@ pub(super) async fn run(
                     core.absorb(&p);
                 }
             }
+            Some(()) = recv_news(&mut news) => {
+                if let Some(n) = news.as_mut() {
+                    while n.try_recv().is_ok() {}
+                }
+                core.on_news();
+            }
+            Some(lead) = lead_changed(&mut leading) => core.on_leading(lead, options.poll),
             _ = tick.tick() => core.on_tick(),
             _ = refresh.tick() => {
                 if last_full.elapsed() >= FULL_REFRESH_EVERY && core.clients.values().any(|c| c.subscribed) {
@@ -207,11 +235,68 @@ pub(super) async fn run(
     Ok(())
 }
 
+async fn recv_news(news: &mut Option<super::team::News>) -> Option<()> {
+    match news {
+        Some(n) => n.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn lead_changed(leading: &mut Option<super::team::Leading>) -> Option<bool> {
+    match leading {
+        Some(l) => {
+            l.changed().await.ok()?;
+            let now = *l.borrow();
+            Some(now)
+        }
+        None => std::future::pending().await,
+    }
+}
+
 impl Core {
+    /// Other processes wrote to the team state: fold their events in; the loop then tells
+    /// every client, as it does for this process's own.
+    fn on_news(&mut self) {
+        let before = self.engine.events().len();
+        match self.engine.refresh() {
+            Ok(0) => {}
+            Ok(_) => {
+                let touched: Vec<String> = self.engine.events()[before..]
+                    .iter()
+                    .map(|e| e.body.segment.clone())
+                    .collect();
+                self.changed.extend(touched);
+            }
+            Err(e) => tracing::warn!("cannot read the team state's news: {e}"),
+        }
+    }
+
+    /// This process became the project's guard, or stopped being it.
+    fn on_leading(&mut self, lead: bool, poll: bool) {
+        self.may_guard = lead;
+        if lead {
+            self.on_news();
+            if poll {
+                self.start_polling();
+            }
+            self.notice(
+                Tone::Info,
+                "this process now runs the pollers and guards".into(),
+            );
+        } else if let Some(mut pollers) = self.pollers.take() {
+            pollers.abort_all();
+            self.notice(
+                Tone::Warn,
+                "lost the guard: the state database stopped answering; another process may guard now"
+                    .into(),
+            );
+        }
+    }
+
     /// Start the pollers and with them the guards, once. A one-shot command's owner does not
     /// poll, until a `watch` or cockpit attaches to it: guards never wait while one is open.
     pub(super) fn start_polling(&mut self) {
-        if self.pollers.is_none() {
+        if self.pollers.is_none() && self.may_guard {
             self.pollers = Some(runtime::spawn_pollers(
                 self.engine.project().sources(),
                 self.engine.project_dir().to_path_buf(),

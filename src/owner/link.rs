@@ -10,7 +10,8 @@ use super::session::{Lost, Session};
 use super::{Owner, OwnerOptions, StopMode, socket_path};
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::store::{Store, StoreError};
+use crate::store::pg_store::PgStore;
+use crate::store::{Storage, Store, StoreError};
 use anyhow::{Result, anyhow};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -163,17 +164,31 @@ impl Link {
     }
 }
 
+/// The project's state on the backend its `[state]` names: sled in `state_dir`, or the
+/// PostgreSQL database (then `state_dir` holds only the process lock and the socket).
+pub fn open_state(
+    project: &crate::config::Project,
+    state_dir: &std::path::Path,
+) -> Result<Box<dyn Storage>> {
+    Ok(
+        match project.state.database_url().map_err(|e| anyhow!(e))? {
+            None => Box::new(Store::open(state_dir)?),
+            Some(url) => Box::new(PgStore::open(state_dir, &url)?),
+        },
+    )
+}
+
 /// Open the project's state and start an owner on it (fails with `StoreError::Locked` when
 /// another process owns it).
 pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
-    let store = Store::open(&config.state_dir)?;
+    let (project, _warnings) = crate::config::load(&config.project_dir)?;
+    let store = open_state(&project, &config.state_dir)?;
     for note in store.recovered() {
         tracing::warn!("{note}");
         eprintln!("cutover: {note}");
     }
-    let (project, _warnings) = crate::config::load(&config.project_dir)?;
     let socket_group = project.socket_group.clone();
-    let engine = Engine::new(project, config.project_dir.clone(), store)?;
+    let engine = Engine::boxed(project, config.project_dir.clone(), store)?;
     Owner::start(
         engine,
         OwnerOptions {

@@ -29,6 +29,7 @@ mod requests;
 mod run_checks;
 pub mod session;
 pub mod socket;
+mod team;
 mod work;
 
 use crate::clock::Clock;

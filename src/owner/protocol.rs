@@ -73,6 +73,11 @@ pub enum Request {
         segment: String,
         action: Action,
         reason: Option<String>,
+        /// The phase the operator saw when deciding (the cockpit sends it): if the segment is
+        /// in another phase by the time the action is decided, because another lead acted
+        /// first, it is refused, naming that lead's event. `None`: decide on the phase as it is.
+        #[serde(default)]
+        expect: Option<crate::model::Phase>,
     },
     /// Store one sample by hand (`cutover record`), at `at` (default: now).
     Record {
@@ -296,6 +301,7 @@ mod tests {
                     segment: "eu".into(),
                     action: Action::RetryRollBack,
                     reason: Some("why".into()),
+                    expect: Some(crate::model::Phase::Cutover),
                 },
             },
         ];

@@ -52,6 +52,7 @@ impl Core {
                 segment,
                 action,
                 reason,
+                expect,
             } => {
                 let actor = self.actor_of(client);
                 self.act(
@@ -60,6 +61,7 @@ impl Core {
                         action,
                         actor,
                         reason,
+                        expect,
                     },
                     waiter,
                 );

@@ -21,6 +21,13 @@ pub fn status_table(s: &ProjectStatus) -> String {
         s.project,
         pct(s.migrated_share)
     );
+    if let Some(since) = s.state_unreachable_since {
+        let _ = writeln!(
+            out,
+            "⚠ state database unreachable since {}: shown as of then; actions are refused until it answers",
+            since.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+    }
     let _ = writeln!(
         out,
         "{:<16} {:<9} {:<16} {:>10} {:>9} {:>9} {:>7} {:<11} GATES",

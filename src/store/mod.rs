@@ -21,18 +21,22 @@
 //! events takes milliseconds.
 
 mod convert;
+pub mod kv;
 pub mod pg;
 pub mod pg_leader;
+pub mod pg_store;
+mod pg_tls;
 mod portable;
 mod rollup_lines;
 pub mod samples;
+mod storage;
 
-pub use portable::{BackupInfo, Reader, SampleLine, Verified};
+pub use portable::{BackupInfo, LogRead, Reader, SampleLine, SledLog, Verified, restore};
 pub use rollup_lines::RollupLine;
 pub use samples::Samples;
+pub use storage::{Storage, sample_error};
 
 use crate::model::{Event, NewEvent};
-use chrono::{DateTime, TimeZone, Utc};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -65,6 +69,8 @@ pub enum StoreError {
         "state in '{dir}' is damaged ({cause}); keep that folder (it holds the audit log) and restore your last backup into a new one: `cutover state restore BACKUP_DIR --state NEW_DIR` (backups come from `cutover state backup DIR`)"
     )]
     Corrupt { dir: PathBuf, cause: String },
+    #[error(transparent)]
+    Database(#[from] pg::PgError),
 }
 
 /// The open state of one project. Dropping it releases the lock.
@@ -95,52 +101,7 @@ impl Store {
             dir: dir.to_path_buf(),
             cause,
         };
-        std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
-        // O_NOFOLLOW: a symlink planted as `lock` must not get its target overwritten.
-        let mut lock = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(dir.join("lock"))
-            .map_err(|e| unusable(format!("cannot open its lock file (not a symlink?): {e}")))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                // The winner may be writing its pid this very moment: read again briefly.
-                let mut pid = String::new();
-                for _ in 0..20 {
-                    pid.clear();
-                    let _ = lock.seek(SeekFrom::Start(0));
-                    let _ = lock.read_to_string(&mut pid);
-                    if !pid.trim().is_empty() {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                let pid = pid.trim();
-                return Err(StoreError::Locked {
-                    pid: if pid.is_empty() {
-                        "unknown".into()
-                    } else {
-                        pid.into()
-                    },
-                    dir: dir.to_path_buf(),
-                });
-            }
-            Err(TryLockError::Error(e)) => {
-                return Err(unusable(format!("cannot lock it: {e}")));
-            }
-        }
-        // Overwrite, then trim: the file is never empty for a reader in between.
-        let pid = std::process::id().to_string();
-        lock.seek(SeekFrom::Start(0))
-            .and_then(|_| lock.write_all(pid.as_bytes()))
-            .and_then(|()| lock.set_len(pid.len() as u64))
-            .and_then(|()| lock.flush())
-            .map_err(|e| unusable(format!("cannot write its lock file: {e}")))?;
-
+        let lock = lock_dir(dir)?;
         let db_path = dir.join("state");
         let recovered = remove_unfinished_snapshots(&db_path);
         let db = open_sled(&db_path).map_err(|cause| match cause {
@@ -157,7 +118,13 @@ impl Store {
         let tree = |name: &str| db.open_tree(name).map_err(|e| corrupt(e.to_string()));
         let meta = tree("meta")?;
         let events = tree("events")?;
-        let samples = Samples::new(tree("series")?, None);
+        let samples = Samples::new(
+            std::sync::Arc::new(kv::SledKv {
+                tree: tree("series")?,
+                dir: dir.to_path_buf(),
+            }),
+            None,
+        );
         let has_old = db
             .tree_names()
             .iter()
@@ -215,15 +182,6 @@ impl Store {
         })
     }
 
-    /// What opening repaired (e.g. an unfinished snapshot left by a kill), one line each.
-    pub fn recovered(&self) -> &[String] {
-        &self.recovered
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn corrupt(&self, cause: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             dir: self.dir.clone(),
@@ -241,8 +199,48 @@ impl Store {
             })
     }
 
+    /// How many events the log holds.
+    pub fn len(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Storage for Store {
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn place(&self) -> String {
+        format!("sled state in '{}'", self.dir.display())
+    }
+
+    fn schema_version(&self) -> u32 {
+        SCHEMA_VERSION
+    }
+
+    fn recovered(&self) -> &[String] {
+        &self.recovered
+    }
+
+    fn events_after(&self, after: u64) -> Result<Vec<Event>, StoreError> {
+        let mut events = self.reader().events_from(after.saturating_add(1))?;
+        events.retain(|e| e.seq > after);
+        Ok(events)
+    }
+
+    /// The process lock already keeps every other writer out: nothing to hold, nothing new.
+    fn hold(&mut self, _segment: &str, _after: u64) -> Result<Vec<Event>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn release(&mut self) {}
+
     /// Append an event and flush it to disk before returning it with its sequence number.
-    pub fn append(&mut self, body: NewEvent) -> Result<Event, StoreError> {
+    fn append(&mut self, body: NewEvent, _after: u64) -> Result<Vec<Event>, StoreError> {
         let event = Event {
             seq: self.next_seq,
             body,
@@ -253,69 +251,98 @@ impl Store {
             .map_err(|e| self.corrupt(e.to_string()))?;
         self.flush()?;
         self.next_seq += 1;
-        Ok(event)
+        Ok(vec![event])
     }
 
-    /// The whole log, oldest first.
-    pub fn events(&self) -> Result<Vec<Event>, StoreError> {
-        self.reader().events()
-    }
-
-    /// Record one sample. Not flushed: call [`Store::sync`] before acknowledging it.
-    pub fn put_sample(
-        &self,
-        segment: &str,
-        metric: &str,
-        at: DateTime<Utc>,
-        value: f64,
-    ) -> Result<(), StoreError> {
-        let one = (segment, metric, at.timestamp_millis(), value);
-        self.samples
-            .write(std::iter::once(one))
-            .map_err(|e| self.corrupt(e.to_string()))
-    }
-
-    /// Record many samples in one atomic batch. Not flushed.
-    pub fn put_samples(&self, lines: &[SampleLine]) -> Result<(), StoreError> {
-        self.samples
-            .write(lines.iter().map(|s| {
-                (
-                    s.segment.as_str(),
-                    s.metric.as_str(),
-                    s.at.timestamp_millis(),
-                    s.value,
-                )
-            }))
-            .map_err(|e| self.corrupt(e.to_string()))
-    }
-
-    /// Keep raw samples this many days behind each series' newest day (None: keep all).
-    pub fn set_raw_retention(&mut self, days: Option<i64>) {
-        self.samples = Samples::new(self.samples.tree().clone(), days);
-    }
-
-    /// Flush everything written so far.
-    pub fn sync(&self) -> Result<(), StoreError> {
+    fn restore_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        for e in events {
+            let json = serde_json::to_vec(e).map_err(|e| self.corrupt(e.to_string()))?;
+            self.events
+                .insert(e.seq.to_be_bytes(), json)
+                .map_err(|e| self.corrupt(e.to_string()))?;
+            self.next_seq = e.seq + 1;
+        }
         self.flush()
     }
 
-    /// The sample store, for reads at a chosen resolution.
-    pub fn samples(&self) -> &Samples {
+    fn samples(&self) -> &Samples {
         &self.samples
     }
 
-    /// The newest sample of a series.
-    pub fn latest(
-        &self,
-        segment: &str,
-        metric: &str,
-    ) -> Result<Option<(DateTime<Utc>, f64)>, StoreError> {
-        let latest = self
-            .samples
-            .latest(segment, metric)
-            .map_err(|e| self.corrupt(e.to_string()))?;
-        Ok(latest.and_then(|(t, v)| Some((Utc.timestamp_millis_opt(t).single()?, v))))
+    fn set_raw_retention(&mut self, days: Option<i64>) {
+        self.samples = self.samples.with_retention(days);
     }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        self.flush()
+    }
+
+    fn reader(&self) -> Reader {
+        Reader::new(
+            self.dir.clone(),
+            std::sync::Arc::new(SledLog {
+                tree: self.events.clone(),
+                dir: self.dir.clone(),
+            }),
+            self.samples.clone(),
+        )
+    }
+}
+
+/// Create the local state folder if needed and take its process lock (one owner of a project
+/// per state folder), writing this process's pid into it.
+pub(crate) fn lock_dir(dir: &Path) -> Result<File, StoreError> {
+    let unusable = |cause: String| StoreError::Unusable {
+        dir: dir.to_path_buf(),
+        cause,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
+    // O_NOFOLLOW: a symlink planted as `lock` must not get its target overwritten.
+    let mut lock = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(dir.join("lock"))
+        .map_err(|e| unusable(format!("cannot open its lock file (not a symlink?): {e}")))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            // The winner may be writing its pid this very moment: read again briefly.
+            let mut pid = String::new();
+            for _ in 0..20 {
+                pid.clear();
+                let _ = lock.seek(SeekFrom::Start(0));
+                let _ = lock.read_to_string(&mut pid);
+                if !pid.trim().is_empty() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            let pid = pid.trim();
+            return Err(StoreError::Locked {
+                pid: if pid.is_empty() {
+                    "unknown".into()
+                } else {
+                    pid.into()
+                },
+                dir: dir.to_path_buf(),
+            });
+        }
+        Err(TryLockError::Error(e)) => {
+            return Err(unusable(format!("cannot lock it: {e}")));
+        }
+    }
+    // Overwrite, then trim: the file is never empty for a reader in between.
+    let pid = std::process::id().to_string();
+    lock.seek(SeekFrom::Start(0))
+        .and_then(|_| lock.write_all(pid.as_bytes()))
+        .and_then(|()| lock.set_len(pid.len() as u64))
+        .and_then(|()| lock.flush())
+        .map_err(|e| unusable(format!("cannot write its lock file: {e}")))?;
+
+    Ok(lock)
 }
 
 /// sled writes a snapshot as `snap.<lsn>.generating`, then renames it. A kill in between left

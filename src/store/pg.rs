@@ -1,6 +1,6 @@
-//! The event log on PostgreSQL: the first part of the team backend (a project's state in a
-//! database the company already runs, for several leads on several machines). Not yet wired
-//! into the engine: the sled [`super::Store`] is still the only state a project uses.
+//! The schema and the statements of the team backend: a project's state in a PostgreSQL
+//! database the company already runs, for several leads on several machines. The worker that
+//! runs them and the [`super::Storage`] on top are in [`super::pg_store`].
 //!
 //! What it guarantees, whichever process appends:
 //! * **gap-free, ordered sequence numbers**: each append takes a transaction-scoped advisory
@@ -13,16 +13,17 @@
 //! * **live updates**: every append notifies the channel [`CHANNEL`] with its sequence number
 //!   (delivered on commit), for other processes to LISTEN to instead of polling the table.
 //!
-//! The client is the synchronous `postgres` crate (tokio-postgres underneath, well kept, no C
-//! dependency), owned by one worker thread per log: the engine's calls are synchronous and
-//! come from the owner's tokio tasks, where a blocking client must not run its own runtime.
-//! TLS (`sslmode=require`) is a later step: this connects without TLS.
+//! * **samples**: the table `cutover_series` holds the sample store's keys and blocks as
+//!   they are on sled (see [`super::kv`]): a `bytea` primary key sorts bytewise, like sled's.
+//!
+//! The client is the `postgres` crate: tokio-postgres (the well-kept async client) with a
+//! blocking front, no C dependency. Blocking fits here: the engine decides synchronously, and
+//! each connection lives on a thread of its own (never inside a tokio task).
 
 use crate::model::{Event, NewEvent};
-use std::sync::mpsc;
 
 /// The schema this build writes and the newest it reads.
-pub const PG_SCHEMA_VERSION: u32 = 1;
+pub const PG_SCHEMA_VERSION: u32 = 2;
 /// The LISTEN/NOTIFY channel of appended events (payload: the sequence number).
 pub const CHANNEL: &str = "cutover_events";
 /// The advisory lock keys: the log's appends, and migrations.
@@ -30,9 +31,10 @@ const LOG_LOCK: i64 = 0x6375_746f_7665_7201;
 const MIGRATION_LOCK: i64 = 0x6375_746f_7665_7202;
 
 /// Each schema version's statements, applied in order.
-const MIGRATIONS: &[(u32, &str)] = &[(
-    1,
-    "CREATE TABLE cutover_events (
+const MIGRATIONS: &[(u32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE cutover_events (
          seq bigint PRIMARY KEY CHECK (seq > 0),
          segment text NOT NULL,
          at timestamptz NOT NULL,
@@ -45,7 +47,12 @@ const MIGRATIONS: &[(u32, &str)] = &[(
      END $$;
      CREATE TRIGGER cutover_events_append_only BEFORE UPDATE OR DELETE ON cutover_events
          FOR EACH ROW EXECUTE FUNCTION cutover_events_append_only();",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE cutover_series (key bytea PRIMARY KEY, value bytea NOT NULL);",
+    ),
+];
 
 /// Why the log could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -64,38 +71,37 @@ pub enum PgError {
     Corrupt { seq: i64, cause: String },
 }
 
-type Reply<T> = mpsc::Sender<Result<T, PgError>>;
-
-/// What a decision made on a segment's fresh events comes to.
-pub enum Decided {
-    /// Record this event.
-    Append(NewEvent),
-    /// Record nothing; the reason goes back to whoever asked.
-    Refuse(String),
-}
-
-/// A decision on a segment, given its events (oldest first), run inside the transaction that
-/// holds the segment.
-pub type Decide = Box<dyn FnOnce(&[Event]) -> Decided + Send>;
-
-enum Job {
-    Append(Box<NewEvent>, Reply<Event>),
-    Events(Reply<Vec<Event>>),
-    Act(String, Decide, Reply<Result<Event, String>>),
-}
-
-/// An open event log on PostgreSQL. Dropping it closes its connection.
-pub struct PgLog {
-    jobs: Option<mpsc::Sender<Job>>,
-    worker: Option<std::thread::JoinHandle<()>>,
-}
-
-fn refused(e: &postgres::Error) -> PgError {
+/// A statement's error as the operator should read it: the server's own message, or an
+/// unreachable server (the connection is then dropped and made again on the next use).
+pub(super) fn refused(e: &postgres::Error) -> PgError {
     match e.as_db_error() {
         Some(db) => PgError::Refused(db.message().to_string()),
-        None if e.is_closed() => PgError::Unreachable(e.to_string()),
-        None => PgError::Refused(e.to_string()),
+        None => PgError::Unreachable(e.to_string()),
     }
+}
+
+/// Connect with a bounded wait, TLS when the URL asks for it (`sslmode=require`), and the
+/// schema brought up to date.
+pub fn connect(url: &str) -> Result<postgres::Client, PgError> {
+    let mut client = connection(url)?;
+    migrate(&mut client)?;
+    Ok(client)
+}
+
+/// A connection as [`connect`] makes it, without touching the schema.
+pub fn connection(url: &str) -> Result<postgres::Client, PgError> {
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| PgError::Unreachable(format!("the database URL does not parse: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(3));
+    }
+    if config.get_ssl_mode() == postgres::config::SslMode::Disable {
+        config.connect(postgres::NoTls)
+    } else {
+        config.connect(super::pg_tls::connector()?)
+    }
+    .map_err(|e| PgError::Unreachable(e.to_string()))
 }
 
 /// Bring the schema to this build's version, or refuse a newer one.
@@ -133,45 +139,17 @@ fn migrate(client: &mut postgres::Client) -> Result<(), PgError> {
     tx.commit().map_err(|e| refused(&e))
 }
 
-fn append(client: &mut postgres::Client, body: &NewEvent) -> Result<Event, PgError> {
-    let mut tx = client.transaction().map_err(|e| refused(&e))?;
-    let event = append_in(&mut tx, body)?;
-    tx.commit().map_err(|e| refused(&e))?;
-    Ok(event)
-}
-
 /// The advisory lock key of a segment's actions (its id hashed by the server).
-const SEGMENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))";
-
-/// Decide on the segment's events as they are now, holding the segment: whatever another
-/// process decides on it waits for this transaction, and sees its outcome.
-fn act(
-    client: &mut postgres::Client,
-    segment: &str,
-    decide: Decide,
-) -> Result<Result<Event, String>, PgError> {
-    let mut tx = client.transaction().map_err(|e| refused(&e))?;
-    tx.execute(SEGMENT_LOCK, &[&segment])
-        .map_err(|e| refused(&e))?;
-    let rows = tx
-        .query(
-            "SELECT seq, body FROM cutover_events WHERE segment = $1 ORDER BY seq",
-            &[&segment],
-        )
-        .map_err(|e| refused(&e))?;
-    let events = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-    match decide(&events) {
-        Decided::Refuse(reason) => Ok(Err(reason)),
-        Decided::Append(body) => {
-            let event = append_in(&mut tx, &body)?;
-            tx.commit().map_err(|e| refused(&e))?;
-            Ok(Ok(event))
-        }
-    }
-}
+pub(super) const SEGMENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))";
 
 /// Append inside a transaction: the log's lock, the next number, the row, the notification.
-fn append_in(tx: &mut postgres::Transaction<'_>, body: &NewEvent) -> Result<Event, PgError> {
+/// Holding the log's lock, every earlier append has committed: the events past `after` read
+/// here are gap-free, and end with this one.
+pub(super) fn append_in(
+    tx: &mut postgres::Transaction<'_>,
+    body: &NewEvent,
+    after: u64,
+) -> Result<Vec<Event>, PgError> {
     let text = serde_json::to_string(body).map_err(|e| PgError::Refused(e.to_string()))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOG_LOCK])
         .map_err(|e| refused(&e))?;
@@ -179,22 +157,71 @@ fn append_in(tx: &mut postgres::Transaction<'_>, body: &NewEvent) -> Result<Even
         .query_one("SELECT coalesce(max(seq), 0) + 1 FROM cutover_events", &[])
         .map_err(|e| refused(&e))?
         .get(0);
+    insert(tx, seq, body, &text)?;
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &seq.to_string()])
+        .map_err(|e| refused(&e))?;
+    let mut events = events_after(tx, after)?;
+    events.retain(|e| e.seq < seq as u64);
+    events.push(Event {
+        seq: seq as u64,
+        body: body.clone(),
+    });
+    Ok(events)
+}
+
+fn insert(
+    tx: &mut postgres::Transaction<'_>,
+    seq: i64,
+    body: &NewEvent,
+    text: &str,
+) -> Result<(), PgError> {
     tx.execute(
         "INSERT INTO cutover_events (seq, segment, at, body) VALUES ($1, $2, $3::text::timestamptz, $4)",
         &[&seq, &body.segment, &body.at.to_rfc3339(), &text],
     )
     .map_err(|e| refused(&e))?;
-    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &seq.to_string()])
-        .map_err(|e| refused(&e))?;
-    Ok(Event {
-        seq: seq as u64,
-        body: body.clone(),
-    })
+    Ok(())
 }
 
-fn events(client: &mut postgres::Client) -> Result<Vec<Event>, PgError> {
+/// Write a restored log into an empty one, sequence numbers kept.
+pub(super) fn restore_in(
+    tx: &mut postgres::Transaction<'_>,
+    events: &[Event],
+) -> Result<(), PgError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOG_LOCK])
+        .map_err(|e| refused(&e))?;
+    let held: i64 = tx
+        .query_one("SELECT count(*) FROM cutover_events", &[])
+        .map_err(|e| refused(&e))?
+        .get(0);
+    if held != 0 {
+        return Err(PgError::Refused(format!(
+            "the database already holds {held} events; restore only into an empty one"
+        )));
+    }
+    for e in events {
+        let text = serde_json::to_string(&e.body).map_err(|e| PgError::Refused(e.to_string()))?;
+        insert(tx, e.seq as i64, &e.body, &text)?;
+    }
+    if let Some(last) = events.last() {
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &last.seq.to_string()],
+        )
+        .map_err(|e| refused(&e))?;
+    }
+    Ok(())
+}
+
+pub(super) fn events_after(
+    client: &mut impl postgres::GenericClient,
+    after: u64,
+) -> Result<Vec<Event>, PgError> {
     client
-        .query("SELECT seq, body FROM cutover_events ORDER BY seq", &[])
+        .query(
+            "SELECT seq, body FROM cutover_events WHERE seq > $1 ORDER BY seq",
+            &[&(after.min(i64::MAX as u64) as i64)],
+        )
         .map_err(|e| refused(&e))?
         .iter()
         .map(decode)
@@ -215,94 +242,46 @@ fn decode(row: &postgres::Row) -> Result<Event, PgError> {
         })
 }
 
-impl PgLog {
-    /// Connect to `url` (a PostgreSQL connection string, from the environment), bring the
-    /// schema up to date, and start the log's worker.
-    pub fn open(url: &str) -> Result<PgLog, PgError> {
-        let url = url.to_string();
-        let (ready_tx, ready) = mpsc::channel();
-        let (jobs, inbox) = mpsc::channel::<Job>();
-        let worker = std::thread::Builder::new()
-            .name("cutover-pg".into())
-            .spawn(move || {
-                let mut client = match postgres::Client::connect(&url, postgres::NoTls) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(PgError::Unreachable(e.to_string())));
-                        return;
-                    }
-                };
-                let migrated = migrate(&mut client);
-                let failed = migrated.is_err();
-                let _ = ready_tx.send(migrated);
-                if failed {
-                    return;
-                }
-                for job in inbox {
-                    match job {
-                        Job::Append(body, reply) => {
-                            let _ = reply.send(append(&mut client, &body));
-                        }
-                        Job::Events(reply) => {
-                            let _ = reply.send(events(&mut client));
-                        }
-                        Job::Act(segment, decide, reply) => {
-                            let _ = reply.send(act(&mut client, &segment, decide));
-                        }
-                    }
-                }
-            })
-            .map_err(|e| PgError::Unreachable(format!("cannot start its worker: {e}")))?;
-        let opened = ready
-            .recv()
-            .unwrap_or_else(|_| Err(PgError::Unreachable("its worker stopped".into())));
-        let log = PgLog {
-            jobs: Some(jobs),
-            worker: Some(worker),
-        };
-        opened.map(|()| log)
-    }
-
-    fn ask<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, PgError> {
-        let (tx, rx) = mpsc::channel();
-        let stopped = || PgError::Unreachable("the connection's worker stopped".into());
-        self.jobs
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(job(tx))
-            .map_err(|_| stopped())?;
-        rx.recv().unwrap_or_else(|_| Err(stopped()))
-    }
-
-    /// Append one event; it is committed (and notified) when this returns.
-    pub fn append(&self, body: NewEvent) -> Result<Event, PgError> {
-        self.ask(|reply| Job::Append(Box::new(body), reply))
-    }
-
-    /// Decide on `segment` with its events as they are now, and record the outcome, in one
-    /// transaction that holds the segment: two processes acting on one segment at once are
-    /// served one after the other, the second deciding on what the first recorded. `Ok(Err)`
-    /// is the decision's refusal (nothing recorded).
-    pub fn act(
-        &self,
-        segment: &str,
-        decide: impl FnOnce(&[Event]) -> Decided + Send + 'static,
-    ) -> Result<Result<Event, String>, PgError> {
-        let segment = segment.to_string();
-        self.ask(|reply| Job::Act(segment, Box::new(decide), reply))
-    }
-
-    /// The whole log, oldest first.
-    pub fn events(&self) -> Result<Vec<Event>, PgError> {
-        self.ask(Job::Events)
-    }
+pub(super) fn kv_get(
+    client: &mut impl postgres::GenericClient,
+    key: &[u8],
+) -> Result<Option<Vec<u8>>, PgError> {
+    Ok(client
+        .query_opt("SELECT value FROM cutover_series WHERE key = $1", &[&key])
+        .map_err(|e| refused(&e))?
+        .map(|row| row.get(0)))
 }
 
-impl Drop for PgLog {
-    fn drop(&mut self) {
-        drop(self.jobs.take());
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
+pub(super) fn kv_range(
+    client: &mut impl postgres::GenericClient,
+    lo: &[u8],
+    hi: &[u8],
+) -> Result<super::kv::Rows, PgError> {
+    Ok(client
+        .query(
+            "SELECT key, value FROM cutover_series WHERE key >= $1 AND key < $2 ORDER BY key",
+            &[&lo, &hi],
+        )
+        .map_err(|e| refused(&e))?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect())
+}
+
+pub(super) fn kv_apply(
+    tx: &mut postgres::Transaction<'_>,
+    batch: &super::kv::Batch,
+) -> Result<(), PgError> {
+    for (key, value) in &batch.ops {
+        match value {
+            Some(v) => tx.execute(
+                "INSERT INTO cutover_series (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[key, v],
+            ),
+            None => tx.execute("DELETE FROM cutover_series WHERE key = $1", &[key]),
         }
+        .map_err(|e| refused(&e))?;
     }
+    Ok(())
 }

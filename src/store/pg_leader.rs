@@ -2,8 +2,8 @@
 //! pollers and guards holds a session-level advisory lock on a connection of its own, and
 //! every other process stands by. The lock lives as long as that connection: when the leader's
 //! process or machine dies, the server ends its session and the lock is free for the next
-//! process that asks. Not yet wired into the owner (see [`super::pg`]). Like the log, it uses
-//! the synchronous client: call it from a thread of its own, never from a tokio task.
+//! process that asks. The owner asks for it in `crate::owner::team`. Like the log, it uses the
+//! synchronous client: call it from a thread of its own, never from a tokio task.
 
 use super::pg::PgError;
 
@@ -24,8 +24,7 @@ impl Leadership {
     /// Take the leadership of `project` if no live process holds it: `Ok(None)` while another
     /// does. Never waits.
     pub fn try_take(url: &str, project: &str) -> Result<Option<Leadership>, PgError> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls)
-            .map_err(|e| PgError::Unreachable(e.to_string()))?;
+        let mut client = super::pg::connection(url)?;
         // A leader whose machine vanishes sends no FIN: the server notices through TCP
         // keepalives on this session's socket, after about 3 + 3 × 1 s, and then frees the
         // lock (the default would be two hours).

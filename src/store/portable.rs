@@ -14,13 +14,14 @@
 //! ```
 
 use super::rollup_lines::RollupLine;
-use super::{SCHEMA_VERSION, Samples, Store, StoreError};
+use super::{SCHEMA_VERSION, Samples, Storage, StoreError};
 use crate::model::Event;
 use crate::model::rollup::Rollup;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One sample as a backup line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,37 +60,56 @@ pub(super) fn io(path: &Path, e: impl std::fmt::Display) -> StoreError {
     }
 }
 
-/// The state's log and samples for reading without the lock: cloned sled trees that a
-/// blocking task can walk while the owner goes on writing (a backup or a verify of a large
-/// state never pauses the owner loop).
+/// Reading a log whole or from a sequence number on, from any thread.
+pub trait LogRead: Send + Sync {
+    /// The events with `seq >= first`, oldest first.
+    fn events_from(&self, first: u64) -> Result<Vec<Event>, StoreError>;
+}
+
+/// The log of a sled state.
+pub struct SledLog {
+    pub tree: sled::Tree,
+    pub dir: PathBuf,
+}
+
+impl LogRead for SledLog {
+    fn events_from(&self, first: u64) -> Result<Vec<Event>, StoreError> {
+        let corrupt = |cause: String| StoreError::Corrupt {
+            dir: self.dir.clone(),
+            cause,
+        };
+        self.tree
+            .range(first.to_be_bytes()..)
+            .map(|kv| {
+                let (k, v) = kv.map_err(|e| corrupt(e.to_string()))?;
+                serde_json::from_slice::<Event>(&v).map_err(|e| {
+                    let seq = k
+                        .as_ref()
+                        .try_into()
+                        .map(u64::from_be_bytes)
+                        .unwrap_or_default();
+                    corrupt(format!("event {seq} does not decode: {e}"))
+                })
+            })
+            .collect()
+    }
+}
+
+/// The state's log and samples for reading off the owner's loop: handles a blocking task can
+/// walk while the owner goes on writing (a backup or a verify of a large state never pauses
+/// the owner loop).
 #[derive(Clone)]
 pub struct Reader {
     pub(super) dir: PathBuf,
-    events: sled::Tree,
+    log: Arc<dyn LogRead>,
     pub(super) samples: Samples,
 }
 
-impl Store {
-    pub fn reader(&self) -> Reader {
-        Reader {
-            dir: self.dir.clone(),
-            events: self.events.clone(),
-            samples: self.samples.clone(),
-        }
-    }
-
-    /// See [`Reader::verify`].
-    pub fn verify(&self) -> Result<Verified, StoreError> {
-        self.reader().verify()
-    }
-
-    /// See [`Reader::backup`].
-    pub fn backup(&self, out: &Path) -> Result<Vec<PathBuf>, StoreError> {
-        self.reader().backup(out)
-    }
-}
-
 impl Reader {
+    pub fn new(dir: PathBuf, log: Arc<dyn LogRead>, samples: Samples) -> Reader {
+        Reader { dir, log, samples }
+    }
+
     pub(super) fn corrupt(&self, cause: impl Into<String>) -> StoreError {
         StoreError::Corrupt {
             dir: self.dir.clone(),
@@ -99,20 +119,12 @@ impl Reader {
 
     /// The whole log, oldest first.
     pub fn events(&self) -> Result<Vec<Event>, StoreError> {
-        self.events
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv.map_err(|e| self.corrupt(e.to_string()))?;
-                serde_json::from_slice::<Event>(&v).map_err(|e| {
-                    let seq = k
-                        .as_ref()
-                        .try_into()
-                        .map(u64::from_be_bytes)
-                        .unwrap_or_default();
-                    self.corrupt(format!("event {seq} does not decode: {e}"))
-                })
-            })
-            .collect()
+        self.log.events_from(1)
+    }
+
+    /// The events with `seq >= first`, oldest first.
+    pub fn events_from(&self, first: u64) -> Result<Vec<Event>, StoreError> {
+        self.log.events_from(first)
     }
 
     /// Call `f` with every raw sample kept, series by series, in time order (`None`: a time
@@ -231,125 +243,120 @@ impl Reader {
     }
 }
 
-impl Store {
-    /// Read a backup into this state, which must hold no event yet; flushed before it returns.
-    pub fn restore(&mut self, from: &Path) -> Result<BackupInfo, StoreError> {
-        if self.next_seq != 1 {
+/// Read a backup into `store`, which must hold no event yet; durable before it returns. The
+/// backup may come from either backend, and so may the state: a project moves between sled
+/// and PostgreSQL through a backup.
+pub fn restore(store: &mut dyn Storage, from: &Path) -> Result<BackupInfo, StoreError> {
+    let held = store.events_after(0)?.len();
+    if held != 0 {
+        return Err(io(
+            store.dir(),
+            format!(
+                "{} already holds {held} events; restore only into an empty state (move it aside, or pass --state NEW_DIR)",
+                store.place()
+            ),
+        ));
+    }
+    let info: BackupInfo = std::fs::read(from.join("backup.json"))
+        .map_err(|e| {
+            io(
+                from,
+                format!("no backup.json ({e}); is this a backup folder?"),
+            )
+        })
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| io(from, e)))?;
+    if info.schema > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            dir: from.to_path_buf(),
+            found: info.schema,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let lines = |name: &str| -> Result<Vec<String>, StoreError> {
+        let f = std::fs::File::open(from.join(name)).map_err(|e| io(from, e))?;
+        std::io::BufReader::new(f)
+            .lines()
+            .collect::<Result<_, _>>()
+            .map_err(|e| io(from, e))
+    };
+    // Everything is read and checked before anything is written: a bad backup leaves
+    // the state as empty as it was.
+    let mut events = Vec::new();
+    for (i, line) in lines("events.jsonl")?.iter().enumerate() {
+        let e: Event = serde_json::from_str(line)
+            .map_err(|e| io(from, format!("events.jsonl line {}: {e}", i + 1)))?;
+        if e.seq != events.len() as u64 + 1 {
             return Err(io(
-                &self.dir,
+                from,
+                format!("events.jsonl line {}: event {} out of order", i + 1, e.seq),
+            ));
+        }
+        events.push(e);
+    }
+    let mut samples = Vec::new();
+    for (i, line) in lines("samples.jsonl")?.iter().enumerate() {
+        let s: SampleLine = serde_json::from_str(line)
+            .map_err(|e| io(from, format!("samples.jsonl line {}: {e}", i + 1)))?;
+        if !s.value.is_finite() {
+            return Err(io(
+                from,
                 format!(
-                    "it already holds {} events; restore only into an empty state (move it aside, or pass --state NEW_DIR)",
-                    self.next_seq - 1
+                    "samples.jsonl line {}: the value is not a finite number",
+                    i + 1
                 ),
             ));
         }
-        let info: BackupInfo = std::fs::read(from.join("backup.json"))
-            .map_err(|e| {
-                io(
-                    from,
-                    format!("no backup.json ({e}); is this a backup folder?"),
-                )
-            })
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| io(from, e)))?;
-        if info.schema > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                dir: from.to_path_buf(),
-                found: info.schema,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        let lines = |name: &str| -> Result<Vec<String>, StoreError> {
-            let f = std::fs::File::open(from.join(name)).map_err(|e| io(from, e))?;
-            std::io::BufReader::new(f)
-                .lines()
-                .collect::<Result<_, _>>()
-                .map_err(|e| io(from, e))
-        };
-        // Everything is read and checked before anything is written: a bad backup leaves
-        // the state as empty as it was.
-        let mut events = Vec::new();
-        for (i, line) in lines("events.jsonl")?.iter().enumerate() {
-            let e: Event = serde_json::from_str(line)
-                .map_err(|e| io(from, format!("events.jsonl line {}: {e}", i + 1)))?;
-            if e.seq != events.len() as u64 + 1 {
-                return Err(io(
-                    from,
-                    format!("events.jsonl line {}: event {} out of order", i + 1, e.seq),
-                ));
-            }
-            events.push(e);
-        }
-        let mut samples = Vec::new();
-        for (i, line) in lines("samples.jsonl")?.iter().enumerate() {
-            let s: SampleLine = serde_json::from_str(line)
-                .map_err(|e| io(from, format!("samples.jsonl line {}: {e}", i + 1)))?;
-            if !s.value.is_finite() {
+        samples.push(s);
+    }
+    let mut rollups: std::collections::BTreeMap<(String, String), Vec<Rollup>> = Default::default();
+    let mut n_rollups = 0u64;
+    if from.join("rollups.jsonl").exists() {
+        for (i, line) in lines("rollups.jsonl")?.iter().enumerate() {
+            let r: RollupLine = serde_json::from_str(line)
+                .map_err(|e| io(from, format!("rollups.jsonl line {}: {e}", i + 1)))?;
+            if ![r.min, r.max, r.last].iter().all(|v| v.is_finite()) {
                 return Err(io(
                     from,
                     format!(
-                        "samples.jsonl line {}: the value is not a finite number",
+                        "rollups.jsonl line {}: a value is not a finite number",
                         i + 1
                     ),
                 ));
             }
-            samples.push(s);
+            rollups
+                .entry((r.segment, r.metric))
+                .or_default()
+                .push(Rollup {
+                    start_ms: r.start.timestamp_millis(),
+                    min: r.min,
+                    max: r.max,
+                    last: r.last,
+                    last_at_ms: r.last_at.timestamp_millis(),
+                    count: r.count,
+                });
+            n_rollups += 1;
         }
-        let mut rollups: std::collections::BTreeMap<(String, String), Vec<Rollup>> =
-            Default::default();
-        let mut n_rollups = 0u64;
-        if from.join("rollups.jsonl").exists() {
-            for (i, line) in lines("rollups.jsonl")?.iter().enumerate() {
-                let r: RollupLine = serde_json::from_str(line)
-                    .map_err(|e| io(from, format!("rollups.jsonl line {}: {e}", i + 1)))?;
-                if ![r.min, r.max, r.last].iter().all(|v| v.is_finite()) {
-                    return Err(io(
-                        from,
-                        format!(
-                            "rollups.jsonl line {}: a value is not a finite number",
-                            i + 1
-                        ),
-                    ));
-                }
-                rollups
-                    .entry((r.segment, r.metric))
-                    .or_default()
-                    .push(Rollup {
-                        start_ms: r.start.timestamp_millis(),
-                        min: r.min,
-                        max: r.max,
-                        last: r.last,
-                        last_at_ms: r.last_at.timestamp_millis(),
-                        count: r.count,
-                    });
-                n_rollups += 1;
-            }
-        }
-        let found = (events.len() as u64, samples.len() as u64, n_rollups);
-        if found != (info.events, info.samples, info.rollups) {
-            return Err(io(
-                from,
-                format!(
-                    "backup.json promises {} events, {} samples and {} rollups, the files hold {}, {} and {}",
-                    info.events, info.samples, info.rollups, found.0, found.1, found.2
-                ),
-            ));
-        }
-        for e in &events {
-            let json = serde_json::to_vec(e).map_err(|e| io(from, e))?;
-            self.events
-                .insert(e.seq.to_be_bytes(), json)
-                .map_err(|e| self.corrupt(e.to_string()))?;
-            self.next_seq = e.seq + 1;
-        }
-        for chunk in samples.chunks(super::convert::BATCH) {
-            self.put_samples(chunk)?;
-        }
-        for ((segment, metric), minutes) in &rollups {
-            self.samples
-                .put_minutes(segment, metric, minutes)
-                .map_err(|e| self.corrupt(e.to_string()))?;
-        }
-        self.sync()?;
-        Ok(info)
     }
+    let found = (events.len() as u64, samples.len() as u64, n_rollups);
+    if found != (info.events, info.samples, info.rollups) {
+        return Err(io(
+            from,
+            format!(
+                "backup.json promises {} events, {} samples and {} rollups, the files hold {}, {} and {}",
+                info.events, info.samples, info.rollups, found.0, found.1, found.2
+            ),
+        ));
+    }
+    store.restore_events(&events)?;
+    for chunk in samples.chunks(super::convert::BATCH) {
+        store.put_samples(chunk)?;
+    }
+    for ((segment, metric), minutes) in &rollups {
+        store
+            .samples()
+            .put_minutes(segment, metric, minutes)
+            .map_err(|e| super::sample_error(store.dir(), e))?;
+    }
+    store.sync()?;
+    Ok(info)
 }

@@ -33,6 +33,7 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
                 segment: id,
                 action: Action::Advance,
                 reason: None,
+                expect: seg.phase.phase(),
             }];
         }
     };
@@ -70,6 +71,7 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
         danger: false,
         reason: None,
         reason_required: false,
+        expect: Some(from),
     });
     Vec::new()
 }
@@ -106,6 +108,7 @@ pub(super) fn adopt_fit(m: &mut Model) -> Vec<Effect> {
             segment: id,
             action: Action::AdoptFit,
             reason: None,
+            expect: None,
         }];
     };
     let old = m
@@ -124,6 +127,7 @@ pub(super) fn adopt_fit(m: &mut Model) -> Vec<Effect> {
         danger: false,
         reason: None,
         reason_required: false,
+        expect: None,
     });
     Vec::new()
 }
@@ -150,6 +154,7 @@ pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
             segment: id,
             action: Action::RollBack,
             reason: None,
+            expect: None,
         }];
     }
     let hook = m.plan(&id).and_then(|p| p.rollback_hook.as_ref());
@@ -164,6 +169,7 @@ pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
         danger: true,
         reason: Some(String::new()),
         reason_required: true,
+        expect: seg.phase.phase(),
     });
     Vec::new()
 }
@@ -194,6 +200,7 @@ pub(super) fn retry(m: &mut Model) -> Vec<Effect> {
         danger: true,
         reason: None,
         reason_required: false,
+        expect: None,
     });
     Vec::new()
 }
@@ -210,6 +217,7 @@ pub(super) fn pause_or_resume(m: &mut Model) -> Vec<Effect> {
             segment: id,
             action: Action::Resume,
             reason: None,
+            expect: None,
         }];
     }
     m.dialog = Some(Dialog::Confirm {
@@ -223,6 +231,7 @@ pub(super) fn pause_or_resume(m: &mut Model) -> Vec<Effect> {
         danger: false,
         reason: Some(String::new()),
         reason_required: true,
+        expect: None,
     });
     Vec::new()
 }
@@ -261,6 +270,7 @@ pub(super) fn on_dialog(m: &mut Model, action: UiAction) -> Vec<Effect> {
                 action,
                 reason,
                 reason_required,
+                expect,
                 ..
             },
             UiAction::Confirm,
@@ -280,6 +290,7 @@ pub(super) fn on_dialog(m: &mut Model, action: UiAction) -> Vec<Effect> {
                 segment: segment.clone(),
                 action: *action,
                 reason,
+                expect: *expect,
             };
             m.dialog = None;
             return vec![effect];

@@ -48,6 +48,8 @@ pub enum Dialog {
         /// The reason being typed; `None` when the dialog asks for none.
         reason: Option<String>,
         reason_required: bool,
+        /// The phase the segment was in when the dialog opened (see `Request::Act`).
+        expect: Option<crate::model::Phase>,
     },
     /// A hook is still running: quit anyway?
     Quit { running: Vec<String> },

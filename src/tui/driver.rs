@@ -218,10 +218,12 @@ where
                         segment,
                         action,
                         reason,
+                        expect,
                     } => Request::Act {
                         segment,
                         action,
                         reason,
+                        expect,
                     },
                     Effect::RunChecks { segment } => Request::RunChecks { segment },
                     Effect::Quit => continue,

@@ -54,6 +54,8 @@ pub enum Effect {
         segment: String,
         action: Action,
         reason: Option<String>,
+        /// The phase the operator saw: refused if the segment has moved since.
+        expect: Option<crate::model::Phase>,
     },
     /// Run a segment's test checks without advancing.
     RunChecks {

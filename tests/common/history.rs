@@ -36,6 +36,7 @@ pub fn cut_over_at(dir: &Path, at: DateTime<Utc>) {
                 action: Action::Advance,
                 actor: "bench".into(),
                 reason: None,
+                expect: None,
             };
             match engine.request(&cmd, at).expect("advance") {
                 Step::Done(_) => {}

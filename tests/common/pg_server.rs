@@ -82,17 +82,23 @@ impl Postgres {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        pg.launch();
+        pg
+    }
+
+    /// Start the server on its data folder and port (again, after [`Postgres::stop`]).
+    pub fn launch(&self) {
         let opts = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off",
-            pg.port,
-            pg.dir.path().display()
+            self.port,
+            self.dir.path().display()
         );
-        let out = pg
+        let out = self
             .tool("pg_ctl")
             .args(["-w", "-t", "30", "-D"])
-            .arg(&data)
+            .arg(self.data())
             .args(["-l"])
-            .arg(pg.dir.path().join("server.log"))
+            .arg(self.dir.path().join("server.log"))
             .args(["-o", &opts, "start"])
             .output()
             .expect("pg_ctl");
@@ -100,10 +106,9 @@ impl Postgres {
             out.status.success(),
             "the server did not start: {}\n{}",
             String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(pg.dir.path().join("server.log")).unwrap_or_default()
+            std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
         );
-        pg.wait_ready();
-        pg
+        self.wait_ready();
     }
 
     fn data(&self) -> PathBuf {

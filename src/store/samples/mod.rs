@@ -1,7 +1,7 @@
 //! The sample store, made for months of polling: each question costs what its answer needs,
 //! not what the history holds.
 //!
-//! One sled tree, `series`. Every key is a tag byte, the series (`segment` 0 `metric` 0) and,
+//! One ordered key-value tree, `series` (a sled tree, or a table on PostgreSQL: see [`super::kv`]). Every key is a tag byte, the series (`segment` 0 `metric` 0) and,
 //! for most tags, a time or a UTC day number (sign-flipped big-endian, so keys sort in time
 //! order). Per series:
 //!
@@ -34,16 +34,18 @@
 mod codec;
 mod keys;
 
+use super::kv::{Batch, Kv};
 use crate::model::rollup::{self, DAY_MS, Resolution, Rollup, day_of, roll};
 use codec::CodecError;
 pub use keys::Tag;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A sample store operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SampleError {
-    #[error("{0}")]
-    Db(#[from] sled::Error),
+    #[error(transparent)]
+    Store(#[from] super::StoreError),
     #[error(transparent)]
     Codec(#[from] CodecError),
 }
@@ -54,10 +56,10 @@ type Result<T> = std::result::Result<T, SampleError>;
 /// block instead of head keys (an import, a restore, a conversion).
 const BULK: usize = 64;
 
-/// The samples of a project. Cheap to clone (a sled tree handle).
+/// The samples of a project. Cheap to clone (a shared handle on its backend).
 #[derive(Clone)]
 pub struct Samples {
-    tree: sled::Tree,
+    tree: Arc<dyn Kv>,
     raw_retention_days: Option<i64>,
 }
 
@@ -69,18 +71,19 @@ fn merge_raw(a: Vec<(i64, f64)>, b: &[(i64, f64)]) -> Vec<(i64, f64)> {
 }
 
 impl Samples {
-    pub fn new(tree: sled::Tree, raw_retention_days: Option<i64>) -> Samples {
+    pub fn new(tree: Arc<dyn Kv>, raw_retention_days: Option<i64>) -> Samples {
         Samples {
             tree,
             raw_retention_days,
         }
     }
 
-    pub fn tree(&self) -> &sled::Tree {
-        &self.tree
+    /// The same store, keeping raw samples this many days behind each head (None: all).
+    pub fn with_retention(&self, raw_retention_days: Option<i64>) -> Samples {
+        Samples::new(self.tree.clone(), raw_retention_days)
     }
 
-    /// Write samples of any series in any order, atomically (one sled batch). Not flushed.
+    /// Write samples of any series in any order, atomically (one batch). Not flushed.
     pub fn write<'a>(
         &self,
         samples: impl IntoIterator<Item = (&'a str, &'a str, i64, f64)>,
@@ -89,17 +92,17 @@ impl Samples {
         for (segment, metric, t, v) in samples {
             by_series.entry((segment, metric)).or_default().push((t, v));
         }
-        let mut ops = sled::Batch::default();
+        let mut ops = Batch::default();
         for ((segment, metric), list) in by_series {
             self.write_series(&mut ops, segment, metric, list)?;
         }
-        self.tree.apply_batch(ops)?;
+        self.tree.apply(ops)?;
         Ok(())
     }
 
     fn write_series(
         &self,
-        ops: &mut sled::Batch,
+        ops: &mut Batch,
         segment: &str,
         metric: &str,
         mut samples: Vec<(i64, f64)>,
@@ -150,7 +153,7 @@ impl Samples {
     /// Add a few samples to the head day: raw keys, then the day's hour and day rollups.
     fn write_head(
         &self,
-        ops: &mut sled::Batch,
+        ops: &mut Batch,
         s: (&str, &str),
         day: i64,
         newest_before: Option<i64>,
@@ -158,7 +161,7 @@ impl Samples {
     ) -> Result<()> {
         let (segment, metric) = s;
         for &(t, v) in list {
-            ops.insert(keys::at(Tag::Head, segment, metric, t), &v.to_be_bytes());
+            ops.insert(keys::at(Tag::Head, segment, metric, t), v.to_be_bytes());
         }
         // Samples newer than the newest stored one are new: their rollups just merge in. An
         // older one may replace a stored sample: the day's rollups are recomputed.
@@ -190,7 +193,7 @@ impl Samples {
 
     /// The raw samples of `day`: its block, and its head keys if it is the `head` day.
     fn day_raw(&self, s: (&str, &str), day: i64, head: Option<i64>) -> Result<Vec<(i64, f64)>> {
-        let block = match self.tree.get(keys::at(Tag::Raw, s.0, s.1, day))? {
+        let block = match self.tree.get(&keys::at(Tag::Raw, s.0, s.1, day))? {
             Some(block) => codec::decode_raw(&block)?,
             None => Vec::new(),
         };
@@ -208,7 +211,7 @@ impl Samples {
     /// Turn the head day into a sealed day (with `extra` samples of that day merged in).
     fn seal(
         &self,
-        ops: &mut sled::Batch,
+        ops: &mut Batch,
         s: (&str, &str),
         day: i64,
         head: i64,
@@ -225,7 +228,7 @@ impl Samples {
     /// (an import) into the head day, whose head keys then move into the block.
     fn write_sealed(
         &self,
-        ops: &mut sled::Batch,
+        ops: &mut Batch,
         s: (&str, &str),
         day: i64,
         head: i64,
@@ -234,15 +237,15 @@ impl Samples {
         if day == head {
             return self.seal(ops, s, day, head, list);
         }
-        if let Some(block) = self.tree.get(keys::at(Tag::Raw, s.0, s.1, day))? {
+        if let Some(block) = self.tree.get(&keys::at(Tag::Raw, s.0, s.1, day))? {
             let raw = merge_raw(codec::decode_raw(&block)?, list);
             return self.write_day(ops, s, day, head, &raw);
         }
-        if !self.tree.contains_key(keys::at(Tag::Day, s.0, s.1, day))? {
+        if self.tree.get(&keys::at(Tag::Day, s.0, s.1, day))?.is_none() {
             return self.write_day(ops, s, day, head, list);
         }
         // The day's raw block is gone (raw_retention): only its rollups can take the samples.
-        let minutes = match self.tree.get(keys::at(Tag::Minutes, s.0, s.1, day))? {
+        let minutes = match self.tree.get(&keys::at(Tag::Minutes, s.0, s.1, day))? {
             Some(block) => codec::decode_rollups(&block)?,
             None => Vec::new(),
         };
@@ -257,7 +260,7 @@ impl Samples {
     /// Write a whole day from its raw samples.
     fn write_day(
         &self,
-        ops: &mut sled::Batch,
+        ops: &mut Batch,
         s: (&str, &str),
         day: i64,
         head: i64,
@@ -279,7 +282,7 @@ impl Samples {
 
     fn write_rollups(
         &self,
-        ops: &mut sled::Batch,
+        ops: &mut Batch,
         s: (&str, &str),
         day: i64,
         minutes: &[Rollup],
@@ -303,20 +306,20 @@ impl Samples {
     }
 
     /// Delete raw blocks older than the retention behind `head`.
-    fn drop_old_raw(&self, ops: &mut sled::Batch, s: (&str, &str), head: i64) -> Result<()> {
+    fn drop_old_raw(&self, ops: &mut Batch, s: (&str, &str), head: i64) -> Result<()> {
         let Some(keep) = self.raw_retention_days else {
             return Ok(());
         };
         let lo = keys::prefix(Tag::Raw, s.0, s.1);
         let hi = keys::at(Tag::Raw, s.0, s.1, head - keep);
-        for kv in self.tree.range(lo..hi) {
-            ops.remove(kv?.0);
+        for (k, _) in self.tree.range(&lo, &hi)? {
+            ops.remove(k);
         }
         Ok(())
     }
 
     fn fixed(&self, tag: Tag, s: (&str, &str), day: i64) -> Result<Vec<Rollup>> {
-        match self.tree.get(keys::at(tag, s.0, s.1, day))? {
+        match self.tree.get(&keys::at(tag, s.0, s.1, day))? {
             Some(v) => Ok(codec::decode_fixed(&v)?),
             None => Ok(Vec::new()),
         }
@@ -337,8 +340,7 @@ impl Samples {
         let lo = keys::at(Tag::Head, segment, metric, from);
         let hi = keys::at(Tag::Head, segment, metric, to);
         let mut out = Vec::new();
-        for kv in self.tree.range(lo..hi) {
-            let (k, v) = kv?;
+        for (k, v) in self.tree.range(&lo, &hi)? {
             let t = keys::number(&k).ok_or_else(|| CodecError::new("a head key has no time"))?;
             out.push((t, f64_of(&v)?));
         }

@@ -12,10 +12,13 @@ pub struct Totals {
     pub sum: f64,
 }
 
+/// One stored block and its day (or why its key does not decode).
+type Block = Result<(i64, Vec<u8>)>;
+
 impl Samples {
     /// The newest sample of a series: one key, whatever the history.
     pub fn latest(&self, segment: &str, metric: &str) -> Result<Option<(i64, f64)>> {
-        let Some(v) = self.tree.get(keys::prefix(Tag::Latest, segment, metric))? else {
+        let Some(v) = self.tree.get(&keys::prefix(Tag::Latest, segment, metric))? else {
             return Ok(None);
         };
         let bad = || CodecError::new("a latest value is not 16 bytes");
@@ -29,8 +32,9 @@ impl Samples {
     /// Every series that holds a sample, as (segment, metric), in key order.
     pub fn series(&self) -> Result<Vec<(String, String)>> {
         let mut out = Vec::new();
-        for kv in self.tree.scan_prefix([Tag::Latest as u8]) {
-            let (k, _) = kv?;
+        let lo = [Tag::Latest as u8];
+        let hi = super::super::kv::prefix_end(&lo).unwrap_or_default();
+        for (k, _) in self.tree.range(&lo, &hi)? {
             out.push(
                 keys::series_of(&k).ok_or_else(|| CodecError::new("a series name is not UTF-8"))?,
             );
@@ -39,20 +43,19 @@ impl Samples {
     }
 
     /// The blocks of `tag` for the days of `[from, to)`.
-    fn blocks(
-        &self,
-        tag: Tag,
-        s: (&str, &str),
-        from: i64,
-        to: i64,
-    ) -> impl Iterator<Item = Result<(i64, sled::IVec)>> {
+    fn blocks(&self, tag: Tag, s: (&str, &str), from: i64, to: i64) -> Result<Vec<Block>> {
         let lo = keys::at(tag, s.0, s.1, day_of(from));
         let hi = keys::at(tag, s.0, s.1, day_of(to.saturating_sub(1)) + 1);
-        self.tree.range(lo..hi).map(|kv| {
-            let (k, v) = kv?;
-            let day = keys::number(&k).ok_or_else(|| CodecError::new("a block key has no day"))?;
-            Ok((day, v))
-        })
+        Ok(self
+            .tree
+            .range(&lo, &hi)?
+            .into_iter()
+            .map(|(k, v)| {
+                let day =
+                    keys::number(&k).ok_or_else(|| CodecError::new("a block key has no day"))?;
+                Ok((day, v))
+            })
+            .collect())
     }
 
     /// The rollups of a series at `res` over the buckets that overlap `[from, to)` (ms).
@@ -73,13 +76,13 @@ impl Samples {
                 } else {
                     Tag::Hours
                 };
-                for block in self.blocks(tag, s, from, to) {
+                for block in self.blocks(tag, s, from, to)? {
                     out.extend(codec::decode_fixed(&block?.1)?);
                 }
             }
             Resolution::Minute => {
                 let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
-                for block in self.blocks(Tag::Minutes, s, from, to) {
+                for block in self.blocks(Tag::Minutes, s, from, to)? {
                     let (day, v) = block?;
                     if Some(day) != head {
                         out.extend(codec::decode_rollups(&v)?);
@@ -141,7 +144,7 @@ impl Samples {
     ) -> Result<()> {
         let s = (segment, metric);
         let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
-        for block in self.blocks(Tag::Raw, s, from, to) {
+        for block in self.blocks(Tag::Raw, s, from, to)? {
             let (day, v) = block?;
             if Some(day) != head {
                 f(&codec::decode_raw(&v)?);
@@ -186,11 +189,12 @@ impl Samples {
         mut f: impl FnMut(Vec<Rollup>),
     ) -> Result<()> {
         let s = (segment, metric);
-        for block in self.blocks(Tag::Minutes, s, i64::MIN / 4, i64::MAX / 4) {
+        for block in self.blocks(Tag::Minutes, s, i64::MIN / 4, i64::MAX / 4)? {
             let (day, v) = block?;
-            if !self
+            if self
                 .tree
-                .contains_key(keys::at(Tag::Raw, segment, metric, day))?
+                .get(&keys::at(Tag::Raw, segment, metric, day))?
+                .is_none()
             {
                 f(codec::decode_rollups(&v)?);
             }
@@ -208,17 +212,17 @@ impl Samples {
             by_day.entry(day_of(r.start_ms)).or_default().push(*r);
         }
         let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
-        let mut ops = sled::Batch::default();
+        let mut ops = super::super::kv::Batch::default();
         for (day, mut list) in by_day {
             let raw = keys::at(Tag::Raw, segment, metric, day);
-            if Some(day) == head || self.tree.contains_key(raw)? {
+            if Some(day) == head || self.tree.get(&raw)?.is_some() {
                 continue;
             }
             list.sort_by_key(|r| r.start_ms);
             let hours = rollup::coarsen(&list, Resolution::Hour);
             self.write_rollups(&mut ops, (segment, metric), day, &list, &hours)?;
         }
-        self.tree.apply_batch(ops)?;
+        self.tree.apply(ops)?;
         Ok(())
     }
 }

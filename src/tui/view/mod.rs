@@ -112,10 +112,21 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
             format!(" · {}{route}", s.project),
             Style::default().fg(theme.text),
         ),
-        Span::styled(
-            format!(" · {share}"),
-            Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
-        ),
+        match s.state_unreachable_since {
+            Some(since) => Span::styled(
+                format!(
+                    " · ⚠ state database unreachable since {}",
+                    since.format("%H:%M:%S")
+                ),
+                Style::default()
+                    .fg(theme.danger)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            None => Span::styled(
+                format!(" · {share}"),
+                Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
+            ),
+        },
     ];
     let left_width: usize = left.iter().map(|s| s.content.chars().count()).sum();
     frame.render_widget(Paragraph::new(Line::from(left)), area);

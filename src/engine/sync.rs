@@ -1,0 +1,61 @@
+//! The engine's part in a shared state: other processes (other leads, the guard on a
+//! server) write to the same log on the team backend, so the engine folds in what it has not
+//! seen before it decides and whenever the owner hears news, and refuses an action decided on
+//! a phase that another lead's event has since changed, naming that event.
+
+use super::Engine;
+use crate::model::{Event, Outcome, Phase};
+use crate::store::StoreError;
+
+impl Engine {
+    /// The sequence number of the newest event this engine has folded (0: none).
+    pub fn last_seq(&self) -> u64 {
+        self.events.last().map_or(0, |e| e.seq)
+    }
+
+    /// Fold in what other processes recorded since this engine last looked (a team state on
+    /// PostgreSQL); returns how many events arrived. On sled there is never any.
+    pub fn refresh(&mut self) -> Result<usize, StoreError> {
+        let fresh = self.store.events_after(self.last_seq())?;
+        let n = fresh.len();
+        for e in fresh {
+            self.fold_in(e);
+        }
+        Ok(n)
+    }
+
+    /// Fold one event of the log in (once: an event already folded is skipped).
+    pub(crate) fn fold_in(&mut self, event: Event) {
+        if event.seq <= self.last_seq() {
+            return;
+        }
+        self.states
+            .entry(event.body.segment.clone())
+            .or_default()
+            .apply(&event);
+        self.latest.note(self.events.len(), &event);
+        let segment = event.body.segment.clone();
+        self.events.push(event);
+        self.forget_adoption(&segment);
+    }
+
+    /// Why an action decided on `seen` no longer applies: the event that moved the segment.
+    pub(crate) fn moved_since(&self, segment: &str, seen: Phase, now_in: Phase) -> String {
+        let mover = self.events.iter().rev().find(|e| {
+            e.body.segment == segment
+                && e.body.to == Some(now_in)
+                && matches!(e.body.outcome, Outcome::Ok | Outcome::Succeeded)
+        });
+        match mover {
+            Some(e) => format!(
+                "{segment} moved to {now_in} since you looked (it was {seen}): event #{} by {} at {}; look again and retry",
+                e.seq,
+                e.body.actor,
+                e.body.at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            None => {
+                format!("{segment} is in {now_in}, not {seen} as you saw it; look again and retry")
+            }
+        }
+    }
+}

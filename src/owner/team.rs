@@ -1,0 +1,112 @@
+//! The owner's side of the team backend (state on PostgreSQL): who guards, and news from the
+//! other processes.
+//!
+//! * **Leadership.** Exactly one process runs a project's pollers and guards: the one holding
+//!   the project's session-level advisory lock ([`Leadership`]). Every owner asks for it once
+//!   a second; the holder checks once a second that its connection still answers, and stops
+//!   guarding at once when it does not (another process may be guarding by then). When the
+//!   leader's process dies the server frees the lock with its session, so a standby takes
+//!   over within about a second (a vanished machine: within its keepalives, about 6 s).
+//! * **News.** A listener connection LISTENs on the log's channel: every append by any
+//!   process wakes this owner, which folds in the new events and tells its clients. Nothing
+//!   polls the tables; after a reconnect it catches up once.
+//!
+//! Both run on threads of their own: the client is blocking (see `crate::store::pg`).
+
+use crate::store::pg::CHANNEL;
+use crate::store::pg_leader::Leadership;
+use postgres::fallible_iterator::FallibleIterator;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How often a standby asks for the leadership, and the leader checks it still holds it.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// The threads' stop switch (set on drop).
+pub(super) struct Team {
+    stop: Arc<AtomicBool>,
+}
+
+/// Whether this process leads (runs the pollers and guards).
+pub(super) type Leading = watch::Receiver<bool>;
+/// One message per wake-up: other processes appended events (or a reconnect).
+pub(super) type News = mpsc::UnboundedReceiver<()>;
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+pub(super) fn start(url: String, project: String) -> (Team, Leading, News) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (lead_tx, leading) = watch::channel(false);
+    let (news_tx, news) = mpsc::unbounded_channel();
+    let (s1, s2, url2) = (stop.clone(), stop.clone(), url.clone());
+    let _ = std::thread::Builder::new()
+        .name("cutover-leader".into())
+        .spawn(move || lead(&url, &project, &lead_tx, &s1));
+    let _ = std::thread::Builder::new()
+        .name("cutover-listen".into())
+        .spawn(move || listen(&url2, &news_tx, &s2));
+    (Team { stop }, leading, news)
+}
+
+fn lead(url: &str, project: &str, tx: &watch::Sender<bool>, stop: &AtomicBool) {
+    let mut held: Option<Leadership> = None;
+    while !stop.load(Ordering::Relaxed) && !tx.is_closed() {
+        match held.as_mut() {
+            None => {
+                if let Ok(Some(l)) = Leadership::try_take(url, project) {
+                    tracing::info!("this process now guards the project (leader)");
+                    held = Some(l);
+                    let _ = tx.send(true);
+                }
+            }
+            Some(l) => {
+                if !l.still_held() {
+                    tracing::warn!(
+                        "lost the project's leadership (the database connection failed); guards stopped"
+                    );
+                    held = None;
+                    let _ = tx.send(false);
+                }
+            }
+        }
+        std::thread::sleep(EVERY);
+    }
+}
+
+fn listen(url: &str, tx: &mpsc::UnboundedSender<()>, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) && !tx.is_closed() {
+        let Ok(mut client) = crate::store::pg::connect(url) else {
+            std::thread::sleep(EVERY);
+            continue;
+        };
+        if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_err() {
+            std::thread::sleep(EVERY);
+            continue;
+        }
+        // Caught up once after every (re)connect: appends while it was away are not lost.
+        let _ = tx.send(());
+        loop {
+            if stop.load(Ordering::Relaxed) || tx.is_closed() {
+                return;
+            }
+            let next = client
+                .notifications()
+                .timeout_iter(Duration::from_millis(500))
+                .next();
+            match next {
+                Ok(Some(_)) => {
+                    let _ = tx.send(());
+                }
+                Ok(None) if !client.is_closed() => {}
+                _ => break,
+            }
+        }
+        std::thread::sleep(EVERY);
+    }
+}

@@ -1,0 +1,363 @@
+//! The team backend as a [`Storage`]: a project's log and samples in PostgreSQL, for several
+//! processes on several machines at once (`[state] backend = "postgres"`).
+//!
+//! One worker thread per process owns the connection and runs every statement (see
+//! [`super::pg`] for the schema and the guarantees). It reconnects by itself: a statement that
+//! finds the server gone fails with [`PgError::Unreachable`], the failure is remembered (the
+//! cockpit and `status` say "state database unreachable since …"), and the next statement
+//! connects again. Nothing is queued: an action that cannot be recorded is refused with the
+//! reason, so nothing is ever acknowledged that the database does not hold.
+//!
+//! A [`Storage::hold`] opens a transaction holding the segment's advisory lock; the engine's
+//! reads while it decides (samples, the log) run inside it, and the append that records the
+//! decision commits it. The local state folder still takes the process lock, so one process
+//! per folder owns the project and the others on that machine attach to it, as with sled.
+
+use super::kv::{Batch, Kv, Rows};
+use super::pg::{self, PgError};
+use super::portable::{LogRead, Reader};
+use super::{Samples, Storage, StoreError};
+use crate::model::{Event, NewEvent};
+use chrono::{DateTime, Utc};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+type Reply<T> = mpsc::Sender<Result<T, PgError>>;
+
+enum Job {
+    EventsAfter(u64, Reply<Vec<Event>>),
+    Hold(String, u64, Reply<Vec<Event>>),
+    Append(Box<NewEvent>, u64, Reply<Vec<Event>>),
+    Release,
+    Restore(Vec<Event>, Reply<()>),
+    Get(Vec<u8>, Reply<Option<Vec<u8>>>),
+    Range(Vec<u8>, Vec<u8>, Reply<Rows>),
+    Apply(Batch, Reply<()>),
+}
+
+/// Since when the database has been out of reach (None: it answers).
+type Down = Arc<Mutex<Option<DateTime<Utc>>>>;
+
+/// A handle on the worker: the engine's, the sample store's and a backup reader's. The worker
+/// (and its connection) ends when the last handle is dropped.
+#[derive(Clone)]
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Worker {
+    fn ask<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, PgError> {
+        let (tx, rx) = mpsc::channel();
+        let stopped = || PgError::Unreachable("the connection's worker stopped".into());
+        self.jobs.send(job(tx)).map_err(|_| stopped())?;
+        rx.recv().unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+impl Kv for Worker {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.ask(|r| Job::Get(key.to_vec(), r))?)
+    }
+
+    fn range(&self, lo: &[u8], hi: &[u8]) -> Result<Rows, StoreError> {
+        if lo >= hi {
+            return Ok(Vec::new());
+        }
+        Ok(self.ask(|r| Job::Range(lo.to_vec(), hi.to_vec(), r))?)
+    }
+
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        Ok(self.ask(|r| Job::Apply(batch, r))?)
+    }
+}
+
+impl LogRead for Worker {
+    fn events_from(&self, first: u64) -> Result<Vec<Event>, StoreError> {
+        Ok(self.ask(|r| Job::EventsAfter(first.saturating_sub(1), r))?)
+    }
+}
+
+/// A project's state in PostgreSQL.
+pub struct PgStore {
+    dir: PathBuf,
+    place: String,
+    worker: Worker,
+    samples: Samples,
+    down: Down,
+    _lock: File,
+}
+
+impl PgStore {
+    /// Take the local folder's process lock, connect to `url` (read from the environment,
+    /// never stored) and bring the schema up to date. A database that cannot be reached at
+    /// start is an error: there is no state to show yet.
+    pub fn open(dir: &Path, url: &str) -> Result<PgStore, StoreError> {
+        let lock = super::lock_dir(dir)?;
+        let place = describe(url);
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let down: Down = Arc::default();
+        let (url, down2) = (url.to_string(), down.clone());
+        // The client blocks on a runtime of its own: it connects on the worker's thread, never
+        // on the caller's (which may be a tokio task).
+        let (ready_tx, ready) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("cutover-pg".into())
+            .spawn(move || match pg::connect(&url) {
+                Ok(client) => {
+                    let _ = ready_tx.send(Ok(()));
+                    work(&url, client, &inbox, &down2);
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            })
+            .map_err(|e| StoreError::Unusable {
+                dir: dir.to_path_buf(),
+                cause: format!("cannot start the database worker: {e}"),
+            })?;
+        ready
+            .recv()
+            .unwrap_or_else(|_| Err(PgError::Unreachable("its worker stopped".into())))?;
+        let worker = Worker { jobs };
+        Ok(PgStore {
+            dir: dir.to_path_buf(),
+            place,
+            samples: Samples::new(Arc::new(worker.clone()), None),
+            worker,
+            down,
+            _lock: lock,
+        })
+    }
+}
+
+/// The database as people may see it: host, port and name, never the user or password.
+pub fn describe(url: &str) -> String {
+    match url.parse::<postgres::Config>() {
+        Ok(c) => {
+            let host = c
+                .get_hosts()
+                .first()
+                .map(|h| match h {
+                    postgres::config::Host::Tcp(h) => h.clone(),
+                    postgres::config::Host::Unix(p) => p.display().to_string(),
+                })
+                .unwrap_or_else(|| "localhost".into());
+            let port = c.get_ports().first().copied().unwrap_or(5432);
+            let db = c.get_dbname().unwrap_or("(default)");
+            format!("PostgreSQL {host}:{port}/{db}")
+        }
+        Err(_) => "PostgreSQL (a URL that does not parse)".into(),
+    }
+}
+
+impl Storage for PgStore {
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn place(&self) -> String {
+        self.place.clone()
+    }
+
+    fn schema_version(&self) -> u32 {
+        pg::PG_SCHEMA_VERSION
+    }
+
+    fn events_after(&self, after: u64) -> Result<Vec<Event>, StoreError> {
+        Ok(self.worker.ask(|r| Job::EventsAfter(after, r))?)
+    }
+
+    fn hold(&mut self, segment: &str, after: u64) -> Result<Vec<Event>, StoreError> {
+        Ok(self
+            .worker
+            .ask(|r| Job::Hold(segment.to_string(), after, r))?)
+    }
+
+    fn release(&mut self) {
+        let _ = self.worker.jobs.send(Job::Release);
+    }
+
+    fn append(&mut self, body: NewEvent, after: u64) -> Result<Vec<Event>, StoreError> {
+        Ok(self.worker.ask(|r| Job::Append(Box::new(body), after, r))?)
+    }
+
+    fn restore_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        Ok(self.worker.ask(|r| Job::Restore(events.to_vec(), r))?)
+    }
+
+    fn samples(&self) -> &Samples {
+        &self.samples
+    }
+
+    fn set_raw_retention(&mut self, days: Option<i64>) {
+        self.samples = self.samples.with_retention(days);
+    }
+
+    /// Every write commits before it returns.
+    fn sync(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn reader(&self) -> Reader {
+        Reader::new(
+            self.dir.clone(),
+            Arc::new(self.worker.clone()),
+            self.samples.clone(),
+        )
+    }
+
+    fn unreachable_since(&self) -> Option<DateTime<Utc>> {
+        self.down.lock().ok().and_then(|d| *d)
+    }
+}
+
+/// The worker's loop: one job at a time, reconnecting when the server was lost.
+fn work(url: &str, client: postgres::Client, inbox: &mpsc::Receiver<Job>, down: &Down) {
+    let mut client = Some(client);
+    while let Ok(job) = inbox.recv() {
+        if matches!(job, Job::Release) {
+            continue;
+        }
+        if client.as_ref().is_none_or(postgres::Client::is_closed) {
+            client = match pg::connect(url) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    note(down, &e);
+                    fail(job, e);
+                    continue;
+                }
+            };
+        }
+        let Some(c) = client.as_mut() else { continue };
+        let result = run(c, job, inbox);
+        if c.is_closed() || matches!(result, Err(PgError::Unreachable(_))) {
+            client = None;
+        }
+        note(
+            down,
+            &result.err().unwrap_or(PgError::Refused(String::new())),
+        );
+    }
+}
+
+/// Remember whether the server answered (anything but `Unreachable`) or not, and since when.
+fn note(down: &Down, last_error: &PgError) {
+    if let Ok(mut d) = down.lock() {
+        match last_error {
+            PgError::Unreachable(_) => {
+                d.get_or_insert_with(Utc::now);
+            }
+            _ => *d = None,
+        }
+    }
+}
+
+fn fail(job: Job, e: PgError) {
+    match job {
+        Job::EventsAfter(_, r) | Job::Hold(_, _, r) | Job::Append(_, _, r) => {
+            let _ = r.send(Err(e));
+        }
+        Job::Restore(_, r) | Job::Apply(_, r) => {
+            let _ = r.send(Err(e));
+        }
+        Job::Get(_, r) => {
+            let _ = r.send(Err(e));
+        }
+        Job::Range(_, _, r) => {
+            let _ = r.send(Err(e));
+        }
+        Job::Release => {}
+    }
+}
+
+/// Run one job; the error returned is only for the worker's bookkeeping (the reply has it).
+fn run(c: &mut postgres::Client, job: Job, inbox: &mpsc::Receiver<Job>) -> Result<(), PgError> {
+    fn send<T>(r: Reply<T>, v: Result<T, PgError>) -> Result<(), PgError> {
+        let back = v.as_ref().err().cloned();
+        let _ = r.send(v);
+        back.map_or(Ok(()), Err)
+    }
+    match job {
+        Job::EventsAfter(after, r) => send(r, pg::events_after(c, after)),
+        Job::Get(key, r) => send(r, pg::kv_get(c, &key)),
+        Job::Range(lo, hi, r) => send(r, pg::kv_range(c, &lo, &hi)),
+        Job::Apply(batch, r) => send(r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
+        Job::Append(body, after, r) => send(r, in_tx(c, |tx| pg::append_in(tx, &body, after))),
+        Job::Restore(events, r) => send(r, in_tx(c, |tx| pg::restore_in(tx, &events))),
+        Job::Release => Ok(()),
+        Job::Hold(segment, after, r) => {
+            let mut tx = match c.transaction() {
+                Ok(tx) => tx,
+                Err(e) => return send(r, Err(pg::refused(&e))),
+            };
+            let fresh = tx
+                .execute(pg::SEGMENT_LOCK, &[&segment])
+                .map_err(|e| pg::refused(&e))
+                .and_then(|_| pg::events_after(&mut tx, after));
+            send(r, fresh)?;
+            held(tx, inbox)
+        }
+    }
+}
+
+/// Serve the engine's reads inside a hold until the append that ends it (committed) or a
+/// release (rolled back).
+fn held(mut tx: postgres::Transaction<'_>, inbox: &mpsc::Receiver<Job>) -> Result<(), PgError> {
+    fn send<T>(r: Reply<T>, v: Result<T, PgError>) -> Result<(), PgError> {
+        let back = v.as_ref().err().cloned();
+        let _ = r.send(v);
+        back.map_or(Ok(()), Err)
+    }
+    while let Ok(job) = inbox.recv() {
+        let done = match job {
+            Job::Release => return Ok(()),
+            Job::Append(body, after, r) => {
+                let appended = pg::append_in(&mut tx, &body, after);
+                let result = match appended {
+                    Ok(events) => tx.commit().map(|()| events).map_err(|e| pg::refused(&e)),
+                    Err(e) => Err(e),
+                };
+                return send(r, result);
+            }
+            Job::EventsAfter(after, r) => send(r, pg::events_after(&mut tx, after)),
+            Job::Get(key, r) => send(r, pg::kv_get(&mut tx, &key)),
+            Job::Range(lo, hi, r) => send(r, pg::kv_range(&mut tx, &lo, &hi)),
+            Job::Apply(batch, r) => {
+                let applied = tx
+                    .transaction()
+                    .map_err(|e| pg::refused(&e))
+                    .and_then(|mut t| {
+                        pg::kv_apply(&mut t, &batch)?;
+                        t.commit().map_err(|e| pg::refused(&e))
+                    });
+                send(r, applied)
+            }
+            Job::Hold(_, _, r) => {
+                send(r, Err(PgError::Refused("a segment is already held".into())))
+            }
+            Job::Restore(_, r) => send(
+                r,
+                Err(PgError::Refused("restore while a segment is held".into())),
+            ),
+        };
+        if matches!(done, Err(PgError::Unreachable(_))) {
+            return done;
+        }
+    }
+    Ok(())
+}
+
+fn in_tx<T>(
+    c: &mut postgres::Client,
+    f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, PgError>,
+) -> Result<T, PgError> {
+    let mut tx = c.transaction().map_err(|e| pg::refused(&e))?;
+    let out = f(&mut tx)?;
+    tx.commit().map_err(|e| pg::refused(&e))?;
+    Ok(out)
+}
