@@ -227,34 +227,40 @@ fn work(url: &str, client: postgres::Client, inbox: &mpsc::Receiver<Job>, down: 
             client = match pg::connect(url) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    note(down, &e);
+                    note(down, Some(&e));
                     fail(job, e);
                     continue;
                 }
             };
         }
         let Some(c) = client.as_mut() else { continue };
-        let result = run(c, job, inbox);
+        let result = run(c, job, inbox, down);
         if c.is_closed() || matches!(result, Err(PgError::Unreachable(_))) {
             client = None;
         }
-        note(
-            down,
-            &result.err().unwrap_or(PgError::Refused(String::new())),
-        );
     }
 }
 
 /// Remember whether the server answered (anything but `Unreachable`) or not, and since when.
-fn note(down: &Down, last_error: &PgError) {
+fn note(down: &Down, last_error: Option<&PgError>) {
     if let Ok(mut d) = down.lock() {
         match last_error {
-            PgError::Unreachable(_) => {
+            Some(PgError::Unreachable(_)) => {
                 d.get_or_insert_with(Utc::now);
             }
             _ => *d = None,
         }
     }
+}
+
+/// Answer a job, after noting whether the server answered: whoever reads the reply then
+/// reads an up-to-date [`Storage::unreachable_since`]. The error is returned for the worker's
+/// own bookkeeping.
+fn answer<T>(down: &Down, r: Reply<T>, v: Result<T, PgError>) -> Result<(), PgError> {
+    note(down, v.as_ref().err());
+    let back = v.as_ref().err().cloned();
+    let _ = r.send(v);
+    back.map_or(Ok(()), Err)
 }
 
 fn fail(job: Job, e: PgError) {
@@ -276,43 +282,44 @@ fn fail(job: Job, e: PgError) {
 }
 
 /// Run one job; the error returned is only for the worker's bookkeeping (the reply has it).
-fn run(c: &mut postgres::Client, job: Job, inbox: &mpsc::Receiver<Job>) -> Result<(), PgError> {
-    fn send<T>(r: Reply<T>, v: Result<T, PgError>) -> Result<(), PgError> {
-        let back = v.as_ref().err().cloned();
-        let _ = r.send(v);
-        back.map_or(Ok(()), Err)
-    }
+fn run(
+    c: &mut postgres::Client,
+    job: Job,
+    inbox: &mpsc::Receiver<Job>,
+    down: &Down,
+) -> Result<(), PgError> {
     match job {
-        Job::EventsAfter(after, r) => send(r, pg::events_after(c, after)),
-        Job::Get(key, r) => send(r, pg::kv_get(c, &key)),
-        Job::Range(lo, hi, r) => send(r, pg::kv_range(c, &lo, &hi)),
-        Job::Apply(batch, r) => send(r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
-        Job::Append(body, after, r) => send(r, in_tx(c, |tx| pg::append_in(tx, &body, after))),
-        Job::Restore(events, r) => send(r, in_tx(c, |tx| pg::restore_in(tx, &events))),
+        Job::EventsAfter(after, r) => answer(down, r, pg::events_after(c, after)),
+        Job::Get(key, r) => answer(down, r, pg::kv_get(c, &key)),
+        Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
+        Job::Apply(batch, r) => answer(down, r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
+        Job::Append(body, after, r) => {
+            answer(down, r, in_tx(c, |tx| pg::append_in(tx, &body, after)))
+        }
+        Job::Restore(events, r) => answer(down, r, in_tx(c, |tx| pg::restore_in(tx, &events))),
         Job::Release => Ok(()),
         Job::Hold(segment, after, r) => {
             let mut tx = match c.transaction() {
                 Ok(tx) => tx,
-                Err(e) => return send(r, Err(pg::refused(&e))),
+                Err(e) => return answer(down, r, Err(pg::refused(&e))),
             };
             let fresh = tx
                 .execute(pg::SEGMENT_LOCK, &[&segment])
                 .map_err(|e| pg::refused(&e))
                 .and_then(|_| pg::events_after(&mut tx, after));
-            send(r, fresh)?;
-            held(tx, inbox)
+            answer(down, r, fresh)?;
+            held(tx, inbox, down)
         }
     }
 }
 
 /// Serve the engine's reads inside a hold until the append that ends it (committed) or a
 /// release (rolled back).
-fn held(mut tx: postgres::Transaction<'_>, inbox: &mpsc::Receiver<Job>) -> Result<(), PgError> {
-    fn send<T>(r: Reply<T>, v: Result<T, PgError>) -> Result<(), PgError> {
-        let back = v.as_ref().err().cloned();
-        let _ = r.send(v);
-        back.map_or(Ok(()), Err)
-    }
+fn held(
+    mut tx: postgres::Transaction<'_>,
+    inbox: &mpsc::Receiver<Job>,
+    down: &Down,
+) -> Result<(), PgError> {
     while let Ok(job) = inbox.recv() {
         let done = match job {
             Job::Release => return Ok(()),
@@ -322,11 +329,11 @@ fn held(mut tx: postgres::Transaction<'_>, inbox: &mpsc::Receiver<Job>) -> Resul
                     Ok(events) => tx.commit().map(|()| events).map_err(|e| pg::refused(&e)),
                     Err(e) => Err(e),
                 };
-                return send(r, result);
+                return answer(down, r, result);
             }
-            Job::EventsAfter(after, r) => send(r, pg::events_after(&mut tx, after)),
-            Job::Get(key, r) => send(r, pg::kv_get(&mut tx, &key)),
-            Job::Range(lo, hi, r) => send(r, pg::kv_range(&mut tx, &lo, &hi)),
+            Job::EventsAfter(after, r) => answer(down, r, pg::events_after(&mut tx, after)),
+            Job::Get(key, r) => answer(down, r, pg::kv_get(&mut tx, &key)),
+            Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(&mut tx, &lo, &hi)),
             Job::Apply(batch, r) => {
                 let applied = tx
                     .transaction()
@@ -335,12 +342,15 @@ fn held(mut tx: postgres::Transaction<'_>, inbox: &mpsc::Receiver<Job>) -> Resul
                         pg::kv_apply(&mut t, &batch)?;
                         t.commit().map_err(|e| pg::refused(&e))
                     });
-                send(r, applied)
+                answer(down, r, applied)
             }
-            Job::Hold(_, _, r) => {
-                send(r, Err(PgError::Refused("a segment is already held".into())))
-            }
-            Job::Restore(_, r) => send(
+            Job::Hold(_, _, r) => answer(
+                down,
+                r,
+                Err(PgError::Refused("a segment is already held".into())),
+            ),
+            Job::Restore(_, r) => answer(
+                down,
                 r,
                 Err(PgError::Refused("restore while a segment is held".into())),
             ),
