@@ -74,6 +74,7 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         target: Some("FusionAuth".into()),
         migrated_share: Some(0.5),
         state_unreachable_since: None,
+        team: None,
         segments: (0..segments).map(segment).collect(),
     };
     let plans = status

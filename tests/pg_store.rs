@@ -21,7 +21,7 @@ fn engine(url: &str) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().expect("tempdir");
     common::write_project(dir.path(), TOML);
     let (project, _) = cutover::config::load(dir.path()).expect("project");
-    let store = PgStore::open(&dir.path().join(".cutover"), url).expect("open");
+    let store = PgStore::open(&dir.path().join(".cutover"), url, "Team").expect("open");
     let engine = Engine::new(project, dir.path().to_path_buf(), store).expect("engine");
     (dir, engine)
 }
@@ -149,6 +149,15 @@ fn the_log_is_append_only_notified_and_a_newer_schema_is_refused() {
     );
     drop(e);
     drop(dir);
+    // One database, one project: another project's state is not mixed in.
+    let other = tempfile::tempdir().expect("tempdir");
+    let err = PgStore::open(other.path(), &url, "Other")
+        .err()
+        .expect("another project is refused");
+    assert!(
+        err.to_string().contains("holds the project 'Team'"),
+        "{err}"
+    );
     listener
         .execute(
             "UPDATE cutover_meta SET value = '99' WHERE key = 'schema_version'",
@@ -156,7 +165,7 @@ fn the_log_is_append_only_notified_and_a_newer_schema_is_refused() {
         )
         .expect("bump");
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = PgStore::open(dir.path(), &url)
+    let err = PgStore::open(dir.path(), &url, "Team")
         .err()
         .expect("a newer schema is refused");
     assert!(err.to_string().contains("newer cutover"), "{err}");
@@ -204,7 +213,9 @@ fn an_unreachable_server_is_a_clear_error_and_a_refusal() {
     assert_eq!(e.store().unreachable_since(), None);
     let dir = tempfile::tempdir().expect("tempdir");
     pg.stop();
-    let err = PgStore::open(dir.path(), &url).err().expect("unreachable");
+    let err = PgStore::open(dir.path(), &url, "Team")
+        .err()
+        .expect("unreachable");
     assert!(
         err.to_string().contains("cannot reach the state database"),
         "{err}"

@@ -26,7 +26,19 @@ pub struct ProjectStatus {
     /// sled).
     #[serde(default)]
     pub state_unreachable_since: Option<DateTime<Utc>>,
+    /// Team backend only: where the state lives (`PostgreSQL host:port/db`) and the process
+    /// that runs the pollers and guards (`pid N on HOST`; null when none runs). Both null on
+    /// sled, whose owner is the guard.
+    #[serde(default)]
+    pub team: Option<TeamStatus>,
     pub segments: Vec<SegmentStatus>,
+}
+
+/// The team backend in a status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamStatus {
+    pub state: String,
+    pub guard: Option<String>,
 }
 
 /// The status of one segment (the contract of `status --json`; keep field names stable).
@@ -314,6 +326,13 @@ impl Engine {
             target: self.project().target.clone(),
             migrated_share: weighted_share(&segments),
             state_unreachable_since: self.store().unreachable_since(),
+            team: match self.project().state {
+                crate::config::StateBackend::Sled => None,
+                crate::config::StateBackend::Postgres { .. } => Some(TeamStatus {
+                    state: self.store().place(),
+                    guard: self.store().guard()?,
+                }),
+            },
             segments,
         })
     }

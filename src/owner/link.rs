@@ -173,7 +173,7 @@ pub fn open_state(
     Ok(
         match project.state.database_url().map_err(|e| anyhow!(e))? {
             None => Box::new(Store::open(state_dir)?),
-            Some(url) => Box::new(PgStore::open(state_dir, &url)?),
+            Some(url) => Box::new(PgStore::open(state_dir, &url, &project.name)?),
         },
     )
 }

@@ -21,6 +21,13 @@ pub fn status_table(s: &ProjectStatus) -> String {
         s.project,
         pct(s.migrated_share)
     );
+    if let Some(team) = &s.team {
+        let guard = team.guard.as_deref().map_or_else(
+            || "⚠ no process guards it: start `cutover watch` on a machine that stays up".into(),
+            |g| format!("guarded by {g}"),
+        );
+        let _ = writeln!(out, "state: {} · {guard}", team.state);
+    }
     if let Some(since) = s.state_unreachable_since {
         let _ = writeln!(
             out,

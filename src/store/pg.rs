@@ -139,6 +139,26 @@ fn migrate(client: &mut postgres::Client) -> Result<(), PgError> {
     tx.commit().map_err(|e| refused(&e))
 }
 
+/// Record which project this database holds, or refuse another project's database.
+pub(super) fn claim(client: &mut postgres::Client, project: &str) -> Result<(), PgError> {
+    client
+        .execute(
+            "INSERT INTO cutover_meta (key, value) VALUES ('project', $1) ON CONFLICT (key) DO NOTHING",
+            &[&project],
+        )
+        .map_err(|e| refused(&e))?;
+    let held: String = client
+        .query_one("SELECT value FROM cutover_meta WHERE key = 'project'", &[])
+        .map_err(|e| refused(&e))?
+        .get(0);
+    if held != project {
+        return Err(PgError::Refused(format!(
+            "this database holds the project '{held}', not '{project}'; give each project a database of its own"
+        )));
+    }
+    Ok(())
+}
+
 /// The advisory lock key of a segment's actions (its id hashed by the server).
 pub(super) const SEGMENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))";
 
@@ -240,6 +260,20 @@ fn decode(row: &postgres::Row) -> Result<Event, PgError> {
             seq,
             cause: e.to_string(),
         })
+}
+
+/// The session that guards the project now, as it names itself (`pid N on HOST`).
+pub(super) fn guard(client: &mut impl postgres::GenericClient) -> Result<Option<String>, PgError> {
+    Ok(client
+        .query_opt(
+            "SELECT application_name FROM pg_stat_activity
+             WHERE datname = current_database() AND starts_with(application_name, $1)
+             ORDER BY backend_start LIMIT 1",
+            &[&super::pg_leader::GUARD_PREFIX],
+        )
+        .map_err(|e| refused(&e))?
+        .map(|row| row.get::<_, String>(0))
+        .map(|name| name.trim_start_matches("cutover guard ").to_string()))
 }
 
 pub(super) fn kv_get(

@@ -16,6 +16,25 @@ pub struct Leadership {
 const KEEPALIVES: &str =
     "SET tcp_keepalives_idle = 3; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3";
 
+/// How the guard's session names itself: `cutover guard pid <pid> on <host>`.
+pub const GUARD_PREFIX: &str = "cutover guard pid ";
+
+/// This machine's name, as the kernel has it (letters, digits, `-` and `.` only).
+fn host() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let clean: String = name
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        .take(30)
+        .collect();
+    if clean.is_empty() {
+        "unknown host".into()
+    } else {
+        clean
+    }
+}
+
 fn key(project: &str) -> String {
     format!("cutover leader {project}")
 }
@@ -38,7 +57,16 @@ impl Leadership {
             )
             .map_err(|e| PgError::Refused(e.to_string()))?
             .get(0);
-        Ok(taken.then_some(Leadership { client }))
+        if !taken {
+            return Ok(None);
+        }
+        // The guard's connection names its process: `status` shows who guards, from the
+        // server's own list of sessions (a dead guard's session, and its name, are gone).
+        let name = format!("{GUARD_PREFIX}{} on {}", std::process::id(), host());
+        client
+            .execute("SELECT set_config('application_name', $1, false)", &[&name])
+            .map_err(|e| PgError::Refused(e.to_string()))?;
+        Ok(Some(Leadership { client }))
     }
 
     /// A setting of the leader's session, as the server reports it (for checks and tests).

@@ -28,6 +28,7 @@ type Reply<T> = mpsc::Sender<Result<T, PgError>>;
 
 enum Job {
     EventsAfter(u64, Reply<Vec<Event>>),
+    Guard(Reply<Option<String>>),
     Hold(String, u64, Reply<Vec<Event>>),
     Append(Box<NewEvent>, u64, Reply<Vec<Event>>),
     Release,
@@ -96,24 +97,31 @@ impl PgStore {
     /// Take the local folder's process lock, connect to `url` (read from the environment,
     /// never stored) and bring the schema up to date. A database that cannot be reached at
     /// start is an error: there is no state to show yet.
-    pub fn open(dir: &Path, url: &str) -> Result<PgStore, StoreError> {
+    ///
+    /// A database holds one project: one that holds another project's log is refused.
+    pub fn open(dir: &Path, url: &str, project: &str) -> Result<PgStore, StoreError> {
         let lock = super::lock_dir(dir)?;
         let place = describe(url);
         let (jobs, inbox) = mpsc::channel::<Job>();
         let down: Down = Arc::default();
-        let (url, down2) = (url.to_string(), down.clone());
+        let (url, down2, project) = (url.to_string(), down.clone(), project.to_string());
         // The client blocks on a runtime of its own: it connects on the worker's thread, never
         // on the caller's (which may be a tokio task).
         let (ready_tx, ready) = mpsc::channel();
         std::thread::Builder::new()
             .name("cutover-pg".into())
-            .spawn(move || match pg::connect(&url) {
-                Ok(client) => {
-                    let _ = ready_tx.send(Ok(()));
-                    work(&url, client, &inbox, &down2);
-                }
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
+            .spawn(move || {
+                match pg::connect(&url).and_then(|mut c| {
+                    pg::claim(&mut c, &project)?;
+                    Ok(c)
+                }) {
+                    Ok(client) => {
+                        let _ = ready_tx.send(Ok(()));
+                        work(&url, client, &inbox, &down2);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
                 }
             })
             .map_err(|e| StoreError::Unusable {
@@ -211,6 +219,10 @@ impl Storage for PgStore {
         )
     }
 
+    fn guard(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.worker.ask(Job::Guard)?)
+    }
+
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {
         self.down.lock().ok().and_then(|d| *d)
     }
@@ -274,6 +286,9 @@ fn fail(job: Job, e: PgError) {
         Job::Get(_, r) => {
             let _ = r.send(Err(e));
         }
+        Job::Guard(r) => {
+            let _ = r.send(Err(e));
+        }
         Job::Range(_, _, r) => {
             let _ = r.send(Err(e));
         }
@@ -291,6 +306,7 @@ fn run(
     match job {
         Job::EventsAfter(after, r) => answer(down, r, pg::events_after(c, after)),
         Job::Get(key, r) => answer(down, r, pg::kv_get(c, &key)),
+        Job::Guard(r) => answer(down, r, pg::guard(c)),
         Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
         Job::Apply(batch, r) => answer(down, r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
         Job::Append(body, after, r) => {
@@ -333,6 +349,7 @@ fn held(
             }
             Job::EventsAfter(after, r) => answer(down, r, pg::events_after(&mut tx, after)),
             Job::Get(key, r) => answer(down, r, pg::kv_get(&mut tx, &key)),
+            Job::Guard(r) => answer(down, r, pg::guard(&mut tx)),
             Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(&mut tx, &lo, &hi)),
             Job::Apply(batch, r) => {
                 let applied = tx

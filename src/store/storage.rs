@@ -52,6 +52,11 @@ pub trait Storage: Send {
     fn sync(&self) -> Result<(), StoreError>;
     /// A handle for long reads (backup, verify) off the owner's loop.
     fn reader(&self) -> Reader;
+    /// Which process guards the project (`pid N on HOST`), on a backend shared by several
+    /// processes; `None` when none does. On sled the owner of the state folder guards.
+    fn guard(&self) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
     /// Since when the state has been out of reach (a database down or cut off), if it is.
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {
         None
