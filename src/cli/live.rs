@@ -147,6 +147,13 @@ fn update_line(update: &Update) -> Option<String> {
             None => format!("{} {}: answering again", health.segment, health.metric),
         },
         Update::Notice { text, .. } => text.clone(),
+        Update::StateDatabase { unreachable_since } => match unreachable_since {
+            Some(t) => format!(
+                "state database unreachable since {}: actions are refused, polled samples are held in memory",
+                t.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            None => "state database answers again".to_string(),
+        },
         Update::Snapshot { .. } | Update::SegmentsChanged { .. } => return None,
     })
 }

@@ -137,7 +137,7 @@ impl Engine {
                 h.last_error = None;
                 h.last_error_at = None;
                 h.consecutive_failures = 0;
-                self.store_sample(&p.segment, &p.metric, p.at, *v)?;
+                self.store_polled(&p.segment, &p.metric, p.at, *v)?;
             }
             Err(e) => {
                 h.last_error = Some(e.clone());

@@ -7,6 +7,7 @@
 
 pub mod adoption;
 pub mod checks;
+pub mod held;
 pub mod live;
 mod record;
 pub mod status;
@@ -93,6 +94,8 @@ pub struct Engine {
     adoption: std::sync::Mutex<BTreeMap<String, adoption::Adoption>>,
     /// Where each segment's latest audit and check run are in the log.
     latest: checks::Latest,
+    /// Polled samples waiting for the state database (see [`held`]).
+    held: held::Held,
 }
 
 impl Engine {
@@ -130,6 +133,7 @@ impl Engine {
             streaks: BTreeMap::new(),
             alarms: BTreeMap::new(),
             adoption: Default::default(),
+            held: Default::default(),
         })
     }
 

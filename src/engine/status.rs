@@ -39,6 +39,9 @@ pub struct ProjectStatus {
 pub struct TeamStatus {
     pub state: String,
     pub guard: Option<String>,
+    /// Polled samples this process holds in memory while the database is away.
+    #[serde(default)]
+    pub samples_held: usize,
 }
 
 /// The status of one segment (the contract of `status --json`; keep field names stable).
@@ -331,6 +334,7 @@ impl Engine {
                 crate::config::StateBackend::Postgres { .. } => Some(TeamStatus {
                     state: self.store().place(),
                     guard: self.store().guard()?,
+                    samples_held: self.held_samples().0,
                 }),
             },
             segments,

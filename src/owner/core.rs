@@ -88,6 +88,10 @@ pub(super) struct Core {
     /// Whether this process may run the pollers and guards: always on sled; on the team
     /// backend only while it holds the project's leadership.
     pub(super) may_guard: bool,
+    /// The state database's outage as last told to clients (team backend), and when it was
+    /// last asked.
+    pub(super) db_down: Option<chrono::DateTime<chrono::Utc>>,
+    pub(super) db_asked: Instant,
 }
 
 pub(super) async fn run(
@@ -101,6 +105,8 @@ pub(super) async fn run(
         poll_tx,
         pollers: None,
         may_guard: true,
+        db_down: None,
+        db_asked: Instant::now(),
         events_published: engine.events().len(),
         engine,
         clock: options.clock,
@@ -242,7 +248,7 @@ async fn recv_news(news: &mut Option<super::team::News>) -> Option<()> {
     }
 }
 
-async fn lead_changed(leading: &mut Option<super::team::Leading>) -> Option<bool> {
+async fn lead_changed(leading: &mut Option<super::team::Leading>) -> Option<super::team::Lead> {
     match leading {
         Some(l) => {
             l.changed().await.ok()?;
@@ -271,25 +277,34 @@ impl Core {
         }
     }
 
-    /// This process became the project's guard, or stopped being it.
-    fn on_leading(&mut self, lead: bool, poll: bool) {
-        self.may_guard = lead;
-        if lead {
-            self.on_news();
-            if poll {
-                self.start_polling();
+    /// This process became the project's guard, lost it, or another process guards.
+    fn on_leading(&mut self, lead: super::team::Lead, poll: bool) {
+        use super::team::Lead;
+        self.may_guard = lead == Lead::Leading;
+        match lead {
+            Lead::Leading => {
+                self.on_news();
+                if poll {
+                    self.start_polling();
+                }
+                self.notice(Tone::Info, "this process now runs the pollers and guards".into());
             }
-            self.notice(
-                Tone::Info,
-                "this process now runs the pollers and guards".into(),
-            );
-        } else if let Some(mut pollers) = self.pollers.take() {
-            pollers.abort_all();
-            self.notice(
+            // Polling goes on (its samples are held until the database answers); guarding
+            // stops: another process may be guarding by now.
+            Lead::Lost => self.notice(
                 Tone::Warn,
-                "lost the guard: the state database stopped answering; another process may guard now"
+                "guards stopped: the state database stopped answering; polled samples are held in memory"
                     .into(),
-            );
+            ),
+            Lead::Standby => {
+                if let Some(mut pollers) = self.pollers.take() {
+                    pollers.abort_all();
+                    self.notice(
+                        Tone::Info,
+                        "another process guards the project now; this one stands by".into(),
+                    );
+                }
+            }
         }
     }
 

@@ -218,6 +218,10 @@ pub enum Update {
     SourceHealth { health: SourceHealth },
     /// A message for every operator (an error of the owner, a takeover, ...).
     Notice { tone: Tone, text: String },
+    /// The team backend's database stopped answering (since when), or answers again (null).
+    StateDatabase {
+        unreachable_since: Option<DateTime<Utc>>,
+    },
 }
 
 /// One segment's fresh status, with its adoption series when it has one.

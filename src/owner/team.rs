@@ -29,8 +29,20 @@ pub(super) struct Team {
     stop: Arc<AtomicBool>,
 }
 
+/// Where this process stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lead {
+    /// It holds the leadership: it polls and guards.
+    Leading,
+    /// It held it and its connection failed: it must not act (another process may lead by
+    /// now), but may go on polling, holding the samples until the database answers.
+    Lost,
+    /// Another process leads: no polling, no guarding.
+    Standby,
+}
+
 /// Whether this process leads (runs the pollers and guards).
-pub(super) type Leading = watch::Receiver<bool>;
+pub(super) type Leading = watch::Receiver<Lead>;
 /// One message per wake-up: other processes appended events (or a reconnect).
 pub(super) type News = mpsc::UnboundedReceiver<()>;
 
@@ -42,7 +54,7 @@ impl Drop for Team {
 
 pub(super) fn start(url: String, project: String) -> (Team, Leading, News) {
     let stop = Arc::new(AtomicBool::new(false));
-    let (lead_tx, leading) = watch::channel(false);
+    let (lead_tx, leading) = watch::channel(Lead::Standby);
     let (news_tx, news) = mpsc::unbounded_channel();
     let (s1, s2, url2) = (stop.clone(), stop.clone(), url.clone());
     let _ = std::thread::Builder::new()
@@ -54,24 +66,30 @@ pub(super) fn start(url: String, project: String) -> (Team, Leading, News) {
     (Team { stop }, leading, news)
 }
 
-fn lead(url: &str, project: &str, tx: &watch::Sender<bool>, stop: &AtomicBool) {
+fn lead(url: &str, project: &str, tx: &watch::Sender<Lead>, stop: &AtomicBool) {
     let mut held: Option<Leadership> = None;
     while !stop.load(Ordering::Relaxed) && !tx.is_closed() {
         match held.as_mut() {
-            None => {
-                if let Ok(Some(l)) = Leadership::try_take(url, project) {
+            None => match Leadership::try_take(url, project) {
+                Ok(Some(l)) => {
                     tracing::info!("this process now guards the project (leader)");
                     held = Some(l);
-                    let _ = tx.send(true);
+                    let _ = tx.send(Lead::Leading);
                 }
-            }
+                // The database answers and another process leads.
+                Ok(None) => {
+                    tx.send_if_modified(|l| std::mem::replace(l, Lead::Standby) != Lead::Standby);
+                }
+                // Unreachable: stay as it is (Lost stays Lost: polling goes on, held).
+                Err(_) => {}
+            },
             Some(l) => {
                 if !l.still_held() {
                     tracing::warn!(
                         "lost the project's leadership (the database connection failed); guards stopped"
                     );
                     held = None;
-                    let _ = tx.send(false);
+                    let _ = tx.send(Lead::Lost);
                 }
             }
         }

@@ -188,7 +188,15 @@ impl Core {
             .source_health(&p.segment, &p.metric)
             .map(|h| h.ok());
         let p = &self.engine.checked(p);
-        let guard = self.engine.absorb(p);
+        // A process that lost the leadership stores what it polls but never acts on it.
+        let guard = if self.may_guard {
+            self.engine.absorb(p)
+        } else {
+            self.engine
+                .record_polled(p)
+                .map(|()| crate::engine::live::Guard::Idle)
+                .map_err(Into::into)
+        };
         self.unsynced = true;
         self.changed.insert(p.segment.clone());
         self.broadcast(Update::Polled { polled: p.clone() }, true);
@@ -221,6 +229,29 @@ impl Core {
         }
         if self.unsynced {
             self.sync();
+        }
+        self.watch_database();
+        if self.engine.held_samples().0 > 0
+            && let Ok(n) = self.engine.write_held()
+        {
+            let dropped = self.engine.held_samples().1;
+            let lost = if dropped > 0 {
+                format!("; {dropped} older ones were dropped to stay within memory")
+            } else {
+                String::new()
+            };
+            self.notice(
+                Tone::Ok,
+                format!("the state database answers again: wrote {n} samples polled while it was away{lost}"),
+            );
+            let all: Vec<String> = self
+                .engine
+                .project()
+                .segments
+                .iter()
+                .map(|s| s.id.clone())
+                .collect();
+            self.changed.extend(all);
         }
     }
 
@@ -275,9 +306,34 @@ impl Core {
             });
             match view {
                 Ok(v) => segments.push(v),
+                // An outage of the state database is told once (`StateDatabase`), not per
+                // refresh.
+                Err(_) if self.engine.store().unreachable_since().is_some() => return,
                 Err(e) => return self.notice(Tone::Danger, e.to_string()),
             }
         }
         self.broadcast(Update::SegmentsChanged { segments }, false);
+    }
+
+    /// On the team backend, ask the database every 2 s whether it answers, and tell every
+    /// client when that changes (the cockpit's header, `watch`'s output).
+    fn watch_database(&mut self) {
+        if self.engine.project().state == crate::config::StateBackend::Sled
+            || self.db_asked.elapsed() < std::time::Duration::from_secs(2)
+        {
+            return;
+        }
+        self.db_asked = std::time::Instant::now();
+        self.engine.store().probe();
+        let down = self.engine.store().unreachable_since();
+        if down != self.db_down {
+            self.db_down = down;
+            self.broadcast(
+                Update::StateDatabase {
+                    unreachable_since: down,
+                },
+                false,
+            );
+        }
     }
 }

@@ -262,6 +262,14 @@ fn decode(row: &postgres::Row) -> Result<Event, PgError> {
         })
 }
 
+/// Whether the server answers.
+pub(super) fn probe(client: &mut impl postgres::GenericClient) -> Result<(), PgError> {
+    client
+        .query_one("SELECT 1", &[])
+        .map(|_| ())
+        .map_err(|e| refused(&e))
+}
+
 /// The session that guards the project now, as it names itself (`pid N on HOST`).
 pub(super) fn guard(client: &mut impl postgres::GenericClient) -> Result<Option<String>, PgError> {
     Ok(client

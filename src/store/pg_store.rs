@@ -29,6 +29,7 @@ type Reply<T> = mpsc::Sender<Result<T, PgError>>;
 enum Job {
     EventsAfter(u64, Reply<Vec<Event>>),
     Guard(Reply<Option<String>>),
+    Probe(Reply<()>),
     Hold(String, u64, Reply<Vec<Event>>),
     Append(Box<NewEvent>, u64, Reply<Vec<Event>>),
     Release,
@@ -223,6 +224,10 @@ impl Storage for PgStore {
         Ok(self.worker.ask(Job::Guard)?)
     }
 
+    fn probe(&self) {
+        let _ = self.worker.ask(Job::Probe);
+    }
+
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {
         self.down.lock().ok().and_then(|d| *d)
     }
@@ -289,6 +294,9 @@ fn fail(job: Job, e: PgError) {
         Job::Guard(r) => {
             let _ = r.send(Err(e));
         }
+        Job::Probe(r) => {
+            let _ = r.send(Err(e));
+        }
         Job::Range(_, _, r) => {
             let _ = r.send(Err(e));
         }
@@ -307,6 +315,7 @@ fn run(
         Job::EventsAfter(after, r) => answer(down, r, pg::events_after(c, after)),
         Job::Get(key, r) => answer(down, r, pg::kv_get(c, &key)),
         Job::Guard(r) => answer(down, r, pg::guard(c)),
+        Job::Probe(r) => answer(down, r, pg::probe(c)),
         Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
         Job::Apply(batch, r) => answer(down, r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
         Job::Append(body, after, r) => {
@@ -350,6 +359,7 @@ fn held(
             Job::EventsAfter(after, r) => answer(down, r, pg::events_after(&mut tx, after)),
             Job::Get(key, r) => answer(down, r, pg::kv_get(&mut tx, &key)),
             Job::Guard(r) => answer(down, r, pg::guard(&mut tx)),
+            Job::Probe(r) => answer(down, r, pg::probe(&mut tx)),
             Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(&mut tx, &lo, &hi)),
             Job::Apply(batch, r) => {
                 let applied = tx

@@ -57,6 +57,8 @@ pub trait Storage: Send {
     fn guard(&self) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
+    /// Ask the backend whether it answers (updating [`Storage::unreachable_since`]).
+    fn probe(&self) {}
     /// Since when the state has been out of reach (a database down or cut off), if it is.
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {
         None

@@ -58,6 +58,9 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
                 detail,
             }],
             Update::Notice { tone, text } => vec![Input::Notice(tone, text)],
+            Update::StateDatabase { unreachable_since } => {
+                vec![Input::StateDatabase(unreachable_since)]
+            }
             Update::SourceHealth { .. } | Update::Polled { .. } => Vec::new(),
         },
         ServerMsg::Reply { reply, .. } => match reply {

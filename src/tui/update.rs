@@ -40,6 +40,8 @@ pub enum Input {
     },
     /// A message for the status line (an outcome, a refusal, an error).
     Notice(Tone, String),
+    /// The state database is out of reach since then, or answers again (`None`).
+    StateDatabase(Option<DateTime<Utc>>),
     /// A new line of the audit log.
     EventAppended(Box<crate::model::Event>),
     /// The owner this cockpit is attached to changed (`None`: this cockpit owns the project).
@@ -163,6 +165,10 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         }
         Input::Notice(tone, text) => {
             m.status_line = Some((tone, text));
+            Vec::new()
+        }
+        Input::StateDatabase(since) => {
+            m.snapshot.status.state_unreachable_since = since;
             Vec::new()
         }
         Input::EventAppended(event) => {

@@ -1,0 +1,113 @@
+//! The state database stopped and restarted under a running `cutover watch` (team backend,
+//! real PostgreSQL): `watch` says "state database unreachable since …" and stops guarding,
+//! its pollers go on and hold their samples in memory, and when the server is back it says so
+//! and writes the held samples: the ones polled during the outage are in the state after.
+
+mod common;
+
+use common::pg_server::Postgres;
+use common::{bin, cutover, write_project, write_script};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const TOML: &str = "[project]\nname = \"Outage\"\n[state]\nbackend = \"postgres\"\nurl = \"env:CUTOVER_DATABASE_URL\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 1000\nlogin_probability = 0.1\ngoal = 0.9\n[segments.sources.migrated]\nkind = \"command\"\ncommand = [\"./count.sh\"]\nevery = \"300ms\"\n";
+
+fn wait_for(lines: &Mutex<Vec<String>>, needle: &str, within: Duration) -> String {
+    let t0 = Instant::now();
+    while t0.elapsed() < within {
+        if let Some(l) = lines
+            .lock()
+            .expect("lines")
+            .iter()
+            .find(|l| l.contains(needle))
+        {
+            return l.clone();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "no line with '{needle}' within {within:?}:\n{}",
+        lines.lock().expect("lines").join("\n")
+    );
+}
+
+#[test]
+fn an_outage_is_told_and_the_samples_polled_meanwhile_are_kept() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_project(dir.path(), TOML);
+    write_script(dir.path(), "count.sh", "#!/bin/sh\necho 42\n");
+    let mut watch = bin(dir.path())
+        .arg("watch")
+        .env("CUTOVER_DATABASE_URL", &url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    {
+        let (out, lines) = (watch.stderr.take().expect("stderr"), lines.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                lines.lock().expect("lines").push(line);
+            }
+        });
+    }
+    wait_for(
+        &lines,
+        "now runs the pollers and guards",
+        Duration::from_secs(15),
+    );
+    wait_for(&lines, "42", Duration::from_secs(10));
+    pg.stop();
+    let down_at = chrono::Utc::now();
+    wait_for(
+        &lines,
+        "state database unreachable since",
+        Duration::from_secs(15),
+    );
+    wait_for(&lines, "guards stopped", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(2));
+    let up_at = chrono::Utc::now();
+    pg.launch();
+    wait_for(
+        &lines,
+        "state database answers again",
+        Duration::from_secs(20),
+    );
+    let wrote = wait_for(
+        &lines,
+        "samples polled while it was away",
+        Duration::from_secs(20),
+    );
+    assert!(wrote.contains("wrote "), "{wrote}");
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let backup = tempfile::tempdir().expect("tempdir");
+    let out = cutover(dir.path())
+        .env("CUTOVER_DATABASE_URL", &url)
+        .args(["state", "backup"])
+        .arg(backup.path())
+        .output()
+        .expect("backup");
+    assert!(out.status.success(), "{out:?}");
+    let samples = std::fs::read_to_string(backup.path().join("samples.jsonl")).expect("samples");
+    let during = samples
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            v["at"]
+                .as_str()
+                .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        })
+        .filter(|t| *t > down_at && *t < up_at)
+        .count();
+    assert!(
+        during >= 2,
+        "samples polled during the outage were kept: {during}"
+    );
+}
