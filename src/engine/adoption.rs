@@ -216,10 +216,7 @@ impl Engine {
     ) -> Result<Buckets, StoreError> {
         let samples = self.store().samples();
         let to = i64::MAX / 4;
-        let corrupt = |e: crate::store::samples::SampleError| StoreError::Corrupt {
-            dir: self.store().dir().to_path_buf(),
-            cause: e.to_string(),
-        };
+        let corrupt = |e| crate::store::sample_error(self.store().dir(), e);
         let list = match res {
             Some(res) => samples
                 .rollups(segment, MIGRATED, res, from, to)

@@ -317,6 +317,14 @@ impl Engine {
 
     /// The status of the whole project at `now`.
     pub fn status(&self, now: DateTime<Utc>) -> Result<ProjectStatus, StoreError> {
+        self.read_ahead(self.project().segments.iter().map(|s| s.id.as_str()), false)?;
+        let status = self.status_read(now);
+        self.store().samples().forget();
+        status
+    }
+
+    /// [`Engine::status`] on what is read ahead (or read as it goes).
+    pub(crate) fn status_read(&self, now: DateTime<Utc>) -> Result<ProjectStatus, StoreError> {
         let segments = self
             .project()
             .segments
@@ -329,9 +337,9 @@ impl Engine {
             target: self.project().target.clone(),
             migrated_share: weighted_share(&segments),
             state_unreachable_since: self.store().unreachable_since(),
-            team: match self.project().state {
-                crate::config::StateBackend::Sled => None,
-                crate::config::StateBackend::Postgres { .. } => Some(TeamStatus {
+            team: match self.store().shared_url() {
+                None => None,
+                Some(_) => Some(TeamStatus {
                     state: self.store().place(),
                     guard: self.store().guard()?,
                     samples_held: self.held_samples().0,

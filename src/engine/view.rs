@@ -80,10 +80,7 @@ impl Engine {
                 to.timestamp_millis(),
                 columns,
             )
-            .map_err(|e| StoreError::Corrupt {
-                dir: self.store().dir().to_path_buf(),
-                cause: e.to_string(),
-            })?;
+            .map_err(|e| crate::store::sample_error(self.store().dir(), e))?;
         Ok(points
             .into_iter()
             .filter_map(|(t, v)| {
@@ -111,7 +108,14 @@ impl Engine {
 
     /// Build the snapshot of the whole project at `now`.
     pub fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot, StoreError> {
-        let status = self.status(now)?;
+        self.read_ahead(self.project().segments.iter().map(|s| s.id.as_str()), true)?;
+        let snapshot = self.snapshot_read(now);
+        self.store().samples().forget();
+        snapshot
+    }
+
+    fn snapshot_read(&self, now: DateTime<Utc>) -> Result<Snapshot, StoreError> {
+        let status = self.status_read(now)?;
         let mut series = BTreeMap::new();
         for seg in &status.segments {
             if seg.cutover_at.is_some() {

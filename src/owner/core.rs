@@ -126,15 +126,12 @@ pub(super) async fn run(
     // A one-shot command never competes for it: it would hold the guard without guarding.
     let team = core
         .engine
-        .project()
-        .state
-        .database_url()
-        .ok()
-        .flatten()
+        .store()
+        .shared_url()
+        .map(str::to_string)
         .filter(|_| options.poll)
         .map(|url| super::team::start(url, core.engine.project().name.clone()));
-    core.may_guard =
-        team.is_none() && core.engine.project().state == crate::config::StateBackend::Sled;
+    core.may_guard = core.engine.store().shared_url().is_none();
     let (_team, mut leading, mut news) = match team {
         Some((t, l, n)) => (Some(t), Some(l), Some(n)),
         None => (None, None, None),

@@ -293,6 +293,31 @@ impl Core {
         }
         let now = self.now();
         let mut segments = Vec::new();
+        let ahead = self.engine.read_ahead(ids.iter().map(String::as_str), true);
+        if let Err(e) = ahead {
+            if self.engine.store().unreachable_since().is_none() {
+                self.notice(Tone::Danger, e.to_string());
+            }
+            return;
+        }
+        let view = self.segment_views(ids, now);
+        self.engine.store().samples().forget();
+        match view {
+            Ok(v) => segments.extend(v),
+            // An outage of the state database is told once (`StateDatabase`), not per
+            // refresh.
+            Err(_) if self.engine.store().unreachable_since().is_some() => return,
+            Err(e) => return self.notice(Tone::Danger, e.to_string()),
+        }
+        self.broadcast(Update::SegmentsChanged { segments }, false);
+    }
+
+    fn segment_views(
+        &self,
+        ids: BTreeSet<String>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<SegmentView>, crate::store::StoreError> {
+        let mut segments = Vec::new();
         for id in ids {
             let Some(seg) = self.engine.project().segment(&id) else {
                 continue;
@@ -304,21 +329,15 @@ impl Core {
                 };
                 Ok(SegmentView { status, series })
             });
-            match view {
-                Ok(v) => segments.push(v),
-                // An outage of the state database is told once (`StateDatabase`), not per
-                // refresh.
-                Err(_) if self.engine.store().unreachable_since().is_some() => return,
-                Err(e) => return self.notice(Tone::Danger, e.to_string()),
-            }
+            segments.push(view?);
         }
-        self.broadcast(Update::SegmentsChanged { segments }, false);
+        Ok(segments)
     }
 
     /// On the team backend, ask the database every 2 s whether it answers, and tell every
     /// client when that changes (the cockpit's header, `watch`'s output).
     fn watch_database(&mut self) {
-        if self.engine.project().state == crate::config::StateBackend::Sled
+        if self.engine.store().shared_url().is_none()
             || self.db_asked.elapsed() < std::time::Duration::from_secs(2)
         {
             return;

@@ -39,6 +39,70 @@ pub trait Kv: Send + Sync {
     fn range(&self, lo: &[u8], hi: &[u8]) -> Result<Rows, StoreError>;
     /// Apply every write of `batch` atomically.
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;
+    /// Read every entry in these `[lo, hi)` intervals now, in one round trip, and answer
+    /// reads inside them from memory until [`Kv::forget`] (a backend across a network batches
+    /// a status of many segments this way; writes of this process keep the copy current).
+    fn prefetch(&self, _intervals: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Drop what [`Kv::prefetch`] read.
+    fn forget(&self) {}
+}
+
+/// Entries read ahead for a while, and the intervals they cover.
+#[derive(Debug, Default)]
+pub struct ReadAhead {
+    /// Interval start → end; the intervals of one read-ahead do not overlap.
+    intervals: std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+    rows: std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl ReadAhead {
+    pub fn new(intervals: &[(Vec<u8>, Vec<u8>)], rows: Rows) -> ReadAhead {
+        ReadAhead {
+            intervals: intervals.iter().cloned().collect(),
+            rows: rows.into_iter().collect(),
+        }
+    }
+
+    /// Whether `[lo, hi)` lies inside one interval: the one starting last at or before `lo`.
+    fn covers(&self, lo: &[u8], hi: &[u8]) -> bool {
+        self.intervals
+            .range::<[u8], _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(lo)))
+            .next_back()
+            .is_some_and(|(_, end)| hi <= end.as_slice())
+    }
+
+    /// The value of `key` if the read-ahead covers it (`Some(None)`: covered, absent).
+    pub fn get(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let mut end = key.to_vec();
+        end.push(0);
+        self.covers(key, &end).then(|| self.rows.get(key).cloned())
+    }
+
+    /// The entries of `[lo, hi)` if the read-ahead covers it.
+    pub fn range(&self, lo: &[u8], hi: &[u8]) -> Option<Rows> {
+        self.covers(lo, hi).then(|| {
+            self.rows
+                .range(lo.to_vec()..hi.to_vec())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+    }
+
+    /// Keep the copy current with a batch this process wrote.
+    pub fn apply(&mut self, batch: &Batch) {
+        for (k, v) in &batch.ops {
+            match v {
+                Some(v) => {
+                    self.rows.insert(k.clone(), v.clone());
+                }
+                None => {
+                    self.rows.remove(k);
+                }
+            }
+        }
+    }
 }
 
 /// The smallest key greater than every key that starts with `prefix` (`None`: no bound).
@@ -105,6 +169,35 @@ impl Kv for SledKv {
 #[cfg(test)]
 mod tests {
     use super::prefix_end;
+
+    #[test]
+    fn a_read_ahead_answers_inside_its_intervals_only() {
+        use super::{Batch, ReadAhead};
+        let ahead = ReadAhead::new(
+            &[
+                (b"d1".to_vec(), b"d2".to_vec()),
+                (b"l1".to_vec(), b"l1\0".to_vec()),
+            ],
+            vec![
+                (b"d1a".to_vec(), b"x".to_vec()),
+                (b"l1".to_vec(), b"y".to_vec()),
+            ],
+        );
+        assert_eq!(ahead.get(b"l1"), Some(Some(b"y".to_vec())));
+        assert_eq!(ahead.get(b"d1b"), Some(None), "covered and absent");
+        assert_eq!(ahead.get(b"l2"), None, "not covered: ask the backend");
+        assert_eq!(ahead.range(b"d1", b"d1z").map(|r| r.len()), Some(1));
+        assert_eq!(ahead.range(b"d1", b"d3"), None);
+        let mut ahead = ahead;
+        let mut batch = Batch::default();
+        batch.insert(b"d1b".to_vec(), b"z");
+        batch.remove(b"d1a".to_vec());
+        ahead.apply(&batch);
+        assert_eq!(
+            ahead.range(b"d1", b"d2"),
+            Some(vec![(b"d1b".to_vec(), b"z".to_vec())])
+        );
+    }
 
     #[test]
     fn prefix_end_is_the_next_prefix() {

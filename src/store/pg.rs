@@ -101,7 +101,11 @@ pub fn connection(url: &str) -> Result<postgres::Client, PgError> {
     } else {
         config.connect(super::pg_tls::connector()?)
     }
-    .map_err(|e| PgError::Unreachable(e.to_string()))
+    .map_err(|e| match e.as_db_error() {
+        // The server answered and refused: say what it said (no such database, role, ...).
+        Some(db) => PgError::Refused(db.message().to_string()),
+        None => PgError::Unreachable(e.to_string()),
+    })
 }
 
 /// Bring the schema to this build's version, or refuse a newer one.
@@ -303,6 +307,27 @@ pub(super) fn kv_range(
         .query(
             "SELECT key, value FROM cutover_series WHERE key >= $1 AND key < $2 ORDER BY key",
             &[&lo, &hi],
+        )
+        .map_err(|e| refused(&e))?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect())
+}
+
+/// Every entry in the `[lo, hi)` intervals, in one statement.
+pub(super) fn kv_ranges(
+    client: &mut impl postgres::GenericClient,
+    intervals: &[(Vec<u8>, Vec<u8>)],
+) -> Result<super::kv::Rows, PgError> {
+    let (los, his): (Vec<&[u8]>, Vec<&[u8]>) = intervals
+        .iter()
+        .map(|(a, b)| (a.as_slice(), b.as_slice()))
+        .unzip();
+    Ok(client
+        .query(
+            "SELECT s.key, s.value FROM unnest($1::bytea[], $2::bytea[]) AS r(lo, hi)
+             JOIN cutover_series s ON s.key >= r.lo AND s.key < r.hi",
+            &[&los, &his],
         )
         .map_err(|e| refused(&e))?
         .iter()

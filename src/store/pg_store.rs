@@ -13,7 +13,7 @@
 //! decision commits it. The local state folder still takes the process lock, so one process
 //! per folder owns the project and the others on that machine attach to it, as with sled.
 
-use super::kv::{Batch, Kv, Rows};
+use super::kv::{Batch, Kv, ReadAhead, Rows};
 use super::pg::{self, PgError};
 use super::portable::{LogRead, Reader};
 use super::{Samples, Storage, StoreError};
@@ -36,6 +36,7 @@ enum Job {
     Restore(Vec<Event>, Reply<()>),
     Get(Vec<u8>, Reply<Option<Vec<u8>>>),
     Range(Vec<u8>, Vec<u8>, Reply<Rows>),
+    Ranges(Vec<(Vec<u8>, Vec<u8>)>, Reply<Rows>),
     Apply(Batch, Reply<()>),
 }
 
@@ -47,9 +48,15 @@ type Down = Arc<Mutex<Option<DateTime<Utc>>>>;
 #[derive(Clone)]
 struct Worker {
     jobs: mpsc::Sender<Job>,
+    /// Sample keys read ahead for a status of many segments (see [`Kv::prefetch`]).
+    ahead: Arc<Mutex<Option<ReadAhead>>>,
 }
 
 impl Worker {
+    fn ahead(&self) -> std::sync::MutexGuard<'_, Option<ReadAhead>> {
+        self.ahead.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn ask<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, PgError> {
         let (tx, rx) = mpsc::channel();
         let stopped = || PgError::Unreachable("the connection's worker stopped".into());
@@ -60,12 +67,18 @@ impl Worker {
 
 impl Kv for Worker {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(known) = self.ahead().as_ref().and_then(|a| a.get(key)) {
+            return Ok(known);
+        }
         Ok(self.ask(|r| Job::Get(key.to_vec(), r))?)
     }
 
     fn range(&self, lo: &[u8], hi: &[u8]) -> Result<Rows, StoreError> {
         if lo >= hi {
             return Ok(Vec::new());
+        }
+        if let Some(known) = self.ahead().as_ref().and_then(|a| a.range(lo, hi)) {
+            return Ok(known);
         }
         Ok(self.ask(|r| Job::Range(lo.to_vec(), hi.to_vec(), r))?)
     }
@@ -74,7 +87,23 @@ impl Kv for Worker {
         if batch.is_empty() {
             return Ok(());
         }
-        Ok(self.ask(|r| Job::Apply(batch, r))?)
+        let copy = self.ahead().is_some().then(|| batch.clone());
+        self.ask(|r| Job::Apply(batch, r))?;
+        if let (Some(batch), Some(ahead)) = (copy, self.ahead().as_mut()) {
+            ahead.apply(&batch);
+        }
+        Ok(())
+    }
+
+    fn prefetch(&self, intervals: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StoreError> {
+        let owned = intervals.to_vec();
+        let rows = self.ask(|r| Job::Ranges(owned, r))?;
+        *self.ahead() = Some(ReadAhead::new(intervals, rows));
+        Ok(())
+    }
+
+    fn forget(&self) {
+        *self.ahead() = None;
     }
 }
 
@@ -88,6 +117,8 @@ impl LogRead for Worker {
 pub struct PgStore {
     dir: PathBuf,
     place: String,
+    /// The connection string (see [`Storage::shared_url`]).
+    url: String,
     worker: Worker,
     samples: Samples,
     down: Down,
@@ -105,6 +136,7 @@ impl PgStore {
         let place = describe(url);
         let (jobs, inbox) = mpsc::channel::<Job>();
         let down: Down = Arc::default();
+        let url_kept = url.to_string();
         let (url, down2, project) = (url.to_string(), down.clone(), project.to_string());
         // The client blocks on a runtime of its own: it connects on the worker's thread, never
         // on the caller's (which may be a tokio task).
@@ -132,10 +164,14 @@ impl PgStore {
         ready
             .recv()
             .unwrap_or_else(|_| Err(PgError::Unreachable("its worker stopped".into())))?;
-        let worker = Worker { jobs };
+        let worker = Worker {
+            jobs,
+            ahead: Arc::default(),
+        };
         Ok(PgStore {
             dir: dir.to_path_buf(),
             place,
+            url: url_kept,
             samples: Samples::new(Arc::new(worker.clone()), None),
             worker,
             down,
@@ -224,6 +260,10 @@ impl Storage for PgStore {
         Ok(self.worker.ask(Job::Guard)?)
     }
 
+    fn shared_url(&self) -> Option<&str> {
+        Some(&self.url)
+    }
+
     fn probe(&self) {
         let _ = self.worker.ask(Job::Probe);
     }
@@ -297,7 +337,7 @@ fn fail(job: Job, e: PgError) {
         Job::Probe(r) => {
             let _ = r.send(Err(e));
         }
-        Job::Range(_, _, r) => {
+        Job::Range(_, _, r) | Job::Ranges(_, r) => {
             let _ = r.send(Err(e));
         }
         Job::Release => {}
@@ -317,6 +357,7 @@ fn run(
         Job::Guard(r) => answer(down, r, pg::guard(c)),
         Job::Probe(r) => answer(down, r, pg::probe(c)),
         Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
+        Job::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(c, &intervals)),
         Job::Apply(batch, r) => answer(down, r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
         Job::Append(body, after, r) => {
             answer(down, r, in_tx(c, |tx| pg::append_in(tx, &body, after)))
@@ -361,6 +402,7 @@ fn held(
             Job::Guard(r) => answer(down, r, pg::guard(&mut tx)),
             Job::Probe(r) => answer(down, r, pg::probe(&mut tx)),
             Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(&mut tx, &lo, &hi)),
+            Job::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(&mut tx, &intervals)),
             Job::Apply(batch, r) => {
                 let applied = tx
                     .transaction()

@@ -110,13 +110,6 @@ impl Reader {
         Reader { dir, log, samples }
     }
 
-    pub(super) fn corrupt(&self, cause: impl Into<String>) -> StoreError {
-        StoreError::Corrupt {
-            dir: self.dir.clone(),
-            cause: cause.into(),
-        }
-    }
-
     /// The whole log, oldest first.
     pub fn events(&self) -> Result<Vec<Event>, StoreError> {
         self.log.events_from(1)
@@ -131,7 +124,7 @@ impl Reader {
     /// that is not a date).
     fn each_sample(&self, mut f: impl FnMut(Option<SampleLine>)) -> Result<u64, StoreError> {
         let mut n = 0;
-        let corrupt = |e: super::samples::SampleError| self.corrupt(e.to_string());
+        let corrupt = |e| super::sample_error(&self.dir, e);
         for (segment, metric) in self.samples.series().map_err(corrupt)? {
             self.samples
                 .each_raw(&segment, &metric, |run| {

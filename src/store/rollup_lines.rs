@@ -25,7 +25,7 @@ impl Reader {
     /// Write the minute rollups of days without raw samples into `path`; returns how many.
     pub(super) fn backup_rollups(&self, path: &Path) -> Result<u64, StoreError> {
         let mut w = BufWriter::new(std::fs::File::create(path).map_err(|e| io(path, e))?);
-        let corrupt = |e: super::samples::SampleError| self.corrupt(e.to_string());
+        let corrupt = |e| super::sample_error(&self.dir, e);
         let (mut n, mut failed) = (0u64, None);
         for (segment, metric) in self.samples.series().map_err(corrupt)? {
             self.samples

@@ -57,6 +57,11 @@ pub trait Storage: Send {
     fn guard(&self) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
+    /// The connection string of a database shared by several processes (the owner's leader
+    /// and listener connect with it). In memory only: never shown, logged or stored.
+    fn shared_url(&self) -> Option<&str> {
+        None
+    }
     /// Ask the backend whether it answers (updating [`Storage::unreachable_since`]).
     fn probe(&self) {}
     /// Since when the state has been out of reach (a database down or cut off), if it is.

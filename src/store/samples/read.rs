@@ -16,6 +16,38 @@ pub struct Totals {
 type Block = Result<(i64, Vec<u8>)>;
 
 impl Samples {
+    /// Read ahead, in one round trip where the backend is across a network, what a status
+    /// reads: every series' newest sample, and the day rollups of the `series` given (and,
+    /// with `hours`, their hour rollups, which charts read). Until [`Samples::forget`], reads
+    /// inside it come from memory.
+    pub fn prefetch(&self, series: &[(&str, &str)], hours: bool) -> Result<()> {
+        let latest = vec![Tag::Latest as u8];
+        let mut intervals = vec![(
+            latest.clone(),
+            super::super::kv::prefix_end(&latest).unwrap_or_default(),
+        )];
+        for &(segment, metric) in series {
+            let tags: &[Tag] = if hours {
+                &[Tag::Day, Tag::Hours]
+            } else {
+                &[Tag::Day]
+            };
+            for &tag in tags {
+                let lo = keys::prefix(tag, segment, metric);
+                if let Some(hi) = super::super::kv::prefix_end(&lo) {
+                    intervals.push((lo, hi));
+                }
+            }
+        }
+        self.tree.prefetch(&intervals)?;
+        Ok(())
+    }
+
+    /// Drop what [`Samples::prefetch`] read.
+    pub fn forget(&self) {
+        self.tree.forget();
+    }
+
     /// The newest sample of a series: one key, whatever the history.
     pub fn latest(&self, segment: &str, metric: &str) -> Result<Option<(i64, f64)>> {
         let Some(v) = self.tree.get(&keys::prefix(Tag::Latest, segment, metric))? else {
