@@ -39,7 +39,7 @@ fn an_outage_is_told_and_the_samples_polled_meanwhile_are_kept() {
     let url = pg.url();
     let dir = tempfile::tempdir().expect("tempdir");
     write_project(dir.path(), TOML);
-    write_script(dir.path(), "count.sh", "#!/bin/sh\necho 42\n");
+    write_script(dir.path(), "count.sh", "echo 42");
     let mut watch = bin(dir.path())
         .arg("watch")
         .env("CUTOVER_DATABASE_URL", &url)

@@ -178,3 +178,23 @@ fn the_header_shows_the_project_route_and_weighted_share() {
         "{header}"
     );
 }
+
+#[test]
+fn the_header_says_when_the_state_database_is_out_of_reach_and_when_it_is_back() {
+    let mut m = model(160, 48);
+    let since = chrono::DateTime::parse_from_rfc3339("2026-11-23T12:01:30Z")
+        .expect("time")
+        .to_utc();
+    update(&mut m, Input::StateDatabase(Some(since)));
+    let t = text(&render(&m));
+    let header = t.lines().next().expect("header");
+    assert!(
+        header.contains("⚠ state database unreachable since 12:01:30"),
+        "{header}"
+    );
+    assert!(!header.contains("% migrated"), "{header}");
+    update(&mut m, Input::StateDatabase(None));
+    let t = text(&render(&m));
+    let header = t.lines().next().expect("header");
+    assert!(header.contains("% migrated") && !header.contains("unreachable"), "{header}");
+}

@@ -1,0 +1,133 @@
+//! Live across machines on the team backend (real PostgreSQL, real processes in two project
+//! folders): an action taken on one machine reaches a `watch` on the other within a second,
+//! through LISTEN/NOTIFY; and hooks stay intent-first: the intent is committed, visible from
+//! the other machine, before the hook runs.
+
+mod common;
+
+use common::pg_server::Postgres;
+use common::{bin, cutover, write_project, write_script};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn toml(hook: bool) -> String {
+    let hook = if hook {
+        "[segments.hooks.cutover]\ncommand = [\"./hook.sh\"]\n"
+    } else {
+        ""
+    };
+    format!(
+        "[project]\nname = \"Live\"\n[state]\nbackend = \"postgres\"\nurl = \"env:CUTOVER_DATABASE_URL\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 1000\nlogin_probability = 0.1\ngoal = 0.9\n{hook}"
+    )
+}
+
+#[test]
+fn an_action_on_one_machine_reaches_a_watch_on_the_other_within_a_second() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let (a, b) = (tempfile::tempdir().expect("a"), tempfile::tempdir().expect("b"));
+    write_project(a.path(), &toml(false));
+    write_project(b.path(), &toml(false));
+    let mut watch = bin(b.path())
+        .arg("watch")
+        .env("CUTOVER_DATABASE_URL", &url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    let lines: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
+    {
+        let (err, lines) = (watch.stderr.take().expect("stderr"), lines.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                lines.lock().expect("lines").push((Instant::now(), line));
+            }
+        });
+    }
+    let t0 = Instant::now();
+    while !lines.lock().expect("lines").iter().any(|(_, l)| l.contains("watching")) {
+        assert!(t0.elapsed() < Duration::from_secs(15), "watch never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut worst = Duration::ZERO;
+    for i in 0..5 {
+        let args: Vec<String> = if i % 2 == 0 {
+            vec!["pause".into(), "eu".into(), "--reason".into(), format!("round {i}")]
+        } else {
+            vec!["resume".into(), "eu".into()]
+        };
+        let out = cutover(a.path())
+            .env("CUTOVER_DATABASE_URL", &url)
+            .args(&args)
+            .output()
+            .expect("act");
+        let acked = Instant::now();
+        assert!(out.status.success(), "{out:?}");
+        let ack = String::from_utf8_lossy(&out.stdout).to_string();
+        let seq = ack
+            .split("(event ")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .expect("an acknowledged event")
+            .to_string();
+        let needle = format!("(event {seq})");
+        let seen = loop {
+            if let Some((t, _)) = lines
+                .lock()
+                .expect("lines")
+                .iter()
+                .find(|(_, l)| l.contains(&needle))
+            {
+                break *t;
+            }
+            assert!(
+                acked.elapsed() < Duration::from_secs(5),
+                "event {seq} never reached the other machine's watch"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        worst = worst.max(seen.saturating_duration_since(acked));
+    }
+    assert!(worst < Duration::from_secs(1), "worst {worst:?}");
+    let _ = watch.kill();
+    let _ = watch.wait();
+}
+
+#[test]
+fn the_intent_is_committed_and_visible_elsewhere_before_the_hook_runs() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let (a, b) = (tempfile::tempdir().expect("a"), tempfile::tempdir().expect("b"));
+    write_project(a.path(), &toml(true));
+    write_project(b.path(), &toml(false));
+    // The hook asks the other machine for the log while it runs.
+    write_script(
+        a.path(),
+        "hook.sh",
+        "\"$CUTOVER_BIN\" --project \"$OTHER\" log --json > \"$SEEN\"",
+    );
+    let seen = a.path().join("seen.json");
+    for _ in 0..3 {
+        let out = cutover(a.path())
+            .env("CUTOVER_DATABASE_URL", &url)
+            .env("CUTOVER_BIN", env!("CARGO_BIN_EXE_cutover"))
+            .env("OTHER", b.path())
+            .env("SEEN", &seen)
+            .args(["advance", "eu"])
+            .output()
+            .expect("advance");
+        assert!(out.status.success(), "{out:?}");
+    }
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&seen).expect("the hook ran")).expect("json");
+    let last = log
+        .as_array()
+        .and_then(|l| l.last())
+        .expect("events")
+        .clone();
+    assert_eq!(last["hook"], "cutover", "{last}");
+    assert_eq!(last["outcome"], "requested", "{last}");
+}
