@@ -27,7 +27,10 @@ fn toml(hook: bool) -> String {
 fn an_action_on_one_machine_reaches_a_watch_on_the_other_within_a_second() {
     let pg = Postgres::start();
     let url = pg.url();
-    let (a, b) = (tempfile::tempdir().expect("a"), tempfile::tempdir().expect("b"));
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
     write_project(a.path(), &toml(false));
     write_project(b.path(), &toml(false));
     let mut watch = bin(b.path())
@@ -48,14 +51,27 @@ fn an_action_on_one_machine_reaches_a_watch_on_the_other_within_a_second() {
         });
     }
     let t0 = Instant::now();
-    while !lines.lock().expect("lines").iter().any(|(_, l)| l.contains("watching")) {
-        assert!(t0.elapsed() < Duration::from_secs(15), "watch never started");
+    while !lines
+        .lock()
+        .expect("lines")
+        .iter()
+        .any(|(_, l)| l.contains("watching"))
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "watch never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut worst = Duration::ZERO;
     for i in 0..5 {
         let args: Vec<String> = if i % 2 == 0 {
-            vec!["pause".into(), "eu".into(), "--reason".into(), format!("round {i}")]
+            vec![
+                "pause".into(),
+                "eu".into(),
+                "--reason".into(),
+                format!("round {i}"),
+            ]
         } else {
             vec!["resume".into(), "eu".into()]
         };
@@ -100,7 +116,10 @@ fn an_action_on_one_machine_reaches_a_watch_on_the_other_within_a_second() {
 fn the_intent_is_committed_and_visible_elsewhere_before_the_hook_runs() {
     let pg = Postgres::start();
     let url = pg.url();
-    let (a, b) = (tempfile::tempdir().expect("a"), tempfile::tempdir().expect("b"));
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
     write_project(a.path(), &toml(true));
     write_project(b.path(), &toml(false));
     // The hook asks the other machine for the log while it runs.

@@ -1,7 +1,8 @@
 //! The state database stopped and restarted under a running `cutover watch` (team backend,
 //! real PostgreSQL): `watch` says "state database unreachable since …" and stops guarding,
-//! its pollers go on and hold their samples in memory, and when the server is back it says so
-//! and writes the held samples: the ones polled during the outage are in the state after.
+//! its pollers go on and hold their samples in memory, `status` says since when and actions
+//! are refused; when the server is back it says so and writes the held samples: the ones
+//! polled during the outage are in the state after, and the advance refused is not.
 
 mod common;
 
@@ -71,6 +72,22 @@ fn an_outage_is_told_and_the_samples_polled_meanwhile_are_kept() {
         Duration::from_secs(15),
     );
     wait_for(&lines, "guards stopped", Duration::from_secs(15));
+    // `status` on this machine goes through the running watch: it says since when.
+    let out = cutover(dir.path())
+        .env("CUTOVER_DATABASE_URL", &url)
+        .arg("status")
+        .output()
+        .expect("status");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("state database unreachable since"), "{err}");
+    // An action is refused, never queued.
+    let out = cutover(dir.path())
+        .env("CUTOVER_DATABASE_URL", &url)
+        .args(["advance", "eu"])
+        .output()
+        .expect("advance");
+    assert!(!out.status.success(), "{out:?}");
     std::thread::sleep(Duration::from_secs(2));
     let up_at = chrono::Utc::now();
     pg.launch();
@@ -109,5 +126,15 @@ fn an_outage_is_told_and_the_samples_polled_meanwhile_are_kept() {
     assert!(
         during >= 2,
         "samples polled during the outage were kept: {during}"
+    );
+    let log = common::json(
+        cutover(dir.path())
+            .env("CUTOVER_DATABASE_URL", &url)
+            .args(["log", "--json"]),
+    );
+    assert_eq!(
+        log.as_array().map(Vec::len),
+        Some(0),
+        "the refused advance was not queued"
     );
 }

@@ -211,7 +211,15 @@ fn an_unreachable_server_is_a_clear_error_and_a_refusal() {
     e.request(&cmd("a", Action::Advance, None), t0)
         .expect("back: it reconnects");
     assert_eq!(e.store().unreachable_since(), None);
+    // TLS when the URL asks for it: this server offers none, which is said, not ignored.
     let dir = tempfile::tempdir().expect("tempdir");
+    let err = PgStore::open(dir.path(), &format!("{url}?sslmode=require"), "Team")
+        .err()
+        .expect("no TLS, no connection");
+    assert!(
+        err.to_string().contains("cannot reach the state database"),
+        "{err}"
+    );
     pg.stop();
     let err = PgStore::open(dir.path(), &url, "Team")
         .err()

@@ -196,5 +196,8 @@ fn the_header_says_when_the_state_database_is_out_of_reach_and_when_it_is_back()
     update(&mut m, Input::StateDatabase(None));
     let t = text(&render(&m));
     let header = t.lines().next().expect("header");
-    assert!(header.contains("% migrated") && !header.contains("unreachable"), "{header}");
+    assert!(
+        header.contains("% migrated") && !header.contains("unreachable"),
+        "{header}"
+    );
 }

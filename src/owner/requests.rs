@@ -250,9 +250,18 @@ impl Core {
             EngineError::OutOfRange(_) => FailureKind::Invalid,
             EngineError::Store(_) => FailureKind::Store,
         };
+        // On the team backend, an outage is said with its start: the same line as the
+        // cockpit's header and `watch`.
+        let message = match self.engine.store().unreachable_since() {
+            Some(since) if kind == FailureKind::Store => format!(
+                "state database unreachable since {}: {e}",
+                since.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            _ => e.to_string(),
+        };
         if kind == FailureKind::Store {
-            self.notice(Tone::Danger, e.to_string());
+            self.notice(Tone::Danger, message.clone());
         }
-        self.fail(waiter, kind, e.to_string());
+        self.fail(waiter, kind, message);
     }
 }
