@@ -14,7 +14,7 @@
 mod common;
 
 use chrono::{Duration as Days, TimeZone, Utc};
-use common::pg_server::Postgres;
+use common::pg_server::{Postgres, guard_pid};
 use cutover::engine::{Command, Engine};
 use cutover::model::Action;
 use cutover::owner::protocol::{Request, Role, ServerMsg, Update};
@@ -322,20 +322,6 @@ fn failover(url: &str) -> (Duration, Duration) {
             .expect("watch")
     };
     let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-    let guard = |db: &mut postgres::Client| -> Option<u32> {
-        let row = db
-            .query_opt(
-                "SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND starts_with(application_name, 'cutover guard pid ')",
-                &[],
-            )
-            .ok()??;
-        let name: String = row.get(0);
-        name.strip_prefix("cutover guard pid ")?
-            .split(' ')
-            .next()?
-            .parse()
-            .ok()
-    };
     let mut children: Vec<(std::path::PathBuf, std::process::Child)> = dirs
         .iter()
         .map(|d| (d.path().to_path_buf(), spawn(d.path())))
@@ -344,7 +330,9 @@ fn failover(url: &str) -> (Duration, Duration) {
     for round in 0..10 {
         // Let the standby settle into its once-a-second ask.
         std::thread::sleep(Duration::from_millis(1_500 + 97 * round));
-        let Some(pid) = guard(&mut db) else { continue };
+        let Some(pid) = guard_pid(&mut db) else {
+            continue;
+        };
         let Some(i) = children.iter().position(|(_, c)| c.id() == pid) else {
             continue;
         };
@@ -352,7 +340,9 @@ fn failover(url: &str) -> (Duration, Duration) {
         let start = Instant::now();
         let _ = child.kill();
         let _ = child.wait();
-        while guard(&mut db).is_none_or(|p| p == pid) && start.elapsed() < Duration::from_secs(15) {
+        while guard_pid(&mut db).is_none_or(|p| p == pid)
+            && start.elapsed() < Duration::from_secs(15)
+        {
             std::thread::sleep(Duration::from_millis(10));
         }
         times.push(start.elapsed());

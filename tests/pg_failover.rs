@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::pg_server::Postgres;
+use common::pg_server::{Postgres, guard_pid};
 use common::{bin, cutover, write_project};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,26 +28,10 @@ fn watch(dir: &Path, url: &str) -> Child {
         .expect("spawn watch")
 }
 
-/// The guard's pid, as the server lists its session.
-fn guard(db: &mut postgres::Client) -> Option<u32> {
-    let row = db
-        .query_opt(
-            "SELECT application_name FROM pg_stat_activity WHERE starts_with(application_name, 'cutover guard pid ')",
-            &[],
-        )
-        .ok()??;
-    let name: String = row.get(0);
-    name.strip_prefix("cutover guard pid ")?
-        .split(' ')
-        .next()?
-        .parse()
-        .ok()
-}
-
 fn wait_for_guard(db: &mut postgres::Client, not: Option<u32>, within: Duration) -> Option<u32> {
     let t0 = Instant::now();
     while t0.elapsed() < within {
-        if let Some(pid) = guard(db)
+        if let Some(pid) = guard_pid(db)
             && Some(pid) != not
         {
             return Some(pid);
@@ -103,16 +87,7 @@ fn a_killed_guard_is_replaced_within_ten_seconds_fifty_times_and_nothing_is_lost
                     .args(&args)
                     .output()
                     .expect("act");
-                for line in String::from_utf8_lossy(&out.stdout).lines() {
-                    if let Some(seq) = line
-                        .split("(event ")
-                        .nth(1)
-                        .and_then(|r| r.split([')', ',']).next())
-                        .and_then(|n| n.parse::<u64>().ok())
-                    {
-                        acked.push(seq);
-                    }
-                }
+                acked.extend(common::acked_seqs(&out.stdout));
             }
             acked
         })

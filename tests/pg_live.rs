@@ -7,9 +7,6 @@ mod common;
 
 use common::pg_server::Postgres;
 use common::{bin, cutover, write_project, write_script};
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn toml(hook: bool) -> String {
@@ -33,23 +30,9 @@ fn an_action_on_one_machine_reaches_a_watch_on_the_other_within_a_second() {
     );
     write_project(a.path(), &toml(false));
     write_project(b.path(), &toml(false));
-    let mut watch = bin(b.path())
-        .arg("watch")
-        .env("CUTOVER_DATABASE_URL", &url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("watch");
-    let lines: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
-    {
-        let (err, lines) = (watch.stderr.take().expect("stderr"), lines.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                lines.lock().expect("lines").push((Instant::now(), line));
-            }
-        });
-    }
+    let mut watch_cmd = bin(b.path());
+    watch_cmd.arg("watch").env("CUTOVER_DATABASE_URL", &url);
+    let (mut watch, lines) = common::spawn_logged(watch_cmd);
     let t0 = Instant::now();
     while !lines
         .lock()

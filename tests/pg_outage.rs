@@ -8,29 +8,32 @@ mod common;
 
 use common::pg_server::Postgres;
 use common::{bin, cutover, write_project, write_script};
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const TOML: &str = "[project]\nname = \"Outage\"\n[state]\nbackend = \"postgres\"\nurl = \"env:CUTOVER_DATABASE_URL\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 1000\nlogin_probability = 0.1\ngoal = 0.9\n[segments.sources.migrated]\nkind = \"command\"\ncommand = [\"./count.sh\"]\nevery = \"300ms\"\n";
 
-fn wait_for(lines: &Mutex<Vec<String>>, needle: &str, within: Duration) -> String {
+fn wait_for(lines: &common::Lines, needle: &str, within: Duration) -> String {
     let t0 = Instant::now();
     while t0.elapsed() < within {
-        if let Some(l) = lines
+        if let Some((_, l)) = lines
             .lock()
             .expect("lines")
             .iter()
-            .find(|l| l.contains(needle))
+            .find(|(_, l)| l.contains(needle))
         {
             return l.clone();
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let all: Vec<String> = lines
+        .lock()
+        .expect("lines")
+        .iter()
+        .map(|(_, l)| l.clone())
+        .collect();
     panic!(
         "no line with '{needle}' within {within:?}:\n{}",
-        lines.lock().expect("lines").join("\n")
+        all.join("\n")
     );
 }
 
@@ -41,23 +44,9 @@ fn an_outage_is_told_and_the_samples_polled_meanwhile_are_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_project(dir.path(), TOML);
     write_script(dir.path(), "count.sh", "echo 42");
-    let mut watch = bin(dir.path())
-        .arg("watch")
-        .env("CUTOVER_DATABASE_URL", &url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("watch");
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    {
-        let (out, lines) = (watch.stderr.take().expect("stderr"), lines.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                lines.lock().expect("lines").push(line);
-            }
-        });
-    }
+    let mut watch_cmd = bin(dir.path());
+    watch_cmd.arg("watch").env("CUTOVER_DATABASE_URL", &url);
+    let (mut watch, lines) = common::spawn_logged(watch_cmd);
     wait_for(
         &lines,
         "now runs the pollers and guards",

@@ -147,17 +147,7 @@ fn racing_processes_leave_a_valid_gap_free_history() {
                 };
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 let out = run(&dir, &url, &args);
-                // Every line "... (event N ...)" the command printed is an acknowledgement.
-                for line in String::from_utf8_lossy(&out.stdout).lines() {
-                    if let Some(seq) = line
-                        .split("(event ")
-                        .nth(1)
-                        .and_then(|r| r.split([')', ',']).next())
-                        .and_then(|n| n.parse::<u64>().ok())
-                    {
-                        acknowledged.push(seq);
-                    }
-                }
+                acknowledged.extend(common::acked_seqs(&out.stdout));
             }
             acknowledged
         })

@@ -12,6 +12,8 @@ use std::collections::VecDeque;
 
 /// Samples kept at most (about 100 bytes each); beyond it the oldest are dropped, and counted.
 pub const HELD_MAX: usize = 100_000;
+/// Held samples written per turn of the owner's loop once the database answers again.
+pub const WRITE_CHUNK: usize = 2_000;
 
 /// The samples waiting for the database.
 #[derive(Debug, Default)]
@@ -54,16 +56,17 @@ impl Engine {
         Ok(())
     }
 
-    /// Write the held samples in one batch; returns how many (0: none held). On failure they
-    /// stay held.
+    /// Write up to [`WRITE_CHUNK`] of the held samples, oldest first, in one batch; returns
+    /// how many (0: none held). On failure they stay held.
     pub fn write_held(&mut self) -> Result<usize, StoreError> {
         if self.held.lines.is_empty() {
             return Ok(0);
         }
-        let lines: Vec<SampleLine> = self.held.lines.iter().cloned().collect();
+        let n = self.held.lines.len().min(WRITE_CHUNK);
+        let lines: Vec<SampleLine> = self.held.lines.iter().take(n).cloned().collect();
         self.store.put_samples(&lines)?;
         self.store.sync()?;
-        self.held.lines.clear();
+        self.held.lines.drain(..n);
         let mut segments: Vec<&str> = lines.iter().map(|l| l.segment.as_str()).collect();
         segments.dedup();
         for s in segments {

@@ -92,6 +92,9 @@ pub(super) struct Core {
     /// last asked.
     pub(super) db_down: Option<chrono::DateTime<chrono::Utc>>,
     pub(super) db_asked: Instant,
+    /// Hook outcomes the state could not take when their hooks ended (the database away):
+    /// (job, report, when it ended), recorded as soon as it answers.
+    pub(super) unrecorded: Vec<(HookJob, HookReport, chrono::DateTime<chrono::Utc>)>,
 }
 
 pub(super) async fn run(
@@ -107,6 +110,7 @@ pub(super) async fn run(
         may_guard: true,
         db_down: None,
         db_asked: Instant::now(),
+        unrecorded: Vec::new(),
         events_published: engine.events().len(),
         engine,
         clock: options.clock,

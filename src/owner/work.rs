@@ -108,7 +108,13 @@ impl Core {
                             self.engine_failed(waiter, failed);
                         }
                     }
-                    Err(e) => self.engine_failed(waiter, e.into()),
+                    Err(e) => {
+                        // The hook ran: its outcome must reach the log. Kept and retried
+                        // when the state answers again (team backend outage).
+                        self.unrecorded
+                            .push((job.clone(), report_again(ok, &detail), self.now()));
+                        self.engine_failed(waiter, e.into());
+                    }
                 }
                 self.publish_events();
                 self.broadcast(
@@ -231,7 +237,12 @@ impl Core {
             self.sync();
         }
         self.watch_database();
+        // Held samples (and hook outcomes) wait for the database to answer again.
+        if self.engine.store().unreachable_since().is_none() {
+            self.record_unrecorded();
+        }
         if self.engine.held_samples().0 > 0
+            && self.engine.store().unreachable_since().is_none()
             && let Ok(n) = self.engine.write_held()
         {
             let dropped = self.engine.held_samples().1;
@@ -354,5 +365,30 @@ impl Core {
                 false,
             );
         }
+    }
+
+    /// Record the hook outcomes that could not be recorded when their hooks ended.
+    fn record_unrecorded(&mut self) {
+        let waiting = std::mem::take(&mut self.unrecorded);
+        for (job, report, at) in waiting {
+            match self.engine.finish(&job, report.clone(), at) {
+                Ok(event) => self.notice(
+                    Tone::Info,
+                    format!(
+                        "recorded late, the database being back: {}",
+                        event.ack_line()
+                    ),
+                ),
+                Err(_) => self.unrecorded.push((job, report, at)),
+            }
+        }
+    }
+}
+
+/// A hook's report again, for an outcome recorded later.
+fn report_again(ok: bool, detail: &str) -> HookReport {
+    HookReport {
+        ok,
+        detail: detail.to_string(),
     }
 }

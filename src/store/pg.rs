@@ -96,6 +96,20 @@ pub fn connection(url: &str) -> Result<postgres::Client, PgError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(std::time::Duration::from_secs(3));
     }
+    // A peer that vanished must not hold anything for hours: TCP keepalives both ways (the
+    // client's here, the server's below), and bounded waits for locks and statements. A
+    // session left idle in a transaction (a process frozen mid-decision) is ended by the
+    // server, freeing its segment.
+    config
+        .keepalives(true)
+        .keepalives_idle(std::time::Duration::from_secs(5))
+        .keepalives_interval(std::time::Duration::from_secs(1))
+        .keepalives_retries(3);
+    let options = format!(
+        "{} -c lock_timeout=10s -c statement_timeout=60s -c idle_in_transaction_session_timeout=30s -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3",
+        config.get_options().unwrap_or_default()
+    );
+    config.options(options.trim());
     if config.get_ssl_mode() == postgres::config::SslMode::Disable {
         config.connect(postgres::NoTls)
     } else {

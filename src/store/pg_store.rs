@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
+/// How long jobs fail at once after a failed connect, before the next attempt.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
 type Reply<T> = mpsc::Sender<Result<T, PgError>>;
 
 enum Job {
@@ -31,7 +34,8 @@ enum Job {
     Guard(Reply<Option<String>>),
     Probe(Reply<()>),
     Hold(String, u64, Reply<Vec<Event>>),
-    Append(Box<NewEvent>, u64, Reply<Vec<Event>>),
+    /// An event to append, after, and whether it ends a hold (refused if the hold was lost).
+    Append(Box<NewEvent>, u64, bool, Reply<Vec<Event>>),
     Release,
     Restore(Vec<Event>, Reply<()>),
     Get(Vec<u8>, Reply<Option<Vec<u8>>>),
@@ -122,6 +126,8 @@ pub struct PgStore {
     worker: Worker,
     samples: Samples,
     down: Down,
+    /// Between a `hold` and its `append` or `release`.
+    holding: bool,
     _lock: File,
 }
 
@@ -175,6 +181,7 @@ impl PgStore {
             samples: Samples::new(Arc::new(worker.clone()), None),
             worker,
             down,
+            holding: false,
             _lock: lock,
         })
     }
@@ -218,17 +225,23 @@ impl Storage for PgStore {
     }
 
     fn hold(&mut self, segment: &str, after: u64) -> Result<Vec<Event>, StoreError> {
-        Ok(self
+        let fresh = self
             .worker
-            .ask(|r| Job::Hold(segment.to_string(), after, r))?)
+            .ask(|r| Job::Hold(segment.to_string(), after, r));
+        self.holding = fresh.is_ok();
+        Ok(fresh?)
     }
 
     fn release(&mut self) {
+        self.holding = false;
         let _ = self.worker.jobs.send(Job::Release);
     }
 
     fn append(&mut self, body: NewEvent, after: u64) -> Result<Vec<Event>, StoreError> {
-        Ok(self.worker.ask(|r| Job::Append(Box::new(body), after, r))?)
+        let held = std::mem::take(&mut self.holding);
+        Ok(self
+            .worker
+            .ask(|r| Job::Append(Box::new(body), after, held, r))?)
     }
 
     fn restore_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
@@ -249,11 +262,13 @@ impl Storage for PgStore {
     }
 
     fn reader(&self) -> Reader {
-        Reader::new(
-            self.dir.clone(),
-            Arc::new(self.worker.clone()),
-            self.samples.clone(),
-        )
+        // Its own read-ahead (none): a backup never reads a status's snapshot.
+        let worker = Worker {
+            jobs: self.worker.jobs.clone(),
+            ahead: Arc::default(),
+        };
+        let samples = Samples::new(Arc::new(worker.clone()), None);
+        Reader::new(self.dir.clone(), Arc::new(worker), samples)
     }
 
     fn guard(&self) -> Result<Option<String>, StoreError> {
@@ -276,15 +291,28 @@ impl Storage for PgStore {
 /// The worker's loop: one job at a time, reconnecting when the server was lost.
 fn work(url: &str, client: postgres::Client, inbox: &mpsc::Receiver<Job>, down: &Down) {
     let mut client = Some(client);
+    let mut last_failure: Option<(std::time::Instant, PgError)> = None;
     while let Ok(job) = inbox.recv() {
         if matches!(job, Job::Release) {
             continue;
         }
         if client.as_ref().is_none_or(postgres::Client::is_closed) {
+            // After a failed connect, jobs fail at once for a while: a server that times out
+            // must not cost every read its connect timeout.
+            if let Some((at, e)) = &last_failure
+                && at.elapsed() < RETRY_AFTER
+            {
+                fail(job, e.clone());
+                continue;
+            }
             client = match pg::connect(url) {
-                Ok(c) => Some(c),
+                Ok(c) => {
+                    last_failure = None;
+                    Some(c)
+                }
                 Err(e) => {
                     note(down, Some(&e));
+                    last_failure = Some((std::time::Instant::now(), e.clone()));
                     fail(job, e);
                     continue;
                 }
@@ -322,7 +350,7 @@ fn answer<T>(down: &Down, r: Reply<T>, v: Result<T, PgError>) -> Result<(), PgEr
 
 fn fail(job: Job, e: PgError) {
     match job {
-        Job::EventsAfter(_, r) | Job::Hold(_, _, r) | Job::Append(_, _, r) => {
+        Job::EventsAfter(_, r) | Job::Hold(_, _, r) | Job::Append(_, _, _, r) => {
             let _ = r.send(Err(e));
         }
         Job::Restore(_, r) | Job::Apply(_, r) => {
@@ -359,7 +387,16 @@ fn run(
         Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
         Job::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(c, &intervals)),
         Job::Apply(batch, r) => answer(down, r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
-        Job::Append(body, after, r) => {
+        // A hold that ended with its connection: the segment was not held, refuse.
+        Job::Append(_, _, true, r) => answer(
+            down,
+            r,
+            Err(PgError::Unreachable(
+                "the connection was lost while the segment was held; nothing was recorded, retry"
+                    .into(),
+            )),
+        ),
+        Job::Append(body, after, false, r) => {
             answer(down, r, in_tx(c, |tx| pg::append_in(tx, &body, after)))
         }
         Job::Restore(events, r) => answer(down, r, in_tx(c, |tx| pg::restore_in(tx, &events))),
@@ -389,7 +426,7 @@ fn held(
     while let Ok(job) = inbox.recv() {
         let done = match job {
             Job::Release => return Ok(()),
-            Job::Append(body, after, r) => {
+            Job::Append(body, after, _, r) => {
                 let appended = pg::append_in(&mut tx, &body, after);
                 let result = match appended {
                     Ok(events) => tx.commit().map(|()| events).map_err(|e| pg::refused(&e)),

@@ -297,3 +297,41 @@ pub fn advance_to_cutover(p: &Path) {
         cutover(p).args(["advance", "eu"]).assert().success();
     }
 }
+
+/// The sequence numbers a command acknowledged: each line `... (event N ...)` it printed.
+pub fn acked_seqs(stdout: &[u8]) -> Vec<u64> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|line| {
+            line.split("(event ")
+                .nth(1)
+                .and_then(|r| r.split([')', ',']).next())
+                .and_then(|n| n.parse::<u64>().ok())
+        })
+        .collect()
+}
+
+/// Lines a process writes on stderr, each with when it arrived.
+pub type Lines = std::sync::Arc<std::sync::Mutex<Vec<(std::time::Instant, String)>>>;
+
+/// Spawn `cmd` with stderr piped (stdin and stdout closed) and collect its stderr lines.
+pub fn spawn_logged(mut cmd: std::process::Command) -> (std::process::Child, Lines) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let lines = Lines::default();
+    let (err, sink) = (child.stderr.take().expect("stderr"), lines.clone());
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            sink.lock()
+                .expect("lines")
+                .push((std::time::Instant::now(), line));
+        }
+    });
+    (child, lines)
+}

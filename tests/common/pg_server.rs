@@ -169,3 +169,21 @@ impl Drop for Postgres {
         self.stop();
     }
 }
+
+/// The pid of the process guarding the database's project: its session names itself
+/// `cutover guard pid N on HOST` (what `status` shows).
+pub fn guard_pid(db: &mut postgres::Client) -> Option<u32> {
+    let row = db
+        .query_opt(
+            "SELECT application_name FROM pg_stat_activity
+             WHERE datname = current_database() AND starts_with(application_name, 'cutover guard pid ')",
+            &[],
+        )
+        .ok()??;
+    let name: String = row.get(0);
+    name.strip_prefix("cutover guard pid ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
+}
