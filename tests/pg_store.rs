@@ -233,3 +233,57 @@ fn an_unreachable_server_is_a_clear_error_and_a_refusal() {
         "{err}"
     );
 }
+
+#[test]
+fn two_processes_writing_one_series_at_once_lose_no_sample() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let t0 = Utc.timestamp_opt(1_790_000_000, 0).unwrap();
+    let writers: Vec<_> = (0..2i64)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let (_d, mut e) = engine(&url);
+                for i in 0..150i64 {
+                    let at = t0 + chrono::Duration::seconds(i * 2 + w);
+                    e.record_sample("eu", "migrated", at, (i * 2 + w) as f64)
+                        .expect("sample");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    let (_d, e) = engine(&url);
+    let totals = e
+        .store()
+        .samples()
+        .totals("eu", "migrated")
+        .expect("totals");
+    assert_eq!(totals.count, 300, "every sample of both writers");
+    assert_eq!(totals.sum, (0..300).sum::<i64>() as f64);
+    let day = e
+        .store()
+        .samples()
+        .rollups(
+            "eu",
+            "migrated",
+            cutover::model::rollup::Resolution::Day,
+            0,
+            i64::MAX / 4,
+        )
+        .expect("day");
+    assert_eq!(
+        day.iter().map(|r| r.count).sum::<u32>(),
+        300,
+        "the day rollup counts them all"
+    );
+    assert_eq!(
+        e.store()
+            .latest("eu", "migrated")
+            .expect("latest")
+            .map(|(_, v)| v),
+        Some(299.0)
+    );
+}

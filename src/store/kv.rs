@@ -47,6 +47,19 @@ pub trait Kv: Send + Sync {
     }
     /// Drop what [`Kv::prefetch`] read.
     fn forget(&self) {}
+    /// Start a read-modify-write: until [`Kv::end_write`], no other process writes this map
+    /// (a backend shared by several processes holds a lock; reads see the latest state).
+    fn begin_write(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// End a read-modify-write: apply `batch` atomically and let others write, or (None)
+    /// give up without writing.
+    fn end_write(&self, batch: Option<Batch>) -> Result<(), StoreError> {
+        match batch {
+            Some(b) => self.apply(b),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Entries read ahead for a while, and the intervals they cover.

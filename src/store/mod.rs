@@ -26,6 +26,7 @@ pub mod pg;
 pub mod pg_leader;
 pub mod pg_store;
 mod pg_tls;
+mod pg_worker;
 mod portable;
 mod rollup_lines;
 pub mod samples;

@@ -177,6 +177,16 @@ pub(super) fn claim(client: &mut postgres::Client, project: &str) -> Result<(), 
     Ok(())
 }
 
+/// The advisory lock of the sample table's read-modify-writes.
+pub(super) const SAMPLES_LOCK: i64 = 0x6375_746f_7665_7203;
+
+/// Take the sample table's write lock in the current transaction.
+pub(super) fn lock_samples(tx: &mut postgres::Transaction<'_>) -> Result<(), PgError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SAMPLES_LOCK])
+        .map(|_| ())
+        .map_err(|e| refused(&e))
+}
+
 /// The advisory lock key of a segment's actions (its id hashed by the server).
 pub(super) const SEGMENT_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))";
 

@@ -92,12 +92,29 @@ impl Samples {
         for (segment, metric, t, v) in samples {
             by_series.entry((segment, metric)).or_default().push((t, v));
         }
+        self.read_modify_write(|ops| {
+            for ((segment, metric), list) in by_series {
+                self.write_series(ops, segment, metric, list)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Build a batch from what the store holds and write it, with no other writer between
+    /// the reads and the write (another process on a shared database waits).
+    pub(super) fn read_modify_write(
+        &self,
+        build: impl FnOnce(&mut Batch) -> Result<()>,
+    ) -> Result<()> {
+        self.tree.begin_write()?;
         let mut ops = Batch::default();
-        for ((segment, metric), list) in by_series {
-            self.write_series(&mut ops, segment, metric, list)?;
+        match build(&mut ops) {
+            Ok(()) => Ok(self.tree.end_write(Some(ops))?),
+            Err(e) => {
+                let _ = self.tree.end_write(None);
+                Err(e)
+            }
         }
-        self.tree.apply(ops)?;
-        Ok(())
     }
 
     fn write_series(

@@ -243,18 +243,18 @@ impl Samples {
         for r in minutes {
             by_day.entry(day_of(r.start_ms)).or_default().push(*r);
         }
-        let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
-        let mut ops = super::super::kv::Batch::default();
-        for (day, mut list) in by_day {
-            let raw = keys::at(Tag::Raw, segment, metric, day);
-            if Some(day) == head || self.tree.get(&raw)?.is_some() {
-                continue;
+        self.read_modify_write(|ops| {
+            let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
+            for (day, mut list) in by_day {
+                let raw = keys::at(Tag::Raw, segment, metric, day);
+                if Some(day) == head || self.tree.get(&raw)?.is_some() {
+                    continue;
+                }
+                list.sort_by_key(|r| r.start_ms);
+                let hours = rollup::coarsen(&list, Resolution::Hour);
+                self.write_rollups(ops, (segment, metric), day, &list, &hours)?;
             }
-            list.sort_by_key(|r| r.start_ms);
-            let hours = rollup::coarsen(&list, Resolution::Hour);
-            self.write_rollups(&mut ops, (segment, metric), day, &list, &hours)?;
-        }
-        self.tree.apply(ops)?;
-        Ok(())
+            Ok(())
+        })
     }
 }
