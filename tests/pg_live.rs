@@ -1,7 +1,8 @@
 //! Live across machines on the team backend (real PostgreSQL, real processes in two project
 //! folders): an action taken on one machine reaches a `watch` on the other within a second,
-//! through LISTEN/NOTIFY; and hooks stay intent-first: the intent is committed, visible from
-//! the other machine, before the hook runs.
+//! through LISTEN/NOTIFY, and a key pressed in one cockpit shows in the other machine's
+//! cockpit (real terminals, in tmux); and hooks stay intent-first: the intent is committed,
+//! visible from the other machine, before the hook runs.
 
 mod common;
 
@@ -132,4 +133,48 @@ fn the_intent_is_committed_and_visible_elsewhere_before_the_hook_runs() {
         .clone();
     assert_eq!(last["hook"], "cutover", "{last}");
     assert_eq!(last["outcome"], "requested", "{last}");
+}
+
+#[test]
+fn a_key_in_one_cockpit_shows_in_the_other_machine_s_cockpit() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    write_project(a.path(), &toml(false));
+    write_project(b.path(), &toml(false));
+    let tmux = common::tmux::Tmux::server("cutover-team");
+    let env = format!("CUTOVER_DATABASE_URL='{url}'");
+    tmux.cockpit_with("a", a.path(), &env, "");
+    tmux.cockpit_with("b", b.path(), &env, "");
+    for s in ["a", "b"] {
+        tmux.wait_for(s, "the overview", |screen| {
+            common::tmux::row(screen, "eu").contains("plan")
+        });
+    }
+    tmux.keys("a", &["a"]);
+    tmux.wait_for("a", "the advance dialog", |screen| {
+        screen.contains("plan → test")
+    });
+    tmux.keys("a", &["y"]);
+    tmux.wait_for("a", "eu in test", |screen| {
+        common::tmux::row(screen, "eu").contains("test")
+    });
+    let seen = Instant::now();
+    tmux.wait_secs("b", 10, "eu in test on the other machine", |screen| {
+        common::tmux::row(screen, "eu").contains("test")
+    });
+    assert!(
+        seen.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        seen.elapsed()
+    );
+    // The other cockpit's log shows who did it.
+    tmux.keys("b", &["Tab"]);
+    tmux.keys("b", &["Tab"]);
+    tmux.wait_for("b", "the log with the other machine's event", |screen| {
+        screen.contains("advance plan→test")
+    });
 }

@@ -209,6 +209,12 @@ fn a_database_restart_is_a_clear_state_and_loses_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach the state database"), "{err}");
     assert!(!err.contains(PASSWORD), "{err}");
+    // `status` on a machine with no running owner says so too.
+    let out = run(a.path(), &url, &["status"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("state database unreachable"), "{err}");
+    assert!(!err.contains(PASSWORD), "{err}");
     pg.launch();
     let log = json(a.path(), &url, &["log", "--json"]);
     assert_eq!(

@@ -253,10 +253,16 @@ impl Core {
         // On the team backend, an outage is said with its start: the same line as the
         // cockpit's header and `watch`.
         let message = match self.engine.store().unreachable_since() {
-            Some(since) if kind == FailureKind::Store => format!(
-                "state database unreachable since {}: {e}",
-                since.format("%Y-%m-%d %H:%M:%S UTC")
-            ),
+            Some(since) if kind == FailureKind::Store => {
+                let text = e.to_string();
+                let rest = text
+                    .strip_prefix("state database unreachable: ")
+                    .unwrap_or(&text);
+                format!(
+                    "state database unreachable since {}: {rest}",
+                    since.format("%Y-%m-%d %H:%M:%S UTC")
+                )
+            }
             _ => e.to_string(),
         };
         if kind == FailureKind::Store {

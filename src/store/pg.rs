@@ -58,7 +58,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PgError {
     #[error(
-        "cannot reach the state database ({0}); check CUTOVER_DATABASE_URL and that the server runs"
+        "state database unreachable: cannot reach the state database ({0}); check the variable [state] url names (e.g. CUTOVER_DATABASE_URL) and that the server runs; actions are refused until it answers"
     )]
     Unreachable(String),
     #[error(

@@ -27,8 +27,13 @@ impl Tmux {
     /// Open a 160×48 session running the cockpit on `project` with `args`; when the cockpit
     /// exits, the pane shows `COCKPIT-EXITED <code>`.
     pub fn cockpit(&self, session: &str, project: &Path, args: &str) {
+        self.cockpit_with(session, project, "", args);
+    }
+
+    /// [`Tmux::cockpit`] with environment assignments (`NAME='value' ...`) before it.
+    pub fn cockpit_with(&self, session: &str, project: &Path, env: &str, args: &str) {
         let shell = format!(
-            "TERM=xterm-256color '{}' --project '{}' {args}; echo COCKPIT-EXITED $?; sleep 60",
+            "{env} TERM=xterm-256color '{}' --project '{}' {args}; echo COCKPIT-EXITED $?; sleep 60",
             env!("CARGO_BIN_EXE_cutover"),
             project.display()
         );
