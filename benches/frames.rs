@@ -75,6 +75,7 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         migrated_share: Some(0.5),
         state_unreachable_since: None,
         team: None,
+        notify_failing: Vec::new(),
         segments: (0..segments).map(segment).collect(),
     };
     let plans = status

@@ -20,6 +20,7 @@ pub mod engine;
 pub mod export;
 pub mod hook;
 pub mod model;
+pub mod notify;
 pub mod os;
 pub mod owner;
 pub mod procgroup;

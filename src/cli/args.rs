@@ -28,6 +28,13 @@ pub struct Cli {
     pub command: Option<Cmd>,
 }
 
+/// `cutover notify ...`
+#[derive(Debug, Subcommand)]
+pub enum NotifyCmd {
+    /// Send a test message to every sink, or to the one named.
+    Test { name: Option<String> },
+}
+
 /// `cutover state ...`
 #[derive(Debug, Subcommand)]
 pub enum StateCmd {
@@ -184,6 +191,12 @@ pub enum Cmd {
     State {
         #[command(subcommand)]
         action: StateCmd,
+    },
+    /// Notifications (`[[notify]]`): `cutover notify test [NAME]` sends a test message to each
+    /// sink (or the one named) and reports how each went.
+    Notify {
+        #[command(subcommand)]
+        action: NotifyCmd,
     },
     /// Plan a slow segment from the legacy system's last-login export: the share whose last
     /// login lies within D days before cutover is the projected share S(D) after it.

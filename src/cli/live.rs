@@ -154,6 +154,17 @@ fn update_line(update: &Update) -> Option<String> {
             ),
             None => "state database answers again".to_string(),
         },
+        Update::NotifyHealth { failing } => {
+            if failing.is_empty() {
+                "notifications: every sink delivers".to_string()
+            } else {
+                let names: Vec<String> = failing
+                    .iter()
+                    .map(|f| format!("{} ({} waiting): {}", f.sink, f.pending, f.error))
+                    .collect();
+                format!("notifications failing: {}", names.join("; "))
+            }
+        }
         Update::Snapshot { .. } | Update::SegmentsChanged { .. } => return None,
     })
 }

@@ -9,6 +9,7 @@ mod audit;
 mod import;
 mod init;
 mod live;
+mod notify;
 mod offline;
 mod plan;
 mod print;
@@ -123,6 +124,9 @@ pub fn run(cli: Cli) -> Result<()> {
         } => project(*p, *days, *goal, *json),
         Cmd::Poll => live::poll(&cli),
         Cmd::State { action } => state::run(&cli, action),
+        Cmd::Notify {
+            action: args::NotifyCmd::Test { name },
+        } => notify::test(&cli, name.as_deref()),
         Cmd::Screenshot { out } => {
             let work = tempfile_dir()?;
             let written =

@@ -16,6 +16,9 @@ pub struct ProjectFile {
     /// Where the state lives: sled (default) or PostgreSQL.
     #[serde(default)]
     pub state: super::StateFile,
+    /// Where notifications go.
+    #[serde(default)]
+    pub notify: Vec<super::NotifyFile>,
     #[serde(default)]
     pub segments: Vec<SegmentFile>,
 }

@@ -8,6 +8,7 @@
 mod checks;
 mod file;
 mod locate;
+mod notify;
 mod state;
 mod validate;
 mod validate_outside;
@@ -18,6 +19,7 @@ pub use file::{
     ProjectSection, SegmentFile, SourceFile, SourceKind, Strategy,
 };
 pub use locate::KeyPath;
+pub use notify::{BURST, NotifyFile, Sink, SinkTarget};
 pub use state::{StateBackend, StateFile};
 pub use validate::validate;
 
@@ -65,6 +67,8 @@ pub struct Project {
     pub audit: AuditFile,
     /// Where the state lives (`[state]`).
     pub state: StateBackend,
+    /// Where notifications go (`[[notify]]`).
+    pub notify: Vec<Sink>,
     pub segments: Vec<Segment>,
 }
 
@@ -159,6 +163,11 @@ impl Project {
         let mut refs = Vec::new();
         if let StateBackend::Postgres { url } = &self.state {
             refs.push(url.clone());
+        }
+        for sink in &self.notify {
+            if let SinkTarget::Slack { url } | SinkTarget::Webhook { url } = &sink.target {
+                refs.push(url.clone());
+            }
         }
         for seg in &self.segments {
             for spec in [&seg.hooks.cutover, &seg.hooks.rollback, &seg.hooks.done]

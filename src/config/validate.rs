@@ -65,6 +65,12 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
         raw_retention: raw_retention(raw.project.raw_retention.as_deref(), &root, &mut found),
         audit: raw.audit.clone(),
         state: super::state::validate(&raw.state, &root, &mut found),
+        notify: super::notify::validate(
+            &raw.notify,
+            &segments.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            &root,
+            &mut found,
+        ),
         segments,
     };
     (Some(project), found)

@@ -31,7 +31,20 @@ pub struct ProjectStatus {
     /// sled, whose owner is the guard.
     #[serde(default)]
     pub team: Option<TeamStatus>,
+    /// Notification sinks whose deliveries fail now (told by the owner that sends them).
+    #[serde(default)]
+    pub notify_failing: Vec<SinkFailing>,
     pub segments: Vec<SegmentStatus>,
+}
+
+/// A notification sink that fails to deliver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SinkFailing {
+    pub sink: String,
+    pub since: DateTime<Utc>,
+    pub error: String,
+    /// Messages waiting for it.
+    pub pending: usize,
 }
 
 /// The team backend in a status.
@@ -337,6 +350,7 @@ impl Engine {
             target: self.project().target.clone(),
             migrated_share: weighted_share(&segments),
             state_unreachable_since: self.store().unreachable_since(),
+            notify_failing: Vec::new(),
             team: match self.store().shared_url() {
                 None => None,
                 Some(_) => Some(TeamStatus {

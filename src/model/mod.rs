@@ -9,6 +9,7 @@ pub mod event;
 pub mod forecast;
 pub mod gate;
 pub mod machine;
+pub mod notice;
 pub mod phase;
 pub mod projection;
 pub mod recency;

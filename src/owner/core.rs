@@ -95,6 +95,8 @@ pub(super) struct Core {
     /// Hook outcomes the state could not take when their hooks ended (the database away):
     /// (job, report, when it ended), recorded as soon as it answers.
     pub(super) unrecorded: Vec<(HookJob, HookReport, chrono::DateTime<chrono::Utc>)>,
+    /// The notifications this owner sends (see [`super::notify`]).
+    pub(super) notifier: super::notify::Notifier,
 }
 
 pub(super) async fn run(
@@ -111,6 +113,7 @@ pub(super) async fn run(
         db_down: None,
         db_asked: Instant::now(),
         unrecorded: Vec::new(),
+        notifier: super::notify::Notifier::new(&engine),
         events_published: engine.events().len(),
         engine,
         clock: options.clock,
@@ -171,6 +174,11 @@ pub(super) async fn run(
                 }
             }
             Some(done) = core.checks.join_next_with_id(), if !core.checks.is_empty() => core.on_checks(done),
+            Some(done) = core.notifier.tasks.join_next(), if !core.notifier.tasks.is_empty() => {
+                if let Ok(done) = done {
+                    core.on_delivered(done);
+                }
+            }
             Some(done) = core.jobs.join_next(), if !core.jobs.is_empty() => {
                 if let Ok((waiter, reply)) = done {
                     core.reply(waiter, reply);

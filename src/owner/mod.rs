@@ -29,6 +29,7 @@ mod requests;
 mod run_checks;
 pub mod session;
 pub mod socket;
+mod notify;
 mod team;
 mod work;
 

@@ -222,6 +222,10 @@ pub enum Update {
     StateDatabase {
         unreachable_since: Option<DateTime<Utc>>,
     },
+    /// The notification sinks failing now (empty: all deliver).
+    NotifyHealth {
+        failing: Vec<crate::engine::status::SinkFailing>,
+    },
 }
 
 /// One segment's fresh status, with its adoption series when it has one.

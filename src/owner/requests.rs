@@ -124,7 +124,10 @@ impl Core {
                 };
                 self.spawn_poll(specs, PollJob::Now { waiter });
             }
-            Request::Status => match self.engine.status(now) {
+            Request::Status => match self.engine.status(now).map(|mut s| {
+                s.notify_failing = self.notifier.failing();
+                s
+            }) {
                 Ok(status) => self.reply(
                     waiter,
                     Reply::Status {

@@ -237,6 +237,16 @@ impl Core {
             self.sync();
         }
         self.watch_database();
+        // Notifications: sent by the guarding process only (on sled, the owner).
+        if self.may_guard && !self.notifier.is_empty() {
+            let project = self.engine.project().name.clone();
+            self.notifier.turn(
+                &project,
+                self.engine.events(),
+                self.engine.project_dir(),
+                self.engine.redactor(),
+            );
+        }
         // Held samples (and hook outcomes) wait for the database to answer again.
         if self.engine.store().unreachable_since().is_none() {
             self.record_unrecorded();
@@ -382,6 +392,22 @@ impl Core {
                 Err(_) => self.unrecorded.push((job, report, at)),
             }
         }
+    }
+
+    /// A notification delivery ended: tell everyone when a sink starts failing or recovers.
+    pub(super) fn on_delivered(&mut self, done: super::notify::Delivered) {
+        let Some((sink, change)) = self.notifier.done(done, self.engine.store()) else {
+            return;
+        };
+        match change {
+            Some(error) => self.notice(
+                Tone::Danger,
+                format!("notifications to '{sink}' fail: {error}; retrying with backoff (`cutover notify test {sink}` checks the sink)"),
+            ),
+            None => self.notice(Tone::Ok, format!("notifications to '{sink}' are delivered again")),
+        }
+        let failing = self.notifier.failing();
+        self.broadcast(Update::NotifyHealth { failing }, false);
     }
 }
 

@@ -28,6 +28,17 @@ pub fn status_table(s: &ProjectStatus) -> String {
         );
         let _ = writeln!(out, "state: {} · {guard}", team.state);
     }
+    for f in &s.notify_failing {
+        let _ = writeln!(
+            out,
+            "⚠ notifications to '{}' fail since {} ({} waiting): {}; `cutover notify test {}` checks it",
+            f.sink,
+            f.since.format("%Y-%m-%d %H:%M:%S UTC"),
+            f.pending,
+            f.error,
+            f.sink
+        );
+    }
     if let Some(since) = s.state_unreachable_since {
         let _ = writeln!(
             out,

@@ -61,6 +61,7 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
             Update::StateDatabase { unreachable_since } => {
                 vec![Input::StateDatabase(unreachable_since)]
             }
+            Update::NotifyHealth { failing } => vec![Input::NotifyHealth(failing)],
             Update::SourceHealth { .. } | Update::Polled { .. } => Vec::new(),
         },
         ServerMsg::Reply { reply, .. } => match reply {

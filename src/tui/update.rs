@@ -42,6 +42,8 @@ pub enum Input {
     Notice(Tone, String),
     /// The state database is out of reach since then, or answers again (`None`).
     StateDatabase(Option<DateTime<Utc>>),
+    /// The notification sinks failing now.
+    NotifyHealth(Vec<crate::engine::status::SinkFailing>),
     /// A new line of the audit log.
     EventAppended(Box<crate::model::Event>),
     /// The owner this cockpit is attached to changed (`None`: this cockpit owns the project).
@@ -165,6 +167,10 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         }
         Input::Notice(tone, text) => {
             m.status_line = Some((tone, text));
+            Vec::new()
+        }
+        Input::NotifyHealth(failing) => {
+            m.snapshot.status.notify_failing = failing;
             Vec::new()
         }
         Input::StateDatabase(since) => {

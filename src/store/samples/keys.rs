@@ -19,6 +19,9 @@ pub enum Tag {
     Day = b'd',
     /// The newest sample of the series: (time, value).
     Latest = b'l',
+    /// Not a series: a small note of the owner's, by name (how far each notification sink has
+    /// delivered). Kept here so both backends hold it with the samples.
+    Note = b'n',
 }
 
 /// The key of a record of one series, without its time part.

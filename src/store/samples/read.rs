@@ -16,6 +16,22 @@ pub struct Totals {
 type Block = Result<(i64, Vec<u8>)>;
 
 impl Samples {
+    /// A note of the owner's (see `Tag::Note`).
+    pub fn note(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let mut key = vec![Tag::Note as u8];
+        key.extend_from_slice(name.as_bytes());
+        Ok(self.tree.get(&key)?)
+    }
+
+    /// Write a note of the owner's, atomically. Not flushed.
+    pub fn set_note(&self, name: &str, value: &[u8]) -> Result<()> {
+        let mut key = vec![Tag::Note as u8];
+        key.extend_from_slice(name.as_bytes());
+        let mut batch = super::super::kv::Batch::default();
+        batch.insert(key, value);
+        Ok(self.tree.apply(batch)?)
+    }
+
     /// Read ahead, in one round trip where the backend is across a network, what a status
     /// reads: every series' newest sample, and the day rollups of the `series` given (and,
     /// with `hours`, their hour rollups, which charts read). Until [`Samples::forget`], reads

@@ -112,7 +112,14 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
             format!(" · {}{route}", s.project),
             Style::default().fg(theme.text),
         ),
-        match s.state_unreachable_since {
+        match (s.state_unreachable_since, s.notify_failing.first()) {
+            (None, Some(f)) => Span::styled(
+                format!(" · ⚠ notify '{}' failing ({} waiting)", f.sink, f.pending),
+                Style::default()
+                    .fg(theme.danger)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            _ => match s.state_unreachable_since {
             Some(since) => Span::styled(
                 format!(
                     " · ⚠ state database unreachable since {}",
@@ -126,6 +133,7 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
                 format!(" · {share}"),
                 Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
             ),
+            },
         },
     ];
     let left_width: usize = left.iter().map(|s| s.content.chars().count()).sum();

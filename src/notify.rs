@@ -1,0 +1,122 @@
+//! Sending one notification to one sink (`[[notify]]`): a Slack-compatible incoming webhook,
+//! a webhook that gets the JSON body, or a command that gets it on stdin. One attempt; the
+//! owner retries with backoff (see `crate::owner::notify`). Never panics, never follows a
+//! redirect, and every detail it returns is scrubbed of the project's secrets.
+
+use crate::config::{Sink, SinkTarget};
+use crate::model::notice::{Message, Severity};
+use crate::secret::{self, Redactor};
+use std::path::Path;
+use std::time::Duration;
+
+/// The Slack body: a line of text (what notifications show), and blocks (what the channel
+/// shows): the title, the text, and the readings.
+fn slack_body(m: &Message) -> serde_json::Value {
+    let icon = match m.severity {
+        Severity::Critical => ":rotating_light:",
+        Severity::Warn => ":warning:",
+        Severity::Info => ":information_source:",
+    };
+    let mut blocks = vec![
+        serde_json::json!({"type": "header", "text": {"type": "plain_text", "text": format!("{} · {}", m.project, m.title)}}),
+        serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": m.text}}),
+    ];
+    if !m.readings.is_empty() {
+        blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": m.readings.iter().map(|r| format!("• {r}")).collect::<Vec<_>>().join("\n")}}));
+    }
+    serde_json::json!({
+        "text": format!("{icon} [{}] {} · {}", m.severity.as_str(), m.project, m.title),
+        "blocks": blocks,
+    })
+}
+
+/// Send `m` to `sink` once. `Ok`: how it was delivered (e.g. `HTTP 200`); `Err`: why not.
+pub async fn deliver(
+    sink: &Sink,
+    m: &Message,
+    workdir: &Path,
+    redactor: &Redactor,
+) -> Result<String, String> {
+    let result = match &sink.target {
+        SinkTarget::Slack { url } => post(url, &slack_body(m), sink.timeout, m).await,
+        SinkTarget::Webhook { url } => post(url, &serde_json::json!(m), sink.timeout, m).await,
+        SinkTarget::Command { argv } => run(argv, m, sink.timeout, workdir).await,
+    };
+    result
+        .map(|d| redactor.clip(&d, 300))
+        .map_err(|e| redactor.clip(&e, 300))
+}
+
+async fn post(
+    url: &str,
+    body: &serde_json::Value,
+    timeout: Duration,
+    m: &Message,
+) -> Result<String, String> {
+    let url = secret::resolve(url).map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+    let mut req = client.post(&url).json(body);
+    if let Some(id) = m.event_id {
+        req = req.header("Idempotency-Key", id.to_string());
+    }
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| format!("no answer: {}", e.without_url()))?;
+    let status = resp.status();
+    if status.is_success() {
+        Ok(format!("HTTP {}", status.as_u16()))
+    } else if status.is_redirection() {
+        Err(format!(
+            "HTTP {}: a redirect, not followed; set the sink to the final address",
+            status.as_u16()
+        ))
+    } else {
+        Err(format!("HTTP {}", status.as_u16()))
+    }
+}
+
+async fn run(
+    argv: &[String],
+    m: &Message,
+    timeout: Duration,
+    workdir: &Path,
+) -> Result<String, String> {
+    use tokio::io::AsyncWriteExt;
+    let (mut cmd, program) =
+        crate::procgroup::command(argv, workdir).ok_or_else(|| "empty command".to_string())?;
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start '{}': {e}", program.display()))?;
+    let mut group = crate::procgroup::Group::of(&child);
+    let body = serde_json::to_vec(m).map_err(|e| e.to_string())?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&body).await;
+    }
+    match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(Ok(status)) if status.success() => {
+            group.disarm();
+            Ok("exit 0".into())
+        }
+        Ok(Ok(status)) => {
+            group.disarm();
+            Err(format!("'{}' exited with {status}", program.display()))
+        }
+        Ok(Err(e)) => Err(format!("waiting for '{}' failed: {e}", program.display())),
+        Err(_) => {
+            group.end(&mut child).await;
+            Err(format!(
+                "'{}' did not finish within {}",
+                program.display(),
+                humantime::format_duration(timeout)
+            ))
+        }
+    }
+}
