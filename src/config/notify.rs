@@ -13,10 +13,10 @@
 //! `env:NAME`, no credentials in the URL, and redirects never followed. A Slack incoming
 //! webhook's URL is itself the secret, so `slack` takes only `env:NAME`.
 
+use super::Severity as Problem;
 use super::locate::KeyPath;
 use super::validate::{Found, HIDE_VALUE, duration};
 use super::validate_outside::check_url;
-use super::Severity as Problem;
 use crate::model::notice::Severity;
 use serde::Deserialize;
 use std::time::Duration;
@@ -105,7 +105,9 @@ pub(super) fn validate(
                 if !url.starts_with(crate::secret::PREFIX) {
                     err(
                         "slack",
-                        format!("{HIDE_VALUE}must reference the environment, e.g. \"env:SLACK_WEBHOOK_URL\": the URL of an incoming webhook is its secret"),
+                        format!(
+                            "{HIDE_VALUE}must reference the environment, e.g. \"env:SLACK_WEBHOOK_URL\": the URL of an incoming webhook is its secret"
+                        ),
                         &mut ok,
                     );
                 }
@@ -113,7 +115,8 @@ pub(super) fn validate(
             }
             (None, Some(url), None) => {
                 if !url.starts_with(crate::secret::PREFIX)
-                    && let Err(msg) = check_url(url, n.insecure, "https://hooks.example.com/cutover")
+                    && let Err(msg) =
+                        check_url(url, n.insecure, "https://hooks.example.com/cutover")
                 {
                     err("webhook", msg, &mut ok);
                 }
@@ -143,7 +146,10 @@ pub(super) fn validate(
                 if !segment_ids.contains(&s.as_str()) {
                     err(
                         "segments",
-                        format!("'{s}' is not a segment of this project ({})", segment_ids.join(", ")),
+                        format!(
+                            "'{s}' is not a segment of this project ({})",
+                            segment_ids.join(", ")
+                        ),
                         &mut ok,
                     );
                 }

@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(m.severity, Severity::Critical);
         assert_eq!(m.kind, "auto-rollback");
         assert_eq!(m.event_id, Some(9));
-        assert_eq!(m.readings, vec!["error_rate: 0.09 > 0.05", "p95_ms: 900 > 800"]);
+        assert_eq!(
+            m.readings,
+            vec!["error_rate: 0.09 > 0.05", "p95_ms: 900 > 800"]
+        );
         assert!(m.text.contains("cutover replan eu"), "{}", m.text);
     }
 
@@ -206,7 +209,10 @@ mod tests {
             },
         };
         let m = from_event("Acme", &moved).expect("a message");
-        assert_eq!((m.severity, m.title.as_str()), (Severity::Info, "eu: plan → test"));
+        assert_eq!(
+            (m.severity, m.title.as_str()),
+            (Severity::Info, "eu: plan → test")
+        );
         assert!(Severity::Info < Severity::Warn && Severity::Warn < Severity::Critical);
     }
 }

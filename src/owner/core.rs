@@ -97,6 +97,9 @@ pub(super) struct Core {
     pub(super) unrecorded: Vec<(HookJob, HookReport, chrono::DateTime<chrono::Utc>)>,
     /// The notifications this owner sends (see [`super::notify`]).
     pub(super) notifier: super::notify::Notifier,
+    /// Whether this owner sends notifications: a `watch`, cockpit or demo, never a one-shot
+    /// command (it would end mid-delivery; the next long-lived owner sends what it left).
+    pub(super) sends: bool,
 }
 
 pub(super) async fn run(
@@ -114,6 +117,7 @@ pub(super) async fn run(
         db_asked: Instant::now(),
         unrecorded: Vec::new(),
         notifier: super::notify::Notifier::new(&engine),
+        sends: options.poll,
         events_published: engine.events().len(),
         engine,
         clock: options.clock,

@@ -24,12 +24,12 @@
 
 mod core;
 pub mod link;
+mod notify;
 pub mod protocol;
 mod requests;
 mod run_checks;
 pub mod session;
 pub mod socket;
-mod notify;
 mod team;
 mod work;
 

@@ -8,8 +8,10 @@
 //!   never sent twice while its delivery is acknowledged before the kill (a kill between the
 //!   receiver's answer and the cursor's write sends it again: the body's `event_id` and the
 //!   `Idempotency-Key` header let a receiver tell).
-//! * **Retries** with backoff (1 s, 2 s, 4 s … 30 s) while a sink fails; its failure shows in
-//!   the cockpit's header and in `status` until a delivery succeeds.
+//! * **Retries** with backoff (1 s, 2 s, 4 s, 8 s, then every 10 s) while a sink fails; its
+//!   failure shows in the cockpit's header and in `status` until a delivery succeeds.
+//! * **Sent by long-lived owners** (`watch`, the cockpit, the demo): a one-shot command leaves
+//!   what its action calls for to the next one, which finds it past the cursor.
 //! * **Quiet.** At most [`BURST`] messages per sink per window (`window`, default 60 s); the
 //!   rest are folded into one digest. Guard alarms are one event per alarm, not per evaluation.
 //! * **One sender.** On the team backend only the guarding process sends.
@@ -55,7 +57,7 @@ fn note_name(sink: &str) -> String {
 }
 
 fn backoff(attempt: u32) -> Duration {
-    Duration::from_secs((1u64 << attempt.min(5)).min(30))
+    Duration::from_secs((1u64 << attempt.min(4)).min(10))
 }
 
 /// One message standing for several (a burst, folded).
@@ -180,11 +182,8 @@ impl Notifier {
                 },
             };
             o.sending = true;
-            let (sink, workdir, redactor) = (
-                o.sink.clone(),
-                workdir.to_path_buf(),
-                redactor.clone(),
-            );
+            let (sink, workdir, redactor) =
+                (o.sink.clone(), workdir.to_path_buf(), redactor.clone());
             self.tasks.spawn(async move {
                 let r = crate::notify::deliver(&sink, &message, &workdir, &redactor).await;
                 (i, upto, r)
@@ -217,9 +216,7 @@ impl Notifier {
                 if noted {
                     let _ = store.sync();
                 }
-                o.failing
-                    .take()
-                    .map(|_| (o.sink.name.clone(), None))
+                o.failing.take().map(|_| (o.sink.name.clone(), None))
             }
             Err(e) => {
                 o.attempt += 1;

@@ -238,7 +238,7 @@ impl Core {
         }
         self.watch_database();
         // Notifications: sent by the guarding process only (on sled, the owner).
-        if self.may_guard && !self.notifier.is_empty() {
+        if self.sends && self.may_guard && !self.notifier.is_empty() {
             let project = self.engine.project().name.clone();
             self.notifier.turn(
                 &project,

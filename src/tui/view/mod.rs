@@ -120,19 +120,19 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
                     .add_modifier(Modifier::BOLD),
             ),
             _ => match s.state_unreachable_since {
-            Some(since) => Span::styled(
-                format!(
-                    " · ⚠ state database unreachable since {}",
-                    since.format("%H:%M:%S")
+                Some(since) => Span::styled(
+                    format!(
+                        " · ⚠ state database unreachable since {}",
+                        since.format("%H:%M:%S")
+                    ),
+                    Style::default()
+                        .fg(theme.danger)
+                        .add_modifier(Modifier::BOLD),
                 ),
-                Style::default()
-                    .fg(theme.danger)
-                    .add_modifier(Modifier::BOLD),
-            ),
-            None => Span::styled(
-                format!(" · {share}"),
-                Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
-            ),
+                None => Span::styled(
+                    format!(" · {share}"),
+                    Style::default().fg(theme.text).add_modifier(Modifier::BOLD),
+                ),
             },
         },
     ];
