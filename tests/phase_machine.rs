@@ -7,7 +7,7 @@ use cutover::model::{
     Verdict, decide,
 };
 
-const ACTIONS: [Action; 11] = [
+const ACTIONS: [Action; 12] = [
     Action::Advance,
     Action::Retest,
     Action::RollBack,
@@ -19,6 +19,7 @@ const ACTIONS: [Action; 11] = [
     Action::AdoptFit,
     Action::RunChecks,
     Action::Audit,
+    Action::Alarm,
 ];
 
 fn state(phase: Phase) -> SegmentState {
@@ -69,6 +70,7 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         (Action::AdoptFit, _) => None,    // refused without a forecast; never a phase change
         // Recorded with their results by the engine, never decided by the machine.
         (Action::RunChecks | Action::Audit, _) => None,
+        (Action::Alarm, _) => None, // recorded by the guarding owner, never requested
     }
 }
 

@@ -92,3 +92,28 @@ impl Engine {
             .map_err(|e| crate::store::sample_error(self.store().dir(), e))
     }
 }
+
+impl Engine {
+    /// Record that a lasting condition of a segment started (`raised`) or ended: one event
+    /// per transition (see `Action::Alarm`).
+    pub fn record_alarm(
+        &mut self,
+        segment: &str,
+        key: &str,
+        raised: bool,
+        detail: String,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Event, StoreError> {
+        let state = if raised { "raised" } else { "cleared" };
+        self.append(crate::model::NewEvent {
+            reason: Some(format!("{state}: {key}")),
+            detail: Some(detail),
+            ..crate::model::NewEvent::new(now, segment, crate::model::Action::Alarm, "auto")
+        })
+    }
+
+    /// Whether a segment's guard has an open alarm (failing, not yet clear long enough).
+    pub fn guard_alarm_open(&self, segment: &str) -> bool {
+        self.alarms.contains_key(segment)
+    }
+}

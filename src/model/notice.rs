@@ -98,6 +98,9 @@ pub fn from_event(project: &str, event: &Event) -> Option<Message> {
     };
     let reason = e.reason.clone().unwrap_or_default();
     let detail = e.detail.clone().unwrap_or_default();
+    if e.kind == Action::Alarm {
+        return alarm(project, event);
+    }
     match (e.kind, e.hook, e.outcome) {
         (Action::RollBack, _, Outcome::Ok | Outcome::Requested) if e.actor == "auto" => Some(msg(
             Severity::Critical,
@@ -152,6 +155,67 @@ pub fn from_event(project: &str, event: &Event) -> Option<Message> {
         }
         _ => None,
     }
+}
+
+/// The message of an `alarm` event (`reason`: `raised: KEY` or `cleared: KEY`).
+fn alarm(project: &str, event: &Event) -> Option<Message> {
+    let e = &event.body;
+    let seg = &e.segment;
+    let (state, key) = e.reason.as_deref()?.split_once(": ")?;
+    let raised = state == "raised";
+    let detail = e.detail.clone().unwrap_or_default();
+    let (severity, kind, title, text) = match (key.split(':').next()?, raised) {
+        ("rollback-stuck", true) => (
+            Severity::Critical,
+            "rollback-stuck",
+            format!("{seg}: the rollback is stuck"),
+            format!(
+                "{seg}'s rollback hook has not finished: {detail}. Users may be half moved back. Retry it: `cutover rollback {seg} --retry` (key R)."
+            ),
+        ),
+        ("rollback-stuck", false) => (
+            Severity::Info,
+            "rollback-stuck-cleared",
+            format!("{seg}: the rollback is no longer stuck"),
+            format!("{seg}'s rollback hook finished or was retried: {detail}."),
+        ),
+        ("source-stale", true) => (
+            Severity::Warn,
+            "source-failing",
+            format!("{seg}: a source has been failing too long"),
+            format!(
+                "{detail}. Its gates cannot be judged: check the source (`cutover poll` shows each one)."
+            ),
+        ),
+        ("source-stale", false) => (
+            Severity::Warn,
+            "source-answering",
+            format!("{seg}: the source answers again"),
+            detail.clone(),
+        ),
+        ("guard", false) => (
+            Severity::Warn,
+            "guard-cleared",
+            format!("{seg}: its guard passes again"),
+            format!("{seg}'s gate criteria pass again: {detail}."),
+        ),
+        _ => return None,
+    };
+    Some(Message {
+        project: project.to_string(),
+        segment: seg.clone(),
+        severity,
+        kind: kind.to_string(),
+        title,
+        text,
+        event_id: Some(event.seq),
+        at: e.at,
+        readings: if detail.is_empty() {
+            Vec::new()
+        } else {
+            vec![detail]
+        },
+    })
 }
 
 #[cfg(test)]

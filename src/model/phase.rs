@@ -176,6 +176,11 @@ pub enum Action {
     RunChecks,
     /// `cutover audit` of a user export: the counts are in the event's `audit`.
     Audit,
+    /// Recorded by the guarding owner when a lasting condition starts or ends (a rollback
+    /// stuck pending, a source failing past its `stale_after`, a guard passing again), so the
+    /// log, and the notifications it drives, say it once per transition. Its `reason` is
+    /// `raised: KEY` or `cleared: KEY`.
+    Alarm,
 }
 
 impl Action {
@@ -192,6 +197,7 @@ impl Action {
             Action::GuardFailed => "guard-failed",
             Action::RunChecks => "run-checks",
             Action::Audit => "audit",
+            Action::Alarm => "alarm",
         }
     }
 }

@@ -100,6 +100,8 @@ pub(super) struct Core {
     /// Whether this owner sends notifications: a `watch`, cockpit or demo, never a one-shot
     /// command (it would end mid-delivery; the next long-lived owner sends what it left).
     pub(super) sends: bool,
+    /// Lasting conditions told once per transition (see [`super::alarms`]).
+    pub(super) alarms: super::alarms::Alarms,
 }
 
 pub(super) async fn run(
@@ -118,6 +120,7 @@ pub(super) async fn run(
         unrecorded: Vec::new(),
         notifier: super::notify::Notifier::new(&engine),
         sends: options.poll,
+        alarms: super::alarms::Alarms::new(&engine, options.clock.now()),
         events_published: engine.events().len(),
         engine,
         clock: options.clock,

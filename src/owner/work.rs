@@ -239,6 +239,15 @@ impl Core {
         self.watch_database();
         // Notifications: sent by the guarding process only (on sled, the owner).
         if self.sends && self.may_guard && !self.notifier.is_empty() {
+            let now = self.engine.reading_time(self.now());
+            for (segment, key, raised, detail) in self.alarms.evaluate(&self.engine, now) {
+                if let Err(e) = self
+                    .engine
+                    .record_alarm(&segment, &key, raised, detail, now)
+                {
+                    tracing::warn!("cannot record an alarm: {e}");
+                }
+            }
             let project = self.engine.project().name.clone();
             self.notifier.turn(
                 &project,

@@ -1,0 +1,180 @@
+//! Lasting conditions the guarding owner watches for its notifications, recorded as `alarm`
+//! events once per transition (so the log says it, and the outbox sends it once):
+//!
+//! * a rollback whose hook is still pending past its timeout (plus a 5 s grace): critical;
+//! * a source failing for longer than its `stale_after`, and when it answers again: warn;
+//! * a guard that passes again after failing (its failure is the `guard-failed` event): warn.
+//!
+//! Which alarms are open is folded from the log on start, so a restart neither repeats a
+//! raise nor invents a clear: a condition is cleared only when seen gone (the rollback
+//! finished, the source answered).
+
+use crate::config::HookSpec;
+use crate::engine::Engine;
+use crate::model::{Action, HookAction};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// A transition to record: (segment, key, raised, detail).
+pub(super) type Transition = (String, String, bool, String);
+
+pub(super) struct Alarms {
+    /// Open alarms, by (segment, key).
+    open: BTreeSet<(String, String)>,
+    /// Segments whose guard this owner has seen failing.
+    guard_failing: BTreeSet<String>,
+    started: DateTime<Utc>,
+    last: Instant,
+    /// The last event looked at for `guard-failed`.
+    scanned: u64,
+}
+
+fn hook_time(spec: &HookSpec) -> Duration {
+    match spec {
+        HookSpec::Command { timeout, .. } => *timeout,
+        HookSpec::Webhook {
+            timeout, retries, ..
+        } => timeout.saturating_mul(retries.saturating_add(1)),
+    }
+}
+
+impl Alarms {
+    pub(super) fn new(engine: &Engine, now: DateTime<Utc>) -> Alarms {
+        let mut open = BTreeSet::new();
+        for e in engine.events() {
+            if e.body.kind != Action::Alarm {
+                continue;
+            }
+            let Some((state, key)) = e.body.reason.as_deref().and_then(|r| r.split_once(": "))
+            else {
+                continue;
+            };
+            let entry = (e.body.segment.clone(), key.to_string());
+            if state == "raised" {
+                open.insert(entry);
+            } else {
+                open.remove(&entry);
+            }
+        }
+        Alarms {
+            open,
+            guard_failing: BTreeSet::new(),
+            started: now,
+            last: Instant::now(),
+            scanned: engine.last_seq(),
+        }
+    }
+
+    /// What changed since the last look (at most once a second).
+    pub(super) fn evaluate(&mut self, engine: &Engine, now: DateTime<Utc>) -> Vec<Transition> {
+        if self.last.elapsed() < Duration::from_secs(1) {
+            return Vec::new();
+        }
+        self.last = Instant::now();
+        let mut out = Vec::new();
+        // A guard that failed and passed again between two looks still counts as failing.
+        let events = engine.events();
+        let start = events.partition_point(|e| e.seq <= self.scanned);
+        for e in &events[start..] {
+            if e.body.kind == Action::GuardFailed {
+                self.guard_failing.insert(e.body.segment.clone());
+            }
+        }
+        self.scanned = engine.last_seq();
+        let mut current: BTreeMap<(String, String), String> = BTreeMap::new();
+        for seg in &engine.project().segments {
+            let state = engine.state(&seg.id);
+            if let Some(p) = state.pending.filter(|p| p.action == HookAction::Rollback)
+                && let Some(spec) = &seg.hooks.rollback
+                && let Some(asked) = engine.events().iter().find(|e| e.seq == p.key)
+            {
+                let limit = hook_time(spec) + Duration::from_secs(5);
+                let waited = (now - asked.body.at).to_std().unwrap_or_default();
+                if waited > limit {
+                    current.insert(
+                        (seg.id.clone(), format!("rollback-stuck:{}", p.key)),
+                        format!(
+                            "asked by {} at {}, pending for {} (its hook's time is {})",
+                            asked.body.actor,
+                            asked.body.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                            humantime::format_duration(Duration::from_secs(waited.as_secs())),
+                            humantime::format_duration(limit - Duration::from_secs(5))
+                        ),
+                    );
+                }
+            }
+            for src in &seg.sources {
+                let Some(h) = engine.source_health(&seg.id, &src.metric) else {
+                    continue;
+                };
+                let key = (seg.id.clone(), format!("source-stale:{}", src.metric));
+                match &h.last_error {
+                    Some(error) => {
+                        let since = h.last_ok_at.unwrap_or(self.started);
+                        if (now - since).to_std().unwrap_or_default() > src.stale_after {
+                            current.insert(
+                                key,
+                                format!(
+                                    "{} has failed since {} (stale_after {}): {error}",
+                                    src.metric,
+                                    since.format("%Y-%m-%d %H:%M:%S UTC"),
+                                    humantime::format_duration(src.stale_after)
+                                ),
+                            );
+                        }
+                    }
+                    None if self.open.contains(&key) => {
+                        out.push((key.0, key.1, false, format!("{} answers again", src.metric)));
+                    }
+                    None => {}
+                }
+            }
+            if engine.guard_alarm_open(&seg.id) {
+                self.guard_failing.insert(seg.id.clone());
+            } else if self.guard_failing.remove(&seg.id) {
+                out.push((
+                    seg.id.clone(),
+                    "guard".into(),
+                    false,
+                    "every criterion passes".into(),
+                ));
+            }
+        }
+        // A stuck rollback is over when its hook no longer pends.
+        for (seg, key) in &self.open {
+            if key.starts_with("rollback-stuck:")
+                && !current.contains_key(&(seg.clone(), key.clone()))
+            {
+                let pending = engine
+                    .state(seg)
+                    .pending
+                    .is_some_and(|p| key.ends_with(&format!(":{}", p.key)));
+                if !pending {
+                    out.push((
+                        seg.clone(),
+                        key.clone(),
+                        false,
+                        "the hook is no longer pending".into(),
+                    ));
+                }
+            }
+        }
+        for ((seg, key), detail) in current {
+            if !self.open.contains(&(seg.clone(), key.clone())) {
+                out.push((seg, key, true, detail));
+            }
+        }
+        for (seg, key, raised, _) in &out {
+            if key == "guard" {
+                continue;
+            }
+            if *raised {
+                self.open.insert((seg.clone(), key.clone()));
+            } else {
+                self.open.remove(&(seg.clone(), key.clone()));
+            }
+        }
+        out
+    }
+}
