@@ -204,13 +204,13 @@ pub(super) async fn run(
                     core.absorb(&p);
                 }
             }
-            Some(()) = recv_news(&mut news) => {
+            Some(()) = super::team::recv_news(&mut news) => {
                 if let Some(n) = news.as_mut() {
                     while n.try_recv().is_ok() {}
                 }
                 core.on_news();
             }
-            Some(lead) = lead_changed(&mut leading) => core.on_leading(lead, options.poll),
+            Some(lead) = super::team::lead_changed(&mut leading) => core.on_leading(lead, options.poll),
             _ = tick.tick() => core.on_tick(),
             _ = refresh.tick() => {
                 if last_full.elapsed() >= FULL_REFRESH_EVERY && core.clients.values().any(|c| c.subscribed) {
@@ -257,73 +257,7 @@ pub(super) async fn run(
     Ok(())
 }
 
-async fn recv_news(news: &mut Option<super::team::News>) -> Option<()> {
-    match news {
-        Some(n) => n.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn lead_changed(leading: &mut Option<super::team::Leading>) -> Option<super::team::Lead> {
-    match leading {
-        Some(l) => {
-            l.changed().await.ok()?;
-            let now = *l.borrow();
-            Some(now)
-        }
-        None => std::future::pending().await,
-    }
-}
-
 impl Core {
-    /// Other processes wrote to the team state: fold their events in; the loop then tells
-    /// every client, as it does for this process's own.
-    fn on_news(&mut self) {
-        let before = self.engine.events().len();
-        match self.engine.refresh() {
-            Ok(0) => {}
-            Ok(_) => {
-                let touched: Vec<String> = self.engine.events()[before..]
-                    .iter()
-                    .map(|e| e.body.segment.clone())
-                    .collect();
-                self.changed.extend(touched);
-            }
-            Err(e) => tracing::warn!("cannot read the team state's news: {e}"),
-        }
-    }
-
-    /// This process became the project's guard, lost it, or another process guards.
-    fn on_leading(&mut self, lead: super::team::Lead, poll: bool) {
-        use super::team::Lead;
-        self.may_guard = lead == Lead::Leading;
-        match lead {
-            Lead::Leading => {
-                self.on_news();
-                if poll {
-                    self.start_polling();
-                }
-                self.notice(Tone::Info, "this process now runs the pollers and guards".into());
-            }
-            // Polling goes on (its samples are held until the database answers); guarding
-            // stops: another process may be guarding by now.
-            Lead::Lost => self.notice(
-                Tone::Warn,
-                "guards stopped: the state database stopped answering; polled samples are held in memory"
-                    .into(),
-            ),
-            Lead::Standby => {
-                if let Some(mut pollers) = self.pollers.take() {
-                    pollers.abort_all();
-                    self.notice(
-                        Tone::Info,
-                        "another process guards the project now; this one stands by".into(),
-                    );
-                }
-            }
-        }
-    }
-
     /// Start the pollers and with them the guards, once. A one-shot command's owner does not
     /// poll, until a `watch` or cockpit attaches to it: guards never wait while one is open.
     pub(super) fn start_polling(&mut self) {

@@ -32,6 +32,7 @@ mod run_checks;
 pub mod session;
 pub mod socket;
 mod team;
+mod upkeep;
 mod work;
 
 use crate::clock::Clock;

@@ -13,6 +13,8 @@
 //!
 //! Both run on threads of their own: the client is blocking (see `crate::store::pg`).
 
+use super::core::Core;
+use super::protocol::Tone;
 use crate::store::pg::CHANNEL;
 use crate::store::pg_leader::Leadership;
 use postgres::fallible_iterator::FallibleIterator;
@@ -126,5 +128,74 @@ fn listen(url: &str, tx: &mpsc::UnboundedSender<()>, stop: &AtomicBool) {
             }
         }
         std::thread::sleep(EVERY);
+    }
+}
+
+pub(super) async fn recv_news(news: &mut Option<News>) -> Option<()> {
+    match news {
+        Some(n) => n.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+pub(super) async fn lead_changed(
+    leading: &mut Option<super::team::Leading>,
+) -> Option<super::team::Lead> {
+    match leading {
+        Some(l) => {
+            l.changed().await.ok()?;
+            let now = *l.borrow();
+            Some(now)
+        }
+        None => std::future::pending().await,
+    }
+}
+
+impl Core {
+    /// Other processes wrote to the team state: fold their events in; the loop then tells
+    /// every client, as it does for this process's own.
+    pub(super) fn on_news(&mut self) {
+        let before = self.engine.events().len();
+        match self.engine.refresh() {
+            Ok(0) => {}
+            Ok(_) => {
+                let touched: Vec<String> = self.engine.events()[before..]
+                    .iter()
+                    .map(|e| e.body.segment.clone())
+                    .collect();
+                self.changed.extend(touched);
+            }
+            Err(e) => tracing::warn!("cannot read the team state's news: {e}"),
+        }
+    }
+
+    /// This process became the project's guard, lost it, or another process guards.
+    pub(super) fn on_leading(&mut self, lead: Lead, poll: bool) {
+        self.may_guard = lead == Lead::Leading;
+        match lead {
+            Lead::Leading => {
+                self.on_news();
+                if poll {
+                    self.start_polling();
+                }
+                self.notice(Tone::Info, "this process now runs the pollers and guards".into());
+            }
+            // Polling goes on (its samples are held until the database answers); guarding
+            // stops: another process may be guarding by now.
+            Lead::Lost => self.notice(
+                Tone::Warn,
+                "guards stopped: the state database stopped answering; polled samples are held in memory"
+                    .into(),
+            ),
+            Lead::Standby => {
+                if let Some(mut pollers) = self.pollers.take() {
+                    pollers.abort_all();
+                    self.notice(
+                        Tone::Info,
+                        "another process guards the project now; this one stands by".into(),
+                    );
+                }
+            }
+        }
     }
 }
