@@ -193,6 +193,34 @@ fn alarm(project: &str, event: &Event) -> Option<Message> {
             format!("{seg}: the source answers again"),
             detail.clone(),
         ),
+        ("forecast-late", true) => (
+            Severity::Warn,
+            "forecast-late",
+            format!("{seg} will miss its deadline"),
+            format!(
+                "{seg}'s forecast slipped past its deadline ({detail}). Adopt the forecast as the plan to see the real date (F in the segment's detail), or move the rest in bulk."
+            ),
+        ),
+        ("forecast-late", false) => (
+            Severity::Info,
+            "forecast-on-time",
+            format!("{seg} is on schedule again"),
+            format!("{seg}'s forecast finishes by its deadline again."),
+        ),
+        ("plateau", true) => (
+            Severity::Warn,
+            "plateau",
+            format!("{seg} has plateaued"),
+            format!(
+                "{seg}'s migrated share has stopped growing: {detail}. The users left rarely log in: plan a bulk import of them."
+            ),
+        ),
+        ("plateau", false) => (
+            Severity::Info,
+            "plateau-over",
+            format!("{seg} grows again"),
+            format!("{seg}'s migrated share grows again."),
+        ),
         ("guard", false) => (
             Severity::Warn,
             "guard-cleared",
@@ -278,5 +306,49 @@ mod tests {
             (Severity::Info, "eu: plan → test")
         );
         assert!(Severity::Info < Severity::Warn && Severity::Warn < Severity::Critical);
+    }
+
+    #[test]
+    fn alarms_are_told_once_per_transition_with_their_severity() {
+        let alarm = |seq, reason: &str, detail: &str| Event {
+            seq,
+            body: NewEvent {
+                reason: Some(reason.into()),
+                detail: Some(detail.into()),
+                ..NewEvent::new(at(), "eu", Action::Alarm, "auto")
+            },
+        };
+        let late = from_event(
+            "Acme",
+            &alarm(
+                5,
+                "raised: forecast-late",
+                "forecast finish never, deadline 2027-01-31",
+            ),
+        )
+        .expect("late");
+        assert_eq!(
+            (late.severity, late.kind.as_str()),
+            (Severity::Warn, "forecast-late")
+        );
+        assert!(late.text.contains("deadline 2027-01-31"), "{}", late.text);
+        let stuck = from_event("Acme", &alarm(6, "raised: rollback-stuck:4", "pending 10m"))
+            .expect("stuck");
+        assert_eq!(stuck.severity, Severity::Critical);
+        assert!(
+            stuck.text.contains("cutover rollback eu --retry"),
+            "{}",
+            stuck.text
+        );
+        let back = from_event(
+            "Acme",
+            &alarm(7, "cleared: guard", "every criterion passes"),
+        )
+        .expect("back");
+        assert_eq!(
+            (back.severity, back.kind.as_str()),
+            (Severity::Warn, "guard-cleared")
+        );
+        assert_eq!(from_event("Acme", &alarm(8, "raised: guard", "")), None);
     }
 }

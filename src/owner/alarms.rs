@@ -3,7 +3,9 @@
 //!
 //! * a rollback whose hook is still pending past its timeout (plus a 5 s grace): critical;
 //! * a source failing for longer than its `stale_after`, and when it answers again: warn;
-//! * a guard that passes again after failing (its failure is the `guard-failed` event): warn.
+//! * a guard that passes again after failing (its failure is the `guard-failed` event): warn;
+//! * the forecast's finish slipping past the segment's deadline, and the plateau signal
+//!   (looked at once a minute: a forecast costs about a millisecond): warn; back: info.
 //!
 //! Which alarms are open is folded from the log on start, so a restart neither repeats a
 //! raise nor invents a clear: a condition is cleared only when seen gone (the rollback
@@ -28,6 +30,9 @@ pub(super) struct Alarms {
     last: Instant,
     /// The last event looked at for `guard-failed`.
     scanned: u64,
+    /// The forecast conditions as last worked out, and when.
+    slow: BTreeMap<(String, String), String>,
+    slow_at: Option<Instant>,
 }
 
 fn hook_time(spec: &HookSpec) -> Duration {
@@ -63,6 +68,8 @@ impl Alarms {
             started: now,
             last: Instant::now(),
             scanned: engine.last_seq(),
+            slow: BTreeMap::new(),
+            slow_at: None,
         }
     }
 
@@ -82,7 +89,14 @@ impl Alarms {
             }
         }
         self.scanned = engine.last_seq();
-        let mut current: BTreeMap<(String, String), String> = BTreeMap::new();
+        if self
+            .slow_at
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60))
+        {
+            self.slow_at = Some(Instant::now());
+            self.slow = forecast_conditions(engine, now);
+        }
+        let mut current: BTreeMap<(String, String), String> = self.slow.clone();
         for seg in &engine.project().segments {
             let state = engine.state(&seg.id);
             if let Some(p) = state.pending.filter(|p| p.action == HookAction::Rollback)
@@ -141,6 +155,13 @@ impl Alarms {
                 ));
             }
         }
+        // A forecast condition is over when the last look no longer finds it.
+        for (seg, key) in &self.open {
+            let slow_key = key == "forecast-late" || key == "plateau";
+            if slow_key && !current.contains_key(&(seg.clone(), key.clone())) {
+                out.push((seg.clone(), key.clone(), false, "no longer".into()));
+            }
+        }
         // A stuck rollback is over when its hook no longer pends.
         for (seg, key) in &self.open {
             if key.starts_with("rollback-stuck:")
@@ -177,4 +198,32 @@ impl Alarms {
         }
         out
     }
+}
+
+/// The segments in cutover whose forecast misses their deadline, or that have plateaued.
+fn forecast_conditions(engine: &Engine, now: DateTime<Utc>) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for seg in &engine.project().segments {
+        if engine.state(&seg.id).phase != crate::model::Phase::Cutover {
+            continue;
+        }
+        let Ok(status) = engine.segment_status(seg, now) else {
+            continue;
+        };
+        if let (Some(f), Some(deadline)) = (&status.forecast, seg.deadline)
+            && f.late
+        {
+            let finish = f
+                .finish
+                .map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d").to_string());
+            out.insert(
+                (seg.id.clone(), "forecast-late".to_string()),
+                format!("forecast finish {finish}, deadline {deadline}"),
+            );
+        }
+        if let Some(p) = status.plateau {
+            out.insert((seg.id.clone(), "plateau".to_string()), p);
+        }
+    }
+    out
 }
