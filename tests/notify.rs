@@ -274,3 +274,71 @@ fn a_slack_sink_gets_text_and_blocks_and_its_secret_url_is_never_shown() {
     }
     common::assert_secret_absent(p, token);
 }
+
+/// The simulator's failure spike (its login failure ratio, read as Prometheus), frozen in
+/// time and moved onto the spike by hand: the guard rolls `us` back, and the sink hears it.
+#[test]
+fn the_simulator_s_failure_spike_auto_rollback_reaches_the_sink_within_five_seconds() {
+    use std::io::BufRead;
+    let receiver = Receiver::start();
+    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["simulate", "--listen", "127.0.0.1:0", "--paused"])
+        .args([
+            "--segment",
+            "us:100000:0.2",
+            "--fault",
+            "us:failure-spike@5",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulate");
+    let mut line = String::new();
+    std::io::BufReader::new(sim.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let sim_url = line.trim().trim_start_matches("listening on ").to_string();
+    assert!(sim_url.starts_with("http://127.0.0.1:"), "{line}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let toml = project(&receiver.url(), "").replace(
+        "kind = \"command\"\ncommand = [\"cat\", \"rate.txt\"]",
+        &format!(
+            "kind = \"prometheus\"\nurl = \"{sim_url}\"\nquery = 'login_failure_ratio{{segment=\"us\"}}'"
+        ),
+    );
+    assert!(toml.contains("prometheus"), "{toml}");
+    write_project(p, &toml);
+    for _ in 0..3 {
+        cutover(p).args(["advance", "us"]).assert().success();
+    }
+    let w = watch(p);
+    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    // Move the simulator onto the spike: POST /sim/day?set=5.5.
+    {
+        use std::io::{Read, Write};
+        let mut c =
+            std::net::TcpStream::connect(sim_url.trim_start_matches("http://")).expect("simulator");
+        c.write_all(
+            b"POST /sim/day?set=5.5 HTTP/1.1\r\nhost: sim\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .expect("move the day");
+        let mut answer = String::new();
+        let _ = c.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let spiked = Instant::now();
+    let bodies = receiver.wait(Duration::from_secs(15), "auto-rollback", |b| {
+        b.iter().any(|m| m["kind"] == "auto-rollback")
+    });
+    let took = spiked.elapsed();
+    stop(w);
+    let _ = sim.kill();
+    let _ = sim.wait();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let m = bodies
+        .iter()
+        .find(|m| m["kind"] == "auto-rollback")
+        .expect("message");
+    assert!(m["readings"].to_string().contains("failure_rate"), "{m}");
+}
