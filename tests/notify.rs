@@ -47,13 +47,7 @@ fn setup(receiver: &Receiver, extra: &str) -> tempfile::TempDir {
 }
 
 fn watch(dir: &std::path::Path) -> Child {
-    bin(dir)
-        .arg("watch")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watch")
+    common::quiet_watch(dir)
 }
 
 fn stop(mut child: Child) {

@@ -12,13 +12,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 fn watch(dir: &std::path::Path) -> Child {
-    bin(dir)
-        .arg("watch")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watch")
+    common::quiet_watch(dir)
 }
 
 fn kinds(bodies: &[Value]) -> Vec<String> {

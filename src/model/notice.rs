@@ -81,20 +81,34 @@ fn readings_of(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The notification an event calls for, if any.
-pub fn from_event(project: &str, event: &Event) -> Option<Message> {
-    let e = &event.body;
-    let seg = &e.segment;
-    let msg = |severity, kind: &str, title: String, text: String, readings| Message {
+/// A message about `event`.
+fn about(
+    project: &str,
+    event: &Event,
+    (severity, kind): (Severity, &str),
+    title: String,
+    text: String,
+    readings: Vec<String>,
+) -> Message {
+    Message {
         project: project.to_string(),
-        segment: seg.clone(),
+        segment: event.body.segment.clone(),
         severity,
         kind: kind.to_string(),
         title,
         text,
         event_id: Some(event.seq),
-        at: e.at,
+        at: event.body.at,
         readings,
+    }
+}
+
+/// The notification an event calls for, if any.
+pub fn from_event(project: &str, event: &Event) -> Option<Message> {
+    let e = &event.body;
+    let seg = &e.segment;
+    let msg = |severity, kind: &str, title: String, text: String, readings| {
+        about(project, event, (severity, kind), title, text, readings)
     };
     let reason = e.reason.clone().unwrap_or_default();
     let detail = e.detail.clone().unwrap_or_default();
@@ -229,21 +243,19 @@ fn alarm(project: &str, event: &Event) -> Option<Message> {
         ),
         _ => return None,
     };
-    Some(Message {
-        project: project.to_string(),
-        segment: seg.clone(),
-        severity,
-        kind: kind.to_string(),
+    let readings = if detail.is_empty() {
+        Vec::new()
+    } else {
+        vec![detail]
+    };
+    Some(about(
+        project,
+        event,
+        (severity, kind),
         title,
         text,
-        event_id: Some(event.seq),
-        at: e.at,
-        readings: if detail.is_empty() {
-            Vec::new()
-        } else {
-            vec![detail]
-        },
-    })
+        readings,
+    ))
 }
 
 #[cfg(test)]

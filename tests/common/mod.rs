@@ -336,3 +336,30 @@ pub fn spawn_logged(mut cmd: std::process::Command) -> (std::process::Child, Lin
     });
     (child, lines)
 }
+
+/// The sequence numbers of a `log --json`, checked gap-free from 1.
+pub fn gap_free_seqs(log: &serde_json::Value) -> Vec<u64> {
+    let seqs: Vec<u64> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .map(|e| e["seq"].as_u64().expect("seq"))
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "gap-free"
+    );
+    seqs
+}
+
+/// `cutover watch` on `dir`, its output discarded.
+pub fn quiet_watch(dir: &Path) -> std::process::Child {
+    bin(dir)
+        .arg("watch")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("watch")
+}
