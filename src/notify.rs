@@ -17,12 +17,21 @@ fn slack_body(m: &Message) -> serde_json::Value {
         Severity::Warn => ":warning:",
         Severity::Info => ":information_source:",
     };
+    // Slack refuses a header over 150 characters and a section over 3,000.
+    let cut = |t: &str, n: usize| -> String {
+        if t.chars().count() <= n {
+            t.to_string()
+        } else {
+            format!("{}…", t.chars().take(n - 1).collect::<String>())
+        }
+    };
     let mut blocks = vec![
-        serde_json::json!({"type": "header", "text": {"type": "plain_text", "text": format!("{} · {}", m.project, m.title)}}),
-        serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": m.text}}),
+        serde_json::json!({"type": "header", "text": {"type": "plain_text", "text": cut(&format!("{} · {}", m.project, m.title), 150)}}),
+        serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&m.text, 3000)}}),
     ];
     if !m.readings.is_empty() {
-        blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": m.readings.iter().map(|r| format!("• {r}")).collect::<Vec<_>>().join("\n")}}));
+        let readings: Vec<String> = m.readings.iter().map(|r| format!("• {r}")).collect();
+        blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&readings.join("\n"), 3000)}}));
     }
     serde_json::json!({
         "text": format!("{icon} [{}] {} · {}", m.severity.as_str(), m.project, m.title),
@@ -97,10 +106,17 @@ async fn run(
         .map_err(|e| format!("cannot start '{}': {e}", program.display()))?;
     let mut group = crate::procgroup::Group::of(&child);
     let body = serde_json::to_vec(m).map_err(|e| e.to_string())?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(&body).await;
-    }
-    match tokio::time::timeout(timeout, child.wait()).await {
+    let stdin = child.stdin.take();
+    // Writing the body and waiting share the one timeout: a command that reads nothing
+    // cannot hold a delivery forever.
+    let finished = tokio::time::timeout(timeout, async {
+        if let Some(mut stdin) = stdin {
+            let _ = stdin.write_all(&body).await;
+        }
+        child.wait().await
+    })
+    .await;
+    match finished {
         Ok(Ok(status)) if status.success() => {
             group.disarm();
             Ok("exit 0".into())

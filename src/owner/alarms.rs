@@ -13,7 +13,7 @@
 
 use crate::config::HookSpec;
 use crate::engine::Engine;
-use crate::model::{Action, HookAction};
+use crate::model::{Action, HookAction, Phase};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -40,7 +40,11 @@ fn hook_time(spec: &HookSpec) -> Duration {
         HookSpec::Command { timeout, .. } => *timeout,
         HookSpec::Webhook {
             timeout, retries, ..
-        } => timeout.saturating_mul(retries.saturating_add(1)),
+        } => {
+            // Each attempt's time, and the backoff between attempts (250 ms doubling, capped).
+            timeout.saturating_mul(retries.saturating_add(1))
+                + Duration::from_millis(250 * 32).saturating_mul(*retries)
+        }
     }
 }
 
@@ -73,11 +77,25 @@ impl Alarms {
         }
     }
 
-    /// What changed since the last look (at most once a second).
-    pub(super) fn evaluate(&mut self, engine: &Engine, now: DateTime<Utc>) -> Vec<Transition> {
-        if self.last.elapsed() < Duration::from_secs(1) {
-            return Vec::new();
+    /// Whether a look is due (at most once a second).
+    pub(super) fn due(&self) -> bool {
+        self.last.elapsed() >= Duration::from_secs(1)
+    }
+
+    /// Note a transition as recorded in the log (a failed record is found again next look).
+    pub(super) fn recorded(&mut self, (seg, key, raised, _): &Transition) {
+        if key == "guard" {
+            return;
         }
+        if *raised {
+            self.open.insert((seg.clone(), key.clone()));
+        } else {
+            self.open.remove(&(seg.clone(), key.clone()));
+        }
+    }
+
+    /// What changed since the last look; `now` is the owner's clock.
+    pub(super) fn evaluate(&mut self, engine: &Engine, now: DateTime<Utc>) -> Vec<Transition> {
         self.last = Instant::now();
         let mut out = Vec::new();
         // A guard that failed and passed again between two looks still counts as failing.
@@ -94,7 +112,10 @@ impl Alarms {
             .is_none_or(|t| t.elapsed() >= Duration::from_secs(60))
         {
             self.slow_at = Some(Instant::now());
-            self.slow = forecast_conditions(engine, now);
+            // Kept as they were when the forecast cannot be worked out (a database outage).
+            if let Some(slow) = forecast_conditions(engine, now) {
+                self.slow = slow;
+            }
         }
         let mut current: BTreeMap<(String, String), String> = self.slow.clone();
         for seg in &engine.project().segments {
@@ -146,7 +167,7 @@ impl Alarms {
             }
             if engine.guard_alarm_open(&seg.id) {
                 self.guard_failing.insert(seg.id.clone());
-            } else if self.guard_failing.remove(&seg.id) {
+            } else if self.guard_failing.remove(&seg.id) && state.phase == Phase::Cutover {
                 out.push((
                     seg.id.clone(),
                     "guard".into(),
@@ -158,7 +179,10 @@ impl Alarms {
         // A forecast condition is over when the last look no longer finds it.
         for (seg, key) in &self.open {
             let slow_key = key == "forecast-late" || key == "plateau";
-            if slow_key && !current.contains_key(&(seg.clone(), key.clone())) {
+            // Only a segment still in cutover can be on time again (one that left it keeps
+            // its alarm until it is back).
+            let in_cutover = engine.state(seg).phase == Phase::Cutover;
+            if slow_key && in_cutover && !current.contains_key(&(seg.clone(), key.clone())) {
                 out.push((seg.clone(), key.clone(), false, "no longer".into()));
             }
         }
@@ -186,30 +210,31 @@ impl Alarms {
                 out.push((seg, key, true, detail));
             }
         }
-        for (seg, key, raised, _) in &out {
-            if key == "guard" {
-                continue;
-            }
-            if *raised {
-                self.open.insert((seg.clone(), key.clone()));
-            } else {
-                self.open.remove(&(seg.clone(), key.clone()));
-            }
-        }
         out
     }
 }
 
 /// The segments in cutover whose forecast misses their deadline, or that have plateaued.
-fn forecast_conditions(engine: &Engine, now: DateTime<Utc>) -> BTreeMap<(String, String), String> {
+fn forecast_conditions(
+    engine: &Engine,
+    now: DateTime<Utc>,
+) -> Option<BTreeMap<(String, String), String>> {
     let mut out = BTreeMap::new();
-    for seg in &engine.project().segments {
-        if engine.state(&seg.id).phase != crate::model::Phase::Cutover {
-            continue;
-        }
-        let Ok(status) = engine.segment_status(seg, now) else {
-            continue;
-        };
+    let in_cutover: Vec<&crate::config::Segment> = engine
+        .project()
+        .segments
+        .iter()
+        .filter(|s| engine.state(&s.id).phase == Phase::Cutover)
+        .collect();
+    engine
+        .read_ahead(in_cutover.iter().map(|s| s.id.as_str()), false)
+        .ok()?;
+    let statuses: Result<Vec<_>, _> = in_cutover
+        .iter()
+        .map(|s| engine.segment_status(s, now).map(|st| (*s, st)))
+        .collect();
+    engine.store().samples().forget();
+    for (seg, status) in statuses.ok()? {
         if let (Some(f), Some(deadline)) = (&status.forecast, seg.deadline)
             && f.late
         {
@@ -225,5 +250,5 @@ fn forecast_conditions(engine: &Engine, now: DateTime<Utc>) -> BTreeMap<(String,
             out.insert((seg.id.clone(), "plateau".to_string()), p);
         }
     }
-    out
+    Some(out)
 }

@@ -181,8 +181,15 @@ pub(super) async fn run(
                 }
             }
             Some(done) = core.checks.join_next_with_id(), if !core.checks.is_empty() => core.on_checks(done),
-            Some(done) = core.notifier.tasks.join_next(), if !core.notifier.tasks.is_empty() => {
-                if let Ok(done) = done {
+            Some(done) = core.notifier.tasks.join_next_with_id(), if !core.notifier.tasks.is_empty() => {
+                let done = match done {
+                    Ok((task, done)) => {
+                        core.notifier.finished(task);
+                        Some(done)
+                    }
+                    Err(e) => core.notifier.lost(e.id()),
+                };
+                if let Some(done) = done {
                     core.on_delivered(done);
                 }
             }
@@ -227,6 +234,7 @@ pub(super) async fn run(
             && core.polls.is_empty()
             && core.checks.is_empty()
             && core.jobs.is_empty()
+            && core.notifier.tasks.is_empty()
         {
             break;
         }

@@ -33,6 +33,9 @@ struct Outbox {
     cursor: u64,
     /// The last event looked at.
     scanned: u64,
+    /// Whether the cursor could be read (a database away at start: read again later; never
+    /// taken as a new sink, which would skip the backlog).
+    loaded: bool,
     /// Messages to send, with the event each ends at.
     queue: VecDeque<(u64, Message)>,
     sending: bool,
@@ -50,10 +53,33 @@ pub(super) type Delivered = (usize, u64, Result<String, String>);
 pub(super) struct Notifier {
     outboxes: Vec<Outbox>,
     pub(super) tasks: JoinSet<Delivered>,
+    /// Which sink each running delivery is for (a task that panics is still answered).
+    running: std::collections::HashMap<tokio::task::Id, usize>,
 }
 
 fn note_name(sink: &str) -> String {
     format!("notify-cursor:{sink}")
+}
+
+/// A sink's stored cursor; a sink never seen starts at `last` (the log's end), stored. `None`:
+/// the state could not be read now.
+fn load_cursor(store: &dyn crate::store::Storage, sink: &str, last: u64) -> Option<u64> {
+    match store.samples().note(&note_name(sink)) {
+        Ok(Some(v)) => Some(
+            String::from_utf8(v)
+                .ok()
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(last),
+        ),
+        Ok(None) => {
+            store
+                .samples()
+                .set_note(&note_name(sink), last.to_string().as_bytes())
+                .ok()?;
+            Some(last)
+        }
+        Err(_) => None,
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {
@@ -70,10 +96,14 @@ fn digest(project: &str, list: &[(u64, Message)], at: DateTime<Utc>) -> Message 
     let mut segments: Vec<&str> = list.iter().map(|(_, m)| m.segment.as_str()).collect();
     segments.sort_unstable();
     segments.dedup();
-    let lines: Vec<String> = list
+    let mut lines: Vec<String> = list
         .iter()
+        .take(20)
         .map(|(_, m)| format!("[{}] {}", m.severity.as_str(), m.title))
         .collect();
+    if list.len() > 20 {
+        lines.push(format!("… and {} more", list.len() - 20));
+    }
     Message {
         project: project.to_string(),
         segment: if segments.len() == 1 {
@@ -104,24 +134,12 @@ impl Notifier {
             .notify
             .iter()
             .map(|sink| {
-                let stored = engine
-                    .store()
-                    .samples()
-                    .note(&note_name(&sink.name))
-                    .ok()
-                    .flatten()
-                    .and_then(|v| String::from_utf8(v).ok()?.parse::<u64>().ok());
-                let cursor = stored.unwrap_or_else(|| {
-                    let _ = engine
-                        .store()
-                        .samples()
-                        .set_note(&note_name(&sink.name), last.to_string().as_bytes());
-                    last
-                });
+                let cursor = load_cursor(engine.store(), &sink.name, last);
                 Outbox {
                     sink: sink.clone(),
-                    cursor,
-                    scanned: cursor,
+                    cursor: cursor.unwrap_or(0),
+                    scanned: cursor.unwrap_or(0),
+                    loaded: cursor.is_some(),
                     queue: VecDeque::new(),
                     sending: false,
                     attempt: 0,
@@ -135,6 +153,7 @@ impl Notifier {
         Notifier {
             outboxes,
             tasks: JoinSet::new(),
+            running: Default::default(),
         }
     }
 
@@ -145,9 +164,17 @@ impl Notifier {
         events: &[Event],
         workdir: &std::path::Path,
         redactor: &Redactor,
+        store: &dyn crate::store::Storage,
     ) {
         let now = Instant::now();
         for (i, o) in self.outboxes.iter_mut().enumerate() {
+            if !o.loaded {
+                let last = events.last().map_or(0, |e| e.seq);
+                match load_cursor(store, &o.sink.name, last) {
+                    Some(c) => (o.cursor, o.scanned, o.loaded) = (c, c, true),
+                    None => continue,
+                }
+            }
             let start = events.partition_point(|e| e.seq <= o.scanned);
             for e in &events[start..] {
                 o.scanned = e.seq;
@@ -184,10 +211,11 @@ impl Notifier {
             o.sending = true;
             let (sink, workdir, redactor) =
                 (o.sink.clone(), workdir.to_path_buf(), redactor.clone());
-            self.tasks.spawn(async move {
+            let task = self.tasks.spawn(async move {
                 let r = crate::notify::deliver(&sink, &message, &workdir, &redactor).await;
                 (i, upto, r)
             });
+            self.running.insert(task.id(), i);
         }
     }
 
@@ -227,6 +255,17 @@ impl Notifier {
                 first.then(|| (o.sink.name.clone(), Some(e)))
             }
         }
+    }
+
+    /// A delivery task that ended without a result (it panicked): its sink tries again.
+    pub(super) fn lost(&mut self, task: tokio::task::Id) -> Option<Delivered> {
+        let i = self.running.remove(&task)?;
+        Some((i, 0, Err("the delivery task failed".into())))
+    }
+
+    /// Forget a finished task.
+    pub(super) fn finished(&mut self, task: tokio::task::Id) {
+        self.running.remove(&task);
     }
 
     /// The sinks failing now: (name, since, last error).

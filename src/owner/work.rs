@@ -242,13 +242,17 @@ impl Core {
         self.watch_database();
         // Notifications: sent by the guarding process only (on sled, the owner).
         if self.sends && self.may_guard && !self.notifier.is_empty() {
-            let now = self.engine.reading_time(self.now());
-            for (segment, key, raised, detail) in self.alarms.evaluate(&self.engine, now) {
-                if let Err(e) = self
-                    .engine
-                    .record_alarm(&segment, &key, raised, detail, now)
-                {
-                    tracing::warn!("cannot record an alarm: {e}");
+            if self.alarms.due() {
+                let now = self.now();
+                for t in self.alarms.evaluate(&self.engine, now) {
+                    let (segment, key, raised, detail) = t.clone();
+                    match self
+                        .engine
+                        .record_alarm(&segment, &key, raised, detail, now)
+                    {
+                        Ok(_) => self.alarms.recorded(&t),
+                        Err(e) => tracing::warn!("cannot record an alarm (retried): {e}"),
+                    }
                 }
             }
             let project = self.engine.project().name.clone();
@@ -257,6 +261,7 @@ impl Core {
                 self.engine.events(),
                 self.engine.project_dir(),
                 self.engine.redactor(),
+                self.engine.store(),
             );
         }
         // Held samples (and hook outcomes) wait for the database to answer again.
