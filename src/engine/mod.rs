@@ -8,6 +8,7 @@
 pub mod adoption;
 pub mod checks;
 pub mod held;
+mod hooks;
 pub mod live;
 mod record;
 pub mod status;
@@ -18,7 +19,7 @@ pub use live::plan_problems;
 pub use record::describe_model;
 
 use crate::config::Project;
-use crate::hook::{self, HookJob, HookReport};
+use crate::hook::HookJob;
 use crate::model::{
     Action, Decision, Event, Facts, HookAction, HookSet, NewEvent, Outcome, Phase, SegmentState,
     decide,
@@ -363,68 +364,6 @@ impl Engine {
                     workdir: self.project_dir.clone(),
                 };
                 Ok(Step::Hook(event, Box::new(job)))
-            }
-        }
-    }
-
-    /// Record the outcome of a hook started by [`Engine::request`].
-    pub fn finish(
-        &mut self,
-        job: &HookJob,
-        report: HookReport,
-        now: DateTime<Utc>,
-    ) -> Result<Event, StoreError> {
-        let size = (job.to == Phase::Cutover)
-            .then(|| self.project.segment(&job.segment).map(|s| s.size))
-            .flatten();
-        let kind = match job.action {
-            HookAction::Rollback => Action::RollBack,
-            HookAction::Cutover | HookAction::Done => Action::Advance,
-        };
-        self.append(NewEvent {
-            from: Some(job.from),
-            to: Some(job.to),
-            reason: job.reason.clone(),
-            outcome: if report.ok {
-                Outcome::Succeeded
-            } else {
-                Outcome::Failed
-            },
-            hook: Some(job.action),
-            intent: Some(job.event_id),
-            detail: Some(report.detail),
-            size,
-            ..NewEvent::new(now, &job.segment, kind, &job.actor)
-        })
-    }
-
-    /// Request, fire the hook if there is one, and record its outcome. `on_request` is told
-    /// of each flushed event as it is written (the CLI prints them as acknowledgements).
-    pub async fn apply(
-        &mut self,
-        cmd: &Command,
-        clock: impl Fn() -> DateTime<Utc>,
-        mut on_event: impl FnMut(&Event),
-    ) -> Result<Event, EngineError> {
-        match self.request(cmd, clock())? {
-            Step::Done(event) => {
-                on_event(&event);
-                Ok(event)
-            }
-            Step::Hook(requested, job) => {
-                on_event(&requested);
-                let report = hook::run(&job, &self.redactor).await;
-                let outcome = self.finish(&job, report, clock())?;
-                on_event(&outcome);
-                if outcome.body.outcome == Outcome::Failed {
-                    return Err(EngineError::HookFailed {
-                        segment: job.segment,
-                        hook: job.action,
-                        seq: outcome.seq,
-                        detail: outcome.body.detail.unwrap_or_default(),
-                    });
-                }
-                Ok(outcome)
             }
         }
     }
