@@ -15,7 +15,7 @@
 
 use super::kv::{Batch, Kv, ReadAhead, Rows};
 use super::pg::{self, PgError};
-use super::pg_worker::{Down, Job, Reply, work};
+use super::pg_worker::{Down, Job, Read, Reply, work};
 use super::portable::{LogRead, Reader};
 use super::{Samples, Storage, StoreError};
 use crate::model::{Event, NewEvent};
@@ -52,7 +52,7 @@ impl Kv for Worker {
         if let Some(known) = self.ahead().as_ref().and_then(|a| a.get(key)) {
             return Ok(known);
         }
-        Ok(self.ask(|r| Job::Get(key.to_vec(), r))?)
+        Ok(self.ask(|r| Job::Read(Read::Get(key.to_vec(), r)))?)
     }
 
     fn range(&self, lo: &[u8], hi: &[u8]) -> Result<Rows, StoreError> {
@@ -62,7 +62,7 @@ impl Kv for Worker {
         if let Some(known) = self.ahead().as_ref().and_then(|a| a.range(lo, hi)) {
             return Ok(known);
         }
-        Ok(self.ask(|r| Job::Range(lo.to_vec(), hi.to_vec(), r))?)
+        Ok(self.ask(|r| Job::Read(Read::Range(lo.to_vec(), hi.to_vec(), r)))?)
     }
 
     fn apply(&self, batch: Batch) -> Result<(), StoreError> {
@@ -79,7 +79,7 @@ impl Kv for Worker {
 
     fn prefetch(&self, intervals: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StoreError> {
         let owned = intervals.to_vec();
-        let rows = self.ask(|r| Job::Ranges(owned, r))?;
+        let rows = self.ask(|r| Job::Read(Read::Ranges(owned, r)))?;
         *self.ahead() = Some(ReadAhead::new(intervals, rows));
         Ok(())
     }
@@ -104,7 +104,7 @@ impl Kv for Worker {
 
 impl LogRead for Worker {
     fn events_from(&self, first: u64) -> Result<Vec<Event>, StoreError> {
-        Ok(self.ask(|r| Job::EventsAfter(first.saturating_sub(1), r))?)
+        Ok(self.ask(|r| Job::Read(Read::EventsAfter(first.saturating_sub(1), r)))?)
     }
 }
 
@@ -212,7 +212,9 @@ impl Storage for PgStore {
     }
 
     fn events_after(&self, after: u64) -> Result<Vec<Event>, StoreError> {
-        Ok(self.worker.ask(|r| Job::EventsAfter(after, r))?)
+        Ok(self
+            .worker
+            .ask(|r| Job::Read(Read::EventsAfter(after, r)))?)
     }
 
     fn hold(&mut self, segment: &str, after: u64) -> Result<Vec<Event>, StoreError> {
@@ -263,7 +265,7 @@ impl Storage for PgStore {
     }
 
     fn guard(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.worker.ask(Job::Guard)?)
+        Ok(self.worker.ask(|r| Job::Read(Read::Guard(r)))?)
     }
 
     fn shared_url(&self) -> Option<&str> {
@@ -271,7 +273,7 @@ impl Storage for PgStore {
     }
 
     fn probe(&self) {
-        let _ = self.worker.ask(Job::Probe);
+        let _ = self.worker.ask(|r| Job::Read(Read::Probe(r)));
     }
 
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {

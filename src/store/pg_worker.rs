@@ -16,19 +16,24 @@ const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub(super) type Reply<T> = mpsc::Sender<Result<T, PgError>>;
 
-/// What the worker is asked to do; each carries where its answer goes.
-pub(super) enum Job {
+/// A read, answered alike at top level, inside a hold and inside a sample write.
+pub(super) enum Read {
     EventsAfter(u64, Reply<Vec<Event>>),
     Guard(Reply<Option<String>>),
     Probe(Reply<()>),
+    Get(Vec<u8>, Reply<Option<Vec<u8>>>),
+    Range(Vec<u8>, Vec<u8>, Reply<Rows>),
+    Ranges(Vec<(Vec<u8>, Vec<u8>)>, Reply<Rows>),
+}
+
+/// What the worker is asked to do; each carries where its answer goes.
+pub(super) enum Job {
+    Read(Read),
     Hold(String, u64, Reply<Vec<Event>>),
     /// An event to append, after, and whether it ends a hold (refused if the hold was lost).
     Append(Box<NewEvent>, u64, bool, Reply<Vec<Event>>),
     Release,
     Restore(Vec<Event>, Reply<()>),
-    Get(Vec<u8>, Reply<Option<Vec<u8>>>),
-    Range(Vec<u8>, Vec<u8>, Reply<Rows>),
-    Ranges(Vec<(Vec<u8>, Vec<u8>)>, Reply<Rows>),
     Apply(Batch, Reply<()>),
     /// Start a read-modify-write of the samples (see `Kv::begin_write`).
     WriteBegin(Reply<()>),
@@ -101,22 +106,22 @@ fn answer<T>(down: &Down, r: Reply<T>, v: Result<T, PgError>) -> Result<(), PgEr
 
 fn fail(job: Job, e: PgError) {
     match job {
-        Job::EventsAfter(_, r) | Job::Hold(_, _, r) | Job::Append(_, _, _, r) => {
+        Job::Read(Read::EventsAfter(_, r)) | Job::Hold(_, _, r) | Job::Append(_, _, _, r) => {
             let _ = r.send(Err(e));
         }
         Job::Restore(_, r) | Job::Apply(_, r) | Job::WriteBegin(r) | Job::WriteEnd(_, r) => {
             let _ = r.send(Err(e));
         }
-        Job::Get(_, r) => {
+        Job::Read(Read::Probe(r)) => {
             let _ = r.send(Err(e));
         }
-        Job::Guard(r) => {
+        Job::Read(Read::Get(_, r)) => {
             let _ = r.send(Err(e));
         }
-        Job::Probe(r) => {
+        Job::Read(Read::Guard(r)) => {
             let _ = r.send(Err(e));
         }
-        Job::Range(_, _, r) | Job::Ranges(_, r) => {
+        Job::Read(Read::Range(_, _, r) | Read::Ranges(_, r)) => {
             let _ = r.send(Err(e));
         }
         Job::Release => {}
@@ -131,12 +136,7 @@ fn run(
     down: &Down,
 ) -> Result<(), PgError> {
     match job {
-        Job::EventsAfter(after, r) => answer(down, r, pg::events_after(c, after)),
-        Job::Get(key, r) => answer(down, r, pg::kv_get(c, &key)),
-        Job::Guard(r) => answer(down, r, pg::guard(c)),
-        Job::Probe(r) => answer(down, r, pg::probe(c)),
-        Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
-        Job::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(c, &intervals)),
+        Job::Read(q) => read(c, q, down),
         Job::Apply(batch, r) => answer(down, r, in_tx(c, |tx| pg::kv_apply(tx, &batch))),
         // A hold that ended with its connection: the segment was not held, refuse.
         Job::Append(_, _, true, r) => answer(
@@ -201,22 +201,8 @@ fn held(
                 };
                 return answer(down, r, result);
             }
-            Job::EventsAfter(after, r) => answer(down, r, pg::events_after(&mut tx, after)),
-            Job::Get(key, r) => answer(down, r, pg::kv_get(&mut tx, &key)),
-            Job::Guard(r) => answer(down, r, pg::guard(&mut tx)),
-            Job::Probe(r) => answer(down, r, pg::probe(&mut tx)),
-            Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(&mut tx, &lo, &hi)),
-            Job::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(&mut tx, &intervals)),
-            Job::Apply(batch, r) => {
-                let applied = tx
-                    .transaction()
-                    .map_err(|e| pg::refused(&e))
-                    .and_then(|mut t| {
-                        pg::kv_apply(&mut t, &batch)?;
-                        t.commit().map_err(|e| pg::refused(&e))
-                    });
-                answer(down, r, applied)
-            }
+            Job::Read(q) => read(&mut tx, q, down),
+            Job::Apply(batch, r) => answer(down, r, nested_apply(&mut tx, Some(&batch))),
             Job::Hold(_, _, r) => answer(
                 down,
                 r,
@@ -224,18 +210,7 @@ fn held(
             ),
             // A sample write while a segment is held: inside the hold's transaction.
             Job::WriteBegin(r) => answer(down, r, pg::lock_samples(&mut tx)),
-            Job::WriteEnd(batch, r) => {
-                let applied = tx
-                    .transaction()
-                    .map_err(|e| pg::refused(&e))
-                    .and_then(|mut t| {
-                        if let Some(b) = &batch {
-                            pg::kv_apply(&mut t, b)?;
-                        }
-                        t.commit().map_err(|e| pg::refused(&e))
-                    });
-                answer(down, r, applied)
-            }
+            Job::WriteEnd(batch, r) => answer(down, r, nested_apply(&mut tx, batch.as_ref())),
             Job::Restore(_, r) => answer(
                 down,
                 r,
@@ -267,12 +242,7 @@ fn writing(
                 return answer(down, r, result);
             }
             Job::Release => Ok(()),
-            Job::EventsAfter(after, r) => answer(down, r, pg::events_after(&mut tx, after)),
-            Job::Get(key, r) => answer(down, r, pg::kv_get(&mut tx, &key)),
-            Job::Guard(r) => answer(down, r, pg::guard(&mut tx)),
-            Job::Probe(r) => answer(down, r, pg::probe(&mut tx)),
-            Job::Range(lo, hi, r) => answer(down, r, pg::kv_range(&mut tx, &lo, &hi)),
-            Job::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(&mut tx, &intervals)),
+            Job::Read(q) => read(&mut tx, q, down),
             other => {
                 fail(
                     other,
@@ -286,6 +256,27 @@ fn writing(
         }
     }
     Ok(())
+}
+
+/// Answer a read, on the connection or inside the transaction at hand.
+fn read(c: &mut impl postgres::GenericClient, q: Read, down: &Down) -> Result<(), PgError> {
+    match q {
+        Read::EventsAfter(after, r) => answer(down, r, pg::events_after(c, after)),
+        Read::Get(key, r) => answer(down, r, pg::kv_get(c, &key)),
+        Read::Guard(r) => answer(down, r, pg::guard(c)),
+        Read::Probe(r) => answer(down, r, pg::probe(c)),
+        Read::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
+        Read::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(c, &intervals)),
+    }
+}
+
+/// Apply a batch in a transaction nested in a hold's (it commits with the hold's).
+fn nested_apply(tx: &mut postgres::Transaction<'_>, batch: Option<&Batch>) -> Result<(), PgError> {
+    let mut t = tx.transaction().map_err(|e| pg::refused(&e))?;
+    if let Some(b) = batch {
+        pg::kv_apply(&mut t, b)?;
+    }
+    t.commit().map_err(|e| pg::refused(&e))
 }
 
 fn in_tx<T>(
