@@ -60,11 +60,8 @@ fn an_auto_rollback_reaches_the_sink_within_five_seconds_with_its_readings() {
     let receiver = Receiver::start();
     let dir = setup(&receiver, "min_severity = \"warn\"");
     let p = dir.path();
-    for _ in 0..3 {
-        cutover(p).args(["advance", "us"]).assert().success();
-    }
-    let w = watch(p);
-    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    common::advance_segment_to_cutover(p, "us");
+    let w = common::owning_watch(p);
     std::fs::write(p.join("rate.txt"), "0.5\n").expect("spike");
     let spiked = Instant::now();
     let bodies = receiver.wait(Duration::from_secs(10), "auto-rollback", |b| {
@@ -105,8 +102,7 @@ fn a_receiver_down_gets_the_message_once_back_and_a_killed_owner_s_message_is_se
     let receiver = Receiver::start();
     let dir = setup(&receiver, "min_severity = \"info\"");
     let p = dir.path();
-    let w = watch(p);
-    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    let w = common::owning_watch(p);
     receiver.down();
     let out = cutover(p)
         .args(["advance", "us"])
@@ -155,8 +151,7 @@ fn a_burst_of_a_hundred_phase_changes_gives_at_most_five_messages() {
     let dir = setup(&receiver, "min_severity = \"info\"\nwindow = \"30s\"");
     let p = dir.path();
     cutover(p).args(["advance", "us"]).assert().success();
-    let w = watch(p);
-    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    let w = common::owning_watch(p);
     for i in 0..50 {
         cutover(p).args(["advance", "us"]).assert().success();
         cutover(p)
@@ -303,11 +298,8 @@ fn the_simulator_s_failure_spike_auto_rollback_reaches_the_sink_within_five_seco
     );
     assert!(toml.contains("prometheus"), "{toml}");
     write_project(p, &toml);
-    for _ in 0..3 {
-        cutover(p).args(["advance", "us"]).assert().success();
-    }
-    let w = watch(p);
-    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    common::advance_segment_to_cutover(p, "us");
+    let w = common::owning_watch(p);
     // Move the simulator onto the spike: POST /sim/day?set=5.5.
     {
         use std::io::{Read, Write};

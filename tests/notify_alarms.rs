@@ -57,11 +57,8 @@ max = 0.02
     );
     write_script(p, "rate.sh", "cat rate.txt");
     std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");
-    for _ in 0..3 {
-        cutover(p).args(["advance", "us"]).assert().success();
-    }
-    let mut w = watch(p);
-    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    common::advance_segment_to_cutover(p, "us");
+    let mut w = common::owning_watch(p);
     // The guard fails, then passes again.
     std::fs::write(p.join("rate.txt"), "0.5\n").expect("spike");
     receiver.wait(Duration::from_secs(10), "guard-failed", |b| {
@@ -141,11 +138,8 @@ timeout = "1s"
         ),
     );
     write_script(p, "slow.sh", "exec sleep 30");
-    for _ in 0..3 {
-        cutover(p).args(["advance", "us"]).assert().success();
-    }
-    let mut w = watch(p);
-    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    common::advance_segment_to_cutover(p, "us");
+    let mut w = common::owning_watch(p);
     let mut rollback = bin(p)
         .args(["rollback", "us", "--reason", "errors"])
         .stdout(Stdio::null())

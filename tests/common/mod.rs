@@ -294,8 +294,13 @@ pub fn prometheus_route(value: &str) -> Route {
 
 /// `advance eu` three times: plan → test → gate → cutover.
 pub fn advance_to_cutover(p: &Path) {
+    advance_segment_to_cutover(p, "eu");
+}
+
+/// `advance SEGMENT` three times: plan → test → gate → cutover.
+pub fn advance_segment_to_cutover(p: &Path, segment: &str) {
     for _ in 0..3 {
-        cutover(p).args(["advance", "eu"]).assert().success();
+        cutover(p).args(["advance", segment]).assert().success();
     }
 }
 
@@ -351,6 +356,13 @@ pub fn gap_free_seqs(log: &serde_json::Value) -> Vec<u64> {
         "gap-free"
     );
     seqs
+}
+
+/// `cutover watch` on `dir`, its output discarded, once it owns the project.
+pub fn owning_watch(dir: &Path) -> std::process::Child {
+    let w = quiet_watch(dir);
+    owner_pid(dir, std::time::Duration::from_secs(10)).expect("the watch owns the project");
+    w
 }
 
 /// `cutover watch` on `dir`, its output discarded.
