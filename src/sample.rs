@@ -221,7 +221,7 @@ pub fn build(dir: &Path) -> Result<Engine> {
             "latam",
             Action::Pause,
             "cy",
-            Some("waiting on legal review"),
+            Some("waiting on legal review until 2026-11-22"),
         ),
     ];
     story.sort_by(|a, b| b.0.total_cmp(&a.0));

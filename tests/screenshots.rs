@@ -21,6 +21,7 @@ fn the_committed_screenshots_match_a_fresh_render() {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
     for name in [
         "overview",
+        "overview-200x60",
         "detail",
         "rollback",
         "help",

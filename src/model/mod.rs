@@ -11,6 +11,7 @@ pub mod gate;
 pub mod machine;
 pub mod notice;
 pub mod phase;
+pub mod prefs;
 pub mod projection;
 pub mod recency;
 pub mod rollup;

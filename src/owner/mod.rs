@@ -26,6 +26,7 @@ mod alarms;
 mod core;
 pub mod link;
 mod notify;
+mod prefs;
 pub mod protocol;
 mod requests;
 mod run_checks;

@@ -14,6 +14,7 @@
 use crate::engine::live::SourceHealth;
 use crate::engine::status::{ProjectStatus, SegmentStatus};
 use crate::engine::view::Snapshot;
+use crate::model::prefs::UserPrefs;
 use crate::model::{Action, Event, HookAction};
 use crate::source::Polled;
 use chrono::{DateTime, Utc};
@@ -120,6 +121,11 @@ pub enum Request {
         out: PathBuf,
         at: Option<DateTime<Utc>>,
     },
+    /// The asking user's cockpit memory ([`UserPrefs`]), read from the state; answered with
+    /// [`Reply::Prefs`]. The user is the peer's OS user name (the actor without a known uid).
+    Prefs,
+    /// Save the asking user's cockpit memory; the seen marker never moves back.
+    SavePrefs { prefs: UserPrefs },
 }
 
 /// Why a request did not succeed.
@@ -174,6 +180,11 @@ pub enum Reply {
     Imported {
         written: u64,
         rejected: Vec<(usize, String)>,
+    },
+    /// A user's cockpit memory, defaults when none is stored.
+    Prefs {
+        user: String,
+        prefs: UserPrefs,
     },
     /// The request is complete.
     Done,

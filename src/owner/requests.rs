@@ -222,6 +222,8 @@ impl Core {
                     (waiter, reply)
                 });
             }
+            Request::Prefs => self.read_prefs(client, waiter),
+            Request::SavePrefs { prefs } => self.save_prefs(client, prefs, waiter),
             Request::Report { out, at } => {
                 let at = at.unwrap_or(now);
                 match crate::report::write(&self.engine, &out, at) {

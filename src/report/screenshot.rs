@@ -186,17 +186,20 @@ pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, String> {
         Press::Text("login failures above 2 %"),
     ];
     let checks = [Press::Select("latam"), Press::Key(KeyCode::Enter)];
-    let shots: [(&str, &[Press<'_>]); 5] = [
-        ("overview", &[]),
-        ("detail", &detail),
-        ("checks", &checks),
-        ("rollback", &rollback),
-        ("help", &[Press::Key(KeyCode::Char('?'))]),
+    // A lead back in the morning: three events happened since they last looked.
+    let morning = [Press::LastLooked("ana", 3)];
+    let shots: [(&str, (u16, u16), &[Press<'_>]); 6] = [
+        ("overview", (160, 48), &morning),
+        ("overview-200x60", (200, 60), &morning),
+        ("detail", (160, 48), &detail),
+        ("checks", (160, 48), &checks),
+        ("rollback", (160, 48), &rollback),
+        ("help", (160, 48), &[Press::Key(KeyCode::Char('?'))]),
     ];
     let mut written = Vec::new();
-    for (name, presses) in shots {
+    for (name, size, presses) in shots {
         let path = out.join(format!("{name}.png"));
-        let buffer = offscreen::render(snapshot.clone(), now, (160, 48), presses)?;
+        let buffer = offscreen::render(snapshot.clone(), now, size, presses)?;
         write_png(&buffer, &path)?;
         written.push(path);
     }

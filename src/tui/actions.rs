@@ -3,10 +3,11 @@
 //! refuse anyway, ask it at once for its reason), and the dialog's answer becomes an effect.
 //! Pure, like the rest of `update`.
 
-use super::app::{Dialog, Model, Tone};
+use super::app::{Dialog, Model, Screen, Tone};
 use super::keys::UiAction;
 use super::update::{Effect, quit, selected_id};
 use crate::engine::describe_model;
+use crate::engine::status::SegmentStatus;
 use crate::model::{Action, HookAction, LoginModel, Phase, Shown};
 
 fn hook_line(what: Option<&String>, hook: HookAction) -> String {
@@ -181,7 +182,19 @@ pub(super) fn retry(m: &mut Model) -> Vec<Effect> {
     let Some(seg) = m.selected_status() else {
         return Vec::new();
     };
-    if seg.phase != Shown::RollbackFailed && seg.pending_hook != Some(HookAction::Rollback) {
+    let can_retry = |s: &SegmentStatus| {
+        s.phase == Shown::RollbackFailed || s.pending_hook == Some(HookAction::Rollback)
+    };
+    if !can_retry(seg) && m.screen == Screen::Overview {
+        // The key offered by "needs you" acts on its item: select that segment and ask.
+        if let Some(other) = super::glance::first_need_with(m, "R").map(|s| s.id.clone())
+            && let Some(i) = m.rows.iter().position(|r| r.id == other)
+        {
+            m.selected = i;
+            return retry(m);
+        }
+    }
+    if !can_retry(seg) {
         m.status_line = Some((
             Tone::Info,
             format!("{id}: no failed or unfinished rollback to retry"),

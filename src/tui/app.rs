@@ -7,10 +7,12 @@
 //! The driver feeds [`Snapshot`]s in; `update` derives the rows, the chart data (already
 //! downsampled to the chart's width) and the log lines, so render only lays out what is here.
 
+use super::glance::Glance;
 use super::theme::Theme;
 use crate::config::Strategy;
 use crate::engine::status::SegmentStatus;
 pub use crate::engine::view::{SegmentPlan, Snapshot};
+use crate::model::prefs::UserPrefs;
 use crate::model::{Action, HookAction, Shown, Verdict};
 pub use crate::owner::protocol::Tone;
 use chrono::{DateTime, Utc};
@@ -159,6 +161,18 @@ pub struct Model {
     pub attached: Option<String>,
     /// Keys handled so far (lets a test match frames to key presses).
     pub keys_seen: u64,
+    /// This user's memory as it will be saved: the sort and grouping in force, and the newest
+    /// event shown.
+    pub prefs: UserPrefs,
+    /// The reader's OS user name, as the owner keys the memory (`None` until it answered).
+    pub user: Option<String>,
+    /// Where "since you last looked" starts, as this session found it: (event seq, when).
+    /// `None`: the first time this user looks (or the memory could not be read).
+    pub last_looked: Option<(u64, Option<DateTime<Utc>>)>,
+    /// When the memory was last sent to the owner (on the model's clock).
+    pub prefs_sent: Option<DateTime<Utc>>,
+    /// The panels below the overview's table.
+    pub glance: Glance,
 }
 
 impl Model {
@@ -196,9 +210,24 @@ impl Model {
             quit: false,
             attached: None,
             keys_seen: 0,
+            prefs: UserPrefs::default(),
+            user: None,
+            last_looked: None,
+            prefs_sent: None,
+            glance: Glance::default(),
         };
         super::update::derive(&mut m);
         m
+    }
+
+    /// Take this user's memory, read from the state when the cockpit opens: the sort in
+    /// force, and where "since you last looked" starts.
+    pub fn remember(&mut self, user: String, prefs: UserPrefs) {
+        self.last_looked = prefs.seen_seq.map(|seq| (seq, prefs.seen_at));
+        self.user = Some(user);
+        self.prefs = prefs;
+        self.prefs_sent = Some(self.now);
+        super::update::derive(self);
     }
 
     pub fn theme(&self) -> &Theme {

@@ -18,6 +18,10 @@ const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 /// Recompute everything render needs from the snapshot and the view state.
 pub fn derive(m: &mut Model) {
     derive_rows(m);
+    if m.screen == Screen::Overview {
+        let with_chart = super::view::overview_has_chart_room(m.width, m.height);
+        m.glance = super::glance::derive(m, with_chart);
+    }
     if m.screen == Screen::Detail {
         derive_detail(m);
     } else {
@@ -39,7 +43,7 @@ fn matches_filter(filter: &str, fields: &[&str]) -> bool {
 pub(super) fn derive_rows(m: &mut Model) {
     let filter = m.active_filter().to_string();
     let spinner = SPINNER[m.spinner % SPINNER.len()];
-    m.rows = m
+    let mut shown: Vec<&SegmentStatus> = m
         .snapshot
         .status
         .segments
@@ -50,6 +54,10 @@ pub(super) fn derive_rows(m: &mut Model) {
                 &[&s.id, &s.name, s.phase.as_str(), s.strategy.as_str()],
             )
         })
+        .collect();
+    super::order::sort(&mut shown, m.prefs.sort, m.prefs.group, m.now);
+    m.rows = shown
+        .into_iter()
         .map(|s| {
             let finish = match s.phase {
                 Shown::Done => "reached".to_string(),

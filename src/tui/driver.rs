@@ -230,6 +230,13 @@ where
                         expect,
                     },
                     Effect::RunChecks { segment } => Request::RunChecks { segment },
+                    // On the way out, waited for (briefly): the owner may stop with us.
+                    Effect::SavePrefs(prefs) if model.quit => {
+                        let save = link.session.call(Request::SavePrefs { prefs }, |_| {});
+                        let _ = tokio::time::timeout(Duration::from_secs(2), save).await;
+                        continue;
+                    }
+                    Effect::SavePrefs(prefs) => Request::SavePrefs { prefs },
                     Effect::Quit => continue,
                 };
                 if let Err(e) = link.session.send(request).await {

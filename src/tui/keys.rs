@@ -43,6 +43,10 @@ pub enum UiAction {
     AdoptFit,
     /// Run the segment's test checks now, without advancing.
     RunChecks,
+    /// Sort the overview's rows by the next key (file order, phase, behind, finish).
+    CycleSort,
+    /// Group the overview's rows by strategy, or stop grouping.
+    ToggleGroup,
     NextTheme,
     Help,
     /// A character typed into a text field.
@@ -110,6 +114,8 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 (Screen::Overview | Screen::Detail, KeyCode::Char('p')) => Some(PauseOrResume),
                 (Screen::Detail, KeyCode::Char('F')) => Some(AdoptFit),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('c')) => Some(RunChecks),
+                (Screen::Overview, KeyCode::Char('s')) => Some(CycleSort),
+                (Screen::Overview, KeyCode::Char('S')) => Some(ToggleGroup),
                 _ => None,
             }
         }
@@ -127,6 +133,8 @@ pub fn help_for(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("R", "retry a failed rollback"),
             ("p", "pause / resume"),
             ("c", "run test checks"),
+            ("s", "sort: file, phase, behind, finish"),
+            ("S", "group by strategy"),
             ("/", "filter segments"),
             ("⇥", "next screen"),
             ("t", "next theme"),
@@ -201,6 +209,18 @@ mod tests {
         assert_eq!(
             action_for(m, key(KeyCode::Char('c'))),
             Some(UiAction::RunChecks)
+        );
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('s'))),
+            Some(UiAction::CycleSort)
+        );
+        assert_eq!(
+            action_for(m, key(KeyCode::Char('S'))),
+            Some(UiAction::ToggleGroup)
+        );
+        assert_eq!(
+            action_for(Mode::Normal(Screen::Log), key(KeyCode::Char('s'))),
+            None
         );
         assert_eq!(action_for(m, key(KeyCode::Char('x'))), None);
     }

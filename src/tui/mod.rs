@@ -12,8 +12,11 @@ pub mod app;
 pub mod derive;
 mod driver;
 mod format;
+pub mod glance;
 pub mod keys;
 pub mod offscreen;
+mod order;
+pub mod project_chart;
 pub mod theme;
 pub mod update;
 pub mod view;
@@ -82,6 +85,13 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
     let now = link.session.clock.now();
     let mut model = Model::new(snapshot, themes, now, size);
     model.theme = index;
+    // This user's memory: the sort they chose and where "since you last looked" starts. A
+    // state that cannot say opens the cockpit as for a first look, and never overwrites it.
+    match link.session.call(Request::Prefs, |_| {}).await {
+        Ok(Reply::Prefs { user, prefs }) => model.remember(user, prefs),
+        Ok(Reply::Failed { message, .. }) => tracing::warn!("cockpit memory: {message}"),
+        Ok(_) | Err(_) => tracing::warn!("cockpit memory: no answer from the owner"),
+    }
     if let Some(p) = problems.first() {
         model.status_line = Some((Tone::Warn, p.clone()));
         tracing::warn!("{}", problems.join("; "));

@@ -16,6 +16,8 @@ pub enum Press<'a> {
     Text(&'a str),
     /// Move the selection to this segment's row, as `g` then `j` would.
     Select(&'a str),
+    /// Open as this user, who last looked this many events ago, 14 hours before the moment.
+    LastLooked(&'a str, u64),
 }
 
 fn key(m: &mut Model, code: KeyCode) {
@@ -35,6 +37,15 @@ pub fn render(
         match press {
             Press::Key(code) => key(&mut m, *code),
             Press::Text(text) => text.chars().for_each(|c| key(&mut m, KeyCode::Char(c))),
+            Press::LastLooked(user, back) => {
+                let newest = m.snapshot.events.last().map_or(0, |e| e.seq);
+                let prefs = crate::model::prefs::UserPrefs {
+                    seen_seq: Some(newest.saturating_sub(*back)),
+                    seen_at: Some(now - chrono::Duration::hours(14)),
+                    ..Default::default()
+                };
+                m.remember((*user).to_string(), prefs);
+            }
             Press::Select(id) => {
                 key(&mut m, KeyCode::Char('g'));
                 for _ in 0..m.rows.len() {

@@ -11,6 +11,7 @@ use super::app::{Dialog, Model, Screen, Snapshot, Tone};
 pub use super::derive::derive;
 use super::derive::{derive_detail, derive_rows, refresh_ages};
 use super::keys::{Mode, UiAction, action_for};
+use crate::model::prefs::UserPrefs;
 use crate::model::{Action, HookAction};
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
@@ -65,6 +66,8 @@ pub enum Effect {
     RunChecks {
         segment: String,
     },
+    /// Save this user's cockpit memory (sort, grouping, the newest event shown) in the state.
+    SavePrefs(UserPrefs),
     Quit,
 }
 
@@ -96,6 +99,12 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         Input::Tick(now) => {
             m.now = now;
             m.spinner = m.spinner.wrapping_add(1);
+            if m.prefs_sent
+                .is_some_and(|t| now - t >= chrono::Duration::seconds(SAVE_SEEN_EVERY_SECS))
+                && seen_moved(m)
+            {
+                return save_prefs(m);
+            }
             if !m.running.is_empty() {
                 derive_rows(m);
             }
@@ -181,6 +190,11 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             m.snapshot.events.push(*event);
             if m.screen != Screen::Overview {
                 derive(m);
+            } else {
+                // The lists follow each event; the chart follows the segments' changes.
+                let chart = m.glance.chart.take();
+                m.glance = super::glance::derive(m, false);
+                m.glance.chart = chart;
             }
             Vec::new()
         }
@@ -274,6 +288,7 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         UiAction::PauseOrResume => return pause_or_resume(m),
         UiAction::AdoptFit => return adopt_fit(m),
         UiAction::RunChecks => return run_checks(m),
+        UiAction::CycleSort | UiAction::ToggleGroup => return resort(m, action),
         UiAction::Char(_) | UiAction::Backspace | UiAction::Confirm | UiAction::Cancel => {}
     }
     Vec::new()
@@ -283,7 +298,9 @@ pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
     // An attached cockpit leaving stops nothing: the owner's hooks run on.
     if m.running.is_empty() || m.attached.is_some() {
         m.quit = true;
-        return vec![Effect::Quit];
+        let mut effects = save_prefs(m);
+        effects.push(Effect::Quit);
+        return effects;
     }
     m.dialog = Some(Dialog::Quit {
         running: m
@@ -293,6 +310,55 @@ pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
             .collect(),
     });
     Vec::new()
+}
+
+/// How often an open cockpit saves how far this user has seen, at most (and on quit).
+const SAVE_SEEN_EVERY_SECS: i64 = 60;
+
+fn newest_seq(m: &Model) -> Option<u64> {
+    m.snapshot.events.last().map(|e| e.seq)
+}
+
+fn seen_moved(m: &Model) -> bool {
+    newest_seq(m) > m.prefs.seen_seq
+}
+
+/// Send this user's memory, with the newest event now on screen as seen. Only once the
+/// memory was read: a cockpit that could not read it never overwrites it with defaults.
+pub(super) fn save_prefs(m: &mut Model) -> Vec<Effect> {
+    if m.user.is_none() {
+        return Vec::new();
+    }
+    if seen_moved(m) {
+        m.prefs.seen_seq = newest_seq(m);
+        m.prefs.seen_at = Some(m.now);
+    }
+    m.prefs_sent = Some(m.now);
+    vec![Effect::SavePrefs(m.prefs.clone())]
+}
+
+/// `s` and `S`: the next sort, or grouping on or off; the selected segment stays selected.
+fn resort(m: &mut Model, action: UiAction) -> Vec<Effect> {
+    let keep = selected_id(m);
+    if action == UiAction::CycleSort {
+        m.prefs.sort = m.prefs.sort.next();
+    } else {
+        m.prefs.group = !m.prefs.group;
+    }
+    derive(m);
+    if let Some(i) = keep.and_then(|id| m.rows.iter().position(|r| r.id == id)) {
+        m.selected = i;
+    }
+    let group = if m.prefs.group {
+        " · grouped by strategy"
+    } else {
+        ""
+    };
+    m.status_line = Some((
+        Tone::Info,
+        format!("sorted by {}{group}", m.prefs.sort.as_str()),
+    ));
+    save_prefs(m)
 }
 
 fn navigate(m: &mut Model, action: UiAction) {

@@ -10,6 +10,7 @@
 
 mod detail;
 mod dialog;
+mod glance;
 mod help;
 mod log;
 mod overview;
@@ -35,7 +36,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
     .areas(frame.area());
     render_header(frame, model, theme, header);
     match model.screen {
-        Screen::Overview => overview::render(frame, model, theme, body),
+        Screen::Overview => glance::render(frame, model, theme, body),
         Screen::Detail => detail::render(frame, model, theme, body),
         Screen::Log => log::render(frame, model, theme, body),
     }
@@ -47,6 +48,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
     if let Some(d) = &model.dialog {
         dialog::render(frame, d, theme, frame.area());
     }
+}
+
+/// Whether the overview of a terminal this size has room for the project chart.
+pub fn overview_has_chart_room(width: u16, height: u16) -> bool {
+    glance::has_chart_room(width, height)
 }
 
 /// The style of a status-line tone.

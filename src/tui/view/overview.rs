@@ -132,6 +132,17 @@ fn visible_columns(width: u16) -> Vec<&'static Column> {
     }
 }
 
+/// " · by phase, grouped by strategy": the order, when it is not the project file's.
+fn order_note(model: &Model) -> String {
+    use crate::model::prefs::SortKey;
+    match (model.prefs.sort, model.prefs.group) {
+        (SortKey::File, false) => String::new(),
+        (SortKey::File, true) => " · grouped by strategy".to_string(),
+        (k, false) => format!(" · by {}", k.as_str()),
+        (k, true) => format!(" · by {}, grouped by strategy", k.as_str()),
+    }
+}
+
 /// Draw one line of cells at row `y`.
 fn draw_cells<'a>(
     buf: &mut ratatui::buffer::Buffer,
@@ -164,7 +175,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.muted))
         .title(Span::styled(
-            format!(" Segments ({}) ", model.rows.len()),
+            format!(" Segments ({}){} ", model.rows.len(), order_note(model)),
             Style::default()
                 .fg(theme.accent)
                 .add_modifier(Modifier::BOLD),

@@ -1,0 +1,61 @@
+//! Each user's cockpit memory (where "since you last looked" starts, the overview's sort),
+//! kept as a note in the project's state so it follows the user across sessions, processes
+//! and, on the team backend, machines.
+
+use super::core::{Core, Waiter};
+use super::protocol::{FailureKind, Reply};
+use crate::model::prefs::UserPrefs;
+
+impl Core {
+    /// The OS user name of a client, which keys its memory: several `--actor` names typed by
+    /// one person are still one reader. Without a known uid, the actor name.
+    fn user_of(&self, client: u64) -> String {
+        match self.clients.get(&client) {
+            Some(c) => c.uid.map_or_else(|| c.actor.clone(), crate::os::user_name),
+            None => "unknown".to_string(),
+        }
+    }
+
+    fn stored_prefs(&self, user: &str) -> Result<Option<UserPrefs>, String> {
+        self.engine
+            .store()
+            .samples()
+            .note(&UserPrefs::note_name(user))
+            .map(|bytes| bytes.as_deref().and_then(UserPrefs::decode))
+            .map_err(|e| format!("reading {user}'s cockpit memory from the state: {e}"))
+    }
+
+    pub(super) fn read_prefs(&mut self, client: u64, waiter: Waiter) {
+        let user = self.user_of(client);
+        match self.stored_prefs(&user) {
+            Ok(prefs) => self.reply(
+                waiter,
+                Reply::Prefs {
+                    user,
+                    prefs: prefs.unwrap_or_default(),
+                },
+            ),
+            Err(e) => self.fail(waiter, FailureKind::Store, e),
+        }
+    }
+
+    pub(super) fn save_prefs(&mut self, client: u64, prefs: UserPrefs, waiter: Waiter) {
+        let user = self.user_of(client);
+        let saved = self.stored_prefs(&user).and_then(|stored| {
+            let merged = prefs.merged_over(stored.as_ref());
+            let bytes = serde_json::to_vec(&merged).map_err(|e| e.to_string())?;
+            self.engine
+                .store()
+                .samples()
+                .set_note(&UserPrefs::note_name(&user), &bytes)
+                .map_err(|e| format!("saving {user}'s cockpit memory in the state: {e}"))
+        });
+        match saved {
+            Ok(()) => {
+                self.sync();
+                self.reply(waiter, Reply::Done);
+            }
+            Err(e) => self.fail(waiter, FailureKind::Store, e),
+        }
+    }
+}

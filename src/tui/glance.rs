@@ -1,0 +1,267 @@
+//! The overview's morning questions, derived from the snapshot: what needs the lead now (each
+//! item with the key that acts on it) and what happened since this user last looked.
+//!
+//! "Needs you" lists, most urgent first: a failed rollback (`R`), a hook left pending (`R` for
+//! a rollback, `a` for the others), a failing guard (`r`), an action the guard tried and was
+//! refused (`r`), a failing source (`⏎` opens the segment), and a paused segment whose reason
+//! names a date that has passed (`p`). Pure: the model's `now` is the time.
+
+use super::app::{Model, Tone};
+use super::format::{age, event_line};
+use crate::engine::status::SegmentStatus;
+use crate::model::{Event, HookAction, Outcome, Shown};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Lines of "since you last looked" kept, newest first (the log screen has them all).
+const SINCE_LINES: usize = 200;
+
+/// One thing that needs the lead, with the key that acts on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Need {
+    pub segment: String,
+    /// The key, as the footer writes it ("R", "r", "a", "p", "⏎").
+    pub key: &'static str,
+    /// What the key does ("retry the rollback").
+    pub does: &'static str,
+    /// What is wrong, in a few words with the readings.
+    pub what: String,
+    pub tone: Tone,
+}
+
+/// The panels below the overview's table, ready to draw.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Glance {
+    pub needs: Vec<Need>,
+    /// " Since you last looked (Mon 18:03) · 14 events ".
+    pub since_title: String,
+    /// Newest first.
+    pub since: Vec<(Tone, String)>,
+    /// The project chart, when the overview has room for it.
+    pub chart: Option<super::project_chart::ProjectChart>,
+}
+
+/// Recompute the panels (the chart only when `with_chart`: it is the costly part).
+pub fn derive(m: &Model, with_chart: bool) -> Glance {
+    let (since_title, since) = since(m);
+    Glance {
+        needs: needs(m),
+        since_title,
+        since,
+        chart: with_chart
+            .then(|| super::project_chart::derive(m))
+            .flatten(),
+    }
+}
+
+fn needs(m: &Model) -> Vec<Need> {
+    let mut out: Vec<Need> = Vec::new();
+    for s in &m.snapshot.status.segments {
+        let running = m.running.contains_key(&s.id);
+        let mut need = |key, does, what: String, tone| {
+            out.push(Need {
+                segment: s.id.clone(),
+                key,
+                does,
+                what,
+                tone,
+            })
+        };
+        if s.phase == Shown::RollbackFailed && !running {
+            let why = s.last_failure.as_deref().unwrap_or("its hook failed");
+            need(
+                "R",
+                "retry the rollback",
+                format!("rollback failed: {why}"),
+                Tone::Danger,
+            );
+        } else if let Some(h) = s.pending_hook.filter(|_| !running) {
+            let (key, does) = if h == HookAction::Rollback {
+                ("R", "re-fire the rollback hook")
+            } else {
+                ("a", "finish the hook")
+            };
+            need(
+                key,
+                does,
+                format!("{h} hook pending: its outcome is not recorded"),
+                Tone::Warn,
+            );
+        }
+        if s.phase == Shown::Cutover && !s.gates_ok {
+            let failing: Vec<String> = s
+                .criteria
+                .iter()
+                .filter(|v| !v.passes())
+                .map(|v| format!("{}: {}", v.name, v.reason))
+                .collect();
+            let streak = if s.guard_streak > 0 {
+                format!(" ×{}", s.guard_streak)
+            } else {
+                String::new()
+            };
+            need(
+                "r",
+                "roll back",
+                format!("guard failing{streak}: {}", failing.join("; ")),
+                Tone::Danger,
+            );
+        }
+        if let Some(refused) = guard_refused(&m.snapshot.events, &s.id) {
+            let why = refused
+                .body
+                .detail
+                .as_deref()
+                .or(refused.body.reason.as_deref())
+                .unwrap_or("refused");
+            need(
+                "r",
+                "roll back by hand",
+                format!("the guard's {} was refused: {why}", refused.body.kind),
+                Tone::Danger,
+            );
+        }
+        for src in s.sources.iter().filter(|x| x.error.is_some()) {
+            let since = src
+                .error_at
+                .map(|t| format!(" for {}", age(m.now, t)))
+                .unwrap_or_default();
+            need(
+                "⏎",
+                "look at the segment",
+                format!(
+                    "source {} failing{since}: {}",
+                    src.metric,
+                    src.error.as_deref().unwrap_or_default()
+                ),
+                Tone::Warn,
+            );
+        }
+        if let Some(date) = s.hold.as_deref().and_then(first_date)
+            && date < m.now.date_naive()
+        {
+            need(
+                "p",
+                "resume",
+                format!(
+                    "paused past {date}: {}",
+                    s.hold.as_deref().unwrap_or_default()
+                ),
+                Tone::Warn,
+            );
+        }
+    }
+    // Danger before warnings, the project file's order within each.
+    out.sort_by_key(|n| n.tone != Tone::Danger);
+    out
+}
+
+/// The newest action the guard (actor `auto`) tried on a segment and was refused, while
+/// nothing has moved the segment since.
+fn guard_refused<'a>(events: &'a [Event], segment: &str) -> Option<&'a Event> {
+    let mine = events.iter().rev().filter(|e| e.body.segment == segment);
+    for e in mine {
+        if e.body.actor == "auto" && e.body.outcome == Outcome::Refused {
+            return Some(e);
+        }
+        if e.body.to.is_some() && e.body.outcome != Outcome::Refused {
+            return None;
+        }
+    }
+    None
+}
+
+/// The first `YYYY-MM-DD` in a text ("until 2026-12-01, legal review").
+fn first_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(9)).find_map(|i| {
+        let w = text.get(i..i + 10)?;
+        let shaped = w.bytes().enumerate().all(|(j, c)| {
+            if j == 4 || j == 7 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+        let edge = i == 0 || !b[i - 1].is_ascii_digit();
+        (shaped && edge)
+            .then(|| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok())
+            .flatten()
+    })
+}
+
+fn since(m: &Model) -> (String, Vec<(Tone, String)>) {
+    let line = |e: &Event| {
+        let tone = match e.body.outcome {
+            Outcome::Failed => Tone::Danger,
+            Outcome::Refused => Tone::Warn,
+            Outcome::Succeeded => Tone::Ok,
+            Outcome::Requested | Outcome::Ok => Tone::Info,
+        };
+        (tone, format!("{:<14} {}", e.body.segment, event_line(e)))
+    };
+    let events = &m.snapshot.events;
+    let who = m
+        .user
+        .as_deref()
+        .map(|u| format!(" ({u})"))
+        .unwrap_or_default();
+    match m.last_looked {
+        Some((seq, at)) => {
+            let new: Vec<(Tone, String)> = events
+                .iter()
+                .rev()
+                .take_while(|e| e.seq > seq)
+                .take(SINCE_LINES)
+                .map(line)
+                .collect();
+            let count = events.iter().rev().take_while(|e| e.seq > seq).count();
+            let when = at.map_or_else(String::new, |t| format!(" on {}", when(t, m.now)));
+            let title = match count {
+                0 => format!(" Since you{who} last looked{when} · nothing new "),
+                1 => format!(" Since you{who} last looked{when} · 1 event "),
+                n => format!(" Since you{who} last looked{when} · {n} events "),
+            };
+            (title, new)
+        }
+        None => (
+            format!(" Latest events · the first time you{who} look "),
+            events.iter().rev().take(SINCE_LINES).map(line).collect(),
+        ),
+    }
+}
+
+/// "Mon 18:03" within a week, else "2026-11-02 18:03".
+fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if (now - t).num_days() < 6 {
+        t.format("%a %H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// The statuses the needs list names, for the keys that act on its first item.
+pub fn first_need_with<'a>(m: &'a Model, key: &str) -> Option<&'a SegmentStatus> {
+    let need = m.glance.needs.iter().find(|n| n.key == key)?;
+    m.snapshot
+        .status
+        .segments
+        .iter()
+        .find(|s| s.id == need.segment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_is_found_in_a_pause_reason_and_nothing_else_is_taken_for_one() {
+        assert_eq!(
+            first_date("until 2026-12-01, legal review (by ana)"),
+            NaiveDate::from_ymd_opt(2026, 12, 1)
+        );
+        assert_eq!(first_date("ticket 12026-12-01x"), None);
+        assert_eq!(first_date("until 2026-13-01"), None);
+        assert_eq!(first_date("no date"), None);
+        assert_eq!(first_date(""), None);
+    }
+}

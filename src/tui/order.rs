@@ -1,0 +1,69 @@
+//! The order of the overview's rows: the project file's, or by phase, by how far behind the
+//! projection, or by finish (`s` cycles), optionally grouped by strategy (`S`). Every sort is
+//! stable, so ties keep the project file's order. The choice is remembered per user in the
+//! state (see [`crate::model::prefs`]).
+
+use crate::config::Strategy;
+use crate::engine::status::SegmentStatus;
+use crate::engine::view::days_after;
+use crate::model::Shown;
+use crate::model::prefs::SortKey;
+use chrono::{DateTime, Utc};
+
+/// Where a phase sorts: what is under way and in trouble first, what is over last.
+fn phase_rank(p: Shown) -> u8 {
+    match p {
+        Shown::RollbackFailed => 0,
+        Shown::Cutover => 1,
+        Shown::Gate => 2,
+        Shown::Test => 3,
+        Shown::Plan => 4,
+        Shown::RolledBack => 5,
+        Shown::Done => 6,
+    }
+}
+
+fn strategy_rank(s: Strategy) -> u8 {
+    match s {
+        Strategy::Slow => 0,
+        Strategy::Segment => 1,
+        Strategy::BigBang => 2,
+    }
+}
+
+/// When a segment should reach its goal: already (done, or at its goal), the forecast or the
+/// plan in cutover, and before cutover its planned days counted from now. `None`: never or
+/// unknown, which sorts last.
+fn finish(s: &SegmentStatus, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match s.phase {
+        Shown::Done => Some(DateTime::<Utc>::MIN_UTC),
+        Shown::Cutover if s.migrated_share.is_some_and(|x| x >= s.goal) => {
+            Some(DateTime::<Utc>::MIN_UTC)
+        }
+        Shown::Cutover => s.forecast.as_ref().map_or(s.projected_finish, |f| f.finish),
+        Shown::Plan | Shown::Test | Shown::Gate => s.days_to_goal.map(|d| days_after(now, d)),
+        Shown::RolledBack | Shown::RollbackFailed => None,
+    }
+}
+
+/// Order `segs` in place.
+pub fn sort(segs: &mut [&SegmentStatus], key: SortKey, group: bool, now: DateTime<Utc>) {
+    match key {
+        SortKey::File => {}
+        SortKey::Phase => segs.sort_by_key(|s| phase_rank(s.phase)),
+        // Most points behind first; no projection (not in cutover) last.
+        SortKey::Behind => segs.sort_by(|a, b| {
+            let d = |s: &SegmentStatus| s.deviation_points.filter(|d| d.is_finite());
+            match (d(a), d(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        }),
+        SortKey::Finish => segs.sort_by_key(|s| (finish(s, now).is_none(), finish(s, now))),
+    }
+    if group {
+        segs.sort_by_key(|s| strategy_rank(s.strategy));
+    }
+}

@@ -1,0 +1,249 @@
+//! The whole migration on one chart: the size-weighted migrated share of all segments over
+//! calendar time, against the plan and the forecasts' range, with every segment's cutover and
+//! rollback marked.
+//!
+//! Each segment counts with its size over the project's total, so a segment still in plan
+//! counts as 0 % of its users moved and the line ends where the whole migration ends. Its
+//! measured share comes from the adoption series of the snapshot (as of each moment, the
+//! latest point at or before it); its plan from its login model from its cutover on (a bulk
+//! strategy plans its goal at once); its range from its live forecast where there is one, else
+//! from its plan. A segment rolled back counts 0 from the rollback on. Pure.
+
+use super::app::{BandEdges, Model};
+use crate::engine::status::SegmentStatus;
+use crate::engine::view::{days_after, days_between};
+use crate::model::{Event, Outcome, Phase};
+use chrono::{DateTime, Utc};
+
+/// Marks drawn on the chart, and named under it, at most (the newest of each kind).
+const MARKS_DRAWN: usize = 200;
+const MARKS_NAMED: usize = 6;
+/// Dots of one mark's vertical stroke.
+const STROKE_DOTS: usize = 24;
+
+/// Dots of vertical lines, (cutovers, rollbacks), as chart data.
+pub type Strokes = (Vec<(f64, f64)>, Vec<(f64, f64)>);
+
+/// A segment's cutover or rollback, at `x` days since the chart's start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub x: f64,
+    pub segment: String,
+    pub rollback: bool,
+}
+
+/// The project chart, ready to draw: x in days since `start`, y in percent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectChart {
+    pub start: DateTime<Utc>,
+    pub x_max: f64,
+    pub now_x: f64,
+    pub actual: Vec<(f64, f64)>,
+    pub plan: Vec<(f64, f64)>,
+    /// The forecasts' low and high edges, from now on.
+    pub band: Option<BandEdges>,
+    pub marks: Vec<Mark>,
+    /// Vertical strokes for the marks, (cutovers, rollbacks), as chart data.
+    pub strokes: Strokes,
+    pub x_labels: Vec<String>,
+    /// "▲ cutover staff 10-01 · eu-customers 10-20   ✗ rollback apac 11-10".
+    pub legend: String,
+}
+
+/// The value at `d` of points sorted by their first field: the last point at or before `d`.
+fn at<T: Copy>(points: &[(f64, T)], d: f64) -> Option<T> {
+    let i = points.partition_point(|p| p.0 <= d);
+    points.get(i.checked_sub(1)?).map(|p| p.1)
+}
+
+/// Where a segment went into cutover, and where a rollback ended (rolled back, or failed:
+/// the users stay where they are then), oldest first.
+fn marks_of(events: &[Event]) -> Vec<(DateTime<Utc>, String, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match (e.body.to?, e.body.outcome) {
+            (Phase::Cutover, Outcome::Succeeded | Outcome::Ok)
+                if e.body.from != Some(Phase::Cutover) =>
+            {
+                Some((e.body.at, e.body.segment.clone(), false))
+            }
+            (Phase::RolledBack, Outcome::Succeeded | Outcome::Ok | Outcome::Failed) => {
+                Some((e.body.at, e.body.segment.clone(), true))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// One segment's part of the chart, as shares 0..1 at a moment.
+struct Part<'a> {
+    seg: &'a SegmentStatus,
+    series: &'a [(f64, f64)],
+    login: Option<&'a crate::model::LoginModel>,
+    /// Counts nothing from then on (rolled back).
+    ends: Option<DateTime<Utc>>,
+}
+
+impl Part<'_> {
+    /// Days since cutover at `t`, when the segment counts then.
+    fn day(&self, t: DateTime<Utc>) -> Option<f64> {
+        let cut = self.seg.cutover_at?;
+        let d = days_between(cut, t);
+        (d >= 0.0 && self.ends.is_none_or(|e| t < e)).then_some(d)
+    }
+    fn actual(&self, t: DateTime<Utc>) -> f64 {
+        self.day(t).and_then(|d| at(self.series, d)).unwrap_or(0.0)
+    }
+    fn plan(&self, t: DateTime<Utc>) -> f64 {
+        let Some(d) = self.day(t) else { return 0.0 };
+        match self.login {
+            Some(model) => model.share(d),
+            None => self.seg.goal,
+        }
+    }
+    fn range(&self, t: DateTime<Utc>) -> (f64, f64) {
+        let Some(d) = self.day(t) else {
+            return (0.0, 0.0);
+        };
+        match self.seg.forecast.as_ref().filter(|f| !f.band.is_empty()) {
+            Some(f) => {
+                let i = f.band.partition_point(|b| b.0 <= d);
+                let b = f.band[i.saturating_sub(1)];
+                (b.1, b.2)
+            }
+            None => {
+                let p = self.plan(t);
+                (p, p)
+            }
+        }
+    }
+}
+
+/// The chart of the model's project at about `width` columns; `None` before any cutover.
+pub fn derive(m: &Model) -> Option<ProjectChart> {
+    let segs = &m.snapshot.status.segments;
+    let total: f64 = segs.iter().map(|s| s.size as f64).sum();
+    let events = marks_of(&m.snapshot.events);
+    let start = segs
+        .iter()
+        .filter_map(|s| s.cutover_at)
+        .chain(events.iter().map(|e| e.0))
+        .min()?;
+    if total <= 0.0 || m.now <= start {
+        return None;
+    }
+    let parts: Vec<Part<'_>> = segs
+        .iter()
+        .map(|s| Part {
+            seg: s,
+            series: m.snapshot.series.get(&s.id).map_or(&[], Vec::as_slice),
+            login: m.plan(&s.id).and_then(|p| p.login.as_ref()),
+            ends: (s.phase == crate::model::Shown::RolledBack)
+                .then(|| {
+                    events
+                        .iter()
+                        .rev()
+                        .find(|e| e.2 && e.1 == s.id)
+                        .map(|e| e.0)
+                })
+                .flatten(),
+        })
+        .collect();
+    let now_x = days_between(start, m.now);
+    // Out to the latest finish in sight, but never more than as far ahead as it goes back.
+    let finish = segs
+        .iter()
+        .filter(|s| s.phase == crate::model::Shown::Cutover)
+        .filter_map(|s| {
+            s.forecast
+                .as_ref()
+                .and_then(|f| f.high.or(f.finish))
+                .or(s.projected_finish)
+        })
+        .max()
+        .map_or(0.0, |f| days_between(start, f));
+    let x_max = finish.clamp(now_x + now_x.max(14.0) * 0.25, now_x * 2.0 + 14.0);
+    let width = usize::from(m.width).saturating_sub(12).clamp(20, 400);
+    let weighted = |f: &dyn Fn(&Part<'_>) -> f64| -> f64 {
+        parts.iter().map(|p| f(p) * p.seg.size as f64).sum::<f64>() / total * 100.0
+    };
+    let xs = (0..=width).map(|i| x_max * i as f64 / width as f64);
+    let actual = xs
+        .clone()
+        .filter(|x| *x <= now_x)
+        .chain(std::iter::once(now_x))
+        .map(|x| (x, weighted(&|p| p.actual(days_after(start, x)))))
+        .collect();
+    let plan = xs
+        .clone()
+        .map(|x| (x, weighted(&|p| p.plan(days_after(start, x)))))
+        .collect();
+    let has_forecast = segs.iter().any(|s| s.forecast.is_some());
+    let band = has_forecast.then(|| {
+        let ahead: Vec<f64> = std::iter::once(now_x)
+            .chain(xs.clone().filter(|x| *x > now_x))
+            .collect();
+        let edge = |high: bool| {
+            ahead
+                .iter()
+                .map(|x| {
+                    let t = days_after(start, *x);
+                    let v = weighted(&|p| {
+                        let (lo, hi) = p.range(t);
+                        if high { hi } else { lo }
+                    });
+                    (*x, v)
+                })
+                .collect::<Vec<_>>()
+        };
+        (edge(false), edge(true))
+    });
+    let marks: Vec<Mark> = events
+        .iter()
+        .map(|(t, seg, rollback)| Mark {
+            x: days_between(start, *t),
+            segment: seg.clone(),
+            rollback: *rollback,
+        })
+        .collect();
+    // A dotted vertical line per mark (the newest MARKS_DRAWN of each kind).
+    let stroke = |rollback: bool| {
+        let kind: Vec<&Mark> = marks.iter().filter(|k| k.rollback == rollback).collect();
+        kind[kind.len().saturating_sub(MARKS_DRAWN)..]
+            .iter()
+            .flat_map(|k| (0..=STROKE_DOTS).map(|i| (k.x, 100.0 * i as f64 / STROKE_DOTS as f64)))
+            .collect::<Vec<_>>()
+    };
+    let list = |rollback: bool| {
+        let kind: Vec<&Mark> = marks.iter().filter(|k| k.rollback == rollback).collect();
+        let shown = kind[kind.len().saturating_sub(MARKS_NAMED)..]
+            .iter()
+            .map(|k| format!("{} {}", k.segment, days_after(start, k.x).format("%m-%d")))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        match kind.len().saturating_sub(MARKS_NAMED) {
+            0 => shown,
+            more => format!("{more} earlier · {shown}"),
+        }
+    };
+    let mut legend = format!("▲ cutover {}", list(false));
+    let rollbacks = list(true);
+    if !rollbacks.is_empty() {
+        legend.push_str(&format!("   ✗ rollback {rollbacks}"));
+    }
+    Some(ProjectChart {
+        start,
+        x_max,
+        now_x,
+        actual,
+        plan,
+        band,
+        strokes: (stroke(false), stroke(true)),
+        marks,
+        x_labels: [0.0, x_max / 2.0, x_max]
+            .iter()
+            .map(|x| days_after(start, *x).format("%m-%d").to_string())
+            .collect(),
+        legend,
+    })
+}

@@ -1,0 +1,253 @@
+//! The overview's whole screen: the segment table, and below it, as room allows, "needs you",
+//! "since you last looked" and the project chart.
+//!
+//! The layout gives way by priority as the terminal shrinks: the table's rows first, then what
+//! needs the lead, then what happened, then the chart. A short terminal (80×24 with a few
+//! segments) keeps the table as it always was, with "needs you" under it when rows leave room;
+//! many segments keep at least 45 % of a tall screen for the table.
+//!
+//! ```text
+//! ┌ Segments ──────────────────────────────────────────────────────────────┐
+//! └────────────────────────────────────────────────────────────────────────┘
+//! ┌ Whole migration ───────────────────────┐┌ Needs you ───────────────────┐
+//! │ share over dates, plan, range, marks   │└──────────────────────────────┘
+//! │                                        │┌ Since you last looked ───────┐
+//! └────────────────────────────────────────┘└──────────────────────────────┘
+//! ```
+
+use super::{overview, tone};
+use crate::tui::app::Model;
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph,
+};
+
+/// Below this, panels are not worth drawing.
+const MIN_PANEL: u16 = 3;
+/// The chart needs this much of a body, at least, to be legible.
+const CHART_MIN: (u16, u16) = (60, 12);
+
+/// Whether a terminal of this size can show the project chart at all (the model skips working
+/// it out otherwise).
+pub fn has_chart_room(width: u16, height: u16) -> bool {
+    width >= CHART_MIN.0 && height >= 30
+}
+
+pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let want = model.rows.len().max(1) as u16 + 3;
+    let table_h = if area.height >= 30 {
+        want.min((area.height * 45 / 100).max(want.min(area.height - 2 * MIN_PANEL)))
+    } else {
+        want.min(area.height)
+    };
+    let rest = area.height.saturating_sub(table_h);
+    if rest < MIN_PANEL || model.filter_input.is_some() || !model.filter.is_empty() {
+        overview::render(frame, model, theme, area);
+        return;
+    }
+    let [table, panels] =
+        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
+    overview::render(frame, model, theme, table);
+    let g = &model.glance;
+    let needs_h = (g.needs.len().max(1) as u16 + 2).min(panels.height);
+    let chart = g
+        .chart
+        .as_ref()
+        .filter(|_| panels.width >= CHART_MIN.0 && panels.height >= CHART_MIN.1);
+    match chart {
+        Some(_) if panels.width >= 120 => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(panels);
+            let needs_h = needs_h.min(right.height / 2).max(MIN_PANEL);
+            let [needs, since] =
+                Layout::vertical([Constraint::Length(needs_h), Constraint::Min(0)]).areas(right);
+            render_chart(frame, model, theme, left);
+            render_needs(frame, model, theme, needs);
+            render_since(frame, model, theme, since);
+        }
+        _ => {
+            let [needs, after] =
+                Layout::vertical([Constraint::Length(needs_h), Constraint::Min(0)]).areas(panels);
+            render_needs(frame, model, theme, needs);
+            if after.height < MIN_PANEL {
+                return;
+            }
+            let since_want = (g.since.len().max(1) as u16 + 2).min(after.height);
+            if chart.is_some() && after.height >= CHART_MIN.1 + MIN_PANEL {
+                let since_h = since_want.min(after.height / 3).max(MIN_PANEL);
+                let [since, chart] =
+                    Layout::vertical([Constraint::Length(since_h), Constraint::Min(0)])
+                        .areas(after);
+                render_since(frame, model, theme, since);
+                render_chart(frame, model, theme, chart);
+            } else {
+                render_since(frame, model, theme, after);
+            }
+        }
+    }
+}
+
+fn block<'a>(theme: &Theme, title: Span<'a>) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::default().fg(theme.muted))
+        .title(title)
+}
+
+fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let needs = &model.glance.needs;
+    let title = if needs.is_empty() {
+        Span::styled(
+            " Needs you · nothing: no failed rollback, pending hook, failing guard or source ",
+            Style::default().fg(theme.ok),
+        )
+    } else {
+        let t = if needs
+            .iter()
+            .any(|n| n.tone == crate::tui::app::Tone::Danger)
+        {
+            theme.danger
+        } else {
+            theme.warn
+        };
+        Span::styled(
+            format!(" Needs you ({}) · the key acts on it ", needs.len()),
+            Style::default().fg(t).add_modifier(Modifier::BOLD),
+        )
+    };
+    let room = usize::from(area.height.saturating_sub(2));
+    let mut lines: Vec<Line> = needs
+        .iter()
+        .take(room)
+        .map(|n| {
+            Line::from(vec![
+                Span::styled(
+                    format!(" {:<2}", n.key),
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(
+                    format!("{:<15}", n.segment),
+                    Style::default().fg(theme.text),
+                ),
+                Span::styled(format!("{} · ", n.does), Style::default().fg(theme.muted)),
+                Span::styled(n.what.clone(), tone(theme, n.tone)),
+            ])
+        })
+        .collect();
+    if needs.len() > room && room > 0 {
+        lines.pop();
+        lines.push(Line::from(Span::styled(
+            format!(" … {} more", needs.len() - room + 1),
+            Style::default().fg(theme.muted),
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block(theme, title)), area);
+}
+
+fn render_since(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let g = &model.glance;
+    let room = usize::from(area.height.saturating_sub(2));
+    let mut lines: Vec<Line> = g
+        .since
+        .iter()
+        .take(room)
+        .map(|(t, text)| Line::from(Span::styled(format!(" {text}"), tone(theme, *t))))
+        .collect();
+    if g.since.len() > room && room > 0 {
+        lines.pop();
+        lines.push(Line::from(Span::styled(
+            format!(
+                " … {} more: Tab twice for the log",
+                g.since.len() - room + 1
+            ),
+            Style::default().fg(theme.muted),
+        )));
+    }
+    let title = Span::styled(g.since_title.clone(), Style::default().fg(theme.accent));
+    frame.render_widget(Paragraph::new(lines).block(block(theme, title)), area);
+}
+
+fn render_chart(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
+    let Some(c) = &model.glance.chart else {
+        return;
+    };
+    let total: u64 = model.snapshot.status.segments.iter().map(|s| s.size).sum();
+    let outer = block(
+        theme,
+        Span::styled(
+            format!(
+                " Whole migration · share of all {} users by date ",
+                crate::tui::derive::group_digits(total)
+            ),
+            Style::default().fg(theme.accent),
+        ),
+    );
+    let inner = outer.inner(area);
+    frame.render_widget(outer, area);
+    let [plot, legend] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    let line = |data, color, marker| {
+        Dataset::default()
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(color))
+            .data(data)
+    };
+    let dots = |name: &'static str, data, color| {
+        Dataset::default()
+            .name(name)
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Scatter)
+            .style(Style::default().fg(color))
+            .data(data)
+    };
+    let mut datasets = vec![
+        dots("cutover", &c.strokes.0, theme.phase_cutover),
+        dots("rollback", &c.strokes.1, theme.danger),
+    ];
+    if let Some((low, high)) = &c.band {
+        // Two edges, one legend entry: an unnamed dataset has none.
+        datasets.push(line(low, theme.chart_band, Marker::Dot).name("forecast range"));
+        datasets.push(line(high, theme.chart_band, Marker::Dot));
+    }
+    datasets.push(line(&c.plan, theme.chart_projection, Marker::Braille).name("plan"));
+    datasets.push(
+        line(&c.actual, theme.chart_actual, Marker::Braille)
+            .name("actual")
+            .style(
+                Style::default()
+                    .fg(theme.chart_actual)
+                    .add_modifier(Modifier::BOLD),
+            ),
+    );
+    let axis = Style::default().fg(theme.muted);
+    let chart = Chart::new(datasets)
+        .legend_position(Some(LegendPosition::TopLeft))
+        .x_axis(
+            Axis::default()
+                .style(axis)
+                .bounds([0.0, c.x_max])
+                .labels(c.x_labels.clone()),
+        )
+        .y_axis(
+            Axis::default()
+                .style(axis)
+                .bounds([0.0, 100.0])
+                .labels(["0%", "50%", "100%"]),
+        );
+    frame.render_widget(chart, plot);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!(" {}", c.legend),
+            Style::default().fg(theme.muted),
+        )),
+        legend,
+    );
+}
