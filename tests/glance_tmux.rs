@@ -43,7 +43,7 @@ fn needs_you_offers_r_for_a_failed_rollback_and_pressing_it_retries() {
         s.contains("Retry the rollback of apac?")
     });
     tmux.keys("needs", &["Enter"]);
-    let screen = tmux.wait_for("needs", "the rollback retried on screen", |s| {
+    tmux.wait_for("needs", "the rollback retried on screen", |s| {
         row(s, "apac").contains("● rolled-back")
     });
     let screen = tmux.wait_for("needs", "apac off the needs-you list", |s| {
