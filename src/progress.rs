@@ -53,8 +53,9 @@ impl Progress {
     /// With `hide`, show nothing at all: no bar, no plain lines, no `println` (a quiet run).
     pub fn hidden(mut self, hide: bool) -> Progress {
         if hide {
+            // Never drawn: pointed at nothing, it writes nothing as it goes.
             if let Some(bar) = self.bar.take() {
-                bar.finish_and_clear();
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
             self.total = 0;
             self.quiet = true;
