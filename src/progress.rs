@@ -14,6 +14,8 @@ pub struct Progress {
     next_tenth: u64,
     /// Work units' name, e.g. "samples".
     unit: &'static str,
+    /// Say nothing, not even the lines given to `println` (they are progress too).
+    quiet: bool,
 }
 
 impl Progress {
@@ -44,7 +46,21 @@ impl Progress {
             bar,
             next_tenth: 1,
             unit,
+            quiet: false,
         }
+    }
+
+    /// With `hide`, show nothing at all: no bar, no plain lines, no `println` (a quiet run).
+    pub fn hidden(mut self, hide: bool) -> Progress {
+        if hide {
+            // Never drawn: pointed at nothing, it writes nothing as it goes.
+            if let Some(bar) = self.bar.take() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            self.total = 0;
+            self.quiet = true;
+        }
+        self
     }
 
     pub fn inc(&mut self, n: u64) {
@@ -71,6 +87,9 @@ impl Progress {
 
     /// Print a line to stdout without tearing the bar.
     pub fn println(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
         match &self.bar {
             Some(bar) => bar.suspend(|| println!("{line}")),
             None => println!("{line}"),

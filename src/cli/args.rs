@@ -8,7 +8,10 @@ use std::path::PathBuf;
 #[command(
     name = "cutover",
     version,
-    about = "A terminal cockpit for customer-identity migrations"
+    about = "A terminal cockpit for customer-identity migrations",
+    after_long_help = "Exit status: 0 success; 1 refused, invalid or failed (the reason is the first \
+line of stderr); 2 usage error.\n\nColour: only on a terminal; NO_COLOR (non-empty) turns it \
+off, CLICOLOR_FORCE=1 turns it on when piped (NO_COLOR wins). --json is never coloured."
 )]
 pub struct Cli {
     /// Folder holding cutover.toml.
@@ -24,6 +27,13 @@ pub struct Cli {
     /// process's socket, the OS user the socket reports for you).
     #[arg(long, global = true, value_name = "NAME")]
     pub actor: Option<String>,
+    /// Say only what was asked for: no acknowledgements, "wrote" lines, hints or progress
+    /// (data, --json, warnings, errors and the exit code stay).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr: which process served the request, and the owner's log (debug).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -92,8 +102,12 @@ pub enum Cmd {
     },
     /// Write a commented example cutover.toml into DIR (never overwrites).
     Init { dir: Option<PathBuf> },
-    /// Validate the project file and list every problem.
-    Check,
+    /// Validate the project file and list every problem (exit 1 if one is an error).
+    Check {
+        /// Print `{"ok", "file", "project", "segments", "problems"}` instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Phases, sizes, migrated and projected shares of every segment.
     Status {
         #[arg(long)]
@@ -164,7 +178,11 @@ pub enum Cmd {
     },
     /// Poll every source once, store the samples, run the guards, print each result
     /// (exit 1 if any source failed).
-    Poll,
+    Poll {
+        /// Print `{"ok", "sources": [...], "events": [...]}` instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the pollers and guards headless until SIGINT/SIGTERM, logging to stderr.
     Watch,
     /// Charts (PNG and SVG) per segment and for the project, and a Markdown summary.
@@ -232,6 +250,18 @@ pub enum Cmd {
         segment: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Print a shell's completion script (e.g. `cutover completions bash >
+    /// ~/.local/share/bash-completion/completions/cutover`).
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page cutover(1) as roff (`cutover man | man -l -`), or with --out write
+    /// it and one page per subcommand (cutover-status.1, ...) into DIR.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Project a slow migration: the share after D days, or the days to a goal.
     Project {

@@ -7,6 +7,7 @@ use super::{Cli, args::AuditArgs, print, through::call};
 use crate::audit::{self, compat::Table};
 use crate::config::{AuditFile, LoadError};
 use crate::owner::protocol::{Reply, Request};
+use crate::report::palette::paint;
 use anyhow::{Result, anyhow, bail};
 use chrono::Utc;
 
@@ -73,7 +74,8 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
         |n| n.to_string_lossy().into_owned(),
     );
     let mut progress =
-        crate::progress::Progress::new(&format!("auditing {name}"), size, "bytes", 64 << 20);
+        crate::progress::Progress::new(&format!("auditing {name}"), size, "bytes", 64 << 20)
+            .hidden(super::out::quiet());
     let mut seen = 0u64;
     let options = audit::Options {
         mapping: &mapping,
@@ -108,12 +110,14 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
     };
     let json = a.json;
     call(cli, cli.actor.clone(), request, |reply| {
-        if let Reply::Event { event } = reply {
-            let line = print::ack(event);
+        if let Reply::Event { event } = reply
+            && !super::out::quiet()
+        {
+            let line = print::ack_painted(event);
             if json {
-                eprintln!("{line}");
+                anstream::eprintln!("{line}");
             } else {
-                println!("\n{line}");
+                anstream::println!("\n{line}");
             }
         }
     })?;
@@ -140,7 +144,7 @@ pub(super) fn checks(cli: &Cli, segment: &str, json: bool) -> Result<()> {
         if let Reply::Event { event } = reply {
             verdicts = event.body.checks.clone().unwrap_or_default();
             if !json {
-                println!("{}", print::ack(event));
+                super::out::info(print::ack_painted(event));
             }
         }
     })?;
@@ -148,12 +152,13 @@ pub(super) fn checks(cli: &Cli, segment: &str, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&verdicts)?);
     } else {
         for v in &verdicts {
+            let colors = print::COLORS;
             let mark = match v.status {
-                crate::model::gate::Status::Pass => "✓",
-                crate::model::gate::Status::Fail => "✗",
-                crate::model::gate::Status::Unknown => "?",
+                crate::model::gate::Status::Pass => paint(colors.ok, "✓"),
+                crate::model::gate::Status::Fail => paint(colors.danger, "✗"),
+                crate::model::gate::Status::Unknown => paint(colors.warn, "?"),
             };
-            println!("  {mark} {}: {}", v.name, v.reason);
+            anstream::println!("  {mark} {}: {}", v.name, v.reason);
         }
     }
     if verdicts.iter().all(crate::model::gate::Verdict::passes) {

@@ -125,7 +125,8 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
         );
         let mut link = Link::establish(config).await?;
         let attached = link.attached_to().is_some();
-        let mut progress = Progress::new("importing", size, "bytes", 1 << 20);
+        let mut progress =
+            Progress::new("importing", size, "bytes", 1 << 20).hidden(super::out::quiet());
         let mut bad = Bad::default();
         let (mut written, mut batch, mut lines, mut bytes) = (0u64, Vec::new(), Vec::new(), 0usize);
         let mut record = csv::StringRecord::new();
@@ -201,7 +202,7 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
         let closed = link.close(StopMode::Drain).await;
         result?;
         closed?;
-        println!("imported {written} samples from '{}'", file.display());
+        super::out::info(format_args!("imported {written} samples from '{}'", file.display()));
         if bad.count > 0 {
             let shown: Vec<String> = bad
                 .shown

@@ -31,9 +31,9 @@ pub fn write(dir: &Path) -> Result<()> {
     {
         bail!("cannot write '{}': {e}", path.display());
     }
-    println!(
+    super::out::info(format_args!(
         "wrote {}; edit it, then run `cutover check`",
         path.display()
-    );
+    ));
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! The commands that talk to live systems: `poll`, `watch`, `simulate`, and the helpers the
 //! other commands share with them (the runtime, polled-result lines).
 
-use super::through::{call, print_progress};
-use super::{Cli, state_dir};
+use super::through::call;
+use super::{Cli, out, print, state_dir};
 use crate::owner::StopMode;
 use crate::owner::link::{Link, LinkConfig};
 use crate::owner::protocol::{Reply, Request, Role, ServerMsg, Update};
@@ -33,7 +33,7 @@ pub(super) fn export(dir: &std::path::Path, segments: &[String], seed: u64) -> R
         let n = crate::sim::export::write_export(&seg, now, seed, &mut out)
             .and_then(|n| std::io::Write::flush(&mut out).map(|()| n))
             .with_context(|| format!("cannot write '{}'", path.display()))?;
-        println!("wrote {} ({n} users)", path.display());
+        out::info(format_args!("wrote {} ({n} users)", path.display()));
     }
     Ok(())
 }
@@ -99,33 +99,47 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub(super) fn polled_line(p: &crate::source::Polled) -> String {
-    match &p.result {
-        Ok(v) => format!("{} {} = {v}", p.segment, p.metric),
-        Err(e) => format!("{} {}: error: {e}", p.segment, p.metric),
+/// `cutover poll`: each source's answer as it comes (a line, or with `--json` one object
+/// each at the end, printed even when a source failed), then the guards' events.
+pub(super) fn poll(cli: &Cli, json: bool) -> Result<()> {
+    let (mut sources, mut events) = (Vec::new(), Vec::new());
+    let mut answered = 0usize;
+    let result = call(cli, None, Request::PollNow { segment: None }, |r| match r {
+        Reply::Polled { polled } if json => sources.push(print::polled_json(polled)),
+        Reply::Polled { polled } => {
+            answered += 1;
+            anstream::println!("{}", print::polled(polled));
+        }
+        Reply::Event { event } if json => events.push(event.clone()),
+        // Guards' own events (an automatic rollback) are news, not acknowledgements.
+        Reply::Event { event } => anstream::println!("{}", print::ack_painted(event)),
+        _ => {}
+    });
+    if json && (result.is_ok() || !sources.is_empty()) {
+        let events: Vec<_> = events.iter().collect();
+        let shape = serde_json::json!({
+            "ok": result.is_ok(),
+            "sources": sources,
+            "events": print::log_json(&events),
+        });
+        println!("{}", serde_json::to_string_pretty(&shape)?);
+    } else if result.is_ok() && answered == 0 && !json {
+        out::info("no sources declared: add [segments.sources.migrated] (see the README)");
     }
-}
-
-pub(super) fn poll(cli: &Cli) -> Result<()> {
-    let mut polled = 0usize;
-    call(cli, None, Request::PollNow { segment: None }, |r| {
-        polled += usize::from(matches!(r, Reply::Polled { .. }));
-        print_progress(r);
-    })?;
-    if polled == 0 {
-        println!("no sources declared: add [segments.sources.migrated] (see the README)");
-    }
-    Ok(())
+    result.map(|_| ())
 }
 
 fn stamp(line: &str) {
-    eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+    anstream::eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
 }
 
 /// One log line for what the owner tells `watch`.
 fn update_line(update: &Update) -> Option<String> {
     Some(match update {
-        Update::Polled { polled } => polled_line(polled),
+        // With --quiet, watch logs what needs attention: no answered poll, no hook start.
+        Update::Polled { polled } if out::quiet() && polled.result.is_ok() => return None,
+        Update::HookStarted { .. } if out::quiet() => return None,
+        Update::Polled { polled } => print::polled(polled),
         Update::EventAppended { event } => event.ack_line(),
         Update::HookStarted {
             segment,
@@ -139,7 +153,11 @@ fn update_line(update: &Update) -> Option<String> {
             detail,
             ..
         } => {
-            let how = if *ok { "succeeded" } else { "FAILED" };
+            let how = if *ok {
+                "succeeded".to_string()
+            } else {
+                crate::report::palette::paint(print::COLORS.danger, "FAILED")
+            };
             format!("{segment}: {action} hook {how} — {detail}")
         }
         Update::SourceHealth { health } => match &health.last_error {

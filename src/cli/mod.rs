@@ -9,8 +9,10 @@ mod audit;
 mod import;
 mod init;
 mod live;
+mod manners;
 mod notify;
 mod offline;
+mod out;
 mod plan;
 mod print;
 mod state;
@@ -34,6 +36,7 @@ pub fn state_dir(project_dir: &Path, state: Option<&Path>) -> PathBuf {
 
 /// Run a parsed command line. Errors are printed by `main` (first line: what and how to fix).
 pub fn run(cli: Cli) -> Result<()> {
+    out::init(&cli);
     let Some(command) = &cli.command else {
         return tui(&cli);
     };
@@ -64,7 +67,9 @@ pub fn run(cli: Cli) -> Result<()> {
             None => simulate(listen, *speed, segments, faults, *paused, *seed),
         },
         Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
-        Cmd::Check => offline::check(&cli.project),
+        Cmd::Check { json } => offline::check(&cli.project, *json),
+        Cmd::Completions { shell } => manners::completions(*shell),
+        Cmd::Man { out } => manners::man(out.as_deref()),
         Cmd::Status { json } => {
             let Reply::Status { status } = call(&cli, None, Request::Status, |_| {})? else {
                 bail!("the owner answered `status` with something else");
@@ -72,7 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if *json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
-                print!("{}", print::status(&status));
+                anstream::print!("{}", print::status(&status));
             }
             Ok(())
         }
@@ -90,7 +95,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     serde_json::to_string_pretty(&print::log_json(&events))?
                 );
             } else {
-                print!("{}", print::log(&events));
+                anstream::print!("{}", print::log(&events));
             }
             Ok(())
         }
@@ -122,7 +127,7 @@ pub fn run(cli: Cli) -> Result<()> {
             goal,
             json,
         } => project(*p, *days, *goal, *json),
-        Cmd::Poll => live::poll(&cli),
+        Cmd::Poll { json } => live::poll(&cli, *json),
         Cmd::State { action } => state::run(&cli, action),
         Cmd::Notify {
             action: args::NotifyCmd::Test { name },
@@ -133,7 +138,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 crate::report::screenshot::write_all(&work, out).map_err(anyhow::Error::msg);
             let _ = std::fs::remove_dir_all(&work);
             for f in written? {
-                println!("wrote {}", f.display());
+                out::info(format_args!("wrote {}", f.display()));
             }
             Ok(())
         }
@@ -158,7 +163,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 bail!("the owner answered `report` with something else");
             };
             for f in &written {
-                println!("wrote {}", f.display());
+                out::info(format_args!("wrote {}", f.display()));
             }
             Ok(())
         }
@@ -184,7 +189,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 at,
             };
             call(&cli, None, request, |_| {})?;
-            println!("{segment}: {metric} = {value} recorded");
+            out::info(format_args!("{segment}: {metric} = {value} recorded"));
             Ok(())
         }
         Cmd::Advance { segment, reason } => {

@@ -59,7 +59,11 @@ pub(super) fn test(cli: &Cli, name: Option<&str>) -> Result<()> {
             Ok(how) => println!("{}: delivered ({how})", sink.name),
             Err(why) => {
                 failed += 1;
-                println!("{}: FAILED: {why}", sink.name);
+                let line = format!("{}: FAILED: {why}", sink.name);
+                anstream::println!(
+                    "{}",
+                    crate::report::palette::paint(super::print::COLORS.danger, &line)
+                );
             }
         }
     }

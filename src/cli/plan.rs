@@ -72,7 +72,9 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
             &plan.cohorts,
         )?;
         if !o.json {
-            println!("wrote the mix into cutover.toml as {segment}'s cohorts");
+            super::out::info(format_args!(
+                "wrote the mix into cutover.toml as {segment}'s cohorts"
+            ));
         }
     }
     Ok(())

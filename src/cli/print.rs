@@ -1,18 +1,54 @@
-//! Plain-text and JSON renderings of status and the audit log for the terminal and scripts.
+//! Text and JSON renderings for the terminal and scripts: status, the audit log, polled
+//! sources. Text is painted with the ANSI palette and must be printed through `anstream`,
+//! which drops the colour when the stream is not a terminal or NO_COLOR is set; JSON is never
+//! painted.
 
 use crate::engine::status::ProjectStatus;
-use crate::model::Event;
+use crate::model::{Event, Outcome};
+use crate::report::palette::{Palette, paint};
+use crate::source::Polled;
 use serde_json::{Value, json};
 use std::fmt::Write;
 
-/// The acknowledgement line of one flushed event.
-pub fn ack(event: &Event) -> String {
-    event.ack_line()
+/// The styles of the command line's text output.
+pub const COLORS: Palette = Palette::ansi();
+
+/// The acknowledgement line of one flushed event, painted by its outcome: a failed hook in danger, a refusal in warn.
+pub fn ack_painted(event: &Event) -> String {
+    let line = event.ack_line();
+    match event.body.outcome {
+        Outcome::Failed => paint(COLORS.danger, &line),
+        Outcome::Refused => paint(COLORS.warn, &line),
+        _ => line,
+    }
 }
 
-/// `cutover status` as a table.
+/// `cutover status` as a painted table.
 pub fn status(s: &ProjectStatus) -> String {
-    crate::report::text::status_table(s)
+    crate::report::text::status_table_in(s, &COLORS)
+}
+
+/// One polled source as a line; a failure in danger.
+pub fn polled(p: &Polled) -> String {
+    match &p.result {
+        Ok(v) => format!("{} {} = {v}", p.segment, p.metric),
+        Err(e) => paint(
+            COLORS.danger,
+            &format!("{} {}: error: {e}", p.segment, p.metric),
+        ),
+    }
+}
+
+/// One polled source in the `poll --json` contract.
+pub fn polled_json(p: &Polled) -> Value {
+    json!({
+        "segment": p.segment,
+        "metric": p.metric,
+        "at": p.at.to_rfc3339(),
+        "ok": p.result.is_ok(),
+        "value": p.result.as_ref().ok(),
+        "error": p.result.as_ref().err(),
+    })
 }
 
 /// One JSON object per event, in the `log --json` contract.
@@ -65,7 +101,7 @@ pub fn log(events: &[&Event]) -> String {
             ev.seq,
             e.at.format("%Y-%m-%d %H:%M:%S"),
             e.actor,
-            ack(ev)
+            ack_painted(ev)
         );
         if let Some(r) = &e.reason {
             let _ = write!(out, " · reason: {r}");

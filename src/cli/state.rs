@@ -26,7 +26,11 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
                 return Ok(());
             }
             for p in &verified.problems {
-                println!("problem: {p}");
+                let line = format!("problem: {p}");
+                anstream::println!(
+                    "{}",
+                    crate::report::palette::paint(super::print::COLORS.danger, &line)
+                );
             }
             bail!(
                 "the state has {} problem(s) (above); restore your last backup with `cutover state restore DIR --state NEW_DIR`",
@@ -39,7 +43,7 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
                 bail!("the owner answered `state backup` with something else");
             };
             for f in &files {
-                println!("wrote {}", f.display());
+                super::out::info(format_args!("wrote {}", f.display()));
             }
             Ok(())
         }
@@ -59,13 +63,13 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
                 },
             };
             let info = crate::store::restore(store.as_mut(), dir)?;
-            println!(
+            super::out::info(format_args!(
                 "restored {} events and {} samples from '{}' into the {}; `cutover state verify` checks them",
                 info.events,
                 info.samples,
                 dir.display(),
                 store.place()
-            );
+            ));
             Ok(())
         }
     }

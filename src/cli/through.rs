@@ -29,6 +29,12 @@ pub(super) fn call(
         let owner = link
             .attached_to()
             .map(|w| format!("the owner of this project (pid {}, {})", w.pid, w.role));
+        super::out::detail(match &owner {
+            Some(o) => format!("served by {o}, through the project's socket"),
+            None => {
+                "served by this process: the project was free, so it owns it until done".to_string()
+            }
+        });
         let result = link.session.call(request, &mut progress).await;
         let closed = link.close(StopMode::Drain).await;
         let reply = match result {
@@ -51,8 +57,8 @@ pub(super) fn call(
 /// acknowledgement) and each polled source.
 pub(super) fn print_progress(reply: &Reply) {
     match reply {
-        Reply::Event { event } => println!("{}", print::ack(event)),
-        Reply::Polled { polled } => println!("{}", super::live::polled_line(polled)),
+        Reply::Event { event } => super::out::info(print::ack_painted(event)),
+        Reply::Polled { polled } => anstream::println!("{}", print::polled(polled)),
         _ => {}
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod fonts;
+pub mod palette;
 mod preflight;
 pub mod screenshot;
 pub mod text;

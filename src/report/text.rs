@@ -1,5 +1,7 @@
-//! `cutover status` as a plain-text table: what the command prints and the demo's summary.
+//! `cutover status` as a text table: what the command prints (painted; its stream decides
+//! whether colour shows) and the demo's summary (plain).
 
+use super::palette::{Palette, paint};
 use crate::engine::status::ProjectStatus;
 use crate::model::Shown;
 use std::fmt::Write;
@@ -8,8 +10,14 @@ fn pct(share: Option<f64>) -> String {
     share.map_or_else(|| "—".to_string(), |s| format!("{:.1} %", s * 100.0))
 }
 
-/// `cutover status` as a table.
+/// `cutover status` as a plain table.
 pub fn status_table(s: &ProjectStatus) -> String {
+    status_table_in(s, &Palette::plain())
+}
+
+/// `cutover status` as a table painted with `colors`: phases in their colours, a segment
+/// behind its projection and failures in danger, warnings in warn.
+pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
     let mut out = String::new();
     let route = match (&s.legacy, &s.target) {
         (Some(l), Some(t)) => format!(" · {l} → {t}"),
@@ -23,14 +31,18 @@ pub fn status_table(s: &ProjectStatus) -> String {
     );
     if let Some(team) = &s.team {
         let guard = team.guard.as_deref().map_or_else(
-            || "⚠ no process guards it: start `cutover watch` on a machine that stays up".into(),
+            || {
+                paint(
+                    colors.warn,
+                    "⚠ no process guards it: start `cutover watch` on a machine that stays up",
+                )
+            },
             |g| format!("guarded by {g}"),
         );
         let _ = writeln!(out, "state: {} · {guard}", team.state);
     }
     for f in &s.notify_failing {
-        let _ = writeln!(
-            out,
+        let line = format!(
             "⚠ notifications to '{}' fail since {} ({} waiting): {}; `cutover notify test {}` checks it",
             f.sink,
             f.since.format("%Y-%m-%d %H:%M:%S UTC"),
@@ -38,19 +50,20 @@ pub fn status_table(s: &ProjectStatus) -> String {
             f.error,
             f.sink
         );
+        let _ = writeln!(out, "{}", paint(colors.warn, &line));
     }
     if let Some(since) = s.state_unreachable_since {
-        let _ = writeln!(
-            out,
+        let line = format!(
             "⚠ state database unreachable since {}: shown as of then; actions are refused until it answers",
             since.format("%Y-%m-%d %H:%M:%S UTC")
         );
+        let _ = writeln!(out, "{}", paint(colors.warn, &line));
     }
-    let _ = writeln!(
-        out,
+    let header = format!(
         "{:<16} {:<9} {:<16} {:>10} {:>9} {:>9} {:>7} {:<11} GATES",
         "SEGMENT", "STRATEGY", "PHASE", "SIZE", "MIGRATED", "PROJECTED", "Δ PTS", "FINISH"
     );
+    let _ = writeln!(out, "{}", paint(colors.header, &header));
     for seg in &s.segments {
         let phase = match (&seg.pending_hook, &seg.hold) {
             (Some(h), _) => format!("{} ({h}…)", seg.phase),
@@ -75,22 +88,36 @@ pub fn status_table(s: &ProjectStatus) -> String {
                     "—".into()
                 }
             });
+        // Padded first, then painted: the escapes have no width.
+        let phase = paint(colors.phase(seg.phase), &format!("{phase:<16}"));
+        let deviation = format!(
+            "{:>7}",
+            seg.deviation_points
+                .map_or_else(|| "—".to_string(), |d| format!("{d:+.1}"))
+        );
+        let deviation = if seg.behind {
+            paint(colors.danger, &deviation)
+        } else {
+            deviation
+        };
+        // Gates decide in gate: green when they would let the segment through, else red.
+        let gates = match (seg.phase, seg.gates_ok) {
+            (Shown::Gate, true) => paint(colors.ok, &seg.gates),
+            (Shown::Gate, false) => paint(colors.danger, &seg.gates),
+            _ => seg.gates.clone(),
+        };
         let _ = writeln!(
             out,
-            "{:<16} {:<9} {:<16} {:>10} {:>9} {:>9} {:>7} {:<11} {}",
+            "{:<16} {:<9} {phase} {:>10} {:>9} {:>9} {deviation} {:<11} {gates}",
             seg.id,
             seg.strategy,
-            phase,
             seg.size,
             pct(seg.migrated_share),
             pct(seg.projected_share),
-            seg.deviation_points
-                .map_or_else(|| "—".to_string(), |d| format!("{d:+.1}")),
             finish,
-            seg.gates
         );
         if let Some(h) = &seg.hold {
-            let _ = writeln!(out, "  ‖ paused: {h}");
+            let _ = writeln!(out, "{}", paint(colors.warn, &format!("  ‖ paused: {h}")));
         }
         if !seg.checks.is_empty() {
             let when = seg.checks_at.map_or_else(
@@ -104,13 +131,13 @@ pub fn status_table(s: &ProjectStatus) -> String {
             );
             match crate::model::gate::blockers(&seg.checks) {
                 Some(why) => {
-                    let _ = writeln!(out, ": {why}");
+                    let _ = writeln!(out, ": {}", paint(colors.danger, &why));
                 }
                 None => out.push('\n'),
             }
         }
         if let Some(f) = &seg.last_failure {
-            let _ = writeln!(out, "  ✗ {f}");
+            let _ = writeln!(out, "{}", paint(colors.danger, &format!("  ✗ {f}")));
         }
     }
     out

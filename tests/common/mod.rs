@@ -15,7 +15,8 @@ pub fn cutover(dir: &Path) -> Command {
     cmd.arg("--project")
         .arg(dir)
         .env("USER", "tester")
-        .env_remove("NO_COLOR");
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     cmd
 }
 
