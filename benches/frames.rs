@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use cutover::engine::status::{ProjectStatus, SegmentStatus};
-use cutover::model::{LoginModel, Shown, series};
+use cutover::model::{Action, Event, LoginModel, NewEvent, Outcome, Phase, Shown, series};
 use cutover::tui::app::{Model, SegmentPlan, Snapshot};
 use cutover::tui::theme::Theme;
 use cutover::tui::update::{Input, update};
@@ -101,10 +101,28 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         let points: Vec<(f64, f64)> = raw_series(series_len);
         series_map.insert(status.segments[3].id.clone(), points);
     }
+    // Each segment that reached cutover did so in one event: the project chart marks them.
+    let events = status
+        .segments
+        .iter()
+        .filter_map(|s| Some((s, s.cutover_at?)))
+        .filter(|(s, _)| matches!(s.phase, Shown::Cutover | Shown::Done | Shown::RolledBack))
+        .enumerate()
+        .map(|(i, (s, at))| {
+            let mut body = NewEvent::new(at, &s.id, Action::Advance, "bench");
+            body.from = Some(Phase::Gate);
+            body.to = Some(Phase::Cutover);
+            body.outcome = Outcome::Succeeded;
+            Event {
+                seq: i as u64 + 1,
+                body,
+            }
+        })
+        .collect();
     Snapshot {
         status,
         plans,
-        events: Vec::new(),
+        events,
         series: series_map,
         running: Default::default(),
     }
@@ -245,5 +263,31 @@ fn detail(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, overview, detail);
+/// What a change costs before the frame: the rows, "needs you", "since you last looked" and
+/// the project chart worked out again over 1,000 segments (as after polled samples).
+fn overview_update(c: &mut Criterion) {
+    let snap = snapshot(1000, 0);
+    let mut model = Model::new(snap.clone(), vec![Theme::default_theme()], now(), (200, 60));
+    assert!(
+        model.glance.chart.is_some(),
+        "the chart is worked out at 200×60"
+    );
+    let statuses = snap.status.segments[..64].to_vec();
+    c.bench_function(
+        "overview update with the project chart, 1,000 segments, 200x60",
+        |b| {
+            b.iter(|| {
+                update(
+                    &mut model,
+                    Input::SegmentsUpdated {
+                        statuses: black_box(statuses.clone()),
+                        series: Vec::new(),
+                    },
+                )
+            })
+        },
+    );
+}
+
+criterion_group!(benches, overview, overview_update, detail);
 criterion_main!(benches);

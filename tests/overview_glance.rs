@@ -267,7 +267,12 @@ fn s_cycles_the_sort_and_capital_s_groups_by_strategy_keeping_the_selection() {
     assert!(m.prefs.group);
     // The big-bang segment after every slow one.
     assert_eq!(*ids(&m).last().expect("rows"), "dormant");
-    assert!(text(&render(&m)).contains("grouped by strategy"));
+    let screen = text(&render(&m));
+    assert!(screen.contains("grouped by strategy"), "{screen}");
+    // Each group is headed in the table, and the selection still finds its row.
+    assert!(screen.contains("│── slow · 5 segments"), "{screen}");
+    assert!(screen.contains("│── big-bang · 1 segment "), "{screen}");
+    assert_eq!(m.rows[m.selected].id, "latam");
 }
 
 #[test]

@@ -39,7 +39,14 @@ pub fn has_chart_room(width: u16, height: u16) -> bool {
 }
 
 pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
-    let want = model.rows.len().max(1) as u16 + 3;
+    let groups = if model.prefs.group {
+        let mut strategies: Vec<_> = model.rows.iter().map(|r| r.strategy).collect();
+        strategies.dedup();
+        strategies.len()
+    } else {
+        0
+    };
+    let want = (model.rows.len().max(1) + groups) as u16 + 3;
     let table_h = if area.height >= 30 {
         want.min((area.height * 45 / 100).max(want.min(area.height - 2 * MIN_PANEL)))
     } else {

@@ -132,6 +132,33 @@ fn visible_columns(width: u16) -> Vec<&'static Column> {
     }
 }
 
+/// A line of the table's body: a segment's row, or the heading of a strategy's group.
+#[derive(Debug, PartialEq)]
+enum BodyLine {
+    Row(usize),
+    Group(String),
+}
+
+/// The body's lines: the rows, each group headed by "── slow · 4 segments" when grouped.
+fn display_lines(model: &Model) -> Vec<BodyLine> {
+    let mut lines = Vec::with_capacity(model.rows.len() + 3);
+    for (i, r) in model.rows.iter().enumerate() {
+        if model.prefs.group && (i == 0 || model.rows[i - 1].strategy != r.strategy) {
+            let n = model.rows[i..]
+                .iter()
+                .take_while(|x| x.strategy == r.strategy)
+                .count();
+            let s = if n == 1 { "" } else { "s" };
+            lines.push(BodyLine::Group(format!(
+                "── {} · {n} segment{s}",
+                r.strategy.as_str()
+            )));
+        }
+        lines.push(BodyLine::Row(i));
+    }
+    lines
+}
+
 /// " · by phase, grouped by strategy": the order, when it is not the project file's.
 fn order_note(model: &Model) -> String {
     use crate::model::prefs::SortKey;
@@ -186,9 +213,14 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         return;
     }
     let cols = visible_columns(inner.width);
+    let lines = display_lines(model);
     let visible = usize::from(inner.height.saturating_sub(1)).max(1);
-    let offset = (model.selected + 1).saturating_sub(visible);
-    let end = (offset + visible).min(model.rows.len());
+    let at = lines
+        .iter()
+        .position(|l| *l == BodyLine::Row(model.selected))
+        .unwrap_or(0);
+    let offset = (at + 1).saturating_sub(visible);
+    let end = (offset + visible).min(lines.len());
     let selected_style = if theme.colored {
         Style::default()
             .bg(theme.selected)
@@ -201,12 +233,20 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         .add_modifier(Modifier::BOLD);
     let buf = frame.buffer_mut();
     draw_cells(buf, inner, inner.y, &cols, |c| (c.title, header));
-    for (i, r) in model.rows[offset.min(end)..end].iter().enumerate() {
+    for (i, line) in lines[offset.min(end)..end].iter().enumerate() {
         let y = inner.y + 1 + i as u16;
         if y >= inner.bottom() {
             break;
         }
-        if offset + i == model.selected {
+        let index = match line {
+            BodyLine::Row(index) => *index,
+            BodyLine::Group(label) => {
+                buf.set_stringn(inner.x, y, label, usize::from(inner.width), header);
+                continue;
+            }
+        };
+        let r = &model.rows[index];
+        if index == model.selected {
             buf.set_style(
                 Rect {
                     y,
