@@ -313,3 +313,25 @@ fn the_project_chart_weighs_segments_by_size_and_ends_its_measured_line_now() {
     // Too small for a chart: it is not even worked out.
     assert!(looked(80, 24, 3).glance.chart.is_none());
 }
+
+#[test]
+fn n_walks_the_needs_you_list_and_the_item_s_key_then_acts_on_it() {
+    let mut m = looked(160, 48, 3);
+    let mut visited = Vec::new();
+    for _ in 0..4 {
+        key(&mut m, KeyCode::Char('n'));
+        visited.push(m.rows[m.selected].id.clone());
+    }
+    assert_eq!(visited, ["eu-customers", "apac", "latam", "eu-customers"]);
+    let status = m.status_line.clone().expect("a status line").1;
+    assert!(
+        status.starts_with("needs you 1/3: eu-customers · r roll back · guard failing"),
+        "{status}"
+    );
+    key(&mut m, KeyCode::Char('r'));
+    assert!(
+        matches!(&m.dialog, Some(Dialog::Confirm { segment, action: Action::RollBack, .. }) if segment == "eu-customers"),
+        "{:?}",
+        m.dialog
+    );
+}

@@ -2,7 +2,8 @@
 //! folders): an action taken on one machine reaches a `watch` on the other within a second,
 //! through LISTEN/NOTIFY, and a key pressed in one cockpit shows in the other machine's
 //! cockpit (real terminals, in tmux); and hooks stay intent-first: the intent is committed,
-//! visible from the other machine, before the hook runs.
+//! visible from the other machine, before the hook runs. A lead's "since you last looked"
+//! marker and sort, kept in the shared state, follow them from one machine to the other.
 
 mod common;
 
@@ -177,4 +178,50 @@ fn a_key_in_one_cockpit_shows_in_the_other_machine_s_cockpit() {
     tmux.wait_for("b", "the log with the other machine's event", |screen| {
         screen.contains("advance plan→test")
     });
+}
+
+#[test]
+fn a_lead_s_marker_and_sort_follow_them_to_the_other_machine() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let (a, b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    write_project(a.path(), &toml(false));
+    write_project(b.path(), &toml(false));
+    let me = cutover::os::actor(None);
+    let tmux = common::tmux::Tmux::server("cutover-team-prefs");
+    let env = format!("CUTOVER_DATABASE_URL='{url}'");
+    // Evening, on machine a: a look, a sort, quit.
+    tmux.cockpit_with("a", a.path(), &env, "");
+    tmux.wait_for("a", "a first look", |screen| {
+        screen.contains("the first time you")
+    });
+    tmux.keys("a", &["s"]);
+    tmux.wait_for("a", "the phase sort", |screen| {
+        screen.contains("Segments (1) · by phase")
+    });
+    tmux.keys("a", &["q"]);
+    tmux.wait_for("a", "the cockpit to exit", |screen| {
+        screen.contains("COCKPIT-EXITED 0")
+    });
+    // Overnight, a script moves eu on machine b.
+    let out = cutover(b.path())
+        .env("CUTOVER_DATABASE_URL", &url)
+        .args(["advance", "eu", "--reason", "nightly"])
+        .output()
+        .expect("advance");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Morning, on machine b: the same reader, the same marker and sort.
+    tmux.cockpit_with("b", b.path(), &env, "");
+    let screen = tmux.wait_for("b", "the morning view", |screen| {
+        screen.contains(&format!("Since you ({me}) last looked")) && screen.contains("· 1 event")
+    });
+    assert!(screen.contains("advance plan→test"), "{screen}");
+    assert!(screen.contains("Segments (1) · by phase"), "{screen}");
 }

@@ -11,6 +11,7 @@ use super::format::{age, event_line};
 use crate::engine::status::SegmentStatus;
 use crate::model::{Event, HookAction, Outcome, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
 
 /// Lines of "since you last looked" kept, newest first (the log screen has them all).
 const SINCE_LINES: usize = 200;
@@ -55,6 +56,7 @@ pub fn derive(m: &Model, with_chart: bool) -> Glance {
 
 fn needs(m: &Model) -> Vec<Need> {
     let mut out: Vec<Need> = Vec::new();
+    let refused = guard_refused(&m.snapshot.events);
     for s in &m.snapshot.status.segments {
         let running = m.running.contains_key(&s.id);
         let mut need = |key, does, what: String, tone| {
@@ -106,7 +108,7 @@ fn needs(m: &Model) -> Vec<Need> {
                 Tone::Danger,
             );
         }
-        if let Some(refused) = guard_refused(&m.snapshot.events, &s.id) {
+        if let Some(refused) = refused.get(s.id.as_str()) {
             let why = refused
                 .body
                 .detail
@@ -155,19 +157,25 @@ fn needs(m: &Model) -> Vec<Need> {
     out
 }
 
-/// The newest action the guard (actor `auto`) tried on a segment and was refused, while
-/// nothing has moved the segment since.
-fn guard_refused<'a>(events: &'a [Event], segment: &str) -> Option<&'a Event> {
-    let mine = events.iter().rev().filter(|e| e.body.segment == segment);
-    for e in mine {
-        if e.body.actor == "auto" && e.body.outcome == Outcome::Refused {
-            return Some(e);
+/// Per segment, the newest action the guard (actor `auto`) tried and was refused, while
+/// nothing has moved the segment since. One pass over the log, newest first.
+fn guard_refused(events: &[Event]) -> HashMap<&str, &Event> {
+    let mut decided: HashMap<&str, Option<&Event>> = HashMap::new();
+    for e in events.iter().rev() {
+        let b = &e.body;
+        if decided.contains_key(b.segment.as_str()) {
+            continue;
         }
-        if e.body.to.is_some() && e.body.outcome != Outcome::Refused {
-            return None;
+        if b.actor == "auto" && b.outcome == Outcome::Refused {
+            decided.insert(&b.segment, Some(e));
+        } else if b.to.is_some() && b.outcome != Outcome::Refused {
+            decided.insert(&b.segment, None);
         }
     }
-    None
+    decided
+        .into_iter()
+        .filter_map(|(s, e)| Some((s, e?)))
+        .collect()
 }
 
 /// The first `YYYY-MM-DD` in a text ("until 2026-12-01, legal review").
@@ -239,6 +247,53 @@ fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// `n`: select the segment of the next item "needs you" lists (after the selected segment's
+/// own, cycling), and say in the status line what it needs and which key acts.
+pub fn select_next_need(m: &mut Model) {
+    let needs = &m.glance.needs;
+    if needs.is_empty() {
+        m.status_line = Some((Tone::Ok, "nothing needs you".to_string()));
+        return;
+    }
+    let current = m.rows.get(m.selected).map(|r| r.id.as_str());
+    let next = match needs
+        .iter()
+        .position(|n| Some(n.segment.as_str()) == current)
+    {
+        Some(i) => (1..=needs.len())
+            .map(|k| (i + k) % needs.len())
+            .find(|j| Some(needs[*j].segment.as_str()) != current)
+            .unwrap_or(i),
+        None => 0,
+    };
+    let need = needs[next].clone();
+    match m.rows.iter().position(|r| r.id == need.segment) {
+        Some(row) => m.selected = row,
+        None => {
+            m.status_line = Some((
+                Tone::Info,
+                format!(
+                    "{} needs you but is filtered out (Esc clears the filter)",
+                    need.segment
+                ),
+            ));
+            return;
+        }
+    }
+    m.status_line = Some((
+        need.tone,
+        format!(
+            "needs you {}/{}: {} · {} {} · {}",
+            next + 1,
+            needs.len(),
+            need.segment,
+            need.key,
+            need.does,
+            need.what
+        ),
+    ));
+}
+
 /// The statuses the needs list names, for the keys that act on its first item.
 pub fn first_need_with<'a>(m: &'a Model, key: &str) -> Option<&'a SegmentStatus> {
     let need = m.glance.needs.iter().find(|n| n.key == key)?;
@@ -263,5 +318,48 @@ mod tests {
         assert_eq!(first_date("until 2026-13-01"), None);
         assert_eq!(first_date("no date"), None);
         assert_eq!(first_date(""), None);
+    }
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::*;
+    use crate::model::{Action, NewEvent, Phase};
+
+    fn event(seq: u64, segment: &str, actor: &str, outcome: Outcome, to: Option<Phase>) -> Event {
+        let mut body = NewEvent::new(Utc::now(), segment, Action::RollBack, actor);
+        body.outcome = outcome;
+        body.to = to;
+        Event { seq, body }
+    }
+
+    #[test]
+    fn a_guard_refusal_needs_you_until_the_segment_moves() {
+        let refused = event(2, "eu", "auto", Outcome::Refused, Some(Phase::RolledBack));
+        let mut events = vec![
+            event(1, "eu", "ana", Outcome::Ok, Some(Phase::Cutover)),
+            refused.clone(),
+            event(3, "us", "auto", Outcome::Refused, Some(Phase::RolledBack)),
+        ];
+        let found = guard_refused(&events);
+        assert_eq!(found.get("eu").map(|e| e.seq), Some(2));
+        assert_eq!(found.get("us").map(|e| e.seq), Some(3));
+        // A lead's refused attempt does not hide it; a move does.
+        events.push(event(
+            4,
+            "eu",
+            "ana",
+            Outcome::Refused,
+            Some(Phase::RolledBack),
+        ));
+        assert_eq!(guard_refused(&events).get("eu").map(|e| e.seq), Some(2));
+        events.push(event(
+            5,
+            "eu",
+            "ana",
+            Outcome::Succeeded,
+            Some(Phase::RolledBack),
+        ));
+        assert!(!guard_refused(&events).contains_key("eu"));
     }
 }

@@ -47,6 +47,8 @@ pub enum UiAction {
     CycleSort,
     /// Group the overview's rows by strategy, or stop grouping.
     ToggleGroup,
+    /// Select the segment of the next item "needs you" lists.
+    NextNeed,
     NextTheme,
     Help,
     /// A character typed into a text field.
@@ -116,6 +118,7 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 (Screen::Overview | Screen::Detail, KeyCode::Char('c')) => Some(RunChecks),
                 (Screen::Overview, KeyCode::Char('s')) => Some(CycleSort),
                 (Screen::Overview, KeyCode::Char('S')) => Some(ToggleGroup),
+                (Screen::Overview, KeyCode::Char('n')) => Some(NextNeed),
                 _ => None,
             }
         }
@@ -133,6 +136,7 @@ pub fn help_for(screen: Screen) -> Vec<(&'static str, &'static str)> {
             ("R", "retry a failed rollback"),
             ("p", "pause / resume"),
             ("c", "run test checks"),
+            ("n", "next thing that needs you"),
             ("s", "sort: file, phase, behind, finish"),
             ("S", "group by strategy"),
             ("/", "filter segments"),

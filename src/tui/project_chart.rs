@@ -75,34 +75,36 @@ fn marks_of(events: &[Event]) -> Vec<(DateTime<Utc>, String, bool)> {
         .collect()
 }
 
-/// One segment's part of the chart, as shares 0..1 at a moment.
+/// One segment's part of the chart (one that has been cut over), as shares 0..1 at `x` days
+/// since the chart's start.
 struct Part<'a> {
     seg: &'a SegmentStatus,
     series: &'a [(f64, f64)],
     login: Option<&'a crate::model::LoginModel>,
+    /// Its cutover, in days since the chart's start.
+    cut: f64,
     /// Counts nothing from then on (rolled back).
-    ends: Option<DateTime<Utc>>,
+    ends: Option<f64>,
 }
 
 impl Part<'_> {
-    /// Days since cutover at `t`, when the segment counts then.
-    fn day(&self, t: DateTime<Utc>) -> Option<f64> {
-        let cut = self.seg.cutover_at?;
-        let d = days_between(cut, t);
-        (d >= 0.0 && self.ends.is_none_or(|e| t < e)).then_some(d)
+    /// Days since cutover at `x`, when the segment counts then.
+    fn day(&self, x: f64) -> Option<f64> {
+        let d = x - self.cut;
+        (d >= 0.0 && self.ends.is_none_or(|e| x < e)).then_some(d)
     }
-    fn actual(&self, t: DateTime<Utc>) -> f64 {
-        self.day(t).and_then(|d| at(self.series, d)).unwrap_or(0.0)
+    fn actual(&self, x: f64) -> f64 {
+        self.day(x).and_then(|d| at(self.series, d)).unwrap_or(0.0)
     }
-    fn plan(&self, t: DateTime<Utc>) -> f64 {
-        let Some(d) = self.day(t) else { return 0.0 };
+    fn plan(&self, x: f64) -> f64 {
+        let Some(d) = self.day(x) else { return 0.0 };
         match self.login {
             Some(model) => model.share(d),
             None => self.seg.goal,
         }
     }
-    fn range(&self, t: DateTime<Utc>) -> (f64, f64) {
-        let Some(d) = self.day(t) else {
+    fn range(&self, x: f64) -> (f64, f64) {
+        let Some(d) = self.day(x) else {
             return (0.0, 0.0);
         };
         match self.seg.forecast.as_ref().filter(|f| !f.band.is_empty()) {
@@ -112,7 +114,7 @@ impl Part<'_> {
                 (b.1, b.2)
             }
             None => {
-                let p = self.plan(t);
+                let p = self.plan(x);
                 (p, p)
             }
         }
@@ -132,21 +134,30 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
     if total <= 0.0 || m.now <= start {
         return None;
     }
+    let plans: std::collections::HashMap<&str, _> = m
+        .snapshot
+        .plans
+        .iter()
+        .map(|p| (p.id.as_str(), p.login.as_ref()))
+        .collect();
+    let rolled_back: std::collections::HashMap<&str, DateTime<Utc>> = events
+        .iter()
+        .filter(|e| e.2)
+        .map(|e| (e.1.as_str(), e.0))
+        .collect();
     let parts: Vec<Part<'_>> = segs
         .iter()
-        .map(|s| Part {
-            seg: s,
-            series: m.snapshot.series.get(&s.id).map_or(&[], Vec::as_slice),
-            login: m.plan(&s.id).and_then(|p| p.login.as_ref()),
-            ends: (s.phase == crate::model::Shown::RolledBack)
-                .then(|| {
-                    events
-                        .iter()
-                        .rev()
-                        .find(|e| e.2 && e.1 == s.id)
-                        .map(|e| e.0)
-                })
-                .flatten(),
+        .filter_map(|s| {
+            Some(Part {
+                seg: s,
+                series: m.snapshot.series.get(&s.id).map_or(&[], Vec::as_slice),
+                login: plans.get(s.id.as_str()).copied().flatten(),
+                cut: days_between(start, s.cutover_at?),
+                ends: (s.phase == crate::model::Shown::RolledBack)
+                    .then(|| rolled_back.get(s.id.as_str()))
+                    .flatten()
+                    .map(|t| days_between(start, *t)),
+            })
         })
         .collect();
     let now_x = days_between(start, m.now);
@@ -172,12 +183,9 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
         .clone()
         .filter(|x| *x <= now_x)
         .chain(std::iter::once(now_x))
-        .map(|x| (x, weighted(&|p| p.actual(days_after(start, x)))))
+        .map(|x| (x, weighted(&|p| p.actual(x))))
         .collect();
-    let plan = xs
-        .clone()
-        .map(|x| (x, weighted(&|p| p.plan(days_after(start, x)))))
-        .collect();
+    let plan = xs.clone().map(|x| (x, weighted(&|p| p.plan(x)))).collect();
     let has_forecast = segs.iter().any(|s| s.forecast.is_some());
     let band = has_forecast.then(|| {
         let ahead: Vec<f64> = std::iter::once(now_x)
@@ -187,9 +195,8 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
             ahead
                 .iter()
                 .map(|x| {
-                    let t = days_after(start, *x);
                     let v = weighted(&|p| {
-                        let (lo, hi) = p.range(t);
+                        let (lo, hi) = p.range(*x);
                         if high { hi } else { lo }
                     });
                     (*x, v)

@@ -289,6 +289,7 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         UiAction::AdoptFit => return adopt_fit(m),
         UiAction::RunChecks => return run_checks(m),
         UiAction::CycleSort | UiAction::ToggleGroup => return resort(m, action),
+        UiAction::NextNeed => super::glance::select_next_need(m),
         UiAction::Char(_) | UiAction::Backspace | UiAction::Confirm | UiAction::Cancel => {}
     }
     Vec::new()
@@ -315,12 +316,13 @@ pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
 /// How often an open cockpit saves how far this user has seen, at most (and on quit).
 const SAVE_SEEN_EVERY_SECS: i64 = 60;
 
-fn newest_seq(m: &Model) -> Option<u64> {
-    m.snapshot.events.last().map(|e| e.seq)
+/// The newest event's seq (0: the log is empty, which a marker records as well).
+fn newest_seq(m: &Model) -> u64 {
+    m.snapshot.events.last().map_or(0, |e| e.seq)
 }
 
 fn seen_moved(m: &Model) -> bool {
-    newest_seq(m) > m.prefs.seen_seq
+    m.prefs.seen_seq.is_none_or(|seen| newest_seq(m) > seen)
 }
 
 /// Send this user's memory, with the newest event now on screen as seen. Only once the
@@ -330,7 +332,7 @@ pub(super) fn save_prefs(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     if seen_moved(m) {
-        m.prefs.seen_seq = newest_seq(m);
+        m.prefs.seen_seq = Some(newest_seq(m));
         m.prefs.seen_at = Some(m.now);
     }
     m.prefs_sent = Some(m.now);

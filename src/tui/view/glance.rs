@@ -124,7 +124,10 @@ fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
             theme.warn
         };
         Span::styled(
-            format!(" Needs you ({}) · the key acts on it ", needs.len()),
+            format!(
+                " Needs you ({}) · n selects each, its key acts on it ",
+                needs.len()
+            ),
             Style::default().fg(t).add_modifier(Modifier::BOLD),
         )
     };
