@@ -335,3 +335,35 @@ fn n_walks_the_needs_you_list_and_the_item_s_key_then_acts_on_it() {
         m.dialog
     );
 }
+
+#[test]
+fn a_rolled_back_segment_keeps_its_measured_share_and_its_plan_stops_growing() {
+    use cutover::model::{Event, NewEvent, Outcome, Phase, Shown};
+    let mut m = looked(200, 60, 3);
+    let before = m.glance.chart.clone().expect("chart");
+    // apac's rollback succeeds on retry, a day before the fixed moment.
+    let at = cutover::sample::now() - chrono::Duration::days(1);
+    let mut body = NewEvent::new(at, "apac", Action::RetryRollBack, "ana");
+    body.to = Some(Phase::RolledBack);
+    body.outcome = Outcome::Succeeded;
+    let seq = m.snapshot.events.last().expect("events").seq + 1;
+    let mut snapshot = m.snapshot.clone();
+    snapshot.events.push(Event { seq, body });
+    let apac = snapshot.status.segments.iter_mut().find(|s| s.id == "apac");
+    apac.expect("apac").phase = Shown::RolledBack;
+    update(&mut m, Input::Refreshed(Box::new(snapshot)));
+    let after = m.glance.chart.as_ref().expect("chart");
+    let last = |c: &[(f64, f64)]| c.last().expect("points").1;
+    assert!(
+        (last(&after.actual) - last(&before.actual)).abs() < 1e-9,
+        "users moved stay moved"
+    );
+    // The plan from the rollback on is flat for apac, so the project's plan ends lower.
+    assert!(
+        last(&after.plan) < last(&before.plan) - 0.1,
+        "{} vs {}",
+        last(&after.plan),
+        last(&before.plan)
+    );
+    assert!(after.legend.contains("✗ rollback apac"), "{}", after.legend);
+}

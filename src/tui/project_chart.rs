@@ -7,7 +7,9 @@
 //! measured share comes from the adoption series of the snapshot (as of each moment, the
 //! latest point at or before it); its plan from its login model from its cutover on (a bulk
 //! strategy plans its goal at once); its range from its live forecast where there is one, else
-//! from its plan. A segment rolled back counts 0 from the rollback on. Pure.
+//! from its plan. A segment rolled back keeps the share it measures (the table's figure: users
+//! moved stay moved until the lead says otherwise), and its plan stops growing at the rollback.
+//! Pure.
 
 use super::app::{BandEdges, Model};
 use crate::engine::status::SegmentStatus;
@@ -83,28 +85,30 @@ struct Part<'a> {
     login: Option<&'a crate::model::LoginModel>,
     /// Its cutover, in days since the chart's start.
     cut: f64,
-    /// Counts nothing from then on (rolled back).
+    /// Rolled back then: its plan stops there (its measured share is what the series says).
     ends: Option<f64>,
 }
 
 impl Part<'_> {
-    /// Days since cutover at `x`, when the segment counts then.
+    /// Days since cutover at `x`, if it was cut over by then.
     fn day(&self, x: f64) -> Option<f64> {
         let d = x - self.cut;
-        (d >= 0.0 && self.ends.is_none_or(|e| x < e)).then_some(d)
+        (d >= 0.0).then_some(d)
     }
     fn actual(&self, x: f64) -> f64 {
         self.day(x).and_then(|d| at(self.series, d)).unwrap_or(0.0)
     }
     fn plan(&self, x: f64) -> f64 {
-        let Some(d) = self.day(x) else { return 0.0 };
+        let Some(d) = self.day(self.ends.map_or(x, |e| x.min(e))) else {
+            return 0.0;
+        };
         match self.login {
             Some(model) => model.share(d),
             None => self.seg.goal,
         }
     }
     fn range(&self, x: f64) -> (f64, f64) {
-        let Some(d) = self.day(x) else {
+        let Some(d) = self.day(self.ends.map_or(x, |e| x.min(e))) else {
             return (0.0, 0.0);
         };
         match self.seg.forecast.as_ref().filter(|f| !f.band.is_empty()) {
