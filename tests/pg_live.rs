@@ -22,16 +22,22 @@ fn toml(hook: bool) -> String {
     )
 }
 
-#[test]
-fn an_action_on_one_machine_reaches_a_watch_on_the_other_within_a_second() {
-    let pg = Postgres::start();
-    let url = pg.url();
+/// Two project folders ("machines") over the same team state.
+fn two_machines() -> (tempfile::TempDir, tempfile::TempDir) {
     let (a, b) = (
         tempfile::tempdir().expect("a"),
         tempfile::tempdir().expect("b"),
     );
     write_project(a.path(), &toml(false));
     write_project(b.path(), &toml(false));
+    (a, b)
+}
+
+#[test]
+fn an_action_on_one_machine_reaches_a_watch_on_the_other_within_a_second() {
+    let pg = Postgres::start();
+    let url = pg.url();
+    let (a, b) = two_machines();
     let mut watch_cmd = bin(b.path());
     watch_cmd.arg("watch").env("CUTOVER_DATABASE_URL", &url);
     let (mut watch, lines) = common::spawn_logged(watch_cmd);
@@ -140,12 +146,7 @@ fn the_intent_is_committed_and_visible_elsewhere_before_the_hook_runs() {
 fn a_key_in_one_cockpit_shows_in_the_other_machine_s_cockpit() {
     let pg = Postgres::start();
     let url = pg.url();
-    let (a, b) = (
-        tempfile::tempdir().expect("a"),
-        tempfile::tempdir().expect("b"),
-    );
-    write_project(a.path(), &toml(false));
-    write_project(b.path(), &toml(false));
+    let (a, b) = two_machines();
     let tmux = common::tmux::Tmux::server("cutover-team");
     let env = format!("CUTOVER_DATABASE_URL='{url}'");
     tmux.cockpit_with("a", a.path(), &env, "");
@@ -184,12 +185,7 @@ fn a_key_in_one_cockpit_shows_in_the_other_machine_s_cockpit() {
 fn a_lead_s_marker_and_sort_follow_them_to_the_other_machine() {
     let pg = Postgres::start();
     let url = pg.url();
-    let (a, b) = (
-        tempfile::tempdir().expect("a"),
-        tempfile::tempdir().expect("b"),
-    );
-    write_project(a.path(), &toml(false));
-    write_project(b.path(), &toml(false));
+    let (a, b) = two_machines();
     let me = cutover::os::actor(None);
     let tmux = common::tmux::Tmux::server("cutover-team-prefs");
     let env = format!("CUTOVER_DATABASE_URL='{url}'");

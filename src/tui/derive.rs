@@ -325,17 +325,21 @@ pub(super) fn refresh_ages(m: &mut Model) {
     }
 }
 
+/// "login failure rate ≤ 2 %: 0.024 > 0.02; ...": the criteria failing now.
+pub(super) fn failing_criteria(seg: &SegmentStatus) -> String {
+    seg.criteria
+        .iter()
+        .filter(|v| !v.passes())
+        .map(|v| format!("{}: {}", v.name, v.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The alarms of a segment, most urgent first.
 fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
     let mut out = Vec::new();
     if seg.phase == Shown::Cutover && !seg.gates_ok {
-        let failing: Vec<String> = seg
-            .criteria
-            .iter()
-            .filter(|v| !v.passes())
-            .map(|v| format!("{}: {}", v.name, v.reason))
-            .collect();
-        out.push((Tone::Danger, format!("⚠ guard: {}", failing.join("; "))));
+        out.push((Tone::Danger, format!("⚠ guard: {}", failing_criteria(seg))));
     }
     if let Some(f) = &seg.last_failure {
         out.push((Tone::Danger, format!("✗ {f}")));

@@ -90,12 +90,6 @@ fn needs(m: &Model) -> Vec<Need> {
             );
         }
         if s.phase == Shown::Cutover && !s.gates_ok {
-            let failing: Vec<String> = s
-                .criteria
-                .iter()
-                .filter(|v| !v.passes())
-                .map(|v| format!("{}: {}", v.name, v.reason))
-                .collect();
             let streak = if s.guard_streak > 0 {
                 format!(" ×{}", s.guard_streak)
             } else {
@@ -104,7 +98,10 @@ fn needs(m: &Model) -> Vec<Need> {
             need(
                 "r",
                 "roll back",
-                format!("guard failing{streak}: {}", failing.join("; ")),
+                format!(
+                    "guard failing{streak}: {}",
+                    super::derive::failing_criteria(s)
+                ),
                 Tone::Danger,
             );
         }
