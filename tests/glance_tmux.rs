@@ -35,7 +35,7 @@ fn needs_you_offers_r_for_a_failed_rollback_and_pressing_it_retries() {
     assert!(item.contains(" R ") && item.contains("apac"), "{item}");
     assert!(
         row(&screen, "staff").contains("● done"),
-        "staff is selected, not apac"
+        "the selection starts on the first row (staff, done): R must find apac by itself"
     );
 
     tmux.keys("needs", &["R"]);

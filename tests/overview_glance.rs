@@ -173,13 +173,21 @@ fn since_you_last_looked_lists_exactly_the_newer_events_newest_first() {
     assert!(none.glance.since_title.contains("nothing new"));
 
     // Never looked: the latest events, said as such.
-    let first = model(160, 48);
+    let mut first = model(160, 48);
+    first.remember("bo".into(), UserPrefs::default());
     assert!(
-        first.glance.since_title.contains("first time"),
+        first
+            .glance
+            .since_title
+            .contains("the first time you (bo) look"),
         "{}",
         first.glance.since_title
     );
     assert!(!first.glance.since.is_empty());
+    // The memory could not be read: the latest events, and no claim about this user.
+    let unknown = model(160, 48);
+    assert_eq!(unknown.glance.since_title, " Latest events ");
+    assert!(!unknown.glance.since.is_empty());
 }
 
 #[test]
@@ -201,17 +209,22 @@ fn quitting_saves_how_far_this_user_has_seen() {
 }
 
 #[test]
-fn an_open_cockpit_saves_what_it_has_shown_about_once_a_minute() {
+fn an_open_cockpit_saves_what_its_user_has_seen_about_once_a_minute() {
     let mut m = looked(160, 48, 3);
     let t0 = m.now;
-    assert!(update(&mut m, Input::Tick(t0 + chrono::Duration::seconds(30))).is_empty());
-    let effects = update(&mut m, Input::Tick(t0 + chrono::Duration::seconds(61)));
+    let newest = m.snapshot.events.last().expect("events").seq;
+    // Nobody has touched it: left open overnight, it has seen nothing.
+    assert!(update(&mut m, Input::Tick(t0 + chrono::Duration::seconds(61))).is_empty());
+    key(&mut m, KeyCode::Char('j'));
+    let effects = update(&mut m, Input::Tick(t0 + chrono::Duration::seconds(90)));
     assert!(
-        matches!(effects.as_slice(), [Effect::SavePrefs(_)]),
+        matches!(effects.as_slice(), [Effect::SavePrefs(p)] if p.seen_seq == Some(newest)),
         "{effects:?}"
     );
-    // Nothing new since: nothing to save.
-    assert!(update(&mut m, Input::Tick(t0 + chrono::Duration::seconds(200))).is_empty());
+    // Not again within the minute; and nothing new since: nothing to save.
+    key(&mut m, KeyCode::Char('k'));
+    assert!(update(&mut m, Input::Tick(t0 + chrono::Duration::seconds(120))).is_empty());
+    assert!(update(&mut m, Input::Tick(t0 + chrono::Duration::seconds(300))).is_empty());
 }
 
 #[test]
@@ -366,4 +379,88 @@ fn a_rolled_back_segment_keeps_its_measured_share_and_its_plan_stops_growing() {
         last(&before.plan)
     );
     assert!(after.legend.contains("✗ rollback apac"), "{}", after.legend);
+}
+
+#[test]
+fn the_overview_draws_in_any_terminal_size_without_panicking() {
+    for (w, h) in [
+        (1, 1),
+        (2, 3),
+        (20, 5),
+        (80, 29),
+        (80, 30),
+        (59, 40),
+        (120, 31),
+        (300, 1500),
+    ] {
+        let m = looked(w, h, 3);
+        let screen = text(&render(&m));
+        if h >= 12 && w >= 40 {
+            assert!(screen.contains("Segments (6)"), "{w}×{h}:\n{screen}");
+        }
+    }
+}
+
+#[test]
+fn a_stale_source_needs_you_and_n_reaches_each_item_of_one_segment() {
+    let mut m = looked(160, 48, 3);
+    let mut snapshot = m.snapshot.clone();
+    let eu = snapshot
+        .status
+        .segments
+        .iter_mut()
+        .find(|s| s.id == "eu-customers");
+    let eu = eu.expect("eu");
+    let src = eu.sources.first_mut().expect("a source");
+    assert_eq!(
+        src.stale_after_secs,
+        Some(86_400.0),
+        "the sample's stale_after = 1d"
+    );
+    src.error = None;
+    src.at = Some(cutover::sample::now() - chrono::Duration::hours(30));
+    // A planned finish far past any calendar must not break the finish sort.
+    let dormant = snapshot
+        .status
+        .segments
+        .iter_mut()
+        .find(|s| s.id == "dormant");
+    dormant.expect("dormant").days_to_goal = Some(2e12);
+    update(&mut m, Input::Refreshed(Box::new(snapshot)));
+    let stale: Vec<&str> = m
+        .glance
+        .needs
+        .iter()
+        .filter(|n| n.what.contains("stale"))
+        .map(|n| n.what.as_str())
+        .collect();
+    assert_eq!(stale.len(), 1, "{:?}", m.glance.needs);
+    assert!(
+        stale[0].ends_with("newest sample is 30 h old (stale after 24 h)"),
+        "{}",
+        stale[0]
+    );
+    // eu-customers has two items now (guard, stale source): n visits every item in the
+    // list's order (danger first), both of eu's included.
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        key(&mut m, KeyCode::Char('n'));
+        seen.push(m.status_line.clone().expect("status").1);
+    }
+    assert!(
+        seen[0].starts_with("needs you 1/4: eu-customers · r roll back"),
+        "{seen:?}"
+    );
+    assert!(seen[1].starts_with("needs you 2/4: apac · R"), "{seen:?}");
+    assert!(
+        seen[2].starts_with("needs you 3/4: eu-customers · ⏎"),
+        "{seen:?}"
+    );
+    assert!(seen[3].starts_with("needs you 4/4: latam · p"), "{seen:?}");
+    assert!(seen[4].starts_with("needs you 1/4"), "{seen:?}");
+    for _ in 0..3 {
+        key(&mut m, KeyCode::Char('s'));
+    }
+    assert_eq!(m.prefs.sort, SortKey::Finish);
+    assert_eq!(m.rows.len(), 6);
 }

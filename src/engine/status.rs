@@ -174,6 +174,9 @@ pub struct SourceStatus {
     pub at: Option<DateTime<Utc>>,
     pub error: Option<String>,
     pub error_at: Option<DateTime<Utc>>,
+    /// The source's `stale_after`, in seconds: a newest sample older than this is stale.
+    #[serde(default)]
+    pub stale_after_secs: Option<f64>,
 }
 
 /// The size-weighted migrated share over the segments whose count is known.
@@ -238,6 +241,7 @@ impl Engine {
                 at: latest.map(|(at, _)| at),
                 error: h.and_then(|h| h.last_error.clone()),
                 error_at: h.and_then(|h| h.last_error_at),
+                stale_after_secs: Some(src.stale_after.as_secs_f64()),
             });
         }
         let (mut observed_p, mut forecast) = (None, None);

@@ -50,9 +50,18 @@ pub fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
     (b - a).num_milliseconds() as f64 / 86_400_000.0
 }
 
-/// The moment `days` (fractional) after `at`: the inverse of [`days_between`].
+/// The moment `days` (fractional) after `at`: the inverse of [`days_between`]. Beyond the
+/// calendar (a tiny login probability plans billions of days) it stops at the calendar's end
+/// rather than overflow.
 pub fn days_after(at: DateTime<Utc>, days: f64) -> DateTime<Utc> {
-    at + Duration::milliseconds((days * 86_400_000.0) as i64)
+    let ms = (days * 86_400_000.0) as i64;
+    Duration::try_milliseconds(ms)
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(if days < 0.0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
 }
 
 impl Engine {
@@ -129,5 +138,18 @@ impl Engine {
             series,
             running: BTreeMap::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_after_stops_at_the_calendar_s_ends() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(days_after(at, 2e12), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(days_after(at, -2e12), DateTime::<Utc>::MIN_UTC);
+        assert_eq!(days_after(at, 1.5), at + Duration::hours(36));
     }
 }

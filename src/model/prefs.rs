@@ -16,7 +16,8 @@ pub enum SortKey {
     /// As the project file lists them.
     #[default]
     File,
-    /// By phase, the furthest along first (done, cutover, gate, test, plan), trouble on top.
+    /// By phase, what is under way first: rollback-failed, cutover, gate, test, plan, then
+    /// rolled back, then done.
     Phase,
     /// Most points behind the projection first; segments with no projection last.
     Behind,

@@ -187,7 +187,9 @@ pub(super) fn retry(m: &mut Model) -> Vec<Effect> {
     };
     if !can_retry(seg) && m.screen == Screen::Overview {
         // The key offered by "needs you" acts on its item: select that segment and ask.
-        if let Some(other) = super::glance::first_need_with(m, "R").map(|s| s.id.clone())
+        if let Some(other) = super::glance::first_need_with(m, "R")
+            .filter(|s| can_retry(s))
+            .map(|s| s.id.clone())
             && let Some(i) = m.rows.iter().position(|r| r.id == other)
         {
             m.selected = i;
@@ -261,7 +263,9 @@ pub(super) fn on_dialog(m: &mut Model, action: UiAction) -> Vec<Effect> {
         (Dialog::Quit { .. }, UiAction::Confirm | UiAction::Quit) => {
             m.dialog = None;
             m.quit = true;
-            return vec![Effect::Quit];
+            let mut effects = super::update::save_prefs(m);
+            effects.push(Effect::Quit);
+            return effects;
         }
         (
             Dialog::Confirm {

@@ -171,6 +171,11 @@ pub struct Model {
     pub last_looked: Option<(u64, Option<DateTime<Utc>>)>,
     /// When the memory was last sent to the owner (on the model's clock).
     pub prefs_sent: Option<DateTime<Utc>>,
+    /// The newest event on screen at the last key press: what this user has seen. A cockpit
+    /// left open overnight has not "seen" the night's events until someone touches it.
+    pub seen_upto: Option<u64>,
+    /// The item of "needs you" that `n` selected last.
+    pub need_cursor: Option<usize>,
     /// The panels below the overview's table.
     pub glance: Glance,
 }
@@ -214,6 +219,8 @@ impl Model {
             user: None,
             last_looked: None,
             prefs_sent: None,
+            seen_upto: None,
+            need_cursor: None,
             glance: Glance::default(),
         };
         super::update::derive(&mut m);

@@ -3,8 +3,8 @@
 //!
 //! "Needs you" lists, most urgent first: a failed rollback (`R`), a hook left pending (`R` for
 //! a rollback, `a` for the others), a failing guard (`r`), an action the guard tried and was
-//! refused (`r`), a failing source (`⏎` opens the segment), and a paused segment whose reason
-//! names a date that has passed (`p`). Pure: the model's `now` is the time.
+//! refused (`r`), a failing or stale source (`⏎` opens the segment), and a paused segment
+//! whose reason names a date that has passed (`p`). Pure: the model's `now` is the time.
 
 use super::app::{Model, Tone};
 use super::format::{age, event_line};
@@ -119,21 +119,34 @@ fn needs(m: &Model) -> Vec<Need> {
                 Tone::Danger,
             );
         }
-        for src in s.sources.iter().filter(|x| x.error.is_some()) {
-            let since = src
-                .error_at
-                .map(|t| format!(" for {}", age(m.now, t)))
-                .unwrap_or_default();
-            need(
-                "⏎",
-                "look at the segment",
-                format!(
-                    "source {} failing{since}: {}",
-                    src.metric,
-                    src.error.as_deref().unwrap_or_default()
-                ),
-                Tone::Warn,
-            );
+        // A done segment's sources no longer matter.
+        for src in s.sources.iter().filter(|_| s.phase != Shown::Done) {
+            if let Some(error) = &src.error {
+                let since = src
+                    .error_at
+                    .map(|t| format!(" for {}", age(m.now, t)))
+                    .unwrap_or_default();
+                need(
+                    "⏎",
+                    "look at the segment",
+                    format!("source {} failing{since}: {error}", src.metric),
+                    Tone::Warn,
+                );
+            } else if let (Some(at), Some(limit)) = (src.at, src.stale_after_secs)
+                && (m.now - at).num_milliseconds() as f64 / 1000.0 > limit
+            {
+                need(
+                    "⏎",
+                    "look at the segment",
+                    format!(
+                        "source {} stale: its newest sample is {} old (stale after {})",
+                        src.metric,
+                        age(m.now, at),
+                        crate::model::criteria::age(limit)
+                    ),
+                    Tone::Warn,
+                );
+            }
         }
         if let Some(date) = s.hold.as_deref().and_then(first_date)
             && date < m.now.date_naive()
@@ -205,11 +218,14 @@ fn since(m: &Model) -> (String, Vec<(Tone, String)>) {
         (tone, format!("{:<14} {}", e.body.segment, event_line(e)))
     };
     let events = &m.snapshot.events;
-    let who = m
-        .user
-        .as_deref()
-        .map(|u| format!(" ({u})"))
-        .unwrap_or_default();
+    let Some(user) = m.user.as_deref() else {
+        // The memory could not be read: say nothing about when this user looked.
+        return (
+            " Latest events ".to_string(),
+            events.iter().rev().take(SINCE_LINES).map(line).collect(),
+        );
+    };
+    let who = format!(" ({user})");
     match m.last_looked {
         Some((seq, at)) => {
             let new: Vec<(Tone, String)> = events
@@ -252,18 +268,21 @@ pub fn select_next_need(m: &mut Model) {
         m.status_line = Some((Tone::Ok, "nothing needs you".to_string()));
         return;
     }
+    // On from the item last selected while its segment is still the selection (a segment
+    // with two items gets both), else from the top.
     let current = m.rows.get(m.selected).map(|r| r.id.as_str());
-    let next = match needs
-        .iter()
-        .position(|n| Some(n.segment.as_str()) == current)
-    {
-        Some(i) => (1..=needs.len())
-            .map(|k| (i + k) % needs.len())
-            .find(|j| Some(needs[*j].segment.as_str()) != current)
-            .unwrap_or(i),
-        None => 0,
+    let next = match m.need_cursor {
+        Some(i)
+            if needs
+                .get(i)
+                .is_some_and(|n| Some(n.segment.as_str()) == current) =>
+        {
+            (i + 1) % needs.len()
+        }
+        _ => 0,
     };
     let need = needs[next].clone();
+    m.need_cursor = Some(next);
     match m.rows.iter().position(|r| r.id == need.segment) {
         Some(row) => m.selected = row,
         None => {

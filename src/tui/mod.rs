@@ -71,6 +71,21 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
     ensure_terminal()?;
     init_tracing(&link.config.state_dir);
     let (themes, index, problems) = themes(project_dir, theme_name);
+    // This user's memory: the sort they chose and where "since you last looked" starts. Asked
+    // before subscribing, so no update can arrive while waiting for it (a call drops what is
+    // not its answer). A state that cannot say opens the cockpit without it, and the cockpit
+    // then never overwrites it.
+    let memory = match link.session.call(Request::Prefs, |_| {}).await {
+        Ok(Reply::Prefs { user, prefs }) => Some((user, prefs)),
+        Ok(Reply::Failed { message, .. }) => {
+            tracing::warn!("cockpit memory: {message}");
+            None
+        }
+        Ok(_) | Err(_) => {
+            tracing::warn!("cockpit memory: no answer from the owner");
+            None
+        }
+    };
     let snapshot = match link
         .session
         .call(Request::Subscribe { polls: false }, |_| {})
@@ -85,12 +100,8 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
     let now = link.session.clock.now();
     let mut model = Model::new(snapshot, themes, now, size);
     model.theme = index;
-    // This user's memory: the sort they chose and where "since you last looked" starts. A
-    // state that cannot say opens the cockpit as for a first look, and never overwrites it.
-    match link.session.call(Request::Prefs, |_| {}).await {
-        Ok(Reply::Prefs { user, prefs }) => model.remember(user, prefs),
-        Ok(Reply::Failed { message, .. }) => tracing::warn!("cockpit memory: {message}"),
-        Ok(_) | Err(_) => tracing::warn!("cockpit memory: no answer from the owner"),
+    if let Some((user, prefs)) = memory {
+        model.remember(user, prefs);
     }
     if let Some(p) = problems.first() {
         model.status_line = Some((Tone::Warn, p.clone()));

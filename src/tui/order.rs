@@ -5,7 +5,7 @@
 
 use crate::config::Strategy;
 use crate::engine::status::SegmentStatus;
-use crate::engine::view::days_after;
+use crate::engine::view::days_between;
 use crate::model::Shown;
 use crate::model::prefs::SortKey;
 use chrono::{DateTime, Utc};
@@ -31,19 +31,23 @@ fn strategy_rank(s: Strategy) -> u8 {
     }
 }
 
-/// When a segment should reach its goal: already (done, or at its goal), the forecast or the
-/// plan in cutover, and before cutover its planned days counted from now. `None`: never or
-/// unknown, which sorts last.
-fn finish(s: &SegmentStatus, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    match s.phase {
-        Shown::Done => Some(DateTime::<Utc>::MIN_UTC),
-        Shown::Cutover if s.migrated_share.is_some_and(|x| x >= s.goal) => {
-            Some(DateTime::<Utc>::MIN_UTC)
-        }
-        Shown::Cutover => s.forecast.as_ref().map_or(s.projected_finish, |f| f.finish),
-        Shown::Plan | Shown::Test | Shown::Gate => s.days_to_goal.map(|d| days_after(now, d)),
+/// In how many days (from now) a segment should reach its goal: already (done, or at its
+/// goal), the forecast or the plan in cutover, and before cutover its planned days counted from
+/// now. `None`: never or unknown, which sorts last. Days, not dates: a tiny login probability
+/// plans billions of days, past any calendar.
+fn finish(s: &SegmentStatus, now: DateTime<Utc>) -> Option<f64> {
+    let days = match s.phase {
+        Shown::Done => Some(f64::NEG_INFINITY),
+        Shown::Cutover if s.migrated_share.is_some_and(|x| x >= s.goal) => Some(f64::NEG_INFINITY),
+        Shown::Cutover => s
+            .forecast
+            .as_ref()
+            .map_or(s.projected_finish, |f| f.finish)
+            .map(|d| days_between(now, d)),
+        Shown::Plan | Shown::Test | Shown::Gate => s.days_to_goal,
         Shown::RolledBack | Shown::RollbackFailed => None,
-    }
+    };
+    days.filter(|d| !d.is_nan())
 }
 
 /// Order `segs` in place.
@@ -61,7 +65,12 @@ pub fn sort(segs: &mut [&SegmentStatus], key: SortKey, group: bool, now: DateTim
                 (None, None) => std::cmp::Ordering::Equal,
             }
         }),
-        SortKey::Finish => segs.sort_by_key(|s| (finish(s, now).is_none(), finish(s, now))),
+        SortKey::Finish => segs.sort_by(|a, b| match (finish(a, now), finish(b, now)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }),
     }
     if group {
         segs.sort_by_key(|s| strategy_rank(s.strategy));

@@ -237,11 +237,13 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
             more => format!("{more} earlier · {shown}"),
         }
     };
-    let mut legend = format!("▲ cutover {}", list(false));
-    let rollbacks = list(true);
-    if !rollbacks.is_empty() {
-        legend.push_str(&format!("   ✗ rollback {rollbacks}"));
-    }
+    let (cutovers, rollbacks) = (list(false), list(true));
+    let legend = match (cutovers.is_empty(), rollbacks.is_empty()) {
+        (false, false) => format!("▲ cutover {cutovers}   ✗ rollback {rollbacks}"),
+        (false, true) => format!("▲ cutover {cutovers}"),
+        (true, false) => format!("✗ rollback {rollbacks}"),
+        (true, true) => String::new(),
+    };
     Some(ProjectChart {
         start,
         x_max,

@@ -91,6 +91,7 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
     match input {
         Input::Key(key) => {
             m.keys_seen += 1;
+            m.seen_upto = Some(newest_seq(m));
             match action_for(mode(m), key) {
                 Some(action) => on_action(m, action),
                 None => Vec::new(),
@@ -321,18 +322,21 @@ fn newest_seq(m: &Model) -> u64 {
     m.snapshot.events.last().map_or(0, |e| e.seq)
 }
 
+/// Whether this user has seen more than the saved marker says (as of their last key press).
 fn seen_moved(m: &Model) -> bool {
-    m.prefs.seen_seq.is_none_or(|seen| newest_seq(m) > seen)
+    m.seen_upto
+        .is_some_and(|upto| m.prefs.seen_seq.is_none_or(|seen| upto > seen))
 }
 
-/// Send this user's memory, with the newest event now on screen as seen. Only once the
-/// memory was read: a cockpit that could not read it never overwrites it with defaults.
+/// Send this user's memory, with the newest event on screen at the last key press as seen.
+/// Only once the memory was read: a cockpit that could not read it never overwrites it with
+/// defaults.
 pub(super) fn save_prefs(m: &mut Model) -> Vec<Effect> {
     if m.user.is_none() {
         return Vec::new();
     }
     if seen_moved(m) {
-        m.prefs.seen_seq = Some(newest_seq(m));
+        m.prefs.seen_seq = m.seen_upto;
         m.prefs.seen_at = Some(m.now);
     }
     m.prefs_sent = Some(m.now);

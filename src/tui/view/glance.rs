@@ -46,9 +46,10 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     } else {
         0
     };
-    let want = (model.rows.len().max(1) + groups) as u16 + 3;
+    let want = lines_for(model.rows.len().max(1) + groups).saturating_add(3);
     let table_h = if area.height >= 30 {
-        want.min((area.height * 45 / 100).max(want.min(area.height - 2 * MIN_PANEL)))
+        // Many segments: the table scrolls in 45 % of the screen, the panels keep the rest.
+        want.min((u32::from(area.height) * 45 / 100) as u16)
     } else {
         want.min(area.height)
     };
@@ -61,7 +62,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
     overview::render(frame, model, theme, table);
     let g = &model.glance;
-    let needs_h = (g.needs.len().max(1) as u16 + 2).min(panels.height);
+    let needs_h = lines_for(g.needs.len().max(1))
+        .saturating_add(2)
+        .min(panels.height);
     let chart = g
         .chart
         .as_ref()
@@ -85,7 +88,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             if after.height < MIN_PANEL {
                 return;
             }
-            let since_want = (g.since.len().max(1) as u16 + 2).min(after.height);
+            let since_want = lines_for(g.since.len().max(1))
+                .saturating_add(2)
+                .min(after.height);
             if chart.is_some() && after.height >= CHART_MIN.1 + MIN_PANEL {
                 let since_h = since_want.min(after.height / 3).max(MIN_PANEL);
                 let [since, chart] =
@@ -98,6 +103,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             }
         }
     }
+}
+
+/// A count of lines as terminal rows (a terminal has fewer than `u16::MAX`).
+fn lines_for(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 fn block<'a>(theme: &Theme, title: Span<'a>) -> Block<'a> {
