@@ -17,8 +17,9 @@ use crate::engine::view::{days_after, days_between};
 use crate::model::{Event, Outcome, Phase};
 use chrono::{DateTime, Utc};
 
-/// Marks drawn on the chart, and named under it, at most (the newest of each kind).
-const MARKS_DRAWN: usize = 200;
+/// Strokes drawn on the chart (one per column that has marks), and marks named under it, at
+/// most: the newest of each kind.
+const MARKS_DRAWN: usize = 60;
 const MARKS_NAMED: usize = 6;
 /// Dots of one mark's vertical stroke.
 const STROKE_DOTS: usize = 24;
@@ -218,11 +219,21 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
         })
         .collect();
     // A dotted vertical line per mark (the newest MARKS_DRAWN of each kind).
+    // Marks that fall in one column of the chart are one stroke.
+    let column = x_max / width as f64;
     let stroke = |rollback: bool| {
-        let kind: Vec<&Mark> = marks.iter().filter(|k| k.rollback == rollback).collect();
-        kind[kind.len().saturating_sub(MARKS_DRAWN)..]
+        let mut columns: Vec<i64> = marks
             .iter()
-            .flat_map(|k| (0..=STROKE_DOTS).map(|i| (k.x, 100.0 * i as f64 / STROKE_DOTS as f64)))
+            .filter(|k| k.rollback == rollback)
+            .map(|k| (k.x / column).round() as i64)
+            .collect();
+        columns.dedup();
+        columns[columns.len().saturating_sub(MARKS_DRAWN)..]
+            .iter()
+            .flat_map(|c| {
+                let x = *c as f64 * column;
+                (0..=STROKE_DOTS).map(move |i| (x, 100.0 * i as f64 / STROKE_DOTS as f64))
+            })
             .collect::<Vec<_>>()
     };
     let list = |rollback: bool| {
