@@ -10,6 +10,7 @@ use common::{json, staff_with, write_project, write_script};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 /// The binary on the project in `dir`, with the colour variables of the caller's environment
 /// removed: each test sets the ones it is about.
@@ -320,4 +321,60 @@ fn colour_shows_only_when_forced_and_never_with_no_color_or_in_json() {
         assert!(!stdout.contains(ESC), "{args:?}: {stdout:?}");
         serde_json::from_str::<Value>(&stdout).expect("JSON");
     }
+}
+
+/// `watch` (with `flags`) on `p` until an advance through it is logged, plus `linger`: its
+/// stderr lines.
+fn watch_through_an_advance(p: &Path, flags: &[&str], linger: Duration) -> Vec<String> {
+    let mut cmd = common::bin(p);
+    cmd.env_remove("CLICOLOR_FORCE").args(flags).arg("watch");
+    let (mut watch, lines) = common::spawn_logged(cmd);
+    common::owner_pid(p, Duration::from_secs(10)).expect("the watch owns the project");
+    let advance = run(cutover(p).args(["advance", "staff"]));
+    assert!(advance.status.success(), "{}", text(&advance.stderr));
+    let logged = |needle: &str| {
+        let lines = lines.lock().expect("lines");
+        lines.iter().any(|(_, l)| l.contains(needle))
+    };
+    let start = Instant::now();
+    while !logged("staff: advance") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no acknowledgement logged"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(linger);
+    let _ = std::process::Command::new("kill")
+        .arg(watch.id().to_string())
+        .status();
+    let _ = watch.wait();
+    let lines = lines.lock().expect("lines");
+    lines.iter().map(|(_, l)| l.clone()).collect()
+}
+
+#[test]
+fn quiet_watch_logs_actions_but_not_each_answered_poll() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let source = "[segments.sources.migrated]\nkind = \"command\"\ncommand = [\"echo\", \"5\"]\nevery = \"100ms\"\n";
+    write_project(p, &staff_with(source));
+    // Without -q, a second of watching logs the answered polls (every 100 ms)...
+    let loud = watch_through_an_advance(p, &[], Duration::from_secs(1));
+    assert!(
+        loud.iter().any(|l| l.contains("staff migrated = 5")),
+        "{loud:#?}"
+    );
+    // ...with -q, the same second logs the action and no answered poll.
+    let quiet = watch_through_an_advance(p, &["-q"], Duration::from_secs(1));
+    assert!(
+        quiet
+            .iter()
+            .any(|l| l.contains("staff: advance test → gate")),
+        "{quiet:#?}"
+    );
+    assert!(
+        !quiet.iter().any(|l| l.contains("migrated = ")),
+        "{quiet:#?}"
+    );
 }

@@ -62,6 +62,17 @@ pub struct UserPrefs {
 }
 
 impl UserPrefs {
+    /// "phase, grouped by strategy": the rows' order in words; `None` for the project file's
+    /// order, ungrouped.
+    pub fn order(&self) -> Option<String> {
+        match (self.sort, self.group) {
+            (SortKey::File, false) => None,
+            (SortKey::File, true) => Some("grouped by strategy".to_string()),
+            (k, false) => Some(format!("by {}", k.as_str())),
+            (k, true) => Some(format!("by {}, grouped by strategy", k.as_str())),
+        }
+    }
+
     /// The state note that holds a user's preferences.
     pub fn note_name(user: &str) -> String {
         format!("user-prefs:{user}")

@@ -6,11 +6,11 @@
 
 use super::app::{DetailView, Model, Row, Screen, Tone};
 pub use super::format::group_digits;
-use super::format::{age, event_line, event_what, number, pct, spark};
+use super::format::{age, event_line, event_what, number, outcome_tone, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::engine::view::days_between;
 use crate::model::projection::LoginModel;
-use crate::model::{HookAction, Outcome, Shown, series};
+use crate::model::{HookAction, Shown, series};
 use chrono::{DateTime, Utc};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -371,12 +371,7 @@ fn derive_log(m: &mut Model) {
             )
         })
         .map(|e| {
-            let tone = match e.body.outcome {
-                Outcome::Failed => Tone::Danger,
-                Outcome::Refused => Tone::Warn,
-                Outcome::Succeeded => Tone::Ok,
-                Outcome::Requested | Outcome::Ok => Tone::Info,
-            };
+            let tone = outcome_tone(e.body.outcome);
             let mut line = format!(
                 "{:>5} {} {:<14} {:<8} {}",
                 e.seq,

@@ -65,6 +65,17 @@ pub(super) fn event_what(e: &Event) -> String {
     format!("{what} {outcome}")
 }
 
+/// The colour of an event's line: failed red, refused amber, succeeded green.
+pub(super) fn outcome_tone(outcome: Outcome) -> super::app::Tone {
+    use super::app::Tone;
+    match outcome {
+        Outcome::Failed => Tone::Danger,
+        Outcome::Refused => Tone::Warn,
+        Outcome::Succeeded => Tone::Ok,
+        Outcome::Requested | Outcome::Ok => Tone::Info,
+    }
+}
+
 pub(super) fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     crate::model::criteria::age((now - at).num_milliseconds() as f64 / 1000.0)
 }

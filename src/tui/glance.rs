@@ -7,7 +7,7 @@
 //! whose reason names a date that has passed (`p`). Pure: the model's `now` is the time.
 
 use super::app::{Model, Tone};
-use super::format::{age, event_line};
+use super::format::{age, event_line, outcome_tone};
 use crate::engine::status::SegmentStatus;
 use crate::model::{Event, HookAction, Outcome, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -209,13 +209,10 @@ fn first_date(text: &str) -> Option<NaiveDate> {
 
 fn since(m: &Model) -> (String, Vec<(Tone, String)>) {
     let line = |e: &Event| {
-        let tone = match e.body.outcome {
-            Outcome::Failed => Tone::Danger,
-            Outcome::Refused => Tone::Warn,
-            Outcome::Succeeded => Tone::Ok,
-            Outcome::Requested | Outcome::Ok => Tone::Info,
-        };
-        (tone, format!("{:<14} {}", e.body.segment, event_line(e)))
+        (
+            outcome_tone(e.body.outcome),
+            format!("{:<14} {}", e.body.segment, event_line(e)),
+        )
     };
     let events = &m.snapshot.events;
     let Some(user) = m.user.as_deref() else {

@@ -9,6 +9,7 @@ use crate::engine::view::days_between;
 use crate::model::Shown;
 use crate::model::prefs::SortKey;
 use chrono::{DateTime, Utc};
+use std::cmp::Ordering;
 
 /// Where a phase sorts: what is under way and in trouble first, what is over last.
 fn phase_rank(p: Shown) -> u8 {
@@ -50,27 +51,27 @@ fn finish(s: &SegmentStatus, now: DateTime<Utc>) -> Option<f64> {
     days.filter(|d| !d.is_nan())
 }
 
+/// Smallest first, unknown last.
+fn known_first(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
 /// Order `segs` in place.
 pub fn sort(segs: &mut [&SegmentStatus], key: SortKey, group: bool, now: DateTime<Utc>) {
     match key {
         SortKey::File => {}
         SortKey::Phase => segs.sort_by_key(|s| phase_rank(s.phase)),
         // Most points behind first; no projection (not in cutover) last.
-        SortKey::Behind => segs.sort_by(|a, b| {
-            let d = |s: &SegmentStatus| s.deviation_points.filter(|d| d.is_finite());
-            match (d(a), d(b)) {
-                (Some(x), Some(y)) => x.total_cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            }
-        }),
-        SortKey::Finish => segs.sort_by(|a, b| match (finish(a, now), finish(b, now)) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }),
+        SortKey::Behind => {
+            let behind = |s: &SegmentStatus| s.deviation_points.filter(|d| d.is_finite());
+            segs.sort_by(|a, b| known_first(behind(a), behind(b)));
+        }
+        SortKey::Finish => segs.sort_by(|a, b| known_first(finish(a, now), finish(b, now))),
     }
     if group {
         segs.sort_by_key(|s| strategy_rank(s.strategy));

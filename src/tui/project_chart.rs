@@ -51,6 +51,8 @@ pub struct ProjectChart {
     pub x_labels: Vec<String>,
     /// "▲ cutover staff 10-01 · eu-customers 10-20   ✗ rollback apac 11-10".
     pub legend: String,
+    /// " Whole migration · share of all 1 441 200 users by date ".
+    pub title: String,
 }
 
 /// The value at `d` of points sorted by their first field: the last point at or before `d`.
@@ -269,5 +271,9 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
             .map(|x| days_after(start, *x).format("%m-%d").to_string())
             .collect(),
         legend,
+        title: format!(
+            " Whole migration · share of all {} users by date ",
+            super::format::group_digits(segs.iter().map(|s| s.size).sum())
+        ),
     })
 }

@@ -355,15 +355,11 @@ fn resort(m: &mut Model, action: UiAction) -> Vec<Effect> {
     if let Some(i) = keep.and_then(|id| m.rows.iter().position(|r| r.id == id)) {
         m.selected = i;
     }
-    let group = if m.prefs.group {
-        " · grouped by strategy"
-    } else {
-        ""
-    };
-    m.status_line = Some((
-        Tone::Info,
-        format!("sorted by {}{group}", m.prefs.sort.as_str()),
-    ));
+    let order = m
+        .prefs
+        .order()
+        .unwrap_or_else(|| "in file order".to_string());
+    m.status_line = Some((Tone::Info, format!("rows {order}")));
     save_prefs(m)
 }
 

@@ -199,16 +199,9 @@ fn render_chart(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
     let Some(c) = &model.glance.chart else {
         return;
     };
-    let total: u64 = model.snapshot.status.segments.iter().map(|s| s.size).sum();
     let outer = block(
         theme,
-        Span::styled(
-            format!(
-                " Whole migration · share of all {} users by date ",
-                crate::tui::derive::group_digits(total)
-            ),
-            Style::default().fg(theme.accent),
-        ),
+        Span::styled(c.title.as_str(), Style::default().fg(theme.accent)),
     );
     let inner = outer.inner(area);
     frame.render_widget(outer, area);

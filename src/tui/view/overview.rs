@@ -161,13 +161,10 @@ fn display_lines(model: &Model) -> Vec<BodyLine> {
 
 /// " · by phase, grouped by strategy": the order, when it is not the project file's.
 fn order_note(model: &Model) -> String {
-    use crate::model::prefs::SortKey;
-    match (model.prefs.sort, model.prefs.group) {
-        (SortKey::File, false) => String::new(),
-        (SortKey::File, true) => " · grouped by strategy".to_string(),
-        (k, false) => format!(" · by {}", k.as_str()),
-        (k, true) => format!(" · by {}, grouped by strategy", k.as_str()),
-    }
+    model
+        .prefs
+        .order()
+        .map_or_else(String::new, |o| format!(" · {o}"))
 }
 
 /// Draw one line of cells at row `y`.
