@@ -20,22 +20,8 @@ name = "Notify"
 name = "leads"
 webhook = "{url}"
 {extra}
-[[segments]]
-id = "us"
-strategy = "slow"
-size = 1000
-login_probability = 0.1
-goal = 0.99
-auto_rollback = true
-failures_before_rollback = 2
-[segments.sources.failure_rate]
-kind = "command"
-command = ["cat", "rate.txt"]
-every = "100ms"
-[[segments.gates]]
-metric = "failure_rate"
-max = 0.02
-"#
+{}"#,
+        common::GUARDED_US
     )
 }
 

@@ -94,7 +94,10 @@ fn the_cockpits_advance_from_gate_polls_the_sources_first() {
     assert_eq!(last["outcome"], "ok");
 }
 
-const SLOW_HOOK: &str = r#"[project]
+/// A project whose eu rollback hook is `./slow.sh`, beside the guarded us.
+fn slow_hook() -> String {
+    format!(
+        r#"[project]
 name = "Slow hook"
 [[segments]]
 id = "eu"
@@ -109,29 +112,17 @@ every = "100ms"
 [segments.hooks.rollback]
 command = ["./slow.sh"]
 timeout = "60s"
-[[segments]]
-id = "us"
-strategy = "slow"
-size = 1000
-login_probability = 0.1
-goal = 0.99
-auto_rollback = true
-failures_before_rollback = 2
-[segments.sources.failure_rate]
-kind = "command"
-command = ["cat", "rate.txt"]
-every = "100ms"
-[[segments.gates]]
-metric = "failure_rate"
-max = 0.02
-"#;
+{}"#,
+        common::GUARDED_US
+    )
+}
 
 /// A project whose eu rollback hook sleeps 30 s (its command line carries `marker`), eu
 /// counting migrated users every 100 ms, us guarded by `rate.txt` (0.01: passing).
 fn slow_project(marker: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    write_project(p, SLOW_HOOK);
+    write_project(p, &slow_hook());
     write_script(p, "slow.sh", &format!("exec sleep 30 # {marker}"));
     write_script(p, "count.sh", "date +%s%N | cut -c12-13");
     std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");

@@ -28,6 +28,25 @@ pub fn bin(dir: &Path) -> std::process::Command {
     cmd
 }
 
+/// A segment `us` in cutover's reach, guarded by its `failure_rate` (read from `rate.txt`
+/// every 100 ms, at most 0.02), rolled back by the guard after 2 failing evaluations.
+pub const GUARDED_US: &str = r#"[[segments]]
+id = "us"
+strategy = "slow"
+size = 1000
+login_probability = 0.1
+goal = 0.99
+auto_rollback = true
+failures_before_rollback = 2
+[segments.sources.failure_rate]
+kind = "command"
+command = ["cat", "rate.txt"]
+every = "100ms"
+[[segments.gates]]
+metric = "failure_rate"
+max = 0.02
+"#;
+
 /// Write `cutover.toml` into `dir`.
 pub fn write_project(dir: &Path, toml: &str) {
     std::fs::write(dir.join("cutover.toml"), toml).expect("write cutover.toml");
