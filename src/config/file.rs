@@ -120,7 +120,8 @@ pub struct SegmentFile {
     /// Test checks: `advance` from test runs them all, fresh, and each must pass.
     #[serde(default)]
     pub checks: Vec<CheckFile>,
-    /// Roll back automatically after `failures_before_rollback` failing guard evaluations.
+    /// Roll back automatically after `failures_before_rollback` fresh failing readings in a
+    /// row (see `model::streak` for the counting rule).
     #[serde(default)]
     pub auto_rollback: bool,
     pub failures_before_rollback: Option<u32>,

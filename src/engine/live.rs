@@ -5,6 +5,7 @@ use super::{Command, Engine, EngineError, MIGRATED};
 use crate::config::Segment;
 use crate::config::SourceKind;
 use crate::model::criteria::{self, Context, Reading};
+use crate::model::streak::Cause;
 use crate::model::{Action, NewEvent, Phase, Status, Verdict};
 use crate::source::Polled;
 use crate::store::StoreError;
@@ -38,7 +39,7 @@ pub enum Guard {
     Idle,
     /// Every criterion passes.
     Clear,
-    /// Failing (or unknown) criteria: an alarm, `streak` consecutive failing evaluations.
+    /// Failing (or unknown) criteria: an alarm, `streak` fresh failing readings in a row.
     Alarm { streak: u32, readings: String },
     /// Roll back now: this command, as actor `auto`.
     RollBack(Command),
@@ -173,69 +174,64 @@ impl Engine {
         Some(self.state(segment).size_at_cutover.unwrap_or(seg.size))
     }
 
-    /// Re-evaluate the guard of a segment after a sample. Records a `guard-failed`
-    /// event when a failing streak starts; asks for a rollback as `auto` when the segment has
-    /// `auto_rollback` and the streak reaches `failures_before_rollback`. Unknown criteria
+    /// Re-evaluate the guard of a segment at `now`, after `cause` (see [`crate::model::streak`]
+    /// for the counting rule: fresh failing readings, never re-evaluations). Records one
+    /// `guard-failed` event when an alarm opens; asks for a rollback as `auto` when the segment
+    /// has `auto_rollback` and its streak reaches `failures_before_rollback`. Unknown criteria
     /// neither count nor reset the streak (a metrics outage alone never rolls back).
-    pub fn guard(&mut self, segment: &str, now: DateTime<Utc>) -> Result<Guard, EngineError> {
+    pub fn guard(
+        &mut self,
+        segment: &str,
+        now: DateTime<Utc>,
+        cause: Cause<'_>,
+    ) -> Result<Guard, EngineError> {
         let Some(seg) = self.project().segment(segment).cloned() else {
             return Ok(Guard::Idle);
         };
         let state = self.state(segment);
         if state.phase != Phase::Cutover || seg.gates.is_empty() {
-            self.streaks.remove(segment);
-            self.alarms.remove(segment);
+            self.streaks.forget(segment);
             return Ok(Guard::Idle);
         }
         let verdicts = self.gate_verdicts(&seg, now)?;
+        let counted = self.streaks.observe(
+            segment,
+            &seg.gates,
+            &verdicts,
+            cause,
+            seg.failures_before_rollback,
+        );
+        let streak = counted.streak;
         let failing: Vec<&Verdict> = verdicts
             .iter()
             .filter(|v| v.status == Status::Fail)
             .collect();
-        let unknown: Vec<&Verdict> = verdicts
-            .iter()
-            .filter(|v| v.status == Status::Unknown)
-            .collect();
         if failing.is_empty() {
+            let unknown: Vec<String> = verdicts
+                .iter()
+                .filter(|v| v.status == Status::Unknown)
+                .map(|v| format!("{}: unknown ({})", v.name, v.reason))
+                .collect();
             if unknown.is_empty() {
-                self.streaks.remove(segment);
-                if let Some(clear) = self.alarms.get_mut(segment) {
-                    *clear += 1;
-                    if *clear >= seg.failures_before_rollback {
-                        self.alarms.remove(segment);
-                    }
-                }
                 return Ok(Guard::Clear);
             }
-            let streak = self.streaks.get(segment).copied().unwrap_or(0);
-            let readings = unknown
-                .iter()
-                .map(|v| format!("{}: unknown ({})", v.name, v.reason))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let readings = unknown.join("; ");
             return Ok(Guard::Alarm { streak, readings });
         }
-        let streak = {
-            let s = self.streaks.entry(segment.to_string()).or_insert(0);
-            *s += 1;
-            *s
-        };
-        // One guard-failed event per alarm: a new one only after the guard has been clear for
-        // `failures_before_rollback` evaluations in a row, so a reading hovering at its bound
-        // does not flood the log.
-        let new_alarm = !self.alarms.contains_key(segment);
-        self.alarms.insert(segment.to_string(), 0);
         let readings = failing
             .iter()
             .map(|v| format!("{}: {}", v.name, v.reason))
             .collect::<Vec<_>>()
             .join("; ");
-        if new_alarm {
+        // One guard-failed event per alarm: a new one only after the guard has been clear for
+        // `failures_before_rollback` fresh readings in a row, so a reading hovering at its
+        // bound does not flood the log.
+        if counted.opened {
             self.append(NewEvent {
                 from: Some(state.phase),
                 detail: Some(if seg.auto_rollback {
                     format!(
-                        "{readings} (auto-rollback after {} in a row)",
+                        "{readings} (auto-rollback after {} failing readings in a row)",
                         seg.failures_before_rollback
                     )
                 } else {
@@ -246,7 +242,7 @@ impl Engine {
         }
         let busy = state.pending.is_some() || state.rollback_failed.is_some();
         if seg.auto_rollback && streak >= seg.failures_before_rollback && !busy {
-            self.streaks.remove(segment);
+            self.streaks.restart(segment);
             return Ok(Guard::RollBack(Command {
                 segment: segment.to_string(),
                 action: Action::RollBack,
@@ -254,22 +250,36 @@ impl Engine {
                 // Refused if another process moved the segment since this guard looked.
                 expect: Some(state.phase),
                 reason: Some(format!(
-                    "auto-rollback after {streak} failing evaluations: {readings}"
+                    "auto-rollback after {streak} failing readings in a row: {readings}"
                 )),
             }));
         }
         Ok(Guard::Alarm { streak, readings })
     }
 
-    /// Take in one polled result: store it, then re-evaluate that segment's guard.
-    pub fn absorb(&mut self, p: &Polled) -> Result<Guard, EngineError> {
+    /// Take in one polled result at `now` (the owner's clock): store it, then re-evaluate that
+    /// segment's guard. Only a number that is no older than its source's `stale_after` is a
+    /// fresh reading the guard may count; an error or a late sample is another look.
+    pub fn absorb(&mut self, p: &Polled, now: DateTime<Utc>) -> Result<Guard, EngineError> {
         self.record_polled(p)?;
-        self.guard(&p.segment, p.at)
+        let stale_after = self
+            .project()
+            .segment(&p.segment)
+            .and_then(|s| s.source(&p.metric))
+            .map(|s| s.stale_after.as_secs_f64());
+        let fresh = matches!(&p.result, Ok(v) if self.in_range(&p.segment, &p.metric, *v).is_ok())
+            && stale_after.is_none_or(|limit| secs(p.at, now) <= limit);
+        let cause = if fresh {
+            Cause::Reading(&p.metric)
+        } else {
+            Cause::Look
+        };
+        self.guard(&p.segment, now, cause)
     }
 
-    /// The consecutive failing guard evaluations of a segment.
+    /// The segment's guard streak: the most fresh failing readings in a row of one criterion.
     pub fn guard_streak(&self, segment: &str) -> u32 {
-        self.streaks.get(segment).copied().unwrap_or(0)
+        self.streaks.streak(segment)
     }
 }
 

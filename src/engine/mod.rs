@@ -30,8 +30,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The metric name of the migrated-user count.
-pub const MIGRATED: &str = "migrated";
+pub use crate::model::criteria::MIGRATED;
 
 /// One operator (or guard) request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,10 +86,8 @@ pub struct Engine {
     redactor: Redactor,
     /// Source health seen by this process, by (segment, metric).
     health: BTreeMap<(String, String), live::SourceHealth>,
-    /// Consecutive failing guard evaluations, by segment.
-    streaks: BTreeMap<String, u32>,
-    /// Open guard alarms, by segment: consecutive clear evaluations since the last failure.
-    alarms: BTreeMap<String, u32>,
+    /// The guard's counts of fresh failing (and clear) readings, by segment.
+    streaks: crate::model::streak::Streaks,
     /// The adoption view of segments in cutover, moved forward by each sample.
     adoption: std::sync::Mutex<BTreeMap<String, adoption::Adoption>>,
     /// Where each segment's latest audit and check run are in the log.
@@ -131,8 +128,7 @@ impl Engine {
             states,
             redactor,
             health: BTreeMap::new(),
-            streaks: BTreeMap::new(),
-            alarms: BTreeMap::new(),
+            streaks: Default::default(),
             adoption: Default::default(),
             held: Default::default(),
         })

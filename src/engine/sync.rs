@@ -114,6 +114,6 @@ impl Engine {
 
     /// Whether a segment's guard has an open alarm (failing, not yet clear long enough).
     pub fn guard_alarm_open(&self, segment: &str) -> bool {
-        self.alarms.contains_key(segment)
+        self.streaks.alarm_open(segment)
     }
 }

@@ -8,6 +8,9 @@ use super::gate::{Status, Verdict};
 use super::phase::Phase;
 use std::collections::BTreeMap;
 
+/// The metric name of the migrated-user count, which the projection criterion reads.
+pub const MIGRATED: &str = "migrated";
+
 /// One criterion as declared under `[[segments.gates]]`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Criterion {
@@ -103,6 +106,16 @@ impl Criterion {
         match self {
             Criterion::Metric { metric, .. } => Some(metric),
             _ => None,
+        }
+    }
+
+    /// Every metric whose new readings can change this criterion's verdict: a threshold's
+    /// metric, the projection's `migrated`, none for a soak.
+    pub fn metrics(&self) -> Vec<&str> {
+        match self {
+            Criterion::Metric { metric, .. } => vec![metric.as_str()],
+            Criterion::Projection { .. } => vec![MIGRATED],
+            Criterion::Soak { .. } => Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod projection;
 pub mod recency;
 pub mod rollup;
 pub mod series;
+pub mod streak;
 
 pub use event::{Event, Hold, NewEvent, Outcome, PendingHook, SegmentState};
 pub use gate::{Status, Verdict};

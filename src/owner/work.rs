@@ -199,7 +199,7 @@ impl Core {
         let p = &self.engine.checked(p);
         // A process that lost the leadership stores what it polls but never acts on it.
         let guard = if self.may_guard {
-            self.engine.absorb(p)
+            self.engine.absorb(p, self.clock.now())
         } else {
             self.engine
                 .record_polled(p)
