@@ -84,6 +84,7 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         .map(|s| SegmentPlan {
             id: s.id.clone(),
             login: Some(LoginModel::Single(0.05)),
+            start: 0.0,
             goal: 0.9,
             cutover_hook: None,
             rollback_hook: Some("run true".into()),

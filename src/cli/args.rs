@@ -235,6 +235,10 @@ pub enum Cmd {
         /// The cutover moment the plan is for (RFC 3339 or epoch ms; default: now).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Users of the segment already migrated (by an earlier cutover): the plan counts them
+        /// as its most active users and plans the rest; shares are of the whole segment.
+        #[arg(long, value_name = "COUNT")]
+        migrated: Option<u64>,
         /// Write the fitted mix into cutover.toml as the segment's cohorts (comments kept).
         #[arg(long)]
         write: bool,

@@ -105,6 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
             field,
             created,
             at,
+            migrated,
             write,
             json,
         } => plan::run(
@@ -115,6 +116,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 field: field.clone(),
                 created: created.clone(),
                 at: at.clone(),
+                migrated: migrated.unwrap_or(0),
                 write: *write,
                 json: *json,
             },

@@ -16,6 +16,7 @@ pub(super) struct Options {
     pub field: Option<String>,
     pub created: Option<String>,
     pub at: Option<String>,
+    pub migrated: u64,
     pub write: bool,
     pub json: bool,
 }
@@ -47,7 +48,7 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
             read.bad
         );
     }
-    let plan = read.recency.plan(seg.goal);
+    let plan = read.recency.plan_after(seg.goal, o.migrated);
     if o.json {
         let bad: Vec<_> = read
             .shown
@@ -106,6 +107,12 @@ fn print_plan(segment: &str, goal: f64, read: &Read, plan: &Plan, path: &Path) {
         ),
     }
     println!("  never logged in: {} users", plan.never);
+    if plan.migrated > 0 {
+        println!(
+            "  already migrated: {} users, counted as the most active (the mix plans the rest)",
+            plan.migrated
+        );
+    }
     if let Some(e) = plan.fit_error {
         println!(
             "  fitted mix: {} (error {:.2} points)",

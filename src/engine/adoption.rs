@@ -171,7 +171,8 @@ impl Engine {
                         }),
                         size: base,
                     },
-                ),
+                )
+                .from_share(state.start_share()),
             };
             for r in view.daily.list.clone() {
                 if r.last_at_ms >= from {

@@ -16,9 +16,11 @@ impl Engine {
         report: HookReport,
         now: DateTime<Utc>,
     ) -> Result<Event, StoreError> {
-        let size = (job.to == Phase::Cutover)
-            .then(|| self.project.segment(&job.segment).map(|s| s.size))
-            .flatten();
+        let (size, migrated) = if job.to == Phase::Cutover && report.ok {
+            self.cutover_marks(&job.segment)?
+        } else {
+            (None, None)
+        };
         let kind = match job.action {
             HookAction::Rollback => Action::RollBack,
             HookAction::Cutover | HookAction::Done => Action::Advance,
@@ -36,6 +38,7 @@ impl Engine {
             intent: Some(job.event_id),
             detail: Some(report.detail),
             size,
+            migrated,
             ..NewEvent::new(now, &job.segment, kind, &job.actor)
         })
     }

@@ -80,7 +80,7 @@ impl Engine {
             });
         }
         if state.phase == Phase::Cutover
-            && let (Some(at), Some(model)) = (state.cutover_at, self.plan_of(&seg.id))
+            && let (Some(at), Some(model)) = (state.cutover_at, self.projection_of(&seg.id))
         {
             ctx.projected_share = Some(model.share(secs(at, now) / 86_400.0));
         }

@@ -164,6 +164,31 @@ impl Engine {
         }
     }
 
+    /// What a cutover records of a segment as it enters: its configured size (the base of the
+    /// migrated share) and its latest migrated count (where the projection starts, so a
+    /// re-cutover is measured from the users the earlier attempt already moved).
+    pub(crate) fn cutover_marks(
+        &self,
+        segment: &str,
+    ) -> Result<(Option<u64>, Option<u64>), StoreError> {
+        let Some(seg) = self.project.segment(segment) else {
+            return Ok((None, None));
+        };
+        let migrated = self
+            .store
+            .latest(segment, MIGRATED)?
+            .map(|(_, v)| (v.max(0.0).round() as u64).min(seg.size));
+        Ok((Some(seg.size), migrated))
+    }
+
+    /// The plan as the segment's current cutover measures against it: [`Engine::plan_of`]
+    /// started from the share already migrated when it entered cutover.
+    pub fn projection_of(&self, segment: &str) -> Option<crate::model::Plan> {
+        let start = self.state(segment).start_share();
+        self.plan_of(segment)
+            .map(|m| crate::model::Plan::new(m, start))
+    }
+
     /// The state of a segment (a segment never acted on is in `plan`).
     pub fn state(&self, segment: &str) -> SegmentState {
         self.states.get(segment).cloned().unwrap_or_default()
@@ -292,7 +317,11 @@ impl Engine {
                 });
             }
         };
-        let size = (decision.target() == Some(Phase::Cutover)).then_some(seg.size);
+        let (size, migrated) = if decision.target() == Some(Phase::Cutover) {
+            self.cutover_marks(&seg.id)?
+        } else {
+            (None, None)
+        };
         match decision {
             Decision::Hold | Decision::Resume => {
                 Ok(Step::Done(self.append(NewEvent { from: None, ..base })?))
@@ -317,6 +346,7 @@ impl Engine {
                 to: Some(to),
                 detail: note,
                 size,
+                migrated,
                 ..base
             })?)),
             Decision::Fire {

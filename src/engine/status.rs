@@ -208,7 +208,7 @@ impl Engine {
             now
         };
         let days = cutover_at.map(|at| days_between(at, end).max(0.0));
-        let plan = self.plan_of(&seg.id);
+        let plan = self.projection_of(&seg.id);
         let projected = match (&plan, days) {
             (Some(model), Some(d)) => Some(model.share(d)),
             _ => None,

@@ -24,11 +24,24 @@ pub const SERIES_POINTS: usize = 512;
 pub struct SegmentPlan {
     pub id: String,
     pub login: Option<LoginModel>,
+    /// The share already migrated when the segment (last) entered cutover: its projection is
+    /// `start + (1 − start) · S(D)` (see [`crate::model::Plan`]).
+    #[serde(default)]
+    pub start: f64,
     pub goal: f64,
     /// What each hook will do, e.g. "run ./route.sh eu legacy" (None: no hook).
     pub cutover_hook: Option<String>,
     pub rollback_hook: Option<String>,
     pub done_hook: Option<String>,
+}
+
+impl SegmentPlan {
+    /// The projection the cockpit draws: the login model from the share at cutover.
+    pub fn projection(&self) -> Option<crate::model::Plan> {
+        self.login
+            .clone()
+            .map(|m| crate::model::Plan::new(m, self.start))
+    }
 }
 
 /// Everything a client is told about a project in one piece.
@@ -107,6 +120,7 @@ impl Engine {
             .map(|s| SegmentPlan {
                 id: s.id.clone(),
                 login: self.plan_of(&s.id),
+                start: self.state(&s.id).start_share(),
                 goal: s.goal,
                 cutover_hook: s.hooks.cutover.as_ref().map(|h| h.describe()),
                 rollback_hook: s.hooks.rollback.as_ref().map(|h| h.describe()),

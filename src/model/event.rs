@@ -56,6 +56,10 @@ pub struct NewEvent {
     pub detail: Option<String>,
     /// The segment's size recorded at the moment of cutover (the base of the migrated share).
     pub size: Option<u64>,
+    /// The segment's migrated count at the moment of cutover (its latest `migrated` sample):
+    /// the projection of this cutover starts from it. Absent in older logs: from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrated: Option<u64>,
     /// For `adopt-fit`: the mix that becomes the segment's plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<crate::model::Cohort>>,
@@ -84,6 +88,7 @@ impl NewEvent {
             intent: None,
             detail: None,
             size: None,
+            migrated: None,
             plan: None,
             checks: None,
             audit: None,
@@ -166,6 +171,8 @@ pub struct SegmentState {
     pub cutover_at: Option<DateTime<Utc>>,
     /// The segment's size recorded at that moment.
     pub size_at_cutover: Option<u64>,
+    /// The migrated count recorded at that moment (a re-cutover starts from it).
+    pub migrated_at_cutover: Option<u64>,
     pub hold: Option<Hold>,
     pub pending: Option<PendingHook>,
     /// A rollback whose hook failed: the segment is still in `phase`, visibly.
@@ -191,6 +198,7 @@ impl Default for SegmentState {
             since: None,
             cutover_at: None,
             size_at_cutover: None,
+            migrated_at_cutover: None,
             hold: None,
             pending: None,
             rollback_failed: None,
@@ -201,6 +209,15 @@ impl Default for SegmentState {
 }
 
 impl SegmentState {
+    /// The share of the segment already migrated when it (last) entered cutover: where this
+    /// cutover's projection starts. 0 before a cutover, and for logs that did not record it.
+    pub fn start_share(&self) -> f64 {
+        match (self.migrated_at_cutover, self.size_at_cutover) {
+            (Some(m), Some(size)) if size > 0 => (m as f64 / size as f64).clamp(0.0, 1.0),
+            _ => 0.0,
+        }
+    }
+
     /// The phase as an operator should read it: `rollback-failed` wins over the machine phase.
     pub fn display_phase(&self) -> Shown {
         if self.rollback_failed.is_some() && self.pending.is_none() {
@@ -210,12 +227,13 @@ impl SegmentState {
         }
     }
 
-    fn enter(&mut self, to: Phase, at: DateTime<Utc>, size: Option<u64>) {
+    fn enter(&mut self, to: Phase, at: DateTime<Utc>, e: &NewEvent) {
         self.phase = to;
         self.since = Some(at);
         if to == Phase::Cutover {
             self.cutover_at = Some(at);
-            self.size_at_cutover = size;
+            self.size_at_cutover = e.size;
+            self.migrated_at_cutover = e.migrated;
         }
         if to == Phase::RolledBack {
             self.rollback_failed = None;
@@ -224,6 +242,7 @@ impl SegmentState {
         if matches!(to, Phase::Plan) {
             self.cutover_at = None;
             self.size_at_cutover = None;
+            self.migrated_at_cutover = None;
         }
     }
 
@@ -252,7 +271,7 @@ impl SegmentState {
                 }
                 _ => {
                     if let Some(to) = e.to {
-                        self.enter(to, e.at, e.size);
+                        self.enter(to, e.at, e);
                     }
                 }
             },
@@ -272,7 +291,7 @@ impl SegmentState {
                 }
                 self.last_failure = None;
                 if let Some(to) = e.to {
-                    self.enter(to, e.at, e.size);
+                    self.enter(to, e.at, e);
                 }
             }
             Outcome::Failed => {

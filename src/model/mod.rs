@@ -22,4 +22,4 @@ pub use event::{Event, Hold, NewEvent, Outcome, PendingHook, SegmentState};
 pub use gate::{Status, Verdict};
 pub use machine::{Decision, Facts, HookSet, Refusal, decide};
 pub use phase::{Action, HookAction, Phase, Shown};
-pub use projection::{Cohort, LoginModel};
+pub use projection::{Cohort, LoginModel, Plan};

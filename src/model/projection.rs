@@ -22,6 +22,48 @@ pub enum LoginModel {
     Mix(Vec<Cohort>),
 }
 
+/// A plan as one cutover measures against it: the login model of the users not yet migrated,
+/// started from the share `start` already migrated when the segment entered cutover, so the
+/// projection is `start + (1 − start) · S(D)`. A first cutover starts from 0; a re-cutover
+/// after a rollback starts from what the earlier attempt moved, instead of counting those
+/// users as ahead of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub model: LoginModel,
+    /// The share already migrated at cutover, 0..1.
+    #[serde(default)]
+    pub start: f64,
+}
+
+impl Plan {
+    /// `model` from `start` (clamped to 0..1; not a number: 0).
+    pub fn new(model: LoginModel, start: f64) -> Plan {
+        let start = if start.is_finite() {
+            start.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        Plan { model, start }
+    }
+
+    /// The projected share after `days` days in cutover.
+    pub fn share(&self, days: f64) -> f64 {
+        self.start + (1.0 - self.start) * self.model.share(days)
+    }
+
+    /// Days in cutover until the share reaches `goal` (0 when it already has).
+    pub fn days_to_goal(&self, goal: f64) -> Option<f64> {
+        if goal.is_nan() {
+            return None;
+        }
+        if goal <= self.start {
+            return Some(0.0);
+        }
+        self.model
+            .days_to_goal((goal - self.start) / (1.0 - self.start))
+    }
+}
+
 /// The longest horizon, in days, that days-to-goal searches (about 27 years).
 pub const HORIZON_DAYS: f64 = 10_000.0;
 

@@ -80,14 +80,44 @@ impl Recency {
 
     /// What `cutover plan` reports.
     pub fn plan(&self, goal: f64) -> Plan {
-        let curve = self.curve(MAX_DAYS, 30);
-        let at = |d: usize| curve.iter().find(|p| p.0 as usize == d).map(|p| p.1);
-        let days_to_goal = curve.iter().find(|p| p.1 >= goal).map(|p| p.0);
+        self.plan_after(goal, 0)
+    }
+
+    /// The plan of a segment of which `migrated` users have already moved (an earlier
+    /// cutover): they are counted as its most active users (the latest logins), and the rest
+    /// are planned. The mix describes the users not yet migrated (the projection of a
+    /// re-cutover is `m0 + (1 − m0) · S(D)`); shares and days are of the whole segment.
+    pub fn plan_after(&self, goal: f64, migrated: u64) -> Plan {
+        let mut rest = self.clone();
+        let mut left = migrated.min(self.users);
+        for n in rest.last.iter_mut() {
+            let take = left.min(*n);
+            *n -= take;
+            left -= take;
+        }
+        let moved = migrated.min(self.users) - left;
+        let never_moved = left.min(rest.never);
+        rest.never -= never_moved;
+        rest.users -= moved + never_moved;
+        let start = if self.users == 0 {
+            0.0
+        } else {
+            (moved + never_moved) as f64 / self.users as f64
+        };
+        let whole = |s: f64| start + (1.0 - start) * s;
+        let curve = rest.curve(MAX_DAYS, 30);
+        let at = |d: usize| curve.iter().find(|p| p.0 as usize == d).map(|p| whole(p.1));
+        let days_to_goal = if goal <= start {
+            Some(0.0)
+        } else {
+            curve.iter().find(|p| whole(p.1) >= goal).map(|p| p.0)
+        };
         let horizon = curve.last().map_or(0.0, |p| p.0);
         let fit = fit_mix(&curve);
         Plan {
             users: self.users,
             never: self.never,
+            migrated: moved + never_moved,
             shares: [7u32, 30, 90, 180, 365]
                 .iter()
                 .map(|&d| (d, at(d as usize)))
@@ -122,6 +152,8 @@ pub fn rounded(cohorts: &[Cohort]) -> Vec<Cohort> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Plan {
     pub users: u64,
+    /// Users already migrated, counted as the most active (`--migrated`).
+    pub migrated: u64,
     /// Users with no login at all.
     pub never: u64,
     /// (D, S(D)) at 7/30/90/180/365 days (None: too few accounts that old).
@@ -154,6 +186,31 @@ mod tests {
         let c = r.curve(200, 1);
         assert!((c[0].1 - 60.0 / 110.0).abs() < 1e-12);
         assert!((c[9].1 - 0.5).abs() < 1e-12, "{:?}", c[9]);
+    }
+
+    #[test]
+    fn already_migrated_users_are_the_most_active_and_the_plan_starts_from_them() {
+        let mut r = Recency::new();
+        // 50 users who logged in yesterday, 30 a hundred days ago, 20 never.
+        (0..50).for_each(|_| r.add(Some(0), None));
+        (0..30).for_each(|_| r.add(Some(100), None));
+        (0..20).for_each(|_| r.add(None, None));
+        let fresh = r.plan(0.6);
+        assert_eq!(fresh.days_to_goal, Some(101.0));
+        // 40 moved already: they are 40 of yesterday's 50, so 40 % is where it starts, the
+        // other 10 come on day 1 (50 %), and the goal of 60 % still needs the 100-day ones.
+        let again = r.plan_after(0.6, 40);
+        assert_eq!(again.migrated, 40);
+        assert_eq!(again.days_to_goal, Some(101.0));
+        let plan_at = |p: &Plan, d: u32| p.shares.iter().find(|s| s.0 == d).and_then(|s| s.1);
+        assert!((plan_at(&again, 7).expect("day 7") - 0.5).abs() < 1e-12);
+        assert_eq!(
+            r.plan_after(0.4, 40).days_to_goal,
+            Some(0.0),
+            "reached already"
+        );
+        // More migrated than logged in: the rest come from the never-logged-in.
+        assert_eq!(r.plan_after(0.5, 90).migrated, 90);
     }
 
     #[test]

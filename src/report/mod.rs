@@ -11,14 +11,14 @@ pub mod text;
 
 use crate::engine::Engine;
 use crate::engine::view::days_between as days;
-use crate::model::projection::LoginModel;
+use crate::model::projection::{LoginModel, Plan};
 use crate::model::{Action, Outcome, Phase, Shown, Status, series};
 use chart::{Chart, Line, Marker};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-fn curve(model: &LoginModel, x_max: f64) -> Vec<(f64, f64)> {
+fn curve(model: &Plan, x_max: f64) -> Vec<(f64, f64)> {
     (0..=300)
         .map(|i| {
             let x = x_max * f64::from(i) / 300.0;
@@ -55,7 +55,9 @@ pub fn segment_chart(
         .map(|(d, share)| (d, share * 100.0))
         .collect();
     let elapsed = days(at, end).max(raw.last().map_or(0.0, |p| p.0)).max(1.0);
-    let finish = seg.login.as_ref().and_then(|m| m.days_to_goal(seg.goal));
+    // The plan as this cutover measures against it (adopted, from the share at cutover).
+    let plan = engine.projection_of(id);
+    let finish = plan.as_ref().and_then(|m| m.days_to_goal(seg.goal));
     let forecast = engine
         .segment_status(seg, now)
         .map_err(|e| e.to_string())?
@@ -72,27 +74,31 @@ pub fn segment_chart(
         .min((elapsed * 3.0).max(60.0))
         * 1.05;
     let mut lines = Vec::new();
-    match &seg.login {
-        Some(LoginModel::Mix(c)) => {
-            let mix = LoginModel::Mix(c.clone());
+    match &plan {
+        Some(
+            mix @ Plan {
+                model: LoginModel::Mix(_),
+                start,
+            },
+        ) => {
             lines.push(Line {
                 label: "cohort mix S(D)".into(),
-                points: curve(&mix, x_max),
+                points: curve(mix, x_max),
                 color: chart::MIX,
                 dashed: false,
                 thick: false,
             });
-            let p = mix.effective_p();
+            let p = mix.model.effective_p();
             lines.push(Line {
                 label: format!("single P {p:.3}"),
-                points: curve(&LoginModel::Single(p), x_max),
+                points: curve(&Plan::new(LoginModel::Single(p), *start), x_max),
                 color: chart::PROJECTION,
                 dashed: true,
                 thick: false,
             });
         }
         Some(m) => lines.push(Line {
-            label: format!("projection P {:.3}", m.effective_p()),
+            label: format!("projection P {:.3}", m.model.effective_p()),
             points: curve(m, x_max),
             color: chart::PROJECTION,
             dashed: true,

@@ -9,7 +9,7 @@ pub use super::format::group_digits;
 use super::format::{age, event_line, event_what, number, outcome_tone, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::engine::view::days_between;
-use crate::model::projection::LoginModel;
+use crate::model::projection::{LoginModel, Plan};
 use crate::model::{HookAction, Shown, series};
 use chrono::{DateTime, Utc};
 
@@ -142,7 +142,7 @@ fn chart_width(m: &Model) -> usize {
     (usize::from(m.width) * 62 / 100).saturating_sub(9).max(10)
 }
 
-fn curve(model: &LoginModel, x_max: f64, n: usize) -> Vec<(f64, f64)> {
+fn curve(model: &Plan, x_max: f64, n: usize) -> Vec<(f64, f64)> {
     (0..=n)
         .map(|i| {
             let x = x_max * i as f64 / n as f64;
@@ -178,14 +178,18 @@ pub(super) fn derive_detail(m: &mut Model) {
         .into_iter()
         .map(|(x, y)| (x, y * 100.0))
         .collect();
-    let login = plan.as_ref().and_then(|p| p.login.clone());
-    let (projection, mix) = match &login {
-        Some(LoginModel::Mix(c)) => {
-            let single = LoginModel::Single(LoginModel::Mix(c.clone()).effective_p());
-            (
-                curve(&single, x_max, width),
-                Some(curve(&LoginModel::Mix(c.clone()), x_max, width)),
-            )
+    // The projection starts from the share already migrated at cutover (a re-cutover).
+    let projected = plan.as_ref().and_then(|p| p.projection());
+    let login = projected.as_ref().map(|p| p.model.clone());
+    let (projection, mix) = match &projected {
+        Some(
+            mix @ Plan {
+                model: LoginModel::Mix(_),
+                start,
+            },
+        ) => {
+            let single = Plan::new(LoginModel::Single(mix.model.effective_p()), *start);
+            (curve(&single, x_max, width), Some(curve(mix, x_max, width)))
         }
         Some(model) => (curve(model, x_max, width), None),
         None => (Vec::new(), None),

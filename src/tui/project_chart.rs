@@ -85,7 +85,7 @@ fn marks_of(events: &[Event]) -> Vec<(DateTime<Utc>, String, bool)> {
 struct Part<'a> {
     seg: &'a SegmentStatus,
     series: &'a [(f64, f64)],
-    login: Option<&'a crate::model::LoginModel>,
+    login: Option<crate::model::Plan>,
     /// Its cutover, in days since the chart's start.
     cut: f64,
     /// Rolled back then: its plan stops there (its measured share is what the series says).
@@ -105,7 +105,7 @@ impl Part<'_> {
         let Some(d) = self.day(self.ends.map_or(x, |e| x.min(e))) else {
             return 0.0;
         };
-        match self.login {
+        match &self.login {
             Some(model) => model.share(d),
             None => self.seg.goal,
         }
@@ -145,7 +145,7 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
         .snapshot
         .plans
         .iter()
-        .map(|p| (p.id.as_str(), p.login.as_ref()))
+        .map(|p| (p.id.as_str(), p.projection()))
         .collect();
     let rolled_back: std::collections::HashMap<&str, DateTime<Utc>> = events
         .iter()
@@ -158,7 +158,7 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
             Some(Part {
                 seg: s,
                 series: m.snapshot.series.get(&s.id).map_or(&[], Vec::as_slice),
-                login: plans.get(s.id.as_str()).copied().flatten(),
+                login: plans.get(s.id.as_str()).cloned().flatten(),
                 cut: days_between(start, s.cutover_at?),
                 ends: (s.phase == crate::model::Shown::RolledBack)
                     .then(|| rolled_back.get(s.id.as_str()))

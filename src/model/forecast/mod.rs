@@ -59,12 +59,15 @@ pub struct Forecast {
     /// The lowest and highest share consistent with the data at a few days ahead:
     /// (day, low, high), for the chart's band.
     pub band: Vec<(f64, f64, f64)>,
+    /// The share already migrated at cutover: the cohorts describe the users not migrated
+    /// then, and every share here counts from it.
+    pub start: f64,
 }
 
 impl Forecast {
     /// The central curve: the share at `days` since cutover.
     pub fn share(&self, days: f64) -> f64 {
-        LoginModel::Mix(self.cohorts.clone()).share(days)
+        self.start + (1.0 - self.start) * LoginModel::Mix(self.cohorts.clone()).share(days)
     }
 }
 
@@ -91,6 +94,8 @@ pub struct Forecaster {
     /// Central finishes of the forecasts from the first `end` points, for sealed prefixes
     /// (they never change): what the plateau's hysteresis replays.
     finishes: Vec<(usize, Option<f64>)>,
+    /// The share already migrated at cutover (see [`Forecaster::from_share`]).
+    start: f64,
 }
 
 /// Daily points needed before the plateau may speak (two, then two forecasts in a row).
@@ -107,7 +112,34 @@ impl Forecaster {
             target,
             noise: 0.5 / (target.size.max(1) as f64).sqrt(),
             finishes: Vec::new(),
+            start: 0.0,
         }
+    }
+
+    /// Forecast a cutover that started with `start` of the segment already migrated (a
+    /// re-cutover): the fit and the plan describe the users not migrated then, so points are
+    /// taken as the share of those users, and every answer is given back in shares of the
+    /// whole segment. Call before the first point.
+    pub fn from_share(mut self, start: f64) -> Forecaster {
+        self.start = if start.is_finite() {
+            start.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self
+    }
+
+    /// A share of the whole segment as a share of the users not migrated at cutover.
+    fn of_rest(&self, share: f64) -> f64 {
+        if self.start >= 1.0 {
+            return 1.0;
+        }
+        ((share - self.start) / (1.0 - self.start)).clamp(0.0, 1.0)
+    }
+
+    /// A share of the users not migrated at cutover as a share of the whole segment.
+    fn of_whole(&self, share: f64) -> f64 {
+        self.start + (1.0 - self.start) * share
     }
 
     /// The newest point of day `key` (days since cutover `d`, share `s`): it replaces an
@@ -116,6 +148,7 @@ impl Forecaster {
         if !(d.is_finite() && s.is_finite()) || d <= 0.0 {
             return;
         }
+        let s = self.of_rest(s);
         match self.points.last() {
             Some(last) if last.0 == key => {
                 if let Some(last) = self.points.last_mut() {
@@ -220,7 +253,7 @@ impl Forecaster {
 
     /// Reached means within half a user of the goal.
     fn reach(&self) -> f64 {
-        self.target.goal - 0.5 / self.target.size.max(1) as f64
+        self.of_rest(self.target.goal - 0.5 / self.target.size.max(1) as f64)
     }
 
     /// Forecast from the first `end` points only.
@@ -309,7 +342,8 @@ impl Forecaster {
             .map(|k| {
                 let d = (last_d.max(1.0) * 4.0).min(HORIZON as f64) * f64::from(k) / 96.0;
                 let (a, b, c) = (at(low_curve, d), at(high_curve, d), at((ci, cj, cw), d));
-                (d, a.min(b).min(c), a.max(b).max(c))
+                let (lo, hi) = (a.min(b).min(c), a.max(b).max(c));
+                (d, self.of_whole(lo), self.of_whole(hi))
             })
             .collect();
         let cohorts = cohorts_of(ci, cj, cw);
@@ -324,6 +358,7 @@ impl Forecaster {
             },
             cohorts,
             band,
+            start: self.start,
         })
     }
 }

@@ -142,3 +142,24 @@ fn no_forecast_without_two_days() {
     f.push(1, 1.5, 0.2);
     assert!(f.assess().0.is_some());
 }
+
+#[test]
+fn a_re_cutover_is_forecast_from_the_share_it_started_with() {
+    // 30 % moved by an earlier attempt; the rest log in at p = 0.05. Fitted as if from 0, the
+    // early days look like a fast population; from 30 %, the truth is found.
+    let start = 0.3;
+    let truth = super::super::projection::Plan::new(LoginModel::Single(0.05), start);
+    let mut f = Forecaster::new(None, target(0.9)).from_share(start);
+    for d in 1..=30 {
+        f.push(d, d as f64, truth.share(d as f64));
+    }
+    let fc = f.assess().0.expect("a forecast");
+    let want = truth.days_to_goal(0.9).expect("reached");
+    let finish = fc.finish.expect("finish");
+    assert!((finish - want).abs() < 1.5, "{finish} vs {want}");
+    assert!(
+        (fc.share(0.0) - start).abs() < 1e-12,
+        "the curve starts at 30 %"
+    );
+    assert!(fc.band.iter().all(|b| b.1 >= start - 1e-12), "the band too");
+}
