@@ -58,6 +58,7 @@ fn segment(i: usize) -> SegmentStatus {
         sources: Vec::new(),
         plateau: None,
         guard_streak: 0,
+        unguarded_since: None,
         observed_p: None,
         adopted_plan: None,
         forecast: None,

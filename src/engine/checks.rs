@@ -154,6 +154,8 @@ fn not_run(name: &str, segment: &str) -> Verdict {
 pub(super) struct Latest {
     pub audits: std::collections::BTreeMap<String, usize>,
     pub checks: std::collections::BTreeMap<String, usize>,
+    /// The latest `guarding` start or stop record (see [`super::guarding`]).
+    pub guarding: Option<usize>,
 }
 
 impl Latest {
@@ -165,5 +167,6 @@ impl Latest {
         if e.body.checks.is_some() {
             self.checks.insert(e.body.segment.clone(), index);
         }
+        super::guarding::note(&mut self.guarding, index, e);
     }
 }

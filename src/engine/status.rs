@@ -102,8 +102,12 @@ pub struct SegmentStatus {
     pub sources: Vec<SourceStatus>,
     /// "plateau: consider bulk migration of the remaining N users", when it applies.
     pub plateau: Option<String>,
-    /// Consecutive failing guard evaluations (in cutover).
+    /// Fresh failing readings in a row of one criterion (in cutover; see `model::streak`).
     pub guard_streak: u32,
+    /// In cutover with nothing guarding it: since when (from the log's guarding records);
+    /// null while a guard runs, or out of cutover.
+    #[serde(default)]
+    pub unguarded_since: Option<DateTime<Utc>>,
     /// One P fitted to the samples since cutover (a diagnostic: a mix is not one P).
     pub observed_p: Option<f64>,
     /// The plan adopted from the forecast, overriding the project file's: "48.2 % @ P 0.1180 +
@@ -315,6 +319,7 @@ impl Engine {
             sources,
             plateau,
             guard_streak: self.guard_streak(&seg.id),
+            unguarded_since: self.unguarded_since(&seg.id),
             observed_p,
             adopted_plan: state.adopted.as_ref().map(|a| {
                 format!(

@@ -7,7 +7,7 @@
 //! | severity | events |
 //! |---|---|
 //! | critical | an auto-rollback; a rollback hook that failed |
-//! | warn | a guard that started failing; a cutover or done hook that failed |
+//! | warn | a guard that started failing; a cutover or done hook that failed; segments in cutover that were unguarded (one message for all, when a guard starts again) |
 //! | info | every phase change, with its actor and reason |
 
 use super::{Action, Event, HookAction, Outcome};
@@ -140,6 +140,15 @@ pub fn from_event(project: &str, event: &Event) -> Option<Message> {
             format!("{seg}: the {hook} hook failed"),
             format!(
                 "{seg} stays where it was: its {hook} hook failed ({detail}). Retry with `cutover advance {seg}` (key a), or roll back."
+            ),
+            Vec::new(),
+        )),
+        (Action::Guarding, _, _) if e.reason.as_deref() == Some("gap") => Some(msg(
+            Severity::Warn,
+            "unguarded",
+            "segments in cutover were unguarded".to_string(),
+            format!(
+                "Nothing guarded them for a while: {detail}. Their guards run again now; keep a `cutover watch` running on a machine that stays up."
             ),
             Vec::new(),
         )),

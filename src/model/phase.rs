@@ -181,6 +181,9 @@ pub enum Action {
     /// log, and the notifications it drives, say it once per transition. Its `reason` is
     /// `raised: KEY` or `cleared: KEY`.
     Alarm,
+    /// Recorded by long-lived owners (project-wide, segment `*`): guarding `started` or
+    /// `stopped` (who, pid, host and why in the detail), or the `gap` a new guard ended.
+    Guarding,
 }
 
 impl Action {
@@ -198,6 +201,7 @@ impl Action {
             Action::RunChecks => "run-checks",
             Action::Audit => "audit",
             Action::Alarm => "alarm",
+            Action::Guarding => "guarding",
         }
     }
 }

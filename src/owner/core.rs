@@ -22,6 +22,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
+/// Why a guard the log says is running is recorded as stopped by the next owner.
+const GUARD_GONE: &str =
+    "the guard before this one ended without a word (killed, or its machine or lead went away)";
+
 /// How often queued samples are folded into clients' views, at most.
 const REFRESH_EVERY: Duration = Duration::from_millis(200);
 /// Segments recomputed per refresh turn, so a large project never stalls the loop.
@@ -102,6 +106,10 @@ pub(super) struct Core {
     pub(super) sends: bool,
     /// Lasting conditions told once per transition (see [`super::alarms`]).
     pub(super) alarms: super::alarms::Alarms,
+    /// What this owner is (it says so in its guarding records).
+    pub(super) role: super::protocol::Role,
+    /// This process, while it guards and has said so in the log (see [`crate::engine::guarding`]).
+    pub(super) guardian: Option<crate::engine::guarding::Guardian>,
 }
 
 pub(super) async fn run(
@@ -135,6 +143,8 @@ pub(super) async fn run(
         script: options.script.take(),
         changed: BTreeSet::new(),
         unsynced: false,
+        role: options.role,
+        guardian: None,
     };
     // On the team backend the pollers and guards run only while this process leads.
     // A one-shot command never competes for it: it would hold the guard without guarding.
@@ -146,6 +156,10 @@ pub(super) async fn run(
         .filter(|_| options.poll)
         .map(|url| super::team::start(url, core.engine.project().name.clone()));
     core.may_guard = core.engine.store().shared_url().is_none();
+    // On sled this process holds the project: a guard the log says is running is gone.
+    if core.may_guard && !options.poll && core.engine.guard_recorded_running() {
+        core.found_guard_gone();
+    }
     let (_team, mut leading, mut news) = match team {
         Some((t, l, n)) => (Some(t), Some(l), Some(n)),
         None => (None, None, None),
@@ -250,6 +264,12 @@ pub(super) async fn run(
             _ => format!("{segment}'s {action} hook (retry: cutover advance {segment})"),
         });
     }
+    core.end_guarding(match core.role {
+        super::protocol::Role::Cockpit => "the cockpit quit",
+        super::protocol::Role::Demo => "the demo quit",
+        super::protocol::Role::Watch => "watch stopped (SIGINT or SIGTERM)",
+        super::protocol::Role::Command => "the command that held the project ended",
+    });
     let synced = core.engine.store().sync();
     let reason = if left.is_empty() {
         "the owner stopped".to_string()
@@ -269,6 +289,9 @@ impl Core {
     /// Start the pollers and with them the guards, once. A one-shot command's owner does not
     /// poll, until a `watch` or cockpit attaches to it: guards never wait while one is open.
     pub(super) fn start_polling(&mut self) {
+        if self.may_guard {
+            self.begin_guarding();
+        }
         if self.pollers.is_none() && self.may_guard {
             self.pollers = Some(runtime::spawn_pollers(
                 self.engine.project().sources(),
@@ -277,6 +300,47 @@ impl Core {
                 self.clock,
                 self.poll_tx.clone(),
             ));
+        }
+    }
+
+    /// Say in the log that this process guards from now on (once), after recording a guard
+    /// the log thought running as gone, and the gaps this start ends.
+    pub(super) fn begin_guarding(&mut self) {
+        if self.guardian.is_some() {
+            return;
+        }
+        let who = crate::engine::guarding::Guardian::this_process(
+            &crate::os::actor(None),
+            self.role.as_str(),
+        );
+        let now = self.now();
+        match self.engine.start_guarding(&who, Some(GUARD_GONE), now) {
+            Ok(gap) => {
+                self.guardian = Some(who);
+                if let Some(detail) = gap.and_then(|e| e.body.detail) {
+                    self.notice(Tone::Warn, detail);
+                }
+            }
+            Err(e) => tracing::warn!("cannot record that guarding started: {e}"),
+        }
+    }
+
+    /// Say in the log that this process stops guarding, and why (if it said it started).
+    pub(super) fn end_guarding(&mut self, why: &str) {
+        if let Some(who) = self.guardian.take() {
+            let now = self.now();
+            if let Err(e) = self.engine.record_guarding(false, &who, why, now) {
+                tracing::warn!("cannot record that guarding stopped: {e}");
+            }
+        }
+    }
+
+    /// The log says a guard runs, but this process holds the project and does not guard.
+    fn found_guard_gone(&mut self) {
+        let who = crate::engine::guarding::Guardian::this_process("auto", self.role.as_str());
+        let now = self.now();
+        if let Err(e) = self.engine.record_guarding(false, &who, GUARD_GONE, now) {
+            tracing::warn!("cannot record that the guard is gone: {e}");
         }
     }
 

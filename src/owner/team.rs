@@ -181,16 +181,24 @@ impl Core {
                 if poll {
                     self.start_polling();
                 }
-                self.notice(Tone::Info, "this process now runs the pollers and guards".into());
+                self.notice(
+                    Tone::Info,
+                    "this process now runs the pollers and guards".into(),
+                );
             }
             // Polling goes on (its samples are held until the database answers); guarding
-            // stops: another process may be guarding by now.
-            Lead::Lost => self.notice(
+            // stops: another process may be guarding by now. The stop cannot be recorded (the
+            // database is away): the next leader records it, as found.
+            Lead::Lost => {
+                self.guardian = None;
+                self.notice(
                 Tone::Warn,
                 "guards stopped: the state database stopped answering; polled samples are held in memory"
                     .into(),
-            ),
+            )
+            }
             Lead::Standby => {
+                self.end_guarding("another process leads the project now");
                 if let Some(mut pollers) = self.pollers.take() {
                     pollers.abort_all();
                     self.notice(

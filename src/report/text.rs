@@ -119,6 +119,13 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
         if let Some(h) = &seg.hold {
             let _ = writeln!(out, "{}", paint(colors.warn, &format!("  ‖ paused: {h}")));
         }
+        if let Some(since) = seg.unguarded_since {
+            let line = format!(
+                "  ⚠ unguarded since {}: nothing polls or guards it; run `cutover watch` on a machine that stays up",
+                since.format("%Y-%m-%d %H:%M:%S UTC")
+            );
+            let _ = writeln!(out, "{}", paint(colors.danger, &line));
+        }
         if !seg.checks.is_empty() {
             let when = seg.checks_at.map_or_else(
                 || "never run".to_string(),
