@@ -80,6 +80,16 @@ pub fn actor(given: Option<String>) -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
+/// This machine's host name (as the kernel reports it), for records of who guards.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown host".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,14 +101,4 @@ mod tests {
         assert_eq!(actor(Some("  ".into())), actor(None));
         assert_ne!(actor(None), "unknown");
     }
-}
-
-/// This machine's host name (as the kernel reports it), for records of who guards.
-pub fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown host".to_string())
 }
