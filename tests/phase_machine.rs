@@ -7,7 +7,7 @@ use cutover::model::{
     Verdict, decide,
 };
 
-const ACTIONS: [Action; 12] = [
+const ACTIONS: [Action; 13] = [
     Action::Advance,
     Action::Retest,
     Action::RollBack,
@@ -20,6 +20,7 @@ const ACTIONS: [Action; 12] = [
     Action::RunChecks,
     Action::Audit,
     Action::Alarm,
+    Action::Guarding,
 ];
 
 fn state(phase: Phase) -> SegmentState {
@@ -71,6 +72,7 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         // Recorded with their results by the engine, never decided by the machine.
         (Action::RunChecks | Action::Audit, _) => None,
         (Action::Alarm, _) => None, // recorded by the guarding owner, never requested
+        (Action::Guarding, _) => None, // recorded by long-lived owners, never requested
     }
 }
 
