@@ -14,15 +14,15 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let keys = keys::help_for(model.screen);
     let mut lines: Vec<Line> = keys
         .iter()
-        .map(|(k, what)| {
+        .map(|h| {
             Line::from(vec![
                 Span::styled(
-                    format!(" {k:>7} "),
+                    format!(" {:>7} ", h.keys),
                     Style::default()
                         .fg(theme.accent)
                         .add_modifier(Modifier::BOLD),
                 ),
-                Span::styled((*what).to_string(), Style::default().fg(theme.text)),
+                Span::styled(h.does, Style::default().fg(theme.text)),
             ])
         })
         .collect();
