@@ -56,7 +56,11 @@ fn a_bulk_segment_in_cutover_finishes_reached_at_its_goal_and_never_says_never()
     dormant.cutover_at = Some(cutover::sample::now());
     dormant.migrated_share = Some(0.4);
     set(&mut m, dormant.clone());
-    assert_eq!(row_finish(&m, "dormant"), "—", "below its goal, a big-bang has no date");
+    assert_eq!(
+        row_finish(&m, "dormant"),
+        "—",
+        "below its goal, a big-bang has no date"
+    );
     dormant.migrated_share = Some(1.0);
     set(&mut m, dormant);
     assert_eq!(row_finish(&m, "dormant"), "reached");
@@ -65,7 +69,10 @@ fn a_bulk_segment_in_cutover_finishes_reached_at_its_goal_and_never_says_never()
         .lines()
         .find(|l| l.contains("dormant"))
         .expect("dormant's row");
-    assert!(line.contains("reached") && !line.contains("never"), "{line}");
+    assert!(
+        line.contains("reached") && !line.contains("never"),
+        "{line}"
+    );
     // A slow segment whose plan never reaches the goal still says so.
     let mut eu = status(&m, "eu-customers");
     eu.forecast = None;
@@ -85,7 +92,10 @@ fn a_filter_typed_in_the_event_log_stays_in_the_log() {
     key(&mut m, KeyCode::Enter);
     assert!(m.log_lines.iter().all(|l| l.text.contains("latam")));
     let log = text(&render(&m));
-    assert!(log.contains(" Event log (3 of 18) · filter 'latam'"), "{log}");
+    assert!(
+        log.contains(" Event log (3 of 18) · filter 'latam'"),
+        "{log}"
+    );
     // The overview keeps every segment and its panels.
     key(&mut m, KeyCode::Tab);
     assert_eq!(m.screen, Screen::Overview);
@@ -179,13 +189,19 @@ fn a_refused_guard_keeps_its_reason_in_needs_you_and_since_you_last_looked() {
         assert!(refused.whole && refused.what.ends_with(why));
         let screen = text(&render(&m));
         // The reason's end is on screen (wrapped, not cut away), in both lists.
-        assert!(screen.matches("agrees, then resume").count() >= 1, "{screen}");
+        assert!(
+            screen.matches("agrees, then resume").count() >= 1,
+            "{screen}"
+        );
         let needs_end = screen
             .lines()
             .position(|l| l.contains("agrees, then resume"))
             .expect("the reason's end");
         assert!(
-            screen.lines().take(needs_end).any(|l| l.contains("roll back by hand ·")),
+            screen
+                .lines()
+                .take(needs_end)
+                .any(|l| l.contains("roll back by hand ·")),
             "{screen}"
         );
         assert!(
@@ -260,12 +276,19 @@ fn capital_p_and_t_replan_and_retest_through_the_same_dialog_as_the_other_action
     key(&mut m, KeyCode::Char('?'));
     let help = text(&render(&m));
     assert!(help.contains("P re-plan a rolled-back segment"), "{help}");
-    assert!(help.contains("T send a segment in gate back to test"), "{help}");
+    assert!(
+        help.contains("T send a segment in gate back to test"),
+        "{help}"
+    );
 }
 
 /// The hint line (the last line) of a screen.
 fn hints(m: &Model) -> String {
-    text(&render(m)).lines().last().unwrap_or_default().to_string()
+    text(&render(m))
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
@@ -282,7 +305,11 @@ fn the_hint_line_starts_with_help_and_quit_and_drops_whole_hints() {
         assert!(shorts.iter().any(|s| line.ends_with(s)), "{w}: {line}");
         select(&mut m, "eu-customers");
         key(&mut m, KeyCode::Enter);
-        assert!(hints(&m).starts_with(" ? help  q Esc back"), "{w}: {}", hints(&m));
+        assert!(
+            hints(&m).starts_with(" ? help  q Esc back"),
+            "{w}: {}",
+            hints(&m)
+        );
     }
 }
 
@@ -304,7 +331,10 @@ fn the_needs_you_title_is_never_cut() {
         );
         let m = model(w, h);
         let screen = text(&render(&m));
-        let title = screen.lines().find(|l| l.contains("Needs you")).expect("panel");
+        let title = screen
+            .lines()
+            .find(|l| l.contains("Needs you"))
+            .expect("panel");
         assert!(
             title.contains("Needs you (3) ─")
                 || title.contains("selects each ─")
@@ -319,7 +349,15 @@ fn at_100_columns_the_table_keeps_finish_and_gates() {
     let m = model(100, 30);
     let screen = text(&render(&m));
     let header = screen.lines().nth(2).expect("the table's header");
-    for column in ["SEGMENT", "PHASE", "MIGRATED", "PROJECTED", "Δ PTS", "FINISH", "GATES"] {
+    for column in [
+        "SEGMENT",
+        "PHASE",
+        "MIGRATED",
+        "PROJECTED",
+        "Δ PTS",
+        "FINISH",
+        "GATES",
+    ] {
         assert!(header.contains(column), "{column}: {header}");
     }
     // At 80 the least important go, one at a time, and the row still carries its badge.

@@ -283,14 +283,29 @@ mod tests {
         let o = Mode::Normal(Screen::Overview);
         let d = Mode::Normal(Screen::Detail);
         let l = Mode::Normal(Screen::Log);
-        assert_eq!(action_for(o, key(KeyCode::Char('P'))), Some(UiAction::Replan));
-        assert_eq!(action_for(d, key(KeyCode::Char('T'))), Some(UiAction::Retest));
+        assert_eq!(
+            action_for(o, key(KeyCode::Char('P'))),
+            Some(UiAction::Replan)
+        );
+        assert_eq!(
+            action_for(d, key(KeyCode::Char('T'))),
+            Some(UiAction::Retest)
+        );
         assert_eq!(action_for(l, key(KeyCode::Char('P'))), None);
         assert_eq!(action_for(d, key(KeyCode::Char('/'))), None);
-        assert_eq!(action_for(l, key(KeyCode::Char('/'))), Some(UiAction::StartFilter));
+        assert_eq!(
+            action_for(l, key(KeyCode::Char('/'))),
+            Some(UiAction::StartFilter)
+        );
         assert_eq!(action_for(l, key(KeyCode::Enter)), Some(UiAction::Open));
-        assert_eq!(action_for(Mode::Event, key(KeyCode::Char('j'))), Some(UiAction::Down));
-        assert_eq!(action_for(Mode::Event, key(KeyCode::Esc)), Some(UiAction::Back));
+        assert_eq!(
+            action_for(Mode::Event, key(KeyCode::Char('j'))),
+            Some(UiAction::Down)
+        );
+        assert_eq!(
+            action_for(Mode::Event, key(KeyCode::Esc)),
+            Some(UiAction::Back)
+        );
         assert_eq!(action_for(Mode::Event, key(KeyCode::Char('r'))), None);
         for screen in [Screen::Overview, Screen::Detail, Screen::Log] {
             let footer = footer_for(screen);

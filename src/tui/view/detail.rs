@@ -2,6 +2,7 @@
 //! forecast's range as a band) beside the
 //! gate criteria and the segment's recent events. The series are already downsampled.
 
+use super::legend::Corner;
 use crate::model::Status;
 use crate::tui::app::Model;
 use crate::tui::theme::Theme;
@@ -10,7 +11,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use super::legend::Corner;
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Wrap};
 
 pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
@@ -120,7 +120,10 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         entries.push(("finish".into(), Style::default().fg(theme.chart_goal)));
     }
     if d.band.is_some() {
-        entries.push(("forecast range".into(), Style::default().fg(theme.chart_band)));
+        entries.push((
+            "forecast range".into(),
+            Style::default().fg(theme.chart_band),
+        ));
     }
     if d.mix.is_some() {
         entries.push(("cohort mix".into(), Style::default().fg(theme.chart_mix)));

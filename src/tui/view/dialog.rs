@@ -81,7 +81,11 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
     // As tall as its lines once wrapped in the dialog's width.
     let inner = usize::from(area.width.min(64).saturating_sub(2)).max(1);
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
-    let popup = centered(area, 64, u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2));
+    let popup = centered(
+        area,
+        64,
+        u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2),
+    );
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(

@@ -12,11 +12,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 pub fn render(frame: &mut Frame<'_>, e: &EventView, theme: &Theme, area: Rect) {
-    let popup = centered(
-        area,
-        area.width.saturating_sub(4).min(110),
-        area.height.saturating_sub(2),
-    );
+    let width = area.width.saturating_sub(2).min(110);
     let label = Style::default()
         .fg(theme.accent)
         .add_modifier(Modifier::BOLD);
@@ -35,7 +31,7 @@ pub fn render(frame: &mut Frame<'_>, e: &EventView, theme: &Theme, area: Rect) {
         Style::default().fg(theme.muted),
     )));
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let inner_w = popup.width.saturating_sub(2);
+    let inner_w = width.saturating_sub(2);
     // About as many lines as the wrapped text takes (words moved whole add a few at most).
     let total: usize = e
         .fields
@@ -44,6 +40,12 @@ pub fn render(frame: &mut Frame<'_>, e: &EventView, theme: &Theme, area: Rect) {
         .sum::<usize>()
         + 1;
     let total = u16::try_from(total).unwrap_or(u16::MAX);
+    // As tall as the event, at most the screen less a line above and below.
+    let popup = centered(
+        area,
+        width,
+        total.saturating_add(2).min(area.height.saturating_sub(2)),
+    );
     let room = popup.height.saturating_sub(2);
     let scroll = e.scroll.min(total.saturating_sub(room));
     frame.render_widget(Clear, popup);

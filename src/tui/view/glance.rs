@@ -20,13 +20,11 @@ use crate::tui::app::Model;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use unicode_width::UnicodeWidthStr;
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph,
-};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 /// Below this, panels are not worth drawing.
 const MIN_PANEL: u16 = 3;
@@ -65,9 +63,13 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let g = &model.glance;
     // "Needs you" is as tall as its items: a refusal's reason wraps onto more lines.
     let needs_h = |width: u16| {
-        lines_for(need_lines(model, theme, width.saturating_sub(2)).len().max(1))
-            .saturating_add(2)
-            .min(panels.height)
+        lines_for(
+            need_lines(model, theme, width.saturating_sub(2))
+                .len()
+                .max(1),
+        )
+        .saturating_add(2)
+        .min(panels.height)
     };
     let chart = g
         .chart
@@ -86,9 +88,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             render_since(frame, model, theme, since);
         }
         _ => {
-            let [needs, after] =
-                Layout::vertical([Constraint::Length(needs_h(panels.width)), Constraint::Min(0)])
-                    .areas(panels);
+            let [needs, after] = Layout::vertical([
+                Constraint::Length(needs_h(panels.width)),
+                Constraint::Min(0),
+            ])
+            .areas(panels);
             render_needs(frame, model, theme, needs);
             if after.height < MIN_PANEL {
                 return;
@@ -177,9 +181,12 @@ fn need_lines(model: &Model, theme: &Theme, width: u16) -> Vec<(usize, Line<'sta
                 Span::styled(chunks.next().unwrap_or_default(), tone(theme, n.tone)),
             ]),
         ));
-        out.extend(
-            chunks.map(|c| (i, Line::from(Span::styled(format!("   {c}"), tone(theme, n.tone))))),
-        );
+        out.extend(chunks.map(|c| {
+            (
+                i,
+                Line::from(Span::styled(format!("   {c}"), tone(theme, n.tone))),
+            )
+        }));
     }
     out
 }
@@ -281,7 +288,10 @@ fn render_since(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
         );
         for (j, c) in chunks.into_iter().enumerate() {
             let indent = if j == 0 { " " } else { "                " };
-            lines.push((i, Line::from(Span::styled(format!("{indent}{c}"), tone(theme, *t)))));
+            lines.push((
+                i,
+                Line::from(Span::styled(format!("{indent}{c}"), tone(theme, *t))),
+            ));
         }
     }
     let lines = fit_lines(
@@ -342,11 +352,17 @@ fn render_chart(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
     );
     let axis = Style::default().fg(theme.muted);
     let mut entries = vec![
-        ("cutover".to_string(), Style::default().fg(theme.phase_cutover)),
+        (
+            "cutover".to_string(),
+            Style::default().fg(theme.phase_cutover),
+        ),
         ("rollback".to_string(), Style::default().fg(theme.danger)),
     ];
     if c.band.is_some() {
-        entries.push(("forecast range".into(), Style::default().fg(theme.chart_band)));
+        entries.push((
+            "forecast range".into(),
+            Style::default().fg(theme.chart_band),
+        ));
     }
     entries.push(("plan".into(), Style::default().fg(theme.chart_projection)));
     entries.push((

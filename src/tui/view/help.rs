@@ -28,7 +28,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " In dialogs: ⏎ confirms, Esc cancels (y/n too when there is no reason to type).",
+        " In dialogs: ⏎ confirms, Esc cancels (y/n too where no reason is typed).",
         Style::default().fg(theme.muted),
     )));
     lines.push(Line::from(Span::styled(

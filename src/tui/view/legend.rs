@@ -39,7 +39,9 @@ pub fn render(
         .max()
         .unwrap_or(0)
         .saturating_add(2);
-    let h = u16::try_from(entries.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let h = u16::try_from(entries.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let plot = Rect {
         x: chart.x + Y_AXIS_COLUMNS.min(chart.width),
         y: chart.y,
@@ -92,7 +94,10 @@ mod tests {
                         f.buffer_mut()[(x, y)].set_symbol("⣿");
                     }
                 }
-                let entries = [("goal 90 %".to_string(), Style::default()), ("actual".to_string(), Style::default())];
+                let entries = [
+                    ("goal 90 %".to_string(), Style::default()),
+                    ("actual".to_string(), Style::default()),
+                ];
                 render(f, &entries, Style::default(), area, Corner::BottomRight);
             })
             .expect("draw");
