@@ -1,9 +1,12 @@
 //! One event of the audit log opened whole (`Enter` in the event log): everything the log's
 //! one line cuts at the screen's edge, labelled in the lead's words: the reason typed, the
 //! readings the guard or the checks saw, the hook's output, and the idempotency key the hook
-//! received. Pure: built from the event alone.
+//! received; and the keys that scroll it or close it. Pure, like the rest of `update`.
 
+use super::app::Model;
 use super::format::event_what;
+use super::keys::UiAction;
+use super::update::{Effect, quit};
 use crate::model::gate::Status;
 use crate::model::{Action, Event, Outcome};
 
@@ -81,4 +84,23 @@ pub fn open(e: &Event) -> EventView {
         fields,
         scroll: 0,
     }
+}
+
+/// Keys while an event is open whole: scroll it, or close it.
+pub(super) fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
+    let page = m.height.saturating_sub(8).max(1);
+    let Some(view) = &mut m.event_view else {
+        return Vec::new();
+    };
+    match action {
+        UiAction::Up => view.scroll = view.scroll.saturating_sub(1),
+        UiAction::Down => view.scroll = view.scroll.saturating_add(1),
+        UiAction::PageUp => view.scroll = view.scroll.saturating_sub(page),
+        UiAction::PageDown => view.scroll = view.scroll.saturating_add(page),
+        UiAction::Top => view.scroll = 0,
+        UiAction::Back => m.event_view = None,
+        UiAction::Quit => return quit(m),
+        _ => {}
+    }
+    Vec::new()
 }

@@ -225,7 +225,7 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         return Vec::new();
     }
     if m.event_view.is_some() {
-        return on_event_view(m, action);
+        return super::event_view::on_action(m, action);
     }
     if let Some(filter) = m.filter_mut().filter(|f| f.typing.is_some()) {
         match action {
@@ -410,23 +410,4 @@ fn refiltered(m: &mut Model) {
         m.selected = 0;
     }
     derive(m);
-}
-
-/// Keys while an event is open whole: scroll it, or close it.
-fn on_event_view(m: &mut Model, action: UiAction) -> Vec<Effect> {
-    let page = m.height.saturating_sub(8).max(1);
-    let Some(view) = &mut m.event_view else {
-        return Vec::new();
-    };
-    match action {
-        UiAction::Up => view.scroll = view.scroll.saturating_sub(1),
-        UiAction::Down => view.scroll = view.scroll.saturating_add(1),
-        UiAction::PageUp => view.scroll = view.scroll.saturating_sub(page),
-        UiAction::PageDown => view.scroll = view.scroll.saturating_add(page),
-        UiAction::Top => view.scroll = 0,
-        UiAction::Back => m.event_view = None,
-        UiAction::Quit => return quit(m),
-        _ => {}
-    }
-    Vec::new()
 }
