@@ -146,15 +146,25 @@ fn enter_on_an_event_opens_it_whole_with_its_hook_output_and_key() {
     let screen = text(&render(&m));
     assert!(screen.contains("Event 17 · apac · rollback"), "{screen}");
     assert!(screen.contains("router 10.0.0.7 unreachable"), "{screen}");
+    // A new event below keeps the same one selected.
+    let mut body = NewEvent::new(cutover::sample::now(), "staff", Action::Pause, "ana");
+    body.reason = Some("audit".into());
+    append(&mut m, body);
+    assert_eq!(m.log_lines.len(), 19);
     // Keys scroll it or close it; nothing else happens meanwhile.
     assert!(key(&mut m, KeyCode::Char('r')).is_empty());
     key(&mut m, KeyCode::Esc);
     assert!(m.event_view.is_none());
     assert_eq!(m.screen, Screen::Log);
-    // The checks' readings of the newest event are there whole too.
+    key(&mut m, KeyCode::Enter);
+    assert_eq!(m.event_view.as_ref().map(|v| v.seq), Some(17));
+    key(&mut m, KeyCode::Esc);
+    // The checks' readings of event 18 are there whole too.
     key(&mut m, KeyCode::Char('G'));
+    key(&mut m, KeyCode::Up);
     key(&mut m, KeyCode::Enter);
     let view = m.event_view.clone().expect("event 18");
+    assert_eq!(view.seq, 18);
     assert!(
         view.fields
             .iter()

@@ -340,6 +340,10 @@ fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
 }
 
 fn derive_log(m: &mut Model) {
+    // An older line stays selected as new events arrive below it.
+    let keep = (m.log_selected_from_bottom > 0)
+        .then(|| selected_log_seq(m))
+        .flatten();
     let filter = m.event_filter.active().to_string();
     m.log_lines = m
         .snapshot
@@ -378,9 +382,13 @@ fn derive_log(m: &mut Model) {
             }
         })
         .collect();
-    m.log_selected_from_bottom = m
-        .log_selected_from_bottom
-        .min(m.log_lines.len().saturating_sub(1));
+    let at = keep.and_then(|seq| m.log_lines.iter().rposition(|l| l.seq == seq));
+    m.log_selected_from_bottom = match at {
+        Some(i) => m.log_lines.len() - 1 - i,
+        None => m
+            .log_selected_from_bottom
+            .min(m.log_lines.len().saturating_sub(1)),
+    };
 }
 
 /// The log line selected now, if any.
