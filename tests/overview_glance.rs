@@ -35,8 +35,8 @@ fn ids(m: &Model) -> Vec<&str> {
 }
 
 #[test]
-fn the_overview_at_80x24_160x48_and_200x60() {
-    for (w, h) in [(80, 24), (160, 48), (200, 60)] {
+fn the_overview_at_80x24_100x30_160x48_and_200x60() {
+    for (w, h) in [(80, 24), (100, 30), (160, 48), (200, 60)] {
         let m = looked(w, h, 3);
         insta::assert_snapshot!(format!("overview_{w}x{h}"), text(&render(&m)));
     }

@@ -1,5 +1,5 @@
-//! The cockpit as a user sees it: whole-screen snapshots of every screen and dialog at 80×24
-//! and 160×48 over the sample project at its fixed moment, colours of specific cells, and
+//! The cockpit as a user sees it: whole-screen snapshots of every screen and dialog at 80×24,
+//! 100×30 and 160×48 over the sample project at its fixed moment, colours of specific cells, and
 //! tiny terminals.
 
 #[path = "common/cockpit.rs"]
@@ -29,7 +29,7 @@ fn screens(w: u16, h: u16) -> Vec<(&'static str, Model)> {
     let mut l = m.clone();
     key(&mut l, KeyCode::Tab);
     key(&mut l, KeyCode::Tab);
-    out.push(("log", l));
+    out.push(("log", l.clone()));
     let mut help = m.clone();
     key(&mut help, KeyCode::Char('?'));
     out.push(("help", help));
@@ -83,6 +83,15 @@ fn screens(w: u16, h: u16) -> Vec<(&'static str, Model)> {
         },
     );
     out.push(("attached_pending", attached));
+    let mut retest = m.clone();
+    select(&mut retest, "us-customers");
+    key(&mut retest, KeyCode::Char('T'));
+    out.push(("retest_dialog", retest));
+    // The failed rollback's event, opened whole from the log.
+    let mut event = l.clone();
+    key(&mut event, KeyCode::Up);
+    key(&mut event, KeyCode::Enter);
+    out.push(("event", event));
     let mut filter = m;
     key(&mut filter, KeyCode::Char('/'));
     keys(&mut filter, "cust");
@@ -94,6 +103,13 @@ fn screens(w: u16, h: u16) -> Vec<(&'static str, Model)> {
 fn every_screen_and_dialog_at_80x24() {
     for (name, m) in screens(80, 24) {
         insta::assert_snapshot!(format!("80x24_{name}"), text(&render(&m)));
+    }
+}
+
+#[test]
+fn every_screen_and_dialog_at_100x30() {
+    for (name, m) in screens(100, 30) {
+        insta::assert_snapshot!(format!("100x30_{name}"), text(&render(&m)));
     }
 }
 

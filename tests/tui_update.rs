@@ -244,7 +244,7 @@ fn filter_narrows_the_rows_and_escape_clears_it() {
     keys(&mut m, "cust");
     assert_eq!(m.rows.len(), 4, "filters while typing, on ids and names");
     key(&mut m, KeyCode::Enter);
-    assert_eq!(m.filter, "cust");
+    assert_eq!(m.segment_filter.kept, "cust");
     assert_eq!(m.rows.len(), 4);
     key(&mut m, KeyCode::Esc);
     assert_eq!(m.rows.len(), all, "Esc on the overview clears the filter");

@@ -7,6 +7,7 @@
 
 pub mod adoption;
 pub mod checks;
+pub mod finish;
 pub mod guarding;
 pub mod held;
 mod hooks;

@@ -341,7 +341,7 @@ fn advance(facts: &Facts<'_>) -> Result<Decision, Refusal> {
         },
         Phase::Done => refuse(format!("{seg} is done: there is no next phase")),
         Phase::RolledBack => refuse(format!(
-            "{seg} is rolled back; re-plan it first: cutover replan {seg}"
+            "{seg} is rolled back; re-plan it first: cutover replan {seg} (key P in the cockpit)"
         )),
     }
 }

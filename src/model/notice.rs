@@ -121,7 +121,7 @@ pub fn from_event(project: &str, event: &Event) -> Option<Message> {
             "auto-rollback",
             format!("{seg} was rolled back automatically"),
             format!(
-                "The guard rolled {seg} back: {reason}. Users of {seg} sign in through the legacy system again. Find the cause, then re-plan it: `cutover replan {seg}`. If the rollback hook fails, `cutover rollback {seg} --retry` (key R)."
+                "The guard rolled {seg} back: {reason}. Users of {seg} sign in through the legacy system again. Find the cause, then re-plan it: `cutover replan {seg}` (key P). If the rollback hook fails, `cutover rollback {seg} --retry` (key R)."
             ),
             readings_of(&reason),
         )),

@@ -177,7 +177,8 @@ where
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)
         .label_font((SANS_FAMILY, 15))
-        .background_style(WHITE.mix(0.9))
+        // Opaque: the lines and markers behind the legend must not show through it.
+        .background_style(WHITE)
         .border_style(RGBColor(200, 200, 200))
         .draw()
         .map_err(err)?;

@@ -268,9 +268,7 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
     for s in &status.segments {
         let finish = match s.phase {
             Shown::Done => "reached".to_string(),
-            Shown::Cutover => s
-                .projected_finish
-                .map_or_else(|| "never".into(), |d| d.format("%Y-%m-%d").to_string()),
+            Shown::Cutover => s.planned_finish().to_string(),
             _ => s
                 .days_to_goal
                 .map_or_else(|| "—".into(), |d| format!("~{d:.0} days after cutover")),

@@ -70,24 +70,7 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
             (None, Some(_)) => format!("{} (paused)", seg.phase),
             _ => seg.phase.to_string(),
         };
-        let finish = match seg.phase {
-            Shown::Done => Some("reached".to_string()),
-            Shown::RolledBack | Shown::RollbackFailed => Some("—".to_string()),
-            _ => None,
-        };
-        let finish = finish
-            .or_else(|| {
-                seg.projected_finish
-                    .map(|f| f.format("%Y-%m-%d").to_string())
-            })
-            .or_else(|| seg.days_to_goal.map(|d| format!("~{d:.0} days")))
-            .unwrap_or_else(|| {
-                if seg.migrated_share.is_some() {
-                    "never".into()
-                } else {
-                    "—".into()
-                }
-            });
+        let finish = seg.planned_finish().to_string();
         // Padded first, then painted: the escapes have no width.
         let phase = paint(colors.phase(seg.phase), &format!("{phase:<16}"));
         let deviation = format!(

@@ -1,4 +1,4 @@
-//! What the segment keys do before anything happens: `a`, `r`, `R`, `p` and `F` open a dialog that
+//! What the segment keys do before anything happens: `a`, `r`, `R`, `p`, `P`, `T` and `F` open a dialog that
 //! names the segment, the transition and the hook that will fire (or, where the machine will
 //! refuse anyway, ask it at once for its reason), and the dialog's answer becomes an effect.
 //! Pure, like the rest of `update`.
@@ -52,8 +52,8 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
         )),
         Phase::Test => match m.selected_status().map(|s| &s.checks) {
             Some(checks) if !checks.is_empty() => lines.push(format!(
-                "runs {} checks first, each must pass: {}",
-                checks.len(),
+                "runs {} first, each must pass: {}",
+                super::format::count(checks.len(), "check", "checks"),
                 checks
                     .iter()
                     .map(|c| c.name.as_str())
@@ -247,6 +247,52 @@ pub(super) fn pause_or_resume(m: &mut Model) -> Vec<Effect> {
         reason: Some(String::new()),
         reason_required: true,
         expect: None,
+    });
+    Vec::new()
+}
+
+/// `P` (re-plan: rolled-back → plan) and `T` (retest: gate → test): the same dialog as the
+/// other actions, with an optional reason for the log; where the machine will refuse, it is
+/// asked at once for its reason. Both go through the path `cutover replan` and `cutover
+/// retest` take.
+pub(super) fn step_back(m: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(id) = selected_id(m) else {
+        return Vec::new();
+    };
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
+    let (from, to, title, note) = match action {
+        Action::Replan => (
+            Shown::RolledBack,
+            Phase::Plan,
+            format!("Re-plan {id}?"),
+            "its next cutover starts a new attempt; no hook fires",
+        ),
+        _ => (
+            Shown::Gate,
+            Phase::Test,
+            format!("Send {id} back to test?"),
+            "its checks must pass again to reach the gate; no hook fires",
+        ),
+    };
+    if seg.phase != from {
+        return vec![Effect::Apply {
+            segment: id,
+            action,
+            reason: None,
+            expect: seg.phase.phase(),
+        }];
+    }
+    m.dialog = Some(Dialog::Confirm {
+        segment: id.clone(),
+        action,
+        title,
+        lines: vec![format!("{from} → {to}"), note.to_string()],
+        danger: false,
+        reason: Some(String::new()),
+        reason_required: false,
+        expect: from.phase(),
     });
     Vec::new()
 }

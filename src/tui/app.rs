@@ -69,6 +69,29 @@ impl Dialog {
     }
 }
 
+/// A screen's filter: the text kept, and the text being typed after `/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub kept: String,
+    /// `Some` while typing (it filters live).
+    pub typing: Option<String>,
+}
+
+impl Filter {
+    /// The filter in force: the one being typed, else the one kept.
+    pub fn active(&self) -> &str {
+        self.typing.as_deref().unwrap_or(&self.kept)
+    }
+
+    /// " · filter 'cust'" for a title, when a filter is in force.
+    pub fn note(&self) -> String {
+        match self.active() {
+            "" => String::new(),
+            f => format!(" · filter '{f}'"),
+        }
+    }
+}
+
 /// One overview row, ready to draw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -93,6 +116,14 @@ pub struct Row {
     pub spark: String,
     /// The most urgent alarm of the segment (guard, hook failure, plateau, hold).
     pub alert: Option<(Tone, String)>,
+}
+
+/// One line of the event log, ready to draw (cut at the screen's edge: `Enter` opens it whole).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub seq: u64,
+    pub tone: Tone,
+    pub text: String,
 }
 
 /// The low and high edges of the forecast's band, in percent over days.
@@ -135,17 +166,25 @@ pub struct Model {
     pub screen: Screen,
     pub help: bool,
     pub dialog: Option<Dialog>,
-    /// The filter being typed (`Some`) — applies to overview rows and log lines.
-    pub filter_input: Option<String>,
-    pub filter: String,
+    /// The overview's filter of segments (the detail's `j`/`k` walk the rows it leaves).
+    pub segment_filter: Filter,
+    /// The event log's filter of events. Each screen keeps its own: a filter typed in the log
+    /// never empties the overview.
+    pub event_filter: Filter,
     /// Index into `rows` of the selected segment.
     pub selected: usize,
-    pub log_scroll_from_bottom: usize,
+    /// The event log's selected line, counted from the newest (0: the newest, which stays
+    /// selected as events arrive).
+    pub log_selected_from_bottom: usize,
     pub status_line: Option<(Tone, String)>,
     pub snapshot: Snapshot,
     pub rows: Vec<Row>,
     pub detail: Option<DetailView>,
-    pub log_lines: Vec<(Tone, String)>,
+    pub log_lines: Vec<LogLine>,
+    /// An event opened whole (`Enter` in the log), drawn over the screen.
+    pub event_view: Option<super::event_view::EventView>,
+    /// The overview table's column widths, worked out from the rows (see `view::overview`).
+    pub table_widths: Vec<u16>,
     /// Sources (ok, failing) across the project, for the header.
     pub sources_health: (usize, usize),
     /// Hooks running now, per segment.
@@ -191,15 +230,17 @@ impl Model {
             screen: Screen::Overview,
             help: false,
             dialog: None,
-            filter_input: None,
-            filter: String::new(),
+            segment_filter: Filter::default(),
+            event_filter: Filter::default(),
             selected: 0,
-            log_scroll_from_bottom: 0,
+            log_selected_from_bottom: 0,
             status_line: None,
             snapshot,
             rows: Vec::new(),
             detail: None,
             log_lines: Vec::new(),
+            event_view: None,
+            table_widths: Vec::new(),
             sources_health: (0, 0),
             running: BTreeMap::new(),
             spinner: 0,
@@ -250,8 +291,25 @@ impl Model {
         self.snapshot.plans.iter().find(|p| p.id == id)
     }
 
-    /// The filter in force: the one being typed, else the one kept.
-    pub fn active_filter(&self) -> &str {
-        self.filter_input.as_deref().unwrap_or(&self.filter)
+    /// The filter of the screen showing (the detail has none of its own).
+    pub fn filter(&self) -> Option<&Filter> {
+        match self.screen {
+            Screen::Overview => Some(&self.segment_filter),
+            Screen::Log => Some(&self.event_filter),
+            Screen::Detail => None,
+        }
+    }
+
+    pub fn filter_mut(&mut self) -> Option<&mut Filter> {
+        match self.screen {
+            Screen::Overview => Some(&mut self.segment_filter),
+            Screen::Log => Some(&mut self.event_filter),
+            Screen::Detail => None,
+        }
+    }
+
+    /// The filter being typed on the screen showing, if any.
+    pub fn typing_filter(&self) -> Option<&str> {
+        self.filter().and_then(|f| f.typing.as_deref())
     }
 }

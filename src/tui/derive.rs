@@ -4,9 +4,9 @@
 //! Called by `update` whenever its inputs change, never by render. Pure: no I/O, no clock (the
 //! model's `now` is the time).
 
-use super::app::{DetailView, Model, Row, Screen, Tone};
+use super::app::{DetailView, LogLine, Model, Row, Screen, Tone};
 pub use super::format::group_digits;
-use super::format::{age, event_line, event_what, number, outcome_tone, pct, spark};
+use super::format::{age, event_line, event_tone, event_what, number, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::engine::view::days_between;
 use crate::model::projection::{LoginModel, Plan};
@@ -41,7 +41,7 @@ fn matches_filter(filter: &str, fields: &[&str]) -> bool {
 }
 
 pub(super) fn derive_rows(m: &mut Model) {
-    let filter = m.active_filter().to_string();
+    let filter = m.segment_filter.active().to_string();
     let spinner = SPINNER[m.spinner % SPINNER.len()];
     let mut shown: Vec<&SegmentStatus> = m
         .snapshot
@@ -59,22 +59,7 @@ pub(super) fn derive_rows(m: &mut Model) {
     m.rows = shown
         .into_iter()
         .map(|s| {
-            let finish = match s.phase {
-                Shown::Done => "reached".to_string(),
-                Shown::Cutover if s.migrated_share.is_some_and(|x| x >= s.goal) => {
-                    "reached".to_string()
-                }
-                // The forecast once there is data; the plan before.
-                Shown::Cutover => s
-                    .forecast
-                    .as_ref()
-                    .map_or(s.projected_finish, |f| f.finish)
-                    .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d").to_string()),
-                Shown::Plan | Shown::Test | Shown::Gate => s
-                    .days_to_goal
-                    .map_or_else(|| "—".to_string(), |d| format!("~{d:.0} days")),
-                _ => "—".to_string(),
-            };
+            let finish = s.finish().to_string();
             let badge = if let Some(action) = m.running.get(&s.id) {
                 Some((format!("{spinner} {action}…"), Tone::Warn))
             } else if s.phase == Shown::Cutover && !s.gates_ok {
@@ -125,6 +110,7 @@ pub(super) fn derive_rows(m: &mut Model) {
         })
         .collect();
     m.selected = m.selected.min(m.rows.len().saturating_sub(1));
+    m.table_widths = super::view::table_widths(&m.rows, m.theme());
     let all = m.snapshot.status.segments.iter().flat_map(|s| &s.sources);
     let (mut ok, mut failing) = (0, 0);
     for s in all {
@@ -358,7 +344,11 @@ fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
 }
 
 fn derive_log(m: &mut Model) {
-    let filter = m.active_filter().to_string();
+    // An older line stays selected as new events arrive below it.
+    let keep = (m.log_selected_from_bottom > 0)
+        .then(|| selected_log_seq(m))
+        .flatten();
+    let filter = m.event_filter.active().to_string();
     m.log_lines = m
         .snapshot
         .events
@@ -375,8 +365,7 @@ fn derive_log(m: &mut Model) {
             )
         })
         .map(|e| {
-            let tone = outcome_tone(e.body.outcome);
-            let mut line = format!(
+            let mut text = format!(
                 "{:>5} {} {:<14} {:<8} {}",
                 e.seq,
                 e.body.at.format("%Y-%m-%d %H:%M:%S"),
@@ -385,12 +374,32 @@ fn derive_log(m: &mut Model) {
                 event_what(e)
             );
             if let Some(r) = &e.body.reason {
-                line.push_str(&format!(" · “{r}”"));
+                text.push_str(&format!(" · “{r}”"));
             }
             if let Some(d) = &e.body.detail {
-                line.push_str(&format!(" — {d}"));
+                text.push_str(&format!(" — {d}"));
             }
-            (tone, line)
+            LogLine {
+                seq: e.seq,
+                tone: event_tone(e),
+                text,
+            }
         })
         .collect();
+    let at = keep.and_then(|seq| m.log_lines.iter().rposition(|l| l.seq == seq));
+    m.log_selected_from_bottom = match at {
+        Some(i) => m.log_lines.len() - 1 - i,
+        None => m
+            .log_selected_from_bottom
+            .min(m.log_lines.len().saturating_sub(1)),
+    };
+}
+
+/// The log line selected now, if any.
+pub(super) fn selected_log_seq(m: &Model) -> Option<u64> {
+    let i = m
+        .log_lines
+        .len()
+        .checked_sub(1 + m.log_selected_from_bottom)?;
+    m.log_lines.get(i).map(|l| l.seq)
 }

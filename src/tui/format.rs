@@ -1,7 +1,7 @@
 //! Text formats the cockpit shows: grouped counts, percentages, sparklines, ages and one-line
 //! event summaries. Pure functions of their arguments.
 
-use crate::model::{Event, Outcome};
+use crate::model::{Action, Event, Outcome};
 use chrono::{DateTime, Utc};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -56,7 +56,9 @@ pub(super) fn event_what(e: &Event) -> String {
         .as_ref()
         .is_some_and(|c| !c.iter().all(crate::model::gate::Verdict::passes));
     let outcome = match b.outcome {
-        Outcome::Ok if b.kind == crate::model::Action::RunChecks && checks_fail => "✗ checks fail",
+        Outcome::Ok if b.kind == Action::RunChecks && checks_fail => "✗ checks fail",
+        // The guard recording a failure, or an alarm raised, is a warning, not a success.
+        Outcome::Ok if b.kind == Action::GuardFailed || raised(e) => "⚠",
         Outcome::Ok | Outcome::Succeeded => "✓",
         Outcome::Requested => "…",
         Outcome::Failed => "✗ failed",
@@ -65,10 +67,26 @@ pub(super) fn event_what(e: &Event) -> String {
     format!("{what} {outcome}")
 }
 
-/// The colour of an event's line: failed red, refused amber, succeeded green.
-pub(super) fn outcome_tone(outcome: Outcome) -> super::app::Tone {
+/// An alarm event that raises (rather than clears) its alarm.
+fn raised(e: &Event) -> bool {
+    e.body.kind == Action::Alarm
+        && e.body
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("raised"))
+}
+
+/// The colour of an event's line: failed and guard failures red, refused and raised alarms
+/// amber, succeeded green.
+pub(super) fn event_tone(e: &Event) -> super::app::Tone {
     use super::app::Tone;
-    match outcome {
+    if e.body.kind == Action::GuardFailed && e.body.outcome == Outcome::Ok {
+        return Tone::Danger;
+    }
+    if raised(e) && e.body.outcome == Outcome::Ok {
+        return Tone::Warn;
+    }
+    match e.body.outcome {
         Outcome::Failed => Tone::Danger,
         Outcome::Refused => Tone::Warn,
         Outcome::Succeeded => Tone::Ok,
@@ -86,4 +104,9 @@ pub(super) fn number(v: f64) -> String {
     } else {
         format!("{v:.4}").trim_end_matches('0').to_string()
     }
+}
+
+/// "1 check", "3 checks": a count with its noun, singular or plural.
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -7,7 +7,7 @@
 //! whose reason names a date that has passed (`p`). Pure: the model's `now` is the time.
 
 use super::app::{Model, Tone};
-use super::format::{age, event_line, outcome_tone};
+use super::format::{age, event_line, event_tone};
 use crate::engine::status::SegmentStatus;
 use crate::model::{Event, HookAction, Outcome, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,6 +27,9 @@ pub struct Need {
     /// What is wrong, in a few words with the readings.
     pub what: String,
     pub tone: Tone,
+    /// Kept whole: the item wraps instead of being cut at the panel's edge (a refusal's
+    /// reason is what the lead must act on).
+    pub whole: bool,
 }
 
 /// The panels below the overview's table, ready to draw.
@@ -59,13 +62,14 @@ fn needs(m: &Model) -> Vec<Need> {
     let refused = guard_refused(&m.snapshot.events);
     for s in &m.snapshot.status.segments {
         let running = m.running.contains_key(&s.id);
-        let mut need = |key, does, what: String, tone| {
+        let mut need = |key, does, what: String, tone, whole| {
             out.push(Need {
                 segment: s.id.clone(),
                 key,
                 does,
                 what,
                 tone,
+                whole,
             })
         };
         if s.phase == Shown::RollbackFailed && !running {
@@ -75,6 +79,7 @@ fn needs(m: &Model) -> Vec<Need> {
                 "retry the rollback",
                 format!("rollback failed: {why}"),
                 Tone::Danger,
+                false,
             );
         } else if let Some(h) = s.pending_hook.filter(|_| !running) {
             let (key, does) = if h == HookAction::Rollback {
@@ -87,6 +92,7 @@ fn needs(m: &Model) -> Vec<Need> {
                 does,
                 format!("{h} hook pending: its outcome is not recorded"),
                 Tone::Warn,
+                false,
             );
         }
         if s.phase == Shown::Cutover && !s.gates_ok {
@@ -103,6 +109,7 @@ fn needs(m: &Model) -> Vec<Need> {
                     super::derive::failing_criteria(s)
                 ),
                 Tone::Danger,
+                false,
             );
         }
         if let Some(refused) = refused.get(s.id.as_str()) {
@@ -117,6 +124,7 @@ fn needs(m: &Model) -> Vec<Need> {
                 "roll back by hand",
                 format!("the guard's {} was refused: {why}", refused.body.kind),
                 Tone::Danger,
+                true,
             );
         }
         // A done segment's sources no longer matter.
@@ -131,6 +139,7 @@ fn needs(m: &Model) -> Vec<Need> {
                     "look at the segment",
                     format!("source {} failing{since}: {error}", src.metric),
                     Tone::Warn,
+                    false,
                 );
             } else if let (Some(at), Some(limit)) = (src.at, src.stale_after_secs)
                 && (m.now - at).num_milliseconds() as f64 / 1000.0 > limit
@@ -145,6 +154,7 @@ fn needs(m: &Model) -> Vec<Need> {
                         crate::model::criteria::age(limit)
                     ),
                     Tone::Warn,
+                    false,
                 );
             }
         }
@@ -159,6 +169,7 @@ fn needs(m: &Model) -> Vec<Need> {
                     s.hold.as_deref().unwrap_or_default()
                 ),
                 Tone::Warn,
+                false,
             );
         }
     }
@@ -208,11 +219,16 @@ fn first_date(text: &str) -> Option<NaiveDate> {
 }
 
 fn since(m: &Model) -> (String, Vec<(Tone, String)>) {
+    // A refusal keeps its reason: the line wraps on screen rather than lose it.
     let line = |e: &Event| {
-        (
-            outcome_tone(e.body.outcome),
-            format!("{:<14} {}", e.body.segment, event_line(e)),
-        )
+        let mut text = format!("{:<14} {}", e.body.segment, event_line(e));
+        if e.body.outcome == Outcome::Refused
+            && let Some(why) = e.body.detail.as_deref().or(e.body.reason.as_deref())
+        {
+            text.push_str(": ");
+            text.push_str(why);
+        }
+        (event_tone(e), text)
     };
     let events = &m.snapshot.events;
     let Some(user) = m.user.as_deref() else {

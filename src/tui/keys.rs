@@ -19,6 +19,8 @@ pub enum Mode {
         text: bool,
     },
     Help,
+    /// An event opened whole: keys scroll it or close it.
+    Event,
 }
 
 /// What a key asks the cockpit to do.
@@ -39,6 +41,10 @@ pub enum UiAction {
     RollBack,
     RetryRollBack,
     PauseOrResume,
+    /// Send a rolled-back segment back to plan (`cutover replan`).
+    Replan,
+    /// Send a segment in gate back to test (`cutover retest`).
+    Retest,
     /// Adopt the forecast's fitted mix as the segment's plan.
     AdoptFit,
     /// Run the segment's test checks now, without advancing.
@@ -85,6 +91,15 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => Some(Back),
             _ => None,
         },
+        Mode::Event => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => Some(Back),
+            KeyCode::Up | KeyCode::Char('k') => Some(Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Down),
+            KeyCode::PageUp => Some(PageUp),
+            KeyCode::PageDown | KeyCode::Char(' ') => Some(PageDown),
+            KeyCode::Home | KeyCode::Char('g') => Some(Top),
+            _ => None,
+        },
         Mode::Normal(screen) => {
             let common = match key.code {
                 KeyCode::Up | KeyCode::Char('k') => Some(Up),
@@ -94,7 +109,6 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 KeyCode::Home | KeyCode::Char('g') => Some(Top),
                 KeyCode::End | KeyCode::Char('G') => Some(Bottom),
                 KeyCode::Tab => Some(NextScreen),
-                KeyCode::Char('/') => Some(StartFilter),
                 KeyCode::Char('t') => Some(NextTheme),
                 KeyCode::Char('?') => Some(Help),
                 KeyCode::Esc => Some(Back),
@@ -109,7 +123,11 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 return common;
             }
             match (screen, key.code) {
-                (Screen::Overview, KeyCode::Enter) => Some(Open),
+                (Screen::Overview | Screen::Log, KeyCode::Enter) => Some(Open),
+                // Each screen with a list filters its own.
+                (Screen::Overview | Screen::Log, KeyCode::Char('/')) => Some(StartFilter),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('P')) => Some(Replan),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('T')) => Some(Retest),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('a')) => Some(Advance),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('r')) => Some(RollBack),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('R')) => Some(RetryRollBack),
@@ -125,47 +143,78 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
     }
 }
 
-/// The keys of a screen, for the footer and the help overlay: (keys, what they do).
-pub fn help_for(screen: Screen) -> Vec<(&'static str, &'static str)> {
-    let mut keys = vec![("↑↓ j k", "move"), ("g G", "first / last")];
+/// One key of a screen: what it does (help) and a word or two for the hint line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hint {
+    pub keys: &'static str,
+    pub does: &'static str,
+    pub short: &'static str,
+}
+
+const fn hint(keys: &'static str, does: &'static str, short: &'static str) -> Hint {
+    Hint { keys, does, short }
+}
+
+/// The keys of a screen, in the help overlay's order.
+pub fn help_for(screen: Screen) -> Vec<Hint> {
+    let mut keys = vec![
+        hint("↑↓ j k", "move", "move"),
+        hint("g G", "first / last", "first/last"),
+    ];
+    let segment_keys = [
+        hint("a", "advance the segment", "advance"),
+        hint("r", "roll back (asks a reason)", "roll back"),
+        hint("R", "retry a failed rollback", "retry"),
+        hint("p", "pause / resume", "pause"),
+        hint("P", "re-plan a rolled-back segment", "re-plan"),
+        hint("T", "send a segment in gate back to test", "retest"),
+        hint("c", "run test checks", "checks"),
+    ];
     match screen {
-        Screen::Overview => keys.extend([
-            ("⏎", "segment detail"),
-            ("a", "advance the segment"),
-            ("r", "roll back (asks a reason)"),
-            ("R", "retry a failed rollback"),
-            ("p", "pause / resume"),
-            ("c", "run test checks"),
-            ("n", "next thing that needs you"),
-            ("s", "sort: file, phase, behind, finish"),
-            ("S", "group by strategy"),
-            ("/", "filter segments"),
-            ("⇥", "next screen"),
-            ("t", "next theme"),
-            ("?", "help"),
-            ("q", "quit"),
-        ]),
-        Screen::Detail => keys.extend([
-            ("a", "advance this segment"),
-            ("r", "roll back (asks a reason)"),
-            ("R", "retry a failed rollback"),
-            ("p", "pause / resume"),
-            ("c", "run test checks"),
-            ("F", "adopt the forecast as plan"),
-            ("⇥", "next screen"),
-            ("t", "next theme"),
-            ("?", "help"),
-            ("q Esc", "back"),
-        ]),
+        Screen::Overview => {
+            keys.push(hint("⏎", "segment detail", "detail"));
+            keys.extend(segment_keys);
+            keys.extend([
+                hint("n", "next thing that needs you", "needs you"),
+                hint("s", "sort: file, phase, behind, finish", "sort"),
+                hint("S", "group by strategy", "group"),
+                hint("/", "filter segments (this screen only)", "filter"),
+                hint("⇥", "next screen", "screens"),
+                hint("t", "next theme", "theme"),
+                hint("?", "help", "help"),
+                hint("q", "quit", "quit"),
+            ]);
+        }
+        Screen::Detail => {
+            keys.extend(segment_keys);
+            keys.extend([
+                hint("F", "adopt the forecast as plan", "adopt fit"),
+                hint("⇥", "next screen", "screens"),
+                hint("t", "next theme", "theme"),
+                hint("?", "help", "help"),
+                hint("q Esc", "back", "back"),
+            ]);
+        }
         Screen::Log => keys.extend([
-            ("/", "filter events (segment or text)"),
-            ("⇥", "next screen"),
-            ("t", "next theme"),
-            ("?", "help"),
-            ("q Esc", "back"),
+            hint("⏎", "open the event whole", "open"),
+            hint("/", "filter events (this screen only)", "filter"),
+            hint("⇥", "next screen", "screens"),
+            hint("t", "next theme", "theme"),
+            hint("?", "help", "help"),
+            hint("q Esc", "back", "back"),
         ]),
     }
     keys
+}
+
+/// The hint line's keys, most wanted first: `?` help and `q` quit (or back) lead, so the
+/// narrowest terminal still shows the way out and the way to every other key.
+pub fn footer_for(screen: Screen) -> Vec<Hint> {
+    let (mut first, rest): (Vec<Hint>, Vec<Hint>) = help_for(screen)
+        .into_iter()
+        .partition(|h| h.keys == "?" || h.keys.starts_with('q'));
+    first.extend(rest);
+    first
 }
 
 #[cfg(test)]
@@ -227,6 +276,43 @@ mod tests {
             None
         );
         assert_eq!(action_for(m, key(KeyCode::Char('x'))), None);
+    }
+
+    #[test]
+    fn replan_and_retest_have_keys_filters_belong_to_lists_and_an_open_event_scrolls() {
+        let o = Mode::Normal(Screen::Overview);
+        let d = Mode::Normal(Screen::Detail);
+        let l = Mode::Normal(Screen::Log);
+        assert_eq!(
+            action_for(o, key(KeyCode::Char('P'))),
+            Some(UiAction::Replan)
+        );
+        assert_eq!(
+            action_for(d, key(KeyCode::Char('T'))),
+            Some(UiAction::Retest)
+        );
+        assert_eq!(action_for(l, key(KeyCode::Char('P'))), None);
+        assert_eq!(action_for(d, key(KeyCode::Char('/'))), None);
+        assert_eq!(
+            action_for(l, key(KeyCode::Char('/'))),
+            Some(UiAction::StartFilter)
+        );
+        assert_eq!(action_for(l, key(KeyCode::Enter)), Some(UiAction::Open));
+        assert_eq!(
+            action_for(Mode::Event, key(KeyCode::Char('j'))),
+            Some(UiAction::Down)
+        );
+        assert_eq!(
+            action_for(Mode::Event, key(KeyCode::Esc)),
+            Some(UiAction::Back)
+        );
+        assert_eq!(action_for(Mode::Event, key(KeyCode::Char('r'))), None);
+        for screen in [Screen::Overview, Screen::Detail, Screen::Log] {
+            let footer = footer_for(screen);
+            assert_eq!(footer[0].keys, "?");
+            assert!(footer[1].keys.starts_with('q'));
+            assert_eq!(footer.len(), help_for(screen).len());
+        }
     }
 
     #[test]

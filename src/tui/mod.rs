@@ -11,6 +11,7 @@ mod actions;
 pub mod app;
 pub mod derive;
 mod driver;
+pub mod event_view;
 mod format;
 pub mod glance;
 pub mod keys;

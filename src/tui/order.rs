@@ -4,6 +4,7 @@
 //! state (see [`crate::model::prefs`]).
 
 use crate::config::Strategy;
+use crate::engine::finish::Finish;
 use crate::engine::status::SegmentStatus;
 use crate::engine::view::days_between;
 use crate::model::Shown;
@@ -37,16 +38,12 @@ fn strategy_rank(s: Strategy) -> u8 {
 /// now. `None`: never or unknown, which sorts last. Days, not dates: a tiny login probability
 /// plans billions of days, past any calendar.
 fn finish(s: &SegmentStatus, now: DateTime<Utc>) -> Option<f64> {
-    let days = match s.phase {
-        Shown::Done => Some(f64::NEG_INFINITY),
-        Shown::Cutover if s.migrated_share.is_some_and(|x| x >= s.goal) => Some(f64::NEG_INFINITY),
-        Shown::Cutover => s
-            .forecast
-            .as_ref()
-            .map_or(s.projected_finish, |f| f.finish)
-            .map(|d| days_between(now, d)),
-        Shown::Plan | Shown::Test | Shown::Gate => s.days_to_goal,
-        Shown::RolledBack | Shown::RollbackFailed => None,
+    // The FINISH column's rule, in days.
+    let days = match s.finish() {
+        Finish::Reached => Some(f64::NEG_INFINITY),
+        Finish::On(d) => Some(days_between(now, d)),
+        Finish::InDays(d) => Some(d),
+        Finish::Never | Finish::Unknown => None,
     };
     days.filter(|d| !d.is_nan())
 }

@@ -5,7 +5,7 @@
 //! change, [`super::derive`] recomputes what render needs.
 
 use super::actions::{
-    adopt_fit, advance, on_dialog, pause_or_resume, retry, roll_back, run_checks,
+    adopt_fit, advance, on_dialog, pause_or_resume, retry, roll_back, run_checks, step_back,
 };
 use super::app::{Dialog, Model, Screen, Snapshot, Tone};
 pub use super::derive::derive;
@@ -79,7 +79,9 @@ pub fn mode(m: &Model) -> Mode {
         }
     } else if m.help {
         Mode::Help
-    } else if m.filter_input.is_some() {
+    } else if m.event_view.is_some() {
+        Mode::Event
+    } else if m.typing_filter().is_some() {
         Mode::Filter
     } else {
         Mode::Normal(m.screen)
@@ -222,24 +224,21 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         }
         return Vec::new();
     }
-    if let Some(input) = &mut m.filter_input {
+    if m.event_view.is_some() {
+        return super::event_view::on_action(m, action);
+    }
+    if let Some(filter) = m.filter_mut().filter(|f| f.typing.is_some()) {
         match action {
-            UiAction::Char(c) => input.push(c),
+            UiAction::Char(c) => filter.typing.get_or_insert_default().push(c),
             UiAction::Backspace => {
-                input.pop();
+                filter.typing.get_or_insert_default().pop();
             }
-            UiAction::Confirm => {
-                m.filter = m.filter_input.take().unwrap_or_default();
-            }
-            UiAction::Cancel => {
-                m.filter_input = None;
-                m.filter.clear();
-            }
+            UiAction::Confirm => filter.kept = filter.typing.take().unwrap_or_default(),
+            UiAction::Cancel => *filter = Default::default(),
             UiAction::Quit => return quit(m),
             _ => {}
         }
-        m.selected = 0;
-        derive(m);
+        refiltered(m);
         return Vec::new();
     }
     match action {
@@ -251,6 +250,12 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         | UiAction::Bottom => {
             navigate(m, action);
         }
+        UiAction::Open if m.screen == Screen::Log => {
+            let seq = super::derive::selected_log_seq(m);
+            m.event_view = seq
+                .and_then(|seq| m.snapshot.events.iter().find(|e| e.seq == seq))
+                .map(super::event_view::open);
+        }
         UiAction::Open => {
             if !m.rows.is_empty() {
                 m.screen = Screen::Detail;
@@ -258,12 +263,11 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
             }
         }
         UiAction::Back => {
-            if m.screen == Screen::Overview {
-                if !m.filter.is_empty() {
-                    m.filter.clear();
-                    derive(m);
-                }
-            } else {
+            // Esc clears the screen's kept filter first, then goes back to the overview.
+            if let Some(f) = m.filter_mut().filter(|f| !f.kept.is_empty()) {
+                f.kept.clear();
+                refiltered(m);
+            } else if m.screen != Screen::Overview {
                 m.screen = Screen::Overview;
                 derive(m);
             }
@@ -273,10 +277,14 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
             if m.screen == Screen::Detail && m.rows.is_empty() {
                 m.screen = Screen::Log;
             }
-            m.log_scroll_from_bottom = 0;
+            m.log_selected_from_bottom = 0;
             derive(m);
         }
-        UiAction::StartFilter => m.filter_input = Some(m.filter.clone()),
+        UiAction::StartFilter => {
+            if let Some(f) = m.filter_mut() {
+                f.typing = Some(f.kept.clone());
+            }
+        }
         UiAction::NextTheme => {
             m.theme = (m.theme + 1) % m.themes.len();
             m.status_line = Some((Tone::Info, format!("theme: {}", m.theme().name)));
@@ -287,6 +295,8 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         UiAction::RollBack => return roll_back(m),
         UiAction::RetryRollBack => return retry(m),
         UiAction::PauseOrResume => return pause_or_resume(m),
+        UiAction::Replan => return step_back(m, Action::Replan),
+        UiAction::Retest => return step_back(m, Action::Retest),
         UiAction::AdoptFit => return adopt_fit(m),
         UiAction::RunChecks => return run_checks(m),
         UiAction::CycleSort | UiAction::ToggleGroup => return resort(m, action),
@@ -366,7 +376,7 @@ fn resort(m: &mut Model, action: UiAction) -> Vec<Effect> {
 fn navigate(m: &mut Model, action: UiAction) {
     let page = usize::from(m.height.saturating_sub(8)).max(1);
     if m.screen == Screen::Log {
-        let s = &mut m.log_scroll_from_bottom;
+        let s = &mut m.log_selected_from_bottom;
         let max = m.log_lines.len().saturating_sub(1);
         *s = match action {
             UiAction::Up => (*s + 1).min(max),
@@ -390,4 +400,14 @@ fn navigate(m: &mut Model, action: UiAction) {
     if m.screen == Screen::Detail {
         derive_detail(m);
     }
+}
+
+/// A filter changed: the rows (or log lines) follow, from their first (or newest).
+fn refiltered(m: &mut Model) {
+    if m.screen == Screen::Log {
+        m.log_selected_from_bottom = 0;
+    } else {
+        m.selected = 0;
+    }
+    derive(m);
 }

@@ -2,6 +2,7 @@
 //! forecast's range as a band) beside the
 //! gate criteria and the segment's recent events. The series are already downsampled.
 
+use super::legend::Corner;
 use crate::model::Status;
 use crate::tui::app::Model;
 use crate::tui::theme::Theme;
@@ -10,9 +11,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap,
-};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Wrap};
 
 pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let Some(d) = &model.detail else {
@@ -113,8 +112,38 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             .data(&d.actual),
     );
     let axis_style = Style::default().fg(theme.muted);
+    let mut entries = vec![(
+        format!("goal {:.0} %", d.goal_line[0].1),
+        Style::default().fg(theme.chart_goal),
+    )];
+    if d.finish_marker.is_some() {
+        entries.push(("finish".into(), Style::default().fg(theme.chart_goal)));
+    }
+    if d.band.is_some() {
+        entries.push((
+            "forecast range".into(),
+            Style::default().fg(theme.chart_band),
+        ));
+    }
+    if d.mix.is_some() {
+        entries.push(("cohort mix".into(), Style::default().fg(theme.chart_mix)));
+    }
+    if !d.projection.is_empty() {
+        let name = if d.mix.is_some() {
+            "single P"
+        } else {
+            "S(D) projection"
+        };
+        entries.push((name.into(), Style::default().fg(theme.chart_projection)));
+    }
+    entries.push((
+        "actual".into(),
+        Style::default()
+            .fg(theme.chart_actual)
+            .add_modifier(Modifier::BOLD),
+    ));
     let chart = Chart::new(datasets)
-        .legend_position(Some(LegendPosition::BottomRight))
+        .legend_position(None)
         .block(
             Block::default()
                 .borders(Borders::ALL)
@@ -137,6 +166,8 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
                 .labels(["0%", "50%", "100%"]),
         );
     frame.render_widget(chart, chart_area);
+    let inner = Block::default().borders(Borders::ALL).inner(chart_area);
+    super::legend::render(frame, &entries, axis_style, inner, Corner::BottomRight);
 
     let verdict = |v: &crate::model::gate::Verdict| {
         let (mark, color) = match v.status {

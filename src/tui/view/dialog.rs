@@ -17,6 +17,7 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
             lines,
             danger,
             reason,
+            reason_required,
             ..
         } => {
             let color = if *danger { theme.danger } else { theme.accent };
@@ -39,7 +40,11 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
                         ),
                         Span::styled(format!("{r}▏"), Style::default().fg(theme.text)),
                     ]));
-                    " type a reason · ⏎ confirm · Esc cancel"
+                    if *reason_required {
+                        " type a reason · ⏎ confirm · Esc cancel"
+                    } else {
+                        " reason (optional) · ⏎ confirm · Esc cancel"
+                    }
                 }
                 None => " y/⏎ confirm · n/Esc cancel",
             };
@@ -73,7 +78,14 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
         hint,
         Style::default().fg(theme.muted),
     )));
-    let popup = centered(area, 64, lines.len() as u16 + 2);
+    // As tall as its lines once wrapped in the dialog's width.
+    let inner = usize::from(area.width.min(64).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let popup = centered(
+        area,
+        64,
+        u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2),
+    );
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(

@@ -23,9 +23,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph,
-};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 /// Below this, panels are not worth drawing.
 const MIN_PANEL: u16 = 3;
@@ -54,7 +53,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         want.min(area.height)
     };
     let rest = area.height.saturating_sub(table_h);
-    if rest < MIN_PANEL || model.filter_input.is_some() || !model.filter.is_empty() {
+    if rest < MIN_PANEL || !model.segment_filter.active().is_empty() {
         overview::render(frame, model, theme, area);
         return;
     }
@@ -62,9 +61,16 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
     overview::render(frame, model, theme, table);
     let g = &model.glance;
-    let needs_h = lines_for(g.needs.len().max(1))
+    // "Needs you" is as tall as its items: a refusal's reason wraps onto more lines.
+    let needs_h = |width: u16| {
+        lines_for(
+            need_lines(model, theme, width.saturating_sub(2))
+                .len()
+                .max(1),
+        )
         .saturating_add(2)
-        .min(panels.height);
+        .min(panels.height)
+    };
     let chart = g
         .chart
         .as_ref()
@@ -74,7 +80,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
                     .areas(panels);
-            let needs_h = needs_h.min(right.height / 2).max(MIN_PANEL);
+            let needs_h = needs_h(right.width).min(right.height / 2).max(MIN_PANEL);
             let [needs, since] =
                 Layout::vertical([Constraint::Length(needs_h), Constraint::Min(0)]).areas(right);
             render_chart(frame, model, theme, left);
@@ -82,8 +88,11 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             render_since(frame, model, theme, since);
         }
         _ => {
-            let [needs, after] =
-                Layout::vertical([Constraint::Length(needs_h), Constraint::Min(0)]).areas(panels);
+            let [needs, after] = Layout::vertical([
+                Constraint::Length(needs_h(panels.width)),
+                Constraint::Min(0),
+            ])
+            .areas(panels);
             render_needs(frame, model, theme, needs);
             if after.height < MIN_PANEL {
                 return;
@@ -117,11 +126,114 @@ fn block<'a>(theme: &Theme, title: Span<'a>) -> Block<'a> {
         .title(title)
 }
 
+/// Words of `text` in lines: the first at most `first` cells wide, the others `rest` wide (a
+/// word longer than a line is cut by the panel's edge).
+fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let limit = if lines.len() == 1 { first } else { rest };
+        let Some(line) = lines.last_mut() else {
+            break;
+        };
+        if line.is_empty() || line.width() + 1 + word.width() <= limit {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        } else {
+            lines.push(word.to_string());
+        }
+    }
+    lines
+}
+
+/// The lines of "needs you" in `width` cells, each with the index of its item: one line an
+/// item, cut at the edge, except an item kept whole, which wraps under its segment.
+fn need_lines(model: &Model, theme: &Theme, width: u16) -> Vec<(usize, Line<'static>)> {
+    let width = usize::from(width);
+    let mut out = Vec::new();
+    for (i, n) in model.glance.needs.iter().enumerate() {
+        let key = format!(" {:<2}", n.key);
+        let segment = format!("{:<15}", n.segment);
+        let does = format!("{} · ", n.does);
+        let prefix = key.width() + segment.width() + does.width();
+        let chunks = if n.whole {
+            wrap_words(
+                &n.what,
+                width.saturating_sub(prefix).max(1),
+                width.saturating_sub(3).max(1),
+            )
+        } else {
+            vec![n.what.clone()]
+        };
+        let mut chunks = chunks.into_iter();
+        out.push((
+            i,
+            Line::from(vec![
+                Span::styled(
+                    key,
+                    Style::default()
+                        .fg(theme.accent)
+                        .add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(segment, Style::default().fg(theme.text)),
+                Span::styled(does, Style::default().fg(theme.muted)),
+                Span::styled(chunks.next().unwrap_or_default(), tone(theme, n.tone)),
+            ]),
+        ));
+        out.extend(chunks.map(|c| {
+            (
+                i,
+                Line::from(Span::styled(format!("   {c}"), tone(theme, n.tone))),
+            )
+        }));
+    }
+    out
+}
+
+/// Keep the first `room` lines; when items are left out, the last line says how many.
+fn fit_lines(
+    mut lines: Vec<(usize, Line<'static>)>,
+    items: usize,
+    room: usize,
+    more: impl Fn(usize) -> String,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    if lines.len() > room && room > 0 {
+        // Items whose every line is kept; one cut short counts as left out.
+        let next = lines[room - 1].0;
+        lines.truncate(room - 1);
+        let shown = match lines.last() {
+            Some((last, _)) if *last == next => *last,
+            Some((last, _)) => last + 1,
+            None => 0,
+        };
+        lines.push((
+            0,
+            Line::from(Span::styled(
+                more(items.saturating_sub(shown)),
+                Style::default().fg(theme.muted),
+            )),
+        ));
+    }
+    lines.truncate(room);
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
 fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let needs = &model.glance.needs;
+    let inner = area.width.saturating_sub(2);
     let title = if needs.is_empty() {
         Span::styled(
-            " Needs you · nothing: no failed rollback, pending hook, failing guard or source ",
+            super::fitting(
+                vec![
+                    " Needs you · nothing: no failed rollback, pending hook, failing guard or source "
+                        .to_string(),
+                    " Needs you · nothing: no failed rollback, hook, guard or source ".to_string(),
+                    " Needs you · nothing ".to_string(),
+                ],
+                inner,
+            ),
             Style::default().fg(theme.ok),
         )
     } else {
@@ -134,63 +246,61 @@ fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
             theme.warn
         };
         Span::styled(
-            format!(
-                " Needs you ({}) · n selects each, its key acts on it ",
-                needs.len()
+            super::fitting(
+                vec![
+                    format!(
+                        " Needs you ({}) · n selects each, its key acts on it ",
+                        needs.len()
+                    ),
+                    format!(" Needs you ({}) · n selects each ", needs.len()),
+                    format!(" Needs you ({}) ", needs.len()),
+                ],
+                inner,
             ),
             Style::default().fg(t).add_modifier(Modifier::BOLD),
         )
     };
     let room = usize::from(area.height.saturating_sub(2));
-    let mut lines: Vec<Line> = needs
-        .iter()
-        .take(room)
-        .map(|n| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {:<2}", n.key),
-                    Style::default()
-                        .fg(theme.accent)
-                        .add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(
-                    format!("{:<15}", n.segment),
-                    Style::default().fg(theme.text),
-                ),
-                Span::styled(format!("{} · ", n.does), Style::default().fg(theme.muted)),
-                Span::styled(n.what.clone(), tone(theme, n.tone)),
-            ])
-        })
-        .collect();
-    if needs.len() > room && room > 0 {
-        lines.pop();
-        lines.push(Line::from(Span::styled(
-            format!(" … {} more", needs.len() - room + 1),
-            Style::default().fg(theme.muted),
-        )));
-    }
+    let lines = fit_lines(
+        need_lines(model, theme, inner),
+        needs.len(),
+        room,
+        |n| format!(" … {n} more"),
+        theme,
+    );
     frame.render_widget(Paragraph::new(lines).block(block(theme, title)), area);
 }
 
 fn render_since(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let g = &model.glance;
     let room = usize::from(area.height.saturating_sub(2));
-    let mut lines: Vec<Line> = g
-        .since
-        .iter()
-        .take(room)
-        .map(|(t, text)| Line::from(Span::styled(format!(" {text}"), tone(theme, *t))))
-        .collect();
-    if g.since.len() > room && room > 0 {
-        lines.pop();
-        lines.push(Line::from(Span::styled(
-            format!(
-                " … {} more: Tab twice for the log",
-                g.since.len() - room + 1
-            ),
-            Style::default().fg(theme.muted),
-        )));
+    let width = usize::from(area.width.saturating_sub(2));
+    // Long lines (a refusal with its reason) wrap under the event, past the segment's column.
+    let mut lines = Vec::new();
+    for (i, (t, text)) in g.since.iter().enumerate() {
+        if lines.len() > room {
+            break;
+        }
+        let chunks = wrap_words(
+            text,
+            width.saturating_sub(1).max(1),
+            width.saturating_sub(16).max(1),
+        );
+        for (j, c) in chunks.into_iter().enumerate() {
+            let indent = if j == 0 { " " } else { "                " };
+            lines.push((
+                i,
+                Line::from(Span::styled(format!("{indent}{c}"), tone(theme, *t))),
+            ));
+        }
     }
+    let lines = fit_lines(
+        lines,
+        g.since.len(),
+        room,
+        |n| format!(" … {n} more: Tab twice for the log"),
+        theme,
+    );
     let title = Span::styled(g.since_title.clone(), Style::default().fg(theme.accent));
     frame.render_widget(Paragraph::new(lines).block(block(theme, title)), area);
 }
@@ -241,8 +351,28 @@ fn render_chart(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
             ),
     );
     let axis = Style::default().fg(theme.muted);
+    let mut entries = vec![
+        (
+            "cutover".to_string(),
+            Style::default().fg(theme.phase_cutover),
+        ),
+        ("rollback".to_string(), Style::default().fg(theme.danger)),
+    ];
+    if c.band.is_some() {
+        entries.push((
+            "forecast range".into(),
+            Style::default().fg(theme.chart_band),
+        ));
+    }
+    entries.push(("plan".into(), Style::default().fg(theme.chart_projection)));
+    entries.push((
+        "actual".into(),
+        Style::default()
+            .fg(theme.chart_actual)
+            .add_modifier(Modifier::BOLD),
+    ));
     let chart = Chart::new(datasets)
-        .legend_position(Some(LegendPosition::TopLeft))
+        .legend_position(None)
         .x_axis(
             Axis::default()
                 .style(axis)
@@ -256,6 +386,7 @@ fn render_chart(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
                 .labels(["0%", "50%", "100%"]),
         );
     frame.render_widget(chart, plot);
+    super::legend::render(frame, &entries, axis, plot, super::legend::Corner::TopLeft);
     frame.render_widget(
         Paragraph::new(Span::styled(
             format!(" {}", c.legend),

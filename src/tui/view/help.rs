@@ -14,21 +14,21 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let keys = keys::help_for(model.screen);
     let mut lines: Vec<Line> = keys
         .iter()
-        .map(|(k, what)| {
+        .map(|h| {
             Line::from(vec![
                 Span::styled(
-                    format!(" {k:>7} "),
+                    format!(" {:>7} ", h.keys),
                     Style::default()
                         .fg(theme.accent)
                         .add_modifier(Modifier::BOLD),
                 ),
-                Span::styled((*what).to_string(), Style::default().fg(theme.text)),
+                Span::styled(h.does, Style::default().fg(theme.text)),
             ])
         })
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        " In dialogs: ⏎ confirms, Esc cancels (y/n too when there is no reason to type).",
+        " In dialogs: ⏎ confirms, Esc cancels (y/n too where no reason is typed).",
         Style::default().fg(theme.muted),
     )));
     lines.push(Line::from(Span::styled(

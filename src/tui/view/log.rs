@@ -1,4 +1,6 @@
-//! The event log: the whole audit log, newest at the bottom, filterable.
+//! The event log: the whole audit log, newest at the bottom, filterable (its own filter, not
+//! the overview's). One line per event, cut at the screen's edge; the selected one opens whole
+//! with `Enter`.
 
 use super::tone;
 use crate::tui::app::Model;
@@ -10,15 +12,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
-    let title = if model.active_filter().is_empty() {
-        format!(" Event log ({}) ", model.log_lines.len())
+    let all = model.snapshot.events.len();
+    let shown = model.log_lines.len();
+    let count = if shown == all {
+        format!("{all}")
     } else {
-        format!(
-            " Event log ({}, filter '{}') ",
-            model.log_lines.len(),
-            model.active_filter()
-        )
+        format!("{shown} of {all}")
     };
+    let title = super::fitting(
+        vec![
+            format!(
+                " Event log ({count}){} · ⏎ opens one whole ",
+                model.event_filter.note()
+            ),
+            format!(" Event log ({count}){} ", model.event_filter.note()),
+        ],
+        area.width.saturating_sub(2),
+    );
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.muted))
@@ -31,18 +41,29 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let h = usize::from(inner.height);
-    let end = model
-        .log_lines
-        .len()
-        .saturating_sub(model.log_scroll_from_bottom);
-    let start = end.saturating_sub(h);
+    // The selected line, and the page that shows it with the newest lines in view.
+    let selected = shown.saturating_sub(1 + model.log_selected_from_bottom);
+    let (start, end) = if shown - selected <= h {
+        (shown.saturating_sub(h), shown)
+    } else {
+        (selected, selected + h)
+    };
+    let selected_style = if theme.colored {
+        Style::default().bg(theme.selected)
+    } else {
+        Style::default().add_modifier(Modifier::REVERSED)
+    };
     let lines: Vec<Line> = model.log_lines[start..end]
         .iter()
-        .map(|(t, text)| {
-            Line::from(Span::styled(
-                text.clone(),
-                tone(theme, *t).remove_modifier(Modifier::BOLD),
-            ))
+        .enumerate()
+        .map(|(i, l)| {
+            let style = tone(theme, l.tone).remove_modifier(Modifier::BOLD);
+            let line = Line::from(Span::styled(l.text.as_str(), style));
+            if start + i == selected {
+                line.style(selected_style)
+            } else {
+                line
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

@@ -5,15 +5,20 @@
 //! │ body: overview table | detail (chart │ gates / events) | event log         │
 //! │ status line: the last outcome or refusal, else the selected segment's alert │
 //! └ footer: the keys that work here ────────────────────────────────────────────┘
-//!   overlays: help (?) and dialogs (confirm, quit) drawn on top
+//!   overlays: help (?), an event opened whole (⏎ in the log) and dialogs (confirm, quit)
+//!   drawn on top
 //! ```
 
 mod detail;
 mod dialog;
+mod event;
 mod glance;
 mod help;
+mod legend;
 mod log;
 mod overview;
+
+pub use overview::table_widths;
 
 use super::app::{Model, Screen, Tone};
 use super::keys;
@@ -23,6 +28,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 /// Draw the whole cockpit.
 pub fn render(frame: &mut Frame<'_>, model: &Model) {
@@ -42,6 +48,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model) {
     }
     render_status(frame, model, theme, status);
     render_footer(frame, model, theme, footer);
+    if let Some(e) = &model.event_view {
+        event::render(frame, e, theme, frame.area());
+    }
     if model.help {
         help::render(frame, model, theme, frame.area());
     }
@@ -174,7 +183,7 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
 }
 
 fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
-    if let Some(input) = &model.filter_input {
+    if let Some(input) = model.typing_filter() {
         let line = Line::from(vec![
             Span::styled(
                 " / ",
@@ -210,29 +219,41 @@ fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
             },
         },
     };
-    let mut spans = vec![Span::styled(format!(" {text}"), tone(theme, t))];
-    if !model.filter.is_empty() {
-        spans.push(Span::styled(
-            format!("  [filter: {}]", model.filter),
-            Style::default().fg(theme.accent),
-        ));
-    }
+    // The screen's own title says which filter is in force.
+    let spans = vec![Span::styled(format!(" {text}"), tone(theme, t))];
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The hint line: `? help` and `q quit` first, then as many whole hints as fit (a hint is
+/// dropped whole, never cut in a word).
 fn render_footer(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let mut spans = Vec::new();
-    for (k, what) in keys::help_for(model.screen) {
+    let mut used = 0;
+    for h in keys::footer_for(model.screen) {
+        let key = format!(" {}", h.keys);
+        let what = format!(" {} ", h.short);
+        let w = key.width() + what.width();
+        if used + w > usize::from(area.width) {
+            break;
+        }
+        used += w;
         spans.push(Span::styled(
-            format!(" {k}"),
+            key,
             Style::default()
                 .fg(theme.accent)
                 .add_modifier(Modifier::BOLD),
         ));
-        spans.push(Span::styled(
-            format!(" {what} "),
-            Style::default().fg(theme.muted),
-        ));
+        spans.push(Span::styled(what, Style::default().fg(theme.muted)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The first of `candidates` (longest first) that fits in `width` cells, else the last: a
+/// title gives up whole phrases, never half a word.
+pub fn fitting(candidates: Vec<String>, width: u16) -> String {
+    let last = candidates.last().cloned().unwrap_or_default();
+    candidates
+        .into_iter()
+        .find(|c| c.width() <= usize::from(width))
+        .unwrap_or(last)
 }

@@ -15,8 +15,10 @@ use unicode_width::UnicodeWidthStr;
 /// A column: header, width, alignment, and the text and style of a row's cell.
 struct Column {
     title: &'static str,
+    /// The most it takes (a longer cell is cut); it takes less when no row needs it all.
     width: u16,
-    /// Columns are dropped from the highest priority number down when the screen is narrow.
+    /// Columns are dropped one at a time, from the highest priority number down, while the
+    /// table does not fit (0: never dropped).
     priority: u8,
     right: bool,
     /// Borrows the row: no allocation per cell per frame.
@@ -38,7 +40,7 @@ const COLUMNS: [Column; 11] = [
     Column {
         title: "STRATEGY",
         width: 8,
-        priority: 4,
+        priority: 6,
         right: false,
         cell: |r, t| (r.strategy.as_str(), fg(t.muted)),
     },
@@ -57,7 +59,7 @@ const COLUMNS: [Column; 11] = [
     Column {
         title: "SIZE",
         width: 9,
-        priority: 3,
+        priority: 5,
         right: true,
         cell: |r, t| (&r.size, fg(t.text)),
     },
@@ -71,7 +73,7 @@ const COLUMNS: [Column; 11] = [
     Column {
         title: "PROJECTED",
         width: 9,
-        priority: 1,
+        priority: 2,
         right: true,
         cell: |r, t| (&r.projected, fg(t.muted)),
     },
@@ -85,21 +87,21 @@ const COLUMNS: [Column; 11] = [
     Column {
         title: "FINISH",
         width: 10,
-        priority: 2,
+        priority: 3,
         right: false,
         cell: |r, t| (&r.finish, fg(if r.finish_late { t.danger } else { t.text })),
     },
     Column {
         title: "GATES",
         width: 19,
-        priority: 2,
+        priority: 4,
         right: false,
         cell: |r, t| (&r.gates, fg(if r.gates_fail { t.danger } else { t.ok })),
     },
     Column {
         title: "TREND",
         width: 10,
-        priority: 5,
+        priority: 7,
         right: false,
         cell: |r, t| (&r.spark, fg(t.chart_actual)),
     },
@@ -116,19 +118,47 @@ const COLUMNS: [Column; 11] = [
     },
 ];
 
-/// The columns that fit in `width` (the last, the badge, takes what is left).
-fn visible_columns(width: u16) -> Vec<&'static Column> {
-    let mut max_priority = 5;
+/// Each column's width for these rows: its widest cell or title, at most its `width`. The
+/// badge (last) counts at most 12, what it needs to be worth showing; it takes what is left.
+/// Worked out with the rows, in update, not per frame.
+pub fn table_widths(rows: &[Row], theme: &Theme) -> Vec<u16> {
+    COLUMNS
+        .iter()
+        .map(|c| {
+            let widest = rows
+                .iter()
+                .map(|r| (c.cell)(r, theme).0.width())
+                .max()
+                .unwrap_or(0)
+                .max(c.title.width());
+            u16::try_from(widest).unwrap_or(u16::MAX).min(c.width)
+        })
+        .collect()
+}
+
+/// The columns that fit in `width`, each with its width: the least important is dropped, one
+/// at a time, only while the rest does not fit.
+fn visible_columns(width: u16, widths: &[u16]) -> Vec<(&'static Column, u16)> {
+    let mut cols: Vec<(&Column, u16)> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c, widths.get(i).copied().unwrap_or(c.width)))
+        .collect();
     loop {
-        let cols: Vec<&Column> = COLUMNS
-            .iter()
-            .filter(|c| c.priority <= max_priority)
-            .collect();
-        let need: u16 = cols.iter().map(|c| c.width + 1).sum();
-        if need <= width || max_priority == 0 {
+        let need: u32 = cols.iter().map(|(_, w)| u32::from(*w) + 1).sum();
+        if need <= u32::from(width) + 1 {
             return cols;
         }
-        max_priority -= 1;
+        let Some(drop) = cols
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, _))| c.priority > 0)
+            .max_by_key(|(_, (c, _))| c.priority)
+            .map(|(i, _)| i)
+        else {
+            return cols;
+        };
+        cols.remove(drop);
     }
 }
 
@@ -172,11 +202,11 @@ fn draw_cells<'a>(
     buf: &mut ratatui::buffer::Buffer,
     area: Rect,
     y: u16,
-    cols: &[&Column],
+    cols: &[(&Column, u16)],
     cell: impl Fn(&Column) -> (&'a str, Style),
 ) {
     let mut x = area.x;
-    for (i, c) in cols.iter().enumerate() {
+    for (i, (c, width)) in cols.iter().enumerate() {
         if x >= area.right() {
             break;
         }
@@ -184,7 +214,7 @@ fn draw_cells<'a>(
         let w = if i + 1 == cols.len() {
             room
         } else {
-            c.width.min(room)
+            (*width).min(room)
         };
         let (text, style) = cell(c);
         let tw = (text.width() as u16).min(w);
@@ -199,7 +229,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         .borders(Borders::ALL)
         .border_style(Style::default().fg(theme.muted))
         .title(Span::styled(
-            format!(" Segments ({}){} ", model.rows.len(), order_note(model)),
+            format!(
+                " Segments ({}){}{} ",
+                model.rows.len(),
+                order_note(model),
+                model.segment_filter.note()
+            ),
             Style::default()
                 .fg(theme.accent)
                 .add_modifier(Modifier::BOLD),
@@ -209,7 +244,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    let cols = visible_columns(inner.width);
+    let cols = visible_columns(inner.width, &model.table_widths);
     let lines = display_lines(model);
     let visible = usize::from(inner.height.saturating_sub(1)).max(1);
     let at = lines
@@ -256,13 +291,9 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         draw_cells(buf, inner, y, &cols, |c| (c.cell)(r, theme));
     }
     if model.rows.is_empty() && inner.height > 1 {
-        let msg = if model.active_filter().is_empty() {
-            " no segments: add [[segments]] to cutover.toml".to_string()
-        } else {
-            format!(
-                " no segment matches '{}' (Esc clears the filter)",
-                model.active_filter()
-            )
+        let msg = match model.segment_filter.active() {
+            "" => " no segments: add [[segments]] to cutover.toml".to_string(),
+            f => format!(" no segment matches '{f}' (Esc clears the filter)"),
         };
         buf.set_stringn(
             inner.x,
