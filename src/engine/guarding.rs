@@ -50,6 +50,11 @@ impl Guardian {
     }
 }
 
+/// A `started` or `stopped` record: routine, unlike the `gap` a start reports.
+pub fn is_routine(e: &Event) -> bool {
+    is_change(e)
+}
+
 /// A `started` or `stopped` record.
 fn is_change(e: &Event) -> bool {
     e.body.kind == Action::Guarding

@@ -17,7 +17,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Event, StoreError> {
         let (size, migrated) = if job.to == Phase::Cutover && report.ok {
-            self.cutover_marks(&job.segment)?
+            self.cutover_marks(&job.segment, now)?
         } else {
             (None, None)
         };

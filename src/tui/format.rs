@@ -48,6 +48,10 @@ pub(super) fn event_what(e: &Event) -> String {
     let b = &e.body;
     let what = match (b.from, b.to) {
         (Some(f), Some(t)) => format!("{} {f}→{t}", b.kind),
+        // "guarding started", "guarding stopped", "guarding gap".
+        _ if b.kind == Action::Guarding => {
+            format!("{} {}", b.kind, b.reason.as_deref().unwrap_or_default())
+        }
         _ => b.kind.to_string(),
     };
     // A check run is recorded as done (ok) whatever it found: show what it found.
@@ -69,11 +73,9 @@ pub(super) fn event_what(e: &Event) -> String {
 
 /// An alarm event that raises (rather than clears) its alarm.
 fn raised(e: &Event) -> bool {
-    e.body.kind == Action::Alarm
-        && e.body
-            .reason
-            .as_deref()
-            .is_some_and(|r| r.starts_with("raised"))
+    let reason = e.body.reason.as_deref();
+    (e.body.kind == Action::Alarm && reason.is_some_and(|r| r.starts_with("raised")))
+        || (e.body.kind == Action::Guarding && matches!(reason, Some("stopped" | "gap")))
 }
 
 /// The colour of an event's line: failed and guard failures red, refused and raised alarms

@@ -230,7 +230,11 @@ fn since(m: &Model) -> (String, Vec<(Tone, String)>) {
         }
         (event_tone(e), text)
     };
-    let events = &m.snapshot.events;
+    // Guards starting and stopping are routine (every cockpit opened and closed records them):
+    // the gap a start ends is what a lead needs, and the header says when nothing guards now.
+    let told = |e: &&Event| !crate::engine::guarding::is_routine(e);
+    let events: Vec<&Event> = m.snapshot.events.iter().filter(told).collect();
+    let line = |e: &&Event| line(e);
     let Some(user) = m.user.as_deref() else {
         // The memory could not be read: say nothing about when this user looked.
         return (
