@@ -224,6 +224,14 @@ pub fn build(dir: &Path) -> Result<Engine> {
             Some("waiting on legal review until 2026-11-22"),
         ),
     ];
+    // A watch on a server has guarded the project all along (the sample is a project in use).
+    let server = crate::engine::guarding::Guardian {
+        actor: "ops".into(),
+        pid: 4242,
+        host: "guard-1".into(),
+        role: "watch".into(),
+    };
+    engine.record_guarding(true, &server, "guarding every segment in cutover", at(26.0))?;
     story.sort_by(|a, b| b.0.total_cmp(&a.0));
     for (days, seg, action, actor, reason) in story {
         act(&mut engine, seg, action, actor, reason, at(days));

@@ -204,7 +204,7 @@ fn watch_two_cockpits_and_commands_work_through_one_owner() {
 
     // Both cockpits quit; the watch keeps guarding: a failing gate rolls us back.
     for c in ["c1", "c2"] {
-        tmux.keys(c, &["q"]);
+        tmux.quit(c);
         tmux.wait_for(c, "the cockpit to exit", |s| s.contains("COCKPIT-EXITED 0"));
     }
     std::fs::write(p.join("rate-us.txt"), "0.09\n").expect("rate");

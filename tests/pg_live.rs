@@ -198,7 +198,7 @@ fn a_lead_s_marker_and_sort_follow_them_to_the_other_machine() {
     tmux.wait_for("a", "the phase sort", |screen| {
         screen.contains("Segments (1) · by phase")
     });
-    tmux.keys("a", &["q"]);
+    tmux.quit("a");
     tmux.wait_for("a", "the cockpit to exit", |screen| {
         screen.contains("COCKPIT-EXITED 0")
     });

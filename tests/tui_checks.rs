@@ -88,7 +88,7 @@ fn c_in_a_real_terminal_runs_the_checks_and_shows_the_result() {
         "checks never advance: {screen}"
     );
     assert!(p.join("probed").exists(), "the check ran");
-    tmux.keys("checks", &["q"]);
+    tmux.quit("checks");
     tmux.wait_for("checks", "the cockpit to exit", |s| {
         s.contains("COCKPIT-EXITED 0")
     });

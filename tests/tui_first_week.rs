@@ -93,7 +93,7 @@ fn a_filter_typed_in_the_event_log_stays_in_the_log() {
     assert!(m.log_lines.iter().all(|l| l.text.contains("latam")));
     let log = text(&render(&m));
     assert!(
-        log.contains(" Event log (3 of 18) · filter 'latam'"),
+        log.contains(" Event log (3 of 19) · filter 'latam'"),
         "{log}"
     );
     // The overview keeps every segment and its panels.
@@ -116,7 +116,7 @@ fn a_filter_typed_in_the_event_log_stays_in_the_log() {
     assert_eq!(m.event_filter.kept, "latam");
     assert_eq!(m.log_lines.len(), 3);
     key(&mut m, KeyCode::Esc);
-    assert_eq!(m.log_lines.len(), 18);
+    assert_eq!(m.log_lines.len(), 19);
     assert_eq!(m.screen, Screen::Log);
     key(&mut m, KeyCode::Esc);
     assert_eq!(m.screen, Screen::Overview);
@@ -128,11 +128,11 @@ fn enter_on_an_event_opens_it_whole_with_its_hook_output_and_key() {
     let mut m = model(80, 24);
     key(&mut m, KeyCode::Tab);
     key(&mut m, KeyCode::Tab);
-    // The newest is selected; one up is apac's failed rollback (event 17, key 16).
+    // The newest is selected; one up is apac's failed rollback (event 18, key 17).
     key(&mut m, KeyCode::Up);
     key(&mut m, KeyCode::Enter);
     let view = m.event_view.clone().expect("the event opened");
-    assert_eq!(view.seq, 17);
+    assert_eq!(view.seq, 18);
     let field = |name: &str| {
         view.fields
             .iter()
@@ -142,29 +142,29 @@ fn enter_on_an_event_opens_it_whole_with_its_hook_output_and_key() {
     };
     assert_eq!(field("reason"), "login failure spike");
     assert!(field("hook output").contains("router 10.0.0.7 unreachable"));
-    assert!(field("idempotency key").starts_with("16 "));
+    assert!(field("idempotency key").starts_with("17 "));
     let screen = text(&render(&m));
-    assert!(screen.contains("Event 17 · apac · rollback"), "{screen}");
+    assert!(screen.contains("Event 18 · apac · rollback"), "{screen}");
     assert!(screen.contains("router 10.0.0.7 unreachable"), "{screen}");
     // A new event below keeps the same one selected.
     let mut body = NewEvent::new(cutover::sample::now(), "staff", Action::Pause, "ana");
     body.reason = Some("audit".into());
     append(&mut m, body);
-    assert_eq!(m.log_lines.len(), 19);
+    assert_eq!(m.log_lines.len(), 20);
     // Keys scroll it or close it; nothing else happens meanwhile.
     assert!(key(&mut m, KeyCode::Char('r')).is_empty());
     key(&mut m, KeyCode::Esc);
     assert!(m.event_view.is_none());
     assert_eq!(m.screen, Screen::Log);
     key(&mut m, KeyCode::Enter);
-    assert_eq!(m.event_view.as_ref().map(|v| v.seq), Some(17));
+    assert_eq!(m.event_view.as_ref().map(|v| v.seq), Some(18));
     key(&mut m, KeyCode::Esc);
-    // The checks' readings of event 18 are there whole too.
+    // The checks' readings of event 19 are there whole too.
     key(&mut m, KeyCode::Char('G'));
     key(&mut m, KeyCode::Up);
     key(&mut m, KeyCode::Enter);
-    let view = m.event_view.clone().expect("event 18");
-    assert_eq!(view.seq, 18);
+    let view = m.event_view.clone().expect("event 19");
+    assert_eq!(view.seq, 19);
     assert!(
         view.fields
             .iter()

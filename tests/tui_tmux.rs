@@ -41,7 +41,7 @@ fn roll_back_a_segment_in_cutover_from_the_cockpit() {
         "{screen}"
     );
 
-    tmux.keys("e2e", &["q"]);
+    tmux.quit("e2e");
     tmux.wait_for("e2e", "the cockpit to exit", |s| {
         s.contains("COCKPIT-EXITED 0")
     });

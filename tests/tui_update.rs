@@ -4,7 +4,7 @@
 #[path = "common/cockpit.rs"]
 mod cockpit;
 
-use cockpit::{key, keys, model, select};
+use cockpit::{key, keys, model, render, select, text};
 use crossterm::event::KeyCode;
 use cutover::model::{Action, HookAction, Shown};
 use cutover::tui::app::{Dialog, Screen, Tone};
@@ -199,11 +199,32 @@ fn quitting_while_a_hook_runs_asks_first() {
     assert_eq!(key(&mut m, KeyCode::Char('y')), vec![Effect::Quit]);
     assert!(m.quit);
 
+    // Nothing running, but eu-customers is in cutover and this cockpit guards it: it asks,
+    // naming the segment, and says how to keep it guarded.
     let mut m = model(80, 24);
+    assert!(key(&mut m, KeyCode::Char('q')).is_empty());
+    match &m.dialog {
+        Some(Dialog::Quit { running, guarded }) => {
+            assert!(running.is_empty());
+            assert_eq!(guarded, &vec!["eu-customers".to_string()]);
+        }
+        other => panic!("no quit question: {other:?}"),
+    }
+    let screen = text(&render(&m));
+    assert!(
+        screen.contains("Quit and leave segments unguarded?"),
+        "{screen}"
+    );
+    assert!(screen.contains("cutover watch"), "{screen}");
+    assert_eq!(key(&mut m, KeyCode::Char('y')), vec![Effect::Quit]);
+
+    // An attached cockpit leaving stops no guard: it quits at once.
+    let mut m = model(80, 24);
+    m.attached = Some("pid 4242 (watch)".into());
     assert_eq!(
         key(&mut m, KeyCode::Char('q')),
         vec![Effect::Quit],
-        "nothing running: quit at once"
+        "attached: quit at once"
     );
 }
 

@@ -4,6 +4,8 @@
 //! next guard to start raises one notification for the gap.
 
 mod common;
+#[path = "common/cockpit.rs"]
+mod cockpit;
 
 use common::receiver::Receiver;
 use common::{cutover, json, write_project};
@@ -125,4 +127,112 @@ fn a_guard_killed_without_a_word_is_found_gone_by_the_next_owner() {
             .contains("without a word"),
         "{gone}"
     );
+}
+
+/// In a real terminal: quitting the last cockpit with a segment in cutover asks first and
+/// names it; after `y`, `status --json` says it is unguarded since then; a later `watch`
+/// raises the gap as one notification.
+#[test]
+fn quitting_the_guarding_cockpit_asks_and_the_next_watch_tells_the_gap() {
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_project(p, &project(&receiver.url()));
+    std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");
+    common::advance_segment_to_cutover(p, "us");
+    let tmux = common::tmux::Tmux::server("cutover-unguarded");
+    tmux.cockpit("quit", p, "");
+    tmux.wait_for("quit", "the overview", |s| s.contains("Segments (1)"));
+    // Guarded while the cockpit is open: nothing in the header says otherwise.
+    assert!(us(p)["unguarded_since"].is_null());
+    tmux.keys("quit", &["q"]);
+    let asked = tmux.wait_for("quit", "the question", |s| {
+        s.contains("Quit and leave segments unguarded?")
+    });
+    assert!(asked.contains("guarded by this cockpit: us"), "{asked}");
+    assert!(asked.contains("cutover watch"), "{asked}");
+    // `n` stays: still guarded.
+    tmux.keys("quit", &["n"]);
+    tmux.wait_for("quit", "the question to close", |s| {
+        !s.contains("Quit and leave segments unguarded?")
+    });
+    assert!(us(p)["unguarded_since"].is_null());
+    tmux.keys("quit", &["q"]);
+    tmux.wait_for("quit", "the question again", |s| {
+        s.contains("Quit and leave segments unguarded?")
+    });
+    tmux.keys("quit", &["y"]);
+    tmux.wait_for("quit", "the cockpit to exit", |s| {
+        s.contains("COCKPIT-EXITED 0")
+    });
+    drop(tmux);
+
+    let s = us(p);
+    let since = s["unguarded_since"].as_str().expect("unguarded since");
+    let stop = guarding(p).last().cloned().expect("a stop record");
+    assert_eq!(stop["reason"], "stopped");
+    assert!(
+        stop["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("the cockpit quit"),
+        "{stop}"
+    );
+    let at = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().expect("time");
+    assert_eq!(at(since), at(stop["at"].as_str().expect("at")));
+
+    std::thread::sleep(Duration::from_secs(6));
+    let mut w = common::owning_watch(p);
+    let bodies = receiver.wait(Duration::from_secs(10), "the gap", |b| {
+        b.iter().any(|m| m["kind"] == "unguarded")
+    });
+    sigterm(&mut w);
+    let gap = bodies
+        .iter()
+        .find(|m| m["kind"] == "unguarded")
+        .expect("the gap");
+    assert!(
+        gap["text"]
+            .as_str()
+            .expect("text")
+            .contains("us was unguarded from"),
+        "{gap}"
+    );
+}
+
+/// The cockpit's header and "needs you" say it when a segment in cutover has no guard (an
+/// attached cockpit whose owner does not guard, or a status read while nobody guards).
+#[test]
+fn the_header_and_needs_you_say_a_segment_is_unguarded() {
+    use cockpit::{model, render, text};
+    let mut m = model(160, 48);
+    let mut snapshot = m.snapshot.clone();
+    let since = cutover::sample::now() - chrono::Duration::minutes(42);
+    for s in &mut snapshot.status.segments {
+        if s.id == "eu-customers" {
+            s.unguarded_since = Some(since);
+        }
+    }
+    cutover::tui::update::update(
+        &mut m,
+        cutover::tui::update::Input::Refreshed(Box::new(snapshot)),
+    );
+    let screen = text(&render(&m));
+    let header = screen.lines().next().expect("header");
+    assert!(
+        header.contains(&format!(
+            "⚠ eu-customers unguarded since {}",
+            since.format("%H:%M")
+        )),
+        "{header}"
+    );
+    assert!(
+        screen.contains("unguarded since") && screen.contains("run `cutover watch`"),
+        "{screen}"
+    );
+    let need = screen
+        .lines()
+        .find(|l| l.contains("eu-customers") && l.contains("look at the segment"))
+        .unwrap_or_else(|| panic!("not in needs you:\n{screen}"));
+    assert!(need.contains("unguarded since"), "{need}");
 }

@@ -53,8 +53,12 @@ pub enum Dialog {
         /// The phase the segment was in when the dialog opened (see `Request::Act`).
         expect: Option<crate::model::Phase>,
     },
-    /// A hook is still running: quit anyway?
-    Quit { running: Vec<String> },
+    /// Quit anyway? Hooks still running (`running`), and segments in cutover this cockpit
+    /// guards (`guarded`): quitting may leave them unguarded.
+    Quit {
+        running: Vec<String>,
+        guarded: Vec<String>,
+    },
 }
 
 impl Dialog {
@@ -187,6 +191,8 @@ pub struct Model {
     pub table_widths: Vec<u16>,
     /// Sources (ok, failing) across the project, for the header.
     pub sources_health: (usize, usize),
+    /// "eu unguarded since 18:03, us …": segments in cutover nothing guards, for the header.
+    pub unguarded: Option<String>,
     /// Hooks running now, per segment.
     pub running: BTreeMap<String, HookAction>,
     pub spinner: usize,
@@ -198,6 +204,9 @@ pub struct Model {
     pub quit: bool,
     /// Whom this cockpit is attached to ("pid 4242 (watch)"); `None` when it owns the project.
     pub attached: Option<String>,
+    /// Whether quitting this cockpit, when it owns the project, ends a guard that someone
+    /// relies on (false for the demo, whose project is a throwaway).
+    pub guards_on_quit: bool,
     /// Keys handled so far (lets a test match frames to key presses).
     pub keys_seen: u64,
     /// This user's memory as it will be saved: the sort and grouping in force, and the newest
@@ -242,6 +251,8 @@ impl Model {
             event_view: None,
             table_widths: Vec::new(),
             sources_health: (0, 0),
+            unguarded: None,
+            guards_on_quit: true,
             running: BTreeMap::new(),
             spinner: 0,
             now,

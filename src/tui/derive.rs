@@ -121,6 +121,22 @@ pub(super) fn derive_rows(m: &mut Model) {
         }
     }
     m.sources_health = (ok, failing);
+    // Segments in cutover that nothing guards, for the header: "eu unguarded since 18:03".
+    let unguarded: Vec<String> = m
+        .snapshot
+        .status
+        .segments
+        .iter()
+        .filter_map(|s| {
+            let since = s.unguarded_since?;
+            Some(format!(
+                "{} unguarded since {}",
+                s.id,
+                since.format("%H:%M")
+            ))
+        })
+        .collect();
+    m.unguarded = (!unguarded.is_empty()).then(|| unguarded.join(", "));
 }
 
 fn chart_width(m: &Model) -> usize {

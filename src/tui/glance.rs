@@ -127,6 +127,18 @@ fn needs(m: &Model) -> Vec<Need> {
                 true,
             );
         }
+        if let Some(since) = s.unguarded_since {
+            need(
+                "⏎",
+                "look at the segment",
+                format!(
+                    "unguarded since {}: nothing polls or guards it; run `cutover watch` on a machine that stays up",
+                    when(since, m.now)
+                ),
+                Tone::Danger,
+                true,
+            );
+        }
         // A done segment's sources no longer matter.
         for src in s.sources.iter().filter(|_| s.phase != Shown::Done) {
             if let Some(error) = &src.error {

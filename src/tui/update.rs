@@ -307,19 +307,32 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
 }
 
 pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
-    // An attached cockpit leaving stops nothing: the owner's hooks run on.
-    if m.running.is_empty() || m.attached.is_some() {
+    // An attached cockpit leaving stops nothing: the owner's hooks and guards run on.
+    let owns = m.attached.is_none();
+    let guarded: Vec<String> = m
+        .snapshot
+        .status
+        .segments
+        .iter()
+        .filter(|s| owns && m.guards_on_quit && s.phase == crate::model::Shown::Cutover)
+        .map(|s| s.id.clone())
+        .collect();
+    if (m.running.is_empty() || !owns) && guarded.is_empty() {
         m.quit = true;
         let mut effects = save_prefs(m);
         effects.push(Effect::Quit);
         return effects;
     }
     m.dialog = Some(Dialog::Quit {
-        running: m
-            .running
-            .iter()
-            .map(|(s, a)| format!("{s}: {a} hook"))
-            .collect(),
+        running: if owns {
+            m.running
+                .iter()
+                .map(|(s, a)| format!("{s}: {a} hook"))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        guarded,
     });
     Vec::new()
 }

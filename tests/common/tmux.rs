@@ -105,6 +105,21 @@ impl Tmux {
         }
     }
 
+    /// Press `q` on the overview, and answer `y` when the cockpit asks first (it guards
+    /// segments in cutover that quitting would leave unguarded). Returns the question's screen,
+    /// if it asked.
+    pub fn quit(&self, session: &str) -> Option<String> {
+        self.keys(session, &["q"]);
+        let screen = self.wait_for(session, "the cockpit to exit or ask", |s| {
+            s.contains("COCKPIT-EXITED") || s.contains("Quit and leave segments unguarded?")
+        });
+        if screen.contains("COCKPIT-EXITED") {
+            return None;
+        }
+        self.keys(session, &["y"]);
+        Some(screen)
+    }
+
     pub fn wait_for(&self, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
         self.wait_secs(session, 15, what, pred)
     }

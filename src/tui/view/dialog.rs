@@ -50,27 +50,43 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
             };
             (title.clone(), out, color, hint)
         }
-        Dialog::Quit { running } => {
-            let mut out = vec![Line::from(Span::styled(
-                " Hooks are still running:",
-                Style::default().fg(theme.text),
-            ))];
-            out.extend(running.iter().map(|r| {
-                Line::from(Span::styled(
-                    format!("  • {r}"),
-                    Style::default().fg(theme.warn),
-                ))
-            }));
-            out.push(Line::from(Span::styled(
-                " Quitting now leaves them without a recorded outcome (shown as pending next time).",
-                Style::default().fg(theme.muted),
-            )));
-            (
-                "Quit while a hook runs?".to_string(),
-                out,
-                theme.warn,
-                " y/⏎ quit · n/Esc stay",
-            )
+        Dialog::Quit { running, guarded } => {
+            let mut out = Vec::new();
+            if !running.is_empty() {
+                out.push(Line::from(Span::styled(
+                    " Hooks are still running:",
+                    Style::default().fg(theme.text),
+                )));
+                out.extend(running.iter().map(|r| {
+                    Line::from(Span::styled(
+                        format!("  • {r}"),
+                        Style::default().fg(theme.warn),
+                    ))
+                }));
+                out.push(Line::from(Span::styled(
+                    " Quitting now leaves them without a recorded outcome (shown as pending next time).",
+                    Style::default().fg(theme.muted),
+                )));
+            }
+            if !guarded.is_empty() {
+                out.push(Line::from(Span::styled(
+                    format!(
+                        " In cutover, guarded by this cockpit: {}",
+                        guarded.join(", ")
+                    ),
+                    Style::default().fg(theme.danger),
+                )));
+                out.push(Line::from(Span::styled(
+                    " Quitting stops its guard: unless another cockpit or a watch is attached to take over, nothing guards them (status says \"unguarded since\"). Keep one guarding with `cutover watch` on a machine that stays up.",
+                    Style::default().fg(theme.muted),
+                )));
+            }
+            let title = if guarded.is_empty() {
+                "Quit while a hook runs?"
+            } else {
+                "Quit and leave segments unguarded?"
+            };
+            (title.to_string(), out, theme.warn, " y/⏎ quit · n/Esc stay")
         }
     };
     lines.push(Line::from(""));

@@ -128,6 +128,13 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
             Style::default().fg(theme.text),
         ),
         match (s.state_unreachable_since, s.notify_failing.first()) {
+            // Nothing guards a segment in cutover: that outranks every other warning.
+            _ if model.unguarded.is_some() => Span::styled(
+                format!(" · ⚠ {}", model.unguarded.as_deref().unwrap_or_default()),
+                Style::default()
+                    .fg(theme.danger)
+                    .add_modifier(Modifier::BOLD),
+            ),
             (None, Some(f)) => Span::styled(
                 format!(" · ⚠ notify '{}' failing ({} waiting)", f.sink, f.pending),
                 Style::default()
