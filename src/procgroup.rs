@@ -16,9 +16,7 @@ pub fn command(
 ) -> Option<(tokio::process::Command, std::path::PathBuf)> {
     let (program, args) = argv.split_first()?;
     let mut program = std::path::PathBuf::from(program);
-    if program.is_relative() && program.components().count() > 1 {
-        program = workdir.join(program);
-    }
+    program = resolve(&program, workdir);
     let mut cmd = tokio::process::Command::new(&program);
     cmd.args(args)
         .current_dir(workdir)
@@ -28,6 +26,18 @@ pub fn command(
         .kill_on_drop(true)
         .process_group(0);
     Some((cmd, program))
+}
+
+/// Where a program named in a project runs from: a relative path with a folder in it is from
+/// `workdir` (`./route.sh` in `/proj` is `/proj/route.sh`, and in `.` stays `./route.sh`, not
+/// `././route.sh`); a bare name is looked up on `PATH` when it runs.
+pub fn resolve(program: &std::path::Path, workdir: &std::path::Path) -> std::path::PathBuf {
+    if program.is_relative() && program.components().count() > 1 {
+        let rest = program.strip_prefix(".").unwrap_or(program);
+        workdir.join(rest)
+    } else {
+        program.to_path_buf()
+    }
 }
 
 /// The process group of a spawned command (spawn it with `process_group(0)`). Dropped while

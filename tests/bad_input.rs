@@ -8,11 +8,19 @@ use std::path::Path;
 
 /// (fixture, expected line, text the first line must contain)
 const FIXTURES: &[(&str, usize, &[&str])] = &[
-    ("unknown_key", 8, &["segments[0].sizee", "unknown field"]),
+    (
+        "unknown_key",
+        8,
+        &[
+            "segments[0].sizee",
+            "unknown key 'sizee'",
+            "did you mean 'size'",
+        ],
+    ),
     (
         "wrong_type",
         8,
-        &["segments[0].size = \"many\"", "invalid type"],
+        &["segments[0].size = \"many\"", "whole number"],
     ),
     (
         "p_zero",
@@ -34,7 +42,11 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         13,
         &["segments[1].id = \"staff\"", "duplicate segment id 'staff'"],
     ),
-    ("missing_goal", 4, &["segments[0]", "missing field `goal`"]),
+    (
+        "missing_goal",
+        4,
+        &["segments[0].goal", "'goal' is missing here"],
+    ),
     (
         "hook_both",
         12,

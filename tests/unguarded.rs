@@ -3,9 +3,9 @@
 //! nothing guards it; a guard killed without a word is found gone by the next owner; and the
 //! next guard to start raises one notification for the gap.
 
-mod common;
 #[path = "common/cockpit.rs"]
 mod cockpit;
+mod common;
 
 use common::receiver::Receiver;
 use common::{cutover, json, write_project};
@@ -112,6 +112,15 @@ fn a_guard_killed_without_a_word_is_found_gone_by_the_next_owner() {
     std::fs::write(p.join("rate.txt"), "0.01\n").expect("rate");
     common::advance_segment_to_cutover(p, "us");
     let mut w = common::owning_watch(p);
+    // Killed once it has said it guards.
+    let start = std::time::Instant::now();
+    while !guarding(p).iter().any(|e| e["reason"] == "started") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the watch never said it guards"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let _ = w.kill();
     let _ = w.wait();
     // The log still says "started"; the next command holds the project, so nobody guards.

@@ -7,6 +7,10 @@ use std::path::Path;
 /// The example written by `cutover init`; documents every key.
 pub const EXAMPLE: &str = include_str!("example.toml");
 
+/// The hook the example names, written beside it so the project passes `check` with no
+/// warning: it says what it would do until the lead makes it switch their router.
+const ROUTE_SH: &str = "#!/bin/sh\n# cutover's example hook: route segment $1 to the 'new' or 'legacy' system.\n# Edit this to switch your router (or point the hooks in cutover.toml elsewhere).\necho \"route.sh: would route segment $1 to $2 (edit route.sh to switch your router)\"\n";
+
 /// Write the example into `dir/cutover.toml`, refusing to overwrite an existing file.
 pub fn write(dir: &Path) -> Result<()> {
     if let Err(e) = std::fs::create_dir_all(dir) {
@@ -31,8 +35,18 @@ pub fn write(dir: &Path) -> Result<()> {
     {
         bail!("cannot write '{}': {e}", path.display());
     }
+    let script = dir.join("route.sh");
+    if !script.exists() {
+        use std::os::unix::fs::PermissionsExt;
+        let written = std::fs::write(&script, ROUTE_SH).and_then(|()| {
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        });
+        if let Err(e) = written {
+            bail!("cannot write '{}': {e}", script.display());
+        }
+    }
     super::out::info(format_args!(
-        "wrote {}; edit it, then run `cutover check`",
+        "wrote {} and its example hook route.sh; edit them, then run `cutover check`",
         path.display()
     ));
     Ok(())

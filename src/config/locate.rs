@@ -101,6 +101,9 @@ impl<'a> Located<'a> {
                     item = next;
                 }
                 Part::Index(i) => {
+                    // An element has no key of its own: its line is its own (a table's header),
+                    // never the array's first.
+                    key_span = None;
                     item = item.get(*i)?;
                 }
             }

@@ -7,8 +7,10 @@
 
 mod checks;
 mod file;
+mod lenient;
 mod locate;
 mod notify;
+mod reach;
 mod state;
 mod validate;
 mod validate_outside;
@@ -20,6 +22,7 @@ pub use file::{
 };
 pub use locate::KeyPath;
 pub use notify::{BURST, NotifyFile, Sink, SinkTarget};
+pub use reach::{program_problem, rollback_cannot_run, unset_env};
 pub use state::{StateBackend, StateFile};
 pub use validate::validate;
 
@@ -284,9 +287,22 @@ pub fn load(dir: &Path) -> Result<(Project, Vec<Problem>), LoadError> {
 /// Parse and validate project-file text; `file` is only used in messages.
 pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadError> {
     let located = locate::Located::new(src);
-    let raw: ProjectFile = match toml::from_str(src) {
-        Ok(raw) => raw,
-        Err(e) => {
+    // Not TOML at all: one problem, where the parser stopped. Otherwise every mistake is read
+    // past (see `lenient`), so all of them are listed at once.
+    let doc = match src.parse::<toml_edit::DocumentMut>() {
+        Ok(doc) => doc,
+        // toml's own error (the same grammar) says where the parser stopped, with a span.
+        Err(not_toml) => {
+            let Err(e) = toml::from_str::<toml::Table>(src) else {
+                return Err(LoadError::Invalid(vec![Problem {
+                    severity: Severity::Error,
+                    file: file.to_path_buf(),
+                    line: None,
+                    key: String::new(),
+                    value: None,
+                    message: not_toml.to_string().trim().replace('\n', " "),
+                }]));
+            };
             let (line, mut key, mut value) = match e.span() {
                 Some(span) => {
                     let path = located.path_at(span.start);
@@ -323,8 +339,28 @@ pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadErro
             }]));
         }
     };
-    let (project, found) = validate(&raw);
-    let problems: Vec<Problem> = found
+    // What the file names outside itself, checked on this machine (warnings: see `reach`).
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let outside = reach::warnings(&doc, dir);
+    let read = lenient::read(doc);
+    let (project, mut found) = match &read.raw {
+        Some(raw) => {
+            let (project, found) = validate(raw);
+            // Values the reading stood in for were reported already, in their own words.
+            let found = found
+                .into_iter()
+                .filter(|(_, path, _)| !read.stand_ins.iter().any(|s| s == path))
+                .collect();
+            (project.filter(|_| read.found.is_empty()), found)
+        }
+        None => (None, Vec::new()),
+    };
+    found.extend(read.found);
+    found.extend(outside);
+    let mut problems: Vec<Problem> = found
         .into_iter()
         .map(|(severity, path, message)| {
             let (value, message) = match message.strip_prefix(validate::HIDE_VALUE) {
@@ -341,6 +377,8 @@ pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadErro
             }
         })
         .collect();
+    // In the file's order, as a lead fixes them.
+    problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
     match project {
         Some(p) if !problems.iter().any(|p| p.severity == Severity::Error) => Ok((p, problems)),
         _ => Err(LoadError::Invalid(problems)),
