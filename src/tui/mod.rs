@@ -15,6 +15,7 @@ pub mod event_view;
 mod format;
 pub mod glance;
 pub mod keys;
+mod leave;
 pub mod offscreen;
 mod order;
 pub mod project_chart;

@@ -7,10 +7,12 @@
 use super::actions::{
     adopt_fit, advance, on_dialog, pause_or_resume, retry, roll_back, run_checks, step_back,
 };
-use super::app::{Dialog, Model, Screen, Snapshot, Tone};
+use super::app::{Model, Screen, Snapshot, Tone};
 pub use super::derive::derive;
 use super::derive::{derive_detail, derive_rows, refresh_ages};
 use super::keys::{Mode, UiAction, action_for};
+use super::leave::{SAVE_SEEN_EVERY_SECS, newest_seq, seen_moved};
+pub(super) use super::leave::{quit, save_prefs};
 use crate::model::prefs::UserPrefs;
 use crate::model::{Action, HookAction};
 use chrono::{DateTime, Utc};
@@ -304,66 +306,6 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         UiAction::Char(_) | UiAction::Backspace | UiAction::Confirm | UiAction::Cancel => {}
     }
     Vec::new()
-}
-
-pub(super) fn quit(m: &mut Model) -> Vec<Effect> {
-    // An attached cockpit leaving stops nothing: the owner's hooks and guards run on.
-    let owns = m.attached.is_none();
-    let guarded: Vec<String> = m
-        .snapshot
-        .status
-        .segments
-        .iter()
-        .filter(|s| owns && m.guards_on_quit && s.phase == crate::model::Shown::Cutover)
-        .map(|s| s.id.clone())
-        .collect();
-    if (m.running.is_empty() || !owns) && guarded.is_empty() {
-        m.quit = true;
-        let mut effects = save_prefs(m);
-        effects.push(Effect::Quit);
-        return effects;
-    }
-    m.dialog = Some(Dialog::Quit {
-        running: if owns {
-            m.running
-                .iter()
-                .map(|(s, a)| format!("{s}: {a} hook"))
-                .collect()
-        } else {
-            Vec::new()
-        },
-        guarded,
-    });
-    Vec::new()
-}
-
-/// How often an open cockpit saves how far this user has seen, at most (and on quit).
-const SAVE_SEEN_EVERY_SECS: i64 = 60;
-
-/// The newest event's seq (0: the log is empty, which a marker records as well).
-fn newest_seq(m: &Model) -> u64 {
-    m.snapshot.events.last().map_or(0, |e| e.seq)
-}
-
-/// Whether this user has seen more than the saved marker says (as of their last key press).
-fn seen_moved(m: &Model) -> bool {
-    m.seen_upto
-        .is_some_and(|upto| m.prefs.seen_seq.is_none_or(|seen| upto > seen))
-}
-
-/// Send this user's memory, with the newest event on screen at the last key press as seen.
-/// Only once the memory was read: a cockpit that could not read it never overwrites it with
-/// defaults.
-pub(super) fn save_prefs(m: &mut Model) -> Vec<Effect> {
-    if m.user.is_none() {
-        return Vec::new();
-    }
-    if seen_moved(m) {
-        m.prefs.seen_seq = m.seen_upto;
-        m.prefs.seen_at = Some(m.now);
-    }
-    m.prefs_sent = Some(m.now);
-    vec![Effect::SavePrefs(m.prefs.clone())]
 }
 
 /// `s` and `S`: the next sort, or grouping on or off; the selected segment stays selected.
