@@ -3,9 +3,9 @@
 //! nothing guards it; a guard killed without a word is found gone by the next owner; and the
 //! next guard to start raises one notification for the gap.
 
-mod common;
 #[path = "common/cockpit.rs"]
 mod cockpit;
+mod common;
 
 use common::receiver::Receiver;
 use common::{cutover, json, write_project};
