@@ -307,3 +307,36 @@ fn the_simulator_follows_s_of_d_through_every_adapter() {
         "simulate exits 0 on SIGTERM"
     );
 }
+
+/// The cockpit takes the whole screen, so the demo says where its project is before the
+/// screen switches (long enough to read) and again once the cockpit is gone.
+#[test]
+fn the_demo_shows_its_project_path_before_and_after_the_cockpit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    let tmux = common::tmux::Tmux::server("cutover-demo-path");
+    tmux.cockpit(
+        "demo",
+        dir.path(),
+        &format!("demo --speed 5 --dir '{}'", demo.display()),
+    );
+    let before = format!(
+        "demo project: {} (from another terminal: cutover --project {} status)",
+        demo.display(),
+        demo.display()
+    );
+    tmux.wait_for("demo", "the path before the cockpit", |s| {
+        s.contains(&before)
+    });
+    tmux.wait_for("demo", "the cockpit", |s| s.contains("Segments (4)"));
+    tmux.quit("demo");
+    let after = tmux.wait_for("demo", "the demo to exit", |s| s.contains("COCKPIT-EXITED"));
+    assert!(
+        after.contains(&format!(
+            "demo project kept in {} (cutover --project {} status)",
+            demo.display(),
+            demo.display()
+        )),
+        "{after}"
+    );
+}

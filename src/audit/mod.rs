@@ -9,6 +9,7 @@
 //! `--json` prints, and what `cutover report` shows. No email, name or hash is ever in it.
 
 pub mod compat;
+pub mod groups;
 pub mod hash;
 mod tally;
 pub mod text;
@@ -115,7 +116,10 @@ fn fields(m: &AuditFile) -> Vec<Field> {
 pub struct Options<'a> {
     pub mapping: &'a AuditFile,
     pub table: &'a Table,
-    pub target: &'a str,
+    /// The system users move to; `None` audits without its verdicts: each scheme's
+    /// `verdict` is then a placeholder and `moves` is empty, and callers leave both out
+    /// (see [`text::render`]).
+    pub target: Option<&'a str>,
     pub at: DateTime<Utc>,
 }
 
@@ -139,7 +143,16 @@ impl<R: Read> Read for Digesting<'_, R> {
 
 /// Audit the export at `path`; `progress` is told the bytes read so far.
 pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Result<Audit, String> {
-    let target = o.table.target(o.target)?;
+    run_all(path, o, progress).map(|(a, _)| a)
+}
+
+/// [`run`], with every group of duplicates (see [`groups`]).
+pub fn run_all(
+    path: &Path,
+    o: &Options<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Audit, Vec<groups::Group>), String> {
+    let target = o.target.map(|t| o.table.target(t)).transpose()?;
     let file = std::fs::File::open(path)
         .map_err(|e| format!("cannot read the export '{}': {e}", path.display()))?;
     let mut reader = BufReader::with_capacity(
@@ -187,8 +200,14 @@ pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Resul
         .iter()
         .filter_map(|id| {
             let (users, params) = tally.schemes.get(id)?;
-            let (verdict, note) = target.verdict(id);
-            *moves.entry(verdict).or_insert(0) += users;
+            let (verdict, note) = match target {
+                Some(t) => {
+                    let (verdict, note) = t.verdict(id);
+                    *moves.entry(verdict).or_insert(0) += users;
+                    (verdict, note)
+                }
+                None => (Move::Plugin, ""),
+            };
             Some(HashCount {
                 scheme: id.to_string(),
                 users: *users,
@@ -206,19 +225,46 @@ pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Resul
     } else {
         Vec::new()
     };
+    // The table shows the first groups, each with its first users.
     let ids = |groups: &[Vec<u32>]| -> Vec<Vec<String>> {
         groups
             .iter()
-            .map(|g| g.iter().map(|&u| tally.id_of(u).to_string()).collect())
+            .take(tally::SHOWN)
+            .map(|g| {
+                g.iter()
+                    .take(tally::SHOWN)
+                    .map(|&u| tally.id_of(u).to_string())
+                    .collect()
+            })
             .collect()
     };
     let examples = Examples {
         bad_rows: tally.bad_shown.clone(),
-        duplicate_emails: ids(&tally.emails.shown),
-        duplicate_usernames: ids(&tally.usernames.shown),
-        duplicate_ids: ids(&tally.id_index.shown),
+        duplicate_emails: ids(&tally.emails.all),
+        duplicate_usernames: ids(&tally.usernames.all),
+        duplicate_ids: ids(&tally.id_index.all),
     };
-    Ok(Audit {
+    let mut every = Vec::new();
+    for (kind, index) in [
+        ("email", &tally.emails),
+        ("username", &tally.usernames),
+        ("id", &tally.id_index),
+    ] {
+        every.extend(index.all.iter().enumerate().map(|(i, g)| {
+            groups::Group {
+                kind,
+                group: i + 1,
+                users: g
+                    .iter()
+                    .map(|&u| groups::Member {
+                        id: tally.id_of(u).to_string(),
+                        line: tally.line_of(u),
+                    })
+                    .collect(),
+            }
+        }));
+    }
+    let audit = Audit {
         file: path
             .file_name()
             .map_or_else(|| "-".into(), |n| n.to_string_lossy().into_owned()),
@@ -230,7 +276,7 @@ pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Resul
             .collect(),
         bytes: digesting.bytes,
         format: streamed.format,
-        target: o.target.to_string(),
+        target: o.target.unwrap_or_default().to_string(),
         at: o.at,
         fields: ROLES
             .iter()
@@ -282,5 +328,6 @@ pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Resul
             })
             .collect(),
         examples: Some(examples),
-    })
+    };
+    Ok((audit, every))
 }

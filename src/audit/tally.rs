@@ -52,9 +52,10 @@ pub(super) struct Index {
     pub extra: u64,
     /// Keys held by more than one row.
     pub groups: u64,
-    /// The first groups, as the user indexes involved.
-    pub shown: Vec<Vec<u32>>,
-    shown_at: HashMap<u64, usize>,
+    /// Every group, as the user indexes involved, in the order the groups formed (a lead
+    /// acts on all of them: `--json`, `--duplicates FILE`).
+    pub all: Vec<Vec<u32>>,
+    group_at: HashMap<u64, usize>,
 }
 
 impl Index {
@@ -67,15 +68,11 @@ impl Index {
         self.extra += 1;
         if entry.1 == 2 {
             self.groups += 1;
-            if self.shown.len() < SHOWN {
-                self.shown_at.insert(digest, self.shown.len());
-                self.shown.push(vec![entry.0]);
-            }
+            self.group_at.insert(digest, self.all.len());
+            self.all.push(vec![entry.0]);
         }
-        if let Some(&i) = self.shown_at.get(&digest)
-            && self.shown[i].len() < SHOWN
-        {
-            self.shown[i].push(user);
+        if let Some(&i) = self.group_at.get(&digest) {
+            self.all[i].push(user);
         }
     }
 }
@@ -91,6 +88,8 @@ pub(super) struct Tally {
     /// Each user's opaque id as shown (its id, or `line N` when it has none or it is an email).
     ids: String,
     id_ends: Vec<usize>,
+    /// Each user's line in the export.
+    lines: Vec<u64>,
     pub emails: Index,
     pub usernames: Index,
     pub id_index: Index,
@@ -122,6 +121,7 @@ impl Tally {
             bad_shown: Vec::new(),
             ids: String::new(),
             id_ends: Vec::new(),
+            lines: Vec::new(),
             emails: Index::default(),
             usernames: Index::default(),
             id_index: Index::default(),
@@ -160,6 +160,11 @@ impl Tally {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
         &self.ids[start..self.id_ends[i]]
+    }
+
+    /// The line of user `i` in the export.
+    pub(super) fn line_of(&self, i: u32) -> u64 {
+        self.lines[i as usize]
     }
 
     /// One readable row: its values by role (see the constants above), its line, and the
@@ -218,6 +223,7 @@ impl Tally {
             _ => self.ids.push_str(&format!("line {line}")),
         }
         self.id_ends.push(self.ids.len());
+        self.lines.push(line);
 
         // Emails and usernames.
         match &email {

@@ -12,7 +12,12 @@ fn pct(part: u64, whole: u64) -> String {
     }
 }
 
-/// The readable report of an audit (no trailing newline).
+/// Why an audit without a target has no verdicts, and how to get them.
+pub const NO_TARGET: &str = "no target named, so no verdict per hash scheme: pass --target NAME \
+(fusionauth, keycloak, auth0, authgear or cognito) or set [audit] target in cutover.toml";
+
+/// The readable report of an audit (no trailing newline). An audit with no target (an
+/// empty `target`) shows its hash schemes without verdicts, and says why.
 pub fn render(a: &Audit) -> String {
     let mut o = String::new();
     let n = a.users;
@@ -26,7 +31,11 @@ pub fn render(a: &Audit) -> String {
         a.format.as_str(),
         a.bytes,
         a.sha256,
-        a.target,
+        if a.target.is_empty() {
+            "no target"
+        } else {
+            &a.target
+        },
         a.at.format("%Y-%m-%d %H:%M UTC")
     );
     let _ = writeln!(o, "\ntotals");
@@ -53,8 +62,23 @@ pub fn render(a: &Audit) -> String {
     let _ = writeln!(o, "\nemails");
     row(&mut o, "missing", a.emails.missing);
     row(&mut o, "not a valid address", a.emails.invalid);
-    let _ = writeln!(o, "\npassword hashes → {}", a.target);
+    if a.target.is_empty() {
+        let _ = writeln!(o, "\npassword hashes");
+        let _ = writeln!(o, "  {NO_TARGET}");
+    } else {
+        let _ = writeln!(o, "\npassword hashes → {}", a.target);
+    }
     for h in &a.hashes {
+        if a.target.is_empty() {
+            let _ = writeln!(
+                o,
+                "  {:<22} {:>10}  {:>7}",
+                h.scheme,
+                h.users,
+                pct(h.users, n)
+            );
+            continue;
+        }
         let _ = writeln!(
             o,
             "  {:<22} {:>10}  {:>7}  {:<26} {}",
@@ -118,15 +142,30 @@ pub fn render(a: &Audit) -> String {
                 let _ = writeln!(o, "  line {line}: {reason}");
             }
         }
-        for (label, groups) in [
-            ("users sharing an email (ids)", &ex.duplicate_emails),
-            ("users sharing a username (ids)", &ex.duplicate_usernames),
-            ("users sharing an id", &ex.duplicate_ids),
+        for (label, groups, total) in [
+            (
+                "users sharing an email (ids)",
+                &ex.duplicate_emails,
+                a.duplicates.email_groups,
+            ),
+            (
+                "users sharing a username (ids)",
+                &ex.duplicate_usernames,
+                a.duplicates.username_groups,
+            ),
+            ("users sharing an id", &ex.duplicate_ids, 0),
         ] {
             if !groups.is_empty() {
                 let _ = writeln!(o, "\n{label}");
                 for g in groups {
                     let _ = writeln!(o, "  {}", g.join(", "));
+                }
+                let more = total.saturating_sub(groups.len() as u64);
+                if more > 0 {
+                    let _ = writeln!(
+                        o,
+                        "  … and {more} more groups: every group is in --json, or --duplicates FILE (CSV)"
+                    );
                 }
             }
         }

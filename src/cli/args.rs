@@ -308,6 +308,10 @@ pub struct AuditArgs {
     /// Do not record the audit in the project's state.
     #[arg(long)]
     pub no_record: bool,
+    /// Write every group of users sharing an email, a username or an id to FILE as CSV
+    /// (`kind,group,id,line`: opaque ids and export lines, never an email or a name).
+    #[arg(long, value_name = "FILE")]
+    pub duplicates: Option<PathBuf>,
     #[arg(long, value_name = "NAME")]
     pub id: Option<String>,
     #[arg(long, value_name = "NAME")]

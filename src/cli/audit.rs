@@ -54,16 +54,15 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
         (None, Some(path)) => read_table(&cli.project.join(path))?,
         (None, None) => Table::built_in(),
     };
-    let target = match mapping.target.clone().or_else(|| {
-        let t = project.as_ref()?.target.as_ref()?.to_ascii_lowercase();
-        table.targets.contains_key(&t).then_some(t)
-    }) {
-        Some(t) => t.to_ascii_lowercase(),
-        None => bail!(
-            "name the target system with --target ({}) or [audit] target in cutover.toml",
-            table.targets.keys().cloned().collect::<Vec<_>>().join(", ")
-        ),
-    };
+    // No target named: audit anyway, without the per-scheme verdicts (and say why).
+    let target = mapping
+        .target
+        .clone()
+        .or_else(|| {
+            let t = project.as_ref()?.target.as_ref()?.to_ascii_lowercase();
+            table.targets.contains_key(&t).then_some(t)
+        })
+        .map(|t| t.to_ascii_lowercase());
     let at = match &a.at {
         Some(t) => super::import::parse_time(t).map_err(|e| anyhow!("--at: {e}"))?,
         None => Utc::now(),
@@ -80,21 +79,38 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
     let options = audit::Options {
         mapping: &mapping,
         table: &table,
-        target: &target,
+        target: target.as_deref(),
         at,
     };
-    let result = audit::run(&a.export, &options, &mut |bytes| {
+    let result = audit::run_all(&a.export, &options, &mut |bytes| {
         progress.inc(bytes.saturating_sub(seen));
         seen = bytes;
     });
     progress.finish();
-    let found = result.map_err(anyhow::Error::msg)?;
+    let (found, groups) = result.map_err(anyhow::Error::msg)?;
+    if let Some(path) = &a.duplicates {
+        audit::groups::write_csv(&groups, path).map_err(anyhow::Error::msg)?;
+        if !super::out::quiet() {
+            eprintln!(
+                "{} duplicate groups written to {}",
+                groups.len(),
+                path.display()
+            );
+        }
+    }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&found)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&as_json(&found, &groups)?)?
+        );
     } else {
         println!("{}", audit::text::render(&found));
     }
     if a.no_record {
+        return Ok(());
+    }
+    if target.is_none() {
+        eprintln!("not recorded: the audit checks need the target's verdicts (pass --target NAME)");
         return Ok(());
     }
     if project.is_none() {
@@ -122,6 +138,28 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
         }
     })?;
     Ok(())
+}
+
+/// The audit as `--json` prints it: every duplicate group under `duplicate_groups`, and,
+/// with no target, no verdicts (`target` null, no `verdict`/`note` per scheme, no `moves`)
+/// but `verdicts_left_out` saying why.
+fn as_json(found: &audit::Audit, groups: &[audit::groups::Group]) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(found)?;
+    v["duplicate_groups"] = serde_json::to_value(groups)?;
+    if found.target.is_empty()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert("target".into(), serde_json::Value::Null);
+        o.remove("moves");
+        o.insert("verdicts_left_out".into(), audit::text::NO_TARGET.into());
+        if let Some(hashes) = o.get_mut("hashes").and_then(|h| h.as_array_mut()) {
+            for h in hashes.iter_mut().filter_map(|h| h.as_object_mut()) {
+                h.remove("verdict");
+                h.remove("note");
+            }
+        }
+    }
+    Ok(v)
 }
 
 fn read_table(path: &std::path::Path) -> Result<Table> {

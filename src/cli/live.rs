@@ -169,11 +169,41 @@ fn stamp(line: &str) {
     anstream::eprintln!("{} {line}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
 }
 
+/// What `watch --quiet` last said of each source (segment, metric): its error, or `None`
+/// while it answers. Quiet logs a source's state changes, not its polls: one line when it
+/// starts failing, one when its error changes, one when it answers again.
+#[derive(Default)]
+struct Sources(std::collections::HashMap<(String, String), Option<String>>);
+
+impl Sources {
+    fn quiet_line(&mut self, p: &crate::source::Polled) -> Option<String> {
+        let now = p.result.as_ref().err().cloned();
+        let before = self
+            .0
+            .insert((p.segment.clone(), p.metric.clone()), now.clone())
+            .flatten();
+        match (before, now) {
+            (None, Some(e)) => Some(crate::report::palette::paint(
+                print::COLORS.danger,
+                &format!("{} {}: failing: {e}", p.segment, p.metric),
+            )),
+            (Some(old), Some(e)) if old != e => Some(crate::report::palette::paint(
+                print::COLORS.danger,
+                &format!("{} {}: still failing, now: {e}", p.segment, p.metric),
+            )),
+            (Some(_), None) => Some(format!("{} {}: answering again", p.segment, p.metric)),
+            _ => None,
+        }
+    }
+}
+
 /// One log line for what the owner tells `watch`.
-fn update_line(update: &Update) -> Option<String> {
+fn update_line(update: &Update, sources: &mut Sources) -> Option<String> {
     Some(match update {
-        // With --quiet, watch logs what needs attention: no answered poll, no hook start.
-        Update::Polled { polled } if out::quiet() && polled.result.is_ok() => return None,
+        // With --quiet, watch logs what needs attention: a source's changes of state (not
+        // every poll), no hook start.
+        Update::Polled { polled } if out::quiet() => return sources.quiet_line(polled),
+        Update::SourceHealth { .. } if out::quiet() => return None,
         Update::HookStarted { .. } if out::quiet() => return None,
         Update::Polled { polled } => print::polled(polled),
         Update::EventAppended { event } => event.ack_line(),
@@ -266,13 +296,14 @@ pub(super) fn watch(cli: &Cli) -> Result<()> {
             .context("cannot listen for SIGTERM")?;
         stamp(&format!("watching; {}; SIGINT or SIGTERM stops", whose(&link)));
         subscribe(&mut link).await?;
+        let mut sources = Sources::default();
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => { stamp("SIGINT: stopping"); break; }
                 _ = term.recv() => { stamp("SIGTERM: stopping"); break; }
                 msg = link.session.recv() => match msg {
                     Some(ServerMsg::Update { update }) => {
-                        if let Some(line) = update_line(&update) {
+                        if let Some(line) = update_line(&update, &mut sources) {
                             stamp(&line);
                         }
                     }

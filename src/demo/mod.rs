@@ -152,6 +152,9 @@ fn fresh_dir(dir: Option<&Path>) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// How long the path of the demo's project stays readable before the cockpit opens.
+const OPEN_PAUSE: Duration = Duration::from_secs(2);
+
 /// Run the demo.
 pub fn run(opts: DemoOptions) -> Result<()> {
     if !(opts.speed.is_finite() && opts.speed > 0.0) {
@@ -166,6 +169,18 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         );
     }
     let dir = fresh_dir(opts.dir.as_deref())?;
+    if opts.tui {
+        // The cockpit takes the whole screen: say where the project is, and give the lead a
+        // moment to read it, before the screen switches (and before the simulated clock
+        // starts, so the pause costs the schedule nothing). It is said again on exit.
+        println!(
+            "demo project: {} (from another terminal: cutover --project {} status)",
+            dir.display(),
+            dir.display()
+        );
+        println!("the cockpit opens in {} s", OPEN_PAUSE.as_secs());
+        std::thread::sleep(OPEN_PAUSE);
+    }
     let start = Utc::now()
         .duration_trunc(TimeDelta::minutes(1))
         .unwrap_or_else(|_| Utc::now());
@@ -192,7 +207,9 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         project_file(&url, every, &us_plan),
     )
     .context("cannot write the demo project")?;
-    println!("demo project: {}", dir.display());
+    if !opts.tui {
+        println!("demo project: {}", dir.display());
+    }
     println!(
         "simulated identity provider: {url} (a day lasts {} s)",
         opts.speed

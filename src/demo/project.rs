@@ -217,7 +217,7 @@ pub fn audit_dormant(
     let options = crate::audit::Options {
         mapping: &crate::config::AuditFile::default(),
         table: &table,
-        target: "fusionauth",
+        target: Some("fusionauth"),
         at,
     };
     crate::audit::run(&path, &options, &mut |_| {}).map_err(std::io::Error::other)
