@@ -95,6 +95,13 @@ pub enum Cmd {
         paused: bool,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Also run the project in --project as `cutover watch` does, on the simulator's
+        /// clock: its records, reports and forecasts see the simulated days pass.
+        #[arg(long, conflicts_with = "export")]
+        watch: bool,
+        /// With --watch: stop after this many simulated days.
+        #[arg(long, value_name = "N", requires = "watch")]
+        days: Option<f64>,
         /// Write each segment's user export (Auth0-shaped NDJSON as of its cutover, now) into
         /// DIR as SEGMENT.ndjson, and exit (the server also serves it at /export/SEGMENT).
         #[arg(long, value_name = "DIR")]

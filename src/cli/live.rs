@@ -3,6 +3,7 @@
 
 use super::through::call;
 use super::{Cli, out, print, state_dir};
+use crate::clock::Clock;
 use crate::owner::StopMode;
 use crate::owner::link::{Link, LinkConfig};
 use crate::owner::protocol::{Reply, Request, Role, ServerMsg, Update};
@@ -74,6 +75,16 @@ pub(super) fn export(dir: &std::path::Path, segments: &[String], seed: u64) -> R
     Ok(())
 }
 
+/// How `cutover simulate --watch` runs the project beside the simulator.
+pub(super) struct SimWatch<'a> {
+    pub cli: &'a Cli,
+    /// Stop after this many simulated days.
+    pub days: Option<f64>,
+}
+
+/// `cutover simulate`: serve the simulator until SIGINT/SIGTERM; with `--watch`, also run
+/// the project in `--project` as `watch` does, on the simulator's clock (as the demo does),
+/// so its days pass at `--speed` and its reports and forecasts fill in.
 pub(super) fn simulate(
     listen: &str,
     speed: f64,
@@ -81,9 +92,15 @@ pub(super) fn simulate(
     faults: &[String],
     paused: bool,
     seed: u64,
+    watch: Option<SimWatch<'_>>,
 ) -> Result<()> {
     if !(speed.is_finite() && speed > 0.0) {
         bail!("--speed {speed}: give the real seconds per simulated day, e.g. --speed 2");
+    }
+    if let Some(d) = watch.as_ref().and_then(|w| w.days)
+        && !(d.is_finite() && d > 0.0)
+    {
+        bail!("--days {d}: give the simulated days to run, e.g. --days 30");
     }
     let mut population = sim_segments(segments)?;
     for f in faults {
@@ -107,6 +124,9 @@ pub(super) fn simulate(
         println!("listening on http://{}", running.addr);
         use std::io::Write;
         let _ = std::io::stdout().flush();
+        if let Some(w) = watch {
+            return watch_on(w.cli, Some(clock), w.days).await;
+        }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("cannot listen for SIGTERM")?;
         tokio::select! {
@@ -280,53 +300,86 @@ fn whose(link: &Link) -> String {
 /// `watch` that does and takes over when that one goes; it logs what the owner does.
 pub(super) fn watch(cli: &Cli) -> Result<()> {
     let runtime = crate::runtime::multi_thread().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let mut config = LinkConfig::new(
-            cli.project.clone(),
-            state_dir(&cli.project, cli.state.as_deref()),
-            Role::Watch,
+    runtime.block_on(watch_on(cli, None, None))
+}
+
+/// The watch loop. With `clock` (`cutover simulate --watch`), this process must own the
+/// project, so that its pollers, guards and records run on the simulator's clock; with
+/// `days`, it stops after that many simulated days.
+async fn watch_on(cli: &Cli, clock: Option<Clock>, days: Option<f64>) -> Result<()> {
+    let mut config = LinkConfig::new(
+        cli.project.clone(),
+        state_dir(&cli.project, cli.state.as_deref()),
+        Role::Watch,
+    );
+    config.actor = cli.actor.clone();
+    if let Some(c) = clock {
+        config.clock = c;
+    }
+    let mut link = Link::establish(config).await?;
+    if let Err(e) = refuse_unrunnable_rollbacks(&mut link, &cli.project).await {
+        let _ = link.close(StopMode::Now).await;
+        return Err(e);
+    }
+    if clock.is_some()
+        && let Some(w) = link.attached_to()
+    {
+        let (pid, role) = (w.pid, w.role);
+        link.close(StopMode::Now).await?;
+        bail!(
+            "pid {pid} ({role}) already runs this project on the wall clock; quit it, run `cutover simulate --watch` first, then open the cockpit (it attaches and shows the simulated time)"
         );
-        config.actor = cli.actor.clone();
-        let mut link = Link::establish(config).await?;
-        if let Err(e) = refuse_unrunnable_rollbacks(&mut link, &cli.project).await {
-            let _ = link.close(StopMode::Now).await;
-            return Err(e);
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    stamp(&format!(
+        "watching; {}; SIGINT or SIGTERM stops",
+        whose(&link)
+    ));
+    subscribe(&mut link).await?;
+    let mut sources = Sources::default();
+    // The real time until `days` simulated days have passed (never, without --days).
+    let until = match (clock, days) {
+        (Some(c), Some(d)) => {
+            std::time::Duration::from_secs_f64(((d - c.days()) * 86_400.0 / c.factor()).max(0.0))
         }
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .context("cannot listen for SIGTERM")?;
-        stamp(&format!("watching; {}; SIGINT or SIGTERM stops", whose(&link)));
-        subscribe(&mut link).await?;
-        let mut sources = Sources::default();
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => { stamp("SIGINT: stopping"); break; }
-                _ = term.recv() => { stamp("SIGTERM: stopping"); break; }
-                msg = link.session.recv() => match msg {
-                    Some(ServerMsg::Update { update }) => {
-                        if let Some(line) = update_line(&update, &mut sources) {
-                            stamp(&line);
-                        }
-                    }
-                    Some(_) => {}
-                    None => {
-                        let gone = link.session.welcome.clone();
-                        stamp(&format!("the owner (pid {}, {}) went away; taking over", gone.pid, gone.role));
-                        match link.reestablish().await {
-                            Ok(()) => {
-                                stamp(&whose(&link));
-                                if let Err(e) = subscribe(&mut link).await {
-                                    stamp(&format!("cannot subscribe: {e}"));
-                                }
-                            }
-                            Err(e) => {
-                                stamp(&format!("cannot take over yet: {e}; retrying"));
-                                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                            }
-                        }
-                    }
-                },
+        _ => std::time::Duration::MAX,
+    };
+    let end = tokio::time::sleep(until.min(std::time::Duration::from_secs(86_400 * 365)));
+    tokio::pin!(end);
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => { stamp("SIGINT: stopping"); break; }
+            _ = term.recv() => { stamp("SIGTERM: stopping"); break; }
+            _ = &mut end, if days.is_some() => {
+                stamp(&format!("{} simulated days passed: stopping", days.unwrap_or_default()));
+                break;
             }
+            msg = link.session.recv() => match msg {
+                Some(ServerMsg::Update { update }) => {
+                    if let Some(line) = update_line(&update, &mut sources) {
+                        stamp(&line);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let gone = link.session.welcome.clone();
+                    stamp(&format!("the owner (pid {}, {}) went away; taking over", gone.pid, gone.role));
+                    match link.reestablish().await {
+                        Ok(()) => {
+                            stamp(&whose(&link));
+                            if let Err(e) = subscribe(&mut link).await {
+                                stamp(&format!("cannot subscribe: {e}"));
+                            }
+                        }
+                        Err(e) => {
+                            stamp(&format!("cannot take over yet: {e}; retrying"));
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+            },
         }
-        link.close(StopMode::Now).await
-    })
+    }
+    link.close(StopMode::Now).await
 }

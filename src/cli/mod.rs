@@ -62,9 +62,22 @@ pub fn run(cli: Cli) -> Result<()> {
             paused,
             seed,
             export,
+            watch,
+            days,
         } => match export {
             Some(dir) => live::export(dir, segments, *seed),
-            None => simulate(listen, *speed, segments, faults, *paused, *seed),
+            None => simulate(
+                listen,
+                *speed,
+                segments,
+                faults,
+                *paused,
+                *seed,
+                watch.then_some(live::SimWatch {
+                    cli: &cli,
+                    days: *days,
+                }),
+            ),
         },
         Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
         Cmd::Check { json } => offline::check(&cli.project, *json),
