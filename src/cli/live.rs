@@ -11,42 +11,6 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use std::path::PathBuf;
 
-/// A guard that cannot roll back is not a guard: `watch` and the cockpit refuse to start on a
-/// project with a segment in cutover whose rollback hook cannot run on this machine (its
-/// program is missing or not executable, or an `env:` value it needs is not set), naming it
-/// and the fix. (`check` only warns: it may run on another machine than the guard's.)
-pub(super) async fn refuse_unrunnable_rollbacks(
-    link: &mut Link,
-    project_dir: &std::path::Path,
-) -> Result<()> {
-    let Ok(Reply::Status { status }) = link.session.call(Request::Status, |_| {}).await else {
-        return Ok(());
-    };
-    let Ok((project, _)) = crate::config::load(project_dir) else {
-        return Ok(());
-    };
-    let cannot: Vec<String> = status
-        .segments
-        .iter()
-        .filter(|s| s.phase == crate::model::Shown::Cutover)
-        .filter_map(|s| {
-            let seg = project.segment(&s.id)?;
-            let why = crate::config::rollback_cannot_run(seg, project_dir)?;
-            Some(format!(
-                "{}: its rollback hook cannot run here: {why}",
-                s.id
-            ))
-        })
-        .collect();
-    if cannot.is_empty() {
-        return Ok(());
-    }
-    bail!(
-        "refusing to guard a segment that could not be rolled back: {}; fix the hook (`cutover check` lists it), or roll the segment back by hand, then start again",
-        cannot.join("; ")
-    )
-}
-
 /// The simulated segments: `--segment` specs, or the demo's population.
 fn sim_segments(segments: &[String]) -> Result<Vec<crate::sim::SimSegment>> {
     if segments.is_empty() {
@@ -317,10 +281,6 @@ async fn watch_on(cli: &Cli, clock: Option<Clock>, days: Option<f64>) -> Result<
         config.clock = c;
     }
     let mut link = Link::establish(config).await?;
-    if let Err(e) = refuse_unrunnable_rollbacks(&mut link, &cli.project).await {
-        let _ = link.close(StopMode::Now).await;
-        return Err(e);
-    }
     if clock.is_some()
         && let Some(w) = link.attached_to()
     {

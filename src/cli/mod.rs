@@ -254,11 +254,7 @@ fn tui(cli: &Cli) -> Result<()> {
             crate::owner::protocol::Role::Cockpit,
         );
         config.actor = cli.actor.clone();
-        let mut link = crate::owner::link::Link::establish(config).await?;
-        if let Err(e) = live::refuse_unrunnable_rollbacks(&mut link, &cli.project).await {
-            let _ = link.close(crate::owner::StopMode::Now).await;
-            return Err(e);
-        }
+        let link = crate::owner::link::Link::establish(config).await?;
         // The theme: `--theme`, else the project's (read from the file, which an attached
         // cockpit has not loaded).
         let wanted = cli.theme.clone().or_else(|| {

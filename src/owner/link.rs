@@ -178,6 +178,30 @@ pub fn open_state(
     )
 }
 
+/// A guard that cannot roll back is not a guard: a long-lived owner (`watch`, the cockpit, the
+/// demo) refuses to start on a project with a segment in cutover whose rollback hook cannot
+/// run on this machine (its program is missing or not executable, or an `env:` value it needs
+/// is not set), naming it and the fix. (`check` only warns: it may run on another machine.)
+fn refuse_unrunnable_rollbacks(engine: &Engine, dir: &std::path::Path) -> Result<()> {
+    let cannot: Vec<String> = engine
+        .project()
+        .segments
+        .iter()
+        .filter(|s| engine.state(&s.id).phase == crate::model::Phase::Cutover)
+        .filter_map(|s| {
+            let why = crate::config::rollback_cannot_run(s, dir)?;
+            Some(format!("{}: its rollback hook cannot run here: {why}", s.id))
+        })
+        .collect();
+    if cannot.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to guard a segment that could not be rolled back: {}; fix the hook (`cutover check` lists it), or roll the segment back by hand, then start again",
+        cannot.join("; ")
+    )
+}
+
 /// Open the project's state and start an owner on it (fails with `StoreError::Locked` when
 /// another process owns it).
 pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
@@ -189,6 +213,9 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
     }
     let socket_group = project.socket_group.clone();
     let engine = Engine::boxed(project, config.project_dir.clone(), store)?;
+    if config.poll {
+        refuse_unrunnable_rollbacks(&engine, &config.project_dir)?;
+    }
     Owner::start(
         engine,
         OwnerOptions {
