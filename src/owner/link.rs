@@ -190,7 +190,10 @@ fn refuse_unrunnable_rollbacks(engine: &Engine, dir: &std::path::Path) -> Result
         .filter(|s| engine.state(&s.id).phase == crate::model::Phase::Cutover)
         .filter_map(|s| {
             let why = crate::config::rollback_cannot_run(s, dir)?;
-            Some(format!("{}: its rollback hook cannot run here: {why}", s.id))
+            Some(format!(
+                "{}: its rollback hook cannot run here: {why}",
+                s.id
+            ))
         })
         .collect();
     if cannot.is_empty() {

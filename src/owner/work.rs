@@ -199,7 +199,7 @@ impl Core {
         let p = &self.engine.checked(p);
         // A process that lost the leadership stores what it polls but never acts on it.
         let guard = if self.may_guard {
-            self.engine.absorb(p, self.clock.now())
+            self.engine.absorb(p, self.arrived(p))
         } else {
             self.engine
                 .record_polled(p)
@@ -220,6 +220,15 @@ impl Core {
             Ok(_) => {}
             Err(e) => self.notice(Tone::Danger, e.to_string()),
         }
+    }
+
+    /// When a polled reading reached the guard, on the reading's clock: its stamp plus the
+    /// real time it waited (a simulated clock, a day every few seconds, would otherwise turn
+    /// a millisecond in a queue into minutes and every reading stale).
+    fn arrived(&self, p: &crate::source::Polled) -> chrono::DateTime<chrono::Utc> {
+        let waited_ms = (self.now() - p.at).num_milliseconds().max(0) as f64;
+        let real_ms = waited_ms / self.clock.factor().max(1.0);
+        p.at + chrono::Duration::milliseconds(real_ms as i64)
     }
 
     pub(super) fn sync(&mut self) {
