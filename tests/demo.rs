@@ -14,7 +14,8 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
     let demo = dir.path().join("demo");
     let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .args([
-            "demo", "--no-tui", "--days", "25", "--speed", "0.05", "--dir",
+            // 0.1 s a day: 2.5 s in all, so a loaded machine still sees every day's polls.
+            "demo", "--no-tui", "--days", "25", "--speed", "0.1", "--dir",
         ])
         .arg(&demo)
         .output()

@@ -258,10 +258,8 @@ fn day_line(day: f64, status: &ProjectStatus) -> String {
             line.push_str(&format!(" (proj {}, {d:+.1})", pct(Some(p))));
         }
         if s.phase == Shown::Cutover {
-            let date = |d: Option<DateTime<Utc>>| {
-                d.map_or_else(|| "never".to_string(), |f| f.format("%Y-%m-%d").to_string())
-            };
-            line.push_str(&format!(" → planned {}", date(s.projected_finish)));
+            // The FINISH column's rule: "reached", a date, "never" only from a login model.
+            line.push_str(&format!(" → planned {}", s.planned_finish()));
             if let Some(f) = &s.forecast {
                 line.push_str(&format!(", forecast {}", f.describe()));
             }
