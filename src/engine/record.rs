@@ -2,7 +2,7 @@
 //! state is read at: the same rules as polled samples (a known segment, a finite number in
 //! range, not from the future), each flushed before it is acknowledged.
 
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, MIGRATED};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -145,5 +145,37 @@ pub fn describe_model(m: &crate::model::LoginModel) -> String {
             })
             .collect::<Vec<_>>()
             .join(" + "),
+    }
+}
+
+impl Engine {
+    /// What a cutover records of a segment as it enters at `now`: its configured size (the
+    /// base of the migrated share) and its latest migrated count at that moment (where the
+    /// projection starts, so a re-cutover is measured from the users the earlier attempt
+    /// already moved). Samples stamped after `now` (a backfill) do not count.
+    pub(crate) fn cutover_marks(
+        &self,
+        segment: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<u64>, Option<u64>), StoreError> {
+        let Some(seg) = self.project.segment(segment) else {
+            return Ok((None, None));
+        };
+        let latest = match self.store.latest(segment, MIGRATED)? {
+            Some((at, v)) if at <= now => Some(v),
+            Some(_) => {
+                let to = now.timestamp_millis() + 1;
+                let from = to - 7 * 86_400_000;
+                self.store
+                    .samples()
+                    .raw(segment, MIGRATED, from, to)
+                    .map_err(|e| crate::store::sample_error(self.store.dir(), e))?
+                    .last()
+                    .map(|&(_, v)| v)
+            }
+            None => None,
+        };
+        let migrated = latest.map(|v| (v.max(0.0).round() as u64).min(seg.size));
+        Ok((Some(seg.size), migrated))
     }
 }

@@ -24,6 +24,7 @@
 
 mod alarms;
 mod core;
+mod guarding;
 pub mod link;
 mod notify;
 mod prefs;
