@@ -62,7 +62,7 @@ fn import_reports_bad_rows_by_line_and_imports_the_rest() {
         .current_dir(dir.path())
         .assert()
         .code(1)
-        .stderr(predicates::str::contains("the header has no 'at' column"));
+        .stderr(predicates::str::contains("the header has no column 'at'"));
 }
 
 #[test]

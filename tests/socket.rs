@@ -8,12 +8,13 @@
 
 mod common;
 
+use common::raw::{Owner, frame, hello, hello_frame, read_frame, socket};
 use common::{cutover, json, route, serve_routes, write_project};
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn project(url: &str, segments: usize, every_ms: u64) -> String {
@@ -25,65 +26,6 @@ fn project(url: &str, segments: usize, every_ms: u64) -> String {
         );
     }
     t
-}
-
-/// `cutover watch` owning the project, stopped (SIGKILL) when dropped.
-struct Owner(Child);
-
-impl Owner {
-    fn start(dir: &Path) -> Owner {
-        let child = common::bin(dir)
-            .arg("watch")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("watch");
-        let sock = socket(dir);
-        let start = Instant::now();
-        while UnixStream::connect(&sock).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(10), "no socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Owner(child)
-    }
-}
-
-impl Drop for Owner {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn socket(dir: &Path) -> PathBuf {
-    dir.join(".cutover").join("sock")
-}
-
-fn frame(stream: &mut UnixStream, body: &[u8]) -> std::io::Result<()> {
-    stream.write_all(&(body.len() as u32).to_be_bytes())?;
-    stream.write_all(body)
-}
-
-fn read_frame(stream: &mut UnixStream) -> Option<serde_json::Value> {
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len).ok()?;
-    let mut body = vec![0; u32::from_be_bytes(len) as usize];
-    stream.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
-/// A client's hello, at the protocol version of this build.
-fn hello_frame() -> Vec<u8> {
-    format!(
-        r#"{{"msg":"hello","protocol":{},"role":"command","actor":null}}"#,
-        cutover::owner::protocol::PROTOCOL_VERSION
-    )
-    .into_bytes()
-}
-
-fn hello(stream: &mut UnixStream) -> serde_json::Value {
-    frame(stream, &hello_frame()).expect("hello");
-    read_frame(stream).expect("welcome")
 }
 
 /// How many requests the test server saw in `window`.

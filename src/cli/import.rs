@@ -1,14 +1,23 @@
 //! `cutover import FILE`: backfill samples from a CSV file (or stdin), e.g. the counts a lead
 //! kept in a spreadsheet before adopting cutover.
 //!
+//! Rows are read with bounded memory: a row longer than 1 MiB (a 1 GiB field, say) is skipped
+//! to its end and counted as a bad row, and a bad value is quoted by a short, escaped prefix.
+//! Each row is checked here by the rule every door applies ([`crate::model::reading`]); the
+//! owner checks it again with what only it knows (the segment exists, its size, its now).
+//!
 //! Rows go to the project's owner in batches (this process when the project is free, else
-//! the owner through its socket, in frames well under its 64 KiB limit). Each batch is written
+//! the owner through its socket, sized by their encoded length to stay well under its 64 KiB
+//! frame limit), so an import's outcome is the same with or without a running owner. Each batch is written
 //! and flushed before the owner answers, and only then is it reported ("imported … through
 //! line N"): a reported batch survives a kill. Importing the same file again replaces samples
 //! at the same millisecond instead of duplicating them, so a killed import is simply run
 //! again.
 
 use super::{Cli, state_dir};
+use crate::export::Scalar;
+use crate::export::rows::Field;
+use crate::model::reading;
 use crate::owner::StopMode;
 use crate::owner::link::{Link, LinkConfig};
 use crate::owner::protocol::{Reply, Request, Role};
@@ -18,11 +27,15 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::mpsc;
 
 /// Rows per batch when this process owns the project.
 const LOCAL_BATCH: usize = 50_000;
-/// Bytes of rows per batch sent through the socket (frames are capped at 64 KiB).
-const SOCKET_BATCH_BYTES: usize = 40_000;
+/// Encoded bytes of samples per batch sent through the socket (a client's frames are capped
+/// at 64 KiB; the request around them takes well under 1 KiB).
+const SOCKET_BATCH_BYTES: usize = 48 * 1024;
 /// Bad rows shown with their line numbers.
 const SHOWN: usize = 5;
 
@@ -31,58 +44,127 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     if let Ok(ms) = t.parse::<i64>() {
         return DateTime::from_timestamp_millis(ms)
-            .ok_or_else(|| format!("'{t}' ms is outside the calendar"));
+            .ok_or_else(|| format!("'{}' ms is outside the calendar", reading::shown(t)));
     }
     DateTime::parse_from_rfc3339(t)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|_| {
-            format!("'{t}' is neither RFC 3339 (e.g. 2026-03-01T08:00:00Z) nor epoch milliseconds")
+            format!(
+                "'{}' is neither RFC 3339 (e.g. 2026-03-01T08:00:00Z) nor epoch milliseconds",
+                reading::shown(t)
+            )
         })
 }
 
-struct Columns {
-    segment: usize,
-    metric: usize,
-    at: usize,
-    value: usize,
+/// The four columns, each matched without regard to case.
+fn fields() -> Vec<Field> {
+    ["segment", "metric", "at", "value"]
+        .iter()
+        .map(|name| Field {
+            candidates: vec![
+                name.to_string(),
+                name.to_ascii_uppercase(),
+                format!("{}{}", name[..1].to_ascii_uppercase(), &name[1..]),
+            ],
+            explicit: true,
+        })
+        .collect()
 }
 
-fn columns(header: &csv::StringRecord) -> Result<Columns> {
-    let find = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-            .ok_or_else(|| anyhow!("the header has no '{name}' column; the first line must name segment,metric,at,value"))
+/// One row as a sample, under the rules every door applies
+/// ([`crate::model::reading::sample`]; the owner adds the segment's size and its now).
+fn row(values: &[Option<Scalar>]) -> Result<SampleLine, String> {
+    let field = |i: usize, name: &str| match values.get(i) {
+        Some(Some(Scalar::Text(t))) if !t.trim().is_empty() => Ok(t.trim()),
+        _ => Err(format!("no {name}")),
     };
-    Ok(Columns {
-        segment: find("segment")?,
-        metric: find("metric")?,
-        at: find("at")?,
-        value: find("value")?,
-    })
-}
-
-fn row(record: &csv::StringRecord, c: &Columns) -> Result<SampleLine, String> {
-    let field = |i: usize, name: &str| {
-        record
-            .get(i)
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
-            .ok_or_else(|| format!("no {name}"))
-    };
-    let value_text = field(c.value, "value")?;
+    let value_text = field(3, "value")?;
     let value: f64 = value_text
         .parse()
-        .map_err(|_| format!("value '{value_text}' is not a number"))?;
+        .map_err(|_| format!("value '{}' is not a number", reading::shown(value_text)))?;
     if !value.is_finite() {
-        return Err(format!("value '{value_text}' is not a finite number"));
+        return Err(format!(
+            "value '{}' is not a finite number",
+            reading::shown(value_text)
+        ));
     }
-    Ok(SampleLine {
-        segment: field(c.segment, "segment")?.to_string(),
-        metric: field(c.metric, "metric")?.to_string(),
-        at: parse_time(field(c.at, "at")?)?,
+    let s = SampleLine {
+        segment: field(0, "segment")?.to_string(),
+        metric: field(1, "metric")?.to_string(),
+        at: parse_time(field(2, "at")?)?,
         value,
+    };
+    reading::sample(&s.segment, &s.metric, s.at, s.value, None, None)?;
+    Ok(s)
+}
+
+/// Counts the bytes read, for the progress bar.
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A row read off the file: its line and the sample, or why it is not one.
+type ReadRow = (u64, Result<SampleLine, String>);
+
+/// Read the CSV on its own thread (its rows are bounded at 1 MiB: a longer one is skipped to
+/// its end and counted as a bad row), handing rows over a bounded channel.
+fn reader(
+    input: Box<dyn Read + Send>,
+    read: Arc<AtomicU64>,
+    tx: mpsc::Sender<ReadRow>,
+) -> std::thread::JoinHandle<Result<(), String>> {
+    std::thread::spawn(move || {
+        let input = std::io::BufReader::with_capacity(1 << 16, Counted { inner: input, read });
+        crate::export::rows::csv(input, &fields(), &mut |line, values| {
+            let row = values.and_then(row);
+            // The receiver only goes when the import ends early (the owner failed).
+            let _ = tx.blocking_send((line, row));
+        })
+        .map(|_| ())
     })
+}
+
+/// The batch being filled, and when it is full: by rows when this process owns the project,
+/// by encoded bytes when the owner is another process (its frames are capped at 64 KiB).
+#[derive(Default)]
+struct Batch {
+    samples: Vec<SampleLine>,
+    lines: Vec<u64>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Would adding `s` make the batch too big to send?
+    fn full_with(&self, s: &SampleLine, attached: bool) -> bool {
+        if self.samples.is_empty() {
+            return false;
+        }
+        if attached {
+            self.bytes + encoded_len(s) > SOCKET_BATCH_BYTES
+        } else {
+            self.samples.len() >= LOCAL_BATCH
+        }
+    }
+
+    fn push(&mut self, line: u64, s: SampleLine) {
+        self.bytes += encoded_len(&s);
+        self.samples.push(s);
+        self.lines.push(line);
+    }
+}
+
+/// A sample's length in the request's JSON (escapes included), with its separating comma.
+fn encoded_len(s: &SampleLine) -> usize {
+    serde_json::to_vec(s).map_or(usize::MAX / 4, |v| v.len() + 1)
 }
 
 /// Bad rows: how many, and the first few with their line numbers.
@@ -102,22 +184,19 @@ impl Bad {
 }
 
 pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
-    let (input, size): (Box<dyn Read>, u64) = if file == Path::new("-") {
-        (Box::new(std::io::stdin().lock()), 0)
+    let (input, size): (Box<dyn Read + Send>, u64) = if file == Path::new("-") {
+        (Box::new(std::io::stdin()), 0)
     } else {
         let f = std::fs::File::open(file)
             .with_context(|| format!("cannot read '{}'", file.display()))?;
         let size = f.metadata().map(|m| m.len()).unwrap_or(0);
         (Box::new(f), size)
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let header = reader
-        .headers()
-        .with_context(|| format!("'{}' has no CSV header", file.display()))?
-        .clone();
-    let cols = columns(&header)?;
+    let read = Arc::new(AtomicU64::new(0));
+    let (tx, mut rx) = mpsc::channel::<ReadRow>(4096);
+    let rows = reader(input, read.clone(), tx);
     let runtime = super::live::runtime()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let config = LinkConfig::new(
             cli.project.clone(),
             state_dir(&cli.project, cli.state.as_deref()),
@@ -128,94 +207,103 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
         let mut progress =
             Progress::new("importing", size, "bytes", 1 << 20).hidden(super::out::quiet());
         let mut bad = Bad::default();
-        let (mut written, mut batch, mut lines, mut bytes) = (0u64, Vec::new(), Vec::new(), 0usize);
-        let mut record = csv::StringRecord::new();
-        let mut last_pos = 0u64;
+        let (mut written, mut batch, mut shown_at) = (0u64, Batch::default(), 0u64);
         let mut result = Ok(());
         loop {
-            let more = match reader.read_record(&mut record) {
-                Ok(more) => more,
-                Err(e) => {
-                    // A broken row (bad UTF-8, say): count it and go on after it.
-                    let line = e.position().map_or(0, |p| p.line());
-                    bad.add(line, &format!("unreadable: {e}"));
-                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                        result = Err(anyhow!("reading '{}' failed: {e}", file.display()));
-                        break;
-                    }
-                    continue;
-                }
+            let next = rx.recv().await;
+            let ready = match &next {
+                Some((_, Ok(s))) => batch.full_with(s, attached),
+                Some((_, Err(_))) => false,
+                None => !batch.samples.is_empty(),
             };
-            if more {
-                let line = record.position().map_or(0, |p| p.line());
-                match row(&record, &cols) {
-                    Ok(s) => {
-                        bytes += s.segment.len() + s.metric.len() + 80;
-                        batch.push(s);
-                        lines.push(line);
-                    }
-                    Err(reason) => bad.add(line, &reason),
-                }
-            }
-            let full = if attached { bytes >= SOCKET_BATCH_BYTES } else { batch.len() >= LOCAL_BATCH };
-            if (full || !more) && !batch.is_empty() {
-                let through = lines.last().copied().unwrap_or(0);
-                let reply = link
-                    .session
-                    .call(Request::Import { samples: std::mem::take(&mut batch) }, |_| {})
-                    .await;
-                match reply {
-                    Ok(Reply::Imported { written: n, rejected }) => {
-                        for (i, reason) in rejected {
-                            bad.add(lines.get(i).copied().unwrap_or(0), &reason);
-                        }
+            if ready {
+                let sent = std::mem::take(&mut batch);
+                match send(&mut link, sent, &mut bad).await {
+                    Ok((n, through)) => {
                         written += n;
-                        progress.println(&format!("imported {written} samples (through line {through})"));
-                    }
-                    Ok(Reply::Failed { message, .. }) => {
-                        result = Err(anyhow!("{message}"));
-                        break;
-                    }
-                    Ok(other) => {
-                        result = Err(anyhow!("the owner answered an import with {other:?}"));
-                        break;
-                    }
-                    Err(lost) => {
-                        result = Err(anyhow!(
-                            "the owner stopped during the import{}; the batches reported above are stored, run the import again to finish (a row stored already is replaced, not doubled, while its day's raw samples are kept)",
-                            lost.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                        progress.println(&format!(
+                            "imported {written} samples (through line {through})"
                         ));
+                    }
+                    Err(e) => {
+                        result = Err(e);
                         break;
                     }
                 }
-                lines.clear();
-                bytes = 0;
             }
-            let pos = reader.position().byte();
-            progress.inc(pos.saturating_sub(last_pos));
-            last_pos = pos;
-            if !more {
-                break;
+            match next {
+                Some((line, Ok(s))) => batch.push(line, s),
+                Some((line, Err(reason))) => bad.add(line, &reason),
+                None => break,
             }
+            let now_read = read.load(Ordering::Relaxed);
+            progress.inc(now_read.saturating_sub(shown_at));
+            shown_at = now_read;
         }
+        // An early end (the owner failed) lets the reader go: it stops at its next row.
+        drop(rx);
         progress.finish();
         let closed = link.close(StopMode::Drain).await;
         result?;
         closed?;
-        super::out::info(format_args!("imported {written} samples from '{}'", file.display()));
-        if bad.count > 0 {
-            let shown: Vec<String> = bad
-                .shown
-                .iter()
-                .map(|(line, reason)| format!("  line {line}: {reason}"))
-                .collect();
-            bail!(
-                "{} bad rows not imported, the rest are; fix them and import the file again (a row stored already is replaced, not doubled, while its day's raw samples are kept). The first {}:\n{}",
-                bad.count,
-                shown.len(),
-                shown.join("\n")
-            );
+        Ok::<_, anyhow::Error>((written, bad))
+    });
+    // On an early end the reader is not waited for: it would read the rest of the file.
+    let (written, bad) = result?;
+    let read_result = rows
+        .join()
+        .map_err(|_| anyhow!("reading '{}' stopped unexpectedly", file.display()))?;
+    read_result.map_err(|e| {
+        anyhow!(
+            "'{}': {e}; the first line must name segment,metric,at,value",
+            file.display()
+        )
+    })?;
+    super::out::info(format_args!(
+        "imported {written} samples from '{}'",
+        file.display()
+    ));
+    if bad.count > 0 {
+        let shown: Vec<String> = bad
+            .shown
+            .iter()
+            .map(|(line, reason)| format!("  line {line}: {reason}"))
+            .collect();
+        bail!(
+            "{} bad rows not imported, the rest are; fix them and import the file again (a row stored already is replaced, not doubled, while its day's raw samples are kept). The first {}:\n{}",
+            bad.count,
+            shown.len(),
+            shown.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// Send one batch to the owner; returns the samples written and the batch's last line.
+/// Rows the owner refuses are counted as bad rows, like rows refused here.
+async fn send(link: &mut Link, batch: Batch, bad: &mut Bad) -> Result<(u64, u64)> {
+    let through = batch.lines.last().copied().unwrap_or(0);
+    let reply = link
+        .session
+        .call(
+            Request::Import {
+                samples: batch.samples,
+            },
+            |_| {},
+        )
+        .await;
+    match reply {
+        Ok(Reply::Imported { written, rejected }) => {
+            for (i, reason) in rejected {
+                bad.add(batch.lines.get(i).copied().unwrap_or(0), &reason);
+            }
+            Ok((written, through))
         }
-        Ok(())
-    })
+        Ok(Reply::Failed { message, .. }) => Err(anyhow!("{message}")),
+        Ok(other) => Err(anyhow!("the owner answered an import with {other:?}")),
+        Err(lost) => Err(anyhow!(
+            "the owner stopped during the import{}; the batches reported above are stored, run the import again to finish (a row stored already is replaced, not doubled, while its day's raw samples are kept)",
+            lost.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+        )),
+    }
 }

@@ -101,19 +101,11 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
     let mut err = |path: KeyPath, msg: String| {
         found.push((Severity::Error, path, msg));
     };
-    let id_ok = !seg.id.is_empty()
-        && seg
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !id_ok {
+    if let Err(why) = crate::model::reading::segment_id(&seg.id) {
         ok = false;
         err(
             at.clone().key("id"),
-            format!(
-                "invalid segment id '{}': use lower-case letters, digits and '-' (e.g. 'eu-customers')",
-                seg.id
-            ),
+            format!("invalid segment id: {why} (e.g. 'eu-customers')"),
         );
     }
     if !in_unit(seg.goal) {

@@ -30,16 +30,8 @@ pub(super) fn source(
         good = false;
         found.push((Severity::Error, path, msg));
     };
-    if metric.is_empty()
-        || !metric
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        err(
-            at.clone(),
-            format!("invalid metric name '{metric}': use letters, digits, '_' and '-'"),
-            found,
-        );
+    if let Err(why) = crate::model::reading::metric_name(metric) {
+        err(at.clone(), format!("invalid source name: {why}"), found);
     }
     let kind = s.kind;
     let needs = |field: &str| -> bool {

@@ -164,7 +164,7 @@ impl Engine {
     /// the segment's size (a count above it would close the segment as done on a wrong
     /// query). Otherwise the reading is the source's error, and criteria over it are unknown.
     pub fn in_range(&self, segment: &str, metric: &str, value: f64) -> Result<f64, String> {
-        reading_in_range(metric, value, self.migrated_base(segment))
+        crate::model::reading::value(metric, value, self.migrated_base(segment))
     }
 
     /// What a `migrated` count of a segment is measured against: its size at cutover, else
@@ -281,25 +281,6 @@ impl Engine {
     pub fn guard_streak(&self, segment: &str) -> u32 {
         self.streaks.streak(segment)
     }
-}
-
-/// The rule every reading obeys, polled, recorded or imported: a finite number, and a
-/// `migrated` count within 0 ..= `base` (the segment's size) when the segment is known.
-pub fn reading_in_range(metric: &str, value: f64, base: Option<u64>) -> Result<f64, String> {
-    if !value.is_finite() {
-        return Err(format!(
-            "not a number: {value} (NaN and infinities are never readings)"
-        ));
-    }
-    if metric == MIGRATED
-        && let Some(base) = base
-        && (value < 0.0 || value > base as f64)
-    {
-        return Err(format!(
-            "migrated count {value} is out of range: the segment has {base} users; check the source's query (does it count only this segment?) or the segment's size"
-        ));
-    }
-    Ok(value)
 }
 
 impl Engine {

@@ -22,6 +22,7 @@ pub use record::describe_model;
 
 use crate::config::Project;
 use crate::hook::HookJob;
+use crate::model::log_rules;
 use crate::model::{
     Action, Decision, Event, Facts, HookAction, HookSet, NewEvent, Outcome, Phase, SegmentState,
     decide,
@@ -48,7 +49,7 @@ pub struct Command {
 /// Why an action did not take effect.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("unknown segment '{0}'; `cutover status` lists the segments of this project")]
+    #[error("unknown segment '{}'; `cutover status` lists the segments of this project", crate::model::reading::shown(.0))]
     UnknownSegment(String),
     #[error("{action} {segment} refused: {reason}")]
     Refused {
@@ -63,8 +64,10 @@ pub enum EngineError {
         seq: u64,
         detail: String,
     },
+    /// Input a rule refuses before anything is recorded: a sample (`model::reading`), a
+    /// reason or an actor (`model::log_rules`).
     #[error("{0}")]
-    OutOfRange(String),
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -179,7 +182,19 @@ impl Engine {
         self.states.get(segment).cloned().unwrap_or_default()
     }
 
-    pub(crate) fn append(&mut self, body: NewEvent) -> Result<Event, StoreError> {
+    pub(crate) fn append(&mut self, mut body: NewEvent) -> Result<Event, StoreError> {
+        // A detail (hook output, a refusal) is kept within what a log may hold
+        // (`model::log_rules`), cut at a character boundary.
+        if let Some(d) = &mut body.detail
+            && d.len() > log_rules::DETAIL_MAX
+        {
+            let mut end = log_rules::DETAIL_MAX - 4;
+            while !d.is_char_boundary(end) {
+                end -= 1;
+            }
+            d.truncate(end);
+            d.push('…');
+        }
         let mut written = self.store.append(body, self.last_seq())?;
         let event = written.pop().ok_or_else(|| StoreError::Corrupt {
             dir: self.store.dir().to_path_buf(),
@@ -208,6 +223,11 @@ impl Engine {
         if self.project.segment(&cmd.segment).is_none() {
             return Err(EngineError::UnknownSegment(cmd.segment.clone()));
         }
+        // Texts a log may not hold are refused before anything is recorded.
+        if let Some(reason) = &cmd.reason {
+            log_rules::reason(reason).map_err(EngineError::Invalid)?;
+        }
+        log_rules::actor(&cmd.actor).map_err(EngineError::Invalid)?;
         // Decided on the segment as the log holds it now, other writers held off until the
         // outcome is recorded (see `Storage::hold`).
         let fresh = self.store.hold(&cmd.segment, self.last_seq())?;

@@ -3,9 +3,9 @@
 //! range, not from the future), each flushed before it is acknowledged.
 
 use super::{Engine, EngineError, MIGRATED};
+use crate::model::reading;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 
 impl Engine {
     /// The moment to read the state at: the wall clock, or the newest record if the state is
@@ -33,7 +33,7 @@ impl Engine {
         t
     }
 
-    /// Store a sample of a metric and flush it.
+    /// Store a sample of a metric and flush it (a backfill: any time in the calendar).
     pub fn record_sample(
         &mut self,
         segment: &str,
@@ -41,52 +41,57 @@ impl Engine {
         at: DateTime<Utc>,
         value: f64,
     ) -> Result<(), EngineError> {
-        if self.project.segment(segment).is_none() {
-            return Err(EngineError::UnknownSegment(segment.to_string()));
-        }
-        let value = self
-            .in_range(segment, metric, value)
-            .map_err(EngineError::OutOfRange)?;
+        self.record_sample_live(segment, metric, at, value, None)
+    }
+
+    /// Store a sample arriving at a live door (`record`) at the owner's `now`: also refused
+    /// more than a day after `now`. Flushed before it returns.
+    pub fn record_sample_live(
+        &mut self,
+        segment: &str,
+        metric: &str,
+        at: DateTime<Utc>,
+        value: f64,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<(), EngineError> {
+        let value = self.check_sample(segment, metric, at, value, now)?;
         self.store_sample(segment, metric, at, value)?;
         self.store.sync()?;
         Ok(())
     }
 
-    /// Store a batch of imported samples under the rules of polled ones (a known segment, a
-    /// finite number in range), flushed before it returns. Returns the samples written and the
-    /// refused rows, by index, with the reason.
-    /// A sample more than a day after `now` is refused: a mistyped year would otherwise
-    /// become the series' newest sample (and, with `raw_retention`, drop its raw history).
+    /// The one rule a sample obeys at every door ([`crate::model::reading::sample`]), with
+    /// this project's segments: an unknown segment is refused, a `migrated` count is checked
+    /// against the segment's size (at cutover, else configured).
+    pub fn check_sample(
+        &self,
+        segment: &str,
+        metric: &str,
+        at: DateTime<Utc>,
+        value: f64,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<f64, EngineError> {
+        let Some(base) = self.migrated_base(segment) else {
+            return Err(EngineError::UnknownSegment(reading::shown(segment)));
+        };
+        reading::sample(segment, metric, at, value, Some(base), now).map_err(EngineError::Invalid)
+    }
+
+    /// Store a batch of imported samples under the rules of every other door
+    /// ([`Engine::check_sample`], with `now`: a mistyped year would otherwise become the
+    /// series' newest sample and, with `raw_retention`, drop its raw history), flushed before
+    /// it returns. Returns the samples written and the refused rows, by index, with the reason.
     pub fn import(
         &mut self,
         lines: &[crate::store::SampleLine],
         now: DateTime<Utc>,
     ) -> Result<(u64, Vec<(usize, String)>), StoreError> {
-        let latest_allowed = now + chrono::Duration::days(1);
         let mut rejected = Vec::new();
         let mut good = Vec::with_capacity(lines.len());
-        // Each segment's base for the range check, worked out once per batch.
-        let mut known: BTreeMap<&str, Option<u64>> = BTreeMap::new();
         for (i, s) in lines.iter().enumerate() {
-            let base = *known
-                .entry(s.segment.as_str())
-                .or_insert_with(|| self.migrated_base(&s.segment));
-            let refused = match base {
-                None => Some(format!("unknown segment '{}'", s.segment)),
-                Some(_) if s.at > latest_allowed => Some(format!(
-                    "{} is more than a day in the future; check the date",
-                    s.at.to_rfc3339()
-                )),
-                Some(_)
-                    if s.metric.is_empty() || s.metric.len() > 200 || s.metric.contains('\0') =>
-                {
-                    Some(format!("'{}' is not a metric name", s.metric))
-                }
-                Some(_) => super::live::reading_in_range(&s.metric, s.value, base).err(),
-            };
-            match refused {
-                Some(reason) => rejected.push((i, reason)),
-                None => good.push(s.clone()),
+            match self.check_sample(&s.segment, &s.metric, s.at, s.value, Some(now)) {
+                Ok(_) => good.push(s.clone()),
+                Err(e) => rejected.push((i, e.to_string())),
             }
         }
         self.store.put_samples(&good)?;

@@ -16,6 +16,7 @@ pub(super) fn rows(
     let mut ends = vec![0usize; 1024];
     let (mut n_out, mut n_ends) = (0usize, 0usize);
     let mut overlong: Option<String> = None;
+    let mut dropped = 0usize;
     skip_line_ends(&mut input, &mut reader)
         .map_err(|e| format!("reading the export failed: {e}"))?;
     let mut start = reader.line();
@@ -33,8 +34,10 @@ pub(super) fn rows(
         match res {
             csv_core::ReadRecordResult::InputEmpty => {}
             csv_core::ReadRecordResult::OutputFull => {
-                // Keep reading to the record's end, dropping what it holds.
-                overlong = Some(too_long(MAX_ROW));
+                // Keep reading to the record's end, dropping what it holds (counted, so the
+                // bad row's reason says how long it was).
+                dropped += n_out;
+                overlong = Some(String::new());
                 n_out = 0;
                 n_ends = 0;
             }
@@ -57,7 +60,11 @@ pub(super) fn rows(
                     out: &out[..n_out],
                     ends: &ends[..n_ends],
                 };
-                let (was_long, kept) = (overlong.take(), n_ends);
+                let (mut was_long, kept) = (overlong.take(), n_ends);
+                if was_long.as_ref().is_some_and(String::is_empty) {
+                    was_long = Some(too_long(dropped + n_out));
+                }
+                dropped = 0;
                 n_out = 0;
                 n_ends = 0;
                 match &columns {

@@ -73,6 +73,16 @@ pub fn stream(
     Ok(Streamed { format, used })
 }
 
+/// Stream the rows of a CSV file (header first) as [`stream`] does, without sniffing: for
+/// inputs that are CSV by contract (`cutover import`).
+pub fn csv(
+    input: impl BufRead,
+    fields: &[Field],
+    on_row: &mut impl FnMut(u64, RowResult<'_>),
+) -> Result<Vec<Option<String>>, String> {
+    super::csv_rows::rows(input, fields, on_row)
+}
+
 /// Tell the three shapes apart from the start of the file: JSON when it starts with `{`; a
 /// FusionAuth document when its first line is an object with a `users` list, or is not a
 /// whole object and is a lone `{` (pretty-printed) or opens a `users` list (a long compact
@@ -218,9 +228,14 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Lin
 }
 
 pub(super) fn too_long(n: usize) -> String {
+    let mib = n as f64 / (1u64 << 20) as f64;
     format!(
         "a row of {} MiB is longer than the {} MiB limit; skipped",
-        n >> 20,
+        if mib >= 10.0 {
+            format!("{mib:.0}")
+        } else {
+            format!("{mib:.1}")
+        },
         MAX_ROW >> 20
     )
 }

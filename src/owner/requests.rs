@@ -72,26 +72,14 @@ impl Core {
                 value,
                 at,
             } => {
-                if !value.is_finite() {
-                    return self.fail(
-                        waiter,
-                        FailureKind::Invalid,
-                        format!("value '{value}' is not a number"),
-                    );
-                }
+                // The one sample rule of every door (crate::model::reading), with the owner's
+                // now: a raw socket request gets no more latitude than `import`.
                 let now = self.now();
                 let at = at.unwrap_or(now);
-                if at > now + chrono::Duration::days(1) {
-                    return self.fail(
-                        waiter,
-                        FailureKind::Invalid,
-                        format!(
-                            "--at {} is more than a day in the future; check the date",
-                            at.to_rfc3339()
-                        ),
-                    );
-                }
-                match self.engine.record_sample(&segment, &metric, at, value) {
+                match self
+                    .engine
+                    .record_sample_live(&segment, &metric, at, value, Some(now))
+                {
                     Ok(()) => {
                         self.changed.insert(segment);
                         self.reply(waiter, Reply::Done);
@@ -252,7 +240,7 @@ impl Core {
             EngineError::UnknownSegment(_) => FailureKind::UnknownSegment,
             EngineError::Refused { .. } => FailureKind::Refused,
             EngineError::HookFailed { .. } => FailureKind::HookFailed,
-            EngineError::OutOfRange(_) => FailureKind::Invalid,
+            EngineError::Invalid(_) => FailureKind::Invalid,
             EngineError::Store(_) => FailureKind::Store,
         };
         // On the team backend, an outage is said with its start: the same line as the

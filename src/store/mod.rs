@@ -28,11 +28,13 @@ pub mod pg_store;
 mod pg_tls;
 mod pg_worker;
 mod portable;
+mod restore;
 mod rollup_lines;
 pub mod samples;
 mod storage;
 
-pub use portable::{BackupInfo, LogRead, Reader, SampleLine, SledLog, Verified, restore};
+pub use portable::{BackupInfo, LogRead, Reader, SampleLine, SledLog, Verified};
+pub use restore::restore;
 pub use rollup_lines::RollupLine;
 pub use samples::Samples;
 pub use storage::{Storage, sample_error};
@@ -70,6 +72,12 @@ pub enum StoreError {
         "state in '{dir}' is damaged ({cause}); keep that folder (it holds the audit log) and restore your last backup into a new one: `cutover state restore BACKUP_DIR --state NEW_DIR` (backups come from `cutover state backup DIR`)"
     )]
     Corrupt { dir: PathBuf, cause: String },
+    #[error(
+        "backup '{dir}' cannot be restored: {cause}; nothing was written. Restore another backup, or fix that line if you know what it should say"
+    )]
+    BadBackup { dir: PathBuf, cause: String },
+    #[error("cannot write the backup into '{dir}': {cause}; choose a folder you can write")]
+    BackupOut { dir: PathBuf, cause: String },
     #[error(transparent)]
     Database(#[from] pg::PgError),
 }

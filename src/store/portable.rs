@@ -13,13 +13,12 @@
 //!                 must find
 //! ```
 
-use super::rollup_lines::RollupLine;
-use super::{SCHEMA_VERSION, Samples, Storage, StoreError};
+use super::{SCHEMA_VERSION, Samples, StoreError};
 use crate::model::Event;
-use crate::model::rollup::Rollup;
+use crate::model::reading;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -53,8 +52,9 @@ pub struct Verified {
     pub problems: Vec<String>,
 }
 
+/// A file of a backup being written could not be.
 pub(super) fn io(path: &Path, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unusable {
+    StoreError::BackupOut {
         dir: path.to_path_buf(),
         cause: e.to_string(),
     }
@@ -143,8 +143,10 @@ impl Reader {
         Ok(n)
     }
 
-    /// Check the log: every event decodes, sequence numbers run 1, 2, 3 … without a gap,
-    /// every hook outcome names an intent that exists; every sample decodes to a number.
+    /// Check the log and the samples by the rules a restore applies (`super::restore`): every
+    /// event decodes and is one the live engine could have written
+    /// ([`crate::model::log_rules`]), every sample obeys the sample rule
+    /// ([`crate::model::reading`]).
     pub fn verify(&self) -> Result<Verified, StoreError> {
         let mut problems = Vec::new();
         let events = match self.events() {
@@ -154,30 +156,30 @@ impl Reader {
                 Vec::new()
             }
         };
-        for (i, e) in events.iter().enumerate() {
-            let want = i as u64 + 1;
-            if e.seq != want {
-                problems.push(format!("event {} found where event {want} belongs", e.seq));
-                break;
-            }
-            if let Some(intent) = e.body.intent
-                && intent >= e.seq
-            {
-                problems.push(format!(
-                    "event {} answers intent {intent}, which is not before it",
-                    e.seq
-                ));
-            }
+        if let Err((_, why)) = crate::model::log_rules::check(&events) {
+            problems.push(why);
         }
-        let mut bad = 0u64;
+        let sizes = super::restore::sizes(&events);
+        let (mut bad, mut first) = (0u64, None);
         let samples = self.each_sample(|s| {
-            if s.is_none_or(|s| !s.value.is_finite()) {
+            let problem = match s {
+                None => Some("a time that is not a date".to_string()),
+                Some(s) => super::restore::sample_problem(&s, &sizes).map(|why| {
+                    format!(
+                        "{}/{}: {why}",
+                        reading::shown(&s.segment),
+                        reading::shown(&s.metric)
+                    )
+                }),
+            };
+            if let Some(p) = problem {
                 bad += 1;
+                first.get_or_insert(p);
             }
         })?;
-        if bad > 0 {
+        if let Some(first) = first {
             problems.push(format!(
-                "{bad} of {samples} samples do not decode to a number"
+                "{bad} of {samples} samples break the sample rule; the first: {first}"
             ));
         }
         Ok(Verified {
@@ -234,122 +236,4 @@ impl Reader {
             info_path,
         ])
     }
-}
-
-/// Read a backup into `store`, which must hold no event yet; durable before it returns. The
-/// backup may come from either backend, and so may the state: a project moves between sled
-/// and PostgreSQL through a backup.
-pub fn restore(store: &mut dyn Storage, from: &Path) -> Result<BackupInfo, StoreError> {
-    let held = store.events_after(0)?.len();
-    if held != 0 {
-        return Err(io(
-            store.dir(),
-            format!(
-                "{} already holds {held} events; restore only into an empty state (move it aside, or pass --state NEW_DIR)",
-                store.place()
-            ),
-        ));
-    }
-    let info: BackupInfo = std::fs::read(from.join("backup.json"))
-        .map_err(|e| {
-            io(
-                from,
-                format!("no backup.json ({e}); is this a backup folder?"),
-            )
-        })
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| io(from, e)))?;
-    if info.schema > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema {
-            dir: from.to_path_buf(),
-            found: info.schema,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    let lines = |name: &str| -> Result<Vec<String>, StoreError> {
-        let f = std::fs::File::open(from.join(name)).map_err(|e| io(from, e))?;
-        std::io::BufReader::new(f)
-            .lines()
-            .collect::<Result<_, _>>()
-            .map_err(|e| io(from, e))
-    };
-    // Everything is read and checked before anything is written: a bad backup leaves
-    // the state as empty as it was.
-    let mut events = Vec::new();
-    for (i, line) in lines("events.jsonl")?.iter().enumerate() {
-        let e: Event = serde_json::from_str(line)
-            .map_err(|e| io(from, format!("events.jsonl line {}: {e}", i + 1)))?;
-        if e.seq != events.len() as u64 + 1 {
-            return Err(io(
-                from,
-                format!("events.jsonl line {}: event {} out of order", i + 1, e.seq),
-            ));
-        }
-        events.push(e);
-    }
-    let mut samples = Vec::new();
-    for (i, line) in lines("samples.jsonl")?.iter().enumerate() {
-        let s: SampleLine = serde_json::from_str(line)
-            .map_err(|e| io(from, format!("samples.jsonl line {}: {e}", i + 1)))?;
-        if !s.value.is_finite() {
-            return Err(io(
-                from,
-                format!(
-                    "samples.jsonl line {}: the value is not a finite number",
-                    i + 1
-                ),
-            ));
-        }
-        samples.push(s);
-    }
-    let mut rollups: std::collections::BTreeMap<(String, String), Vec<Rollup>> = Default::default();
-    let mut n_rollups = 0u64;
-    if from.join("rollups.jsonl").exists() {
-        for (i, line) in lines("rollups.jsonl")?.iter().enumerate() {
-            let r: RollupLine = serde_json::from_str(line)
-                .map_err(|e| io(from, format!("rollups.jsonl line {}: {e}", i + 1)))?;
-            if ![r.min, r.max, r.last].iter().all(|v| v.is_finite()) {
-                return Err(io(
-                    from,
-                    format!(
-                        "rollups.jsonl line {}: a value is not a finite number",
-                        i + 1
-                    ),
-                ));
-            }
-            rollups
-                .entry((r.segment, r.metric))
-                .or_default()
-                .push(Rollup {
-                    start_ms: r.start.timestamp_millis(),
-                    min: r.min,
-                    max: r.max,
-                    last: r.last,
-                    last_at_ms: r.last_at.timestamp_millis(),
-                    count: r.count,
-                });
-            n_rollups += 1;
-        }
-    }
-    let found = (events.len() as u64, samples.len() as u64, n_rollups);
-    if found != (info.events, info.samples, info.rollups) {
-        return Err(io(
-            from,
-            format!(
-                "backup.json promises {} events, {} samples and {} rollups, the files hold {}, {} and {}",
-                info.events, info.samples, info.rollups, found.0, found.1, found.2
-            ),
-        ));
-    }
-    store.restore_events(&events)?;
-    for chunk in samples.chunks(super::convert::BATCH) {
-        store.put_samples(chunk)?;
-    }
-    for ((segment, metric), minutes) in &rollups {
-        store
-            .samples()
-            .put_minutes(segment, metric, minutes)
-            .map_err(|e| super::sample_error(store.dir(), e))?;
-    }
-    store.sync()?;
-    Ok(info)
 }

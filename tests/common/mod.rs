@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod pg_server;
+pub mod raw;
 pub mod receiver;
 pub mod tmux;
 
