@@ -18,6 +18,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod export;
+pub mod files;
 pub mod hook;
 pub mod model;
 pub mod notify;

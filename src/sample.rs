@@ -131,7 +131,7 @@ fn at(days_before_now: f64) -> DateTime<Utc> {
 /// state's lock) positioned at [`now`].
 pub fn build(dir: &Path) -> Result<Engine> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create '{}'", dir.display()))?;
-    std::fs::write(dir.join(config::FILE_NAME), PROJECT)
+    crate::files::write(&dir.join(config::FILE_NAME), PROJECT)
         .context("cannot write the sample project")?;
     let (project, _) = config::load(dir)?;
     let store = Store::open(&dir.join(".cutover"))?;

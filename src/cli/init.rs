@@ -38,9 +38,11 @@ pub fn write(dir: &Path) -> Result<()> {
     let script = dir.join("route.sh");
     if !script.exists() {
         use std::os::unix::fs::PermissionsExt;
-        let written = std::fs::write(&script, ROUTE_SH).and_then(|()| {
-            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
-        });
+        let written = crate::files::create_new(&script)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, ROUTE_SH.as_bytes()))
+            .and_then(|()| {
+                std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+            });
         if let Err(e) = written {
             bail!("cannot write '{}': {e}", script.display());
         }

@@ -28,7 +28,7 @@ pub(super) fn export(dir: &std::path::Path, segments: &[String], seed: u64) -> R
     let now = Utc::now();
     for seg in sim_segments(segments)? {
         let path = dir.join(format!("{}.ndjson", seg.id));
-        let file = std::fs::File::create(&path)
+        let file = crate::files::create(&path)
             .with_context(|| format!("cannot write '{}'", path.display()))?;
         let mut out = std::io::BufWriter::new(file);
         let n = crate::sim::export::write_export(&seg, now, seed, &mut out)

@@ -50,9 +50,11 @@ pub(super) fn man(out: Option<&Path>) -> Result<()> {
 /// One page for `command` and, recursively, one for each of its visible subcommands.
 fn write_pages(command: clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> Result<()> {
     let page = clap_mangen::Man::new(command.clone());
-    let path = page
-        .generate_to(dir)
-        .with_context(|| format!("cannot write a man page into '{}'", dir.display()))?;
+    let path = dir.join(page.get_filename());
+    let mut text = Vec::new();
+    page.render(&mut text).context("cannot render a man page")?;
+    crate::files::write(&path, text)
+        .with_context(|| format!("cannot write the man page '{}'", path.display()))?;
     written.push(path);
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         write_pages(sub.clone(), dir, written)?;

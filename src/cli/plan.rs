@@ -158,7 +158,7 @@ fn write_cohorts(file: &Path, segment: &str, cohorts: &[Cohort]) -> Result<()> {
     table.remove("login_probability");
     table.insert("cohorts", toml_edit::value(array));
     let tmp = file.with_extension("toml.tmp");
-    std::fs::write(&tmp, doc.to_string())
+    crate::files::write(&tmp, doc.to_string())
         .with_context(|| format!("cannot write '{}'", tmp.display()))?;
     std::fs::rename(&tmp, file).with_context(|| format!("cannot replace '{}'", file.display()))?;
     Ok(())

@@ -202,8 +202,8 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         .context("cannot start the simulated identity provider on 127.0.0.1")?;
     let url = format!("http://{}", running.addr);
     let every = Duration::from_secs_f64((opts.speed / 4.0).clamp(0.01, 2.0));
-    std::fs::write(
-        dir.join(config::FILE_NAME),
+    crate::files::write(
+        &dir.join(config::FILE_NAME),
         project_file(&url, every, &us_plan),
     )
     .context("cannot write the demo project")?;

@@ -186,7 +186,7 @@ pub fn plan_us(
     let exports = dir.join("exports");
     std::fs::create_dir_all(&exports)?;
     let path = exports.join("us-sample.ndjson");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    let mut out = std::io::BufWriter::new(crate::files::create(&path)?);
     crate::sim::export::write_export(&us, at, 42, &mut out)?;
     std::io::Write::flush(&mut out)?;
     let read = crate::export::logins::read(&path, None, None, at).map_err(std::io::Error::other)?;
@@ -210,7 +210,7 @@ pub fn audit_dormant(
     let exports = dir.join("exports");
     std::fs::create_dir_all(&exports)?;
     let path = exports.join("dormant-sample.ndjson");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    let mut out = std::io::BufWriter::new(crate::files::create(&path)?);
     crate::sim::export::write_export(&dormant, at, 43, &mut out)?;
     std::io::Write::flush(&mut out)?;
     let table = crate::audit::compat::Table::built_in();

@@ -169,7 +169,10 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn ev(seq: u64, kind: Action, from: Phase, to: Phase, outcome: Outcome) -> Event {
-        let at = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single().expect("time");
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+            .single()
+            .expect("time");
         Event {
             seq,
             body: NewEvent {
@@ -212,7 +215,12 @@ mod tests {
             Phase::Cutover,
             Outcome::Ok,
         )];
-        assert!(check(&jump).expect_err("refused").1.contains("not a transition"));
+        assert!(
+            check(&jump)
+                .expect_err("refused")
+                .1
+                .contains("not a transition")
+        );
         let skip = vec![ev(
             1,
             Action::Advance,
@@ -220,7 +228,12 @@ mod tests {
             Phase::Gate,
             Outcome::Ok,
         )];
-        assert!(check(&skip).expect_err("refused").1.contains("it is in plan"));
+        assert!(
+            check(&skip)
+                .expect_err("refused")
+                .1
+                .contains("it is in plan")
+        );
         log[3].body.intent = Some(999_999);
         assert_eq!(check(&log).expect_err("refused").0, 3);
     }

@@ -177,7 +177,10 @@ mod tests {
 
     #[test]
     fn times_stay_in_the_calendar_and_near_now() {
-        let now = Utc.with_ymd_and_hms(2026, 12, 6, 0, 0, 0).single().expect("time");
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 6, 0, 0, 0)
+            .single()
+            .expect("time");
         assert!(sample_time(now, Some(now)).is_ok());
         assert!(sample_time(now + chrono::Duration::days(2), Some(now)).is_err());
         assert!(sample_time(now + chrono::Duration::days(2), None).is_ok());

@@ -190,11 +190,33 @@ where
 pub fn write(c: &Chart, base: &Path) -> Result<(), String> {
     register();
     let size = (1100, 620);
+    // Drawn in memory, then written without following a link (crate::files).
     let png = base.with_extension("png");
-    draw(BitMapBackend::new(&png, size).into_drawing_area(), c)
-        .map_err(|e| format!("{}: {e}", png.display()))?;
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    draw(
+        BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(),
+        c,
+    )
+    .map_err(|e| format!("{}: {e}", png.display()))?;
+    save_png(&png, &rgb, size)?;
     let svg = base.with_extension("svg");
-    draw(SVGBackend::new(&svg, size).into_drawing_area(), c)
-        .map_err(|e| format!("{}: {e}", svg.display()))?;
-    Ok(())
+    let mut text = String::new();
+    draw(
+        SVGBackend::with_string(&mut text, size).into_drawing_area(),
+        c,
+    )
+    .map_err(|e| format!("{}: {e}", svg.display()))?;
+    crate::files::write(&svg, text).map_err(|e| format!("cannot write '{}': {e}", svg.display()))
+}
+
+/// Encode an RGB picture as a PNG at `path`, never through a link.
+pub(crate) fn save_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> Result<(), String> {
+    use image::ImageEncoder;
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write '{}': {e}", path.display());
+    let file = crate::files::create(path).map_err(|e| fail(&e))?;
+    let mut out = std::io::BufWriter::new(file);
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(rgb, w, h, image::ColorType::Rgb8)
+        .map_err(|e| fail(&e))?;
+    std::io::Write::flush(&mut out).map_err(|e| fail(&e))
 }

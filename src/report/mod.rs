@@ -367,7 +367,7 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
         );
     }
     let path = out.join("report.md");
-    std::fs::write(&path, engine.redactor().scrub(&md))
+    crate::files::write(&path, engine.redactor().scrub(&md))
         .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
     written.push(path);
     Ok(written)

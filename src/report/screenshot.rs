@@ -79,97 +79,101 @@ pub fn write_png(buffer: &Buffer, path: &Path) -> Result<(), String> {
         u32::from(area.width) * CELL_W as u32,
         u32::from(area.height) * CELL_H as u32,
     );
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    let err = |e: DrawingAreaErrorKind<_>| format!("{}: {e}", path.display());
-    root.fill(&BG).map_err(err)?;
-    for y in 0..area.height {
-        for x in 0..area.width {
-            let cell = &buffer[(x, y)];
-            let (mut fg, mut bg) = (rgb(cell.fg, FG), rgb(cell.bg, BG));
-            if cell.modifier.contains(Modifier::REVERSED) {
-                std::mem::swap(&mut fg, &mut bg);
-            }
-            let (px, py) = (i32::from(x) * CELL_W, i32::from(y) * CELL_H);
-            if bg != BG {
-                root.draw(&Rectangle::new(
-                    [(px, py), (px + CELL_W, py + CELL_H)],
-                    bg.filled(),
-                ))
-                .map_err(err)?;
-            }
-            let Some(ch) = cell.symbol().chars().next() else {
-                continue;
-            };
-            let (cx, cy) = (px + CELL_W / 2, py + CELL_H / 2);
-            if let Some((l, r, u, d)) = box_edges(ch) {
-                let style = fg.stroke_width(1);
-                if l {
-                    root.draw(&PathElement::new(vec![(px, cy), (cx, cy)], style))
-                        .map_err(err)?;
+    // Drawn in memory, then written without following a link (crate::files).
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        let err = |e: DrawingAreaErrorKind<_>| format!("{}: {e}", path.display());
+        root.fill(&BG).map_err(err)?;
+        for y in 0..area.height {
+            for x in 0..area.width {
+                let cell = &buffer[(x, y)];
+                let (mut fg, mut bg) = (rgb(cell.fg, FG), rgb(cell.bg, BG));
+                if cell.modifier.contains(Modifier::REVERSED) {
+                    std::mem::swap(&mut fg, &mut bg);
                 }
-                if r {
-                    root.draw(&PathElement::new(vec![(cx, cy), (px + CELL_W, cy)], style))
-                        .map_err(err)?;
+                let (px, py) = (i32::from(x) * CELL_W, i32::from(y) * CELL_H);
+                if bg != BG {
+                    root.draw(&Rectangle::new(
+                        [(px, py), (px + CELL_W, py + CELL_H)],
+                        bg.filled(),
+                    ))
+                    .map_err(err)?;
                 }
-                if u {
-                    root.draw(&PathElement::new(vec![(cx, py), (cx, cy)], style))
-                        .map_err(err)?;
-                }
-                if d {
-                    root.draw(&PathElement::new(vec![(cx, cy), (cx, py + CELL_H)], style))
-                        .map_err(err)?;
-                }
-            } else if ('\u{2800}'..='\u{28FF}').contains(&ch) {
-                // Braille: 2 × 4 dots, bit order 1 4 / 2 5 / 3 6 / 7 8.
-                let bits = ch as u32 - 0x2800;
-                let dots = [
-                    (0, 0, 0),
-                    (0, 1, 1),
-                    (0, 2, 2),
-                    (1, 0, 3),
-                    (1, 1, 4),
-                    (1, 2, 5),
-                    (0, 3, 6),
-                    (1, 3, 7),
-                ];
-                for (col, row, bit) in dots {
-                    if bits & (1 << bit) != 0 {
-                        let dx = px + 2 + col * 5;
-                        let dy = py + 2 + row * 5;
-                        root.draw(&Rectangle::new([(dx, dy), (dx + 2, dy + 2)], fg.filled()))
+                let Some(ch) = cell.symbol().chars().next() else {
+                    continue;
+                };
+                let (cx, cy) = (px + CELL_W / 2, py + CELL_H / 2);
+                if let Some((l, r, u, d)) = box_edges(ch) {
+                    let style = fg.stroke_width(1);
+                    if l {
+                        root.draw(&PathElement::new(vec![(px, cy), (cx, cy)], style))
                             .map_err(err)?;
                     }
+                    if r {
+                        root.draw(&PathElement::new(vec![(cx, cy), (px + CELL_W, cy)], style))
+                            .map_err(err)?;
+                    }
+                    if u {
+                        root.draw(&PathElement::new(vec![(cx, py), (cx, cy)], style))
+                            .map_err(err)?;
+                    }
+                    if d {
+                        root.draw(&PathElement::new(vec![(cx, cy), (cx, py + CELL_H)], style))
+                            .map_err(err)?;
+                    }
+                } else if ('\u{2800}'..='\u{28FF}').contains(&ch) {
+                    // Braille: 2 × 4 dots, bit order 1 4 / 2 5 / 3 6 / 7 8.
+                    let bits = ch as u32 - 0x2800;
+                    let dots = [
+                        (0, 0, 0),
+                        (0, 1, 1),
+                        (0, 2, 2),
+                        (1, 0, 3),
+                        (1, 1, 4),
+                        (1, 2, 5),
+                        (0, 3, 6),
+                        (1, 3, 7),
+                    ];
+                    for (col, row, bit) in dots {
+                        if bits & (1 << bit) != 0 {
+                            let dx = px + 2 + col * 5;
+                            let dy = py + 2 + row * 5;
+                            root.draw(&Rectangle::new([(dx, dy), (dx + 2, dy + 2)], fg.filled()))
+                                .map_err(err)?;
+                        }
+                    }
+                } else if ('\u{2581}'..='\u{2588}').contains(&ch) {
+                    // Lower blocks ▁..█ (sparklines).
+                    let eighths = ch as i32 - 0x2580;
+                    let top = py + CELL_H - CELL_H * eighths / 8;
+                    root.draw(&Rectangle::new(
+                        [(px, top), (px + CELL_W, py + CELL_H)],
+                        fg.filled(),
+                    ))
+                    .map_err(err)?;
+                } else if ch != ' ' {
+                    let family = if ch.is_ascii() {
+                        MONO_FAMILY
+                    } else {
+                        SANS_FAMILY
+                    };
+                    let mut font = (family, 15).into_font();
+                    if cell.modifier.contains(Modifier::BOLD) {
+                        font = font.style(FontStyle::Bold);
+                    }
+                    root.draw(&Text::new(
+                        cell.symbol().to_string(),
+                        (px, py + 2),
+                        font.color(&fg),
+                    ))
+                    .map_err(err)?;
                 }
-            } else if ('\u{2581}'..='\u{2588}').contains(&ch) {
-                // Lower blocks ▁..█ (sparklines).
-                let eighths = ch as i32 - 0x2580;
-                let top = py + CELL_H - CELL_H * eighths / 8;
-                root.draw(&Rectangle::new(
-                    [(px, top), (px + CELL_W, py + CELL_H)],
-                    fg.filled(),
-                ))
-                .map_err(err)?;
-            } else if ch != ' ' {
-                let family = if ch.is_ascii() {
-                    MONO_FAMILY
-                } else {
-                    SANS_FAMILY
-                };
-                let mut font = (family, 15).into_font();
-                if cell.modifier.contains(Modifier::BOLD) {
-                    font = font.style(FontStyle::Bold);
-                }
-                root.draw(&Text::new(
-                    cell.symbol().to_string(),
-                    (px, py + 2),
-                    font.color(&fg),
-                ))
-                .map_err(err)?;
             }
         }
+        root.present().map_err(err)?;
     }
-    root.present().map_err(err)?;
-    Ok(())
+    super::chart::save_png(path, &pixels, size)
 }
 
 /// Build the sample project in `work` and write every screenshot into `out`.

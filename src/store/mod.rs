@@ -112,6 +112,8 @@ impl Store {
         };
         let lock = lock_dir(dir)?;
         let db_path = dir.join("state");
+        // sled opens its files by path: a link planted among them is refused, named.
+        crate::files::no_links_in(&db_path).map_err(|e| unusable(e.to_string()))?;
         let recovered = remove_unfinished_snapshots(&db_path);
         let db = open_sled(&db_path).map_err(|cause| match cause {
             SledOpen::Io(c) => unusable(c),

@@ -194,14 +194,14 @@ impl Reader {
         std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
         let events = self.events()?;
         let events_path = out.join("events.jsonl");
-        let mut w = BufWriter::new(std::fs::File::create(&events_path).map_err(|e| io(out, e))?);
+        let mut w = BufWriter::new(crate::files::create(&events_path).map_err(|e| io(out, e))?);
         for e in &events {
             let line = serde_json::to_string(e).map_err(|e| io(out, e))?;
             writeln!(w, "{line}").map_err(|e| io(out, e))?;
         }
         w.flush().map_err(|e| io(out, e))?;
         let samples_path = out.join("samples.jsonl");
-        let mut w = BufWriter::new(std::fs::File::create(&samples_path).map_err(|e| io(out, e))?);
+        let mut w = BufWriter::new(crate::files::create(&samples_path).map_err(|e| io(out, e))?);
         let mut failed = None;
         let samples = self.each_sample(|s| {
             let written = match s {
@@ -228,7 +228,7 @@ impl Reader {
         };
         let info_path = out.join("backup.json");
         let json = serde_json::to_vec_pretty(&info).map_err(|e| io(out, e))?;
-        std::fs::write(&info_path, json).map_err(|e| io(out, e))?;
+        crate::files::write(&info_path, json).map_err(|e| io(out, e))?;
         Ok(vec![
             events_path,
             samples_path,

@@ -24,7 +24,7 @@ pub struct RollupLine {
 impl Reader {
     /// Write the minute rollups of days without raw samples into `path`; returns how many.
     pub(super) fn backup_rollups(&self, path: &Path) -> Result<u64, StoreError> {
-        let mut w = BufWriter::new(std::fs::File::create(path).map_err(|e| io(path, e))?);
+        let mut w = BufWriter::new(crate::files::create(path).map_err(|e| io(path, e))?);
         let corrupt = |e| super::sample_error(&self.dir, e);
         let (mut n, mut failed) = (0u64, None);
         for (segment, metric) in self.samples.series().map_err(corrupt)? {

@@ -126,14 +126,15 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
 
 fn init_tracing(state_dir: &Path) {
     let path = state_dir.join("cutover.log");
-    if let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        let _ = tracing_subscriber::fmt()
-            .with_writer(std::sync::Mutex::new(file))
-            .with_ansi(false)
-            .try_init();
+    // Never through a link planted as `cutover.log` (crate::files); the cockpit then runs
+    // without its log file and says why before it takes the screen.
+    match crate::files::append(&path) {
+        Err(e) => eprintln!("cutover: no cockpit log: {e}"),
+        Ok(file) => {
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .try_init();
+        }
     }
 }
