@@ -71,6 +71,11 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             &root,
             &mut found,
         ),
+        index: segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect(),
         segments,
     };
     (Some(project), found)

@@ -9,6 +9,7 @@
 
 use super::Script;
 use super::protocol::{FailureKind, Reply, ServerMsg, Tone, Update};
+use super::shared_view::{Served, SharedView, reply_frame};
 use super::{Inbox, Outbox, OwnerOptions, StopMode};
 use crate::clock::Clock;
 use crate::engine::{Command, Engine};
@@ -106,6 +107,10 @@ pub(super) struct Core {
     pub(super) role: super::protocol::Role,
     /// This process, while it guards and has said so in the log (see [`crate::engine::guarding`]).
     pub(super) guardian: Option<crate::engine::guarding::Guardian>,
+    /// The snapshot served to every client until the state changes.
+    pub(super) view: SharedView,
+    /// This turn only answered a read-only request: the shared snapshot still holds.
+    pub(super) quiet: bool,
 }
 
 pub(super) async fn run(
@@ -141,6 +146,8 @@ pub(super) async fn run(
         unsynced: false,
         role: options.role,
         guardian: None,
+        view: SharedView::default(),
+        quiet: false,
     };
     // On the team backend the pollers and guards run only while this process leads.
     // A one-shot command never competes for it: it would hold the guard without guarding.
@@ -238,6 +245,10 @@ pub(super) async fn run(
                 core.refresh_changed();
             }
         }
+        // Any turn but a read-only request may have changed what a snapshot shows.
+        if !std::mem::take(&mut core.quiet) {
+            core.view.changed();
+        }
         core.publish_events();
         if draining
             && core.hooks.is_empty()
@@ -309,10 +320,34 @@ impl Core {
         };
         let gone = match &c.out {
             Outbox::Local(tx) => tx.send(msg).is_err(),
-            Outbox::Remote(tx) => match serde_json::to_vec(&msg) {
-                Ok(bytes) => tx.try_send(bytes.into()).is_err(),
-                Err(_) => false,
-            },
+            Outbox::Remote(out) => {
+                let ends = matches!(&msg, ServerMsg::Reply { reply, .. } if reply.is_final());
+                match serde_json::to_vec(&msg) {
+                    Ok(bytes) => !out.push(bytes.into(), ends),
+                    Err(_) => false,
+                }
+            }
+        };
+        if gone {
+            tracing::info!(client, "client dropped: gone, or not reading");
+            self.clients.remove(&client);
+        }
+    }
+
+    /// Answer request `id` of `client` with a shared snapshot: socket clients get the reply
+    /// serialized once for all of them.
+    pub(super) fn reply_served(&mut self, client: u64, id: u64, served: &Served) {
+        let Some(c) = self.clients.get(&client) else {
+            return;
+        };
+        let gone = match &c.out {
+            Outbox::Local(tx) => {
+                let reply = Reply::Snapshot {
+                    snapshot: Box::new((*served.snapshot).clone()),
+                };
+                tx.send(ServerMsg::Reply { id, reply }).is_err()
+            }
+            Outbox::Remote(out) => !out.push(reply_frame(id, &served.reply), true),
         };
         if gone {
             tracing::info!(client, "client dropped: gone, or not reading");
@@ -341,11 +376,11 @@ impl Core {
             }
             let ok = match &c.out {
                 Outbox::Local(tx) => tx.send(msg.clone()).is_ok(),
-                Outbox::Remote(tx) => {
+                Outbox::Remote(out) => {
                     if bytes.is_none() {
                         bytes = serde_json::to_vec(&msg).ok().map(Into::into);
                     }
-                    bytes.clone().is_some_and(|b| tx.try_send(b).is_ok())
+                    bytes.clone().is_some_and(|b| out.push(b, false))
                 }
             };
             if !ok {

@@ -23,6 +23,7 @@
 //! and `cutover advance SEG` a pending cutover or done hook, with the same idempotency key.
 
 mod alarms;
+mod budget;
 mod core;
 mod guarding;
 pub mod link;
@@ -32,6 +33,7 @@ pub mod protocol;
 mod requests;
 mod run_checks;
 pub mod session;
+mod shared_view;
 pub mod socket;
 mod team;
 mod upkeep;
@@ -40,7 +42,6 @@ mod work;
 use crate::clock::Clock;
 use crate::engine::Engine;
 use anyhow::{Context, Result};
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use protocol::{ClockSpec, Role, ServerMsg, Welcome};
 use session::Session;
@@ -102,8 +103,9 @@ pub enum StopMode {
 pub(crate) enum Outbox {
     /// An in-process client: never dropped for being slow (it is this process's own UI).
     Local(mpsc::UnboundedSender<ServerMsg>),
-    /// A socket client: frames already serialized; a client whose queue is full is dropped.
-    Remote(mpsc::Sender<Bytes>),
+    /// A socket client: frames already serialized, queued within its budget
+    /// ([`budget`]); a client over it is dropped.
+    Remote(budget::RemoteOut),
 }
 
 /// What reaches the owner loop from its clients.

@@ -194,6 +194,22 @@ pub enum Reply {
     },
 }
 
+impl Request {
+    /// Whether answering it leaves the state as it was (a snapshot taken for one such request
+    /// may serve the next).
+    pub fn reads_only(&self) -> bool {
+        matches!(
+            self,
+            Request::Snapshot
+                | Request::Subscribe { .. }
+                | Request::Status
+                | Request::Log { .. }
+                | Request::Verify
+                | Request::Prefs
+        )
+    }
+}
+
 impl Reply {
     /// Whether this reply ends its request.
     pub fn is_final(&self) -> bool {

@@ -40,7 +40,10 @@ impl Core {
                 client,
                 id,
                 request,
-            } => self.on_request(client, id, request),
+            } => {
+                self.quiet = request.reads_only();
+                self.on_request(client, id, request);
+            }
         }
     }
 
@@ -145,19 +148,14 @@ impl Core {
                     Request::Subscribe { polls } => Some(*polls),
                     _ => None,
                 };
-                match self.engine.snapshot(now) {
-                    Ok(mut snapshot) => {
-                        snapshot.running = self
-                            .hook_tasks
-                            .values()
-                            .map(|(_, segment, action)| (segment.clone(), *action))
-                            .collect();
-                        self.reply(
-                            waiter,
-                            Reply::Snapshot {
-                                snapshot: Box::new(snapshot),
-                            },
-                        );
+                let running = self
+                    .hook_tasks
+                    .values()
+                    .map(|(_, segment, action)| (segment.clone(), *action))
+                    .collect();
+                match self.view.get(&self.engine, now, running) {
+                    Ok(served) => {
+                        self.reply_served(client, id, &served);
                         if let (Some(polls), Some(c)) = (subscribe, self.clients.get_mut(&client)) {
                             c.subscribed = true;
                             c.polls = polls;

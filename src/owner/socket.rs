@@ -8,33 +8,43 @@
 //!   connection, so a loosened file mode does not let anyone else in; root is always allowed.
 //! * **Frames.** A 4-byte big-endian length, then one JSON message ([`super::protocol`]).
 //!   A client's frames are capped at [`MAX_CLIENT_FRAME`]; a bigger one, bytes that are not a
-//!   message, or no `hello` within 5 s end that connection with a `goodbye` naming the reason.
+//!   message, or no `hello` within [`HELLO_TIMEOUT`] end that connection with a `goodbye`
+//!   naming the reason.
 //! * **Nobody waits for a client.** Each connection has its own reader and writer task. The
-//!   owner hands a connection's writer already-serialized frames through a bounded queue and
-//!   never waits: a client that stops reading is dropped once a write to it has waited 5 s or
-//!   its queue is full. At most [`MAX_CLIENTS`] connections are served at once; more are told
-//!   so and closed.
+//!   owner hands a connection's writer already-serialized frames and never waits; what a
+//!   client may cost, in bytes queued and requests in flight, is bounded by
+//!   [`super::budget`]. At most [`MAX_CLIENTS`] clients (connections past their `hello`) are
+//!   served at once; more are told so and closed.
+//! * **Connections before their hello** hold no client's place. At most [`MAX_PENDING`] wait
+//!   for their hello at once; when another arrives, the one waiting longest is closed, so
+//!   idle connections can never lock a lead out.
 
+use super::budget::{Budget, RemoteOut};
 use super::protocol::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
 use super::{Identity, Inbox, Outbox};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
+use tokio_util::sync::CancellationToken;
 
 /// Largest frame a client may send (a request is a few hundred bytes).
 pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
 /// Largest frame the owner sends (a snapshot of a large project).
 pub const MAX_SERVER_FRAME: usize = 256 * 1024 * 1024;
-/// Connections served at once.
+/// Clients (connections past their hello) served at once.
 pub const MAX_CLIENTS: usize = 256;
-/// Frames queued for one client before it counts as not reading and is dropped.
-pub const CLIENT_QUEUE: usize = 4096;
+/// Connections waiting for their hello at once; the oldest goes when another arrives.
+pub const MAX_PENDING: usize = 64;
+/// How long a new connection may take to say hello.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest wait for one frame to be written to a client.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -111,6 +121,38 @@ pub struct BoundSocket {
     access: Access,
 }
 
+/// Connections waiting for their hello, oldest first, each with the token that closes it.
+#[derive(Default)]
+struct Pending {
+    waiting: Mutex<VecDeque<(u64, CancellationToken)>>,
+}
+
+impl Pending {
+    /// Make room for one more (closing the oldest waiting if full) and register it.
+    fn admit(&self, client: u64) -> CancellationToken {
+        let token = CancellationToken::new();
+        let mut w = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while w.len() >= MAX_PENDING {
+            if let Some((_, oldest)) = w.pop_front() {
+                oldest.cancel();
+            }
+        }
+        w.push_back((client, token.clone()));
+        token
+    }
+
+    fn done(&self, client: u64) {
+        let mut w = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        w.retain(|(c, _)| *c != client);
+    }
+}
+
 /// Accept connections until the task is aborted.
 pub(crate) async fn serve(
     socket: BoundSocket,
@@ -119,6 +161,7 @@ pub(crate) async fn serve(
     identity: Identity,
 ) {
     let open = Arc::new(AtomicUsize::new(0));
+    let pending = Arc::new(Pending::default());
     let identity = Arc::new(identity);
     let access = Arc::new(socket.access);
     loop {
@@ -126,17 +169,24 @@ pub(crate) async fn serve(
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let (inbox, identity, access, open) = (
+        let (inbox, identity, access, open, pending) = (
             inbox.clone(),
             identity.clone(),
             access.clone(),
             open.clone(),
+            pending.clone(),
         );
         let client = next_client.fetch_add(1, Ordering::Relaxed);
+        let evicted = pending.admit(client);
         tokio::spawn(async move {
-            let count = open.fetch_add(1, Ordering::SeqCst) + 1;
-            connection(stream, client, count, &inbox, &identity, &access).await;
-            open.fetch_sub(1, Ordering::SeqCst);
+            let conn = Conn {
+                client,
+                inbox: &inbox,
+                identity: &identity,
+                access: &access,
+                open: &open,
+            };
+            conn.serve(stream, evicted, &pending).await;
         });
     }
 }
@@ -150,130 +200,212 @@ async fn goodbye(
     }
 }
 
-async fn connection(
-    stream: UnixStream,
+/// One connection and what it shares with the others.
+struct Conn<'a> {
     client: u64,
-    count: usize,
-    inbox: &mpsc::Sender<Inbox>,
-    identity: &Identity,
-    access: &Access,
-) {
-    let cred = stream.peer_cred();
-    let (read, write) = stream.into_split();
-    let mut frames_in = FramedRead::new(read, codec(MAX_CLIENT_FRAME));
-    let mut frames_out = FramedWrite::new(write, codec(MAX_SERVER_FRAME));
-    let (uid, gid) = match cred {
-        Ok(c) => (c.uid(), c.gid()),
-        Err(e) => {
-            return goodbye(
+    inbox: &'a mpsc::Sender<Inbox>,
+    identity: &'a Identity,
+    access: &'a Access,
+    open: &'a AtomicUsize,
+}
+
+type FramesOut = FramedWrite<tokio::net::unix::OwnedWriteHalf, LengthDelimitedCodec>;
+type FramesIn = FramedRead<tokio::net::unix::OwnedReadHalf, LengthDelimitedCodec>;
+
+impl Conn<'_> {
+    async fn serve(&self, stream: UnixStream, evicted: CancellationToken, pending: &Pending) {
+        let cred = stream.peer_cred();
+        let (read, write) = stream.into_split();
+        let mut frames_in = FramedRead::new(read, codec(MAX_CLIENT_FRAME));
+        let mut frames_out = FramedWrite::new(write, codec(MAX_SERVER_FRAME));
+        let hello = self
+            .hello(cred, &mut frames_in, &mut frames_out, evicted)
+            .await;
+        pending.done(self.client);
+        let Some((actor, role, uid)) = hello else {
+            return;
+        };
+        // A client's place is taken only now, after its hello.
+        let count = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        if count > MAX_CLIENTS {
+            goodbye(
                 &mut frames_out,
-                format!("cannot read your credentials: {e}"),
+                format!("too many clients ({MAX_CLIENTS} at most); retry later"),
             )
             .await;
+        } else {
+            self.run(frames_in, frames_out, actor, role, uid).await;
         }
-    };
-    if !access.allows(uid, gid) {
-        tracing::warn!(uid, "socket: refused a connection from another user");
-        return goodbye(
-            &mut frames_out,
-            format!(
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Check the peer and read its hello; None: the connection ended (told why).
+    async fn hello(
+        &self,
+        cred: std::io::Result<tokio::net::unix::UCred>,
+        frames_in: &mut FramesIn,
+        frames_out: &mut FramesOut,
+        evicted: CancellationToken,
+    ) -> Option<(String, super::protocol::Role, u32)> {
+        let (uid, gid) = match cred {
+            Ok(c) => (c.uid(), c.gid()),
+            Err(e) => {
+                goodbye(frames_out, format!("cannot read your credentials: {e}")).await;
+                return None;
+            }
+        };
+        if !self.access.allows(uid, gid) {
+            tracing::warn!(uid, "socket: refused a connection from another user");
+            let reason = format!(
                 "user '{}' may not use this project (owned by pid {}); ask its owner to set socket_group in [project]",
                 crate::os::user_name(uid),
-                identity.pid
-            ),
-        )
-        .await;
-    }
-    if count > MAX_CLIENTS {
-        return goodbye(
-            &mut frames_out,
-            format!("too many clients ({MAX_CLIENTS} at most); retry later"),
-        )
-        .await;
-    }
-    let hello = tokio::time::timeout(Duration::from_secs(5), frames_in.next()).await;
-    let (actor, role) = match hello {
-        Ok(Some(Ok(frame))) => match serde_json::from_slice::<ClientMsg>(&frame) {
+                self.identity.pid
+            );
+            goodbye(frames_out, reason).await;
+            return None;
+        }
+        let first = tokio::select! {
+            first = tokio::time::timeout(HELLO_TIMEOUT, frames_in.next()) => first,
+            () = evicted.cancelled() => {
+                let reason = format!("no hello while {MAX_PENDING} newer connections waited; say hello first");
+                goodbye(frames_out, reason).await;
+                return None;
+            }
+        };
+        let frame = match first {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(Some(Err(e))) => {
+                goodbye(frames_out, format!("bad frame: {e}")).await;
+                return None;
+            }
+            Ok(None) => return None,
+            Err(_) => {
+                let reason = format!("no hello within {} s", HELLO_TIMEOUT.as_secs());
+                goodbye(frames_out, reason).await;
+                return None;
+            }
+        };
+        match serde_json::from_slice::<ClientMsg>(&frame) {
             Ok(ClientMsg::Hello {
                 protocol,
                 actor,
                 role,
-            }) if protocol == PROTOCOL_VERSION => (
-                actor
+            }) if protocol == PROTOCOL_VERSION => {
+                let actor = actor
                     .map(|a| a.trim().to_string())
                     .filter(|a| !a.is_empty())
-                    .unwrap_or_else(|| crate::os::user_name(uid)),
-                role,
-            ),
+                    .unwrap_or_else(|| crate::os::user_name(uid));
+                if let Err(why) = crate::model::log_rules::actor(&actor) {
+                    goodbye(frames_out, why).await;
+                    return None;
+                }
+                Some((actor, role, uid))
+            }
             Ok(ClientMsg::Hello { protocol, .. }) => {
                 let reason = format!(
                     "protocol {protocol} is not this owner's ({PROTOCOL_VERSION}); run the same cutover version on both sides"
                 );
                 // A welcome tells the client which version the owner speaks.
-                let welcome = ServerMsg::Welcome(identity.welcome(String::new()));
+                let welcome = ServerMsg::Welcome(self.identity.welcome(String::new()));
                 if let Ok(bytes) = serde_json::to_vec(&welcome) {
                     let _ = frames_out.send(Bytes::from(bytes)).await;
                 }
-                return goodbye(&mut frames_out, reason).await;
+                goodbye(frames_out, reason).await;
+                None
             }
-            _ => return goodbye(&mut frames_out, "expected a hello first".into()).await,
-        },
-        Ok(Some(Err(e))) => return goodbye(&mut frames_out, format!("bad frame: {e}")).await,
-        Ok(None) => return,
-        Err(_) => return goodbye(&mut frames_out, "no hello within 5 s".into()).await,
-    };
-    let welcome = ServerMsg::Welcome(identity.welcome(actor.clone()));
-    let Ok(bytes) = serde_json::to_vec(&welcome) else {
-        return;
-    };
-    if frames_out.send(Bytes::from(bytes)).await.is_err() {
-        return;
-    }
-    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(CLIENT_QUEUE);
-    let joined = Inbox::Join {
-        client,
-        out: Outbox::Remote(out_tx),
-        actor,
-        role,
-        uid: Some(uid),
-    };
-    if inbox.send(joined).await.is_err() {
-        return;
-    }
-    let inbox_r = inbox.clone();
-    let reader = tokio::spawn(async move {
-        let reason = loop {
-            match frames_in.next().await {
-                None => break None,
-                Some(Err(e)) => break Some(format!("bad frame: {e}")),
-                Some(Ok(frame)) => match serde_json::from_slice::<ClientMsg>(&frame) {
-                    Ok(ClientMsg::Request { id, request }) => {
-                        let msg = Inbox::Request {
-                            client,
-                            id,
-                            request,
-                        };
-                        if inbox_r.send(msg).await.is_err() {
-                            break None;
-                        }
-                    }
-                    Ok(ClientMsg::Hello { .. }) => {}
-                    Err(e) => break Some(format!("not a cutover message: {e}")),
-                },
+            _ => {
+                goodbye(frames_out, "expected a hello first".into()).await;
+                None
             }
-        };
-        let _ = inbox_r.send(Inbox::Leave { client, reason }).await;
-    });
-    // The writer: until the owner drops this client (it left, or stopped reading).
-    while let Some(frame) = out_rx.recv().await {
-        match tokio::time::timeout(WRITE_TIMEOUT, frames_out.send(frame)).await {
-            Ok(Ok(())) => {}
-            _ => break,
         }
     }
-    reader.abort();
-    let _ = inbox.try_send(Inbox::Leave {
-        client,
-        reason: None,
-    });
+
+    /// Serve a client past its hello until it or the owner ends the connection.
+    async fn run(
+        &self,
+        mut frames_in: FramesIn,
+        mut frames_out: FramesOut,
+        actor: String,
+        role: super::protocol::Role,
+        uid: u32,
+    ) {
+        let client = self.client;
+        let welcome = ServerMsg::Welcome(self.identity.welcome(actor.clone()));
+        let Ok(bytes) = serde_json::to_vec(&welcome) else {
+            return;
+        };
+        if frames_out.send(Bytes::from(bytes)).await.is_err() {
+            return;
+        }
+        let budget = Arc::new(Budget::default());
+        let (out, mut out_rx) = RemoteOut::new(budget.clone());
+        let joined = Inbox::Join {
+            client,
+            out: Outbox::Remote(out),
+            actor,
+            role,
+            uid: Some(uid),
+        };
+        if self.inbox.send(joined).await.is_err() {
+            return;
+        }
+        let inbox_r = self.inbox.clone();
+        let budget_r = budget.clone();
+        let reader = tokio::spawn(async move {
+            let reason = loop {
+                match frames_in.next().await {
+                    None => break None,
+                    Some(Err(e)) => break Some(format!("bad frame: {e}")),
+                    Some(Ok(frame)) => match serde_json::from_slice::<ClientMsg>(&frame) {
+                        Ok(ClientMsg::Request { id, request }) => {
+                            // Bounded: a client waits for its own replies to be read.
+                            if !budget_r.take_request().await {
+                                break None;
+                            }
+                            let msg = Inbox::Request {
+                                client,
+                                id,
+                                request,
+                            };
+                            if inbox_r.send(msg).await.is_err() {
+                                break None;
+                            }
+                        }
+                        Ok(ClientMsg::Hello { .. }) => {}
+                        Err(e) => break Some(format!("not a cutover message: {e}")),
+                    },
+                }
+            };
+            let _ = inbox_r.send(Inbox::Leave { client, reason }).await;
+        });
+        // The writer: until the owner drops this client, or a write waits too long.
+        loop {
+            let frame = tokio::select! {
+                frame = out_rx.recv() => match frame {
+                    Some(frame) => frame,
+                    None => break,
+                },
+                () = budget.gone.cancelled() => break,
+            };
+            let sent = tokio::select! {
+                sent = tokio::time::timeout(WRITE_TIMEOUT, frames_out.send(frame.bytes.clone())) => {
+                    matches!(sent, Ok(Ok(())))
+                }
+                () = budget.gone.cancelled() => false,
+            };
+            budget.written(&frame);
+            if !sent {
+                break;
+            }
+        }
+        budget.gone.cancel();
+        reader.abort();
+        // What this client cost goes with it: its queue and its writer's buffer.
+        drop(out_rx);
+        drop(frames_out);
+        let _ = self.inbox.try_send(Inbox::Leave {
+            client,
+            reason: None,
+        });
+    }
 }

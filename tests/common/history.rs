@@ -196,3 +196,42 @@ pub fn same_totals(
                 .is_some_and(|(m, t)| n == m && (s - t).abs() <= 1e-9 * s.abs().max(1.0))
         })
 }
+
+/// [`project`] of `segments` segments in `dir`, the first `in_cutover` of them cut over `days`
+/// days ago with a `migrated` and an `errors` sample every `step_secs` since: a project with
+/// real snapshots to send (a few hundred KB for 300 segments, 41 in cutover, 20 days).
+pub fn busy(dir: &Path, segments: usize, in_cutover: usize, days: i64, step_secs: i64) {
+    super::write_project(dir, &project(segments));
+    let (project, _) = cutover::config::load(dir).expect("project");
+    let store = cutover::store::Store::open(&dir.join(".cutover")).expect("store");
+    let mut engine = Engine::new(project, dir.to_path_buf(), store).expect("engine");
+    let now = chrono::Utc::now();
+    let from = now - Duration::days(days);
+    for s in 0..in_cutover {
+        for _ in 0..3 {
+            let cmd = Command {
+                segment: format!("seg-{s:02}"),
+                action: Action::Advance,
+                actor: "bench".into(),
+                reason: None,
+                expect: None,
+            };
+            match engine.request(&cmd, from).expect("advance") {
+                Step::Done(_) => {}
+                Step::Hook(..) => panic!("no hooks in this project"),
+            }
+        }
+    }
+    let lines: Vec<cutover::store::SampleLine> = samples(in_cutover, from, days, step_secs)
+        .map(|(segment, metric, ms, value)| cutover::store::SampleLine {
+            segment,
+            metric: metric.to_string(),
+            at: DateTime::from_timestamp_millis(ms).expect("time"),
+            value,
+        })
+        .collect();
+    for chunk in lines.chunks(20_000) {
+        let (_, rejected) = engine.import(chunk, now).expect("import");
+        assert!(rejected.is_empty(), "{rejected:?}");
+    }
+}

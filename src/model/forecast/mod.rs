@@ -96,6 +96,10 @@ pub struct Forecaster {
     finishes: Vec<(usize, Option<f64>)>,
     /// The share already migrated at cutover (see [`Forecaster::from_share`]).
     start: f64,
+    /// Bumped by every accepted point: what [`Forecaster::assess`] last answered holds until
+    /// it moves (a status asked a hundred times a second fits once).
+    version: u64,
+    assessed: Option<(u64, (Option<Forecast>, Option<u64>))>,
 }
 
 /// Daily points needed before the plateau may speak (two, then two forecasts in a row).
@@ -113,6 +117,8 @@ impl Forecaster {
             noise: 0.5 / (target.size.max(1) as f64).sqrt(),
             finishes: Vec::new(),
             start: 0.0,
+            version: 0,
+            assessed: None,
         }
     }
 
@@ -126,6 +132,7 @@ impl Forecaster {
         } else {
             0.0
         };
+        self.assessed = None;
         self
     }
 
@@ -149,6 +156,7 @@ impl Forecaster {
             return;
         }
         let s = self.of_rest(s);
+        self.version += 1;
         match self.points.last() {
             Some(last) if last.0 == key => {
                 if let Some(last) = self.points.last_mut() {
@@ -184,6 +192,17 @@ impl Forecaster {
     /// [`PLATEAU_WINDOW`] daily forecasts are replayed from "off" (their finishes are cached
     /// while they are in the window), so the answer is the same however often it is asked.
     pub fn assess(&mut self) -> (Option<Forecast>, Option<u64>) {
+        if let Some((version, answer)) = &self.assessed
+            && *version == self.version
+        {
+            return answer.clone();
+        }
+        let answer = self.assess_anew();
+        self.assessed = Some((self.version, answer.clone()));
+        answer
+    }
+
+    fn assess_anew(&mut self) -> (Option<Forecast>, Option<u64>) {
         let n = self.points.len();
         let now = self.forecast_upto(n);
         if n < PLATEAU_MIN_DAYS {
