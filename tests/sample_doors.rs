@@ -127,3 +127,41 @@ fn source_names_follow_the_metric_rule_and_check_says_so() {
     let status = json(cutover(dir.path()).args(["status", "--json"]));
     assert_eq!(status["project"], "Doors");
 }
+
+#[test]
+fn a_raw_backup_or_report_with_a_relative_path_is_refused_not_written_in_the_owner_s_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_project(dir.path(), PROJECT);
+    let owner = Owner::start(dir.path());
+    let mut s = UnixStream::connect(socket(dir.path())).expect("connect");
+    assert_eq!(hello(&mut s)["msg"], "welcome");
+    for (id, request) in [
+        (
+            1,
+            serde_json::json!({"request": "backup", "out": "rel-backup"}),
+        ),
+        (
+            2,
+            serde_json::json!({"request": "report", "out": "rel-report", "at": null}),
+        ),
+    ] {
+        let reply = ask(&mut s, id, request);
+        assert_eq!(reply["reply"], "failed", "{reply}");
+        assert!(
+            reply["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("give an absolute path"),
+            "{reply}"
+        );
+    }
+    drop(owner);
+    // The command itself resolves a relative path against the caller's folder.
+    let caller = tempfile::tempdir().expect("caller");
+    cutover(dir.path())
+        .args(["state", "backup", "mine"])
+        .current_dir(caller.path())
+        .assert()
+        .success();
+    assert!(caller.path().join("mine/backup.json").exists());
+}

@@ -106,7 +106,8 @@ pub enum Request {
     Subscribe { polls: bool },
     /// Check the event log and the samples.
     Verify,
-    /// Write a portable copy of the state (JSON lines) into `out`.
+    /// Write a portable copy of the state (JSON lines) into `out`, an absolute path (the
+    /// owner runs in its own folder; a relative `out` is refused).
     Backup { out: PathBuf },
     /// Run a segment's test checks now, without advancing, and record what they found.
     RunChecks { segment: String },
@@ -116,7 +117,8 @@ pub enum Request {
         segment: Option<String>,
         audit: Box<crate::model::audit::Audit>,
     },
-    /// Write the report (charts and `report.md`) into `out`, read at `at` (default: now).
+    /// Write the report (charts and `report.md`) into `out`, an absolute path (as for
+    /// `Backup`), read at `at` (default: now).
     Report {
         out: PathBuf,
         at: Option<DateTime<Utc>>,

@@ -192,6 +192,18 @@ impl Core {
                     "only the owner's OS user may have it write files (a backup, a report); run this as that user".into(),
                 );
             }
+            Request::Backup { out } | Request::Report { out, .. } if out.is_relative() => {
+                // The owner's working folder is not the caller's: a relative path would land
+                // wherever the owner was started. The commands send absolute paths.
+                self.fail(
+                    waiter,
+                    FailureKind::Invalid,
+                    format!(
+                        "out '{}' is a relative path, and the owner does not run in your folder; give an absolute path",
+                        crate::model::reading::shown(&out.to_string_lossy())
+                    ),
+                );
+            }
             Request::Backup { out } => {
                 // Flushed first, so the copy holds everything acknowledged so far; written off
                 // the loop, which goes on polling and guarding meanwhile.

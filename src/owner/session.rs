@@ -14,12 +14,26 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-/// The owner went away (stopped, crashed, or dropped this client).
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("the owner of this project went away{}", .reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+/// The owner went away (stopped, crashed, or dropped this client), or a request could not be
+/// sent to it at all.
+#[derive(Debug, Clone)]
 pub struct Lost {
     pub reason: Option<String>,
+    /// The request was refused here, before it was sent (the owner is still there): why.
+    pub unsent: Option<String>,
 }
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.unsent, &self.reason) {
+            (Some(why), _) => f.write_str(why),
+            (None, Some(r)) => write!(f, "the owner of this project went away: {r}"),
+            (None, None) => f.write_str("the owner of this project went away"),
+        }
+    }
+}
+
+impl std::error::Error for Lost {}
 
 enum Tx {
     Local {
@@ -27,7 +41,8 @@ enum Tx {
         inbox: mpsc::Sender<Inbox>,
     },
     Remote {
-        out: mpsc::Sender<ClientMsg>,
+        /// Frames already serialized and checked against the owner's limit.
+        out: mpsc::Sender<Bytes>,
         tasks: [JoinHandle<()>; 2],
     },
 }
@@ -128,13 +143,10 @@ impl Session {
                 }
             }
         });
-        let (out, mut out_rx) = mpsc::channel::<ClientMsg>(256);
+        let (out, mut out_rx) = mpsc::channel::<Bytes>(256);
         let writer = tokio::spawn(async move {
-            while let Some(msg) = out_rx.recv().await {
-                let Ok(bytes) = serde_json::to_vec(&msg) else {
-                    continue;
-                };
-                if frames_out.send(Bytes::from(bytes)).await.is_err() {
+            while let Some(bytes) = out_rx.recv().await {
+                if frames_out.send(bytes).await.is_err() {
                     break;
                 }
             }
@@ -166,7 +178,26 @@ impl Session {
                 })
                 .await
                 .is_ok(),
-            Tx::Remote { out, .. } => out.send(ClientMsg::Request { id, request }).await.is_ok(),
+            Tx::Remote { out, .. } => {
+                // Checked here: a frame over the owner's limit would end the connection, and
+                // look like the owner going away.
+                let msg = ClientMsg::Request { id, request };
+                let bytes = serde_json::to_vec(&msg).map_err(|e| Lost {
+                    reason: None,
+                    unsent: Some(format!("cannot encode the request: {e}")),
+                })?;
+                if bytes.len() > socket::MAX_CLIENT_FRAME {
+                    return Err(Lost {
+                        reason: None,
+                        unsent: Some(format!(
+                            "this request is {} KiB, over the {} KiB a client may send the owner; nothing was sent",
+                            bytes.len() >> 10,
+                            socket::MAX_CLIENT_FRAME >> 10
+                        )),
+                    });
+                }
+                out.send(Bytes::from(bytes)).await.is_ok()
+            }
         };
         if sent { Ok(id) } else { Err(self.lost()) }
     }
@@ -186,6 +217,7 @@ impl Session {
     pub fn lost(&self) -> Lost {
         Lost {
             reason: self.goodbye.clone(),
+            unsent: None,
         }
     }
 

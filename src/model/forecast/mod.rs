@@ -99,8 +99,11 @@ pub struct Forecaster {
     /// Bumped by every accepted point: what [`Forecaster::assess`] last answered holds until
     /// it moves (a status asked a hundred times a second fits once).
     version: u64,
-    assessed: Option<(u64, (Option<Forecast>, Option<u64>))>,
+    assessed: Option<(u64, Assessed)>,
 }
+
+/// What [`Forecaster::assess`] answers: the forecast and the plateau.
+type Assessed = (Option<Forecast>, Option<u64>);
 
 /// Daily points needed before the plateau may speak (two, then two forecasts in a row).
 const PLATEAU_MIN_DAYS: usize = 2;
@@ -191,7 +194,7 @@ impl Forecaster {
     /// off after two in a row finish at least 3 days before the deadline. The last
     /// [`PLATEAU_WINDOW`] daily forecasts are replayed from "off" (their finishes are cached
     /// while they are in the window), so the answer is the same however often it is asked.
-    pub fn assess(&mut self) -> (Option<Forecast>, Option<u64>) {
+    pub fn assess(&mut self) -> Assessed {
         if let Some((version, answer)) = &self.assessed
             && *version == self.version
         {
@@ -202,7 +205,7 @@ impl Forecaster {
         answer
     }
 
-    fn assess_anew(&mut self) -> (Option<Forecast>, Option<u64>) {
+    fn assess_anew(&mut self) -> Assessed {
         let n = self.points.len();
         let now = self.forecast_upto(n);
         if n < PLATEAU_MIN_DAYS {
