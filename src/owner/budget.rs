@@ -8,8 +8,8 @@
 //!   writes block); it costs the owner at most a few frames.
 //! * **Bytes queued.** The owner queues a frame for a client (a reply, or an update it
 //!   subscribed to) without waiting. A client whose queue would pass [`QUEUE_HARD`] bytes
-//!   (only updates it does not read can get it there) is dropped at once, and so is one a
-//!   single write to has waited for 5 s.
+//!   (only updates it does not read can get it there) is dropped at once, and so is one that
+//!   has not taken the next 64 KiB of a frame within 5 s (a slow but steady reader stays).
 //! * **When a client goes**, its queue and its writer's buffer go with it: nothing it cost
 //!   stays behind. A client the owner drops for its bound is cut off at once; one that
 //!   leaves, or is told goodbye, gets what was queued before it (a goodbye names the

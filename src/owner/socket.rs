@@ -45,8 +45,11 @@ pub const MAX_CLIENTS: usize = 256;
 pub const MAX_PENDING: usize = 64;
 /// How long a new connection may take to say hello.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest wait for one frame to be written to a client.
+/// Longest wait for a client to take the next [`WRITE_CHUNK`] of a frame: a client that
+/// reads slowly but steadily stays, one that stopped reading goes.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bytes of a frame written at a time.
+const WRITE_CHUNK: usize = 64 * 1024;
 
 /// The framing on both sides, with a size cap.
 pub fn codec(max: usize) -> LengthDelimitedCodec {
@@ -379,6 +382,7 @@ impl Conn<'_> {
             let _ = inbox_r.send(Inbox::Leave { client, reason }).await;
         });
         // The writer: until the owner drops this client, or a write waits too long.
+        let mut write = frames_out.into_inner();
         loop {
             let frame = tokio::select! {
                 frame = out_rx.recv() => match frame {
@@ -388,9 +392,7 @@ impl Conn<'_> {
                 () = budget.gone.cancelled() => break,
             };
             let sent = tokio::select! {
-                sent = tokio::time::timeout(WRITE_TIMEOUT, frames_out.send(frame.bytes.clone())) => {
-                    matches!(sent, Ok(Ok(())))
-                }
+                sent = write_frame(&mut write, &frame.bytes) => sent,
                 () = budget.gone.cancelled() => false,
             };
             budget.written(&frame);
@@ -402,10 +404,27 @@ impl Conn<'_> {
         reader.abort();
         // What this client cost goes with it: its queue and its writer's buffer.
         drop(out_rx);
-        drop(frames_out);
+        drop(write);
         let _ = self.inbox.try_send(Inbox::Leave {
             client,
             reason: None,
         });
     }
+}
+
+/// Write one frame (its length, then its bytes) in chunks, each of which the client must take
+/// within [`WRITE_TIMEOUT`]. False: it did not, or the connection broke.
+async fn write_frame(write: &mut tokio::net::unix::OwnedWriteHalf, bytes: &[u8]) -> bool {
+    use tokio::io::AsyncWriteExt;
+    let Ok(len) = u32::try_from(bytes.len()) else {
+        return false;
+    };
+    let head = len.to_be_bytes();
+    for chunk in std::iter::once(&head[..]).chain(bytes.chunks(WRITE_CHUNK)) {
+        match tokio::time::timeout(WRITE_TIMEOUT, write.write_all(chunk)).await {
+            Ok(Ok(())) => {}
+            _ => return false,
+        }
+    }
+    true
 }
