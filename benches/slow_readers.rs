@@ -16,8 +16,8 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::history;
 use common::raw::{frame, hello};
+use common::{history, rss_mb};
 use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -29,15 +29,6 @@ use std::time::{Duration, Instant};
 const SEGMENTS: usize = 300;
 const IN_CUTOVER: usize = 41;
 const DAYS: i64 = 20;
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 /// A client that asks for 4,000 snapshots and reads `chunk` bytes every 0.2 s (0: never).
 fn client(sock: &Path, chunk: usize, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {

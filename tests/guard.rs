@@ -231,13 +231,7 @@ fn watch_rolls_back_on_the_third_fresh_failing_reading_not_the_first() {
         .arg(&backup)
         .assert()
         .success();
-    let read = |name: &str| -> Vec<serde_json::Value> {
-        std::fs::read_to_string(backup.join(name))
-            .expect("backup")
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("json line"))
-            .collect()
-    };
+    let read = |name: &str| common::jsonl(&backup.join(name));
     let time = |v: &serde_json::Value| -> DateTime<Utc> {
         v["at"].as_str().expect("at").parse().expect("time")
     };

@@ -7,17 +7,6 @@ mod common;
 use common::{cutover, fails, write_project};
 use std::path::Path;
 
-const PROJECT: &str = r#"[project]
-name = "Links"
-
-[[segments]]
-id = "staff"
-strategy = "slow"
-size = 100
-login_probability = 0.5
-goal = 0.9
-"#;
-
 /// A file someone else owns, and a link to it at `at`.
 fn plant(dir: &Path, at: &Path) -> std::path::PathBuf {
     let victim = dir.join("victim.txt");
@@ -38,7 +27,7 @@ fn untouched(victim: &Path) {
 fn the_cockpit_never_appends_its_log_through_a_planted_link() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    write_project(p, PROJECT);
+    write_project(p, &common::staff_with(""));
     cutover(p).arg("status").assert().success();
     let victim = plant(p, &p.join(".cutover/cutover.log"));
     let tmux = common::tmux::Tmux::server("cutover-nofollow");
@@ -68,7 +57,7 @@ fn the_cockpit_never_appends_its_log_through_a_planted_link() {
 fn backups_reports_and_the_state_refuse_links_by_name() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    write_project(p, PROJECT);
+    write_project(p, &common::staff_with(""));
     cutover(p)
         .args(["record", "staff", "migrated", "10"])
         .assert()

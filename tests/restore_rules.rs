@@ -16,14 +16,10 @@ fn real_backup(p: &Path) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
         .arg(&backup)
         .assert()
         .success();
-    let read = |name: &str| -> Vec<serde_json::Value> {
-        std::fs::read_to_string(backup.join(name))
-            .expect("read")
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("json"))
-            .collect()
-    };
-    (read("events.jsonl"), read("samples.jsonl"))
+    (
+        common::jsonl(&backup.join("events.jsonl")),
+        common::jsonl(&backup.join("samples.jsonl")),
+    )
 }
 
 /// Write a backup folder `name` holding these lines.

@@ -6,19 +6,10 @@ mod common;
 
 use common::history;
 use common::raw::{Owner, frame, hello, socket};
-use common::{cutover, json};
+use common::{cutover, json, rss_mb};
 use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
-
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 /// `status --json` answers, and how long the whole command took.
 fn status_within(dir: &std::path::Path) -> Duration {

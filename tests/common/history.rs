@@ -30,18 +30,23 @@ pub fn cut_over_at(dir: &Path, at: DateTime<Utc>) {
     let store = cutover::store::Store::open(&dir.join(".cutover")).expect("store");
     let mut engine = Engine::new(project, dir.to_path_buf(), store).expect("engine");
     for id in ids {
-        for _ in 0..3 {
-            let cmd = Command {
-                segment: id.clone(),
-                action: Action::Advance,
-                actor: "bench".into(),
-                reason: None,
-                expect: None,
-            };
-            match engine.request(&cmd, at).expect("advance") {
-                Step::Done(_) => {}
-                Step::Hook(..) => panic!("no hooks in this project"),
-            }
+        advance_thrice(&mut engine, &id, at);
+    }
+}
+
+/// plan → test → gate → cutover for `segment` at `at` (a project without hooks).
+fn advance_thrice(engine: &mut Engine, segment: &str, at: DateTime<Utc>) {
+    for _ in 0..3 {
+        let cmd = Command {
+            segment: segment.to_string(),
+            action: Action::Advance,
+            actor: "bench".into(),
+            reason: None,
+            expect: None,
+        };
+        match engine.request(&cmd, at).expect("advance") {
+            Step::Done(_) => {}
+            Step::Hook(..) => panic!("no hooks in this project"),
         }
     }
 }
@@ -208,19 +213,7 @@ pub fn busy(dir: &Path, segments: usize, in_cutover: usize, days: i64, step_secs
     let now = chrono::Utc::now();
     let from = now - Duration::days(days);
     for s in 0..in_cutover {
-        for _ in 0..3 {
-            let cmd = Command {
-                segment: format!("seg-{s:02}"),
-                action: Action::Advance,
-                actor: "bench".into(),
-                reason: None,
-                expect: None,
-            };
-            match engine.request(&cmd, from).expect("advance") {
-                Step::Done(_) => {}
-                Step::Hook(..) => panic!("no hooks in this project"),
-            }
-        }
+        advance_thrice(&mut engine, &format!("seg-{s:02}"), from);
     }
     let lines: Vec<cutover::store::SampleLine> = samples(in_cutover, from, days, step_secs)
         .map(|(segment, metric, ms, value)| cutover::store::SampleLine {
