@@ -285,7 +285,7 @@ fn two_thousand_kills_while_opening_never_leave_the_state_unopenable() {
     let mut delays = Delays(0x0bad_5eed_1234);
     let (mut kills, mut completed) = (0u64, 0);
     let mut i = 0u64;
-    // 2,000 in the suite; CUTOVER_KILLS=10000 for the long run the README reports.
+    // 2,000 in the suite; CUTOVER_KILLS=10000 for the long run docs/state.md reports.
     let target: u64 = std::env::var("CUTOVER_KILLS")
         .ok()
         .and_then(|k| k.parse().ok())

@@ -1,4 +1,4 @@
-//! Properties of the projection math (the README's *The projection*).
+//! Properties of the projection math (`docs/projection.md`).
 
 use cutover::model::projection::{
     Cohort, days_to_goal, deviation_points, fit_p, mix_days_to_goal, mix_share, projected_share,

@@ -1,5 +1,5 @@
 //! The command line as clap sees it: the global options and every subcommand with its
-//! arguments. This is the user-facing contract; the README's reference mirrors it.
+//! arguments. This is the user-facing contract; `docs/command-line.md` mirrors it.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

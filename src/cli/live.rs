@@ -144,7 +144,7 @@ pub(super) fn poll(cli: &Cli, json: bool) -> Result<()> {
         });
         println!("{}", serde_json::to_string_pretty(&shape)?);
     } else if result.is_ok() && answered == 0 && !json {
-        out::info("no sources declared: add [segments.sources.migrated] (see the README)");
+        out::info("no sources declared: add [segments.sources.migrated] (see docs/live-data.md)");
     }
     result.map(|_| ())
 }

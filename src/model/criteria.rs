@@ -1,4 +1,4 @@
-//! Gate criteria and their evaluation (the README's *Gates and guards*): metric thresholds,
+//! Gate criteria and their evaluation (`docs/live-data.md`): metric thresholds,
 //! projection adherence and
 //! soak, each to pass / fail / unknown with a reason that names the value and its age.
 //! Unknown never passes. Pure: the caller supplies the latest readings and the clock's verdict

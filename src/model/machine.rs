@@ -1,4 +1,4 @@
-//! The phase machine (the table in the README's *Phases and hooks*) as one pure function: given what is known about a segment and
+//! The phase machine (the table in `docs/phases-and-hooks.md`) as one pure function: given what is known about a segment and
 //! what someone asks of it, either a decision (what to record, which hook to fire) or a refusal
 //! with a reason an operator can act on.
 //!

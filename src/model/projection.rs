@@ -1,4 +1,4 @@
-//! The adoption projection of a slow (just-in-time) migration (the README's *The projection*).
+//! The adoption projection of a slow (just-in-time) migration (`docs/projection.md`).
 //!
 //! A user moves when they next log in. With P the chance that a user logs in on a given day,
 //! the share migrated after D days is `S(D) = 1 − (1 − P)^D`. A mix of cohorts (the long tail)

@@ -1,7 +1,7 @@
 //! Live sources: fetching one number from an identity system or a metrics server.
 //!
 //! Each [`SourceSpec`] (validated from `[segments.sources.NAME]`) says how to ask and where the
-//! number is in the answer (the vendor table in the README's *Live data*). [`fetch`] does one request with a timeout and a 1 MiB
+//! number is in the answer (the vendor table in `docs/live-data.md`). [`fetch`] does one request with a timeout and a 1 MiB
 //! body limit and returns the number or a [`SourceError`] naming what went wrong. Secrets
 //! (`api_key`, header values) are resolved from the environment here, at use, and never kept.
 //! Polling on an interval, backoff and storage live in [`crate::runtime`].
