@@ -8,6 +8,7 @@
 //! here, for keys and commands alike), and `poll` requests.
 
 use super::Script;
+use super::inflight::InFlight;
 use super::protocol::{FailureKind, Reply, ServerMsg, Tone, Update};
 use super::shared_view::{Served, SharedView, reply_frame};
 use super::{Inbox, Outbox, OwnerOptions, StopMode};
@@ -67,17 +68,15 @@ pub(super) struct Core {
     pub(super) engine: Engine,
     pub(super) clock: Clock,
     pub(super) clients: BTreeMap<u64, Client>,
-    pub(super) hooks: JoinSet<(u64, HookJob, HookReport)>,
-    /// Running hook tasks: task id → (request event seq, segment, hook).
-    pub(super) hook_tasks: HashMap<tokio::task::Id, (u64, String, HookAction)>,
+    /// Running hooks, each with (request event seq, segment, hook); see [`InFlight`]: every
+    /// kind of work below answers its waiter whatever happens to its task.
+    pub(super) hooks: InFlight<(u64, String, HookAction), (HookJob, HookReport)>,
     /// Who waits for a hook's outcome, by the seq of its request event.
     pub(super) hook_waiters: HashMap<u64, (u64, u64)>,
-    pub(super) polls: JoinSet<(PollJob, Vec<Polled>)>,
-    pub(super) checks: JoinSet<(CheckJob, Vec<crate::model::gate::Verdict>)>,
-    /// Who waits for each running checks task (answered even if the task panics).
-    pub(super) check_waiters: HashMap<tokio::task::Id, Waiter>,
-    /// Long reads off the loop (verify, backup), each with the reply it ends in.
-    pub(super) jobs: JoinSet<(Waiter, Reply)>,
+    pub(super) polls: InFlight<PollJob, Vec<Polled>>,
+    pub(super) checks: InFlight<CheckJob, Vec<crate::model::gate::Verdict>>,
+    /// Long reads off the loop (verify, backup), each answering its waiter.
+    pub(super) jobs: InFlight<Waiter, Reply>,
     pub(super) script: Option<Box<dyn Script>>,
     /// Segments with new samples, to recompute for subscribers.
     pub(super) changed: BTreeSet<String>,
@@ -134,13 +133,11 @@ pub(super) async fn run(
         engine,
         clock: options.clock,
         clients: BTreeMap::new(),
-        hooks: JoinSet::new(),
-        hook_tasks: HashMap::new(),
+        hooks: InFlight::default(),
         hook_waiters: HashMap::new(),
-        polls: JoinSet::new(),
-        checks: JoinSet::new(),
-        check_waiters: HashMap::new(),
-        jobs: JoinSet::new(),
+        polls: InFlight::default(),
+        checks: InFlight::default(),
+        jobs: InFlight::default(),
         script: options.script.take(),
         changed: BTreeSet::new(),
         unsynced: false,
@@ -191,13 +188,12 @@ pub(super) async fn run(
                 }
             }
             Some(msg) = inbox.recv() => core.on_inbox(msg),
-            Some(done) = core.hooks.join_next_with_id(), if !core.hooks.is_empty() => core.on_hook(done),
-            Some(done) = core.polls.join_next(), if !core.polls.is_empty() => {
-                if let Ok((job, results)) = done {
-                    core.on_polls(job, results);
-                }
-            }
-            Some(done) = core.checks.join_next_with_id(), if !core.checks.is_empty() => core.on_checks(done),
+            Some((what, done)) = core.hooks.next(), if !core.hooks.is_empty() => core.on_hook(what, done),
+            Some((job, done)) = core.polls.next(), if !core.polls.is_empty() => match done {
+                Ok(results) => core.on_polls(job, results),
+                Err(crashed) => core.on_poll_crashed(job, crashed),
+            },
+            Some((job, done)) = core.checks.next(), if !core.checks.is_empty() => core.on_checks(job, done),
             Some(done) = core.notifier.tasks.join_next_with_id(), if !core.notifier.tasks.is_empty() => {
                 let done = match done {
                     Ok((task, done)) => {
@@ -210,11 +206,14 @@ pub(super) async fn run(
                     core.on_delivered(done);
                 }
             }
-            Some(done) = core.jobs.join_next(), if !core.jobs.is_empty() => {
-                if let Ok((waiter, reply)) = done {
-                    core.reply(waiter, reply);
-                }
-            }
+            Some((waiter, done)) = core.jobs.next(), if !core.jobs.is_empty() => match done {
+                Ok(reply) => core.reply(waiter, reply),
+                Err(crashed) => core.fail(
+                    waiter,
+                    FailureKind::Stopped,
+                    format!("the owner's task for this request ended without an answer ({}); ask again", crashed.0),
+                ),
+            },
             Some(p) = polled.recv() => {
                 // Take what is queued too, so a burst of samples costs one turn.
                 let mut batch = vec![p];
@@ -260,9 +259,8 @@ pub(super) async fn run(
             break;
         }
     }
-    core.hooks.abort_all();
     let mut left = Vec::new();
-    for (_, (seq, segment, action)) in core.hook_tasks.drain() {
+    for (seq, segment, action) in core.hooks.abort_all() {
         tracing::warn!(seq, %segment, %action, "owner stopping: hook left pending");
         left.push(match action {
             HookAction::Rollback => {

@@ -26,6 +26,7 @@ mod alarms;
 mod budget;
 mod core;
 mod guarding;
+mod inflight;
 pub mod link;
 mod notify;
 mod prefs;

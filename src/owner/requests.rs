@@ -149,8 +149,8 @@ impl Core {
                     _ => None,
                 };
                 let running = self
-                    .hook_tasks
-                    .values()
+                    .hooks
+                    .running()
                     .map(|(_, segment, action)| (segment.clone(), *action))
                     .collect();
                 match self.view.get(&self.engine, now, running) {
@@ -166,16 +166,14 @@ impl Core {
             }
             Request::Verify => {
                 let reader = self.engine.store().reader();
-                self.jobs.spawn_blocking(move || {
-                    let reply = match reader.verify() {
+                self.jobs
+                    .spawn_blocking(waiter, move || match reader.verify() {
                         Ok(verified) => Reply::Verified { verified },
                         Err(e) => Reply::Failed {
                             kind: FailureKind::Store,
                             message: e.to_string(),
                         },
-                    };
-                    (waiter, reply)
-                });
+                    });
             }
             Request::RunChecks { segment } => {
                 let actor = self.actor_of(client);
@@ -209,16 +207,14 @@ impl Core {
                 // the loop, which goes on polling and guarding meanwhile.
                 self.sync();
                 let reader = self.engine.store().reader();
-                self.jobs.spawn_blocking(move || {
-                    let reply = match reader.backup(&out) {
+                self.jobs
+                    .spawn_blocking(waiter, move || match reader.backup(&out) {
                         Ok(files) => Reply::Written { files },
                         Err(e) => Reply::Failed {
                             kind: FailureKind::Store,
                             message: e.to_string(),
                         },
-                    };
-                    (waiter, reply)
-                });
+                    });
             }
             Request::Prefs => self.read_prefs(client, waiter),
             Request::SavePrefs { prefs } => self.save_prefs(client, prefs, waiter),

@@ -5,6 +5,7 @@
 //! Checks run as tasks off the loop, which goes on polling and guarding meanwhile.
 
 use super::core::{CheckJob, Core, Waiter};
+use super::inflight::Crashed;
 use super::protocol::Reply;
 use crate::engine::{Command, EngineError};
 use crate::model::Phase;
@@ -24,14 +25,9 @@ impl Core {
         let redactor = self.engine.redactor().clone();
         let audit = self.engine.latest_audit(segment);
         let now = self.engine.reading_time(self.now());
-        let waiter = match &job {
-            CheckJob::Advance { waiter, .. } | CheckJob::Run { waiter, .. } => *waiter,
-        };
-        let task = self.checks.spawn(async move {
-            let verdicts = crate::checks::run(checks, workdir, redactor, audit, now).await;
-            (job, verdicts)
+        self.checks.spawn(job, async move {
+            crate::checks::run(checks, workdir, redactor, audit, now).await
         });
-        self.check_waiters.insert(task.id(), waiter);
     }
 
     /// `c` in the cockpit, `cutover checks SEGMENT`.
@@ -58,21 +54,19 @@ impl Core {
         );
     }
 
-    pub(super) fn on_checks(
-        &mut self,
-        done: Result<(tokio::task::Id, (CheckJob, Vec<Verdict>)), tokio::task::JoinError>,
-    ) {
-        let (job, verdicts) = match done {
-            Ok((task, result)) => {
-                self.check_waiters.remove(&task);
-                result
-            }
-            Err(e) => {
-                let waiter = self.check_waiters.remove(&e.id()).flatten();
-                let text =
-                    "the checks task ended without results (it panicked); run the checks again";
-                self.notice(super::protocol::Tone::Danger, text.into());
-                return self.fail(waiter, super::protocol::FailureKind::Stopped, text.into());
+    pub(super) fn on_checks(&mut self, job: CheckJob, done: Result<Vec<Verdict>, Crashed>) {
+        let verdicts = match done {
+            Ok(verdicts) => verdicts,
+            Err(crashed) => {
+                let waiter = match &job {
+                    CheckJob::Advance { waiter, .. } | CheckJob::Run { waiter, .. } => *waiter,
+                };
+                let text = format!(
+                    "the checks task ended without results ({}); run the checks again",
+                    crashed.0
+                );
+                self.notice(super::protocol::Tone::Danger, text.clone());
+                return self.fail(waiter, super::protocol::FailureKind::Stopped, text);
             }
         };
         match job {

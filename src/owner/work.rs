@@ -2,11 +2,12 @@
 //! taking in what they bring back, guarding every sample, and telling subscribers what changed.
 
 use super::core::{Core, PollJob, REFRESH_CHUNK, Waiter};
+use super::inflight::Crashed;
 use super::protocol::{FailureKind, Reply, SegmentView, Tone, Update};
 use crate::engine::live::Guard;
 use crate::engine::{Command, EngineError, Step};
 use crate::hook::{self, HookJob, HookReport};
-use crate::model::{Action, Phase};
+use crate::model::{Action, HookAction, Phase};
 use crate::runtime;
 use crate::source::Polled;
 use std::collections::BTreeSet;
@@ -36,9 +37,8 @@ impl Core {
         let workdir = self.engine.project_dir().to_path_buf();
         let redactor = self.engine.redactor().clone();
         let clock = self.clock;
-        self.polls.spawn(async move {
-            let results = runtime::poll_once(&specs, workdir, &redactor, clock).await;
-            (job, results)
+        self.polls.spawn(job, async move {
+            runtime::poll_once(&specs, workdir, &redactor, clock).await
         });
     }
 
@@ -71,12 +71,11 @@ impl Core {
                     key: job.event_id,
                 };
                 let redactor = self.engine.redactor().clone();
-                let (segment, action) = (job.segment.clone(), job.action);
-                let task = self.hooks.spawn(async move {
+                let what = (seq, job.segment.clone(), job.action);
+                self.hooks.spawn(what, async move {
                     let report = hook::run(&job, &redactor).await;
-                    (seq, *job, report)
+                    (*job, report)
                 });
-                self.hook_tasks.insert(task.id(), (seq, segment, action));
                 self.publish_events();
                 self.broadcast(update, false);
             }
@@ -86,11 +85,11 @@ impl Core {
 
     pub(super) fn on_hook(
         &mut self,
-        done: Result<(tokio::task::Id, (u64, HookJob, HookReport)), tokio::task::JoinError>,
+        (seq, segment, action): (u64, String, HookAction),
+        done: Result<(HookJob, HookReport), Crashed>,
     ) {
         match done {
-            Ok((task, (seq, job, report))) => {
-                self.hook_tasks.remove(&task);
+            Ok((job, report)) => {
                 let waiter = self.hook_waiters.remove(&seq);
                 let (ok, detail) = (report.ok, report.detail.clone());
                 match self.engine.finish(&job, report, self.now()) {
@@ -131,24 +130,42 @@ impl Core {
                     false,
                 );
             }
-            Err(e) => {
-                let what = self.hook_tasks.remove(&e.id());
-                if let Some((seq, _, _)) = &what {
-                    let waiter = self.hook_waiters.remove(seq);
-                    self.fail(
-                        waiter,
-                        FailureKind::Stopped,
-                        "the hook task ended without an outcome; its intent stays pending (retry it)"
-                            .into(),
-                    );
-                }
-                let name = what.map_or_else(String::new, |(_, s, a)| format!(" ({s}: {a})"));
+            Err(crashed) => {
+                let waiter = self.hook_waiters.remove(&seq);
+                self.fail(
+                    waiter,
+                    FailureKind::Stopped,
+                    "the hook task ended without an outcome; its intent stays pending (retry it)"
+                        .into(),
+                );
                 self.notice(
                     Tone::Danger,
-                    format!("a hook task{name} panicked; its intent stays pending (retry it)"),
+                    format!(
+                        "the {action} hook task of {segment} ended without an outcome ({}); its intent stays pending (retry it)",
+                        crashed.0
+                    ),
                 );
             }
         }
+    }
+
+    /// A poll task that ended without results: its waiter is told, and the owner goes on.
+    pub(super) fn on_poll_crashed(&mut self, job: PollJob, crashed: Crashed) {
+        let (waiter, what) = match job {
+            PollJob::Gate { waiter, cmd } => (
+                waiter,
+                format!(
+                    "the poll before advancing {} ended without results ({}); advance again",
+                    cmd.segment, crashed.0
+                ),
+            ),
+            PollJob::Now { waiter } => (
+                waiter,
+                format!("the poll ended without results ({}); poll again", crashed.0),
+            ),
+        };
+        self.notice(Tone::Danger, what.clone());
+        self.fail(waiter, FailureKind::Stopped, what);
     }
 
     pub(super) fn on_polls(&mut self, job: PollJob, results: Vec<Polled>) {
