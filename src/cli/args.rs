@@ -34,6 +34,10 @@ pub struct Cli {
     /// Say more on stderr: which process served the request, and the owner's log (debug).
     #[arg(short, long, global = true)]
     pub verbose: bool,
+    /// How long to wait for an owner that answers nothing at all, not even a liveness probe
+    /// (a request that works, a hook that runs, is waited for as long as it takes).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_deadline)]
+    pub deadline: std::time::Duration,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -351,4 +355,14 @@ pub struct AuditArgs {
     /// Fields every fully registered user has, comma-separated (default: email).
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub required: Option<Vec<String>>,
+}
+
+/// `--deadline`: a duration such as `30s` or `2m`, from 1 s to 1 day.
+fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("'{text}' is not a duration like 30s or 2m: {e}"))?;
+    if d < std::time::Duration::from_secs(1) || d > std::time::Duration::from_secs(86_400) {
+        return Err(format!("'{text}' is out of range: use 1s to 1d"));
+    }
+    Ok(d)
 }

@@ -301,7 +301,7 @@ async fn send(link: &mut Link, batch: Batch, bad: &mut Bad) -> Result<(u64, u64)
         }
         Ok(Reply::Failed { message, .. }) => Err(anyhow!("{message}")),
         Ok(other) => Err(anyhow!("the owner answered an import with {other:?}")),
-        Err(lost) if lost.unsent.is_some() => Err(anyhow!("{lost}")),
+        Err(lost) if lost.said_here.is_some() => Err(anyhow!("{lost}")),
         Err(lost) => Err(anyhow!(
             "the owner stopped during the import{}; the batches reported above are stored, run the import again to finish (a row stored already is replaced, not doubled, while its day's raw samples are kept)",
             lost.reason.map(|r| format!(" ({r})")).unwrap_or_default()

@@ -37,6 +37,7 @@ pub fn state_dir(project_dir: &Path, state: Option<&Path>) -> PathBuf {
 /// Run a parsed command line. Errors are printed by `main` (first line: what and how to fix).
 pub fn run(cli: Cli) -> Result<()> {
     out::init(&cli);
+    crate::owner::session::set_deadline(cli.deadline);
     let Some(command) = &cli.command else {
         return tui(&cli);
     };

@@ -39,7 +39,7 @@ pub(super) fn call(
         let closed = link.close(StopMode::Drain).await;
         let reply = match result {
             Ok(reply) => reply,
-            Err(lost) if lost.unsent.is_some() => bail!("{lost}"),
+            Err(lost) if lost.said_here.is_some() => bail!("{lost}"),
             Err(lost) => bail!(
                 "{} stopped before answering{}; `cutover log` shows what was recorded",
                 owner.unwrap_or_else(|| "this process's owner loop".into()),

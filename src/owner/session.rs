@@ -8,24 +8,42 @@ use super::socket::{self, MAX_SERVER_FRAME};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-/// The owner went away (stopped, crashed, or dropped this client), or a request could not be
-/// sent to it at all.
+/// How long [`Session::call`] waits for an owner that answers nothing at all, not even a
+/// liveness probe, in milliseconds (`--deadline`; 60 s unless set).
+static DEADLINE_MS: AtomicU64 = AtomicU64::new(60_000);
+
+/// Set how long a call waits for a silent owner (the command line's `--deadline`).
+pub fn set_deadline(deadline: Duration) {
+    let ms = u64::try_from(deadline.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    DEADLINE_MS.store(ms, Ordering::Relaxed);
+}
+
+fn deadline() -> Duration {
+    Duration::from_millis(DEADLINE_MS.load(Ordering::Relaxed))
+}
+
+/// The owner went away (stopped, crashed, or dropped this client), fell silent past the
+/// deadline, or a request could not be sent to it at all.
 #[derive(Debug, Clone)]
 pub struct Lost {
     pub reason: Option<String>,
-    /// The request was refused here, before it was sent (the owner is still there): why.
-    pub unsent: Option<String>,
+    /// What went wrong was found here, not said by the owner (a request too big to send, an
+    /// owner silent past the deadline): the whole message.
+    pub said_here: Option<String>,
 }
 
 impl std::fmt::Display for Lost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.unsent, &self.reason) {
+        match (&self.said_here, &self.reason) {
             (Some(why), _) => f.write_str(why),
             (None, Some(r)) => write!(f, "the owner of this project went away: {r}"),
             (None, None) => f.write_str("the owner of this project went away"),
@@ -184,12 +202,12 @@ impl Session {
                 let msg = ClientMsg::Request { id, request };
                 let bytes = serde_json::to_vec(&msg).map_err(|e| Lost {
                     reason: None,
-                    unsent: Some(format!("cannot encode the request: {e}")),
+                    said_here: Some(format!("cannot encode the request: {e}")),
                 })?;
                 if bytes.len() > socket::MAX_CLIENT_FRAME {
                     return Err(Lost {
                         reason: None,
-                        unsent: Some(format!(
+                        said_here: Some(format!(
                             "this request is {} KiB, over the {} KiB a client may send the owner; nothing was sent",
                             bytes.len() >> 10,
                             socket::MAX_CLIENT_FRAME >> 10
@@ -217,28 +235,64 @@ impl Session {
     pub fn lost(&self) -> Lost {
         Lost {
             reason: self.goodbye.clone(),
-            unsent: None,
+            said_here: None,
         }
     }
 
     /// Send a request and wait for its final reply; `progress` sees each progress reply
     /// (acknowledged events, polled sources) as it comes. Updates are ignored.
+    ///
+    /// **A deadline on silence, not on work.** A request may rightly take long (a hook runs
+    /// for minutes); an owner that answers nothing at all is stuck. After a third of the
+    /// deadline without a word, the call asks the owner something it answers at once (a
+    /// liveness probe, the user's cockpit memory); anything the owner says proves it alive and
+    /// the call waits on. When the deadline passes without a word, the call ends with an error
+    /// naming the owner.
     pub async fn call(
         &mut self,
         request: Request,
         mut progress: impl FnMut(&Reply),
     ) -> Result<Reply, Lost> {
         let id = self.send(request).await?;
+        let deadline = deadline();
+        let mut silent_since = Instant::now();
+        let mut probed = false;
         loop {
-            match self.recv().await {
-                Some(ServerMsg::Reply { id: rid, reply }) if rid == id => {
-                    if reply.is_final() {
-                        return Ok(reply);
+            let quiet = silent_since.elapsed();
+            let wait = if probed {
+                deadline.saturating_sub(quiet)
+            } else {
+                (deadline / 3).saturating_sub(quiet)
+            };
+            match tokio::time::timeout(wait, self.recv()).await {
+                Ok(Some(msg)) => {
+                    (silent_since, probed) = (Instant::now(), false);
+                    match msg {
+                        ServerMsg::Reply { id: rid, reply } if rid == id => {
+                            if reply.is_final() {
+                                return Ok(reply);
+                            }
+                            progress(&reply);
+                        }
+                        _ => {}
                     }
-                    progress(&reply);
                 }
-                Some(_) => {}
-                None => return Err(self.lost()),
+                Ok(None) => return Err(self.lost()),
+                Err(_) if !probed => {
+                    self.send(Request::Prefs).await?;
+                    probed = true;
+                }
+                Err(_) => {
+                    return Err(Lost {
+                        reason: None,
+                        said_here: Some(format!(
+                            "the owner of this project (pid {}) has not answered for {} s, not even a liveness probe; it may be stuck: see .cutover/cutover.log, or stop it (kill {}) and run this again (--deadline waits longer)",
+                            self.welcome.pid,
+                            deadline.as_secs(),
+                            self.welcome.pid
+                        )),
+                    });
+                }
             }
         }
     }
