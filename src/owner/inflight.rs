@@ -115,3 +115,55 @@ mod tests {
         assert_eq!(work.running().count(), 0);
     }
 }
+
+/// The owner with a planted fault: the waiter of a task that panics is answered, and the
+/// owner goes on serving.
+#[cfg(test)]
+mod owner_tests {
+    use crate::owner::protocol::{FailureKind, Reply, Request, Role};
+    use crate::owner::{Owner, OwnerOptions, StopMode, faults};
+
+    fn project(dir: &std::path::Path, name: &str) -> crate::engine::Engine {
+        let toml = format!(
+            "[project]\nname = \"{name}\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 100\nlogin_probability = 0.1\ngoal = 0.9\n[segments.sources.migrated]\nkind = \"command\"\ncommand = [\"echo\", \"5\"]\n"
+        );
+        std::fs::write(dir.join("cutover.toml"), toml).expect("project");
+        let (project, _) = crate::config::load(dir).expect("load");
+        let store = crate::store::Store::open(&dir.join(".cutover")).expect("store");
+        crate::engine::Engine::new(project, dir.to_path_buf(), store).expect("engine")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_poll_and_a_verify_that_panic_answer_their_waiters_and_the_owner_goes_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = "Faulty";
+        let engine = project(dir.path(), name);
+        let mut options = OwnerOptions::new(Role::Command);
+        options.serve = false;
+        let owner = Owner::start(engine, options).expect("owner");
+        let mut session = owner.connect(Some("tester".into())).await;
+        for (kind, request) in [
+            ("poll", Request::PollNow { segment: None }),
+            ("verify", Request::Verify),
+        ] {
+            faults::plant(name, kind);
+            let reply = session
+                .call(request.clone(), |_| {})
+                .await
+                .expect("answered");
+            let Reply::Failed {
+                kind: FailureKind::Stopped,
+                message,
+            } = reply
+            else {
+                panic!("{kind}: {reply:?}");
+            };
+            assert!(message.contains("ended without"), "{kind}: {message}");
+            // The owner goes on: the same request, without the fault, succeeds.
+            let again = session.call(request, |_| {}).await.expect("answered");
+            assert!(!matches!(again, Reply::Failed { .. }), "{kind}: {again:?}");
+        }
+        drop(session);
+        owner.stop(StopMode::Drain).await.expect("stops");
+    }
+}

@@ -24,11 +24,16 @@
 
 mod alarms;
 mod budget;
+mod clients;
+mod connection;
 mod core;
+#[cfg(test)]
+mod faults;
 mod guarding;
 mod inflight;
 pub mod link;
 mod notify;
+mod polling;
 mod prefs;
 pub mod protocol;
 mod requests;

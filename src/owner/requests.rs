@@ -166,14 +166,19 @@ impl Core {
             }
             Request::Verify => {
                 let reader = self.engine.store().reader();
-                self.jobs
-                    .spawn_blocking(waiter, move || match reader.verify() {
+                #[cfg(test)]
+                let fault = super::faults::take(&self.engine.project().name, "verify");
+                self.jobs.spawn_blocking(waiter, move || {
+                    #[cfg(test)]
+                    assert!(!fault, "a fault planted by a test");
+                    match reader.verify() {
                         Ok(verified) => Reply::Verified { verified },
                         Err(e) => Reply::Failed {
                             kind: FailureKind::Store,
                             message: e.to_string(),
                         },
-                    });
+                    }
+                });
             }
             Request::RunChecks { segment } => {
                 let actor = self.actor_of(client);
