@@ -4,9 +4,9 @@
 //! Called by `update` whenever its inputs change, never by render. Pure: no I/O, no clock (the
 //! model's `now` is the time).
 
-use super::app::{DetailView, LogLine, Model, Row, Screen, Tone};
+use super::app::{DetailView, Model, Row, Screen, Tone};
 pub use super::format::group_digits;
-use super::format::{age, event_line, event_tone, event_what, number, pct, spark};
+use super::format::{age, event_line, number, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::engine::view::days_between;
 use crate::model::projection::{LoginModel, Plan};
@@ -28,11 +28,11 @@ pub fn derive(m: &mut Model) {
         m.detail = None;
     }
     if m.screen == Screen::Log {
-        derive_log(m);
+        super::log_lines::derive(m);
     }
 }
 
-fn matches_filter(filter: &str, fields: &[&str]) -> bool {
+pub(super) fn matches_filter(filter: &str, fields: &[&str]) -> bool {
     if filter.is_empty() {
         return true;
     }
@@ -357,65 +357,4 @@ fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
         out.push((Tone::Warn, format!("‖ paused: {h}")));
     }
     out
-}
-
-fn derive_log(m: &mut Model) {
-    // An older line stays selected as new events arrive below it.
-    let keep = (m.log_selected_from_bottom > 0)
-        .then(|| selected_log_seq(m))
-        .flatten();
-    let filter = m.event_filter.active().to_string();
-    m.log_lines = m
-        .snapshot
-        .events
-        .iter()
-        .filter(|e| {
-            matches_filter(
-                &filter,
-                &[
-                    &e.body.segment,
-                    &e.body.actor,
-                    e.body.kind.as_str(),
-                    e.body.reason.as_deref().unwrap_or(""),
-                ],
-            )
-        })
-        .map(|e| {
-            let mut text = format!(
-                "{:>5} {} {:<14} {:<8} {}",
-                e.seq,
-                e.body.at.format("%Y-%m-%d %H:%M:%S"),
-                e.body.segment,
-                e.body.actor,
-                event_what(e)
-            );
-            if let Some(r) = &e.body.reason {
-                text.push_str(&format!(" · “{r}”"));
-            }
-            if let Some(d) = &e.body.detail {
-                text.push_str(&format!(" — {d}"));
-            }
-            LogLine {
-                seq: e.seq,
-                tone: event_tone(e),
-                text,
-            }
-        })
-        .collect();
-    let at = keep.and_then(|seq| m.log_lines.iter().rposition(|l| l.seq == seq));
-    m.log_selected_from_bottom = match at {
-        Some(i) => m.log_lines.len() - 1 - i,
-        None => m
-            .log_selected_from_bottom
-            .min(m.log_lines.len().saturating_sub(1)),
-    };
-}
-
-/// The log line selected now, if any.
-pub(super) fn selected_log_seq(m: &Model) -> Option<u64> {
-    let i = m
-        .log_lines
-        .len()
-        .checked_sub(1 + m.log_selected_from_bottom)?;
-    m.log_lines.get(i).map(|l| l.seq)
 }

@@ -7,14 +7,11 @@
 //! whose reason names a date that has passed (`p`). Pure: the model's `now` is the time.
 
 use super::app::{Model, Tone};
-use super::format::{age, event_line, event_tone};
+use super::format::age;
 use crate::engine::status::SegmentStatus;
 use crate::model::{Event, HookAction, Outcome, Shown};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use std::collections::HashMap;
-
-/// Lines of "since you last looked" kept, newest first (the log screen has them all).
-const SINCE_LINES: usize = 200;
 
 /// One thing that needs the lead, with the key that acts on it.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +43,7 @@ pub struct Glance {
 
 /// Recompute the panels (the chart only when `with_chart`: it is the costly part).
 pub fn derive(m: &Model, with_chart: bool) -> Glance {
-    let (since_title, since) = since(m);
+    let (since_title, since) = super::since::derive(m);
     Glance {
         needs: needs(m),
         since_title,
@@ -133,7 +130,7 @@ fn needs(m: &Model) -> Vec<Need> {
                 "look at the segment",
                 format!(
                     "unguarded since {}: nothing polls or guards it; run `cutover watch` on a machine that stays up",
-                    when(since, m.now)
+                    super::since::when(since, m.now)
                 ),
                 Tone::Danger,
                 true,
@@ -230,65 +227,6 @@ fn first_date(text: &str) -> Option<NaiveDate> {
     })
 }
 
-fn since(m: &Model) -> (String, Vec<(Tone, String)>) {
-    // A refusal keeps its reason: the line wraps on screen rather than lose it.
-    let line = |e: &Event| {
-        let mut text = format!("{:<14} {}", e.body.segment, event_line(e));
-        if e.body.outcome == Outcome::Refused
-            && let Some(why) = e.body.detail.as_deref().or(e.body.reason.as_deref())
-        {
-            text.push_str(": ");
-            text.push_str(why);
-        }
-        (event_tone(e), text)
-    };
-    // Guards starting and stopping are routine (every cockpit opened and closed records them):
-    // the gap a start ends is what a lead needs, and the header says when nothing guards now.
-    let told = |e: &&Event| !crate::engine::guarding::is_routine(e);
-    let events: Vec<&Event> = m.snapshot.events.iter().filter(told).collect();
-    let line = |e: &&Event| line(e);
-    let Some(user) = m.user.as_deref() else {
-        // The memory could not be read: say nothing about when this user looked.
-        return (
-            " Latest events ".to_string(),
-            events.iter().rev().take(SINCE_LINES).map(line).collect(),
-        );
-    };
-    let who = format!(" ({user})");
-    match m.last_looked {
-        Some((seq, at)) => {
-            let new: Vec<(Tone, String)> = events
-                .iter()
-                .rev()
-                .take_while(|e| e.seq > seq)
-                .take(SINCE_LINES)
-                .map(line)
-                .collect();
-            let count = events.iter().rev().take_while(|e| e.seq > seq).count();
-            let when = at.map_or_else(String::new, |t| format!(" on {}", when(t, m.now)));
-            let title = match count {
-                0 => format!(" Since you{who} last looked{when} · nothing new "),
-                1 => format!(" Since you{who} last looked{when} · 1 event "),
-                n => format!(" Since you{who} last looked{when} · {n} events "),
-            };
-            (title, new)
-        }
-        None => (
-            format!(" Latest events · the first time you{who} look "),
-            events.iter().rev().take(SINCE_LINES).map(line).collect(),
-        ),
-    }
-}
-
-/// "Mon 18:03" within a week, else "2026-11-02 18:03".
-fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    if (now - t).num_days() < 6 {
-        t.format("%a %H:%M").to_string()
-    } else {
-        t.format("%Y-%m-%d %H:%M").to_string()
-    }
-}
-
 /// `n`: select the segment of the next item "needs you" lists (after the selected segment's
 /// own, cycling), and say in the status line what it needs and which key acts.
 pub fn select_next_need(m: &mut Model) {
@@ -372,7 +310,7 @@ mod refusal_tests {
     use crate::model::{Action, NewEvent, Phase};
 
     fn event(seq: u64, segment: &str, actor: &str, outcome: Outcome, to: Option<Phase>) -> Event {
-        let mut body = NewEvent::new(Utc::now(), segment, Action::RollBack, actor);
+        let mut body = NewEvent::new(chrono::Utc::now(), segment, Action::RollBack, actor);
         body.outcome = outcome;
         body.to = to;
         Event { seq, body }

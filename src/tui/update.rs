@@ -253,7 +253,7 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
             navigate(m, action);
         }
         UiAction::Open if m.screen == Screen::Log => {
-            let seq = super::derive::selected_log_seq(m);
+            let seq = super::log_lines::selected_log_seq(m);
             m.event_view = seq
                 .and_then(|seq| m.snapshot.events.iter().find(|e| e.seq == seq))
                 .map(super::event_view::open);
