@@ -19,8 +19,9 @@ use crate::export::Scalar;
 use crate::export::rows::Field;
 use crate::model::reading;
 use crate::owner::StopMode;
+use crate::owner::calls::{CallError, Imported};
 use crate::owner::link::{Link, LinkConfig};
-use crate::owner::protocol::{Reply, Request, Role};
+use crate::owner::protocol::Role;
 use crate::progress::Progress;
 use crate::store::SampleLine;
 use anyhow::{Context, Result, anyhow, bail};
@@ -283,28 +284,17 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
 /// Rows the owner refuses are counted as bad rows, like rows refused here.
 async fn send(link: &mut Link, batch: Batch, bad: &mut Bad) -> Result<(u64, u64)> {
     let through = batch.lines.last().copied().unwrap_or(0);
-    let reply = link
-        .session
-        .call(
-            Request::Import {
-                samples: batch.samples,
-            },
-            |_| {},
-        )
-        .await;
-    match reply {
-        Ok(Reply::Imported { written, rejected }) => {
+    match link.session.import(batch.samples).await {
+        Ok(Imported { written, rejected }) => {
             for (i, reason) in rejected {
                 bad.add(batch.lines.get(i).copied().unwrap_or(0), &reason);
             }
             Ok((written, through))
         }
-        Ok(Reply::Failed { message, .. }) => Err(anyhow!("{message}")),
-        Ok(other) => Err(anyhow!("the owner answered an import with {other:?}")),
-        Err(lost) if lost.said_here.is_some() => Err(anyhow!("{lost}")),
-        Err(lost) => Err(anyhow!(
+        Err(CallError::Lost(lost)) if lost.said_here.is_none() => Err(anyhow!(
             "the owner stopped during the import{}; the batches reported above are stored, run the import again to finish (a row stored already is replaced, not doubled, while its day's raw samples are kept)",
             lost.reason.map(|r| format!(" ({r})")).unwrap_or_default()
         )),
+        Err(e) => Err(anyhow!("{e}")),
     }
 }

@@ -238,16 +238,8 @@ fn update_line(update: &Update, sources: &mut Sources) -> Option<String> {
 }
 
 async fn subscribe(link: &mut Link) -> Result<()> {
-    match link
-        .session
-        .call(Request::Subscribe { polls: true }, |_| {})
-        .await
-    {
-        Ok(Reply::Snapshot { .. }) => Ok(()),
-        Ok(Reply::Failed { message, .. }) => bail!("{message}"),
-        Ok(_) => bail!("the owner answered a subscription without a snapshot"),
-        Err(lost) => bail!("{lost}"),
-    }
+    link.session.subscribe(true).await?;
+    Ok(())
 }
 
 fn whose(link: &Link) -> String {

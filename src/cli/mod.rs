@@ -23,8 +23,10 @@ use live::{simulate, tempfile_dir};
 use offline::project;
 use through::{call, print_progress};
 
+use crate::engine::status::ProjectStatus;
 use crate::model::Action;
-use crate::owner::protocol::{Reply, Request};
+use crate::owner::calls::Written;
+use crate::owner::protocol::Request;
 use anyhow::{Result, anyhow, bail};
 use chrono::Utc;
 use std::path::{Path, PathBuf};
@@ -85,9 +87,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Completions { shell } => manners::completions(*shell),
         Cmd::Man { out } => manners::man(out.as_deref()),
         Cmd::Status { json } => {
-            let Reply::Status { status } = call(&cli, None, Request::Status, |_| {})? else {
-                bail!("the owner answered `status` with something else");
-            };
+            let status: Box<ProjectStatus> =
+                through::ask(&cli, None, "status", Request::Status, |_| {})?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
@@ -99,9 +100,8 @@ pub fn run(cli: Cli) -> Result<()> {
             let request = Request::Log {
                 segment: segment.clone(),
             };
-            let Reply::Log { events } = call(&cli, None, request, |_| {})? else {
-                bail!("the owner answered `log` with something else");
-            };
+            let events: Vec<crate::model::Event> =
+                through::ask(&cli, None, "log", request, |_| {})?;
             let events: Vec<_> = events.iter().collect();
             if *json {
                 println!(
@@ -173,11 +173,8 @@ pub fn run(cli: Cli) -> Result<()> {
             let out = std::env::current_dir()
                 .map(|d| d.join(out))
                 .unwrap_or_else(|_| out.clone());
-            let Reply::Written { files: written } =
-                call(&cli, None, Request::Report { out, at }, |_| {})?
-            else {
-                bail!("the owner answered `report` with something else");
-            };
+            let Written(written) =
+                through::ask(&cli, None, "report", Request::Report { out, at }, |_| {})?;
             for f in &written {
                 out::info(format_args!("wrote {}", f.display()));
             }

@@ -2,9 +2,9 @@
 //! backup run through the owner (they work while a `watch` runs); restore needs the state to
 //! itself and an empty one, so it never mixes two histories.
 
-use super::through::call;
 use super::{Cli, StateCmd, state_dir};
-use crate::owner::protocol::{Reply, Request};
+use crate::owner::calls::Written;
+use crate::owner::protocol::Request;
 use crate::store::StoreError;
 use anyhow::{Result, bail};
 
@@ -17,9 +17,8 @@ fn absolute(dir: &std::path::Path) -> std::path::PathBuf {
 pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
     match action {
         StateCmd::Verify => {
-            let Reply::Verified { verified } = call(cli, None, Request::Verify, |_| {})? else {
-                bail!("the owner answered `state verify` with something else");
-            };
+            let verified: crate::store::Verified =
+                super::through::ask(cli, None, "state verify", Request::Verify, |_| {})?;
             println!("{} events, {} samples", verified.events, verified.samples);
             if verified.problems.is_empty() {
                 println!("the event log is whole: every event decodes, no gap in the sequence");
@@ -39,9 +38,7 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
         }
         StateCmd::Backup { dir } => {
             let request = Request::Backup { out: absolute(dir) };
-            let Reply::Written { files } = call(cli, None, request, |_| {})? else {
-                bail!("the owner answered `state backup` with something else");
-            };
+            let Written(files) = super::through::ask(cli, None, "state backup", request, |_| {})?;
             for f in &files {
                 super::out::info(format_args!("wrote {}", f.display()));
             }

@@ -5,6 +5,7 @@
 
 use super::{Cli, print, state_dir};
 use crate::owner::StopMode;
+use crate::owner::calls::{Answer, CallError};
 use crate::owner::link::{Link, LinkConfig};
 use crate::owner::protocol::{Reply, Request, Role};
 use anyhow::{Result, bail};
@@ -15,8 +16,19 @@ pub(super) fn call(
     cli: &Cli,
     actor: Option<String>,
     request: Request,
-    mut progress: impl FnMut(&Reply),
+    progress: impl FnMut(&Reply),
 ) -> Result<Reply> {
+    ask(cli, actor, "request", request, progress)
+}
+
+/// [`call`] answered as `T` ([`crate::owner::calls`]): `asked` names the request in an error.
+pub(super) fn ask<T: Answer>(
+    cli: &Cli,
+    actor: Option<String>,
+    asked: &'static str,
+    request: Request,
+    progress: impl FnMut(&Reply),
+) -> Result<T> {
     let runtime = super::live::runtime()?;
     runtime.block_on(async {
         let mut config = LinkConfig::new(
@@ -35,22 +47,19 @@ pub(super) fn call(
                 "served by this process: the project was free, so it owns it until done".to_string()
             }
         });
-        let result = link.session.call(request, &mut progress).await;
+        let result = link.session.ask::<T>(asked, request, progress).await;
         let closed = link.close(StopMode::Drain).await;
-        let reply = match result {
-            Ok(reply) => reply,
-            Err(lost) if lost.said_here.is_some() => bail!("{lost}"),
-            Err(lost) => bail!(
+        let answer = match result {
+            Ok(answer) => answer,
+            Err(CallError::Lost(lost)) if lost.said_here.is_none() => bail!(
                 "{} stopped before answering{}; `cutover log` shows what was recorded",
                 owner.unwrap_or_else(|| "this process's owner loop".into()),
                 lost.reason.map(|r| format!(" ({r})")).unwrap_or_default()
             ),
+            Err(e) => bail!("{e}"),
         };
         closed?;
-        match reply {
-            Reply::Failed { message, .. } => bail!("{message}"),
-            reply => Ok(reply),
-        }
+        Ok(answer)
     })
 }
 

@@ -24,6 +24,7 @@
 
 mod alarms;
 mod budget;
+pub mod calls;
 mod clients;
 mod connection;
 mod core;

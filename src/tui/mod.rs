@@ -27,7 +27,7 @@ pub mod view;
 
 use crate::owner::StopMode;
 use crate::owner::link::Link;
-use crate::owner::protocol::{Reply, Request};
+
 use anyhow::{Result, bail};
 use app::{Model, Tone};
 use crossterm::event::EventStream;
@@ -79,27 +79,14 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
     // before subscribing, so no update can arrive while waiting for it (a call drops what is
     // not its answer). A state that cannot say opens the cockpit without it, and the cockpit
     // then never overwrites it.
-    let memory = match link.session.call(Request::Prefs, |_| {}).await {
-        Ok(Reply::Prefs { user, prefs }) => Some((user, prefs)),
-        Ok(Reply::Failed { message, .. }) => {
-            tracing::warn!("cockpit memory: {message}");
-            None
-        }
-        Ok(_) | Err(_) => {
-            tracing::warn!("cockpit memory: no answer from the owner");
+    let memory = match link.session.prefs().await {
+        Ok(memory) => Some(memory),
+        Err(e) => {
+            tracing::warn!("cockpit memory: {e}");
             None
         }
     };
-    let snapshot = match link
-        .session
-        .call(Request::Subscribe { polls: false }, |_| {})
-        .await
-    {
-        Ok(Reply::Snapshot { snapshot }) => *snapshot,
-        Ok(Reply::Failed { message, .. }) => bail!("{message}"),
-        Ok(_) => bail!("the owner answered a subscription without a snapshot"),
-        Err(lost) => bail!("{lost}"),
-    };
+    let snapshot = *link.session.subscribe(false).await?;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     let now = link.session.clock.now();
     let mut model = Model::new(snapshot, themes, now, size);
