@@ -1,14 +1,90 @@
 //! cutover: a terminal cockpit for customer-identity (CIAM) migrations.
 //!
-//! Layers, from the inside out:
-//! * [`model`]: the domain (phases, machine, projection, audit-log fold); pure, no I/O.
-//! * [`config`]: the project file `cutover.toml`, parsed and validated.
-//! * [`store`]: the durable state in sled (event log, samples, schema version, lock).
-//! * [`hook`]: firing cutover/rollback/done hooks (commands, webhooks).
-//! * [`engine`]: the one path every action takes: decide, record, fire, record.
-//! * [`owner`]: the one loop that owns a project (pollers, guards, hooks, flushing) and its
-//!   protocol, served in-process and on the project's Unix socket.
-//! * [`tui`], [`cli`], [`report`], [`demo`]: clients of the owner.
+//! This is the map of the crate for the engineer who changes it next (the user's manual is
+//! `README.md` and `docs/`).
+//!
+//! # Layers, and the direction of their imports
+//!
+//! ```text
+//!   cli  tui  report  demo            clients: they speak to an owner through a Session
+//!     \    |    |     /
+//!            owner                    the one loop that owns a project; protocol, socket
+//!              |
+//!            engine                   the one path every action takes: decide, record, fire
+//!        /     |     \
+//!   store   hook   source/runtime     durable state; hooks; live sources and their pollers
+//!        \     |     /
+//!     config   model                  the project file; the domain, pure (no I/O, no clock)
+//! ```
+//!
+//! An arrow points down only: [`model`] imports nothing of the crate but itself; [`config`]
+//! only [`model`]; [`store`] only [`model`]; [`engine`] the layers below it; [`owner`] the
+//! engine and below; the clients [`owner`] (and read-only types of [`engine`] and [`model`]).
+//! [`export`] and [`audit`] read user exports for the pre-flight; [`sim`] is the simulated
+//! identity provider of the demo and the tests.
+//!
+//! # The owner, and the life of a request
+//!
+//! Exactly one process owns a project's state at a time (its lock is `.cutover/lock`): a
+//! `watch`, a cockpit, the demo, or a one-shot command when the project is free
+//! ([`owner::link`] decides: own it, or attach to its owner). Every other invocation is a
+//! client with a [`owner::session::Session`], in-process or through the project's Unix socket;
+//! the two cannot tell each other apart.
+//!
+//! A request (`cutover advance eu`, the cockpit's `a`):
+//! 1. the client sends `Request::Act` ([`owner::protocol`]); through the socket, the
+//!    connection's reader ([`owner::socket`], `owner/connection.rs`) hands it to the owner's
+//!    inbox within the client's budget (`owner/budget.rs`);
+//! 2. the loop (`owner/core.rs`) answers it in `owner/requests.rs`: an action goes to
+//!    [`engine::Engine::request`], which asks the pure phase machine ([`model::decide`]) and
+//!    records the decision in the event log, flushed, before anything happens;
+//! 3. a hook is not run in the loop: it runs as a task (`owner/inflight.rs`, which answers the
+//!    waiter whatever happens to the task), and its outcome comes back to the loop and is
+//!    recorded under the intent's sequence number (the idempotency key);
+//! 4. every event is told to the client as it is flushed (the acknowledgement), then the final
+//!    reply; subscribers get updates (`owner/clients.rs`).
+//!
+//! Polls, checks and long reads run the same way: as tasks that come back as messages, so
+//! nothing in the loop waits on the outside world. A client call waits as long as the owner
+//! answers, and gives up on an owner silent past `--deadline` (`owner/session.rs`).
+//!
+//! # The protocol
+//!
+//! Frames of a 4-byte big-endian length and one JSON message; `hello`, then `welcome` with the
+//! owner's protocol number; requests with ids, replies (progress, then one final), updates and
+//! `goodbye`. Types in [`owner::protocol`], typed calls in [`owner::calls`], the wire in
+//! `docs/protocol.md`, and its shape held by `tests/protocol_wire.rs`.
+//!
+//! # Storage and coordination
+//!
+//! [`store::Storage`] is the durable state: the append-only event log (the truth: a segment's
+//! phase is the fold of its events, [`model::event::fold`]), the samples with their rollups,
+//! and the schema version. Two backends: sled in `.cutover/state` ([`store::Store`]) and
+//! PostgreSQL for a team ([`store::pg_store::PgStore`]); [`owner::link::open_state`] chooses
+//! by `[state] backend`. On PostgreSQL the backend also coordinates: which process leads
+//! (guards and polls), and news of other processes' events (`owner/team.rs`). Every sample
+//! that enters obeys one rule ([`model::reading`]); a restored log obeys the rules the engine
+//! follows ([`model::log_rules`]).
+//!
+//! # Recipes
+//!
+//! * **A source kind** (a new vendor's count): its variant and name in `config/file.rs`
+//!   (`SourceKind`); the keys it needs in `config/validate_outside.rs`; the request and where
+//!   the number is in its answer in `source/mod.rs` (and `source/parse.rs` for a new answer
+//!   shape); its row in `docs/live-data.md`; a test against a local server answering with the
+//!   vendor's documented body in `tests/sources.rs`.
+//! * **A storage backend**: a type implementing [`store::Storage`] (the log, the samples
+//!   through [`store::kv`]), its `[state]` keys in `config/state.rs`, its branch in
+//!   [`owner::link::open_state`], and the backup/restore round trip in its tests.
+//! * **A cockpit panel**: its data derived from the snapshot in `tui/derive.rs` (or its own
+//!   module beside it, like `tui/glance.rs`), drawn in `tui/view/` (render reads only what
+//!   derive computed), its keys in `tui/keys.rs` and `tui/update.rs`, and snapshots of every
+//!   size in `tests/tui_render.rs`.
+//! * **A command**: its arguments in `cli/args.rs` (the man pages and completions follow), its
+//!   run in `cli/mod.rs` (one request through [`owner`]: `cli/through.rs`), a new request in
+//!   [`owner::protocol`] answered in `owner/requests.rs` with a typed call in
+//!   [`owner::calls`] (then bump the protocol version: `tests/protocol_wire.rs` says so), its
+//!   page in `docs/command-line.md`.
 
 pub mod audit;
 pub mod checks;
