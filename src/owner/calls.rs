@@ -35,13 +35,13 @@ pub enum CallError {
 /// An answer a request ends in: how to take it out of its [`Reply`].
 pub trait Answer: Sized {
     /// The answer in `reply`, if it is of this kind.
-    fn take(reply: Reply) -> Option<Self>;
+    fn from_reply(reply: Reply) -> Option<Self>;
 }
 
 macro_rules! answer {
     ($t:ty, $pat:pat => $out:expr) => {
         impl Answer for $t {
-            fn take(reply: Reply) -> Option<Self> {
+            fn from_reply(reply: Reply) -> Option<Self> {
                 match reply {
                     $pat => Some($out),
                     _ => None,
@@ -72,7 +72,7 @@ answer!(Done, Reply::Done => Done);
 
 /// Any final reply, for requests whose answer is told by their progress (an action's events).
 impl Answer for Reply {
-    fn take(reply: Reply) -> Option<Self> {
+    fn from_reply(reply: Reply) -> Option<Self> {
         Some(reply)
     }
 }
@@ -106,7 +106,7 @@ impl Session {
             Reply::Failed { kind, message } => Err(CallError::Failed { kind, message }),
             reply => {
                 let got = kind(&reply);
-                T::take(reply).ok_or(CallError::Unexpected { asked, got })
+                T::from_reply(reply).ok_or(CallError::Unexpected { asked, got })
             }
         }
     }
@@ -166,9 +166,9 @@ mod tests {
 
     #[test]
     fn an_answer_is_taken_only_from_its_own_kind_of_reply() {
-        assert!(Done::take(Reply::Done).is_some());
-        assert!(<Box<ProjectStatus>>::take(Reply::Done).is_none());
-        assert!(Verified::take(Reply::Done).is_none());
+        assert!(Done::from_reply(Reply::Done).is_some());
+        assert!(<Box<ProjectStatus>>::from_reply(Reply::Done).is_none());
+        assert!(Verified::from_reply(Reply::Done).is_none());
         assert_eq!(kind(&Reply::Done), "done");
         let e = CallError::Unexpected {
             asked: "status",
