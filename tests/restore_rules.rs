@@ -165,3 +165,38 @@ fn a_crafted_backup_is_refused_by_its_first_offending_line_and_nothing_is_writte
     assert!(stderr.contains("cannot be restored"), "{stderr}");
     assert!(!stderr.contains("permissions"), "{stderr}");
 }
+
+#[test]
+fn a_project_wide_audit_verifies_and_restores() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    common::write_project(p, &common::staff_with(""));
+    let export =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit/auth0.ndjson");
+    cutover(p)
+        .arg("audit")
+        .arg(&export)
+        .args(["--target", "fusionauth"])
+        .assert()
+        .success();
+    cutover(p).args(["state", "verify"]).assert().success();
+    let backup = p.join("backup");
+    cutover(p)
+        .args(["state", "backup"])
+        .arg(&backup)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(backup.join("events.jsonl"))
+            .expect("events")
+            .contains(r#""segment":"*""#),
+        "the audit is recorded for the whole project"
+    );
+    cutover(p)
+        .arg("--state")
+        .arg(p.join("restored"))
+        .args(["state", "restore"])
+        .arg(&backup)
+        .assert()
+        .success();
+}

@@ -4,7 +4,7 @@
 //!
 //! * sequence numbers run 1, 2, 3 … without a gap;
 //! * every segment id follows the project file's rule (`*`, the whole project, only for
-//!   `guarding` events), every time is in the years 1970 to 9999;
+//!   `guarding`, `audit` and `alarm` events), every time is in the years 1970 to 9999;
 //! * the texts an operator gives are bounded: an actor 1 to [`ACTOR_MAX`] characters, a
 //!   reason at most [`REASON_MAX`], a detail at most [`DETAIL_MAX`] bytes; no control
 //!   characters but a reason's line breaks and tabs;
@@ -85,7 +85,8 @@ fn one(event: &Event, i: usize, events: &[Event], state: &SegmentState) -> Resul
     if event.seq != i as u64 + 1 {
         return Err(format!("found where event {} belongs", i + 1));
     }
-    if !(e.segment == "*" && e.kind == Action::Guarding) {
+    let project_wide = matches!(e.kind, Action::Guarding | Action::Audit | Action::Alarm);
+    if !(e.segment == "*" && project_wide) {
         super::reading::segment_id(&e.segment)?;
     }
     super::reading::in_calendar(e.at)?;
@@ -236,6 +237,26 @@ mod tests {
         );
         log[3].body.intent = Some(999_999);
         assert_eq!(check(&log).expect_err("refused").0, 3);
+    }
+
+    #[test]
+    fn project_wide_records_pass_and_a_project_wide_move_does_not() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        let audit = Event {
+            seq: 1,
+            body: NewEvent::new(at, "*", Action::Audit, "lead"),
+        };
+        let guarding = Event {
+            seq: 2,
+            body: NewEvent::new(at, "*", Action::Guarding, "lead"),
+        };
+        assert_eq!(check(&[audit, guarding]), Ok(()));
+        let mut moved = ev(1, Action::Advance, Phase::Plan, Phase::Test, Outcome::Ok);
+        moved.body.segment = "*".into();
+        assert!(check(&[moved]).is_err());
     }
 
     #[test]
