@@ -165,3 +165,22 @@ fn a_raw_backup_or_report_with_a_relative_path_is_refused_not_written_in_the_own
         .success();
     assert!(caller.path().join("mine/backup.json").exists());
 }
+
+#[test]
+fn an_actor_the_log_could_not_hold_is_refused_before_anything_is_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_project(dir.path(), PROJECT);
+    let long = "a".repeat(300);
+    let stderr = common::fails(
+        cutover(dir.path()).args(["--actor", &long, "pause", "s5", "--reason", "freeze"]),
+    );
+    assert!(stderr.contains("--actor"), "{stderr}");
+    assert!(stderr.contains("is not an actor name"), "{stderr}");
+    assert!(stderr.len() < 400, "a short message: {stderr}");
+    let log = json(cutover(dir.path()).args(["log", "--json"]));
+    assert_eq!(
+        log.as_array().map(Vec::len),
+        Some(0),
+        "nothing recorded: {log}"
+    );
+}

@@ -40,6 +40,10 @@ pub fn state_dir(project_dir: &Path, state: Option<&Path>) -> PathBuf {
 pub fn run(cli: Cli) -> Result<()> {
     out::init(&cli);
     crate::owner::session::set_deadline(cli.deadline);
+    // The actor is recorded in the log: the log's rule applies before anything is asked.
+    if let Some(actor) = &cli.actor {
+        crate::model::log_rules::actor(actor.trim()).map_err(|why| anyhow!("--actor: {why}"))?;
+    }
     let Some(command) = &cli.command else {
         return tui(&cli);
     };
