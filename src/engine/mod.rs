@@ -6,6 +6,8 @@
 //! as an argument so tests control the clock.
 
 pub mod adoption;
+mod error;
+pub use error::EngineError;
 pub mod checks;
 pub mod finish;
 pub mod guarding;
@@ -24,8 +26,7 @@ use crate::config::Project;
 use crate::hook::HookJob;
 use crate::model::log_rules;
 use crate::model::{
-    Action, Decision, Event, Facts, HookAction, HookSet, NewEvent, Outcome, Phase, SegmentState,
-    decide,
+    Action, Decision, Event, Facts, HookSet, NewEvent, Outcome, Phase, SegmentState, decide,
 };
 use crate::secret::Redactor;
 use crate::store::{Storage, StoreError};
@@ -44,32 +45,6 @@ pub struct Command {
     pub reason: Option<String>,
     /// The phase the operator saw (see `Request::Act`); `None`: decide on the phase as it is.
     pub expect: Option<Phase>,
-}
-
-/// Why an action did not take effect.
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("unknown segment '{}'; `cutover status` lists the segments of this project", crate::model::reading::shown(.0))]
-    UnknownSegment(String),
-    #[error("{action} {segment} refused: {reason}")]
-    Refused {
-        segment: String,
-        action: Action,
-        reason: String,
-    },
-    #[error("{segment}: {hook} hook failed (event {seq}): {detail}")]
-    HookFailed {
-        segment: String,
-        hook: HookAction,
-        seq: u64,
-        detail: String,
-    },
-    /// Input a rule refuses before anything is recorded: a sample (`model::reading`), a
-    /// reason or an actor (`model::log_rules`).
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// What `request` did.

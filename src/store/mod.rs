@@ -31,6 +31,7 @@ mod portable;
 mod restore;
 mod rollup_lines;
 pub mod samples;
+mod sled_open;
 mod storage;
 
 pub use portable::{BackupInfo, LogRead, Reader, SampleLine, SledLog, Verified};
@@ -114,10 +115,10 @@ impl Store {
         let db_path = dir.join("state");
         // sled opens its files by path: a link planted among them is refused, named.
         crate::files::no_links_in(&db_path).map_err(|e| unusable(e.to_string()))?;
-        let recovered = remove_unfinished_snapshots(&db_path);
-        let db = open_sled(&db_path).map_err(|cause| match cause {
-            SledOpen::Io(c) => unusable(c),
-            SledOpen::Corrupt(c) => StoreError::Corrupt {
+        let recovered = sled_open::remove_unfinished_snapshots(&db_path);
+        let db = sled_open::open(&db_path).map_err(|cause| match cause {
+            sled_open::SledOpen::Io(c) => unusable(c),
+            sled_open::SledOpen::Corrupt(c) => StoreError::Corrupt {
                 dir: dir.to_path_buf(),
                 cause: c,
             },
@@ -354,48 +355,4 @@ pub(crate) fn lock_dir(dir: &Path) -> Result<File, StoreError> {
         .map_err(|e| unusable(format!("cannot write its lock file: {e}")))?;
 
     Ok(lock)
-}
-
-/// sled writes a snapshot as `snap.<lsn>.generating`, then renames it. A kill in between left
-/// that file, which sled takes for the newest snapshot and refuses to open ("Read corrupted
-/// data"). It is unfinished by definition and the log it summarises is all still there:
-/// removing it loses nothing. Only the lock holder calls this.
-fn remove_unfinished_snapshots(db: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(db) else {
-        return Vec::new();
-    };
-    let mut done = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("snap.") && name.ends_with(".generating") {
-            let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            if std::fs::remove_file(entry.path()).is_ok() {
-                done.push(format!(
-                    "recovered: removed '{}' ({bytes} bytes), a snapshot an interrupted cutover left unfinished; the event log is untouched",
-                    entry.path().display()
-                ));
-            }
-        }
-    }
-    done
-}
-
-enum SledOpen {
-    Io(String),
-    Corrupt(String),
-}
-
-fn open_sled(path: &Path) -> Result<sled::Db, SledOpen> {
-    // sled can panic on some damaged files instead of returning an error; never let that
-    // reach the operator as a panic.
-    let path = path.to_path_buf();
-    let opened = std::panic::catch_unwind(move || sled::Config::new().path(path).open());
-    match opened {
-        Ok(Ok(db)) => Ok(db),
-        Ok(Err(sled::Error::Io(e))) => Err(SledOpen::Io(e.to_string())),
-        Ok(Err(e)) => Err(SledOpen::Corrupt(e.to_string())),
-        Err(_) => Err(SledOpen::Corrupt(
-            "the database panicked while opening".into(),
-        )),
-    }
 }
