@@ -44,6 +44,17 @@ fn write_backup(
     dir
 }
 
+/// Restore `backup` into a new state `state`, which succeeds.
+fn restores(p: &Path, backup: &Path, state: &str) {
+    cutover(p)
+        .arg("--state")
+        .arg(p.join(state))
+        .args(["state", "restore"])
+        .arg(backup)
+        .assert()
+        .success();
+}
+
 /// Restore `backup` into a new state `state`: the stderr of its refusal.
 fn refused(p: &Path, backup: &Path, state: &str) -> String {
     let stderr = fails(
@@ -72,13 +83,7 @@ fn a_crafted_backup_is_refused_by_its_first_offending_line_and_nothing_is_writte
     let (events, samples) = real_backup(p);
     // The untouched backup restores, and verifies.
     let good = write_backup(p, "good", &events, &samples);
-    cutover(p)
-        .arg("--state")
-        .arg(p.join("good-state"))
-        .args(["state", "restore"])
-        .arg(&good)
-        .assert()
-        .success();
+    restores(p, &good, "good-state");
     cutover(p)
         .arg("--state")
         .arg(p.join("good-state"))
@@ -192,11 +197,5 @@ fn a_project_wide_audit_verifies_and_restores() {
             .contains(r#""segment":"*""#),
         "the audit is recorded for the whole project"
     );
-    cutover(p)
-        .arg("--state")
-        .arg(p.join("restored"))
-        .args(["state", "restore"])
-        .arg(&backup)
-        .assert()
-        .success();
+    restores(p, &backup, "restored");
 }

@@ -72,7 +72,7 @@ impl Engine {
         now: Option<DateTime<Utc>>,
     ) -> Result<f64, EngineError> {
         let Some(base) = self.migrated_base(segment) else {
-            return Err(EngineError::UnknownSegment(reading::shown(segment)));
+            return Err(EngineError::UnknownSegment(segment.to_string()));
         };
         reading::sample(segment, metric, at, value, Some(base), now).map_err(EngineError::Invalid)
     }
