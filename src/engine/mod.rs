@@ -195,17 +195,52 @@ impl Engine {
         now: DateTime<Utc>,
         checks: Option<Vec<crate::model::gate::Verdict>>,
     ) -> Result<Step, EngineError> {
+        self.admit(cmd)?;
+        let fresh = self.store.hold(&cmd.segment, self.last_seq());
+        self.decide_held(cmd, now, checks, fresh)
+    }
+
+    /// What a request must be before anything is held or recorded: a known segment, and a
+    /// reason and actor the log may hold.
+    pub fn admit(&self, cmd: &Command) -> Result<(), EngineError> {
         if self.project.segment(&cmd.segment).is_none() {
             return Err(EngineError::UnknownSegment(cmd.segment.clone()));
         }
-        // Texts a log may not hold are refused before anything is recorded.
         if let Some(reason) = &cmd.reason {
             log_rules::reason(reason).map_err(EngineError::Invalid)?;
         }
         log_rules::actor(&cmd.actor).map_err(EngineError::Invalid)?;
-        // Decided on the segment as the log holds it now, other writers held off until the
-        // outcome is recorded (see `Storage::hold`).
-        let fresh = self.store.hold(&cmd.segment, self.last_seq())?;
+        Ok(())
+    }
+
+    /// Ask for the hold `cmd` is decided under, without waiting for it (the owner's loop waits
+    /// on another thread); then [`Engine::decide_held`]. One hold at a time.
+    pub fn hold_later(&mut self, cmd: &Command) -> crate::store::HoldTicket {
+        self.store.hold_later(&cmd.segment, self.last_seq())
+    }
+
+    /// Decide `cmd` once its hold was granted (`fresh`: the log past what this engine held
+    /// when it asked), on the segment as the log holds it now, other writers held off until
+    /// the outcome is recorded (see `Storage::hold`); the hold ends here.
+    pub fn decide_held(
+        &mut self,
+        cmd: &Command,
+        now: DateTime<Utc>,
+        checks: Option<Vec<crate::model::gate::Verdict>>,
+        fresh: Result<Vec<Event>, StoreError>,
+    ) -> Result<Step, EngineError> {
+        let fresh = match fresh {
+            Ok(fresh) => {
+                self.store.hold_granted();
+                fresh
+            }
+            Err(e) => {
+                self.store.release();
+                return Err(e.into());
+            }
+        };
+        // While the hold was waited for, this engine may have read some of these already:
+        // `fold_in` skips what it holds.
         for e in fresh {
             self.fold_in(e);
         }

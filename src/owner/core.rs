@@ -77,6 +77,13 @@ pub(super) struct Core {
     pub(super) checks: InFlight<CheckJob, Vec<crate::model::gate::Verdict>>,
     /// Long reads off the loop (verify, backup), each answering its waiter.
     pub(super) jobs: InFlight<Waiter, Reply>,
+    /// The action whose segment hold is being waited for (one at a time), and those asked
+    /// meanwhile, in order (see [`super::work`]).
+    pub(super) holds:
+        InFlight<super::work::Asked, Result<Vec<crate::model::Event>, crate::store::StoreError>>,
+    pub(super) asked: std::collections::VecDeque<super::work::Asked>,
+    /// The periodic flush of samples, run beside the loop (at most one at a time).
+    pub(super) flushing: InFlight<(), Result<(), crate::store::StoreError>>,
     pub(super) script: Option<Box<dyn Script>>,
     /// Segments with new samples, to recompute for subscribers.
     pub(super) changed: BTreeSet<String>,
@@ -138,6 +145,9 @@ pub(super) async fn run(
         polls: InFlight::default(),
         checks: InFlight::default(),
         jobs: InFlight::default(),
+        holds: InFlight::default(),
+        asked: Default::default(),
+        flushing: InFlight::default(),
         script: options.script.take(),
         changed: BTreeSet::new(),
         unsynced: false,
@@ -206,6 +216,8 @@ pub(super) async fn run(
                     core.on_delivered(done);
                 }
             }
+            Some((asked, done)) = core.holds.next(), if !core.holds.is_empty() => core.on_hold(asked, done),
+            Some(((), done)) = core.flushing.next(), if !core.flushing.is_empty() => core.on_flushed(done),
             Some((waiter, done)) = core.jobs.next(), if !core.jobs.is_empty() => match done {
                 Ok(reply) => core.reply(waiter, reply),
                 Err(crashed) => core.fail(
@@ -254,6 +266,8 @@ pub(super) async fn run(
             && core.polls.is_empty()
             && core.checks.is_empty()
             && core.jobs.is_empty()
+            && core.flushing.is_empty()
+            && core.holds.is_empty()
             && core.notifier.tasks.is_empty()
         {
             break;

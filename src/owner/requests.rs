@@ -224,9 +224,19 @@ impl Core {
             Request::Prefs => self.read_prefs(client, waiter),
             Request::SavePrefs { prefs } => self.save_prefs(client, prefs, waiter),
             Request::Report { out, at } => {
-                let at = at.unwrap_or(now);
-                match crate::report::write(&self.engine, &out, at) {
-                    Ok(files) => self.reply(waiter, Reply::Written { files }),
+                // Read in the loop (text and points, milliseconds); drawn and written on a
+                // thread of its own, while the loop goes on serving and polling.
+                match crate::report::Draft::of(&self.engine, at.unwrap_or(now)) {
+                    Ok(draft) => {
+                        self.jobs
+                            .spawn_blocking(waiter, move || match draft.write(&out) {
+                                Ok(files) => Reply::Written { files },
+                                Err(message) => Reply::Failed {
+                                    kind: FailureKind::Invalid,
+                                    message,
+                                },
+                            })
+                    }
                     Err(e) => self.fail(waiter, FailureKind::Invalid, e),
                 }
             }

@@ -7,7 +7,15 @@ use super::protocol::{FailureKind, Reply, SegmentView, Tone, Update};
 use crate::engine::{Command, EngineError, Step};
 use crate::hook::{self, HookJob, HookReport};
 use crate::model::{Action, HookAction, Phase};
+use crate::store::{HoldTicket, StoreError};
 use std::collections::BTreeSet;
+
+/// An action waiting for its segment's hold: who asked, and the checks it is decided on.
+pub(super) struct Asked {
+    cmd: Command,
+    waiter: Waiter,
+    checks: Option<Vec<crate::model::gate::Verdict>>,
+}
 
 impl Core {
     /// An operator's (or the script's) action. An advance from `test` runs the segment's
@@ -35,14 +43,67 @@ impl Core {
         self.start_checked(cmd, waiter, None);
     }
 
-    /// [`Core::start`] with the test checks just run for an advance from test.
+    /// [`Core::start`] with the test checks just run for an advance from test. The segment's
+    /// hold is waited for beside the loop (on the team backend another session may hold it for
+    /// up to 10 s); actions asked meanwhile wait their turn, in order.
     pub(super) fn start_checked(
         &mut self,
         cmd: Command,
         waiter: Waiter,
         checks: Option<Vec<crate::model::gate::Verdict>>,
     ) {
-        match self.engine.request_checked(&cmd, self.now(), checks) {
+        if let Err(e) = self.engine.admit(&cmd) {
+            return self.engine_failed(waiter, e);
+        }
+        let asked = Asked {
+            cmd,
+            waiter,
+            checks,
+        };
+        if self.holds.is_empty() && self.asked.is_empty() {
+            self.ask_hold(asked);
+        } else {
+            self.asked.push_back(asked);
+        }
+    }
+
+    fn ask_hold(&mut self, asked: Asked) {
+        match self.engine.hold_later(&asked.cmd) {
+            HoldTicket::Ready(fresh) => self.decide(asked, fresh),
+            ticket => self.holds.spawn_blocking(asked, move || ticket.wait()),
+        }
+    }
+
+    /// A hold was granted (or failed, or its task crashed): decide, then the next in line.
+    pub(super) fn on_hold(
+        &mut self,
+        asked: Asked,
+        done: Result<Result<Vec<crate::model::Event>, StoreError>, Crashed>,
+    ) {
+        let fresh = done.unwrap_or_else(|crashed| {
+            Err(StoreError::Unusable {
+                dir: self.engine.store().dir().to_path_buf(),
+                cause: format!(
+                    "waiting for the segment's hold ended without an answer ({})",
+                    crashed.0
+                ),
+            })
+        });
+        self.decide(asked, fresh);
+        while self.holds.is_empty()
+            && let Some(next) = self.asked.pop_front()
+        {
+            self.ask_hold(next);
+        }
+    }
+
+    fn decide(&mut self, asked: Asked, fresh: Result<Vec<crate::model::Event>, StoreError>) {
+        let Asked {
+            cmd,
+            waiter,
+            checks,
+        } = asked;
+        match self.engine.decide_held(&cmd, self.now(), checks, fresh) {
             Ok(Step::Done(event)) => {
                 self.reply(waiter, Reply::Event { event });
                 self.reply(waiter, Reply::Done);
@@ -144,6 +205,23 @@ impl Core {
         self.unsynced = false;
     }
 
+    /// A periodic flush ended: a failure is said (the samples stay written, not yet durable;
+    /// the flush after the next sample tries again).
+    pub(super) fn on_flushed(
+        &mut self,
+        done: Result<Result<(), crate::store::StoreError>, Crashed>,
+    ) {
+        let failed = match done {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(crashed) => format!(
+                "the flush of the state ended without an outcome ({})",
+                crashed.0
+            ),
+        };
+        self.notice(Tone::Danger, failed);
+    }
+
     pub(super) fn on_tick(&mut self) {
         if let Some(mut script) = self.script.take() {
             for cmd in script.due(self.now(), &self.engine) {
@@ -151,8 +229,12 @@ impl Core {
             }
             self.script = Some(script);
         }
-        if self.unsynced {
-            self.sync();
+        // The samples polled since the last flush are made durable beside the loop: on a
+        // slow disk a flush takes its time, and keys and polls do not wait for it.
+        if self.unsynced && self.flushing.is_empty() {
+            self.unsynced = false;
+            self.flushing
+                .spawn_blocking((), self.engine.store().flusher());
         }
         self.watch_database();
         // Notifications: sent by the guarding process only (on sled, the owner).

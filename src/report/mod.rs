@@ -1,6 +1,10 @@
 //! `cutover report --out DIR`: adoption charts per segment and for the whole project (PNG and
 //! SVG, drawn with plotters and embedded fonts, so no system font is needed), and a Markdown
 //! summary `report.md` with the segments, finish estimates, gate outcomes and the audit log.
+//!
+//! A report is made in two steps, so the owner's loop never draws: [`Draft::of`] reads the
+//! engine (in the loop, milliseconds: text and the charts' points) into an owned [`Draft`],
+//! and [`Draft::write`] draws every PNG and SVG and writes the files, on a thread of its own.
 
 pub mod chart;
 pub mod fonts;
@@ -232,11 +236,48 @@ pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart
     }))
 }
 
-/// Write the report into `out`; returns the files written.
+/// A report read from the engine and not yet drawn: the summary's text (personal data and
+/// secrets already scrubbed) and each chart, by the file name it is drawn to.
+pub struct Draft {
+    markdown: String,
+    charts: Vec<(String, Chart)>,
+}
+
+impl Draft {
+    /// Draw every chart and write the report into `out`; returns the files written.
+    pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>, String> {
+        std::fs::create_dir_all(out)
+            .map_err(|e| format!("cannot create '{}': {e}", out.display()))?;
+        let mut written = Vec::new();
+        for (name, chart) in &self.charts {
+            let base = out.join(name);
+            chart::write(chart, &base)?;
+            written.extend([
+                out.join(format!("{name}.png")),
+                out.join(format!("{name}.svg")),
+            ]);
+        }
+        let path = out.join("report.md");
+        crate::files::write(&path, &self.markdown)
+            .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+        written.push(path);
+        Ok(written)
+    }
+
+    /// Read what the report says at `now` from the engine.
+    pub fn of(engine: &Engine, now: DateTime<Utc>) -> Result<Draft, String> {
+        draft(engine, now)
+    }
+}
+
+/// Write the report into `out` at once (both steps of [`Draft`]); returns the files written.
 pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create '{}': {e}", out.display()))?;
+    Draft::of(engine, now)?.write(out)
+}
+
+fn draft(engine: &Engine, now: DateTime<Utc>) -> Result<Draft, String> {
     let status = engine.status(now).map_err(|e| e.to_string())?;
-    let mut written = Vec::new();
+    let mut charts = Vec::new();
     let mut md = String::new();
     let p = engine.project();
     let route = match (&p.legacy, &p.target) {
@@ -252,8 +293,7 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
         pct(status.migrated_share)
     );
     if let Some(c) = project_chart(engine, now)? {
-        chart::write(&c, &out.join("project"))?;
-        written.extend([out.join("project.png"), out.join("project.svg")]);
+        charts.push(("project".to_string(), c));
         let _ = writeln!(
             md,
             "![migrated share by segment](project.png) ([SVG](project.svg))\n"
@@ -294,9 +334,7 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
     for s in &status.segments {
         let _ = writeln!(md, "\n### {} · {}\n", s.id, s.name);
         if let Some(c) = segment_chart(engine, &s.id, now)? {
-            let base = out.join(&s.id);
-            chart::write(&c, &base)?;
-            written.extend([base.with_extension("png"), base.with_extension("svg")]);
+            charts.push((s.id.clone(), c));
             let _ = writeln!(
                 md,
                 "![{} adoption]({}.png) ([SVG]({}.svg))\n",
@@ -366,9 +404,8 @@ pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<Path
             cell(b.detail.as_ref())
         );
     }
-    let path = out.join("report.md");
-    crate::files::write(&path, engine.redactor().scrub(&md))
-        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
-    written.push(path);
-    Ok(written)
+    Ok(Draft {
+        markdown: engine.redactor().scrub(&md),
+        charts,
+    })
 }

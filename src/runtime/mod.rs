@@ -16,13 +16,26 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-/// The runtime the long-running owners use (cockpit, watch, demo, simulate): two workers, as
-/// the machines this runs on have two cores.
+/// The runtime the long-running owners use (cockpit, watch, demo, simulate), sized for the
+/// machine it runs on: one worker per core the process may use, at least 2 (the owner's loop
+/// and the pollers beside it) and at most [`MAX_WORKERS`] (the work is I/O: more threads only
+/// cost memory). Blocking work (the store's calls that may wait on the database, backups,
+/// verify, reports) runs on tokio's separate blocking pool, never on these workers.
 pub fn multi_thread() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(worker_count(
+            std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+        ))
         .enable_all()
         .build()
+}
+
+/// The most workers the live runtime starts, whatever the core count.
+pub const MAX_WORKERS: usize = 8;
+
+/// How many workers for `cores` usable cores.
+pub fn worker_count(cores: usize) -> usize {
+    cores.clamp(2, MAX_WORKERS)
 }
 
 /// Longest wait between two polls of a failing source.
@@ -142,6 +155,14 @@ pub fn spawn_pollers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runtime_follows_the_cores_within_bounds() {
+        assert_eq!(worker_count(1), 2, "the loop and the pollers need two");
+        assert_eq!(worker_count(2), 2);
+        assert_eq!(worker_count(6), 6, "a 6-core server gets 6");
+        assert_eq!(worker_count(64), MAX_WORKERS);
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {

@@ -38,7 +38,7 @@ pub use portable::{BackupInfo, LogRead, Reader, SampleLine, SledLog, Verified};
 pub use restore::restore;
 pub use rollup_lines::RollupLine;
 pub use samples::Samples;
-pub use storage::{Storage, sample_error};
+pub use storage::{Flusher, HoldTicket, Storage, sample_error};
 
 use crate::model::{Event, NewEvent};
 use std::fs::{File, OpenOptions, TryLockError};
@@ -202,13 +202,7 @@ impl Store {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| StoreError::Unusable {
-                dir: self.dir.clone(),
-                cause: format!("cannot flush: {e}"),
-            })
+        self.flusher()()
     }
 
     /// How many events the log holds.
@@ -287,6 +281,16 @@ impl Storage for Store {
 
     fn sync(&self) -> Result<(), StoreError> {
         self.flush()
+    }
+
+    fn flusher(&self) -> Flusher {
+        let (db, dir) = (self.db.clone(), self.dir.clone());
+        Box::new(move || {
+            db.flush().map(|_| ()).map_err(|e| StoreError::Unusable {
+                dir,
+                cause: format!("cannot flush: {e}"),
+            })
+        })
     }
 
     fn reader(&self) -> Reader {

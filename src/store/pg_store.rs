@@ -1,23 +1,27 @@
 //! The team backend as a [`Storage`]: a project's log and samples in PostgreSQL, for several
 //! processes on several machines at once (`[state] backend = "postgres"`).
 //!
-//! One worker thread per process owns the connection and runs every statement (see
-//! [`super::pg`] for the schema and the guarantees). It reconnects by itself: a statement that
-//! finds the server gone fails with [`PgError::Unreachable`], the failure is remembered (the
+//! Three worker threads per process each own a connection and run its statements, one job at
+//! a time (see [`super::pg`] for the schema and the guarantees): the log's reads and appends,
+//! the samples, and the desk where actions hold their segment ([`Lane`]). So a lock another
+//! session holds for up to the server's `lock_timeout` (10 s) delays only what needs it: an
+//! action on that segment waits at the desk while polls still write their samples and the
+//! log is still read. Each worker reconnects by itself: a statement that finds the server gone fails with [`PgError::Unreachable`], the failure is remembered (the
 //! cockpit and `status` say "state database unreachable since …"), and the next statement
 //! connects again. Nothing is queued: an action that cannot be recorded is refused with the
 //! reason, so nothing is ever acknowledged that the database does not hold.
 //!
-//! A [`Storage::hold`] opens a transaction holding the segment's advisory lock; the engine's
-//! reads while it decides (samples, the log) run inside it, and the append that records the
-//! decision commits it. The local state folder still takes the process lock, so one process
+//! A [`Storage::hold`] opens a transaction on the desk's connection holding the segment's
+//! advisory lock and reads the log past what the engine holds; the append that records the
+//! decision commits it. [`Storage::hold_later`] asks for it without waiting, for the owner's
+//! loop. The local state folder still takes the process lock, so one process
 //! per folder owns the project and the others on that machine attach to it, as with sled.
 
 use super::kv::{Batch, Kv, ReadAhead, Rows};
 use super::pg::{self, PgError};
 use super::pg_worker::{Down, Job, Read, Reply, work};
 use super::portable::{LogRead, Reader};
-use super::{Samples, Storage, StoreError};
+use super::{HoldTicket, Samples, Storage, StoreError};
 use crate::model::{Event, NewEvent};
 use chrono::{DateTime, Utc};
 use std::fs::File;
@@ -39,11 +43,14 @@ impl Worker {
         self.ahead.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn stopped() -> PgError {
+        PgError::Unreachable("the connection's worker stopped".into())
+    }
+
     fn ask<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, PgError> {
         let (tx, rx) = mpsc::channel();
-        let stopped = || PgError::Unreachable("the connection's worker stopped".into());
-        self.jobs.send(job(tx)).map_err(|_| stopped())?;
-        rx.recv().unwrap_or_else(|_| Err(stopped()))
+        self.jobs.send(job(tx)).map_err(|_| Worker::stopped())?;
+        rx.recv().unwrap_or_else(|_| Err(Worker::stopped()))
     }
 }
 
@@ -114,11 +121,14 @@ pub struct PgStore {
     place: String,
     /// The connection string (see [`Storage::shared_url`]).
     url: String,
-    worker: Worker,
+    /// See [`Lane`]: each worker owns one connection.
+    log: Worker,
+    kv: Worker,
+    desk: Worker,
     samples: Samples,
     down: Down,
-    /// Between a `hold` and its `append` or `release`.
-    holding: bool,
+    /// Where this process's hold is, between asking and its `append` or `release`.
+    holding: Holding,
     _lock: File,
 }
 
@@ -131,50 +141,99 @@ impl PgStore {
     pub fn open(dir: &Path, url: &str, project: &str) -> Result<PgStore, StoreError> {
         let lock = super::lock_dir(dir)?;
         let place = describe(url);
-        let (jobs, inbox) = mpsc::channel::<Job>();
         let down: Down = Arc::default();
-        let url_kept = url.to_string();
-        let (url, down2, project) = (url.to_string(), down.clone(), project.to_string());
-        // The client blocks on a runtime of its own: it connects on the worker's thread, never
-        // on the caller's (which may be a tokio task).
-        let (ready_tx, ready) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("cutover-pg".into())
-            .spawn(move || {
-                match pg::connect(&url).and_then(|mut c| {
-                    pg::claim(&mut c, &project)?;
-                    Ok(c)
-                }) {
-                    Ok(client) => {
-                        let _ = ready_tx.send(Ok(()));
-                        work(&url, client, &inbox, &down2);
+        // Three connections, each with its own worker, started at once: a segment another
+        // session holds delays only the next action (the desk), and a lock on the log delays
+        // neither the samples nor the reads of the log.
+        let starting = [Lane::Log, Lane::Samples, Lane::Desk].map(|lane| {
+            let (jobs, inbox) = mpsc::channel::<Job>();
+            let (url, down, project) = (url.to_string(), down.clone(), project.to_string());
+            let (ready_tx, ready) = mpsc::channel();
+            // The client blocks on a runtime of its own: it connects on the worker's thread,
+            // never on the caller's (which may be a tokio task).
+            let spawned = std::thread::Builder::new()
+                .name(format!("cutover-pg-{}", lane.name()))
+                .spawn(move || {
+                    let connected = pg::connect(&url).and_then(|mut c| {
+                        if lane == Lane::Log {
+                            pg::claim(&mut c, &project)?;
+                        }
+                        Ok(c)
+                    });
+                    match connected {
+                        Ok(client) => {
+                            let _ = ready_tx.send(Ok(()));
+                            work(&url, client, &inbox, &down);
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
                     }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                    }
-                }
-            })
-            .map_err(|e| StoreError::Unusable {
+                });
+            (jobs, ready, spawned)
+        });
+        let mut workers = Vec::new();
+        for (jobs, ready, spawned) in starting {
+            spawned.map_err(|e| StoreError::Unusable {
                 dir: dir.to_path_buf(),
                 cause: format!("cannot start the database worker: {e}"),
             })?;
-        ready
-            .recv()
-            .unwrap_or_else(|_| Err(PgError::Unreachable("its worker stopped".into())))?;
-        let worker = Worker {
-            jobs,
-            ahead: Arc::default(),
-        };
+            ready
+                .recv()
+                .unwrap_or_else(|_| Err(PgError::Unreachable("its worker stopped".into())))?;
+            workers.push(Worker {
+                jobs,
+                ahead: Arc::default(),
+            });
+        }
+        let [log, kv, desk]: [Worker; 3] =
+            workers.try_into().map_err(|_| StoreError::Unusable {
+                dir: dir.to_path_buf(),
+                cause: "a database worker did not start".into(),
+            })?;
         Ok(PgStore {
             dir: dir.to_path_buf(),
             place,
-            url: url_kept,
-            samples: Samples::new(Arc::new(worker.clone()), None),
-            worker,
+            url: url.to_string(),
+            samples: Samples::new(Arc::new(kv.clone()), None),
+            log,
+            kv,
+            desk,
             down,
-            holding: false,
+            holding: Holding::No,
             _lock: lock,
         })
+    }
+}
+
+/// Where a process's hold of a segment is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Holding {
+    No,
+    /// Asked of the desk; not yet granted (see [`Storage::hold_later`]).
+    Asked,
+    /// Granted: the next append ends it.
+    Granted,
+}
+
+/// The three connections of a process, by what they carry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    /// Reads of the log, appends outside a hold, restores, the guard and the probe.
+    Log,
+    /// The samples and the notes.
+    Samples,
+    /// Holds, and the append that ends each one.
+    Desk,
+}
+
+impl Lane {
+    fn name(self) -> &'static str {
+        match self {
+            Lane::Log => "log",
+            Lane::Samples => "samples",
+            Lane::Desk => "desk",
+        }
     }
 }
 
@@ -212,33 +271,63 @@ impl Storage for PgStore {
     }
 
     fn events_after(&self, after: u64) -> Result<Vec<Event>, StoreError> {
-        Ok(self
-            .worker
-            .ask(|r| Job::Read(Read::EventsAfter(after, r)))?)
+        Ok(self.log.ask(|r| Job::Read(Read::EventsAfter(after, r)))?)
     }
 
     fn hold(&mut self, segment: &str, after: u64) -> Result<Vec<Event>, StoreError> {
-        let fresh = self
-            .worker
-            .ask(|r| Job::Hold(segment.to_string(), after, r));
-        self.holding = fresh.is_ok();
-        Ok(fresh?)
+        let fresh = self.hold_later(segment, after).wait();
+        if fresh.is_ok() {
+            self.hold_granted();
+        }
+        fresh
+    }
+
+    fn hold_later(&mut self, segment: &str, after: u64) -> HoldTicket {
+        let (tx, rx) = mpsc::channel();
+        if self
+            .desk
+            .jobs
+            .send(Job::Hold(segment.to_string(), after, tx))
+            .is_err()
+        {
+            return HoldTicket::Ready(Err(Worker::stopped().into()));
+        }
+        self.holding = Holding::Asked;
+        HoldTicket::Later(Box::new(move || {
+            Ok(rx.recv().unwrap_or_else(|_| Err(Worker::stopped()))?)
+        }))
+    }
+
+    fn hold_granted(&mut self) {
+        if self.holding == Holding::Asked {
+            self.holding = Holding::Granted;
+        }
     }
 
     fn release(&mut self) {
-        self.holding = false;
-        let _ = self.worker.jobs.send(Job::Release);
+        // Sent for a hold asked and never granted too: the desk ignores a release it does not
+        // hold, and must not be left waiting for one it does.
+        if std::mem::replace(&mut self.holding, Holding::No) != Holding::No {
+            let _ = self.desk.jobs.send(Job::Release);
+        }
     }
 
     fn append(&mut self, body: NewEvent, after: u64) -> Result<Vec<Event>, StoreError> {
-        let held = std::mem::take(&mut self.holding);
+        // A granted hold's append ends it on the desk's connection; any other append (one
+        // made while a hold is still waited for included) goes on the log's.
+        if self.holding == Holding::Granted {
+            self.holding = Holding::No;
+            return Ok(self
+                .desk
+                .ask(|r| Job::Append(Box::new(body), after, true, r))?);
+        }
         Ok(self
-            .worker
-            .ask(|r| Job::Append(Box::new(body), after, held, r))?)
+            .log
+            .ask(|r| Job::Append(Box::new(body), after, false, r))?)
     }
 
     fn restore_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
-        Ok(self.worker.ask(|r| Job::Restore(events.to_vec(), r))?)
+        Ok(self.log.ask(|r| Job::Restore(events.to_vec(), r))?)
     }
 
     fn samples(&self) -> &Samples {
@@ -256,16 +345,16 @@ impl Storage for PgStore {
 
     fn reader(&self) -> Reader {
         // Its own read-ahead (none): a backup never reads a status's snapshot.
-        let worker = Worker {
-            jobs: self.worker.jobs.clone(),
+        let kv = Worker {
+            jobs: self.kv.jobs.clone(),
             ahead: Arc::default(),
         };
-        let samples = Samples::new(Arc::new(worker.clone()), None);
-        Reader::new(self.dir.clone(), Arc::new(worker), samples)
+        let samples = Samples::new(Arc::new(kv), None);
+        Reader::new(self.dir.clone(), Arc::new(self.log.clone()), samples)
     }
 
     fn guard(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.worker.ask(|r| Job::Read(Read::Guard(r)))?)
+        Ok(self.log.ask(|r| Job::Read(Read::Guard(r)))?)
     }
 
     fn shared_url(&self) -> Option<&str> {
@@ -273,7 +362,7 @@ impl Storage for PgStore {
     }
 
     fn probe(&self) {
-        let _ = self.worker.ask(|r| Job::Read(Read::Probe(r)));
+        let _ = self.log.ask(|r| Job::Read(Read::Probe(r)));
     }
 
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {

@@ -1,6 +1,6 @@
-//! The worker thread of the team backend: one per process, it owns the connection to the
-//! state database and runs every statement, one job at a time, for the engine, the sample
-//! store and backup readers (see [`super::pg_store`]). It reconnects by itself, remembers
+//! A worker thread of the team backend: it owns one connection to the state database and runs
+//! its statements, one job at a time, for the engine, the sample store and backup readers
+//! (three per process, see [`super::pg_store`]). It reconnects by itself, remembers
 //! since when the server has been out of reach, and keeps a transaction open across jobs for
 //! a segment's hold and for a sample read-modify-write.
 

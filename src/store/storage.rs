@@ -19,6 +19,25 @@ use crate::model::{Event, NewEvent};
 use chrono::{DateTime, TimeZone, Utc};
 use std::path::Path;
 
+/// A flush of everything written so far, to run off the owner's loop ([`Storage::flusher`]).
+pub type Flusher = Box<dyn FnOnce() -> Result<(), StoreError> + Send>;
+
+/// A hold asked for ([`Storage::hold_later`]): granted already, or to wait for.
+pub enum HoldTicket {
+    Ready(Result<Vec<Event>, StoreError>),
+    Later(Box<dyn FnOnce() -> Result<Vec<Event>, StoreError> + Send>),
+}
+
+impl HoldTicket {
+    /// Wait for the hold (at once for a ready one).
+    pub fn wait(self) -> Result<Vec<Event>, StoreError> {
+        match self {
+            HoldTicket::Ready(r) => r,
+            HoldTicket::Later(f) => f(),
+        }
+    }
+}
+
 /// A project's durable state: the event log, the samples with their rollups and latest
 /// values, and the schema version.
 pub trait Storage: Send {
@@ -37,6 +56,16 @@ pub trait Storage: Send {
     /// Start deciding an action on `segment`: hold it against other writers until the next
     /// [`Storage::append`] or [`Storage::release`], and return the events past `after`.
     fn hold(&mut self, segment: &str, after: u64) -> Result<Vec<Event>, StoreError>;
+    /// [`Storage::hold`], asked now and waited for by whoever takes the ticket: the owner's
+    /// loop waits on another thread, so a segment another session holds (up to the server's
+    /// `lock_timeout`) never holds up a key or a poll. A backend that never waits for a hold
+    /// answers at once.
+    fn hold_later(&mut self, segment: &str, after: u64) -> HoldTicket {
+        HoldTicket::Ready(self.hold(segment, after))
+    }
+    /// The ticket of [`Storage::hold_later`] was granted: the next append ends the hold.
+    /// Until then, appends are not part of it.
+    fn hold_granted(&mut self) {}
     /// Give up a hold without writing (a no-op when nothing is held).
     fn release(&mut self);
     /// Append one event, durable when this returns, ending any hold. Returns every event past
@@ -50,6 +79,12 @@ pub trait Storage: Send {
     fn set_raw_retention(&mut self, days: Option<i64>);
     /// Make everything written so far durable.
     fn sync(&self) -> Result<(), StoreError>;
+    /// [`Storage::sync`] as work for another thread: the owner's loop hands its periodic flush
+    /// to one, so a slow disk never holds up a key or a poll. A backend whose every write is
+    /// durable when it returns (PostgreSQL) has nothing to do.
+    fn flusher(&self) -> Flusher {
+        Box::new(|| Ok(()))
+    }
     /// A handle for long reads (backup, verify) off the owner's loop.
     fn reader(&self) -> Reader;
     /// Which process guards the project (`pid N on HOST`), on a backend shared by several
