@@ -90,6 +90,13 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "unknown host".to_string())
 }
 
+/// Lower the calling thread's scheduling priority (nice 10), for background work that must
+/// not take the cores from the cockpit and the polls (a report's drawing). Linux applies a
+/// nice value per thread; a system that refuses leaves the priority as it was.
+pub fn lower_this_threads_priority() {
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -170,12 +170,19 @@ pub fn open_state(
     project: &crate::config::Project,
     state_dir: &std::path::Path,
 ) -> Result<Box<dyn Storage>> {
-    Ok(
-        match project.state.database_url().map_err(|e| anyhow!(e))? {
-            None => Box::new(Store::open(state_dir)?),
-            Some(url) => Box::new(PgStore::open(state_dir, &url, &project.name)?),
-        },
-    )
+    let url = match project.state.database_url() {
+        Ok(url) => url,
+        Err(e) => {
+            // The process that owns the project holds the secret already: without it here,
+            // this one still attaches to that owner (the lock says `Locked`).
+            drop(crate::store::lock_dir(state_dir)?);
+            return Err(anyhow!(e));
+        }
+    };
+    Ok(match url {
+        None => Box::new(Store::open(state_dir)?),
+        Some(url) => Box::new(PgStore::open(state_dir, &url, &project.name)?),
+    })
 }
 
 /// A guard that cannot roll back is not a guard: a long-lived owner (`watch`, the cockpit, the

@@ -148,12 +148,7 @@ impl Core {
                     Request::Subscribe { polls } => Some(*polls),
                     _ => None,
                 };
-                let running = self
-                    .hooks
-                    .running()
-                    .map(|(_, segment, action)| (segment.clone(), *action))
-                    .collect();
-                match self.view.get(&self.engine, now, running) {
+                match self.view.get(&self.engine, now, self.running_hooks()) {
                     Ok(served) => {
                         self.reply_served(client, id, &served);
                         if let (Some(polls), Some(c)) = (subscribe, self.clients.get_mut(&client)) {
@@ -224,23 +219,74 @@ impl Core {
             Request::Prefs => self.read_prefs(client, waiter),
             Request::SavePrefs { prefs } => self.save_prefs(client, prefs, waiter),
             Request::Report { out, at } => {
-                // Read in the loop (text and points, milliseconds); drawn and written on a
-                // thread of its own, while the loop goes on serving and polling.
-                match crate::report::Draft::of(&self.engine, at.unwrap_or(now)) {
-                    Ok(draft) => {
-                        self.jobs
-                            .spawn_blocking(waiter, move || match draft.write(&out) {
-                                Ok(files) => Reply::Written { files },
-                                Err(message) => Reply::Failed {
-                                    kind: FailureKind::Invalid,
-                                    message,
-                                },
-                            })
-                    }
+                // Read in the loop (text and points, from the snapshot its clients are
+                // served when it is for now); drawn and written on a thread of its own at a
+                // lower priority, while the loop goes on serving and polling.
+                let draft = match at {
+                    None => self
+                        .view
+                        .get(&self.engine, now, self.running_hooks())
+                        .map_err(|e| e.to_string())
+                        .and_then(|served| {
+                            crate::report::Draft::with_status(
+                                &self.engine,
+                                &served.snapshot.status,
+                                now,
+                            )
+                        }),
+                    Some(at) => crate::report::Draft::of(&self.engine, at),
+                };
+                match draft {
+                    Ok(draft) => self.draw_report(draft, out, waiter),
                     Err(e) => self.fail(waiter, FailureKind::Invalid, e),
                 }
             }
         }
+    }
+
+    /// Draw a report on a thread of its own, at a lower priority: the cockpit and the polls
+    /// keep the cores. Its answer comes back as a job's, so a thread that panics still answers.
+    fn draw_report(
+        &mut self,
+        draft: crate::report::Draft,
+        out: std::path::PathBuf,
+        waiter: Waiter,
+    ) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("cutover-report".into())
+            .spawn(move || {
+                crate::os::lower_this_threads_priority();
+                let _ = tx.send(draft.write(&out));
+            });
+        if let Err(e) = spawned {
+            return self.fail(
+                waiter,
+                FailureKind::Store,
+                format!("cannot start the report's thread: {e}"),
+            );
+        }
+        self.jobs.spawn(waiter, async move {
+            match rx.await {
+                Ok(Ok(files)) => Reply::Written { files },
+                Ok(Err(message)) => Reply::Failed {
+                    kind: FailureKind::Invalid,
+                    message,
+                },
+                Err(_) => Reply::Failed {
+                    kind: FailureKind::Stopped,
+                    message: "the report's thread ended without an answer; ask again".into(),
+                },
+            }
+        });
+    }
+
+    /// The hooks running now, by segment (a snapshot shows them).
+    fn running_hooks(&self) -> std::collections::BTreeMap<String, crate::model::HookAction> {
+        self.hooks
+            .running()
+            .map(|(_, segment, action)| (segment.clone(), *action))
+            .collect()
     }
 
     fn actor_of(&self, client: u64) -> String {
