@@ -73,11 +73,6 @@ impl UserPrefs {
         }
     }
 
-    /// The state note that holds a user's preferences.
-    pub fn note_name(user: &str) -> String {
-        format!("user-prefs:{user}")
-    }
-
     /// Decode a stored note; a note that does not decode is treated as absent (the cockpit then
     /// starts as for a new user), never as an error that keeps the cockpit from opening.
     pub fn decode(bytes: &[u8]) -> Option<UserPrefs> {

@@ -10,8 +10,7 @@ use super::session::{Lost, Session};
 use super::{Owner, OwnerOptions, StopMode, socket_path};
 use crate::clock::Clock;
 use crate::engine::Engine;
-use crate::store::pg_store::PgStore;
-use crate::store::{Storage, Store, StoreError};
+use crate::store::{Storage, StoreError};
 use anyhow::{Result, anyhow};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -164,25 +163,12 @@ impl Link {
     }
 }
 
-/// The project's state on the backend its `[state]` names: sled in `state_dir`, or the
-/// PostgreSQL database (then `state_dir` holds only the process lock and the socket).
+/// The project's state on the backend its `[state]` names ([`crate::store::open_backend`]).
 pub fn open_state(
     project: &crate::config::Project,
     state_dir: &std::path::Path,
 ) -> Result<Box<dyn Storage>> {
-    let url = match project.state.database_url() {
-        Ok(url) => url,
-        Err(e) => {
-            // The process that owns the project holds the secret already: without it here,
-            // this one still attaches to that owner (the lock says `Locked`).
-            drop(crate::store::lock_dir(state_dir)?);
-            return Err(anyhow!(e));
-        }
-    };
-    Ok(match url {
-        None => Box::new(Store::open(state_dir)?),
-        Some(url) => Box::new(PgStore::open(state_dir, &url, &project.name)?),
-    })
+    crate::store::open_backend(&project.state, state_dir, &project.name)
 }
 
 /// A guard that cannot roll back is not a guard: a long-lived owner (`watch`, the cockpit, the

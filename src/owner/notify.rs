@@ -57,25 +57,13 @@ pub(super) struct Notifier {
     running: std::collections::HashMap<tokio::task::Id, usize>,
 }
 
-fn note_name(sink: &str) -> String {
-    format!("notify-cursor:{sink}")
-}
-
 /// A sink's stored cursor; a sink never seen starts at `last` (the log's end), stored. `None`:
 /// the state could not be read now.
 fn load_cursor(store: &dyn crate::store::Storage, sink: &str, last: u64) -> Option<u64> {
-    match store.samples().note(&note_name(sink)) {
-        Ok(Some(v)) => Some(
-            String::from_utf8(v)
-                .ok()
-                .and_then(|t| t.parse::<u64>().ok())
-                .unwrap_or(last),
-        ),
+    match store.notes().cursor(sink) {
+        Ok(Some(seq)) => Some(seq),
         Ok(None) => {
-            store
-                .samples()
-                .set_note(&note_name(sink), last.to_string().as_bytes())
-                .ok()?;
+            store.notes().set_cursor(sink, last).ok()?;
             Some(last)
         }
         Err(_) => None,
@@ -237,10 +225,7 @@ impl Notifier {
                 o.held_back = false;
                 o.attempt = 0;
                 o.sent.push_back(Instant::now());
-                let noted = store
-                    .samples()
-                    .set_note(&note_name(&o.sink.name), o.cursor.to_string().as_bytes())
-                    .is_ok();
+                let noted = store.notes().set_cursor(&o.sink.name, o.cursor).is_ok();
                 if noted {
                     let _ = store.sync();
                 }

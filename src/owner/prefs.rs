@@ -19,9 +19,8 @@ impl Core {
     fn stored_prefs(&self, user: &str) -> Result<Option<UserPrefs>, String> {
         self.engine
             .store()
-            .samples()
-            .note(&UserPrefs::note_name(user))
-            .map(|bytes| bytes.as_deref().and_then(UserPrefs::decode))
+            .notes()
+            .prefs(user)
             .map_err(|e| format!("reading {user}'s cockpit memory from the state: {e}"))
     }
 
@@ -43,11 +42,10 @@ impl Core {
         let user = self.user_of(client);
         let saved = self.stored_prefs(&user).and_then(|stored| {
             let merged = prefs.merged_over(stored.as_ref());
-            let bytes = serde_json::to_vec(&merged).map_err(|e| e.to_string())?;
             self.engine
                 .store()
-                .samples()
-                .set_note(&UserPrefs::note_name(&user), &bytes)
+                .notes()
+                .set_prefs(&user, &merged)
                 .map_err(|e| format!("saving {user}'s cockpit memory in the state: {e}"))
         });
         match saved {

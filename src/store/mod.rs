@@ -22,6 +22,8 @@
 
 mod convert;
 pub mod kv;
+pub mod memory;
+pub mod notes;
 pub mod pg;
 pub mod pg_leader;
 pub mod pg_store;
@@ -45,6 +47,32 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+/// Open a project's state on the backend its `[state] backend` names: the one place a backend
+/// is chosen (sled in `state_dir`; PostgreSQL, with only the process lock and the socket in
+/// `state_dir`). The in-memory store ([`memory`]) is for tests and is never chosen here.
+pub fn open_backend(
+    backend: &crate::config::StateBackend,
+    state_dir: &Path,
+    project: &str,
+) -> anyhow::Result<Box<dyn Storage>> {
+    use crate::config::StateBackend;
+    Ok(match backend {
+        StateBackend::Sled => Box::new(Store::open(state_dir)?),
+        StateBackend::Postgres { .. } => {
+            let url = match backend.database_url() {
+                Ok(url) => url.unwrap_or_default(),
+                Err(e) => {
+                    // The process that owns the project holds the secret already: without it
+                    // here, this one still attaches to that owner (the lock says `Locked`).
+                    drop(lock_dir(state_dir)?);
+                    anyhow::bail!(e);
+                }
+            };
+            Box::new(pg_store::PgStore::open(state_dir, &url, project)?)
+        }
+    })
+}
 
 /// The schema this build writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -238,15 +266,27 @@ impl Storage for Store {
         Ok(events)
     }
 
-    /// The process lock already keeps every other writer out: nothing to hold, nothing new.
-    fn hold(&mut self, _segment: &str, _after: u64) -> Result<Vec<Event>, StoreError> {
-        Ok(Vec::new())
+    /// The process lock already keeps every other writer out: nothing to hold, and only a
+    /// caller that read an older `after` finds anything new.
+    fn hold(&mut self, _segment: &str, after: u64) -> Result<Vec<Event>, StoreError> {
+        if after + 1 < self.next_seq {
+            self.events_after(after)
+        } else {
+            Ok(Vec::new())
+        }
     }
 
     fn release(&mut self) {}
 
     /// Append an event and flush it to disk before returning it with its sequence number.
-    fn append(&mut self, body: NewEvent, _after: u64) -> Result<Vec<Event>, StoreError> {
+    fn append(&mut self, body: NewEvent, after: u64) -> Result<Vec<Event>, StoreError> {
+        // What the caller missed first (only this process writes, so only ever a caller
+        // that read an older `after`), as the seam promises.
+        let mut written = if after + 1 < self.next_seq {
+            self.events_after(after)?
+        } else {
+            Vec::new()
+        };
         let event = Event {
             seq: self.next_seq,
             body,
@@ -257,7 +297,8 @@ impl Storage for Store {
             .map_err(|e| self.corrupt(e.to_string()))?;
         self.flush()?;
         self.next_seq += 1;
-        Ok(vec![event])
+        written.push(event);
+        Ok(written)
     }
 
     fn restore_events(&mut self, events: &[Event]) -> Result<(), StoreError> {

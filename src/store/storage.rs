@@ -75,6 +75,10 @@ pub trait Storage: Send {
     fn restore_events(&mut self, events: &[Event]) -> Result<(), StoreError>;
     /// The sample store.
     fn samples(&self) -> &Samples;
+    /// The owner's notes: users' cockpit memory, notification cursors.
+    fn notes(&self) -> super::notes::Notes<'_> {
+        super::notes::Notes::new(self.samples(), self.dir())
+    }
     /// Keep raw samples this many days behind each series' newest day (None: keep all).
     fn set_raw_retention(&mut self, days: Option<i64>);
     /// Make everything written so far durable.

@@ -16,15 +16,15 @@ pub struct Totals {
 type Block = Result<(i64, Vec<u8>)>;
 
 impl Samples {
-    /// A note of the owner's (see `Tag::Note`).
-    pub fn note(&self, name: &str) -> Result<Option<Vec<u8>>> {
+    /// A note of the owner's (see `Tag::Note`; typed in `store::notes`).
+    pub(crate) fn note(&self, name: &str) -> Result<Option<Vec<u8>>> {
         let mut key = vec![Tag::Note as u8];
         key.extend_from_slice(name.as_bytes());
         Ok(self.tree.get(&key)?)
     }
 
     /// Write a note of the owner's, atomically. Not flushed.
-    pub fn set_note(&self, name: &str, value: &[u8]) -> Result<()> {
+    pub(crate) fn set_note(&self, name: &str, value: &[u8]) -> Result<()> {
         let mut key = vec![Tag::Note as u8];
         key.extend_from_slice(name.as_bytes());
         let mut batch = super::super::kv::Batch::default();
