@@ -12,10 +12,16 @@ use sha2::{Digest, Sha256};
 
 /// Each protocol version and the SHA-256 of its shapes (the snapshot's text). A change to the
 /// wire bumps `PROTOCOL_VERSION` and adds a line; a line once written never changes.
-const WIRE: &[(u32, &str)] = &[(
-    3,
-    "1523c1a6569becb86eb259b19d6aaa56e4a71a0f6b6fb5ff4b3a3c03a76a8135",
-)];
+const WIRE: &[(u32, &str)] = &[
+    (
+        3,
+        "1523c1a6569becb86eb259b19d6aaa56e4a71a0f6b6fb5ff4b3a3c03a76a8135",
+    ),
+    (
+        4,
+        "ff2becf3e349286dd2bc3c8dab9e87c661a1b351a1c0ebc1a0c87fbecbfe0d9b",
+    ),
+];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
 fn shape(v: &Value, indent: usize, out: &mut String) {
@@ -120,6 +126,13 @@ fn every_message() -> Vec<(String, Value)> {
         Request::Status,
         Request::Log {
             segment: Some("eu".into()),
+            before: None,
+            limit: None,
+        },
+        Request::Log {
+            segment: None,
+            before: Some(1_501),
+            limit: Some(1_000),
         },
         Request::Snapshot,
         Request::Subscribe { polls: true },

@@ -103,6 +103,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Log { segment, json } => {
             let request = Request::Log {
                 segment: segment.clone(),
+                before: None,
+                limit: None,
             };
             let events: Vec<crate::model::Event> =
                 through::ask(&cli, None, "log", request, |_| {})?;

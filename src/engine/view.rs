@@ -45,6 +45,11 @@ impl SegmentPlan {
 }
 
 /// Everything a client is told about a project in one piece.
+/// How many of the newest events a snapshot carries, and the most one page of the log holds
+/// ([`crate::owner::protocol::Request::Log`] with `limit`). The log is numbered from 1 without
+/// gaps, so a client knows how many older events there are: the first one's number, less one.
+pub const LOG_PAGE: usize = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub status: ProjectStatus,
@@ -148,7 +153,7 @@ impl Engine {
         Ok(Snapshot {
             status,
             plans: self.plans(),
-            events: self.events().to_vec(),
+            events: self.events()[self.events().len().saturating_sub(LOG_PAGE)..].to_vec(),
             series,
             running: BTreeMap::new(),
         })

@@ -115,8 +115,30 @@ impl Session {
         self.ask("status", Request::Status, |_| {}).await
     }
 
+    /// The whole log (of one segment), oldest first.
     pub async fn log(&mut self, segment: Option<String>) -> Result<Vec<Event>, CallError> {
-        self.ask("log", Request::Log { segment }, |_| {}).await
+        let request = Request::Log {
+            segment,
+            before: None,
+            limit: None,
+        };
+        self.ask("log", request, |_| {}).await
+    }
+
+    /// One page of the log: the newest `limit` events (at most `LOG_PAGE`) numbered below
+    /// `before` (of one segment), oldest first.
+    pub async fn log_page(
+        &mut self,
+        segment: Option<String>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Event>, CallError> {
+        let request = Request::Log {
+            segment,
+            before,
+            limit: Some(limit),
+        };
+        self.ask("log", request, |_| {}).await
     }
 
     pub async fn snapshot(&mut self) -> Result<Box<Snapshot>, CallError> {

@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,8 +98,17 @@ pub enum Request {
     PollNow { segment: Option<String> },
     /// The status of every segment, read now.
     Status,
-    /// The audit log, optionally of one segment.
-    Log { segment: Option<String> },
+    /// The audit log, optionally of one segment, oldest first. Paged: only events numbered
+    /// below `before`, and of those the newest `limit` (at most
+    /// [`crate::engine::view::LOG_PAGE`]); without them,
+    /// the whole log (as before paging).
+    Log {
+        segment: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
     /// One snapshot of everything a cockpit draws.
     Snapshot,
     /// A snapshot now, then every [`Update`] until the connection closes; with `polls`, also

@@ -127,20 +127,30 @@ impl Core {
                 ),
                 Err(e) => self.engine_failed(waiter, e.into()),
             },
-            Request::Log { segment } => {
+            Request::Log {
+                segment,
+                before,
+                limit,
+            } => {
                 if let Some(s) = &segment
                     && self.engine.project().segment(s).is_none()
                     && !self.engine.events().iter().any(|e| &e.body.segment == s)
                 {
                     return self.engine_failed(waiter, EngineError::UnknownSegment(s.clone()));
                 }
-                let events = self
-                    .engine
-                    .events()
+                // Numbered from 1 without gaps: `before` cuts the log by position.
+                let all = self.engine.events();
+                let end =
+                    before.map_or(all.len(), |b| (b.saturating_sub(1) as usize).min(all.len()));
+                let limit = limit.map(|l| (l as usize).min(crate::engine::view::LOG_PAGE));
+                let mut events: Vec<_> = all[..end]
                     .iter()
+                    .rev()
                     .filter(|e| segment.as_ref().is_none_or(|s| &e.body.segment == s))
+                    .take(limit.unwrap_or(usize::MAX))
                     .cloned()
                     .collect();
+                events.reverse();
                 self.reply(waiter, Reply::Log { events });
             }
             Request::Snapshot | Request::Subscribe { .. } => {

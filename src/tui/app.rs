@@ -180,6 +180,8 @@ pub struct Model {
     /// The event log's selected line, counted from the newest (0: the newest, which stays
     /// selected as events arrive).
     pub log_selected_from_bottom: usize,
+    /// An older page of the log was asked for and has not come yet (see `log_lines`).
+    pub older_asked: bool,
     pub status_line: Option<(Tone, String)>,
     pub snapshot: Snapshot,
     pub rows: Vec<Row>,
@@ -243,6 +245,7 @@ impl Model {
             event_filter: Filter::default(),
             selected: 0,
             log_selected_from_bottom: 0,
+            older_asked: false,
             status_line: None,
             snapshot,
             rows: Vec::new(),

@@ -67,6 +67,8 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
         ServerMsg::Reply { reply, .. } => match reply {
             Reply::Event { event } => vec![Input::Notice(Tone::Ok, event.ack_line())],
             Reply::Snapshot { snapshot } => vec![Input::Refreshed(snapshot)],
+            // Only the log screen's older pages ask for the log.
+            Reply::Log { events } => vec![Input::OlderEvents(events)],
             // The hook's failure is told by its HookFinished update, to every cockpit.
             Reply::Failed {
                 kind: FailureKind::HookFailed,
@@ -237,6 +239,11 @@ where
                         continue;
                     }
                     Effect::SavePrefs(prefs) => Request::SavePrefs { prefs },
+                    Effect::OlderLog { before } => Request::Log {
+                        segment: None,
+                        before: Some(before),
+                        limit: Some(crate::engine::view::LOG_PAGE as u32),
+                    },
                     Effect::Quit => continue,
                 };
                 if let Err(e) = link.session.send(request).await {

@@ -49,6 +49,8 @@ pub enum Input {
     NotifyHealth(Vec<crate::engine::status::SinkFailing>),
     /// A new line of the audit log.
     EventAppended(Box<crate::model::Event>),
+    /// An older page of the audit log, asked for by [`Effect::OlderLog`].
+    OlderEvents(Vec<crate::model::Event>),
     /// The owner this cockpit is attached to changed (`None`: this cockpit owns the project).
     Attached(Option<String>),
 }
@@ -70,6 +72,10 @@ pub enum Effect {
     },
     /// Save this user's cockpit memory (sort, grouping, the newest event shown) in the state.
     SavePrefs(UserPrefs),
+    /// Read the page of the log before event `before` (see `log_lines`).
+    OlderLog {
+        before: u64,
+    },
     Quit,
 }
 
@@ -128,7 +134,9 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             let keep = m.rows.get(m.selected).map(|r| r.id.clone());
             // The owner's word on running hooks (after a takeover, none of the old owner's).
             m.running = snapshot.running.clone();
-            m.snapshot = *snapshot;
+            let mut snapshot = *snapshot;
+            super::log_lines::keep_older(std::mem::take(&mut m.snapshot.events), &mut snapshot);
+            m.snapshot = snapshot;
             derive(m);
             if let Some(id) = keep
                 && let Some(i) = m.rows.iter().position(|r| r.id == id)
@@ -191,6 +199,10 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             m.snapshot.status.state_unreachable_since = since;
             Vec::new()
         }
+        Input::OlderEvents(page) => {
+            super::log_lines::take_older(m, page);
+            Vec::new()
+        }
         Input::EventAppended(event) => {
             m.snapshot.events.push(*event);
             if m.screen != Screen::Overview {
@@ -251,6 +263,11 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         | UiAction::Top
         | UiAction::Bottom => {
             navigate(m, action);
+            if m.screen == Screen::Log
+                && matches!(action, UiAction::Up | UiAction::PageUp | UiAction::Top)
+            {
+                return super::log_lines::older_wanted(m);
+            }
         }
         UiAction::Open if m.screen == Screen::Log => {
             let seq = super::log_lines::selected_log_seq(m);

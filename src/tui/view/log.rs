@@ -12,12 +12,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
-    let all = model.snapshot.events.len();
+    let (held, all) = crate::tui::log_lines::held_of_all(model);
     let shown = model.log_lines.len();
-    let count = if shown == all {
-        format!("{all}")
-    } else {
-        format!("{shown} of {all}")
+    let count = match (shown == held, held as u64 == all) {
+        (true, true) => format!("{all}"),
+        (false, true) => format!("{shown} of {all}"),
+        // The newest pages only: ↑ past the oldest line reads the page before it.
+        (_, false) => format!("{shown} of the newest {held}, {all} in all · ↑ reads older"),
     };
     let title = super::fitting(
         vec![
