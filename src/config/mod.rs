@@ -11,6 +11,7 @@ mod lenient;
 mod locate;
 mod notify;
 mod reach;
+mod source_kinds;
 mod state;
 mod validate;
 mod validate_outside;
@@ -23,6 +24,7 @@ pub use file::{
 pub use locate::KeyPath;
 pub use notify::{BURST, NotifyFile, Sink, SinkTarget};
 pub use reach::{program_problem, rollback_cannot_run, unset_env};
+pub use source_kinds::{KeyStyle, SourceRequest};
 pub use state::{StateBackend, StateFile};
 pub use validate::validate;
 
@@ -41,18 +43,19 @@ pub const FILE_NAME: &str = "cutover.toml";
 pub struct SourceSpec {
     pub segment: String,
     pub metric: String,
-    pub kind: SourceKind,
-    pub url: Option<String>,
-    pub query: Option<String>,
+    /// What kind of source it is and what it is asked with.
+    pub request: SourceRequest,
     pub api_key: Option<String>,
     pub every: Duration,
     pub timeout: Duration,
     pub stale_after: Duration,
-    pub index: Option<String>,
-    pub realm: Option<String>,
-    pub pointer: Option<String>,
-    pub command: Vec<String>,
     pub headers: BTreeMap<String, String>,
+}
+
+impl SourceSpec {
+    pub fn kind(&self) -> SourceKind {
+        self.request.kind()
+    }
 }
 
 /// A validated project.

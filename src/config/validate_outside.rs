@@ -34,31 +34,19 @@ pub(super) fn source(
         err(at.clone(), format!("invalid source name: {why}"), found);
     }
     let kind = s.kind;
-    let needs = |field: &str| -> bool {
-        match field {
-            "url" => kind != SourceKind::Command,
-            "query" => !matches!(kind, SourceKind::Json | SourceKind::Command),
-            "index" => matches!(kind, SourceKind::Elasticsearch | SourceKind::OpenSearch),
-            "realm" => kind == SourceKind::Keycloak,
-            "pointer" => kind == SourceKind::Json,
-            _ => false,
+    let request = match super::SourceRequest::from_file(s) {
+        Ok(request) => Some(request),
+        Err(missing) => {
+            for field in missing {
+                err(
+                    at.clone().key(field),
+                    format!("missing: a {} source needs '{field}'", kind.as_str()),
+                    found,
+                );
+            }
+            None
         }
     };
-    for (field, value) in [
-        ("url", &s.url),
-        ("query", &s.query),
-        ("index", &s.index),
-        ("realm", &s.realm),
-        ("pointer", &s.pointer),
-    ] {
-        if needs(field) && value.as_deref().is_none_or(|v| v.trim().is_empty()) {
-            err(
-                at.clone().key(field),
-                format!("missing: a {} source needs '{field}'", kind.as_str()),
-                found,
-            );
-        }
-    }
     if let Some(p) = &s.pointer
         && !p.is_empty()
         && !p.starts_with('/')
@@ -69,8 +57,9 @@ pub(super) fn source(
             found,
         );
     }
-    let command = s.command.clone().unwrap_or_default();
-    if kind == SourceKind::Command && command.first().is_none_or(|p| p.trim().is_empty()) {
+    if let Some(super::SourceRequest::Command { argv }) = &request
+        && argv.first().is_none_or(|p| p.trim().is_empty())
+    {
         err(
             at.clone().key("command"),
             "must name a program: command = [\"psql\", \"-tAc\", \"...\"]".into(),
@@ -132,24 +121,18 @@ pub(super) fn source(
         found,
         &mut good,
     );
-    if !good {
+    let (true, Some(request)) = (good, request) else {
         *ok = false;
         return None;
-    }
+    };
     Some(SourceSpec {
         segment: segment.to_string(),
         metric: metric.to_string(),
-        kind,
-        url: s.url.clone(),
-        query: s.query.clone(),
+        request,
         api_key: s.api_key.clone(),
         every,
         timeout,
         stale_after,
-        index: s.index.clone(),
-        realm: s.realm.clone(),
-        pointer: s.pointer.clone(),
-        command,
         headers: s.headers.clone(),
     })
 }

@@ -113,7 +113,7 @@ impl Engine {
         let Some(seg) = self.project().segment(&p.segment) else {
             return Ok(());
         };
-        let Some(kind) = seg.source(&p.metric).map(|s| s.kind) else {
+        let Some(kind) = seg.source(&p.metric).map(crate::config::SourceSpec::kind) else {
             return Ok(());
         };
         let result = match &p.result {

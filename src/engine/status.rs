@@ -240,7 +240,7 @@ impl Engine {
             };
             sources.push(SourceStatus {
                 metric: src.metric.clone(),
-                kind: src.kind,
+                kind: src.kind(),
                 value: latest.map(|(_, v)| v),
                 at: latest.map(|(at, _)| at),
                 error: h.and_then(|h| h.last_error.clone()),

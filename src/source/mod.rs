@@ -8,7 +8,7 @@
 
 pub mod parse;
 
-use crate::config::{SourceKind, SourceSpec};
+use crate::config::{KeyStyle, SourceRequest, SourceSpec};
 use crate::secret;
 use std::path::Path;
 use std::time::Duration;
@@ -74,42 +74,50 @@ fn base(url: &str) -> &str {
 
 /// The request URL of an HTTP source (query parameters encoded).
 pub fn request_url(spec: &SourceSpec) -> Result<reqwest::Url, SourceError> {
-    let url = spec.url.as_deref().unwrap_or_default();
-    let q = spec.query.as_deref().unwrap_or_default();
-    let parsed = match spec.kind {
-        SourceKind::FusionAuth => reqwest::Url::parse_with_params(
-            &format!("{}/api/user/search", base(url)),
-            [("queryString", q)],
-        ),
-        SourceKind::Elasticsearch | SourceKind::OpenSearch => reqwest::Url::parse_with_params(
-            &format!(
-                "{}/{}/_count",
-                base(url),
-                spec.index.as_deref().unwrap_or_default()
+    let (url, parsed) = match &spec.request {
+        SourceRequest::FusionAuth { url, query } => (
+            url,
+            reqwest::Url::parse_with_params(
+                &format!("{}/api/user/search", base(url)),
+                [("queryString", query)],
             ),
-            [("q", q)],
         ),
-        SourceKind::Keycloak => reqwest::Url::parse_with_params(
-            &format!(
-                "{}/admin/realms/{}/users/count",
-                base(url),
-                spec.realm.as_deref().unwrap_or_default()
+        SourceRequest::Elasticsearch { url, index, query }
+        | SourceRequest::OpenSearch { url, index, query } => (
+            url,
+            reqwest::Url::parse_with_params(
+                &format!("{}/{index}/_count", base(url)),
+                [("q", query)],
             ),
-            [("q", q)],
         ),
-        SourceKind::Auth0 => reqwest::Url::parse_with_params(
-            &format!("{}/api/v2/users", base(url)),
-            [
-                ("q", q),
-                ("search_engine", "v3"),
-                ("include_totals", "true"),
-                ("per_page", "0"),
-            ],
+        SourceRequest::Keycloak { url, realm, query } => (
+            url,
+            reqwest::Url::parse_with_params(
+                &format!("{}/admin/realms/{realm}/users/count", base(url)),
+                [("q", query)],
+            ),
         ),
-        SourceKind::Prometheus => {
-            reqwest::Url::parse_with_params(&format!("{}/api/v1/query", base(url)), [("query", q)])
-        }
-        SourceKind::Json | SourceKind::Command => reqwest::Url::parse(url),
+        SourceRequest::Auth0 { url, query } => (
+            url,
+            reqwest::Url::parse_with_params(
+                &format!("{}/api/v2/users", base(url)),
+                [
+                    ("q", query.as_str()),
+                    ("search_engine", "v3"),
+                    ("include_totals", "true"),
+                    ("per_page", "0"),
+                ],
+            ),
+        ),
+        SourceRequest::Prometheus { url, query } => (
+            url,
+            reqwest::Url::parse_with_params(
+                &format!("{}/api/v1/query", base(url)),
+                [("query", query)],
+            ),
+        ),
+        SourceRequest::Json { url, .. } => (url, reqwest::Url::parse(url)),
+        SourceRequest::Command { .. } => return Err(no_http()),
     };
     parsed.map_err(|e| SourceError::Request(format!("bad url '{url}': {e}")))
 }
@@ -133,20 +141,19 @@ pub async fn fetch(
     spec: &SourceSpec,
     workdir: &Path,
 ) -> Result<f64, SourceError> {
-    if spec.kind == SourceKind::Command {
-        return run_command(spec, workdir).await;
+    if let SourceRequest::Command { argv } = &spec.request {
+        return run_command(argv, spec.timeout, workdir).await;
     }
     let url = request_url(spec)?;
     let mut req = client.get(url.clone()).timeout(spec.timeout);
     if let Some(key) = &spec.api_key {
         let key = secret::resolve(key)?;
-        req = match spec.kind {
+        req = match spec.request.key_style() {
             // FusionAuth takes the API key as the raw Authorization header.
-            SourceKind::FusionAuth => req.header("Authorization", key),
-            SourceKind::Elasticsearch | SourceKind::OpenSearch => {
-                req.header("Authorization", format!("ApiKey {key}"))
-            }
-            _ => req.bearer_auth(key),
+            KeyStyle::Raw => req.header("Authorization", key),
+            KeyStyle::ApiKey => req.header("Authorization", format!("ApiKey {key}")),
+            KeyStyle::Bearer => req.bearer_auth(key),
+            KeyStyle::None => req,
         };
     }
     for (name, value) in &spec.headers {
@@ -191,7 +198,7 @@ pub async fn fetch(
     };
     if !status.is_success() {
         // Prometheus answers errors with 400/422/503 and a JSON body naming them.
-        if spec.kind == SourceKind::Prometheus
+        if matches!(spec.request, SourceRequest::Prometheus { .. })
             && let Err(e @ SourceError::Prometheus(_)) = parse::prometheus(&body)
         {
             return Err(e);
@@ -203,14 +210,16 @@ pub async fn fetch(
             snippet: redactor.clip(text.trim(), 200),
         });
     }
-    let value = match spec.kind {
-        SourceKind::FusionAuth => parse::fusionauth(&body),
-        SourceKind::Elasticsearch | SourceKind::OpenSearch => parse::es_count(&body),
-        SourceKind::Keycloak => parse::keycloak(&body),
-        SourceKind::Auth0 => parse::auth0(&body),
-        SourceKind::Prometheus => parse::prometheus(&body),
-        SourceKind::Json => parse::pointer(&body, spec.pointer.as_deref().unwrap_or("")),
-        SourceKind::Command => unreachable_command(),
+    let value = match &spec.request {
+        SourceRequest::FusionAuth { .. } => parse::fusionauth(&body),
+        SourceRequest::Elasticsearch { .. } | SourceRequest::OpenSearch { .. } => {
+            parse::es_count(&body)
+        }
+        SourceRequest::Keycloak { .. } => parse::keycloak(&body),
+        SourceRequest::Auth0 { .. } => parse::auth0(&body),
+        SourceRequest::Prometheus { .. } => parse::prometheus(&body),
+        SourceRequest::Json { pointer, .. } => parse::pointer(&body, pointer),
+        SourceRequest::Command { .. } => Err(no_http()),
     }?;
     finite(value)
 }
@@ -237,10 +246,8 @@ pub fn finite(value: f64) -> Result<f64, SourceError> {
     }
 }
 
-fn unreachable_command() -> Result<f64, SourceError> {
-    Err(SourceError::Request(
-        "a command source has no HTTP request".into(),
-    ))
+fn no_http() -> SourceError {
+    SourceError::Request("a command source has no HTTP request".into())
 }
 
 fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> SourceError {
@@ -255,8 +262,12 @@ fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> SourceError {
     }
 }
 
-async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceError> {
-    let Some((mut cmd, program)) = crate::procgroup::command(&spec.command, workdir) else {
+async fn run_command(
+    argv: &[String],
+    timeout: Duration,
+    workdir: &Path,
+) -> Result<f64, SourceError> {
+    let Some((mut cmd, program)) = crate::procgroup::command(argv, workdir) else {
         return Err(SourceError::Command("empty command".into()));
     };
     let mut child = cmd
@@ -296,7 +307,7 @@ async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceErr
             .map_err(|e| SourceError::Command(e.to_string()))?;
         Ok::<_, SourceError>((status, out))
     };
-    let worked = tokio::time::timeout(spec.timeout, work).await;
+    let worked = tokio::time::timeout(timeout, work).await;
     let (status, out) = match worked {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => {
@@ -306,7 +317,7 @@ async fn run_command(spec: &SourceSpec, workdir: &Path) -> Result<f64, SourceErr
         Err(_) => {
             err_task.abort();
             return Err(SourceError::Timeout(
-                humantime::format_duration(spec.timeout).to_string(),
+                humantime::format_duration(timeout).to_string(),
             ));
         }
     };
