@@ -68,14 +68,18 @@
 //!
 //! # Recipes
 //!
-//! * **A source kind** (a new vendor's count): its variant and name in `config/file.rs`
-//!   (`SourceKind`); the keys it needs in `config/validate_outside.rs`; the request and where
-//!   the number is in its answer in `source/mod.rs` (and `source/parse.rs` for a new answer
-//!   shape); its row in `docs/live-data.md`; a test against a local server answering with the
-//!   vendor's documented body in `tests/sources.rs`.
+//! * **A source kind** (a new vendor's count): its name in `config/file.rs` (`SourceKind`, and
+//!   `as_str`); its variant in `config/source_kinds.rs` (`SourceRequest`, holding exactly the
+//!   keys it is asked with) and the arms the compiler then asks for there (`kind`,
+//!   `key_style`, `from_file`); in `source/mod.rs` the arms it asks for in `request_url` (the
+//!   request) and `fetch` (where the number is; a new answer shape gets its function in
+//!   `source/parse.rs`); its row in `docs/live-data.md`; a test against a local server
+//!   answering with the vendor's documented body in `tests/sources.rs`.
 //! * **A storage backend**: a type implementing [`store::Storage`] (the log, the samples
-//!   through [`store::kv`]), its `[state]` keys in `config/state.rs`, its branch in
-//!   [`owner::link::open_state`], and the backup/restore round trip in its tests.
+//!   through [`store::kv`]; a backend shared by several processes also answers `hold_later`
+//!   without waiting), its `[state]` keys and variant in `config/state.rs`, its arm in
+//!   [`store::open_backend`], and its run of `tests/storage_conformance.rs`, the suite sled,
+//!   PostgreSQL and [`store::memory`] all pass.
 //! * **A cockpit panel**: its data derived from the snapshot in `tui/derive.rs` (or its own
 //!   module beside it, like `tui/glance.rs`), drawn in `tui/view/` (render reads only what
 //!   derive computed), its keys in `tui/keys.rs` and `tui/update.rs`, and snapshots of every
