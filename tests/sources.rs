@@ -440,3 +440,50 @@ fn a_failing_source_never_stops_the_others_from_polling() {
         "the failing source backs off"
     );
 }
+
+/// SuperTokens, added by following the crate's recipe for a source kind: its core's user
+/// count, with the key in its `api-key` header, and a status other than OK as its error.
+#[test]
+fn a_supertokens_core_counts_its_users_with_its_api_key_header() {
+    let server = serve_routes(vec![
+        route("/st/users/count", 200, r#"{"status": "OK", "count": 880}"#),
+        route(
+            "/st-gone/users/count",
+            200,
+            r#"{"status": "TENANT_NOT_FOUND_ERROR"}"#,
+        ),
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut toml = String::from("[project]\nname = \"Tokens\"\n");
+    for (id, path) in [("st", "st"), ("gone", "st-gone")] {
+        toml += &format!(
+            "[[segments]]\nid = \"{id}\"\nstrategy = \"slow\"\nsize = 1000\nlogin_probability = 0.1\ngoal = 0.9\n\
+             [segments.sources.migrated]\nkind = \"supertokens\"\nurl = \"{}/{path}\"\napi_key = \"env:ST_KEY\"\n",
+            server.url
+        );
+    }
+    write_project(dir.path(), &toml);
+    let out = cutover(dir.path())
+        .env("ST_KEY", KEY)
+        .arg("poll")
+        .output()
+        .expect("poll");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("st migrated = 880"), "{stdout}");
+    assert!(
+        stdout.contains("gone migrated: error: malformed response: status TENANT_NOT_FOUND_ERROR"),
+        "{stdout}"
+    );
+    let seen = server.seen.lock().expect("lock").clone();
+    let asked = seen
+        .iter()
+        .find(|s| s.request_line.contains("/st/users/count"))
+        .expect("the core was asked");
+    assert_eq!(
+        asked.header("api-key"),
+        Some(KEY),
+        "the key in SuperTokens' header"
+    );
+    assert_eq!(asked.header("authorization"), None);
+    assert!(!stdout.contains(KEY));
+}

@@ -143,6 +143,8 @@ pub enum SourceKind {
     Prometheus,
     Json,
     Command,
+    #[serde(rename = "supertokens")]
+    SuperTokens,
 }
 
 impl SourceKind {
@@ -156,6 +158,7 @@ impl SourceKind {
             SourceKind::Prometheus => "prometheus",
             SourceKind::Json => "json",
             SourceKind::Command => "command",
+            SourceKind::SuperTokens => "supertokens",
         }
     }
 }

@@ -38,6 +38,9 @@ pub enum SourceRequest {
     Json { url: String, pointer: String },
     /// A program (argv, no shell): the number it prints.
     Command { argv: Vec<String> },
+    /// `GET {url}/users/count` of a SuperTokens core (a tenant's: `url` ending in its path),
+    /// `count` of `{"status": "OK", "count": …}`.
+    SuperTokens { url: String },
 }
 
 /// How a kind's `api_key` goes with its request.
@@ -49,6 +52,8 @@ pub enum KeyStyle {
     ApiKey,
     /// `Authorization: Bearer <key>`.
     Bearer,
+    /// A header of its own: `<name>: <key>` (SuperTokens' `api-key`).
+    Header(&'static str),
     /// No HTTP request: the key, if any, is the program's business.
     None,
 }
@@ -65,6 +70,7 @@ impl SourceRequest {
             SourceRequest::Prometheus { .. } => SourceKind::Prometheus,
             SourceRequest::Json { .. } => SourceKind::Json,
             SourceRequest::Command { .. } => SourceKind::Command,
+            SourceRequest::SuperTokens { .. } => SourceKind::SuperTokens,
         }
     }
 
@@ -79,6 +85,7 @@ impl SourceRequest {
             | SourceRequest::Auth0 { .. }
             | SourceRequest::Prometheus { .. }
             | SourceRequest::Json { .. } => KeyStyle::Bearer,
+            SourceRequest::SuperTokens { .. } => KeyStyle::Header("api-key"),
             SourceRequest::Command { .. } => KeyStyle::None,
         }
     }
@@ -130,6 +137,9 @@ impl SourceRequest {
             },
             SourceKind::Command => SourceRequest::Command {
                 argv: s.command.clone().unwrap_or_default(),
+            },
+            SourceKind::SuperTokens => SourceRequest::SuperTokens {
+                url: need("url", &s.url),
             },
         };
         if missing.is_empty() {

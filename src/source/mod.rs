@@ -117,6 +117,10 @@ pub fn request_url(spec: &SourceSpec) -> Result<reqwest::Url, SourceError> {
             ),
         ),
         SourceRequest::Json { url, .. } => (url, reqwest::Url::parse(url)),
+        SourceRequest::SuperTokens { url } => (
+            url,
+            reqwest::Url::parse(&format!("{}/users/count", base(url))),
+        ),
         SourceRequest::Command { .. } => return Err(no_http()),
     };
     parsed.map_err(|e| SourceError::Request(format!("bad url '{url}': {e}")))
@@ -153,6 +157,7 @@ pub async fn fetch(
             KeyStyle::Raw => req.header("Authorization", key),
             KeyStyle::ApiKey => req.header("Authorization", format!("ApiKey {key}")),
             KeyStyle::Bearer => req.bearer_auth(key),
+            KeyStyle::Header(name) => req.header(name, key),
             KeyStyle::None => req,
         };
     }
@@ -219,6 +224,7 @@ pub async fn fetch(
         SourceRequest::Auth0 { .. } => parse::auth0(&body),
         SourceRequest::Prometheus { .. } => parse::prometheus(&body),
         SourceRequest::Json { pointer, .. } => parse::pointer(&body, pointer),
+        SourceRequest::SuperTokens { .. } => parse::supertokens(&body),
         SourceRequest::Command { .. } => Err(no_http()),
     }?;
     finite(value)

@@ -39,6 +39,19 @@ pub fn fusionauth(body: &[u8]) -> Result<f64, SourceError> {
     number_at(&v["total"], "total")
 }
 
+/// SuperTokens core `GET /users/count`: `{"status": "OK", "count": 42}`; any other status
+/// is the source's error, named.
+pub fn supertokens(body: &[u8]) -> Result<f64, SourceError> {
+    let v = json(body)?;
+    match v["status"].as_str() {
+        Some("OK") => number_at(&v["count"], "count"),
+        other => Err(SourceError::Malformed(format!(
+            "status {} instead of \"OK\"",
+            other.unwrap_or("missing")
+        ))),
+    }
+}
+
 /// Elasticsearch / OpenSearch `GET /{index}/_count`: `{"count": 42, "_shards": {...}}`.
 /// A response with failed shards is an error: the count would be short.
 pub fn es_count(body: &[u8]) -> Result<f64, SourceError> {
