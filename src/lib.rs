@@ -59,12 +59,17 @@
 //!
 //! [`store::Storage`] is the durable state: the append-only event log (the truth: a segment's
 //! phase is the fold of its events, [`model::event::fold`]), the samples with their rollups,
-//! and the schema version. Two backends: sled in `.cutover/state` ([`store::Store`]) and
-//! PostgreSQL for a team ([`store::pg_store::PgStore`]); [`owner::link::open_state`] chooses
-//! by `[state] backend`. On PostgreSQL the backend also coordinates: which process leads
-//! (guards and polls), and news of other processes' events (`owner/team.rs`). Every sample
-//! that enters obeys one rule ([`model::reading`]); a restored log obeys the rules the engine
-//! follows ([`model::log_rules`]).
+//! typed notes ([`store::notes`]: cockpit memory, notification cursors) and the schema
+//! version. Three backends: sled in `.cutover/state` ([`store::Store`]), PostgreSQL for a
+//! team ([`store::pg_store::PgStore`]) and memory for tests ([`store::memory`]);
+//! [`store::open_backend`] chooses by `[state] backend`, and `tests/storage_conformance.rs`
+//! holds all three to the same promises. A backend shared by several processes also offers
+//! [`store::coordination::Coordination`]: which process leads (guards and polls), news of the
+//! others' appends, and whether it answers; the owner follows it in `owner/team.rs`. A hold
+//! that may wait on another process is asked without waiting ([`store::Storage::hold_later`])
+//! so the loop never blocks on it. Every sample that enters obeys one rule
+//! ([`model::reading`]); a restored log obeys the rules the engine follows
+//! ([`model::log_rules`]).
 //!
 //! # Recipes
 //!

@@ -194,10 +194,7 @@ fn an_unreachable_server_is_a_clear_error_and_a_refusal() {
         err.to_string().contains("cannot reach the state database"),
         "{err}"
     );
-    let since = e
-        .store()
-        .unreachable_since()
-        .expect("the outage is remembered");
+    let since = e.unreachable_since().expect("the outage is remembered");
     // A status needs the samples, which live in the database: it says why it cannot answer.
     let status = e.status(t0).expect_err("no status without the database");
     assert!(
@@ -214,7 +211,7 @@ fn an_unreachable_server_is_a_clear_error_and_a_refusal() {
         assert!(back.elapsed() < Duration::from_secs(10), "not back: {err}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(e.store().unreachable_since(), None);
+    assert_eq!(e.unreachable_since(), None);
     // TLS when the URL asks for it: this server offers none, which is said, not ignored.
     let dir = tempfile::tempdir().expect("tempdir");
     let err = PgStore::open(dir.path(), &format!("{url}?sslmode=require"), "Team")

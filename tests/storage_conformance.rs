@@ -4,7 +4,8 @@
 //! that reads what is new and ends with the append that records the decision (or with nothing
 //! written), a hold asked now and granted later, samples and typed notes read back as written, a
 //! reader that sees the same, and a restore into an empty state that goes on numbering. The
-//! backends that persist also give back, after a reopen, everything they acknowledged.
+//! backends that persist also give back, after a reopen, everything they acknowledged; and
+//! only the shared backend offers coordination (who leads, news, whether it answers).
 
 mod common;
 
@@ -42,6 +43,19 @@ fn line(metric: &str, minute: i64, value: f64) -> SampleLine {
 /// The promises, on a fresh empty store from `open`; returns the log it wrote.
 fn conformance(name: &str, open: &mut dyn FnMut() -> Box<dyn Storage>) -> Vec<Event> {
     let mut store = open();
+    // Coordination is a separate capability: only a backend shared by several processes has
+    // it, and then it answers.
+    let shared = name == "postgres";
+    assert_eq!(
+        store.coordination().is_some(),
+        shared,
+        "{name}: coordination"
+    );
+    if let Some(c) = store.coordination() {
+        c.probe();
+        assert_eq!(c.unreachable_since(), None, "{name}: it answers");
+        assert_eq!(c.guard().expect("guard"), None, "{name}: nobody leads yet");
+    }
     assert!(
         store.events_after(0).expect("read").is_empty(),
         "{name}: a new state is empty"

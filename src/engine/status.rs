@@ -358,13 +358,13 @@ impl Engine {
             legacy: self.project().legacy.clone(),
             target: self.project().target.clone(),
             migrated_share: weighted_share(&segments),
-            state_unreachable_since: self.store().unreachable_since(),
+            state_unreachable_since: self.unreachable_since(),
             notify_failing: Vec::new(),
-            team: match self.store().shared_url() {
+            team: match self.store().coordination() {
                 None => None,
-                Some(_) => Some(TeamStatus {
+                Some(c) => Some(TeamStatus {
                     state: self.store().place(),
-                    guard: self.store().guard()?,
+                    guard: c.guard()?,
                     samples_held: self.held_samples().0,
                 }),
             },

@@ -9,6 +9,14 @@ use crate::store::StoreError;
 
 impl Engine {
     /// The sequence number of the newest event this engine has folded (0: none).
+    /// Since when the shared state has been out of reach, if it is (never on a state this
+    /// process holds alone).
+    pub fn unreachable_since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.store()
+            .coordination()
+            .and_then(|c| c.unreachable_since())
+    }
+
     pub fn last_seq(&self) -> u64 {
         self.events.last().map_or(0, |e| e.seq)
     }
@@ -67,7 +75,7 @@ impl Engine {
         segments: impl Iterator<Item = &'a str>,
         charts: bool,
     ) -> Result<(), StoreError> {
-        if self.store().shared_url().is_none() {
+        if self.store().coordination().is_none() {
             return Ok(());
         }
         let mut series: Vec<(&str, &str)> = Vec::new();

@@ -158,20 +158,19 @@ pub(super) async fn run(
     };
     // On the team backend the pollers and guards run only while this process leads.
     // A one-shot command never competes for it: it would hold the guard without guarding.
-    let team = core
+    let following = core
         .engine
         .store()
-        .shared_url()
-        .map(str::to_string)
+        .coordination()
         .filter(|_| options.poll)
-        .map(|url| super::team::start(url, core.engine.project().name.clone()));
-    core.may_guard = core.engine.store().shared_url().is_none();
+        .map(|c| c.follow(&core.engine.project().name));
+    core.may_guard = core.engine.store().coordination().is_none();
     // On sled this process holds the project: a guard the log says is running is gone.
     if core.may_guard && !options.poll && core.engine.guard_recorded_running() {
         core.found_guard_gone();
     }
-    let (_team, mut leading, mut news) = match team {
-        Some((t, l, n)) => (Some(t), Some(l), Some(n)),
+    let (_following, mut leading, mut news) = match following {
+        Some(f) => (Some(f.stop), Some(f.leading), Some(f.news)),
         None => (None, None, None),
     };
     if options.poll && leading.is_none() {

@@ -322,7 +322,7 @@ impl Core {
         };
         // On the team backend, an outage is said with its start: the same line as the
         // cockpit's header and `watch`.
-        let message = match self.engine.store().unreachable_since() {
+        let message = match self.engine.unreachable_since() {
             Some(since) if kind == FailureKind::Store => {
                 let text = e.to_string();
                 let rest = text

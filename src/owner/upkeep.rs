@@ -10,14 +10,15 @@ impl Core {
     /// On the team backend, ask the database every 2 s whether it answers, and tell every
     /// client when that changes (the cockpit's header, `watch`'s output).
     pub(super) fn watch_database(&mut self) {
-        if self.engine.store().shared_url().is_none()
-            || self.db_asked.elapsed() < std::time::Duration::from_secs(2)
-        {
+        let Some(shared) = self.engine.store().coordination() else {
+            return;
+        };
+        if self.db_asked.elapsed() < std::time::Duration::from_secs(2) {
             return;
         }
         self.db_asked = std::time::Instant::now();
-        self.engine.store().probe();
-        let down = self.engine.store().unreachable_since();
+        shared.probe();
+        let down = shared.unreachable_since();
         if down != self.db_down {
             self.db_down = down;
             self.broadcast(

@@ -262,11 +262,11 @@ impl Core {
             );
         }
         // Held samples (and hook outcomes) wait for the database to answer again.
-        if self.engine.store().unreachable_since().is_none() {
+        if self.engine.unreachable_since().is_none() {
             self.record_unrecorded();
         }
         if self.engine.held_samples().0 > 0
-            && self.engine.store().unreachable_since().is_none()
+            && self.engine.unreachable_since().is_none()
             && let Ok(n) = self.engine.write_held()
         {
             let dropped = self.engine.held_samples().1;
@@ -330,7 +330,7 @@ impl Core {
         let mut segments = Vec::new();
         let ahead = self.engine.read_ahead(ids.iter().map(String::as_str), true);
         if let Err(e) = ahead {
-            if self.engine.store().unreachable_since().is_none() {
+            if self.engine.unreachable_since().is_none() {
                 self.notice(Tone::Danger, e.to_string());
             }
             return;
@@ -341,7 +341,7 @@ impl Core {
             Ok(v) => segments.extend(v),
             // An outage of the state database is told once (`StateDatabase`), not per
             // refresh.
-            Err(_) if self.engine.store().unreachable_since().is_some() => return,
+            Err(_) if self.engine.unreachable_since().is_some() => return,
             Err(e) => return self.notice(Tone::Danger, e.to_string()),
         }
         self.broadcast(Update::SegmentsChanged { segments }, false);

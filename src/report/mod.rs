@@ -5,7 +5,7 @@
 //! A report is made in two steps, so the owner's loop never draws: [`Draft::of`] reads the
 //! engine (in the loop, milliseconds: text and the charts' points) into an owned [`Draft`],
 //! and [`Draft::write`] draws every PNG and SVG and writes the files, on a thread of its own.
-//! This file makes the charts; [`draft`] the summary around them.
+//! This file makes the charts; `draft.rs` the summary around them.
 
 pub mod chart;
 mod draft;

@@ -21,10 +21,12 @@
 //! events takes milliseconds.
 
 mod convert;
+pub mod coordination;
 pub mod kv;
 pub mod memory;
 pub mod notes;
 pub mod pg;
+pub mod pg_follow;
 pub mod pg_leader;
 pub mod pg_store;
 mod pg_tls;

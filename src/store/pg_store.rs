@@ -3,7 +3,7 @@
 //!
 //! Three worker threads per process each own a connection and run its statements, one job at
 //! a time (see [`super::pg`] for the schema and the guarantees): the log's reads and appends,
-//! the samples, and the desk where actions hold their segment ([`Lane`]). So a lock another
+//! the samples, and the desk where actions hold their segment (`Lane`). So a lock another
 //! session holds for up to the server's `lock_timeout` (10 s) delays only what needs it: an
 //! action on that segment waits at the desk while polls still write their samples and the
 //! log is still read. Each worker reconnects by itself: a statement that finds the server gone fails with [`PgError::Unreachable`], the failure is remembered (the
@@ -17,6 +17,7 @@
 //! loop. The local state folder still takes the process lock, so one process
 //! per folder owns the project and the others on that machine attach to it, as with sled.
 
+use super::coordination::{Coordination, Following};
 use super::kv::{Batch, Kv, ReadAhead, Rows};
 use super::pg::{self, PgError};
 use super::pg_worker::{Down, Job, Read, Reply, work};
@@ -119,7 +120,8 @@ impl LogRead for Worker {
 pub struct PgStore {
     dir: PathBuf,
     place: String,
-    /// The connection string (see [`Storage::shared_url`]).
+    /// The connection string, for the coordination's own connections. In memory only: never
+    /// shown, logged or stored.
     url: String,
     /// See [`Lane`]: each worker owns one connection.
     log: Worker,
@@ -353,12 +355,14 @@ impl Storage for PgStore {
         Reader::new(self.dir.clone(), Arc::new(self.log.clone()), samples)
     }
 
-    fn guard(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.log.ask(|r| Job::Read(Read::Guard(r)))?)
+    fn coordination(&self) -> Option<&dyn Coordination> {
+        Some(self)
     }
+}
 
-    fn shared_url(&self) -> Option<&str> {
-        Some(&self.url)
+impl Coordination for PgStore {
+    fn follow(&self, project: &str) -> Following {
+        super::pg_follow::follow(&self.url, project)
     }
 
     fn probe(&self) {
@@ -367,5 +371,9 @@ impl Storage for PgStore {
 
     fn unreachable_since(&self) -> Option<DateTime<Utc>> {
         self.down.lock().ok().and_then(|d| *d)
+    }
+
+    fn guard(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.log.ask(|r| Job::Read(Read::Guard(r)))?)
     }
 }

@@ -91,20 +91,9 @@ pub trait Storage: Send {
     }
     /// A handle for long reads (backup, verify) off the owner's loop.
     fn reader(&self) -> Reader;
-    /// Which process guards the project (`pid N on HOST`), on a backend shared by several
-    /// processes; `None` when none does. On sled the owner of the state folder guards.
-    fn guard(&self) -> Result<Option<String>, StoreError> {
-        Ok(None)
-    }
-    /// The connection string of a database shared by several processes (the owner's leader
-    /// and listener connect with it). In memory only: never shown, logged or stored.
-    fn shared_url(&self) -> Option<&str> {
-        None
-    }
-    /// Ask the backend whether it answers (updating [`Storage::unreachable_since`]).
-    fn probe(&self) {}
-    /// Since when the state has been out of reach (a database down or cut off), if it is.
-    fn unreachable_since(&self) -> Option<DateTime<Utc>> {
+    /// The coordination of a backend shared by several processes (who leads, news of the
+    /// others' appends, whether it answers); `None` on a backend one process holds alone.
+    fn coordination(&self) -> Option<&dyn super::coordination::Coordination> {
         None
     }
 
