@@ -8,7 +8,7 @@
 use super::Severity;
 use super::file::{CheckFile, CheckKindFile};
 use super::locate::KeyPath;
-use super::validate::{Found, duration_key};
+use super::validate::{Found, Said, duration_key};
 use super::validate_outside::{check_url, sensitive_header};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -94,7 +94,7 @@ pub(super) fn checks(
         let at = at.clone().key("checks").index(i);
         let before = found.len();
         let err = |path: KeyPath, msg: String, found: &mut Found| {
-            found.push((Severity::Error, path, msg));
+            found.push((Severity::Error, path, msg.into()));
         };
         let name = c.name.clone().unwrap_or_else(|| default_name(c));
         if !names.insert(name.clone()) {
@@ -221,7 +221,7 @@ pub(super) fn checks(
 }
 
 fn http(c: &CheckFile, timeout: Duration, at: &KeyPath, found: &mut Found) -> Option<CheckKind> {
-    let err = |path: KeyPath, msg: String, found: &mut Found| {
+    let err = |path: KeyPath, msg: Said, found: &mut Found| {
         found.push((Severity::Error, path, msg));
     };
     let Some(url) = &c.url else {
@@ -278,7 +278,7 @@ fn http(c: &CheckFile, timeout: Duration, at: &KeyPath, found: &mut Found) -> Op
         if sensitive_header(name) && !value.starts_with(crate::secret::PREFIX) {
             err(
                 at.clone().key("headers").key(name),
-                "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:PROBE_TOKEN\"".into(),
+                Said::hiding_value("looks like a secret written in the file: reference it from the environment instead, e.g. \"env:PROBE_TOKEN\""),
                 found,
             );
         }

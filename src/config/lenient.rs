@@ -49,7 +49,7 @@ pub(super) fn read(mut doc: DocumentMut) -> Read {
             .unwrap_or_default();
         let message = e.message().trim().replace('\n', " ");
         let Some((path, words, fix)) = understand(&at, &message) else {
-            found.push((Severity::Error, at, message));
+            found.push((Severity::Error, at, message.into()));
             break;
         };
         let mended = match &fix {
@@ -62,7 +62,7 @@ pub(super) fn read(mut doc: DocumentMut) -> Read {
         let said = (words.contains("' is missing here") && suggested.contains(&path))
             || stand_ins.contains(&path);
         if !said {
-            found.push((Severity::Error, path.clone(), words.clone()));
+            found.push((Severity::Error, path.clone(), words.clone().into()));
         }
         if let Some(near) = suggestion(&words) {
             let mut table = path.clone();

@@ -373,11 +373,13 @@ pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadErro
     found.extend(outside);
     let mut problems: Vec<Problem> = found
         .into_iter()
-        .map(|(severity, path, message)| {
-            let (value, message) = match message.strip_prefix(validate::HIDE_VALUE) {
-                Some(m) => (Some("(value hidden)".to_string()), m.to_string()),
-                None => (located.value_text(&path), message),
+        .map(|(severity, path, said)| {
+            let value = if said.hide_value {
+                Some("(value hidden)".to_string())
+            } else {
+                located.value_text(&path)
             };
+            let message = said.text;
             Problem {
                 severity,
                 file: file.to_path_buf(),

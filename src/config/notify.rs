@@ -15,7 +15,7 @@
 
 use super::Severity as Problem;
 use super::locate::KeyPath;
-use super::validate::{Found, HIDE_VALUE, duration};
+use super::validate::{Found, Said, duration};
 use super::validate_outside::check_url;
 use crate::model::notice::Severity;
 use serde::Deserialize;
@@ -88,7 +88,7 @@ pub(super) fn validate(
     for (i, n) in raw.iter().enumerate() {
         let at = root.clone().key("notify").index(i);
         let mut ok = true;
-        let mut err = |key: &str, msg: String, ok: &mut bool| {
+        let mut err = |key: &str, msg: Said, ok: &mut bool| {
             *ok = false;
             found.push((Problem::Error, at.clone().key(key), msg));
         };
@@ -105,8 +105,8 @@ pub(super) fn validate(
                 if !url.starts_with(crate::secret::PREFIX) {
                     err(
                         "slack",
-                        format!(
-                            "{HIDE_VALUE}must reference the environment, e.g. \"env:SLACK_WEBHOOK_URL\": the URL of an incoming webhook is its secret"
+                        Said::hiding_value(
+                            "must reference the environment, e.g. \"env:SLACK_WEBHOOK_URL\": the URL of an incoming webhook is its secret",
                         ),
                         &mut ok,
                     );
@@ -149,7 +149,8 @@ pub(super) fn validate(
                         format!(
                             "'{s}' is not a segment of this project ({})",
                             segment_ids.join(", ")
-                        ),
+                        )
+                        .into(),
                         &mut ok,
                     );
                 }
@@ -162,7 +163,7 @@ pub(super) fn validate(
                 Err(()) => {
                     err(
                         "min_severity",
-                        format!("'{s}' is not a severity: use info, warn or critical"),
+                        format!("'{s}' is not a severity: use info, warn or critical").into(),
                         &mut ok,
                     );
                     Severity::Warn

@@ -86,7 +86,7 @@ fn value(v: &Value, at: &KeyPath, dir: &Path, found: &mut Found) {
     match v {
         Value::String(s) => {
             if let Some(why) = unset_env(s.value()) {
-                found.push((Severity::Warning, at.clone(), why));
+                found.push((Severity::Warning, at.clone(), why.into()));
             }
         }
         Value::Array(a) if at.0.last() == Some(&Part::Key("command".into())) => {
@@ -95,7 +95,7 @@ fn value(v: &Value, at: &KeyPath, dir: &Path, found: &mut Found) {
                 .filter_map(|v| v.as_str().map(String::from))
                 .collect();
             if let Some(why) = program_problem(&argv, dir) {
-                found.push((Severity::Warning, at.clone(), why));
+                found.push((Severity::Warning, at.clone(), why.into()));
             }
         }
         Value::Array(a) => {

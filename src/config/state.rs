@@ -9,7 +9,7 @@
 
 use super::Severity;
 use super::locate::KeyPath;
-use super::validate::{Found, HIDE_VALUE};
+use super::validate::{Found, Said};
 use serde::Deserialize;
 
 /// `[state]` as written.
@@ -48,7 +48,7 @@ impl StateBackend {
 
 pub(super) fn validate(raw: &StateFile, root: &KeyPath, found: &mut Found) -> StateBackend {
     let at = root.clone().key("state");
-    let mut err = |key: &str, msg: String| {
+    let mut err = |key: &str, msg: Said| {
         found.push((Severity::Error, at.clone().key(key), msg));
     };
     match raw.backend.as_deref().unwrap_or("sled") {
@@ -69,8 +69,8 @@ pub(super) fn validate(raw: &StateFile, root: &KeyPath, found: &mut Found) -> St
             Some(_) => {
                 err(
                     "url",
-                    format!(
-                        "{HIDE_VALUE}must reference the environment, e.g. \"env:CUTOVER_DATABASE_URL\"; a connection string holds a password, never write it in the file"
+                    Said::hiding_value(
+                        "must reference the environment, e.g. \"env:CUTOVER_DATABASE_URL\"; a connection string holds a password, never write it in the file",
                     ),
                 );
                 StateBackend::Sled
@@ -87,7 +87,8 @@ pub(super) fn validate(raw: &StateFile, root: &KeyPath, found: &mut Found) -> St
         other => {
             err(
                 "backend",
-                format!("'{other}' is not a backend: use \"sled\" (the default) or \"postgres\""),
+                format!("'{other}' is not a backend: use \"sled\" (the default) or \"postgres\"")
+                    .into(),
             );
             StateBackend::Sled
         }

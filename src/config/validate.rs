@@ -12,12 +12,41 @@ use std::time::Duration;
 /// Default points behind projection before a segment is flagged.
 pub const DEFAULT_TOLERANCE_POINTS: f64 = 5.0;
 
-/// What validation found: (severity, where, what). A message that starts with
-/// [`HIDE_VALUE`] must not have its value echoed (it may be a secret).
-pub(super) type Found = Vec<(Severity, KeyPath, String)>;
+/// What validation found: (severity, where, what).
+pub(super) type Found = Vec<(Severity, KeyPath, Said)>;
 
-/// Prefix of messages whose value must not be shown.
-pub const HIDE_VALUE: &str = "\u{0}";
+/// What is said of a key, and whether its value may be shown beside it: a value that may be
+/// a secret (a key written in the file, a URL with a password) is never echoed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub text: String,
+    pub hide_value: bool,
+}
+
+impl Said {
+    /// Said of a value that must not be shown.
+    pub fn hiding_value(text: impl Into<String>) -> Said {
+        Said {
+            text: text.into(),
+            hide_value: true,
+        }
+    }
+}
+
+impl From<String> for Said {
+    fn from(text: String) -> Said {
+        Said {
+            text,
+            hide_value: false,
+        }
+    }
+}
+
+impl From<&str> for Said {
+    fn from(text: &str) -> Said {
+        Said::from(text.to_string())
+    }
+}
 
 /// Validate a parsed file. The project is `Some` when it could be built; it is only usable if
 /// no problem is an error.
@@ -49,7 +78,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
                 format!(
                     "duplicate segment id '{}': every segment needs its own id",
                     seg.id
-                ),
+                ).into(),
             ));
         }
         if let Some(s) = segment(seg, &at, &mut found) {
@@ -104,7 +133,7 @@ fn in_unit(x: f64) -> bool {
 fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment> {
     let mut ok = true;
     let mut err = |path: KeyPath, msg: String| {
-        found.push((Severity::Error, path, msg));
+        found.push((Severity::Error, path, msg.into()));
     };
     if let Err(why) = crate::model::reading::segment_id(&seg.id) {
         ok = false;
@@ -266,7 +295,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
                 found.push((
                     Severity::Warning,
                     gate_at.key("metric"),
-                    format!("no [segments.sources.{m}] feeds this gate: it stays unknown until samples are recorded"),
+                    format!("no [segments.sources.{m}] feeds this gate: it stays unknown until samples are recorded").into(),
                 ));
             }
             gates.push(c);
@@ -369,7 +398,7 @@ pub(super) fn duration_key(
                     format!(
                         "{} is out of range: between 10ms (a source polled faster only spins) and 30 days, e.g. \"30s\"",
                         humantime::format_duration(d)
-                    ),
+                    ).into(),
                 ));
                 default
             }

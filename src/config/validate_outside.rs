@@ -3,7 +3,7 @@
 //! as `validate`: every problem is collected with its key path.
 
 use super::locate::KeyPath;
-use super::validate::{DEFAULT_TOLERANCE_POINTS, Found, duration, duration_key};
+use super::validate::{DEFAULT_TOLERANCE_POINTS, Found, Said, duration, duration_key};
 use super::{GateFile, HookFile, HookSpec, Severity, SourceFile, SourceKind, SourceSpec};
 use crate::model::criteria::Criterion;
 use std::time::Duration;
@@ -26,12 +26,12 @@ pub(super) fn source(
     ok: &mut bool,
 ) -> Option<SourceSpec> {
     let mut good = true;
-    let mut err = |path: KeyPath, msg: String, found: &mut Found| {
+    let mut err = |path: KeyPath, msg: Said, found: &mut Found| {
         good = false;
         found.push((Severity::Error, path, msg));
     };
     if let Err(why) = crate::model::reading::metric_name(metric) {
-        err(at.clone(), format!("invalid source name: {why}"), found);
+        err(at.clone(), format!("invalid source name: {why}").into(), found);
     }
     let kind = s.kind;
     let request = match super::SourceRequest::from_file(s) {
@@ -40,7 +40,7 @@ pub(super) fn source(
             for field in missing {
                 err(
                     at.clone().key(field),
-                    format!("missing: a {} source needs '{field}'", kind.as_str()),
+                    format!("missing: a {} source needs '{field}'", kind.as_str()).into(),
                     found,
                 );
             }
@@ -77,7 +77,7 @@ pub(super) fn source(
     {
         err(
             at.clone().key("api_key"),
-            "\u{0}must reference the environment, e.g. \"env:FUSIONAUTH_API_KEY\"; never write a key in the file".into(),
+            Said::hiding_value("must reference the environment, e.g. \"env:FUSIONAUTH_API_KEY\"; never write a key in the file"),
             found,
         );
     }
@@ -85,7 +85,7 @@ pub(super) fn source(
         if sensitive_header(name) && !value.starts_with(crate::secret::PREFIX) {
             err(
                 at.clone().key("headers").key(name),
-                "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:API_TOKEN\"".into(),
+                Said::hiding_value("looks like a secret written in the file: reference it from the environment instead, e.g. \"env:API_TOKEN\""),
                 found,
             );
         }
@@ -149,7 +149,7 @@ pub(super) fn gate(
         .unwrap_or(if g.metric.is_some() { "metric" } else { "" });
     let mut fail = |path: KeyPath, msg: &str| {
         *ok = false;
-        found.push((Severity::Error, path, msg.to_string()));
+        found.push((Severity::Error, path, msg.into()));
         None
     };
     match kind {
@@ -222,19 +222,19 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// An http(s) URL; plain http only to loopback unless `insecure`.
 /// Credentials inline (`user:pass@`, `?api_key=…`) are refused like an inline secret header,
 /// without echoing the value: they would reach the log through the hook's description.
-pub(super) fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), String> {
+pub(super) fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), Said> {
     if let Ok(u) = reqwest::Url::parse(url) {
         if !u.username().is_empty() || u.password().is_some() {
-            return Err("\u{0}holds credentials (user:password@host): send them from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\"".into());
+            return Err(Said::hiding_value("holds credentials (user:password@host): send them from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\""));
         }
         let secretish = |k: &str| {
             let k = k.to_ascii_lowercase();
             sensitive_header(&k) || k.contains("secret") || k.contains("pass")
         };
         if let Some((name, _)) = u.query_pairs().find(|(k, _)| secretish(k)) {
-            return Err(format!(
-                "\u{0}has a secret in its query ('{name}=…'): send it from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\""
-            ));
+            return Err(Said::hiding_value(format!(
+                "has a secret in its query ('{name}=…'): send it from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\""
+            )));
         }
     }
     match reqwest::Url::parse(url) {
@@ -249,7 +249,7 @@ pub(super) fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), 
                 )
             }
         }
-        _ => Err(format!("must be an http(s) URL like \"{example}\"")),
+        _ => Err(format!("must be an http(s) URL like \"{example}\"").into()),
     }
 }
 
@@ -320,7 +320,7 @@ pub(super) fn hook(
                     found.push((
                         Severity::Error,
                         at.clone().key("headers").key(name),
-                        "\u{0}looks like a secret written in the file: reference it from the environment instead, e.g. \"env:ROUTER_TOKEN\"".into(),
+                        Said::hiding_value("looks like a secret written in the file: reference it from the environment instead, e.g. \"env:ROUTER_TOKEN\""),
                     ));
                 } else if let Some(var) = value.strip_prefix(crate::secret::PREFIX)
                     && std::env::var_os(var).is_none()
@@ -328,7 +328,7 @@ pub(super) fn hook(
                     found.push((
                         Severity::Warning,
                         at.clone().key("headers").key(name),
-                        format!("environment variable {var} is not set now; the hook will fail unless it is set when it fires"),
+                        format!("environment variable {var} is not set now; the hook will fail unless it is set when it fires").into(),
                     ));
                 }
             }
