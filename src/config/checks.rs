@@ -278,7 +278,9 @@ fn http(c: &CheckFile, timeout: Duration, at: &KeyPath, found: &mut Found) -> Op
         if sensitive_header(name) && !value.starts_with(crate::secret::PREFIX) {
             err(
                 at.clone().key("headers").key(name),
-                Said::hiding_value("looks like a secret written in the file: reference it from the environment instead, e.g. \"env:PROBE_TOKEN\""),
+                Said::hiding_value(
+                    "looks like a secret written in the file: reference it from the environment instead, e.g. \"env:PROBE_TOKEN\"",
+                ),
                 found,
             );
         }

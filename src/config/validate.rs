@@ -78,7 +78,8 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
                 format!(
                     "duplicate segment id '{}': every segment needs its own id",
                     seg.id
-                ).into(),
+                )
+                .into(),
             ));
         }
         if let Some(s) = segment(seg, &at, &mut found) {

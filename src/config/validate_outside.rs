@@ -31,7 +31,11 @@ pub(super) fn source(
         found.push((Severity::Error, path, msg));
     };
     if let Err(why) = crate::model::reading::metric_name(metric) {
-        err(at.clone(), format!("invalid source name: {why}").into(), found);
+        err(
+            at.clone(),
+            format!("invalid source name: {why}").into(),
+            found,
+        );
     }
     let kind = s.kind;
     let request = match super::SourceRequest::from_file(s) {
@@ -77,7 +81,9 @@ pub(super) fn source(
     {
         err(
             at.clone().key("api_key"),
-            Said::hiding_value("must reference the environment, e.g. \"env:FUSIONAUTH_API_KEY\"; never write a key in the file"),
+            Said::hiding_value(
+                "must reference the environment, e.g. \"env:FUSIONAUTH_API_KEY\"; never write a key in the file",
+            ),
             found,
         );
     }
@@ -85,7 +91,9 @@ pub(super) fn source(
         if sensitive_header(name) && !value.starts_with(crate::secret::PREFIX) {
             err(
                 at.clone().key("headers").key(name),
-                Said::hiding_value("looks like a secret written in the file: reference it from the environment instead, e.g. \"env:API_TOKEN\""),
+                Said::hiding_value(
+                    "looks like a secret written in the file: reference it from the environment instead, e.g. \"env:API_TOKEN\"",
+                ),
                 found,
             );
         }
@@ -225,7 +233,9 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 pub(super) fn check_url(url: &str, insecure: bool, example: &str) -> Result<(), Said> {
     if let Ok(u) = reqwest::Url::parse(url) {
         if !u.username().is_empty() || u.password().is_some() {
-            return Err(Said::hiding_value("holds credentials (user:password@host): send them from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\""));
+            return Err(Said::hiding_value(
+                "holds credentials (user:password@host): send them from the environment instead, api_key = \"env:NAME\" or a header \"env:NAME\"",
+            ));
         }
         let secretish = |k: &str| {
             let k = k.to_ascii_lowercase();

@@ -6,7 +6,7 @@
 
 use super::Script;
 use super::protocol::{Role, Welcome};
-use super::session::{Lost, Session};
+use super::session::{AttachError, Lost, Session};
 use super::{Owner, OwnerOptions, StopMode, socket_path};
 use crate::clock::Clock;
 use crate::engine::Engine;
@@ -82,20 +82,13 @@ impl Link {
                                 session,
                             });
                         }
-                        Err(ce) if ce.raw_os_error() == Some(13) => {
-                            return Err(anyhow!(
-                                "permission denied on the project's socket '{}': it admits only the owner's user, or the members of [project] socket_group",
-                                socket.display()
-                            ));
-                        }
-                        Err(ce)
-                            if matches!(
-                                ce.kind(),
-                                std::io::ErrorKind::PermissionDenied
-                                    | std::io::ErrorKind::InvalidData
-                            ) =>
-                        {
-                            return Err(anyhow!("{ce}"));
+                        // Refused for good: retrying cannot help.
+                        Err(
+                            ce @ (AttachError::NotAdmitted(_)
+                            | AttachError::Refused(_)
+                            | AttachError::OtherProtocol { .. }),
+                        ) => {
+                            return Err(ce.into());
                         }
                         Err(ce) => {
                             tracing::debug!("attach failed: {ce}");

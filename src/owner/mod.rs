@@ -204,7 +204,7 @@ impl Owner {
                     socket = Some(path);
                 }
                 // A bad socket_group is the operator's to fix: say so now.
-                Err(e) if e.kind() == std::io::ErrorKind::Other => {
+                Err(e @ (socket::BindError::NoSuchGroup(_) | socket::BindError::NotPrivate(_))) => {
                     return Err(e).with_context(|| {
                         format!("cannot serve the project on '{}'", path.display())
                     });

@@ -322,17 +322,17 @@ impl Core {
         };
         // On the team backend, an outage is said with its start: the same line as the
         // cockpit's header and `watch`.
-        let message = match self.engine.unreachable_since() {
-            Some(since) if kind == FailureKind::Store => {
-                let text = e.to_string();
-                let rest = text
-                    .strip_prefix("state database unreachable: ")
-                    .unwrap_or(&text);
-                format!(
-                    "state database unreachable since {}: {rest}",
-                    since.format("%Y-%m-%d %H:%M:%S UTC")
-                )
-            }
+        let message = match (&e, self.engine.unreachable_since()) {
+            (
+                EngineError::Store(crate::store::StoreError::Database(
+                    crate::store::pg::PgError::Unreachable(cause),
+                )),
+                Some(since),
+            ) => format!(
+                "state database unreachable since {}: {}",
+                since.format("%Y-%m-%d %H:%M:%S UTC"),
+                crate::store::pg::unreachable_why(cause)
+            ),
             _ => e.to_string(),
         };
         if kind == FailureKind::Store {

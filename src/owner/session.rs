@@ -65,6 +65,31 @@ enum Tx {
     },
 }
 
+/// Why a client could not attach to the owner through its socket.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    /// The socket's permissions keep this user out.
+    #[error(
+        "permission denied on the project's socket '{}': it admits only the owner's user, or the members of [project] socket_group",
+        .0.display()
+    )]
+    NotAdmitted(std::path::PathBuf),
+    /// The owner answered, and refused (its goodbye says why).
+    #[error("{0}")]
+    Refused(String),
+    /// The owner speaks another protocol: another cutover version.
+    #[error(
+        "the owner (pid {pid}) speaks protocol {theirs}, this cutover {PROTOCOL_VERSION}; run the same cutover version on both sides"
+    )]
+    OtherProtocol { pid: u32, theirs: u32 },
+    /// Something that is not cutover's owner answered on the socket.
+    #[error("the owner's first answer is not a welcome")]
+    NotAWelcome,
+    /// Nobody answered (no socket yet, an owner gone, no welcome within 5 s): worth retrying.
+    #[error("{0}")]
+    NoAnswer(String),
+}
+
 /// One client's connection to the owner.
 pub struct Session {
     pub welcome: Welcome,
@@ -103,8 +128,14 @@ impl Session {
         path: &Path,
         role: Role,
         actor: Option<String>,
-    ) -> std::io::Result<Session> {
-        let stream = UnixStream::connect(path).await?;
+    ) -> Result<Session, AttachError> {
+        let stream = UnixStream::connect(path).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                AttachError::NotAdmitted(path.to_path_buf())
+            } else {
+                AttachError::NoAnswer(e.to_string())
+            }
+        })?;
         let (read, write) = stream.into_split();
         let mut frames_in = FramedRead::new(read, socket::codec(MAX_SERVER_FRAME));
         let mut frames_out = FramedWrite::new(write, socket::codec(socket::MAX_CLIENT_FRAME));
@@ -115,39 +146,32 @@ impl Session {
         };
         // An owner that refuses this peer says why and closes at once, possibly before the
         // hello is written: read its answer even when sending failed.
-        let sent = frames_out.send(Bytes::from(json(&hello)?)).await;
+        let hello = json(&hello).map_err(|e| AttachError::NoAnswer(e.to_string()))?;
+        let sent = frames_out.send(Bytes::from(hello)).await;
         let first = tokio::time::timeout(Duration::from_secs(5), frames_in.next())
             .await
-            .map_err(|_| std::io::Error::other("the owner did not answer within 5 s"))?;
+            .map_err(|_| AttachError::NoAnswer("the owner did not answer within 5 s".into()))?;
         let welcome = match first {
             Some(Ok(frame)) => match serde_json::from_slice::<ServerMsg>(&frame) {
                 Ok(ServerMsg::Welcome(w)) if w.protocol == PROTOCOL_VERSION => w,
                 Ok(ServerMsg::Welcome(w)) => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!(
-                            "the owner (pid {}) speaks protocol {}, this cutover {PROTOCOL_VERSION}; run the same cutover version on both sides",
-                            w.pid, w.protocol
-                        ),
-                    ));
+                    return Err(AttachError::OtherProtocol {
+                        pid: w.pid,
+                        theirs: w.protocol,
+                    });
                 }
-                Ok(ServerMsg::Goodbye { reason }) => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::PermissionDenied,
-                        reason,
-                    ));
-                }
+                Ok(ServerMsg::Goodbye { reason }) => return Err(AttachError::Refused(reason)),
                 Ok(_) | Err(_) => {
-                    return Err(std::io::Error::other(
-                        "the owner's first answer is not a welcome",
-                    ));
+                    return Err(AttachError::NotAWelcome);
                 }
             },
-            Some(Err(e)) => return Err(sent.err().unwrap_or(e)),
+            Some(Err(e)) => return Err(AttachError::NoAnswer(sent.err().unwrap_or(e).to_string())),
             None => {
-                return Err(sent
-                    .err()
-                    .unwrap_or(std::io::ErrorKind::ConnectionReset.into()));
+                let why = sent.err().map_or_else(
+                    || "the owner closed the connection".to_string(),
+                    |e| e.to_string(),
+                );
+                return Err(AttachError::NoAnswer(why));
             }
         };
         let (in_tx, rx) = mpsc::unbounded_channel();

@@ -68,22 +68,38 @@ impl Access {
     }
 }
 
+/// Why the socket could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    /// `[project] socket_group` names no group here: the operator's to fix before starting.
+    #[error("socket_group '{0}' is not a group on this machine (see /etc/group)")]
+    NoSuchGroup(String),
+    /// The socket's mode or group could not be set (this user is not in the group?): it is
+    /// removed rather than left open to anyone.
+    #[error(
+        "cannot give the socket its mode or group ({0}); is this user a member of socket_group?"
+    )]
+    NotPrivate(std::io::Error),
+    /// The socket itself could not be made (a path over 107 bytes, a read-only folder): the
+    /// project still works, alone.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// Bind the socket at `path` (replacing a stale file: the caller holds the project lock, so no
 /// live owner serves it) with mode 0600, or 0660 for `group`.
-pub fn bind(path: &Path, group: Option<&str>) -> std::io::Result<BoundSocket> {
+pub fn bind(path: &Path, group: Option<&str>) -> Result<BoundSocket, BindError> {
     use std::os::unix::fs::PermissionsExt;
     let group = match group {
-        Some(name) => Some(crate::os::group(name).ok_or_else(|| {
-            std::io::Error::other(format!(
-                "socket_group '{name}' is not a group on this machine (see /etc/group)"
-            ))
-        })?),
+        Some(name) => {
+            Some(crate::os::group(name).ok_or_else(|| BindError::NoSuchGroup(name.to_string()))?)
+        }
         None => None,
     };
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     let listener = UnixListener::bind(path)?;
     let mode = if group.is_some() { 0o660 } else { 0o600 };
@@ -96,9 +112,7 @@ pub fn bind(path: &Path, group: Option<&str>) -> std::io::Result<BoundSocket> {
         });
     if let Err(e) = private {
         let _ = std::fs::remove_file(path);
-        return Err(std::io::Error::other(format!(
-            "cannot give the socket its mode or group ({e}); is this user a member of socket_group?"
-        )));
+        return Err(BindError::NotPrivate(e));
     }
     Ok(BoundSocket {
         listener,

@@ -57,9 +57,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
 /// Why the log could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PgError {
-    #[error(
-        "state database unreachable: cannot reach the state database ({0}); check the variable [state] url names (e.g. CUTOVER_DATABASE_URL) and that the server runs; actions are refused until it answers"
-    )]
+    #[error("state database unreachable: {}", unreachable_why(.0))]
     Unreachable(String),
     #[error(
         "the state database was written by a newer cutover (schema {found}; this build reads up to {supported}); upgrade cutover"
@@ -375,4 +373,12 @@ pub(super) fn kv_apply(
         .map_err(|e| refused(&e))?;
     }
     Ok(())
+}
+
+/// What an unreachable database means for the lead, and what to check (after "state database
+/// unreachable: ", or after "… since <when>: " where the outage's start is known).
+pub fn unreachable_why(cause: &str) -> String {
+    format!(
+        "cannot reach the state database ({cause}); check the variable [state] url names (e.g. CUTOVER_DATABASE_URL) and that the server runs; actions are refused until it answers"
+    )
 }
