@@ -29,3 +29,9 @@ pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+impl From<crate::model::reading::Broken> for EngineError {
+    fn from(b: crate::model::reading::Broken) -> EngineError {
+        EngineError::Invalid(b.0)
+    }
+}

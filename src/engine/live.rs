@@ -117,7 +117,9 @@ impl Engine {
             return Ok(());
         };
         let result = match &p.result {
-            Ok(v) => self.in_range(&p.segment, &p.metric, *v),
+            Ok(v) => self
+                .in_range(&p.segment, &p.metric, *v)
+                .map_err(String::from),
             Err(e) => Err(e.clone()),
         };
         let key = (p.segment.clone(), p.metric.clone());
@@ -152,10 +154,10 @@ impl Engine {
     /// A polled result as it may enter: a reading out of range becomes the source's error.
     pub fn checked(&self, p: &Polled) -> Polled {
         Polled {
-            result: p
-                .result
-                .clone()
-                .and_then(|v| self.in_range(&p.segment, &p.metric, v)),
+            result: p.result.clone().and_then(|v| {
+                self.in_range(&p.segment, &p.metric, v)
+                    .map_err(String::from)
+            }),
             ..p.clone()
         }
     }
@@ -163,7 +165,12 @@ impl Engine {
     /// Whether a reading can be a sample: a number, and for `migrated` a count between 0 and
     /// the segment's size (a count above it would close the segment as done on a wrong
     /// query). Otherwise the reading is the source's error, and criteria over it are unknown.
-    pub fn in_range(&self, segment: &str, metric: &str, value: f64) -> Result<f64, String> {
+    pub fn in_range(
+        &self,
+        segment: &str,
+        metric: &str,
+        value: f64,
+    ) -> Result<f64, crate::model::reading::Broken> {
         crate::model::reading::value(metric, value, self.migrated_base(segment))
     }
 

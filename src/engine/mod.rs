@@ -207,9 +207,9 @@ impl Engine {
             return Err(EngineError::UnknownSegment(cmd.segment.clone()));
         }
         if let Some(reason) = &cmd.reason {
-            log_rules::reason(reason).map_err(EngineError::Invalid)?;
+            log_rules::reason(reason)?;
         }
-        log_rules::actor(&cmd.actor).map_err(EngineError::Invalid)?;
+        log_rules::actor(&cmd.actor)?;
         Ok(())
     }
 

@@ -74,7 +74,8 @@ impl Engine {
         let Some(base) = self.migrated_base(segment) else {
             return Err(EngineError::UnknownSegment(segment.to_string()));
         };
-        reading::sample(segment, metric, at, value, Some(base), now).map_err(EngineError::Invalid)
+        reading::sample(segment, metric, at, value, Some(base), now)
+            .map_err(|b| EngineError::Invalid(b.into()))
     }
 
     /// Store a batch of imported samples under the rules of every other door

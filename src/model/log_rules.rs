@@ -19,6 +19,7 @@
 
 use super::event::{Event, Outcome, SegmentState};
 use super::phase::{Action, Phase};
+use super::reading::Broken;
 use std::collections::BTreeMap;
 
 /// Longest reason an operator may give, in characters.
@@ -37,33 +38,33 @@ pub fn edge(from: Phase, to: Phase) -> bool {
 }
 
 /// The reason rule: at most [`REASON_MAX`] characters, no control character but `\n` and `\t`.
-pub fn reason(text: &str) -> Result<(), String> {
+pub fn reason(text: &str) -> Result<(), Broken> {
     let n = text.chars().count();
     if n > REASON_MAX {
-        return Err(format!(
+        return Err(Broken(format!(
             "the reason is {n} characters; keep it to {REASON_MAX} (link to a ticket for more)"
-        ));
+        )));
     }
     if text
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(format!(
+        return Err(Broken(format!(
             "the reason '{}' holds a control character; write it as plain text",
             super::reading::shown(text)
-        ));
+        )));
     }
     Ok(())
 }
 
 /// The actor rule: 1 to [`ACTOR_MAX`] characters, no control character.
-pub fn actor(text: &str) -> Result<(), String> {
+pub fn actor(text: &str) -> Result<(), Broken> {
     let n = text.chars().count();
     if n == 0 || n > ACTOR_MAX || text.chars().any(char::is_control) {
-        return Err(format!(
+        return Err(Broken(format!(
             "'{}' is not an actor name: use 1 to {ACTOR_MAX} printable characters",
             super::reading::shown(text)
-        ));
+        )));
     }
     Ok(())
 }
@@ -80,10 +81,10 @@ pub fn check(events: &[Event]) -> Result<(), (usize, String)> {
     Ok(())
 }
 
-fn one(event: &Event, i: usize, events: &[Event], state: &SegmentState) -> Result<(), String> {
+fn one(event: &Event, i: usize, events: &[Event], state: &SegmentState) -> Result<(), Broken> {
     let e = &event.body;
     if event.seq != i as u64 + 1 {
-        return Err(format!("found where event {} belongs", i + 1));
+        return Err(Broken(format!("found where event {} belongs", i + 1)));
     }
     let project_wide = matches!(e.kind, Action::Guarding | Action::Audit | Action::Alarm);
     if !(e.segment == "*" && project_wide) {
@@ -95,14 +96,16 @@ fn one(event: &Event, i: usize, events: &[Event], state: &SegmentState) -> Resul
         reason(r)?;
     }
     if e.detail.as_ref().is_some_and(|d| d.len() > DETAIL_MAX) {
-        return Err(format!("its detail is longer than {DETAIL_MAX} bytes"));
+        return Err(Broken(format!(
+            "its detail is longer than {DETAIL_MAX} bytes"
+        )));
     }
     if let (Some(size), Some(migrated)) = (e.size, e.migrated)
         && migrated > size
     {
-        return Err(format!(
+        return Err(Broken(format!(
             "{migrated} users migrated at cutover, more than its size {size}"
-        ));
+        )));
     }
     let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
     if e.plan
@@ -123,18 +126,18 @@ fn one(event: &Event, i: usize, events: &[Event], state: &SegmentState) -> Resul
     };
     if let (true, Some(to)) = (moves, e.to) {
         let Some(from) = e.from else {
-            return Err(format!("enters {to} without saying from where"));
+            return Err(Broken(format!("enters {to} without saying from where")));
         };
         if !edge(from, to) {
-            return Err(format!(
+            return Err(Broken(format!(
                 "{from} → {to} is not a transition of the phase machine"
-            ));
+            )));
         }
         if e.outcome == Outcome::Ok && from != state.phase {
-            return Err(format!(
+            return Err(Broken(format!(
                 "moves {} from {from}, but it is in {}",
                 e.segment, state.phase
-            ));
+            )));
         }
     }
     Ok(())
@@ -142,7 +145,7 @@ fn one(event: &Event, i: usize, events: &[Event], state: &SegmentState) -> Resul
 
 /// A hook outcome or re-fire answers an earlier request of the same segment, hook and
 /// transition.
-fn answers(event: &Event, key: u64, events: &[Event]) -> Result<(), String> {
+fn answers(event: &Event, key: u64, events: &[Event]) -> Result<(), Broken> {
     let e = &event.body;
     let asked = (key >= 1 && key < event.seq)
         .then(|| events.get(key as usize - 1))
@@ -156,10 +159,10 @@ fn answers(event: &Event, key: u64, events: &[Event]) -> Result<(), String> {
         });
     match asked {
         Some(_) => Ok(()),
-        None => Err(format!(
+        None => Err(Broken(format!(
             "answers intent {key}, which is not an earlier request of the same hook on {}",
             super::reading::shown(&e.segment)
-        )),
+        ))),
     }
 }
 

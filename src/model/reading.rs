@@ -58,8 +58,25 @@ fn number(v: f64) -> String {
     }
 }
 
+/// A rule a value breaks, said for the lead: which value, which rule, and the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Broken(pub String);
+
+impl From<&str> for Broken {
+    fn from(text: &str) -> Broken {
+        Broken(text.to_string())
+    }
+}
+
+impl From<Broken> for String {
+    fn from(b: Broken) -> String {
+        b.0
+    }
+}
+
 /// The segment id rule (the project file's): 1 to 64 of `a-z`, `0-9` and `-`.
-pub fn segment_id(id: &str) -> Result<(), String> {
+pub fn segment_id(id: &str) -> Result<(), Broken> {
     if (1..=NAME_MAX).contains(&id.len())
         && id
             .bytes()
@@ -67,14 +84,14 @@ pub fn segment_id(id: &str) -> Result<(), String> {
     {
         return Ok(());
     }
-    Err(format!(
+    Err(Broken(format!(
         "'{}' is not a segment id: use 1 to {NAME_MAX} lower-case letters, digits and '-'",
         shown(id)
-    ))
+    )))
 }
 
 /// The metric name rule: 1 to 64 of ASCII letters, digits, `_`, `-` and `.`.
-pub fn metric_name(name: &str) -> Result<(), String> {
+pub fn metric_name(name: &str) -> Result<(), Broken> {
     if (1..=NAME_MAX).contains(&name.len())
         && name
             .bytes()
@@ -82,59 +99,59 @@ pub fn metric_name(name: &str) -> Result<(), String> {
     {
         return Ok(());
     }
-    Err(format!(
+    Err(Broken(format!(
         "'{}' is not a metric name: use 1 to {NAME_MAX} ASCII letters, digits, '_', '-' and '.'",
         shown(name)
-    ))
+    )))
 }
 
 /// The calendar the store keeps: 1970-01-01 up to the end of year 9999.
-pub fn in_calendar(at: DateTime<Utc>) -> Result<(), String> {
+pub fn in_calendar(at: DateTime<Utc>) -> Result<(), Broken> {
     let first = DateTime::<Utc>::UNIX_EPOCH;
     let last = Utc
         .with_ymd_and_hms(9999, 12, 31, 23, 59, 59)
         .single()
         .unwrap_or(first);
     if at < first || at > last {
-        return Err(format!(
+        return Err(Broken(format!(
             "{} is outside the years 1970 to 9999; check the date",
             at.to_rfc3339()
-        ));
+        )));
     }
     Ok(())
 }
 
 /// A sample's time: in the calendar, and at most a day after `now` when given (a live door).
-pub fn sample_time(at: DateTime<Utc>, now: Option<DateTime<Utc>>) -> Result<(), String> {
+pub fn sample_time(at: DateTime<Utc>, now: Option<DateTime<Utc>>) -> Result<(), Broken> {
     in_calendar(at)?;
     if let Some(now) = now
         && at > now + chrono::Duration::days(1)
     {
-        return Err(format!(
+        return Err(Broken(format!(
             "{} is more than a day in the future; check the date",
             at.to_rfc3339()
-        ));
+        )));
     }
     Ok(())
 }
 
 /// A sample's value: a finite number, and a `migrated` count within 0 ..= `base` (the
 /// segment's size) when the segment is known, never below 0.
-pub fn value(metric: &str, value: f64, base: Option<u64>) -> Result<f64, String> {
+pub fn value(metric: &str, value: f64, base: Option<u64>) -> Result<f64, Broken> {
     if !value.is_finite() {
-        return Err(format!(
+        return Err(Broken(format!(
             "not a number: {value} (NaN and infinities are never readings)"
-        ));
+        )));
     }
     if metric == MIGRATED && (value < 0.0 || value > base.unwrap_or(COUNT_MAX) as f64) {
         let users = match base {
             Some(b) => format!("the segment has {b} users"),
             None => format!("a count is 0 to {COUNT_MAX}"),
         };
-        return Err(format!(
+        return Err(Broken(format!(
             "migrated count {} is out of range: {users}; check the source's query (does it count only this segment?) or the segment's size",
             number(value)
-        ));
+        )));
     }
     Ok(value)
 }
@@ -148,7 +165,7 @@ pub fn sample(
     v: f64,
     base: Option<u64>,
     now: Option<DateTime<Utc>>,
-) -> Result<f64, String> {
+) -> Result<f64, Broken> {
     segment_id(segment)?;
     metric_name(metric)?;
     sample_time(at, now)?;
@@ -169,7 +186,7 @@ mod tests {
         }
         let long = "m".repeat(60_000);
         let e = metric_name(&long).expect_err("refused");
-        assert!(e.len() < 200, "the message quotes a prefix: {e}");
+        assert!(e.0.len() < 200, "the message quotes a prefix: {e}");
         assert!(segment_id("eu-customers").is_ok());
         assert!(segment_id("s\u{0}5").is_err());
         assert!(segment_id("EU").is_err());

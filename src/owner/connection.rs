@@ -131,7 +131,7 @@ impl Conn<'_> {
                     .filter(|a| !a.is_empty())
                     .unwrap_or_else(|| crate::os::user_name(uid));
                 if let Err(why) = crate::model::log_rules::actor(&actor) {
-                    goodbye(frames_out, why).await;
+                    goodbye(frames_out, why.into()).await;
                     return None;
                 }
                 Some((actor, role, uid))

@@ -74,7 +74,9 @@ pub(super) fn sizes(events: &[Event]) -> BTreeMap<String, u64> {
 /// The sample rule for a sample of a backup or a state (no `now`: what was accepted then).
 pub(super) fn sample_problem(s: &SampleLine, sizes: &BTreeMap<String, u64>) -> Option<String> {
     let base = sizes.get(&s.segment).copied();
-    reading::sample(&s.segment, &s.metric, s.at, s.value, base, None).err()
+    reading::sample(&s.segment, &s.metric, s.at, s.value, base, None)
+        .err()
+        .map(String::from)
 }
 
 fn rollup_problem(r: &RollupLine) -> Option<String> {
@@ -86,9 +88,10 @@ fn rollup_problem(r: &RollupLine) -> Option<String> {
         .and_then(|()| {
             finite
                 .then_some(())
-                .ok_or_else(|| "a value is not a finite number".to_string())
+                .ok_or_else(|| reading::Broken("a value is not a finite number".into()))
         })
         .err()
+        .map(String::from)
 }
 
 /// Read a backup into `store`, which must hold no event yet; durable before it returns. The
