@@ -236,7 +236,7 @@ impl Core {
                     None => self
                         .view
                         .get(&self.engine, now, self.running_hooks())
-                        .map_err(|e| e.to_string())
+                        .map_err(crate::report::ReportError::from)
                         .and_then(|served| {
                             crate::report::Draft::with_status(
                                 &self.engine,
@@ -248,7 +248,7 @@ impl Core {
                 };
                 match draft {
                     Ok(draft) => self.draw_report(draft, out, waiter),
-                    Err(e) => self.fail(waiter, FailureKind::Invalid, e),
+                    Err(e) => self.fail(waiter, FailureKind::Invalid, e.to_string()),
                 }
             }
         }
@@ -279,9 +279,9 @@ impl Core {
         self.jobs.spawn(waiter, async move {
             match rx.await {
                 Ok(Ok(files)) => Reply::Written { files },
-                Ok(Err(message)) => Reply::Failed {
+                Ok(Err(e)) => Reply::Failed {
                     kind: FailureKind::Invalid,
-                    message,
+                    message: e.to_string(),
                 },
                 Err(_) => Reply::Failed {
                     kind: FailureKind::Stopped,

@@ -1,5 +1,6 @@
 //! Adoption charts with plotters, drawn once per backend (PNG and SVG share the code).
 
+use super::ReportError;
 use super::fonts::{SANS_FAMILY, register};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -66,19 +67,20 @@ fn dashed(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Chart) -> Result<(), String>
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    c: &Chart,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(err)?;
+    root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(&c.title, (SANS_FAMILY, 26))
         .margin(18)
         .x_label_area_size(48)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..c.x_max.max(1.0), 0f64..100f64)
-        .map_err(err)?;
+        .build_cartesian_2d(0f64..c.x_max.max(1.0), 0f64..100f64)?;
     chart
         .configure_mesh()
         .x_desc(c.x_desc.as_str())
@@ -86,8 +88,7 @@ where
         .label_style((SANS_FAMILY, 15))
         .axis_desc_style((SANS_FAMILY, 16))
         .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(err)?;
+        .draw()?;
     if let Some((band, label)) = &c.band {
         let shade = BAND.mix(0.25);
         let outline: Vec<(f64, f64)> = band
@@ -96,8 +97,7 @@ where
             .chain(band.iter().rev().map(|b| (b.0, b.2)))
             .collect();
         chart
-            .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))
-            .map_err(err)?
+            .draw_series(std::iter::once(Polygon::new(outline, shade.filled())))?
             .label(label.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], shade.filled()));
     }
@@ -111,25 +111,20 @@ where
                 )
                 .into_iter()
                 .map(|seg| PathElement::new(seg, GOAL.stroke_width(2))),
-            )
-            .map_err(err)?
+            )?
             .label(format!("goal {goal:.0} %"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GOAL.stroke_width(2)));
     }
     for line in &c.lines {
         let style = line.color.stroke_width(if line.thick { 3 } else { 2 });
         let series = if line.dashed {
-            chart
-                .draw_series(
-                    dashed(&line.points)
-                        .into_iter()
-                        .map(move |seg| PathElement::new(seg, style)),
-                )
-                .map_err(err)?
+            chart.draw_series(
+                dashed(&line.points)
+                    .into_iter()
+                    .map(move |seg| PathElement::new(seg, style)),
+            )?
         } else {
-            chart
-                .draw_series(LineSeries::new(line.points.clone(), style))
-                .map_err(err)?
+            chart.draw_series(LineSeries::new(line.points.clone(), style))?
         };
         // An unlabelled line (the second edge of a band) stays out of the legend.
         if !line.label.is_empty() {
@@ -139,39 +134,31 @@ where
         }
     }
     if let Some((x, label)) = &c.finish {
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(*x, 0.0), (*x, 100.0)],
-                GOAL.stroke_width(1),
-            )))
-            .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                label.clone(),
-                (*x, 50.0),
-                (SANS_FAMILY, 14)
-                    .into_font()
-                    .color(&GOAL)
-                    .pos(Pos::new(HPos::Right, VPos::Center)),
-            )))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(*x, 0.0), (*x, 100.0)],
+            GOAL.stroke_width(1),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            label.clone(),
+            (*x, 50.0),
+            (SANS_FAMILY, 14)
+                .into_font()
+                .color(&GOAL)
+                .pos(Pos::new(HPos::Right, VPos::Center)),
+        )))?;
     }
     for (i, m) in c.markers.iter().enumerate() {
         let color = if m.danger { DANGER } else { GOAL };
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(m.x, 0.0), (m.x, 100.0)],
-                color.stroke_width(1),
-            )))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(m.x, 0.0), (m.x, 100.0)],
+            color.stroke_width(1),
+        )))?;
         let y = 96.0 - (i % 4) as f64 * 5.0;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                m.label.clone(),
-                (m.x, y),
-                (SANS_FAMILY, 13).into_font().color(&color),
-            )))
-            .map_err(err)?;
+        chart.draw_series(std::iter::once(Text::new(
+            m.label.clone(),
+            (m.x, y),
+            (SANS_FAMILY, 13).into_font().color(&color),
+        )))?;
     }
     chart
         .configure_series_labels()
@@ -180,14 +167,13 @@ where
         // Opaque: the lines and markers behind the legend must not show through it.
         .background_style(WHITE)
         .border_style(RGBColor(200, 200, 200))
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
+        .draw()?;
+    root.present()?;
     Ok(())
 }
 
 /// Write the chart as `base.png` and `base.svg`.
-pub fn write(c: &Chart, base: &Path) -> Result<(), String> {
+pub fn write(c: &Chart, base: &Path) -> Result<(), ReportError> {
     register();
     let size = (1100, 620);
     // Drawn in memory, then written without following a link (crate::files).
@@ -197,7 +183,7 @@ pub fn write(c: &Chart, base: &Path) -> Result<(), String> {
         BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(),
         c,
     )
-    .map_err(|e| format!("{}: {e}", png.display()))?;
+    .map_err(|e| ReportError::draw(&png, e))?;
     save_png(&png, &rgb, size)?;
     let svg = base.with_extension("svg");
     let mut text = String::new();
@@ -205,14 +191,14 @@ pub fn write(c: &Chart, base: &Path) -> Result<(), String> {
         SVGBackend::with_string(&mut text, size).into_drawing_area(),
         c,
     )
-    .map_err(|e| format!("{}: {e}", svg.display()))?;
-    crate::files::write(&svg, text).map_err(|e| format!("cannot write '{}': {e}", svg.display()))
+    .map_err(|e| ReportError::draw(&svg, e))?;
+    crate::files::write(&svg, text).map_err(|e| ReportError::write(&svg, e))
 }
 
 /// Encode an RGB picture as a PNG at `path`, never through a link.
-pub(crate) fn save_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> Result<(), String> {
+pub(crate) fn save_png(path: &Path, rgb: &[u8], (w, h): (u32, u32)) -> Result<(), ReportError> {
     use image::ImageEncoder;
-    let fail = |e: &dyn std::fmt::Display| format!("cannot write '{}': {e}", path.display());
+    let fail = |e: &dyn std::fmt::Display| ReportError::write(path, e);
     let file = crate::files::create(path).map_err(|e| fail(&e))?;
     let mut out = std::io::BufWriter::new(file);
     image::codecs::png::PngEncoder::new(&mut out)

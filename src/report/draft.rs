@@ -1,7 +1,7 @@
 //! The report's summary, `report.md`, around its charts: read from the engine into an owned
 //! [`Draft`] (in the owner's loop, cheap), then drawn and written elsewhere ([`Draft::write`]).
 
-use super::{chart, pct, preflight, project_chart, segment_chart};
+use super::{ReportError, chart, pct, preflight, project_chart, segment_chart};
 use crate::engine::Engine;
 use crate::engine::status::ProjectStatus;
 use crate::model::{Shown, Status};
@@ -19,9 +19,8 @@ pub struct Draft {
 
 impl Draft {
     /// Draw every chart and write the report into `out`; returns the files written.
-    pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>, String> {
-        std::fs::create_dir_all(out)
-            .map_err(|e| format!("cannot create '{}': {e}", out.display()))?;
+    pub fn write(&self, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+        std::fs::create_dir_all(out).map_err(|e| ReportError::write(out, e))?;
         let mut written = Vec::new();
         for (name, chart) in &self.charts {
             let base = out.join(name);
@@ -32,15 +31,14 @@ impl Draft {
             ]);
         }
         let path = out.join("report.md");
-        crate::files::write(&path, &self.markdown)
-            .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+        crate::files::write(&path, &self.markdown).map_err(|e| ReportError::write(&path, e))?;
         written.push(path);
         Ok(written)
     }
 
     /// Read what the report says at `now` from the engine.
-    pub fn of(engine: &Engine, now: DateTime<Utc>) -> Result<Draft, String> {
-        let status = engine.status(now).map_err(|e| e.to_string())?;
+    pub fn of(engine: &Engine, now: DateTime<Utc>) -> Result<Draft, ReportError> {
+        let status = engine.status(now)?;
         draft(engine, &status, now)
     }
 
@@ -50,17 +48,21 @@ impl Draft {
         engine: &Engine,
         status: &ProjectStatus,
         now: DateTime<Utc>,
-    ) -> Result<Draft, String> {
+    ) -> Result<Draft, ReportError> {
         draft(engine, status, now)
     }
 }
 
 /// Write the report into `out` at once (both steps of [`Draft`]); returns the files written.
-pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<PathBuf>, String> {
+pub fn write(engine: &Engine, out: &Path, now: DateTime<Utc>) -> Result<Vec<PathBuf>, ReportError> {
     Draft::of(engine, now)?.write(out)
 }
 
-fn draft(engine: &Engine, status: &ProjectStatus, now: DateTime<Utc>) -> Result<Draft, String> {
+fn draft(
+    engine: &Engine,
+    status: &ProjectStatus,
+    now: DateTime<Utc>,
+) -> Result<Draft, ReportError> {
     let mut charts = Vec::new();
     let mut md = String::new();
     let p = engine.project();

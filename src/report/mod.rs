@@ -21,6 +21,7 @@ use crate::model::projection::{LoginModel, Plan};
 use crate::model::{Action, Outcome, Phase, series};
 use chart::{Chart, Line, Marker};
 use chrono::{DateTime, Utc};
+use std::path::PathBuf;
 
 fn curve(model: &Plan, x_max: f64) -> Vec<(f64, f64)> {
     (0..=300)
@@ -40,7 +41,7 @@ pub fn segment_chart(
     engine: &Engine,
     id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Chart>, String> {
+) -> Result<Option<Chart>, ReportError> {
     let Some(seg) = engine.project().segment(id) else {
         return Ok(None);
     };
@@ -53,8 +54,7 @@ pub fn segment_chart(
         _ => state.since.unwrap_or(now).max(at),
     };
     let raw: Vec<(f64, f64)> = engine
-        .adoption_chart(id, now + chrono::Duration::seconds(1), 800)
-        .map_err(|e| e.to_string())?
+        .adoption_chart(id, now + chrono::Duration::seconds(1), 800)?
         .into_iter()
         .map(|(d, share)| (d, share * 100.0))
         .collect();
@@ -62,10 +62,7 @@ pub fn segment_chart(
     // The plan as this cutover measures against it (adopted, from the share at cutover).
     let plan = engine.projection_of(id);
     let finish = plan.as_ref().and_then(|m| m.days_to_goal(seg.goal));
-    let forecast = engine
-        .segment_status(seg, now)
-        .map_err(|e| e.to_string())?
-        .forecast;
+    let forecast = engine.segment_status(seg, now)?.forecast;
     // Room for the planned finish and the forecast's latest finish, within reason.
     let forecast_end = forecast
         .as_ref()
@@ -179,7 +176,7 @@ pub fn segment_chart(
 }
 
 /// The whole project: every segment's migrated share over the days since the first cutover.
-pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart>, String> {
+pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart>, ReportError> {
     let starts: Vec<DateTime<Utc>> = engine
         .project()
         .segments
@@ -197,8 +194,7 @@ pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart
         // The segment's adoption series, moved from its own cutover to the project's first.
         let offset = days(first, at);
         let raw: Vec<(f64, f64)> = engine
-            .adoption_chart(&seg.id, now + chrono::Duration::seconds(1), 800)
-            .map_err(|e| e.to_string())?
+            .adoption_chart(&seg.id, now + chrono::Duration::seconds(1), 800)?
             .into_iter()
             .map(|(d, share)| (d + offset, share * 100.0))
             .collect();
@@ -237,3 +233,36 @@ pub fn project_chart(engine: &Engine, now: DateTime<Utc>) -> Result<Option<Chart
 }
 
 pub use draft::{Draft, write};
+
+/// Why a report, a chart or a screenshot could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The state could not be read.
+    #[error(transparent)]
+    State(#[from] crate::store::StoreError),
+    /// A picture could not be drawn.
+    #[error("cannot draw '{}': {cause}", path.display())]
+    Draw { path: PathBuf, cause: String },
+    /// A file or folder could not be written.
+    #[error("cannot write '{}': {cause}", path.display())]
+    Write { path: PathBuf, cause: String },
+    /// The screenshots' own sample project could not be shown.
+    #[error("{0}")]
+    Sample(String),
+}
+
+impl ReportError {
+    pub(crate) fn write(path: &std::path::Path, cause: impl std::fmt::Display) -> ReportError {
+        ReportError::Write {
+            path: path.to_path_buf(),
+            cause: cause.to_string(),
+        }
+    }
+
+    pub(crate) fn draw(path: &std::path::Path, cause: impl std::fmt::Display) -> ReportError {
+        ReportError::Draw {
+            path: path.to_path_buf(),
+            cause: cause.to_string(),
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! into a bitmap: box-drawing, block and braille characters as shapes (so lines join and no font
 //! needs them), everything else as text in the embedded DejaVu fonts. Same input, same bytes.
 
+use super::ReportError;
 use super::fonts::{MONO_FAMILY, SANS_FAMILY, register};
 use crate::tui::offscreen::{self, Press};
 use crossterm::event::KeyCode;
@@ -72,7 +73,7 @@ fn box_edges(c: char) -> Option<(bool, bool, bool, bool)> {
 }
 
 /// Paint a buffer into a PNG at `path`.
-pub fn write_png(buffer: &Buffer, path: &Path) -> Result<(), String> {
+pub fn write_png(buffer: &Buffer, path: &Path) -> Result<(), ReportError> {
     register();
     let area = buffer.area;
     let size = (
@@ -83,7 +84,7 @@ pub fn write_png(buffer: &Buffer, path: &Path) -> Result<(), String> {
     let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
-        let err = |e: DrawingAreaErrorKind<_>| format!("{}: {e}", path.display());
+        let err = |e: DrawingAreaErrorKind<_>| ReportError::draw(path, e);
         root.fill(&BG).map_err(err)?;
         for y in 0..area.height {
             for x in 0..area.width {
@@ -177,11 +178,11 @@ pub fn write_png(buffer: &Buffer, path: &Path) -> Result<(), String> {
 }
 
 /// Build the sample project in `work` and write every screenshot into `out`.
-pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create '{}': {e}", out.display()))?;
+pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out).map_err(|e| ReportError::write(out, e))?;
     let now = crate::sample::now();
-    let engine = crate::sample::build(work).map_err(|e| e.to_string())?;
-    let snapshot = engine.snapshot(now).map_err(|e| e.to_string())?;
+    let engine = crate::sample::build(work).map_err(|e| ReportError::Sample(e.to_string()))?;
+    let snapshot = engine.snapshot(now)?;
     let detail = [Press::Select("eu-customers"), Press::Key(KeyCode::Enter)];
     let rollback = [
         detail[0],
@@ -203,12 +204,13 @@ pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
     for (name, size, presses) in shots {
         let path = out.join(format!("{name}.png"));
-        let buffer = offscreen::render(snapshot.clone(), now, size, presses)?;
+        let buffer =
+            offscreen::render(snapshot.clone(), now, size, presses).map_err(ReportError::Sample)?;
         write_png(&buffer, &path)?;
         written.push(path);
     }
-    let chart =
-        super::segment_chart(&engine, "eu-customers", now)?.ok_or("eu-customers has no chart")?;
+    let chart = super::segment_chart(&engine, "eu-customers", now)?
+        .ok_or_else(|| ReportError::Sample("eu-customers has no chart".into()))?;
     let chart_base = out.join("report-eu-customers");
     super::chart::write(&chart, &chart_base)?;
     let svg = chart_base.with_extension("svg");
