@@ -30,18 +30,24 @@ pub enum StateBackend {
     Postgres { url: String },
 }
 
+/// `[state] url` names an environment variable that is not set here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "[state] url reads the environment variable {var}, which is not set; export it with the database's connection string (e.g. postgres://cutover@db.internal/cutover?sslmode=require)"
+)]
+pub struct UrlUnset {
+    pub var: String,
+}
+
 impl StateBackend {
     /// The connection string, read from the environment now. `Err` names the variable and
     /// the fix.
-    pub fn database_url(&self) -> Result<Option<String>, String> {
+    pub fn database_url(&self) -> Result<Option<String>, UrlUnset> {
         match self {
             StateBackend::Sled => Ok(None),
-            StateBackend::Postgres { url } => crate::secret::resolve(url).map(Some).map_err(|u| {
-                format!(
-                    "[state] url reads the environment variable {}, which is not set; export it with the database's connection string (e.g. postgres://cutover@db.internal/cutover?sslmode=require)",
-                    u.var
-                )
-            }),
+            StateBackend::Postgres { url } => crate::secret::resolve(url)
+                .map(Some)
+                .map_err(|u| UrlUnset { var: u.var }),
         }
     }
 }

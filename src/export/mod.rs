@@ -187,6 +187,18 @@ pub(crate) fn describe_json_error(e: &serde_json::Error, line: u64) -> String {
     }
 }
 
+/// Why a value is not a time: its shape in words, never the value (a shifted column could
+/// hold an email address).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotATime(pub String);
+
+impl From<&str> for NotATime {
+    fn from(text: &str) -> NotATime {
+        NotATime(text.to_string())
+    }
+}
+
 /// A time as exports write it: RFC 3339 / ISO 8601 (a date alone is midnight UTC; no zone is
 /// UTC), LDAP generalized time (`20240131120000Z`, `20240131120000.0Z`), Active Directory
 /// file time (100 ns since 1601, 18 digits), or epoch seconds or milliseconds (told apart by
@@ -194,8 +206,8 @@ pub(crate) fn describe_json_error(e: &serde_json::Error, line: u64) -> String {
 ///
 /// Errors describe the value's shape, never the value: a shifted CSV column could hold an
 /// email address, and a bad-row reason must not repeat it.
-pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, String> {
-    let epoch = |n: f64| -> Result<Option<DateTime<Utc>>, String> {
+pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, NotATime> {
+    let epoch = |n: f64| -> Result<Option<DateTime<Utc>>, NotATime> {
         if n == 0.0 {
             return Ok(None);
         }
@@ -212,26 +224,28 @@ pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, String> {
         }
         DateTime::from_timestamp_millis(ms as i64)
             .map(Some)
-            .ok_or_else(|| "a number outside the calendar is not a time".to_string())
+            .ok_or_else(|| "a number outside the calendar is not a time".into())
     };
     match value {
         Scalar::Null => Ok(None),
         Scalar::Int(n) => epoch(*n as f64),
         Scalar::Float(f) => epoch(*f),
-        Scalar::Bool(_) | Scalar::Compound => Err(format!("{} is not a time", value.kind())),
+        Scalar::Bool(_) | Scalar::Compound => {
+            Err(NotATime(format!("{} is not a time", value.kind())))
+        }
         Scalar::Text(t) => {
             let t = t.trim();
             if t.is_empty() || t.eq_ignore_ascii_case("null") {
                 return Ok(None);
             }
             if t.bytes().all(|b| b.is_ascii_digit()) && t.len() != 14 {
-                return epoch(t.parse::<f64>().map_err(|e| e.to_string())?);
+                return epoch(t.parse::<f64>().map_err(|e| NotATime(e.to_string()))?);
             }
             text_instant(t).map(Some).ok_or_else(|| {
-                format!(
+                NotATime(format!(
                     "a text of {} characters is not a time (RFC 3339, ISO 8601, LDAP generalized time, or epoch seconds or milliseconds)",
                     t.chars().count()
-                )
+                ))
             })
         }
     }
@@ -312,7 +326,7 @@ mod tests {
         // Active Directory's lastLogon: 100 ns ticks since 1601.
         assert_eq!(t(Scalar::Text("133511760000000000".into())), noon);
         let err = instant(&Scalar::Text("ana@example.com".into())).expect_err("not a time");
-        assert!(!err.contains("ana"), "{err}");
+        assert!(!err.0.contains("ana"), "{err}");
         assert!(instant(&Scalar::Text("last tuesday".into())).is_err());
         assert!(instant(&Scalar::Float(f64::NAN)).is_err());
     }

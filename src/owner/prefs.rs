@@ -16,17 +16,10 @@ impl Core {
         }
     }
 
-    fn stored_prefs(&self, user: &str) -> Result<Option<UserPrefs>, String> {
-        self.engine
-            .store()
-            .notes()
-            .prefs(user)
-            .map_err(|e| format!("reading {user}'s cockpit memory from the state: {e}"))
-    }
 
     pub(super) fn read_prefs(&mut self, client: u64, waiter: Waiter) {
         let user = self.user_of(client);
-        match self.stored_prefs(&user) {
+        match self.engine.store().notes().prefs(&user) {
             Ok(prefs) => self.reply(
                 waiter,
                 Reply::Prefs {
@@ -34,26 +27,30 @@ impl Core {
                     prefs: prefs.unwrap_or_default(),
                 },
             ),
-            Err(e) => self.fail(waiter, FailureKind::Store, e),
+            Err(e) => self.fail(
+                waiter,
+                FailureKind::Store,
+                format!("reading {user}'s cockpit memory from the state: {e}"),
+            ),
         }
     }
 
     pub(super) fn save_prefs(&mut self, client: u64, prefs: UserPrefs, waiter: Waiter) {
         let user = self.user_of(client);
-        let saved = self.stored_prefs(&user).and_then(|stored| {
-            let merged = prefs.merged_over(stored.as_ref());
-            self.engine
-                .store()
-                .notes()
-                .set_prefs(&user, &merged)
-                .map_err(|e| format!("saving {user}'s cockpit memory in the state: {e}"))
-        });
+        let notes = self.engine.store().notes();
+        let saved = notes
+            .prefs(&user)
+            .and_then(|stored| notes.set_prefs(&user, &prefs.merged_over(stored.as_ref())));
         match saved {
             Ok(()) => {
                 self.sync();
                 self.reply(waiter, Reply::Done);
             }
-            Err(e) => self.fail(waiter, FailureKind::Store, e),
+            Err(e) => self.fail(
+                waiter,
+                FailureKind::Store,
+                format!("saving {user}'s cockpit memory in the state: {e}"),
+            ),
         }
     }
 }

@@ -45,15 +45,24 @@ fn old_sample(k: &[u8], v: &[u8]) -> Option<(i64, f64)> {
     ))
 }
 
+/// Why a conversion stopped (the old samples are kept, and the state is not opened).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Failed(String);
+
+fn failed(e: impl std::fmt::Display) -> Failed {
+    Failed(e.to_string())
+}
+
 /// Convert `old` into `new` and flip the schema; `Err` names what went wrong.
 pub fn convert(
     db: &sled::Db,
     meta: &sled::Tree,
     old: &sled::Tree,
     new: &Samples,
-) -> Result<(), String> {
+) -> Result<(), Failed> {
     let total = old.len() as u64;
-    let resume = meta.get(MARK).map_err(|e| e.to_string())?;
+    let resume = meta.get(MARK).map_err(failed)?;
     let mut progress = Progress::new("converting samples to schema 2", total, "samples", 0);
     let start = match &resume {
         // Past every key of the finished series: its keys end in 8 bytes, none is 0xff × 9.
@@ -67,26 +76,26 @@ pub fn convert(
     };
     let mut current: Option<Vec<u8>> = None;
     let mut batch: Vec<(i64, f64)> = Vec::new();
-    let flush_batch = |series: &[u8], batch: &mut Vec<(i64, f64)>| -> Result<(), String> {
-        let (segment, metric) = split(series).ok_or("a sample key names no series")?;
+    let flush_batch = |series: &[u8], batch: &mut Vec<(i64, f64)>| -> Result<(), Failed> {
+        let (segment, metric) = split(series).ok_or_else(|| failed("a sample key names no series"))?;
         new.write(batch.iter().map(|&(t, v)| (segment, metric, t, v)))
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         batch.clear();
         Ok(())
     };
     for kv in old.range::<Vec<u8>, _>((start, Bound::Unbounded)) {
-        let (k, v) = kv.map_err(|e| e.to_string())?;
-        let series = series_part(&k).ok_or("a sample key is too short")?;
+        let (k, v) = kv.map_err(failed)?;
+        let series = series_part(&k).ok_or_else(|| failed("a sample key is too short"))?;
         if current.as_deref() != Some(series) {
             if let Some(done) = current.take() {
                 flush_batch(&done, &mut batch)?;
                 meta.insert(MARK, done.as_slice())
-                    .map_err(|e| e.to_string())?;
-                db.flush().map_err(|e| e.to_string())?;
+                    .map_err(failed)?;
+                db.flush().map_err(failed)?;
             }
             current = Some(series.to_vec());
         }
-        batch.push(old_sample(&k, &v).ok_or("a sample does not decode")?);
+        batch.push(old_sample(&k, &v).ok_or_else(|| failed("a sample does not decode"))?);
         if batch.len() >= BATCH {
             flush_batch(series, &mut batch)?;
         }
@@ -95,46 +104,46 @@ pub fn convert(
     if let Some(done) = current.take() {
         flush_batch(&done, &mut batch)?;
         meta.insert(MARK, done.as_slice())
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
     }
-    db.flush().map_err(|e| e.to_string())?;
+    db.flush().map_err(failed)?;
     progress.finish();
     verify(old, new)?;
     meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
-        .map_err(|e| e.to_string())?;
-    db.flush().map_err(|e| e.to_string())?;
+        .map_err(failed)?;
+    db.flush().map_err(failed)?;
     finish(db, meta)
 }
 
 /// Drop what a verified conversion leaves behind (also run when a kill came after the flip).
-pub fn finish(db: &sled::Db, meta: &sled::Tree) -> Result<(), String> {
-    db.drop_tree(OLD_TREE).map_err(|e| e.to_string())?;
-    meta.remove(MARK).map_err(|e| e.to_string())?;
-    db.flush().map(|_| ()).map_err(|e| e.to_string())
+pub fn finish(db: &sled::Db, meta: &sled::Tree) -> Result<(), Failed> {
+    db.drop_tree(OLD_TREE).map_err(failed)?;
+    meta.remove(MARK).map_err(failed)?;
+    db.flush().map(|_| ()).map_err(failed)
 }
 
 /// Count and sum of every old series against the new store.
-fn verify(old: &sled::Tree, new: &Samples) -> Result<(), String> {
+fn verify(old: &sled::Tree, new: &Samples) -> Result<(), Failed> {
     let mut current: Option<(Vec<u8>, Totals)> = None;
-    let check = |series: &[u8], want: Totals| -> Result<(), String> {
-        let (segment, metric) = split(series).ok_or("a sample key names no series")?;
-        let got = new.totals(segment, metric).map_err(|e| e.to_string())?;
+    let check = |series: &[u8], want: Totals| -> Result<(), Failed> {
+        let (segment, metric) = split(series).ok_or_else(|| failed("a sample key names no series"))?;
+        let got = new.totals(segment, metric).map_err(failed)?;
         // A non-finite value in the old state makes both sums NaN or ±∞ alike.
         let close = got.sum == want.sum
             || (got.sum.is_nan() && want.sum.is_nan())
             || (got.sum - want.sum).abs() <= 1e-12 * want.sum.abs().max(1.0);
         if got.count != want.count || !close {
-            return Err(format!(
+            return Err(Failed(format!(
                 "series {segment}/{metric}: the old state holds {} samples summing to {}, the converted one {} summing to {}",
                 want.count, want.sum, got.count, got.sum
-            ));
+            )));
         }
         Ok(())
     };
     for kv in old.iter() {
-        let (k, v) = kv.map_err(|e| e.to_string())?;
-        let series = series_part(&k).ok_or("a sample key is too short")?;
-        let (_, value) = old_sample(&k, &v).ok_or("a sample does not decode")?;
+        let (k, v) = kv.map_err(failed)?;
+        let series = series_part(&k).ok_or_else(|| failed("a sample key is too short"))?;
+        let (_, value) = old_sample(&k, &v).ok_or_else(|| failed("a sample does not decode"))?;
         match &mut current {
             Some((s, totals)) if s.as_slice() == series => {
                 totals.count += 1;

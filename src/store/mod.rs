@@ -194,7 +194,7 @@ impl Store {
                     })?;
                 } else if has_old {
                     // Verified and flipped, then killed before the old tree went.
-                    convert::finish(&db, &meta).map_err(corrupt)?;
+                    convert::finish(&db, &meta).map_err(|e| corrupt(e.to_string()))?;
                 }
             }
             None => {
