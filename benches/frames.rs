@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use cutover::engine::status::{ProjectStatus, SegmentStatus};
-use cutover::model::{Action, Event, LoginModel, NewEvent, Outcome, Phase, Shown, series};
+use cutover::model::{Action, Event, LoginModel, NewEvent, Outcome, Phase, PhaseShown, series};
 use cutover::tui::app::{Model, SegmentPlan, Snapshot};
 use cutover::tui::theme::Theme;
 use cutover::tui::update::{Input, update};
@@ -29,12 +29,12 @@ fn segment(i: usize) -> SegmentStatus {
         name: format!("Segment {i}"),
         strategy: cutover::config::Strategy::Slow,
         phase: [
-            Shown::Plan,
-            Shown::Test,
-            Shown::Gate,
-            Shown::Cutover,
-            Shown::Done,
-            Shown::RolledBack,
+            PhaseShown::Plan,
+            PhaseShown::Test,
+            PhaseShown::Gate,
+            PhaseShown::Cutover,
+            PhaseShown::Done,
+            PhaseShown::RolledBack,
         ][i % 6],
         size: 10_000 + i as u64 * 37,
         migrated: Some(5_000 + i as u64),
@@ -108,7 +108,12 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         .segments
         .iter()
         .filter_map(|s| Some((s, s.cutover_at?)))
-        .filter(|(s, _)| matches!(s.phase, Shown::Cutover | Shown::Done | Shown::RolledBack))
+        .filter(|(s, _)| {
+            matches!(
+                s.phase,
+                PhaseShown::Cutover | PhaseShown::Done | PhaseShown::RolledBack
+            )
+        })
         .enumerate()
         .map(|(i, (s, at))| {
             let mut body = NewEvent::new(at, &s.id, Action::Advance, "bench");

@@ -90,30 +90,30 @@
 //!   derive computed), its keys in `tui/keys.rs` and `tui/update.rs`, and snapshots of every
 //!   size in `tests/tui_render.rs`.
 //! * **A command**: its arguments in `cli/args.rs` (the man pages and completions follow), its
-//!   run in `cli/mod.rs` (one request through [`owner`]: `cli/through.rs`), a new request in
+//!   run in `cli/mod.rs` (one request through [`owner`]: `cli/via_owner.rs`), a new request in
 //!   [`owner::protocol`] answered in `owner/requests.rs` with a typed call in
 //!   [`owner::calls`] (then bump the protocol version: `tests/protocol_wire.rs` says so), its
 //!   page in `docs/command-line.md`.
 
 pub mod audit;
-pub mod checks;
+pub mod check_run;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod engine;
 pub mod export;
 pub mod files;
 pub mod hook;
 pub mod model;
-pub mod notify;
 pub mod os;
 pub mod owner;
 pub mod procgroup;
 pub mod progress;
 pub mod report;
 pub mod runtime;
-pub mod sample;
+pub mod sample_project;
 pub mod secret;
 pub mod sim;
 pub mod source;

@@ -9,7 +9,7 @@ use common::tmux::{Tmux, row};
 /// The sample project, with apac's rollback hook answering again (the router is back).
 fn router_back() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    drop(cutover::sample::build(dir.path()).expect("sample project"));
+    drop(cutover::sample_project::build(dir.path()).expect("sample project"));
     let file = dir.path().join("cutover.toml");
     let toml = std::fs::read_to_string(&file).expect("project file");
     let failing = r#"command = ["sh", "-c", "echo 'router 10.0.0.7 unreachable' >&2; exit 2"]"#;

@@ -120,7 +120,7 @@ fn an_unfinished_snapshot_left_by_a_kill_is_removed_and_said() {
 fn backup_and_restore_round_trip_a_real_project_and_verify_checks_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    drop(cutover::sample::build(p).expect("sample project"));
+    drop(cutover::sample_project::build(p).expect("sample project"));
     cutover(p).args(["state", "verify"]).assert().success();
     let backup = p.join("backup");
     cutover(p)

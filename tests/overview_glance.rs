@@ -18,7 +18,7 @@ use cutover::tui::update::{Effect, Input, update};
 fn looked(width: u16, height: u16, back: u64) -> Model {
     let mut m = model(width, height);
     let newest = m.snapshot.events.last().expect("events").seq;
-    let at = cutover::sample::now() - chrono::Duration::hours(14);
+    let at = cutover::sample_project::now() - chrono::Duration::hours(14);
     m.remember(
         "ana".into(),
         UserPrefs {
@@ -354,11 +354,11 @@ fn n_walks_the_needs_you_list_and_the_item_s_key_then_acts_on_it() {
 
 #[test]
 fn a_rolled_back_segment_keeps_its_measured_share_and_its_plan_stops_growing() {
-    use cutover::model::{Event, NewEvent, Outcome, Phase, Shown};
+    use cutover::model::{Event, NewEvent, Outcome, Phase, PhaseShown};
     let mut m = looked(200, 60, 3);
     let before = m.glance.chart.clone().expect("chart");
     // apac's rollback succeeds on retry, a day before the fixed moment.
-    let at = cutover::sample::now() - chrono::Duration::days(1);
+    let at = cutover::sample_project::now() - chrono::Duration::days(1);
     let mut body = NewEvent::new(at, "apac", Action::RetryRollBack, "ana");
     body.to = Some(Phase::RolledBack);
     body.outcome = Outcome::Succeeded;
@@ -366,7 +366,7 @@ fn a_rolled_back_segment_keeps_its_measured_share_and_its_plan_stops_growing() {
     let mut snapshot = m.snapshot.clone();
     snapshot.events.push(Event { seq, body });
     let apac = snapshot.status.segments.iter_mut().find(|s| s.id == "apac");
-    apac.expect("apac").phase = Shown::RolledBack;
+    apac.expect("apac").phase = PhaseShown::RolledBack;
     update(&mut m, Input::Refreshed(Box::new(snapshot)));
     let after = m.glance.chart.as_ref().expect("chart");
     let last = |c: &[(f64, f64)]| c.last().expect("points").1;
@@ -421,7 +421,7 @@ fn a_stale_source_needs_you_and_n_reaches_each_item_of_one_segment() {
         "the sample's stale_after = 1d"
     );
     src.error = None;
-    src.at = Some(cutover::sample::now() - chrono::Duration::hours(30));
+    src.at = Some(cutover::sample_project::now() - chrono::Duration::hours(30));
     // A planned finish far past any calendar must not break the finish sort.
     let dormant = snapshot
         .status

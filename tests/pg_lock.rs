@@ -10,7 +10,7 @@ use chrono::Utc;
 use common::pg_server::Postgres;
 use common::{bin, route, serve_routes, write_project};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use cutover::model::Shown;
+use cutover::model::PhaseShown;
 use cutover::owner::StopMode;
 use cutover::owner::link::{Link, LinkConfig};
 use cutover::owner::protocol::{Reply, Request, Role};
@@ -33,7 +33,12 @@ fn toml(url: &str) -> String {
 }
 
 /// A frame: when, keys handled so far, `eu`'s phase, and when `us` was last polled.
-type Frame = (Instant, u64, Option<Shown>, Option<chrono::DateTime<Utc>>);
+type Frame = (
+    Instant,
+    u64,
+    Option<PhaseShown>,
+    Option<chrono::DateTime<Utc>>,
+);
 
 fn key(c: char) -> std::io::Result<Event> {
     Ok(Event::Key(KeyEvent::new(
@@ -221,13 +226,13 @@ fn a_lock_held_10_s_stalls_only_its_segment_s_action_not_keys_or_other_polls() {
         .and_then(|f| f.2);
     assert_eq!(
         before,
-        Some(Shown::Plan),
+        Some(PhaseShown::Plan),
         "eu advanced while another session held it"
     );
     let last = frames.last().and_then(|f| f.2);
     assert_eq!(
         last,
-        Some(Shown::Test),
+        Some(PhaseShown::Test),
         "eu's advance landed once the lock was gone"
     );
 }

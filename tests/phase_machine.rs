@@ -258,7 +258,10 @@ fn a_failed_rollback_is_retried_with_its_own_key_and_blocks_everything_else() {
         from: Phase::Cutover,
         to: Phase::RolledBack,
     });
-    assert_eq!(st.display_phase(), cutover::model::Shown::RollbackFailed);
+    assert_eq!(
+        st.display_phase(),
+        cutover::model::PhaseShown::RollbackFailed
+    );
     let facts = green(&st);
     match decide(Action::RetryRollBack, &facts) {
         Ok(Decision::Fire {

@@ -62,8 +62,8 @@ fn shape(v: &Value, indent: usize, out: &mut String) {
 /// One message of every kind, filled from the sample project where the value is large.
 fn every_message() -> Vec<(String, Value)> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = cutover::sample::build(dir.path()).expect("sample project");
-    let now = cutover::sample::now();
+    let engine = cutover::sample_project::build(dir.path()).expect("sample project");
+    let now = cutover::sample_project::now();
     let status = engine.status(now).expect("status");
     let snapshot = engine.snapshot(now).expect("snapshot");
     let events = engine.events().to_vec();

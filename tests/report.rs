@@ -23,7 +23,7 @@ fn ink(png: &image::RgbImage, x0: u32, y0: u32, w: u32, h: u32) -> f64 {
 #[test]
 fn the_report_renders_charts_with_text_and_a_summary_without_system_fonts() {
     let dir = tempfile::tempdir().expect("tempdir");
-    drop(cutover::sample::build(dir.path()).expect("sample"));
+    drop(cutover::sample_project::build(dir.path()).expect("sample"));
     let out = dir.path().join("report");
     let run = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .env_clear()

@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// A backup of the sample project (every phase, hooks, samples), as lines to tamper with.
 fn real_backup(p: &Path) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
-    drop(cutover::sample::build(p).expect("sample project"));
+    drop(cutover::sample_project::build(p).expect("sample project"));
     let backup = p.join("backup");
     cutover(p)
         .args(["state", "backup"])

@@ -10,7 +10,7 @@ mod cockpit;
 use cockpit::{key, keys, model, render, select, text};
 use crossterm::event::KeyCode;
 use cutover::engine::status::SegmentStatus;
-use cutover::model::{Action, Event, NewEvent, Outcome, Phase, Shown};
+use cutover::model::{Action, Event, NewEvent, Outcome, Phase, PhaseShown};
 use cutover::tui::app::{Dialog, Model, Screen, Tone};
 use cutover::tui::update::{Effect, Input, update};
 
@@ -52,8 +52,8 @@ fn row_finish(m: &Model, id: &str) -> String {
 fn a_bulk_segment_in_cutover_finishes_reached_at_its_goal_and_never_says_never() {
     let mut m = model(160, 48);
     let mut dormant = status(&m, "dormant");
-    dormant.phase = Shown::Cutover;
-    dormant.cutover_at = Some(cutover::sample::now());
+    dormant.phase = PhaseShown::Cutover;
+    dormant.cutover_at = Some(cutover::sample_project::now());
     dormant.migrated_share = Some(0.4);
     set(&mut m, dormant.clone());
     assert_eq!(
@@ -147,7 +147,12 @@ fn enter_on_an_event_opens_it_whole_with_its_hook_output_and_key() {
     assert!(screen.contains("Event 18 · apac · rollback"), "{screen}");
     assert!(screen.contains("router 10.0.0.7 unreachable"), "{screen}");
     // A new event below keeps the same one selected.
-    let mut body = NewEvent::new(cutover::sample::now(), "staff", Action::Pause, "ana");
+    let mut body = NewEvent::new(
+        cutover::sample_project::now(),
+        "staff",
+        Action::Pause,
+        "ana",
+    );
     body.reason = Some("audit".into());
     append(&mut m, body);
     assert_eq!(m.log_lines.len(), 20);
@@ -180,7 +185,7 @@ fn a_refused_guard_keeps_its_reason_in_needs_you_and_since_you_last_looked() {
     for (w, h) in [(80, 24), (160, 48)] {
         let mut m = model(w, h);
         let mut body = NewEvent::new(
-            cutover::sample::now(),
+            cutover::sample_project::now(),
             "eu-customers",
             Action::RollBack,
             "auto",
@@ -256,7 +261,7 @@ fn capital_p_and_t_replan_and_retest_through_the_same_dialog_as_the_other_action
     );
     // P on a rolled-back segment asks; anywhere else the machine says why not, at once.
     let mut staff = status(&m, "staff");
-    staff.phase = Shown::RolledBack;
+    staff.phase = PhaseShown::RolledBack;
     set(&mut m, staff);
     select(&mut m, "staff");
     key(&mut m, KeyCode::Char('P'));
@@ -381,7 +386,7 @@ fn at_100_columns_the_table_keeps_finish_and_gates() {
 fn events_say_guard_failed_as_a_warning_and_count_checks_in_words() {
     let mut m = model(160, 48);
     let mut body = NewEvent::new(
-        cutover::sample::now(),
+        cutover::sample_project::now(),
         "eu-customers",
         Action::GuardFailed,
         "auto",

@@ -9,7 +9,7 @@ use common::tmux::{Tmux, row};
 #[test]
 fn roll_back_a_segment_in_cutover_from_the_cockpit() {
     let dir = tempfile::tempdir().expect("tempdir");
-    drop(cutover::sample::build(dir.path()).expect("sample project"));
+    drop(cutover::sample_project::build(dir.path()).expect("sample project"));
     let tmux = Tmux::server("cutover-e2e");
     tmux.cockpit("e2e", dir.path(), "");
 
@@ -76,7 +76,7 @@ fn roll_back_a_segment_in_cutover_from_the_cockpit() {
 #[test]
 fn the_cockpit_refuses_to_start_without_a_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
-    drop(cutover::sample::build(dir.path()).expect("sample project"));
+    drop(cutover::sample_project::build(dir.path()).expect("sample project"));
     let stderr = common::fails(common::cutover(dir.path()).arg("tui"));
     assert!(
         stderr.contains("needs a terminal") && stderr.contains("cutover status"),

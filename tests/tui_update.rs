@@ -6,7 +6,7 @@ mod cockpit;
 
 use cockpit::{key, keys, model, render, select, text};
 use crossterm::event::KeyCode;
-use cutover::model::{Action, HookAction, Shown};
+use cutover::model::{Action, HookAction, PhaseShown};
 use cutover::tui::app::{Dialog, Screen, Tone};
 use cutover::tui::update::{Effect, Input, update};
 
@@ -111,7 +111,7 @@ fn advance_names_the_transition_and_the_hook_and_y_confirms() {
 fn advancing_a_done_segment_goes_straight_to_the_machine_for_its_reason() {
     let mut m = model(80, 24);
     select(&mut m, "staff");
-    assert_eq!(m.rows[m.selected].phase, Shown::Done);
+    assert_eq!(m.rows[m.selected].phase, PhaseShown::Done);
     let effects = key(&mut m, KeyCode::Char('a'));
     assert_eq!(effects.len(), 1);
     assert!(m.dialog.is_none());
@@ -121,7 +121,7 @@ fn advancing_a_done_segment_goes_straight_to_the_machine_for_its_reason() {
 fn a_failed_rollback_is_retried_with_capital_r_and_plain_r_points_there() {
     let mut m = model(160, 48);
     select(&mut m, "apac");
-    assert_eq!(m.rows[m.selected].phase, Shown::RollbackFailed);
+    assert_eq!(m.rows[m.selected].phase, PhaseShown::RollbackFailed);
     assert!(key(&mut m, KeyCode::Char('r')).is_empty());
     assert!(m.dialog.is_none());
     assert!(
@@ -272,7 +272,7 @@ fn filter_narrows_the_rows_and_escape_clears_it() {
     key(&mut m, KeyCode::Char('/'));
     keys(&mut m, "cutover");
     assert!(
-        m.rows.iter().all(|r| r.phase == Shown::Cutover),
+        m.rows.iter().all(|r| r.phase == PhaseShown::Cutover),
         "matches phases too"
     );
 }
@@ -331,7 +331,7 @@ fn overview_rows_carry_what_a_lead_scans_for() {
     let m = model(160, 48);
     let row = |id: &str| m.rows.iter().find(|r| r.id == id).expect("row").clone();
     let eu = row("eu-customers");
-    assert_eq!(eu.phase, Shown::Cutover);
+    assert_eq!(eu.phase, PhaseShown::Cutover);
     assert!(
         eu.behind,
         "0.041 against 0.05 planned is more than 5 points behind by day 21"
@@ -364,7 +364,7 @@ fn the_tick_moves_the_detail_s_ages() {
     );
     update(
         &mut m,
-        Input::Tick(cutover::sample::now() + chrono::Duration::minutes(60)),
+        Input::Tick(cutover::sample_project::now() + chrono::Duration::minutes(60)),
     );
     let after = m.detail.clone().expect("detail");
     assert!(

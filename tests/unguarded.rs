@@ -216,7 +216,7 @@ fn the_header_and_needs_you_say_a_segment_is_unguarded() {
     use cockpit::{model, render, text};
     let mut m = model(160, 48);
     let mut snapshot = m.snapshot.clone();
-    let since = cutover::sample::now() - chrono::Duration::minutes(42);
+    let since = cutover::sample_project::now() - chrono::Duration::minutes(42);
     for s in &mut snapshot.status.segments {
         if s.id == "eu-customers" {
             s.unguarded_since = Some(since);

@@ -3,7 +3,7 @@
 //! through its owner: counts, the file's SHA-256, who and when. The export is read here, in
 //! the command's own process: no row of it ever reaches the owner or the state.
 
-use super::{Cli, args::AuditArgs, print, through::call};
+use super::{Cli, args::AuditArgs, print, via_owner::call};
 use crate::audit::{self, compat::Table};
 use crate::config::{AuditFile, LoadError};
 use crate::owner::protocol::{Reply, Request};

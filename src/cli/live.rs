@@ -1,7 +1,7 @@
 //! The commands that talk to live systems: `poll`, `watch`, `simulate`, and the helpers the
 //! other commands share with them (the runtime, polled-result lines).
 
-use super::through::call;
+use super::via_owner::call;
 use super::{Cli, out, print, state_dir};
 use crate::clock::Clock;
 use crate::owner::StopMode;

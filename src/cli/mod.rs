@@ -9,19 +9,19 @@ mod audit;
 mod import;
 mod init;
 mod live;
-mod manners;
 mod notify;
 mod offline;
 mod out;
 mod plan;
 mod print;
+mod shell_docs;
 mod state;
-mod through;
+mod via_owner;
 
 pub use args::{Cli, Cmd, StateCmd};
 use live::{simulate, tempfile_dir};
 use offline::project;
-use through::{call, print_progress};
+use via_owner::{call, print_progress};
 
 use crate::engine::status::ProjectStatus;
 use crate::model::Action;
@@ -88,11 +88,11 @@ pub fn run(cli: Cli) -> Result<()> {
         },
         Cmd::Init { dir } => init::write(dir.as_deref().unwrap_or(&cli.project)),
         Cmd::Check { json } => offline::check(&cli.project, *json),
-        Cmd::Completions { shell } => manners::completions(*shell),
-        Cmd::Man { out } => manners::man(out.as_deref()),
+        Cmd::Completions { shell } => shell_docs::completions(*shell),
+        Cmd::Man { out } => shell_docs::man(out.as_deref()),
         Cmd::Status { json } => {
             let status: Box<ProjectStatus> =
-                through::ask(&cli, None, "status", Request::Status, |_| {})?;
+                via_owner::ask(&cli, None, "status", Request::Status, |_| {})?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
@@ -107,7 +107,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 limit: None,
             };
             let events: Vec<crate::model::Event> =
-                through::ask(&cli, None, "log", request, |_| {})?;
+                via_owner::ask(&cli, None, "log", request, |_| {})?;
             let events: Vec<_> = events.iter().collect();
             if *json {
                 println!(
@@ -180,7 +180,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 .map(|d| d.join(out))
                 .unwrap_or_else(|_| out.clone());
             let Written(written) =
-                through::ask(&cli, None, "report", Request::Report { out, at }, |_| {})?;
+                via_owner::ask(&cli, None, "report", Request::Report { out, at }, |_| {})?;
             for f in &written {
                 out::info(format_args!("wrote {}", f.display()));
             }

@@ -50,7 +50,7 @@ pub(super) fn test(cli: &Cli, name: Option<&str>) -> Result<()> {
             at: chrono::Utc::now(),
             readings: Vec::new(),
         };
-        match runtime.block_on(crate::notify::deliver(
+        match runtime.block_on(crate::delivery::deliver(
             sink,
             &message,
             &cli.project,

@@ -18,7 +18,7 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
     match action {
         StateCmd::Verify => {
             let verified: crate::store::Verified =
-                super::through::ask(cli, None, "state verify", Request::Verify, |_| {})?;
+                super::via_owner::ask(cli, None, "state verify", Request::Verify, |_| {})?;
             println!("{} events, {} samples", verified.events, verified.samples);
             if verified.problems.is_empty() {
                 println!("the event log is whole: every event decodes, no gap in the sequence");
@@ -38,7 +38,7 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
         }
         StateCmd::Backup { dir } => {
             let request = Request::Backup { out: absolute(dir) };
-            let Written(files) = super::through::ask(cli, None, "state backup", request, |_| {})?;
+            let Written(files) = super::via_owner::ask(cli, None, "state backup", request, |_| {})?;
             for f in &files {
                 super::out::info(format_args!("wrote {}", f.display()));
             }

@@ -16,7 +16,7 @@ use crate::config;
 use crate::engine::status::ProjectStatus;
 use crate::engine::view::days_between;
 use crate::engine::{Command, Engine};
-use crate::model::{Action, Phase, Shown};
+use crate::model::{Action, Phase, PhaseShown};
 use crate::owner::Script;
 use crate::owner::link::{Link, LinkConfig};
 use crate::owner::protocol::{Reply, Request, Role, ServerMsg, Update};
@@ -257,7 +257,7 @@ fn day_line(day: f64, status: &ProjectStatus) -> String {
         if let (Some(p), Some(d)) = (s.projected_share, s.deviation_points) {
             line.push_str(&format!(" (proj {}, {d:+.1})", pct(Some(p))));
         }
-        if s.phase == Shown::Cutover {
+        if s.phase == PhaseShown::Cutover {
             // The FINISH column's rule: "reached", a date, "never" only from a login model.
             line.push_str(&format!(" → planned {}", s.planned_finish()));
             if let Some(f) = &s.forecast {

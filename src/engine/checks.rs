@@ -3,11 +3,11 @@
 //! keeps them). Fresh results reach an advance from test as an argument of
 //! [`Engine::request_checked`].
 //!
-//! Checks themselves run elsewhere ([`crate::checks`], on the owner's tasks): the engine only
+//! Checks themselves run elsewhere ([`crate::check_run`], on the owner's tasks): the engine only
 //! takes their verdicts, so deciding stays synchronous and pure.
 
 use super::{Command, Engine, EngineError};
-use crate::checks::LatestAudit;
+use crate::check_run::LatestAudit;
 use crate::config::Segment;
 use crate::model::audit::Audit;
 use crate::model::gate::{self, Status, Verdict};

@@ -6,7 +6,7 @@
 
 use super::status::SegmentStatus;
 use crate::config::Strategy;
-use crate::model::Shown;
+use crate::model::PhaseShown;
 use chrono::{DateTime, Utc};
 use std::fmt;
 
@@ -55,19 +55,19 @@ impl SegmentStatus {
 
     fn finish_with(&self, date: Option<DateTime<Utc>>) -> Finish {
         match self.phase {
-            Shown::Done => Finish::Reached,
-            Shown::Cutover if self.migrated_share.is_some_and(|s| s >= self.goal) => {
+            PhaseShown::Done => Finish::Reached,
+            PhaseShown::Cutover if self.migrated_share.is_some_and(|s| s >= self.goal) => {
                 Finish::Reached
             }
-            Shown::Cutover => match date {
+            PhaseShown::Cutover => match date {
                 Some(d) => Finish::On(d),
                 None if self.strategy == Strategy::Slow => Finish::Never,
                 None => Finish::Unknown,
             },
-            Shown::Plan | Shown::Test | Shown::Gate => {
+            PhaseShown::Plan | PhaseShown::Test | PhaseShown::Gate => {
                 self.days_to_goal.map_or(Finish::Unknown, Finish::InDays)
             }
-            Shown::RolledBack | Shown::RollbackFailed => Finish::Unknown,
+            PhaseShown::RolledBack | PhaseShown::RollbackFailed => Finish::Unknown,
         }
     }
 }

@@ -6,7 +6,7 @@ use super::adoption::Adoption;
 use super::view::{days_after, days_between};
 use crate::config::Segment;
 use crate::config::{SourceKind, Strategy};
-use crate::model::{HookAction, Shown};
+use crate::model::{HookAction, PhaseShown};
 use crate::model::{Phase, projection};
 use crate::model::{Verdict, gate};
 use crate::store::StoreError;
@@ -64,7 +64,7 @@ pub struct SegmentStatus {
     pub name: String,
     pub strategy: Strategy,
     /// The machine phase, or `rollback-failed`.
-    pub phase: Shown,
+    pub phase: PhaseShown,
     pub size: u64,
     /// Latest migrated count; null until a sample is known.
     pub migrated: Option<u64>,

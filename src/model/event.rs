@@ -3,7 +3,7 @@
 //! The event log is the source of truth: a segment's phase, hold, pending hook and cutover
 //! moment are all derived here from the events, in order. Nothing in this module does I/O.
 
-use super::phase::{Action, HookAction, Phase, Shown};
+use super::phase::{Action, HookAction, Phase, PhaseShown};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -219,9 +219,9 @@ impl SegmentState {
     }
 
     /// The phase as an operator should read it: `rollback-failed` wins over the machine phase.
-    pub fn display_phase(&self) -> Shown {
+    pub fn display_phase(&self) -> PhaseShown {
         if self.rollback_failed.is_some() && self.pending.is_none() {
-            Shown::RollbackFailed
+            PhaseShown::RollbackFailed
         } else {
             self.phase.into()
         }

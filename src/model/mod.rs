@@ -23,5 +23,5 @@ pub mod streak;
 pub use event::{Event, Hold, NewEvent, Outcome, PendingHook, SegmentState};
 pub use gate::{Status, Verdict};
 pub use machine::{Decision, Facts, HookSet, Refusal, decide};
-pub use phase::{Action, HookAction, Phase, Shown};
+pub use phase::{Action, HookAction, Phase, PhaseShown};
 pub use projection::{Cohort, LoginModel, Plan};

@@ -69,7 +69,7 @@ impl fmt::Display for Phase {
 /// the cockpit and the protocol carry; it serializes as the same kebab-case names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Shown {
+pub enum PhaseShown {
     Plan,
     Test,
     Gate,
@@ -79,10 +79,10 @@ pub enum Shown {
     RollbackFailed,
 }
 
-impl Shown {
+impl PhaseShown {
     pub fn as_str(self) -> &'static str {
         match self {
-            Shown::RollbackFailed => "rollback-failed",
+            PhaseShown::RollbackFailed => "rollback-failed",
             other => other.phase().map_or("rollback-failed", Phase::as_str),
         }
     }
@@ -90,31 +90,31 @@ impl Shown {
     /// The machine phase, if this is one (`rollback-failed` is not).
     pub fn phase(self) -> Option<Phase> {
         Some(match self {
-            Shown::Plan => Phase::Plan,
-            Shown::Test => Phase::Test,
-            Shown::Gate => Phase::Gate,
-            Shown::Cutover => Phase::Cutover,
-            Shown::Done => Phase::Done,
-            Shown::RolledBack => Phase::RolledBack,
-            Shown::RollbackFailed => return None,
+            PhaseShown::Plan => Phase::Plan,
+            PhaseShown::Test => Phase::Test,
+            PhaseShown::Gate => Phase::Gate,
+            PhaseShown::Cutover => Phase::Cutover,
+            PhaseShown::Done => Phase::Done,
+            PhaseShown::RolledBack => Phase::RolledBack,
+            PhaseShown::RollbackFailed => return None,
         })
     }
 }
 
-impl From<Phase> for Shown {
-    fn from(p: Phase) -> Shown {
+impl From<Phase> for PhaseShown {
+    fn from(p: Phase) -> PhaseShown {
         match p {
-            Phase::Plan => Shown::Plan,
-            Phase::Test => Shown::Test,
-            Phase::Gate => Shown::Gate,
-            Phase::Cutover => Shown::Cutover,
-            Phase::Done => Shown::Done,
-            Phase::RolledBack => Shown::RolledBack,
+            Phase::Plan => PhaseShown::Plan,
+            Phase::Test => PhaseShown::Test,
+            Phase::Gate => PhaseShown::Gate,
+            Phase::Cutover => PhaseShown::Cutover,
+            Phase::Done => PhaseShown::Done,
+            Phase::RolledBack => PhaseShown::RolledBack,
         }
     }
 }
 
-impl fmt::Display for Shown {
+impl fmt::Display for PhaseShown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
     }

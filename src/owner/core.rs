@@ -103,12 +103,12 @@ pub(super) struct Core {
     /// (job, report, when it ended), recorded as soon as it answers.
     pub(super) unrecorded: Vec<(HookJob, HookReport, chrono::DateTime<chrono::Utc>)>,
     /// The notifications this owner sends (see [`super::notify`]).
-    pub(super) notifier: super::notify::Notifier,
+    pub(super) notifier: super::outbox::Notifier,
     /// Whether this owner sends notifications: a `watch`, cockpit or demo, never a one-shot
     /// command (it would end mid-delivery; the next long-lived owner sends what it left).
     pub(super) sends: bool,
     /// Lasting conditions told once per transition (see [`super::alarms`]).
-    pub(super) alarms: super::alarms::Alarms,
+    pub(super) alarms: super::conditions::Alarms,
     /// What this owner is (it says so in its guarding records).
     pub(super) role: super::protocol::Role,
     /// This process, while it guards and has said so in the log (see [`crate::engine::guarding`]).
@@ -133,9 +133,9 @@ pub(super) async fn run(
         db_down: None,
         db_asked: Instant::now(),
         unrecorded: Vec::new(),
-        notifier: super::notify::Notifier::new(&engine),
+        notifier: super::outbox::Notifier::new(&engine),
         sends: options.poll,
-        alarms: super::alarms::Alarms::new(&engine, options.clock.now()),
+        alarms: super::conditions::Alarms::new(&engine, options.clock.now()),
         events_published: engine.events().len(),
         engine,
         clock: options.clock,

@@ -22,10 +22,11 @@
 //! owner shows the same; `cutover rollback SEG --retry` (key `R`) re-fires a pending rollback,
 //! and `cutover advance SEG` a pending cutover or done hook, with the same idempotency key.
 
-mod alarms;
 mod budget;
 pub mod calls;
+mod check_requests;
 mod clients;
+mod conditions;
 mod connection;
 mod core;
 #[cfg(test)]
@@ -33,17 +34,16 @@ mod faults;
 mod guarding;
 mod inflight;
 pub mod link;
-mod notify;
+mod outbox;
 mod polling;
 mod prefs;
 pub mod protocol;
+mod recovery;
 mod requests;
-mod run_checks;
 pub mod session;
 mod shared_view;
 pub mod socket;
 mod team;
-mod upkeep;
 mod work;
 
 use crate::clock::Clock;

@@ -16,7 +16,6 @@ impl Core {
         }
     }
 
-
     pub(super) fn read_prefs(&mut self, client: u64, waiter: Waiter) {
         let user = self.user_of(client);
         match self.engine.store().notes().prefs(&user) {

@@ -108,10 +108,10 @@ mod tests {
     #[test]
     fn the_shared_snapshot_reply_reads_as_a_snapshot_reply() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let engine = crate::sample::build(dir.path()).expect("sample project");
+        let engine = crate::sample_project::build(dir.path()).expect("sample project");
         let mut view = SharedView::default();
         let served = view
-            .get(&engine, crate::sample::now(), BTreeMap::new())
+            .get(&engine, crate::sample_project::now(), BTreeMap::new())
             .expect("snapshot");
         let frame = reply_frame(7, &served.reply);
         let read: ServerMsg = serde_json::from_slice(&frame).expect("a server message");
@@ -125,12 +125,12 @@ mod tests {
         assert_eq!(*snapshot, *served.snapshot);
         // Asked again in the same generation and second: the same one, not taken anew.
         let again = view
-            .get(&engine, crate::sample::now(), BTreeMap::new())
+            .get(&engine, crate::sample_project::now(), BTreeMap::new())
             .expect("snapshot");
         assert!(Arc::ptr_eq(&again.snapshot, &served.snapshot));
         view.changed();
         let after = view
-            .get(&engine, crate::sample::now(), BTreeMap::new())
+            .get(&engine, crate::sample_project::now(), BTreeMap::new())
             .expect("snapshot");
         assert!(!Arc::ptr_eq(&after.snapshot, &served.snapshot));
     }

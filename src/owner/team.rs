@@ -57,8 +57,8 @@ impl Core {
             Lead::Leading => {
                 self.on_news();
                 // What the previous guard delivered and raised is in the state: start from it.
-                self.notifier = super::notify::Notifier::new(&self.engine);
-                self.alarms = super::alarms::Alarms::new(&self.engine, self.now());
+                self.notifier = super::outbox::Notifier::new(&self.engine);
+                self.alarms = super::conditions::Alarms::new(&self.engine, self.now());
                 if poll {
                     self.start_polling();
                 }

@@ -161,7 +161,7 @@ impl Core {
                         // when the state answers again (team backend outage).
                         self.unrecorded.push((
                             job.clone(),
-                            super::upkeep::report_again(ok, &detail),
+                            super::recovery::report_again(ok, &detail),
                             self.now(),
                         ));
                         self.engine_failed(waiter, e.into());

@@ -4,7 +4,7 @@
 use super::{ReportError, chart, pct, preflight, project_chart, segment_chart};
 use crate::engine::Engine;
 use crate::engine::status::ProjectStatus;
-use crate::model::{Shown, Status};
+use crate::model::{PhaseShown, Status};
 use chart::Chart;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -93,8 +93,8 @@ fn draft(
     let _ = writeln!(md, "|---|---|---|---:|---:|---:|---:|---|---|---|");
     for s in &status.segments {
         let finish = match s.phase {
-            Shown::Done => "reached".to_string(),
-            Shown::Cutover => s.planned_finish().to_string(),
+            PhaseShown::Done => "reached".to_string(),
+            PhaseShown::Cutover => s.planned_finish().to_string(),
             _ => s
                 .days_to_goal
                 .map_or_else(|| "—".into(), |d| format!("~{d:.0} days after cutover")),

@@ -4,7 +4,7 @@
 //! `anstream`, which drops them when stdout is not a terminal or NO_COLOR is set). The plain
 //! palette paints nothing, for files and the demo's summary.
 
-use crate::model::Shown;
+use crate::model::PhaseShown;
 use anstyle::{AnsiColor, Style};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct Palette {
     pub danger: Style,
     /// Column headers.
     pub header: Style,
-    /// The colour of each phase, in `Shown` order.
+    /// The colour of each phase, in `PhaseShown` order.
     phases: [Style; 7],
 }
 
@@ -54,15 +54,15 @@ impl Palette {
     }
 
     /// The style of a phase badge.
-    pub fn phase(&self, phase: Shown) -> Style {
+    pub fn phase(&self, phase: PhaseShown) -> Style {
         let i = match phase {
-            Shown::Plan => 0,
-            Shown::Test => 1,
-            Shown::Gate => 2,
-            Shown::Cutover => 3,
-            Shown::Done => 4,
-            Shown::RolledBack => 5,
-            Shown::RollbackFailed => 6,
+            PhaseShown::Plan => 0,
+            PhaseShown::Test => 1,
+            PhaseShown::Gate => 2,
+            PhaseShown::Cutover => 3,
+            PhaseShown::Done => 4,
+            PhaseShown::RolledBack => 5,
+            PhaseShown::RollbackFailed => 6,
         };
         self.phases[i]
     }

@@ -1,6 +1,6 @@
 //! `cutover screenshot --out DIR`: PNG images of the real cockpit, rendered off-screen.
 //!
-//! The sample project (`crate::sample`) is built at its fixed moment, the cockpit's own
+//! The sample project (`crate::sample_project`) is built at its fixed moment, the cockpit's own
 //! `update` and `render` run on a ratatui `TestBackend`, and each cell of the buffer is painted
 //! into a bitmap: box-drawing, block and braille characters as shapes (so lines join and no font
 //! needs them), everything else as text in the embedded DejaVu fonts. Same input, same bytes.
@@ -180,8 +180,9 @@ pub fn write_png(buffer: &Buffer, path: &Path) -> Result<(), ReportError> {
 /// Build the sample project in `work` and write every screenshot into `out`.
 pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|e| ReportError::write(out, e))?;
-    let now = crate::sample::now();
-    let engine = crate::sample::build(work).map_err(|e| ReportError::Sample(e.to_string()))?;
+    let now = crate::sample_project::now();
+    let engine =
+        crate::sample_project::build(work).map_err(|e| ReportError::Sample(e.to_string()))?;
     let snapshot = engine.snapshot(now)?;
     let detail = [Press::Select("eu-customers"), Press::Key(KeyCode::Enter)];
     let rollback = [

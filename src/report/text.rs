@@ -3,7 +3,7 @@
 
 use super::palette::{Palette, paint};
 use crate::engine::status::ProjectStatus;
-use crate::model::Shown;
+use crate::model::PhaseShown;
 use std::fmt::Write;
 
 fn pct(share: Option<f64>) -> String {
@@ -85,8 +85,8 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
         };
         // Gates decide in gate: green when they would let the segment through, else red.
         let gates = match (seg.phase, seg.gates_ok) {
-            (Shown::Gate, true) => paint(colors.ok, &seg.gates),
-            (Shown::Gate, false) => paint(colors.danger, &seg.gates),
+            (PhaseShown::Gate, true) => paint(colors.ok, &seg.gates),
+            (PhaseShown::Gate, false) => paint(colors.danger, &seg.gates),
             _ => seg.gates.clone(),
         };
         let _ = writeln!(

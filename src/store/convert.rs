@@ -77,7 +77,8 @@ pub fn convert(
     let mut current: Option<Vec<u8>> = None;
     let mut batch: Vec<(i64, f64)> = Vec::new();
     let flush_batch = |series: &[u8], batch: &mut Vec<(i64, f64)>| -> Result<(), Failed> {
-        let (segment, metric) = split(series).ok_or_else(|| failed("a sample key names no series"))?;
+        let (segment, metric) =
+            split(series).ok_or_else(|| failed("a sample key names no series"))?;
         new.write(batch.iter().map(|&(t, v)| (segment, metric, t, v)))
             .map_err(failed)?;
         batch.clear();
@@ -89,8 +90,7 @@ pub fn convert(
         if current.as_deref() != Some(series) {
             if let Some(done) = current.take() {
                 flush_batch(&done, &mut batch)?;
-                meta.insert(MARK, done.as_slice())
-                    .map_err(failed)?;
+                meta.insert(MARK, done.as_slice()).map_err(failed)?;
                 db.flush().map_err(failed)?;
             }
             current = Some(series.to_vec());
@@ -103,8 +103,7 @@ pub fn convert(
     }
     if let Some(done) = current.take() {
         flush_batch(&done, &mut batch)?;
-        meta.insert(MARK, done.as_slice())
-            .map_err(failed)?;
+        meta.insert(MARK, done.as_slice()).map_err(failed)?;
     }
     db.flush().map_err(failed)?;
     progress.finish();
@@ -126,7 +125,8 @@ pub fn finish(db: &sled::Db, meta: &sled::Tree) -> Result<(), Failed> {
 fn verify(old: &sled::Tree, new: &Samples) -> Result<(), Failed> {
     let mut current: Option<(Vec<u8>, Totals)> = None;
     let check = |series: &[u8], want: Totals| -> Result<(), Failed> {
-        let (segment, metric) = split(series).ok_or_else(|| failed("a sample key names no series"))?;
+        let (segment, metric) =
+            split(series).ok_or_else(|| failed("a sample key names no series"))?;
         let got = new.totals(segment, metric).map_err(failed)?;
         // A non-finite value in the old state makes both sums NaN or ±∞ alike.
         let close = got.sum == want.sum

@@ -8,7 +8,7 @@ use super::keys::UiAction;
 use super::update::{Effect, quit, selected_id};
 use crate::engine::describe_model;
 use crate::engine::status::SegmentStatus;
-use crate::model::{Action, HookAction, LoginModel, Phase, Shown};
+use crate::model::{Action, HookAction, LoginModel, Phase, PhaseShown};
 
 fn hook_line(what: Option<&String>, hook: HookAction) -> String {
     match what {
@@ -25,11 +25,11 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let from = match seg.phase {
-        from @ (Shown::Plan | Shown::Test | Shown::Gate | Shown::Cutover) => {
+        from @ (PhaseShown::Plan | PhaseShown::Test | PhaseShown::Gate | PhaseShown::Cutover) => {
             from.phase().unwrap_or(Phase::Plan)
         }
         // done, rolled-back, rollback-failed: let the machine say why not.
-        Shown::Done | Shown::RolledBack | Shown::RollbackFailed => {
+        PhaseShown::Done | PhaseShown::RolledBack | PhaseShown::RollbackFailed => {
             return vec![Effect::Apply {
                 segment: id,
                 action: Action::Advance,
@@ -140,14 +140,14 @@ pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
     let Some(seg) = m.selected_status() else {
         return Vec::new();
     };
-    if seg.phase == Shown::RollbackFailed {
+    if seg.phase == PhaseShown::RollbackFailed {
         m.status_line = Some((
             Tone::Danger,
             format!("{id}: the rollback failed; press R to retry it with the same key"),
         ));
         return Vec::new();
     }
-    if matches!(seg.phase, Shown::Plan | Shown::RolledBack)
+    if matches!(seg.phase, PhaseShown::Plan | PhaseShown::RolledBack)
         || seg.pending_hook == Some(HookAction::Rollback)
     {
         // Let the machine say why not, in its own words.
@@ -183,7 +183,7 @@ pub(super) fn retry(m: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let can_retry = |s: &SegmentStatus| {
-        s.phase == Shown::RollbackFailed || s.pending_hook == Some(HookAction::Rollback)
+        s.phase == PhaseShown::RollbackFailed || s.pending_hook == Some(HookAction::Rollback)
     };
     if !can_retry(seg) && m.screen == Screen::Overview {
         // The key offered by "needs you" acts on its item: select that segment and ask.
@@ -264,13 +264,13 @@ pub(super) fn step_back(m: &mut Model, action: Action) -> Vec<Effect> {
     };
     let (from, to, title, note) = match action {
         Action::Replan => (
-            Shown::RolledBack,
+            PhaseShown::RolledBack,
             Phase::Plan,
             format!("Re-plan {id}?"),
             "its next cutover starts a new attempt; no hook fires",
         ),
         _ => (
-            Shown::Gate,
+            PhaseShown::Gate,
             Phase::Test,
             format!("Send {id} back to test?"),
             "its checks must pass again to reach the gate; no hook fires",

@@ -13,7 +13,7 @@ use crate::config::Strategy;
 use crate::engine::status::SegmentStatus;
 pub use crate::engine::view::{SegmentPlan, Snapshot};
 use crate::model::prefs::UserPrefs;
-use crate::model::{Action, HookAction, Shown, Verdict};
+use crate::model::{Action, HookAction, PhaseShown, Verdict};
 pub use crate::owner::protocol::Tone;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -102,7 +102,7 @@ pub struct Row {
     pub id: String,
     pub name: String,
     pub strategy: Strategy,
-    pub phase: Shown,
+    pub phase: PhaseShown,
     /// "● cutover": the phase as the table shows it.
     pub phase_label: String,
     pub size: String,

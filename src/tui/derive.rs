@@ -10,7 +10,7 @@ use super::format::{age, event_line, number, pct, spark};
 use crate::engine::status::SegmentStatus;
 use crate::engine::view::days_between;
 use crate::model::projection::{LoginModel, Plan};
-use crate::model::{HookAction, Shown, series};
+use crate::model::{HookAction, PhaseShown, series};
 use chrono::{DateTime, Utc};
 
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -62,14 +62,14 @@ pub(super) fn derive_rows(m: &mut Model) {
             let finish = s.finish().to_string();
             let badge = if let Some(action) = m.running.get(&s.id) {
                 Some((format!("{spinner} {action}…"), Tone::Warn))
-            } else if s.phase == Shown::Cutover && !s.gates_ok {
+            } else if s.phase == PhaseShown::Cutover && !s.gates_ok {
                 let streak = if s.guard_streak > 0 {
                     format!(" ×{}", s.guard_streak)
                 } else {
                     String::new()
                 };
                 Some((format!("⚠ guard failing{streak}"), Tone::Danger))
-            } else if s.phase == Shown::RollbackFailed {
+            } else if s.phase == PhaseShown::RollbackFailed {
                 Some(("✗ rollback failed · R".to_string(), Tone::Danger))
             } else if let Some(h) = s.pending_hook {
                 // With the key that finishes it: R re-fires a rollback, a the others.
@@ -99,7 +99,7 @@ pub(super) fn derive_rows(m: &mut Model) {
                 ),
                 behind: s.behind,
                 finish,
-                finish_late: s.phase == Shown::Cutover
+                finish_late: s.phase == PhaseShown::Cutover
                     && s.forecast.as_ref().is_some_and(|f| f.late),
                 gates: s.gates.clone(),
                 gates_fail: !s.gates_ok,
@@ -344,7 +344,7 @@ pub(super) fn failing_criteria(seg: &SegmentStatus) -> String {
 /// The alarms of a segment, most urgent first.
 fn alerts(seg: &SegmentStatus) -> Vec<(Tone, String)> {
     let mut out = Vec::new();
-    if seg.phase == Shown::Cutover && !seg.gates_ok {
+    if seg.phase == PhaseShown::Cutover && !seg.gates_ok {
         out.push((Tone::Danger, format!("⚠ guard: {}", failing_criteria(seg))));
     }
     if let Some(f) = &seg.last_failure {

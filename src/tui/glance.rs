@@ -9,7 +9,7 @@
 use super::app::{Model, Tone};
 use super::format::age;
 use crate::engine::status::SegmentStatus;
-use crate::model::{Event, HookAction, Outcome, Shown};
+use crate::model::{Event, HookAction, Outcome, PhaseShown};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -69,7 +69,7 @@ fn needs(m: &Model) -> Vec<Need> {
                 whole,
             })
         };
-        if s.phase == Shown::RollbackFailed && !running {
+        if s.phase == PhaseShown::RollbackFailed && !running {
             let why = s.last_failure.as_deref().unwrap_or("its hook failed");
             need(
                 "R",
@@ -92,7 +92,7 @@ fn needs(m: &Model) -> Vec<Need> {
                 false,
             );
         }
-        if s.phase == Shown::Cutover && !s.gates_ok {
+        if s.phase == PhaseShown::Cutover && !s.gates_ok {
             let streak = if s.guard_streak > 0 {
                 format!(" ×{}", s.guard_streak)
             } else {
@@ -137,7 +137,7 @@ fn needs(m: &Model) -> Vec<Need> {
             );
         }
         // A done segment's sources no longer matter.
-        for src in s.sources.iter().filter(|_| s.phase != Shown::Done) {
+        for src in s.sources.iter().filter(|_| s.phase != PhaseShown::Done) {
             if let Some(error) = &src.error {
                 let since = src
                     .error_at

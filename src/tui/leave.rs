@@ -17,7 +17,7 @@ pub(crate) fn quit(m: &mut Model) -> Vec<Effect> {
         .status
         .segments
         .iter()
-        .filter(|s| owns && m.guards_on_quit && s.phase == crate::model::Shown::Cutover)
+        .filter(|s| owns && m.guards_on_quit && s.phase == crate::model::PhaseShown::Cutover)
         .map(|s| s.id.clone())
         .collect();
     if (m.running.is_empty() || !owns) && guarded.is_empty() {

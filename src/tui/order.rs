@@ -7,21 +7,21 @@ use crate::config::Strategy;
 use crate::engine::finish::Finish;
 use crate::engine::status::SegmentStatus;
 use crate::engine::view::days_between;
-use crate::model::Shown;
+use crate::model::PhaseShown;
 use crate::model::prefs::SortKey;
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
 
 /// Where a phase sorts: what is under way and in trouble first, what is over last.
-fn phase_rank(p: Shown) -> u8 {
+fn phase_rank(p: PhaseShown) -> u8 {
     match p {
-        Shown::RollbackFailed => 0,
-        Shown::Cutover => 1,
-        Shown::Gate => 2,
-        Shown::Test => 3,
-        Shown::Plan => 4,
-        Shown::RolledBack => 5,
-        Shown::Done => 6,
+        PhaseShown::RollbackFailed => 0,
+        PhaseShown::Cutover => 1,
+        PhaseShown::Gate => 2,
+        PhaseShown::Test => 3,
+        PhaseShown::Plan => 4,
+        PhaseShown::RolledBack => 5,
+        PhaseShown::Done => 6,
     }
 }
 

@@ -160,7 +160,7 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
                 series: m.snapshot.series.get(&s.id).map_or(&[], Vec::as_slice),
                 login: plans.get(s.id.as_str()).cloned().flatten(),
                 cut: days_between(start, s.cutover_at?),
-                ends: (s.phase == crate::model::Shown::RolledBack)
+                ends: (s.phase == crate::model::PhaseShown::RolledBack)
                     .then(|| rolled_back.get(s.id.as_str()))
                     .flatten()
                     .map(|t| days_between(start, *t)),
@@ -171,7 +171,7 @@ pub fn derive(m: &Model) -> Option<ProjectChart> {
     // Out to the latest finish in sight, but never more than as far ahead as it goes back.
     let finish = segs
         .iter()
-        .filter(|s| s.phase == crate::model::Shown::Cutover)
+        .filter(|s| s.phase == crate::model::PhaseShown::Cutover)
         .filter_map(|s| {
             s.forecast
                 .as_ref()

@@ -158,15 +158,15 @@ impl Theme {
     }
 
     /// The colour of a phase label (as shown by `status`: includes `rollback-failed`).
-    pub fn phase(&self, phase: crate::model::Shown) -> Color {
-        use crate::model::Shown;
+    pub fn phase(&self, phase: crate::model::PhaseShown) -> Color {
+        use crate::model::PhaseShown;
         match phase {
-            Shown::Plan => self.phase_plan,
-            Shown::Test => self.phase_test,
-            Shown::Gate => self.phase_gate,
-            Shown::Cutover => self.phase_cutover,
-            Shown::Done => self.phase_done,
-            Shown::RolledBack | Shown::RollbackFailed => self.rolled_back,
+            PhaseShown::Plan => self.phase_plan,
+            PhaseShown::Test => self.phase_test,
+            PhaseShown::Gate => self.phase_gate,
+            PhaseShown::Cutover => self.phase_cutover,
+            PhaseShown::Done => self.phase_done,
+            PhaseShown::RolledBack | PhaseShown::RollbackFailed => self.rolled_back,
         }
     }
 }

@@ -15,8 +15,10 @@ pub fn snapshot() -> Snapshot {
     static SNAP: OnceLock<Snapshot> = OnceLock::new();
     SNAP.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let engine = cutover::sample::build(dir.path()).expect("sample project");
-        engine.snapshot(cutover::sample::now()).expect("snapshot")
+        let engine = cutover::sample_project::build(dir.path()).expect("sample project");
+        engine
+            .snapshot(cutover::sample_project::now())
+            .expect("snapshot")
     })
     .clone()
 }
@@ -25,7 +27,7 @@ pub fn model(width: u16, height: u16) -> Model {
     Model::new(
         snapshot(),
         vec![Theme::default_theme()],
-        cutover::sample::now(),
+        cutover::sample_project::now(),
         (width, height),
     )
 }

@@ -48,7 +48,7 @@ impl Core {
     }
 
     /// A notification delivery ended: tell everyone when a sink starts failing or recovers.
-    pub(super) fn on_delivered(&mut self, done: super::notify::Delivered) {
+    pub(super) fn on_delivered(&mut self, done: super::outbox::Delivered) {
         let Some((sink, change)) = self.notifier.done(done, self.engine.store()) else {
             return;
         };

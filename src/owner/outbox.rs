@@ -200,7 +200,7 @@ impl Notifier {
             let (sink, workdir, redactor) =
                 (o.sink.clone(), workdir.to_path_buf(), redactor.clone());
             let task = self.tasks.spawn(async move {
-                let r = crate::notify::deliver(&sink, &message, &workdir, &redactor).await;
+                let r = crate::delivery::deliver(&sink, &message, &workdir, &redactor).await;
                 (i, upto, r)
             });
             self.running.insert(task.id(), i);

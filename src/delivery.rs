@@ -1,6 +1,6 @@
 //! Sending one notification to one sink (`[[notify]]`): a Slack-compatible incoming webhook,
 //! a webhook that gets the JSON body, or a command that gets it on stdin. One attempt; the
-//! owner retries with backoff (see `crate::owner::notify`). Never panics, never follows a
+//! owner retries with backoff (see `crate::owner::outbox`). Never panics, never follows a
 //! redirect, and every detail it returns is scrubbed of the project's secrets.
 
 use crate::config::{Sink, SinkTarget};

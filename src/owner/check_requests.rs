@@ -26,7 +26,7 @@ impl Core {
         let audit = self.engine.latest_audit(segment);
         let now = self.engine.reading_time(self.now());
         self.checks.spawn(job, async move {
-            crate::checks::run(checks, workdir, redactor, audit, now).await
+            crate::check_run::run(checks, workdir, redactor, audit, now).await
         });
     }
 
