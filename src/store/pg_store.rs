@@ -144,10 +144,15 @@ impl PgStore {
         let lock = super::lock_dir(dir)?;
         let place = describe(url);
         let down: Down = Arc::default();
-        // Three connections, each with its own worker, started at once: a segment another
-        // session holds delays only the next action (the desk), and a lock on the log delays
-        // neither the samples nor the reads of the log.
-        let starting = [Lane::Log, Lane::Samples, Lane::Desk].map(|lane| {
+        // Three connections, each with its own worker: a segment another session holds delays
+        // only the next action (the desk), and a lock on the log delays neither the samples
+        // nor the reads of the log. The log's and the samples' connect at once, together; the
+        // desk's at the first action (a `status` never needs it).
+        let desk = spawn_desk(url, &down).map_err(|e| StoreError::Unusable {
+            dir: dir.to_path_buf(),
+            cause: format!("cannot start the database worker: {e}"),
+        })?;
+        let starting = [Lane::Log, Lane::Samples].map(|lane| {
             let (jobs, inbox) = mpsc::channel::<Job>();
             let (url, down, project) = (url.to_string(), down.clone(), project.to_string());
             let (ready_tx, ready) = mpsc::channel();
@@ -165,7 +170,7 @@ impl PgStore {
                     match connected {
                         Ok(client) => {
                             let _ = ready_tx.send(Ok(()));
-                            work(&url, client, &inbox, &down);
+                            work(&url, Some(client), &inbox, &down);
                         }
                         Err(e) => {
                             let _ = ready_tx.send(Err(e));
@@ -188,11 +193,10 @@ impl PgStore {
                 ahead: Arc::default(),
             });
         }
-        let [log, kv, desk]: [Worker; 3] =
-            workers.try_into().map_err(|_| StoreError::Unusable {
-                dir: dir.to_path_buf(),
-                cause: "a database worker did not start".into(),
-            })?;
+        let [log, kv]: [Worker; 2] = workers.try_into().map_err(|_| StoreError::Unusable {
+            dir: dir.to_path_buf(),
+            cause: "a database worker did not start".into(),
+        })?;
         Ok(PgStore {
             dir: dir.to_path_buf(),
             place,
@@ -206,6 +210,19 @@ impl PgStore {
             _lock: lock,
         })
     }
+}
+
+/// The desk's worker: started now, connecting at its first job (see `pg_worker::work`).
+fn spawn_desk(url: &str, down: &Down) -> std::io::Result<Worker> {
+    let (jobs, inbox) = mpsc::channel::<Job>();
+    let (url, down) = (url.to_string(), down.clone());
+    std::thread::Builder::new()
+        .name(format!("cutover-pg-{}", Lane::Desk.name()))
+        .spawn(move || work(&url, None, &inbox, &down))?;
+    Ok(Worker {
+        jobs,
+        ahead: Arc::default(),
+    })
 }
 
 /// Where a process's hold of a segment is.

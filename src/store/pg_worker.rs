@@ -44,9 +44,15 @@ pub(super) enum Job {
 /// Since when the database has been out of reach (None: it answers).
 pub(super) type Down = Arc<Mutex<Option<DateTime<Utc>>>>;
 
-/// The worker's loop: one job at a time, reconnecting when the server was lost.
-pub(super) fn work(url: &str, client: postgres::Client, inbox: &mpsc::Receiver<Job>, down: &Down) {
-    let mut client = Some(client);
+/// The worker's loop: one job at a time, connecting at its first job when started without a
+/// connection, and again when the server was lost.
+pub(super) fn work(
+    url: &str,
+    client: Option<postgres::Client>,
+    inbox: &mpsc::Receiver<Job>,
+    down: &Down,
+) {
+    let mut client = client;
     let mut last_failure: Option<(std::time::Instant, PgError)> = None;
     while let Ok(job) = inbox.recv() {
         if matches!(job, Job::Release) {
