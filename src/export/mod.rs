@@ -193,12 +193,6 @@ pub(crate) fn describe_json_error(e: &serde_json::Error, line: u64) -> String {
 #[error("{0}")]
 pub struct NotATime(pub String);
 
-impl From<&str> for NotATime {
-    fn from(text: &str) -> NotATime {
-        NotATime(text.to_string())
-    }
-}
-
 /// A time as exports write it: RFC 3339 / ISO 8601 (a date alone is midnight UTC; no zone is
 /// UTC), LDAP generalized time (`20240131120000Z`, `20240131120000.0Z`), Active Directory
 /// file time (100 ns since 1601, 18 digits), or epoch seconds or milliseconds (told apart by
@@ -220,11 +214,11 @@ pub fn instant(value: &Scalar) -> Result<Option<DateTime<Utc>>, NotATime> {
             n * 1000.0
         };
         if !ms.is_finite() {
-            return Err("a number that is not finite is not a time".into());
+            return Err(NotATime("a number that is not finite is not a time".into()));
         }
         DateTime::from_timestamp_millis(ms as i64)
             .map(Some)
-            .ok_or_else(|| "a number outside the calendar is not a time".into())
+            .ok_or_else(|| NotATime("a number outside the calendar is not a time".into()))
     };
     match value {
         Scalar::Null => Ok(None),

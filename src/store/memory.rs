@@ -142,11 +142,6 @@ impl Storage for MemStore {
         self.samples = self.samples.with_retention(days);
     }
 
-    /// Nothing is ever more durable than memory.
-    fn sync(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
     fn reader(&self) -> Reader {
         Reader::new(self.dir.clone(), self.log.clone(), self.samples.clone())
     }

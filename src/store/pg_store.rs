@@ -357,11 +357,6 @@ impl Storage for PgStore {
         self.samples = self.samples.with_retention(days);
     }
 
-    /// Every write commits before it returns.
-    fn sync(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
     fn reader(&self) -> Reader {
         // Its own read-ahead (none): a backup never reads a status's snapshot.
         let kv = Worker {

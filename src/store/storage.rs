@@ -81,8 +81,11 @@ pub trait Storage: Send {
     }
     /// Keep raw samples this many days behind each series' newest day (None: keep all).
     fn set_raw_retention(&mut self, days: Option<i64>);
-    /// Make everything written so far durable.
-    fn sync(&self) -> Result<(), StoreError>;
+    /// Make everything written so far durable (nothing to do where every write is durable
+    /// when it returns, or where nothing ever is: PostgreSQL, memory).
+    fn sync(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// [`Storage::sync`] as work for another thread: the owner's loop hands its periodic flush
     /// to one, so a slow disk never holds up a key or a poll. A backend whose every write is
     /// durable when it returns (PostgreSQL) has nothing to do.
