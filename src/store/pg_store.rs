@@ -161,12 +161,17 @@ impl PgStore {
             let spawned = std::thread::Builder::new()
                 .name(format!("cutover-pg-{}", lane.name()))
                 .spawn(move || {
-                    let connected = pg::connect(&url).and_then(|mut c| {
-                        if lane == Lane::Log {
+                    // The log's connection brings the schema up to date and claims the
+                    // database; the samples' only connects (in parallel): it is given no job
+                    // before `open` returns, after the log's is ready.
+                    let connected = if lane == Lane::Log {
+                        pg::connect(&url).and_then(|mut c| {
                             pg::claim(&mut c, &project)?;
-                        }
-                        Ok(c)
-                    });
+                            Ok(c)
+                        })
+                    } else {
+                        pg::connection(&url)
+                    };
                     match connected {
                         Ok(client) => {
                             let _ = ready_tx.send(Ok(()));
