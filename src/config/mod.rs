@@ -7,6 +7,7 @@
 
 mod checks;
 mod file;
+mod found;
 mod lenient;
 mod locate;
 mod notify;

@@ -20,6 +20,7 @@
 //! copy: one would need cross-tree transactions to stay honest, and folding even 100,000
 //! events takes milliseconds.
 
+mod backend;
 mod convert;
 pub mod coordination;
 pub mod kv;
@@ -38,6 +39,7 @@ pub mod samples;
 mod sled_open;
 mod storage;
 
+pub use backend::open_backend;
 pub use portable::{BackupInfo, LogRead, Reader, SampleLine, SledLog, Verified};
 pub use restore::restore;
 pub use rollup_lines::RollupLine;
@@ -49,32 +51,6 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-
-/// Open a project's state on the backend its `[state] backend` names: the one place a backend
-/// is chosen (sled in `state_dir`; PostgreSQL, with only the process lock and the socket in
-/// `state_dir`). The in-memory store ([`memory`]) is for tests and is never chosen here.
-pub fn open_backend(
-    backend: &crate::config::StateBackend,
-    state_dir: &Path,
-    project: &str,
-) -> anyhow::Result<Box<dyn Storage>> {
-    use crate::config::StateBackend;
-    Ok(match backend {
-        StateBackend::Sled => Box::new(Store::open(state_dir)?),
-        StateBackend::Postgres { .. } => {
-            let url = match backend.database_url() {
-                Ok(url) => url.unwrap_or_default(),
-                Err(e) => {
-                    // The process that owns the project holds the secret already: without it
-                    // here, this one still attaches to that owner (the lock says `Locked`).
-                    drop(lock_dir(state_dir)?);
-                    anyhow::bail!(e);
-                }
-            };
-            Box::new(pg_store::PgStore::open(state_dir, &url, project)?)
-        }
-    })
-}
 
 /// The schema this build writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 2;
