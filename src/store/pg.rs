@@ -376,7 +376,7 @@ pub(super) fn kv_apply(
 }
 
 /// What an unreachable database means for the lead, and what to check (after "state database
-/// unreachable: ", or after "… since <when>: " where the outage's start is known).
+/// unreachable: ", or after "… since WHEN: " where the outage's start is known).
 pub fn unreachable_why(cause: &str) -> String {
     format!(
         "cannot reach the state database ({cause}); check the variable [state] url names (e.g. CUTOVER_DATABASE_URL) and that the server runs; actions are refused until it answers"
