@@ -9,7 +9,6 @@ mod common;
 use chrono::Utc;
 use common::pg_server::Postgres;
 use common::{bin, route, serve_routes, write_project};
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use cutover::model::PhaseShown;
 use cutover::owner::StopMode;
 use cutover::owner::link::{Link, LinkConfig};
@@ -40,12 +39,7 @@ type Frame = (
     Option<chrono::DateTime<Utc>>,
 );
 
-fn key(c: char) -> std::io::Result<Event> {
-    Ok(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )))
-}
+use common::keys::key;
 
 #[test]
 fn a_lock_held_10_s_stalls_only_its_segment_s_action_not_keys_or_other_polls() {
@@ -100,10 +94,7 @@ fn a_lock_held_10_s_stalls_only_its_segment_s_action_not_keys_or_other_polls() {
     let frames: Arc<Mutex<Vec<Frame>>> = Arc::default();
     let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let locked: Arc<Mutex<Option<(Instant, Instant)>>> = Arc::default();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
-    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    }));
+    let (tx, events) = common::keys::channel();
     let (sent_keys, lock_span, lock_url) = (sent.clone(), locked.clone(), url.clone());
     let typist = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1_500));
@@ -179,19 +170,9 @@ fn a_lock_held_10_s_stalls_only_its_segment_s_action_not_keys_or_other_polls() {
     let (from, until) = locked.lock().expect("lock").expect("the lock was held");
     assert!(sent.len() >= 150, "keys sent while locked: {}", sent.len());
     // Key to frame: the 'a' and 'y' before them make 2 keys handled first.
-    let mut latencies: Vec<f64> = sent
-        .iter()
-        .enumerate()
-        .map(|(i, at)| {
-            let frame = frames
-                .iter()
-                .find(|(t, k, _, _)| *k > (i + 2) as u64 && t >= at)
-                .unwrap_or_else(|| panic!("key {i} never reached the screen"));
-            (frame.0 - *at).as_secs_f64() * 1000.0
-        })
-        .collect();
+    let mut latencies = common::keys::to_frame(&sent, frames.iter().map(|f| (f.0, f.1)), 2);
     latencies.sort_by(f64::total_cmp);
-    let p99 = latencies[((latencies.len() - 1) as f64 * 0.99).round() as usize];
+    let p99 = common::keys::percentile(&latencies, 0.99);
     // How old `us`'s newest poll on screen was, on every frame drawn while the lock was held.
     let stale: Vec<f64> = frames
         .iter()

@@ -35,10 +35,7 @@ fn project(url: &str) -> String {
 /// A drawn frame: when, keys handled so far, age in ms of the newest sample on screen.
 type Frame = (Instant, u64, Option<f64>);
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+use common::keys::percentile;
 
 /// The two load tests share the machine's cores: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -144,10 +141,7 @@ fn responsive(history_days: i64) {
     // Frames: (when, keys handled, newest sample age on screen in ms).
     let frames: Arc<Mutex<Vec<Frame>>> = Arc::default();
     let sent: Arc<Mutex<Vec<Instant>>> = Arc::default();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<std::io::Result<Event>>();
-    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (e, rx))
-    }));
+    let (tx, events) = common::keys::channel();
     let frames_in = frames.clone();
     let sent_keys = sent.clone();
     let typist = std::thread::spawn(move || {
@@ -198,17 +192,7 @@ fn responsive(history_days: i64) {
 
     let frames = frames.lock().expect("lock").clone();
     let sent = sent.lock().expect("lock").clone();
-    let mut latencies: Vec<f64> = sent
-        .iter()
-        .enumerate()
-        .map(|(i, at)| {
-            let frame = frames
-                .iter()
-                .find(|(t, k, _)| *k > i as u64 && t >= at)
-                .unwrap_or_else(|| panic!("key {i} never reached the screen"));
-            (frame.0 - *at).as_secs_f64() * 1000.0
-        })
-        .collect();
+    let mut latencies = common::keys::to_frame(&sent, frames.iter().map(|f| (f.0, f.1)), 0);
     latencies.sort_by(f64::total_cmp);
     let (p50, p99, max) = (
         percentile(&latencies, 0.5),

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod history;
+pub mod keys;
 pub mod pg_server;
 pub mod raw;
 pub mod receiver;
