@@ -38,14 +38,19 @@
 //! 2. the loop (`owner/core.rs`) answers it in `owner/requests.rs`: an action goes to
 //!    [`engine::Engine::request`], which asks the pure phase machine ([`model::decide`]) and
 //!    records the decision in the event log, flushed, before anything happens;
-//! 3. a hook is not run in the loop: it runs as a task (`owner/inflight.rs`, which answers the
-//!    waiter whatever happens to the task), and its outcome comes back to the loop and is
-//!    recorded under the intent's sequence number (the idempotency key);
+//! 3. a hook is not run in the loop: it runs as a task (`owner/running.rs` holds every task in
+//!    flight, each an `owner/inflight.rs` set that answers the waiter whatever happens to the
+//!    task), and its outcome comes back to the loop and is recorded under the intent's
+//!    sequence number (the idempotency key);
 //! 4. every event is told to the client as it is flushed (the acknowledgement), then the final
 //!    reply; subscribers get updates (`owner/clients.rs`).
 //!
-//! Polls, checks and long reads run the same way: as tasks that come back as messages, so
-//! nothing in the loop waits on the outside world. A client call waits as long as the owner
+//! Polls, checks, long reads, the wait for a segment's hold, the flush and notification
+//! deliveries run the same way: as tasks that come back as messages, so nothing in the loop
+//! waits on the outside world. The loop's state is a few owned parts, each changed only by
+//! the file that defines it: clients (`owner/clients.rs`), work in flight
+//! (`owner/running.rs`), who guards (`owner/team.rs`), what clients have not been told yet
+//! (`owner/changes.rs`) and the upkeep of every tick (`owner/periodic.rs`). A client call waits as long as the owner
 //! answers, and gives up on an owner silent past `--deadline` (`owner/session.rs`).
 //!
 //! # The protocol

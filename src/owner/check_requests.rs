@@ -4,9 +4,11 @@
 //!
 //! Checks run as tasks off the loop, which goes on polling and guarding meanwhile.
 
-use super::core::{CheckJob, Core, Waiter};
+use super::clients::Waiter;
+use super::core::Core;
 use super::inflight::Crashed;
 use super::protocol::Reply;
+use super::running::CheckJob;
 use crate::engine::{Command, EngineError};
 use crate::model::Phase;
 use crate::model::gate::Verdict;
@@ -25,7 +27,7 @@ impl Core {
         let redactor = self.engine.redactor().clone();
         let audit = self.engine.latest_audit(segment);
         let now = self.engine.reading_time(self.now());
-        self.checks.spawn(job, async move {
+        self.running.checks(job, async move {
             crate::check_run::run(checks, workdir, redactor, audit, now).await
         });
     }
@@ -38,7 +40,7 @@ impl Core {
             .segment(&segment)
             .is_some_and(|s| s.checks.is_empty())
         {
-            return self.fail(
+            return self.clients.fail(
                 waiter,
                 super::protocol::FailureKind::Invalid,
                 format!("{segment} declares no checks: add [[segments.checks]] to cutover.toml"),
@@ -65,8 +67,11 @@ impl Core {
                     "the checks task ended without results ({}); run the checks again",
                     crashed.0
                 );
-                self.notice(super::protocol::Tone::Danger, text.clone());
-                return self.fail(waiter, super::protocol::FailureKind::Stopped, text);
+                self.clients
+                    .notice(super::protocol::Tone::Danger, text.clone());
+                return self
+                    .clients
+                    .fail(waiter, super::protocol::FailureKind::Stopped, text);
             }
         };
         match job {
@@ -96,8 +101,8 @@ impl Core {
                 {
                     Ok(event) => {
                         self.sync();
-                        self.reply(waiter, Reply::Event { event });
-                        self.reply(waiter, Reply::Done);
+                        self.clients.reply(waiter, Reply::Event { event });
+                        self.clients.reply(waiter, Reply::Done);
                     }
                     Err(e) => self.engine_failed(waiter, e),
                 }
@@ -120,8 +125,8 @@ impl Core {
         {
             Ok(event) => {
                 self.sync();
-                self.reply(waiter, Reply::Event { event });
-                self.reply(waiter, Reply::Done);
+                self.clients.reply(waiter, Reply::Event { event });
+                self.clients.reply(waiter, Reply::Done);
             }
             Err(e) => self.engine_failed(waiter, e),
         }

@@ -3,13 +3,76 @@
 //! within its budget ([`super::budget`]); one over it, or gone, is dropped here.
 
 use super::Outbox;
-use super::core::{Core, Waiter};
 use super::protocol::{FailureKind, Reply, ServerMsg, Tone, Update};
 use super::shared_view::{Served, reply_frame};
+use std::collections::BTreeMap;
 
-impl Core {
+/// A request waiting for an outcome: (client, request id).
+pub(super) type Waiter = Option<(u64, u64)>;
+
+struct Client {
+    out: Outbox,
+    actor: String,
+    subscribed: bool,
+    /// The client's OS user, when known (a `socket_group` member is not the owner's user).
+    uid: Option<u32>,
+    /// Also wants every polled sample (`watch` logs them).
+    polls: bool,
+}
+
+/// The clients joined to the owner, by id.
+#[derive(Default)]
+pub(super) struct Clients {
+    map: BTreeMap<u64, Client>,
+}
+
+impl Clients {
+    pub(super) fn join(&mut self, client: u64, out: Outbox, actor: String, uid: Option<u32>) {
+        let c = Client {
+            out,
+            actor,
+            uid,
+            subscribed: false,
+            polls: false,
+        };
+        self.map.insert(client, c);
+    }
+
+    /// A client leaves (told why, when there is a reason to tell).
+    pub(super) fn leave(&mut self, client: u64, reason: Option<String>) {
+        if let Some(reason) = reason {
+            self.send(client, ServerMsg::Goodbye { reason });
+        }
+        self.map.remove(&client);
+    }
+
+    /// From now on `client` is told every change (and every polled sample, if `polls`).
+    pub(super) fn subscribe(&mut self, client: u64, polls: bool) {
+        if let Some(c) = self.map.get_mut(&client) {
+            c.subscribed = true;
+            c.polls = polls;
+        }
+    }
+
+    /// Whether anyone is told changes (no subscriber: nothing to recompute for).
+    pub(super) fn any_subscribed(&self) -> bool {
+        self.map.values().any(|c| c.subscribed)
+    }
+
+    /// Who a client acts as, for the log.
+    pub(super) fn actor(&self, client: u64) -> String {
+        self.map
+            .get(&client)
+            .map_or_else(|| "unknown".to_string(), |c| c.actor.clone())
+    }
+
+    /// A client's OS user, when known.
+    pub(super) fn uid(&self, client: u64) -> Option<u32> {
+        self.map.get(&client).and_then(|c| c.uid)
+    }
+
     pub(super) fn send(&mut self, client: u64, msg: ServerMsg) {
-        let Some(c) = self.clients.get(&client) else {
+        let Some(c) = self.map.get(&client) else {
             return;
         };
         let gone = match &c.out {
@@ -24,14 +87,14 @@ impl Core {
         };
         if gone {
             tracing::info!(client, "client dropped: gone, or not reading");
-            self.clients.remove(&client);
+            self.map.remove(&client);
         }
     }
 
     /// Answer request `id` of `client` with a shared snapshot: socket clients get the reply
     /// serialized once for all of them.
     pub(super) fn reply_served(&mut self, client: u64, id: u64, served: &Served) {
-        let Some(c) = self.clients.get(&client) else {
+        let Some(c) = self.map.get(&client) else {
             return;
         };
         let gone = match &c.out {
@@ -45,7 +108,7 @@ impl Core {
         };
         if gone {
             tracing::info!(client, "client dropped: gone, or not reading");
-            self.clients.remove(&client);
+            self.map.remove(&client);
         }
     }
 
@@ -64,7 +127,7 @@ impl Core {
         let msg = ServerMsg::Update { update };
         let mut bytes: Option<bytes::Bytes> = None;
         let mut gone = Vec::new();
-        for (id, c) in &self.clients {
+        for (id, c) in &self.map {
             if !c.subscribed || (only_polls && !c.polls) {
                 continue;
             }
@@ -83,7 +146,7 @@ impl Core {
         }
         for id in gone {
             tracing::info!(client = id, "client dropped: gone, or not reading");
-            self.clients.remove(&id);
+            self.map.remove(&id);
         }
     }
 
@@ -93,7 +156,7 @@ impl Core {
     }
 
     pub(super) fn say_goodbye(&mut self, reason: &str) {
-        let ids: Vec<u64> = self.clients.keys().copied().collect();
+        let ids: Vec<u64> = self.map.keys().copied().collect();
         for id in ids {
             self.send(
                 id,
@@ -102,6 +165,6 @@ impl Core {
                 },
             );
         }
-        self.clients.clear();
+        self.map.clear();
     }
 }

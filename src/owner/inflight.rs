@@ -1,5 +1,5 @@
-//! Work the owner runs off its loop, tracked one way: hooks, test checks, polls and long reads
-//! (verify, backup) are each an [`InFlight`] set of tasks, every task spawned with what the
+//! Work the owner runs off its loop, tracked one way: hooks, test checks, polls, long reads,
+//! holds, flushes and deliveries are each an [`InFlight`] set of tasks ([`super::running`]), every task spawned with what the
 //! loop needs to know about it (who waits, which hook), and every end comes back with that,
 //! whether the task finished or panicked. So a waiter is always answered: a task that panics
 //! ends in a [`Crashed`] the loop turns into a failed reply, never in silence.

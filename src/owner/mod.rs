@@ -24,6 +24,7 @@
 
 mod budget;
 pub mod calls;
+mod changes;
 mod check_requests;
 mod clients;
 mod conditions;
@@ -31,15 +32,15 @@ mod connection;
 mod core;
 #[cfg(test)]
 mod faults;
-mod guarding;
 mod inflight;
 pub mod link;
 mod outbox;
+mod periodic;
 mod polling;
 mod prefs;
 pub mod protocol;
-mod recovery;
 mod requests;
+mod running;
 pub mod session;
 mod shared_view;
 pub mod socket;

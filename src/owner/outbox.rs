@@ -24,7 +24,6 @@ use crate::secret::Redactor;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-use tokio::task::JoinSet;
 
 /// A sink's delivery state.
 struct Outbox {
@@ -47,14 +46,8 @@ struct Outbox {
     failing: Option<(DateTime<Utc>, String)>,
 }
 
-/// What a finished delivery reports: (sink index, last event it covers, result).
-pub(super) type Delivered = (usize, u64, Result<String, String>);
-
 pub(super) struct Notifier {
     outboxes: Vec<Outbox>,
-    pub(super) tasks: JoinSet<Delivered>,
-    /// Which sink each running delivery is for (a task that panics is still answered).
-    running: std::collections::HashMap<tokio::task::Id, usize>,
 }
 
 /// A sink's stored cursor; a sink never seen starts at `last` (the log's end), stored. `None`:
@@ -138,11 +131,7 @@ impl Notifier {
                 }
             })
             .collect();
-        Notifier {
-            outboxes,
-            tasks: JoinSet::new(),
-            running: Default::default(),
-        }
+        Notifier { outboxes }
     }
 
     /// Queue what new events call for, and start the deliveries that are due.
@@ -153,6 +142,7 @@ impl Notifier {
         workdir: &std::path::Path,
         redactor: &Redactor,
         store: &dyn crate::store::Storage,
+        running: &mut super::running::Running,
     ) {
         let now = Instant::now();
         for (i, o) in self.outboxes.iter_mut().enumerate() {
@@ -199,11 +189,10 @@ impl Notifier {
             o.sending = true;
             let (sink, workdir, redactor) =
                 (o.sink.clone(), workdir.to_path_buf(), redactor.clone());
-            let task = self.tasks.spawn(async move {
+            running.delivery(i, async move {
                 let r = crate::delivery::deliver(&sink, &message, &workdir, &redactor).await;
-                (i, upto, r)
+                (upto, r)
             });
-            self.running.insert(task.id(), i);
         }
     }
 
@@ -211,7 +200,8 @@ impl Notifier {
     /// (`Some(error)`: it started failing; `None`: it delivers again).
     pub(super) fn done(
         &mut self,
-        (i, upto, result): Delivered,
+        i: usize,
+        (upto, result): super::running::Delivered,
         store: &dyn crate::store::Storage,
     ) -> Option<(String, Option<String>)> {
         let o = self.outboxes.get_mut(i)?;
@@ -240,17 +230,6 @@ impl Notifier {
                 first.then(|| (o.sink.name.clone(), Some(e)))
             }
         }
-    }
-
-    /// A delivery task that ended without a result (it panicked): its sink tries again.
-    pub(super) fn lost(&mut self, task: tokio::task::Id) -> Option<Delivered> {
-        let i = self.running.remove(&task)?;
-        Some((i, 0, Err("the delivery task failed".into())))
-    }
-
-    /// Forget a finished task.
-    pub(super) fn finished(&mut self, task: tokio::task::Id) {
-        self.running.remove(&task);
     }
 
     /// The sinks failing now: (name, since, last error).

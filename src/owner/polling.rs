@@ -2,9 +2,10 @@
 //! runs as a task and comes back here, and every sample, polled continuously or on request,
 //! is absorbed here: recorded, then guarded.
 
-use super::core::{Core, PollJob};
+use super::core::Core;
 use super::inflight::Crashed;
 use super::protocol::{FailureKind, Reply, Tone, Update};
+use super::running::PollJob;
 use crate::engine::live::Guard;
 use crate::runtime;
 use crate::source::Polled;
@@ -16,7 +17,7 @@ impl Core {
         let clock = self.clock;
         #[cfg(test)]
         let fault = super::faults::take(&self.engine.project().name, "poll");
-        self.polls.spawn(job, async move {
+        self.running.poll(job, async move {
             #[cfg(test)]
             assert!(!fault, "a fault planted by a test");
             runtime::poll_once(&specs, workdir, &redactor, clock).await
@@ -38,8 +39,8 @@ impl Core {
                 format!("the poll ended without results ({}); poll again", crashed.0),
             ),
         };
-        self.notice(Tone::Danger, what.clone());
-        self.fail(waiter, FailureKind::Stopped, what);
+        self.clients.notice(Tone::Danger, what.clone());
+        self.clients.fail(waiter, FailureKind::Stopped, what);
     }
 
     pub(super) fn on_polls(&mut self, job: PollJob, results: Vec<Polled>) {
@@ -47,7 +48,8 @@ impl Core {
             PollJob::Gate { waiter, cmd } => {
                 let results: Vec<Polled> = results.iter().map(|p| self.engine.checked(p)).collect();
                 for p in &results {
-                    self.reply(waiter, Reply::Polled { polled: p.clone() });
+                    self.clients
+                        .reply(waiter, Reply::Polled { polled: p.clone() });
                     self.absorb(p);
                 }
                 self.sync();
@@ -57,25 +59,26 @@ impl Core {
                 let results: Vec<Polled> = results.iter().map(|p| self.engine.checked(p)).collect();
                 let before = self.engine.events().len();
                 for p in &results {
-                    self.reply(waiter, Reply::Polled { polled: p.clone() });
+                    self.clients
+                        .reply(waiter, Reply::Polled { polled: p.clone() });
                     self.absorb(p);
                 }
                 self.sync();
                 let new: Vec<_> = self.engine.events()[before..].to_vec();
                 for event in new {
                     if event.body.actor == "auto" {
-                        self.reply(waiter, Reply::Event { event });
+                        self.clients.reply(waiter, Reply::Event { event });
                     }
                 }
                 let failed = results.iter().filter(|p| p.result.is_err()).count();
                 if failed > 0 {
-                    self.fail(
+                    self.clients.fail(
                         waiter,
                         FailureKind::SourcesFailed,
                         format!("{failed} of {} source(s) failed (see above)", results.len()),
                     );
                 } else {
-                    self.reply(waiter, Reply::Done);
+                    self.clients.reply(waiter, Reply::Done);
                 }
             }
         }
@@ -89,7 +92,7 @@ impl Core {
             .map(|h| h.ok());
         let p = &self.engine.checked(p);
         // A process that lost the leadership stores what it polls but never acts on it.
-        let guard = if self.may_guard {
+        let guard = if self.team.may_guard() {
             self.engine.absorb(p, self.arrived(p))
         } else {
             self.engine
@@ -97,19 +100,21 @@ impl Core {
                 .map(|()| crate::engine::live::Guard::Idle)
                 .map_err(Into::into)
         };
-        self.unsynced = true;
-        self.changed.insert(p.segment.clone());
-        self.broadcast(Update::Polled { polled: p.clone() }, true);
+        self.upkeep.written();
+        self.changes.touch([p.segment.clone()]);
+        self.clients
+            .broadcast(Update::Polled { polled: p.clone() }, true);
         if let Some(h) = self.engine.source_health(&p.segment, &p.metric)
             && was_ok != Some(h.ok())
         {
             let health = h.clone();
-            self.broadcast(Update::SourceHealth { health }, false);
+            self.clients
+                .broadcast(Update::SourceHealth { health }, false);
         }
         match guard {
             Ok(Guard::RollBack(cmd)) => self.start(cmd, None),
             Ok(_) => {}
-            Err(e) => self.notice(Tone::Danger, e.to_string()),
+            Err(e) => self.clients.notice(Tone::Danger, e.to_string()),
         }
     }
 

@@ -2,7 +2,8 @@
 //! kept as a note in the project's state so it follows the user across sessions, processes
 //! and, on the team backend, machines.
 
-use super::core::{Core, Waiter};
+use super::clients::Waiter;
+use super::core::Core;
 use super::protocol::{FailureKind, Reply};
 use crate::model::prefs::UserPrefs;
 
@@ -10,23 +11,23 @@ impl Core {
     /// The OS user name of a client, which keys its memory: several `--actor` names typed by
     /// one person are still one reader. Without a known uid, the actor name.
     fn user_of(&self, client: u64) -> String {
-        match self.clients.get(&client) {
-            Some(c) => c.uid.map_or_else(|| c.actor.clone(), crate::os::user_name),
-            None => "unknown".to_string(),
+        match self.clients.uid(client) {
+            Some(uid) => crate::os::user_name(uid),
+            None => self.clients.actor(client),
         }
     }
 
     pub(super) fn read_prefs(&mut self, client: u64, waiter: Waiter) {
         let user = self.user_of(client);
         match self.engine.store().notes().prefs(&user) {
-            Ok(prefs) => self.reply(
+            Ok(prefs) => self.clients.reply(
                 waiter,
                 Reply::Prefs {
                     user,
                     prefs: prefs.unwrap_or_default(),
                 },
             ),
-            Err(e) => self.fail(
+            Err(e) => self.clients.fail(
                 waiter,
                 FailureKind::Store,
                 format!("reading {user}'s cockpit memory from the state: {e}"),
@@ -43,9 +44,9 @@ impl Core {
         match saved {
             Ok(()) => {
                 self.sync();
-                self.reply(waiter, Reply::Done);
+                self.clients.reply(waiter, Reply::Done);
             }
-            Err(e) => self.fail(
+            Err(e) => self.clients.fail(
                 waiter,
                 FailureKind::Store,
                 format!("saving {user}'s cockpit memory in the state: {e}"),

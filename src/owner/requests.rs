@@ -2,8 +2,10 @@
 //! are answered at once from the engine; actions and polls start work in [`super::work`].
 
 use super::Inbox;
-use super::core::{Client, Core, PollJob, Waiter};
-use super::protocol::{FailureKind, Reply, Request, Role, ServerMsg, Tone};
+use super::clients::Waiter;
+use super::core::Core;
+use super::protocol::{FailureKind, Reply, Request, Role, Tone};
+use super::running::PollJob;
 use crate::engine::{Command, EngineError};
 
 impl Core {
@@ -19,29 +21,17 @@ impl Core {
                 if role != Role::Command {
                     self.start_polling();
                 }
-                self.clients.insert(
-                    client,
-                    Client {
-                        out,
-                        actor,
-                        uid,
-                        subscribed: false,
-                        polls: false,
-                    },
-                );
+                self.clients.join(client, out, actor, uid);
             }
             Inbox::Leave { client, reason } => {
-                if let Some(reason) = reason {
-                    self.send(client, ServerMsg::Goodbye { reason });
-                }
-                self.clients.remove(&client);
+                self.clients.leave(client, reason);
             }
             Inbox::Request {
                 client,
                 id,
                 request,
             } => {
-                self.quiet = request.reads_only();
+                self.changes.reads_only(request.reads_only());
                 self.on_request(client, id, request);
             }
         }
@@ -84,21 +74,22 @@ impl Core {
                     .record_sample_live(&segment, &metric, at, value, Some(now))
                 {
                     Ok(()) => {
-                        self.changed.insert(segment);
-                        self.reply(waiter, Reply::Done);
+                        self.changes.touch([segment]);
+                        self.clients.reply(waiter, Reply::Done);
                     }
                     Err(e) => self.engine_failed(waiter, e),
                 }
             }
             Request::Import { samples } => match self.engine.import(&samples, self.now()) {
                 Ok((written, rejected)) => {
-                    self.changed.extend(
+                    self.changes.touch(
                         samples
                             .into_iter()
                             .map(|s| s.segment)
                             .filter(|s| self.engine.project().segment(s).is_some()),
                     );
-                    self.reply(waiter, Reply::Imported { written, rejected });
+                    self.clients
+                        .reply(waiter, Reply::Imported { written, rejected });
                 }
                 Err(e) => self.engine_failed(waiter, e.into()),
             },
@@ -116,10 +107,10 @@ impl Core {
                 self.spawn_poll(specs, PollJob::Now { waiter });
             }
             Request::Status => match self.engine.status(now).map(|mut s| {
-                s.notify_failing = self.notifier.failing();
+                s.notify_failing = self.upkeep.sinks_failing();
                 s
             }) {
-                Ok(status) => self.reply(
+                Ok(status) => self.clients.reply(
                     waiter,
                     Reply::Status {
                         status: Box::new(status),
@@ -151,19 +142,21 @@ impl Core {
                     .cloned()
                     .collect();
                 events.reverse();
-                self.reply(waiter, Reply::Log { events });
+                self.clients.reply(waiter, Reply::Log { events });
             }
             Request::Snapshot | Request::Subscribe { .. } => {
                 let subscribe = match &request {
                     Request::Subscribe { polls } => Some(*polls),
                     _ => None,
                 };
-                match self.view.get(&self.engine, now, self.running_hooks()) {
+                match self
+                    .changes
+                    .snapshot(&self.engine, now, self.running_hooks())
+                {
                     Ok(served) => {
-                        self.reply_served(client, id, &served);
-                        if let (Some(polls), Some(c)) = (subscribe, self.clients.get_mut(&client)) {
-                            c.subscribed = true;
-                            c.polls = polls;
+                        self.clients.reply_served(client, id, &served);
+                        if let Some(polls) = subscribe {
+                            self.clients.subscribe(client, polls);
                         }
                     }
                     Err(e) => self.engine_failed(waiter, e.into()),
@@ -173,7 +166,7 @@ impl Core {
                 let reader = self.engine.store().reader();
                 #[cfg(test)]
                 let fault = super::faults::take(&self.engine.project().name, "verify");
-                self.jobs.spawn_blocking(waiter, move || {
+                self.running.blocking_job(waiter, move || {
                     #[cfg(test)]
                     assert!(!fault, "a fault planted by a test");
                     match reader.verify() {
@@ -194,7 +187,7 @@ impl Core {
                 self.record_audit(segment, *audit, actor, waiter);
             }
             Request::Backup { .. } | Request::Report { .. } if !self.owners_user(client) => {
-                self.fail(
+                self.clients.fail(
                     waiter,
                     FailureKind::Invalid,
                     "only the owner's OS user may have it write files (a backup, a report); run this as that user".into(),
@@ -203,7 +196,7 @@ impl Core {
             Request::Backup { out } | Request::Report { out, .. } if out.is_relative() => {
                 // The owner's working folder is not the caller's: a relative path would land
                 // wherever the owner was started. The commands send absolute paths.
-                self.fail(
+                self.clients.fail(
                     waiter,
                     FailureKind::Invalid,
                     format!(
@@ -217,8 +210,8 @@ impl Core {
                 // the loop, which goes on polling and guarding meanwhile.
                 self.sync();
                 let reader = self.engine.store().reader();
-                self.jobs
-                    .spawn_blocking(waiter, move || match reader.backup(&out) {
+                self.running
+                    .blocking_job(waiter, move || match reader.backup(&out) {
                         Ok(files) => Reply::Written { files },
                         Err(e) => Reply::Failed {
                             kind: FailureKind::Store,
@@ -234,8 +227,8 @@ impl Core {
                 // lower priority, while the loop goes on serving and polling.
                 let draft = match at {
                     None => self
-                        .view
-                        .get(&self.engine, now, self.running_hooks())
+                        .changes
+                        .snapshot(&self.engine, now, self.running_hooks())
                         .map_err(crate::report::ReportError::from)
                         .and_then(|served| {
                             crate::report::Draft::with_status(
@@ -248,7 +241,9 @@ impl Core {
                 };
                 match draft {
                     Ok(draft) => self.draw_report(draft, out, waiter),
-                    Err(e) => self.fail(waiter, FailureKind::Invalid, e.to_string()),
+                    Err(e) => self
+                        .clients
+                        .fail(waiter, FailureKind::Invalid, e.to_string()),
                 }
             }
         }
@@ -270,13 +265,13 @@ impl Core {
                 let _ = tx.send(draft.write(&out));
             });
         if let Err(e) = spawned {
-            return self.fail(
+            return self.clients.fail(
                 waiter,
                 FailureKind::Store,
                 format!("cannot start the report's thread: {e}"),
             );
         }
-        self.jobs.spawn(waiter, async move {
+        self.running.job(waiter, async move {
             match rx.await {
                 Ok(Ok(files)) => Reply::Written { files },
                 Ok(Err(e)) => Reply::Failed {
@@ -293,22 +288,20 @@ impl Core {
 
     /// The hooks running now, by segment (a snapshot shows them).
     fn running_hooks(&self) -> std::collections::BTreeMap<String, crate::model::HookAction> {
-        self.hooks
-            .running()
-            .map(|(_, segment, action)| (segment.clone(), *action))
+        self.running
+            .hooks()
+            .map(|h| (h.segment.clone(), h.action))
             .collect()
     }
 
     fn actor_of(&self, client: u64) -> String {
-        self.clients
-            .get(&client)
-            .map_or_else(|| "unknown".to_string(), |c| c.actor.clone())
+        self.clients.actor(client)
     }
 
     /// Whether a client is the owner's own OS user (or root): only they may have the owner
     /// write files in their name.
     fn owners_user(&self, client: u64) -> bool {
-        let uid = self.clients.get(&client).and_then(|c| c.uid);
+        let uid = self.clients.uid(client);
         uid == Some(0) || (uid.is_some() && uid == crate::os::current_uid())
     }
 
@@ -336,8 +329,8 @@ impl Core {
             _ => e.to_string(),
         };
         if kind == FailureKind::Store {
-            self.notice(Tone::Danger, message.clone());
+            self.clients.notice(Tone::Danger, message.clone());
         }
-        self.fail(waiter, kind, message);
+        self.clients.fail(waiter, kind, message);
     }
 }
