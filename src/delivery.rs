@@ -6,8 +6,42 @@
 use crate::config::{Sink, SinkTarget};
 use crate::model::notice::{Message, Severity};
 use crate::secret::{self, Redactor};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Why one delivery failed (said to the lead with the project's secrets scrubbed).
+#[derive(Debug, thiserror::Error)]
+enum Failed {
+    #[error("{0}")]
+    Secret(#[from] secret::Unresolved),
+    #[error("cannot build an HTTP client: {0}")]
+    Client(reqwest::Error),
+    #[error("no answer: {0}")]
+    NoAnswer(reqwest::Error),
+    #[error("HTTP {0}: a redirect, not followed; set the sink to the final address")]
+    Redirect(u16),
+    #[error("HTTP {0}")]
+    Status(u16),
+    #[error("empty command")]
+    EmptyCommand,
+    #[error("cannot start '{}': {source}", .program.display())]
+    Start {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("'{}' exited with {status}", .program.display())]
+    Exited {
+        program: PathBuf,
+        status: std::process::ExitStatus,
+    },
+    #[error("waiting for '{}' failed: {source}", .program.display())]
+    Wait {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("'{}' did not finish within {}", .program.display(), humantime::format_duration(*.after))]
+    TimedOut { program: PathBuf, after: Duration },
+}
 
 /// The Slack body: a line of text (what notifications show), and blocks (what the channel
 /// shows): the title, the text, and the readings.
@@ -39,7 +73,8 @@ fn slack_body(m: &Message) -> serde_json::Value {
     })
 }
 
-/// Send `m` to `sink` once. `Ok`: how it was delivered (e.g. `HTTP 200`); `Err`: why not.
+/// Send `m` to `sink` once. `Ok`: how it was delivered (e.g. `HTTP 200`); `Err`: why not. Both
+/// are text for the lead (the cockpit's header, `status`, `notify test`), scrubbed of secrets.
 pub async fn deliver(
     sink: &Sink,
     m: &Message,
@@ -53,7 +88,7 @@ pub async fn deliver(
     };
     result
         .map(|d| redactor.clip(&d, 300))
-        .map_err(|e| redactor.clip(&e, 300))
+        .map_err(|e| redactor.clip(&e.to_string(), 300))
 }
 
 async fn post(
@@ -61,13 +96,13 @@ async fn post(
     body: &serde_json::Value,
     timeout: Duration,
     m: &Message,
-) -> Result<String, String> {
-    let url = secret::resolve(url).map_err(|e| e.to_string())?;
+) -> Result<String, Failed> {
+    let url = secret::resolve(url)?;
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+        .map_err(Failed::Client)?;
     let mut req = client.post(&url).json(body);
     if let Some(id) = m.event_id {
         req = req.header("Idempotency-Key", id.to_string());
@@ -75,17 +110,14 @@ async fn post(
     let resp = req
         .send()
         .await
-        .map_err(|e| format!("no answer: {}", e.without_url()))?;
+        .map_err(|e| Failed::NoAnswer(e.without_url()))?;
     let status = resp.status();
     if status.is_success() {
         Ok(format!("HTTP {}", status.as_u16()))
     } else if status.is_redirection() {
-        Err(format!(
-            "HTTP {}: a redirect, not followed; set the sink to the final address",
-            status.as_u16()
-        ))
+        Err(Failed::Redirect(status.as_u16()))
     } else {
-        Err(format!("HTTP {}", status.as_u16()))
+        Err(Failed::Status(status.as_u16()))
     }
 }
 
@@ -94,18 +126,20 @@ async fn run(
     m: &Message,
     timeout: Duration,
     workdir: &Path,
-) -> Result<String, String> {
+) -> Result<String, Failed> {
     use tokio::io::AsyncWriteExt;
     let (mut cmd, program) =
-        crate::procgroup::command(argv, workdir).ok_or_else(|| "empty command".to_string())?;
+        crate::procgroup::command(argv, workdir).ok_or(Failed::EmptyCommand)?;
     cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start '{}': {e}", program.display()))?;
+    let mut child = cmd.spawn().map_err(|source| Failed::Start {
+        program: program.clone(),
+        source,
+    })?;
     let mut group = crate::procgroup::Group::of(&child);
-    let body = serde_json::to_vec(m).map_err(|e| e.to_string())?;
+    // A message is plain data: it always serializes.
+    let body = serde_json::to_vec(m).unwrap_or_default();
     let stdin = child.stdin.take();
     // Writing the body and waiting share the one timeout: a command that reads nothing
     // cannot hold a delivery forever.
@@ -123,16 +157,15 @@ async fn run(
         }
         Ok(Ok(status)) => {
             group.disarm();
-            Err(format!("'{}' exited with {status}", program.display()))
+            Err(Failed::Exited { program, status })
         }
-        Ok(Err(e)) => Err(format!("waiting for '{}' failed: {e}", program.display())),
+        Ok(Err(source)) => Err(Failed::Wait { program, source }),
         Err(_) => {
             group.end(&mut child).await;
-            Err(format!(
-                "'{}' did not finish within {}",
-                program.display(),
-                humantime::format_duration(timeout)
-            ))
+            Err(Failed::TimedOut {
+                program,
+                after: timeout,
+            })
         }
     }
 }

@@ -21,6 +21,10 @@ const WIRE: &[(u32, &str)] = &[
         4,
         "ff2becf3e349286dd2bc3c8dab9e87c661a1b351a1c0ebc1a0c87fbecbfe0d9b",
     ),
+    (
+        5,
+        "82a122849ca105d8cd3ba5f401eef9fdf432701276e1946c9ad1da83be8845fa",
+    ),
 ];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
@@ -82,12 +86,13 @@ fn every_message() -> Vec<(String, Value)> {
         status: status.segments[0].clone(),
         series: Some(vec![(1.0, 0.1)]),
     };
-    let polled = cutover::source::Polled {
+    let polled_ok = cutover::source::Polled {
         segment: "eu".into(),
         metric: "migrated".into(),
         at: now,
         result: Ok(12.0),
     };
+    let polled = polled_ok.clone();
     let health = cutover::engine::live::SourceHealth {
         segment: "eu".into(),
         metric: "migrated".into(),
@@ -217,6 +222,15 @@ fn every_message() -> Vec<(String, Value)> {
             detail: "done".into(),
         },
         Update::Polled { polled },
+        Update::Polled {
+            polled: cutover::source::Polled {
+                result: Err(cutover::source::PollError::new(
+                    cutover::source::PollFailure::Timeout,
+                    "no answer within 5s",
+                )),
+                ..polled_ok.clone()
+            },
+        },
         Update::SourceHealth { health },
         Update::Notice {
             tone: Tone::Warn,

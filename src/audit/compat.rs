@@ -7,6 +7,7 @@
 //! that every target names every scheme [`super::hash::classify`] can answer, so a gap shows up
 //! as an error, never as a silent "importable".
 
+use super::AuditError;
 use super::hash::SCHEMES;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -42,32 +43,36 @@ pub struct Table {
 
 impl Table {
     /// Parse and check a table: every target lists every scheme, and no unknown one.
-    pub fn parse(text: &str, origin: &str) -> Result<Table, String> {
+    pub fn parse(text: &str, origin: &str) -> Result<Table, AuditError> {
+        let problems = |problems| AuditError::Table {
+            origin: origin.to_string(),
+            problems,
+        };
         let table: Table = toml::from_str(text)
-            .map_err(|e| format!("{origin}: {}", e.message().trim().replace('\n', " ")))?;
-        let mut problems = Vec::new();
+            .map_err(|e| problems(vec![e.message().trim().replace('\n', " ")]))?;
+        let mut found = Vec::new();
         for (id, t) in &table.targets {
             for s in SCHEMES {
                 if !t.schemes.contains_key(*s) {
-                    problems.push(format!("target '{id}' has no verdict for scheme '{s}'"));
+                    found.push(format!("target '{id}' has no verdict for scheme '{s}'"));
                 }
             }
             for s in t.schemes.keys() {
                 if !SCHEMES.contains(&s.as_str()) {
-                    problems.push(format!(
+                    found.push(format!(
                         "target '{id}' names scheme '{s}', which cutover does not recognise (known: {})",
                         SCHEMES.join(", ")
                     ));
                 }
             }
             if t.sources.is_empty() {
-                problems.push(format!("target '{id}' cites no sources"));
+                found.push(format!("target '{id}' cites no sources"));
             }
         }
-        if problems.is_empty() {
+        if found.is_empty() {
             Ok(table)
         } else {
-            Err(format!("{origin}: {}", problems.join("; ")))
+            Err(problems(found))
         }
     }
 
@@ -78,13 +83,13 @@ impl Table {
     }
 
     /// A target by id, or an error listing the ones there are.
-    pub fn target(&self, id: &str) -> Result<&Target, String> {
-        self.targets.get(id).ok_or_else(|| {
-            format!(
-                "unknown target '{id}'; the compatibility table knows {}",
-                self.targets.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-        })
+    pub fn target(&self, id: &str) -> Result<&Target, AuditError> {
+        self.targets
+            .get(id)
+            .ok_or_else(|| AuditError::UnknownTarget {
+                id: id.to_string(),
+                known: self.targets.keys().cloned().collect(),
+            })
     }
 }
 
@@ -118,7 +123,7 @@ mod tests {
     #[test]
     fn a_gap_or_a_stray_scheme_is_an_error() {
         let text = BUILT_IN.replacen("bcrypt-2a =", "bcrypt-2q =", 1);
-        let err = Table::parse(&text, "x.toml").expect_err("gap");
+        let err = Table::parse(&text, "x.toml").expect_err("gap").to_string();
         assert!(err.contains("no verdict for scheme 'bcrypt-2a'"), "{err}");
         assert!(err.contains("'bcrypt-2q'"), "{err}");
     }

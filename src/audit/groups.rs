@@ -26,21 +26,19 @@ pub struct Group {
 }
 
 /// Write every group to `path` as CSV (`kind,group,id,line`, one user per row).
-pub fn write_csv(groups: &[Group], path: &Path) -> Result<(), String> {
-    let fail = |e: &dyn std::fmt::Display| {
-        format!(
-            "cannot write the duplicate groups to '{}': {e} (pick a writable path for --duplicates)",
-            path.display()
-        )
+pub fn write_csv(groups: &[Group], path: &Path) -> Result<(), super::AuditError> {
+    let fail = |source: csv::Error| super::AuditError::WriteGroups {
+        path: path.to_path_buf(),
+        source,
     };
-    let mut w = csv::Writer::from_path(path).map_err(|e| fail(&e))?;
+    let mut w = csv::Writer::from_path(path).map_err(fail)?;
     w.write_record(["kind", "group", "id", "line"])
-        .map_err(|e| fail(&e))?;
+        .map_err(fail)?;
     for g in groups {
         for m in &g.users {
             w.write_record([g.kind, &g.group.to_string(), &m.id, &m.line.to_string()])
-                .map_err(|e| fail(&e))?;
+                .map_err(fail)?;
         }
     }
-    w.flush().map_err(|e| fail(&e))
+    w.flush().map_err(|e| fail(e.into()))
 }

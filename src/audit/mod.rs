@@ -11,11 +11,13 @@
 pub mod compat;
 pub mod groups;
 pub mod hash;
+mod problems;
 mod tally;
 pub mod text;
 mod values;
 
 pub use crate::model::audit::*;
+pub use problems::AuditError;
 
 use crate::config::AuditFile;
 use crate::export::rows::{self, Field};
@@ -142,7 +144,11 @@ impl<R: Read> Read for Digesting<'_, R> {
 }
 
 /// Audit the export at `path`; `progress` is told the bytes read so far.
-pub fn run(path: &Path, o: &Options<'_>, progress: &mut dyn FnMut(u64)) -> Result<Audit, String> {
+pub fn run(
+    path: &Path,
+    o: &Options<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Audit, AuditError> {
     run_all(path, o, progress).map(|(a, _)| a)
 }
 
@@ -151,10 +157,13 @@ pub fn run_all(
     path: &Path,
     o: &Options<'_>,
     progress: &mut dyn FnMut(u64),
-) -> Result<(Audit, Vec<groups::Group>), String> {
+) -> Result<(Audit, Vec<groups::Group>), AuditError> {
     let target = o.target.map(|t| o.table.target(t)).transpose()?;
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read the export '{}': {e}", path.display()))?;
+    let unreadable = |source| AuditError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
     let mut reader = BufReader::with_capacity(
         1 << 20,
         Digesting {
@@ -177,23 +186,21 @@ pub fn run_all(
     let mut tally = tally::Tally::new(o.at);
     let streamed = rows::stream(&mut reader, &fields, |line, row| match row {
         Ok(values) => tally.row(line, values, &names),
-        Err(reason) => tally.unreadable(line, reason),
+        Err(reason) => tally.unreadable(line, reason.to_string()),
     })
-    .map_err(|e| format!("'{}': {e}", path.display()))?;
+    .map_err(|source| AuditError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     // The digest covers the whole file, whatever the parser left unread.
-    std::io::copy(&mut reader, &mut std::io::sink())
-        .map_err(|e| format!("cannot read the export '{}': {e}", path.display()))?;
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(unreadable)?;
     let digesting = reader.into_inner();
     if tally.users == 0 {
-        let first = tally
-            .bad_shown
-            .first()
-            .map_or_else(String::new, |(l, r)| format!("; line {l}: {r}"));
-        return Err(format!(
-            "'{}' holds no readable user ({} unreadable rows{first})",
-            path.display(),
-            tally.unreadable
-        ));
+        return Err(AuditError::NoUser {
+            path: path.to_path_buf(),
+            unreadable: tally.unreadable,
+            first: tally.bad_shown.first().cloned(),
+        });
     }
     let mut moves = BTreeMap::new();
     let hashes = hash::SCHEMES

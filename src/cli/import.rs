@@ -122,11 +122,11 @@ fn reader(
     input: Box<dyn Read + Send>,
     read: Arc<AtomicU64>,
     tx: mpsc::Sender<ReadRow>,
-) -> std::thread::JoinHandle<Result<(), String>> {
+) -> std::thread::JoinHandle<Result<(), crate::export::ReadError>> {
     std::thread::spawn(move || {
         let input = std::io::BufReader::with_capacity(1 << 16, Counted { inner: input, read });
         crate::export::rows::csv(input, &fields(), &mut |line, values| {
-            let row = values.and_then(row);
+            let row = values.map_err(|bad| bad.to_string()).and_then(row);
             // The receiver only goes when the import ends early (the owner failed).
             let _ = tx.blocking_send((line, row));
         })

@@ -161,7 +161,7 @@ struct Sources(std::collections::HashMap<(String, String), Option<String>>);
 
 impl Sources {
     fn quiet_line(&mut self, p: &crate::source::Polled) -> Option<String> {
-        let now = p.result.as_ref().err().cloned();
+        let now = p.result.as_ref().err().map(|e| e.message.clone());
         let before = self
             .0
             .insert((p.segment.clone(), p.metric.clone()), now.clone())

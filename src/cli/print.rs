@@ -47,7 +47,8 @@ pub fn polled_json(p: &Polled) -> Value {
         "at": p.at.to_rfc3339(),
         "ok": p.result.is_ok(),
         "value": p.result.as_ref().ok(),
-        "error": p.result.as_ref().err(),
+        "error": p.result.as_ref().err().map(|e| &e.message),
+        "kind": p.result.as_ref().err().map(|e| e.kind),
     })
 }
 

@@ -120,7 +120,7 @@ impl Engine {
             Ok(v) => self
                 .in_range(&p.segment, &p.metric, *v)
                 .map_err(String::from),
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(e.message.clone()),
         };
         let key = (p.segment.clone(), p.metric.clone());
         let h = self.health.entry(key).or_insert_with(|| SourceHealth {
@@ -155,8 +155,12 @@ impl Engine {
     pub fn checked(&self, p: &Polled) -> Polled {
         Polled {
             result: p.result.clone().and_then(|v| {
-                self.in_range(&p.segment, &p.metric, v)
-                    .map_err(String::from)
+                self.in_range(&p.segment, &p.metric, v).map_err(|b| {
+                    crate::source::PollError::new(
+                        crate::source::PollFailure::OutOfRange,
+                        String::from(b),
+                    )
+                })
             }),
             ..p.clone()
         }

@@ -3,30 +3,28 @@
 //! with exact line numbers for CRLF files and blank lines too.
 
 use super::Scalar;
-use super::rows::{Field, MAX_ROW, RowResult, too_long};
+use super::rows::{Field, MAX_ROW, RowResult};
+use super::{BadRow, ReadError};
 use std::io::BufRead;
 
 pub(super) fn rows(
     mut input: impl BufRead,
     fields: &[Field],
     on_row: &mut impl FnMut(u64, RowResult<'_>),
-) -> Result<Vec<Option<String>>, String> {
+) -> Result<Vec<Option<String>>, ReadError> {
     let mut reader = csv_core::ReaderBuilder::new().build();
     let mut out = vec![0u8; MAX_ROW];
     let mut ends = vec![0usize; 1024];
     let (mut n_out, mut n_ends) = (0usize, 0usize);
-    let mut overlong: Option<String> = None;
+    let mut overlong: Option<BadRow> = None;
     let mut dropped = 0usize;
-    skip_line_ends(&mut input, &mut reader)
-        .map_err(|e| format!("reading the export failed: {e}"))?;
+    skip_line_ends(&mut input, &mut reader).map_err(ReadError::io(None))?;
     let mut start = reader.line();
     let mut columns: Option<Vec<Option<usize>>> = None;
     let mut used = vec![None; fields.len()];
     let mut values: Vec<Option<Scalar>> = vec![None; fields.len()];
     loop {
-        let chunk = input
-            .fill_buf()
-            .map_err(|e| format!("reading the export failed near line {start}: {e}"))?;
+        let chunk = input.fill_buf().map_err(ReadError::io(Some(start)))?;
         let (res, n_in, o, e) = reader.read_record(chunk, &mut out[n_out..], &mut ends[n_ends..]);
         input.consume(n_in);
         n_out += o;
@@ -37,15 +35,14 @@ pub(super) fn rows(
                 // Keep reading to the record's end, dropping what it holds (counted, so the
                 // bad row's reason says how long it was).
                 dropped += n_out;
-                overlong = Some(String::new());
+                overlong = Some(BadRow::TooLong { bytes: 0 });
                 n_out = 0;
                 n_ends = 0;
             }
             csv_core::ReadRecordResult::OutputEndsFull => {
-                overlong = Some(format!(
-                    "a row of more than {} columns; skipped",
-                    ends.len()
-                ));
+                overlong = Some(BadRow::TooManyColumns {
+                    columns: ends.len(),
+                });
                 n_out = 0;
                 n_ends = 0;
             }
@@ -53,31 +50,25 @@ pub(super) fn rows(
                 let line = start;
                 // The next record starts after its line ends: a CRLF's LF (csv_core stops at
                 // the CR) and blank lines are taken here, so its line number is exact.
-                skip_line_ends(&mut input, &mut reader)
-                    .map_err(|e| format!("reading the export failed near line {line}: {e}"))?;
+                skip_line_ends(&mut input, &mut reader).map_err(ReadError::io(Some(line)))?;
                 start = reader.line();
                 let record = Record {
                     out: &out[..n_out],
                     ends: &ends[..n_ends],
                 };
                 let (mut was_long, kept) = (overlong.take(), n_ends);
-                if was_long.as_ref().is_some_and(String::is_empty) {
-                    was_long = Some(too_long(dropped + n_out));
+                if let Some(BadRow::TooLong { bytes }) = &mut was_long {
+                    *bytes = dropped + n_out;
                 }
                 dropped = 0;
                 n_out = 0;
                 n_ends = 0;
                 match &columns {
                     None if was_long.is_some() => {
-                        return Err(
-                            "the CSV header is longer than 1 MiB or has more than 1024 columns"
-                                .into(),
-                        );
+                        return Err(ReadError::HeaderTooLong);
                     }
                     None => columns = Some(header(&record, fields, &mut used)?),
-                    Some(_) if was_long.is_some() => {
-                        on_row(line, Err(was_long.unwrap_or_default()));
-                    }
+                    Some(_) if let Some(bad) = was_long => on_row(line, Err(bad)),
                     Some(_) if kept == 1 && record.get(0).is_some_and(<[u8]>::is_empty) => {}
                     Some(cols) => match record.values(cols, &used, &mut values) {
                         Ok(()) => on_row(line, Ok(&values)),
@@ -89,7 +80,7 @@ pub(super) fn rows(
         }
     }
     if columns.is_none() {
-        return Err("the export is empty: no header and no rows".into());
+        return Err(ReadError::Empty);
     }
     Ok(used)
 }
@@ -132,17 +123,16 @@ impl Record<'_> {
         columns: &[Option<usize>],
         names: &[Option<String>],
         values: &mut [Option<Scalar>],
-    ) -> Result<(), String> {
+    ) -> Result<(), BadRow> {
         for (i, col) in columns.iter().enumerate() {
             values[i] = match col.and_then(|c| self.get(c)) {
                 None => None,
                 Some(bytes) => match std::str::from_utf8(bytes) {
                     Ok(t) => Some(Scalar::Text(t.to_string())),
                     Err(_) => {
-                        return Err(format!(
-                            "column '{}' is not UTF-8 text",
-                            names[i].as_deref().unwrap_or("?")
-                        ));
+                        return Err(BadRow::ColumnNotUtf8 {
+                            column: names[i].clone().unwrap_or_else(|| "?".into()),
+                        });
                     }
                 },
             };
@@ -156,7 +146,7 @@ fn header(
     record: &Record<'_>,
     fields: &[Field],
     used: &mut [Option<String>],
-) -> Result<Vec<Option<usize>>, String> {
+) -> Result<Vec<Option<usize>>, ReadError> {
     let names: Vec<String> = (0..record.ends.len())
         .map(|i| {
             String::from_utf8_lossy(record.get(i).unwrap_or_default())
@@ -172,11 +162,10 @@ fn header(
             .iter()
             .find_map(|c| Some((names.iter().position(|n| n == c)?, c)));
         if found.is_none() && f.explicit {
-            return Err(format!(
-                "the header has no column '{}' (the CSV has {} columns)",
-                f.candidates[0],
-                names.len()
-            ));
+            return Err(ReadError::NoColumn {
+                column: f.candidates[0].clone(),
+                columns: names.len(),
+            });
         }
         used[i] = found.map(|(_, c)| c.clone());
         columns.push(found.map(|(col, _)| col));

@@ -8,6 +8,7 @@
 //! skipped unread. A document that ends inside its structure is an error.
 
 use super::rows::{Field, JsonRows, MAX_ROW, RowResult};
+use super::{BadRow, ReadError};
 use std::io::BufRead;
 
 /// Where the scanner is in the document.
@@ -44,7 +45,7 @@ pub(super) fn users(
     mut input: impl BufRead,
     fields: &[Field],
     on_row: &mut impl FnMut(u64, RowResult<'_>),
-) -> Result<Vec<Option<String>>, String> {
+) -> Result<Vec<Option<String>>, ReadError> {
     let mut rows = JsonRows::new(fields);
     let mut s = Scanner {
         depth: 0,
@@ -64,15 +65,9 @@ pub(super) fn users(
         let line = s.start_line;
         if s.overlong > 0 {
             let mib = (s.overlong >> 20).max(1);
-            on_row(
-                line,
-                Err(format!(
-                    "a user of {mib} MiB is longer than the {} MiB limit; skipped",
-                    MAX_ROW >> 20
-                )),
-            );
+            on_row(line, Err(BadRow::UserTooLong { mib }));
         } else if s.element.first() != Some(&b'{') {
-            on_row(line, Err("a user that is not a JSON object".into()));
+            on_row(line, Err(BadRow::NotAnObject));
         } else {
             on_row(line, rows.row(&s.element, line));
         }
@@ -80,9 +75,7 @@ pub(super) fn users(
         s.overlong = 0;
     };
     loop {
-        let chunk = input
-            .fill_buf()
-            .map_err(|e| format!("reading the export failed near line {}: {e}", s.line))?;
+        let chunk = input.fill_buf().map_err(ReadError::io(Some(s.line)))?;
         if chunk.is_empty() {
             break;
         }
@@ -91,16 +84,10 @@ pub(super) fn users(
         input.consume(n);
     }
     if s.depth != 0 || s.in_string {
-        return Err(format!(
-            "the FusionAuth import file ends at line {} inside its structure (cut short?)",
-            s.line
-        ));
+        return Err(ReadError::CutShort { line: s.line });
     }
     if !s.saw_users {
-        return Err(
-            "the JSON document has no top-level 'users' list (FusionAuth's import file shape); for one user per line, write JSON lines"
-                .into(),
-        );
+        return Err(ReadError::NoUsersList);
     }
     Ok(rows.used(fields))
 }
@@ -254,14 +241,14 @@ mod tests {
     /// The format, the ids of the users read, and (line, reason) of the bad rows.
     type Read = (Format, Vec<String>, Vec<(u64, String)>);
 
-    fn read(text: &[u8]) -> Result<Read, String> {
+    fn read(text: &[u8]) -> Result<Read, super::ReadError> {
         let (mut ids, mut bad) = (Vec::new(), Vec::new());
         let s = stream(text, &[Field::named("id")], |line, row| match row {
             Ok(v) => ids.push(match &v[0] {
                 Some(super::super::Scalar::Text(t)) => t.clone(),
                 other => format!("{other:?}"),
             }),
-            Err(e) => bad.push((line, e)),
+            Err(e) => bad.push((line, e.to_string())),
         })?;
         Ok((s.format, ids, bad))
     }
@@ -290,9 +277,16 @@ mod tests {
     #[test]
     fn a_cut_document_or_one_without_users_is_an_error() {
         let err = read(b"{\n  \"users\": [\n    {\"id\": \"a\"},\n    {\"id\": ").expect_err("cut");
+        assert!(
+            matches!(err, super::ReadError::CutShort { line: 4 }),
+            "{err}"
+        );
+        let err = err.to_string();
         assert!(err.contains("ends at line 4 inside its structure"), "{err}");
         // A users list that is not at the top.
-        let err = read(b"{\n  \"data\": {\"users\": [{\"id\": \"a\"}]}\n}\n").expect_err("nested");
+        let err = read(b"{\n  \"data\": {\"users\": [{\"id\": \"a\"}]}\n}\n")
+            .expect_err("nested")
+            .to_string();
         assert!(err.contains("no top-level 'users' list"), "{err}");
     }
 

@@ -100,7 +100,7 @@ pub fn read_from(
     };
     let streamed = rows::stream(input, &fields, |line, row| match row {
         Ok(v) => r.user(line, at, v[0].as_ref(), v[1].as_ref()),
-        Err(reason) => r.bad(line, reason),
+        Err(reason) => r.bad(line, reason.to_string()),
     })
     .map_err(|e| anyhow!(e))?;
     r.field = match (&streamed.used[0], field) {

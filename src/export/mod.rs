@@ -9,7 +9,10 @@
 mod csv_rows;
 mod document;
 pub mod logins;
+mod problems;
 pub mod rows;
+
+pub use problems::{BadRow, ReadError};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -151,7 +154,7 @@ pub fn pick(
     line: u64,
     paths: &[Vec<String>],
     out: &mut [Option<Scalar>],
-) -> Result<(), String> {
+) -> Result<(), BadRow> {
     out.iter_mut().for_each(|v| *v = None);
     let mut de = serde_json::Deserializer::from_str(row);
     let seed = Pick {
@@ -164,7 +167,7 @@ pub fn pick(
     };
     seed.deserialize(&mut de)
         .and_then(|()| de.end())
-        .map_err(|e| format!("not JSON: {}", describe_json_error(&e, line)))
+        .map_err(|e| BadRow::NotJson(describe_json_error(&e, line)))
 }
 
 /// A serde_json error without the value it quotes (an `invalid type: string "ana@…"` would
@@ -339,9 +342,12 @@ mod tests {
         assert_eq!(got[1], Some(Scalar::Int(1_706_702_400_000)));
         assert_eq!(got[2], None);
         let err = pick(r#"{"email":"ana@x.org""#, 1, &paths, &mut got).expect_err("cut short");
-        assert!(!err.contains("ana"), "{err}");
+        assert!(!err.to_string().contains("ana"), "{err}");
         let err =
             pick("{\n\"email\": \"ana@x.org\",\n  oops}", 7, &paths, &mut got).expect_err("syntax");
-        assert_eq!(err, "not JSON: a syntax error at line 9, column 3");
+        assert_eq!(
+            err.to_string(),
+            "not JSON: a syntax error at line 9, column 3"
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! bad row, and so is a line that is not UTF-8 or not JSON. Only the reasons reach callers,
 //! never the row's text.
 
-use super::{Scalar, pick};
+use super::{BadRow, ReadError, Scalar, pick};
 use std::io::BufRead;
 
 /// The longest row read, in bytes (and the longest JSON string in a FusionAuth document).
@@ -43,7 +43,7 @@ impl Field {
 
 /// One row as the caller sees it: its line number and either the values of the fields asked
 /// for (`None`: the row has none of the candidates) or why it could not be read.
-pub type RowResult<'a> = Result<&'a [Option<Scalar>], String>;
+pub type RowResult<'a> = Result<&'a [Option<Scalar>], BadRow>;
 
 /// What a stream found out about the export.
 #[derive(Debug, Clone)]
@@ -59,10 +59,10 @@ pub fn stream(
     mut input: impl BufRead,
     fields: &[Field],
     mut on_row: impl FnMut(u64, RowResult<'_>),
-) -> Result<Streamed, String> {
-    let head = input.fill_buf().map_err(|e| e.to_string())?;
+) -> Result<Streamed, ReadError> {
+    let head = input.fill_buf().map_err(ReadError::io(None))?;
     if head.is_empty() {
-        return Err("the export is empty: no header and no rows".into());
+        return Err(ReadError::Empty);
     }
     let format = sniff(head);
     let used = match format {
@@ -79,7 +79,7 @@ pub fn csv(
     input: impl BufRead,
     fields: &[Field],
     on_row: &mut impl FnMut(u64, RowResult<'_>),
-) -> Result<Vec<Option<String>>, String> {
+) -> Result<Vec<Option<String>>, ReadError> {
     super::csv_rows::rows(input, fields, on_row)
 }
 
@@ -156,8 +156,9 @@ impl JsonRows {
 
     /// The fields of one row whose text starts on `line`, or why it cannot be read.
     pub(super) fn row(&mut self, bytes: &[u8], line: u64) -> RowResult<'_> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| format!("not UTF-8 text (byte {})", e.valid_up_to() + 1))?;
+        let text = std::str::from_utf8(bytes).map_err(|e| BadRow::NotUtf8 {
+            byte: e.valid_up_to() + 1,
+        })?;
         pick(text, line, &self.paths, &mut self.all)?;
         self.values.iter_mut().for_each(|v| *v = None);
         for (i, v) in self.all.iter_mut().enumerate() {
@@ -227,24 +228,11 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Lin
     }
 }
 
-pub(super) fn too_long(n: usize) -> String {
-    let mib = n as f64 / (1u64 << 20) as f64;
-    format!(
-        "a row of {} MiB is longer than the {} MiB limit; skipped",
-        if mib >= 10.0 {
-            format!("{mib:.0}")
-        } else {
-            format!("{mib:.1}")
-        },
-        MAX_ROW >> 20
-    )
-}
-
 fn json_lines(
     mut input: impl BufRead,
     fields: &[Field],
     on_row: &mut impl FnMut(u64, RowResult<'_>),
-) -> Result<Vec<Option<String>>, String> {
+) -> Result<Vec<Option<String>>, ReadError> {
     let mut rows = JsonRows::new(fields);
     let mut buf = Vec::new();
     let mut line = 0u64;
@@ -252,10 +240,10 @@ fn json_lines(
         line += 1;
         match read_line(&mut input, &mut buf) {
             Ok(Line::End) => break,
-            Ok(Line::TooLong(n)) => on_row(line, Err(too_long(n))),
+            Ok(Line::TooLong(bytes)) => on_row(line, Err(BadRow::TooLong { bytes })),
             Ok(Line::Read) if buf.iter().all(u8::is_ascii_whitespace) => {}
             Ok(Line::Read) => on_row(line, rows.row(&buf, line)),
-            Err(e) => return Err(format!("reading the export failed at line {line}: {e}")),
+            Err(e) => return Err(ReadError::io(Some(line))(e)),
         }
     }
     Ok(rows.used(fields))

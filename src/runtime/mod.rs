@@ -59,7 +59,7 @@ async fn poll(
 ) -> Polled {
     let result = source::fetch(client, spec, workdir)
         .await
-        .map_err(|e| redactor.scrub(&e.to_string()));
+        .map_err(|e| source::PollError::new(e.kind(), redactor.scrub(&e.to_string())));
     Polled {
         segment: spec.segment.clone(),
         metric: spec.metric.clone(),
@@ -84,7 +84,10 @@ pub async fn poll_once(
                     segment: s.segment.clone(),
                     metric: s.metric.clone(),
                     at: Utc::now(),
-                    result: Err(e.to_string()),
+                    result: Err(source::PollError::new(
+                        source::PollFailure::NoClient,
+                        e.to_string(),
+                    )),
                 })
                 .collect();
         }
@@ -107,7 +110,10 @@ pub async fn poll_once(
                 segment: s.segment.clone(),
                 metric: s.metric.clone(),
                 at: Utc::now(),
-                result: Err("the poll task panicked".into()),
+                result: Err(source::PollError::new(
+                    source::PollFailure::Crashed,
+                    "the poll task panicked",
+                )),
             })
         })
         .collect()

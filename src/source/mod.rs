@@ -20,8 +20,72 @@ pub struct Polled {
     pub segment: String,
     pub metric: String,
     pub at: chrono::DateTime<chrono::Utc>,
-    /// The number, or the error (secrets scrubbed).
-    pub result: Result<f64, String>,
+    /// The number, or why there is none (secrets scrubbed).
+    pub result: Result<f64, PollError>,
+}
+
+/// Why a poll gave no number: its kind (what a program reading `watch` or the protocol may
+/// act on) and the message for the lead, scrubbed of the project's secrets.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct PollError {
+    pub kind: PollFailure,
+    pub message: String,
+}
+
+/// The kinds of [`PollError`]: one per [`SourceError`], and three the poller adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PollFailure {
+    Http,
+    Connect,
+    Timeout,
+    TooLarge,
+    Malformed,
+    WrongType,
+    Shards,
+    Prometheus,
+    Secret,
+    Command,
+    Request,
+    Redirect,
+    NotFinite,
+    /// A number outside what the metric can be (a `migrated` count above the segment's size).
+    OutOfRange,
+    /// No HTTP client could be built on this machine.
+    NoClient,
+    /// The poll's task ended without a result.
+    Crashed,
+}
+
+impl PollError {
+    pub fn new(kind: PollFailure, message: impl Into<String>) -> PollError {
+        PollError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl SourceError {
+    /// Which kind of failure this is.
+    pub fn kind(&self) -> PollFailure {
+        match self {
+            SourceError::Http { .. } => PollFailure::Http,
+            SourceError::Connect(_) => PollFailure::Connect,
+            SourceError::Timeout(_) => PollFailure::Timeout,
+            SourceError::TooLarge(_) => PollFailure::TooLarge,
+            SourceError::Malformed(_) => PollFailure::Malformed,
+            SourceError::WrongType { .. } => PollFailure::WrongType,
+            SourceError::Shards { .. } => PollFailure::Shards,
+            SourceError::Prometheus(_) => PollFailure::Prometheus,
+            SourceError::Secret(_) => PollFailure::Secret,
+            SourceError::Command(_) => PollFailure::Command,
+            SourceError::Request(_) => PollFailure::Request,
+            SourceError::Redirect { .. } => PollFailure::Redirect,
+            SourceError::NotFinite(_) => PollFailure::NotFinite,
+        }
+    }
 }
 
 /// Largest response body accepted.
