@@ -49,7 +49,7 @@ pub(super) fn run(cli: &Cli, action: &StateCmd) -> Result<()> {
             // Into the backend the project's `[state]` names: a backup moves a project
             // between sled and PostgreSQL.
             let (project, _) = crate::config::load(&cli.project)?;
-            let mut store = match crate::owner::link::open_state(&project, &target) {
+            let mut store = match crate::owner::link::open_state(&project, &target, false) {
                 Ok(store) => store,
                 Err(e) => match e.downcast_ref::<StoreError>() {
                     Some(StoreError::Locked { pid, .. }) => bail!(

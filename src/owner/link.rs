@@ -157,11 +157,13 @@ impl Link {
 }
 
 /// The project's state on the backend its `[state]` names ([`crate::store::open_backend`]).
+/// `long_lived`: see [`crate::store::open_backend`].
 pub fn open_state(
     project: &crate::config::Project,
     state_dir: &std::path::Path,
+    long_lived: bool,
 ) -> Result<Box<dyn Storage>> {
-    crate::store::open_backend(&project.state, state_dir, &project.name)
+    crate::store::open_backend(&project.state, state_dir, &project.name, long_lived)
 }
 
 /// A guard that cannot roll back is not a guard: a long-lived owner (`watch`, the cockpit, the
@@ -195,7 +197,7 @@ fn refuse_unrunnable_rollbacks(engine: &Engine, dir: &std::path::Path) -> Result
 /// another process owns it).
 pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
     let (project, _warnings) = crate::config::load(&config.project_dir)?;
-    let store = open_state(&project, &config.state_dir)?;
+    let store = open_state(&project, &config.state_dir, config.poll)?;
     for note in store.recovered() {
         tracing::warn!("{note}");
         eprintln!("cutover: {note}");
