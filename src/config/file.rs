@@ -127,6 +127,9 @@ pub struct SegmentFile {
     pub failures_before_rollback: Option<u32>,
     /// Plateau signal: the daily rate fell below this fraction of the first week's (default 0.25).
     pub plateau_fraction: Option<f64>,
+    /// `[segments.move]`: the users cutover moves itself (see `config::moves`).
+    #[serde(rename = "move")]
+    pub moving: Option<super::moves::MoveFile>,
 }
 
 /// Where a source's number comes from.

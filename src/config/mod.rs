@@ -10,6 +10,8 @@ mod file;
 mod found;
 mod lenient;
 mod locate;
+mod move_targets;
+pub mod moves;
 mod notify;
 mod reach;
 mod source_kinds;
@@ -102,6 +104,8 @@ pub struct Segment {
     pub checks: Vec<Check>,
     pub auto_rollback: bool,
     pub failures_before_rollback: u32,
+    /// `[segments.move]`: the users cutover moves itself, when declared.
+    pub moving: Option<moves::Move>,
 }
 
 impl Segment {

@@ -252,6 +252,10 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         }
     }
     let checks = super::checks::checks(&seg.checks, at, found, &mut ok);
+    let moving = seg
+        .moving
+        .as_ref()
+        .and_then(|m| super::moves::validate(m, &at.clone().key("move"), found, &mut ok));
     let mut gates = Vec::new();
     for (j, g) in seg.gates.iter().enumerate() {
         let gate_at = at.clone().key("gates").index(j);
@@ -316,6 +320,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         checks,
         auto_rollback: seg.auto_rollback,
         failures_before_rollback,
+        moving,
     })
 }
 

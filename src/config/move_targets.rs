@@ -1,0 +1,252 @@
+//! A target system of `[segments.move]` (see [`super::moves`]): its connection keys as
+//! written, validated into one [`Target`] variant per kind with exactly the keys that kind
+//! takes, and the batch limit its documentation sets.
+
+use super::found::Said;
+use super::locate::KeyPath;
+use super::validate_outside::check_url;
+use serde::Deserialize;
+
+/// Firebase's endpoint, unless `url` names another (the emulator's).
+pub const FIREBASE_URL: &str = "https://identitytoolkit.googleapis.com";
+
+/// The connection keys of a target, as written (each kind uses some of them).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetKeys {
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+    pub tenant: Option<String>,
+    pub domain: Option<String>,
+    pub token: Option<String>,
+    pub connection_id: Option<String>,
+    pub realm: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub key_id: Option<String>,
+    pub private_key: Option<String>,
+    pub project: Option<String>,
+    pub service_account: Option<String>,
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+/// A target system and how to reach it, validated: one variant per kind, with exactly its
+/// keys. Secret values are still `env:NAME` references here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    FusionAuth {
+        url: String,
+        api_key: String,
+        tenant: Option<String>,
+    },
+    Auth0 {
+        domain: String,
+        token: String,
+        connection_id: String,
+    },
+    Keycloak {
+        url: String,
+        realm: String,
+        client_id: String,
+        client_secret: String,
+    },
+    Authgear {
+        url: String,
+        key_id: String,
+        private_key: String,
+    },
+    Firebase {
+        project: String,
+        /// `env:NAME` of an OAuth access token, or of a service account's JSON.
+        credential: FirebaseCredential,
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirebaseCredential {
+    Token(String),
+    ServiceAccount(String),
+}
+
+/// The target kinds, as `target` names them.
+pub const KINDS: [&str; 5] = ["fusionauth", "auth0", "keycloak", "authgear", "firebase"];
+
+impl Target {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::FusionAuth { .. } => KINDS[0],
+            Target::Auth0 { .. } => KINDS[1],
+            Target::Keycloak { .. } => KINDS[2],
+            Target::Authgear { .. } => KINDS[3],
+            Target::Firebase { .. } => KINDS[4],
+        }
+    }
+}
+
+/// The largest batch a kind takes, and its default.
+pub fn batch_limit(kind: &str) -> u64 {
+    match kind {
+        "fusionauth" => 100_000,
+        "auth0" => 10_000,
+        "keycloak" => 500,
+        _ => 1_000,
+    }
+}
+
+/// The keys of a `kind` target at `at`: each required key present, secrets as `env:NAME`,
+/// URLs under the hooks' rule, and no key another kind uses.
+pub(super) fn target(
+    kind: &str,
+    k: &TargetKeys,
+    at: &KeyPath,
+    err: &mut impl FnMut(&KeyPath, Said),
+) -> Option<Target> {
+    let mut fine = true;
+    let mut need = |key: &str, value: &Option<String>, secret: bool| -> Option<String> {
+        let here = at.clone().key(key);
+        match value.as_deref().map(str::trim) {
+            Some(v) if !v.is_empty() => {
+                if secret && !v.starts_with(crate::secret::PREFIX) {
+                    fine = false;
+                    err(
+                        &here,
+                        Said::hiding_value(format!(
+                            "must reference the environment, e.g. {key} = \"env:{}\": a secret is never written in cutover.toml",
+                            key.to_ascii_uppercase()
+                        )),
+                    );
+                    return None;
+                }
+                Some(v.to_string())
+            }
+            _ => {
+                fine = false;
+                err(
+                    &here,
+                    format!("must be set: the {kind} target needs it").into(),
+                );
+                None
+            }
+        }
+    };
+    let target = match kind {
+        "fusionauth" => Target::FusionAuth {
+            url: need("url", &k.url, false)?,
+            api_key: need("api_key", &k.api_key, true)?,
+            tenant: k.tenant.clone(),
+        },
+        "auth0" => Target::Auth0 {
+            domain: need("domain", &k.domain, false)?,
+            token: need("token", &k.token, true)?,
+            connection_id: need("connection_id", &k.connection_id, false)?,
+        },
+        "keycloak" => Target::Keycloak {
+            url: need("url", &k.url, false)?,
+            realm: need("realm", &k.realm, false)?,
+            client_id: need("client_id", &k.client_id, false)?,
+            client_secret: need("client_secret", &k.client_secret, true)?,
+        },
+        "authgear" => Target::Authgear {
+            url: need("url", &k.url, false)?,
+            key_id: need("key_id", &k.key_id, false)?,
+            private_key: need("private_key", &k.private_key, true)?,
+        },
+        _ => {
+            let credential = match (&k.token, &k.service_account) {
+                (Some(_), None) => FirebaseCredential::Token(need("token", &k.token, true)?),
+                (None, Some(_)) => FirebaseCredential::ServiceAccount(need(
+                    "service_account",
+                    &k.service_account,
+                    true,
+                )?),
+                _ => {
+                    err(
+                        &at.clone().key("token"),
+                        "set exactly one of token = \"env:NAME\" (an access token) or service_account = \"env:NAME\" (its JSON)".into(),
+                    );
+                    return None;
+                }
+            };
+            Target::Firebase {
+                project: need("project", &k.project, false)?,
+                credential,
+                url: k.url.clone().unwrap_or_else(|| FIREBASE_URL.to_string()),
+            }
+        }
+    };
+    if !fine {
+        return None;
+    }
+    let url = match &target {
+        Target::Auth0 { domain, .. } => {
+            if domain.contains('/') || domain.contains(':') {
+                err(
+                    &at.clone().key("domain"),
+                    "must be the tenant's domain alone, e.g. \"acme.eu.auth0.com\" (no scheme, no path)".into(),
+                );
+                return None;
+            }
+            None
+        }
+        Target::FusionAuth { url, .. }
+        | Target::Keycloak { url, .. }
+        | Target::Authgear { url, .. }
+        | Target::Firebase { url, .. } => Some(url),
+    };
+    if let Some(url) = url
+        && let Err(msg) = check_url(url, k.insecure, "https://auth.example.com")
+    {
+        err(&at.clone().key("url"), msg);
+        return None;
+    }
+    let unused: Vec<&str> = unused_keys(kind, k);
+    if !unused.is_empty() {
+        err(
+            &at.clone().key(unused[0]),
+            format!(
+                "is not a key of the {kind} target (it takes {})",
+                keys_of(kind).join(", ")
+            )
+            .into(),
+        );
+        return None;
+    }
+    Some(target)
+}
+
+/// The keys a kind takes.
+fn keys_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "fusionauth" => &["url", "api_key", "tenant"],
+        "auth0" => &["domain", "token", "connection_id"],
+        "keycloak" => &["url", "realm", "client_id", "client_secret"],
+        "authgear" => &["url", "key_id", "private_key"],
+        _ => &["project", "token", "service_account", "url"],
+    }
+}
+
+/// Keys set that `kind` does not take.
+fn unused_keys(kind: &str, k: &TargetKeys) -> Vec<&'static str> {
+    let set = [
+        ("url", k.url.is_some()),
+        ("api_key", k.api_key.is_some()),
+        ("tenant", k.tenant.is_some()),
+        ("domain", k.domain.is_some()),
+        ("token", k.token.is_some()),
+        ("connection_id", k.connection_id.is_some()),
+        ("realm", k.realm.is_some()),
+        ("client_id", k.client_id.is_some()),
+        ("client_secret", k.client_secret.is_some()),
+        ("key_id", k.key_id.is_some()),
+        ("private_key", k.private_key.is_some()),
+        ("project", k.project.is_some()),
+        ("service_account", k.service_account.is_some()),
+    ];
+    let takes = keys_of(kind);
+    set.iter()
+        .filter(|(key, present)| *present && !takes.contains(key))
+        .map(|(key, _)| *key)
+        .collect()
+}

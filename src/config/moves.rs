@@ -1,0 +1,234 @@
+//! `[segments.move]`: where a segment's users come from (the legacy export) and where cutover
+//! moves them (one target system, with its connection keys), checked before anything is sent.
+//!
+//! ```toml
+//! [segments.move]
+//! export = "exports/dormant.jsonl"   # read as `cutover audit` reads it; [audit] names columns
+//! target = "firebase"                # fusionauth | auth0 | keycloak | authgear | firebase
+//! project = "acme-prod"
+//! token = "env:FIREBASE_TOKEN"
+//! batch = 1000                       # default: the target's documented limit (below)
+//! unverifiable = "skip"              # or "without-password": they set a new one
+//! duplicate_emails = "skip"          # or "fail": the move refuses to start
+//!
+//! [segments.move.rehearsal]          # a test tenant, realm, connection or project
+//! project = "acme-test"
+//! token = "env:FIREBASE_TEST_TOKEN"
+//! ```
+//!
+//! Each target's keys, and the batch limits its public documentation sets (the default batch
+//! is the limit, and a larger one is refused):
+//!
+//! | target | keys | batch |
+//! |---|---|---|
+//! | `fusionauth` | `url`, `api_key`, optional `tenant` | 100,000 users (FusionAuth's migration guide: import in batches of up to 100,000 minified users) |
+//! | `auth0` | `domain`, `token`, `connection_id` | 500 KB a job file, 2 jobs at a time (Auth0's bulk user imports); `batch` caps the users of one job, default 10,000 |
+//! | `keycloak` | `url`, `realm`, `client_id`, `client_secret` | 500 users a `partialImport` (no documented limit; one request stays well under its default 10 MB body) |
+//! | `authgear` | `url`, `key_id`, `private_key` (the Admin API key; cutover signs its JWT) | 500 KB a request body (Authgear's User Import API); `batch` caps the users, default 1,000 |
+//! | `firebase` | `project`, `token` or `service_account`, optional `url` | 1,000 users an `accounts:batchCreate` (Firebase's "Import users") |
+//!
+//! Secrets (`api_key`, `token`, `client_secret`, `private_key`, `service_account`) are
+//! `env:NAME` only, read when the move runs and never stored. URLs follow the hooks' rule:
+//! https, or plain http to loopback, or `insecure = true`.
+
+use super::Severity as Problem;
+use super::found::{Found, Said};
+use super::locate::KeyPath;
+use super::move_targets::target as target_of;
+pub use super::move_targets::{
+    FIREBASE_URL, FirebaseCredential, KINDS, Target, TargetKeys, batch_limit,
+};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// `[segments.move]` as written: the move's own keys, and the target's connection keys beside
+/// them (the same as [`TargetKeys`]; serde cannot flatten them and still refuse unknown keys).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveFile {
+    pub export: Option<String>,
+    pub target: Option<String>,
+    pub batch: Option<u64>,
+    pub unverifiable: Option<String>,
+    pub duplicate_emails: Option<String>,
+    /// Where `cutover move --rehearse` moves: the same target kind, its own keys.
+    pub rehearsal: Option<TargetKeys>,
+    pub url: Option<String>,
+    pub api_key: Option<String>,
+    pub tenant: Option<String>,
+    pub domain: Option<String>,
+    pub token: Option<String>,
+    pub connection_id: Option<String>,
+    pub realm: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub key_id: Option<String>,
+    pub private_key: Option<String>,
+    pub project: Option<String>,
+    pub service_account: Option<String>,
+    #[serde(default)]
+    pub insecure: bool,
+}
+
+impl MoveFile {
+    /// The real target's connection keys.
+    fn keys(&self) -> TargetKeys {
+        TargetKeys {
+            url: self.url.clone(),
+            api_key: self.api_key.clone(),
+            tenant: self.tenant.clone(),
+            domain: self.domain.clone(),
+            token: self.token.clone(),
+            connection_id: self.connection_id.clone(),
+            realm: self.realm.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            key_id: self.key_id.clone(),
+            private_key: self.private_key.clone(),
+            project: self.project.clone(),
+            service_account: self.service_account.clone(),
+            insecure: self.insecure,
+        }
+    }
+}
+
+/// Users whose hash the target cannot verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unverifiable {
+    /// Not moved; counted by reason in the report (the default).
+    Skip,
+    /// Moved without a password: they set a new one at their first login.
+    WithoutPassword,
+}
+
+/// Users sharing an email, case-folded as the audit groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateEmails {
+    /// The first in the export moves; the others are skipped and counted (the default).
+    Skip,
+    /// The move refuses to start while the export has any.
+    Fail,
+}
+
+/// A validated `[segments.move]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    /// The export, as written (relative paths are from the project folder).
+    pub export: PathBuf,
+    pub target: Target,
+    pub batch: u64,
+    pub unverifiable: Unverifiable,
+    pub duplicate_emails: DuplicateEmails,
+    pub rehearsal: Option<Target>,
+}
+
+/// Check `[segments.move]` of a segment at `at`; problems go to `found`, and `ok` turns false
+/// on an error.
+pub(super) fn validate(
+    raw: &MoveFile,
+    at: &KeyPath,
+    found: &mut Found,
+    ok: &mut bool,
+) -> Option<Move> {
+    let mut err = |key: &KeyPath, msg: Said| {
+        *ok = false;
+        found.push((Problem::Error, key.clone(), msg));
+    };
+    let export = match raw.export.as_deref().map(str::trim) {
+        Some(e) if !e.is_empty() => Some(PathBuf::from(e)),
+        _ => {
+            err(
+                &at.clone().key("export"),
+                "must name the legacy export to move, e.g. export = \"exports/users.jsonl\" (CSV, JSON lines or a FusionAuth import file)".into(),
+            );
+            None
+        }
+    };
+    let kind = match raw.target.as_deref() {
+        Some(k) if KINDS.contains(&k) => Some(k),
+        other => {
+            let what = other.map_or_else(
+                || "must be set".to_string(),
+                |k| {
+                    format!(
+                        "'{}' is not a target cutover moves into",
+                        crate::model::reading::shown(k)
+                    )
+                },
+            );
+            err(
+                &at.clone().key("target"),
+                format!("{what}: use one of {}", KINDS.join(", ")).into(),
+            );
+            None
+        }
+    };
+    let target = kind.and_then(|k| target_of(k, &raw.keys(), at, &mut err));
+    let rehearsal = match (&raw.rehearsal, kind) {
+        (Some(keys), Some(k)) => target_of(k, keys, &at.clone().key("rehearsal"), &mut err),
+        _ => None,
+    };
+    if let (Some(Target::Firebase { project, .. }), Some(Target::Firebase { project: p2, .. })) =
+        (&target, &rehearsal)
+        && project == p2
+    {
+        err(
+            &at.clone().key("rehearsal").key("project"),
+            "is the real move's project: a rehearsal moves into a test project of its own (and deletes what it created)".into(),
+        );
+    }
+    let limit = kind.map_or(1_000, batch_limit);
+    let batch = match raw.batch {
+        None => limit,
+        Some(b) if b >= 1 && b <= limit => b,
+        Some(b) => {
+            err(
+                &at.clone().key("batch"),
+                format!(
+                    "{b} users a batch: {} takes 1 to {limit} (its documented limit)",
+                    kind.unwrap_or("this target")
+                )
+                .into(),
+            );
+            limit
+        }
+    };
+    let unverifiable = match raw.unverifiable.as_deref() {
+        None | Some("skip") => Unverifiable::Skip,
+        Some("without-password") => Unverifiable::WithoutPassword,
+        Some(other) => {
+            err(
+                &at.clone().key("unverifiable"),
+                format!(
+                    "'{}' is not a policy: use \"skip\" (counted in the report) or \"without-password\" (they set a new one)",
+                    crate::model::reading::shown(other)
+                )
+                .into(),
+            );
+            Unverifiable::Skip
+        }
+    };
+    let duplicate_emails = match raw.duplicate_emails.as_deref() {
+        None | Some("skip") => DuplicateEmails::Skip,
+        Some("fail") => DuplicateEmails::Fail,
+        Some(other) => {
+            err(
+                &at.clone().key("duplicate_emails"),
+                format!(
+                    "'{}' is not a policy: use \"skip\" (the first moves, the rest are counted) or \"fail\" (no move while any exist)",
+                    crate::model::reading::shown(other)
+                )
+                .into(),
+            );
+            DuplicateEmails::Skip
+        }
+    };
+    Some(Move {
+        export: export?,
+        target: target?,
+        batch,
+        unverifiable,
+        duplicate_emails,
+        rehearsal,
+    })
+}
