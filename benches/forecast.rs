@@ -65,7 +65,15 @@ fn plan_from_export(truth: &[Cohort], at: DateTime<Utc>, seed: u64) -> Vec<Cohor
     let mut export = Vec::new();
     cutover::sim::export::write_export(&seg, at, seed, &mut export).expect("export");
     let read = cutover::export::logins::read_from(&export[..], None, None, at).expect("read");
-    assert_eq!(read.bad, 0);
+    // The simulator plants unreadable creation dates (about 1 %); nothing else may be bad.
+    assert!(
+        read.shown
+            .iter()
+            .all(|(_, why)| why.starts_with("creation date")),
+        "{:?}",
+        read.shown
+    );
+    assert!(read.bad * 50 < USERS, "{} bad rows", read.bad);
     read.recency.plan(0.9).cohorts
 }
 

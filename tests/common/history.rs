@@ -88,7 +88,8 @@ pub fn schema_one(
     events_from: Option<&Path>,
     samples: impl Iterator<Item = (String, &'static str, i64, f64)>,
 ) {
-    let db = open_sled(&state.join("state"));
+    let path = state.join("state");
+    let db = open_sled(&path);
     if let Some(from) = events_from {
         let src = open_sled(&from.join("state"));
         let events = db.open_tree("events").expect("tree");
@@ -101,18 +102,25 @@ pub fn schema_one(
         .expect("tree")
         .insert("schema_version", &1u32.to_be_bytes())
         .expect("meta");
-    let tree = db.open_tree("samples").expect("tree");
-    let mut batch = sled::Batch::default();
-    for (n, (segment, metric, ms, value)) in samples.enumerate() {
-        let mut k = format!("{segment}\0{metric}\0").into_bytes();
-        k.extend_from_slice(&((ms as u64) ^ (1 << 63)).to_be_bytes());
-        batch.insert(k, &value.to_be_bytes());
-        if n % 100_000 == 99_999 {
-            tree.apply_batch(std::mem::take(&mut batch)).expect("batch");
-        }
-    }
-    tree.apply_batch(batch).expect("batch");
     db.flush().expect("flush");
+    drop(db);
+    // sled keeps what one handle wrote in memory: 10 M samples through one handle took more
+    // than 8 GB. A handle a million samples bounds it.
+    let mut samples = samples.peekable();
+    while samples.peek().is_some() {
+        let db = open_sled(&path);
+        let tree = db.open_tree("samples").expect("tree");
+        for _ in 0..10 {
+            let mut batch = sled::Batch::default();
+            for (segment, metric, ms, value) in samples.by_ref().take(100_000) {
+                let mut k = format!("{segment}\0{metric}\0").into_bytes();
+                k.extend_from_slice(&((ms as u64) ^ (1 << 63)).to_be_bytes());
+                batch.insert(k, &value.to_be_bytes());
+            }
+            tree.apply_batch(batch).expect("batch");
+        }
+        db.flush().expect("flush");
+    }
 }
 
 /// Open a sled database, waiting briefly for a handle this process just dropped to let go.
