@@ -131,6 +131,13 @@ fn every_detector_counts_the_csv_fixture_right() {
 fn the_verdicts_follow_the_target() {
     let a = audit(&fixture("users.csv"), "authgear");
     assert_eq!(a["moves"], serde_json::json!({"import": 6, "reset": 7}));
+    // Firebase takes bcrypt, salted and unsalted digests, LDAP's SSHA and passlib's PBKDF2;
+    // the fixture's Argon2 (64 MiB) and Django (260,000 rounds) are over its caps.
+    let a = audit(&fixture("users.csv"), "firebase");
+    assert_eq!(
+        a["moves"],
+        serde_json::json!({"import": 10, "plugin": 2, "reset": 1})
+    );
     let a = audit(&fixture("users.csv"), "auth0");
     let y = a["hashes"]
         .as_array()

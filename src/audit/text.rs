@@ -14,7 +14,7 @@ fn pct(part: u64, whole: u64) -> String {
 
 /// Why an audit without a target has no verdicts, and how to get them.
 pub const NO_TARGET: &str = "no target named, so no verdict per hash scheme: pass --target NAME \
-(fusionauth, keycloak, auth0, authgear or cognito) or set [audit] target in cutover.toml";
+(fusionauth, keycloak, auth0, authgear, firebase or cognito) or set [audit] target in cutover.toml";
 
 /// The readable report of an audit (no trailing newline). An audit with no target (an
 /// empty `target`) shows its hash schemes without verdicts, and says why.

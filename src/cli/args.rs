@@ -300,7 +300,7 @@ pub struct AuditArgs {
     /// import file.
     #[arg(value_name = "EXPORT")]
     pub export: PathBuf,
-    /// The system users move to: fusionauth, keycloak, auth0, authgear or cognito (default:
+    /// The system users move to: fusionauth, keycloak, auth0, authgear, firebase or cognito (default:
     /// `[audit] target`, else `[project] target`).
     #[arg(long, value_name = "NAME")]
     pub target: Option<String>,

@@ -29,7 +29,7 @@ pub struct ProjectFile {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFile {
-    /// fusionauth, keycloak, auth0, authgear or cognito (default: `[project] target` when it
+    /// fusionauth, keycloak, auth0, authgear, firebase or cognito (default: `[project] target` when it
     /// names one of them).
     pub target: Option<String>,
     /// A compatibility table to use instead of the built-in one (path from the project folder).
