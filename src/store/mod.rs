@@ -28,6 +28,7 @@ pub mod memory;
 pub mod notes;
 pub mod pg;
 pub mod pg_follow;
+mod pg_lanes;
 pub mod pg_leader;
 pub mod pg_store;
 mod pg_tls;
