@@ -143,6 +143,7 @@ fn poll_json_gives_one_object_per_source_and_exits_1_when_one_failed() {
     assert_eq!(sources[0]["ok"], true);
     assert_eq!(sources[0]["value"], 42.0);
     assert_eq!(sources[0]["error"], Value::Null);
+    assert_eq!(sources[0]["kind"], Value::Null);
     assert!(sources[0]["at"].is_string());
     assert!(v["events"].is_array());
 
@@ -163,6 +164,8 @@ fn poll_json_gives_one_object_per_source_and_exits_1_when_one_failed() {
         str_at(&broken["error"]).contains("no route to the IdP"),
         "{broken}"
     );
+    // What failed, for a program: the source's command, not the network or a number.
+    assert_eq!(broken["kind"], "command", "{broken}");
     let counted = sources
         .iter()
         .find(|s| s["metric"] == "migrated")

@@ -1,35 +1,14 @@
-//! A target system of `[segments.move]` (see [`super::moves`]): its connection keys as
-//! written, validated into one [`Target`] variant per kind with exactly the keys that kind
-//! takes, and the batch limit its documentation sets.
+//! A target system of `[segments.move]` (see [`super::moves`]): its connection keys, read from
+//! the section as written and validated into one [`Target`] variant per kind with exactly the
+//! keys that kind takes, and the batch limit its documentation sets.
 
 use super::found::Said;
 use super::locate::KeyPath;
+use super::moves::MoveFile;
 use super::validate_outside::check_url;
-use serde::Deserialize;
 
 /// Firebase's endpoint, unless `url` names another (the emulator's).
 pub const FIREBASE_URL: &str = "https://identitytoolkit.googleapis.com";
-
-/// The connection keys of a target, as written (each kind uses some of them).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetKeys {
-    pub url: Option<String>,
-    pub api_key: Option<String>,
-    pub tenant: Option<String>,
-    pub domain: Option<String>,
-    pub token: Option<String>,
-    pub connection_id: Option<String>,
-    pub realm: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    pub key_id: Option<String>,
-    pub private_key: Option<String>,
-    pub project: Option<String>,
-    pub service_account: Option<String>,
-    #[serde(default)]
-    pub insecure: bool,
-}
 
 /// A target system and how to reach it, validated: one variant per kind, with exactly its
 /// keys. Secret values are still `env:NAME` references here.
@@ -99,7 +78,7 @@ pub fn batch_limit(kind: &str) -> u64 {
 /// URLs under the hooks' rule, and no key another kind uses.
 pub(super) fn target(
     kind: &str,
-    k: &TargetKeys,
+    k: &MoveFile,
     at: &KeyPath,
     err: &mut impl FnMut(&KeyPath, Said),
 ) -> Option<Target> {
@@ -228,7 +207,7 @@ fn keys_of(kind: &str) -> &'static [&'static str] {
 }
 
 /// Keys set that `kind` does not take.
-fn unused_keys(kind: &str, k: &TargetKeys) -> Vec<&'static str> {
+fn unused_keys(kind: &str, k: &MoveFile) -> Vec<&'static str> {
     let set = [
         ("url", k.url.is_some()),
         ("api_key", k.api_key.is_some()),

@@ -35,14 +35,13 @@ use super::Severity as Problem;
 use super::found::{Found, Said};
 use super::locate::KeyPath;
 use super::move_targets::target as target_of;
-pub use super::move_targets::{
-    FIREBASE_URL, FirebaseCredential, KINDS, Target, TargetKeys, batch_limit,
-};
+pub use super::move_targets::{FIREBASE_URL, FirebaseCredential, KINDS, Target, batch_limit};
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// `[segments.move]` as written: the move's own keys, and the target's connection keys beside
-/// them (the same as [`TargetKeys`]; serde cannot flatten them and still refuse unknown keys).
+/// `[segments.move]` as written: the move's own keys and the target's connection keys (each
+/// target takes some of them). `[segments.move.rehearsal]` has the same shape and may set only
+/// connection keys.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoveFile {
@@ -52,7 +51,7 @@ pub struct MoveFile {
     pub unverifiable: Option<String>,
     pub duplicate_emails: Option<String>,
     /// Where `cutover move --rehearse` moves: the same target kind, its own keys.
-    pub rehearsal: Option<TargetKeys>,
+    pub rehearsal: Option<Box<MoveFile>>,
     pub url: Option<String>,
     pub api_key: Option<String>,
     pub tenant: Option<String>,
@@ -71,24 +70,20 @@ pub struct MoveFile {
 }
 
 impl MoveFile {
-    /// The real target's connection keys.
-    fn keys(&self) -> TargetKeys {
-        TargetKeys {
-            url: self.url.clone(),
-            api_key: self.api_key.clone(),
-            tenant: self.tenant.clone(),
-            domain: self.domain.clone(),
-            token: self.token.clone(),
-            connection_id: self.connection_id.clone(),
-            realm: self.realm.clone(),
-            client_id: self.client_id.clone(),
-            client_secret: self.client_secret.clone(),
-            key_id: self.key_id.clone(),
-            private_key: self.private_key.clone(),
-            project: self.project.clone(),
-            service_account: self.service_account.clone(),
-            insecure: self.insecure,
-        }
+    /// The keys set here that belong to the move, not to a target (a rehearsal may set none).
+    fn move_keys(&self) -> Vec<&'static str> {
+        [
+            ("export", self.export.is_some()),
+            ("target", self.target.is_some()),
+            ("batch", self.batch.is_some()),
+            ("unverifiable", self.unverifiable.is_some()),
+            ("duplicate_emails", self.duplicate_emails.is_some()),
+            ("rehearsal", self.rehearsal.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(key, _)| *key)
+        .collect()
     }
 }
 
@@ -163,9 +158,21 @@ pub(super) fn validate(
             None
         }
     };
-    let target = kind.and_then(|k| target_of(k, &raw.keys(), at, &mut err));
+    let target = kind.and_then(|k| target_of(k, raw, at, &mut err));
     let rehearsal = match (&raw.rehearsal, kind) {
-        (Some(keys), Some(k)) => target_of(k, keys, &at.clone().key("rehearsal"), &mut err),
+        (Some(keys), Some(k)) => {
+            let here = at.clone().key("rehearsal");
+            match keys.move_keys().first() {
+                Some(key) => {
+                    err(
+                        &here.clone().key(key),
+                        "belongs to [segments.move]: a rehearsal takes only the target's connection keys".into(),
+                    );
+                    None
+                }
+                None => target_of(k, keys, &here, &mut err),
+            }
+        }
         _ => None,
     };
     if let (Some(Target::Firebase { project, .. }), Some(Target::Firebase { project: p2, .. })) =
