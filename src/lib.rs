@@ -112,6 +112,7 @@ pub mod export;
 pub mod files;
 pub mod hook;
 pub mod model;
+pub mod moving;
 pub mod os;
 pub mod owner;
 pub mod procgroup;

@@ -72,17 +72,27 @@ impl Progress {
         if self.total == 0 {
             return;
         }
+        // One line for the furthest tenth reached (a jump past several says it once).
+        let mut reached = None;
         while self.next_tenth <= 10 && self.done * 10 >= self.total * self.next_tenth {
+            reached = Some(self.next_tenth);
+            self.next_tenth += 1;
+        }
+        if let Some(tenth) = reached {
             eprintln!(
                 "{}: {}% ({} of {} {})",
                 self.label,
-                self.next_tenth * 10,
+                tenth * 10,
                 self.done.min(self.total),
                 self.total,
                 self.unit
             );
-            self.next_tenth += 1;
         }
+    }
+
+    /// Units done so far.
+    pub fn done(&self) -> u64 {
+        self.done
     }
 
     /// Print a line to stdout without tearing the bar.
@@ -94,6 +104,13 @@ impl Progress {
             Some(bar) => bar.suspend(|| println!("{line}")),
             None => println!("{line}"),
         }
+    }
+
+    /// The work is all done: say the last tenth, then clear the bar.
+    pub fn complete(mut self) {
+        let rest = self.total.saturating_sub(self.done);
+        self.inc(rest);
+        self.finish();
     }
 
     /// Clear the bar (a plain run has printed its last line already).

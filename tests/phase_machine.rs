@@ -7,7 +7,7 @@ use cutover::model::{
     Verdict, decide,
 };
 
-const ACTIONS: [Action; 13] = [
+const ACTIONS: [Action; 14] = [
     Action::Advance,
     Action::Retest,
     Action::RollBack,
@@ -19,6 +19,7 @@ const ACTIONS: [Action; 13] = [
     Action::AdoptFit,
     Action::RunChecks,
     Action::Audit,
+    Action::Move,
     Action::Alarm,
     Action::Guarding,
 ];
@@ -70,7 +71,7 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         (Action::GuardFailed, _) => None, // recorded by the guard, never requested
         (Action::AdoptFit, _) => None,    // refused without a forecast; never a phase change
         // Recorded with their results by the engine, never decided by the machine.
-        (Action::RunChecks | Action::Audit, _) => None,
+        (Action::RunChecks | Action::Audit | Action::Move, _) => None,
         (Action::Alarm, _) => None, // recorded by the guarding owner, never requested
         (Action::Guarding, _) => None, // recorded by long-lived owners, never requested
     }

@@ -25,6 +25,10 @@ const WIRE: &[(u32, &str)] = &[
         5,
         "82a122849ca105d8cd3ba5f401eef9fdf432701276e1946c9ad1da83be8845fa",
     ),
+    (
+        6,
+        "08dacf0f26f0c61f79bb4eddc421b5b4ea9256b93869931dc0d71d8834a8c739",
+    ),
 ];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
@@ -160,6 +164,11 @@ fn every_message() -> Vec<(String, Value)> {
         Request::SavePrefs {
             prefs: Default::default(),
         },
+        Request::Move {
+            segment: "eu".into(),
+            rehearse: true,
+            keep: false,
+        },
     ];
     let replies = vec![
         Reply::Event {
@@ -194,6 +203,23 @@ fn every_message() -> Vec<(String, Value)> {
         Reply::Prefs {
             user: "lead".into(),
             prefs: Default::default(),
+        },
+        Reply::MoveProgress { done: 1, of: 2 },
+        Reply::Moved {
+            report: Box::new(cutover::model::moved::MoveReport {
+                segment: "eu".into(),
+                which: "real".into(),
+                total: 3,
+                created: 1,
+                already_present: 1,
+                skipped: [("unreadable".to_string(), 1)].into(),
+                failed: [("INVALID_EMAIL".to_string(), 0)].into(),
+                without_password: 0,
+                seconds: 1.5,
+                rate: 2.0,
+                state: "moved".into(),
+                deleted: 0,
+            }),
         },
         Reply::Done,
         Reply::Failed {

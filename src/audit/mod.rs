@@ -12,107 +12,22 @@ pub mod compat;
 pub mod groups;
 pub mod hash;
 mod problems;
+pub mod roles;
 mod tally;
 pub mod text;
-mod values;
+pub mod values;
 
 pub use crate::model::audit::*;
 pub use problems::AuditError;
 
 use crate::config::AuditFile;
-use crate::export::rows::{self, Field};
+use crate::export::rows;
 use chrono::{DateTime, Utc};
 use compat::Table;
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::Path;
-
-/// Default candidates per role, in the order of the constants in [`tally`]: Auth0's export
-/// names, FusionAuth's, then common CSV headers.
-const DEFAULTS: [&[&str]; 12] = [
-    &["user_id", "id", "userId", "uid"],
-    &["email", "mail", "email_address", "emailAddress"],
-    &["username", "user_name", "login", "preferred_username"],
-    &[
-        "password_hash",
-        "passwordHash",
-        "password",
-        "hash",
-        "custom_password_hash.hash.value",
-    ],
-    &[
-        "salt",
-        "password_salt",
-        "passwordSalt",
-        "custom_password_hash.salt.value",
-    ],
-    &[
-        "encryptionScheme",
-        "hash_scheme",
-        "custom_password_hash.algorithm",
-    ],
-    &[
-        "last_login",
-        "lastLoginInstant",
-        "last_login_at",
-        "lastLogin",
-        "lastLogon",
-    ],
-    &["created_at", "insertInstant", "createdAt", "created"],
-    &["blocked", "disabled", "locked"],
-    &["active", "enabled"],
-    &["status", "state"],
-    &["email_verified", "verified", "emailVerified"],
-];
-const ROLES: [&str; 12] = [
-    "id",
-    "email",
-    "username",
-    "hash",
-    "salt",
-    "scheme",
-    "last_login",
-    "created",
-    "disabled",
-    "active",
-    "status",
-    "verified",
-];
-
-/// The fields to read: each role's mapped name, else its defaults; then the required fields.
-fn fields(m: &AuditFile) -> Vec<Field> {
-    let mapped = [
-        &m.id,
-        &m.email,
-        &m.username,
-        &m.hash,
-        &m.salt,
-        &m.scheme,
-        &m.last_login,
-        &m.created,
-        &m.disabled,
-        &m.active,
-        &m.status,
-        &m.verified,
-    ];
-    let mut out: Vec<Field> = mapped
-        .iter()
-        .zip(DEFAULTS)
-        .map(|(m, d)| m.as_deref().map_or_else(|| Field::any_of(d), Field::named))
-        .collect();
-    let required = m.required.clone().unwrap_or_else(|| vec!["email".into()]);
-    // A required role name (e.g. "email") means that role's field.
-    let extra: Vec<Field> = required
-        .iter()
-        .map(|r| match ROLES.iter().position(|x| x == r) {
-            Some(i) => out[i].clone(),
-            None => Field::named(r),
-        })
-        .collect();
-    out.extend(extra);
-    out
-}
 
 /// Everything an audit needs besides the file.
 pub struct Options<'a> {
@@ -173,12 +88,12 @@ pub fn run_all(
             progress,
         },
     );
-    let fields = fields(o.mapping);
+    let fields = roles::fields(o.mapping);
     let names: Vec<String> = fields
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            ROLES
+            roles::ROLES
                 .get(i)
                 .map_or_else(|| f.candidates[0].clone(), |r| r.to_string())
         })
@@ -226,7 +141,7 @@ pub fn run_all(
         .collect();
     // No last login anywhere in the export: "never logged in" and recency cannot be told
     // (rather than every user counting as never logged in).
-    let has_last_login = streamed.used[tally::LAST_LOGIN].is_some();
+    let has_last_login = streamed.used[roles::LAST_LOGIN].is_some();
     let curve = if has_last_login {
         tally.recency.curve(365, 1)
     } else {
@@ -285,7 +200,7 @@ pub fn run_all(
         format: streamed.format,
         target: o.target.unwrap_or_default().to_string(),
         at: o.at,
-        fields: ROLES
+        fields: roles::ROLES
             .iter()
             .zip(&streamed.used)
             .filter_map(|(role, used)| Some((role.to_string(), used.clone()?)))

@@ -4,44 +4,18 @@
 //! text, and each user's opaque id only so a duplicate can name the ids involved.
 
 use super::hash;
-use super::values::{flag_value, folded, folded_exact, valid_email};
+use super::values::{folded, folded_exact, valid_email};
 use crate::export::{Scalar, instant};
 use crate::model::recency::Recency;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 
-/// The roles a row's fields play, in the order [`super::Mapping::fields`] lists them.
-pub(super) const ID: usize = 0;
-pub(super) const EMAIL: usize = 1;
-pub(super) const USERNAME: usize = 2;
-pub(super) const HASH: usize = 3;
-pub(super) const SALT: usize = 4;
-pub(super) const SCHEME: usize = 5;
-pub(super) const LAST_LOGIN: usize = 6;
-pub(super) const CREATED: usize = 7;
-pub(super) const DISABLED: usize = 8;
-pub(super) const ACTIVE: usize = 9;
-pub(super) const STATUS: usize = 10;
-pub(super) const VERIFIED: usize = 11;
-/// Required fields follow the roles.
-pub(super) const REQUIRED: usize = 12;
+use super::roles::{CREATED, LAST_LOGIN, REQUIRED, User};
 
 /// How many groups of duplicates are named with their ids, and bad rows with their lines.
 pub(super) const SHOWN: usize = 10;
 /// Distinct parameters (bcrypt costs, ...) counted per scheme before the rest are "other".
 const PARAMS: usize = 16;
-
-/// Values of a status column that mean the account cannot log in, or never finished signing up.
-const DISABLED_STATES: &[&str] = &[
-    "disabled",
-    "locked",
-    "blocked",
-    "suspended",
-    "inactive",
-    "deactivated",
-    "banned",
-];
-const UNFINISHED_STATES: &[&str] = &["pending", "staged", "provisioned", "incomplete", "invited"];
 
 /// Rows by the digest of a folded key, for one kind of duplicate.
 #[derive(Default)]
@@ -173,43 +147,22 @@ impl Tally {
         self.rows += 1;
         let user = self.users as u32;
         self.users += 1;
-        let mut wrong: Vec<usize> = Vec::new();
-        let text = |i: usize, wrong: &mut Vec<usize>| -> Option<String> {
-            match v.get(i)?.as_ref()? {
-                Scalar::Text(t) => Some(t.trim().to_string()).filter(|t| !t.is_empty()),
-                Scalar::Int(n) if i == ID => Some(n.to_string()),
-                Scalar::Null => None,
-                _ => {
-                    wrong.push(i);
-                    None
-                }
-            }
-        };
-        let id = text(ID, &mut wrong);
-        let email = text(EMAIL, &mut wrong);
-        let username = text(USERNAME, &mut wrong);
-        let hash = text(HASH, &mut wrong);
-        let salt = text(SALT, &mut wrong);
-        let scheme = text(SCHEME, &mut wrong);
-        let status = text(STATUS, &mut wrong).map(|s| s.to_lowercase());
-        let flag = |i: usize, wrong: &mut Vec<usize>| match v.get(i).and_then(Option::as_ref) {
-            None => None,
-            Some(s) if s.is_blank() => None,
-            Some(s) => match flag_value(s) {
-                Some(b) => Some(b),
-                None => {
-                    wrong.push(i);
-                    None
-                }
-            },
-        };
-        let disabled = flag(DISABLED, &mut wrong);
-        let active = flag(ACTIVE, &mut wrong);
-        let verified = flag(VERIFIED, &mut wrong);
+        let row = User::read(v);
+        let User {
+            id,
+            email,
+            username,
+            hash,
+            salt,
+            scheme,
+            verified,
+            ..
+        } = &row;
+        let wrong = &row.wrong;
 
         // Identifiers.
         let email_shaped = id.as_deref().is_some_and(|i| i.contains('@'));
-        match &id {
+        match id {
             None => self.ids_missing += 1,
             Some(i) => {
                 if email_shaped {
@@ -218,7 +171,7 @@ impl Tally {
                 self.id_index.add(folded_exact(i), user);
             }
         }
-        match (&id, email_shaped) {
+        match (id, email_shaped) {
             (Some(i), false) => self.ids.push_str(&shown_id(i)),
             _ => self.ids.push_str(&format!("line {line}")),
         }
@@ -226,7 +179,7 @@ impl Tally {
         self.lines.push(line);
 
         // Emails and usernames.
-        match &email {
+        match email {
             None => self.emails_missing += 1,
             Some(e) => {
                 if !valid_email(e) {
@@ -235,7 +188,7 @@ impl Tally {
                 self.emails.add(folded(e), user);
             }
         }
-        if let Some(u) = &username {
+        if let Some(u) = username {
             self.usernames.add(folded(u), user);
         }
 
@@ -253,21 +206,15 @@ impl Tally {
         }
 
         // Account states.
-        let status_disabled = status
-            .as_deref()
-            .is_some_and(|s| DISABLED_STATES.contains(&s));
-        let unfinished = status
-            .as_deref()
-            .is_some_and(|s| UNFINISHED_STATES.contains(&s));
-        if disabled == Some(true) || active == Some(false) || status_disabled {
+        if row.is_disabled() {
             self.disabled += 1;
         }
-        if verified == Some(false) {
+        if *verified == Some(false) {
             self.unverified += 1;
         }
         let required_missing =
             (REQUIRED..v.len()).any(|i| v[i].as_ref().is_none_or(Scalar::is_blank));
-        if required_missing || unfinished {
+        if required_missing || row.is_unfinished() {
             self.partial += 1;
         }
 

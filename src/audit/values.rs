@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 /// A 64-bit digest of a key after trimming and Unicode case folding (`Ana@X.org ` and
 /// `ana@x.org` are one key). Two different keys share a digest with a chance of about one in
 /// 10¹⁰ per pair of million-user exports.
-pub(super) fn folded(text: &str) -> u64 {
+pub fn folded(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     unicase::UniCase::unicode(text.trim()).hash(&mut h);
     h.finish()
@@ -43,7 +43,7 @@ pub fn valid_email(text: &str) -> bool {
 }
 
 /// Ids compare exactly (an id is not case-folded: `A1` and `a1` may be two users).
-pub(super) fn folded_exact(text: &str) -> u64 {
+pub fn folded_exact(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
     h.finish()

@@ -260,6 +260,20 @@ pub enum Cmd {
     /// schemes (verdicted for --target), account states, dates and last-login recency. Only
     /// counts and opaque ids are shown, and recorded in the audit log with the file's SHA-256.
     Audit(Box<AuditArgs>),
+    /// Move a segment's users into its [segments.move] target: in cutover the real move, in
+    /// test a rehearsal into [segments.move.rehearsal] (measured, then deleted unless --keep).
+    /// Waits for the end and prints the report (counts only); run again to resume.
+    Move {
+        segment: String,
+        /// Move into the rehearsal target, to measure the rate and the errors.
+        #[arg(long)]
+        rehearse: bool,
+        /// Keep what a rehearsal created (it is deleted by default).
+        #[arg(long, requires = "rehearse")]
+        keep: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a segment's test checks now, without advancing, and record the results.
     Checks {
         segment: String,

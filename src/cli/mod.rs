@@ -9,6 +9,7 @@ mod audit;
 mod import;
 mod init;
 mod live;
+mod moving;
 mod notify;
 mod offline;
 mod out;
@@ -142,6 +143,12 @@ pub fn run(cli: Cli) -> Result<()> {
             },
         ),
         Cmd::Audit(a) => audit::run(&cli, a),
+        Cmd::Move {
+            segment,
+            rehearse,
+            keep,
+            json,
+        } => moving::run(&cli, segment, *rehearse, *keep, *json),
         Cmd::Checks { segment, json } => audit::checks(&cli, segment, *json),
         Cmd::Project {
             p,

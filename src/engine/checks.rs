@@ -133,6 +133,26 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Record the end of a move of `segment`'s users (counts and codes only).
+    pub fn record_move(
+        &mut self,
+        segment: &str,
+        report: crate::model::moved::MoveReport,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Event, EngineError> {
+        if self.project.segment(segment).is_none() {
+            return Err(EngineError::UnknownSegment(segment.to_string()));
+        }
+        Ok(self.append(NewEvent {
+            detail: Some(report.summary()),
+            moved: Some(Box::new(report)),
+            ..NewEvent::new(now, segment, Action::Move, actor)
+        })?)
+    }
+}
+
 /// Each declared check of `seg`, not run (unknown, which never passes).
 pub(super) fn not_run_all(seg: &Segment) -> Vec<Verdict> {
     seg.checks

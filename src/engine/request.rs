@@ -7,7 +7,9 @@
 use super::{Command, Engine, EngineError, Step, checks, describe_model, plan_problems};
 use crate::hook::HookJob;
 use crate::model::log_rules;
-use crate::model::{Action, Decision, Event, Facts, HookSet, NewEvent, Outcome, Phase, decide};
+use crate::model::{
+    Action, Decision, Event, Facts, HookAction, HookSet, NewEvent, Outcome, Phase, decide,
+};
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
@@ -135,9 +137,11 @@ impl Engine {
             goal: seg.goal,
             deadline_passed: seg.deadline.is_some_and(|d| now.date_naive() > d),
             fitted: fitted.as_deref(),
+            // A segment that moves its users has a cutover (the move, then any hook) and a
+            // rollback (the undo, then any hook) that run as tasks, as hooks do.
             hooks: HookSet {
-                cutover: seg.hooks.cutover.is_some(),
-                rollback: seg.hooks.rollback.is_some(),
+                cutover: seg.hooks.cutover.is_some() || seg.moving.is_some(),
+                rollback: seg.hooks.rollback.is_some() || seg.moving.is_some(),
                 done: seg.hooks.done.is_some(),
             },
         };
@@ -201,26 +205,35 @@ impl Engine {
                 retry_of,
                 note,
             } => {
-                let Some(spec) = seg.hooks.get(hook).cloned() else {
+                let spec = seg.hooks.get(hook).cloned();
+                let moves = seg.moving.is_some() && hook != HookAction::Done;
+                if spec.is_none() && !moves {
                     return Err(EngineError::Refused {
                         segment: seg.id,
                         action: cmd.action,
                         reason: format!("no {hook} hook is configured"),
                     });
+                }
+                let what = match (&spec, moves, hook) {
+                    (Some(s), false, _) => s.describe(),
+                    (Some(s), true, HookAction::Cutover) => {
+                        format!("moves the users, then {}", s.describe())
+                    }
+                    (Some(s), true, _) => {
+                        format!("deletes the users the move created, then {}", s.describe())
+                    }
+                    (None, _, HookAction::Cutover) => "moves the users (no cutover hook)".into(),
+                    (None, _, _) => "deletes the users the move created (no rollback hook)".into(),
                 };
-                let event =
-                    self.append(NewEvent {
-                        from: Some(from),
-                        to: Some(to),
-                        outcome: Outcome::Requested,
-                        hook: Some(hook),
-                        intent: retry_of,
-                        detail: Some(note.map_or_else(
-                            || spec.describe(),
-                            |n| format!("{}; {n}", spec.describe()),
-                        )),
-                        ..base
-                    })?;
+                let event = self.append(NewEvent {
+                    from: Some(from),
+                    to: Some(to),
+                    outcome: Outcome::Requested,
+                    hook: Some(hook),
+                    intent: retry_of,
+                    detail: Some(note.map_or_else(|| what.clone(), |n| format!("{what}; {n}"))),
+                    ..base
+                })?;
                 let job = HookJob {
                     project: self.project.name.clone(),
                     segment: seg.id.clone(),

@@ -29,7 +29,9 @@ pub struct HookJob {
     pub reason: Option<String>,
     pub requested_at: DateTime<Utc>,
     #[serde(skip)]
-    pub spec: HookSpec,
+    /// `None`: no hook is configured, and the transition's work is the segment's move (or
+    /// its undo), which the owner runs before it.
+    pub spec: Option<HookSpec>,
     /// Where commands run (the project directory).
     #[serde(skip)]
     pub workdir: PathBuf,
@@ -58,13 +60,17 @@ fn clip(text: &str) -> String {
 /// Fire the hook and wait for its outcome. Never panics; every failure is a report.
 pub async fn run(job: &HookJob, redactor: &Redactor) -> HookReport {
     let report = match &job.spec {
-        HookSpec::Command { argv, timeout } => run_command(job, argv, *timeout).await,
-        HookSpec::Webhook {
+        None => HookReport {
+            ok: true,
+            detail: "no hook configured".into(),
+        },
+        Some(HookSpec::Command { argv, timeout }) => run_command(job, argv, *timeout).await,
+        Some(HookSpec::Webhook {
             url,
             headers,
             timeout,
             retries,
-        } => run_webhook(job, url, headers, *timeout, *retries).await,
+        }) => run_webhook(job, url, headers, *timeout, *retries).await,
     };
     HookReport {
         ok: report.ok,

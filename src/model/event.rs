@@ -69,6 +69,9 @@ pub struct NewEvent {
     /// For `audit`: what the audit of a user export found (counts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<Box<crate::model::audit::Audit>>,
+    /// For `move`: what a move of users did (counts and codes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Box<crate::model::moved::MoveReport>>,
 }
 
 impl NewEvent {
@@ -92,6 +95,7 @@ impl NewEvent {
             plan: None,
             checks: None,
             audit: None,
+            moved: None,
         }
     }
 }

@@ -223,8 +223,8 @@ pub fn decide(action: Action, facts: &Facts<'_>) -> Result<Decision, Refusal> {
         Action::GuardFailed => refuse("guard-failed: recorded by the guard, never requested"),
         Action::Alarm => refuse("alarm: recorded by the guarding owner, never requested"),
         Action::Guarding => refuse("guarding: recorded by long-lived owners, never requested"),
-        Action::RunChecks | Action::Audit => refuse(format!(
-            "{seg}: run-checks and audit are recorded with their results, never decided by the phase machine"
+        Action::RunChecks | Action::Audit | Action::Move => refuse(format!(
+            "{seg}: run-checks, audit and move are recorded with their results, never decided by the phase machine"
         )),
     }
 }

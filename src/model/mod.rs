@@ -10,6 +10,7 @@ pub mod forecast;
 pub mod gate;
 pub mod log_rules;
 pub mod machine;
+pub mod moved;
 pub mod notice;
 pub mod phase;
 pub mod prefs;

@@ -176,6 +176,8 @@ pub enum Action {
     RunChecks,
     /// `cutover audit` of a user export: the counts are in the event's `audit`.
     Audit,
+    /// A move of users ended (done, failed or undone): its counts are in the event's `moved`.
+    Move,
     /// Recorded by the guarding owner when a lasting condition starts or ends (a rollback
     /// stuck pending, a source failing past its `stale_after`, a guard passing again), so the
     /// log, and the notifications it drives, say it once per transition. Its `reason` is
@@ -200,6 +202,7 @@ impl Action {
             Action::GuardFailed => "guard-failed",
             Action::RunChecks => "run-checks",
             Action::Audit => "audit",
+            Action::Move => "move",
             Action::Alarm => "alarm",
             Action::Guarding => "guarding",
         }

@@ -66,6 +66,7 @@ answer!(Vec<Event>, Reply::Log { events } => events);
 answer!(Box<Snapshot>, Reply::Snapshot { snapshot } => snapshot);
 answer!(Verified, Reply::Verified { verified } => verified);
 answer!(Written, Reply::Written { files } => Written(files));
+answer!(crate::model::moved::MoveReport, Reply::Moved { report } => *report);
 answer!(Imported, Reply::Imported { written, rejected } => Imported { written, rejected });
 answer!((String, UserPrefs), Reply::Prefs { user, prefs } => (user, prefs));
 answer!(Done, Reply::Done => Done);
@@ -89,6 +90,8 @@ fn kind(reply: &Reply) -> &'static str {
         Reply::Verified { .. } => "verified",
         Reply::Imported { .. } => "imported",
         Reply::Prefs { .. } => "prefs",
+        Reply::MoveProgress { .. } => "move-progress",
+        Reply::Moved { .. } => "moved",
         Reply::Done => "done",
         Reply::Failed { .. } => "failed",
     }

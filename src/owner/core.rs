@@ -190,6 +190,7 @@ impl Core {
             Done::Hold(asked, done) => self.on_hold(asked, done),
             Done::Flush(done) => self.on_flushed(done),
             Done::Job(waiter, Ok(reply)) => self.clients.reply(waiter, reply),
+            Done::Move(task, done) => self.on_moved(task, done),
             Done::Job(waiter, Err(crashed)) => self.clients.fail(
                 waiter,
                 FailureKind::Stopped,

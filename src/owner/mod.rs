@@ -34,6 +34,7 @@ mod core;
 mod faults;
 mod inflight;
 pub mod link;
+mod move_requests;
 mod outbox;
 mod periodic;
 mod polling;

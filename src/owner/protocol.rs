@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +138,16 @@ pub enum Request {
     Prefs,
     /// Save the asking user's cockpit memory; the seen marker never moves back.
     SavePrefs { prefs: UserPrefs },
+    /// Move a segment's users into its `[segments.move]` target (in cutover), or into its
+    /// rehearsal target (in test: measured, then deleted again unless `keep`). Answered with
+    /// [`Reply::MoveProgress`] as it goes and [`Reply::Moved`] at the end.
+    Move {
+        segment: String,
+        #[serde(default)]
+        rehearse: bool,
+        #[serde(default)]
+        keep: bool,
+    },
 }
 
 /// Why a request did not succeed.
@@ -198,6 +208,15 @@ pub enum Reply {
         user: String,
         prefs: UserPrefs,
     },
+    /// How far a move is: users settled, of about `of` (progress).
+    MoveProgress {
+        done: u64,
+        of: u64,
+    },
+    /// A move's end report.
+    Moved {
+        report: Box<crate::model::moved::MoveReport>,
+    },
     /// The request is complete.
     Done,
     Failed {
@@ -225,7 +244,10 @@ impl Request {
 impl Reply {
     /// Whether this reply ends its request.
     pub fn is_final(&self) -> bool {
-        !matches!(self, Reply::Event { .. } | Reply::Polled { .. })
+        !matches!(
+            self,
+            Reply::Event { .. } | Reply::Polled { .. } | Reply::MoveProgress { .. }
+        )
     }
 }
 

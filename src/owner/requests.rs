@@ -219,6 +219,14 @@ impl Core {
                         },
                     });
             }
+            Request::Move {
+                segment,
+                rehearse,
+                keep,
+            } => {
+                let actor = self.actor_of(client);
+                self.start_move(segment, rehearse, keep, actor, waiter);
+            }
             Request::Prefs => self.read_prefs(client, waiter),
             Request::SavePrefs { prefs } => self.save_prefs(client, prefs, waiter),
             Request::Report { out, at } => {

@@ -45,6 +45,21 @@ pub(super) struct HookTask {
     pub waiter: Waiter,
 }
 
+/// A move of users running for a segment, and who waits for its report.
+pub(super) struct MoveTask {
+    pub segment: String,
+    pub actor: String,
+    pub waiter: Waiter,
+    /// The latest progress the task reported and nobody was told yet.
+    pub progress: std::sync::Arc<std::sync::Mutex<Option<crate::moving::run::Progress>>>,
+    /// The cutover or rollback this move (or undo) is the first half of: its hook runs once
+    /// the users are there (or gone), and its outcome is recorded under the intent's key.
+    pub then: Option<(HookTask, Box<HookJob>)>,
+}
+
+/// A move's end: its report, or why it stopped (the journal keeps what was done).
+pub(super) type Moved = Result<crate::model::moved::MoveReport, String>;
+
 /// What a delivery brings back: the last event it covers, and the sink's answer.
 pub(super) type Delivered = (u64, Result<String, String>);
 
@@ -58,6 +73,7 @@ pub(super) enum Done {
     Hold(Asked, Result<Result<Vec<Event>, StoreError>, Crashed>),
     Flush(Result<Result<(), StoreError>, Crashed>),
     Job(Waiter, Result<Reply, Crashed>),
+    Move(MoveTask, Result<Moved, Crashed>),
 }
 
 #[derive(Default)]
@@ -74,6 +90,8 @@ pub(super) struct Running {
     flushing: InFlight<(), Result<(), StoreError>>,
     /// Long reads off the loop (verify, backup, a report's drawing), each answering its waiter.
     jobs: InFlight<Waiter, Reply>,
+    /// Moves of users (at most one a segment).
+    moves: InFlight<MoveTask, Moved>,
 }
 
 impl Running {
@@ -111,6 +129,20 @@ impl Running {
 
     pub fn blocking_job(&mut self, waiter: Waiter, work: impl FnOnce() -> Reply + Send + 'static) {
         self.jobs.spawn_blocking(waiter, work);
+    }
+
+    pub fn moving(&mut self, task: MoveTask, work: impl Future<Output = Moved> + Send + 'static) {
+        self.moves.spawn(task, work);
+    }
+
+    /// The moves running now.
+    pub fn moves(&self) -> impl Iterator<Item = &MoveTask> {
+        self.moves.running()
+    }
+
+    /// Whether a move of `segment`'s users runs now.
+    pub fn is_moving(&self, segment: &str) -> bool {
+        self.moves.running().any(|t| t.segment == segment)
     }
 
     /// `asked` may ask for its hold now (returned) or waits behind the one asking (queued).
@@ -171,6 +203,7 @@ impl Running {
             && self.in_line.is_empty()
             && self.flushing.is_empty()
             && self.jobs.is_empty()
+            && self.moves.is_empty()
     }
 
     /// The next task to end, of any kind; pending forever while nothing runs. Hooks first:
@@ -185,6 +218,7 @@ impl Running {
             Some((a, r)) = self.holds.next(), if !self.holds.is_empty() => Done::Hold(a, r),
             Some(((), r)) = self.flushing.next(), if !self.flushing.is_empty() => Done::Flush(r),
             Some((w, r)) = self.jobs.next(), if !self.jobs.is_empty() => Done::Job(w, r),
+            Some((t, r)) = self.moves.next(), if !self.moves.is_empty() => Done::Move(t, r),
             else => std::future::pending().await,
         }
     }

@@ -121,6 +121,12 @@ impl Core {
                     action: job.action,
                     waiter,
                 };
+                if self.moves_first(&job) {
+                    self.start_transition_move(task, job);
+                    self.publish_events();
+                    self.clients.broadcast(update, false);
+                    return;
+                }
                 self.running.hook(task, async move {
                     let report = hook::run(&job, &redactor).await;
                     (*job, report)

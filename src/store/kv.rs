@@ -47,6 +47,11 @@ pub trait Kv: Send + Sync {
     }
     /// Drop what [`Kv::prefetch`] read.
     fn forget(&self) {}
+    /// Make every write so far durable (a move's journal, before its next batch goes). A
+    /// backend whose writes are durable when they return has nothing to do.
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Start a read-modify-write: until [`Kv::end_write`], no other process writes this map
     /// (a backend shared by several processes holds a lock; reads see the latest state).
     fn begin_write(&self) -> Result<(), StoreError> {
@@ -147,6 +152,10 @@ impl SledKv {
 }
 
 impl Kv for SledKv {
+    fn flush(&self) -> Result<(), StoreError> {
+        self.tree.flush().map(|_| ()).map_err(|e| self.corrupt(e))
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.tree
             .get(key)

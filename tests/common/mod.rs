@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: the real binary, temporary projects.
 #![allow(dead_code)]
 
+pub mod firebase;
 pub mod history;
 pub mod keys;
 pub mod pg_server;

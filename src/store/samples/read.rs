@@ -32,6 +32,26 @@ impl Samples {
         Ok(self.tree.apply(batch)?)
     }
 
+    /// The notes whose names start with `prefix`, in name order.
+    pub(crate) fn notes_under(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut lo = vec![Tag::Note as u8];
+        lo.extend_from_slice(prefix.as_bytes());
+        let Some(hi) = super::super::kv::prefix_end(&lo) else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .tree
+            .range(&lo, &hi)?
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(&k[1..]).into_owned(), v))
+            .collect())
+    }
+
+    /// Make every note and sample written so far durable.
+    pub(crate) fn flush(&self) -> Result<()> {
+        Ok(self.tree.flush()?)
+    }
+
     /// Read ahead, in one round trip where the backend is across a network, what a status
     /// reads: every series' newest sample, and the day rollups of the `series` given (and,
     /// with `hours`, their hour rollups, which charts read). Until [`Samples::forget`], reads

@@ -1,0 +1,357 @@
+//! The move and its undo, batch by batch, exactly once.
+//!
+//! For each batch, in export order: the target is asked which of its ids it holds already
+//! (those are "already present", and an undo never touches them); the batch's lines and that
+//! answer are written to the journal and flushed; only then is the rest sent; the outcome of
+//! each user is written and flushed before the next batch. A batch found in flight on resume
+//! (a kill between the send and its outcome) is settled by asking the target again: a user
+//! that was absent before and is there now was created by this move; one still absent is sent
+//! again. So a resume re-sends at most the batch that was in flight, and the target ends with
+//! every user once.
+//!
+//! The undo walks the same journal: in each batch not yet undone, the users this move created
+//! are deleted (their ids read back from the export by line), and the batch is marked undone.
+
+use super::firebase::Firebase;
+use super::firebase_form::Form;
+use super::journal::{Header, Journal, Outcome, Record, State};
+use super::prepare::{self, Outgoing, Rules, Scan};
+use super::problems::MoveError;
+use super::report::Report;
+use crate::export::rows::Field;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Everything a move needs, resolved from the project.
+pub struct Plan {
+    pub segment: String,
+    pub export: PathBuf,
+    pub fields: Vec<Field>,
+    pub verdicts: crate::audit::compat::Target,
+    pub batch: u64,
+    pub unverifiable: crate::config::moves::Unverifiable,
+    pub duplicate_emails: crate::config::moves::DuplicateEmails,
+}
+
+/// How far a move or an undo is: users settled of those to settle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub done: u64,
+    pub of: u64,
+}
+
+fn scan_blocking(plan: &Plan) -> impl FnOnce() -> Result<Scan, MoveError> + use<> {
+    let (export, fields) = (plan.export.clone(), plan.fields.clone());
+    move || prepare::scan(&export, &fields)
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, MoveError> + Send + 'static,
+) -> Result<T, MoveError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| MoveError::Setup(format!("the export reader stopped: {e}")))?
+}
+
+/// Move the plan's users into `target`, resuming the journal's move if one is unfinished. A
+/// finished move sends nothing and answers its report again.
+pub async fn move_users(
+    plan: &Plan,
+    target: &Firebase,
+    journal: &Journal,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Report, MoveError> {
+    let old = journal.header()?;
+    if let Some(h) = &old
+        && h.state == State::Moved
+    {
+        return Report::of(&plan.segment, h, journal);
+    }
+    let scan = blocking(scan_blocking(plan)).await?;
+    let mut header = match old {
+        Some(h) if h.state == State::Moving => {
+            if h.export_sha256 != scan.sha256 {
+                return Err(MoveError::Changed {
+                    path: plan.export.clone(),
+                });
+            }
+            h
+        }
+        Some(h) if h.state != State::Undone => {
+            return Err(MoveError::Setup(format!(
+                "segment '{}' has a move being undone; finish the rollback first",
+                plan.segment
+            )));
+        }
+        old => Header {
+            run: old.map_or(1, |h| h.run + 1),
+            state: State::Moving,
+            export_sha256: scan.sha256.clone(),
+            batch: plan.batch,
+            started: chrono::Utc::now(),
+            seconds: 0.0,
+            batches_done: 0,
+            rows: scan.rows,
+            skipped: Default::default(),
+            without_password: 0,
+            moving: 0,
+        },
+    };
+    journal.set_header(&header)?;
+    journal.flush()?;
+
+    // Every row the scan did not skip, less those the second pass finds unverifiable.
+    let scan_estimate = scan.rows - scan.skipped.len() as u64;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Vec<Outgoing<Form>>)>(2);
+    let reader = {
+        let rules_plan = (
+            plan.export.clone(),
+            plan.fields.clone(),
+            plan.verdicts.clone(),
+            plan.unverifiable,
+            plan.duplicate_emails,
+            header.batch as usize,
+        );
+        tokio::task::spawn_blocking(move || {
+            let (export, fields, verdicts, unverifiable, duplicate_emails, size) = rules_plan;
+            let rules = Rules {
+                fields: &fields,
+                verdicts: &verdicts,
+                convert: super::firebase_form::convert,
+                unverifiable,
+                duplicate_emails,
+            };
+            prepare::batches(&export, &rules, &scan, size, |n, b| {
+                tx.blocking_send((n, b)).is_ok()
+            })
+        })
+    };
+    let run = header.run;
+    let of = scan_estimate;
+    let mut done = 0u64;
+    let mut failure = None;
+    while let Some((n, batch)) = rx.recv().await {
+        let started = Instant::now();
+        match send_batch(run, n, &batch, target, journal).await {
+            Ok(sent) => {
+                if sent {
+                    header.seconds += started.elapsed().as_secs_f64();
+                }
+                header.batches_done = n + 1;
+                journal.set_header(&header)?;
+                journal.flush()?;
+                done += batch.len() as u64;
+                progress(Progress { done, of });
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    let passed = reader
+        .await
+        .map_err(|e| MoveError::Setup(format!("the export reader stopped: {e}")))?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let passed = passed?;
+    header.skipped = passed
+        .skipped
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    header.without_password = passed.without_password;
+    header.moving = passed.moving;
+    header.state = State::Moved;
+    journal.set_header(&header)?;
+    journal.flush()?;
+    Report::of(&plan.segment, &header, journal)
+}
+
+/// Settle one batch; false when the journal had it already (nothing was sent).
+async fn send_batch(
+    run: u32,
+    n: u64,
+    batch: &[Outgoing<Form>],
+    target: &Firebase,
+    journal: &Journal,
+) -> Result<bool, MoveError> {
+    let lines: Vec<u64> = batch.iter().map(|u| u.line).collect();
+    let ids: Vec<&str> = batch.iter().map(|u| u.id.as_str()).collect();
+    let (mut record, now) = match journal.record(run, n)? {
+        Some(r) if r.outcomes.is_some() => return Ok(false),
+        // In flight since before a kill: whoever is there now and was not before was created
+        // by this move.
+        Some(r) => {
+            let now = target.present(&ids).await?;
+            (r, now)
+        }
+        None => {
+            let present = target.present(&ids).await?;
+            let record = Record {
+                lines: lines.clone(),
+                present: ids.iter().map(|id| present.contains(*id)).collect(),
+                ..Record::default()
+            };
+            journal.set_record(run, n, &record)?;
+            journal.flush()?;
+            (record, present)
+        }
+    };
+    if record.lines != lines {
+        return Err(MoveError::Journal {
+            segment: String::new(),
+            cause: format!("batch {n} holds other lines than the export gives now"),
+        });
+    }
+    let mut outcomes = vec![Outcome::Created; batch.len()];
+    let mut to_send = Vec::new();
+    for (i, u) in batch.iter().enumerate() {
+        if record.present[i] {
+            outcomes[i] = Outcome::AlreadyPresent;
+        } else if !now.contains(&u.id) {
+            to_send.push(i);
+        }
+    }
+    let users: Vec<&Outgoing<Form>> = to_send.iter().map(|&i| &batch[i]).collect();
+    let answers = target.create(&users).await?;
+    for (&i, answer) in to_send.iter().zip(answers) {
+        if let Err(code) = answer {
+            outcomes[i] = Outcome::Failed(record.code(&code));
+        }
+    }
+    record.outcomes = Some(outcomes);
+    journal.set_record(run, n, &record)?;
+    journal.flush()?;
+    Ok(true)
+}
+
+/// Delete exactly the users the journal's move created, batch by batch (resumable: a batch
+/// marked undone is not asked again). The export must be the one the move read.
+pub async fn undo(
+    plan: &Plan,
+    target: &Firebase,
+    journal: &Journal,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<u64, MoveError> {
+    let Some(mut header) = journal.header()? else {
+        return Ok(0);
+    };
+    if header.state == State::Undone {
+        return Ok(0);
+    }
+    header.state = State::Undoing;
+    journal.set_header(&header)?;
+    journal.flush()?;
+    let mut records = journal.records(header.run)?;
+    records.retain(|(_, r)| !r.undone);
+    // The lines whose ids the undo needs: created, or possibly created by a batch in flight.
+    let wanted: HashSet<u64> = records
+        .iter()
+        .flat_map(|(_, r)| {
+            r.lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &line)| match &r.outcomes {
+                    Some(o) => (o[i] == Outcome::Created).then_some(line),
+                    None => (!r.present[i]).then_some(line),
+                })
+        })
+        .collect();
+    let ids = {
+        let (export, fields, sha) = (
+            plan.export.clone(),
+            plan.fields.clone(),
+            header.export_sha256.clone(),
+        );
+        blocking(move || read_ids(&export, &fields, &wanted, &sha)).await?
+    };
+    let of: u64 = ids.len() as u64;
+    let mut deleted = 0u64;
+    for (n, mut record) in records {
+        let mut gone: Vec<&str> = record
+            .lines
+            .iter()
+            .filter_map(|l| ids.get(l).map(String::as_str))
+            .collect();
+        if record.outcomes.is_none() {
+            // In flight at a kill: only those there now were created.
+            let now = target.present(&gone).await?;
+            gone.retain(|id| now.contains(*id));
+        }
+        target.delete(&gone).await?;
+        deleted += gone.len() as u64;
+        record.undone = true;
+        journal.set_record(header.run, n, &record)?;
+        journal.flush()?;
+        progress(Progress { done: deleted, of });
+    }
+    header.state = State::Undone;
+    journal.set_header(&header)?;
+    journal.flush()?;
+    Ok(deleted)
+}
+
+/// The legacy ids at `lines` of the export, checked to be the export the move read.
+fn read_ids(
+    export: &std::path::Path,
+    fields: &[Field],
+    lines: &HashSet<u64>,
+    sha256: &str,
+) -> Result<HashMap<u64, String>, MoveError> {
+    let scan = prepare::scan(export, fields)?;
+    if scan.sha256 != sha256 {
+        return Err(MoveError::Changed {
+            path: export.to_path_buf(),
+        });
+    }
+    let mut out = HashMap::with_capacity(lines.len());
+    let file = std::fs::File::open(export).map_err(|source| MoveError::Open {
+        path: export.to_path_buf(),
+        source,
+    })?;
+    crate::export::rows::stream(std::io::BufReader::new(file), fields, |line, row| {
+        if let (true, Ok(values)) = (lines.contains(&line), row)
+            && let Some(id) = crate::audit::roles::User::read(values).id
+        {
+            out.insert(line, id);
+        }
+    })
+    .map_err(|source| MoveError::Export {
+        path: export.to_path_buf(),
+        source,
+    })?;
+    Ok(out)
+}
+
+/// The report of the journal's move as it stands (an empty one when there is none).
+pub fn report(plan: &Plan, journal: &Journal) -> Result<Report, MoveError> {
+    match journal.header()? {
+        Some(h) => Report::of(&plan.segment, &h, journal),
+        None => Ok(Report {
+            segment: plan.segment.clone(),
+            which: journal.which().as_str().to_string(),
+            total: 0,
+            created: 0,
+            already_present: 0,
+            skipped: Default::default(),
+            failed: Default::default(),
+            without_password: 0,
+            seconds: 0.0,
+            rate: 0.0,
+            state: "none".into(),
+            deleted: 0,
+        }),
+    }
+}
+
+/// The report of a finished move (`None` while it is unfinished or there is none).
+pub fn finished(plan: &Plan, journal: &Journal) -> Result<Option<Report>, MoveError> {
+    match journal.header()? {
+        Some(h) if h.state == State::Moved => Report::of(&plan.segment, &h, journal).map(Some),
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,164 @@
+//! Google's Firebase Authentication emulator for tests (npm `firebase-tools`, installed by
+//! `.ci/test`): started offline for a `demo-` project on 127.0.0.1 with free ports (its auth,
+//! hub and reserved ports all named, so tests run in parallel), stopped by its process group
+//! on drop. A real implementation of the target's API that nobody here wrote.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Emulator {
+    dir: tempfile::TempDir,
+    child: Child,
+    pub port: u16,
+    pub project: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Emulator {
+    /// Start an emulator for project `demo-NAME`; panics with its log if it does not answer
+    /// within two minutes.
+    pub fn start(name: &str) -> Emulator {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let host = |p: u16| json!({"host": "127.0.0.1", "port": p});
+        let config = json!({"emulators": {
+            "auth": host(port),
+            "hub": host(free_port()),
+            "logging": host(free_port()),
+            "eventarc": host(free_port()),
+            "tasks": host(free_port()),
+            "ui": {"enabled": false}
+        }});
+        std::fs::write(dir.path().join("firebase.json"), config.to_string()).expect("test setup");
+        let log = std::fs::File::create(dir.path().join("emulator.log")).expect("test setup");
+        let project = format!("demo-{name}");
+        let child = Command::new("firebase")
+            .args(["emulators:start", "--only", "auth", "--project", &project])
+            .current_dir(dir.path())
+            .env("CI", "true")
+            .stdout(log.try_clone().expect("test setup"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("firebase (npm firebase-tools; bash .ci/test installs it)");
+        let emulator = Emulator {
+            dir,
+            child,
+            port,
+            project,
+        };
+        let until = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < until {
+            if emulator
+                .try_post("accounts:lookup", &json!({"localId": ["none"]}))
+                .is_some()
+            {
+                return emulator;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!("the Firebase emulator did not answer: {}", emulator.log());
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("emulator.log")).unwrap_or_default()
+    }
+
+    /// The `url` a project file names.
+    pub fn url(&self) -> String {
+        format!(
+            "http://127.0.0.1:{}/identitytoolkit.googleapis.com",
+            self.port
+        )
+    }
+
+    fn try_post(&self, call: &str, body: &Value) -> Option<Value> {
+        let url = format!("{}/v1/projects/{}/{call}", self.url(), self.project);
+        block_on(async {
+            let answer = reqwest::Client::new()
+                .post(&url)
+                .bearer_auth("owner")
+                .json(body)
+                .send()
+                .await
+                .ok()?;
+            if !answer.status().is_success() {
+                return None;
+            }
+            answer.json::<Value>().await.ok()
+        })
+    }
+
+    /// An admin call; panics if the emulator refuses it.
+    pub fn post(&self, call: &str, body: &Value) -> Value {
+        self.try_post(call, body)
+            .unwrap_or_else(|| panic!("the emulator refused {call}"))
+    }
+
+    /// Every user the project holds (paged with `nextPageToken`).
+    pub fn users(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let url = format!(
+                "{}/v1/projects/{}/accounts:batchGet?maxResults=1000&nextPageToken={token}",
+                self.url(),
+                self.project
+            );
+            let page: Value = block_on(async {
+                reqwest::Client::new()
+                    .get(&url)
+                    .bearer_auth("owner")
+                    .send()
+                    .await
+                    .expect("the emulator answers")
+                    .json::<Value>()
+                    .await
+                    .expect("a page of users")
+            });
+            out.extend(page["users"].as_array().cloned().unwrap_or_default());
+            match page["nextPageToken"].as_str() {
+                Some(t) if !t.is_empty() => token = t.to_string(),
+                _ => return out,
+            }
+        }
+    }
+}
+
+/// Run a future to its end on a runtime of its own (tests call from plain threads).
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(work)
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let pgid = self.child.id() as i32;
+        stop_group(pgid);
+        let _ = self.child.wait();
+    }
+}
+
+/// Stop the emulator's whole process group (node and anything it started).
+fn stop_group(pgid: i32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{pgid}")])
+        .status();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pgid}")])
+        .status();
+}
