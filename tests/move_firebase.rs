@@ -6,135 +6,11 @@
 
 mod common;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::firebase::Emulator;
-use common::{cutover, json, write_project};
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256, Sha512};
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-
-pub const USERS: u64 = 20_000;
-
-/// What was planted where (by the user's number `i`, from 1).
-fn unreadable(i: u64) -> bool {
-    i % 500 == 7
-}
-fn duplicate_email(i: u64) -> bool {
-    i % 400 == 13
-}
-fn unverifiable(i: u64) -> bool {
-    i % 300 == 17
-}
-fn no_hash(i: u64) -> bool {
-    i % 250 == 33
-}
-/// Users on the target before the move (their own emails): 101 to 110.
-fn already_there(i: u64) -> bool {
-    (101..=110).contains(&i)
-}
-
-fn id(i: u64) -> String {
-    format!("L{i:06}")
-}
-
-fn bcrypt(i: u64) -> String {
-    let alphabet = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let body: String = (0..53)
-        .map(|k| alphabet[((i * 7919 + k * 31) % 64) as usize] as char)
-        .collect();
-    format!("$2b$10${body}")
-}
-
-/// The export, JSON lines shaped like Auth0's (`user_id`, `email`, `email_verified`,
-/// `password_hash`, `salt`).
-pub fn write_export(path: &Path, users: u64) {
-    let mut out = String::new();
-    for i in 1..=users {
-        if unreadable(i) {
-            out.push_str(&format!("{{\"user_id\": \"{}\", broken\n", id(i)));
-            continue;
-        }
-        let email = if duplicate_email(i) {
-            format!("USER{}@Example.org", i - 1)
-        } else {
-            format!("user{i}@example.org")
-        };
-        let mut row = json!({"user_id": id(i), "email": email, "email_verified": i % 3 != 0});
-        if unverifiable(i) {
-            row["password_hash"] =
-                json!("$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA");
-        } else if !no_hash(i) {
-            match i % 3 {
-                0 => row["password_hash"] = json!(bcrypt(i)),
-                1 => {
-                    let salt = format!("s{i}");
-                    let digest = Sha256::digest(format!("{salt}pw{i}"));
-                    row["password_hash"] = json!(hex(&digest));
-                    row["salt"] = json!(salt);
-                }
-                _ => row["password_hash"] = json!(hex(&Sha512::digest(format!("pw{i}")))),
-            }
-        }
-        out.push_str(&row.to_string());
-        out.push('\n');
-    }
-    std::fs::write(path, out).expect("write the export");
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What Firebase should hold for user `i` after the move: (passwordHash, salt) in base64.
-fn expected_hash(i: u64) -> (Option<String>, Option<String>) {
-    if no_hash(i) {
-        return (None, None);
-    }
-    match i % 3 {
-        0 => (Some(STANDARD.encode(bcrypt(i))), None),
-        1 => {
-            let salt = format!("s{i}");
-            let digest = Sha256::digest(format!("{salt}pw{i}"));
-            (Some(STANDARD.encode(digest)), Some(STANDARD.encode(salt)))
-        }
-        _ => (
-            Some(STANDARD.encode(Sha512::digest(format!("pw{i}")))),
-            None,
-        ),
-    }
-}
-
-/// A project whose segment `eu` moves `users.jsonl` into the emulator's project.
-pub fn project(dir: &Path, emulator: &Emulator, batch: u64) {
-    write_project(
-        dir,
-        &format!(
-            "[project]\nname = \"Moving\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {USERS}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"firebase\"\nproject = \"{}\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{}\"\nbatch = {batch}\n",
-            emulator.project,
-            emulator.url()
-        ),
-    );
-}
-
-/// Put users 101–110 on the target before the move, with emails of their own.
-pub fn plant_existing(emulator: &Emulator) {
-    let users: Vec<Value> = (1..=USERS)
-        .filter(|&i| already_there(i))
-        .map(|i| json!({"localId": id(i), "email": format!("before{i}@example.net")}))
-        .collect();
-    emulator.post("accounts:batchCreate", &json!({ "users": users }));
-}
-
-/// Every user on the target, by localId.
-pub fn by_id(emulator: &Emulator) -> BTreeMap<String, Value> {
-    emulator
-        .users()
-        .into_iter()
-        .map(|u| (u["localId"].as_str().unwrap_or_default().to_string(), u))
-        .collect()
-}
+use common::moving::*;
+use common::{cutover, json};
+use serde_json::json;
+use std::collections::BTreeSet;
 
 #[test]
 fn a_planted_export_moves_exactly_and_a_rollback_takes_back_only_what_it_created() {
@@ -142,7 +18,7 @@ fn a_planted_export_moves_exactly_and_a_rollback_takes_back_only_what_it_created
     let dir = tempfile::tempdir().expect("test setup");
     let p = dir.path();
     write_export(&p.join("users.jsonl"), USERS);
-    project(p, &emulator, 1000);
+    project(p, &emulator, USERS, 1000);
     plant_existing(&emulator);
     let before = by_id(&emulator);
     assert_eq!(before.len(), 10);
@@ -226,7 +102,10 @@ fn a_planted_export_moves_exactly_and_a_rollback_takes_back_only_what_it_created
     assert_eq!(by_id(&emulator), before);
 
     // Nothing personal at rest or in any output.
-    let log = cutover(p).args(["log", "--json"]).output().expect("test setup");
+    let log = cutover(p)
+        .args(["log", "--json"])
+        .output()
+        .expect("test setup");
     for text in [
         String::from_utf8_lossy(&log.stdout).to_string(),
         report.to_string(),

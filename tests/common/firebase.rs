@@ -105,6 +105,16 @@ impl Emulator {
             .unwrap_or_else(|| panic!("the emulator refused {call}"))
     }
 
+    /// How many users the project holds.
+    pub fn count(&self) -> u64 {
+        let answer = self.post("accounts:query", &json!({"returnUserInfo": false}));
+        answer["recordsCount"]
+            .as_str()
+            .and_then(|n| n.parse().ok())
+            .or_else(|| answer["recordsCount"].as_u64())
+            .unwrap_or(0)
+    }
+
     /// Every user the project holds (paged with `nextPageToken`).
     pub fn users(&self) -> Vec<Value> {
         let mut out = Vec::new();
