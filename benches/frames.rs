@@ -65,6 +65,7 @@ fn segment(i: usize) -> SegmentStatus {
         pending_hook: None,
         hold: None,
         last_failure: None,
+        moving: None,
     }
 }
 

@@ -118,3 +118,88 @@ fn a_planted_export_moves_exactly_and_a_rollback_takes_back_only_what_it_created
     common::assert_secret_absent(&p.join(".cutover"), "Example.org");
     common::assert_secret_absent(&p.join(".cutover"), &bcrypt(3)[7..30]);
 }
+
+#[test]
+fn a_rehearsal_predicts_the_real_move_and_leaves_its_project_as_it_was() {
+    let emulator = Emulator::start("rehearse");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_export(&p.join("users.jsonl"), USERS);
+    project(p, &emulator, USERS, 1000);
+    let rehearsal_project = format!("{}-test", emulator.project);
+    let toml = std::fs::read_to_string(p.join("cutover.toml")).expect("project");
+    std::fs::write(
+        p.join("cutover.toml"),
+        format!(
+            "{toml}[segments.move.rehearsal]\nproject = \"{rehearsal_project}\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{}\"\n",
+            emulator.url()
+        ),
+    )
+    .expect("write project");
+
+    // Only in test.
+    let refused =
+        common::fails(
+            cutover(p)
+                .env("FB_TOKEN", "owner")
+                .args(["move", "eu", "--rehearse"]),
+        );
+    assert!(refused.contains("a rehearsal runs in test"), "{refused}");
+    cutover(p).args(["advance", "eu"]).assert().success();
+
+    let rehearsal =
+        json(
+            cutover(p)
+                .env("FB_TOKEN", "owner")
+                .args(["move", "eu", "--rehearse", "--json"]),
+        );
+    let moved = expected_ids(USERS).len() as u64;
+    assert_eq!(rehearsal["which"], "rehearsal");
+    assert_eq!(rehearsal["created"], moved, "{rehearsal}");
+    assert_eq!(rehearsal["deleted"], moved, "{rehearsal}");
+    let rehearsed = emulator.project_count(&rehearsal_project);
+    assert_eq!(rehearsed, 0, "the rehearsal deletes what it created");
+    assert_eq!(emulator.count(), 0, "the real project is untouched");
+
+    let status = json(cutover(p).args(["status", "--json"]));
+    let m = &status["segments"][0]["move"];
+    let predicted = m["predicted_seconds"].as_f64().expect("a prediction");
+    let words = m["prediction"].as_str().expect("a prediction in words");
+    let grouped = format!("{},{:03} users: about ", moved / 1000, moved % 1000);
+    assert!(words.starts_with(&grouped), "{words}");
+    let text = cutover(p).arg("status").output().expect("status");
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("move predicted from the rehearsal"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+
+    // The real move, as the cutover.
+    cutover(p).args(["advance", "eu"]).assert().success();
+    cutover(p)
+        .env("FB_TOKEN", "owner")
+        .args(["advance", "eu"])
+        .assert()
+        .success();
+    let real = json(
+        cutover(p)
+            .env("FB_TOKEN", "owner")
+            .args(["move", "eu", "--json"]),
+    );
+    assert_eq!(real["created"], moved, "{real}");
+    // How close the prediction came is a benchmark's question (a timed assertion here would
+    // measure the machine's load and the emulator's warm-up, not cutover): it is printed.
+    let seconds = real["seconds"].as_f64().expect("seconds");
+    eprintln!("predicted {predicted:.2} s, moved in {seconds:.2} s");
+    assert!(predicted > 0.0 && seconds > 0.0);
+    let after = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(
+        after["segments"][0]["move"]["real"]["state"], "moved",
+        "{after}"
+    );
+    assert_eq!(
+        after["segments"][0]["move"]["predicted_seconds"].as_f64(),
+        Some(predicted),
+        "the prediction stays beside the real move"
+    );
+}

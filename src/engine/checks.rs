@@ -176,6 +176,8 @@ pub(super) struct Latest {
     pub checks: std::collections::BTreeMap<String, usize>,
     /// The latest `guarding` start or stop record (see [`super::guarding`]).
     pub guarding: Option<usize>,
+    /// The latest move of each segment, by (segment, `real` or `rehearsal`).
+    pub moves: std::collections::BTreeMap<(String, String), usize>,
 }
 
 impl Latest {
@@ -186,6 +188,10 @@ impl Latest {
         }
         if e.body.checks.is_some() {
             self.checks.insert(e.body.segment.clone(), index);
+        }
+        if let Some(m) = &e.body.moved {
+            self.moves
+                .insert((e.body.segment.clone(), m.which.clone()), index);
         }
         super::guarding::note(&mut self.guarding, index, e);
     }

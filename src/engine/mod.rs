@@ -14,6 +14,7 @@ pub mod guarding;
 pub mod held;
 mod hooks;
 pub mod live;
+pub mod move_status;
 mod record;
 mod request;
 pub mod status;

@@ -119,6 +119,10 @@ pub struct SegmentStatus {
     pub pending_hook: Option<HookAction>,
     pub hold: Option<String>,
     pub last_failure: Option<String>,
+    /// The segment's moves of users and the real move's predicted duration; null without
+    /// `[segments.move]` or a recorded move.
+    #[serde(default, rename = "move")]
+    pub moving: Option<super::move_status::MoveStatus>,
 }
 
 /// The latest audit a segment's checks would read: when, by whom, in which event.
@@ -294,6 +298,7 @@ impl Engine {
             summary: e.body.detail.clone().unwrap_or_default(),
         });
         Ok(SegmentStatus {
+            moving: self.move_status(&seg.id),
             checks,
             checks_at,
             audit,

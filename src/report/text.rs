@@ -109,6 +109,14 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
             );
             let _ = writeln!(out, "{}", paint(colors.danger, &line));
         }
+        if let Some(line) = move_line(seg) {
+            let line = format!("  ⇢ {line}");
+            if line.contains("incomplete") {
+                let _ = writeln!(out, "{}", paint(colors.warn, &line));
+            } else {
+                let _ = writeln!(out, "{line}");
+            }
+        }
         if !seg.checks.is_empty() {
             let when = seg.checks_at.map_or_else(
                 || "never run".to_string(),
@@ -131,4 +139,31 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
         }
     }
     out
+}
+
+/// A segment's move in one line: incomplete (with why), done (its counts), or the real
+/// move's prediction from the rehearsal.
+pub fn move_line(seg: &crate::engine::status::SegmentStatus) -> Option<String> {
+    if let Some(why) = seg
+        .last_failure
+        .as_deref()
+        .filter(|f| f.contains("move incomplete") && seg.phase == PhaseShown::Gate)
+    {
+        return Some(format!("{why}; advance again to resume it"));
+    }
+    let m = seg.moving.as_ref()?;
+    match (&m.real, &m.prediction) {
+        (Some(r), _) => Some(format!(
+            "move {}: {} created, {} already there, {} skipped, {} failed",
+            r.state,
+            r.created,
+            r.already_present,
+            r.skipped.values().sum::<u64>(),
+            r.failed.values().sum::<u64>()
+        )),
+        (None, Some(p)) => Some(format!("move predicted from the rehearsal: {p}")),
+        (None, None) => {
+            Some("move not rehearsed yet: cutover move SEGMENT --rehearse (in test)".into())
+        }
+    }
 }

@@ -124,6 +124,14 @@ fn needs(m: &Model) -> Vec<Need> {
                 true,
             );
         }
+        if s.phase == PhaseShown::Gate
+            && let Some(why) = s
+                .last_failure
+                .as_deref()
+                .filter(|f| f.contains("move incomplete"))
+        {
+            need("a", "resume the move", why.to_string(), Tone::Warn, false);
+        }
         if let Some(since) = s.unguarded_since {
             need(
                 "⏎",

@@ -107,7 +107,24 @@ impl Emulator {
 
     /// How many users the project holds.
     pub fn count(&self) -> u64 {
-        let answer = self.post("accounts:query", &json!({"returnUserInfo": false}));
+        self.project_count(&self.project)
+    }
+
+    /// How many users another project of this emulator holds.
+    pub fn project_count(&self, project: &str) -> u64 {
+        let url = format!("{}/v1/projects/{project}/accounts:query", self.url());
+        let answer = block_on(async {
+            reqwest::Client::new()
+                .post(&url)
+                .bearer_auth("owner")
+                .json(&json!({"returnUserInfo": false}))
+                .send()
+                .await
+                .expect("the emulator answers")
+                .json::<Value>()
+                .await
+                .expect("a count")
+        });
         answer["recordsCount"]
             .as_str()
             .and_then(|n| n.parse().ok())
