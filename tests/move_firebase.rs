@@ -93,12 +93,18 @@ fn a_planted_export_moves_exactly_and_a_rollback_takes_back_only_what_it_created
         "{status}"
     );
 
-    // A rollback deletes exactly what the move created.
-    cutover(p)
-        .env("FB_TOKEN", "owner")
-        .args(["rollback", "eu", "--reason", "test"])
-        .assert()
-        .success();
+    // A rollback says what it will delete, then deletes exactly what the move created.
+    let rolled = json(
+        cutover(p)
+            .env("FB_TOKEN", "owner")
+            .args(["rollback", "eu", "--reason", "test", "--json"]),
+    );
+    assert_eq!(rolled["undo_deletes"], report["created"], "{rolled}");
+    let undo = rolled["events"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["kind"] == "move"))
+        .unwrap_or_else(|| panic!("the undo's move event: {rolled}"));
+    assert_eq!(undo["moved"]["deleted"], report["created"], "{undo}");
     assert_eq!(by_id(&emulator), before);
 
     // Nothing personal at rest or in any output.

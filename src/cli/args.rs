@@ -138,6 +138,10 @@ pub enum Cmd {
         /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
         #[arg(long)]
         retry: bool,
+        /// Print `{segment, undo_deletes, events}`: how many users the undo of the segment's
+        /// move deletes (counted before it runs), and the events the rollback recorded.
+        #[arg(long)]
+        json: bool,
     },
     /// Re-plan a rolled-back segment (rolled-back → plan).
     Replan {

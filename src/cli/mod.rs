@@ -225,13 +225,18 @@ pub fn run(cli: Cli) -> Result<()> {
             segment,
             reason,
             retry,
+            json,
         } => {
             let action = if *retry {
                 Action::RetryRollBack
             } else {
                 Action::RollBack
             };
-            act(&cli, segment, action, reason.clone(), &cli.actor)
+            if *json {
+                moving::rollback_json(&cli, segment, action, reason.clone())
+            } else {
+                act(&cli, segment, action, reason.clone(), &cli.actor)
+            }
         }
         Cmd::Replan { segment, reason } => {
             act(&cli, segment, Action::Replan, reason.clone(), &cli.actor)

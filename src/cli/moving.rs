@@ -39,3 +39,43 @@ pub(super) fn run(cli: &Cli, segment: &str, rehearse: bool, keep: bool, json: bo
     }
     Ok(())
 }
+
+/// `rollback --json`: the users the undo will delete (from the status, before anything
+/// runs), then the rollback, then `{segment, undo_deletes, events}` with every event it
+/// recorded (the undo's `move` event among them, with its counts).
+pub(super) fn rollback_json(
+    cli: &Cli,
+    segment: &str,
+    action: crate::model::Action,
+    reason: Option<String>,
+) -> Result<()> {
+    let status: Box<crate::engine::status::ProjectStatus> =
+        via_owner::ask(cli, None, "status", Request::Status, |_| {})?;
+    let undo_deletes = status
+        .segments
+        .iter()
+        .find(|s| s.id == segment)
+        .and_then(|s| s.moving.as_ref())
+        .map_or(0, |m| m.undo_deletes());
+    let mut events = Vec::new();
+    let request = Request::Act {
+        segment: segment.to_string(),
+        action,
+        reason,
+        expect: None,
+    };
+    let result = via_owner::call(cli, cli.actor.clone(), request, |reply| {
+        if let Reply::Event { event } = reply {
+            events.push(event.clone());
+        }
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "segment": segment,
+            "undo_deletes": undo_deletes,
+            "events": events,
+        }))?
+    );
+    result.map(|_| ())
+}

@@ -18,6 +18,17 @@ pub struct MoveStatus {
     pub prediction: Option<String>,
 }
 
+impl MoveStatus {
+    /// How many users a rollback's undo deletes now: what the latest real move created, unless
+    /// it is undone already. Users that were on the target before the move are never counted.
+    pub fn undo_deletes(&self) -> u64 {
+        match &self.real {
+            Some(r) if r.state == "moved" => r.created,
+            _ => 0,
+        }
+    }
+}
+
 /// `n` with a comma every three digits.
 pub fn grouped(n: u64) -> String {
     let digits = n.to_string();

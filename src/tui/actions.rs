@@ -42,10 +42,18 @@ pub(super) fn advance(m: &mut Model) -> Vec<Effect> {
     let plan = m.plan(&id);
     let mut lines = vec![format!("{from} → {to}")];
     match from {
-        Phase::Gate => lines.push(hook_line(
-            plan.and_then(|p| p.cutover_hook.as_ref()),
-            HookAction::Cutover,
-        )),
+        Phase::Gate => {
+            if let Some(mv) = m.selected_status().and_then(|s| s.moving.as_ref()) {
+                lines.push(match &mv.prediction {
+                    Some(p) => format!("moves the users first ({p}, from the rehearsal)"),
+                    None => "moves the users first (not rehearsed: no prediction)".to_string(),
+                });
+            }
+            lines.push(hook_line(
+                plan.and_then(|p| p.cutover_hook.as_ref()),
+                HookAction::Cutover,
+            ));
+        }
         Phase::Cutover => lines.push(hook_line(
             plan.and_then(|p| p.done_hook.as_ref()),
             HookAction::Done,
@@ -163,10 +171,19 @@ pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
         segment: id.clone(),
         action: Action::RollBack,
         title: format!("Roll back {id}?"),
-        lines: vec![
-            format!("{} → rolled-back", seg.phase),
-            hook_line(hook, HookAction::Rollback),
-        ],
+        lines: {
+            let mut lines = vec![
+                format!("{} → rolled-back", seg.phase),
+                hook_line(hook, HookAction::Rollback),
+            ];
+            if let Some(m) = &seg.moving {
+                lines.push(format!(
+                    "first, the undo deletes {} users the move created (users there before it stay)",
+                    crate::engine::move_status::grouped(m.undo_deletes())
+                ));
+            }
+            lines
+        },
         danger: true,
         reason: Some(String::new()),
         reason_required: true,
