@@ -180,19 +180,16 @@ fn a_rehearsal_predicts_the_real_move_and_leaves_its_project_as_it_was() {
         String::from_utf8_lossy(&text.stdout)
     );
 
-    // The real move, as the cutover.
+    // The real move, as the cutover: `cutover move` in gate advances, and prints the report.
     cutover(p).args(["advance", "eu"]).assert().success();
-    cutover(p)
-        .env("FB_TOKEN", "owner")
-        .args(["advance", "eu"])
-        .assert()
-        .success();
     let real = json(
         cutover(p)
             .env("FB_TOKEN", "owner")
             .args(["move", "eu", "--json"]),
     );
     assert_eq!(real["created"], moved, "{real}");
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["phase"], "cutover", "{status}");
     // How close the prediction came is a benchmark's question (a timed assertion here would
     // measure the machine's load and the emulator's warm-up, not cutover): it is printed.
     let seconds = real["seconds"].as_f64().expect("seconds");

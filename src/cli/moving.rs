@@ -21,17 +21,21 @@ pub(super) fn run(cli: &Cli, segment: &str, rehearse: bool, keep: bool, json: bo
         rehearse,
         keep,
     };
-    let report: MoveReport = via_owner::ask(cli, None, "move", request, |reply| {
-        if let Reply::MoveProgress { done, of } = reply {
+    let mut progress = |reply: &Reply| match reply {
+        Reply::MoveProgress { done, of } => {
             let bar = bar.get_or_insert_with(|| {
                 crate::progress::Progress::new(&label, (*of).max(*done), "users", 0)
             });
             bar.inc(done.saturating_sub(bar.done()));
         }
-    })?;
-    if let Some(bar) = bar {
-        bar.complete();
-    }
+        Reply::Event { .. } if !json => via_owner::print_progress(reply),
+        _ => {}
+    };
+    let report: MoveReport = match via_owner::call(cli, None, request.clone(), &mut progress)? {
+        Reply::Moved { report } => *report,
+        // In gate the move ran as the cutover (its events were printed): its report now.
+        _ => via_owner::ask(cli, None, "move", request, |_| {})?,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

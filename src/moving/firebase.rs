@@ -12,7 +12,7 @@
 //! inside a 200 answer as `error: [{index, message}]`; the message is free text that can echo
 //! the email, so only its code is kept ([`super::problems::code_of`]).
 
-use super::firebase_form::Form;
+use super::firebase_form::{Algorithm, Form};
 use super::http::Http;
 use super::prepare::Outgoing;
 use super::problems::{MoveError, code_of};
@@ -69,47 +69,25 @@ impl Firebase {
         users: &[&Outgoing<Form>],
     ) -> Result<Vec<Result<(), String>>, MoveError> {
         let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); users.len()];
-        // One request per hash algorithm (users without a password go with any: the first).
-        let mut groups: BTreeMap<Option<super::firebase_form::Algorithm>, Vec<usize>> =
-            BTreeMap::new();
-        for (i, u) in users.iter().enumerate() {
-            groups
-                .entry(u.password.as_ref().map(|p| p.algorithm))
-                .or_default()
-                .push(i);
-        }
-        for (algorithm, members) in groups {
-            for chunk in members.chunks(BATCH) {
-                let body_users: Vec<Value> = chunk.iter().map(|&i| user_json(users[i])).collect();
-                let mut body = json!({ "users": body_users });
-                if let Some(a) = algorithm {
-                    body["hashAlgorithm"] = json!(a.name);
-                    if a.name != "BCRYPT" {
-                        body["rounds"] = json!(a.rounds);
-                    }
-                    if a.password_first {
-                        body["passwordHashOrder"] = json!("PASSWORD_AND_SALT");
-                    }
-                }
-                let answer = self
-                    .http
-                    .post(
-                        &format!("{}/accounts:batchCreate", self.base),
-                        "an import",
-                        &body,
-                    )
-                    .await?;
-                for e in answer["error"].as_array().into_iter().flatten() {
-                    let index = e["index"].as_u64().and_then(|k| chunk.get(k as usize));
-                    let Some(&i) = index else {
-                        return Err(MoveError::Answer {
-                            target: NAME,
-                            what: "an import",
-                            cause: "an error names a user the request did not hold".into(),
-                        });
-                    };
-                    outcomes[i] = Err(code_of(e["message"].as_str().unwrap_or_default()));
-                }
+        for (members, body) in requests(users) {
+            let answer = self
+                .http
+                .post(
+                    &format!("{}/accounts:batchCreate", self.base),
+                    "an import",
+                    &body,
+                )
+                .await?;
+            for e in answer["error"].as_array().into_iter().flatten() {
+                let index = e["index"].as_u64().and_then(|k| members.get(k as usize));
+                let Some(&i) = index else {
+                    return Err(MoveError::Answer {
+                        target: NAME,
+                        what: "an import",
+                        cause: "an error names a user the request did not hold".into(),
+                    });
+                };
+                outcomes[i] = Err(code_of(e["message"].as_str().unwrap_or_default()));
             }
         }
         Ok(outcomes)
@@ -138,6 +116,36 @@ impl Firebase {
         }
         Ok(())
     }
+}
+
+/// The `batchCreate` requests for `users`: one per hash algorithm (users without a password
+/// go with any), at most [`BATCH`] users each, with the indexes into `users` each holds.
+pub fn requests(users: &[&Outgoing<Form>]) -> Vec<(Vec<usize>, Value)> {
+    let mut groups: BTreeMap<Option<Algorithm>, Vec<usize>> = BTreeMap::new();
+    for (i, u) in users.iter().enumerate() {
+        groups
+            .entry(u.password.as_ref().map(|p| p.algorithm))
+            .or_default()
+            .push(i);
+    }
+    let mut out = Vec::new();
+    for (algorithm, members) in groups {
+        for chunk in members.chunks(BATCH) {
+            let body_users: Vec<Value> = chunk.iter().map(|&i| user_json(users[i])).collect();
+            let mut body = json!({ "users": body_users });
+            if let Some(a) = algorithm {
+                body["hashAlgorithm"] = json!(a.name);
+                if a.name != "BCRYPT" {
+                    body["rounds"] = json!(a.rounds);
+                }
+                if a.password_first {
+                    body["passwordHashOrder"] = json!("PASSWORD_AND_SALT");
+                }
+            }
+            out.push((chunk.to_vec(), body));
+        }
+    }
+    out
 }
 
 /// One user in `batchCreate`'s shape; the legacy id is the `localId`.

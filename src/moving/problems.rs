@@ -50,6 +50,10 @@ pub enum MoveError {
     },
     #[error("the move journal of '{segment}' in the state: {cause}")]
     Journal { segment: String, cause: String },
+    #[error(
+        "stopped at a batch's end ({0}); the journal keeps what moved, and advancing again resumes it"
+    )]
+    Stopped(&'static str),
     #[error("{0}")]
     Setup(String),
 }

@@ -34,6 +34,25 @@ pub struct Plan {
     pub duplicate_emails: crate::config::moves::DuplicateEmails,
 }
 
+/// A request to stop a move at the end of its batch in flight (a pause, or a rollback that
+/// must undo it), shared by the owner and the move's task.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(std::sync::Arc<std::sync::Mutex<Option<&'static str>>>);
+
+impl Stop {
+    /// Ask the move to stop, saying why.
+    pub fn ask(&self, why: &'static str) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.get_or_insert(why);
+        }
+    }
+
+    /// Why the move was asked to stop, if it was.
+    pub fn asked(&self) -> Option<&'static str> {
+        self.0.lock().ok().and_then(|s| *s)
+    }
+}
+
 /// How far a move or an undo is: users settled of those to settle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -60,6 +79,7 @@ pub async fn move_users(
     plan: &Plan,
     target: &Firebase,
     journal: &Journal,
+    stop: &Stop,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Report, MoveError> {
     let old = journal.header()?;
@@ -132,6 +152,10 @@ pub async fn move_users(
     let mut done = 0u64;
     let mut failure = None;
     while let Some((n, batch)) = rx.recv().await {
+        if let Some(why) = stop.asked() {
+            failure = Some(MoveError::Stopped(why));
+            break;
+        }
         let started = Instant::now();
         match send_batch(run, n, &batch, target, journal).await {
             Ok(sent) => {

@@ -68,11 +68,13 @@ impl Core {
         }
         let progress = Arc::new(Mutex::new(None));
         let told = progress.clone();
+        let stop = run::Stop::default();
         let task = MoveTask {
             segment,
             actor,
             waiter,
             progress,
+            stop: stop.clone(),
             then: None,
         };
         self.running.moving(task, async move {
@@ -81,7 +83,7 @@ impl Core {
                     *slot = Some(p);
                 }
             };
-            let mut report = run::move_users(&plan, &target, &journal, &mut tell)
+            let mut report = run::move_users(&plan, &target, &journal, &stop, &mut tell)
                 .await
                 .map_err(|e| e.to_string())?;
             if which == Which::Rehearsal && !keep {
@@ -135,6 +137,11 @@ impl Core {
             }
             (Which::Real, &mv.target)
         };
+        if self.running.is_moving(segment) {
+            return Err(invalid(format!(
+                "a move of '{segment}' runs already; wait for its report"
+            )));
+        }
         self.plan_for(segment, which, target)
     }
 
@@ -152,11 +159,6 @@ impl Core {
                 "segment '{segment}' has no [segments.move]"
             )));
         };
-        if self.running.is_moving(segment) {
-            return Err(invalid(format!(
-                "a move of '{segment}' runs already; wait for its report"
-            )));
-        }
         let client = match target {
             Target::Firebase {
                 project: p,
@@ -209,16 +211,33 @@ impl Core {
         Ok((plan, client, which))
     }
 
-    /// A move ended: record it, and answer whoever waits.
+    /// A move ended: record it, answer whoever waits, and start the undo of a rollback that
+    /// waited for it to stop.
     pub(super) fn on_moved(
         &mut self,
         task: MoveTask,
         done: Result<super::running::Moved, super::inflight::Crashed>,
     ) {
+        let segment = task.segment.clone();
+        self.settle_move(task, done);
+        if let Some((hook, job)) = self.running.waiting_undo(&segment) {
+            self.start_transition_move(hook, job);
+        }
+    }
+
+    fn settle_move(
+        &mut self,
+        task: MoveTask,
+        done: Result<super::running::Moved, super::inflight::Crashed>,
+    ) {
+        let what = match &task.then {
+            Some((_, job)) if job.action == HookAction::Rollback => "undo",
+            _ => "move",
+        };
         let report = match done {
             Ok(Ok(report)) => report,
             Ok(Err(why)) => {
-                let why = format!("move incomplete: {why}");
+                let why = format!("{what} incomplete: {why}");
                 return match task.then {
                     Some((hook, job)) => self.on_hook(hook, Ok((*job, failed(why)))),
                     None => self.clients.fail(
@@ -230,7 +249,7 @@ impl Core {
             }
             Err(crashed) => {
                 let why = format!(
-                    "move incomplete: the move of '{}' ended without a report ({}); run it again to resume from its journal",
+                    "{what} incomplete: the task of '{}' ended without a report ({}); run it again to resume from its journal",
                     task.segment, crashed.0
                 );
                 return match task.then {
@@ -311,21 +330,37 @@ impl Core {
         let planned = target
             .ok_or_else(|| (FailureKind::Invalid, "no [segments.move]".to_string()))
             .and_then(|t| self.plan_for(&segment, Which::Real, &t));
+        let undo = job.action == HookAction::Rollback;
+        let what = if undo { "undo" } else { "move" };
         let (plan, target, _) = match planned {
             Ok(p) => p,
             Err((_, why)) => {
-                return self.on_hook(hook, Ok((*job, failed(format!("move incomplete: {why}")))));
+                return self.on_hook(
+                    hook,
+                    Ok((*job, failed(format!("{what} incomplete: {why}")))),
+                );
             }
         };
-        let undo = job.action == HookAction::Rollback;
+        if undo && self.running.stop_move(&segment, "a rollback undoes it") {
+            // The move stops after its batch in flight; then the undo runs.
+            return self.running.undo_after_move(hook, job);
+        }
+        if self.running.is_moving(&segment) {
+            let why = format!(
+                "{what} incomplete: a move of '{segment}' runs already (a rehearsal?); wait for its report, then advance again"
+            );
+            return self.on_hook(hook, Ok((*job, failed(why))));
+        }
         let journal = Journal::new(self.engine.store().samples().clone(), &segment, Which::Real);
         let progress = Arc::new(Mutex::new(None));
         let told = progress.clone();
+        let stop = run::Stop::default();
         let task = MoveTask {
             segment,
             actor: job.actor.clone(),
             waiter: hook.waiter,
             progress,
+            stop: stop.clone(),
             then: Some((hook, job)),
         };
         self.running.moving(task, async move {
@@ -342,7 +377,7 @@ impl Core {
                 report.deleted = deleted;
                 Ok(report)
             } else {
-                run::move_users(&plan, &target, &journal, &mut tell)
+                run::move_users(&plan, &target, &journal, &stop, &mut tell)
                     .await
                     .map_err(|e| e.to_string())
             }

@@ -52,6 +52,8 @@ pub(super) struct MoveTask {
     pub waiter: Waiter,
     /// The latest progress the task reported and nobody was told yet.
     pub progress: std::sync::Arc<std::sync::Mutex<Option<crate::moving::run::Progress>>>,
+    /// Asks the move to stop at the end of its batch (a pause, or a rollback).
+    pub stop: crate::moving::run::Stop,
     /// The cutover or rollback this move (or undo) is the first half of: its hook runs once
     /// the users are there (or gone), and its outcome is recorded under the intent's key.
     pub then: Option<(HookTask, Box<HookJob>)>,
@@ -92,6 +94,8 @@ pub(super) struct Running {
     jobs: InFlight<Waiter, Reply>,
     /// Moves of users (at most one a segment).
     moves: InFlight<MoveTask, Moved>,
+    /// Rollbacks whose undo waits for the segment's running move to stop.
+    undo_after: Vec<(HookTask, Box<HookJob>)>,
 }
 
 impl Running {
@@ -138,6 +142,30 @@ impl Running {
     /// The moves running now.
     pub fn moves(&self) -> impl Iterator<Item = &MoveTask> {
         self.moves.running()
+    }
+
+    /// Ask `segment`'s running move to stop after its batch; whether one runs.
+    pub fn stop_move(&mut self, segment: &str, why: &'static str) -> bool {
+        let mut found = false;
+        for t in self.moves.running().filter(|t| t.segment == segment) {
+            t.stop.ask(why);
+            found = true;
+        }
+        found
+    }
+
+    /// Start `job`'s undo once its segment's running move has stopped.
+    pub fn undo_after_move(&mut self, hook: HookTask, job: Box<HookJob>) {
+        self.undo_after.push((hook, job));
+    }
+
+    /// A rollback that waited for `segment`'s move to stop, now that it has.
+    pub fn waiting_undo(&mut self, segment: &str) -> Option<(HookTask, Box<HookJob>)> {
+        let i = self
+            .undo_after
+            .iter()
+            .position(|(h, _)| h.segment == segment)?;
+        Some(self.undo_after.remove(i))
     }
 
     /// Whether a move of `segment`'s users runs now.
@@ -204,6 +232,7 @@ impl Running {
             && self.flushing.is_empty()
             && self.jobs.is_empty()
             && self.moves.is_empty()
+            && self.undo_after.is_empty()
     }
 
     /// The next task to end, of any kind; pending forever while nothing runs. Hooks first:

@@ -103,6 +103,10 @@ impl Core {
         } = asked;
         match self.engine.decide_held(&cmd, self.now(), checks, fresh) {
             Ok(Step::Done(event)) => {
+                if event.body.kind == Action::Pause {
+                    // A pause stops the segment's move after its batch in flight.
+                    self.running.stop_move(&event.body.segment, "paused");
+                }
                 self.clients.reply(waiter, Reply::Event { event });
                 self.clients.reply(waiter, Reply::Done);
             }

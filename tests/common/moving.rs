@@ -47,10 +47,12 @@ pub fn bcrypt(i: u64) -> String {
 /// The export, JSON lines shaped like Auth0's (`user_id`, `email`, `email_verified`,
 /// `password_hash`, `salt`).
 pub fn write_export(path: &Path, users: u64) {
-    let mut out = String::new();
+    use std::io::Write as _;
+    let file = std::fs::File::create(path).expect("create the export");
+    let mut out = std::io::BufWriter::new(file);
     for i in 1..=users {
         if unreadable(i) {
-            out.push_str(&format!("{{\"user_id\": \"{}\", broken\n", id(i)));
+            writeln!(out, "{{\"user_id\": \"{}\", broken", id(i)).expect("write");
             continue;
         }
         let email = if duplicate_email(i) {
@@ -74,10 +76,9 @@ pub fn write_export(path: &Path, users: u64) {
                 _ => row["password_hash"] = json!(hex(&Sha512::digest(format!("pw{i}")))),
             }
         }
-        out.push_str(&row.to_string());
-        out.push('\n');
+        writeln!(out, "{row}").expect("write");
     }
-    std::fs::write(path, out).expect("write the export");
+    out.flush().expect("write the export");
 }
 
 fn hex(bytes: &[u8]) -> String {

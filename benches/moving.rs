@@ -1,0 +1,171 @@
+//! Moving users (issue 25): a bench binary that prints a table.
+//!
+//! * cutover's own share of a move: read the export, judge and convert each hash, and encode
+//!   the Firebase requests, for 1,000,000 users, with no network (goal ≥ 200,000 users/s), and
+//!   the process's peak memory meanwhile (goal ≤ 100 MB, flat in the export's size);
+//! * the journal's size on disk for 1,000,000 users in a sled state (goal ≤ 16 bytes a user);
+//! * the rate into Google's Firebase Authentication emulator, through the real `cutover move`
+//!   (20,000 users; skipped when `firebase` is not installed).
+//!
+//! Run: `cargo bench --bench moving` (about a minute). `CUTOVER_BENCH_USERS` sets the export's
+//! size (default 1,000,000).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use cutover::moving::journal::{Journal, Outcome, Record, Which};
+use cutover::moving::prepare::{self, Rules};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        total += if p.is_dir() {
+            dir_bytes(&p)
+        } else {
+            p.metadata().map_or(0, |m| m.len())
+        };
+    }
+    total
+}
+
+fn own_share(users: u64) -> (f64, f64, f64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export = dir.path().join("users.jsonl");
+    common::moving::write_export(&export, users);
+    let rss_before = peak_rss_mb();
+    let fields = cutover::audit::roles::fields(&cutover::config::AuditFile::default());
+    let table = cutover::audit::compat::Table::built_in();
+    let verdicts = table.target("firebase").expect("firebase column").clone();
+    let rules = Rules {
+        fields: &fields,
+        verdicts: &verdicts,
+        convert: cutover::moving::firebase_form::convert,
+        unverifiable: cutover::config::moves::Unverifiable::Skip,
+        duplicate_emails: cutover::config::moves::DuplicateEmails::Skip,
+    };
+    let started = Instant::now();
+    let scan = prepare::scan(&export, &fields).expect("scan");
+    let mut bytes = 0usize;
+    prepare::batches(&export, &rules, &scan, 1000, |_, batch| {
+        let refs: Vec<_> = batch.iter().collect();
+        for (_, body) in cutover::moving::firebase::requests(&refs) {
+            bytes += serde_json::to_vec(&body).map_or(0, |b| b.len());
+        }
+        true
+    })
+    .expect("batches");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(bytes > 0);
+    (users as f64 / seconds, rss_before, peak_rss_mb())
+}
+
+fn journal_bytes(users: u64) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = sled::open(dir.path().join("state")).expect("sled");
+    let tree = db.open_tree("series").expect("tree");
+    let kv = cutover::store::kv::SledKv {
+        tree,
+        dir: dir.path().to_path_buf(),
+    };
+    let samples = cutover::store::Samples::new(Arc::new(kv), None);
+    let journal = Journal::new(samples, "eu", Which::Real);
+    db.flush().expect("flush");
+    let empty = dir_bytes(dir.path());
+    let batch = 1000;
+    for n in 0..users / batch {
+        let mut r = Record {
+            lines: (0..batch).map(|i| 2 + n * batch + i).collect(),
+            present: vec![false; batch as usize],
+            ..Record::default()
+        };
+        let failed = r.code("DUPLICATE_EMAIL");
+        r.outcomes = Some(
+            (0..batch)
+                .map(|i| {
+                    if i % 97 == 0 {
+                        Outcome::Failed(failed)
+                    } else {
+                        Outcome::Created
+                    }
+                })
+                .collect(),
+        );
+        journal.set_record(1, n, &r).expect("record");
+        journal.flush().expect("flush");
+    }
+    db.flush().expect("flush");
+    drop(journal);
+    drop(db);
+    (dir_bytes(dir.path()) - empty) as f64 / users as f64
+}
+
+fn emulator_rate() -> Option<(f64, f64)> {
+    if std::process::Command::new("firebase")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return None;
+    }
+    let emulator = common::firebase::Emulator::start("bench");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let users = 20_000;
+    common::moving::write_export(&p.join("users.jsonl"), users);
+    common::moving::project(p, &emulator, users, 1000);
+    for _ in 0..2 {
+        common::cutover(p)
+            .args(["advance", "eu"])
+            .assert()
+            .success();
+    }
+    let started = Instant::now();
+    let report = common::json(
+        common::cutover(p)
+            .env("FB_TOKEN", "owner")
+            .args(["move", "eu", "--json"]),
+    );
+    let wall = started.elapsed().as_secs_f64();
+    Some((report["rate"].as_f64().unwrap_or(0.0), users as f64 / wall))
+}
+
+fn main() {
+    let users: u64 = std::env::var("CUTOVER_BENCH_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let (rate, rss_before, rss) = own_share(users);
+    let journal = journal_bytes(users);
+    println!("| measure | goal | result |");
+    println!("|---|---|---|");
+    println!(
+        "| own share: read, convert, encode ({users} users) | ≥ 200,000 users/s | {rate:.0} users/s |"
+    );
+    println!(
+        "| peak memory of that pass | ≤ 100 MB | {rss:.0} MB (before it: {rss_before:.0} MB) |"
+    );
+    println!("| journal on disk (sled) | ≤ 16 bytes a user | {journal:.1} bytes a user |");
+    match emulator_rate() {
+        Some((sending, whole)) => println!(
+            "| into the Firebase emulator (20,000 users) | reported | {sending:.0} users/s sending, {whole:.0} users/s for the whole command |"
+        ),
+        None => println!(
+            "| into the Firebase emulator | reported | skipped: `firebase` is not installed |"
+        ),
+    }
+}
