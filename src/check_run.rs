@@ -42,12 +42,14 @@ pub async fn run(
     checks: Vec<Check>,
     workdir: PathBuf,
     redactor: Redactor,
-    audit: Option<LatestAudit>,
+    recorded: Recorded,
     now: DateTime<Utc>,
 ) -> Vec<Verdict> {
+    let Recorded { audit, rehearsal } = recorded;
     let client = source::client();
     let runs = checks.iter().map(|c| {
-        let (workdir, client, audit, redactor) = (&workdir, &client, &audit, &redactor);
+        let (workdir, client, audit, redactor, rehearsal) =
+            (&workdir, &client, &audit, &redactor, &rehearsal);
         async move {
             let v = match &c.kind {
                 CheckKind::Command { argv, timeout } => {
@@ -58,6 +60,9 @@ pub async fn run(
                     Err(e) => verdict(&c.name, Status::Fail, e.to_string()),
                 },
                 CheckKind::Audit(limits) => audit_verdict(&c.name, limits, audit.as_ref(), now),
+                CheckKind::Rehearsal(limits) => {
+                    rehearsal_verdict(&c.name, limits, rehearsal.as_ref())
+                }
             };
             Verdict {
                 reason: clip(&redactor.scrub(&v.reason)),
@@ -82,6 +87,63 @@ fn clip(text: &str) -> String {
         .rev()
         .collect();
     format!("…{tail}")
+}
+
+/// What the checks read from the log: the segment's latest audit and latest rehearsal.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    pub audit: Option<LatestAudit>,
+    pub rehearsal: Option<crate::model::moved::MoveReport>,
+}
+
+/// The `rehearsal` check: the latest rehearsal exists, refused at most `max_failed` users and
+/// took at most `max_duration` (the real move's window, from the rehearsal's rate).
+pub fn rehearsal_verdict(
+    name: &str,
+    limits: &crate::config::RehearsalLimits,
+    latest: Option<&crate::model::moved::MoveReport>,
+) -> Verdict {
+    let Some(r) = latest else {
+        return verdict(
+            name,
+            Status::Fail,
+            "no rehearsal recorded for this segment: run `cutover move SEGMENT --rehearse`",
+        );
+    };
+    let failed: u64 = r.failed.values().sum();
+    let moved = r.created + r.already_present + failed;
+    let seconds = if r.rate > 0.0 {
+        moved as f64 / r.rate
+    } else {
+        r.seconds
+    };
+    let mut failing = Vec::new();
+    if let Some(max) = limits.max_failed
+        && failed > max
+    {
+        failing.push(format!("{failed} users failed to move, max {max}"));
+    }
+    if let Some(max) = limits.max_duration
+        && seconds > max.as_secs_f64()
+    {
+        failing.push(format!(
+            "the move takes about {}, max {}",
+            crate::engine::move_status::about(seconds),
+            humantime::format_duration(max)
+        ));
+    }
+    if failing.is_empty() {
+        verdict(
+            name,
+            Status::Pass,
+            format!(
+                "{moved} users in about {}, {failed} failed",
+                crate::engine::move_status::about(seconds)
+            ),
+        )
+    } else {
+        verdict(name, Status::Fail, failing.join("; "))
+    }
 }
 
 /// The `audit` check: the latest audit exists, is young enough, and is within every limit.

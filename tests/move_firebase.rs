@@ -137,7 +137,7 @@ fn a_rehearsal_predicts_the_real_move_and_leaves_its_project_as_it_was() {
     std::fs::write(
         p.join("cutover.toml"),
         format!(
-            "{toml}[segments.move.rehearsal]\nproject = \"{rehearsal_project}\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{}\"\n",
+            "{toml}[segments.move.rehearsal]\nproject = \"{rehearsal_project}\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{}\"\n[[segments.checks]]\nkind = \"rehearsal\"\nmax_failed = 0\nmax_duration = \"1h\"\n",
             emulator.url()
         ),
     )
@@ -152,6 +152,9 @@ fn a_rehearsal_predicts_the_real_move_and_leaves_its_project_as_it_was() {
         );
     assert!(refused.contains("a rehearsal runs in test"), "{refused}");
     cutover(p).args(["advance", "eu"]).assert().success();
+    // The rehearsal check holds the segment in test until a rehearsal ran.
+    let held = common::fails(cutover(p).args(["advance", "eu"]));
+    assert!(held.contains("no rehearsal recorded"), "{held}");
 
     let rehearsal =
         json(

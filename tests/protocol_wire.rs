@@ -27,7 +27,7 @@ const WIRE: &[(u32, &str)] = &[
     ),
     (
         6,
-        "08dacf0f26f0c61f79bb4eddc421b5b4ea9256b93869931dc0d71d8834a8c739",
+        "cb2e5e524008671216a3b885309e6ecad9fb8f5838016967c11f1627bd0ffcbb",
     ),
 ];
 
@@ -272,6 +272,16 @@ fn every_message() -> Vec<(String, Value)> {
                 error: "502".into(),
                 pending: 1,
             }],
+        },
+        Update::MoveProgress {
+            segment: "eu".into(),
+            progress: Some(cutover::owner::protocol::MoveNow {
+                done: 1,
+                of: 2,
+                rate: 3.0,
+                left_seconds: Some(4.0),
+                undo: false,
+            }),
         },
     ];
     let mut out = Vec::new();

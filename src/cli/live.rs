@@ -189,6 +189,8 @@ fn update_line(update: &Update, sources: &mut Sources) -> Option<String> {
         Update::Polled { polled } if out::quiet() => return sources.quiet_line(polled),
         Update::SourceHealth { .. } if out::quiet() => return None,
         Update::HookStarted { .. } if out::quiet() => return None,
+        // Four a second while a move runs: its start and end are events, already logged.
+        Update::MoveProgress { .. } => return None,
         Update::Polled { polled } => print::polled(polled),
         Update::EventAppended { event } => event.ack_line(),
         Update::HookStarted {

@@ -33,6 +33,16 @@ pub enum CheckKind {
     Http(HttpCheck),
     /// Limits on the segment's latest audit.
     Audit(AuditLimits),
+    /// Limits on the segment's latest rehearsal of its move.
+    Rehearsal(RehearsalLimits),
+}
+
+/// What the latest rehearsal must show: at most `max_failed` users refused, and a duration
+/// (the real move's predicted window) of at most `max_duration`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RehearsalLimits {
+    pub max_failed: Option<u64>,
+    pub max_duration: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +88,7 @@ fn default_name(c: &CheckFile) -> String {
             format!("http {shown}")
         }
         CheckKindFile::Audit => "audit".to_string(),
+        CheckKindFile::Rehearsal => "rehearsal".to_string(),
     }
 }
 
@@ -135,15 +146,23 @@ pub(super) fn checks(
                 CheckKindFile::Audit,
             ),
             ("max_age", c.max_age.is_some(), CheckKindFile::Audit),
+            (
+                "max_failed",
+                c.max_failed.is_some(),
+                CheckKindFile::Rehearsal,
+            ),
+            (
+                "max_duration",
+                c.max_duration.is_some(),
+                CheckKindFile::Rehearsal,
+            ),
         ]
         .into_iter()
         .chain(
             // A timeout applies to what runs: commands and probes, not an audit's limits.
-            (c.kind == CheckKindFile::Audit && c.timeout.is_some()).then_some((
-                "timeout",
-                true,
-                CheckKindFile::Command,
-            )),
+            (matches!(c.kind, CheckKindFile::Audit | CheckKindFile::Rehearsal)
+                && c.timeout.is_some())
+            .then_some(("timeout", true, CheckKindFile::Command)),
         )
         .filter(|(_, set, kind)| *set && *kind != c.kind)
         .map(|(k, _, _)| k)
@@ -186,6 +205,26 @@ pub(super) fn checks(
                 }
             },
             CheckKindFile::Http => http(c, timeout, &at, found),
+            CheckKindFile::Rehearsal => {
+                let max_duration =
+                    c.max_duration
+                        .as_deref()
+                        .and_then(|t| match humantime::parse_duration(t) {
+                            Ok(d) if !d.is_zero() => Some(d),
+                            _ => {
+                                err(
+                                    at.clone().key("max_duration"),
+                                    "must be a positive duration like \"45m\" (the longest window the real move may take)".into(),
+                                    found,
+                                );
+                                None
+                            }
+                        });
+                Some(CheckKind::Rehearsal(RehearsalLimits {
+                    max_failed: c.max_failed,
+                    max_duration,
+                }))
+            }
             CheckKindFile::Audit => {
                 // Any positive duration: an audit may be allowed to be months old.
                 let max_age =

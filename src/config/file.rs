@@ -212,6 +212,8 @@ pub enum CheckKindFile {
     Http,
     /// The segment's latest `cutover audit`, within limits.
     Audit,
+    /// The segment's latest rehearsal of its move (`cutover move --rehearse`), within limits.
+    Rehearsal,
 }
 
 /// `[[segments.checks]]` as written.
@@ -247,6 +249,11 @@ pub struct CheckFile {
     pub max_invalid_emails: Option<u64>,
     /// `audit`: how old the latest audit may be, e.g. "7d".
     pub max_age: Option<String>,
+    /// `rehearsal`: the most users the latest rehearsal may have failed to move.
+    pub max_failed: Option<u64>,
+    /// `rehearsal`: the longest the latest rehearsal may have taken (the real move's window),
+    /// e.g. "45m".
+    pub max_duration: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

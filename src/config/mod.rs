@@ -20,7 +20,7 @@ mod state;
 mod validate;
 mod validate_outside;
 
-pub use checks::{AuditLimits, Check, CheckKind, HttpCheck};
+pub use checks::{AuditLimits, Check, CheckKind, HttpCheck, RehearsalLimits};
 pub use file::{
     AuditFile, CheckFile, CheckKindFile, GateFile, HookFile, HooksFile, ProjectFile,
     ProjectSection, SegmentFile, SourceFile, SourceKind, Strategy,

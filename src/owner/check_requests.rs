@@ -25,10 +25,13 @@ impl Core {
         let checks = seg.checks.clone();
         let workdir = self.engine.project_dir().to_path_buf();
         let redactor = self.engine.redactor().clone();
-        let audit = self.engine.latest_audit(segment);
+        let recorded = crate::check_run::Recorded {
+            audit: self.engine.latest_audit(segment),
+            rehearsal: self.engine.move_status(segment).and_then(|m| m.rehearsal),
+        };
         let now = self.engine.reading_time(self.now());
         self.running.checks(job, async move {
-            crate::check_run::run(checks, workdir, redactor, audit, now).await
+            crate::check_run::run(checks, workdir, redactor, recorded, now).await
         });
     }
 

@@ -15,7 +15,7 @@
 
 use super::clients::Waiter;
 use super::core::Core;
-use super::protocol::{FailureKind, Reply};
+use super::protocol::{FailureKind, MoveNow, Reply, Update};
 use super::running::HookTask;
 use super::running::MoveTask;
 use crate::config::moves::{FirebaseCredential, Target};
@@ -74,13 +74,15 @@ impl Core {
             actor,
             waiter,
             progress,
+            started: std::time::Instant::now(),
+            undo: false,
             stop: stop.clone(),
             then: None,
         };
         self.running.moving(task, async move {
             let mut tell = move |p| {
                 if let Ok(mut slot) = told.lock() {
-                    *slot = Some(p);
+                    *slot = Some((p, false));
                 }
             };
             let mut report = run::move_users(&plan, &target, &journal, &stop, &mut tell)
@@ -219,6 +221,13 @@ impl Core {
         done: Result<super::running::Moved, super::inflight::Crashed>,
     ) {
         let segment = task.segment.clone();
+        self.clients.broadcast(
+            Update::MoveProgress {
+                segment: segment.clone(),
+                progress: None,
+            },
+            false,
+        );
         self.settle_move(task, done);
         if let Some((hook, job)) = self.running.waiting_undo(&segment) {
             self.start_transition_move(hook, job);
@@ -360,13 +369,15 @@ impl Core {
             actor: job.actor.clone(),
             waiter: hook.waiter,
             progress,
+            started: std::time::Instant::now(),
+            undo,
             stop: stop.clone(),
             then: Some((hook, job)),
         };
         self.running.moving(task, async move {
             let mut tell = move |p| {
                 if let Ok(mut slot) = told.lock() {
-                    *slot = Some(p);
+                    *slot = Some((p, false));
                 }
             };
             if undo {
@@ -384,13 +395,39 @@ impl Core {
         });
     }
 
-    /// Tell each move's asker how far it got since the last tick.
+    /// Tell each move's asker how far it got since the last tick, and every cockpit where
+    /// each running move stands.
     pub(super) fn tell_move_progress(&mut self) {
-        let news: Vec<(Waiter, run::Progress)> = self
-            .running
-            .moves()
-            .filter_map(|t| Some((t.waiter, t.progress.lock().ok()?.take()?)))
-            .collect();
+        let mut news: Vec<(Waiter, run::Progress)> = Vec::new();
+        let mut shown: Vec<(String, MoveNow)> = Vec::new();
+        for t in self.running.moves() {
+            let Ok(mut slot) = t.progress.lock() else {
+                continue;
+            };
+            let Some((p, told)) = slot.as_mut() else {
+                continue;
+            };
+            if !*told {
+                *told = true;
+                news.push((t.waiter, *p));
+            }
+            let seconds = t.started.elapsed().as_secs_f64();
+            let rate = if seconds > 0.0 {
+                p.done as f64 / seconds
+            } else {
+                0.0
+            };
+            shown.push((
+                t.segment.clone(),
+                MoveNow {
+                    done: p.done,
+                    of: p.of,
+                    rate,
+                    left_seconds: (rate > 0.0).then(|| p.of.saturating_sub(p.done) as f64 / rate),
+                    undo: t.undo,
+                },
+            ));
+        }
         for (waiter, p) in news {
             self.clients.reply(
                 waiter,
@@ -398,6 +435,15 @@ impl Core {
                     done: p.done,
                     of: p.of,
                 },
+            );
+        }
+        for (segment, now) in shown {
+            self.clients.broadcast(
+                Update::MoveProgress {
+                    segment,
+                    progress: Some(now),
+                },
+                false,
             );
         }
     }

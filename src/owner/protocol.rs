@@ -287,6 +287,26 @@ pub enum Update {
     NotifyHealth {
         failing: Vec<crate::engine::status::SinkFailing>,
     },
+    /// A running move's (or undo's) progress, every 250 ms while it runs; `progress` null
+    /// when it ended.
+    MoveProgress {
+        segment: String,
+        progress: Option<MoveNow>,
+    },
+}
+
+/// How far a running move (or undo) is, for a cockpit's row and detail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoveNow {
+    /// Users settled so far, of about `of`.
+    pub done: u64,
+    pub of: u64,
+    /// Users a second since it started (this run).
+    pub rate: f64,
+    /// Seconds left at that rate; null before the first batch.
+    pub left_seconds: Option<f64>,
+    /// An undo (a rollback's), not a move.
+    pub undo: bool,
 }
 
 /// One segment's fresh status, with its adoption series when it has one.

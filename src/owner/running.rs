@@ -50,8 +50,12 @@ pub(super) struct MoveTask {
     pub segment: String,
     pub actor: String,
     pub waiter: Waiter,
-    /// The latest progress the task reported and nobody was told yet.
-    pub progress: std::sync::Arc<std::sync::Mutex<Option<crate::moving::run::Progress>>>,
+    /// The latest progress the task reported, and whether its asker was told it.
+    pub progress: std::sync::Arc<std::sync::Mutex<Option<(crate::moving::run::Progress, bool)>>>,
+    /// When the task started (this run), for its rate.
+    pub started: std::time::Instant,
+    /// An undo (a rollback's), not a move.
+    pub undo: bool,
     /// Asks the move to stop at the end of its batch (a pause, or a rollback).
     pub stop: crate::moving::run::Stop,
     /// The cutover or rollback this move (or undo) is the first half of: its hook runs once

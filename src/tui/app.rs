@@ -197,6 +197,8 @@ pub struct Model {
     pub unguarded: Option<String>,
     /// Hooks running now, per segment.
     pub running: BTreeMap<String, HookAction>,
+    /// Moves (and undos) running now, per segment: how far each is.
+    pub moving: BTreeMap<String, crate::owner::protocol::MoveNow>,
     pub spinner: usize,
     pub now: DateTime<Utc>,
     pub themes: Vec<Theme>,
@@ -257,6 +259,7 @@ impl Model {
             unguarded: None,
             guards_on_quit: true,
             running: BTreeMap::new(),
+            moving: BTreeMap::new(),
             spinner: 0,
             now,
             themes: if themes.is_empty() {

@@ -60,7 +60,9 @@ pub(super) fn derive_rows(m: &mut Model) {
         .into_iter()
         .map(|s| {
             let finish = s.finish().to_string();
-            let badge = if let Some(action) = m.running.get(&s.id) {
+            let badge = if let Some(p) = m.moving.get(&s.id) {
+                Some((format!("{spinner} {}", super::moving::badge(p)), Tone::Warn))
+            } else if let Some(action) = m.running.get(&s.id) {
                 Some((format!("{spinner} {action}…"), Tone::Warn))
             } else if s.phase == PhaseShown::Cutover && !s.gates_ok {
                 let streak = if s.guard_streak > 0 {
@@ -281,7 +283,11 @@ pub(super) fn derive_detail(m: &mut Model) {
         checks: seg.checks.clone(),
         checks_at: seg.checks_at.map(|t| t.format("%m-%d %H:%M").to_string()),
         sources: source_lines(&seg, m.now),
-        alerts: alerts(&seg),
+        alerts: {
+            let mut lines = alerts(&seg);
+            lines.extend(super::moving::detail_lines(&seg, m.moving.get(&seg.id)));
+            lines
+        },
         events,
     });
 }

@@ -58,6 +58,9 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
                 detail,
             }],
             Update::Notice { tone, text } => vec![Input::Notice(tone, text)],
+            Update::MoveProgress { segment, progress } => {
+                vec![Input::MoveProgress { segment, progress }]
+            }
             Update::StateDatabase { unreachable_since } => {
                 vec![Input::StateDatabase(unreachable_since)]
             }

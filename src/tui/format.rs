@@ -6,17 +6,9 @@ use chrono::{DateTime, Utc};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// "410 000": thin grouping, as the sketch shows.
+/// "410 000": thin grouping, as the sketch shows (the commands write "410,000").
 pub fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
+    crate::engine::move_status::grouped(n).replace(',', " ")
 }
 
 pub(super) fn pct(x: Option<f64>) -> String {

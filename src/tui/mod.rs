@@ -17,6 +17,7 @@ pub mod glance;
 pub mod keys;
 mod leave;
 mod log_lines;
+mod moving;
 pub mod offscreen;
 mod order;
 pub mod project_chart;

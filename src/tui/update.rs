@@ -43,6 +43,11 @@ pub enum Input {
     },
     /// A message for the status line (an outcome, a refusal, an error).
     Notice(Tone, String),
+    /// A running move's progress (none: it ended).
+    MoveProgress {
+        segment: String,
+        progress: Option<crate::owner::protocol::MoveNow>,
+    },
     /// The state database is out of reach since then, or answers again (`None`).
     StateDatabase(Option<DateTime<Utc>>),
     /// The notification sinks failing now.
@@ -144,6 +149,14 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
                 m.selected = i;
                 derive(m);
             }
+            Vec::new()
+        }
+        Input::MoveProgress { segment, progress } => {
+            match progress {
+                Some(p) => m.moving.insert(segment, p),
+                None => m.moving.remove(&segment),
+            };
+            derive_rows(m);
             Vec::new()
         }
         Input::HookStarted { segment, action } => {
