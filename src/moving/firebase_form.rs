@@ -186,7 +186,7 @@ mod tests {
         // sha256("NaCl" + "password"): Firebase's salt-first default.
         let f = convert(
             "salted-sha256",
-            "b20ab74aa2549f7e13a0e886cb4471cc2e70fcd2ce807570ee6483abba6132f3",
+            "b20ab74aa2549f7e13a0e886cb4471cc2e70fcd2ce8075c0ee6483abba6132f3",
             Some("NaCl"),
         )
         .expect("converts");
