@@ -18,7 +18,8 @@ use super::prepare::Outgoing;
 use super::problems::{MoveError, code_of};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 
 const NAME: &str = "Firebase";
@@ -69,13 +70,13 @@ impl Firebase {
         users: &[&Outgoing<Form>],
     ) -> Result<Vec<Result<(), String>>, MoveError> {
         let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); users.len()];
-        for (members, body) in requests(users) {
+        for (members, body) in requests(users)? {
             let answer = self
                 .http
-                .post(
+                .post_json(
                     &format!("{}/accounts:batchCreate", self.base),
                     "an import",
-                    &body,
+                    body.into(),
                 )
                 .await?;
             for e in answer["error"].as_array().into_iter().flatten() {
@@ -118,9 +119,42 @@ impl Firebase {
     }
 }
 
-/// The `batchCreate` requests for `users`: one per hash algorithm (users without a password
-/// go with any), at most [`BATCH`] users each, with the indexes into `users` each holds.
-pub fn requests(users: &[&Outgoing<Form>]) -> Vec<(Vec<usize>, Value)> {
+/// One user in `batchCreate`'s shape; the legacy id is the `localId`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserInfo<'a> {
+    local_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
+    disabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    salt: Option<String>,
+}
+
+/// A `batchCreate` request: its users and the one hash algorithm they share.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Upload<'a> {
+    users: Vec<UserInfo<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hash_algorithm: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rounds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_hash_order: Option<&'static str>,
+}
+
+/// One encoded `batchCreate`: the indexes of the users it holds, and its JSON body.
+pub type Request = (Vec<usize>, Vec<u8>);
+
+/// The `batchCreate` requests for `users`, encoded: one per hash algorithm (users without a
+/// password go with any), at most [`BATCH`] users each, with the indexes into `users` each
+/// holds.
+pub fn requests(users: &[&Outgoing<Form>]) -> Result<Vec<Request>, MoveError> {
     let mut groups: BTreeMap<Option<Algorithm>, Vec<usize>> = BTreeMap::new();
     for (i, u) in users.iter().enumerate() {
         groups
@@ -131,35 +165,33 @@ pub fn requests(users: &[&Outgoing<Form>]) -> Vec<(Vec<usize>, Value)> {
     let mut out = Vec::new();
     for (algorithm, members) in groups {
         for chunk in members.chunks(BATCH) {
-            let body_users: Vec<Value> = chunk.iter().map(|&i| user_json(users[i])).collect();
-            let mut body = json!({ "users": body_users });
-            if let Some(a) = algorithm {
-                body["hashAlgorithm"] = json!(a.name);
-                if a.name != "BCRYPT" {
-                    body["rounds"] = json!(a.rounds);
-                }
-                if a.password_first {
-                    body["passwordHashOrder"] = json!("PASSWORD_AND_SALT");
-                }
-            }
+            let upload = Upload {
+                users: chunk.iter().map(|&i| user_info(users[i])).collect(),
+                hash_algorithm: algorithm.map(|a| a.name),
+                rounds: algorithm.filter(|a| a.name != "BCRYPT").map(|a| a.rounds),
+                password_hash_order: algorithm
+                    .filter(|a| a.password_first)
+                    .map(|_| "PASSWORD_AND_SALT"),
+            };
+            let body = serde_json::to_vec(&upload)
+                .map_err(|e| MoveError::Setup(format!("cannot encode an import: {e}")))?;
             out.push((chunk.to_vec(), body));
         }
     }
-    out
+    Ok(out)
 }
 
-/// One user in `batchCreate`'s shape; the legacy id is the `localId`.
-fn user_json(u: &Outgoing<Form>) -> Value {
-    let mut v = json!({ "localId": u.id, "disabled": u.disabled });
-    if let Some(email) = &u.email {
-        v["email"] = json!(email);
-        v["emailVerified"] = json!(u.verified.unwrap_or(false));
+fn user_info(u: &Outgoing<Form>) -> UserInfo<'_> {
+    UserInfo {
+        local_id: &u.id,
+        email: u.email.as_deref(),
+        email_verified: u.email.as_ref().map(|_| u.verified.unwrap_or(false)),
+        disabled: u.disabled,
+        password_hash: u.password.as_ref().map(|p| STANDARD.encode(&p.hash)),
+        salt: u
+            .password
+            .as_ref()
+            .and_then(|p| p.salt.as_ref())
+            .map(|s| STANDARD.encode(s)),
     }
-    if let Some(p) = &u.password {
-        v["passwordHash"] = json!(STANDARD.encode(&p.hash));
-        if let Some(salt) = &p.salt {
-            v["salt"] = json!(STANDARD.encode(salt));
-        }
-    }
-    v
 }

@@ -35,12 +35,24 @@ impl Http {
         })
     }
 
-    /// POST `body` to `url` and read the JSON answer, retrying as the module says.
+    /// POST `body` (JSON) to `url` and read the JSON answer, retrying as the module says.
     pub async fn post(
         &self,
         url: &str,
         what: &'static str,
-        body: &Value,
+        body: &impl serde::Serialize,
+    ) -> Result<Value, MoveError> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| MoveError::Setup(format!("cannot encode {what}: {e}")))?;
+        self.post_json(url, what, bytes::Bytes::from(bytes)).await
+    }
+
+    /// POST a body already encoded as JSON.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        what: &'static str,
+        body: bytes::Bytes,
     ) -> Result<Value, MoveError> {
         let mut backoff = Duration::from_millis(250);
         let mut last = String::new();
@@ -49,7 +61,8 @@ impl Http {
                 .client
                 .post(url)
                 .bearer_auth(&self.token)
-                .json(body)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
                 .send()
                 .await;
             let wait = match sent {

@@ -18,7 +18,7 @@
 use super::problems::MoveError;
 use crate::audit::compat::{self, Move as Verdict};
 use crate::audit::hash;
-use crate::audit::roles::User;
+use crate::audit::roles::{CREATED, LAST_LOGIN, USERNAME, User};
 use crate::config::moves::{DuplicateEmails, Unverifiable};
 use crate::export::rows::{self, Field};
 use sha2::{Digest as _, Sha256};
@@ -114,8 +114,22 @@ fn stream(
     Ok(sha.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The first pass: the digest, the row count and the rows that cannot move.
+/// The first pass: the digest, the row count and the rows that cannot move. Only the id and
+/// the email are read (a JSON row is walked for those two alone).
 pub fn scan(path: &Path, fields: &[Field]) -> Result<Scan, MoveError> {
+    use crate::audit::roles::{EMAIL, ID};
+    let fields: Vec<Field> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match i {
+            ID | EMAIL => f.clone(),
+            _ => Field {
+                candidates: Vec::new(),
+                explicit: false,
+            },
+        })
+        .collect();
+    let fields = &fields[..];
     let mut out = Scan::default();
     let mut ids: HashSet<u64> = HashSet::new();
     let mut emails: HashMap<u64, bool> = HashMap::new();
@@ -207,11 +221,24 @@ pub fn batches<P>(
             groups: scan.duplicate_email_groups,
         });
     }
+    // What the move does not send (the username, dates) is not read.
+    let fields: Vec<Field> = rules
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match i {
+            USERNAME | LAST_LOGIN | CREATED => Field {
+                candidates: Vec::new(),
+                explicit: false,
+            },
+            _ => f.clone(),
+        })
+        .collect();
     let mut passed = Passed::default();
     let mut batch: Vec<Outgoing<P>> = Vec::with_capacity(size);
     let mut number = 0;
     let mut going = true;
-    let sha256 = stream(path, rules.fields, |line, row| {
+    let sha256 = stream(path, &fields, |line, row| {
         if let Some(skip) = scan.skipped.get(&line) {
             *passed.skipped.entry(skip.as_str()).or_default() += 1;
             return;
