@@ -59,11 +59,11 @@ fn own_share(users: u64) -> (f64, f64, f64) {
         duplicate_emails: cutover::config::moves::DuplicateEmails::Skip,
     };
     let started = Instant::now();
-    let scan = prepare::scan(&export, &fields).expect("scan");
+    let sha = prepare::digest(&export).expect("digest");
     let scanned = started.elapsed().as_secs_f64();
     let mut bytes = 0usize;
     let mut encoding = 0.0;
-    prepare::batches(&export, &rules, &scan, 1000, |_, batch| {
+    let passed = prepare::batches(&export, &rules, 1000, |_, batch| {
         let t = Instant::now();
         let refs: Vec<_> = batch.iter().collect();
         for (_, body) in cutover::moving::firebase::requests(&refs).expect("encodes") {
@@ -73,9 +73,10 @@ fn own_share(users: u64) -> (f64, f64, f64) {
         true
     })
     .expect("batches");
+    assert_eq!(passed.sha256, sha);
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "scan {scanned:.2} s, read and convert {:.2} s, encode {encoding:.2} s",
+        "digest {scanned:.2} s, read and convert {:.2} s, encode {encoding:.2} s",
         seconds - scanned - encoding
     );
     assert!(bytes > 0);

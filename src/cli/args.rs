@@ -129,6 +129,10 @@ pub enum Cmd {
         segment: String,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Return once the advance is under way (a move or a hook goes on in the running
+        /// owner) instead of waiting for its end.
+        #[arg(long)]
+        no_wait: bool,
     },
     /// Roll a segment back (fires its rollback hook).
     Rollback {
@@ -142,6 +146,10 @@ pub enum Cmd {
         /// move deletes (counted before it runs), and the events the rollback recorded.
         #[arg(long)]
         json: bool,
+        /// Return once the rollback is under way (the undo and the hook go on in the running
+        /// owner) instead of waiting for its end.
+        #[arg(long, conflicts_with = "json")]
+        no_wait: bool,
     },
     /// Re-plan a rolled-back segment (rolled-back → plan).
     Replan {
@@ -277,6 +285,10 @@ pub enum Cmd {
         keep: bool,
         #[arg(long)]
         json: bool,
+        /// Return once the move is under way in the running owner; `cutover move SEGMENT`
+        /// again prints the report once it is done.
+        #[arg(long, conflicts_with = "json")]
+        no_wait: bool,
     },
     /// Run a segment's test checks now, without advancing, and record the results.
     Checks {

@@ -148,7 +148,8 @@ pub fn run(cli: Cli) -> Result<()> {
             rehearse,
             keep,
             json,
-        } => moving::run(&cli, segment, *rehearse, *keep, *json),
+            no_wait,
+        } => moving::run(&cli, segment, *rehearse, *keep, *json, *no_wait),
         Cmd::Checks { segment, json } => audit::checks(&cli, segment, *json),
         Cmd::Project {
             p,
@@ -218,14 +219,23 @@ pub fn run(cli: Cli) -> Result<()> {
             out::info(format_args!("{segment}: {metric} = {value} recorded"));
             Ok(())
         }
-        Cmd::Advance { segment, reason } => {
-            act(&cli, segment, Action::Advance, reason.clone(), &cli.actor)
+        Cmd::Advance {
+            segment,
+            reason,
+            no_wait,
+        } => {
+            if *no_wait {
+                moving::act_no_wait(&cli, segment, Action::Advance, reason.clone())
+            } else {
+                act(&cli, segment, Action::Advance, reason.clone(), &cli.actor)
+            }
         }
         Cmd::Rollback {
             segment,
             reason,
             retry,
             json,
+            no_wait,
         } => {
             let action = if *retry {
                 Action::RetryRollBack
@@ -234,6 +244,8 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             if *json {
                 moving::rollback_json(&cli, segment, action, reason.clone())
+            } else if *no_wait {
+                moving::act_no_wait(&cli, segment, action, reason.clone())
             } else {
                 act(&cli, segment, action, reason.clone(), &cli.actor)
             }

@@ -9,7 +9,14 @@ use crate::model::moved::MoveReport;
 use crate::owner::protocol::{Reply, Request};
 use anyhow::Result;
 
-pub(super) fn run(cli: &Cli, segment: &str, rehearse: bool, keep: bool, json: bool) -> Result<()> {
+pub(super) fn run(
+    cli: &Cli,
+    segment: &str,
+    rehearse: bool,
+    keep: bool,
+    json: bool,
+    no_wait: bool,
+) -> Result<()> {
     let label = if rehearse {
         format!("rehearsing the move of {segment}")
     } else {
@@ -31,7 +38,18 @@ pub(super) fn run(cli: &Cli, segment: &str, rehearse: bool, keep: bool, json: bo
         Reply::Event { .. } if !json => via_owner::print_progress(reply),
         _ => {}
     };
-    let report: MoveReport = match via_owner::call(cli, None, request.clone(), &mut progress)? {
+    let first = if no_wait {
+        match via_owner::call_no_wait(cli, None, request.clone(), &mut progress)? {
+            Some(reply) => reply,
+            None => {
+                left_running(segment);
+                return Ok(());
+            }
+        }
+    } else {
+        via_owner::call(cli, None, request.clone(), &mut progress)?
+    };
+    let report: MoveReport = match first {
         Reply::Moved { report } => *report,
         // In gate the move ran as the cutover (its events were printed): its report now.
         _ => via_owner::ask(cli, None, "move", request, |_| {})?,
@@ -82,4 +100,33 @@ pub(super) fn rollback_json(
         }))?
     );
     result.map(|_| ())
+}
+
+/// Say that a move goes on without this command, and where to follow it.
+fn left_running(segment: &str) {
+    crate::cli::out::info(format_args!(
+        "{segment}: under way in the project's owner; the cockpit and `cutover status` show how far it is, and `cutover move {segment}` prints the report once it is done"
+    ));
+}
+
+/// `advance` or `rollback` with `--no-wait`: print what was recorded, and return once the
+/// action is under way in the running owner.
+pub(super) fn act_no_wait(
+    cli: &Cli,
+    segment: &str,
+    action: crate::model::Action,
+    reason: Option<String>,
+) -> Result<()> {
+    let request = Request::Act {
+        segment: segment.to_string(),
+        action,
+        reason,
+        expect: None,
+    };
+    if via_owner::call_no_wait(cli, cli.actor.clone(), request, via_owner::print_progress)?
+        .is_none()
+    {
+        left_running(segment);
+    }
+    Ok(())
 }

@@ -72,3 +72,53 @@ pub(super) fn print_progress(reply: &Reply) {
         _ => {}
     }
 }
+
+/// [`call`] for `--no-wait`: through a running owner, it returns (`None`) as soon as the
+/// request is under way (its first acknowledged event or progress), and the owner goes on
+/// alone. When this process would own the project itself there is nobody to go on, so it
+/// says so and waits for the end as [`call`] does.
+pub(super) fn call_no_wait(
+    cli: &Cli,
+    actor: Option<String>,
+    request: Request,
+    mut progress: impl FnMut(&Reply),
+) -> Result<Option<Reply>> {
+    let runtime = super::live::runtime()?;
+    runtime.block_on(async {
+        let mut config = LinkConfig::new(
+            cli.project.clone(),
+            state_dir(&cli.project, cli.state.as_deref()),
+            Role::Command,
+        );
+        config.actor = actor;
+        let mut link = Link::establish(config).await?;
+        let attached = link.attached_to().is_some();
+        if !attached {
+            super::out::info(
+                "--no-wait: no owner runs this project (start `cutover watch`), so this process runs it and waits for the end",
+            );
+        }
+        let under_way = std::sync::Arc::new(tokio::sync::Notify::new());
+        let told = under_way.clone();
+        let answer = {
+            let call = link.session.ask::<Reply>("request", request, |reply| {
+                progress(reply);
+                if attached && matches!(reply, Reply::Event { .. } | Reply::MoveProgress { .. }) {
+                    told.notify_one();
+                }
+            });
+            tokio::select! {
+                answer = call => Some(answer),
+                () = under_way.notified() => None,
+            }
+        };
+        let closed = link.close(StopMode::Drain).await;
+        let answer = match answer {
+            None => None,
+            Some(Ok(reply)) => Some(reply),
+            Some(Err(e)) => bail!("{e}"),
+        };
+        closed?;
+        Ok(answer)
+    })
+}

@@ -1,19 +1,20 @@
 //! The export, read for a move: which rows move and which are skipped (and why), and the
 //! users that move, in batches, each already in the target's import form.
 //!
-//! Two passes over the file, each streamed with bounded memory. The first ([`scan`]) takes
-//! the export's SHA-256 (a resume checks it: the journal names users by their export lines)
-//! and finds the rows that cannot move whatever the target says: unreadable rows, rows with no
-//! id, a legacy id seen before, an email seen before (case-folded as the audit groups them).
-//! Only 64-bit digests of ids and emails are held, never the text. The second ([`batches`])
-//! reads each moving row as `cutover audit` reads it ([`crate::audit::roles`]), judges its hash
-//! by the compatibility table, converts it, and hands out batches in export order. The batches
-//! are the same on every pass over the same file with the same rules, which is what lets a
-//! resume skip the ones the journal already holds.
+//! One pass over the file ([`batches`]), streamed with bounded memory: each row is read as
+//! `cutover audit` reads it ([`crate::audit::roles`]), rows that cannot move are counted by
+//! reason (unreadable, no id, a legacy id or an email an earlier row has, case-folded as the
+//! audit groups them, a hash the target cannot verify), and the rest go out in batches in
+//! export order, their hashes judged by the compatibility table and converted. Only 64-bit
+//! digests of ids and emails are held, never the text. The batches are the same on every pass
+//! over the same file with the same rules, which is what lets a resume skip the ones the
+//! journal already holds; the file's SHA-256 ([`digest`], a byte pass before anything is
+//! sent, and again as the rows stream) makes sure it is the same file.
 //!
 //! Duplicates are decided in export order: the first row with an id or an email keeps it,
 //! whatever happens to that row later (a user skipped for an unverifiable hash still holds its
-//! email, so a later duplicate does not take its place).
+//! email, so a later duplicate does not take its place). `duplicate_emails = "fail"` needs
+//! to know before the first batch: [`duplicate_emails`] counts them in a pass of its own.
 
 use super::problems::MoveError;
 use crate::audit::compat::{self, Move as Verdict};
@@ -52,19 +53,6 @@ impl Skip {
             Skip::Unverifiable => "unverifiable",
         }
     }
-}
-
-/// What the first pass found.
-#[derive(Debug, Clone, Default)]
-pub struct Scan {
-    /// The export's SHA-256, hex.
-    pub sha256: String,
-    /// Data rows (users), readable or not.
-    pub rows: u64,
-    /// Rows that do not move, by their line, with the reason.
-    pub skipped: HashMap<u64, Skip>,
-    /// Emails shared by more than one row.
-    pub duplicate_email_groups: u64,
 }
 
 /// Feeds every byte through SHA-256.
@@ -114,60 +102,81 @@ fn stream(
     Ok(sha.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The first pass: the digest, the row count and the rows that cannot move. Only the id and
-/// the email are read (a JSON row is walked for those two alone).
-pub fn scan(path: &Path, fields: &[Field]) -> Result<Scan, MoveError> {
-    use crate::audit::roles::{EMAIL, ID};
-    let fields: Vec<Field> = fields
+/// The export's SHA-256, hex, from its bytes alone.
+pub fn digest(path: &Path) -> Result<String, MoveError> {
+    let mut reader = open(path)?;
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|source| MoveError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let sha = reader.into_inner().sha.finalize();
+    Ok(sha.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The rows an earlier row's id or email rules out, decided in export order.
+#[derive(Default)]
+struct Seen {
+    ids: HashSet<u64>,
+    /// Email digest → whether a second row had it (its group is counted once).
+    emails: HashMap<u64, bool>,
+    email_groups: u64,
+}
+
+impl Seen {
+    /// Why `user` (with an id) cannot move because of an earlier row, if it cannot.
+    fn check(&mut self, id: &str, email: Option<&str>) -> Option<Skip> {
+        if !self.ids.insert(crate::audit::values::folded_exact(id)) {
+            return Some(Skip::DuplicateId);
+        }
+        let e = email?;
+        match self.emails.entry(crate::audit::values::folded(e)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(false);
+                None
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                if !o.get() {
+                    self.email_groups += 1;
+                    o.insert(true);
+                }
+                Some(Skip::DuplicateEmail)
+            }
+        }
+    }
+}
+
+/// Fields of `fields` with only the roles in `keep` left (a JSON row is walked for those).
+fn only(fields: &[Field], keep: &[usize]) -> Vec<Field> {
+    fields
         .iter()
         .enumerate()
-        .map(|(i, f)| match i {
-            ID | EMAIL => f.clone(),
-            _ => Field {
-                candidates: Vec::new(),
-                explicit: false,
-            },
-        })
-        .collect();
-    let fields = &fields[..];
-    let mut out = Scan::default();
-    let mut ids: HashSet<u64> = HashSet::new();
-    let mut emails: HashMap<u64, bool> = HashMap::new();
-    let sha256 = stream(path, fields, |line, row| {
-        out.rows += 1;
-        let skip = match row {
-            Err(_) => Some(Skip::Unreadable),
-            Ok(values) => {
-                let user = User::read(values);
-                match &user.id {
-                    None => Some(Skip::NoId),
-                    Some(id) if !ids.insert(crate::audit::values::folded_exact(id)) => {
-                        Some(Skip::DuplicateId)
-                    }
-                    Some(_) => user.email.as_deref().and_then(|e| {
-                        match emails.entry(crate::audit::values::folded(e)) {
-                            std::collections::hash_map::Entry::Vacant(v) => {
-                                v.insert(false);
-                                None
-                            }
-                            std::collections::hash_map::Entry::Occupied(mut o) => {
-                                if !o.get() {
-                                    out.duplicate_email_groups += 1;
-                                    o.insert(true);
-                                }
-                                Some(Skip::DuplicateEmail)
-                            }
-                        }
-                    }),
+        .map(|(i, f)| {
+            if keep.contains(&i) {
+                f.clone()
+            } else {
+                Field {
+                    candidates: Vec::new(),
+                    explicit: false,
                 }
             }
-        };
-        if let Some(skip) = skip {
-            out.skipped.insert(line, skip);
+        })
+        .collect()
+}
+
+/// How many emails several rows share (`duplicate_emails = "fail"` refuses to start on any).
+pub fn duplicate_emails(path: &Path, fields: &[Field]) -> Result<u64, MoveError> {
+    use crate::audit::roles::{EMAIL, ID};
+    let fields = only(fields, &[ID, EMAIL]);
+    let mut seen = Seen::default();
+    stream(path, &fields, |_, row| {
+        if let Ok(values) = row {
+            let user = User::read(values);
+            if let Some(id) = &user.id {
+                seen.check(id, user.email.as_deref());
+            }
         }
     })?;
-    out.sha256 = sha256;
-    Ok(out)
+    Ok(seen.email_groups)
 }
 
 /// One user on its way, its password in the target's import form `P`.
@@ -203,52 +212,44 @@ pub struct Passed {
     pub without_password: u64,
     /// Users sent or to be sent.
     pub moving: u64,
+    /// Rows of the export, readable or not.
+    pub rows: u64,
+    /// The file's SHA-256 as it streamed (the caller compares it with [`digest`]'s).
     pub sha256: String,
 }
 
-/// The second pass: every moving user, in batches of `size`, handed to `each` in export order
+/// Every moving user, in batches of `size`, handed to `each` in export order
 /// with the batch's number (from 0). `each` answers false to stop early (the rest is read
 /// but not handed out, so the counts cover the whole export).
 pub fn batches<P>(
     path: &Path,
     rules: &Rules<'_, P>,
-    scan: &Scan,
     size: usize,
     mut each: impl FnMut(u64, Vec<Outgoing<P>>) -> bool,
 ) -> Result<Passed, MoveError> {
-    if rules.duplicate_emails == DuplicateEmails::Fail && scan.duplicate_email_groups > 0 {
-        return Err(MoveError::DuplicateEmails {
-            groups: scan.duplicate_email_groups,
-        });
-    }
     // What the move does not send (the username, dates) is not read.
-    let fields: Vec<Field> = rules
-        .fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| match i {
-            USERNAME | LAST_LOGIN | CREATED => Field {
-                candidates: Vec::new(),
-                explicit: false,
-            },
-            _ => f.clone(),
-        })
+    let sent: Vec<usize> = (0..rules.fields.len())
+        .filter(|i| ![USERNAME, LAST_LOGIN, CREATED].contains(i))
         .collect();
+    let fields = only(rules.fields, &sent);
+    let mut seen = Seen::default();
     let mut passed = Passed::default();
     let mut batch: Vec<Outgoing<P>> = Vec::with_capacity(size);
     let mut number = 0;
     let mut going = true;
     let sha256 = stream(path, &fields, |line, row| {
-        if let Some(skip) = scan.skipped.get(&line) {
-            *passed.skipped.entry(skip.as_str()).or_default() += 1;
-            return;
-        }
+        passed.rows += 1;
+        let mut skip = |why: Skip| *passed.skipped.entry(why.as_str()).or_default() += 1;
         let Ok(values) = row else {
-            // The file changed under the scan: the digest check below says so.
-            return;
+            return skip(Skip::Unreadable);
         };
         let user = User::read(values);
-        let Some(id) = user.id.clone() else { return };
+        let Some(id) = user.id.clone() else {
+            return skip(Skip::NoId);
+        };
+        if let Some(why) = seen.check(&id, user.email.as_deref()) {
+            return skip(why);
+        }
         let scheme = hash::classify(
             user.hash.as_deref(),
             user.salt.is_some(),
@@ -301,11 +302,6 @@ pub fn batches<P>(
     })?;
     if going && !batch.is_empty() {
         each(number, batch);
-    }
-    if sha256 != scan.sha256 {
-        return Err(MoveError::Changed {
-            path: path.to_path_buf(),
-        });
     }
     passed.sha256 = sha256;
     Ok(passed)

@@ -15,7 +15,7 @@
 use super::firebase::Firebase;
 use super::firebase_form::Form;
 use super::journal::{Header, Journal, Outcome, Record, State};
-use super::prepare::{self, Outgoing, Rules, Scan};
+use super::prepare::{self, Outgoing, Rules};
 use super::problems::MoveError;
 use super::report::Report;
 use crate::export::rows::Field;
@@ -32,6 +32,8 @@ pub struct Plan {
     pub batch: u64,
     pub unverifiable: crate::config::moves::Unverifiable,
     pub duplicate_emails: crate::config::moves::DuplicateEmails,
+    /// About how many users move (the segment's size), for progress until a pass has counted.
+    pub expected: u64,
 }
 
 /// A request to stop a move at the end of its batch in flight (a pause, or a rollback that
@@ -60,9 +62,24 @@ pub struct Progress {
     pub of: u64,
 }
 
-fn scan_blocking(plan: &Plan) -> impl FnOnce() -> Result<Scan, MoveError> + use<> {
-    let (export, fields) = (plan.export.clone(), plan.fields.clone());
-    move || prepare::scan(&export, &fields)
+/// The export's digest, and how many emails several rows share when the policy refuses to
+/// move any of them: what must be known before the first batch goes.
+fn before_sending(plan: &Plan) -> impl FnOnce() -> Result<(String, u64), MoveError> + use<> {
+    let (export, fields, policy) = (
+        plan.export.clone(),
+        plan.fields.clone(),
+        plan.duplicate_emails,
+    );
+    move || {
+        let sha = prepare::digest(&export)?;
+        let groups = match policy {
+            crate::config::moves::DuplicateEmails::Fail => {
+                prepare::duplicate_emails(&export, &fields)?
+            }
+            crate::config::moves::DuplicateEmails::Skip => 0,
+        };
+        Ok((sha, groups))
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -88,10 +105,15 @@ pub async fn move_users(
     {
         return Report::of(&plan.segment, h, journal);
     }
-    let scan = blocking(scan_blocking(plan)).await?;
+    let (sha256, shared_emails) = blocking(before_sending(plan)).await?;
+    if shared_emails > 0 {
+        return Err(MoveError::DuplicateEmails {
+            groups: shared_emails,
+        });
+    }
     let mut header = match old {
         Some(h) if h.state == State::Moving => {
-            if h.export_sha256 != scan.sha256 {
+            if h.export_sha256 != sha256 {
                 return Err(MoveError::Changed {
                     path: plan.export.clone(),
                 });
@@ -107,12 +129,12 @@ pub async fn move_users(
         old => Header {
             run: old.map_or(1, |h| h.run + 1),
             state: State::Moving,
-            export_sha256: scan.sha256.clone(),
+            export_sha256: sha256.clone(),
             batch: plan.batch,
             started: chrono::Utc::now(),
             seconds: 0.0,
             batches_done: 0,
-            rows: scan.rows,
+            rows: 0,
             skipped: Default::default(),
             without_password: 0,
             moving: 0,
@@ -121,8 +143,12 @@ pub async fn move_users(
     journal.set_header(&header)?;
     journal.flush()?;
 
-    // Every row the scan did not skip, less those the second pass finds unverifiable.
-    let scan_estimate = scan.rows - scan.skipped.len() as u64;
+    // The users to move: known from an earlier pass of this move, else the segment's size.
+    let estimate = if header.moving > 0 {
+        header.moving
+    } else {
+        plan.expected
+    };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Vec<Outgoing<Form>>)>(2);
     let reader = {
         let rules_plan = (
@@ -142,13 +168,13 @@ pub async fn move_users(
                 unverifiable,
                 duplicate_emails,
             };
-            prepare::batches(&export, &rules, &scan, size, |n, b| {
+            prepare::batches(&export, &rules, size, |n, b| {
                 tx.blocking_send((n, b)).is_ok()
             })
         })
     };
     let run = header.run;
-    let of = scan_estimate;
+    let of = estimate;
     let mut done = 0u64;
     let mut failure = None;
     while let Some((n, batch)) = rx.recv().await {
@@ -166,7 +192,10 @@ pub async fn move_users(
                 journal.set_header(&header)?;
                 journal.flush()?;
                 done += batch.len() as u64;
-                progress(Progress { done, of });
+                progress(Progress {
+                    done,
+                    of: of.max(done),
+                });
             }
             Err(e) => {
                 failure = Some(e);
@@ -182,6 +211,12 @@ pub async fn move_users(
         return Err(e);
     }
     let passed = passed?;
+    if passed.sha256 != header.export_sha256 {
+        return Err(MoveError::Changed {
+            path: plan.export.clone(),
+        });
+    }
+    header.rows = passed.rows;
     header.skipped = passed
         .skipped
         .iter()
@@ -326,8 +361,7 @@ fn read_ids(
     lines: &HashSet<u64>,
     sha256: &str,
 ) -> Result<HashMap<u64, String>, MoveError> {
-    let scan = prepare::scan(export, fields)?;
-    if scan.sha256 != sha256 {
+    if prepare::digest(export)? != sha256 {
         return Err(MoveError::Changed {
             path: export.to_path_buf(),
         });

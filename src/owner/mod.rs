@@ -35,6 +35,7 @@ mod faults;
 mod inflight;
 pub mod link;
 mod move_requests;
+mod move_tasks;
 mod outbox;
 mod periodic;
 mod polling;
