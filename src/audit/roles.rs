@@ -7,6 +7,7 @@ use super::values::flag_value;
 use crate::config::AuditFile;
 use crate::export::Scalar;
 use crate::export::rows::Field;
+use std::borrow::Cow;
 
 /// The roles a row's fields play, in the order [`fields`] lists them.
 pub const ID: usize = 0;
@@ -123,17 +124,19 @@ pub fn fields(m: &AuditFile) -> Vec<Field> {
     out
 }
 
-/// One row, read by role: texts trimmed (blank is none), flags as exports write them.
+/// One row, read by role: texts trimmed (blank is none), flags as exports write them. It
+/// borrows the row's values (a move reads a million rows: no copy of each field).
 #[derive(Debug, Default)]
-pub struct User {
-    pub id: Option<String>,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub hash: Option<String>,
-    pub salt: Option<String>,
-    pub scheme: Option<String>,
+pub struct User<'a> {
+    /// The legacy id (a number written as one is made text).
+    pub id: Option<Cow<'a, str>>,
+    pub email: Option<&'a str>,
+    pub username: Option<&'a str>,
+    pub hash: Option<&'a str>,
+    pub salt: Option<&'a str>,
+    pub scheme: Option<&'a str>,
     /// The status column, lower case.
-    pub status: Option<String>,
+    pub status: Option<Cow<'a, str>>,
     pub disabled: Option<bool>,
     pub active: Option<bool>,
     pub verified: Option<bool>,
@@ -141,14 +144,14 @@ pub struct User {
     pub wrong: Vec<usize>,
 }
 
-impl User {
+impl<'a> User<'a> {
     /// Read a row's values (one slot per field of [`fields`]).
-    pub fn read(v: &[Option<Scalar>]) -> User {
+    pub fn read(v: &'a [Option<Scalar>]) -> User<'a> {
         let mut wrong = Vec::new();
-        let mut text = |i: usize| -> Option<String> {
+        let mut text = |i: usize| -> Option<Cow<'a, str>> {
             match v.get(i)?.as_ref()? {
-                Scalar::Text(t) => Some(t.trim().to_string()).filter(|t| !t.is_empty()),
-                Scalar::Int(n) if i == ID => Some(n.to_string()),
+                Scalar::Text(t) => Some(Cow::Borrowed(t.trim())).filter(|t| !t.is_empty()),
+                Scalar::Int(n) if i == ID => Some(Cow::Owned(n.to_string())),
                 Scalar::Null => None,
                 _ => {
                     wrong.push(i);
@@ -156,13 +159,23 @@ impl User {
                 }
             }
         };
+        let borrowed = |c: Option<Cow<'a, str>>| match c {
+            Some(Cow::Borrowed(s)) => Some(s),
+            _ => None,
+        };
         let id = text(ID);
-        let email = text(EMAIL);
-        let username = text(USERNAME);
-        let hash = text(HASH);
-        let salt = text(SALT);
-        let scheme = text(SCHEME);
-        let status = text(STATUS).map(|s| s.to_lowercase());
+        let email = borrowed(text(EMAIL));
+        let username = borrowed(text(USERNAME));
+        let hash = borrowed(text(HASH));
+        let salt = borrowed(text(SALT));
+        let scheme = borrowed(text(SCHEME));
+        let status = text(STATUS).map(|s| {
+            if s.chars().any(char::is_uppercase) {
+                Cow::Owned(s.to_lowercase())
+            } else {
+                s
+            }
+        });
         let mut flag = |i: usize| match v.get(i).and_then(Option::as_ref) {
             None => None,
             Some(s) if s.is_blank() => None,

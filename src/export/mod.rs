@@ -62,10 +62,19 @@ pub(crate) struct Pick<'p, 'o> {
 
 impl Pick<'_, '_> {
     fn found(&mut self, value: Scalar) {
-        for (i, rest) in &self.paths {
-            if rest.is_empty() {
-                self.out[*i] = Some(value.clone());
+        // Most values answer one path: moved there, copied only for the others.
+        let mut hits = self
+            .paths
+            .iter()
+            .filter(|(_, rest)| rest.is_empty())
+            .map(|(i, _)| *i)
+            .peekable();
+        while let Some(i) = hits.next() {
+            if hits.peek().is_none() {
+                self.out[i] = Some(value);
+                return;
             }
+            self.out[i] = Some(value.clone());
         }
     }
 }

@@ -113,12 +113,34 @@ pub fn digest(path: &Path) -> Result<String, MoveError> {
     Ok(sha.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Hashes a key that is a digest already (of an id or a folded email): as is.
+#[derive(Default)]
+struct AsIs(u64);
+
+impl std::hash::Hasher for AsIs {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type ByDigest = std::hash::BuildHasherDefault<AsIs>;
+
 /// The rows an earlier row's id or email rules out, decided in export order.
 #[derive(Default)]
 struct Seen {
-    ids: HashSet<u64>,
+    ids: HashSet<u64, ByDigest>,
     /// Email digest → whether a second row had it (its group is counted once).
-    emails: HashMap<u64, bool>,
+    emails: HashMap<u64, bool, ByDigest>,
     email_groups: u64,
 }
 
@@ -172,7 +194,7 @@ pub fn duplicate_emails(path: &Path, fields: &[Field]) -> Result<u64, MoveError>
         if let Ok(values) = row {
             let user = User::read(values);
             if let Some(id) = &user.id {
-                seen.check(id, user.email.as_deref());
+                seen.check(id, user.email);
             }
         }
     })?;
@@ -244,26 +266,18 @@ pub fn batches<P>(
             return skip(Skip::Unreadable);
         };
         let user = User::read(values);
-        let Some(id) = user.id.clone() else {
+        let Some(id) = user.id.as_deref() else {
             return skip(Skip::NoId);
         };
-        if let Some(why) = seen.check(&id, user.email.as_deref()) {
+        if let Some(why) = seen.check(id, user.email) {
             return skip(why);
         }
-        let scheme = hash::classify(
-            user.hash.as_deref(),
-            user.salt.is_some(),
-            user.scheme.as_deref(),
-        );
+        let scheme = hash::classify(user.hash, user.salt.is_some(), user.scheme);
         let password = match (scheme.id, rules.verdicts.verdict(scheme.id).0) {
             ("empty", _) => Ok(None),
-            (id, Verdict::Import) => (rules.convert)(
-                id,
-                user.hash.as_deref().unwrap_or_default(),
-                user.salt.as_deref(),
-            )
-            .map(Some)
-            .map_err(|_| ()),
+            (id, Verdict::Import) => (rules.convert)(id, user.hash.unwrap_or_default(), user.salt)
+                .map(Some)
+                .map_err(|_| ()),
             _ => Err(()),
         };
         let password = match (password, rules.unverifiable) {
@@ -286,8 +300,8 @@ pub fn batches<P>(
         }
         batch.push(Outgoing {
             line,
-            id,
-            email: user.email.clone(),
+            id: id.to_string(),
+            email: user.email.map(str::to_string),
             verified: user.verified,
             disabled: user.is_disabled(),
             password,

@@ -375,7 +375,7 @@ fn read_ids(
         if let (true, Ok(values)) = (lines.contains(&line), row)
             && let Some(id) = crate::audit::roles::User::read(values).id
         {
-            out.insert(line, id);
+            out.insert(line, id.into_owned());
         }
     })
     .map_err(|source| MoveError::Export {

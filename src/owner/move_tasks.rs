@@ -30,7 +30,7 @@ impl Core {
             false,
         );
         self.settle_move(task, done);
-        if let Some((hook, job)) = self.running.waiting_undo(&segment) {
+        if let Some((hook, job)) = self.running.waiting_for(&segment) {
             self.start_transition_move(hook, job);
         }
     }
@@ -153,7 +153,11 @@ impl Core {
         };
         if undo && self.running.stop_move(&segment, "a rollback undoes it") {
             // The move stops after its batch in flight; then the undo runs.
-            return self.running.undo_after_move(hook, job);
+            return self.running.after_move(hook, job);
+        }
+        if self.running.is_stopping(&segment) {
+            // Paused a moment ago and advanced again: the move goes on once it has stopped.
+            return self.running.after_move(hook, job);
         }
         if self.running.is_moving(&segment) {
             let why = format!(

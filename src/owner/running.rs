@@ -98,8 +98,9 @@ pub(super) struct Running {
     jobs: InFlight<Waiter, Reply>,
     /// Moves of users (at most one a segment).
     moves: InFlight<MoveTask, Moved>,
-    /// Rollbacks whose undo waits for the segment's running move to stop.
-    undo_after: Vec<(HookTask, Box<HookJob>)>,
+    /// Cutovers and rollbacks whose move or undo waits for the segment's running move to
+    /// stop (asked to, by a pause or a rollback).
+    after_move: Vec<(HookTask, Box<HookJob>)>,
 }
 
 impl Running {
@@ -158,18 +159,25 @@ impl Running {
         found
     }
 
-    /// Start `job`'s undo once its segment's running move has stopped.
-    pub fn undo_after_move(&mut self, hook: HookTask, job: Box<HookJob>) {
-        self.undo_after.push((hook, job));
+    /// Start `job`'s move or undo once its segment's running move has stopped.
+    pub fn after_move(&mut self, hook: HookTask, job: Box<HookJob>) {
+        self.after_move.push((hook, job));
     }
 
-    /// A rollback that waited for `segment`'s move to stop, now that it has.
-    pub fn waiting_undo(&mut self, segment: &str) -> Option<(HookTask, Box<HookJob>)> {
+    /// A cutover or rollback that waited for `segment`'s move to stop, now that it has.
+    pub fn waiting_for(&mut self, segment: &str) -> Option<(HookTask, Box<HookJob>)> {
         let i = self
-            .undo_after
+            .after_move
             .iter()
             .position(|(h, _)| h.segment == segment)?;
-        Some(self.undo_after.remove(i))
+        Some(self.after_move.remove(i))
+    }
+
+    /// Whether `segment`'s running move was asked to stop (it ends after its batch).
+    pub fn is_stopping(&self, segment: &str) -> bool {
+        self.moves
+            .running()
+            .any(|t| t.segment == segment && t.stop.asked().is_some())
     }
 
     /// Whether a move of `segment`'s users runs now.
@@ -236,7 +244,7 @@ impl Running {
             && self.flushing.is_empty()
             && self.jobs.is_empty()
             && self.moves.is_empty()
-            && self.undo_after.is_empty()
+            && self.after_move.is_empty()
     }
 
     /// The next task to end, of any kind; pending forever while nothing runs. Hooks first:
