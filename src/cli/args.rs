@@ -94,6 +94,14 @@ pub enum Cmd {
         /// SEGMENT:failure-spike@DAY or SEGMENT:latency-spike@DAY (3 days long).
         #[arg(long = "fault", value_name = "SPEC")]
         faults: Vec<String>,
+        /// Users a second the simulated target imports (its Firebase-shaped user API; default:
+        /// as fast as it can).
+        #[arg(long, value_name = "USERS")]
+        import_rate: Option<f64>,
+        /// A fault of the simulated target on demand: 429@K (every K-th import answers 429 with
+        /// Retry-After), 503@K, or cut@K (imports, then closes the connection unanswered).
+        #[arg(long = "target-fault", value_name = "SPEC")]
+        target_faults: Vec<String>,
         /// Freeze time at day 0; move it with POST /sim/day?set=DAYS.
         #[arg(long)]
         paused: bool,

@@ -49,11 +49,19 @@ pub(super) struct SimWatch<'a> {
 /// `cutover simulate`: serve the simulator until SIGINT/SIGTERM; with `--watch`, also run
 /// the project in `--project` as `watch` does, on the simulator's clock (as the demo does),
 /// so its days pass at `--speed` and its reports and forecasts fill in.
+/// What the simulator simulates, as the command line gives it: segments and their faults,
+/// and the target's pace and faults.
+pub(super) struct SimSpec<'a> {
+    pub segments: &'a [String],
+    pub faults: &'a [String],
+    pub import_rate: Option<f64>,
+    pub target_faults: &'a [String],
+}
+
 pub(super) fn simulate(
     listen: &str,
     speed: f64,
-    segments: &[String],
-    faults: &[String],
+    spec: SimSpec<'_>,
     paused: bool,
     seed: u64,
     watch: Option<SimWatch<'_>>,
@@ -66,14 +74,29 @@ pub(super) fn simulate(
     {
         bail!("--days {d}: give the simulated days to run, e.g. --days 30");
     }
-    let mut population = sim_segments(segments)?;
-    for f in faults {
+    let mut population = sim_segments(spec.segments)?;
+    for f in spec.faults {
         let (seg, fault) = crate::sim::parse_fault(f).map_err(anyhow::Error::msg)?;
         match population.iter_mut().find(|s| s.id == seg) {
             Some(s) => s.faults.push(fault),
             None => bail!("--fault '{f}': no simulated segment '{seg}'"),
         }
     }
+    if let Some(r) = spec.import_rate
+        && !(r.is_finite() && r > 0.0)
+    {
+        bail!(
+            "--import-rate {r}: give the users a second the simulated target imports, e.g. --import-rate 5000"
+        );
+    }
+    let target = crate::sim::target::Target::new(
+        spec.import_rate,
+        spec.target_faults
+            .iter()
+            .map(|f| crate::sim::target::parse_target_fault(f))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?,
+    );
     let clock = crate::clock::Clock::simulated(Utc::now(), speed);
     let rt = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     rt.block_on(async move {
@@ -82,6 +105,7 @@ pub(super) fn simulate(
             crate::sim::Population::new(population, seed),
             clock,
             paused,
+            target,
         )
         .await
         .with_context(|| format!("cannot listen on '{listen}'"))?;

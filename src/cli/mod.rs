@@ -67,6 +67,8 @@ pub fn run(cli: Cli) -> Result<()> {
             speed,
             segments,
             faults,
+            import_rate,
+            target_faults,
             paused,
             seed,
             export,
@@ -77,8 +79,12 @@ pub fn run(cli: Cli) -> Result<()> {
             None => simulate(
                 listen,
                 *speed,
-                segments,
-                faults,
+                live::SimSpec {
+                    segments,
+                    faults,
+                    import_rate: *import_rate,
+                    target_faults,
+                },
                 *paused,
                 *seed,
                 watch.then_some(live::SimWatch {

@@ -198,7 +198,13 @@ pub fn run(opts: DemoOptions) -> Result<()> {
     let rt = crate::runtime::multi_thread().context("cannot start the async runtime")?;
     let population = Population::new(population(Some(8.0)), 42);
     let running = rt
-        .block_on(sim::start("127.0.0.1:0", population, clock, false))
+        .block_on(sim::start(
+            "127.0.0.1:0",
+            population,
+            clock,
+            false,
+            sim::target::Target::default(),
+        ))
         .context("cannot start the simulated identity provider on 127.0.0.1")?;
     let url = format!("http://{}", running.addr);
     let every = Duration::from_secs_f64((opts.speed / 4.0).clamp(0.01, 2.0));

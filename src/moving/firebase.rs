@@ -148,6 +148,13 @@ struct Upload<'a> {
     password_hash_order: Option<&'static str>,
 }
 
+/// Whether a refusal's code says the user is there already. For a user the lookup just before
+/// the send did not find, that is this move's own import, answered on an attempt whose answer
+/// was lost (a cut connection, retried): it counts as created.
+pub fn is_exists(code: &str) -> bool {
+    code == "DUPLICATE_LOCAL_ID"
+}
+
 /// One encoded `batchCreate`: the indexes of the users it holds, and its JSON body.
 pub type Request = (Vec<usize>, Vec<u8>);
 

@@ -278,8 +278,11 @@ async fn send_batch(
     let users: Vec<&Outgoing<Form>> = to_send.iter().map(|&i| &batch[i]).collect();
     let answers = target.create(&users).await?;
     for (&i, answer) in to_send.iter().zip(answers) {
-        if let Err(code) = answer {
-            outcomes[i] = Outcome::Failed(record.code(&code));
+        match answer {
+            // Absent before the send, "there already" now: this move's own import.
+            Err(code) if super::firebase::is_exists(&code) => {}
+            Err(code) => outcomes[i] = Outcome::Failed(record.code(&code)),
+            Ok(()) => {}
         }
     }
     record.outcomes = Some(outcomes);

@@ -5,6 +5,7 @@
 pub mod export;
 pub mod population;
 pub mod server;
+pub mod target;
 
 pub use population::{Fault, FaultKind, Population, SimSegment};
 
@@ -20,6 +21,8 @@ pub struct SimState {
     pub clock: Clock,
     /// Time frozen at this day (tests and `--paused`), else the clock's days.
     pub paused_day: Option<f64>,
+    /// The users moved into it, and its pace and faults ([`target`]).
+    pub target: target::Target,
 }
 
 impl SimState {
@@ -136,6 +139,7 @@ pub async fn start(
     population: Population,
     clock: Clock,
     paused: bool,
+    target: target::Target,
 ) -> std::io::Result<Running> {
     let wanted: std::net::SocketAddr = listen.parse().map_err(|_| {
         std::io::Error::other(format!("'{listen}' is not an address like 127.0.0.1:0"))
@@ -151,6 +155,7 @@ pub async fn start(
         population,
         clock,
         paused_day: paused.then_some(0.0),
+        target,
     }));
     tokio::spawn(server::serve(listener, state.clone()));
     Ok(Running { addr, state })

@@ -1,8 +1,9 @@
 //! The simulator's HTTP face on 127.0.0.1: each vendor's endpoint answering with its documented
 //! response shape, Prometheus' query API and `/metrics`, and a small control API.
 //!
-//! A deliberately tiny HTTP/1.1 server (GET and POST, no keep-alive, no bodies read): enough for
-//! the cockpit's pollers and a real Prometheus to scrape, with nothing to configure.
+//! A deliberately tiny HTTP/1.1 server (GET and POST, no keep-alive; a body is read only for the
+//! simulated target's API, [`super::target`]): enough for the cockpit's pollers, a real
+//! Prometheus to scrape and a move to send users to, with nothing to configure.
 
 use super::{SimState, parse_segment};
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,8 @@ struct Reply {
     status: u16,
     content_type: &'static str,
     body: String,
+    /// Seconds for a `Retry-After` header (a 429).
+    retry_after: Option<u64>,
 }
 
 fn json(status: u16, v: serde_json::Value) -> Reply {
@@ -20,6 +23,7 @@ fn json(status: u16, v: serde_json::Value) -> Reply {
         status,
         content_type: "application/json",
         body: v.to_string(),
+        retry_after: None,
     }
 }
 
@@ -97,6 +101,7 @@ fn route(state: &Mutex<SimState>, method: &str, path: &str, query: &str) -> Repl
                     status: 200,
                     content_type: "application/x-ndjson",
                     body: String::from_utf8_lossy(&body).into_owned(),
+                    retry_after: None,
                 },
                 Err(e) => json(500, serde_json::json!({"error": e.to_string()})),
             }
@@ -231,6 +236,7 @@ fn metrics(state: &Mutex<SimState>) -> Reply {
         status: 200,
         content_type: "text/plain; version=0.0.4",
         body: out,
+        retry_after: None,
     }
 }
 
@@ -254,29 +260,82 @@ fn status(state: &Mutex<SimState>) -> Reply {
     json(200, serde_json::json!({"day": day, "segments": segments}))
 }
 
+/// The largest request body read (a 1,000-user import is about 300 KB).
+const BODY_MAX: usize = 16 << 20;
+
 async fn handle(mut stream: TcpStream, state: Arc<Mutex<SimState>>) {
     let mut buf = vec![0u8; 8192];
     let mut len = 0;
-    loop {
+    let head_end = loop {
         match stream.read(&mut buf[len..]).await {
             Ok(0) | Err(_) => return,
             Ok(n) => len += n,
         }
-        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") || len == buf.len() {
-            break;
+        if let Some(i) = buf[..len].windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
         }
-    }
-    let head = String::from_utf8_lossy(&buf[..len]);
+        if len == buf.len() {
+            break len;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut words = head.lines().next().unwrap_or_default().split_whitespace();
     let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let reply = route(&state, method, path, query);
+    let reply = match path.strip_prefix("/identitytoolkit.googleapis.com/v1/projects/") {
+        Some(rest) => {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0)
+                .min(BODY_MAX);
+            let mut body = buf[head_end..len].to_vec();
+            while body.len() < length {
+                let mut chunk = vec![0u8; (length - body.len()).min(1 << 16)];
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => body.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let Some((project, call)) = rest.split_once('/') else {
+                return;
+            };
+            let answered = match state.lock() {
+                Ok(mut st) => Some(st.target.answer(project, call, &body)),
+                Err(_) => None,
+            };
+            let Some((answer, pace)) = answered else {
+                return;
+            };
+            tokio::time::sleep(pace).await;
+            match answer {
+                super::target::Answer::Cut(after) => {
+                    tokio::time::sleep(after).await;
+                    let _ = stream.shutdown().await;
+                    return;
+                }
+                super::target::Answer::Json(status, v, retry_after) => Reply {
+                    retry_after,
+                    ..json(status, v)
+                },
+            }
+        }
+        None => route(&state, method, path, query),
+    };
     let response = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+        "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\n{}connection: close\r\n\r\n{}",
         reply.status,
         if reply.status < 400 { "OK" } else { "Error" },
         reply.content_type,
         reply.body.len(),
+        reply
+            .retry_after
+            .map(|s| format!("retry-after: {s}\r\n"))
+            .unwrap_or_default(),
         reply.body
     );
     let _ = stream.write_all(response.as_bytes()).await;
