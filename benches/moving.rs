@@ -5,7 +5,9 @@
 //!   the process's peak memory meanwhile (goal ≤ 100 MB, flat in the export's size);
 //! * the journal's size on disk for 1,000,000 users in a sled state (goal ≤ 16 bytes a user);
 //! * the rate into Google's Firebase Authentication emulator, through the real `cutover move`
-//!   (20,000 users; skipped when `firebase` is not installed).
+//!   (20,000 users; skipped when `firebase` is not installed);
+//! * a rehearsal's predicted duration against the real move's, both into the simulator's
+//!   target at the same configured rate (5,000 users a second; 20,000 users; goal ±25 %).
 //!
 //! Run: `cargo bench --bench moving` (about a minute). `CUTOVER_BENCH_USERS` sets the export's
 //! size (default 1,000,000).
@@ -153,6 +155,70 @@ fn emulator_rate() -> Option<(f64, f64)> {
     Some((report["rate"].as_f64().unwrap_or(0.0), users as f64 / wall))
 }
 
+/// `cutover simulate` at `rate` users a second; its address.
+fn simulator(rate: u32) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--paused",
+            "--import-rate",
+        ])
+        .arg(rate.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("simulate");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the address");
+    let addr = line.trim().trim_start_matches("listening on ").to_string();
+    (child, addr)
+}
+
+/// The rehearsal's predicted seconds and the real move's, into the same paced simulator.
+fn prediction() -> (f64, f64) {
+    let (mut sim, addr) = simulator(5_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let users = 20_000;
+    common::moving::write_export(&p.join("users.jsonl"), users);
+    common::write_project(
+        p,
+        &format!(
+            "[project]\nname = \"Bench\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {users}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"firebase\"\nproject = \"bench-real\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{addr}/identitytoolkit.googleapis.com\"\n[segments.move.rehearsal]\nproject = \"bench-test\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{addr}/identitytoolkit.googleapis.com\"\n"
+        ),
+    );
+    common::cutover(p)
+        .args(["advance", "eu"])
+        .assert()
+        .success();
+    common::cutover(p)
+        .env("FB_TOKEN", "t")
+        .args(["move", "eu", "--rehearse"])
+        .assert()
+        .success();
+    let status = common::json(common::cutover(p).args(["status", "--json"]));
+    let predicted = status["segments"][0]["move"]["predicted_seconds"]
+        .as_f64()
+        .expect("a prediction");
+    common::cutover(p)
+        .args(["advance", "eu"])
+        .assert()
+        .success();
+    let real = common::json(
+        common::cutover(p)
+            .env("FB_TOKEN", "t")
+            .args(["move", "eu", "--json"]),
+    );
+    let _ = sim.kill();
+    let _ = sim.wait();
+    (predicted, real["seconds"].as_f64().unwrap_or(0.0))
+}
+
 fn main() {
     let users: u64 = std::env::var("CUTOVER_BENCH_USERS")
         .ok()
@@ -169,6 +235,11 @@ fn main() {
         "| peak memory of that pass | ≤ 100 MB | {rss:.0} MB (before it: {rss_before:.0} MB) |"
     );
     println!("| journal on disk (sled) | ≤ 16 bytes a user | {journal:.1} bytes a user |");
+    let (predicted, real) = prediction();
+    println!(
+        "| rehearsal's prediction vs the real move (paced simulator, 5,000 users/s) | within ±25 % | predicted {predicted:.1} s, took {real:.1} s ({:+.0} %) |",
+        (predicted - real) / real * 100.0
+    );
     match emulator_rate() {
         Some((sending, whole)) => println!(
             "| into the Firebase emulator (20,000 users) | reported | {sending:.0} users/s sending, {whole:.0} users/s for the whole command |"
