@@ -7,7 +7,7 @@ mod common;
 
 use common::firebase::Emulator;
 use common::moving::*;
-use common::{bin, cutover, json, owner_pid};
+use common::{bin, cutover, json};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,16 +22,7 @@ fn moving_project(emulator: &Emulator, dir: &std::path::Path) -> Child {
     for _ in 0..2 {
         cutover(dir).args(["advance", "eu"]).assert().success();
     }
-    let watch = bin(dir)
-        .arg("watch")
-        .env("FB_TOKEN", "owner")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watch");
-    owner_pid(dir, Duration::from_secs(10)).expect("the watch owns the project");
-    watch
+    token_watch(dir)
 }
 
 /// Start `cutover move eu` through the watch, and wait until users are arriving.

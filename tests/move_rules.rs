@@ -6,9 +6,8 @@ mod common;
 
 use common::firebase::Emulator;
 use common::moving::*;
-use common::{bin, cutover, fails, json, owner_pid};
+use common::{cutover, fails, json};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const ROWS: u64 = 5_000;
@@ -26,19 +25,6 @@ fn in_gate(emulator: &Emulator, dir: &Path, project: &str, batch: u64, extra: &s
     for _ in 0..2 {
         cutover(dir).args(["advance", "eu"]).assert().success();
     }
-}
-
-fn watch(dir: &Path) -> std::process::Child {
-    let w = bin(dir)
-        .arg("watch")
-        .env("FB_TOKEN", "owner")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watch");
-    owner_pid(dir, Duration::from_secs(10)).expect("the watch owns the project");
-    w
 }
 
 #[test]
@@ -69,7 +55,7 @@ fn a_lead_s_rules_hold_before_during_and_after_a_move() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     in_gate(&emulator, p, "demo-rules-nowait", 10, "");
-    let mut owner = watch(p);
+    let mut owner = token_watch(p);
     let out = cutover(p)
         .args(["move", "eu", "--no-wait"])
         .output()
@@ -100,7 +86,7 @@ fn a_lead_s_rules_hold_before_during_and_after_a_move() {
     in_gate(&emulator, p, "demo-rules-changed", 10, "");
     let _ = owner.kill();
     let _ = owner.wait();
-    let mut owner = watch(p);
+    let mut owner = token_watch(p);
     cutover(p)
         .args(["move", "eu", "--no-wait"])
         .assert()

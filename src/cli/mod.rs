@@ -229,13 +229,14 @@ pub fn run(cli: Cli) -> Result<()> {
             segment,
             reason,
             no_wait,
-        } => {
-            if *no_wait {
-                moving::act_no_wait(&cli, segment, Action::Advance, reason.clone())
-            } else {
-                act(&cli, segment, Action::Advance, reason.clone(), &cli.actor)
-            }
-        }
+        } => act(
+            &cli,
+            segment,
+            Action::Advance,
+            reason.clone(),
+            &cli.actor,
+            *no_wait,
+        ),
         Cmd::Rollback {
             segment,
             reason,
@@ -250,31 +251,50 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             if *json {
                 moving::rollback_json(&cli, segment, action, reason.clone())
-            } else if *no_wait {
-                moving::act_no_wait(&cli, segment, action, reason.clone())
             } else {
-                act(&cli, segment, action, reason.clone(), &cli.actor)
+                act(&cli, segment, action, reason.clone(), &cli.actor, *no_wait)
             }
         }
-        Cmd::Replan { segment, reason } => {
-            act(&cli, segment, Action::Replan, reason.clone(), &cli.actor)
-        }
-        Cmd::Retest { segment, reason } => {
-            act(&cli, segment, Action::Retest, reason.clone(), &cli.actor)
-        }
+        Cmd::Replan { segment, reason } => act(
+            &cli,
+            segment,
+            Action::Replan,
+            reason.clone(),
+            &cli.actor,
+            false,
+        ),
+        Cmd::Retest { segment, reason } => act(
+            &cli,
+            segment,
+            Action::Retest,
+            reason.clone(),
+            &cli.actor,
+            false,
+        ),
         Cmd::Pause { segment, reason } => act(
             &cli,
             segment,
             Action::Pause,
             Some(reason.clone()),
             &cli.actor,
+            false,
         ),
-        Cmd::Resume { segment, reason } => {
-            act(&cli, segment, Action::Resume, reason.clone(), &cli.actor)
-        }
-        Cmd::Adopt { segment, reason } => {
-            act(&cli, segment, Action::AdoptFit, reason.clone(), &cli.actor)
-        }
+        Cmd::Resume { segment, reason } => act(
+            &cli,
+            segment,
+            Action::Resume,
+            reason.clone(),
+            &cli.actor,
+            false,
+        ),
+        Cmd::Adopt { segment, reason } => act(
+            &cli,
+            segment,
+            Action::AdoptFit,
+            reason.clone(),
+            &cli.actor,
+            false,
+        ),
     }
 }
 
@@ -300,12 +320,14 @@ fn tui(cli: &Cli) -> Result<()> {
     })
 }
 
+/// An action on a segment; with `no_wait`, return once it is under way in a running owner.
 fn act(
     cli: &Cli,
     segment: &str,
     action: Action,
     reason: Option<String>,
     who: &Option<String>,
+    no_wait: bool,
 ) -> Result<()> {
     let request = Request::Act {
         segment: segment.to_string(),
@@ -315,6 +337,12 @@ fn act(
     };
     // The owner polls a segment in gate before it decides an advance; each acknowledged
     // event is printed as it comes.
+    if no_wait {
+        if via_owner::call_no_wait(cli, who.clone(), request, print_progress)?.is_none() {
+            moving::left_running(segment);
+        }
+        return Ok(());
+    }
     call(cli, who.clone(), request, print_progress)?;
     Ok(())
 }

@@ -103,30 +103,8 @@ pub(super) fn rollback_json(
 }
 
 /// Say that a move goes on without this command, and where to follow it.
-fn left_running(segment: &str) {
+pub(super) fn left_running(segment: &str) {
     crate::cli::out::info(format_args!(
         "{segment}: under way in the project's owner; the cockpit and `cutover status` show how far it is, and `cutover move {segment}` prints the report once it is done"
     ));
-}
-
-/// `advance` or `rollback` with `--no-wait`: print what was recorded, and return once the
-/// action is under way in the running owner.
-pub(super) fn act_no_wait(
-    cli: &Cli,
-    segment: &str,
-    action: crate::model::Action,
-    reason: Option<String>,
-) -> Result<()> {
-    let request = Request::Act {
-        segment: segment.to_string(),
-        action,
-        reason,
-        expect: None,
-    };
-    if via_owner::call_no_wait(cli, cli.actor.clone(), request, via_owner::print_progress)?
-        .is_none()
-    {
-        left_running(segment);
-    }
-    Ok(())
 }

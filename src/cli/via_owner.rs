@@ -31,13 +31,7 @@ pub(super) fn ask<T: Answer>(
 ) -> Result<T> {
     let runtime = super::live::runtime()?;
     runtime.block_on(async {
-        let mut config = LinkConfig::new(
-            cli.project.clone(),
-            state_dir(&cli.project, cli.state.as_deref()),
-            Role::Command,
-        );
-        config.actor = actor;
-        let mut link = Link::establish(config).await?;
+        let mut link = Link::establish(link_config(cli, actor)).await?;
         let owner = link
             .attached_to()
             .map(|w| format!("the owner of this project (pid {}, {})", w.pid, w.role));
@@ -63,6 +57,17 @@ pub(super) fn ask<T: Answer>(
     })
 }
 
+/// How a command reaches the project's owner (or becomes it).
+fn link_config(cli: &Cli, actor: Option<String>) -> LinkConfig {
+    let mut config = LinkConfig::new(
+        cli.project.clone(),
+        state_dir(&cli.project, cli.state.as_deref()),
+        Role::Command,
+    );
+    config.actor = actor;
+    config
+}
+
 /// Print each acknowledged event (flushed before it was sent: the line is the
 /// acknowledgement) and each polled source.
 pub(super) fn print_progress(reply: &Reply) {
@@ -85,13 +90,7 @@ pub(super) fn call_no_wait(
 ) -> Result<Option<Reply>> {
     let runtime = super::live::runtime()?;
     runtime.block_on(async {
-        let mut config = LinkConfig::new(
-            cli.project.clone(),
-            state_dir(&cli.project, cli.state.as_deref()),
-            Role::Command,
-        );
-        config.actor = actor;
-        let mut link = Link::establish(config).await?;
+        let mut link = Link::establish(link_config(cli, actor)).await?;
         let attached = link.attached_to().is_some();
         if !attached {
             super::out::info(

@@ -85,23 +85,19 @@ pub fn convert(scheme: &str, hash: &str, salt: Option<&str>) -> Result<Form, Unf
             };
             Ok(form(algorithm("BCRYPT", 0), full.into_bytes(), None))
         }
-        "md5" => Ok(form(
+        "md5" | "salted-md5" => Ok(form(
             algorithm("MD5", 0),
+            // The hex digest's text, lower case (checked to be 16 bytes of hex).
             hex(hash, 16)?
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
                 .into_bytes(),
-            None,
-        )),
-        "salted-md5" => Ok(form(
-            algorithm("MD5", 0),
-            hex(hash, 16)?
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into_bytes(),
-            salt_bytes(),
+            if scheme == "salted-md5" {
+                salt_bytes()
+            } else {
+                None
+            },
         )),
         "sha1" => Ok(form(algorithm("SHA1", 1), hex(hash, 20)?, None)),
         "sha256" => Ok(form(algorithm("SHA256", 1), hex(hash, 32)?, None)),

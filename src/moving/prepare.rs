@@ -94,17 +94,19 @@ fn stream(
         path: path.to_path_buf(),
         source,
     })?;
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|source| MoveError::Open {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let sha = reader.into_inner().sha.finalize();
-    Ok(sha.iter().map(|b| format!("{b:02x}")).collect())
+    finish(reader, path)
 }
 
 /// The export's SHA-256, hex, from its bytes alone.
 pub fn digest(path: &Path) -> Result<String, MoveError> {
-    let mut reader = open(path)?;
+    finish(open(path)?, path)
+}
+
+/// Read what is left of the file (whatever a parser left unread) and give its SHA-256.
+fn finish(
+    mut reader: BufReader<Digesting<std::fs::File>>,
+    path: &Path,
+) -> Result<String, MoveError> {
     std::io::copy(&mut reader, &mut std::io::sink()).map_err(|source| MoveError::Open {
         path: path.to_path_buf(),
         source,

@@ -145,3 +145,18 @@ pub fn expected_ids(users: u64) -> std::collections::BTreeSet<String> {
 pub fn planted(users: u64, problem: fn(u64) -> bool) -> u64 {
     (1..=users).filter(|&i| problem(i)).count() as u64
 }
+
+/// `cutover watch` on `dir` with the target's token (`FB_TOKEN=owner`), once it owns the
+/// project.
+pub fn token_watch(dir: &Path) -> std::process::Child {
+    let w = super::bin(dir)
+        .arg("watch")
+        .env("FB_TOKEN", "owner")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("watch");
+    super::owner_pid(dir, std::time::Duration::from_secs(10)).expect("the watch owns the project");
+    w
+}
