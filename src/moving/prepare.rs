@@ -9,7 +9,8 @@
 //! digests of ids and emails are held, never the text. The batches are the same on every pass
 //! over the same file with the same rules, which is what lets a resume skip the ones the
 //! journal already holds; the file's SHA-256 ([`digest`], a byte pass before anything is
-//! sent, and again as the rows stream) makes sure it is the same file.
+//! sent) makes sure it is the same file, and its size and time ([`unchanged`]) that it stayed
+//! so while the rows streamed.
 //!
 //! Duplicates are decided in export order: the first row with an id or an email keeps it,
 //! whatever happens to that row later (a user skipped for an unverifiable hash still holds its
@@ -69,50 +70,75 @@ impl<R: Read> Read for Digesting<R> {
     }
 }
 
-fn open(path: &Path) -> Result<BufReader<Digesting<std::fs::File>>, MoveError> {
-    let file = std::fs::File::open(path).map_err(|source| MoveError::Open {
+fn open(path: &Path) -> Result<std::fs::File, MoveError> {
+    std::fs::File::open(path).map_err(|source| MoveError::Open {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// What the export was when a move read it: its SHA-256 (kept in the journal), and its size
+/// and modification time (a cheap check that the rows read next are of the same file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seal {
+    pub sha256: String,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn stat(path: &Path) -> Result<(u64, Option<std::time::SystemTime>), MoveError> {
+    let meta = std::fs::metadata(path).map_err(|source| MoveError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(BufReader::with_capacity(
+    Ok((meta.len(), meta.modified().ok()))
+}
+
+/// The export's seal: its SHA-256 from its bytes alone, and its size and time.
+pub fn digest(path: &Path) -> Result<Seal, MoveError> {
+    let (len, modified) = stat(path)?;
+    let mut reader = BufReader::with_capacity(
         1 << 20,
         Digesting {
-            inner: file,
+            inner: open(path)?,
             sha: Sha256::new(),
         },
-    ))
-}
-
-/// Stream the export's rows through `on_row`; the file's SHA-256 when the whole file is read.
-fn stream(
-    path: &Path,
-    fields: &[Field],
-    on_row: impl FnMut(u64, rows::RowResult<'_>),
-) -> Result<String, MoveError> {
-    let mut reader = open(path)?;
-    rows::stream(&mut reader, fields, on_row).map_err(|source| MoveError::Export {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    finish(reader, path)
-}
-
-/// The export's SHA-256, hex, from its bytes alone.
-pub fn digest(path: &Path) -> Result<String, MoveError> {
-    finish(open(path)?, path)
-}
-
-/// Read what is left of the file (whatever a parser left unread) and give its SHA-256.
-fn finish(
-    mut reader: BufReader<Digesting<std::fs::File>>,
-    path: &Path,
-) -> Result<String, MoveError> {
+    );
     std::io::copy(&mut reader, &mut std::io::sink()).map_err(|source| MoveError::Open {
         path: path.to_path_buf(),
         source,
     })?;
     let sha = reader.into_inner().sha.finalize();
-    Ok(sha.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(Seal {
+        sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
+        len,
+        modified,
+    })
+}
+
+/// Fails when the export is no longer the one `seal` was taken of (written since).
+pub fn unchanged(path: &Path, seal: &Seal) -> Result<(), MoveError> {
+    if stat(path)? == (seal.len, seal.modified) {
+        Ok(())
+    } else {
+        Err(MoveError::Changed {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// Stream the export's rows through `on_row`.
+fn stream(
+    path: &Path,
+    fields: &[Field],
+    on_row: impl FnMut(u64, rows::RowResult<'_>),
+) -> Result<(), MoveError> {
+    let reader = BufReader::with_capacity(1 << 20, open(path)?);
+    rows::stream(reader, fields, on_row).map_err(|source| MoveError::Export {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(())
 }
 
 /// Hashes a key that is a digest already (of an id or a folded email): as is.
@@ -238,8 +264,6 @@ pub struct Passed {
     pub moving: u64,
     /// Rows of the export, readable or not.
     pub rows: u64,
-    /// The file's SHA-256 as it streamed (the caller compares it with [`digest`]'s).
-    pub sha256: String,
 }
 
 /// Every moving user, in batches of `size`, handed to `each` in export order
@@ -261,7 +285,7 @@ pub fn batches<P>(
     let mut batch: Vec<Outgoing<P>> = Vec::with_capacity(size);
     let mut number = 0;
     let mut going = true;
-    let sha256 = stream(path, &fields, |line, row| {
+    stream(path, &fields, |line, row| {
         passed.rows += 1;
         let mut skip = |why: Skip| *passed.skipped.entry(why.as_str()).or_default() += 1;
         let Ok(values) = row else {
@@ -319,6 +343,5 @@ pub fn batches<P>(
     if going && !batch.is_empty() {
         each(number, batch);
     }
-    passed.sha256 = sha256;
     Ok(passed)
 }

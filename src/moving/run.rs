@@ -64,7 +64,7 @@ pub struct Progress {
 
 /// The export's digest, and how many emails several rows share when the policy refuses to
 /// move any of them: what must be known before the first batch goes.
-fn before_sending(plan: &Plan) -> impl FnOnce() -> Result<(String, u64), MoveError> + use<> {
+fn before_sending(plan: &Plan) -> impl FnOnce() -> Result<(prepare::Seal, u64), MoveError> + use<> {
     let (export, fields, policy) = (
         plan.export.clone(),
         plan.fields.clone(),
@@ -105,7 +105,7 @@ pub async fn move_users(
     {
         return Report::of(&plan.segment, h, journal);
     }
-    let (sha256, shared_emails) = blocking(before_sending(plan)).await?;
+    let (seal, shared_emails) = blocking(before_sending(plan)).await?;
     if shared_emails > 0 {
         return Err(MoveError::DuplicateEmails {
             groups: shared_emails,
@@ -113,7 +113,7 @@ pub async fn move_users(
     }
     let mut header = match old {
         Some(h) if h.state == State::Moving => {
-            if h.export_sha256 != sha256 {
+            if h.export_sha256 != seal.sha256 {
                 return Err(MoveError::Changed {
                     path: plan.export.clone(),
                 });
@@ -129,7 +129,7 @@ pub async fn move_users(
         old => Header {
             run: old.map_or(1, |h| h.run + 1),
             state: State::Moving,
-            export_sha256: sha256.clone(),
+            export_sha256: seal.sha256.clone(),
             batch: plan.batch,
             started: chrono::Utc::now(),
             seconds: 0.0,
@@ -211,11 +211,7 @@ pub async fn move_users(
         return Err(e);
     }
     let passed = passed?;
-    if passed.sha256 != header.export_sha256 {
-        return Err(MoveError::Changed {
-            path: plan.export.clone(),
-        });
-    }
+    prepare::unchanged(&plan.export, &seal)?;
     header.rows = passed.rows;
     header.skipped = passed
         .skipped
@@ -364,7 +360,7 @@ fn read_ids(
     lines: &HashSet<u64>,
     sha256: &str,
 ) -> Result<HashMap<u64, String>, MoveError> {
-    if prepare::digest(export)? != sha256 {
+    if prepare::digest(export)?.sha256 != sha256 {
         return Err(MoveError::Changed {
             path: export.to_path_buf(),
         });

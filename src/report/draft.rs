@@ -144,6 +144,9 @@ fn draft(
         if let Some(p) = &s.plateau {
             let _ = writeln!(md, "- {p}");
         }
+        if let Some(line) = super::text::move_line(s) {
+            let _ = writeln!(md, "- ⇢ {line}");
+        }
         if let Some(f) = &s.last_failure {
             let _ = writeln!(md, "- ✗ {f}");
         }
