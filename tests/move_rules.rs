@@ -50,6 +50,23 @@ fn a_lead_s_rules_hold_before_during_and_after_a_move() {
     assert_eq!(emulator.project_count("demo-rules-fail"), 0);
     let status = json(cutover(dir.path()).args(["status", "--json"]));
     assert_eq!(status["segments"][0]["phase"], "gate", "{status}");
+    // Rolled back with nothing moved: the undo deletes nothing and records no move.
+    let rolled = json(
+        cutover(dir.path())
+            .env("FB_TOKEN", "owner")
+            .args(["rollback", "eu", "--reason", "no move", "--json"]),
+    );
+    assert_eq!(rolled["undo_deletes"], 0, "{rolled}");
+    let log = json(cutover(dir.path()).args(["log", "--json"]));
+    let kinds: Vec<&str> = log
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(!kinds.contains(&"move"), "{kinds:?}");
+    let status = json(cutover(dir.path()).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["phase"], "rolled-back", "{status}");
 
     // --no-wait: the command returns while the owner moves; the move ends on its own.
     let dir = tempfile::tempdir().expect("tempdir");

@@ -185,12 +185,13 @@ pub async fn move_users(
         let started = Instant::now();
         match send_batch(run, n, &batch, target, journal).await {
             Ok(sent) => {
+                // A batch the journal had already (a resume) changes nothing to write.
                 if sent {
                     header.seconds += started.elapsed().as_secs_f64();
+                    header.batches_done = n + 1;
+                    journal.set_header(&header)?;
+                    journal.flush()?;
                 }
-                header.batches_done = n + 1;
-                journal.set_header(&header)?;
-                journal.flush()?;
                 done += batch.len() as u64;
                 progress(Progress {
                     done,

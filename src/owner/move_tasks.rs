@@ -68,10 +68,34 @@ impl Core {
                 };
             }
         };
+        // A rollback of a segment whose move never started has nothing to record.
+        if report.state != "none" {
+            self.record_moved(&task, &report);
+        }
+        match task.then {
+            // The users are there (or gone): now the hook.
+            Some((hook, job)) => {
+                let redactor = self.engine.redactor().clone();
+                self.running.hook(hook, async move {
+                    let report = crate::hook::run(&job, &redactor).await;
+                    (*job, report)
+                });
+            }
+            None => self.clients.reply(
+                task.waiter,
+                Reply::Moved {
+                    report: Box::new(report),
+                },
+            ),
+        }
+    }
+
+    /// Record a move's end: the segment's users on the target as its migrated count (a
+    /// big-bang segment then shows its share without a source), and a `move` event with the
+    /// counts, told to the asker and every client.
+    fn record_moved(&mut self, task: &MoveTask, report: &crate::model::moved::MoveReport) {
         let now = self.now();
         if report.which == Which::Real.as_str() {
-            // The segment's users on the target now: its migrated count, so a big-bang
-            // segment shows its share without a source.
             let on_target = match report.state.as_str() {
                 "undone" => report.already_present,
                 _ => report.created + report.already_present,
@@ -97,24 +121,18 @@ impl Core {
                 self.sync();
                 self.clients.reply(task.waiter, Reply::Event { event });
                 self.publish_events();
-                match task.then {
-                    // The users are there (or gone): now the hook.
-                    Some((hook, job)) => {
-                        let redactor = self.engine.redactor().clone();
-                        self.running.hook(hook, async move {
-                            let report = crate::hook::run(&job, &redactor).await;
-                            (*job, report)
-                        });
-                    }
-                    None => self.clients.reply(
-                        task.waiter,
-                        Reply::Moved {
-                            report: Box::new(report),
-                        },
-                    ),
-                }
             }
-            Err(e) => self.engine_failed(task.waiter, e),
+            // The users moved, and the journal says so; only the log line is missing.
+            Err(e) => {
+                tracing::warn!(segment = %task.segment, "cannot record the move's end: {e}");
+                self.clients.notice(
+                    super::protocol::Tone::Warn,
+                    format!(
+                        "{}: the move ended but its event could not be recorded ({e}); `cutover move {}` prints its report",
+                        task.segment, task.segment
+                    ),
+                );
+            }
         }
     }
 
