@@ -45,6 +45,12 @@ fn a_complete_move_for_each_target_passes_check() {
     ] {
         let (ok, text) = check(body);
         assert!(ok, "{body}\n{text}");
+        // Every kind is checked; only Firebase moves yet, and check says so for the rest.
+        assert_eq!(
+            text.contains("firebase only, so far"),
+            !body.contains("target = \"firebase\""),
+            "{body}\n{text}"
+        );
     }
 }
 
@@ -120,4 +126,58 @@ fn a_rehearsal_never_moves_into_the_real_project_and_urls_follow_the_hooks_rule(
     );
     assert!(err.contains("move.unverifiable"), "{err}");
     assert!(err.contains("without-password"), "{err}");
+}
+
+/// A project whose segment `eu` is in gate with `body` as its `[segments.move]`.
+fn in_gate(body: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_project(dir.path(), &project_with_move(body));
+    for _ in 0..2 {
+        cutover(dir.path())
+            .args(["advance", "eu"])
+            .assert()
+            .success();
+    }
+    dir
+}
+
+#[test]
+fn a_move_that_cannot_start_says_what_to_fix_and_leaves_the_segment_in_gate() {
+    // No [segments.move] at all.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_project(
+        dir.path(),
+        "[project]\nname = \"Moving\"\n[[segments]]\nid = \"eu\"\nstrategy = \"segment\"\nsize = 10\ngoal = 0.9\n",
+    );
+    let err = fails(cutover(dir.path()).args(["move", "eu", "--rehearse"]));
+    assert!(err.contains("has no [segments.move]"), "{err}");
+
+    // A target whose client is not built yet.
+    let dir = in_gate(
+        "export = \"users.csv\"\ntarget = \"fusionauth\"\nurl = \"https://auth.acme.com\"\napi_key = \"env:FA_KEY\"",
+    );
+    let err = fails(cutover(dir.path()).env("FA_KEY", "k").args(["move", "eu"]));
+    assert!(
+        err.contains("cannot move users into fusionauth yet"),
+        "{err}"
+    );
+
+    // The token's variable is not set: named, and nothing moved.
+    let dir = in_gate(
+        "export = \"users.jsonl\"\ntarget = \"firebase\"\nproject = \"demo-x\"\ntoken = \"env:CUTOVER_TEST_UNSET_TOKEN\"\nurl = \"http://127.0.0.1:9/identitytoolkit.googleapis.com\"",
+    );
+    let err = fails(cutover(dir.path()).args(["move", "eu"]));
+    assert!(err.contains("move incomplete"), "{err}");
+    assert!(err.contains("CUTOVER_TEST_UNSET_TOKEN"), "{err}");
+
+    // The export is missing: named, with the key to fix.
+    let err = fails(
+        cutover(dir.path())
+            .env("CUTOVER_TEST_UNSET_TOKEN", "t")
+            .args(["move", "eu"]),
+    );
+    assert!(err.contains("cannot read the export"), "{err}");
+    assert!(err.contains("[segments.move] export"), "{err}");
+    let status = common::json(cutover(dir.path()).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["phase"], "gate", "{status}");
 }
