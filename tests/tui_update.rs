@@ -406,3 +406,42 @@ fn capital_f_in_the_detail_offers_the_fit_as_the_plan_with_old_and_new() {
         }]
     );
 }
+
+#[test]
+fn a_running_move_shows_in_its_row_and_goes_when_it_ends() {
+    let mut m = model(160, 48);
+    update(
+        &mut m,
+        Input::MoveProgress {
+            segment: "eu-customers".into(),
+            progress: Some(cutover::owner::protocol::MoveNow {
+                done: 41_000,
+                of: 100_000,
+                rate: 9_400.0,
+                left_seconds: Some(150.0),
+                undo: false,
+            }),
+        },
+    );
+    let badge = |m: &cutover::tui::app::Model| {
+        m.rows
+            .iter()
+            .find(|r| r.id == "eu-customers")
+            .and_then(|r| r.badge.clone())
+            .map(|(b, _)| b)
+            .unwrap_or_default()
+    };
+    assert!(
+        badge(&m).contains("moving 41% · 9 400/s · 2 min left"),
+        "{}",
+        badge(&m)
+    );
+    update(
+        &mut m,
+        Input::MoveProgress {
+            segment: "eu-customers".into(),
+            progress: None,
+        },
+    );
+    assert!(!badge(&m).contains("moving"), "{}", badge(&m));
+}
