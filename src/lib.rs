@@ -20,8 +20,9 @@
 //! An arrow points down only: [`model`] imports nothing of the crate but itself; [`config`]
 //! only [`model`]; [`store`] only [`model`]; [`engine`] the layers below it; [`owner`] the
 //! engine and below; the clients [`owner`] (and read-only types of [`engine`] and [`model`]).
-//! [`export`] and [`audit`] read user exports for the pre-flight; [`sim`] is the simulated
-//! identity provider of the demo and the tests.
+//! [`export`] and [`audit`] read user exports for the pre-flight; [`moving`] moves a segment's
+//! users into its target (the owner runs it as a task: `owner/move_tasks.rs`); [`sim`] is the
+//! simulated identity provider (and move target) of the demo and the tests.
 //!
 //! # The owner, and the life of a request
 //!

@@ -6,6 +6,7 @@
 
 mod args;
 mod audit;
+mod audit_args;
 mod import;
 mod init;
 mod live;

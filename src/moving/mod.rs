@@ -5,7 +5,7 @@
 //! - [`firebase_form`]: a legacy hash in a target's import form;
 //! - [`firebase`]: the target's API (over [`http`]'s manners: retries, `Retry-After`);
 //! - [`journal`]: what each batch held and what became of it, in the state;
-//! - [`run`]: the move and the undo, batch by batch;
+//! - [`run`]: the move, batch by batch; [`undo`]: deleting exactly what it created;
 //! - [`report`]: the counts of the whole move.
 //!
 //! Targets so far: Firebase Authentication (and its emulator). The other four kinds are read
@@ -19,6 +19,7 @@ pub mod prepare;
 pub mod problems;
 pub mod report;
 pub mod run;
+pub mod undo;
 
 pub use firebase_form::Unfit;
 pub use problems::MoveError;

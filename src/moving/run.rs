@@ -9,8 +9,7 @@
 //! again. So a resume re-sends at most the batch that was in flight, and the target ends with
 //! every user once.
 //!
-//! The undo walks the same journal: in each batch not yet undone, the users this move created
-//! are deleted (their ids read back from the export by line), and the batch is marked undone.
+//! The undo walks the same journal ([`super::undo`]).
 
 use super::firebase::Firebase;
 use super::firebase_form::Form;
@@ -19,7 +18,6 @@ use super::prepare::{self, Outgoing, Rules};
 use super::problems::MoveError;
 use super::report::Report;
 use crate::export::rows::Field;
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -82,7 +80,7 @@ fn before_sending(plan: &Plan) -> impl FnOnce() -> Result<(prepare::Seal, u64), 
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, MoveError> + Send + 'static,
 ) -> Result<T, MoveError> {
     tokio::task::spawn_blocking(work)
@@ -286,103 +284,6 @@ async fn send_batch(
     journal.set_record(run, n, &record)?;
     journal.flush()?;
     Ok(true)
-}
-
-/// Delete exactly the users the journal's move created, batch by batch (resumable: a batch
-/// marked undone is not asked again). The export must be the one the move read.
-pub async fn undo(
-    plan: &Plan,
-    target: &Firebase,
-    journal: &Journal,
-    progress: &mut (dyn FnMut(Progress) + Send),
-) -> Result<u64, MoveError> {
-    let Some(mut header) = journal.header()? else {
-        return Ok(0);
-    };
-    if header.state == State::Undone {
-        return Ok(0);
-    }
-    header.state = State::Undoing;
-    journal.set_header(&header)?;
-    journal.flush()?;
-    let mut records = journal.records(header.run)?;
-    records.retain(|(_, r)| !r.undone);
-    // The lines whose ids the undo needs: created, or possibly created by a batch in flight.
-    let wanted: HashSet<u64> = records
-        .iter()
-        .flat_map(|(_, r)| {
-            r.lines
-                .iter()
-                .enumerate()
-                .filter_map(|(i, &line)| match &r.outcomes {
-                    Some(o) => (o[i] == Outcome::Created).then_some(line),
-                    None => (!r.present[i]).then_some(line),
-                })
-        })
-        .collect();
-    let ids = {
-        let (export, fields, sha) = (
-            plan.export.clone(),
-            plan.fields.clone(),
-            header.export_sha256.clone(),
-        );
-        blocking(move || read_ids(&export, &fields, &wanted, &sha)).await?
-    };
-    let of: u64 = ids.len() as u64;
-    let mut deleted = 0u64;
-    for (n, mut record) in records {
-        let mut gone: Vec<&str> = record
-            .lines
-            .iter()
-            .filter_map(|l| ids.get(l).map(String::as_str))
-            .collect();
-        if record.outcomes.is_none() {
-            // In flight at a kill: only those there now were created.
-            let now = target.present(&gone).await?;
-            gone.retain(|id| now.contains(*id));
-        }
-        target.delete(&gone).await?;
-        deleted += gone.len() as u64;
-        record.undone = true;
-        journal.set_record(header.run, n, &record)?;
-        journal.flush()?;
-        progress(Progress { done: deleted, of });
-    }
-    header.state = State::Undone;
-    journal.set_header(&header)?;
-    journal.flush()?;
-    Ok(deleted)
-}
-
-/// The legacy ids at `lines` of the export, checked to be the export the move read.
-fn read_ids(
-    export: &std::path::Path,
-    fields: &[Field],
-    lines: &HashSet<u64>,
-    sha256: &str,
-) -> Result<HashMap<u64, String>, MoveError> {
-    if prepare::digest(export)?.sha256 != sha256 {
-        return Err(MoveError::Changed {
-            path: export.to_path_buf(),
-        });
-    }
-    let mut out = HashMap::with_capacity(lines.len());
-    let file = std::fs::File::open(export).map_err(|source| MoveError::Open {
-        path: export.to_path_buf(),
-        source,
-    })?;
-    crate::export::rows::stream(std::io::BufReader::new(file), fields, |line, row| {
-        if let (true, Ok(values)) = (lines.contains(&line), row)
-            && let Some(id) = crate::audit::roles::User::read(values).id
-        {
-            out.insert(line, id.into_owned());
-        }
-    })
-    .map_err(|source| MoveError::Export {
-        path: export.to_path_buf(),
-        source,
-    })?;
-    Ok(out)
 }
 
 /// The report of the journal's move as it stands (an empty one when there is none).

@@ -47,6 +47,7 @@ pub mod session;
 mod shared_view;
 pub mod socket;
 mod team;
+mod updates;
 mod work;
 
 use crate::clock::Clock;

@@ -204,7 +204,7 @@ impl Core {
                 }
             };
             if undo {
-                let deleted = run::undo(&plan, &target, &journal, &mut tell)
+                let deleted = crate::moving::undo::undo(&plan, &target, &journal, &mut tell)
                     .await
                     .map_err(|e| e.to_string())?;
                 let mut report = run::report(&plan, &journal).map_err(|e| e.to_string())?;

@@ -11,15 +11,16 @@
 //! answers [`ServerMsg::Welcome`], then each [`ClientMsg::Request`] gets zero or more
 //! progress replies and exactly one final reply ([`Reply::is_final`]) under the request's id.
 
-use crate::engine::live::SourceHealth;
-use crate::engine::status::{ProjectStatus, SegmentStatus};
+use crate::engine::status::ProjectStatus;
 use crate::engine::view::Snapshot;
 use crate::model::prefs::UserPrefs;
-use crate::model::{Action, Event, HookAction};
+use crate::model::{Action, Event};
 use crate::source::Polled;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+
+pub use super::updates::{MoveNow, SegmentView, Update};
 
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
@@ -249,71 +250,6 @@ impl Reply {
             Reply::Event { .. } | Reply::Polled { .. } | Reply::MoveProgress { .. }
         )
     }
-}
-
-/// Something that happened, told to every subscribed client.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "update", rename_all = "kebab-case")]
-pub enum Update {
-    /// Everything, anew (after subscribing).
-    Snapshot { snapshot: Box<Snapshot> },
-    /// Fresh status (and adoption series) of some segments.
-    SegmentsChanged { segments: Vec<SegmentView> },
-    /// A new line of the audit log, flushed.
-    EventAppended { event: Event },
-    HookStarted {
-        segment: String,
-        action: HookAction,
-        key: u64,
-    },
-    HookFinished {
-        segment: String,
-        action: HookAction,
-        key: u64,
-        ok: bool,
-        detail: String,
-    },
-    /// One source's answer (only to subscribers that asked for polls).
-    Polled { polled: Polled },
-    /// A source started failing, or recovered.
-    SourceHealth { health: SourceHealth },
-    /// A message for every operator (an error of the owner, a takeover, ...).
-    Notice { tone: Tone, text: String },
-    /// The team backend's database stopped answering (since when), or answers again (null).
-    StateDatabase {
-        unreachable_since: Option<DateTime<Utc>>,
-    },
-    /// The notification sinks failing now (empty: all deliver).
-    NotifyHealth {
-        failing: Vec<crate::engine::status::SinkFailing>,
-    },
-    /// A running move's (or undo's) progress, every 250 ms while it runs; `progress` null
-    /// when it ended.
-    MoveProgress {
-        segment: String,
-        progress: Option<MoveNow>,
-    },
-}
-
-/// How far a running move (or undo) is, for a cockpit's row and detail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MoveNow {
-    /// Users settled so far, of about `of`.
-    pub done: u64,
-    pub of: u64,
-    /// Users a second since it started (this run).
-    pub rate: f64,
-    /// Seconds left at that rate; null before the first batch.
-    pub left_seconds: Option<f64>,
-    /// An undo (a rollback's), not a move.
-    pub undo: bool,
-}
-
-/// One segment's fresh status, with its adoption series when it has one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SegmentView {
-    pub status: SegmentStatus,
-    pub series: Option<Vec<(f64, f64)>>,
 }
 
 /// The time the owner lives in, so an attached client shows the same "now" (a demo runs on a

@@ -1,0 +1,109 @@
+//! The undo of a move: in each batch of the journal not yet undone, the users this move created
+//! are deleted (their ids read back from the export by line, the export checked to be the one
+//! the move read), and the batch is marked undone, so an undo stopped half way resumes where it
+//! stopped. A user that was on the target before the move is never touched.
+
+use super::firebase::Firebase;
+use super::journal::{Journal, Outcome, State};
+use super::prepare;
+use super::problems::MoveError;
+use super::run::{Plan, Progress, blocking};
+use crate::export::rows::Field;
+use std::collections::{HashMap, HashSet};
+
+/// Delete exactly the users the journal's move created, batch by batch (resumable: a batch
+/// marked undone is not asked again). The export must be the one the move read.
+pub async fn undo(
+    plan: &Plan,
+    target: &Firebase,
+    journal: &Journal,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<u64, MoveError> {
+    let Some(mut header) = journal.header()? else {
+        return Ok(0);
+    };
+    if header.state == State::Undone {
+        return Ok(0);
+    }
+    header.state = State::Undoing;
+    journal.set_header(&header)?;
+    journal.flush()?;
+    let mut records = journal.records(header.run)?;
+    records.retain(|(_, r)| !r.undone);
+    // The lines whose ids the undo needs: created, or possibly created by a batch in flight.
+    let wanted: HashSet<u64> = records
+        .iter()
+        .flat_map(|(_, r)| {
+            r.lines
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &line)| match &r.outcomes {
+                    Some(o) => (o[i] == Outcome::Created).then_some(line),
+                    None => (!r.present[i]).then_some(line),
+                })
+        })
+        .collect();
+    let ids = {
+        let (export, fields, sha) = (
+            plan.export.clone(),
+            plan.fields.clone(),
+            header.export_sha256.clone(),
+        );
+        blocking(move || read_ids(&export, &fields, &wanted, &sha)).await?
+    };
+    let of: u64 = ids.len() as u64;
+    let mut deleted = 0u64;
+    for (n, mut record) in records {
+        let mut gone: Vec<&str> = record
+            .lines
+            .iter()
+            .filter_map(|l| ids.get(l).map(String::as_str))
+            .collect();
+        if record.outcomes.is_none() {
+            // In flight at a kill: only those there now were created.
+            let now = target.present(&gone).await?;
+            gone.retain(|id| now.contains(*id));
+        }
+        target.delete(&gone).await?;
+        deleted += gone.len() as u64;
+        record.undone = true;
+        journal.set_record(header.run, n, &record)?;
+        journal.flush()?;
+        progress(Progress { done: deleted, of });
+    }
+    header.state = State::Undone;
+    journal.set_header(&header)?;
+    journal.flush()?;
+    Ok(deleted)
+}
+
+/// The legacy ids at `lines` of the export, checked to be the export the move read.
+fn read_ids(
+    export: &std::path::Path,
+    fields: &[Field],
+    lines: &HashSet<u64>,
+    sha256: &str,
+) -> Result<HashMap<u64, String>, MoveError> {
+    if prepare::digest(export)?.sha256 != sha256 {
+        return Err(MoveError::Changed {
+            path: export.to_path_buf(),
+        });
+    }
+    let mut out = HashMap::with_capacity(lines.len());
+    let file = std::fs::File::open(export).map_err(|source| MoveError::Open {
+        path: export.to_path_buf(),
+        source,
+    })?;
+    crate::export::rows::stream(std::io::BufReader::new(file), fields, |line, row| {
+        if let (true, Ok(values)) = (lines.contains(&line), row)
+            && let Some(id) = crate::audit::roles::User::read(values).id
+        {
+            out.insert(line, id.into_owned());
+        }
+    })
+    .map_err(|source| MoveError::Export {
+        path: export.to_path_buf(),
+        source,
+    })?;
+    Ok(out)
+}
