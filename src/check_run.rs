@@ -1,13 +1,13 @@
 //! Running a segment's test checks (`[[segments.checks]]`) and judging each one: a command
 //! (exit 0 passes), an HTTP probe (status, and a number at a JSON pointer within bounds), or
-//! limits on the segment's latest audit.
+//! limits on what the log recorded (the latest audit or rehearsal: [`crate::check_recorded`]).
 //!
 //! Checks run concurrently, each with its timeout, off the owner's loop; the owner records
 //! what they found. Every verdict's reason is scrubbed of the project's secrets and cut short.
 //! A check never panics and never hangs: every failure is a failing verdict with its reason.
 
-use crate::config::{AuditLimits, Check, CheckKind, HttpCheck};
-use crate::model::audit::Audit;
+pub use crate::check_recorded::{LatestAudit, Recorded, audit_verdict, rehearsal_verdict};
+use crate::config::{Check, CheckKind, HttpCheck};
 use crate::model::gate::{Status, Verdict};
 use crate::secret::{self, Redactor};
 use crate::source;
@@ -21,15 +21,7 @@ const MAX_REASON: usize = 300;
 /// Output read from a check command (the rest is drained and dropped).
 const MAX_OUTPUT: usize = 64 * 1024;
 
-/// The latest audit of a segment: the record, when, and its event.
-#[derive(Debug, Clone)]
-pub struct LatestAudit {
-    pub audit: Audit,
-    pub at: DateTime<Utc>,
-    pub seq: u64,
-}
-
-fn verdict(name: &str, status: Status, reason: impl Into<String>) -> Verdict {
+pub(crate) fn verdict(name: &str, status: Status, reason: impl Into<String>) -> Verdict {
     Verdict {
         name: name.to_string(),
         status,
@@ -87,126 +79,6 @@ fn clip(text: &str) -> String {
         .rev()
         .collect();
     format!("…{tail}")
-}
-
-/// What the checks read from the log: the segment's latest audit and latest rehearsal.
-#[derive(Debug, Clone, Default)]
-pub struct Recorded {
-    pub audit: Option<LatestAudit>,
-    pub rehearsal: Option<crate::model::moved::MoveReport>,
-}
-
-/// The `rehearsal` check: the latest rehearsal exists, refused at most `max_failed` users and
-/// took at most `max_duration` (the real move's window, from the rehearsal's rate).
-pub fn rehearsal_verdict(
-    name: &str,
-    limits: &crate::config::RehearsalLimits,
-    latest: Option<&crate::model::moved::MoveReport>,
-) -> Verdict {
-    let Some(r) = latest else {
-        return verdict(
-            name,
-            Status::Fail,
-            "no rehearsal recorded for this segment: run `cutover move SEGMENT --rehearse`",
-        );
-    };
-    let failed: u64 = r.failed.values().sum();
-    let moved = r.created + r.already_present + failed;
-    let seconds = if r.rate > 0.0 {
-        moved as f64 / r.rate
-    } else {
-        r.seconds
-    };
-    let mut failing = Vec::new();
-    if let Some(max) = limits.max_failed
-        && failed > max
-    {
-        failing.push(format!("{failed} users failed to move, max {max}"));
-    }
-    if let Some(max) = limits.max_duration
-        && seconds > max.as_secs_f64()
-    {
-        failing.push(format!(
-            "the move takes about {}, max {}",
-            crate::engine::move_status::about(seconds),
-            humantime::format_duration(max)
-        ));
-    }
-    if failing.is_empty() {
-        verdict(
-            name,
-            Status::Pass,
-            format!(
-                "{moved} users in about {}, {failed} failed",
-                crate::engine::move_status::about(seconds)
-            ),
-        )
-    } else {
-        verdict(name, Status::Fail, failing.join("; "))
-    }
-}
-
-/// The `audit` check: the latest audit exists, is young enough, and is within every limit.
-pub fn audit_verdict(
-    name: &str,
-    limits: &AuditLimits,
-    latest: Option<&LatestAudit>,
-    now: DateTime<Utc>,
-) -> Verdict {
-    let Some(l) = latest else {
-        return verdict(
-            name,
-            Status::Fail,
-            "no audit recorded for this segment: run `cutover audit EXPORT --segment SEGMENT`",
-        );
-    };
-    let a = &l.audit;
-    let age = (now - l.at).to_std().unwrap_or_default();
-    let mut failing = Vec::new();
-    if let Some(max) = limits.max_age
-        && age > max
-    {
-        failing.push(format!(
-            "the audit is {} old, max {}: audit the export again",
-            humantime::format_duration(Duration::from_secs(age.as_secs() / 3600 * 3600)),
-            humantime::format_duration(max)
-        ));
-    }
-    let bad_rows = a.unreadable + a.bad_values;
-    let duplicates = a.duplicates.total() + a.ids.duplicate;
-    for (what, value, max) in [
-        ("duplicate users", duplicates, limits.max_duplicates),
-        (
-            "users whose hash cannot move",
-            a.unmovable(),
-            limits.max_unmovable_hashes,
-        ),
-        ("bad rows", bad_rows, limits.max_bad_rows),
-        (
-            "invalid emails",
-            a.emails.invalid,
-            limits.max_invalid_emails,
-        ),
-    ] {
-        if let Some(max) = max
-            && value > max
-        {
-            failing.push(format!("{value} {what} > max {max}"));
-        }
-    }
-    let of = format!("audit of {} (event {})", a.file, l.seq);
-    if failing.is_empty() {
-        verdict(
-            name,
-            Status::Pass,
-            format!(
-                "{of}: {duplicates} duplicate users, {} unmovable hashes, {bad_rows} bad rows",
-                a.unmovable()
-            ),
-        )
-    } else {
-        verdict(name, Status::Fail, format!("{of}: {}", failing.join(", ")))
-    }
 }
 
 async fn command(name: &str, argv: &[String], timeout: Duration, workdir: &Path) -> Verdict {

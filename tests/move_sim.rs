@@ -1,8 +1,9 @@
 //! A move into the simulator's Firebase-shaped target under faults: every fourth import answered
 //! 429 with `Retry-After`, every ninth 503, and every sixth imported and then cut off without
 //! an answer. The move ends with every user there once and nothing counted as failed (a retried
-//! import whose first answer was cut finds its users there: they are this move's), and a
-//! rollback takes them all back.
+//! import whose first answer was cut finds its users there: they are this move's), the report
+//! says so, and a rollback takes them all back. A rehearsal first: `--keep` leaves its users in
+//! the test project, and one without deletes them.
 
 mod common;
 
@@ -43,29 +44,10 @@ fn simulator(args: &[&str]) -> Simulator {
 }
 
 fn count(sim: &Simulator, project: &str) -> u64 {
-    let url = format!(
-        "{}/identitytoolkit.googleapis.com/v1/projects/{project}/accounts:query",
-        sim.1
-    );
-    let answer: serde_json::Value = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            reqwest::Client::new()
-                .post(&url)
-                .json(&serde_json::json!({}))
-                .send()
-                .await
-                .expect("the simulator answers")
-                .json()
-                .await
-                .expect("json")
-        });
-    answer["recordsCount"]
-        .as_str()
-        .and_then(|n| n.parse().ok())
-        .expect("a count")
+    common::firebase::records_count(
+        &format!("{}/identitytoolkit.googleapis.com", sim.1),
+        project,
+    )
 }
 
 #[test]
@@ -84,22 +66,51 @@ fn a_move_under_429s_503s_and_cut_connections_lands_every_user_once() {
     common::write_project(
         p,
         &format!(
-            "[project]\nname = \"Sim\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {ROWS}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"firebase\"\nproject = \"demo-sim\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{}/identitytoolkit.googleapis.com\"\nbatch = 1000\n",
+            "[project]\nname = \"Sim\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {ROWS}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"firebase\"\nproject = \"demo-sim\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{0}/identitytoolkit.googleapis.com\"\nbatch = 1000\n[segments.move.rehearsal]\nproject = \"demo-sim-test\"\ntoken = \"env:FB_TOKEN\"\nurl = \"{0}/identitytoolkit.googleapis.com\"\n",
             sim.1
         ),
     );
-    for _ in 0..2 {
-        cutover(p).args(["advance", "eu"]).assert().success();
-    }
+    let expected = expected_ids(ROWS).len() as u64;
+    cutover(p).args(["advance", "eu"]).assert().success();
+    // A rehearsal with --keep leaves its users in the test project; one without deletes them
+    // (the kept move is finished: nothing is sent again, only the undo runs).
+    cutover(p)
+        .env("FB_TOKEN", "t")
+        .args(["move", "eu", "--rehearse", "--keep"])
+        .assert()
+        .success();
+    assert_eq!(count(&sim, "demo-sim-test"), expected);
+    let rehearsal =
+        json(
+            cutover(p)
+                .env("FB_TOKEN", "t")
+                .args(["move", "eu", "--rehearse", "--json"]),
+        );
+    assert_eq!(rehearsal["deleted"], expected, "{rehearsal}");
+    assert_eq!(count(&sim, "demo-sim-test"), 0);
+    cutover(p).args(["advance", "eu"]).assert().success();
     let report = json(
         cutover(p)
             .env("FB_TOKEN", "t")
             .args(["move", "eu", "--json"]),
     );
-    let expected = expected_ids(ROWS).len() as u64;
     assert_eq!(report["created"], expected, "{report}");
     assert_eq!(report["failed"], serde_json::json!({}), "{report}");
     assert_eq!(count(&sim, "demo-sim"), expected);
+
+    // The report says how the move went and what the rehearsal predicted.
+    let out = p.join("report");
+    cutover(p)
+        .arg("report")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    assert!(
+        md.contains(&format!("move moved: {expected} created")),
+        "{md}"
+    );
 
     cutover(p)
         .env("FB_TOKEN", "t")

@@ -73,21 +73,13 @@ impl Engine {
         if !has_move && real.is_none() && rehearsal.is_none() {
             return None;
         }
-        let (predicted_seconds, prediction) = match &rehearsal {
-            Some(r) if r.rate > 0.0 => {
-                let users = r.created + r.already_present + r.failed.values().sum::<u64>();
-                let seconds = users as f64 / r.rate;
-                (
-                    Some(seconds),
-                    Some(format!(
-                        "{} users: about {}",
-                        grouped(users),
-                        about(seconds)
-                    )),
-                )
-            }
-            _ => (None, None),
-        };
+        let predicted_seconds = rehearsal.as_ref().and_then(MoveReport::predicted_seconds);
+        let prediction = rehearsal
+            .as_ref()
+            .zip(predicted_seconds)
+            .map(|(r, seconds)| {
+                format!("{} users: about {}", grouped(r.settled()), about(seconds))
+            });
         Some(MoveStatus {
             real,
             rehearsal,

@@ -31,6 +31,17 @@ pub struct MoveReport {
 }
 
 impl MoveReport {
+    /// Users the target answered for: created, already there, or refused.
+    pub fn settled(&self) -> u64 {
+        self.created + self.already_present + self.failed.values().sum::<u64>()
+    }
+
+    /// How long moving these users takes at this move's rate, in seconds (a rehearsal's
+    /// prediction of the real move); `None` before anything was sent.
+    pub fn predicted_seconds(&self) -> Option<f64> {
+        (self.rate > 0.0).then(|| self.settled() as f64 / self.rate)
+    }
+
     /// The report in one line, for the log's detail.
     pub fn summary(&self) -> String {
         let skipped: u64 = self.skipped.values().sum();

@@ -64,7 +64,8 @@ impl Firebase {
         Ok(out)
     }
 
-    /// Import `users` (none of them on the project): per user, `Ok` or the refusal's code.
+    /// Import `users` (none of them on the project a moment ago): per user, `Ok` (created,
+    /// by this call or by an earlier attempt of it) or the refusal's code.
     pub async fn create(
         &self,
         users: &[&Outgoing<Form>],
@@ -88,7 +89,13 @@ impl Firebase {
                         cause: "an error names a user the request did not hold".into(),
                     });
                 };
-                outcomes[i] = Err(code_of(e["message"].as_str().unwrap_or_default()));
+                let code = code_of(e["message"].as_str().unwrap_or_default());
+                // The caller sends only users absent a moment ago: one "there already" now
+                // is this move's own import, answered on an attempt whose answer was lost (a
+                // cut connection, retried). It counts as created.
+                if code != "DUPLICATE_LOCAL_ID" {
+                    outcomes[i] = Err(code);
+                }
             }
         }
         Ok(outcomes)
@@ -146,13 +153,6 @@ struct Upload<'a> {
     rounds: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     password_hash_order: Option<&'static str>,
-}
-
-/// Whether a refusal's code says the user is there already. For a user the lookup just before
-/// the send did not find, that is this move's own import, answered on an attempt whose answer
-/// was lost (a cut connection, retried): it counts as created.
-pub fn is_exists(code: &str) -> bool {
-    code == "DUPLICATE_LOCAL_ID"
 }
 
 /// One encoded `batchCreate`: the indexes of the users it holds, and its JSON body.

@@ -66,7 +66,11 @@ pub enum Unfit {
 /// row's salt column.
 pub fn convert(scheme: &str, hash: &str, salt: Option<&str>) -> Result<Form, Unfit> {
     let hash = hash.trim();
-    let salt_bytes = || salt.map(|s| s.as_bytes().to_vec());
+    // A salt column's text, for the `salted-*` schemes.
+    let salted = || {
+        salt.filter(|_| scheme.starts_with("salted-"))
+            .map(|s| s.as_bytes().to_vec())
+    };
     let hex = |h: &str, len: usize| match ::hex::decode(h) {
         Ok(b) if b.len() == len => Ok(b),
         _ => Err(Unfit::Malformed),
@@ -85,26 +89,18 @@ pub fn convert(scheme: &str, hash: &str, salt: Option<&str>) -> Result<Form, Unf
             };
             Ok(form(algorithm("BCRYPT", 0), full.into_bytes(), None))
         }
-        "md5" | "salted-md5" => Ok(form(
-            algorithm("MD5", 0),
-            // The hex digest's text, lower case (checked to be 16 bytes of hex).
-            hex(hash, 16)?
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into_bytes(),
-            if scheme == "salted-md5" {
-                salt_bytes()
-            } else {
-                None
-            },
-        )),
-        "sha1" => Ok(form(algorithm("SHA1", 1), hex(hash, 20)?, None)),
-        "sha256" => Ok(form(algorithm("SHA256", 1), hex(hash, 32)?, None)),
-        "sha512" => Ok(form(algorithm("SHA512", 1), hex(hash, 64)?, None)),
-        "salted-sha1" => Ok(form(algorithm("SHA1", 1), hex(hash, 20)?, salt_bytes())),
-        "salted-sha256" => Ok(form(algorithm("SHA256", 1), hex(hash, 32)?, salt_bytes())),
-        "salted-sha512" => Ok(form(algorithm("SHA512", 1), hex(hash, 64)?, salt_bytes())),
+        // The hex digest's text, lower case (checked to be 16 bytes of hex).
+        "md5" | "salted-md5" => {
+            hex(hash, 16)?;
+            Ok(form(
+                algorithm("MD5", 0),
+                hash.to_ascii_lowercase().into_bytes(),
+                salted(),
+            ))
+        }
+        "sha1" | "salted-sha1" => Ok(form(algorithm("SHA1", 1), hex(hash, 20)?, salted())),
+        "sha256" | "salted-sha256" => Ok(form(algorithm("SHA256", 1), hex(hash, 32)?, salted())),
+        "sha512" | "salted-sha512" => Ok(form(algorithm("SHA512", 1), hex(hash, 64)?, salted())),
         "ldap-ssha" | "ldap-sha" => {
             let blob = strip_braced(hash);
             let bytes = STANDARD.decode(blob).map_err(|_| Unfit::Malformed)?;

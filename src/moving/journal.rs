@@ -58,8 +58,6 @@ pub struct Header {
     pub started: DateTime<Utc>,
     /// Seconds spent sending, across every resume.
     pub seconds: f64,
-    /// Batches recorded as done, from 0.
-    pub batches_done: u64,
     /// Rows in the export, and those skipped by reason (from the last pass).
     pub rows: u64,
     pub skipped: BTreeMap<String, u64>,

@@ -25,7 +25,7 @@ use crate::config::moves::{DuplicateEmails, Unverifiable};
 use crate::export::rows::{self, Field};
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
 
 /// Why a row does not move; the report counts each (`skipped: {reason: n}`).
@@ -56,20 +56,6 @@ impl Skip {
     }
 }
 
-/// Feeds every byte through SHA-256.
-struct Digesting<R> {
-    inner: R,
-    sha: Sha256,
-}
-
-impl<R: Read> Read for Digesting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.sha.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 fn open(path: &Path) -> Result<std::fs::File, MoveError> {
     std::fs::File::open(path).map_err(|source| MoveError::Open {
         path: path.to_path_buf(),
@@ -97,18 +83,12 @@ fn stat(path: &Path) -> Result<(u64, Option<std::time::SystemTime>), MoveError> 
 /// The export's seal: its SHA-256 from its bytes alone, and its size and time.
 pub fn digest(path: &Path) -> Result<Seal, MoveError> {
     let (len, modified) = stat(path)?;
-    let mut reader = BufReader::with_capacity(
-        1 << 20,
-        Digesting {
-            inner: open(path)?,
-            sha: Sha256::new(),
-        },
-    );
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(|source| MoveError::Open {
+    let mut sha = Sha256::new();
+    std::io::copy(&mut open(path)?, &mut sha).map_err(|source| MoveError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    let sha = reader.into_inner().sha.finalize();
+    let sha = sha.finalize();
     Ok(Seal {
         sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
         len,
@@ -256,7 +236,7 @@ pub struct Rules<'a, P> {
 /// What the second pass counted besides the batches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Passed {
-    /// Every skipped row by reason (the scan's and the unverifiable ones).
+    /// Every skipped row by reason.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Users moved without a password, of those sent.
     pub without_password: u64,

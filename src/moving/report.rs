@@ -46,9 +46,8 @@ impl Report {
                 }
             }
         }
-        let settled = r.created + r.already_present + r.failed.values().sum::<u64>();
         if r.seconds > 0.0 {
-            r.rate = settled as f64 / r.seconds;
+            r.rate = r.settled() as f64 / r.seconds;
         }
         Ok(r)
     }

@@ -131,7 +131,6 @@ pub async fn move_users(
             batch: plan.batch,
             started: chrono::Utc::now(),
             seconds: 0.0,
-            batches_done: 0,
             rows: 0,
             skipped: Default::default(),
             without_password: 0,
@@ -186,7 +185,6 @@ pub async fn move_users(
                 // A batch the journal had already (a resume) changes nothing to write.
                 if sent {
                     header.seconds += started.elapsed().as_secs_f64();
-                    header.batches_done = n + 1;
                     journal.set_header(&header)?;
                     journal.flush()?;
                 }
@@ -273,11 +271,8 @@ async fn send_batch(
     let users: Vec<&Outgoing<Form>> = to_send.iter().map(|&i| &batch[i]).collect();
     let answers = target.create(&users).await?;
     for (&i, answer) in to_send.iter().zip(answers) {
-        match answer {
-            // Absent before the send, "there already" now: this move's own import.
-            Err(code) if super::firebase::is_exists(&code) => {}
-            Err(code) => outcomes[i] = Outcome::Failed(record.code(&code)),
-            Ok(()) => {}
+        if let Err(code) = answer {
+            outcomes[i] = Outcome::Failed(record.code(&code));
         }
     }
     record.outcomes = Some(outcomes);

@@ -21,7 +21,6 @@ use crate::config::moves::{FirebaseCredential, Target};
 use crate::model::Phase;
 use crate::moving::journal::{Journal, Which};
 use crate::moving::run::{self, Plan};
-use std::sync::{Arc, Mutex};
 
 impl Core {
     pub(super) fn start_move(
@@ -63,25 +62,8 @@ impl Core {
                 Err(e) => return self.clients.fail(waiter, FailureKind::Store, e.to_string()),
             }
         }
-        let progress = Arc::new(Mutex::new(None));
-        let told = progress.clone();
-        let stop = run::Stop::default();
-        let task = MoveTask {
-            segment,
-            actor,
-            waiter,
-            progress,
-            started: std::time::Instant::now(),
-            undo: false,
-            stop: stop.clone(),
-            then: None,
-        };
+        let (task, stop, mut tell) = MoveTask::new(segment, actor, waiter, false, None);
         self.running.moving(task, async move {
-            let mut tell = move |p| {
-                if let Ok(mut slot) = told.lock() {
-                    *slot = Some((p, false));
-                }
-            };
             let mut report = run::move_users(&plan, &target, &journal, &stop, &mut tell)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -11,7 +11,6 @@ use crate::hook::{HookJob, HookReport};
 use crate::model::HookAction;
 use crate::moving::journal::{Journal, Which};
 use crate::moving::run;
-use std::sync::{Arc, Mutex};
 
 impl Core {
     /// A move ended: record it, answer whoever waits, and start the undo of a rollback that
@@ -184,25 +183,14 @@ impl Core {
             return self.on_hook(hook, Ok((*job, failed(why))));
         }
         let journal = Journal::new(self.engine.store().samples().clone(), &segment, Which::Real);
-        let progress = Arc::new(Mutex::new(None));
-        let told = progress.clone();
-        let stop = run::Stop::default();
-        let task = MoveTask {
+        let (task, stop, mut tell) = MoveTask::new(
             segment,
-            actor: job.actor.clone(),
-            waiter: hook.waiter,
-            progress,
-            started: std::time::Instant::now(),
+            job.actor.clone(),
+            hook.waiter,
             undo,
-            stop: stop.clone(),
-            then: Some((hook, job)),
-        };
+            Some((hook, job)),
+        );
         self.running.moving(task, async move {
-            let mut tell = move |p| {
-                if let Ok(mut slot) = told.lock() {
-                    *slot = Some((p, false));
-                }
-            };
             if undo {
                 let deleted = crate::moving::undo::undo(&plan, &target, &journal, &mut tell)
                     .await

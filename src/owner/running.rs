@@ -63,6 +63,42 @@ pub(super) struct MoveTask {
     pub then: Option<(HookTask, Box<HookJob>)>,
 }
 
+impl MoveTask {
+    /// A task for a move (or an undo, `undo`) of `segment`, with what its work uses: the stop
+    /// it checks between batches and where it tells its progress.
+    pub fn new(
+        segment: String,
+        actor: String,
+        waiter: Waiter,
+        undo: bool,
+        then: Option<(HookTask, Box<HookJob>)>,
+    ) -> (
+        MoveTask,
+        crate::moving::run::Stop,
+        impl FnMut(crate::moving::run::Progress) + Send + 'static,
+    ) {
+        let progress = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let told = progress.clone();
+        let stop = crate::moving::run::Stop::default();
+        let task = MoveTask {
+            segment,
+            actor,
+            waiter,
+            progress,
+            started: std::time::Instant::now(),
+            undo,
+            stop: stop.clone(),
+            then,
+        };
+        let tell = move |p| {
+            if let Ok(mut slot) = told.lock() {
+                *slot = Some((p, false));
+            }
+        };
+        (task, stop, tell)
+    }
+}
+
 /// A move's end: its report, or why it stopped (the journal keeps what was done).
 pub(super) type Moved = Result<crate::model::moved::MoveReport, String>;
 

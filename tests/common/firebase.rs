@@ -112,24 +112,7 @@ impl Emulator {
 
     /// How many users another project of this emulator holds.
     pub fn project_count(&self, project: &str) -> u64 {
-        let url = format!("{}/v1/projects/{project}/accounts:query", self.url());
-        let answer = block_on(async {
-            reqwest::Client::new()
-                .post(&url)
-                .bearer_auth("owner")
-                .json(&json!({"returnUserInfo": false}))
-                .send()
-                .await
-                .expect("the emulator answers")
-                .json::<Value>()
-                .await
-                .expect("a count")
-        });
-        answer["recordsCount"]
-            .as_str()
-            .and_then(|n| n.parse().ok())
-            .or_else(|| answer["recordsCount"].as_u64())
-            .unwrap_or(0)
+        records_count(&self.url(), project)
     }
 
     /// Every user the project holds (paged with `nextPageToken`).
@@ -160,6 +143,29 @@ impl Emulator {
             }
         }
     }
+}
+
+/// How many users `project` holds, asked with `accounts:query` of the Identity Toolkit API at
+/// `url` (`…/identitytoolkit.googleapis.com`): the emulator's, or the simulator's target.
+pub fn records_count(url: &str, project: &str) -> u64 {
+    let url = format!("{url}/v1/projects/{project}/accounts:query");
+    let answer = block_on(async {
+        reqwest::Client::new()
+            .post(&url)
+            .bearer_auth("owner")
+            .json(&json!({"returnUserInfo": false}))
+            .send()
+            .await
+            .expect("the target answers")
+            .json::<Value>()
+            .await
+            .expect("a count")
+    });
+    answer["recordsCount"]
+        .as_str()
+        .and_then(|n| n.parse().ok())
+        .or_else(|| answer["recordsCount"].as_u64())
+        .unwrap_or(0)
 }
 
 /// Run a future to its end on a runtime of its own (tests call from plain threads).
