@@ -96,14 +96,18 @@ pub enum Cmd {
         /// SEGMENT:failure-spike@DAY or SEGMENT:latency-spike@DAY (3 days long).
         #[arg(long = "fault", value_name = "SPEC")]
         faults: Vec<String>,
-        /// Users a second the simulated target imports (its Firebase-shaped user API; default:
-        /// as fast as it can).
+        /// Users a second the simulated targets import (Firebase, FusionAuth and Keycloak
+        /// shaped; default: as fast as they can).
         #[arg(long, value_name = "USERS")]
         import_rate: Option<f64>,
-        /// A fault of the simulated target on demand: 429@K (every K-th import answers 429 with
-        /// Retry-After), 503@K, or cut@K (imports, then closes the connection unanswered).
+        /// A fault of the simulated target on demand, every K-th import: 429@K (answered 429
+        /// with Retry-After), 503@K, 504@K (imported, answered 504), cut@K (imported, the
+        /// connection closed unanswered), expire@K (Keycloak's tokens revoked first).
         #[arg(long = "target-fault", value_name = "SPEC")]
         target_faults: Vec<String>,
+        /// Seconds a simulated Keycloak admin token lives.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+        token_ttl: f64,
         /// Freeze time at day 0; move it with POST /sim/day?set=DAYS.
         #[arg(long)]
         paused: bool,

@@ -56,6 +56,8 @@ pub(super) struct SimSpec<'a> {
     pub faults: &'a [String],
     pub import_rate: Option<f64>,
     pub target_faults: &'a [String],
+    /// Seconds a simulated Keycloak token lives.
+    pub token_ttl: f64,
 }
 
 pub(super) fn simulate(
@@ -89,6 +91,12 @@ pub(super) fn simulate(
             "--import-rate {r}: give the users a second the simulated target imports, e.g. --import-rate 5000"
         );
     }
+    if !(spec.token_ttl.is_finite() && spec.token_ttl >= 1.0 && spec.token_ttl <= 86_400.0) {
+        bail!(
+            "--token-ttl {}: give the seconds a simulated Keycloak token lives, 1 to 86400, e.g. --token-ttl 60",
+            spec.token_ttl
+        );
+    }
     let target = crate::sim::target::Target::new(
         spec.import_rate,
         spec.target_faults
@@ -96,6 +104,7 @@ pub(super) fn simulate(
             .map(|f| crate::sim::target::parse_target_fault(f))
             .collect::<Result<_, _>>()
             .map_err(anyhow::Error::msg)?,
+        std::time::Duration::from_secs_f64(spec.token_ttl),
     );
     let clock = crate::clock::Clock::simulated(Utc::now(), speed);
     let rt = crate::runtime::multi_thread().context("cannot start the async runtime")?;

@@ -16,6 +16,7 @@ use super::firebase_form::{Algorithm, Form};
 use super::http::Http;
 use super::prepare::Outgoing;
 use super::problems::{MoveError, code_of};
+use super::target::Form as AnyForm;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -31,6 +32,7 @@ const LOOKUP: usize = 100;
 /// A Firebase project, reached over HTTP.
 pub struct Firebase {
     http: Http,
+    token: String,
     /// `{url}/v1/projects/{project}`.
     base: String,
 }
@@ -38,22 +40,37 @@ pub struct Firebase {
 impl Firebase {
     pub fn new(url: &str, project: &str, token: String) -> Result<Firebase, MoveError> {
         Ok(Firebase {
-            http: Http::new(NAME, token)?,
+            http: Http::new(NAME)?,
+            token,
             base: format!("{}/v1/projects/{project}", url.trim_end_matches('/')),
         })
+    }
+
+    /// POST `body` (JSON) to `call` under the project.
+    async fn post(
+        &self,
+        call: &str,
+        what: &'static str,
+        body: bytes::Bytes,
+    ) -> Result<serde_json::Value, MoveError> {
+        let url = format!("{}/{call}", self.base);
+        self.http
+            .call(what, |c| {
+                c.post(&url)
+                    .bearer_auth(&self.token)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await
     }
 
     /// Which of `ids` the project holds now.
     pub async fn present(&self, ids: &[&str]) -> Result<HashSet<String>, MoveError> {
         let mut out = HashSet::new();
         for chunk in ids.chunks(LOOKUP) {
+            let body = json!({ "localId": chunk }).to_string();
             let answer = self
-                .http
-                .post(
-                    &format!("{}/accounts:lookup", self.base),
-                    "a lookup",
-                    &json!({ "localId": chunk }),
-                )
+                .post("accounts:lookup", "a lookup", body.into())
                 .await?;
             for user in answer["users"].as_array().into_iter().flatten() {
                 if let Some(id) = user["localId"].as_str() {
@@ -68,17 +85,12 @@ impl Firebase {
     /// by this call or by an earlier attempt of it) or the refusal's code.
     pub async fn create(
         &self,
-        users: &[&Outgoing<Form>],
+        users: &[&Outgoing<AnyForm>],
     ) -> Result<Vec<Result<(), String>>, MoveError> {
         let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); users.len()];
         for (members, body) in requests(users)? {
             let answer = self
-                .http
-                .post_json(
-                    &format!("{}/accounts:batchCreate", self.base),
-                    "an import",
-                    body.into(),
-                )
+                .post("accounts:batchCreate", "an import", body.into())
                 .await?;
             for e in answer["error"].as_array().into_iter().flatten() {
                 let index = e["index"].as_u64().and_then(|k| members.get(k as usize));
@@ -104,13 +116,9 @@ impl Firebase {
     /// Delete `ids` (an undo), 1,000 at a time. One already gone is not an error.
     pub async fn delete(&self, ids: &[&str]) -> Result<(), MoveError> {
         for chunk in ids.chunks(BATCH) {
+            let body = json!({ "localIds": chunk, "force": true }).to_string();
             let answer = self
-                .http
-                .post(
-                    &format!("{}/accounts:batchDelete", self.base),
-                    "a delete",
-                    &json!({ "localIds": chunk, "force": true }),
-                )
+                .post("accounts:batchDelete", "a delete", body.into())
                 .await?;
             if let Some(e) = answer["errors"].as_array().and_then(|e| e.first()) {
                 return Err(MoveError::Refused {
@@ -161,11 +169,11 @@ pub type Request = (Vec<usize>, Vec<u8>);
 /// The `batchCreate` requests for `users`, encoded: one per hash algorithm (users without a
 /// password go with any), at most [`BATCH`] users each, with the indexes into `users` each
 /// holds.
-pub fn requests(users: &[&Outgoing<Form>]) -> Result<Vec<Request>, MoveError> {
+pub fn requests(users: &[&Outgoing<AnyForm>]) -> Result<Vec<Request>, MoveError> {
     let mut groups: BTreeMap<Option<Algorithm>, Vec<usize>> = BTreeMap::new();
     for (i, u) in users.iter().enumerate() {
         groups
-            .entry(u.password.as_ref().map(|p| p.algorithm))
+            .entry(form(u)?.map(|p| p.algorithm))
             .or_default()
             .push(i);
     }
@@ -173,7 +181,10 @@ pub fn requests(users: &[&Outgoing<Form>]) -> Result<Vec<Request>, MoveError> {
     for (algorithm, members) in groups {
         for chunk in members.chunks(BATCH) {
             let upload = Upload {
-                users: chunk.iter().map(|&i| user_info(users[i])).collect(),
+                users: chunk
+                    .iter()
+                    .map(|&i| user_info(users[i]))
+                    .collect::<Result<_, _>>()?,
                 hash_algorithm: algorithm.map(|a| a.name),
                 rounds: algorithm.filter(|a| a.name != "BCRYPT").map(|a| a.rounds),
                 password_hash_order: algorithm
@@ -188,17 +199,27 @@ pub fn requests(users: &[&Outgoing<Form>]) -> Result<Vec<Request>, MoveError> {
     Ok(out)
 }
 
-fn user_info(u: &Outgoing<Form>) -> UserInfo<'_> {
-    UserInfo {
+/// A user's password in Firebase's form (a form of another target is a slip in the caller).
+fn form(u: &Outgoing<AnyForm>) -> Result<Option<&Form>, MoveError> {
+    match &u.password {
+        None => Ok(None),
+        Some(AnyForm::Firebase(f)) => Ok(Some(f)),
+        Some(_) => Err(MoveError::Setup(
+            "a password converted for another target reached Firebase".into(),
+        )),
+    }
+}
+
+fn user_info(u: &Outgoing<AnyForm>) -> Result<UserInfo<'_>, MoveError> {
+    let password = form(u)?;
+    Ok(UserInfo {
         local_id: &u.id,
         email: u.email.as_deref(),
         email_verified: u.email.as_ref().map(|_| u.verified.unwrap_or(false)),
         disabled: u.disabled,
-        password_hash: u.password.as_ref().map(|p| STANDARD.encode(&p.hash)),
-        salt: u
-            .password
-            .as_ref()
+        password_hash: password.map(|p| STANDARD.encode(&p.hash)),
+        salt: password
             .and_then(|p| p.salt.as_ref())
             .map(|s| STANDARD.encode(s)),
-    }
+    })
 }

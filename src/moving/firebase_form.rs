@@ -20,8 +20,10 @@
 //! A value that does not parse as its scheme says so, and the user is treated as one whose
 //! hash the target cannot verify. Nothing here keeps or prints a hash.
 
+use super::phc::strip_braced;
+pub use super::target::Unfit;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 
 /// The parameters one `batchCreate` shares: users are grouped by them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,17 +51,6 @@ fn algorithm(name: &'static str, rounds: u32) -> Algorithm {
         rounds,
         password_first: false,
     }
-}
-
-/// Why a value could not be put in the import form (the user is then unverifiable).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unfit {
-    /// The value does not parse as the scheme it was recognised as.
-    Malformed,
-    /// Parameters beyond what Firebase takes (PBKDF rounds over 120,000).
-    OverLimits,
-    /// A scheme this module has no layout for.
-    NoLayout,
 }
 
 /// The import form of `hash` (recognised as scheme `scheme` by the audit), with `salt` the
@@ -123,49 +114,19 @@ pub fn convert(scheme: &str, hash: &str, salt: Option<&str>) -> Result<Form, Unf
     }
 }
 
-/// A value after a known `{SCHEME}` prefix, or the value itself.
-fn strip_braced(hash: &str) -> &str {
-    match hash.strip_prefix('{').and_then(|r| r.split_once('}')) {
-        Some((_, rest)) => rest,
-        None => hash,
-    }
-}
-
-/// PHC (`$pbkdf2-sha256$i=N,l=32$salt$hash`, unpadded base64) or passlib
-/// (`$pbkdf2-sha256$N$salt$hash`, base64 with `.` for `+`).
+/// PBKDF2-SHA256 in PHC or passlib form, within Firebase's round limit.
 fn pbkdf2_sha256(hash: &str) -> Result<Form, Unfit> {
-    let mut parts = strip_braced(hash).split('$');
-    let (Some(""), Some("pbkdf2-sha256"), Some(params), Some(salt), Some(digest), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(Unfit::Malformed);
-    };
-    let rounds = params
-        .split(',')
-        .find_map(|p| p.strip_prefix("i="))
-        .unwrap_or(params)
-        .parse::<u32>()
-        .map_err(|_| Unfit::Malformed)?;
-    if rounds == 0 {
+    let p = super::phc::pbkdf2(hash)?;
+    if p.digest != "sha256" {
         return Err(Unfit::Malformed);
     }
-    if rounds > MAX_PBKDF_ROUNDS {
+    if p.rounds > MAX_PBKDF_ROUNDS {
         return Err(Unfit::OverLimits);
     }
-    let decode = |text: &str| {
-        STANDARD_NO_PAD
-            .decode(text.replace('.', "+").trim_end_matches('='))
-            .map_err(|_| Unfit::Malformed)
-    };
     Ok(Form {
-        algorithm: algorithm("PBKDF2_SHA256", rounds),
-        hash: decode(digest)?,
-        salt: Some(decode(salt)?),
+        algorithm: algorithm("PBKDF2_SHA256", p.rounds),
+        hash: p.hash,
+        salt: Some(p.salt),
     })
 }
 

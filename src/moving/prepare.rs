@@ -217,6 +217,8 @@ pub struct Outgoing<P> {
     /// The legacy id, kept on the target.
     pub id: String,
     pub email: Option<String>,
+    /// The legacy username, read only for targets that keep one ([`Rules::usernames`]).
+    pub username: Option<String>,
     pub verified: Option<bool>,
     pub disabled: bool,
     /// `None`: moved without a password (the export had none, or the policy says so).
@@ -228,7 +230,9 @@ pub struct Outgoing<P> {
 pub struct Rules<'a, P> {
     pub fields: &'a [Field],
     pub verdicts: &'a compat::Target,
-    pub convert: fn(&str, &str, Option<&str>) -> Result<P, super::firebase_form::Unfit>,
+    pub convert: fn(&str, &str, Option<&str>) -> Result<P, super::target::Unfit>,
+    /// Whether the target keeps usernames (else the column is not read).
+    pub usernames: bool,
     pub unverifiable: Unverifiable,
     pub duplicate_emails: DuplicateEmails,
 }
@@ -255,9 +259,10 @@ pub fn batches<P>(
     size: usize,
     mut each: impl FnMut(u64, Vec<Outgoing<P>>) -> bool,
 ) -> Result<Passed, MoveError> {
-    // What the move does not send (the username, dates) is not read.
+    // What the move does not send (dates, and the username unless the target keeps it) is
+    // not read.
     let sent: Vec<usize> = (0..rules.fields.len())
-        .filter(|i| ![USERNAME, LAST_LOGIN, CREATED].contains(i))
+        .filter(|i| ![LAST_LOGIN, CREATED].contains(i) && (rules.usernames || *i != USERNAME))
         .collect();
     let fields = only(rules.fields, &sent);
     let mut seen = Seen::default();
@@ -308,6 +313,7 @@ pub fn batches<P>(
             line,
             id: id.to_string(),
             email: user.email.map(str::to_string),
+            username: user.username.map(str::to_string),
             verified: user.verified,
             disabled: user.is_disabled(),
             password,

@@ -11,12 +11,11 @@
 //!
 //! The undo walks the same journal ([`super::undo`]).
 
-use super::firebase::Firebase;
-use super::firebase_form::Form;
 use super::journal::{Header, Journal, Outcome, Record, State};
 use super::prepare::{self, Outgoing, Rules};
 use super::problems::MoveError;
 use super::report::Report;
+use super::target::{Client, Form};
 use crate::export::rows::Field;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -92,7 +91,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 /// finished move sends nothing and answers its report again.
 pub async fn move_users(
     plan: &Plan,
-    target: &Firebase,
+    target: &Client,
     journal: &Journal,
     stop: &Stop,
     progress: &mut (dyn FnMut(Progress) + Send),
@@ -156,12 +155,14 @@ pub async fn move_users(
             plan.duplicate_emails,
             header.batch as usize,
         );
+        let (convert, usernames) = (target.convert(), target.takes_usernames());
         tokio::task::spawn_blocking(move || {
             let (export, fields, verdicts, unverifiable, duplicate_emails, size) = rules_plan;
             let rules = Rules {
                 fields: &fields,
                 verdicts: &verdicts,
-                convert: super::firebase_form::convert,
+                convert,
+                usernames,
                 unverifiable,
                 duplicate_emails,
             };
@@ -228,7 +229,7 @@ async fn send_batch(
     run: u32,
     n: u64,
     batch: &[Outgoing<Form>],
-    target: &Firebase,
+    target: &Client,
     journal: &Journal,
 ) -> Result<bool, MoveError> {
     let lines: Vec<u64> = batch.iter().map(|u| u.line).collect();

@@ -3,11 +3,11 @@
 //! the move read), and the batch is marked undone, so an undo stopped half way resumes where it
 //! stopped. A user that was on the target before the move is never touched.
 
-use super::firebase::Firebase;
 use super::journal::{Journal, Outcome, State};
 use super::prepare;
 use super::problems::MoveError;
 use super::run::{Plan, Progress, blocking};
+use super::target::Client;
 use crate::export::rows::Field;
 use std::collections::{HashMap, HashSet};
 
@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 /// marked undone is not asked again). The export must be the one the move read.
 pub async fn undo(
     plan: &Plan,
-    target: &Firebase,
+    target: &Client,
     journal: &Journal,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<u64, MoveError> {

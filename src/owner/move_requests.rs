@@ -17,7 +17,7 @@ use super::clients::Waiter;
 use super::core::Core;
 use super::protocol::{FailureKind, Reply};
 use super::running::MoveTask;
-use crate::config::moves::{FirebaseCredential, Target};
+use crate::config::moves::Target;
 use crate::model::Phase;
 use crate::moving::journal::{Journal, Which};
 use crate::moving::run::{self, Plan};
@@ -81,7 +81,7 @@ impl Core {
         &self,
         segment: &str,
         rehearse: bool,
-    ) -> Result<(Plan, crate::moving::firebase::Firebase, Which), (FailureKind, String)> {
+    ) -> Result<(Plan, crate::moving::Client, Which), (FailureKind, String)> {
         let invalid = |m: String| (FailureKind::Invalid, m);
         let project = self.engine.project();
         let Some(seg) = project.segment(segment) else {
@@ -132,7 +132,7 @@ impl Core {
         segment: &str,
         which: Which,
         target: &Target,
-    ) -> Result<(Plan, crate::moving::firebase::Firebase, Which), (FailureKind, String)> {
+    ) -> Result<(Plan, crate::moving::Client, Which), (FailureKind, String)> {
         let invalid = |m: String| (FailureKind::Invalid, m);
         let project = self.engine.project();
         let Some(mv) = project.segment(segment).and_then(|s| s.moving.as_ref()) else {
@@ -140,28 +140,7 @@ impl Core {
                 "segment '{segment}' has no [segments.move]"
             )));
         };
-        let client = match target {
-            Target::Firebase {
-                project: p,
-                credential: FirebaseCredential::Token(token),
-                url,
-            } => {
-                let token = crate::secret::resolve(token).map_err(|e| invalid(e.to_string()))?;
-                crate::moving::firebase::Firebase::new(url, p, token)
-                    .map_err(|e| invalid(e.to_string()))?
-            }
-            Target::Firebase { .. } => {
-                return Err(invalid(
-                    "a Firebase service account is not supported yet: give an OAuth access token with token = \"env:NAME\"".into(),
-                ));
-            }
-            other => {
-                return Err(invalid(format!(
-                    "cutover cannot move users into {} yet (Firebase only, so far)",
-                    other.kind()
-                )));
-            }
-        };
+        let client = crate::moving::Client::connect(target).map_err(invalid)?;
         let table = match &project.audit.compatibility {
             None => crate::audit::compat::Table::built_in(),
             Some(path) => {

@@ -3,6 +3,9 @@
 //! real vendors' response shapes, so the demo and the tests run offline.
 
 pub mod export;
+pub mod firebase;
+pub mod fusionauth;
+pub mod keycloak;
 pub mod population;
 pub mod server;
 pub mod target;

@@ -1,8 +1,8 @@
 //! The simulator's HTTP face on 127.0.0.1: each vendor's endpoint answering with its documented
 //! response shape, Prometheus' query API and `/metrics`, and a small control API.
 //!
-//! A deliberately tiny HTTP/1.1 server (GET and POST, no keep-alive; a body is read only for the
-//! simulated target's API, [`super::target`]): enough for the cockpit's pollers, a real
+//! A deliberately tiny HTTP/1.1 server (no keep-alive; the simulated targets' calls, with their
+//! bodies, go to [`super::target`]): enough for the cockpit's pollers, a real
 //! Prometheus to scrape and a move to send users to, with nothing to configure.
 
 use super::{SimState, parse_segment};
@@ -260,8 +260,8 @@ fn status(state: &Mutex<SimState>) -> Reply {
     json(200, serde_json::json!({"day": day, "segments": segments}))
 }
 
-/// The largest request body read (a 1,000-user import is about 300 KB).
-const BODY_MAX: usize = 16 << 20;
+/// The largest request body read (a 100,000-user FusionAuth import is about 30 MB).
+const BODY_MAX: usize = 256 << 20;
 
 async fn handle(mut stream: TcpStream, state: Arc<Mutex<SimState>>) {
     let mut buf = vec![0u8; 8192];
@@ -282,35 +282,40 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<SimState>>) {
     let mut words = head.lines().next().unwrap_or_default().split_whitespace();
     let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let reply = match path.strip_prefix("/identitytoolkit.googleapis.com/v1/projects/") {
-        Some(rest) => {
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0)
-                .min(BODY_MAX);
-            let mut body = buf[head_end..len].to_vec();
-            while body.len() < length {
-                let mut chunk = vec![0u8; (length - body.len()).min(1 << 16)];
-                match stream.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => body.extend_from_slice(&chunk[..n]),
-                }
-            }
-            let Some((project, call)) = rest.split_once('/') else {
-                return;
-            };
-            let answered = match state.lock() {
-                Ok(mut st) => Some(st.target.answer(project, call, &body)),
-                Err(_) => None,
-            };
-            let Some((answer, pace)) = answered else {
-                return;
-            };
+    let headers: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            Some((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(BODY_MAX);
+    let mut body = buf[head_end..len].to_vec();
+    if body.len() < length {
+        let have = body.len();
+        body.resize(length, 0);
+        if stream.read_exact(&mut body[have..]).await.is_err() {
+            return;
+        }
+    }
+    let call = super::target::Call {
+        method,
+        path,
+        headers,
+        body: &body,
+    };
+    let answered = match state.lock() {
+        Ok(mut st) => st.target.answer(&call),
+        Err(_) => return,
+    };
+    let reply = match answered {
+        Some((answer, pace)) => {
             tokio::time::sleep(pace).await;
             match answer {
                 super::target::Answer::Cut(after) => {
@@ -320,7 +325,12 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<SimState>>) {
                 }
                 super::target::Answer::Json(status, v, retry_after) => Reply {
                     retry_after,
-                    ..json(status, v)
+                    body: if v.is_null() {
+                        String::new()
+                    } else {
+                        v.to_string()
+                    },
+                    ..json(status, serde_json::Value::Null)
                 },
             }
         }

@@ -1,32 +1,32 @@
-//! The simulator as a move's target: Firebase Authentication's user API (Google's Identity
-//! Toolkit v1, the shapes of its REST reference), so `cutover move` can be tried, paced and
-//! broken on purpose without a cloud account. Users are kept in memory per project.
+//! The simulator as a move's target: the user APIs of Firebase Authentication
+//! ([`super::firebase`]), FusionAuth ([`super::fusionauth`]) and Keycloak ([`super::keycloak`]),
+//! in the shapes of their public API references, so `cutover move` can be tried, paced and
+//! broken on purpose without an account anywhere. Users are kept in memory.
 //!
-//! Paths under `/identitytoolkit.googleapis.com/v1/projects/PROJECT/`:
-//! - `accounts:lookup` `{localId: [...]}` → `{users: [...]}` (the ones it holds);
-//! - `accounts:batchCreate` `{users, hashAlgorithm, ...}` → `{}` or `{error: [{index,
-//!   message}]}` per refused user: at most 1,000 users, a `localId` that exists is refused
-//!   (`allowOverwrite` false), an invalid email too;
-//! - `accounts:batchDelete` `{localIds, force}` → `{}`;
-//! - `accounts:query` → `{recordsCount}`.
+//! Pacing and faults on demand, shared by every kind (`cutover simulate --import-rate N
+//! --target-fault SPEC --token-ttl S`): an import takes `users / N` seconds, and every K-th
+//! import (counted over all kinds) meets its fault:
+//! - `429@K`: answered 429 with `Retry-After: 1`, nothing imported;
+//! - `503@K`: answered 503, nothing imported;
+//! - `504@K`: imported, then answered 504 (a gateway giving up on a long synchronous import);
+//! - `cut@K`: imported, then the connection closed without an answer;
+//! - `expire@K`: Keycloak's admin tokens are revoked before it, so it is answered 401 (other
+//!   kinds ignore it). Keycloak's tokens also expire `--token-ttl` seconds after they are
+//!   issued (default 60).
 //!
-//! Pacing and faults on demand (`cutover simulate --import-rate N --target-fault SPEC`): an
-//! import takes `users / N` seconds; `429@K` answers every K-th import 429 with `Retry-After:
-//! 1`; `503@K` answers it 503; `cut@K` imports every K-th batch and then closes the connection
-//! without an answer (a load balancer cutting a long request).
+//! `GET /sim/target/KIND/SCOPE` lists the users a kind holds in a project, tenant or realm: the
+//! simulator's own control call, for tests and demos, not a vendor's.
 
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
-
-/// Users a `batchCreate` takes.
-const BATCH: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
     TooMany,
     Unavailable,
+    GatewayTimeout,
     Cut,
+    Expire,
 }
 
 /// A fault on every `every`-th import.
@@ -36,151 +36,176 @@ pub struct TargetFault {
     pub every: u64,
 }
 
-/// `429@K`, `503@K` or `cut@K`.
+/// `429@K`, `503@K`, `504@K`, `cut@K` or `expire@K`.
 pub fn parse_target_fault(spec: &str) -> Result<TargetFault, String> {
     let bad = || {
-        format!("bad --target-fault '{spec}': use 429@K, 503@K or cut@K (every K-th import, K ≥ 1)")
+        format!(
+            "bad --target-fault '{spec}': use 429@K, 503@K, 504@K, cut@K or expire@K (every K-th import, K ≥ 1)"
+        )
     };
     let (kind, every) = spec.split_once('@').ok_or_else(bad)?;
     let every: u64 = every.parse().ok().filter(|k| *k >= 1).ok_or_else(bad)?;
     let kind = match kind {
         "429" => FaultKind::TooMany,
         "503" => FaultKind::Unavailable,
+        "504" => FaultKind::GatewayTimeout,
         "cut" => FaultKind::Cut,
+        "expire" => FaultKind::Expire,
         _ => return Err(bad()),
     };
     Ok(TargetFault { kind, every })
 }
 
-/// The simulated target's users and manners.
+/// One HTTP request, as the server read it.
+pub struct Call<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: &'a [u8],
+}
+
+impl Call<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON, or the 400 to answer.
+    pub fn json(&self) -> Result<Value, Answer> {
+        serde_json::from_slice(self.body)
+            .map_err(|_| Answer::Json(400, json!({"error": "the body is not JSON"}), None))
+    }
+}
+
+/// What the target does with a request.
+pub enum Answer {
+    /// Status, body (`Null`: none) and the seconds of a `Retry-After`.
+    Json(u16, Value, Option<u64>),
+    /// Close the connection without an answer, after `Duration`.
+    Cut(Duration),
+}
+
+/// The pace and the faults every kind's imports meet.
 #[derive(Debug, Default)]
-pub struct Target {
-    projects: HashMap<String, BTreeMap<String, Value>>,
+pub struct Manners {
     /// Users imported a second (`None`: as fast as it can).
     pub rate: Option<f64>,
     pub faults: Vec<TargetFault>,
     imports: u64,
 }
 
-/// What the target does with a request.
-pub enum Answer {
-    Json(u16, Value, Option<u64>),
-    /// Close the connection without an answer, after `Duration`.
-    Cut(Duration),
+/// How one import goes: how long it takes, and the fault it meets.
+pub struct Gate {
+    pub pace: Duration,
+    pub fault: Option<FaultKind>,
 }
 
-impl Target {
-    pub fn new(rate: Option<f64>, faults: Vec<TargetFault>) -> Target {
-        Target {
-            rate,
-            faults,
-            ..Target::default()
+impl Gate {
+    /// The answer of a fault that stops the import before it is done (429, 503).
+    pub fn refusal(&self) -> Option<Answer> {
+        match self.fault {
+            Some(FaultKind::TooMany) => Some(Answer::Json(
+                429,
+                json!({"error": "Too Many Requests", "message": "rate limit exceeded"}),
+                Some(1),
+            )),
+            Some(FaultKind::Unavailable) => Some(Answer::Json(
+                503,
+                json!({"error": "Service Unavailable"}),
+                None,
+            )),
+            _ => None,
         }
     }
 
-    /// Answer `call` on `project` with `body`; the wait the pace asks for is in the answer.
-    pub fn answer(&mut self, project: &str, call: &str, body: &[u8]) -> (Answer, Duration) {
-        let Ok(body) = serde_json::from_slice::<Value>(body) else {
-            return (
-                Answer::Json(400, error("INVALID_JSON"), None),
-                Duration::ZERO,
-            );
-        };
-        let users = self.projects.entry(project.to_string()).or_default();
-        match call {
-            "accounts:lookup" => {
-                let found: Vec<Value> = body["localId"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|id| users.get(id.as_str()?).cloned())
-                    .collect();
-                let mut out = json!({"kind": "identitytoolkit#GetAccountInfoResponse"});
-                if !found.is_empty() {
-                    out["users"] = json!(found);
-                }
-                (Answer::Json(200, out, None), Duration::ZERO)
-            }
-            "accounts:query" => (
-                Answer::Json(200, json!({"recordsCount": users.len().to_string()}), None),
-                Duration::ZERO,
+    /// The answer of an import that was done: `done`, unless the fault loses it.
+    pub fn after(&self, done: Answer) -> (Answer, Duration) {
+        match self.fault {
+            Some(FaultKind::Cut) => (Answer::Cut(self.pace), Duration::ZERO),
+            Some(FaultKind::GatewayTimeout) => (
+                Answer::Json(504, json!({"error": "Gateway Timeout"}), None),
+                self.pace,
             ),
-            "accounts:batchDelete" => {
-                for id in body["localIds"].as_array().into_iter().flatten() {
-                    if let Some(id) = id.as_str() {
-                        users.remove(id);
-                    }
-                }
-                (Answer::Json(200, json!({}), None), Duration::ZERO)
-            }
-            "accounts:batchCreate" => self.import(project, &body),
-            _ => (Answer::Json(404, error("NOT_FOUND"), None), Duration::ZERO),
+            _ => (done, self.pace),
         }
     }
+}
 
-    fn import(&mut self, project: &str, body: &Value) -> (Answer, Duration) {
-        let batch = body["users"].as_array().cloned().unwrap_or_default();
-        if batch.len() > BATCH {
-            let e = error(&format!("TOO_MANY_USERS : at most {BATCH} a request"));
-            return (Answer::Json(400, e, None), Duration::ZERO);
-        }
+impl Manners {
+    /// The gate of the next import, of `users` users.
+    pub fn import(&mut self, users: usize) -> Gate {
         self.imports += 1;
         let pace = self.rate.filter(|r| *r > 0.0).map_or(Duration::ZERO, |r| {
-            Duration::from_secs_f64(batch.len() as f64 / r)
+            Duration::from_secs_f64(users as f64 / r)
         });
         let fault = self
             .faults
             .iter()
             .find(|f| self.imports.is_multiple_of(f.every))
             .map(|f| f.kind);
-        match fault {
-            Some(FaultKind::TooMany) => {
-                return (
-                    Answer::Json(429, error("RESOURCE_EXHAUSTED"), Some(1)),
-                    Duration::ZERO,
-                );
-            }
-            Some(FaultKind::Unavailable) => {
-                return (
-                    Answer::Json(503, error("UNAVAILABLE"), None),
-                    Duration::ZERO,
-                );
-            }
-            _ => {}
-        }
-        let users = self.projects.entry(project.to_string()).or_default();
-        let mut errors = Vec::new();
-        for (i, u) in batch.into_iter().enumerate() {
-            let Some(id) = u["localId"].as_str().map(str::to_string) else {
-                errors.push(json!({"index": i, "message": "localId is missing"}));
-                continue;
-            };
-            if users.contains_key(&id) {
-                errors.push(json!({"index": i, "message": "localId belongs to an existing account - can not overwrite."}));
-                continue;
-            }
-            if u["email"]
-                .as_str()
-                .is_some_and(|e| !crate::audit::values::valid_email(e))
-            {
-                errors.push(json!({"index": i, "message": "email is invalid"}));
-                continue;
-            }
-            users.insert(id, u);
-        }
-        if fault == Some(FaultKind::Cut) {
-            return (Answer::Cut(pace), Duration::ZERO);
-        }
-        let mut out = json!({"kind": "identitytoolkit#UploadAccountResponse"});
-        if !errors.is_empty() {
-            out["error"] = json!(errors);
-        }
-        (Answer::Json(200, out, None), pace)
+        Gate { pace, fault }
     }
 }
 
-fn error(message: &str) -> Value {
-    json!({"error": {"code": 400, "message": message, "errors": [{"message": message, "reason": "invalid"}]}})
+/// The simulated target: every kind's users, and the manners they share.
+#[derive(Debug, Default)]
+pub struct Target {
+    pub manners: Manners,
+    pub firebase: super::firebase::Firebase,
+    pub fusionauth: super::fusionauth::FusionAuth,
+    pub keycloak: super::keycloak::Keycloak,
+}
+
+impl Target {
+    pub fn new(rate: Option<f64>, faults: Vec<TargetFault>, token_ttl: Duration) -> Target {
+        Target {
+            manners: Manners {
+                rate,
+                faults,
+                imports: 0,
+            },
+            keycloak: super::keycloak::Keycloak::new(token_ttl),
+            ..Target::default()
+        }
+    }
+
+    /// The answer to `call` and how long to wait before giving it, when the call is one of a
+    /// target's (`None`: it is not).
+    pub fn answer(&mut self, call: &Call<'_>) -> Option<(Answer, Duration)> {
+        let m = &mut self.manners;
+        if let Some(rest) = call
+            .path
+            .strip_prefix("/identitytoolkit.googleapis.com/v1/projects/")
+        {
+            let (project, name) = rest.split_once('/')?;
+            return Some(self.firebase.answer(m, project, name, call));
+        }
+        if call.path.starts_with("/api/user/") {
+            return self.fusionauth.answer(m, call);
+        }
+        if call.path.starts_with("/admin/realms/") || call.path.starts_with("/realms/") {
+            return self.keycloak.answer(m, call);
+        }
+        let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+        if let ("GET", ["sim", "target", kind, scope]) = (call.method, parts.as_slice()) {
+            let users = match *kind {
+                "firebase" => self.firebase.users(scope),
+                "fusionauth" => self.fusionauth.users(scope),
+                "keycloak" => self.keycloak.users(scope),
+                _ => {
+                    return Some((
+                        Answer::Json(404, json!({"error": "no such kind"}), None),
+                        Duration::ZERO,
+                    ));
+                }
+            };
+            return Some((Answer::Json(200, json!(users), None), Duration::ZERO));
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -190,24 +215,28 @@ mod tests {
     #[test]
     fn faults_parse_and_strike_every_kth_import() {
         assert_eq!(
-            parse_target_fault("429@3"),
+            parse_target_fault("504@3"),
             Ok(TargetFault {
-                kind: FaultKind::TooMany,
+                kind: FaultKind::GatewayTimeout,
                 every: 3
             })
         );
         assert!(parse_target_fault("429@0").is_err());
         assert!(parse_target_fault("teapot@2").is_err());
-        let mut t = Target::new(None, vec![parse_target_fault("429@2").expect("fault")]);
-        let body = br#"{"users":[{"localId":"a","email":"a@x.org"}]}"#;
-        let (first, _) = t.answer("p", "accounts:batchCreate", body);
-        assert!(matches!(first, Answer::Json(200, _, None)));
-        let (second, _) = t.answer("p", "accounts:batchCreate", body);
-        assert!(matches!(second, Answer::Json(429, _, Some(1))));
-        let (third, _) = t.answer("p", "accounts:batchCreate", body);
-        let Answer::Json(200, v, _) = third else {
-            panic!("an answer")
+        let mut m = Manners {
+            rate: Some(1000.0),
+            faults: vec![parse_target_fault("429@2").expect("fault")],
+            imports: 0,
         };
-        assert_eq!(v["error"][0]["index"], 0, "the user exists: {v}");
+        let first = m.import(500);
+        assert_eq!(
+            (first.fault, first.pace),
+            (None, Duration::from_millis(500))
+        );
+        assert!(
+            m.import(1).refusal().is_some(),
+            "the second import meets its 429"
+        );
+        assert!(m.import(1).refusal().is_none());
     }
 }

@@ -1,0 +1,173 @@
+//! The target a move sends to, whichever system it is: one client per kind behind the three
+//! things a move asks of any target (which of these legacy ids do you hold, import these, delete
+//! these), and each kind's own form of a password. The move ([`super::run`]) and the undo
+//! ([`super::undo`]) know only this.
+//!
+//! Every kind keeps the legacy id so a user can be found again exactly:
+//! - Firebase: the `localId` is the legacy id;
+//! - FusionAuth and Keycloak: the user id is the legacy id when it is a UUID, else the UUID v5
+//!   of it (in [`LEGACY_NAMESPACE`]), so a lookup and a delete go by id; the legacy id itself is
+//!   also kept (`data.legacyId`, the `legacyId` attribute) for people and searches.
+
+use super::firebase::Firebase;
+use super::fusionauth::FusionAuth;
+use super::keycloak::Keycloak;
+use super::prepare::Outgoing;
+use super::problems::MoveError;
+use std::collections::HashSet;
+
+/// Why a value could not be put in a target's import form (the user is then unverifiable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfit {
+    /// The value does not parse as the scheme it was recognised as.
+    Malformed,
+    /// Parameters beyond what the target takes (Firebase's PBKDF rounds over 120,000).
+    OverLimits,
+    /// A scheme this target's converter has no layout for.
+    NoLayout,
+}
+
+/// A password in one target's import form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Form {
+    Firebase(super::firebase_form::Form),
+    FusionAuth(super::fusionauth_form::Password),
+    Keycloak(super::keycloak_form::Credential),
+}
+
+/// A legacy hash in a target's form: the scheme the audit recognised, the hash, the row's salt.
+pub type Convert = fn(&str, &str, Option<&str>) -> Result<Form, Unfit>;
+
+/// The namespace of the UUIDs cutover derives from legacy ids that are not UUIDs themselves
+/// (a fixed random UUID: the same legacy id always gives the same user id).
+pub const LEGACY_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x5c1e_7d0a_8f3b_4e21_9a6c_2b7d_e4f1_0c93);
+
+/// The target's user id for a legacy id (FusionAuth, Keycloak): the legacy id when it is a
+/// UUID, else its UUID v5.
+pub fn user_id(legacy: &str) -> String {
+    match uuid::Uuid::parse_str(legacy) {
+        Ok(u) => u.hyphenated().to_string(),
+        Err(_) => uuid::Uuid::new_v5(&LEGACY_NAMESPACE, legacy.as_bytes())
+            .hyphenated()
+            .to_string(),
+    }
+}
+
+/// A connected target.
+pub enum Client {
+    Firebase(Firebase),
+    FusionAuth(FusionAuth),
+    Keycloak(Keycloak),
+}
+
+impl Client {
+    /// Connect to `target`, its secrets read from the environment now.
+    pub fn connect(target: &crate::config::moves::Target) -> Result<Client, String> {
+        use crate::config::moves::{FirebaseCredential, Target};
+        let secret = |name: &str| crate::secret::resolve(name).map_err(|e| e.to_string());
+        let client = match target {
+            Target::Firebase {
+                project,
+                credential: FirebaseCredential::Token(token),
+                url,
+            } => Client::Firebase(
+                Firebase::new(url, project, secret(token)?).map_err(|e| e.to_string())?,
+            ),
+            Target::Firebase { .. } => {
+                return Err(
+                    "a Firebase service account is not supported yet: give an OAuth access token with token = \"env:NAME\"".into(),
+                );
+            }
+            Target::FusionAuth {
+                url,
+                api_key,
+                tenant,
+            } => Client::FusionAuth(
+                FusionAuth::new(url, secret(api_key)?, tenant.clone())
+                    .map_err(|e| e.to_string())?,
+            ),
+            Target::Keycloak {
+                url,
+                realm,
+                client_id,
+                client_secret,
+            } => Client::Keycloak(
+                Keycloak::new(url, realm, client_id, secret(client_secret)?)
+                    .map_err(|e| e.to_string())?,
+            ),
+            other => {
+                return Err(format!(
+                    "cutover cannot move users into {} yet (Firebase, FusionAuth and Keycloak, so far)",
+                    other.kind()
+                ));
+            }
+        };
+        Ok(client)
+    }
+
+    /// How this target takes a legacy hash.
+    pub fn convert(&self) -> Convert {
+        match self {
+            Client::Firebase(_) => {
+                |s, h, salt| super::firebase_form::convert(s, h, salt).map(Form::Firebase)
+            }
+            Client::FusionAuth(_) => {
+                |s, h, salt| super::fusionauth_form::convert(s, h, salt).map(Form::FusionAuth)
+            }
+            Client::Keycloak(_) => {
+                |s, h, _| super::keycloak_form::convert(s, h).map(Form::Keycloak)
+            }
+        }
+    }
+
+    /// Whether the target keeps the legacy username (read from the export only then).
+    pub fn takes_usernames(&self) -> bool {
+        !matches!(self, Client::Firebase(_))
+    }
+
+    /// Which of `ids` (legacy ids) the target holds now.
+    pub async fn present(&self, ids: &[&str]) -> Result<HashSet<String>, MoveError> {
+        match self {
+            Client::Firebase(t) => t.present(ids).await,
+            Client::FusionAuth(t) => t.present(ids).await,
+            Client::Keycloak(t) => t.present(ids).await,
+        }
+    }
+
+    /// Import `users`, none of them on the target a moment ago: per user, `Ok` (created, by
+    /// this call or by an earlier attempt whose answer was lost) or the refusal's code.
+    pub async fn create(
+        &self,
+        users: &[&Outgoing<Form>],
+    ) -> Result<Vec<Result<(), String>>, MoveError> {
+        match self {
+            Client::Firebase(t) => t.create(users).await,
+            Client::FusionAuth(t) => t.create(users).await,
+            Client::Keycloak(t) => t.create(users).await,
+        }
+    }
+
+    /// Delete the users of `ids` (legacy ids); one already gone is not an error.
+    pub async fn delete(&self, ids: &[&str]) -> Result<(), MoveError> {
+        match self {
+            Client::Firebase(t) => t.delete(ids).await,
+            Client::FusionAuth(t) => t.delete(ids).await,
+            Client::Keycloak(t) => t.delete(ids).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_id;
+
+    #[test]
+    fn a_legacy_id_gives_one_stable_user_id() {
+        let uuid = "0b8e1f4e-6c1a-4d55-9f0e-3c2a1b9d8e7f";
+        assert_eq!(user_id(uuid), uuid);
+        assert_eq!(user_id("u42"), user_id("u42"));
+        assert_ne!(user_id("u42"), user_id("u43"));
+        assert_eq!(user_id("u42").len(), 36);
+    }
+}

@@ -1,0 +1,149 @@
+//! The simulator's Firebase Authentication: Google's Identity Toolkit v1 user API, in the shapes
+//! of its REST reference. Users are kept in memory per project.
+//!
+//! Paths under `/identitytoolkit.googleapis.com/v1/projects/PROJECT/`:
+//! - `accounts:lookup` `{localId: [...]}` → `{users: [...]}` (the ones it holds);
+//! - `accounts:batchCreate` `{users, hashAlgorithm, ...}` → `{}` or `{error: [{index,
+//!   message}]}` per refused user: at most 1,000 users, a `localId` that exists is refused
+//!   (`allowOverwrite` false), an invalid email too;
+//! - `accounts:batchDelete` `{localIds, force}` → `{}`;
+//! - `accounts:query` → `{recordsCount}`.
+
+use super::target::{Answer, Call, Manners};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+/// Users a `batchCreate` takes.
+const BATCH: usize = 1000;
+
+/// The simulated Firebase projects.
+#[derive(Debug, Default)]
+pub struct Firebase {
+    projects: HashMap<String, BTreeMap<String, Value>>,
+}
+
+impl Firebase {
+    /// The users of `project`.
+    pub fn users(&self, project: &str) -> Vec<Value> {
+        self.projects
+            .get(project)
+            .map(|u| u.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Answer `name` on `project`; the wait the pace asks for is in the answer.
+    pub fn answer(
+        &mut self,
+        manners: &mut Manners,
+        project: &str,
+        name: &str,
+        call: &Call<'_>,
+    ) -> (Answer, Duration) {
+        let body = match call.json() {
+            Ok(b) => b,
+            Err(_) => {
+                return (
+                    Answer::Json(400, error("INVALID_JSON"), None),
+                    Duration::ZERO,
+                );
+            }
+        };
+        let users = self.projects.entry(project.to_string()).or_default();
+        match name {
+            "accounts:lookup" => {
+                let found: Vec<Value> = body["localId"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| users.get(id.as_str()?).cloned())
+                    .collect();
+                let mut out = json!({"kind": "identitytoolkit#GetAccountInfoResponse"});
+                if !found.is_empty() {
+                    out["users"] = json!(found);
+                }
+                (Answer::Json(200, out, None), Duration::ZERO)
+            }
+            "accounts:query" => (
+                Answer::Json(200, json!({"recordsCount": users.len().to_string()}), None),
+                Duration::ZERO,
+            ),
+            "accounts:batchDelete" => {
+                for id in body["localIds"].as_array().into_iter().flatten() {
+                    if let Some(id) = id.as_str() {
+                        users.remove(id);
+                    }
+                }
+                (Answer::Json(200, json!({}), None), Duration::ZERO)
+            }
+            "accounts:batchCreate" => self.import(manners, project, &body),
+            _ => (Answer::Json(404, error("NOT_FOUND"), None), Duration::ZERO),
+        }
+    }
+
+    fn import(&mut self, manners: &mut Manners, project: &str, body: &Value) -> (Answer, Duration) {
+        let batch = body["users"].as_array().cloned().unwrap_or_default();
+        if batch.len() > BATCH {
+            let e = error(&format!("TOO_MANY_USERS : at most {BATCH} a request"));
+            return (Answer::Json(400, e, None), Duration::ZERO);
+        }
+        let gate = manners.import(batch.len());
+        if let Some(refused) = gate.refusal() {
+            return (refused, Duration::ZERO);
+        }
+        let users = self.projects.entry(project.to_string()).or_default();
+        let mut errors = Vec::new();
+        for (i, u) in batch.into_iter().enumerate() {
+            let Some(id) = u["localId"].as_str().map(str::to_string) else {
+                errors.push(json!({"index": i, "message": "localId is missing"}));
+                continue;
+            };
+            if users.contains_key(&id) {
+                errors.push(json!({"index": i, "message": "localId belongs to an existing account - can not overwrite."}));
+                continue;
+            }
+            if u["email"]
+                .as_str()
+                .is_some_and(|e| !crate::audit::values::valid_email(e))
+            {
+                errors.push(json!({"index": i, "message": "email is invalid"}));
+                continue;
+            }
+            users.insert(id, u);
+        }
+        let mut out = json!({"kind": "identitytoolkit#UploadAccountResponse"});
+        if !errors.is_empty() {
+            out["error"] = json!(errors);
+        }
+        gate.after(Answer::Json(200, out, None))
+    }
+}
+
+fn error(message: &str) -> Value {
+    json!({"error": {"code": 400, "message": message, "errors": [{"message": message, "reason": "invalid"}]}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_local_id_is_refused_per_user() {
+        let mut fb = Firebase::default();
+        let mut manners = Manners::default();
+        let call = Call {
+            method: "POST",
+            path: "",
+            headers: Vec::new(),
+            body: br#"{"users":[{"localId":"a","email":"a@x.org"}]}"#,
+        };
+        let (first, _) = fb.answer(&mut manners, "p", "accounts:batchCreate", &call);
+        assert!(matches!(first, Answer::Json(200, ref v, None) if v.get("error").is_none()));
+        let (second, _) = fb.answer(&mut manners, "p", "accounts:batchCreate", &call);
+        let Answer::Json(200, v, _) = second else {
+            panic!("an answer")
+        };
+        assert_eq!(v["error"][0]["index"], 0, "the user exists: {v}");
+        assert_eq!(fb.users("p").len(), 1);
+    }
+}

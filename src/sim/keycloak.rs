@@ -1,0 +1,224 @@
+//! The simulator's Keycloak: a realm's token endpoint (the client credentials grant) and the
+//! Admin REST API calls a move makes, in the shapes of Keycloak's Admin REST reference, per
+//! realm. Tokens expire `ttl` after they are issued; an admin call without a live one is
+//! answered 401.
+//!
+//! - `POST /realms/R/protocol/openid-connect/token` (form: `grant_type=client_credentials`,
+//!   `client_id`, `client_secret`) → `{access_token, expires_in, token_type}`;
+//! - `POST /admin/realms/R/partialImport` `{ifResourceExists, users}` → `{added, skipped,
+//!   overwritten, results: [{action, resourceType, resourceName, id}]}`; with `SKIP`, a user
+//!   whose id, username or email a user of the realm has is skipped;
+//! - `GET /admin/realms/R/users/ID` → the user, or 404;
+//! - `DELETE /admin/realms/R/users/ID` → 204, or 404.
+
+use super::target::{Answer, Call, FaultKind, Manners};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default)]
+struct Realm {
+    users: HashMap<String, Value>,
+    /// Usernames and emails in lower case → user id.
+    names: HashMap<String, String>,
+}
+
+/// The simulated Keycloak realms and the tokens issued.
+#[derive(Debug)]
+pub struct Keycloak {
+    realms: HashMap<String, Realm>,
+    tokens: HashMap<String, Instant>,
+    issued: u64,
+    ttl: Duration,
+}
+
+fn unauthorized() -> Answer {
+    Answer::Json(401, json!({"error": "HTTP 401 Unauthorized"}), None)
+}
+
+/// Keycloak's default access token lifespan: 60 seconds.
+impl Default for Keycloak {
+    fn default() -> Self {
+        Keycloak::new(Duration::from_secs(60))
+    }
+}
+
+impl Keycloak {
+    pub fn new(ttl: Duration) -> Keycloak {
+        Keycloak {
+            realms: HashMap::new(),
+            tokens: HashMap::new(),
+            issued: 0,
+            ttl,
+        }
+    }
+
+    /// The users of `realm`.
+    pub fn users(&self, realm: &str) -> Vec<Value> {
+        self.realms
+            .get(realm)
+            .map(|r| r.users.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn answer(&mut self, manners: &mut Manners, call: &Call<'_>) -> Option<(Answer, Duration)> {
+        let now = |a: Answer| Some((a, Duration::ZERO));
+        let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+        if let ("POST", ["realms", _, "protocol", "openid-connect", "token"]) =
+            (call.method, parts.as_slice())
+        {
+            return now(self.token(call));
+        }
+        let ["admin", "realms", realm, rest @ ..] = parts.as_slice() else {
+            return None;
+        };
+        let live = call
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .and_then(|t| self.tokens.get(t))
+            .is_some_and(|until| Instant::now() < *until);
+        if !live {
+            return now(unauthorized());
+        }
+        let r = self.realms.entry(realm.to_string()).or_default();
+        match (call.method, rest) {
+            ("POST", ["partialImport"]) => {
+                let body = match call.json() {
+                    Ok(b) => b,
+                    Err(a) => return now(a),
+                };
+                let users = body["users"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let gate = manners.import(users.len());
+                if gate.fault == Some(FaultKind::Expire) {
+                    self.tokens.clear();
+                    return now(unauthorized());
+                }
+                if let Some(refused) = gate.refusal() {
+                    return now(refused);
+                }
+                Some(gate.after(Answer::Json(200, import(r, users), None)))
+            }
+            ("GET", ["users", id]) => now(match r.users.get(*id) {
+                Some(u) => Answer::Json(200, u.clone(), None),
+                None => Answer::Json(404, json!({"error": "User not found"}), None),
+            }),
+            ("DELETE", ["users", id]) => now(match r.users.remove(*id) {
+                Some(u) => {
+                    for key in ["username", "email"] {
+                        if let Some(v) = u[key].as_str() {
+                            r.names.remove(&v.to_lowercase());
+                        }
+                    }
+                    Answer::Json(204, Value::Null, None)
+                }
+                None => Answer::Json(404, json!({"error": "User not found"}), None),
+            }),
+            _ => now(Answer::Json(404, json!({"error": "Not Found"}), None)),
+        }
+    }
+
+    fn token(&mut self, call: &Call<'_>) -> Answer {
+        let form: HashMap<String, String> =
+            form_urlencoded::parse(call.body).into_owned().collect();
+        let good = form.get("grant_type").map(String::as_str) == Some("client_credentials")
+            && form.get("client_id").is_some_and(|v| !v.is_empty())
+            && form.get("client_secret").is_some_and(|v| !v.is_empty());
+        if !good {
+            return Answer::Json(
+                401,
+                json!({"error": "unauthorized_client", "error_description": "Invalid client or Invalid client credentials"}),
+                None,
+            );
+        }
+        self.issued += 1;
+        let token = format!("kc-token-{}", self.issued);
+        self.tokens.insert(token.clone(), Instant::now() + self.ttl);
+        Answer::Json(
+            200,
+            json!({"access_token": token, "expires_in": self.ttl.as_secs(), "token_type": "Bearer"}),
+            None,
+        )
+    }
+}
+
+/// A partial import with `SKIP`: each user added unless its id, username or email is taken.
+fn import(r: &mut Realm, users: &[Value]) -> Value {
+    let mut results = Vec::new();
+    let (mut added, mut skipped) = (0, 0);
+    for u in users {
+        let id = u["id"].as_str().unwrap_or_default().to_string();
+        let username = u["username"].as_str().unwrap_or_default().to_lowercase();
+        let email = u["email"].as_str().map(str::to_lowercase);
+        let taken = r.users.get(&id).map(|_| id.clone()).or_else(|| {
+            r.names
+                .get(&username)
+                .or_else(|| email.as_ref().and_then(|e| r.names.get(e)))
+                .cloned()
+        });
+        let (action, at) = match taken {
+            Some(existing) => {
+                skipped += 1;
+                ("SKIPPED", existing)
+            }
+            None => {
+                added += 1;
+                let mut stored = u.clone();
+                stored["username"] = json!(username);
+                r.names.insert(username.clone(), id.clone());
+                if let Some(e) = &email {
+                    r.names.insert(e.clone(), id.clone());
+                }
+                r.users.insert(id.clone(), stored);
+                ("ADDED", id)
+            }
+        };
+        results.push(
+            json!({"action": action, "resourceType": "USER", "resourceName": username, "id": at}),
+        );
+    }
+    json!({"overwritten": 0, "added": added, "skipped": skipped, "results": results})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_expire_and_a_taken_email_is_skipped() {
+        let mut kc = Keycloak::new(Duration::from_secs(60));
+        let mut m = Manners::default();
+        let token = Call {
+            method: "POST",
+            path: "/realms/acme/protocol/openid-connect/token",
+            headers: Vec::new(),
+            body: b"grant_type=client_credentials&client_id=c&client_secret=s",
+        };
+        let Some((Answer::Json(200, t, _), _)) = kc.answer(&mut m, &token) else {
+            panic!("a token")
+        };
+        let bearer = format!("Bearer {}", t["access_token"].as_str().expect("a token"));
+        let body = br#"{"ifResourceExists":"SKIP","users":[{"id":"1","username":"Ann","email":"a@x.org"},{"id":"2","username":"bob","email":"A@x.org"}]}"#;
+        let import = Call {
+            method: "POST",
+            path: "/admin/realms/acme/partialImport",
+            headers: vec![("authorization".into(), bearer)],
+            body,
+        };
+        let Some((Answer::Json(200, v, _), _)) = kc.answer(&mut m, &import) else {
+            panic!("an import")
+        };
+        assert_eq!(
+            (v["added"].as_u64(), v["skipped"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(v["results"][0]["resourceName"], "ann");
+        kc.tokens.clear();
+        assert!(matches!(
+            kc.answer(&mut m, &import),
+            Some((Answer::Json(401, _, _), _))
+        ));
+    }
+}
