@@ -112,6 +112,10 @@ fn a_rehearsal_never_moves_into_the_real_project_and_urls_follow_the_hooks_rule(
     );
     assert!(err.contains("move.rehearsal.project"), "{err}");
     let err = refused(
+        "export = \"u.csv\"\ntarget = \"keycloak\"\nurl = \"https://idp.acme.com\"\nrealm = \"r\"\nclient_id = \"c\"\nclient_secret = \"env:S\"\n[segments.move.rehearsal]\nurl = \"https://idp.acme.com\"\nrealm = \"r\"\nclient_id = \"t\"\nclient_secret = \"env:S2\"",
+    );
+    assert!(err.contains("move.rehearsal.realm"), "{err}");
+    let err = refused(
         "export = \"u.csv\"\ntarget = \"firebase\"\nproject = \"acme\"\ntoken = \"env:T\"\n[segments.move.rehearsal]\nexport = \"other.csv\"\nproject = \"acme-test\"\ntoken = \"env:T2\"",
     );
     assert!(err.contains("move.rehearsal.export"), "{err}");

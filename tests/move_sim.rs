@@ -8,40 +8,10 @@
 mod common;
 
 use common::moving::*;
+use common::vendors::{Simulator, simulator};
 use common::{cutover, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
 const ROWS: u64 = 5_000;
-
-struct Simulator(Child, String);
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn simulator(args: &[&str]) -> Simulator {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["simulate", "--listen", "127.0.0.1:0", "--paused"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("simulate");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the address");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening on ...")
-        .to_string();
-    Simulator(child, addr)
-}
 
 fn count(sim: &Simulator, project: &str) -> u64 {
     common::firebase::records_count(

@@ -53,6 +53,25 @@ pub enum FirebaseCredential {
 pub const KINDS: [&str; 5] = ["fusionauth", "auth0", "keycloak", "authgear", "firebase"];
 
 impl Target {
+    /// Where its users land (the url and its project, tenant, realm or connection), and the
+    /// key that names that place: a rehearsal must land somewhere else.
+    pub fn destination(&self) -> (String, &'static str) {
+        match self {
+            Target::FusionAuth { url, tenant, .. } => (
+                format!("{url} {}", tenant.as_deref().unwrap_or("")),
+                "tenant",
+            ),
+            Target::Auth0 {
+                domain,
+                connection_id,
+                ..
+            } => (format!("{domain} {connection_id}"), "connection_id"),
+            Target::Keycloak { url, realm, .. } => (format!("{url} {realm}"), "realm"),
+            Target::Authgear { url, .. } => (url.clone(), "url"),
+            Target::Firebase { project, url, .. } => (format!("{url} {project}"), "project"),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Target::FusionAuth { .. } => KINDS[0],

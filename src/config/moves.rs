@@ -175,13 +175,13 @@ pub(super) fn validate(
         }
         _ => None,
     };
-    if let (Some(Target::Firebase { project, .. }), Some(Target::Firebase { project: p2, .. })) =
-        (&target, &rehearsal)
-        && project == p2
+    if let (Some(real), Some(test)) = (&target, &rehearsal)
+        && real.destination().0 == test.destination().0
     {
+        let key = test.destination().1;
         err(
-            &at.clone().key("rehearsal").key("project"),
-            "is the real move's project: a rehearsal moves into a test project of its own (and deletes what it created)".into(),
+            &at.clone().key("rehearsal").key(key),
+            format!("is the real move's {key}: a rehearsal moves into a test {key} of its own (and deletes what it created)").into(),
         );
     }
     let limit = kind.map_or(1_000, batch_limit);

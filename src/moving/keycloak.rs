@@ -5,7 +5,8 @@
 //!
 //! Keycloak has no import job, and its admin token is short-lived (a public CAS → Keycloak
 //! migration logged 44,906 401s and lost 29 % of its users on the first pass). The token is
-//! renewed before its `expires_in` runs out, and a 401 renews it once and tries again.
+//! renewed before its `expires_in` runs out (15 s before, or at three quarters of a shorter
+//! life), and a 401 renews it and tries again.
 //!
 //! `SKIP` imports a user only when no user holds its id, username or email: a skipped user is
 //! looked up by its id, and counts as created when it is there (this move's own import, whose
@@ -29,8 +30,10 @@ use std::time::{Duration, Instant};
 const NAME: &str = "Keycloak";
 /// Lookups or deletes in flight at once.
 const PARALLEL: usize = 8;
-/// A token is renewed when less than this is left of it.
+/// A token is renewed when less than this is left of it (or a quarter of its life, if less).
 const MARGIN: Duration = Duration::from_secs(15);
+/// 401s in a row that renew the token before one is taken as an answer.
+const RENEWALS: usize = 3;
 
 pub struct Keycloak {
     http: Http,
@@ -40,7 +43,8 @@ pub struct Keycloak {
     token_url: String,
     client_id: String,
     secret: String,
-    token: tokio::sync::Mutex<Option<(String, Instant)>>,
+    /// The token, when it expires, and how long before that it is renewed.
+    token: tokio::sync::Mutex<Option<(String, Instant, Duration)>>,
 }
 
 impl Keycloak {
@@ -64,9 +68,9 @@ impl Keycloak {
     /// A token with time left on it; a new one when `renew` (the last was refused).
     async fn token(&self, renew: bool) -> Result<String, MoveError> {
         let mut slot = self.token.lock().await;
-        if let Some((t, until)) = slot.as_ref()
+        if let Some((t, until, margin)) = slot.as_ref()
             && !renew
-            && Instant::now() + MARGIN < *until
+            && Instant::now() + *margin < *until
         {
             return Ok(t.clone());
         }
@@ -96,23 +100,31 @@ impl Keycloak {
                 "no access_token with a positive expires_in".into(),
             ));
         };
-        let until = Instant::now() + Duration::from_secs_f64(life.min(86_400.0));
-        *slot = Some((token.to_string(), until));
+        let life = Duration::from_secs_f64(life.min(86_400.0));
+        *slot = Some((
+            token.to_string(),
+            Instant::now() + life,
+            MARGIN.min(life / 4),
+        ));
         Ok(token.to_string())
     }
 
-    /// `build`'s request with a live token; a 401 renews the token and tries once more.
+    /// `build`'s request with a live token; a 401 renews the token and tries again, up to
+    /// [`RENEWALS`] times in a row (a token refused right after it was issued means the
+    /// credentials are wrong, and the 401 stands).
     async fn call(
         &self,
         what: &'static str,
         build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
     ) -> Result<(u16, Value), MoveError> {
-        let token = self.token(false).await?;
-        let answer = self.http.raw(what, |c| build(c, &token)).await?;
-        if answer.0 != 401 {
-            return Ok(answer);
+        let mut token = self.token(false).await?;
+        for _ in 0..RENEWALS {
+            let answer = self.http.raw(what, |c| build(c, &token)).await?;
+            if answer.0 != 401 {
+                return Ok(answer);
+            }
+            token = self.token(true).await?;
         }
-        let token = self.token(true).await?;
         self.http.raw(what, |c| build(c, &token)).await
     }
 

@@ -169,7 +169,7 @@ pub fn records_count(url: &str, project: &str) -> u64 {
 }
 
 /// Run a future to its end on a runtime of its own (tests call from plain threads).
-fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
+pub fn block_on<T>(work: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

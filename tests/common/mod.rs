@@ -9,6 +9,7 @@ pub mod pg_server;
 pub mod raw;
 pub mod receiver;
 pub mod tmux;
+pub mod vendors;
 
 use assert_cmd::Command;
 use std::path::Path;

@@ -1,0 +1,234 @@
+//! The simulator's FusionAuth and Keycloak as move targets, for the move tests: the simulator
+//! started with its target faults, an export whose rows each target judges differently (bcrypt,
+//! PBKDF2, Argon2 and a SHA-512 neither imports), with planted problems, users put on the
+//! target before the move through the vendor's own API, and what the target should hold after.
+#![allow(dead_code)]
+
+use super::firebase::block_on;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// `cutover simulate` on a free port, paused, with `args`; killed when dropped.
+pub struct Simulator(Child, pub String);
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn simulator(args: &[&str]) -> Simulator {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["simulate", "--listen", "127.0.0.1:0", "--paused"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulate");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the address");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening on ...")
+        .to_string();
+    Simulator(child, addr)
+}
+
+pub fn unreadable(i: u64) -> bool {
+    i % 500 == 7
+}
+pub fn duplicate_email(i: u64) -> bool {
+    i % 400 == 13
+}
+pub fn no_hash(i: u64) -> bool {
+    i % 250 == 33
+}
+/// Users on the target before the move, under their own ids: 101 to 110.
+pub fn already_there(i: u64) -> bool {
+    (101..=110).contains(&i)
+}
+/// The user whose email someone else holds on the target before the move.
+pub const CONFLICT: u64 = 121;
+
+pub fn id(i: u64) -> String {
+    format!("L{i:06}")
+}
+
+pub fn email(i: u64) -> String {
+    format!("user{i}@example.org")
+}
+
+/// The hash kind of row `i`: 0 bcrypt, 1 PBKDF2-SHA256, 2 Argon2id, 3 SHA-512.
+pub fn kind(i: u64) -> u64 {
+    i % 4
+}
+
+pub fn bcrypt(i: u64) -> String {
+    let alphabet = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let body: String = (0..53)
+        .map(|k| alphabet[((i * 7919 + k * 31) % 64) as usize] as char)
+        .collect();
+    format!("$2b$10${body}")
+}
+
+/// The export: JSON lines with `user_id`, `email`, `email_verified`, `password_hash`, and a
+/// `username` on every fifth row.
+pub fn write_export(path: &Path, users: u64) {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    for i in 1..=users {
+        if unreadable(i) {
+            writeln!(out, "{{\"user_id\": \"{}\", broken", id(i)).expect("write");
+            continue;
+        }
+        let mail = if duplicate_email(i) {
+            format!("USER{}@Example.org", i - 1)
+        } else {
+            email(i)
+        };
+        let mut row = json!({"user_id": id(i), "email": mail, "email_verified": i % 3 != 0});
+        if i % 5 == 0 {
+            row["username"] = json!(format!("name{i}"));
+        }
+        if !no_hash(i) {
+            row["password_hash"] = json!(match kind(i) {
+                0 => bcrypt(i),
+                1 => format!("$pbkdf2-sha256$i=27500,l=32$c2FsdHNhbHQ{}$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", i % 10),
+                2 => "$argon2id$v=19$m=7168,t=5,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".to_string(),
+                _ => "ee26b0dd4af7e749aa1a8ee3c10ae9923f618980772e473f8819a5d4940e0db27ac185f8a0e1d5f84f88bc887fd67b143732c304cc5fa9ad8e6f57f50028a8ff".to_string(),
+            });
+        }
+        writeln!(out, "{row}").expect("write");
+    }
+    out.flush().expect("write the export");
+}
+
+/// Whether `target` imports row `i`'s hash (the compatibility table's word).
+pub fn importable(target: &str, i: u64) -> bool {
+    no_hash(i)
+        || match target {
+            "fusionauth" => kind(i) <= 1,
+            _ => matches!(kind(i), 1 | 2),
+        }
+}
+
+/// The legacy ids a move of `users` rows into `target` lands (the planted conflict included:
+/// it is sent, and refused).
+pub fn expected(target: &str, users: u64) -> std::collections::BTreeSet<String> {
+    (1..=users)
+        .filter(|&i| !unreadable(i) && !duplicate_email(i) && importable(target, i))
+        .filter(|&i| i != CONFLICT)
+        .map(id)
+        .collect()
+}
+
+/// How many rows the target skips as unverifiable.
+pub fn unverifiable(target: &str, users: u64) -> u64 {
+    (1..=users)
+        .filter(|&i| !unreadable(i) && !duplicate_email(i) && !importable(target, i))
+        .count() as u64
+}
+
+pub fn planted(users: u64, problem: fn(u64) -> bool) -> u64 {
+    (1..=users).filter(|&i| problem(i)).count() as u64
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Every user the simulator's `kind` holds in `scope`, by legacy id (`data.legacyId`, the
+/// `legacyId` attribute).
+pub fn users(sim: &Simulator, kind: &str, scope: &str) -> BTreeMap<String, Value> {
+    let url = format!("{}/sim/target/{kind}/{scope}", sim.1);
+    let list: Vec<Value> = block_on(async {
+        client()
+            .get(&url)
+            .send()
+            .await
+            .expect("the simulator answers")
+            .json()
+            .await
+            .expect("users")
+    });
+    list.into_iter()
+        .map(|u| {
+            let legacy = u["data"]["legacyId"]
+                .as_str()
+                .or(u["attributes"]["legacyId"][0].as_str())
+                .unwrap_or_default()
+                .to_string();
+            (legacy, u)
+        })
+        .collect()
+}
+
+/// Users 101–110 under their own ids with emails of their own, and someone else holding
+/// user 121's email, put on the target through its API.
+pub fn plant(sim: &Simulator, kind: &str, scope: &str) {
+    let mut before: Vec<(String, String)> = (101..=110)
+        .map(|i| (id(i), format!("before{i}@example.net")))
+        .collect();
+    before.push(("someone-else".into(), email(CONFLICT)));
+    block_on(async {
+        if kind == "fusionauth" {
+            let users: Vec<Value> = before
+                .iter()
+                .map(|(legacy, mail)| json!({"id": cutover::moving::target::user_id(legacy), "email": mail, "data": {"legacyId": legacy}}))
+                .collect();
+            let answer = client()
+                .post(format!("{}/api/user/import", sim.1))
+                .header("Authorization", "key")
+                .header("X-FusionAuth-TenantId", scope)
+                .json(&json!({"users": users, "validateDbConstraints": true}))
+                .send()
+                .await
+                .expect("an import");
+            assert_eq!(answer.status().as_u16(), 200);
+        } else {
+            let token: Value = client()
+                .post(format!(
+                    "{}/realms/{scope}/protocol/openid-connect/token",
+                    sim.1
+                ))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials&client_id=test&client_secret=s")
+                .send()
+                .await
+                .expect("a token")
+                .json()
+                .await
+                .expect("a token");
+            let users: Vec<Value> = before
+                .iter()
+                .map(|(legacy, mail)| json!({"id": cutover::moving::target::user_id(legacy), "username": mail, "email": mail, "attributes": {"legacyId": [legacy]}}))
+                .collect();
+            let answer = client()
+                .post(format!("{}/admin/realms/{scope}/partialImport", sim.1))
+                .bearer_auth(token["access_token"].as_str().expect("a token"))
+                .json(&json!({"ifResourceExists": "SKIP", "users": users}))
+                .send()
+                .await
+                .expect("an import");
+            assert_eq!(answer.status().as_u16(), 200);
+        }
+    });
+}
+
+/// A project whose segment `eu` moves `users.jsonl` into the simulator's `kind`, with
+/// `target_keys` (the scope and credentials) for the real move and for its rehearsal.
+pub fn project(dir: &Path, size: u64, kind: &str, real: &str, rehearsal: &str) {
+    super::write_project(
+        dir,
+        &format!(
+            "[project]\nname = \"Vendors\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {size}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"{kind}\"\nbatch = 500\n{real}\n[segments.move.rehearsal]\n{rehearsal}\n"
+        ),
+    );
+}

@@ -1,0 +1,228 @@
+//! Moves into the simulator's FusionAuth and Keycloak, under the faults their APIs are known
+//! for: 429s with `Retry-After`, a 504 after the import was done, a connection cut after the
+//! import, and (Keycloak) admin tokens that expire and are revoked mid-run. Each move lands
+//! exactly the users the compatibility table lets the target verify, under their legacy ids
+//! and in the target's own hash form; users there before are counted as already present, a user
+//! whose email someone else holds fails with the target's code; the report's counts equal the
+//! planted ones; nothing personal is kept; and a rollback leaves the target as it was.
+
+mod common;
+
+use common::vendors::*;
+use common::{cutover, json};
+use serde_json::Value;
+
+const ROWS: u64 = 3_000;
+
+/// Move into `kind` under faults, check every user, roll back.
+fn move_and_roll_back(
+    kind: &str,
+    scope: &str,
+    sim: &Simulator,
+    keys: &str,
+    rehearsal: &str,
+    env: (&str, &str),
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_export(&p.join("users.jsonl"), ROWS);
+    project(p, ROWS, kind, keys, rehearsal);
+    plant(sim, kind, scope);
+    let before = users(sim, kind, scope);
+    assert_eq!(before.len(), 11);
+
+    cutover(p).args(["advance", "eu"]).assert().success();
+    // A rehearsal into the test tenant or realm measures the move and deletes what it created.
+    let rehearsal_scope = format!("{scope}-test");
+    let rehearsed = json(
+        cutover(p)
+            .env(env.0, env.1)
+            .args(["move", "eu", "--rehearse", "--json"]),
+    );
+    let moved = expected(kind, ROWS).len() as u64 + 1;
+    assert_eq!(rehearsed["created"], moved, "{rehearsed}");
+    assert_eq!(rehearsed["deleted"], moved, "{rehearsed}");
+    assert!(users(sim, kind, &rehearsal_scope).is_empty());
+    cutover(p).args(["advance", "eu"]).assert().success();
+    let out = cutover(p)
+        .env(env.0, env.1)
+        .args(["move", "eu", "--json"])
+        .output()
+        .expect("move");
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+
+    let expected = expected(kind, ROWS);
+    let present_before = (101..=110).filter(|&i| importable(kind, i)).count() as u64;
+    assert_eq!(report["already_present"], present_before, "{report}");
+    assert_eq!(
+        report["created"],
+        expected.len() as u64 - present_before,
+        "{report}"
+    );
+    let code = if kind == "fusionauth" {
+        "[duplicate]user.email"
+    } else {
+        "SKIPPED_EXISTS"
+    };
+    assert_eq!(report["failed"], serde_json::json!({ code: 1 }), "{report}");
+    assert_eq!(
+        report["skipped"]["unreadable"],
+        planted(ROWS, unreadable),
+        "{report}"
+    );
+    assert_eq!(
+        report["skipped"]["duplicate-email"],
+        planted(ROWS, duplicate_email),
+        "{report}"
+    );
+    assert_eq!(
+        report["skipped"]["unverifiable"],
+        unverifiable(kind, ROWS),
+        "{report}"
+    );
+
+    // Exactly the expected users, once each, with the hash in the target's form.
+    let after = users(sim, kind, scope);
+    let mut want: std::collections::BTreeSet<String> = expected.clone();
+    want.extend(before.keys().cloned());
+    assert_eq!(
+        after
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        want
+    );
+    for i in (1..=ROWS).filter(|i| expected.contains(&id(*i)) && !already_there(*i)) {
+        let u = &after[&id(i)];
+        assert_eq!(u["id"], cutover::moving::target::user_id(&id(i)), "{u}");
+        assert_eq!(
+            u["email"].as_str().map(str::to_lowercase),
+            Some(email(i)),
+            "{u}"
+        );
+        check_hash(kind, i, u);
+    }
+
+    // Nothing personal in the report, the log or the state.
+    let log = cutover(p).args(["log", "--json"]).output().expect("log");
+    for text in [
+        String::from_utf8_lossy(&log.stdout).to_string(),
+        report.to_string(),
+        said,
+    ] {
+        assert!(!text.contains("example.org"), "{text}");
+        assert!(!text.contains("c2FsdHNhbHQ"), "{text}");
+    }
+    common::assert_secret_absent(&p.join(".cutover"), "example.org");
+
+    // The rollback deletes exactly what the move created.
+    let rolled = json(
+        cutover(p)
+            .env(env.0, env.1)
+            .args(["rollback", "eu", "--reason", "test", "--json"]),
+    );
+    assert_eq!(rolled["undo_deletes"], report["created"], "{rolled}");
+    assert_eq!(users(sim, kind, scope), before);
+}
+
+fn check_hash(kind: &str, i: u64, u: &Value) {
+    if no_hash(i) {
+        if kind == "keycloak" {
+            assert_eq!(u["requiredActions"][0], "UPDATE_PASSWORD", "{u}");
+        } else {
+            assert!(u.get("password").is_none(), "{u}");
+        }
+        return;
+    }
+    match (kind, kind_of(i)) {
+        ("fusionauth", 0) => {
+            let b = bcrypt(i);
+            assert_eq!(u["encryptionScheme"], "bcrypt", "{u}");
+            assert_eq!(u["factor"], 10, "{u}");
+            assert_eq!(u["salt"], b[7..29], "{u}");
+            assert_eq!(u["password"], b[29..], "{u}");
+        }
+        ("fusionauth", _) => {
+            assert_eq!(u["encryptionScheme"], "salted-pbkdf2-hmac-sha256", "{u}");
+            assert_eq!(u["factor"], 27500, "{u}");
+        }
+        (_, k) => {
+            let data: Value = serde_json::from_str(
+                u["credentials"][0]["credentialData"]
+                    .as_str()
+                    .expect("credentialData"),
+            )
+            .expect("JSON");
+            let want = if k == 1 { "pbkdf2-sha256" } else { "argon2" };
+            assert_eq!(data["algorithm"], want, "{u}");
+        }
+    }
+}
+
+fn kind_of(i: u64) -> u64 {
+    kind(i)
+}
+
+#[test]
+fn fusionauth_under_429s_a_504_and_a_cut_connection_lands_every_user_once() {
+    let sim = simulator(&[
+        "--target-fault",
+        "429@4",
+        "--target-fault",
+        "504@3",
+        "--target-fault",
+        "cut@5",
+    ]);
+    let keys = format!(
+        "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme\"",
+        sim.1
+    );
+    let rehearsal = format!(
+        "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme-test\"",
+        sim.1
+    );
+    move_and_roll_back(
+        "fusionauth",
+        "acme",
+        &sim,
+        &keys,
+        &rehearsal,
+        ("FA_KEY", "key"),
+    );
+}
+
+#[test]
+fn keycloak_with_tokens_that_expire_and_are_revoked_lands_every_user_once() {
+    // Tokens live 2 s and imports are paced (500 users in about 0.8 s), so the move outlives
+    // several; every third import finds its token revoked.
+    let sim = simulator(&[
+        "--token-ttl",
+        "2",
+        "--import-rate",
+        "1500",
+        "--target-fault",
+        "expire@3",
+        "--target-fault",
+        "429@4",
+        "--target-fault",
+        "cut@5",
+    ]);
+    let keys = format!(
+        "url = \"{}\"\nrealm = \"acme\"\nclient_id = \"cutover\"\nclient_secret = \"env:KC_SECRET\"",
+        sim.1
+    );
+    let rehearsal = format!(
+        "url = \"{}\"\nrealm = \"acme-test\"\nclient_id = \"cutover\"\nclient_secret = \"env:KC_SECRET\"",
+        sim.1
+    );
+    move_and_roll_back(
+        "keycloak",
+        "acme",
+        &sim,
+        &keys,
+        &rehearsal,
+        ("KC_SECRET", "s"),
+    );
+}
