@@ -33,6 +33,9 @@ pub struct Plan {
     pub expected: u64,
 }
 
+/// Users the export's reader hands over at once.
+const CHUNK: usize = 10_000;
+
 /// A request to stop a move at the end of its batch in flight (a pause, or a rollback that
 /// must undo it), shared by the owner and the move's task.
 #[derive(Debug, Clone, Default)]
@@ -145,7 +148,11 @@ pub async fn move_users(
     } else {
         plan.expected
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Vec<Outgoing<Form>>)>(2);
+    // The reader hands over chunks of at most CHUNK users, gathered here into the journal's
+    // batches: a reader blocked on a full channel then holds a chunk, not a whole batch (a
+    // FusionAuth batch is 100,000 users), so memory stays about one batch.
+    let size = header.batch as usize;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Outgoing<Form>>>(1);
     let reader = {
         let rules_plan = (
             plan.export.clone(),
@@ -153,7 +160,7 @@ pub async fn move_users(
             plan.verdicts.clone(),
             plan.unverifiable,
             plan.duplicate_emails,
-            header.batch as usize,
+            size.min(CHUNK),
         );
         let (convert, usernames) = (target.convert(), target.takes_usernames());
         tokio::task::spawn_blocking(move || {
@@ -166,22 +173,39 @@ pub async fn move_users(
                 unverifiable,
                 duplicate_emails,
             };
-            prepare::batches(&export, &rules, size, |n, b| {
-                tx.blocking_send((n, b)).is_ok()
-            })
+            prepare::batches(&export, &rules, size, |_, b| tx.blocking_send(b).is_ok())
         })
     };
     let run = header.run;
     let of = estimate;
     let mut done = 0u64;
     let mut failure = None;
-    while let Some((n, batch)) = rx.recv().await {
+    let (mut pending, mut open, mut n) = (Vec::new(), true, 0u64);
+    while open || !pending.is_empty() {
+        if open && pending.len() < size {
+            match rx.recv().await {
+                Some(mut chunk) => {
+                    pending.append(&mut chunk);
+                    continue;
+                }
+                None if pending.is_empty() => break,
+                None => open = false,
+            }
+        }
+        let rest = if pending.len() > size {
+            pending.split_off(size)
+        } else {
+            Vec::new()
+        };
+        let batch = std::mem::replace(&mut pending, rest);
+        let number = n;
+        n += 1;
         if let Some(why) = stop.asked() {
             failure = Some(MoveError::Stopped(why));
             break;
         }
         let started = Instant::now();
-        match send_batch(run, n, &batch, target, journal).await {
+        match send_batch(run, number, &batch, target, journal).await {
             Ok(sent) => {
                 // A batch the journal had already (a resume) changes nothing to write.
                 if sent {
