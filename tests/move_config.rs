@@ -45,10 +45,10 @@ fn a_complete_move_for_each_target_passes_check() {
     ] {
         let (ok, text) = check(body);
         assert!(ok, "{body}\n{text}");
-        // Every kind is checked; Auth0 and Authgear do not move yet, and check says so.
+        // Every kind is checked; Authgear does not move yet, and check says so.
         assert_eq!(
-            text.contains("keycloak only, so far"),
-            body.contains("target = \"auth0\"") || body.contains("target = \"authgear\""),
+            text.contains("auth0 only, so far"),
+            body.contains("target = \"authgear\""),
             "{body}\n{text}"
         );
     }
@@ -158,10 +158,10 @@ fn a_move_that_cannot_start_says_what_to_fix_and_leaves_the_segment_in_gate() {
 
     // A target whose client is not built yet.
     let dir = in_gate(
-        "export = \"users.csv\"\ntarget = \"auth0\"\ndomain = \"acme.eu.auth0.com\"\ntoken = \"env:A0\"\nconnection_id = \"con_1\"",
+        "export = \"users.csv\"\ntarget = \"authgear\"\nurl = \"https://acme.authgear.cloud\"\nkey_id = \"k1\"\nprivate_key = \"env:AG_KEY\"",
     );
-    let err = fails(cutover(dir.path()).env("A0", "k").args(["move", "eu"]));
-    assert!(err.contains("cannot move users into auth0 yet"), "{err}");
+    let err = fails(cutover(dir.path()).env("AG_KEY", "k").args(["move", "eu"]));
+    assert!(err.contains("cannot move users into authgear yet"), "{err}");
 
     // The token's variable is not set: named, and nothing moved.
     let dir = in_gate(

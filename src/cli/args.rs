@@ -102,7 +102,8 @@ pub enum Cmd {
         import_rate: Option<f64>,
         /// A fault of the simulated target on demand, every K-th import: 429@K (answered 429
         /// with Retry-After), 503@K, 504@K (imported, answered 504), cut@K (imported, the
-        /// connection closed unanswered), expire@K (Keycloak's tokens revoked first).
+        /// connection closed unanswered), expire@K (Keycloak's tokens revoked first), fail@K
+        /// (an Auth0 job that fails as a whole).
         #[arg(long = "target-fault", value_name = "SPEC")]
         target_faults: Vec<String>,
         /// Seconds a simulated Keycloak admin token lives.

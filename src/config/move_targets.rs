@@ -23,6 +23,9 @@ pub enum Target {
         domain: String,
         token: String,
         connection_id: String,
+        /// The Management API's base: `https://DOMAIN`, unless `url` names another (a test
+        /// server).
+        url: String,
     },
     Keycloak {
         url: String,
@@ -61,11 +64,9 @@ impl Target {
                 format!("{url} {}", tenant.as_deref().unwrap_or("")),
                 "tenant",
             ),
-            Target::Auth0 {
-                domain,
-                connection_id,
-                ..
-            } => (format!("{domain} {connection_id}"), "connection_id"),
+            // Auth0's user ids are unique across a tenant's connections: a rehearsal needs a
+            // tenant of its own.
+            Target::Auth0 { domain, url, .. } => (format!("{domain} {url}"), "domain"),
             Target::Keycloak { url, realm, .. } => (format!("{url} {realm}"), "realm"),
             Target::Authgear { url, .. } => (url.clone(), "url"),
             Target::Firebase { project, url, .. } => (format!("{url} {project}"), "project"),
@@ -135,11 +136,15 @@ pub(super) fn target(
             api_key: need("api_key", &k.api_key, true)?,
             tenant: k.tenant.clone(),
         },
-        "auth0" => Target::Auth0 {
-            domain: need("domain", &k.domain, false)?,
-            token: need("token", &k.token, true)?,
-            connection_id: need("connection_id", &k.connection_id, false)?,
-        },
+        "auth0" => {
+            let domain = need("domain", &k.domain, false)?;
+            Target::Auth0 {
+                url: k.url.clone().unwrap_or_else(|| format!("https://{domain}")),
+                domain,
+                token: need("token", &k.token, true)?,
+                connection_id: need("connection_id", &k.connection_id, false)?,
+            }
+        }
         "keycloak" => Target::Keycloak {
             url: need("url", &k.url, false)?,
             realm: need("realm", &k.realm, false)?,
@@ -177,18 +182,19 @@ pub(super) fn target(
     if !fine {
         return None;
     }
+    if let Target::Auth0 { domain, .. } = &target
+        && (domain.contains('/') || domain.contains(':'))
+    {
+        err(
+            &at.clone().key("domain"),
+            "must be the tenant's domain alone, e.g. \"acme.eu.auth0.com\" (no scheme, no path)"
+                .into(),
+        );
+        return None;
+    }
     let url = match &target {
-        Target::Auth0 { domain, .. } => {
-            if domain.contains('/') || domain.contains(':') {
-                err(
-                    &at.clone().key("domain"),
-                    "must be the tenant's domain alone, e.g. \"acme.eu.auth0.com\" (no scheme, no path)".into(),
-                );
-                return None;
-            }
-            None
-        }
-        Target::FusionAuth { url, .. }
+        Target::Auth0 { url, .. }
+        | Target::FusionAuth { url, .. }
         | Target::Keycloak { url, .. }
         | Target::Authgear { url, .. }
         | Target::Firebase { url, .. } => Some(url),
@@ -218,7 +224,7 @@ pub(super) fn target(
 fn keys_of(kind: &str) -> &'static [&'static str] {
     match kind {
         "fusionauth" => &["url", "api_key", "tenant"],
-        "auth0" => &["domain", "token", "connection_id"],
+        "auth0" => &["domain", "token", "connection_id", "url"],
         "keycloak" => &["url", "realm", "client_id", "client_secret"],
         "authgear" => &["url", "key_id", "private_key"],
         _ => &["project", "token", "service_account", "url"],

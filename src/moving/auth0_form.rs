@@ -44,7 +44,12 @@ pub struct Custom {
     pub hash: Hash,
 }
 
-fn custom(algorithm: &'static str, value: String, encoding: &'static str, salt: Option<&str>) -> Custom {
+fn custom(
+    algorithm: &'static str,
+    value: String,
+    encoding: &'static str,
+    salt: Option<&str>,
+) -> Custom {
     Custom {
         algorithm,
         hash: Hash {
@@ -96,14 +101,24 @@ pub fn convert(scheme: &str, hash: &str, salt: Option<&str>) -> Result<Custom, U
         }
         "pbkdf2-sha1" | "pbkdf2-sha256" | "pbkdf2-sha512" => {
             let p = phc::pbkdf2(hash)?;
-            Ok(custom("pbkdf2", pbkdf2(&p.digest, p.rounds, &p.salt, &p.hash), "utf8", None))
+            Ok(custom(
+                "pbkdf2",
+                pbkdf2(&p.digest, p.rounds, &p.salt, &p.hash),
+                "utf8",
+                None,
+            ))
         }
         "django-pbkdf2-sha256" | "django-pbkdf2-sha1" => {
             let d = phc::django(hash)?;
             let key = base64::engine::general_purpose::STANDARD
                 .decode(d.hash)
                 .map_err(|_| Unfit::Malformed)?;
-            Ok(custom("pbkdf2", pbkdf2(d.digest, d.rounds, d.salt.as_bytes(), &key), "utf8", None))
+            Ok(custom(
+                "pbkdf2",
+                pbkdf2(d.digest, d.rounds, d.salt.as_bytes(), &key),
+                "utf8",
+                None,
+            ))
         }
         "md5" | "salted-md5" => digest("md5", 16),
         "sha1" | "salted-sha1" => digest("sha1", 20),
@@ -120,18 +135,40 @@ mod tests {
 
     #[test]
     fn each_scheme_takes_auth0s_layout() {
-        let b = convert("bcrypt-2y", "$2y$12$abcdefghijklmnopqrstuu5Yf3ZQ3Yp4f3y6k3x9Qm1d2e3f4g5h6", None).expect("bcrypt");
+        let b = convert(
+            "bcrypt-2y",
+            "$2y$12$abcdefghijklmnopqrstuu5Yf3ZQ3Yp4f3y6k3x9Qm1d2e3f4g5h6",
+            None,
+        )
+        .expect("bcrypt");
         assert_eq!((b.algorithm, &b.hash.value[..4]), ("bcrypt", "$2b$"));
-        let p = convert("pbkdf2-sha256", "$pbkdf2-sha256$29000$c2FsdA$aGFzaA", None).expect("pbkdf2");
+        let p =
+            convert("pbkdf2-sha256", "$pbkdf2-sha256$29000$c2FsdA$aGFzaA", None).expect("pbkdf2");
         assert_eq!(p.hash.value, "$pbkdf2-sha256$i=29000,l=4$c2FsdA$aGFzaA");
-        let d = convert("django-pbkdf2-sha256", "pbkdf2_sha256$260000$NaCl$aGFzaA==", None).expect("django");
+        let d = convert(
+            "django-pbkdf2-sha256",
+            "pbkdf2_sha256$260000$NaCl$aGFzaA==",
+            None,
+        )
+        .expect("django");
         assert_eq!(d.hash.value, "$pbkdf2-sha256$i=260000,l=4$TmFDbA$aGFzaA");
-        let s = convert("salted-sha256", "B20AB74AA2549F7E13A0E886CB4471CC2E70FCD2CE8075C0EE6483ABBA6132F3", Some("NaCl")).expect("sha256");
+        let s = convert(
+            "salted-sha256",
+            "B20AB74AA2549F7E13A0E886CB4471CC2E70FCD2CE8075C0EE6483ABBA6132F3",
+            Some("NaCl"),
+        )
+        .expect("sha256");
         assert_eq!((s.algorithm, s.hash.encoding), ("sha256", "hex"));
-        assert_eq!(s.hash.salt.as_ref().map(|x| (x.value.as_str(), x.position)), Some(("NaCl", "prefix")));
+        assert_eq!(
+            s.hash.salt.as_ref().map(|x| (x.value.as_str(), x.position)),
+            Some(("NaCl", "prefix"))
+        );
         let json = serde_json::to_value(&s).expect("json");
         assert_eq!(json["hash"]["salt"]["encoding"], "utf8");
-        assert_eq!(convert("argon2d", "$argon2d$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA", None), Err(Unfit::NoLayout));
+        assert_eq!(
+            convert("argon2d", "$argon2d$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA", None),
+            Err(Unfit::NoLayout)
+        );
         assert_eq!(convert("md5", "nothex", None), Err(Unfit::Malformed));
     }
 }

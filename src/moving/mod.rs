@@ -3,17 +3,20 @@
 //!
 //! - [`prepare`]: the export read as the audit reads it, which rows move, in batches;
 //! - [`target`]: the target, whichever kind, behind three calls (lookup, import, delete); a
-//!   client per kind ([`firebase`], [`fusionauth`], [`keycloak`]) over [`http`]'s manners
-//!   (retries, `Retry-After`), and its form of a password ([`firebase_form`],
-//!   [`fusionauth_form`], [`keycloak_form`], from the parts [`phc`] takes apart);
+//!   client per kind ([`firebase`], [`fusionauth`], [`keycloak`], [`auth0`]) over [`http`]'s
+//!   manners (retries, `Retry-After`), and its form of a password ([`firebase_form`],
+//!   [`fusionauth_form`], [`keycloak_form`], [`auth0_form`], from the parts [`phc`] takes
+//!   apart);
 //! - [`journal`]: what each batch held and what became of it, in the state;
 //! - [`run`]: the move, batch by batch; [`undo`]: deleting exactly what it created;
 //! - [`report`]: the counts of the whole move.
 //!
-//! Targets so far: Firebase Authentication (and its emulator), FusionAuth and Keycloak. Auth0
-//! and Authgear are read and checked in `[segments.move]` and refused by `cutover move` until
-//! their clients exist.
+//! Targets so far: Firebase Authentication (and its emulator), FusionAuth, Keycloak and Auth0.
+//! Authgear is read and checked in `[segments.move]` and refused by `cutover move` until its
+//! client exists.
 
+pub mod auth0;
+pub mod auth0_form;
 pub mod firebase;
 pub mod firebase_form;
 pub mod fusionauth;

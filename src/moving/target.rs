@@ -5,10 +5,13 @@
 //!
 //! Every kind keeps the legacy id so a user can be found again exactly:
 //! - Firebase: the `localId` is the legacy id;
+//! - Auth0: the `user_id` of the import (Auth0 keeps it as `auth0|ID`), and
+//!   `app_metadata.legacy_id`;
 //! - FusionAuth and Keycloak: the user id is the legacy id when it is a UUID, else the UUID v5
 //!   of it (in [`LEGACY_NAMESPACE`]), so a lookup and a delete go by id; the legacy id itself is
 //!   also kept (`data.legacyId`, the `legacyId` attribute) for people and searches.
 
+use super::auth0::Auth0;
 use super::firebase::Firebase;
 use super::fusionauth::FusionAuth;
 use super::keycloak::Keycloak;
@@ -33,6 +36,7 @@ pub enum Form {
     Firebase(super::firebase_form::Form),
     FusionAuth(super::fusionauth_form::Password),
     Keycloak(super::keycloak_form::Credential),
+    Auth0(super::auth0_form::Custom),
 }
 
 /// A legacy hash in a target's form: the scheme the audit recognised, the hash, the row's salt.
@@ -59,6 +63,7 @@ pub enum Client {
     Firebase(Firebase),
     FusionAuth(FusionAuth),
     Keycloak(Keycloak),
+    Auth0(Auth0),
 }
 
 impl Client {
@@ -96,9 +101,17 @@ impl Client {
                 Keycloak::new(url, realm, client_id, secret(client_secret)?)
                     .map_err(|e| e.to_string())?,
             ),
+            Target::Auth0 {
+                url,
+                token,
+                connection_id,
+                ..
+            } => Client::Auth0(
+                Auth0::new(url, secret(token)?, connection_id).map_err(|e| e.to_string())?,
+            ),
             other => {
                 return Err(format!(
-                    "cutover cannot move users into {} yet (Firebase, FusionAuth and Keycloak, so far)",
+                    "cutover cannot move users into {} yet (Firebase, FusionAuth, Keycloak and Auth0, so far)",
                     other.kind()
                 ));
             }
@@ -118,12 +131,15 @@ impl Client {
             Client::Keycloak(_) => {
                 |s, h, _| super::keycloak_form::convert(s, h).map(Form::Keycloak)
             }
+            Client::Auth0(_) => {
+                |s, h, salt| super::auth0_form::convert(s, h, salt).map(Form::Auth0)
+            }
         }
     }
 
     /// Whether the target keeps the legacy username (read from the export only then).
     pub fn takes_usernames(&self) -> bool {
-        !matches!(self, Client::Firebase(_))
+        matches!(self, Client::FusionAuth(_) | Client::Keycloak(_))
     }
 
     /// Which of `ids` (legacy ids) the target holds now.
@@ -132,6 +148,7 @@ impl Client {
             Client::Firebase(t) => t.present(ids).await,
             Client::FusionAuth(t) => t.present(ids).await,
             Client::Keycloak(t) => t.present(ids).await,
+            Client::Auth0(t) => t.present(ids).await,
         }
     }
 
@@ -145,6 +162,7 @@ impl Client {
             Client::Firebase(t) => t.create(users).await,
             Client::FusionAuth(t) => t.create(users).await,
             Client::Keycloak(t) => t.create(users).await,
+            Client::Auth0(t) => t.create(users).await,
         }
     }
 
@@ -154,6 +172,7 @@ impl Client {
             Client::Firebase(t) => t.delete(ids).await,
             Client::FusionAuth(t) => t.delete(ids).await,
             Client::Keycloak(t) => t.delete(ids).await,
+            Client::Auth0(t) => t.delete(ids).await,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! per segment migrating as its users log in, on a fast simulated clock, answering with the
 //! real vendors' response shapes, so the demo and the tests run offline.
 
+pub mod auth0;
 pub mod export;
 pub mod firebase;
 pub mod fusionauth;

@@ -27,7 +27,8 @@ fn json(status: u16, v: serde_json::Value) -> Reply {
     }
 }
 
-fn decode(s: &str) -> String {
+/// A query value or a path segment, percent-decoded (`+` read as a space).
+pub(super) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

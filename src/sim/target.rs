@@ -1,5 +1,6 @@
 //! The simulator as a move's target: the user APIs of Firebase Authentication
-//! ([`super::firebase`]), FusionAuth ([`super::fusionauth`]) and Keycloak ([`super::keycloak`]),
+//! ([`super::firebase`]), FusionAuth ([`super::fusionauth`]), Keycloak ([`super::keycloak`]) and
+//! Auth0 ([`super::auth0`]),
 //! in the shapes of their public API references, so `cutover move` can be tried, paced and
 //! broken on purpose without an account anywhere. Users are kept in memory.
 //!
@@ -12,7 +13,9 @@
 //! - `cut@K`: imported, then the connection closed without an answer;
 //! - `expire@K`: Keycloak's admin tokens are revoked before it, so it is answered 401 (other
 //!   kinds ignore it). Keycloak's tokens also expire `--token-ttl` seconds after they are
-//!   issued (default 60).
+//!   issued (default 60);
+//! - `fail@K`: an Auth0 job created, then failed as a whole, importing no one (other kinds
+//!   ignore it).
 //!
 //! `GET /sim/target/KIND/SCOPE` lists the users a kind holds in a project, tenant or realm: the
 //! simulator's own control call, for tests and demos, not a vendor's.
@@ -27,6 +30,7 @@ pub enum FaultKind {
     GatewayTimeout,
     Cut,
     Expire,
+    Fail,
 }
 
 /// A fault on every `every`-th import.
@@ -36,11 +40,11 @@ pub struct TargetFault {
     pub every: u64,
 }
 
-/// `429@K`, `503@K`, `504@K`, `cut@K` or `expire@K`.
+/// `429@K`, `503@K`, `504@K`, `cut@K`, `expire@K` or `fail@K`.
 pub fn parse_target_fault(spec: &str) -> Result<TargetFault, String> {
     let bad = || {
         format!(
-            "bad --target-fault '{spec}': use 429@K, 503@K, 504@K, cut@K or expire@K (every K-th import, K ≥ 1)"
+            "bad --target-fault '{spec}': use 429@K, 503@K, 504@K, cut@K, expire@K or fail@K (every K-th import, K ≥ 1)"
         )
     };
     let (kind, every) = spec.split_once('@').ok_or_else(bad)?;
@@ -51,6 +55,7 @@ pub fn parse_target_fault(spec: &str) -> Result<TargetFault, String> {
         "504" => FaultKind::GatewayTimeout,
         "cut" => FaultKind::Cut,
         "expire" => FaultKind::Expire,
+        "fail" => FaultKind::Fail,
         _ => return Err(bad()),
     };
     Ok(TargetFault { kind, every })
@@ -157,6 +162,7 @@ pub struct Target {
     pub firebase: super::firebase::Firebase,
     pub fusionauth: super::fusionauth::FusionAuth,
     pub keycloak: super::keycloak::Keycloak,
+    pub auth0: super::auth0::Auth0,
 }
 
 impl Target {
@@ -186,6 +192,9 @@ impl Target {
         if call.path.starts_with("/api/user/") {
             return self.fusionauth.answer(m, call);
         }
+        if call.path.starts_with("/api/v2/") {
+            return self.auth0.answer(m, call);
+        }
         if call.path.starts_with("/admin/realms/") || call.path.starts_with("/realms/") {
             return self.keycloak.answer(m, call);
         }
@@ -195,6 +204,7 @@ impl Target {
                 "firebase" => self.firebase.users(scope),
                 "fusionauth" => self.fusionauth.users(scope),
                 "keycloak" => self.keycloak.users(scope),
+                "auth0" => self.auth0.users(scope),
                 _ => {
                     return Some((
                         Answer::Json(404, json!({"error": "no such kind"}), None),

@@ -115,7 +115,8 @@ pub fn importable(target: &str, i: u64) -> bool {
     no_hash(i)
         || match target {
             "fusionauth" => kind(i) <= 1,
-            _ => matches!(kind(i), 1 | 2),
+            "keycloak" => matches!(kind(i), 1 | 2),
+            _ => true,
         }
 }
 
@@ -163,6 +164,7 @@ pub fn users(sim: &Simulator, kind: &str, scope: &str) -> BTreeMap<String, Value
             let legacy = u["data"]["legacyId"]
                 .as_str()
                 .or(u["attributes"]["legacyId"][0].as_str())
+                .or(u["app_metadata"]["legacy_id"].as_str())
                 .unwrap_or_default()
                 .to_string();
             (legacy, u)
@@ -178,7 +180,48 @@ pub fn plant(sim: &Simulator, kind: &str, scope: &str) {
         .collect();
     before.push(("someone-else".into(), email(CONFLICT)));
     block_on(async {
-        if kind == "fusionauth" {
+        if kind == "auth0" {
+            let users: Vec<Value> = before
+                .iter()
+                .map(|(legacy, mail)| json!({"user_id": legacy, "email": mail, "app_metadata": {"legacy_id": legacy}}))
+                .collect();
+            let form = reqwest::multipart::Form::new()
+                .part(
+                    "users",
+                    reqwest::multipart::Part::bytes(serde_json::to_vec(&users).expect("json"))
+                        .file_name("users.json"),
+                )
+                .text("connection_id", scope.to_string());
+            let answer = client()
+                .post(format!("{}/api/v2/jobs/users-imports", sim.1))
+                .bearer_auth("t")
+                .multipart(form)
+                .send()
+                .await
+                .expect("a job");
+            assert_eq!(answer.status().as_u16(), 201);
+            let job: Value = answer.json().await.expect("a job");
+            let url = format!(
+                "{}/api/v2/jobs/{}",
+                sim.1,
+                job["id"].as_str().expect("an id")
+            );
+            loop {
+                let state: Value = client()
+                    .get(&url)
+                    .bearer_auth("t")
+                    .send()
+                    .await
+                    .expect("a job")
+                    .json()
+                    .await
+                    .expect("a job");
+                if state["status"] == "completed" {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        } else if kind == "fusionauth" {
             let users: Vec<Value> = before
                 .iter()
                 .map(|(legacy, mail)| json!({"id": cutover::moving::target::user_id(legacy), "email": mail, "data": {"legacyId": legacy}}))
@@ -224,11 +267,11 @@ pub fn plant(sim: &Simulator, kind: &str, scope: &str) {
 
 /// A project whose segment `eu` moves `users.jsonl` into the simulator's `kind`, with
 /// `target_keys` (the scope and credentials) for the real move and for its rehearsal.
-pub fn project(dir: &Path, size: u64, kind: &str, real: &str, rehearsal: &str) {
+pub fn project(dir: &Path, size: u64, kind: &str, batch: u64, real: &str, rehearsal: &str) {
     super::write_project(
         dir,
         &format!(
-            "[project]\nname = \"Vendors\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {size}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"{kind}\"\nbatch = 500\n{real}\n[segments.move.rehearsal]\n{rehearsal}\n"
+            "[project]\nname = \"Vendors\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {size}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"{kind}\"\nbatch = {batch}\n{real}\n[segments.move.rehearsal]\n{rehearsal}\n"
         ),
     );
 }
