@@ -15,16 +15,30 @@ use serde_json::Value;
 const ROWS: u64 = 3_000;
 
 /// Move into `kind` under faults, check every user, roll back.
-fn move_and_roll_back(
-    kind: &str,
+/// One target's case: its kind, batch, scope, the simulators of the real move and of its
+/// rehearsal, the connection keys of each, and the secret's variable and value.
+struct Case<'a> {
+    kind: &'a str,
     batch: u64,
-    scope: &str,
-    sim: &Simulator,
-    rehearsal_sim: &Simulator,
-    keys: &str,
-    rehearsal: &str,
-    env: (&str, &str),
-) {
+    scope: &'a str,
+    sim: &'a Simulator,
+    rehearsal_sim: &'a Simulator,
+    keys: &'a str,
+    rehearsal: &'a str,
+    env: (&'a str, &'a str),
+}
+
+fn move_and_roll_back(case: Case<'_>) {
+    let Case {
+        kind,
+        batch,
+        scope,
+        sim,
+        rehearsal_sim,
+        keys,
+        rehearsal,
+        env,
+    } = case;
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     write_export(&p.join("users.jsonl"), ROWS);
@@ -66,6 +80,7 @@ fn move_and_roll_back(
     let code = match kind {
         "fusionauth" => "[duplicate]user.email",
         "auth0" => "DUPLICATED_USER",
+        "authgear" => "SKIPPED_RECORD",
         _ => "SKIPPED_EXISTS",
     };
     assert_eq!(report["failed"], serde_json::json!({ code: 1 }), "{report}");
@@ -100,6 +115,8 @@ fn move_and_roll_back(
         let u = &after[&id(i)];
         if kind == "auth0" {
             assert_eq!(u["user_id"], format!("auth0|{}", id(i)), "{u}");
+        } else if kind == "authgear" {
+            assert_eq!(u["custom_attributes"]["legacy_id"], id(i), "{u}");
         } else {
             assert_eq!(u["id"], cutover::moving::target::user_id(&id(i)), "{u}");
         }
@@ -138,11 +155,16 @@ fn check_hash(kind: &str, i: u64, u: &Value) {
         match kind {
             "keycloak" => assert_eq!(u["requiredActions"][0], "UPDATE_PASSWORD", "{u}"),
             "auth0" => assert!(u.get("custom_password_hash").is_none(), "{u}"),
+            "authgear" => assert!(u.get("password").is_none(), "{u}"),
             _ => assert!(u.get("password").is_none(), "{u}"),
         }
         return;
     }
     match (kind, kind_of(i)) {
+        ("authgear", _) => {
+            assert_eq!(u["password"]["type"], "bcrypt", "{u}");
+            assert_eq!(u["password"]["password_hash"], bcrypt(i), "{u}");
+        }
         ("auth0", k) => {
             let want = ["bcrypt", "pbkdf2", "argon2", "sha512"][k as usize];
             assert_eq!(u["custom_password_hash"]["algorithm"], want, "{u}");
@@ -196,16 +218,16 @@ fn fusionauth_under_429s_a_504_and_a_cut_connection_lands_every_user_once() {
         "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme-test\"",
         sim.1
     );
-    move_and_roll_back(
-        "fusionauth",
-        500,
-        "acme",
-        &sim,
-        &sim,
-        &keys,
-        &rehearsal,
-        ("FA_KEY", "key"),
-    );
+    move_and_roll_back(Case {
+        kind: "fusionauth",
+        batch: 500,
+        scope: "acme",
+        sim: &sim,
+        rehearsal_sim: &sim,
+        keys: &keys,
+        rehearsal: &rehearsal,
+        env: ("FA_KEY", "key"),
+    });
 }
 
 #[test]
@@ -232,16 +254,16 @@ fn keycloak_with_tokens_that_expire_and_are_revoked_lands_every_user_once() {
         "url = \"{}\"\nrealm = \"acme-test\"\nclient_id = \"cutover\"\nclient_secret = \"env:KC_SECRET\"",
         sim.1
     );
-    move_and_roll_back(
-        "keycloak",
-        500,
-        "acme",
-        &sim,
-        &sim,
-        &keys,
-        &rehearsal,
-        ("KC_SECRET", "s"),
-    );
+    move_and_roll_back(Case {
+        kind: "keycloak",
+        batch: 500,
+        scope: "acme",
+        sim: &sim,
+        rehearsal_sim: &sim,
+        keys: &keys,
+        rehearsal: &rehearsal,
+        env: ("KC_SECRET", "s"),
+    });
 }
 
 #[test]
@@ -272,14 +294,52 @@ fn auth0_with_failing_jobs_429s_and_lost_answers_lands_every_user_once() {
         "domain = \"acme-test.eu.auth0.com\"\nurl = \"{}\"\ntoken = \"env:A0_TOKEN\"\nconnection_id = \"con_acme-test\"",
         test_tenant.1
     );
-    move_and_roll_back(
-        "auth0",
-        3000,
-        "con_acme",
-        &sim,
-        &test_tenant,
-        &keys,
-        &rehearsal,
-        ("A0_TOKEN", "t"),
+    move_and_roll_back(Case {
+        kind: "auth0",
+        batch: 3000,
+        scope: "con_acme",
+        sim: &sim,
+        rehearsal_sim: &test_tenant,
+        keys: &keys,
+        rehearsal: &rehearsal,
+        env: ("A0_TOKEN", "t"),
+    });
+}
+
+#[test]
+fn authgear_with_failing_tasks_and_lost_answers_lands_every_user_once() {
+    // Tasks are asynchronous and paced; every third fails as a whole, every fourth start is
+    // answered 429 and every fifth is cut after the task was made. cutover signs its own
+    // Admin API JWT with a fresh RSA key.
+    let sim = simulator(&[
+        "--import-rate",
+        "4000",
+        "--target-fault",
+        "fail@3",
+        "--target-fault",
+        "429@4",
+        "--target-fault",
+        "cut@5",
+    ]);
+    let test_project = simulator(&[]);
+    let keys = format!(
+        "url = \"{}\"\nkey_id = \"k1\"\nprivate_key = \"env:AG_KEY\"",
+        sim.1
     );
+    let rehearsal = format!(
+        "url = \"{}\"\nkey_id = \"k1\"\nprivate_key = \"env:AG_KEY\"",
+        test_project.1
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = rsa_key(dir.path());
+    move_and_roll_back(Case {
+        kind: "authgear",
+        batch: 1000,
+        scope: "acme",
+        sim: &sim,
+        rehearsal_sim: &test_project,
+        keys: &keys,
+        rehearsal: &rehearsal,
+        env: ("AG_KEY", &key),
+    });
 }

@@ -230,16 +230,6 @@ pub(super) fn validate(
             DuplicateEmails::Skip
         }
     };
-    if let Some(k) = kind.filter(|k| *k == "authgear") {
-        found.push((
-            Problem::Warning,
-            at.clone().key("target"),
-            format!(
-                "cutover moves users into firebase, fusionauth, keycloak and auth0 only, so far: this segment's cutover will stop with \"cannot move users into {k} yet\" (keep running your own import as the cutover hook, without [segments.move], until then)"
-            )
-            .into(),
-        ));
-    }
     Some(Move {
         export: export?,
         target: target?,

@@ -3,7 +3,8 @@
 //!
 //! - [`prepare`]: the export read as the audit reads it, which rows move, in batches;
 //! - [`target`]: the target, whichever kind, behind three calls (lookup, import, delete); a
-//!   client per kind ([`firebase`], [`fusionauth`], [`keycloak`], [`auth0`]) over [`http`]'s
+//!   client per kind ([`firebase`], [`fusionauth`], [`keycloak`], [`auth0`], [`authgear`]) over
+//!   [`http`]'s
 //!   manners (retries, `Retry-After`), and its form of a password ([`firebase_form`],
 //!   [`fusionauth_form`], [`keycloak_form`], [`auth0_form`], from the parts [`phc`] takes
 //!   apart);
@@ -11,12 +12,12 @@
 //! - [`run`]: the move, batch by batch; [`undo`]: deleting exactly what it created;
 //! - [`report`]: the counts of the whole move.
 //!
-//! Targets so far: Firebase Authentication (and its emulator), FusionAuth, Keycloak and Auth0.
-//! Authgear is read and checked in `[segments.move]` and refused by `cutover move` until its
-//! client exists.
+//! Targets: Firebase Authentication (and its emulator), FusionAuth, Keycloak, Auth0 and
+//! Authgear.
 
 pub mod auth0;
 pub mod auth0_form;
+pub mod authgear;
 pub mod firebase;
 pub mod firebase_form;
 pub mod fusionauth;
@@ -35,4 +36,4 @@ pub mod undo;
 
 pub use problems::MoveError;
 pub use report::Report;
-pub use target::{Client, Form, Unfit};
+pub use target::{Client, Form, Unfit, Who};

@@ -15,7 +15,7 @@ use super::journal::{Header, Journal, Outcome, Record, State};
 use super::prepare::{self, Outgoing, Rules};
 use super::problems::MoveError;
 use super::report::Report;
-use super::target::{Client, Form};
+use super::target::{Client, Form, Who};
 use crate::export::rows::Field;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -257,20 +257,20 @@ async fn send_batch(
     journal: &Journal,
 ) -> Result<bool, MoveError> {
     let lines: Vec<u64> = batch.iter().map(|u| u.line).collect();
-    let ids: Vec<&str> = batch.iter().map(|u| u.id.as_str()).collect();
+    let who: Vec<Who> = batch.iter().map(Who::of).collect();
     let (mut record, now) = match journal.record(run, n)? {
         Some(r) if r.outcomes.is_some() => return Ok(false),
         // In flight since before a kill: whoever is there now and was not before was created
         // by this move.
         Some(r) => {
-            let now = target.present(&ids).await?;
+            let now = target.present(&who).await?;
             (r, now)
         }
         None => {
-            let present = target.present(&ids).await?;
+            let present = target.present(&who).await?;
             let record = Record {
                 lines: lines.clone(),
-                present: ids.iter().map(|id| present.contains(*id)).collect(),
+                present: batch.iter().map(|u| present.contains(&u.id)).collect(),
                 ..Record::default()
             };
             journal.set_record(run, n, &record)?;

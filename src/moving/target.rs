@@ -7,11 +7,14 @@
 //! - Firebase: the `localId` is the legacy id;
 //! - Auth0: the `user_id` of the import (Auth0 keeps it as `auth0|ID`), and
 //!   `app_metadata.legacy_id`;
+//! - Authgear: the `legacy_id` custom attribute (Authgear chooses its own ids; users are found
+//!   by email, the import's identifier, and checked by that attribute);
 //! - FusionAuth and Keycloak: the user id is the legacy id when it is a UUID, else the UUID v5
 //!   of it (in [`LEGACY_NAMESPACE`]), so a lookup and a delete go by id; the legacy id itself is
 //!   also kept (`data.legacyId`, the `legacyId` attribute) for people and searches.
 
 use super::auth0::Auth0;
+use super::authgear::Authgear;
 use super::firebase::Firebase;
 use super::fusionauth::FusionAuth;
 use super::keycloak::Keycloak;
@@ -37,6 +40,25 @@ pub enum Form {
     FusionAuth(super::fusionauth_form::Password),
     Keycloak(super::keycloak_form::Credential),
     Auth0(super::auth0_form::Custom),
+    /// A bcrypt string, Authgear's one password format.
+    Authgear(String),
+}
+
+/// A user as a lookup or a delete names it: the legacy id, and the email for a target that
+/// finds users by it (Authgear, which chooses its own ids).
+#[derive(Debug, Clone, Copy)]
+pub struct Who<'a> {
+    pub id: &'a str,
+    pub email: Option<&'a str>,
+}
+
+impl<'a> Who<'a> {
+    pub fn of<P>(u: &'a Outgoing<P>) -> Who<'a> {
+        Who {
+            id: &u.id,
+            email: u.email.as_deref(),
+        }
+    }
 }
 
 /// A legacy hash in a target's form: the scheme the audit recognised, the hash, the row's salt.
@@ -64,6 +86,7 @@ pub enum Client {
     FusionAuth(FusionAuth),
     Keycloak(Keycloak),
     Auth0(Auth0),
+    Authgear(Authgear),
 }
 
 impl Client {
@@ -109,12 +132,13 @@ impl Client {
             } => Client::Auth0(
                 Auth0::new(url, secret(token)?, connection_id).map_err(|e| e.to_string())?,
             ),
-            other => {
-                return Err(format!(
-                    "cutover cannot move users into {} yet (Firebase, FusionAuth, Keycloak and Auth0, so far)",
-                    other.kind()
-                ));
-            }
+            Target::Authgear {
+                url,
+                key_id,
+                private_key,
+            } => Client::Authgear(
+                Authgear::new(url, key_id, &secret(private_key)?).map_err(|e| e.to_string())?,
+            ),
         };
         Ok(client)
     }
@@ -134,21 +158,27 @@ impl Client {
             Client::Auth0(_) => {
                 |s, h, salt| super::auth0_form::convert(s, h, salt).map(Form::Auth0)
             }
+            Client::Authgear(_) => |s, h, _| super::authgear::convert(s, h).map(Form::Authgear),
         }
     }
 
     /// Whether the target keeps the legacy username (read from the export only then).
     pub fn takes_usernames(&self) -> bool {
-        matches!(self, Client::FusionAuth(_) | Client::Keycloak(_))
+        matches!(
+            self,
+            Client::FusionAuth(_) | Client::Keycloak(_) | Client::Authgear(_)
+        )
     }
 
-    /// Which of `ids` (legacy ids) the target holds now.
-    pub async fn present(&self, ids: &[&str]) -> Result<HashSet<String>, MoveError> {
+    /// Which of `who` the target holds now (by legacy id).
+    pub async fn present(&self, who: &[Who<'_>]) -> Result<HashSet<String>, MoveError> {
+        let ids: Vec<&str> = who.iter().map(|w| w.id).collect();
         match self {
-            Client::Firebase(t) => t.present(ids).await,
-            Client::FusionAuth(t) => t.present(ids).await,
-            Client::Keycloak(t) => t.present(ids).await,
-            Client::Auth0(t) => t.present(ids).await,
+            Client::Firebase(t) => t.present(&ids).await,
+            Client::FusionAuth(t) => t.present(&ids).await,
+            Client::Keycloak(t) => t.present(&ids).await,
+            Client::Auth0(t) => t.present(&ids).await,
+            Client::Authgear(t) => t.present(who).await,
         }
     }
 
@@ -163,16 +193,19 @@ impl Client {
             Client::FusionAuth(t) => t.create(users).await,
             Client::Keycloak(t) => t.create(users).await,
             Client::Auth0(t) => t.create(users).await,
+            Client::Authgear(t) => t.create(users).await,
         }
     }
 
-    /// Delete the users of `ids` (legacy ids); one already gone is not an error.
-    pub async fn delete(&self, ids: &[&str]) -> Result<(), MoveError> {
+    /// Delete the users of `who`; one already gone is not an error.
+    pub async fn delete(&self, who: &[Who<'_>]) -> Result<(), MoveError> {
+        let ids: Vec<&str> = who.iter().map(|w| w.id).collect();
         match self {
-            Client::Firebase(t) => t.delete(ids).await,
-            Client::FusionAuth(t) => t.delete(ids).await,
-            Client::Keycloak(t) => t.delete(ids).await,
-            Client::Auth0(t) => t.delete(ids).await,
+            Client::Firebase(t) => t.delete(&ids).await,
+            Client::FusionAuth(t) => t.delete(&ids).await,
+            Client::Keycloak(t) => t.delete(&ids).await,
+            Client::Auth0(t) => t.delete(&ids).await,
+            Client::Authgear(t) => t.delete(who).await,
         }
     }
 }

@@ -7,7 +7,7 @@ use super::journal::{Journal, Outcome, State};
 use super::prepare;
 use super::problems::MoveError;
 use super::run::{Plan, Progress, blocking};
-use super::target::Client;
+use super::target::{Client, Who};
 use crate::export::rows::Field;
 use std::collections::{HashMap, HashSet};
 
@@ -54,15 +54,19 @@ pub async fn undo(
     let of: u64 = ids.len() as u64;
     let mut deleted = 0u64;
     for (n, mut record) in records {
-        let mut gone: Vec<&str> = record
+        let mut gone: Vec<Who> = record
             .lines
             .iter()
-            .filter_map(|l| ids.get(l).map(String::as_str))
+            .filter_map(|l| ids.get(l))
+            .map(|(id, email)| Who {
+                id,
+                email: email.as_deref(),
+            })
             .collect();
         if record.outcomes.is_none() {
             // In flight at a kill: only those there now were created.
             let now = target.present(&gone).await?;
-            gone.retain(|id| now.contains(*id));
+            gone.retain(|w| now.contains(w.id));
         }
         target.delete(&gone).await?;
         deleted += gone.len() as u64;
@@ -77,13 +81,14 @@ pub async fn undo(
     Ok(deleted)
 }
 
-/// The legacy ids at `lines` of the export, checked to be the export the move read.
+/// The legacy ids and emails at `lines` of the export, checked to be the export the move read
+/// (held in memory for the undo's lookups, never written).
 fn read_ids(
     export: &std::path::Path,
     fields: &[Field],
     lines: &HashSet<u64>,
     sha256: &str,
-) -> Result<HashMap<u64, String>, MoveError> {
+) -> Result<HashMap<u64, (String, Option<String>)>, MoveError> {
     if prepare::digest(export)?.sha256 != sha256 {
         return Err(MoveError::Changed {
             path: export.to_path_buf(),
@@ -95,10 +100,11 @@ fn read_ids(
         source,
     })?;
     crate::export::rows::stream(std::io::BufReader::new(file), fields, |line, row| {
-        if let (true, Ok(values)) = (lines.contains(&line), row)
-            && let Some(id) = crate::audit::roles::User::read(values).id
-        {
-            out.insert(line, id.into_owned());
+        if let (true, Ok(values)) = (lines.contains(&line), row) {
+            let user = crate::audit::roles::User::read(values);
+            if let Some(id) = user.id {
+                out.insert(line, (id.into_owned(), user.email.map(str::to_string)));
+            }
         }
     })
     .map_err(|source| MoveError::Export {

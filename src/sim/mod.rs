@@ -3,6 +3,7 @@
 //! real vendors' response shapes, so the demo and the tests run offline.
 
 pub mod auth0;
+pub mod authgear;
 pub mod export;
 pub mod firebase;
 pub mod fusionauth;

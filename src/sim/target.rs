@@ -1,6 +1,6 @@
 //! The simulator as a move's target: the user APIs of Firebase Authentication
 //! ([`super::firebase`]), FusionAuth ([`super::fusionauth`]), Keycloak ([`super::keycloak`]) and
-//! Auth0 ([`super::auth0`]),
+//! Auth0 ([`super::auth0`]) and Authgear ([`super::authgear`]),
 //! in the shapes of their public API references, so `cutover move` can be tried, paced and
 //! broken on purpose without an account anywhere. Users are kept in memory.
 //!
@@ -14,10 +14,11 @@
 //! - `expire@K`: Keycloak's admin tokens are revoked before it, so it is answered 401 (other
 //!   kinds ignore it). Keycloak's tokens also expire `--token-ttl` seconds after they are
 //!   issued (default 60);
-//! - `fail@K`: an Auth0 job created, then failed as a whole, importing no one (other kinds
-//!   ignore it).
+//! - `fail@K`: an Auth0 job or an Authgear task created, then failed as a whole, importing no
+//!   one (other kinds ignore it).
 //!
-//! `GET /sim/target/KIND/SCOPE` lists the users a kind holds in a project, tenant or realm: the
+//! `GET /sim/target/KIND/SCOPE` lists the users a kind holds in a project, tenant, realm or
+//! connection (Authgear: the one project, whatever the scope): the
 //! simulator's own control call, for tests and demos, not a vendor's.
 
 use serde_json::{Value, json};
@@ -163,6 +164,7 @@ pub struct Target {
     pub fusionauth: super::fusionauth::FusionAuth,
     pub keycloak: super::keycloak::Keycloak,
     pub auth0: super::auth0::Auth0,
+    pub authgear: super::authgear::Authgear,
 }
 
 impl Target {
@@ -192,6 +194,9 @@ impl Target {
         if call.path.starts_with("/api/user/") {
             return self.fusionauth.answer(m, call);
         }
+        if call.path.starts_with("/_api/admin/") {
+            return self.authgear.answer(m, call);
+        }
         if call.path.starts_with("/api/v2/") {
             return self.auth0.answer(m, call);
         }
@@ -205,6 +210,7 @@ impl Target {
                 "fusionauth" => self.fusionauth.users(scope),
                 "keycloak" => self.keycloak.users(scope),
                 "auth0" => self.auth0.users(scope),
+                "authgear" => self.authgear.users(),
                 _ => {
                     return Some((
                         Answer::Json(404, json!({"error": "no such kind"}), None),

@@ -54,8 +54,11 @@ pub fn no_hash(i: u64) -> bool {
 pub fn already_there(i: u64) -> bool {
     (101..=110).contains(&i)
 }
-/// The user whose email someone else holds on the target before the move.
-pub const CONFLICT: u64 = 121;
+/// The user whose email someone else holds on the target before the move (one whose hash the
+/// target imports: PBKDF2, or bcrypt for Authgear).
+pub fn conflict(target: &str) -> u64 {
+    if target == "authgear" { 124 } else { 121 }
+}
 
 pub fn id(i: u64) -> String {
     format!("L{i:06}")
@@ -116,6 +119,7 @@ pub fn importable(target: &str, i: u64) -> bool {
         || match target {
             "fusionauth" => kind(i) <= 1,
             "keycloak" => matches!(kind(i), 1 | 2),
+            "authgear" => kind(i) == 0,
             _ => true,
         }
 }
@@ -125,7 +129,7 @@ pub fn importable(target: &str, i: u64) -> bool {
 pub fn expected(target: &str, users: u64) -> std::collections::BTreeSet<String> {
     (1..=users)
         .filter(|&i| !unreadable(i) && !duplicate_email(i) && importable(target, i))
-        .filter(|&i| i != CONFLICT)
+        .filter(|&i| i != conflict(target))
         .map(id)
         .collect()
 }
@@ -165,6 +169,7 @@ pub fn users(sim: &Simulator, kind: &str, scope: &str) -> BTreeMap<String, Value
                 .as_str()
                 .or(u["attributes"]["legacyId"][0].as_str())
                 .or(u["app_metadata"]["legacy_id"].as_str())
+                .or(u["custom_attributes"]["legacy_id"].as_str())
                 .unwrap_or_default()
                 .to_string();
             (legacy, u)
@@ -172,15 +177,60 @@ pub fn users(sim: &Simulator, kind: &str, scope: &str) -> BTreeMap<String, Value
         .collect()
 }
 
-/// Users 101–110 under their own ids with emails of their own, and someone else holding
-/// user 121's email, put on the target through its API.
+/// Users 101–110 under their own ids (with emails of their own, but Authgear's with the
+/// export's), and someone else holding the conflict user's email, put on the target through
+/// its API.
 pub fn plant(sim: &Simulator, kind: &str, scope: &str) {
+    // Authgear finds users by email: its users there before have the export's emails.
     let mut before: Vec<(String, String)> = (101..=110)
-        .map(|i| (id(i), format!("before{i}@example.net")))
+        .map(|i| {
+            let mail = if kind == "authgear" {
+                email(i)
+            } else {
+                format!("before{i}@example.net")
+            };
+            (id(i), mail)
+        })
         .collect();
-    before.push(("someone-else".into(), email(CONFLICT)));
+    before.push(("someone-else".into(), email(conflict(kind))));
     block_on(async {
-        if kind == "auth0" {
+        if kind == "authgear" {
+            let records: Vec<Value> = before
+                .iter()
+                .map(|(legacy, mail)| json!({"email": mail, "custom_attributes": {"legacy_id": legacy}}))
+                .collect();
+            let jwt = admin_jwt();
+            let task: Value = client()
+                .post(format!("{}/_api/admin/users/import", sim.1))
+                .bearer_auth(&jwt)
+                .json(&json!({"identifier": "email", "records": records}))
+                .send()
+                .await
+                .expect("a task")
+                .json()
+                .await
+                .expect("a task");
+            let url = format!(
+                "{}/_api/admin/users/import/{}",
+                sim.1,
+                task["id"].as_str().expect("an id")
+            );
+            loop {
+                let state: Value = client()
+                    .get(&url)
+                    .bearer_auth(&jwt)
+                    .send()
+                    .await
+                    .expect("a task")
+                    .json()
+                    .await
+                    .expect("a task");
+                if state["status"] == "completed" {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        } else if kind == "auth0" {
             let users: Vec<Value> = before
                 .iter()
                 .map(|(legacy, mail)| json!({"user_id": legacy, "email": mail, "app_metadata": {"legacy_id": legacy}}))
@@ -274,4 +324,36 @@ pub fn project(dir: &Path, size: u64, kind: &str, batch: u64, real: &str, rehear
             "[project]\nname = \"Vendors\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {size}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"{kind}\"\nbatch = {batch}\n{real}\n[segments.move.rehearsal]\n{rehearsal}\n"
         ),
     );
+}
+
+/// A token of the Admin API JWT's shape (the simulator reads its shape and times, not its
+/// signature), for the test's own calls.
+fn admin_jwt() -> String {
+    use base64::Engine as _;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.c2ln",
+        b64(json!({"alg": "RS256", "typ": "JWT", "kid": "test"})),
+        b64(json!({"aud": "test", "exp": 4_000_000_000u64}))
+    )
+}
+
+/// A fresh 2,048-bit RSA private key in PEM form, made by `openssl`.
+pub fn rsa_key(dir: &Path) -> String {
+    let path = dir.join("admin-key.pem");
+    let made = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&path)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success(), "openssl made no key");
+    std::fs::read_to_string(&path).expect("the key")
 }
