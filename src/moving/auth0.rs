@@ -66,7 +66,7 @@ struct JobUser<'a> {
 fn job_user(u: &Outgoing<Form>) -> Result<Vec<u8>, MoveError> {
     let hash = match &u.password {
         None => None,
-        Some(Form::Auth0(c)) => Some(c),
+        Some(Form::Auth0(c)) => Some(&**c),
         Some(_) => {
             return Err(MoveError::Setup(
                 "a password converted for another target reached Auth0".into(),

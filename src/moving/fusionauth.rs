@@ -274,11 +274,17 @@ pub fn encode(users: &[&Outgoing<Form>], group: &[usize]) -> Result<Vec<u8>, Mov
             data: Data { legacy_id: &u.id },
         });
     }
-    serde_json::to_vec(&Import {
-        users: list,
-        validate_db_constraints: true,
-    })
-    .map_err(|e| MoveError::Setup(format!("cannot encode an import: {e}")))
+    // Sized once (about 300 bytes a user): a 100,000-user body is not copied as it grows.
+    let mut out = Vec::with_capacity(group.len() * 320 + 64);
+    serde_json::to_writer(
+        &mut out,
+        &Import {
+            users: list,
+            validate_db_constraints: true,
+        },
+    )
+    .map_err(|e| MoveError::Setup(format!("cannot encode an import: {e}")))?;
+    Ok(out)
 }
 
 #[cfg(test)]

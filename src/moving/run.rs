@@ -180,7 +180,7 @@ pub async fn move_users(
     let of = estimate;
     let mut done = 0u64;
     let mut failure = None;
-    let (mut pending, mut open, mut n) = (Vec::new(), true, 0u64);
+    let (mut pending, mut open, mut n) = (Vec::with_capacity(size), true, 0u64);
     while open || !pending.is_empty() {
         if open && pending.len() < size {
             match rx.recv().await {
@@ -195,7 +195,7 @@ pub async fn move_users(
         let rest = if pending.len() > size {
             pending.split_off(size)
         } else {
-            Vec::new()
+            Vec::with_capacity(size)
         };
         let batch = std::mem::replace(&mut pending, rest);
         let number = n;

@@ -39,7 +39,8 @@ pub enum Form {
     Firebase(super::firebase_form::Form),
     FusionAuth(super::fusionauth_form::Password),
     Keycloak(super::keycloak_form::Credential),
-    Auth0(super::auth0_form::Custom),
+    /// Boxed: the largest form, so the others stay small in a batch of 100,000.
+    Auth0(Box<super::auth0_form::Custom>),
     /// A bcrypt string, Authgear's one password format.
     Authgear(String),
 }
@@ -155,9 +156,9 @@ impl Client {
             Client::Keycloak(_) => {
                 |s, h, _| super::keycloak_form::convert(s, h).map(Form::Keycloak)
             }
-            Client::Auth0(_) => {
-                |s, h, salt| super::auth0_form::convert(s, h, salt).map(Form::Auth0)
-            }
+            Client::Auth0(_) => |s, h, salt| {
+                super::auth0_form::convert(s, h, salt).map(|c| Form::Auth0(Box::new(c)))
+            },
             Client::Authgear(_) => |s, h, _| super::authgear::convert(s, h).map(Form::Authgear),
         }
     }
