@@ -100,6 +100,11 @@ fn each_target_takes_only_its_keys_and_its_batch_limit() {
     );
     assert!(err.contains("move.connection_id"), "{err}");
     assert!(err.contains("the auth0 target needs it"), "{err}");
+    // FusionAuth takes up to 100,000 (its guide's largest batch).
+    let err = refused(
+        "export = \"u.csv\"\ntarget = \"fusionauth\"\nurl = \"https://a.example\"\napi_key = \"env:K\"\nbatch = 100001",
+    );
+    assert!(err.contains("1 to 100000"), "{err}");
 }
 
 #[test]

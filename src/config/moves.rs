@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Each target's keys, and the batch limits its public documentation sets (the default batch
-//! is the limit, and a larger one is refused):
+//! is the limit, but FusionAuth's, 25,000: see [`batch_default`]; a larger one is refused):
 //!
 //! | target | keys | batch |
 //! |---|---|---|
@@ -35,7 +35,9 @@ use super::Severity as Problem;
 use super::found::{Found, Said};
 use super::locate::KeyPath;
 use super::move_targets::target as target_of;
-pub use super::move_targets::{FIREBASE_URL, FirebaseCredential, KINDS, Target, batch_limit};
+pub use super::move_targets::{
+    FIREBASE_URL, FirebaseCredential, KINDS, Target, batch_default, batch_limit,
+};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -186,7 +188,7 @@ pub(super) fn validate(
     }
     let limit = kind.map_or(1_000, batch_limit);
     let batch = match raw.batch {
-        None => limit,
+        None => kind.map_or(limit, batch_default),
         Some(b) if b >= 1 && b <= limit => b,
         Some(b) => {
             err(

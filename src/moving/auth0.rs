@@ -18,10 +18,11 @@
 //! Lookups and deletes are one user a request, four at a time, within the Management API's
 //! rate limits (a 429 waits for its `Retry-After`).
 
-use super::http::{Backoff, Http};
+use super::http::Http;
+use super::jobs::{Body, Ended, Jobs, pack, settle};
 use super::prepare::Outgoing;
 use super::problems::{MoveError, code_of};
-use super::target::Form;
+use super::target::{Form, Who};
 use futures_util::future::join_all;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -84,33 +85,9 @@ fn job_user(u: &Outgoing<Form>) -> Result<Vec<u8>, MoveError> {
     .map_err(|e| MoveError::Setup(format!("cannot encode a job: {e}")))
 }
 
-/// One job file: the indexes of the users it holds, and its bytes (a JSON array).
-pub type File = (Vec<usize>, Vec<u8>);
-
-/// The users at `group` as job files of at most [`JOB_BYTES`].
-pub fn files(users: &[&Outgoing<Form>], group: &[usize]) -> Result<Vec<File>, MoveError> {
-    let mut out = Vec::new();
-    let (mut members, mut file) = (Vec::new(), b"[".to_vec());
-    for &i in group {
-        let user = job_user(users[i])?;
-        if !members.is_empty() && file.len() + user.len() + 2 > JOB_BYTES {
-            file.push(b']');
-            out.push((
-                std::mem::take(&mut members),
-                std::mem::replace(&mut file, b"[".to_vec()),
-            ));
-        }
-        if !members.is_empty() {
-            file.push(b',');
-        }
-        file.extend_from_slice(&user);
-        members.push(i);
-    }
-    if !members.is_empty() {
-        file.push(b']');
-        out.push((members, file));
-    }
-    Ok(out)
+/// The users at `group` as job files (JSON arrays) of at most [`JOB_BYTES`].
+pub fn files(users: &[&Outgoing<Form>], group: &[usize]) -> Result<Vec<Body>, MoveError> {
+    pack(users, group, JOB_BYTES, (b"[", b"]"), job_user)
 }
 
 impl Auth0 {
@@ -170,7 +147,7 @@ impl Auth0 {
         for pair in files.chunks(JOBS) {
             let done = join_all(
                 pair.iter()
-                    .map(|(members, _)| self.job(users, members.clone())),
+                    .map(|(members, _)| settle(self, users, members.clone())),
             )
             .await;
             for settled in done {
@@ -180,49 +157,6 @@ impl Auth0 {
             }
         }
         Ok(outcomes)
-    }
-
-    /// One job of the users at `group`, run until each is settled.
-    async fn job(
-        &self,
-        users: &[&Outgoing<Form>],
-        mut group: Vec<usize>,
-    ) -> Result<Vec<(usize, Result<(), String>)>, MoveError> {
-        let mut settled = Vec::with_capacity(group.len());
-        let mut backoff = Backoff::default();
-        loop {
-            let file = files(users, &group)?
-                .into_iter()
-                .next()
-                .map(|(_, f)| f)
-                .unwrap_or_default();
-            let (failed, errors) = self.run_job(file).await?;
-            let ids: Vec<&str> = group.iter().map(|&i| users[i].id.as_str()).collect();
-            let there = self.present(&ids).await?;
-            let mut again = Vec::new();
-            for &i in &group {
-                let id = users[i].id.as_str();
-                if there.contains(id) {
-                    settled.push((i, Ok(())));
-                } else if let Some(code) = errors.get(id) {
-                    settled.push((i, Err(code.clone())));
-                } else if failed {
-                    again.push(i);
-                } else {
-                    settled.push((i, Err("NOT_IMPORTED".into())));
-                }
-            }
-            if again.is_empty() {
-                return Ok(settled);
-            }
-            let Some(wait) = backoff.wait(None) else {
-                return Err(self
-                    .http
-                    .unreachable("an import job", "the job failed every time".into()));
-            };
-            tokio::time::sleep(wait).await;
-            group = again;
-        }
     }
 
     /// Create a job with `file`, wait for its end: whether it failed as a whole, and each
@@ -309,6 +243,41 @@ impl Auth0 {
             (200..=299 | 404, _) => Ok(()),
             (status, body) => Err(self.http.refused("a delete", status, &body)),
         }
+    }
+}
+
+impl Jobs for Auth0 {
+    fn body(&self, users: &[&Outgoing<Form>], group: &[usize]) -> Result<Vec<u8>, MoveError> {
+        Ok(files(users, group)?
+            .into_iter()
+            .next()
+            .map(|(_, f)| f)
+            .unwrap_or_default())
+    }
+
+    async fn run(
+        &self,
+        body: Vec<u8>,
+        users: &[&Outgoing<Form>],
+        group: &[usize],
+    ) -> Result<Ended, MoveError> {
+        let (failed, by_id) = self.run_job(body).await?;
+        let refused = group
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &i)| by_id.get(&users[i].id).map(|c| (k, c.clone())))
+            .collect();
+        Ok(Ended { failed, refused })
+    }
+
+    async fn holds(&self, who: &[Who<'_>]) -> Result<HashSet<String>, MoveError> {
+        let ids: Vec<&str> = who.iter().map(|w| w.id).collect();
+        self.present(&ids).await
+    }
+
+    fn gave_up(&self) -> MoveError {
+        self.http
+            .unreachable("an import job", "the job failed every time".into())
     }
 }
 

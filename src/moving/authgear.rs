@@ -15,7 +15,8 @@
 //! sent only users absent a moment before); one absent fails with the record's outcome, or is
 //! sent again when the task failed as a whole.
 
-use super::http::{Backoff, Http};
+use super::http::Http;
+use super::jobs::{Body, Ended, Jobs, pack, settle};
 use super::phc;
 use super::prepare::Outgoing;
 use super::problems::{MoveError, code_of};
@@ -163,53 +164,11 @@ impl Authgear {
         let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); users.len()];
         let all: Vec<usize> = (0..users.len()).collect();
         for (members, _) in bodies(users, &all)? {
-            for (i, outcome) in self.task(users, members).await? {
+            for (i, outcome) in settle(self, users, members).await? {
                 outcomes[i] = outcome;
             }
         }
         Ok(outcomes)
-    }
-
-    /// One import task of the users at `group`, run until each is settled.
-    async fn task(
-        &self,
-        users: &[&Outgoing<Form>],
-        mut group: Vec<usize>,
-    ) -> Result<Vec<(usize, Result<(), String>)>, MoveError> {
-        let mut settled = Vec::with_capacity(group.len());
-        let mut backoff = Backoff::default();
-        loop {
-            let body = bodies(users, &group)?
-                .into_iter()
-                .next()
-                .map(|(_, b)| b)
-                .unwrap_or_default();
-            let (failed, outcomes) = self.run_task(body).await?;
-            let who: Vec<Who> = group.iter().map(|&i| Who::of(users[i])).collect();
-            let there = self.present(&who).await?;
-            let mut again = Vec::new();
-            for (k, &i) in group.iter().enumerate() {
-                if there.contains(&users[i].id) {
-                    settled.push((i, Ok(())));
-                } else if let Some(code) = outcomes.get(&k) {
-                    settled.push((i, Err(code.clone())));
-                } else if failed {
-                    again.push(i);
-                } else {
-                    settled.push((i, Err("NOT_IMPORTED".into())));
-                }
-            }
-            if again.is_empty() {
-                return Ok(settled);
-            }
-            let Some(wait) = backoff.wait(None) else {
-                return Err(self
-                    .http
-                    .unreachable("an import task", "the task failed every time".into()));
-            };
-            tokio::time::sleep(wait).await;
-            group = again;
-        }
     }
 
     /// Start a task with `body`, wait for its end: whether it failed as a whole, and the code
@@ -299,35 +258,10 @@ impl Authgear {
     }
 }
 
-/// The users at `group` as import request bodies of at most [`BODY_BYTES`]: each one's members
-/// and bytes.
-pub fn bodies(
-    users: &[&Outgoing<Form>],
-    group: &[usize],
-) -> Result<Vec<super::auth0::File>, MoveError> {
+/// The users at `group` as import request bodies of at most [`BODY_BYTES`].
+pub fn bodies(users: &[&Outgoing<Form>], group: &[usize]) -> Result<Vec<Body>, MoveError> {
     let head = br#"{"upsert":false,"identifier":"email","records":["#;
-    let mut out = Vec::new();
-    let (mut members, mut body) = (Vec::new(), head.to_vec());
-    for &i in group {
-        let record = record(users[i])?;
-        if !members.is_empty() && body.len() + record.len() + 3 > BODY_BYTES {
-            body.extend_from_slice(b"]}");
-            out.push((
-                std::mem::take(&mut members),
-                std::mem::replace(&mut body, head.to_vec()),
-            ));
-        }
-        if !members.is_empty() {
-            body.push(b',');
-        }
-        body.extend_from_slice(&record);
-        members.push(i);
-    }
-    if !members.is_empty() {
-        body.extend_from_slice(b"]}");
-        out.push((members, body));
-    }
-    Ok(out)
+    pack(users, group, BODY_BYTES, (head, b"]}"), record)
 }
 
 fn record(u: &Outgoing<Form>) -> Result<Vec<u8>, MoveError> {
@@ -354,6 +288,35 @@ fn record(u: &Outgoing<Form>) -> Result<Vec<u8>, MoveError> {
         }
     }
     serde_json::to_vec(&r).map_err(|e| MoveError::Setup(format!("cannot encode an import: {e}")))
+}
+
+impl Jobs for Authgear {
+    fn body(&self, users: &[&Outgoing<Form>], group: &[usize]) -> Result<Vec<u8>, MoveError> {
+        Ok(bodies(users, group)?
+            .into_iter()
+            .next()
+            .map(|(_, b)| b)
+            .unwrap_or_default())
+    }
+
+    async fn run(
+        &self,
+        body: Vec<u8>,
+        _: &[&Outgoing<Form>],
+        _: &[usize],
+    ) -> Result<Ended, MoveError> {
+        let (failed, refused) = self.run_task(body).await?;
+        Ok(Ended { failed, refused })
+    }
+
+    async fn holds(&self, who: &[Who<'_>]) -> Result<HashSet<String>, MoveError> {
+        self.present(who).await
+    }
+
+    fn gave_up(&self) -> MoveError {
+        self.http
+            .unreachable("an import task", "the task failed every time".into())
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 //! answer was lost is never re-sent as it was; the users are looked up and only those still
 //! absent are sent again.
 //!
-//! Batches default to 100,000 users, the FusionAuth migration guide's largest. Users are named
+//! Batches go up to 100,000 users, the FusionAuth migration guide's largest (25,000 by
+//! default, for memory: see `config::move_targets::batch_default`). Users are named
 //! by the UUID [`super::target::user_id`] derives from the legacy id, and keep it as
 //! `data.legacyId`.
 

@@ -7,7 +7,7 @@
 //!   [`http`]'s
 //!   manners (retries, `Retry-After`), and its form of a password ([`firebase_form`],
 //!   [`fusionauth_form`], [`keycloak_form`], [`auth0_form`], from the parts [`phc`] takes
-//!   apart);
+//!   apart); the two whose imports are asynchronous jobs share [`jobs`];
 //! - [`journal`]: what each batch held and what became of it, in the state;
 //! - [`run`]: the move, batch by batch; [`undo`]: deleting exactly what it created;
 //! - [`report`]: the counts of the whole move.
@@ -23,6 +23,7 @@ pub mod firebase_form;
 pub mod fusionauth;
 pub mod fusionauth_form;
 pub mod http;
+pub mod jobs;
 pub mod journal;
 pub mod keycloak;
 pub mod keycloak_form;
