@@ -186,7 +186,12 @@ impl Auth0 {
         };
         let url = format!("{}/jobs/{id}", self.base);
         let mut wait = Duration::from_millis(100);
+        let deadline = std::time::Instant::now() + super::jobs::DEADLINE;
         let state = loop {
+            if std::time::Instant::now() > deadline {
+                // Treated as failed: the lookup settles who arrived.
+                return Ok((true, HashMap::new()));
+            }
             let (status, job) = self
                 .http
                 .raw("a job's status", |c| c.get(&url).bearer_auth(&self.token))

@@ -19,7 +19,7 @@ use super::http::Http;
 use super::jobs::{Body, Ended, Jobs, pack, settle};
 use super::phc;
 use super::prepare::Outgoing;
-use super::problems::{MoveError, code_of};
+use super::problems::{MoveError, code_of, safe_code};
 use super::target::{Form, Unfit, Who};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -85,11 +85,13 @@ impl Authgear {
         body: bytes::Bytes,
     ) -> Result<Value, MoveError> {
         let url = format!("{}{path}", self.url);
-        let jwt = self.jwt()?;
+        // Signed now, and again for each attempt: retries that honour long Retry-After waits
+        // may outlast a token's five minutes.
+        let first = self.jwt()?;
         self.http
             .call(what, |c| {
                 c.post(&url)
-                    .bearer_auth(&jwt)
+                    .bearer_auth(self.jwt().unwrap_or_else(|_| first.clone()))
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone())
             })
@@ -118,8 +120,12 @@ impl Authgear {
             let answer = self
                 .post("/_api/admin/graphql", "a lookup", body.into())
                 .await?;
-            if let Some(e) = answer["errors"].as_array().and_then(|e| e.first()) {
-                return Err(self.graphql_refused("a lookup", e));
+            // An error on one alias (an email Authgear cannot normalise) leaves that user
+            // absent; an error on the whole document stops the move.
+            for e in answer["errors"].as_array().into_iter().flatten() {
+                if !e["path"][0].is_string() {
+                    return Err(self.graphql_refused("a lookup", e));
+                }
             }
             for (k, (id, _)) in chunk.iter().enumerate() {
                 let ours: Vec<String> = answer["data"][format!("q{k}")]
@@ -138,10 +144,10 @@ impl Authgear {
     }
 
     fn graphql_refused(&self, what: &'static str, e: &Value) -> MoveError {
-        let code = e["extensions"]["reason"].as_str().map_or_else(
-            || code_of(e["message"].as_str().unwrap_or_default()),
-            str::to_string,
-        );
+        let code = match e["extensions"]["reason"].as_str() {
+            Some(reason) => safe_code(Some(reason)),
+            None => code_of(e["message"].as_str().unwrap_or_default()),
+        };
         MoveError::Refused {
             target: NAME,
             what,
@@ -187,7 +193,12 @@ impl Authgear {
         };
         let url = format!("{}/_api/admin/users/import/{id}", self.url);
         let mut wait = Duration::from_millis(100);
+        let deadline = std::time::Instant::now() + super::jobs::DEADLINE;
         loop {
+            if std::time::Instant::now() > deadline {
+                // Treated as failed: the lookup settles who arrived.
+                return Ok((true, HashMap::new()));
+            }
             let jwt = self.jwt()?;
             let (status, answer) = self
                 .http
@@ -214,10 +225,10 @@ impl Authgear {
                             continue;
                         };
                         if outcome == "failed" || outcome == "skipped" {
-                            let code = d["errors"][0]["reason"].as_str().map_or_else(
-                                || format!("{}_{}", outcome.to_ascii_uppercase(), "RECORD"),
-                                str::to_string,
-                            );
+                            let code = match d["errors"][0]["reason"].as_str() {
+                                Some(reason) => safe_code(Some(reason)),
+                                None => format!("{}_RECORD", outcome.to_ascii_uppercase()),
+                            };
                             codes.insert(k as usize, code);
                         }
                     }

@@ -6,8 +6,9 @@
 //! The import is synchronous and all or nothing (FusionAuth's "Import Users" API): one user it
 //! refuses fails the whole request with `fieldErrors` (`[duplicate]user.email` and the like,
 //! with `validateDbConstraints`, which cutover always sets so a refusal names its cause). A
-//! refused request is split in halves until the refused users stand alone, so they fail with
-//! their code and the rest are imported. An answer is never trusted alone: FusionAuth once
+//! refused request's users are looked up first (one there was imported by an attempt whose
+//! answer was lost, and counts as created); the rest is split in halves until the refused users
+//! stand alone, so they fail with their code and the others are imported. An answer is never trusted alone: FusionAuth once
 //! answered 200 while importing no one (fusionauth-issues #317), so after every import the users
 //! are looked up, and one still absent fails as `NOT_IMPORTED`. A long import may be cut by a
 //! load balancer (a 504, fusionauth-issues #944) after FusionAuth imported it: an import whose
@@ -21,7 +22,7 @@
 
 use super::http::{Attempt, Backoff, Http};
 use super::prepare::Outgoing;
-use super::problems::MoveError;
+use super::problems::{MoveError, safe_code};
 use super::target::{Form, user_id};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -42,8 +43,9 @@ pub struct FusionAuth {
 enum Imported {
     /// Imported (as far as its answer says: the caller looks them up).
     Done,
-    /// Refused as a whole, with the first code its errors name.
-    Refused(String),
+    /// Refused as a whole, with the first code its errors name, and the users it held (all
+    /// absent: the others were found there, created by an attempt whose answer was lost).
+    Refused(String, Vec<usize>),
 }
 
 impl FusionAuth {
@@ -120,9 +122,11 @@ impl FusionAuth {
                         }
                     }
                 }
-                Imported::Refused(code) if group.len() == 1 => outcomes[group[0]] = Err(code),
-                Imported::Refused(_) => {
-                    let (a, b) = group.split_at(group.len() / 2);
+                Imported::Refused(code, absent) if absent.len() == 1 => {
+                    outcomes[absent[0]] = Err(code);
+                }
+                Imported::Refused(_, absent) => {
+                    let (a, b) = absent.split_at(absent.len() / 2);
                     groups.push(b.to_vec());
                     groups.push(a.to_vec());
                 }
@@ -157,7 +161,21 @@ impl FusionAuth {
                 Attempt::Answer(200..=299, _) | Attempt::Unreadable(_) => {
                     return Ok(Imported::Done);
                 }
-                Attempt::Answer(400, body) => return Ok(Imported::Refused(first_code(&body))),
+                Attempt::Answer(400, body) => {
+                    // A user an earlier attempt imported (its answer lost, the import finished
+                    // after a 504) makes a resend a duplicate: those found are this move's,
+                    // and only the others are refused or sent again.
+                    let ids: Vec<&str> = group.iter().map(|&i| users[i].id.as_str()).collect();
+                    let there = self.present(&ids).await?;
+                    let before = group.len();
+                    group.retain(|&i| !there.contains(&users[i].id));
+                    if group.is_empty() {
+                        return Ok(Imported::Done);
+                    }
+                    if group.len() == before {
+                        return Ok(Imported::Refused(first_code(&body), group));
+                    }
+                }
                 Attempt::Answer(status, body) => {
                     return Err(self.http.refused("an import", status, &body));
                 }
@@ -200,17 +218,7 @@ fn first_code(body: &Value) -> String {
     let field = body["fieldErrors"]
         .as_object()
         .and_then(|m| m.values().find_map(|v| v[0]["code"].as_str()));
-    let code = field.or_else(|| body["generalErrors"][0]["code"].as_str());
-    match code {
-        Some(c)
-            if c.len() <= 64
-                && c.chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || "[]._-".contains(ch)) =>
-        {
-            c.to_string()
-        }
-        _ => "UNKNOWN".into(),
-    }
+    safe_code(field.or_else(|| body["generalErrors"][0]["code"].as_str()))
 }
 
 #[derive(Serialize)]

@@ -12,6 +12,11 @@ use super::problems::MoveError;
 use super::target::{Form, Who};
 use std::collections::{HashMap, HashSet};
 
+/// How long a job may stay unfinished before it is treated as failed (its users looked up, the
+/// absent ones sent again): Auth0's and Authgear's jobs of at most 500 KB take seconds to
+/// minutes.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
 /// One request body: the indexes of the users it holds, and its bytes.
 pub type Body = (Vec<usize>, Vec<u8>);
 

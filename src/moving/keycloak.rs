@@ -178,29 +178,34 @@ impl Keycloak {
         if !(200..300).contains(&status) {
             return Err(self.http.refused("an import", status, &answer));
         }
-        // Keycloak names each result by its username, as it stores it (lower case).
-        let added: HashSet<String> = answer["results"]
+        // Each result names the user's id: an added one is ours (the id cutover gave it); any
+        // other user is looked up by its id.
+        let added: HashSet<&str> = answer["results"]
             .as_array()
             .into_iter()
             .flatten()
             .filter(|r| r["action"] == "ADDED")
-            .filter_map(|r| r["resourceName"].as_str().map(str::to_lowercase))
+            .filter_map(|r| r["id"].as_str())
             .collect();
-        let mut outcomes = Vec::with_capacity(users.len());
+        let ids: Vec<String> = users.iter().map(|u| user_id(&u.id)).collect();
         let unsure: Vec<&str> = users
             .iter()
-            .filter(|u| !added.contains(&username(u)))
-            .map(|u| u.id.as_str())
+            .zip(&ids)
+            .filter(|(_, uid)| !added.contains(uid.as_str()))
+            .map(|(u, _)| u.id.as_str())
             .collect();
         let there = self.present(&unsure).await?;
-        for u in users {
-            outcomes.push(if added.contains(&username(u)) || there.contains(&u.id) {
-                Ok(())
-            } else {
-                Err("SKIPPED_EXISTS".into())
-            });
-        }
-        Ok(outcomes)
+        Ok(users
+            .iter()
+            .zip(&ids)
+            .map(|(u, uid)| {
+                if added.contains(uid.as_str()) || there.contains(&u.id) {
+                    Ok(())
+                } else {
+                    Err("SKIPPED_EXISTS".into())
+                }
+            })
+            .collect())
     }
 
     /// Delete the users of `ids` (legacy ids); one already gone is not an error.

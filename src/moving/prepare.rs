@@ -24,7 +24,7 @@ use crate::audit::roles::{CREATED, LAST_LOGIN, USERNAME, User};
 use crate::config::moves::{DuplicateEmails, Unverifiable};
 use crate::export::rows::{self, Field};
 use sha2::{Digest as _, Sha256};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::BufReader;
 use std::path::Path;
 
@@ -147,8 +147,9 @@ type ByDigest = std::hash::BuildHasherDefault<AsIs>;
 #[derive(Default)]
 struct Seen {
     ids: HashSet<u64, ByDigest>,
-    /// Email digest → whether a second row had it (its group is counted once).
-    emails: HashMap<u64, bool, ByDigest>,
+    emails: HashSet<u64, ByDigest>,
+    /// The emails a second row had (few): each group is counted once.
+    shared: HashSet<u64, ByDigest>,
     email_groups: u64,
 }
 
@@ -158,20 +159,14 @@ impl Seen {
         if !self.ids.insert(crate::audit::values::folded_exact(id)) {
             return Some(Skip::DuplicateId);
         }
-        let e = email?;
-        match self.emails.entry(crate::audit::values::folded(e)) {
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(false);
-                None
-            }
-            std::collections::hash_map::Entry::Occupied(mut o) => {
-                if !o.get() {
-                    self.email_groups += 1;
-                    o.insert(true);
-                }
-                Some(Skip::DuplicateEmail)
-            }
+        let e = crate::audit::values::folded(email?);
+        if self.emails.insert(e) {
+            return None;
         }
+        if self.shared.insert(e) {
+            self.email_groups += 1;
+        }
+        Some(Skip::DuplicateEmail)
     }
 }
 

@@ -90,9 +90,37 @@ pub fn code_of(message: &str) -> String {
         .to_string()
 }
 
+/// A code a target gave as a code (FusionAuth's `[duplicate]user.email`, Authgear's reasons),
+/// kept only if it looks like one: at most 64 letters, digits and `[]._-`; else `UNKNOWN`, so
+/// no free text (which could quote an email) is ever kept.
+pub fn safe_code(code: Option<&str>) -> String {
+    match code {
+        Some(c)
+            if !c.is_empty()
+                && c.len() <= 64
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "[]._-".contains(ch)) =>
+        {
+            c.to_string()
+        }
+        _ => "UNKNOWN".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::code_of;
+    use super::{code_of, safe_code};
+
+    #[test]
+    fn a_code_is_kept_only_when_it_looks_like_one() {
+        assert_eq!(
+            safe_code(Some("[duplicate]user.email")),
+            "[duplicate]user.email"
+        );
+        assert_eq!(safe_code(Some("a@x.org")), "UNKNOWN");
+        assert_eq!(safe_code(Some("A User with email")), "UNKNOWN");
+        assert_eq!(safe_code(None), "UNKNOWN");
+    }
 
     #[test]
     fn error_texts_become_codes_without_the_email() {

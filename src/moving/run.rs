@@ -181,15 +181,32 @@ pub async fn move_users(
     let mut done = 0u64;
     let mut failure = None;
     let (mut pending, mut open, mut n) = (Vec::with_capacity(size), true, 0u64);
+    let mut reader = Some(reader);
+    let mut passed = None;
     while open || !pending.is_empty() {
         if open && pending.len() < size {
-            match rx.recv().await {
-                Some(mut chunk) => {
-                    pending.append(&mut chunk);
-                    continue;
+            if let Some(mut chunk) = rx.recv().await {
+                pending.append(&mut chunk);
+                continue;
+            }
+            // The reader ended: the last, short batch goes only if it read the whole export
+            // (a batch cut short by a read error would differ from the same batch on resume).
+            open = false;
+            if let Some(r) = reader.take() {
+                match r.await {
+                    Ok(Ok(p)) => passed = Some(p),
+                    Ok(Err(e)) => {
+                        failure = Some(e);
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(MoveError::Setup(format!("the export reader stopped: {e}")));
+                        break;
+                    }
                 }
-                None if pending.is_empty() => break,
-                None => open = false,
+            }
+            if pending.is_empty() {
+                break;
             }
         }
         let rest = if pending.len() > size {
@@ -226,13 +243,18 @@ pub async fn move_users(
         }
     }
     drop(rx);
-    let passed = reader
-        .await
-        .map_err(|e| MoveError::Setup(format!("the export reader stopped: {e}")))?;
+    if let Some(r) = reader {
+        // Stopped before the reader ended: it stops at its next chunk.
+        let _ = r.await;
+    }
     if let Some(e) = failure {
         return Err(e);
     }
-    let passed = passed?;
+    let Some(passed) = passed else {
+        return Err(MoveError::Setup(
+            "the export reader ended without a count".into(),
+        ));
+    };
     prepare::unchanged(&plan.export, &seal)?;
     header.rows = passed.rows;
     header.skipped = passed
@@ -259,7 +281,13 @@ async fn send_batch(
     let lines: Vec<u64> = batch.iter().map(|u| u.line).collect();
     let who: Vec<Who> = batch.iter().map(Who::of).collect();
     let (mut record, now) = match journal.record(run, n)? {
-        Some(r) if r.outcomes.is_some() => return Ok(false),
+        Some(r) if r.outcomes.is_some() && r.lines == lines => return Ok(false),
+        Some(r) if r.outcomes.is_some() => {
+            return Err(MoveError::Journal {
+                segment: String::new(),
+                cause: format!("batch {n} holds other lines than the export gives now"),
+            });
+        }
         // In flight since before a kill: whoever is there now and was not before was created
         // by this move.
         Some(r) => {

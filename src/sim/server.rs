@@ -30,18 +30,19 @@ fn json(status: u16, v: serde_json::Value) -> Reply {
 /// A query value or a path segment, percent-decoded (`+` read as a space).
 pub(super) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => out.push(b),
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-                i += 2;
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -359,5 +360,20 @@ pub async fn serve(listener: TcpListener, state: Arc<Mutex<SimState>>) {
         if let Ok((stream, _)) = listener.accept().await {
             tokio::spawn(handle(stream, state.clone()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn percent_escapes_decode_and_bad_ones_stay_as_written() {
+        assert_eq!(decode("auth0%7CL000001"), "auth0|L000001");
+        assert_eq!(decode("a+b"), "a b");
+        // Not hex, or a multibyte character after `%`: kept, never a panic.
+        assert_eq!(decode("%zz"), "%zz");
+        assert_eq!(decode("%Aé"), "%Aé");
+        assert_eq!(decode("%4"), "%4");
     }
 }
