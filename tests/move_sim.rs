@@ -3,7 +3,8 @@
 //! an answer. The move ends with every user there once and nothing counted as failed (a retried
 //! import whose first answer was cut finds its users there: they are this move's), the report
 //! says so, and a rollback takes them all back. A rehearsal first: `--keep` leaves its users in
-//! the test project, and one without deletes them.
+//! the test project, and one without deletes them. A service account gets its own access token
+//! from the (simulated) token endpoint.
 
 mod common;
 
@@ -88,4 +89,57 @@ fn a_move_under_429s_503s_and_cut_connections_lands_every_user_once() {
         .assert()
         .success();
     assert_eq!(count(&sim, "demo-sim"), 0);
+}
+
+#[test]
+fn a_service_account_gets_its_own_token_and_a_broken_one_says_what_is_missing() {
+    let sim = simulator(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_export(&p.join("users.jsonl"), ROWS);
+    common::write_project(
+        p,
+        &format!(
+            "[project]\nname = \"Sim\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {ROWS}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"firebase\"\nproject = \"demo-sa\"\nservice_account = \"env:FB_SA\"\nurl = \"{}/identitytoolkit.googleapis.com\"\n",
+            sim.1
+        ),
+    );
+    let key = common::vendors::rsa_key(p);
+    let account = serde_json::json!({
+        "type": "service_account",
+        "client_email": "mover@demo-sa.iam.gserviceaccount.com",
+        "private_key_id": "k1",
+        "private_key": key,
+        "token_uri": format!("{}/token", sim.1),
+    });
+    for _ in 0..2 {
+        cutover(p).args(["advance", "eu"]).assert().success();
+    }
+    // A key file without its private key: named, nothing of it echoed, nothing moved.
+    let broken = serde_json::json!({"client_email": "mover@demo-sa.iam.gserviceaccount.com", "token_uri": "x"});
+    let out = cutover(p)
+        .env("FB_SA", broken.to_string())
+        .args(["move", "eu"])
+        .output()
+        .expect("move");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.contains("no private_key"), "{said}");
+    assert!(!said.contains("mover@"), "{said}");
+    assert_eq!(count(&sim, "demo-sa"), 0);
+
+    // The whole key file: cutover signs a JWT, the token endpoint (which refuses a malformed
+    // one) answers an access token, and the users move.
+    let report = json(
+        cutover(p)
+            .env("FB_SA", account.to_string())
+            .args(["move", "eu", "--json"]),
+    );
+    assert_eq!(
+        report["created"],
+        expected_ids(ROWS).len() as u64,
+        "{report}"
+    );
+    assert_eq!(count(&sim, "demo-sa"), expected_ids(ROWS).len() as u64);
+    common::assert_secret_absent(&p.join(".cutover"), "BEGIN PRIVATE KEY");
 }

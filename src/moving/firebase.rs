@@ -1,5 +1,6 @@
 //! Firebase Authentication (Google Identity Platform) as a move's target, over its REST API
-//! (Identity Toolkit v1): `accounts:lookup` to ask which legacy ids it holds, `accounts:batchCreate`
+//! (Identity Toolkit v1), with an access token or a service account ([`super::google_auth`]):
+//! `accounts:lookup` to ask which legacy ids it holds, `accounts:batchCreate`
 //! to import, `accounts:batchDelete` to undo. The same calls reach Google and the Firebase
 //! Authentication emulator (`url = "http://HOST:PORT/identitytoolkit.googleapis.com"`, any
 //! bearer token; the emulator takes `owner`).
@@ -29,21 +30,36 @@ pub const BATCH: usize = 1000;
 /// Ids an `accounts:lookup` is asked about at once.
 const LOOKUP: usize = 100;
 
+/// How a Firebase move proves who it is.
+pub enum Credential {
+    /// An OAuth access token, as given.
+    Token(String),
+    /// A service account, which gets (and renews) its own access tokens.
+    ServiceAccount(Box<super::google_auth::ServiceAccount>),
+}
+
 /// A Firebase project, reached over HTTP.
 pub struct Firebase {
     http: Http,
-    token: String,
+    credential: Credential,
     /// `{url}/v1/projects/{project}`.
     base: String,
 }
 
 impl Firebase {
-    pub fn new(url: &str, project: &str, token: String) -> Result<Firebase, MoveError> {
+    pub fn new(url: &str, project: &str, credential: Credential) -> Result<Firebase, MoveError> {
         Ok(Firebase {
             http: Http::new(NAME)?,
-            token,
+            credential,
             base: format!("{}/v1/projects/{project}", url.trim_end_matches('/')),
         })
+    }
+
+    async fn bearer(&self) -> Result<String, MoveError> {
+        match &self.credential {
+            Credential::Token(t) => Ok(t.clone()),
+            Credential::ServiceAccount(account) => account.token(&self.http).await,
+        }
     }
 
     /// POST `body` (JSON) to `call` under the project.
@@ -54,10 +70,11 @@ impl Firebase {
         body: bytes::Bytes,
     ) -> Result<serde_json::Value, MoveError> {
         let url = format!("{}/{call}", self.base);
+        let token = self.bearer().await?;
         self.http
             .call(what, |c| {
                 c.post(&url)
-                    .bearer_auth(&self.token)
+                    .bearer_auth(&token)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(body.clone())
             })

@@ -22,6 +22,7 @@ pub mod firebase;
 pub mod firebase_form;
 pub mod fusionauth;
 pub mod fusionauth_form;
+pub mod google_auth;
 pub mod http;
 pub mod jobs;
 pub mod journal;

@@ -98,15 +98,23 @@ impl Client {
         let client = match target {
             Target::Firebase {
                 project,
-                credential: FirebaseCredential::Token(token),
+                credential,
                 url,
-            } => Client::Firebase(
-                Firebase::new(url, project, secret(token)?).map_err(|e| e.to_string())?,
-            ),
-            Target::Firebase { .. } => {
-                return Err(
-                    "a Firebase service account is not supported yet: give an OAuth access token with token = \"env:NAME\"".into(),
-                );
+            } => {
+                let credential = match credential {
+                    FirebaseCredential::Token(token) => {
+                        super::firebase::Credential::Token(secret(token)?)
+                    }
+                    FirebaseCredential::ServiceAccount(name) => {
+                        super::firebase::Credential::ServiceAccount(Box::new(
+                            super::google_auth::ServiceAccount::from_json(&secret(name)?)
+                                .map_err(|e| e.to_string())?,
+                        ))
+                    }
+                };
+                Client::Firebase(
+                    Firebase::new(url, project, credential).map_err(|e| e.to_string())?,
+                )
             }
             Target::FusionAuth {
                 url,

@@ -7,7 +7,9 @@
 //!   message}]}` per refused user: at most 1,000 users, a `localId` that exists is refused
 //!   (`allowOverwrite` false), an invalid email too;
 //! - `accounts:batchDelete` `{localIds, force}` → `{}`;
-//! - `accounts:query` → `{recordsCount}`.
+//! - `accounts:query` → `{recordsCount}`;
+//!
+//! and Google's token endpoint for a service account ([`token`]).
 
 use super::target::{Answer, Call, Manners};
 use serde_json::{Value, json};
@@ -21,6 +23,54 @@ const BATCH: usize = 1000;
 #[derive(Debug, Default)]
 pub struct Firebase {
     projects: HashMap<String, BTreeMap<String, Value>>,
+}
+
+/// Google's OAuth token endpoint (`POST /token`), for a service account's JWT bearer grant:
+/// the assertion must be an RS256 JWT with an `iss`, an `aud`, the Identity Toolkit scope and an
+/// `exp` to come (its signature is not checked: the simulator has no public key). An access
+/// token for an hour, or 400 `invalid_grant`.
+pub fn token(call: &Call<'_>) -> Answer {
+    use base64::Engine as _;
+    let form: HashMap<String, String> = form_urlencoded::parse(call.body).into_owned().collect();
+    let part = |jwt: &str, k: usize| {
+        jwt.split('.')
+            .nth(k)
+            .and_then(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p)
+                    .ok()
+            })
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    };
+    let good = form.get("grant_type").map(String::as_str)
+        == Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
+        && form.get("assertion").is_some_and(|jwt| {
+            let (Some(head), Some(claims)) = (part(jwt, 0), part(jwt, 1)) else {
+                return false;
+            };
+            head["alg"] == "RS256"
+                && claims["iss"].as_str().is_some_and(|i| !i.is_empty())
+                && claims["aud"].is_string()
+                && claims["scope"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("identitytoolkit"))
+                && claims["exp"]
+                    .as_i64()
+                    .is_some_and(|e| e > chrono::Utc::now().timestamp())
+        });
+    if good {
+        Answer::Json(
+            200,
+            json!({"access_token": "ya29.simulated", "expires_in": 3599, "token_type": "Bearer"}),
+            None,
+        )
+    } else {
+        Answer::Json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "Invalid JWT"}),
+            None,
+        )
+    }
 }
 
 impl Firebase {

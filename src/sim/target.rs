@@ -191,6 +191,9 @@ impl Target {
             let (project, name) = rest.split_once('/')?;
             return Some(self.firebase.answer(m, project, name, call));
         }
+        if (call.method, call.path) == ("POST", "/token") {
+            return Some((super::firebase::token(call), Duration::ZERO));
+        }
         if call.path.starts_with("/api/user/") {
             return self.fusionauth.answer(m, call);
         }
