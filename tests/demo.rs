@@ -107,7 +107,7 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
         .find(|e| e["kind"] == "audit")
         .expect("dormant's audit");
     assert_eq!(audit["audit"]["file"], "dormant-sample.ndjson");
-    assert_eq!(audit["audit"]["users"], 20_000);
+    assert_eq!(audit["audit"]["users"], 5_000);
     assert!(audit["audit"]["duplicates"]["emails"].as_u64() > Some(0));
     let to_gate = events
         .iter()
@@ -115,7 +115,22 @@ fn the_headless_demo_shows_every_phase_a_guard_rollback_and_finish_estimates() {
         .expect("dormant reached gate");
     assert_eq!(to_gate["checks"][0]["name"], "export audit");
     assert_eq!(to_gate["checks"][0]["status"], "pass");
-    assert_eq!(to_gate["detail"], "checks 1/1 pass");
+    // Its move was rehearsed in test by the operator, into the simulated FusionAuth's test
+    // tenant, and the rehearsal check read it.
+    assert_eq!(to_gate["checks"][1]["name"], "rehearsal", "{to_gate}");
+    assert_eq!(to_gate["checks"][1]["status"], "pass", "{to_gate}");
+    assert_eq!(to_gate["detail"], "checks 2/2 pass");
+    let rehearsal = events
+        .iter()
+        .filter(|e| e["kind"] == "move")
+        .filter_map(|e| e["detail"].as_str())
+        .find(|d| d.starts_with("rehearsal move moved"))
+        .expect("dormant's rehearsal");
+    assert!(
+        rehearsal.contains("5000 users") && rehearsal.contains(" 0 failed"),
+        "{rehearsal}"
+    );
+    assert!(rehearsal.ends_with("deleted again"), "{rehearsal}");
     // Without a terminal the cockpit demo says how to run it headless.
     let no_tty = Command::new(env!("CARGO_BIN_EXE_cutover"))
         .arg("demo")

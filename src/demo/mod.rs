@@ -5,7 +5,8 @@
 //! printing status lines) on a simulated clock where a day lasts `--speed` seconds. A scripted
 //! operator moves the segments along: staff cuts over first and finishes, the EU region cuts
 //! over and a failure spike makes its guard roll it back, the US region (a long-tail cohort
-//! mix) lags its single-P projection, and the dormant accounts go through a big-bang import.
+//! mix) lags its single-P projection, and the dormant accounts are moved by cutover itself into
+//! the simulated FusionAuth (rehearsed in test, moved at cutover).
 
 mod project;
 
@@ -50,6 +51,8 @@ pub struct DemoOperator {
     start: DateTime<Utc>,
     last_try: BTreeMap<String, DateTime<Utc>>,
     sim: Option<Arc<Mutex<SimState>>>,
+    /// When dormant's move was last rehearsed.
+    rehearsed: Option<DateTime<Utc>>,
 }
 
 impl DemoOperator {
@@ -58,6 +61,7 @@ impl DemoOperator {
             start,
             last_try: BTreeMap::new(),
             sim,
+            rehearsed: None,
         }
     }
 
@@ -120,7 +124,23 @@ impl Script for DemoOperator {
         }
         out
     }
+
+    /// Dormant's move is rehearsed once it is in test (again a simulated day later if it is
+    /// still there: a rehearsal that failed), before the operator advances it to gate.
+    fn rehearsals(&mut self, now: DateTime<Utc>, engine: &Engine) -> Vec<String> {
+        let due = engine.state("dormant").phase == Phase::Test
+            && self.rehearsed.is_none_or(|t| (now - t).num_hours() >= 24);
+        if !due {
+            return Vec::new();
+        }
+        self.rehearsed = Some(now);
+        vec!["dormant".to_string()]
+    }
 }
+
+/// The environment variable that holds the key of the demo's simulated FusionAuth (a move's
+/// secrets come from the environment only).
+pub const TARGET_KEY: &str = "CUTOVER_DEMO_TARGET_KEY";
 
 /// Options of `cutover demo`.
 #[derive(Debug, Clone)]
@@ -167,6 +187,19 @@ pub fn run(opts: DemoOptions) -> Result<()> {
         bail!(
             "the demo's cockpit needs a terminal; without one, run `cutover demo --no-tui` to follow it as status lines"
         );
+    }
+    if std::env::var_os(TARGET_KEY).is_none() {
+        // The demo moves dormant's users into its simulated FusionAuth, whose key the project
+        // names as `env:CUTOVER_DEMO_TARGET_KEY`. A running process cannot set its own
+        // environment safely, so the demo starts again in its place with the key set.
+        use std::os::unix::process::CommandExt as _;
+        let me = std::env::current_exe()
+            .context("cannot find the cutover program to restart the demo")?;
+        let err = std::process::Command::new(me)
+            .args(std::env::args_os().skip(1))
+            .env(TARGET_KEY, "demo-simulated-key")
+            .exec();
+        bail!("cannot restart the demo with its simulated target's key: {err}");
     }
     let dir = fresh_dir(opts.dir.as_deref())?;
     if opts.tui {

@@ -61,7 +61,7 @@ pub fn population(eu_spike_day: Option<f64>) -> Vec<SimSegment> {
         ),
         seg(
             "dormant",
-            270_000,
+            DORMANT,
             vec![Cohort {
                 share: 1.0,
                 p: 0.01,
@@ -152,21 +152,28 @@ pub fn project_file(url: &str, every: Duration, us_plan: &[Cohort]) -> String {
     t += "[[segments.gates]]\nname = \"p95 login ≤ 800 ms\"\nmetric = \"p95_login\"\nmax = 0.8\n";
     t += "[[segments.gates]]\nkind = \"projection\"\ntolerance = 10\n";
     t += &hooks("us");
-    t += "\n[[segments]]\nid = \"dormant\"\nname = \"Dormant accounts\"\nstrategy = \"big-bang\"\nsize = 270000\ngoal = 0.99\n";
+    t += &format!(
+        "\n[[segments]]\nid = \"dormant\"\nname = \"Dormant accounts\"\nstrategy = \"big-bang\"\nsize = {DORMANT}\ngoal = 0.99\n"
+    );
     // The bulk import may go ahead with the export's known problems, within bounds: the
     // duplicates are merged after it, the users without a password reset theirs.
     t +=
         "# audited at the start: `cutover audit exports/dormant-sample.ndjson --segment dormant`\n";
     t += "[[segments.checks]]\nname = \"export audit\"\nkind = \"audit\"\nmax_duplicates = 150\nmax_unmovable_hashes = 400\nmax_bad_rows = 0\nmax_age = \"30d\"\n";
-    t += &src(
-        "migrated",
-        format!(
-            "kind = \"keycloak\"\nurl = \"{url}\"\nrealm = \"acme\"\nquery = \"migrated:true segment:dormant\""
-        ),
+    // Its users are moved by cutover itself into the simulated FusionAuth: the move records
+    // the migrated count, so no source is needed. Rehearsed first, into a test tenant.
+    t += "[[segments.checks]]\nname = \"rehearsal\"\nkind = \"rehearsal\"\nmax_failed = 100\nmax_duration = \"10m\"\n";
+    t += &format!(
+        "[segments.move]\nexport = \"exports/dormant-sample.ndjson\"\ntarget = \"fusionauth\"\nurl = \"{url}\"\napi_key = \"env:{key}\"\ntenant = \"acme\"\nunverifiable = \"without-password\"\n[segments.move.rehearsal]\nurl = \"{url}\"\napi_key = \"env:{key}\"\ntenant = \"acme-test\"\n",
+        key = super::TARGET_KEY
     );
     t += &hooks("dormant");
     t
 }
+
+/// Dormant accounts: its export (`exports/dormant-sample.ndjson`) is the whole segment, which
+/// cutover moves itself.
+pub const DORMANT: u64 = 5_000;
 
 /// Users in the sample of the US export the demo plans from (the recency curve of 20,000
 /// users is as good as 520,000's, and quick to write).
@@ -206,7 +213,7 @@ pub fn audit_dormant(
         .into_iter()
         .find(|s| s.id == "dormant")
         .ok_or_else(|| std::io::Error::other("no dormant segment"))?;
-    dormant.users = US_SAMPLE;
+    dormant.users = DORMANT;
     let exports = dir.join("exports");
     std::fs::create_dir_all(&exports)?;
     let path = exports.join("dormant-sample.ndjson");

@@ -71,6 +71,12 @@ pub trait Script: Send {
         now: DateTime<Utc>,
         engine: &crate::engine::Engine,
     ) -> Vec<crate::engine::Command>;
+
+    /// Segments to rehearse now (`cutover move --rehearse`, as a lead would in test); none by
+    /// default.
+    fn rehearsals(&mut self, _now: DateTime<Utc>, _engine: &crate::engine::Engine) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// How an owner is run.

@@ -98,6 +98,9 @@ impl Core {
             for cmd in script.due(self.now(), &self.engine) {
                 self.act(cmd, None);
             }
+            for segment in script.rehearsals(self.now(), &self.engine) {
+                self.start_move(segment, true, false, "demo".into(), None);
+            }
             self.upkeep.script = Some(script);
         }
         // The samples polled since the last flush are made durable beside the loop: on a

@@ -143,6 +143,21 @@ impl Auth0 {
 
     pub fn answer(&mut self, manners: &mut Manners, call: &Call<'_>) -> Option<(Answer, Duration)> {
         let now = |a: Answer| Some((a, Duration::ZERO));
+        // Only the move's calls: the count a source polls (`GET /api/v2/users?q=`) is the
+        // population's ([`super::server`]).
+        let route: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+        let ours = matches!(
+            (call.method, route.as_slice()),
+            ("POST", ["api", "v2", "jobs", "users-imports"])
+                | (
+                    "GET",
+                    ["api", "v2", "jobs", _] | ["api", "v2", "jobs", _, "errors"]
+                )
+                | ("GET" | "DELETE", ["api", "v2", "users", _])
+        );
+        if !ours {
+            return None;
+        }
         if call
             .header("authorization")
             .is_none_or(|h| !h.starts_with("Bearer ") || h.len() < 8)

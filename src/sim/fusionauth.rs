@@ -63,6 +63,15 @@ impl FusionAuth {
 
     pub fn answer(&mut self, manners: &mut Manners, call: &Call<'_>) -> Option<(Answer, Duration)> {
         let now = |a: Answer| Some((a, Duration::ZERO));
+        // Only the move's calls: the count a source polls (`GET /api/user/search`) is the
+        // population's ([`super::server`]).
+        let ours = matches!(
+            (call.method, call.path),
+            ("POST", "/api/user/import" | "/api/user/search") | ("DELETE", "/api/user/bulk")
+        );
+        if !ours {
+            return None;
+        }
         if call.header("authorization").is_none_or(str::is_empty) {
             return now(Answer::Json(401, Value::Null, None));
         }

@@ -72,6 +72,16 @@ impl Keycloak {
         let ["admin", "realms", realm, rest @ ..] = parts.as_slice() else {
             return None;
         };
+        // Only the move's calls: the count a source polls (`GET …/users/count`) is the
+        // population's ([`super::server`]).
+        let ours = match (call.method, rest) {
+            ("POST", ["partialImport"]) | ("DELETE", ["users", _]) => true,
+            ("GET", ["users", id]) => *id != "count",
+            _ => false,
+        };
+        if !ours {
+            return None;
+        }
         let live = call
             .header("authorization")
             .and_then(|h| h.strip_prefix("Bearer "))
