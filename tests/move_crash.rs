@@ -9,7 +9,6 @@ use common::firebase::Emulator;
 use common::moving::*;
 use common::{bin, cutover, json};
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 const ROWS: u64 = 20_000;
 const KILLS: usize = 50;
@@ -27,37 +26,21 @@ fn a_move_killed_at_fifty_moments_lands_every_user_once() {
         cutover(p).args(["advance", "eu"]).assert().success();
     }
     let expected = expected_ids(ROWS);
-    // A fixed sequence of moments (a splitmix walk), 20 to 400 ms after the start.
-    let mut seed: u64 = 0x5eed;
-    let mut mid_move = 0;
-    for _ in 0..KILLS {
-        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        let wait = Duration::from_millis(20 + (z ^ (z >> 31)) % 380);
-        let mut child = bin(p)
-            .env("FB_TOKEN", "owner")
-            .env("USER", "tester")
-            .args(["move", "eu"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn cutover move");
-        let started = Instant::now();
-        while started.elapsed() < wait {
-            if child.try_wait().expect("wait").is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let still_running = child.try_wait().expect("wait").is_none();
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-        if still_running && emulator.count() < expected.len() as u64 {
-            mid_move += 1;
-        }
-    }
+    let mid_move = kill_moves(
+        KILLS,
+        0x5eed,
+        || {
+            bin(p)
+                .env("FB_TOKEN", "owner")
+                .env("USER", "tester")
+                .args(["move", "eu"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn cutover move")
+        },
+        || emulator.count() < expected.len() as u64,
+    );
     assert!(
         mid_move >= 10,
         "only {mid_move} of {KILLS} kills landed while users were still moving"

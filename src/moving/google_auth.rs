@@ -64,32 +64,16 @@ impl ServiceAccount {
                 "cannot sign the service account's token request: {e}"
             ))
         })?;
-        let form = form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
-            .append_pair("assertion", &assertion)
-            .finish();
-        let answer = http
-            .call("a token request", |c| {
-                c.post(&self.token_uri)
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(form.clone())
-            })
+        let (token, life) = http
+            .token(
+                &self.token_uri,
+                &[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                    ("assertion", &assertion),
+                ],
+            )
             .await?;
-        let token = answer["access_token"].as_str().filter(|t| !t.is_empty());
-        let life = answer["expires_in"]
-            .as_f64()
-            .filter(|s| s.is_finite() && *s > 0.0);
-        let (Some(token), Some(life)) = (token, life) else {
-            return Err(http.unreadable(
-                "a token request",
-                "no access_token with a positive expires_in".into(),
-            ));
-        };
-        let until = Instant::now() + Duration::from_secs_f64(life.min(86_400.0));
-        *slot = Some((token.to_string(), until));
-        Ok(token.to_string())
+        *slot = Some((token.clone(), Instant::now() + life));
+        Ok(token)
     }
 }

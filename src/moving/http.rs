@@ -160,6 +160,41 @@ impl Http {
         }
     }
 
+    /// An OAuth 2.0 token request (`pairs`, form-encoded) to `url`: the access token, and how
+    /// long it lives (a finite, positive `expires_in`, at most a day, or the answer is refused).
+    pub async fn token(
+        &self,
+        url: &str,
+        pairs: &[(&str, &str)],
+    ) -> Result<(String, Duration), MoveError> {
+        let form = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let answer = self
+            .call("a token request", |c| {
+                c.post(url)
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(form.clone())
+            })
+            .await?;
+        let token = answer["access_token"].as_str().filter(|t| !t.is_empty());
+        let life = answer["expires_in"]
+            .as_f64()
+            .filter(|s| s.is_finite() && *s > 0.0);
+        match (token, life) {
+            (Some(t), Some(life)) => {
+                Ok((t.to_string(), Duration::from_secs_f64(life.min(86_400.0))))
+            }
+            _ => Err(self.unreadable(
+                "a token request",
+                "no access_token with a positive expires_in".into(),
+            )),
+        }
+    }
+
     /// The move stops: `what` got no answer after every attempt.
     pub fn unreachable(&self, what: &'static str, cause: String) -> MoveError {
         MoveError::Unreachable {

@@ -74,39 +74,19 @@ impl Keycloak {
         {
             return Ok(t.clone());
         }
-        let form = form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "client_credentials")
-            .append_pair("client_id", &self.client_id)
-            .append_pair("client_secret", &self.secret)
-            .finish();
-        let answer = self
+        let (token, life) = self
             .http
-            .call("a token request", |c| {
-                c.post(&self.token_url)
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(form.clone())
-            })
+            .token(
+                &self.token_url,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &self.client_id),
+                    ("client_secret", &self.secret),
+                ],
+            )
             .await?;
-        let token = answer["access_token"].as_str().filter(|t| !t.is_empty());
-        let life = answer["expires_in"]
-            .as_f64()
-            .filter(|s| s.is_finite() && *s > 0.0);
-        let (Some(token), Some(life)) = (token, life) else {
-            return Err(self.http.unreadable(
-                "a token request",
-                "no access_token with a positive expires_in".into(),
-            ));
-        };
-        let life = Duration::from_secs_f64(life.min(86_400.0));
-        *slot = Some((
-            token.to_string(),
-            Instant::now() + life,
-            MARGIN.min(life / 4),
-        ));
-        Ok(token.to_string())
+        *slot = Some((token.clone(), Instant::now() + life, MARGIN.min(life / 4)));
+        Ok(token)
     }
 
     /// `build`'s request with a live token; a 401 renews the token and tries again, up to

@@ -160,3 +160,39 @@ pub fn token_watch(dir: &Path) -> std::process::Child {
     super::owner_pid(dir, std::time::Duration::from_secs(10)).expect("the watch owns the project");
     w
 }
+
+/// `cutover move` started by `spawn` and killed with SIGKILL `kills` times, each at a moment
+/// 20 to 400 ms after its start (a fixed splitmix walk from `seed`, so a failure replays):
+/// how many kills landed while the move still ran and `unfinished()` said users were missing.
+pub fn kill_moves(
+    kills: usize,
+    seed: u64,
+    mut spawn: impl FnMut() -> std::process::Child,
+    mut unfinished: impl FnMut() -> bool,
+) -> usize {
+    use std::time::{Duration, Instant};
+    let mut seed = seed;
+    let mut mid_move = 0;
+    for _ in 0..kills {
+        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let wait = Duration::from_millis(20 + (z ^ (z >> 31)) % 380);
+        let mut child = spawn();
+        let started = Instant::now();
+        while started.elapsed() < wait {
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let still_running = child.try_wait().expect("wait").is_none();
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        if still_running && unfinished() {
+            mid_move += 1;
+        }
+    }
+    mid_move
+}

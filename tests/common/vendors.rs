@@ -73,13 +73,7 @@ pub fn kind(i: u64) -> u64 {
     i % 4
 }
 
-pub fn bcrypt(i: u64) -> String {
-    let alphabet = b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let body: String = (0..53)
-        .map(|k| alphabet[((i * 7919 + k * 31) % 64) as usize] as char)
-        .collect();
-    format!("$2b$10${body}")
-}
+pub use super::moving::bcrypt;
 
 /// The export: JSON lines with `user_id`, `email`, `email_verified`, `password_hash`, and a
 /// `username` on every fifth row.
