@@ -100,6 +100,12 @@ fn each_target_takes_only_its_keys_and_its_batch_limit() {
     );
     assert!(err.contains("move.connection_id"), "{err}");
     assert!(err.contains("the auth0 target needs it"), "{err}");
+    // A pace is a number of users a second, at least 1.
+    let err = refused(
+        "export = \"u.csv\"\ntarget = \"firebase\"\nproject = \"a\"\ntoken = \"env:T\"\npace = 0",
+    );
+    assert!(err.contains("move.pace"), "{err}");
+    assert!(err.contains("pace = 500"), "{err}");
     // FusionAuth takes up to 100,000 (its guide's largest batch).
     let err = refused(
         "export = \"u.csv\"\ntarget = \"fusionauth\"\nurl = \"https://a.example\"\napi_key = \"env:K\"\nbatch = 100001",

@@ -8,6 +8,8 @@
 //! project = "acme-prod"
 //! token = "env:FIREBASE_TOKEN"
 //! batch = 1000                       # default: the target's documented limit (below)
+//! pace = 500                         # optional: at most 500 users a second (default: as fast
+//!                                    # as the target answers, its 429s honoured)
 //! unverifiable = "skip"              # or "without-password": they set a new one
 //! duplicate_emails = "skip"          # or "fail": the move refuses to start
 //!
@@ -50,6 +52,8 @@ pub struct MoveFile {
     pub export: Option<String>,
     pub target: Option<String>,
     pub batch: Option<u64>,
+    /// The most users a second the move sends (its own pace, under the target's limits).
+    pub pace: Option<f64>,
     pub unverifiable: Option<String>,
     pub duplicate_emails: Option<String>,
     /// Where `cutover move --rehearse` moves: the same target kind, its own keys.
@@ -78,6 +82,7 @@ impl MoveFile {
             ("export", self.export.is_some()),
             ("target", self.target.is_some()),
             ("batch", self.batch.is_some()),
+            ("pace", self.pace.is_some()),
             ("unverifiable", self.unverifiable.is_some()),
             ("duplicate_emails", self.duplicate_emails.is_some()),
             ("rehearsal", self.rehearsal.is_some()),
@@ -114,6 +119,8 @@ pub struct Move {
     pub export: PathBuf,
     pub target: Target,
     pub batch: u64,
+    /// At most this many users a second (`None`: as fast as the target answers).
+    pub pace: Option<u64>,
     pub unverifiable: Unverifiable,
     pub duplicate_emails: DuplicateEmails,
     pub rehearsal: Option<Target>,
@@ -232,10 +239,26 @@ pub(super) fn validate(
             DuplicateEmails::Skip
         }
     };
+    let pace = match raw.pace {
+        None => None,
+        Some(p) if p.is_finite() && (1.0..=1e9).contains(&p) => Some(p.round() as u64),
+        Some(p) => {
+            err(
+                &at.clone().key("pace"),
+                format!(
+                    "{} is not a pace: give the most users a second the move may send, 1 or more, e.g. pace = 500 (leave it out to go as fast as the target answers)",
+                    crate::model::reading::shown(&p.to_string())
+                )
+                .into(),
+            );
+            None
+        }
+    };
     Some(Move {
         export: export?,
         target: target?,
         batch,
+        pace,
         unverifiable,
         duplicate_emails,
         rehearsal,

@@ -27,6 +27,8 @@ pub struct Plan {
     pub fields: Vec<Field>,
     pub verdicts: crate::audit::compat::Target,
     pub batch: u64,
+    /// At most this many users a second.
+    pub pace: Option<u64>,
     pub unverifiable: crate::config::moves::Unverifiable,
     pub duplicate_emails: crate::config::moves::DuplicateEmails,
     /// About how many users move (the segment's size), for progress until a pass has counted.
@@ -180,6 +182,7 @@ pub async fn move_users(
     let of = estimate;
     let mut done = 0u64;
     let mut failure = None;
+    let (pass, mut paced) = (Instant::now(), 0u64);
     let (mut pending, mut open, mut n) = (Vec::with_capacity(size), true, 0u64);
     let mut reader = Some(reader);
     let mut passed = None;
@@ -226,6 +229,14 @@ pub async fn move_users(
             Ok(sent) => {
                 // A batch the journal had already (a resume) changes nothing to write.
                 if sent {
+                    // The lead's pace: no faster than `pace` users a second over this pass.
+                    if let Some(pace) = plan.pace {
+                        paced += batch.len() as u64;
+                        let due = std::time::Duration::from_secs_f64(paced as f64 / pace as f64);
+                        if let Some(wait) = due.checked_sub(pass.elapsed()) {
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
                     header.seconds += started.elapsed().as_secs_f64();
                     journal.set_header(&header)?;
                     journal.flush()?;

@@ -165,6 +165,7 @@ impl Core {
             fields: crate::audit::roles::fields(&project.audit),
             verdicts,
             batch: mv.batch,
+            pace: mv.pace,
             unverifiable: mv.unverifiable,
             duplicate_emails: mv.duplicate_emails,
             expected: project.segment(segment).map_or(0, |s| s.size),
