@@ -196,27 +196,11 @@ fn emulator_rate() -> Option<(f64, f64)> {
     Some((report["rate"].as_f64().unwrap_or(0.0), users as f64 / wall))
 }
 
-/// `cutover simulate` at `rate` users a second; its address.
-fn simulator(rate: Option<u32>) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["simulate", "--listen", "127.0.0.1:0", "--paused"])
-        .args(rate.map(|r| format!("--import-rate={r}")))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("simulate");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the address");
-    let addr = line.trim().trim_start_matches("listening on ").to_string();
-    (child, addr)
-}
-
 /// The rehearsal's predicted seconds and the real move's, into the same paced simulator.
 fn prediction() -> (f64, f64) {
-    let (mut sim, addr) = simulator(Some(5_000));
+    // Stopped when dropped, at the end of the measure.
+    let sim = common::vendors::simulator(&["--import-rate", "5000"]);
+    let addr = &sim.1;
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     let users = 20_000;
@@ -249,15 +233,15 @@ fn prediction() -> (f64, f64) {
             .env("FB_TOKEN", "t")
             .args(["move", "eu", "--json"]),
     );
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
     (predicted, real["seconds"].as_f64().unwrap_or(0.0))
 }
 
 /// A whole `cutover move` of `users` rows into the simulator's FusionAuth, unpaced, in its
 /// default batches: (users created, whole-command seconds).
 fn into_fusionauth(users: u64) -> (u64, f64) {
-    let (mut sim, addr) = simulator(None);
+    let sim = common::vendors::simulator(&[]);
+    let addr = &sim.1;
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     common::moving::write_export(&p.join("users.jsonl"), users);
@@ -280,8 +264,7 @@ fn into_fusionauth(users: u64) -> (u64, f64) {
             .args(["move", "eu", "--json"]),
     );
     let seconds = started.elapsed().as_secs_f64();
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
     (report["created"].as_u64().unwrap_or(0), seconds)
 }
 

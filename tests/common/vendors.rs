@@ -209,21 +209,7 @@ pub fn plant(sim: &Simulator, kind: &str, scope: &str) {
                 sim.1,
                 task["id"].as_str().expect("an id")
             );
-            loop {
-                let state: Value = client()
-                    .get(&url)
-                    .bearer_auth(&jwt)
-                    .send()
-                    .await
-                    .expect("a task")
-                    .json()
-                    .await
-                    .expect("a task");
-                if state["status"] == "completed" {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
+            completed(&url, &jwt).await;
         } else if kind == "auth0" {
             let users: Vec<Value> = before
                 .iter()
@@ -250,21 +236,7 @@ pub fn plant(sim: &Simulator, kind: &str, scope: &str) {
                 sim.1,
                 job["id"].as_str().expect("an id")
             );
-            loop {
-                let state: Value = client()
-                    .get(&url)
-                    .bearer_auth("t")
-                    .send()
-                    .await
-                    .expect("a job")
-                    .json()
-                    .await
-                    .expect("a job");
-                if state["status"] == "completed" {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
+            completed(&url, "t").await;
         } else if kind == "fusionauth" {
             let users: Vec<Value> = before
                 .iter()
@@ -318,6 +290,25 @@ pub fn project(dir: &Path, size: u64, kind: &str, batch: u64, real: &str, rehear
             "[project]\nname = \"Vendors\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = {size}\ngoal = 0.9\n[segments.move]\nexport = \"users.jsonl\"\ntarget = \"{kind}\"\nbatch = {batch}\n{real}\n[segments.move.rehearsal]\n{rehearsal}\n"
         ),
     );
+}
+
+/// Wait until the asynchronous import at `url` (an Auth0 job, an Authgear task) is completed.
+async fn completed(url: &str, bearer: &str) {
+    loop {
+        let state: Value = client()
+            .get(url)
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .expect("the import's state")
+            .json()
+            .await
+            .expect("the import's state");
+        if state["status"] == "completed" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// A token of the Admin API JWT's shape (the simulator reads its shape and times, not its
