@@ -17,11 +17,14 @@ pub struct LatestAudit {
     pub seq: u64,
 }
 
-/// What the checks read from the log: the segment's latest audit and latest rehearsal.
+/// What the checks read from the log: the segment's latest audit, latest rehearsal, and
+/// latest reconciliation (of its target or its rehearsal's, whichever is newer).
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
+    pub segment: String,
     pub audit: Option<LatestAudit>,
     pub rehearsal: Option<crate::model::moved::MoveReport>,
+    pub reconciled: Option<crate::model::criteria::ReconciledSeen>,
 }
 
 /// The `rehearsal` check: the latest rehearsal exists, refused at most `max_failed` users and

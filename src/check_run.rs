@@ -37,11 +37,23 @@ pub async fn run(
     recorded: Recorded,
     now: DateTime<Utc>,
 ) -> Vec<Verdict> {
-    let Recorded { audit, rehearsal } = recorded;
+    let Recorded {
+        audit,
+        rehearsal,
+        reconciled,
+        segment,
+    } = recorded;
     let client = source::client();
     let runs = checks.iter().map(|c| {
-        let (workdir, client, audit, redactor, rehearsal) =
-            (&workdir, &client, &audit, &redactor, &rehearsal);
+        let (workdir, client, audit, redactor, rehearsal, reconciled, segment) = (
+            &workdir,
+            &client,
+            &audit,
+            &redactor,
+            &rehearsal,
+            &reconciled,
+            &segment,
+        );
         async move {
             let v = match &c.kind {
                 CheckKind::Command { argv, timeout } => {
@@ -54,6 +66,14 @@ pub async fn run(
                 CheckKind::Audit(limits) => audit_verdict(&c.name, limits, audit.as_ref(), now),
                 CheckKind::Rehearsal(limits) => {
                     rehearsal_verdict(&c.name, limits, rehearsal.as_ref())
+                }
+                CheckKind::Reconciled(limits) => {
+                    let (status, reason) = crate::model::criteria::ReconciledSeen::judge(
+                        reconciled.as_ref(),
+                        limits,
+                        segment,
+                    );
+                    verdict(&c.name, status, reason)
                 }
             };
             Verdict {

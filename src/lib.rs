@@ -119,6 +119,7 @@ pub mod os;
 pub mod owner;
 pub mod procgroup;
 pub mod progress;
+pub mod reconcile;
 pub mod report;
 pub mod runtime;
 pub mod sample_project;

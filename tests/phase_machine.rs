@@ -41,6 +41,8 @@ fn green<'a>(state: &'a SegmentState) -> Facts<'a> {
         migrated_share: Some(0.95),
         goal: 0.9,
         deadline_passed: false,
+        reconciled: None,
+        reason_given: false,
         fitted: None,
         hooks: HookSet {
             cutover: true,
@@ -71,7 +73,7 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         (Action::GuardFailed, _) => None, // recorded by the guard, never requested
         (Action::AdoptFit, _) => None,    // refused without a forecast; never a phase change
         // Recorded with their results by the engine, never decided by the machine.
-        (Action::RunChecks | Action::Audit | Action::Move, _) => None,
+        (Action::RunChecks | Action::Audit | Action::Move | Action::Reconcile, _) => None,
         (Action::Alarm, _) => None, // recorded by the guarding owner, never requested
         (Action::Guarding, _) => None, // recorded by long-lived owners, never requested
     }
@@ -377,4 +379,48 @@ fn passing_checks_are_named_in_the_move_and_every_failing_one_in_a_refusal() {
     assert!(r.0.contains("synthetic login: exited with 3"), "{r}");
     assert!(r.0.contains("audit: unknown (not run yet)"), "{r}");
     assert!(!r.0.contains("fallback"), "{r}");
+}
+
+#[test]
+fn a_segment_that_moved_users_goes_done_only_reconciled_or_past_its_deadline_with_a_reason() {
+    let cutover = state(Phase::Cutover);
+    let failing = Some((Status::Fail, "3 missing > max 0".to_string()));
+    let facts = Facts {
+        reconciled: failing.clone(),
+        ..green(&cutover)
+    };
+    let r = decide(Action::Advance, &facts).expect_err("not reconciled");
+    assert!(r.0.contains("3 missing"), "{r}");
+    let with_reason = Facts {
+        reconciled: failing.clone(),
+        reason_given: true,
+        ..green(&cutover)
+    };
+    assert!(
+        decide(Action::Advance, &with_reason).is_err(),
+        "a reason is not enough before the deadline"
+    );
+    let late = Facts {
+        reconciled: failing.clone(),
+        deadline_passed: true,
+        ..green(&cutover)
+    };
+    let r = decide(Action::Advance, &late).expect_err("late, but no reason");
+    assert!(r.0.contains("--reason"), "{r}");
+    let late_with_reason = Facts {
+        reason_given: true,
+        ..late
+    };
+    let d = decide(Action::Advance, &late_with_reason).expect("closed with a reason");
+    assert_eq!(d.target(), Some(Phase::Done));
+    let reconciled = Facts {
+        reconciled: Some((Status::Pass, "ok".to_string())),
+        ..green(&cutover)
+    };
+    assert_eq!(
+        decide(Action::Advance, &reconciled)
+            .expect("reconciled")
+            .target(),
+        Some(Phase::Done)
+    );
 }

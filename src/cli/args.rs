@@ -305,6 +305,21 @@ pub enum Cmd {
         #[arg(long, conflicts_with = "json")]
         no_wait: bool,
     },
+    /// Compare a segment's export with the users its [segments.move] target holds, by legacy
+    /// id: missing, extra, duplicated, changed, without a password. Prints counts (ids with
+    /// --json or --out) and records the counts in the log.
+    Reconcile {
+        segment: String,
+        /// Reconcile the rehearsal target ([segments.move.rehearsal]) instead.
+        #[arg(long)]
+        rehearsal: bool,
+        /// Print the counts and every id as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write the counts and every id as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Run a segment's test checks now, without advancing, and record the results.
     Checks {
         segment: String,

@@ -16,6 +16,7 @@ mod offline;
 mod out;
 mod plan;
 mod print;
+mod reconcile;
 mod shell_docs;
 mod state;
 mod via_owner;
@@ -159,6 +160,12 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
             no_wait,
         } => moving::run(&cli, segment, *rehearse, *keep, *json, *no_wait),
+        Cmd::Reconcile {
+            segment,
+            rehearsal,
+            json,
+            out,
+        } => reconcile::run(&cli, segment, *rehearsal, *json, out.as_deref()),
         Cmd::Checks { segment, json } => audit::checks(&cli, segment, *json),
         Cmd::Project {
             p,

@@ -35,6 +35,8 @@ pub enum CheckKind {
     Audit(AuditLimits),
     /// Limits on the segment's latest rehearsal of its move.
     Rehearsal(RehearsalLimits),
+    /// Limits on the segment's latest reconciliation (`cutover reconcile`).
+    Reconciled(crate::model::reconciled::Limits),
 }
 
 /// What the latest rehearsal must show: at most `max_failed` users refused, and a duration
@@ -89,6 +91,7 @@ fn default_name(c: &CheckFile) -> String {
         }
         CheckKindFile::Audit => "audit".to_string(),
         CheckKindFile::Rehearsal => "rehearsal".to_string(),
+        CheckKindFile::Reconciled => "reconciled".to_string(),
     }
 }
 
@@ -159,9 +162,17 @@ pub(super) fn checks(
         ]
         .into_iter()
         .chain(
+            c.reconciled()
+                .set()
+                .into_iter()
+                .map(|k| (k, true, CheckKindFile::Reconciled)),
+        )
+        .chain(
             // A timeout applies to what runs: commands and probes, not an audit's limits.
-            (matches!(c.kind, CheckKindFile::Audit | CheckKindFile::Rehearsal)
-                && c.timeout.is_some())
+            (matches!(
+                c.kind,
+                CheckKindFile::Audit | CheckKindFile::Rehearsal | CheckKindFile::Reconciled
+            ) && c.timeout.is_some())
             .then_some(("timeout", true, CheckKindFile::Command)),
         )
         .filter(|(_, set, kind)| *set && *kind != c.kind)
@@ -225,6 +236,7 @@ pub(super) fn checks(
                     max_duration,
                 }))
             }
+            CheckKindFile::Reconciled => Some(CheckKind::Reconciled(c.reconciled().limits())),
             CheckKindFile::Audit => {
                 // Any positive duration: an audit may be allowed to be months old.
                 let max_age =

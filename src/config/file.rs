@@ -200,6 +200,12 @@ pub struct GateFile {
     pub tolerance: Option<f64>,
     /// For `soak`.
     pub hours: Option<f64>,
+    /// For `reconciled` (each 0 unless given).
+    pub max_missing: Option<u64>,
+    pub max_extra: Option<u64>,
+    pub max_changed: Option<u64>,
+    pub max_duplicated: Option<u64>,
+    pub max_without_password: Option<u64>,
 }
 
 /// What a test check runs.
@@ -214,6 +220,8 @@ pub enum CheckKindFile {
     Audit,
     /// The segment's latest rehearsal of its move (`cutover move --rehearse`), within limits.
     Rehearsal,
+    /// The segment's latest `cutover reconcile`, within limits (each 0 unless given).
+    Reconciled,
 }
 
 /// `[[segments.checks]]` as written.
@@ -254,6 +262,70 @@ pub struct CheckFile {
     /// `rehearsal`: the longest the latest rehearsal may have taken (the real move's window),
     /// e.g. "45m".
     pub max_duration: Option<String>,
+    /// `reconciled`: the most differences the latest reconciliation may have (each 0 unless
+    /// given).
+    pub max_missing: Option<u64>,
+    pub max_extra: Option<u64>,
+    pub max_changed: Option<u64>,
+    pub max_duplicated: Option<u64>,
+    pub max_without_password: Option<u64>,
+}
+
+/// The limits of a `reconciled` check or gate criterion, as written (the keys both take).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReconciledFile {
+    pub max_missing: Option<u64>,
+    pub max_extra: Option<u64>,
+    pub max_changed: Option<u64>,
+    pub max_duplicated: Option<u64>,
+    pub max_without_password: Option<u64>,
+}
+
+macro_rules! reconciled_keys {
+    ($t:ty) => {
+        impl $t {
+            /// Its `reconciled` limits, as written.
+            pub fn reconciled(&self) -> ReconciledFile {
+                ReconciledFile {
+                    max_missing: self.max_missing,
+                    max_extra: self.max_extra,
+                    max_changed: self.max_changed,
+                    max_duplicated: self.max_duplicated,
+                    max_without_password: self.max_without_password,
+                }
+            }
+        }
+    };
+}
+reconciled_keys!(GateFile);
+reconciled_keys!(CheckFile);
+
+impl ReconciledFile {
+    /// The keys set, by name.
+    pub fn set(&self) -> Vec<&'static str> {
+        [
+            ("max_missing", self.max_missing),
+            ("max_extra", self.max_extra),
+            ("max_changed", self.max_changed),
+            ("max_duplicated", self.max_duplicated),
+            ("max_without_password", self.max_without_password),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| k)
+        .collect()
+    }
+
+    /// The limits, 0 where not given.
+    pub fn limits(&self) -> crate::model::reconciled::Limits {
+        crate::model::reconciled::Limits {
+            max_missing: self.max_missing.unwrap_or(0),
+            max_extra: self.max_extra.unwrap_or(0),
+            max_changed: self.max_changed.unwrap_or(0),
+            max_duplicated: self.max_duplicated.unwrap_or(0),
+            max_without_password: self.max_without_password.unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -113,6 +113,25 @@ impl Segment {
     pub fn source(&self, metric: &str) -> Option<&SourceSpec> {
         self.sources.iter().find(|s| s.metric == metric)
     }
+
+    /// The limits its reconciliation is judged by: those of its `reconciled` gate criterion,
+    /// else of its `reconciled` check, else all 0 (any difference fails).
+    pub fn reconciled_limits(&self) -> crate::model::reconciled::Limits {
+        use crate::model::criteria::Criterion;
+        self.gates
+            .iter()
+            .find_map(|c| match c {
+                Criterion::Reconciled(l) => Some(*l),
+                _ => None,
+            })
+            .or_else(|| {
+                self.checks.iter().find_map(|c| match &c.kind {
+                    CheckKind::Reconciled(l) => Some(*l),
+                    _ => None,
+                })
+            })
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -160,7 +160,15 @@ pub(super) fn gate(
         found.push((Severity::Error, path, msg.into()));
         None
     };
+    let limits = g.reconciled();
+    if kind != "reconciled" && !limits.set().is_empty() {
+        return fail(
+            at.clone().key(limits.set()[0]),
+            "applies only to kind = \"reconciled\"; remove it or change kind",
+        );
+    }
     match kind {
+        "reconciled" => Some(Criterion::Reconciled(limits.limits())),
         "metric" => {
             let Some(metric) = g.metric.clone() else {
                 return fail(
@@ -215,11 +223,11 @@ pub(super) fn gate(
         },
         "" => fail(
             at.clone(),
-            "set metric = \"...\" (with min/max), or kind = \"projection\" or \"soak\"",
+            "set metric = \"...\" (with min/max), or kind = \"projection\", \"soak\" or \"reconciled\"",
         ),
         _ => fail(
             at.clone().key("kind"),
-            "must be \"metric\", \"projection\" or \"soak\"",
+            "must be \"metric\", \"projection\", \"soak\" or \"reconciled\"",
         ),
     }
 }

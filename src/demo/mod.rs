@@ -53,6 +53,8 @@ pub struct DemoOperator {
     sim: Option<Arc<Mutex<SimState>>>,
     /// When dormant's move was last rehearsed.
     rehearsed: Option<DateTime<Utc>>,
+    /// When dormant was last reconciled.
+    reconciled: Option<DateTime<Utc>>,
 }
 
 impl DemoOperator {
@@ -62,6 +64,7 @@ impl DemoOperator {
             last_try: BTreeMap::new(),
             sim,
             rehearsed: None,
+            reconciled: None,
         }
     }
 
@@ -123,6 +126,27 @@ impl Script for DemoOperator {
             });
         }
         out
+    }
+
+    /// Dormant is reconciled once its real move is done (again a simulated day later while
+    /// no reconciliation newer than the move passes), before the operator closes it.
+    fn reconciliations(&mut self, now: DateTime<Utc>, engine: &Engine) -> Vec<String> {
+        let moved = engine
+            .move_status("dormant")
+            .and_then(|m| m.real)
+            .is_some_and(|r| r.state == "moved");
+        let passing = engine
+            .latest_reconciled("dormant", "real", now)
+            .is_some_and(|r| !r.before_move && r.found.ok);
+        let due = engine.state("dormant").phase == Phase::Cutover
+            && moved
+            && !passing
+            && self.reconciled.is_none_or(|t| (now - t).num_hours() >= 24);
+        if !due {
+            return Vec::new();
+        }
+        self.reconciled = Some(now);
+        vec!["dormant".to_string()]
     }
 
     /// Dormant's move is rehearsed once it is in test (again a simulated day later if it is

@@ -134,6 +134,45 @@ impl Engine {
 }
 
 impl Engine {
+    /// Record a reconciliation of `segment` (counts only), judged by the segment's limits.
+    pub fn record_reconciled(
+        &mut self,
+        mut found: crate::model::reconciled::Reconciliation,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Event, EngineError> {
+        let Some(seg) = self.project.segment(&found.segment) else {
+            return Err(EngineError::UnknownSegment(found.segment));
+        };
+        found.limits = seg.reconciled_limits();
+        found.ok = found.failing(&found.limits).is_empty();
+        let segment = found.segment.clone();
+        Ok(self.append(NewEvent {
+            detail: Some(found.summary()),
+            reconciled: Some(Box::new(found)),
+            ..NewEvent::new(now, &segment, Action::Reconcile, actor)
+        })?)
+    }
+
+    /// The segment's latest reconciliation of `which` (`real` or `rehearsal`), its age, and
+    /// whether a move there ended after it.
+    pub fn latest_reconciled(
+        &self,
+        segment: &str,
+        which: &str,
+        now: DateTime<Utc>,
+    ) -> Option<crate::model::criteria::ReconciledSeen> {
+        let key = (segment.to_string(), which.to_string());
+        let &i = self.latest.reconciled.get(&key)?;
+        let e = &self.events[i];
+        let moved_after = self.latest.moves.get(&key).is_some_and(|&m| m > i);
+        Some(crate::model::criteria::ReconciledSeen {
+            found: (**e.body.reconciled.as_ref()?).clone(),
+            age_secs: (now - e.body.at).num_milliseconds().max(0) as f64 / 1000.0,
+            before_move: moved_after,
+        })
+    }
+
     /// Record the end of a move of `segment`'s users (counts and codes only).
     pub fn record_move(
         &mut self,
@@ -178,6 +217,8 @@ pub(super) struct Latest {
     pub guarding: Option<usize>,
     /// The latest move of each segment, by (segment, `real` or `rehearsal`).
     pub moves: std::collections::BTreeMap<(String, String), usize>,
+    /// The latest reconciliation of each segment, by (segment, `real` or `rehearsal`).
+    pub reconciled: std::collections::BTreeMap<(String, String), usize>,
 }
 
 impl Latest {
@@ -188,6 +229,10 @@ impl Latest {
         }
         if e.body.checks.is_some() {
             self.checks.insert(e.body.segment.clone(), index);
+        }
+        if let Some(r) = &e.body.reconciled {
+            self.reconciled
+                .insert((e.body.segment.clone(), r.which.clone()), index);
         }
         if let Some(m) = &e.body.moved {
             self.moves

@@ -56,6 +56,8 @@ impl Engine {
         let mut ctx = Context {
             phase: Some(state.phase),
             secs_in_phase: state.since.map(|s| secs(s, now)),
+            segment: seg.id.clone(),
+            reconciled: self.latest_reconciled(&seg.id, "real", now),
             ..Context::default()
         };
         for c in &seg.gates {

@@ -136,6 +136,14 @@ impl Engine {
             migrated_share,
             goal: seg.goal,
             deadline_passed: seg.deadline.is_some_and(|d| now.date_naive() > d),
+            reconciled: seg.moving.as_ref().map(|_| {
+                crate::model::criteria::ReconciledSeen::judge(
+                    self.latest_reconciled(&seg.id, "real", now).as_ref(),
+                    &seg.reconciled_limits(),
+                    &seg.id,
+                )
+            }),
+            reason_given: cmd.reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
             fitted: fitted.as_deref(),
             // A segment that moves its users has a cutover (the move, then any hook) and a
             // rollback (the undo, then any hook) that run as tasks, as hooks do.

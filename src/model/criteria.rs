@@ -25,6 +25,60 @@ pub enum Criterion {
     Projection { tolerance_points: f64 },
     /// At least `hours` in the gate phase before cutover.
     Soak { hours: f64 },
+    /// The segment's latest reconciliation (`cutover reconcile`), newer than its latest move,
+    /// within these limits.
+    Reconciled(super::reconciled::Limits),
+}
+
+/// The segment's latest reconciliation, as the `reconciled` criterion and check read it.
+#[derive(Debug, Clone)]
+pub struct ReconciledSeen {
+    pub found: super::reconciled::Reconciliation,
+    pub age_secs: f64,
+    /// Taken before the segment's latest move ended: it says nothing of what that move did.
+    pub before_move: bool,
+}
+
+impl ReconciledSeen {
+    /// Pass or fail within `limits`, with the reason; unknown when there is none to judge.
+    pub fn judge(
+        seen: Option<&ReconciledSeen>,
+        limits: &super::reconciled::Limits,
+        segment: &str,
+    ) -> (Status, String) {
+        let run = format!("run `cutover reconcile {segment}`");
+        match seen {
+            None => (Status::Unknown, format!("no reconciliation yet: {run}")),
+            Some(s) if s.before_move => (
+                Status::Unknown,
+                format!("the latest reconciliation is older than the latest move: {run}"),
+            ),
+            Some(s) => {
+                let failing = s.found.failing(limits);
+                let r = &s.found;
+                if failing.is_empty() {
+                    (
+                        Status::Pass,
+                        format!(
+                            "{} users on {}, none missing, extra or changed ({} old)",
+                            r.target_users,
+                            r.target,
+                            age(s.age_secs)
+                        ),
+                    )
+                } else {
+                    (
+                        Status::Fail,
+                        format!(
+                            "{} ({} old): {run} once fixed",
+                            failing.join(", "),
+                            age(s.age_secs)
+                        ),
+                    )
+                }
+            }
+        }
+    }
 }
 
 /// The latest sample of a metric and how old it is.
@@ -55,6 +109,9 @@ pub struct Context {
     pub migrated_share: Option<Reading>,
     /// S(D) now, once in cutover.
     pub projected_share: Option<f64>,
+    /// The segment's id and its latest reconciliation, for `reconciled`.
+    pub segment: String,
+    pub reconciled: Option<ReconciledSeen>,
 }
 
 /// "14 s", "6 min", "3 h", "2 d".
@@ -98,6 +155,7 @@ impl Criterion {
                 format!("migrated ≥ projection − {} pts", num(*tolerance_points))
             }
             Criterion::Soak { hours } => format!("soak {} h in gate", num(*hours)),
+            Criterion::Reconciled(_) => "reconciled".to_string(),
         }
     }
 
@@ -115,7 +173,7 @@ impl Criterion {
         match self {
             Criterion::Metric { metric, .. } => vec![metric.as_str()],
             Criterion::Projection { .. } => vec![MIGRATED],
-            Criterion::Soak { .. } => Vec::new(),
+            Criterion::Soak { .. } | Criterion::Reconciled(_) => Vec::new(),
         }
     }
 
@@ -211,6 +269,15 @@ impl Criterion {
                     _ => (Status::Pass, "applies from cutover on".to_string()),
                 }
             }
+            Criterion::Reconciled(limits) => match ctx.phase {
+                Some(Phase::Cutover | Phase::Done) => {
+                    ReconciledSeen::judge(ctx.reconciled.as_ref(), limits, &ctx.segment)
+                }
+                _ => (
+                    Status::Pass,
+                    "applies from cutover on (the move is the cutover)".to_string(),
+                ),
+            },
             Criterion::Soak { hours } => match (ctx.phase, ctx.secs_in_phase) {
                 (Some(Phase::Gate), Some(s)) if s >= hours * 3600.0 => {
                     (Status::Pass, format!("in gate for {}", age(s)))

@@ -72,6 +72,9 @@ pub struct NewEvent {
     /// For `move`: what a move of users did (counts and codes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved: Option<Box<crate::model::moved::MoveReport>>,
+    /// For `reconcile`: what a reconciliation of legacy and target found (counts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciled: Option<Box<crate::model::reconciled::Reconciliation>>,
 }
 
 impl NewEvent {
@@ -96,6 +99,7 @@ impl NewEvent {
             checks: None,
             audit: None,
             moved: None,
+            reconciled: None,
         }
     }
 }

@@ -25,6 +25,11 @@ pub struct Facts<'a> {
     pub migrated_share: Option<f64>,
     pub goal: f64,
     pub deadline_passed: bool,
+    /// For a segment that moves its users (`[segments.move]`): its latest reconciliation
+    /// judged (see [`crate::model::criteria::ReconciledSeen::judge`]); `None` otherwise.
+    pub reconciled: Option<(super::gate::Status, String)>,
+    /// The request came with a reason (`--reason`).
+    pub reason_given: bool,
     /// The forecast's fitted mix, when there is a forecast (a slow segment in cutover).
     pub fitted: Option<&'a [crate::model::Cohort]>,
     /// Which hook points have a hook configured.
@@ -223,10 +228,94 @@ pub fn decide(action: Action, facts: &Facts<'_>) -> Result<Decision, Refusal> {
         Action::GuardFailed => refuse("guard-failed: recorded by the guard, never requested"),
         Action::Alarm => refuse("alarm: recorded by the guarding owner, never requested"),
         Action::Guarding => refuse("guarding: recorded by long-lived owners, never requested"),
-        Action::RunChecks | Action::Audit | Action::Move => refuse(format!(
+        Action::RunChecks | Action::Audit | Action::Move | Action::Reconcile => refuse(format!(
             "{seg}: run-checks, audit and move are recorded with their results, never decided by the phase machine"
         )),
     }
+}
+
+/// cutover → done: the goal reached, or the deadline passed.
+fn done(facts: &Facts<'_>) -> Result<Decision, Refusal> {
+    let seg = facts.segment;
+    match facts.migrated_share {
+        Some(share) if share >= facts.goal => Ok(transition(
+            facts,
+            HookAction::Done,
+            Phase::Cutover,
+            Phase::Done,
+            Some(format!(
+                "goal {} reached: {} migrated",
+                percent(facts.goal),
+                percent(share)
+            )),
+        )),
+        share if facts.deadline_passed => Ok(transition(
+            facts,
+            HookAction::Done,
+            Phase::Cutover,
+            Phase::Done,
+            Some(match share {
+                Some(s) => format!(
+                    "closed after the deadline at {} migrated, {} short of the goal",
+                    percent(s),
+                    percent(facts.goal - s)
+                ),
+                None => "closed after the deadline with the migrated share unknown".to_string(),
+            }),
+        )),
+        Some(share) => refuse(format!(
+            "cutover: {} migrated, goal {}; done when the goal is reached, or closed after the deadline",
+            percent(share),
+            percent(facts.goal)
+        )),
+        None => refuse(format!(
+            "cutover: the migrated share of {seg} is unknown (no sample yet); poll its source or record one"
+        )),
+    }
+}
+
+/// A segment that moves its users goes done only once its latest reconciliation passes; past
+/// its deadline it may close without one, but only with a reason, which the note keeps.
+fn reconciled_first(facts: &Facts<'_>, decision: Decision) -> Result<Decision, Refusal> {
+    let seg = facts.segment;
+    let Some((status, why)) = &facts.reconciled else {
+        return Ok(decision);
+    };
+    if *status == super::gate::Status::Pass {
+        return Ok(decision);
+    }
+    if !facts.deadline_passed {
+        return refuse(format!(
+            "{seg} moved its users, and done needs proof that every one arrived: {why}"
+        ));
+    }
+    if !facts.reason_given {
+        return refuse(format!(
+            "{seg} is past its deadline but not reconciled ({why}); to close it anyway, say why: cutover advance {seg} --reason \"…\""
+        ));
+    }
+    let unreconciled = format!("closed without a passing reconciliation ({why})");
+    Ok(match decision {
+        Decision::Fire {
+            hook,
+            from,
+            to,
+            retry_of,
+            note,
+        } => Decision::Fire {
+            hook,
+            from,
+            to,
+            retry_of,
+            note: Some(note.map_or(unreconciled.clone(), |n| format!("{n}; {unreconciled}"))),
+        },
+        Decision::Move { from, to, note } => Decision::Move {
+            from,
+            to,
+            note: Some(note.map_or(unreconciled.clone(), |n| format!("{n}; {unreconciled}"))),
+        },
+        other => other,
+    })
 }
 
 fn advance(facts: &Facts<'_>) -> Result<Decision, Refusal> {
@@ -304,41 +393,7 @@ fn advance(facts: &Facts<'_>) -> Result<Decision, Refusal> {
                 facts.gates.is_empty().then(|| "no criteria".to_string()),
             )),
         },
-        Phase::Cutover => match facts.migrated_share {
-            Some(share) if share >= facts.goal => Ok(transition(
-                facts,
-                HookAction::Done,
-                Phase::Cutover,
-                Phase::Done,
-                Some(format!(
-                    "goal {} reached: {} migrated",
-                    percent(facts.goal),
-                    percent(share)
-                )),
-            )),
-            share if facts.deadline_passed => Ok(transition(
-                facts,
-                HookAction::Done,
-                Phase::Cutover,
-                Phase::Done,
-                Some(match share {
-                    Some(s) => format!(
-                        "closed after the deadline at {} migrated, {} short of the goal",
-                        percent(s),
-                        percent(facts.goal - s)
-                    ),
-                    None => "closed after the deadline with the migrated share unknown".to_string(),
-                }),
-            )),
-            Some(share) => refuse(format!(
-                "cutover: {} migrated, goal {}; done when the goal is reached, or closed after the deadline",
-                percent(share),
-                percent(facts.goal)
-            )),
-            None => refuse(format!(
-                "cutover: the migrated share of {seg} is unknown (no sample yet); poll its source or record one"
-            )),
-        },
+        Phase::Cutover => done(facts).and_then(|d| reconciled_first(facts, d)),
         Phase::Done => refuse(format!("{seg} is done: there is no next phase")),
         Phase::RolledBack => refuse(format!(
             "{seg} is rolled back; re-plan it first: cutover replan {seg} (key P in the cockpit)"

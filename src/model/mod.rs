@@ -17,6 +17,7 @@ pub mod prefs;
 pub mod projection;
 pub mod reading;
 pub mod recency;
+pub mod reconciled;
 pub mod rollup;
 pub mod series;
 pub mod streak;

@@ -178,6 +178,8 @@ pub enum Action {
     Audit,
     /// A move of users ended (done, failed or undone): its counts are in the event's `moved`.
     Move,
+    /// `cutover reconcile`: its counts are in the event's `reconciled`.
+    Reconcile,
     /// Recorded by the guarding owner when a lasting condition starts or ends (a rollback
     /// stuck pending, a source failing past its `stale_after`, a guard passing again), so the
     /// log, and the notifications it drives, say it once per transition. Its `reason` is
@@ -203,6 +205,7 @@ impl Action {
             Action::RunChecks => "run-checks",
             Action::Audit => "audit",
             Action::Move => "move",
+            Action::Reconcile => "reconcile",
             Action::Alarm => "alarm",
             Action::Guarding => "guarding",
         }

@@ -28,6 +28,8 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+mod list;
+
 const NAME: &str = "Auth0";
 /// The largest job file Auth0 takes.
 pub const JOB_BYTES: usize = 500 * 1000;

@@ -25,6 +25,8 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+mod list;
+
 const NAME: &str = "Authgear";
 /// The largest request body the User Import API takes.
 pub const BODY_BYTES: usize = 500 * 1000;

@@ -24,6 +24,8 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 
+mod list;
+
 const NAME: &str = "Firebase";
 /// Users a `batchCreate` or a `batchDelete` takes.
 pub const BATCH: usize = 1000;
@@ -151,11 +153,14 @@ impl Firebase {
     }
 }
 
-/// One user in `batchCreate`'s shape; the legacy id is the `localId`.
+/// One user in `batchCreate`'s shape; the legacy id is the `localId`, and also a custom claim
+/// `legacyId`, so a second user carrying it (imported again under another uid by some other
+/// tool) is found by a reconciliation.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct UserInfo<'a> {
     local_id: &'a str,
+    custom_attributes: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -231,6 +236,7 @@ fn user_info(u: &Outgoing<AnyForm>) -> Result<UserInfo<'_>, MoveError> {
     let password = form(u)?;
     Ok(UserInfo {
         local_id: &u.id,
+        custom_attributes: json!({ "legacyId": u.id }).to_string(),
         email: u.email.as_deref(),
         email_verified: u.email.as_ref().map(|_| u.verified.unwrap_or(false)),
         disabled: u.disabled,

@@ -28,6 +28,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
+mod list;
+
 const NAME: &str = "FusionAuth";
 /// Ids a search asks about, and ids a bulk delete takes.
 const CHUNK: usize = 1000;

@@ -89,6 +89,10 @@ pub struct Record {
     pub codes: Vec<String>,
     /// Its created users are deleted again.
     pub undone: bool,
+    /// When the target answered the batch, in milliseconds since the epoch (what the
+    /// rollback delta counts a user's activity from); `None` in journals written before it
+    /// was kept.
+    pub acked_ms: Option<i64>,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -114,11 +118,15 @@ fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 
 impl Record {
     /// Flags, count, lines (first, then deltas), the "already there" bits, then (once
-    /// answered) one byte per user and the codes.
+    /// answered) one byte per user and the codes, then (flag 4) when it was answered.
     pub fn encode(&self) -> Vec<u8> {
         let n = self.lines.len();
         let mut out = Vec::with_capacity(8 + n * 3);
-        out.push(u8::from(self.outcomes.is_some()) | (u8::from(self.undone) << 1));
+        out.push(
+            u8::from(self.outcomes.is_some())
+                | (u8::from(self.undone) << 1)
+                | (u8::from(self.acked_ms.is_some()) << 2),
+        );
         put_varint(&mut out, n as u64);
         let mut last = 0;
         for &line in &self.lines {
@@ -143,6 +151,9 @@ impl Record {
                 put_varint(&mut out, code.len() as u64);
                 out.extend_from_slice(code.as_bytes());
             }
+        }
+        if let Some(ms) = self.acked_ms {
+            put_varint(&mut out, ms.max(0) as u64);
         }
         out
     }
@@ -186,6 +197,9 @@ impl Record {
                 record.codes.push(code.to_string());
             }
             record.outcomes = Some(outcomes);
+        }
+        if flags & 4 != 0 {
+            record.acked_ms = Some(i64::try_from(get_varint(bytes, &mut at)?).ok()?);
         }
         (at == bytes.len()).then_some(record)
     }
@@ -329,7 +343,15 @@ mod tests {
         let bytes = r.encode();
         assert!(bytes.len() as u64 <= n * 16, "{} bytes", bytes.len());
         assert!(bytes.len() as u64 <= n * 3, "{} bytes", bytes.len());
-        assert_eq!(Record::decode(&bytes), Some(r));
+        assert_eq!(Record::decode(&bytes), Some(r.clone()));
         assert_eq!(Record::decode(&bytes[..bytes.len() - 1]), None);
+        r.acked_ms = Some(1_796_000_000_123);
+        let acked = r.encode();
+        assert_eq!(Record::decode(&acked), Some(r), "the answer's time is kept");
+        assert_eq!(
+            Record::decode(&bytes).and_then(|r| r.acked_ms),
+            None,
+            "an older record has none"
+        );
     }
 }

@@ -27,6 +27,8 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+mod list;
+
 const NAME: &str = "Keycloak";
 /// Lookups or deletes in flight at once.
 const PARALLEL: usize = 8;

@@ -123,7 +123,7 @@ fn stream(
 
 /// Hashes a key that is a digest already (of an id or a folded email): as is.
 #[derive(Default)]
-struct AsIs(u64);
+pub struct AsIs(u64);
 
 impl std::hash::Hasher for AsIs {
     fn finish(&self) -> u64 {
@@ -141,7 +141,8 @@ impl std::hash::Hasher for AsIs {
     }
 }
 
-type ByDigest = std::hash::BuildHasherDefault<AsIs>;
+/// A map or set keyed by such digests.
+pub type ByDigest = std::hash::BuildHasherDefault<AsIs>;
 
 /// The rows an earlier row's id or email rules out, decided in export order.
 #[derive(Default)]

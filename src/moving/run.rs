@@ -16,24 +16,9 @@ use super::prepare::{self, Outgoing, Rules};
 use super::problems::MoveError;
 use super::report::Report;
 use super::target::{Client, Form, Who};
-use crate::export::rows::Field;
-use std::path::PathBuf;
 use std::time::Instant;
 
-/// Everything a move needs, resolved from the project.
-pub struct Plan {
-    pub segment: String,
-    pub export: PathBuf,
-    pub fields: Vec<Field>,
-    pub verdicts: crate::audit::compat::Target,
-    pub batch: u64,
-    /// At most this many users a second.
-    pub pace: Option<u64>,
-    pub unverifiable: crate::config::moves::Unverifiable,
-    pub duplicate_emails: crate::config::moves::DuplicateEmails,
-    /// About how many users move (the segment's size), for progress until a pass has counted.
-    pub expected: u64,
-}
+pub use super::plan::Plan;
 
 /// Users the export's reader hands over at once.
 const CHUNK: usize = 10_000;
@@ -84,7 +69,7 @@ fn before_sending(plan: &Plan) -> impl FnOnce() -> Result<(prepare::Seal, u64), 
     }
 }
 
-pub(super) async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, MoveError> + Send + 'static,
 ) -> Result<T, MoveError> {
     tokio::task::spawn_blocking(work)
@@ -340,6 +325,7 @@ async fn send_batch(
         }
     }
     record.outcomes = Some(outcomes);
+    record.acked_ms = Some(chrono::Utc::now().timestamp_millis());
     journal.set_record(run, n, &record)?;
     journal.flush()?;
     Ok(true)

@@ -94,6 +94,16 @@ fn read_ids(
             path: export.to_path_buf(),
         });
     }
+    ids_at(export, fields, lines)
+}
+
+/// The legacy ids and emails at `lines` of the export (held in memory for lookups, never
+/// written).
+pub fn ids_at(
+    export: &std::path::Path,
+    fields: &[Field],
+    lines: &HashSet<u64>,
+) -> Result<HashMap<u64, (String, Option<String>)>, MoveError> {
     let mut out = HashMap::with_capacity(lines.len());
     let file = std::fs::File::open(export).map_err(|source| MoveError::Open {
         path: export.to_path_buf(),

@@ -25,11 +25,17 @@ impl Core {
         let checks = seg.checks.clone();
         let workdir = self.engine.project_dir().to_path_buf();
         let redactor = self.engine.redactor().clone();
+        let now = self.engine.reading_time(self.now());
+        let reconciled = ["real", "rehearsal"]
+            .iter()
+            .filter_map(|w| self.engine.latest_reconciled(segment, w, now))
+            .min_by(|a, b| a.age_secs.total_cmp(&b.age_secs));
         let recorded = crate::check_run::Recorded {
+            segment: segment.to_string(),
             audit: self.engine.latest_audit(segment),
             rehearsal: self.engine.move_status(segment).and_then(|m| m.rehearsal),
+            reconciled,
         };
-        let now = self.engine.reading_time(self.now());
         self.running.checks(job, async move {
             crate::check_run::run(checks, workdir, redactor, recorded, now).await
         });

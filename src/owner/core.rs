@@ -191,6 +191,7 @@ impl Core {
             Done::Flush(done) => self.on_flushed(done),
             Done::Job(waiter, Ok(reply)) => self.clients.reply(waiter, reply),
             Done::Move(task, done) => self.on_moved(task, done),
+            Done::Reconcile(who, done) => self.on_reconciled(who, done),
             Done::Job(waiter, Err(crashed)) => self.clients.fail(
                 waiter,
                 FailureKind::Stopped,

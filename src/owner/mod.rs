@@ -41,6 +41,7 @@ mod periodic;
 mod polling;
 mod prefs;
 pub mod protocol;
+mod reconcile_tasks;
 mod requests;
 mod running;
 pub mod session;
@@ -75,6 +76,16 @@ pub trait Script: Send {
     /// Segments to rehearse now (`cutover move --rehearse`, as a lead would in test); none by
     /// default.
     fn rehearsals(&mut self, _now: DateTime<Utc>, _engine: &crate::engine::Engine) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Segments to reconcile now (`cutover reconcile`, as a lead would after a move); none by
+    /// default.
+    fn reconciliations(
+        &mut self,
+        _now: DateTime<Utc>,
+        _engine: &crate::engine::Engine,
+    ) -> Vec<String> {
         Vec::new()
     }
 }

@@ -133,43 +133,13 @@ impl Core {
         which: Which,
         target: &Target,
     ) -> Result<(Plan, crate::moving::Client, Which), (FailureKind, String)> {
-        let invalid = |m: String| (FailureKind::Invalid, m);
-        let project = self.engine.project();
-        let Some(mv) = project.segment(segment).and_then(|s| s.moving.as_ref()) else {
-            return Err(invalid(format!(
-                "segment '{segment}' has no [segments.move]"
-            )));
-        };
-        let client = crate::moving::Client::connect(target).map_err(invalid)?;
-        let table = match &project.audit.compatibility {
-            None => crate::audit::compat::Table::built_in(),
-            Some(path) => {
-                let path = self.engine.project_dir().join(path);
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    invalid(format!(
-                        "cannot read the compatibility table '{}': {e}",
-                        path.display()
-                    ))
-                })?;
-                crate::audit::compat::Table::parse(&text, &path.display().to_string())
-                    .map_err(|e| invalid(e.to_string()))?
-            }
-        };
-        let verdicts = table
-            .target(target.kind())
-            .map_err(|e| invalid(e.to_string()))?
-            .clone();
-        let plan = Plan {
-            segment: segment.to_string(),
-            export: self.engine.project_dir().join(&mv.export),
-            fields: crate::audit::roles::fields(&project.audit),
-            verdicts,
-            batch: mv.batch,
-            pace: mv.pace,
-            unverifiable: mv.unverifiable,
-            duplicate_emails: mv.duplicate_emails,
-            expected: project.segment(segment).map_or(0, |s| s.size),
-        };
+        let (plan, client) = Plan::of(
+            self.engine.project(),
+            self.engine.project_dir(),
+            segment,
+            target,
+        )
+        .map_err(|m| (FailureKind::Invalid, m))?;
         Ok((plan, client, which))
     }
 }

@@ -101,6 +101,9 @@ impl Core {
             for segment in script.rehearsals(self.now(), &self.engine) {
                 self.start_move(segment, true, false, "demo".into(), None);
             }
+            for segment in script.reconciliations(self.now(), &self.engine) {
+                self.start_reconcile(segment, "demo".into());
+            }
             self.upkeep.script = Some(script);
         }
         // The samples polled since the last flush are made durable beside the loop: on a

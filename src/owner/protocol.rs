@@ -128,6 +128,11 @@ pub enum Request {
         segment: Option<String>,
         audit: Box<crate::model::audit::Audit>,
     },
+    /// Record a reconciliation of a segment's export and target (`cutover reconcile`;
+    /// counts only, judged by the segment's limits when recorded).
+    RecordReconciled {
+        reconciled: Box<crate::model::reconciled::Reconciliation>,
+    },
     /// Write the report (charts and `report.md`) into `out`, an absolute path (as for
     /// `Backup`), read at `at` (default: now).
     Report {

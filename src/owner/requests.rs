@@ -186,6 +186,18 @@ impl Core {
                 let actor = self.actor_of(client);
                 self.record_audit(segment, *audit, actor, waiter);
             }
+            Request::RecordReconciled { reconciled } => {
+                let actor = self.actor_of(client);
+                let now = self.now();
+                match self.engine.record_reconciled(*reconciled, &actor, now) {
+                    Ok(event) => {
+                        self.sync();
+                        self.clients.reply(waiter, Reply::Event { event });
+                        self.clients.reply(waiter, Reply::Done);
+                    }
+                    Err(e) => self.engine_failed(waiter, e),
+                }
+            }
             Request::Backup { .. } | Request::Report { .. } if !self.owners_user(client) => {
                 self.clients.fail(
                     waiter,

@@ -102,6 +102,9 @@ impl MoveTask {
 /// A move's end: its report, or why it stopped (the journal keeps what was done).
 pub(super) type Moved = Result<crate::model::moved::MoveReport, String>;
 
+/// A reconciliation's end: its counts, or why it failed.
+pub(super) type Reconciled = Result<crate::model::reconciled::Reconciliation, String>;
+
 /// What a delivery brings back: the last event it covers, and the sink's answer.
 pub(super) type Delivered = (u64, Result<String, String>);
 
@@ -116,6 +119,8 @@ pub(super) enum Done {
     Flush(Result<Result<(), StoreError>, Crashed>),
     Job(Waiter, Result<Reply, Crashed>),
     Move(MoveTask, Result<Moved, Crashed>),
+    /// A reconciliation the owner ran, by (segment, actor).
+    Reconcile((String, String), Result<Reconciled, Crashed>),
 }
 
 #[derive(Default)]
@@ -134,6 +139,8 @@ pub(super) struct Running {
     jobs: InFlight<Waiter, Reply>,
     /// Moves of users (at most one a segment).
     moves: InFlight<MoveTask, Moved>,
+    /// Reconciliations the owner runs (at most one a segment), by (segment, actor).
+    reconciles: InFlight<(String, String), Reconciled>,
     /// Cutovers and rollbacks whose move or undo waits for the segment's running move to
     /// stop (asked to, by a pause or a rollback).
     after_move: Vec<(HookTask, Box<HookJob>)>,
@@ -178,6 +185,20 @@ impl Running {
 
     pub fn moving(&mut self, task: MoveTask, work: impl Future<Output = Moved> + Send + 'static) {
         self.moves.spawn(task, work);
+    }
+
+    pub fn reconciling(
+        &mut self,
+        segment: String,
+        actor: String,
+        work: impl Future<Output = Reconciled> + Send + 'static,
+    ) {
+        self.reconciles.spawn((segment, actor), work);
+    }
+
+    /// Whether a reconciliation of `segment` runs now.
+    pub fn is_reconciling(&self, segment: &str) -> bool {
+        self.reconciles.running().any(|(s, _)| s == segment)
     }
 
     /// The moves running now.
@@ -280,6 +301,7 @@ impl Running {
             && self.flushing.is_empty()
             && self.jobs.is_empty()
             && self.moves.is_empty()
+            && self.reconciles.is_empty()
             && self.after_move.is_empty()
     }
 
@@ -296,6 +318,7 @@ impl Running {
             Some(((), r)) = self.flushing.next(), if !self.flushing.is_empty() => Done::Flush(r),
             Some((w, r)) = self.jobs.next(), if !self.jobs.is_empty() => Done::Job(w, r),
             Some((t, r)) = self.moves.next(), if !self.moves.is_empty() => Done::Move(t, r),
+            Some((k, r)) = self.reconciles.next(), if !self.reconciles.is_empty() => Done::Reconcile(k, r),
             else => std::future::pending().await,
         }
     }

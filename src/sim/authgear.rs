@@ -11,8 +11,12 @@
 //!   `fail@K` fault struck it;
 //! - `POST /_api/admin/graphql`: the documents cutover sends, aliased fields
 //!   `qN: getUsersByStandardAttribute(attributeName: "email", attributeValue: $eN)` answered
-//!   with the users holding each email, and `dN: deleteUser(input: {userID: $uN})`.
+//!   with the users holding each email, and `dN: deleteUser(input: {userID: $uN})`; and the
+//!   `users(first: $first, after: $after)` connection (a document that asks for it), in id
+//!   order, each node with its standard and custom attributes, `isDisabled`, `lastLoginAt` and
+//!   its authenticators (a `PRIMARY` `PASSWORD` one when it has a password).
 
+use super::plant::Plant;
 use super::target::{Answer, Call, FaultKind, Manners};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -109,6 +113,9 @@ impl Authgear {
                             let uid = format!("User:{:08}", self.made);
                             let mut stored = r.clone();
                             stored["id"] = json!(uid);
+                            let at = chrono::Utc::now().to_rfc3339();
+                            stored["created_at"] = json!(at);
+                            stored["password_updated_at"] = json!(at);
                             self.users.insert(uid.clone(), stored);
                             json!({"index": index, "record": shown, "outcome": "inserted", "user_id": uid})
                         }
@@ -194,8 +201,101 @@ impl Authgear {
         }
     }
 
+    /// A page of the `users` connection: `first` users after the cursor `after`.
+    fn page(&self, vars: &serde_json::Map<String, Value>) -> Answer {
+        let first = vars.get("first").and_then(Value::as_u64).unwrap_or(20) as usize;
+        let after = vars
+            .get("after")
+            .and_then(Value::as_str)
+            .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
+            .and_then(|b| String::from_utf8(b).ok());
+        let mut ids: Vec<&String> = self.users.keys().collect();
+        ids.sort_unstable();
+        let start = after.map_or(0, |a| ids.partition_point(|id| id.as_str() <= a.as_str()));
+        let page = &ids[start.min(ids.len())..(start + first).min(ids.len())];
+        let edges: Vec<Value> = page
+            .iter()
+            .map(|id| {
+                let u = &self.users[*id];
+                let mut authenticators = Vec::new();
+                if u["password"].is_object() {
+                    authenticators.push(json!({"node": {"kind": "PRIMARY", "type": "PASSWORD",
+                        "createdAt": u["created_at"], "updatedAt": u["password_updated_at"]}}));
+                }
+                if let Some(at) = u["mfa_at"].as_str() {
+                    authenticators.push(json!({"node": {"kind": "SECONDARY", "type": "TOTP", "createdAt": at, "updatedAt": at}}));
+                }
+                json!({"cursor": URL_SAFE_NO_PAD.encode(id.as_bytes()), "node": {
+                    "id": id, "isDisabled": u["disabled"].as_bool().unwrap_or(false),
+                    "lastLoginAt": u["last_login_at"],
+                    "standardAttributes": {"email": u["email"], "email_verified": u["email_verified"]},
+                    "customAttributes": u["custom_attributes"],
+                    "authenticators": {"edges": authenticators}}})
+            })
+            .collect();
+        let end = page.last().map(|id| URL_SAFE_NO_PAD.encode(id.as_bytes()));
+        Answer::Json(
+            200,
+            json!({"data": {"users": {"totalCount": ids.len(), "edges": edges,
+                "pageInfo": {"hasNextPage": start + first < ids.len(), "endCursor": end}}}}),
+            None,
+        )
+    }
+
+    /// Apply a planted change (see [`super::plant`]).
+    pub fn plant(&mut self, op: &Plant) -> Result<(), String> {
+        self.settle();
+        let legacy = op.legacy();
+        let id = self
+            .users
+            .iter()
+            .find(|(_, u)| u["custom_attributes"]["legacy_id"] == legacy)
+            .map(|(id, _)| id.clone());
+        let when = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap_or_default()
+                .to_rfc3339()
+        };
+        match (op, id) {
+            (Plant::Extra { email, .. } | Plant::Copy { email, .. }, _) => {
+                self.made += 1;
+                let uid = format!("User:{:08}", self.made);
+                let u = json!({"id": uid, "email": email, "email_verified": true,
+                    "custom_attributes": {"legacy_id": legacy}});
+                self.users.insert(uid, u);
+            }
+            (Plant::Delete(_), Some(id)) => {
+                self.users.remove(&id);
+            }
+            (op, Some(id)) => {
+                let Some(u) = self.users.get_mut(&id) else {
+                    return Err("gone".into());
+                };
+                match op {
+                    Plant::Email { email, .. } => u["email"] = json!(email),
+                    Plant::Login { at_ms, .. } => u["last_login_at"] = json!(when(*at_ms)),
+                    Plant::Password { at_ms, .. } => u["password_updated_at"] = json!(when(*at_ms)),
+                    Plant::Mfa { at_ms, .. } => u["mfa_at"] = json!(when(*at_ms)),
+                    _ => {}
+                }
+            }
+            (_, None) => return Err(format!("no user of legacy id '{legacy}'")),
+        }
+        Ok(())
+    }
+
     /// The aliased lookups and deletes cutover sends.
     fn graphql(&mut self, body: &Value) -> Answer {
+        if body["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("users(first:"))
+        {
+            return self.page(
+                body["variables"]
+                    .as_object()
+                    .unwrap_or(&serde_json::Map::new()),
+            );
+        }
         let vars = body["variables"].as_object().cloned().unwrap_or_default();
         let mut data = serde_json::Map::new();
         for (name, value) in vars {

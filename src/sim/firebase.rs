@@ -8,9 +8,12 @@
 //!   (`allowOverwrite` false), an invalid email too;
 //! - `accounts:batchDelete` `{localIds, force}` → `{}`;
 //! - `accounts:query` → `{recordsCount}`;
+//! - `GET accounts:batchGet?maxResults=N&nextPageToken=T` → `{users, nextPageToken}`, a page
+//!   of every user in `localId` order (an import's `passwordUpdatedAt` is the upload time);
 //!
 //! and Google's token endpoint for a service account ([`token`]).
 
+use super::plant::Plant;
 use super::target::{Answer, Call, Manners};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -90,6 +93,10 @@ impl Firebase {
         name: &str,
         call: &Call<'_>,
     ) -> (Answer, Duration) {
+        if name == "accounts:batchGet" {
+            let users = self.projects.entry(project.to_string()).or_default();
+            return (page(users, call), Duration::ZERO);
+        }
         let body = match call.json() {
             Ok(b) => b,
             Err(_) => {
@@ -159,13 +166,85 @@ impl Firebase {
                 errors.push(json!({"index": i, "message": "email is invalid"}));
                 continue;
             }
-            users.insert(id, u);
+            let mut stored = u;
+            let at = chrono::Utc::now().timestamp_millis();
+            stored["createdAt"] = json!(at.to_string());
+            if stored["passwordHash"].is_string() {
+                stored["passwordUpdatedAt"] = json!(at);
+            }
+            users.insert(id, stored);
         }
         let mut out = json!({"kind": "identitytoolkit#UploadAccountResponse"});
         if !errors.is_empty() {
             out["error"] = json!(errors);
         }
         gate.after(Answer::Json(200, out, None))
+    }
+}
+
+/// A page of `accounts:batchGet`: `maxResults` users after the `localId` its token names.
+fn page(users: &BTreeMap<String, Value>, call: &Call<'_>) -> Answer {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use std::ops::Bound;
+    let max: usize = call
+        .param("maxResults")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(20)
+        .clamp(1, 1000);
+    let after = call
+        .param("nextPageToken")
+        .and_then(|t| B64.decode(t).ok())
+        .and_then(|b| String::from_utf8(b).ok());
+    let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+    let page: Vec<(&String, &Value)> = users.range((from, Bound::Unbounded)).take(max).collect();
+    let mut out = json!({"kind": "identitytoolkit#DownloadAccountResponse",
+        "users": page.iter().map(|(_, u)| (*u).clone()).collect::<Vec<_>>()});
+    if let Some((last, _)) = page.last()
+        && users
+            .range((Bound::Excluded((*last).clone()), Bound::Unbounded))
+            .next()
+            .is_some()
+    {
+        out["nextPageToken"] = json!(B64.encode(last.as_bytes()));
+    }
+    Answer::Json(200, out, None)
+}
+
+impl Firebase {
+    /// Apply a planted change to `project` (see [`super::plant`]).
+    pub fn plant(&mut self, project: &str, op: &Plant) -> Result<(), String> {
+        let users = self.projects.entry(project.to_string()).or_default();
+        let legacy = op.legacy();
+        let claims = json!({"legacyId": legacy}).to_string();
+        match op {
+            Plant::Extra { email, .. } => {
+                users.insert(legacy.to_string(), json!({"localId": legacy, "email": email, "emailVerified": true, "customAttributes": claims}));
+                return Ok(());
+            }
+            Plant::Copy { email, .. } => {
+                let uid = format!("sim-copy-{}", users.len() + 1);
+                users.insert(uid.clone(), json!({"localId": uid, "email": email, "emailVerified": true, "customAttributes": claims}));
+                return Ok(());
+            }
+            _ => {}
+        }
+        let Some(u) = users.get_mut(legacy) else {
+            return Err(format!("no user of legacy id '{legacy}'"));
+        };
+        match op {
+            Plant::Delete(_) => {
+                users.remove(legacy);
+            }
+            Plant::Email { email, .. } => u["email"] = json!(email),
+            Plant::Login { at_ms, .. } => u["lastLoginAt"] = json!(at_ms.to_string()),
+            Plant::Password { at_ms, .. } => u["passwordUpdatedAt"] = json!(at_ms),
+            Plant::Mfa { at_ms, .. } => {
+                u["mfaInfo"] = json!([{"mfaEnrollmentId": "sim", "phoneInfo": "+15550000000", "enrolledAt": chrono::DateTime::from_timestamp_millis(*at_ms).unwrap_or_default().to_rfc3339()}])
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -184,6 +263,7 @@ mod tests {
         let call = Call {
             method: "POST",
             path: "",
+            query: "",
             headers: Vec::new(),
             body: br#"{"users":[{"localId":"a","email":"a@x.org"}]}"#,
         };

@@ -8,10 +8,15 @@
 //!   a username) or `[invalid]user.encryptionScheme`; without it, a duplicate gives only
 //!   `generalErrors` `[ImportRequestFailed]`;
 //! - `POST /api/user/search` `{search: {ids}}` → `{total, users}`, the users with those ids;
+//!   `{search: {queryString: "*", numberOfResults, startRow}}` → a page of every user in id
+//!   order, with `nextResults` while more follow (`startRow + numberOfResults` past 10,000 is
+//!   refused, as FusionAuth's window is), and `{search: {nextResults}}` the page after;
+//!   users come back as FusionAuth shows them: without a password, salt or scheme;
 //! - `DELETE /api/user/bulk` `{userIds, hardDelete}` → `{dryRun, hardDelete, total, userIds}`.
 //!
 //! Users are kept as their minified JSON (a million fit in a few hundred MB).
 
+use super::plant::Plant;
 use super::target::{Answer, Call, Manners};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -31,8 +36,9 @@ const SCHEMES: [&str; 8] = [
 
 #[derive(Debug, Default)]
 struct Tenant {
-    /// User id → the user as imported.
-    users: HashMap<String, Box<str>>,
+    /// User id → the user as imported (with `insertInstant` and `passwordLastUpdateInstant`
+    /// set), in id order for paging.
+    users: std::collections::BTreeMap<String, Box<str>>,
     /// Email in lower case → user id.
     emails: HashMap<String, String>,
 }
@@ -86,13 +92,16 @@ impl FusionAuth {
         let t = self.tenants.entry(tenant).or_default();
         match (call.method, call.path) {
             ("POST", "/api/user/import") => Some(import(t, manners, &body)),
+            ("POST", "/api/user/search") if !body["search"]["ids"].is_array() => {
+                now(page(t, &body["search"]))
+            }
             ("POST", "/api/user/search") => {
                 let users: Vec<Value> = body["search"]["ids"]
                     .as_array()
                     .into_iter()
                     .flatten()
                     .filter_map(|id| t.users.get(id.as_str()?))
-                    .filter_map(|u| serde_json::from_str(u).ok())
+                    .filter_map(|u| shown(u))
                     .collect();
                 now(Answer::Json(
                     200,
@@ -128,6 +137,137 @@ impl FusionAuth {
             _ => None,
         }
     }
+}
+
+impl FusionAuth {
+    /// Apply a planted change to `tenant` (see [`super::plant`]).
+    pub fn plant(&mut self, tenant: &str, op: &Plant) -> Result<(), String> {
+        let t = self.tenants.entry(tenant.to_string()).or_default();
+        let id_of = |t: &Tenant, legacy: &str| {
+            t.users
+                .iter()
+                .find(|(_, u)| {
+                    serde_json::from_str::<Value>(u).is_ok_and(|v| v["data"]["legacyId"] == legacy)
+                })
+                .map(|(id, _)| id.clone())
+                .ok_or(format!("no user of legacy id '{legacy}'"))
+        };
+        let new_user = |t: &mut Tenant, legacy: &str, email: &str| {
+            let id = format!("00000000-0000-4000-8000-{:012}", t.users.len() + 1);
+            let u = json!({"id": id, "email": email, "verified": true, "active": true,
+                "insertInstant": chrono::Utc::now().timestamp_millis(),
+                "data": {"legacyId": legacy}});
+            t.emails.insert(email.to_lowercase(), id.clone());
+            t.users.insert(id, u.to_string().into_boxed_str());
+        };
+        match op {
+            Plant::Extra { legacy, email } | Plant::Copy { legacy, email } => {
+                new_user(t, legacy, email);
+                return Ok(());
+            }
+            Plant::Delete(legacy) => {
+                let id = id_of(t, legacy)?;
+                t.users.remove(&id);
+                return Ok(());
+            }
+            _ => {}
+        }
+        let id = id_of(t, op.legacy())?;
+        let mut u: Value = t
+            .users
+            .get(&id)
+            .and_then(|u| serde_json::from_str(u).ok())
+            .unwrap_or_default();
+        match op {
+            Plant::Email { email, .. } => u["email"] = json!(email),
+            Plant::Login { at_ms, .. } => u["lastLoginInstant"] = json!(at_ms),
+            Plant::Password { at_ms, .. } => u["passwordLastUpdateInstant"] = json!(at_ms),
+            Plant::Mfa { .. } => {
+                u["twoFactor"] = json!({"methods": [{"id": "TOTP1", "method": "authenticator"}]})
+            }
+            _ => {}
+        }
+        t.users.insert(id, u.to_string().into_boxed_str());
+        Ok(())
+    }
+}
+
+/// The window FusionAuth's `startRow` paging stops at.
+const WINDOW: u64 = 10_000;
+
+/// A user as a search shows it: no password, salt, scheme or factor.
+fn shown(stored: &str) -> Option<Value> {
+    let mut u: Value = serde_json::from_str(stored).ok()?;
+    if let Some(o) = u.as_object_mut() {
+        for secret in ["password", "salt", "encryptionScheme", "factor"] {
+            o.remove(secret);
+        }
+    }
+    Some(u)
+}
+
+/// One page of every user: from `startRow`, or after the id a `nextResults` token names.
+fn page(t: &Tenant, search: &Value) -> Answer {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use std::ops::Bound;
+    let (after, size) = match search["nextResults"].as_str() {
+        Some(token) => {
+            let decoded = B64
+                .decode(token)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+            let Some(d) = decoded else {
+                let e = json!({"fieldErrors": {"search.nextResults": [{"code": "[invalid]search.nextResults", "message": "The nextResults token is not valid."}]}});
+                return Answer::Json(400, e, None);
+            };
+            (
+                d["after"].as_str().map(str::to_string),
+                d["size"].as_u64().unwrap_or(25),
+            )
+        }
+        None => {
+            let start = search["startRow"].as_u64().unwrap_or(0);
+            let size = search["numberOfResults"].as_u64().unwrap_or(25);
+            if start + size > WINDOW {
+                let e = json!({"fieldErrors": {"search.numberOfResults": [{"code": "[invalid]search.numberOfResults", "message": "startRow + numberOfResults is over the 10,000 result window; use nextResults."}]}});
+                return Answer::Json(400, e, None);
+            }
+            let skipped = t.users.keys().nth(start as usize).cloned();
+            match (start, skipped) {
+                (0, _) => (None, size),
+                (_, Some(first)) => {
+                    let before = t.users.range(..first).next_back().map(|(k, _)| k.clone());
+                    (before, size)
+                }
+                (_, None) => (Some(String::from("\u{10FFFF}")), size),
+            }
+        }
+    };
+    let from = match &after {
+        Some(a) => Bound::Excluded(a.clone()),
+        None => Bound::Unbounded,
+    };
+    let users: Vec<(&String, &Box<str>)> = t
+        .users
+        .range((from, Bound::Unbounded))
+        .take(size as usize)
+        .collect();
+    let more = users.last().is_some_and(|(last, _)| {
+        t.users
+            .range((Bound::Excluded((*last).clone()), Bound::Unbounded))
+            .next()
+            .is_some()
+    });
+    let mut v = json!({
+        "total": t.users.len(),
+        "users": users.iter().filter_map(|(_, u)| shown(u)).collect::<Vec<_>>(),
+    });
+    if more && let Some((last, _)) = users.last() {
+        let token = json!({"after": last, "size": size}).to_string();
+        v["nextResults"] = json!(B64.encode(token));
+    }
+    Answer::Json(200, v, None)
 }
 
 /// An import, all or nothing.
@@ -186,12 +326,18 @@ fn import(t: &mut Tenant, manners: &mut Manners, body: &Value) -> (Answer, Durat
         }
         None => {}
     }
+    let at = chrono::Utc::now().timestamp_millis();
     for u in users {
         let id = u["id"].as_str().unwrap_or_default().to_string();
         if let Some(e) = u["email"].as_str() {
             t.emails.insert(e.to_lowercase(), id.clone());
         }
-        t.users.insert(id, u.to_string().into_boxed_str());
+        let mut stored = u.clone();
+        stored["insertInstant"] = json!(at);
+        if u["password"].is_string() {
+            stored["passwordLastUpdateInstant"] = json!(at);
+        }
+        t.users.insert(id, stored.to_string().into_boxed_str());
     }
     gate.after(Answer::Json(200, Value::Null, None))
 }
@@ -204,6 +350,7 @@ mod tests {
         Call {
             method,
             path,
+            query: "",
             headers: vec![("authorization".into(), "key".into())],
             body,
         }

@@ -9,8 +9,11 @@
 //!   overwritten, results: [{action, resourceType, resourceName, id}]}`; with `SKIP`, a user
 //!   whose id, username or email a user of the realm has is skipped;
 //! - `GET /admin/realms/R/users/ID` → the user, or 404;
+//! - `GET /admin/realms/R/users?first=N&max=M` → a page of the realm's users in id order
+//!   (shown without credentials, as Keycloak shows them);
 //! - `DELETE /admin/realms/R/users/ID` → 204, or 404.
 
+use super::plant::Plant;
 use super::target::{Answer, Call, FaultKind, Manners};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -75,7 +78,7 @@ impl Keycloak {
         // Only the move's calls: the count a source polls (`GET …/users/count`) is the
         // population's ([`super::server`]).
         let ours = match (call.method, rest) {
-            ("POST", ["partialImport"]) | ("DELETE", ["users", _]) => true,
+            ("POST", ["partialImport"]) | ("DELETE", ["users", _]) | ("GET", ["users"]) => true,
             ("GET", ["users", id]) => *id != "count",
             _ => false,
         };
@@ -111,8 +114,27 @@ impl Keycloak {
                 }
                 Some(gate.after(Answer::Json(200, import(r, users), None)))
             }
+            ("GET", ["users"]) => {
+                let first: usize = call
+                    .param("first")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let max: usize = call
+                    .param("max")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(100);
+                let mut ids: Vec<&String> = r.users.keys().collect();
+                ids.sort_unstable();
+                let page: Vec<Value> = ids
+                    .into_iter()
+                    .skip(first)
+                    .take(max)
+                    .filter_map(|id| r.users.get(id).map(shown))
+                    .collect();
+                now(Answer::Json(200, json!(page), None))
+            }
             ("GET", ["users", id]) => now(match r.users.get(*id) {
-                Some(u) => Answer::Json(200, u.clone(), None),
+                Some(u) => Answer::Json(200, shown(u), None),
                 None => Answer::Json(404, json!({"error": "User not found"}), None),
             }),
             ("DELETE", ["users", id]) => now(match r.users.remove(*id) {
@@ -151,6 +173,49 @@ impl Keycloak {
             json!({"access_token": token, "expires_in": self.ttl.as_secs(), "token_type": "Bearer"}),
             None,
         )
+    }
+}
+
+/// A user as the Admin API shows it: without credentials.
+fn shown(u: &Value) -> Value {
+    let mut u = u.clone();
+    if let Some(o) = u.as_object_mut() {
+        o.remove("credentials");
+    }
+    u
+}
+
+impl Keycloak {
+    /// Apply a planted change to `realm` (see [`super::plant`]); logins, password changes
+    /// and second factors leave no trace a user listing shows.
+    pub fn plant(&mut self, realm: &str, op: &Plant) -> Result<(), String> {
+        let r = self.realms.entry(realm.to_string()).or_default();
+        let legacy = op.legacy();
+        let id = r
+            .users
+            .iter()
+            .find(|(_, u)| u["attributes"]["legacyId"][0] == legacy)
+            .map(|(id, _)| id.clone());
+        match (op, id) {
+            (Plant::Extra { email, .. } | Plant::Copy { email, .. }, _) => {
+                let id = format!("00000000-0000-4000-8000-{:012}", r.users.len() + 1);
+                let u = json!({"id": id, "username": email.to_lowercase(), "email": email.to_lowercase(),
+                    "emailVerified": true, "enabled": true, "attributes": {"legacyId": [legacy]}});
+                r.names.insert(email.to_lowercase(), id.clone());
+                r.users.insert(id, u);
+            }
+            (Plant::Delete(_), Some(id)) => {
+                r.users.remove(&id);
+            }
+            (Plant::Email { email, .. }, Some(id)) => {
+                if let Some(u) = r.users.get_mut(&id) {
+                    u["email"] = json!(email.to_lowercase());
+                }
+            }
+            (Plant::Login { .. } | Plant::Password { .. } | Plant::Mfa { .. }, Some(_)) => {}
+            (_, None) => return Err(format!("no user of legacy id '{legacy}'")),
+        }
+        Ok(())
     }
 }
 
@@ -203,6 +268,7 @@ mod tests {
         let token = Call {
             method: "POST",
             path: "/realms/acme/protocol/openid-connect/token",
+            query: "",
             headers: Vec::new(),
             body: b"grant_type=client_credentials&client_id=c&client_secret=s",
         };
@@ -214,6 +280,7 @@ mod tests {
         let import = Call {
             method: "POST",
             path: "/admin/realms/acme/partialImport",
+            query: "",
             headers: vec![("authorization".into(), bearer)],
             body,
         };

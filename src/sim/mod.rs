@@ -8,6 +8,7 @@ pub mod export;
 pub mod firebase;
 pub mod fusionauth;
 pub mod keycloak;
+pub mod plant;
 pub mod population;
 pub mod server;
 pub mod target;

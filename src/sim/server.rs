@@ -309,6 +309,7 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<SimState>>) {
     let call = super::target::Call {
         method,
         path,
+        query,
         headers,
         body: &body,
     };
@@ -322,6 +323,16 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<SimState>>) {
             match answer {
                 super::target::Answer::Cut(after) => {
                     tokio::time::sleep(after).await;
+                    let _ = stream.shutdown().await;
+                    return;
+                }
+                super::target::Answer::File(bytes) => {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/gzip\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        bytes.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(&bytes).await;
                     let _ = stream.shutdown().await;
                     return;
                 }

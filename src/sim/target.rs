@@ -18,9 +18,11 @@
 //!   one (other kinds ignore it).
 //!
 //! `GET /sim/target/KIND/SCOPE` lists the users a kind holds in a project, tenant, realm or
-//! connection (Authgear: the one project, whatever the scope): the
-//! simulator's own control call, for tests and demos, not a vendor's.
+//! connection (Authgear: the one project, whatever the scope), and `POST` to it plants a
+//! change as if someone made it on the target ([`Plant`]): the simulator's own control calls,
+//! for tests and demos, not a vendor's.
 
+use super::plant::Plant;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -66,6 +68,8 @@ pub fn parse_target_fault(spec: &str) -> Result<TargetFault, String> {
 pub struct Call<'a> {
     pub method: &'a str,
     pub path: &'a str,
+    /// The query string (after `?`), as sent.
+    pub query: &'a str,
     /// Header names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: &'a [u8],
@@ -77,6 +81,13 @@ impl Call<'_> {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The query parameter `name`, decoded (the first, when repeated).
+    pub fn param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
 
     /// The body as JSON, or the 400 to answer.
@@ -92,6 +103,8 @@ pub enum Answer {
     Json(u16, Value, Option<u64>),
     /// Close the connection without an answer, after `Duration`.
     Cut(Duration),
+    /// 200 with a gzipped file (an Auth0 users export).
+    File(Vec<u8>),
 }
 
 /// The pace and the faults every kind's imports meet.
@@ -200,13 +213,27 @@ impl Target {
         if call.path.starts_with("/_api/admin/") {
             return self.authgear.answer(m, call);
         }
-        if call.path.starts_with("/api/v2/") {
+        if call.path.starts_with("/api/v2/") || call.path.starts_with("/sim/exports/") {
             return self.auth0.answer(m, call);
         }
         if call.path.starts_with("/admin/realms/") || call.path.starts_with("/realms/") {
             return self.keycloak.answer(m, call);
         }
         let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+        if let ("POST", ["sim", "target", kind, scope]) = (call.method, parts.as_slice()) {
+            let planted = match call.json() {
+                Err(a) => return Some((a, Duration::ZERO)),
+                Ok(op) => match Plant::read(&op) {
+                    Err(e) => Err(e),
+                    Ok(op) => self.plant(kind, scope, &op),
+                },
+            };
+            let answer = match planted {
+                Ok(()) => Answer::Json(200, json!({"planted": true}), None),
+                Err(e) => Answer::Json(400, json!({"error": e}), None),
+            };
+            return Some((answer, Duration::ZERO));
+        }
         if let ("GET", ["sim", "target", kind, scope]) = (call.method, parts.as_slice()) {
             let users = match *kind {
                 "firebase" => self.firebase.users(scope),
@@ -224,6 +251,19 @@ impl Target {
             return Some((Answer::Json(200, json!(users), None), Duration::ZERO));
         }
         None
+    }
+}
+
+impl Target {
+    fn plant(&mut self, kind: &str, scope: &str, op: &Plant) -> Result<(), String> {
+        match kind {
+            "fusionauth" => self.fusionauth.plant(scope, op),
+            "keycloak" => self.keycloak.plant(scope, op),
+            "auth0" => self.auth0.plant(scope, op),
+            "authgear" => self.authgear.plant(op),
+            "firebase" => self.firebase.plant(scope, op),
+            _ => Err(format!("no such kind '{kind}'")),
+        }
     }
 }
 

@@ -28,7 +28,7 @@ fn detail_label(e: &Event) -> &'static str {
         (Action::GuardFailed | Action::Alarm, _, _) => "readings",
         (_, Outcome::Requested, Some(_)) => "hook",
         (_, Outcome::Succeeded | Outcome::Failed, Some(_)) => "hook output",
-        (Action::RunChecks | Action::Audit | Action::Move, _, _) => "found",
+        (Action::RunChecks | Action::Audit | Action::Move | Action::Reconcile, _, _) => "found",
         _ => "detail",
     }
 }

@@ -342,3 +342,19 @@ pub fn rsa_key(dir: &Path) -> String {
     assert!(made.success(), "openssl made no key");
     std::fs::read_to_string(&path).expect("the key")
 }
+
+/// Plant a change on the simulator's `kind` in `scope`, as if made there (`op`: delete, extra,
+/// copy, email, login, password or mfa; see the simulator's `plant` module).
+pub fn change(sim: &Simulator, kind: &str, scope: &str, op: Value) {
+    let url = format!("{}/sim/target/{kind}/{scope}", sim.1);
+    let status = block_on(async {
+        client()
+            .post(&url)
+            .json(&op)
+            .send()
+            .await
+            .expect("the simulator answers")
+            .status()
+    });
+    assert!(status.is_success(), "the simulator refused {op}");
+}
