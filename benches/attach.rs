@@ -199,6 +199,7 @@ fn main() {
             action,
             reason: Some("bench".into()),
             expect: None,
+            delete_active: false,
         };
         rt.block_on(link_a.session.call(request, |_| {}))
             .expect("act");

@@ -156,6 +156,7 @@ mod tests {
             rate,
             state: "moved".into(),
             deleted: created,
+            kept: 0,
         }
     }
 

@@ -119,6 +119,7 @@ fn every_message() -> Vec<(String, Value)> {
             action: cutover::model::Action::Advance,
             reason: Some("why".into()),
             expect: Some(cutover::model::Phase::Gate),
+            delete_active: false,
         },
         Request::Record {
             segment: "eu".into(),
@@ -219,6 +220,7 @@ fn every_message() -> Vec<(String, Value)> {
                 rate: 2.0,
                 state: "moved".into(),
                 deleted: 0,
+                kept: 0,
             }),
         },
         Reply::Done,

@@ -152,8 +152,19 @@ pub enum Cmd {
     /// Roll a segment back (fires its rollback hook).
     Rollback {
         segment: String,
-        #[arg(long, value_name = "TEXT", required_unless_present = "retry")]
+        #[arg(long, value_name = "TEXT", required_unless_present_any = ["retry", "dry_run"])]
         reason: Option<String>,
+        /// Say what the rollback would lose (users of the segment's move active on the target
+        /// since they moved: logged in, changed their password, enrolled MFA), and do nothing.
+        #[arg(long, conflicts_with_all = ["retry", "no_wait", "delete_active"])]
+        dry_run: bool,
+        /// Let the undo delete users active on the target since they moved too (it keeps
+        /// them by default). Asks to type the segment's id, or takes --confirm SEGMENT.
+        #[arg(long)]
+        delete_active: bool,
+        /// The typed confirmation of --delete-active: the segment's id.
+        #[arg(long, value_name = "SEGMENT", requires = "delete_active")]
+        confirm: Option<String>,
         /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
         #[arg(long)]
         retry: bool,

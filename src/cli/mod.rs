@@ -253,16 +253,37 @@ pub fn run(cli: Cli) -> Result<()> {
             retry,
             json,
             no_wait,
+            dry_run,
+            delete_active,
+            confirm,
         } => {
+            if *dry_run {
+                return moving::rollback_dry_run(&cli, segment, *json);
+            }
+            if *delete_active {
+                moving::confirm_delete_active(segment, confirm.as_deref())?;
+            }
             let action = if *retry {
                 Action::RetryRollBack
             } else {
                 Action::RollBack
             };
             if *json {
-                moving::rollback_json(&cli, segment, action, reason.clone())
+                moving::rollback_json(&cli, segment, action, reason.clone(), *delete_active)
             } else {
-                act(&cli, segment, action, reason.clone(), &cli.actor, *no_wait)
+                act_with(
+                    &cli,
+                    segment,
+                    Request::Act {
+                        segment: segment.clone(),
+                        action,
+                        reason: reason.clone(),
+                        expect: None,
+                        delete_active: *delete_active,
+                    },
+                    &cli.actor,
+                    *no_wait,
+                )
             }
         }
         Cmd::Replan { segment, reason } => act(
@@ -344,7 +365,19 @@ fn act(
         action,
         reason,
         expect: None,
+        delete_active: false,
     };
+    act_with(cli, segment, request, who, no_wait)
+}
+
+/// Send an action on `segment` (`Request::Act`) and print its events as they come.
+fn act_with(
+    cli: &Cli,
+    segment: &str,
+    request: Request,
+    who: &Option<String>,
+    no_wait: bool,
+) -> Result<()> {
     // The owner polls a segment in gate before it decides an advance; each acknowledged
     // event is printed as it comes.
     if no_wait {

@@ -62,29 +62,47 @@ pub(super) fn run(
     Ok(())
 }
 
-/// `rollback --json`: the users the undo will delete (from the status, before anything
-/// runs), then the rollback, then `{segment, undo_deletes, events}` with every event it
-/// recorded (the undo's `move` event among them, with its counts).
+/// `rollback --json`: the users the undo will delete and keep (read before anything runs:
+/// those active on the target since they moved are kept unless `delete_active`), then the
+/// rollback, then `{segment, undo_deletes, undo_keeps, events}` with every event it recorded
+/// (the undo's `move` event among them, with its counts).
 pub(super) fn rollback_json(
     cli: &Cli,
     segment: &str,
     action: crate::model::Action,
     reason: Option<String>,
+    delete_active: bool,
 ) -> Result<()> {
     let status: Box<crate::engine::status::ProjectStatus> =
         via_owner::ask(cli, None, "status", Request::Status, |_| {})?;
-    let undo_deletes = status
+    let created = status
         .segments
         .iter()
         .find(|s| s.id == segment)
         .and_then(|s| s.moving.as_ref())
         .map_or(0, |m| m.undo_deletes());
+    // The undo keeps users active on the target since they moved, unless told otherwise.
+    let (undo_deletes, kept) = if created > 0 && !delete_active {
+        let delta: crate::model::moved::RollbackDelta = via_owner::ask(
+            cli,
+            None,
+            "what a rollback would lose",
+            Request::RollbackDelta {
+                segment: segment.to_string(),
+            },
+            |_| {},
+        )?;
+        (delta.delete, delta.keep)
+    } else {
+        (created, 0)
+    };
     let mut events = Vec::new();
     let request = Request::Act {
         segment: segment.to_string(),
         action,
         reason,
         expect: None,
+        delete_active,
     };
     let result = via_owner::call(cli, cli.actor.clone(), request, |reply| {
         if let Reply::Event { event } = reply {
@@ -96,10 +114,56 @@ pub(super) fn rollback_json(
         serde_json::to_string_pretty(&serde_json::json!({
             "segment": segment,
             "undo_deletes": undo_deletes,
+            "undo_keeps": kept,
             "events": events,
         }))?
     );
     result.map(|_| ())
+}
+
+/// `rollback --dry-run [--json]`: what a rollback would lose now, read from the target by the
+/// project's owner (or its reading of a few minutes ago), and nothing done.
+pub(super) fn rollback_dry_run(cli: &Cli, segment: &str, json: bool) -> Result<()> {
+    let delta: crate::model::moved::RollbackDelta = via_owner::ask(
+        cli,
+        None,
+        "what a rollback would lose",
+        Request::RollbackDelta {
+            segment: segment.to_string(),
+        },
+        |_| {},
+    )?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&delta)?);
+    } else {
+        println!("{segment}: {}", delta.sentence());
+        println!("{segment}: {}", delta.policy());
+    }
+    Ok(())
+}
+
+/// The typed confirmation `--delete-active` needs: `--confirm SEGMENT`, or the segment's id
+/// typed at the prompt on a terminal.
+pub(super) fn confirm_delete_active(segment: &str, confirm: Option<&str>) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if confirm == Some(segment) {
+        return Ok(());
+    }
+    if confirm.is_some() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "--delete-active deletes users who logged in, changed their password or enrolled MFA on the target since they moved; confirm with --confirm {segment}"
+        );
+    }
+    eprint!(
+        "this rollback deletes the users of {segment} active on the target since they moved, too.\ntype {segment} to confirm: "
+    );
+    std::io::stderr().flush()?;
+    let mut typed = String::new();
+    std::io::stdin().lock().read_line(&mut typed)?;
+    if typed.trim() != segment {
+        anyhow::bail!("not confirmed: nothing was done");
+    }
+    Ok(())
 }
 
 /// Say that a move goes on without this command, and where to follow it.

@@ -29,18 +29,7 @@ impl MoveStatus {
     }
 }
 
-/// `n` with a comma every three digits.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::model::moved::grouped;
 
 /// A duration as a lead reads it: seconds under two minutes, minutes under two hours, else
 /// hours.

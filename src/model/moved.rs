@@ -28,6 +28,82 @@ pub struct MoveReport {
     /// Users the undo deleted (a rehearsal deletes what it created unless kept).
     #[serde(default)]
     pub deleted: u64,
+    /// Users the undo left on the target because they were active there since they moved
+    /// (the default policy: see [`RollbackDelta`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub kept: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What rolling a segment back would lose: of the users its move created (and an undo would
+/// delete), how many were active on the target since their own move (the moment the target
+/// acknowledged their batch). Counts only. A count is `None` where the target's API does not
+/// say (Keycloak keeps logins in its events, not on the user).
+///
+/// The undo keeps active users by default (`keep`); it deletes them only when the lead asks
+/// for it explicitly (`cutover rollback SEGMENT --delete-active`, confirmed by typing the
+/// segment's id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RollbackDelta {
+    pub segment: String,
+    /// The target's kind.
+    pub target: String,
+    /// Users the move created that are not undone yet.
+    pub moved: u64,
+    /// Users the undo deletes under the default policy (the moved ones not active since).
+    pub delete: u64,
+    /// Users active since they moved, which the default undo keeps.
+    pub keep: u64,
+    pub logged_in_since: Option<u64>,
+    pub password_changed_since: Option<u64>,
+    pub mfa_enrolled_since: Option<u64>,
+    /// When the target was read.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl RollbackDelta {
+    /// "84,012 users on fusionauth; 31,240 have logged in since they moved, 2,118 changed
+    /// their password, 640 enrolled MFA".
+    pub fn sentence(&self) -> String {
+        let g = crate::model::moved::grouped;
+        let part = |n: Option<u64>, what: &str| match n {
+            Some(n) => format!("{} {what}", g(n)),
+            None => format!("? {what} (the target does not say)"),
+        };
+        format!(
+            "{} users on {}; {}, {}, {}",
+            g(self.moved),
+            self.target,
+            part(self.logged_in_since, "have logged in since they moved"),
+            part(self.password_changed_since, "changed their password"),
+            part(self.mfa_enrolled_since, "enrolled MFA"),
+        )
+    }
+
+    /// What the undo does under the default policy.
+    pub fn policy(&self) -> String {
+        format!(
+            "a rollback deletes {} and keeps the {} active since they moved (delete them too: --delete-active)",
+            grouped(self.delete),
+            grouped(self.keep)
+        )
+    }
+}
+
+/// `n` with a comma every three digits.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 impl MoveReport {
@@ -57,10 +133,10 @@ impl MoveReport {
             failed,
             self.seconds,
             self.rate,
-            if self.deleted > 0 {
-                format!(", {} deleted again", self.deleted)
-            } else {
-                String::new()
+            match (self.deleted, self.kept) {
+                (0, 0) => String::new(),
+                (d, 0) => format!(", {d} deleted again"),
+                (d, k) => format!(", {d} deleted again, {k} active since kept"),
             }
         )
     }

@@ -57,6 +57,12 @@ impl Client {
         }
     }
 
+    /// Whether a listing says when users last logged in, changed their password and enrolled
+    /// a second factor (Keycloak keeps those in its events, not on the user).
+    pub fn tells_activity(&self) -> bool {
+        !matches!(self, Client::Keycloak(_))
+    }
+
     /// Whether the target says, per user, if a password is set (else a reconciliation's
     /// `without_password` is not known).
     pub fn tells_passwords(&self) -> bool {

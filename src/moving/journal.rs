@@ -64,6 +64,10 @@ pub struct Header {
     pub without_password: u64,
     /// Users that move (sent or to be sent).
     pub moving: u64,
+    /// Users its undo left on the target, active there since they moved (the default
+    /// policy); they are the lead's to handle, and no later undo touches them.
+    #[serde(default)]
+    pub kept: u64,
 }
 
 /// What became of one user of a batch.

@@ -30,6 +30,7 @@ impl Report {
             }
             .to_string(),
             deleted: 0,
+            kept: header.kept,
         };
         for (_, record) in journal.records(header.run)? {
             for o in record.outcomes.iter().flatten() {

@@ -124,6 +124,7 @@ pub async fn move_users(
             skipped: Default::default(),
             without_password: 0,
             moving: 0,
+            kept: 0,
         },
     };
     journal.set_header(&header)?;
@@ -348,6 +349,7 @@ pub fn report(plan: &Plan, journal: &Journal) -> Result<Report, MoveError> {
             rate: 0.0,
             state: "none".into(),
             deleted: 0,
+            kept: 0,
         }),
     }
 }

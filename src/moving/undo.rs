@@ -12,11 +12,14 @@ use crate::export::rows::Field;
 use std::collections::{HashMap, HashSet};
 
 /// Delete exactly the users the journal's move created, batch by batch (resumable: a batch
-/// marked undone is not asked again). The export must be the one the move read.
+/// marked undone is not asked again), but those at the export lines of `keep` (users active
+/// on the target since they moved: see `reconcile::delta`). The export must be the one the
+/// move read.
 pub async fn undo(
     plan: &Plan,
     target: &Client,
     journal: &Journal,
+    keep: &HashSet<u64>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<u64, MoveError> {
     let Some(mut header) = journal.header()? else {
@@ -31,7 +34,7 @@ pub async fn undo(
     let mut records = journal.records(header.run)?;
     records.retain(|(_, r)| !r.undone);
     // The lines whose ids the undo needs: created, or possibly created by a batch in flight.
-    let wanted: HashSet<u64> = records
+    let created: HashSet<u64> = records
         .iter()
         .flat_map(|(_, r)| {
             r.lines
@@ -43,6 +46,8 @@ pub async fn undo(
                 })
         })
         .collect();
+    let kept = created.intersection(keep).count() as u64;
+    let wanted: HashSet<u64> = created.difference(keep).copied().collect();
     let ids = {
         let (export, fields, sha) = (
             plan.export.clone(),
@@ -76,6 +81,7 @@ pub async fn undo(
         progress(Progress { done: deleted, of });
     }
     header.state = State::Undone;
+    header.kept += kept;
     journal.set_header(&header)?;
     journal.flush()?;
     Ok(deleted)
@@ -83,7 +89,7 @@ pub async fn undo(
 
 /// The legacy ids and emails at `lines` of the export, checked to be the export the move read
 /// (held in memory for the undo's lookups, never written).
-fn read_ids(
+pub fn read_ids(
     export: &std::path::Path,
     fields: &[Field],
     lines: &HashSet<u64>,

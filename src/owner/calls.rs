@@ -70,6 +70,7 @@ answer!(crate::model::moved::MoveReport, Reply::Moved { report } => *report);
 answer!(Imported, Reply::Imported { written, rejected } => Imported { written, rejected });
 answer!((String, UserPrefs), Reply::Prefs { user, prefs } => (user, prefs));
 answer!(Done, Reply::Done => Done);
+answer!(crate::model::moved::RollbackDelta, Reply::RollbackDelta { delta } => *delta);
 
 /// Any final reply, for requests whose answer is told by their progress (an action's events).
 impl Answer for Reply {
@@ -92,6 +93,7 @@ fn kind(reply: &Reply) -> &'static str {
         Reply::Prefs { .. } => "prefs",
         Reply::MoveProgress { .. } => "move-progress",
         Reply::Moved { .. } => "moved",
+        Reply::RollbackDelta { .. } => "rollback-delta",
         Reply::Done => "done",
         Reply::Failed { .. } => "failed",
     }

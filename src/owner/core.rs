@@ -12,7 +12,7 @@
 use super::changes::Changes;
 use super::clients::Clients;
 use super::periodic::Upkeep;
-use super::protocol::FailureKind;
+use super::protocol::{FailureKind, Reply};
 use super::running::{Done, Running};
 use super::team::Team;
 use super::{Inbox, OwnerOptions, StopMode};
@@ -45,6 +45,9 @@ pub(super) struct Core {
     /// The script, the flush, notifications, and what waits for the database
     /// ([`super::periodic`]).
     pub(super) upkeep: Upkeep,
+    /// What rollbacks would lose, as last read, and the undos allowed to delete active users
+    /// ([`super::rollback_delta`]).
+    pub(super) deltas: super::rollback_delta::Deltas,
 }
 
 pub(super) async fn run(
@@ -68,6 +71,7 @@ pub(super) async fn run(
         clock: options.clock,
         clients: Clients::default(),
         running: Running::default(),
+        deltas: Default::default(),
     };
     // On the team backend the pollers and guards run only while this process leads.
     // A one-shot command never competes for it: it would hold the guard without guarding.
@@ -189,7 +193,12 @@ impl Core {
             Done::Delivery(sink, done) => self.on_delivered(sink, done),
             Done::Hold(asked, done) => self.on_hold(asked, done),
             Done::Flush(done) => self.on_flushed(done),
-            Done::Job(waiter, Ok(reply)) => self.clients.reply(waiter, reply),
+            Done::Job(waiter, Ok(reply)) => {
+                if let Reply::RollbackDelta { delta } = &reply {
+                    self.deltas.keep((**delta).clone());
+                }
+                self.clients.reply(waiter, reply)
+            }
             Done::Move(task, done) => self.on_moved(task, done),
             Done::Reconcile(who, done) => self.on_reconciled(who, done),
             Done::Job(waiter, Err(crashed)) => self.clients.fail(

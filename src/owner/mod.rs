@@ -43,6 +43,7 @@ mod prefs;
 pub mod protocol;
 mod reconcile_tasks;
 mod requests;
+mod rollback_delta;
 mod running;
 pub mod session;
 mod shared_view;

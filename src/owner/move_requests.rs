@@ -68,7 +68,7 @@ impl Core {
                 .await
                 .map_err(|e| e.to_string())?;
             if which == Which::Rehearsal && !keep {
-                report.deleted = crate::moving::undo::undo(&plan, &target, &journal, &mut tell)
+                report.deleted = crate::moving::undo::undo(&plan, &target, &journal, &Default::default(), &mut tell)
                     .await
                     .map_err(|e| format!("the rehearsal moved its users, but deleting them failed: {e}; run the rehearsal again to finish"))?;
             }

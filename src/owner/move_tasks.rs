@@ -183,6 +183,13 @@ impl Core {
             return self.on_hook(hook, Ok((*job, failed(why))));
         }
         let journal = Journal::new(self.engine.store().samples().clone(), &segment, Which::Real);
+        let delete_active = undo && self.deltas.take_delete_active(&segment);
+        let kind = self
+            .engine
+            .project()
+            .segment(&segment)
+            .and_then(|s| s.moving.as_ref())
+            .map_or("", |m| m.target.kind());
         let (task, stop, mut tell) = MoveTask::new(
             segment,
             job.actor.clone(),
@@ -192,7 +199,17 @@ impl Core {
         );
         self.running.moving(task, async move {
             if undo {
-                let deleted = crate::moving::undo::undo(&plan, &target, &journal, &mut tell)
+                // Users active on the target since they moved are kept, unless the lead
+                // asked to delete them too: read right before the undo.
+                let keep = if delete_active {
+                    Default::default()
+                } else {
+                    crate::reconcile::delta::active(&plan, &target, &journal, kind)
+                        .await
+                        .map_err(|e| format!("the undo did not start: reading who is active since the move failed: {e}"))?
+                        .lines
+                };
+                let deleted = crate::moving::undo::undo(&plan, &target, &journal, &keep, &mut tell)
                     .await
                     .map_err(|e| e.to_string())?;
                 let mut report = run::report(&plan, &journal).map_err(|e| e.to_string())?;

@@ -81,6 +81,11 @@ pub enum Request {
         /// first, it is refused, naming that lead's event. `None`: decide on the phase as it is.
         #[serde(default)]
         expect: Option<crate::model::Phase>,
+        /// For a rollback of a segment that moved its users: its undo deletes the users active
+        /// on the target since they moved too (by default it keeps them). The clients ask for
+        /// a typed confirmation first.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        delete_active: bool,
     },
     /// Store one sample by hand (`cutover record`), at `at` (default: now).
     Record {
@@ -128,6 +133,10 @@ pub enum Request {
         segment: Option<String>,
         audit: Box<crate::model::audit::Audit>,
     },
+    /// What a rollback of `segment` would lose now (`cutover rollback --dry-run`, the
+    /// cockpit's rollback dialog): read from the target, or from the owner's reading of it
+    /// when that is at most a few minutes old.
+    RollbackDelta { segment: String },
     /// Record a reconciliation of a segment's export and target (`cutover reconcile`;
     /// counts only, judged by the segment's limits when recorded).
     RecordReconciled {
@@ -219,6 +228,10 @@ pub enum Reply {
         done: u64,
         of: u64,
     },
+    /// What a rollback would lose.
+    RollbackDelta {
+        delta: Box<crate::model::moved::RollbackDelta>,
+    },
     /// A move's end report.
     Moved {
         report: Box<crate::model::moved::MoveReport>,
@@ -243,6 +256,7 @@ impl Request {
                 | Request::Log { .. }
                 | Request::Verify
                 | Request::Prefs
+                | Request::RollbackDelta { .. }
         )
     }
 }
@@ -332,6 +346,7 @@ mod tests {
                     action: Action::RetryRollBack,
                     reason: Some("why".into()),
                     expect: Some(crate::model::Phase::Cutover),
+                    delete_active: false,
                 },
             },
         ];

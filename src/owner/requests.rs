@@ -46,8 +46,12 @@ impl Core {
                 action,
                 reason,
                 expect,
+                delete_active,
             } => {
                 let actor = self.actor_of(client);
+                if delete_active && action == crate::model::Action::RollBack {
+                    self.deltas.allow_delete_active(&segment);
+                }
                 self.act(
                     Command {
                         segment,
@@ -186,6 +190,7 @@ impl Core {
                 let actor = self.actor_of(client);
                 self.record_audit(segment, *audit, actor, waiter);
             }
+            Request::RollbackDelta { segment } => self.rollback_delta(segment, waiter),
             Request::RecordReconciled { reconciled } => {
                 let actor = self.actor_of(client);
                 let now = self.now();

@@ -7,12 +7,14 @@
 //! - [`expected`]: the export, read by the move's own rules;
 //! - [`tally`]: the comparison, page by page as the target lists its users
 //!   ([`crate::moving::held`]);
-//! - [`run`] (here): the whole, with the ids read back from the export by line.
+//! - [`run`] (here): the whole, with the ids read back from the export by line;
+//! - [`delta`]: what a rollback would lose (users active on the target since they moved).
 //!
 //! The scope on the target is the move's destination: the tenant, realm, connection or project
 //! of `[segments.move]` (or of its rehearsal). Every user there counts, so segments that share
 //! one destination each see the others' users as extra.
 
+pub mod delta;
 pub mod expected;
 pub mod tally;
 

@@ -167,20 +167,26 @@ pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
         }];
     }
     let hook = m.plan(&id).and_then(|p| p.rollback_hook.as_ref());
+    let moves = seg.moving.is_some();
     m.dialog = Some(Dialog::Confirm {
         segment: id.clone(),
         action: Action::RollBack,
         title: format!("Roll back {id}?"),
         lines: {
-            let mut lines = vec![
-                format!("{} → rolled-back", seg.phase),
-                hook_line(hook, HookAction::Rollback),
-            ];
-            if let Some(m) = &seg.moving {
+            let said = match (moves, hook) {
+                (true, None) => {
+                    "no rollback hook is configured: the move's undo runs, then the phase changes"
+                        .to_string()
+                }
+                _ => hook_line(hook, HookAction::Rollback),
+            };
+            let mut lines = vec![format!("{} → rolled-back", seg.phase), said];
+            if let Some(mv) = &seg.moving {
                 lines.push(format!(
-                    "first, the undo deletes {} users the move created (users there before it stay)",
-                    crate::engine::move_status::grouped(m.undo_deletes())
+                    "first, the undo deletes the users the move created ({}; users there before it stay)",
+                    crate::engine::move_status::grouped(mv.undo_deletes())
                 ));
+                lines.push(super::moving::READING.to_string());
             }
             lines
         },
@@ -189,6 +195,9 @@ pub(super) fn roll_back(m: &mut Model) -> Vec<Effect> {
         reason_required: true,
         expect: seg.phase.phase(),
     });
+    if moves {
+        return super::moving::ask_delta(m, &id);
+    }
     Vec::new()
 }
 

@@ -199,6 +199,10 @@ pub struct Model {
     pub running: BTreeMap<String, HookAction>,
     /// Moves (and undos) running now, per segment: how far each is.
     pub moving: BTreeMap<String, crate::owner::protocol::MoveNow>,
+    /// What a rollback of each segment would lose, as last read, and when each was last
+    /// asked for (the detail screen asks again every few minutes).
+    pub deltas: BTreeMap<String, crate::model::moved::RollbackDelta>,
+    pub delta_asked: BTreeMap<String, DateTime<Utc>>,
     pub spinner: usize,
     pub now: DateTime<Utc>,
     pub themes: Vec<Theme>,
@@ -260,6 +264,8 @@ impl Model {
             guards_on_quit: true,
             running: BTreeMap::new(),
             moving: BTreeMap::new(),
+            deltas: BTreeMap::new(),
+            delta_asked: BTreeMap::new(),
             spinner: 0,
             now,
             themes: if themes.is_empty() {

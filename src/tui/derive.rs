@@ -286,6 +286,7 @@ pub(super) fn derive_detail(m: &mut Model) {
         alerts: {
             let mut lines = alerts(&seg);
             lines.extend(super::moving::detail_lines(&seg, m.moving.get(&seg.id)));
+            lines.extend(super::moving::delta_line(m.deltas.get(&seg.id)));
             lines
         },
         events,

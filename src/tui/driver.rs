@@ -72,6 +72,7 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
             Reply::Snapshot { snapshot } => vec![Input::Refreshed(snapshot)],
             // Only the log screen's older pages ask for the log.
             Reply::Log { events } => vec![Input::OlderEvents(events)],
+            Reply::RollbackDelta { delta } => vec![Input::Delta(delta)],
             // The hook's failure is told by its HookFinished update, to every cockpit.
             Reply::Failed {
                 kind: FailureKind::HookFailed,
@@ -233,8 +234,10 @@ where
                         action,
                         reason,
                         expect,
+                        delete_active: false,
                     },
                     Effect::RunChecks { segment } => Request::RunChecks { segment },
+                    Effect::AskDelta { segment } => Request::RollbackDelta { segment },
                     // On the way out, waited for (briefly): the owner may stop with us.
                     Effect::SavePrefs(prefs) if model.quit => {
                         let save = link.session.call(Request::SavePrefs { prefs }, |_| {});

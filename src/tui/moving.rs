@@ -1,10 +1,16 @@
 //! A move of users in the cockpit: the row's badge while it runs ("moving 41% · 9,400/s · 2
 //! min left") and the detail screen's lines (how far it is, the counts of the last move by
-//! outcome, skip reason and error code, and the rehearsal's prediction).
+//! outcome, skip reason and error code, and the rehearsal's prediction), and what a rollback
+//! would lose (users active on the target since they moved), in the rollback dialog and the
+//! detail screen, asked of the owner when the dialog opens and every few minutes on the
+//! detail screen.
 
+use super::app::{Dialog, Model};
 use super::format::group_digits;
+use super::update::Effect;
 use crate::engine::move_status::about;
 use crate::engine::status::SegmentStatus;
+use crate::model::moved::RollbackDelta;
 use crate::owner::protocol::MoveNow;
 use crate::owner::protocol::Tone;
 
@@ -68,6 +74,65 @@ pub fn detail_lines(seg: &SegmentStatus, live: Option<&MoveNow>) -> Vec<(Tone, S
         out.push((Tone::Ok, format!("⇢ predicted from the rehearsal: {p}")));
     }
     out
+}
+
+/// The rollback dialog's line until the owner has read the target.
+pub const READING: &str = "reading who is active on the target since they moved…";
+
+/// How often the detail screen asks again.
+const DELTA_EVERY: chrono::Duration = chrono::Duration::minutes(3);
+
+/// Ask what a rollback of `segment` would lose.
+pub fn ask_delta(m: &mut Model, segment: &str) -> Vec<Effect> {
+    m.delta_asked.insert(segment.to_string(), m.now);
+    vec![Effect::AskDelta {
+        segment: segment.to_string(),
+    }]
+}
+
+/// On the detail screen of a segment whose move created users: ask again when the last ask
+/// is older than a few minutes.
+pub fn delta_due(m: &mut Model) -> Vec<Effect> {
+    let Some(seg) = m.selected_status() else {
+        return Vec::new();
+    };
+    let moved = seg.moving.as_ref().is_some_and(|mv| mv.undo_deletes() > 0);
+    let id = seg.id.clone();
+    let due = m
+        .delta_asked
+        .get(&id)
+        .is_none_or(|t| m.now - *t >= DELTA_EVERY);
+    if moved && due {
+        return ask_delta(m, &id);
+    }
+    Vec::new()
+}
+
+/// The owner's answer: kept, shown in the open rollback dialog, and on the detail screen.
+pub fn delta_came(m: &mut Model, delta: RollbackDelta) {
+    if let Some(Dialog::Confirm { segment, lines, .. }) = &mut m.dialog
+        && *segment == delta.segment
+    {
+        lines.retain(|l| l != READING && !l.starts_with("first, the undo deletes"));
+        lines.push(format!("would lose: {}", delta.sentence()));
+        lines.push(format!("then {}", delta.policy()));
+    }
+    m.deltas.insert(delta.segment.clone(), delta);
+    super::derive::derive(m);
+}
+
+/// The detail screen's line on what a rollback would lose, as last read.
+pub fn delta_line(delta: Option<&RollbackDelta>) -> Option<(Tone, String)> {
+    let d = delta?;
+    let tone = if d.keep > 0 { Tone::Warn } else { Tone::Info };
+    Some((
+        tone,
+        format!(
+            "a rollback would lose: {} (read {})",
+            d.sentence(),
+            d.at.format("%H:%M")
+        ),
+    ))
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub enum Input {
     NotifyHealth(Vec<crate::engine::status::SinkFailing>),
     /// A new line of the audit log.
     EventAppended(Box<crate::model::Event>),
+    /// What a rollback would lose, asked for by [`Effect::AskDelta`].
+    Delta(Box<crate::model::moved::RollbackDelta>),
     /// An older page of the audit log, asked for by [`Effect::OlderLog`].
     OlderEvents(Vec<crate::model::Event>),
     /// The owner this cockpit is attached to changed (`None`: this cockpit owns the project).
@@ -80,6 +82,10 @@ pub enum Effect {
     /// Read the page of the log before event `before` (see `log_lines`).
     OlderLog {
         before: u64,
+    },
+    /// Ask what a rollback of `segment` would lose (see `tui::moving::delta_asked`).
+    AskDelta {
+        segment: String,
     },
     Quit,
 }
@@ -126,7 +132,12 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             }
             if m.screen == Screen::Detail {
                 refresh_ages(m);
+                return super::moving::delta_due(m);
             }
+            Vec::new()
+        }
+        Input::Delta(delta) => {
+            super::moving::delta_came(m, *delta);
             Vec::new()
         }
         Input::Resize(w, h) => {
