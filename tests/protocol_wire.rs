@@ -169,6 +169,7 @@ fn every_message() -> Vec<(String, Value)> {
             segment: "eu".into(),
             rehearse: true,
             keep: false,
+            remaining: false,
         },
     ];
     let replies = vec![

@@ -150,33 +150,7 @@ pub enum Cmd {
         no_wait: bool,
     },
     /// Roll a segment back (fires its rollback hook).
-    Rollback {
-        segment: String,
-        #[arg(long, value_name = "TEXT", required_unless_present_any = ["retry", "dry_run"])]
-        reason: Option<String>,
-        /// Say what the rollback would lose (users of the segment's move active on the target
-        /// since they moved: logged in, changed their password, enrolled MFA), and do nothing.
-        #[arg(long, conflicts_with_all = ["retry", "no_wait", "delete_active"])]
-        dry_run: bool,
-        /// Let the undo delete users active on the target since they moved too (it keeps
-        /// them by default). Asks to type the segment's id, or takes --confirm SEGMENT.
-        #[arg(long)]
-        delete_active: bool,
-        /// The typed confirmation of --delete-active: the segment's id.
-        #[arg(long, value_name = "SEGMENT", requires = "delete_active")]
-        confirm: Option<String>,
-        /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
-        #[arg(long)]
-        retry: bool,
-        /// Print `{segment, undo_deletes, events}`: how many users the undo of the segment's
-        /// move deletes (counted before it runs), and the events the rollback recorded.
-        #[arg(long)]
-        json: bool,
-        /// Return once the rollback is under way (the undo and the hook go on in the running
-        /// owner) instead of waiting for its end.
-        #[arg(long, conflicts_with = "json")]
-        no_wait: bool,
-    },
+    Rollback(RollbackArgs),
     /// Re-plan a rolled-back segment (rolled-back → plan).
     Replan {
         segment: String,
@@ -309,6 +283,10 @@ pub enum Cmd {
         /// Keep what a rehearsal created (it is deleted by default).
         #[arg(long, requires = "rehearse")]
         keep: bool,
+        /// A slow segment's long tail: reconcile now, then move the export's users not on
+        /// the target yet (journaled and undone like any move).
+        #[arg(long, conflicts_with_all = ["rehearse", "keep"])]
+        remaining: bool,
         #[arg(long)]
         json: bool,
         /// Return once the move is under way in the running owner; `cutover move SEGMENT`
@@ -371,4 +349,35 @@ fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
         return Err(format!("'{text}' is out of range: use 1s to 1d"));
     }
     Ok(d)
+}
+
+/// `cutover rollback`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    pub segment: String,
+    #[arg(long, value_name = "TEXT", required_unless_present_any = ["retry", "dry_run"])]
+    pub reason: Option<String>,
+    /// Say what the rollback would lose (users of the segment's move active on the target
+    /// since they moved: logged in, changed their password, enrolled MFA), and do nothing.
+    #[arg(long, conflicts_with_all = ["retry", "no_wait", "delete_active"])]
+    pub dry_run: bool,
+    /// Let the undo delete users active on the target since they moved too (it keeps
+    /// them by default). Asks to type the segment's id, or takes --confirm SEGMENT.
+    #[arg(long)]
+    pub delete_active: bool,
+    /// The typed confirmation of --delete-active: the segment's id.
+    #[arg(long, value_name = "SEGMENT", requires = "delete_active")]
+    pub confirm: Option<String>,
+    /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
+    #[arg(long)]
+    pub retry: bool,
+    /// Print `{segment, undo_deletes, undo_keeps, events}`: how many users the undo of the
+    /// segment's move deletes and keeps (counted before it runs), and the events the rollback
+    /// recorded.
+    #[arg(long)]
+    pub json: bool,
+    /// Return once the rollback is under way (the undo and the hook go on in the running
+    /// owner) instead of waiting for its end.
+    #[arg(long, conflicts_with = "json")]
+    pub no_wait: bool,
 }

@@ -157,9 +157,23 @@ pub fn run(cli: Cli) -> Result<()> {
             segment,
             rehearse,
             keep,
+            remaining,
             json,
             no_wait,
-        } => moving::run(&cli, segment, *rehearse, *keep, *json, *no_wait),
+        } => {
+            if *remaining {
+                moving::remaining(&cli, segment, *json)?;
+            } else {
+                moving::not_slow(&cli, segment, *rehearse)?;
+            }
+            moving::run(
+                &cli,
+                segment,
+                (*rehearse, *keep, *remaining),
+                *json,
+                *no_wait,
+            )
+        }
         Cmd::Reconcile {
             segment,
             rehearsal,
@@ -247,45 +261,7 @@ pub fn run(cli: Cli) -> Result<()> {
             &cli.actor,
             *no_wait,
         ),
-        Cmd::Rollback {
-            segment,
-            reason,
-            retry,
-            json,
-            no_wait,
-            dry_run,
-            delete_active,
-            confirm,
-        } => {
-            if *dry_run {
-                return moving::rollback_dry_run(&cli, segment, *json);
-            }
-            if *delete_active {
-                moving::confirm_delete_active(segment, confirm.as_deref())?;
-            }
-            let action = if *retry {
-                Action::RetryRollBack
-            } else {
-                Action::RollBack
-            };
-            if *json {
-                moving::rollback_json(&cli, segment, action, reason.clone(), *delete_active)
-            } else {
-                act_with(
-                    &cli,
-                    segment,
-                    Request::Act {
-                        segment: segment.clone(),
-                        action,
-                        reason: reason.clone(),
-                        expect: None,
-                        delete_active: *delete_active,
-                    },
-                    &cli.actor,
-                    *no_wait,
-                )
-            }
-        }
+        Cmd::Rollback(r) => moving::rollback(&cli, r),
         Cmd::Replan { segment, reason } => act(
             &cli,
             segment,

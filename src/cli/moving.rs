@@ -12,8 +12,7 @@ use anyhow::Result;
 pub(super) fn run(
     cli: &Cli,
     segment: &str,
-    rehearse: bool,
-    keep: bool,
+    (rehearse, keep, remaining): (bool, bool, bool),
     json: bool,
     no_wait: bool,
 ) -> Result<()> {
@@ -27,6 +26,7 @@ pub(super) fn run(
         segment: segment.to_string(),
         rehearse,
         keep,
+        remaining,
     };
     let mut progress = |reply: &Reply| match reply {
         Reply::MoveProgress { done, of } => {
@@ -58,6 +58,49 @@ pub(super) fn run(
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.text());
+    }
+    Ok(())
+}
+
+/// `move --remaining`, before the move: only for a slow segment; reconcile now (recorded),
+/// and say how many users of the export are not on the target yet. The move then sends
+/// exactly those: it asks the target which users of each batch it holds, and never touches
+/// them (the users who moved as they logged in).
+pub(super) fn remaining(cli: &Cli, segment: &str, json: bool) -> Result<()> {
+    let (project, _) = crate::config::load(&cli.project).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if project
+        .segment(segment)
+        .is_some_and(|s| s.strategy != crate::config::Strategy::Slow)
+    {
+        anyhow::bail!(
+            "--remaining moves a slow segment's long tail; {segment} is big-bang, and its move is its cutover (`cutover reconcile {segment}` says who is missing)"
+        );
+    }
+    let found = super::reconcile::reconcile(cli, segment, false)?;
+    super::reconcile::record(cli, &found, false)?;
+    if !json {
+        println!(
+            "{segment}: {} users of the export are not on {} yet; moving them",
+            crate::model::moved::grouped(found.counts.missing),
+            found.counts.target
+        );
+    }
+    Ok(())
+}
+
+/// A slow segment's users move as they log in: `move` without `--remaining` is refused.
+pub(super) fn not_slow(cli: &Cli, segment: &str, rehearse: bool) -> Result<()> {
+    let slow = crate::config::load(&cli.project)
+        .ok()
+        .and_then(|(p, _)| {
+            p.segment(segment)
+                .map(|s| s.strategy == crate::config::Strategy::Slow)
+        })
+        .unwrap_or(false);
+    if slow && !rehearse {
+        anyhow::bail!(
+            "{segment} is slow: its users move as they log in; to move those not on the target yet, run `cutover move {segment} --remaining`"
+        );
     }
     Ok(())
 }
@@ -119,6 +162,33 @@ pub(super) fn rollback_json(
         }))?
     );
     result.map(|_| ())
+}
+
+/// `cutover rollback`: a dry run, or the rollback (with `--delete-active` confirmed first).
+pub(super) fn rollback(cli: &Cli, r: &super::args::RollbackArgs) -> Result<()> {
+    use crate::model::Action;
+    if r.dry_run {
+        return rollback_dry_run(cli, &r.segment, r.json);
+    }
+    if r.delete_active {
+        confirm_delete_active(&r.segment, r.confirm.as_deref())?;
+    }
+    let action = if r.retry {
+        Action::RetryRollBack
+    } else {
+        Action::RollBack
+    };
+    if r.json {
+        return rollback_json(cli, &r.segment, action, r.reason.clone(), r.delete_active);
+    }
+    let request = Request::Act {
+        segment: r.segment.clone(),
+        action,
+        reason: r.reason.clone(),
+        expect: None,
+        delete_active: r.delete_active,
+    };
+    super::act_with(cli, &r.segment, request, &cli.actor, r.no_wait)
 }
 
 /// `rollback --dry-run [--json]`: what a rollback would lose now, read from the target by the

@@ -85,6 +85,13 @@ pub fn log_json(events: &[&Event]) -> Value {
                 if let Some(audit) = &e.audit {
                     line["audit"] = json!(audit);
                 }
+                // Moves and reconciliations carry their counts (never an id or an email).
+                if let Some(moved) = &e.moved {
+                    line["moved"] = json!(moved);
+                }
+                if let Some(reconciled) = &e.reconciled {
+                    line["reconciled"] = json!(reconciled);
+                }
                 line
             })
             .collect(),

@@ -9,6 +9,7 @@
 use super::Cli;
 use super::via_owner::call;
 use crate::owner::protocol::{Reply, Request};
+use crate::reconcile::Found;
 use anyhow::{Context, Result, bail};
 
 pub(super) fn run(
@@ -18,6 +19,26 @@ pub(super) fn run(
     json: bool,
     out: Option<&std::path::Path>,
 ) -> Result<()> {
+    let found = reconcile(cli, segment, rehearsal)?;
+    if let Some(path) = out {
+        let text = serde_json::to_string_pretty(&found)?;
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write the ids to '{}'", path.display()))?;
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+    } else {
+        print!("{}", text(&found.counts));
+    }
+    record(cli, &found, !json)?;
+    if !found.counts.ok {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// Reconcile `segment`'s target (or its rehearsal's) now, judged by the segment's limits.
+pub(super) fn reconcile(cli: &Cli, segment: &str, rehearsal: bool) -> Result<Found> {
     let (project, _) = crate::config::load(&cli.project).map_err(|e| anyhow::anyhow!("{e}"))?;
     let Some(seg) = project.segment(segment) else {
         bail!("unknown segment '{segment}'; `cutover status` lists the segments of this project");
@@ -46,7 +67,7 @@ pub(super) fn run(
         });
         bar.inc(done.saturating_sub(bar.done()));
     };
-    let found = super::live::runtime()?
+    let mut found = super::live::runtime()?
         .block_on(crate::reconcile::run(
             &plan,
             &client,
@@ -58,41 +79,31 @@ pub(super) fn run(
     if let Some(b) = bar.take() {
         b.finish();
     }
-    let mut found = found;
     found.counts.limits = limits;
     found.counts.ok = found.counts.failing(&limits).is_empty();
-    if let Some(path) = out {
-        let text = serde_json::to_string_pretty(&found)?;
-        std::fs::write(path, text)
-            .with_context(|| format!("cannot write the ids to '{}'", path.display()))?;
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&found)?);
-    } else {
-        print!("{}", text(&found.counts, &limits));
-    }
+    Ok(found)
+}
+
+/// Send the counts to the project's owner, which records them (printing its acknowledgement
+/// when `say`).
+pub(super) fn record(cli: &Cli, found: &Found, say: bool) -> Result<()> {
     let request = Request::RecordReconciled {
         reconciled: Box::new(found.counts.clone()),
     };
     call(cli, cli.actor.clone(), request, |reply| {
         if let Reply::Event { event } = reply
-            && !json
+            && say
             && !super::out::quiet()
         {
             println!("{}", super::print::ack_painted(event));
         }
     })?;
-    if !found.counts.ok {
-        std::process::exit(1);
-    }
     Ok(())
 }
 
 /// The counts as a person reads them.
-fn text(
-    r: &crate::model::reconciled::Reconciliation,
-    limits: &crate::model::reconciled::Limits,
-) -> String {
+fn text(r: &crate::model::reconciled::Reconciliation) -> String {
+    let limits = &r.limits;
     let mut s = format!(
         "{}: {} users on {} ({}), {} expected from the export\n",
         r.segment, r.target_users, r.target, r.which, r.expected

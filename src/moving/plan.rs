@@ -22,6 +22,8 @@ pub struct Plan {
     pub duplicate_emails: crate::config::moves::DuplicateEmails,
     /// About how many users move (the segment's size), for progress until a pass has counted.
     pub expected: u64,
+    /// A long-tail move's export lines (`move --remaining`); `None`: every user.
+    pub only: Option<std::sync::Arc<std::collections::HashSet<u64>>>,
 }
 
 impl Plan {
@@ -67,6 +69,7 @@ impl Plan {
             unverifiable: mv.unverifiable,
             duplicate_emails: mv.duplicate_emails,
             expected: project.segment(segment).map_or(0, |s| s.size),
+            only: None,
         };
         Ok((plan, client))
     }

@@ -41,6 +41,8 @@ pub enum Skip {
     DuplicateEmail,
     /// A hash the target cannot verify (`unverifiable = "skip"`, the default).
     Unverifiable,
+    /// On the target already, as the reconciliation a long-tail move started from found.
+    OnTarget,
 }
 
 impl Skip {
@@ -52,6 +54,7 @@ impl Skip {
             Skip::DuplicateId => "duplicate-id",
             Skip::DuplicateEmail => "duplicate-email",
             Skip::Unverifiable => "unverifiable",
+            Skip::OnTarget => "on-target",
         }
     }
 }
@@ -231,6 +234,9 @@ pub struct Rules<'a, P> {
     pub usernames: bool,
     pub unverifiable: Unverifiable,
     pub duplicate_emails: DuplicateEmails,
+    /// A long-tail move's lines (the users a reconciliation found missing): the rest are
+    /// skipped as on the target already.
+    pub only: Option<&'a HashSet<u64>>,
 }
 
 /// What the second pass counted besides the batches.
@@ -269,6 +275,7 @@ pub fn batches<P>(
     stream(path, &fields, |line, row| {
         passed.rows += 1;
         let mut skip = |why: Skip| *passed.skipped.entry(why.as_str()).or_default() += 1;
+
         let Ok(values) = row else {
             return skip(Skip::Unreadable);
         };
@@ -298,6 +305,11 @@ pub fn batches<P>(
                 return;
             }
         };
+        // A long-tail move: a user the reconciliation did not find missing is on the target.
+        if rules.only.is_some_and(|o| !o.contains(&line)) {
+            *passed.skipped.entry(Skip::OnTarget.as_str()).or_default() += 1;
+            return;
+        }
         if password.is_none() {
             passed.without_password += 1;
         }

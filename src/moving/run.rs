@@ -151,6 +151,7 @@ pub async fn move_users(
             size.min(CHUNK),
         );
         let (convert, usernames) = (target.convert(), target.takes_usernames());
+        let only = plan.only.clone();
         tokio::task::spawn_blocking(move || {
             let (export, fields, verdicts, unverifiable, duplicate_emails, size) = rules_plan;
             let rules = Rules {
@@ -160,6 +161,7 @@ pub async fn move_users(
                 usernames,
                 unverifiable,
                 duplicate_emails,
+                only: only.as_deref(),
             };
             prepare::batches(&export, &rules, size, |_, b| tx.blocking_send(b).is_ok())
         })

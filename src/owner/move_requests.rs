@@ -76,6 +76,72 @@ impl Core {
         });
     }
 
+    /// A slow segment's long tail (`move --remaining`): in cutover, a reconciliation taken now
+    /// names the export's users not on the target, and the move sends exactly those (the lines
+    /// kept in the journal, so a resume sends the same batches). Journaled and undone like
+    /// any move.
+    pub(super) fn start_long_tail(&mut self, segment: String, actor: String, waiter: Waiter) {
+        let slow = self
+            .engine
+            .project()
+            .segment(&segment)
+            .is_some_and(|s| s.strategy == crate::config::Strategy::Slow);
+        if !slow {
+            return self.clients.fail(
+                waiter,
+                FailureKind::Invalid,
+                format!(
+                    "--remaining moves a slow segment's long tail, and '{segment}' is not slow"
+                ),
+            );
+        }
+        let (mut plan, target, which) = match self.move_plan(&segment, false) {
+            Ok(p) => p,
+            Err((kind, message)) => return self.clients.fail(waiter, kind, message),
+        };
+        let journal = Journal::new(self.engine.store().samples().clone(), &segment, which);
+        match run::finished(&plan, &journal) {
+            Ok(Some(report)) => {
+                let report = Box::new(report);
+                return self.clients.reply(waiter, Reply::Moved { report });
+            }
+            Ok(None) => {}
+            Err(e) => return self.clients.fail(waiter, FailureKind::Store, e.to_string()),
+        }
+        let kind = self
+            .engine
+            .project()
+            .segment(&segment)
+            .and_then(|s| s.moving.as_ref())
+            .map_or("", |m| m.target.kind());
+        let (task, stop, mut tell) = MoveTask::new(segment, actor, waiter, false, None);
+        self.running.moving(task, async move {
+            let resuming = journal
+                .header()
+                .map_err(|e| e.to_string())?
+                .is_some_and(|h| h.state == crate::moving::journal::State::Moving);
+            let lines = match journal.only().map_err(|e| e.to_string())? {
+                Some(lines) if resuming => lines,
+                _ => {
+                    let found = crate::reconcile::run(&plan, &target, "real", kind, &mut |_, _| {})
+                        .await
+                        .map_err(|e| {
+                            format!("the reconciliation the long tail starts from failed: {e}")
+                        })?;
+                    journal
+                        .set_only(&found.missing_lines)
+                        .map_err(|e| e.to_string())?;
+                    journal.flush().map_err(|e| e.to_string())?;
+                    found.missing_lines
+                }
+            };
+            plan.only = Some(std::sync::Arc::new(lines.into_iter().collect()));
+            run::move_users(&plan, &target, &journal, &stop, &mut tell)
+                .await
+                .map_err(|e| e.to_string())
+        });
+    }
+
     /// What a move of `segment` needs, or why it may not run now.
     fn move_plan(
         &self,

@@ -137,12 +137,16 @@ impl Core {
 
     /// Whether `job` (a cutover or a rollback) starts with the segment's move or its undo.
     pub(super) fn moves_first(&self, job: &HookJob) -> bool {
-        matches!(job.action, HookAction::Cutover | HookAction::Rollback)
-            && self
-                .engine
-                .project()
-                .segment(&job.segment)
-                .is_some_and(|s| s.moving.is_some())
+        let Some(seg) = self.engine.project().segment(&job.segment) else {
+            return false;
+        };
+        seg.moving.is_some()
+            && match job.action {
+                // A slow segment's users move as they log in: its cutover moves no one.
+                HookAction::Cutover => seg.strategy == crate::config::Strategy::BigBang,
+                HookAction::Rollback => true,
+                HookAction::Done => false,
+            }
     }
 
     /// Run the real move (a cutover) or its undo (a rollback), then `job`'s hook.

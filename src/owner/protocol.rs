@@ -162,6 +162,10 @@ pub enum Request {
         rehearse: bool,
         #[serde(default)]
         keep: bool,
+        /// A slow segment's long tail: only the users a reconciliation taken as it starts
+        /// finds missing on the target (`cutover move --remaining`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        remaining: bool,
     },
 }
 

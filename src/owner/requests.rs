@@ -240,9 +240,14 @@ impl Core {
                 segment,
                 rehearse,
                 keep,
+                remaining,
             } => {
                 let actor = self.actor_of(client);
-                self.start_move(segment, rehearse, keep, actor, waiter);
+                if remaining {
+                    self.start_long_tail(segment, actor, waiter);
+                } else {
+                    self.start_move(segment, rehearse, keep, actor, waiter);
+                }
             }
             Request::Prefs => self.read_prefs(client, waiter),
             Request::SavePrefs { prefs } => self.save_prefs(client, prefs, waiter),

@@ -45,6 +45,7 @@ pub fn read(plan: &Plan, convert: Convert) -> Result<Expected, MoveError> {
         usernames: false,
         unverifiable: plan.unverifiable,
         duplicate_emails: plan.duplicate_emails,
+        only: None,
     };
     let mut by_id: HashMap<u64, Expect, ByDigest> =
         HashMap::with_capacity_and_hasher(plan.expected as usize, ByDigest::default());

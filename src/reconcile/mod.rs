@@ -35,6 +35,9 @@ pub struct Found {
     pub duplicated_ids: Vec<String>,
     pub changed_ids: Vec<String>,
     pub without_password_ids: Vec<String>,
+    /// The export lines of the missing users (what a long-tail move sends).
+    #[serde(skip)]
+    pub missing_lines: Vec<u64>,
 }
 
 /// Reconcile the export of `plan` with `target` (`which`: `real` or `rehearsal`), telling
@@ -98,12 +101,14 @@ pub async fn run(
         ok: false,
         limits: Default::default(),
     };
+    let missing_ids = named(&lines.missing);
     Ok(Found {
         counts,
-        missing_ids: named(&lines.missing),
+        missing_ids,
         extra_ids: tally.extra,
         duplicated_ids,
         changed_ids: named(&lines.changed),
         without_password_ids: named(&lines.without_password),
+        missing_lines: lines.missing,
     })
 }

@@ -132,6 +132,9 @@ fn needs(m: &Model) -> Vec<Need> {
         {
             need("a", "resume the move", why.to_string(), Tone::Warn, false);
         }
+        if let Some(offer) = super::moving::long_tail(s) {
+            need("⏎", "look at the segment", offer, Tone::Warn, false);
+        }
         if let Some(since) = s.unguarded_since {
             need(
                 "⏎",

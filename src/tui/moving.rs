@@ -76,6 +76,32 @@ pub fn detail_lines(seg: &SegmentStatus, live: Option<&MoveNow>) -> Vec<(Tone, S
     out
 }
 
+/// "needs you" for a slow segment that plateaued and moves users ([segments.move]): the long
+/// tail, with its count and how long a move of it takes at the rehearsal's rate (else the
+/// last move's).
+pub fn long_tail(s: &SegmentStatus) -> Option<String> {
+    s.plateau.as_ref()?;
+    let mv = s.moving.as_ref()?;
+    if s.phase != crate::model::PhaseShown::Cutover {
+        return None;
+    }
+    let left = s.size.saturating_sub(s.migrated.unwrap_or(0));
+    let rate = [&mv.rehearsal, &mv.real]
+        .into_iter()
+        .flatten()
+        .map(|r| r.rate)
+        .find(|r| *r > 0.0);
+    let how_long = rate.map_or_else(
+        || "rehearse it to know how long".to_string(),
+        |r| format!("about {}", about(left as f64 / r)),
+    );
+    Some(format!(
+        "plateaued: move the remaining {}: {how_long} (`cutover move {} --remaining`)",
+        group_digits(left),
+        s.id
+    ))
+}
+
 /// The rollback dialog's line until the owner has read the target.
 pub const READING: &str = "reading who is active on the target since they moved…";
 
