@@ -76,6 +76,11 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         11,
         &["segments[0].gates[0]", "min and/or max"],
     ),
+    (
+        "reconciled_without_move",
+        11,
+        &["segments[0].gates[0].kind", "needs [segments.move]"],
+    ),
 ];
 
 #[test]

@@ -73,7 +73,7 @@ pub(super) fn remaining(cli: &Cli, segment: &str, json: bool) -> Result<()> {
         .is_some_and(|s| s.strategy != crate::config::Strategy::Slow)
     {
         anyhow::bail!(
-            "--remaining moves a slow segment's long tail; {segment} is big-bang, and its move is its cutover (`cutover reconcile {segment}` says who is missing)"
+            "--remaining moves a slow segment's long tail; {segment} is not slow, and its move is its cutover (`cutover reconcile {segment}` says who is missing)"
         );
     }
     let found = super::reconcile::reconcile(cli, segment, false)?;
@@ -125,8 +125,9 @@ pub(super) fn rollback_json(
         .and_then(|s| s.moving.as_ref())
         .map_or(0, |m| m.undo_deletes());
     // The undo keeps users active on the target since they moved, unless told otherwise.
+    // A failed read never stops a rollback: the counts are then unknown (null).
     let (undo_deletes, kept) = if created > 0 && !delete_active {
-        let delta: crate::model::moved::RollbackDelta = via_owner::ask(
+        let delta: Result<crate::model::moved::RollbackDelta> = via_owner::ask(
             cli,
             None,
             "what a rollback would lose",
@@ -134,10 +135,18 @@ pub(super) fn rollback_json(
                 segment: segment.to_string(),
             },
             |_| {},
-        )?;
-        (delta.delete, delta.keep)
+        );
+        match delta {
+            Ok(d) => (Some(d.delete), Some(d.keep)),
+            Err(e) => {
+                crate::cli::out::info(format_args!(
+                    "{segment}: cannot say what the rollback keeps ({e}); rolling back"
+                ));
+                (None, None)
+            }
+        }
     } else {
-        (created, 0)
+        (Some(created), Some(0))
     };
     let mut events = Vec::new();
     let request = Request::Act {

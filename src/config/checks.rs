@@ -347,3 +347,45 @@ fn http(c: &CheckFile, timeout: Duration, at: &KeyPath, found: &mut Found) -> Op
         timeout,
     }))
 }
+
+/// A `reconciled` check or gate reads `cutover reconcile`, which needs `[segments.move]`: an
+/// error on a segment without one (it would stay unknown forever).
+pub(super) fn reconciled_needs_move(
+    moves: bool,
+    checks: &[Check],
+    gates: &[crate::model::criteria::Criterion],
+    at: &KeyPath,
+    found: &mut Found,
+    ok: &mut bool,
+) {
+    if moves {
+        return;
+    }
+    let fix = "reads `cutover reconcile`, which needs [segments.move] (the export and the target): add it, or remove this";
+    for (i, _) in checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.kind, CheckKind::Reconciled(_)))
+    {
+        *ok = false;
+        let path = at.clone().key("checks").index(i).key("kind");
+        found.push((
+            Severity::Error,
+            path,
+            format!("a reconciled check {fix} check").into(),
+        ));
+    }
+    for (j, _) in gates
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| matches!(g, crate::model::criteria::Criterion::Reconciled(_)))
+    {
+        *ok = false;
+        let path = at.clone().key("gates").index(j).key("kind");
+        found.push((
+            Severity::Error,
+            path,
+            format!("a reconciled gate {fix} gate").into(),
+        ));
+    }
+}

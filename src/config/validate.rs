@@ -252,6 +252,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         }
     }
     let checks = super::checks::checks(&seg.checks, at, found, &mut ok);
+
     let moving = seg
         .moving
         .as_ref()
@@ -272,6 +273,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
             gates.push(c);
         }
     }
+    super::checks::reconciled_needs_move(seg.moving.is_some(), &checks, &gates, at, found, &mut ok);
     if seg.gates.is_empty() {
         found.push((
             Severity::Warning,

@@ -145,12 +145,13 @@ impl Engine {
             }),
             reason_given: cmd.reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
             fitted: fitted.as_deref(),
-            // A big-bang segment that moves its users has a cutover (the move, then any hook);
-            // a slow one's users move as they log in, and its long tail by `move --remaining`.
+            // A big-bang or segment cutover that moves its users has a cutover (the move, then
+            // any hook); a slow segment's users move as they log in, and its long tail by
+            // `move --remaining`.
             // Either has a rollback (the undo, then any hook). They run as tasks, as hooks do.
             hooks: HookSet {
                 cutover: seg.hooks.cutover.is_some()
-                    || (seg.moving.is_some() && seg.strategy == crate::config::Strategy::BigBang),
+                    || (seg.moving.is_some() && seg.strategy != crate::config::Strategy::Slow),
                 rollback: seg.hooks.rollback.is_some() || seg.moving.is_some(),
                 done: seg.hooks.done.is_some(),
             },

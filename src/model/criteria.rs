@@ -60,9 +60,13 @@ impl ReconciledSeen {
                     (
                         Status::Pass,
                         format!(
-                            "{} users on {}, none missing, extra or changed ({} old)",
+                            "{} users on {}: {} missing, {} extra, {} changed, {} duplicated ({} old)",
                             r.target_users,
                             r.target,
+                            r.missing,
+                            r.extra,
+                            r.changed,
+                            r.duplicated,
                             age(s.age_secs)
                         ),
                     )

@@ -22,6 +22,9 @@ pub struct Held {
     pub last_login_ms: Option<i64>,
     /// The last password change (an import counts as one on some targets).
     pub password_changed_ms: Option<i64>,
+    /// When the target created the user (or its password): a password change at that moment
+    /// is the import's own.
+    pub created_ms: Option<i64>,
     /// A second factor is enrolled (a move enrols none, so any is the user's own doing).
     pub mfa: bool,
 }
@@ -37,6 +40,17 @@ impl Held {
 
 /// What a listing hands over: a page of users, and the total when the target says it.
 pub type Pages<'a> = &'a mut (dyn FnMut(Vec<Held>, Option<u64>) + Send);
+
+/// The error of a listing whose next page is the one just read (the same cursor again): a
+/// target that would otherwise be listed forever.
+pub fn stuck(target: &'static str, what: &'static str) -> MoveError {
+    MoveError::Answer {
+        target,
+        what,
+        cause: "it gave the same page again; the listing stops rather than count users twice"
+            .into(),
+    }
+}
 
 /// An RFC 3339 time as milliseconds since the epoch.
 pub fn rfc3339_ms(text: Option<&str>) -> Option<i64> {

@@ -259,7 +259,19 @@ pub fn batches<P>(
     path: &Path,
     rules: &Rules<'_, P>,
     size: usize,
+    each: impl FnMut(u64, Vec<Outgoing<P>>) -> bool,
+) -> Result<Passed, MoveError> {
+    batches_and_skips(path, rules, size, each, |_, _| {})
+}
+
+/// [`batches`], telling `skipped` the legacy id of each row with one that does not move, and
+/// why (a reconciliation knows them: not missing, and not extra either when on the target).
+pub fn batches_and_skips<P>(
+    path: &Path,
+    rules: &Rules<'_, P>,
+    size: usize,
     mut each: impl FnMut(u64, Vec<Outgoing<P>>) -> bool,
+    mut skipped: impl FnMut(&str, Skip),
 ) -> Result<Passed, MoveError> {
     // What the move does not send (dates, and the username unless the target keeps it) is
     // not read.
@@ -284,6 +296,7 @@ pub fn batches<P>(
             return skip(Skip::NoId);
         };
         if let Some(why) = seen.check(id, user.email) {
+            skipped(id, why);
             return skip(why);
         }
         let scheme = hash::classify(user.hash, user.salt.is_some(), user.scheme);
@@ -298,6 +311,7 @@ pub fn batches<P>(
             (Ok(p), _) => p,
             (Err(()), Unverifiable::WithoutPassword) => None,
             (Err(()), Unverifiable::Skip) => {
+                skipped(id, Skip::Unverifiable);
                 *passed
                     .skipped
                     .entry(Skip::Unverifiable.as_str())

@@ -42,11 +42,18 @@ impl Core {
             };
             return self.act(cmd, waiter);
         }
-        let (plan, target, which) = match self.move_plan(&segment, rehearse) {
+        let (mut plan, target, which) = match self.move_plan(&segment, rehearse) {
             Ok(p) => p,
             Err((kind, message)) => return self.clients.fail(waiter, kind, message),
         };
         let journal = Journal::new(self.engine.store().samples().clone(), &segment, which);
+        // An interrupted long tail resumes with its own lines, whichever way it is asked.
+        if let (Ok(Some(h)), Ok(Some(lines))) = (journal.header(), journal.only())
+            && h.state == crate::moving::journal::State::Moving
+            && which == Which::Real
+        {
+            plan.only = Some(std::sync::Arc::new(lines.into_iter().collect()));
+        }
         if which == Which::Real {
             // A finished move sends nothing: its report again, and nothing recorded.
             match run::finished(&plan, &journal) {

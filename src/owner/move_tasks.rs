@@ -143,7 +143,7 @@ impl Core {
         seg.moving.is_some()
             && match job.action {
                 // A slow segment's users move as they log in: its cutover moves no one.
-                HookAction::Cutover => seg.strategy == crate::config::Strategy::BigBang,
+                HookAction::Cutover => seg.strategy != crate::config::Strategy::Slow,
                 HookAction::Rollback => true,
                 HookAction::Done => false,
             }
@@ -187,7 +187,7 @@ impl Core {
             return self.on_hook(hook, Ok((*job, failed(why))));
         }
         let journal = Journal::new(self.engine.store().samples().clone(), &segment, Which::Real);
-        let delete_active = undo && self.deltas.take_delete_active(&segment);
+        let delete_active = undo && self.deltas.take_delete_active(&segment, &job.actor);
         let kind = self
             .engine
             .project()

@@ -50,7 +50,7 @@ impl Core {
             } => {
                 let actor = self.actor_of(client);
                 if delete_active && action == crate::model::Action::RollBack {
-                    self.deltas.allow_delete_active(&segment);
+                    self.deltas.allow_delete_active(&segment, &actor);
                 }
                 self.act(
                     Command {

@@ -5,21 +5,27 @@
 //! every frame). The rollback itself always reads the target afresh, right before its undo.
 //!
 //! It also keeps which rollbacks a lead allowed to delete active users (`--delete-active`,
-//! typed confirmation in the client), taken by the undo of that segment's next rollback.
+//! typed confirmation in the client), taken by the undo of that lead's rollback of the
+//! segment asked with it, and by no other.
 
 use super::clients::Waiter;
 use super::core::Core;
 use super::protocol::{FailureKind, Reply};
 use crate::model::moved::RollbackDelta;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-/// How old a reading may be and still answer.
-pub const FRESH: chrono::Duration = chrono::Duration::minutes(3);
+/// How old a reading may be and still answer (longer than the detail screen's 3 minutes
+/// between asks, so an open detail screen reads the target every other ask).
+pub const FRESH: chrono::Duration = chrono::Duration::minutes(5);
+
+/// How long a lead's `--delete-active` waits for the rollback it came with.
+const ALLOWED_FOR: std::time::Duration = std::time::Duration::from_secs(120);
 
 #[derive(Debug, Default)]
 pub struct Deltas {
     latest: BTreeMap<String, RollbackDelta>,
-    delete_active: BTreeSet<String>,
+    /// Segment → the lead who allowed it, and when.
+    delete_active: BTreeMap<String, (String, std::time::Instant)>,
 }
 
 impl Deltas {
@@ -37,14 +43,21 @@ impl Deltas {
         self.latest.get(segment).filter(|d| now - d.at <= FRESH)
     }
 
-    /// The next rollback of `segment` deletes active users too.
-    pub fn allow_delete_active(&mut self, segment: &str) {
-        self.delete_active.insert(segment.to_string());
+    /// `actor`'s rollback of `segment`, asked now, deletes active users too.
+    pub fn allow_delete_active(&mut self, segment: &str, actor: &str) {
+        self.delete_active.insert(
+            segment.to_string(),
+            (actor.to_string(), std::time::Instant::now()),
+        );
     }
 
-    /// Whether the rollback starting now may delete active users (asked once).
-    pub fn take_delete_active(&mut self, segment: &str) -> bool {
-        self.delete_active.remove(segment)
+    /// Whether the rollback of `segment` by `actor` starting now may delete active users:
+    /// only the one its lead asked for, within [`ALLOWED_FOR`] (taken once). Another lead's
+    /// rollback, the guard's, or one long after a refused ask keep them.
+    pub fn take_delete_active(&mut self, segment: &str, actor: &str) -> bool {
+        self.delete_active
+            .remove(segment)
+            .is_some_and(|(who, at)| who == actor && at.elapsed() <= ALLOWED_FOR)
     }
 }
 

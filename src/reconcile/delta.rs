@@ -2,8 +2,10 @@
 //! no undo has deleted is read back on the target (one listing, as a reconciliation lists), and
 //! counted as active when it logged in, changed its password or enrolled a second factor after
 //! its own move: the moment the target acknowledged its batch, which the journal keeps. An
-//! import's own timestamps (Firebase sets `passwordUpdatedAt` at upload) come before that
-//! moment, so they are no change. A move enrols no second factor, so any is the user's own.
+//! import's own timestamps (Firebase sets `passwordUpdatedAt` at upload) are no change: they
+//! come before that moment, and a password change counts only when later than the user's
+//! creation on the target (a target clock ahead of cutover's does not turn imports into
+//! changes). A move enrols no second factor, so any is the user's own.
 //!
 //! The undo keeps active users unless the lead asks otherwise ([`Active::lines`] is what it
 //! leaves alone).
@@ -103,7 +105,11 @@ pub async fn active(
                 if h.last_login_ms.is_some_and(|t| t > acked) {
                     logged_in.insert(line);
                 }
-                if h.password_changed_ms.is_some_and(|t| t > acked) {
+                // The import's own timestamp is no change: it is the user's creation on the
+                // target (and comes before the batch's answer, on a clock in step).
+                if h.password_changed_ms
+                    .is_some_and(|t| t > acked && h.created_ms.is_none_or(|c| t > c))
+                {
                     password.insert(line);
                 }
                 if h.mfa {

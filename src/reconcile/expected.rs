@@ -7,7 +7,7 @@ use crate::moving::MoveError;
 use crate::moving::plan::Plan;
 use crate::moving::prepare::{self, ByDigest, Passed, Rules};
 use crate::moving::target::Convert;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What the target should hold for one user of the export.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +30,10 @@ pub struct Expect {
 /// The users the export should have put on the target, and what the pass counted.
 pub struct Expected {
     pub by_id: HashMap<u64, Expect, ByDigest>,
+    /// The legacy ids of rows the move's rules skip (an unverifiable hash, an email an earlier
+    /// row has): on the target (moved some other way, as a slow segment's users do when they
+    /// log in), they are neither missing nor extra.
+    pub skipped: HashSet<u64, ByDigest>,
     pub passed: Passed,
 }
 
@@ -49,23 +53,38 @@ pub fn read(plan: &Plan, convert: Convert) -> Result<Expected, MoveError> {
     };
     let mut by_id: HashMap<u64, Expect, ByDigest> =
         HashMap::with_capacity_and_hasher(plan.expected as usize, ByDigest::default());
-    let passed = prepare::batches(&plan.export, &rules, CHUNK, |_, users| {
-        for u in users {
-            by_id.insert(
-                crate::audit::values::folded_exact(&u.id),
-                Expect {
-                    line: u.line,
-                    email: crate::moving::held::Held::email_digest(u.email.as_deref()),
-                    verified: u.verified,
-                    disabled: u.disabled,
-                    password: u.password.is_some(),
-                    seen: 0,
-                    changed: false,
-                    no_password: false,
-                },
-            );
-        }
-        true
-    })?;
-    Ok(Expected { by_id, passed })
+    let mut skipped: HashSet<u64, ByDigest> = HashSet::default();
+    let passed = prepare::batches_and_skips(
+        &plan.export,
+        &rules,
+        CHUNK,
+        |_, users| {
+            for u in users {
+                by_id.insert(
+                    crate::audit::values::folded_exact(&u.id),
+                    Expect {
+                        line: u.line,
+                        email: crate::moving::held::Held::email_digest(u.email.as_deref()),
+                        verified: u.verified,
+                        disabled: u.disabled,
+                        password: u.password.is_some(),
+                        seen: 0,
+                        changed: false,
+                        no_password: false,
+                    },
+                );
+            }
+            true
+        },
+        |id, why| {
+            if why != prepare::Skip::DuplicateId {
+                skipped.insert(crate::audit::values::folded_exact(id));
+            }
+        },
+    )?;
+    Ok(Expected {
+        by_id,
+        skipped,
+        passed,
+    })
 }

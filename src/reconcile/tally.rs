@@ -22,6 +22,9 @@ pub struct Tally {
     pub extra: Vec<String>,
     /// Of those, the ones held more than once.
     pub extra_twice: Vec<String>,
+    /// Users whose export row the move's rules skip, on the target all the same (neither
+    /// missing nor extra).
+    pub skipped_there: u64,
     extra_seen: HashMap<u64, u8, ByDigest>,
 }
 
@@ -69,6 +72,7 @@ impl Tally {
                     e.no_password = e.password && h.password == Some(false);
                 }
             }
+            None if expected.skipped.contains(&key) => self.skipped_there += 1,
             None => {
                 let seen = self.extra_seen.entry(key).or_default();
                 *seen = seen.saturating_add(1);
@@ -143,6 +147,9 @@ mod tests {
     fn each_difference_is_found_by_legacy_id_and_nothing_else() {
         let mut ex = Expected {
             by_id: Default::default(),
+            skipped: [crate::audit::values::folded_exact("logged-in")]
+                .into_iter()
+                .collect(),
             passed: Default::default(),
         };
         for (line, id, email) in [
@@ -169,7 +176,9 @@ mod tests {
         );
         t.add(&mut ex, &held("stranger", "s@x.org"));
         t.add(&mut ex, &held("stranger", "s@x.org"));
-        assert_eq!(t.target_users, 7);
+        t.add(&mut ex, &held("logged-in", "l@x.org"));
+        assert_eq!(t.target_users, 8);
+        assert_eq!(t.skipped_there, 1, "a skipped row's user is not extra");
         assert_eq!(t.extra, vec!["stranger"]);
         assert_eq!(t.extra_twice, vec!["stranger"]);
         assert_eq!(

@@ -212,7 +212,7 @@ impl Authgear {
         let mut ids: Vec<&String> = self.users.keys().collect();
         ids.sort_unstable();
         let start = after.map_or(0, |a| ids.partition_point(|id| id.as_str() <= a.as_str()));
-        let page = &ids[start.min(ids.len())..(start + first).min(ids.len())];
+        let page = &ids[start.min(ids.len())..start.saturating_add(first).min(ids.len())];
         let edges: Vec<Value> = page
             .iter()
             .map(|id| {
@@ -237,7 +237,7 @@ impl Authgear {
         Answer::Json(
             200,
             json!({"data": {"users": {"totalCount": ids.len(), "edges": edges,
-                "pageInfo": {"hasNextPage": start + first < ids.len(), "endCursor": end}}}}),
+                "pageInfo": {"hasNextPage": start.saturating_add(first) < ids.len(), "endCursor": end}}}}),
             None,
         )
     }

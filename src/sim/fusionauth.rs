@@ -47,6 +47,8 @@ struct Tenant {
 #[derive(Debug, Default)]
 pub struct FusionAuth {
     tenants: HashMap<String, Tenant>,
+    /// Users planted so far (their ids are numbered by it).
+    planted: u64,
 }
 
 fn field_error(field: &str, code: &str) -> Value {
@@ -142,6 +144,8 @@ impl FusionAuth {
 impl FusionAuth {
     /// Apply a planted change to `tenant` (see [`super::plant`]).
     pub fn plant(&mut self, tenant: &str, op: &Plant) -> Result<(), String> {
+        self.planted += 1;
+        let n = self.planted;
         let t = self.tenants.entry(tenant.to_string()).or_default();
         let id_of = |t: &Tenant, legacy: &str| {
             t.users
@@ -153,7 +157,7 @@ impl FusionAuth {
                 .ok_or(format!("no user of legacy id '{legacy}'"))
         };
         let new_user = |t: &mut Tenant, legacy: &str, email: &str| {
-            let id = format!("00000000-0000-4000-8000-{:012}", t.users.len() + 1);
+            let id = format!("00000000-0000-4000-8000-{n:012}");
             let u = json!({"id": id, "email": email, "verified": true, "active": true,
                 "insertInstant": chrono::Utc::now().timestamp_millis(),
                 "data": {"legacyId": legacy}});
@@ -229,7 +233,7 @@ fn page(t: &Tenant, search: &Value) -> Answer {
         None => {
             let start = search["startRow"].as_u64().unwrap_or(0);
             let size = search["numberOfResults"].as_u64().unwrap_or(25);
-            if start + size > WINDOW {
+            if start.saturating_add(size) > WINDOW {
                 let e = json!({"fieldErrors": {"search.numberOfResults": [{"code": "[invalid]search.numberOfResults", "message": "startRow + numberOfResults is over the 10,000 result window; use nextResults."}]}});
                 return Answer::Json(400, e, None);
             }

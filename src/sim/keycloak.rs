@@ -198,7 +198,8 @@ impl Keycloak {
             .map(|(id, _)| id.clone());
         match (op, id) {
             (Plant::Extra { email, .. } | Plant::Copy { email, .. }, _) => {
-                let id = format!("00000000-0000-4000-8000-{:012}", r.users.len() + 1);
+                self.issued += 1;
+                let id = format!("00000000-0000-4000-9000-{:012}", self.issued);
                 let u = json!({"id": id, "username": email.to_lowercase(), "email": email.to_lowercase(),
                     "emailVerified": true, "enabled": true, "attributes": {"legacyId": [legacy]}});
                 r.names.insert(email.to_lowercase(), id.clone());

@@ -92,7 +92,26 @@ fn needs(m: &Model) -> Vec<Need> {
                 false,
             );
         }
-        if s.phase == PhaseShown::Cutover && !s.gates_ok {
+        // A reconciliation failing (or not run yet) is not a reason to roll back: it says
+        // what to look at.
+        let only_reconciled = s
+            .criteria
+            .iter()
+            .filter(|v| v.status != crate::model::gate::Status::Pass)
+            .all(|v| v.name == "reconciled");
+        if s.phase == PhaseShown::Cutover && !s.gates_ok && only_reconciled {
+            need(
+                "⏎",
+                "look at the segment",
+                format!(
+                    "not reconciled: {} (`cutover reconcile {}`)",
+                    super::derive::failing_criteria(s),
+                    s.id
+                ),
+                Tone::Warn,
+                false,
+            );
+        } else if s.phase == PhaseShown::Cutover && !s.gates_ok {
             let streak = if s.guard_streak > 0 {
                 format!(" ×{}", s.guard_streak)
             } else {

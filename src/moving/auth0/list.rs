@@ -33,6 +33,7 @@ impl super::Auth0 {
                 field("app_metadata.legacy_id", "legacy_id"),
                 field("last_login", "last_login"),
                 field("last_password_reset", "last_password_reset"),
+                field("created_at", "created_at"),
                 field("multifactor", "multifactor"),
             ],
         })
@@ -144,6 +145,7 @@ fn held(u: &Value) -> Held {
         password: None,
         last_login_ms: rfc3339_ms(u["last_login"].as_str()),
         password_changed_ms: rfc3339_ms(u["last_password_reset"].as_str()),
+        created_ms: rfc3339_ms(u["created_at"].as_str()),
         mfa: u["multifactor"].as_array().is_some_and(|m| !m.is_empty()),
     }
 }

@@ -38,10 +38,14 @@ impl super::Authgear {
                 edges.iter().map(|e| held(&e["node"])).collect(),
                 users["totalCount"].as_u64(),
             );
-            after = users["pageInfo"]["endCursor"]
+            let next = users["pageInfo"]["endCursor"]
                 .as_str()
                 .filter(|_| users["pageInfo"]["hasNextPage"] == true && !edges.is_empty())
                 .map(str::to_string);
+            if next.is_some() && next == after {
+                return Err(super::super::held::stuck(super::NAME, "a user listing"));
+            }
+            after = next;
             if after.is_none() {
                 return Ok(());
             }
@@ -71,6 +75,7 @@ fn held(u: &Value) -> Held {
         password: Some(password.is_some()),
         last_login_ms: rfc3339_ms(u["lastLoginAt"].as_str()),
         password_changed_ms: password.and_then(|p| rfc3339_ms(p["updatedAt"].as_str())),
+        created_ms: password.and_then(|p| rfc3339_ms(p["createdAt"].as_str())),
         mfa: authenticators.iter().any(|a| a["kind"] == "SECONDARY"),
     }
 }

@@ -30,10 +30,14 @@ impl super::Firebase {
                 .await?;
             let users = answer["users"].as_array().map(Vec::as_slice).unwrap_or(&[]);
             pages(users.iter().map(held).collect(), None);
-            token = answer["nextPageToken"]
+            let next = answer["nextPageToken"]
                 .as_str()
                 .filter(|t| !t.is_empty() && !users.is_empty())
                 .map(str::to_string);
+            if next.is_some() && next == token {
+                return Err(super::super::held::stuck(super::NAME, "a user listing"));
+            }
+            token = next;
             if token.is_none() {
                 return Ok(());
             }
@@ -61,6 +65,7 @@ fn held(u: &Value) -> Held {
         password: Some(u["passwordHash"].as_str().is_some_and(|h| !h.is_empty())),
         last_login_ms: millis(&u["lastLoginAt"]),
         password_changed_ms: millis(&u["passwordUpdatedAt"]),
+        created_ms: millis(&u["createdAt"]),
         mfa: u["mfaInfo"].as_array().is_some_and(|m| !m.is_empty()),
     }
 }

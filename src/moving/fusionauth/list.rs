@@ -16,10 +16,12 @@ const PAGE: usize = 1000;
 impl super::FusionAuth {
     /// Every user of the tenant, page by page.
     pub async fn list(&self, pages: Pages<'_>) -> Result<(), MoveError> {
-        let mut next: Option<String> = None;
+        // `nextResults` when the server gives one (its Elasticsearch engine); else `startRow`
+        // paging, which the database engine answers without a window.
+        let (mut next, mut listed): (Option<String>, u64) = (None, 0);
         loop {
             let search = match &next {
-                None => json!({"queryString": "*", "numberOfResults": PAGE, "startRow": 0,
+                None => json!({"queryString": "*", "numberOfResults": PAGE, "startRow": listed,
                     "accurateTotal": true, "sortFields": [{"name": "id"}]}),
                 Some(token) => json!({"nextResults": token}),
             };
@@ -31,14 +33,21 @@ impl super::FusionAuth {
                 })
                 .await?;
             let users = answer["users"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-            pages(users.iter().map(held).collect(), answer["total"].as_u64());
-            next = answer["nextResults"]
+            let total = answer["total"].as_u64();
+            listed += users.len() as u64;
+            pages(users.iter().map(held).collect(), total);
+            let token = answer["nextResults"]
                 .as_str()
                 .filter(|t| !t.is_empty() && !users.is_empty())
                 .map(str::to_string);
-            if next.is_none() {
+            if token.is_some() && token == next {
+                return Err(super::super::held::stuck(super::NAME, "a user search"));
+            }
+            let more = token.is_some() || (!users.is_empty() && total.is_some_and(|t| listed < t));
+            if !more {
                 return Ok(());
             }
+            next = token;
         }
     }
 }
@@ -56,6 +65,7 @@ fn held(u: &Value) -> Held {
         password: None,
         last_login_ms: u["lastLoginInstant"].as_i64(),
         password_changed_ms: u["passwordLastUpdateInstant"].as_i64(),
+        created_ms: u["insertInstant"].as_i64(),
         mfa: u["twoFactor"]["methods"]
             .as_array()
             .is_some_and(|m| !m.is_empty()),

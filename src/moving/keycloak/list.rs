@@ -24,7 +24,7 @@ impl super::Keycloak {
             (200, n) => n.as_u64(),
             _ => None,
         };
-        let mut first = 0usize;
+        let (mut first, mut first_id) = (0usize, None::<String>);
         loop {
             let url = format!(
                 "{}/users?first={first}&max={PAGE}&briefRepresentation=false",
@@ -47,6 +47,17 @@ impl super::Keycloak {
                 }
             };
             let n = users.len();
+            // A server that ignores `first` answers the first page again.
+            let head = users
+                .first()
+                .and_then(|u| u["id"].as_str())
+                .map(str::to_string);
+            if first > 0 && head.is_some() && head == first_id {
+                return Err(super::super::held::stuck(super::NAME, "a user listing"));
+            }
+            if first == 0 {
+                first_id = head;
+            }
             pages(users.iter().map(held).collect(), total);
             if n < PAGE {
                 return Ok(());
@@ -66,6 +77,7 @@ fn held(u: &Value) -> Held {
         email: Held::email_digest(u["email"].as_str()),
         verified: u["emailVerified"].as_bool(),
         disabled: u["enabled"].as_bool().map(|e| !e),
+        created_ms: u["createdTimestamp"].as_i64(),
         ..Held::default()
     }
 }
