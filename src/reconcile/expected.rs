@@ -1,20 +1,23 @@
 //! The export's side of a reconciliation: every user the move sends, read by the move's own
 //! rules ([`crate::moving::prepare::batches`]: the same rows skipped, the same password
-//! verdicts), held as digests and flags keyed by the digest of the legacy id. About 40 bytes
-//! a user; no id or email is kept as text (the ids a report names are read back by line).
+//! verdicts), held as digests and flags sorted by the digest of the legacy id. 32 bytes a
+//! user; no id or email is kept as text (the ids a report names are read back by line).
 
 use crate::moving::MoveError;
 use crate::moving::plan::Plan;
 use crate::moving::prepare::{self, ByDigest, Passed, Rules};
 use crate::moving::target::Convert;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::num::NonZeroU64;
 
-/// What the target should hold for one user of the export.
+/// What the target should hold for one user of the export (32 bytes).
 #[derive(Debug, Clone, Copy)]
 pub struct Expect {
+    /// The digest of its legacy id (what the target's users are matched by).
+    pub key: u64,
     /// Its line in the export (how its id is read back for a report).
-    pub line: u64,
-    pub email: Option<u64>,
+    pub line: u32,
+    pub email: Option<NonZeroU64>,
     pub verified: Option<bool>,
     pub disabled: bool,
     /// It moves with a password.
@@ -27,14 +30,44 @@ pub struct Expect {
     pub no_password: bool,
 }
 
-/// The users the export should have put on the target, and what the pass counted.
+/// An email digest as [`Expect`] holds it (0, one chance in 2^64, is taken as 1).
+pub fn email_key(digest: Option<u64>) -> Option<NonZeroU64> {
+    digest.map(|d| NonZeroU64::new(d).unwrap_or(NonZeroU64::MIN))
+}
+
+/// The users the export should have put on the target, sorted by the digest of their legacy
+/// id (a sorted list takes a third of a hash map's memory, and a lookup is a binary search),
+/// and what the pass counted.
 pub struct Expected {
-    pub by_id: HashMap<u64, Expect, ByDigest>,
+    by_id: Vec<Expect>,
     /// The legacy ids of rows the move's rules skip (an unverifiable hash, an email an earlier
     /// row has): on the target (moved some other way, as a slow segment's users do when they
     /// log in), they are neither missing nor extra.
     pub skipped: HashSet<u64, ByDigest>,
     pub passed: Passed,
+}
+
+impl Expected {
+    /// The expected users (in any order; their legacy ids are unique, as the move's rules
+    /// make them), the skipped rows' ids, and the counts.
+    pub fn new(mut users: Vec<Expect>, skipped: HashSet<u64, ByDigest>, passed: Passed) -> Self {
+        users.sort_unstable_by_key(|e| e.key);
+        Expected {
+            by_id: users,
+            skipped,
+            passed,
+        }
+    }
+
+    /// The user of legacy-id digest `key`.
+    pub fn get_mut(&mut self, key: u64) -> Option<&mut Expect> {
+        let i = self.by_id.binary_search_by_key(&key, |e| e.key).ok()?;
+        self.by_id.get_mut(i)
+    }
+
+    pub fn users(&self) -> &[Expect] {
+        &self.by_id
+    }
 }
 
 /// Users read from the export at once.
@@ -51,28 +84,30 @@ pub fn read(plan: &Plan, convert: Convert) -> Result<Expected, MoveError> {
         duplicate_emails: plan.duplicate_emails,
         only: None,
     };
-    let mut by_id: HashMap<u64, Expect, ByDigest> =
-        HashMap::with_capacity_and_hasher(plan.expected as usize, ByDigest::default());
+    let mut users: Vec<Expect> = Vec::with_capacity(plan.expected as usize);
     let mut skipped: HashSet<u64, ByDigest> = HashSet::default();
+    let mut too_long = false;
     let passed = prepare::batches_and_skips(
         &plan.export,
         &rules,
         CHUNK,
-        |_, users| {
-            for u in users {
-                by_id.insert(
-                    crate::audit::values::folded_exact(&u.id),
-                    Expect {
-                        line: u.line,
-                        email: crate::moving::held::Held::email_digest(u.email.as_deref()),
-                        verified: u.verified,
-                        disabled: u.disabled,
-                        password: u.password.is_some(),
-                        seen: 0,
-                        changed: false,
-                        no_password: false,
-                    },
-                );
+        |_, batch| {
+            for u in batch {
+                let Ok(line) = u32::try_from(u.line) else {
+                    too_long = true;
+                    return false;
+                };
+                users.push(Expect {
+                    key: crate::audit::values::folded_exact(&u.id),
+                    line,
+                    email: email_key(crate::moving::held::Held::email_digest(u.email.as_deref())),
+                    verified: u.verified,
+                    disabled: u.disabled,
+                    password: u.password.is_some(),
+                    seen: 0,
+                    changed: false,
+                    no_password: false,
+                });
             }
             true
         },
@@ -82,9 +117,12 @@ pub fn read(plan: &Plan, convert: Convert) -> Result<Expected, MoveError> {
             }
         },
     )?;
-    Ok(Expected {
-        by_id,
-        skipped,
-        passed,
-    })
+    if too_long {
+        return Err(MoveError::Setup(format!(
+            "the export '{}' has more than {} lines: split it to reconcile it",
+            plan.export.display(),
+            u32::MAX
+        )));
+    }
+    Ok(Expected::new(users, skipped, passed))
 }

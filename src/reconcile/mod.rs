@@ -83,7 +83,7 @@ pub async fn run(
         which: which.to_string(),
         target: kind.to_string(),
         target_users: tally.target_users,
-        expected: expected.by_id.len() as u64,
+        expected: expected.users().len() as u64,
         missing: lines.missing.len() as u64,
         extra: tally.extra.len() as u64,
         duplicated: duplicated_ids.len() as u64,

@@ -54,7 +54,7 @@ impl Lines {
 }
 
 fn differs(e: &Expect, h: &Held) -> bool {
-    e.email != h.email
+    e.email != super::expected::email_key(h.email)
         || matches!((e.verified, h.verified), (Some(a), Some(b)) if a != b)
         || h.disabled.is_some_and(|d| d != e.disabled)
 }
@@ -64,43 +64,44 @@ impl Tally {
     pub fn add(&mut self, expected: &mut Expected, h: &Held) {
         self.target_users += 1;
         let key = crate::audit::values::folded_exact(&h.legacy);
-        match expected.by_id.get_mut(&key) {
-            Some(e) => {
-                e.seen = e.seen.saturating_add(1);
-                if e.seen == 1 {
-                    e.changed = differs(e, h);
-                    e.no_password = e.password && h.password == Some(false);
-                }
+        if let Some(e) = expected.get_mut(key) {
+            e.seen = e.seen.saturating_add(1);
+            if e.seen == 1 {
+                e.changed = differs(e, h);
+                e.no_password = e.password && h.password == Some(false);
             }
-            None if expected.skipped.contains(&key) => self.skipped_there += 1,
-            None => {
-                let seen = self.extra_seen.entry(key).or_default();
-                *seen = seen.saturating_add(1);
-                match *seen {
-                    1 => self.extra.push(h.legacy.clone()),
-                    2 => self.extra_twice.push(h.legacy.clone()),
-                    _ => {}
-                }
-            }
+            return;
+        }
+        if expected.skipped.contains(&key) {
+            self.skipped_there += 1;
+            return;
+        }
+        let seen = self.extra_seen.entry(key).or_default();
+        *seen = seen.saturating_add(1);
+        match *seen {
+            1 => self.extra.push(h.legacy.clone()),
+            2 => self.extra_twice.push(h.legacy.clone()),
+            _ => {}
         }
     }
 
     /// The export's users that differ, by line (in export order).
     pub fn lines(expected: &Expected) -> Lines {
         let mut out = Lines::default();
-        for e in expected.by_id.values() {
+        for e in expected.users() {
+            let line = u64::from(e.line);
             match e.seen {
-                0 => out.missing.push(e.line),
+                0 => out.missing.push(line),
                 1 if e.changed || e.no_password => {
                     if e.changed {
-                        out.changed.push(e.line);
+                        out.changed.push(line);
                     }
                     if e.no_password {
-                        out.without_password.push(e.line);
+                        out.without_password.push(line);
                     }
                 }
                 1 => {}
-                _ => out.duplicated.push(e.line),
+                _ => out.duplicated.push(line),
             }
         }
         for v in [
@@ -119,10 +120,11 @@ impl Tally {
 mod tests {
     use super::*;
 
-    fn expect(line: u64, email: &str) -> Expect {
+    fn expect(line: u32, id: &str, email: &str) -> Expect {
         Expect {
+            key: crate::audit::values::folded_exact(id),
             line,
-            email: Held::email_digest(Some(email)),
+            email: super::super::expected::email_key(Held::email_digest(Some(email))),
             verified: Some(true),
             disabled: false,
             password: true,
@@ -145,23 +147,20 @@ mod tests {
 
     #[test]
     fn each_difference_is_found_by_legacy_id_and_nothing_else() {
-        let mut ex = Expected {
-            by_id: Default::default(),
-            skipped: [crate::audit::values::folded_exact("logged-in")]
-                .into_iter()
-                .collect(),
-            passed: Default::default(),
-        };
-        for (line, id, email) in [
+        let users = [
             (2, "u1", "a@x.org"),
             (3, "u2", "b@x.org"),
             (4, "u3", "c@x.org"),
             (5, "u4", "d@x.org"),
             (6, "u5", "e@x.org"),
-        ] {
-            ex.by_id
-                .insert(crate::audit::values::folded_exact(id), expect(line, email));
-        }
+        ]
+        .into_iter()
+        .map(|(line, id, email)| expect(line, id, email))
+        .collect();
+        let skipped = [crate::audit::values::folded_exact("logged-in")]
+            .into_iter()
+            .collect();
+        let mut ex = Expected::new(users, skipped, Default::default());
         let mut t = Tally::default();
         t.add(&mut ex, &held("u1", "A@X.org"));
         t.add(&mut ex, &held("u2", "moved@x.org"));
