@@ -127,16 +127,7 @@ pub(super) fn rollback_json(
     // The undo keeps users active on the target since they moved, unless told otherwise.
     // A failed read never stops a rollback: the counts are then unknown (null).
     let (undo_deletes, kept) = if created > 0 && !delete_active {
-        let delta: Result<crate::model::moved::RollbackDelta> = via_owner::ask(
-            cli,
-            None,
-            "what a rollback would lose",
-            Request::RollbackDelta {
-                segment: segment.to_string(),
-            },
-            |_| {},
-        );
-        match delta {
+        match ask_delta(cli, segment) {
             Ok(d) => (Some(d.delete), Some(d.keep)),
             Err(e) => {
                 crate::cli::out::info(format_args!(
@@ -200,18 +191,18 @@ pub(super) fn rollback(cli: &Cli, r: &super::args::RollbackArgs) -> Result<()> {
     super::act_with(cli, &r.segment, request, &cli.actor, r.no_wait)
 }
 
+/// What a rollback of `segment` would lose, asked of the project's owner.
+fn ask_delta(cli: &Cli, segment: &str) -> Result<crate::model::moved::RollbackDelta> {
+    let request = Request::RollbackDelta {
+        segment: segment.to_string(),
+    };
+    via_owner::ask(cli, None, "what a rollback would lose", request, |_| {})
+}
+
 /// `rollback --dry-run [--json]`: what a rollback would lose now, read from the target by the
 /// project's owner (or its reading of a few minutes ago), and nothing done.
 pub(super) fn rollback_dry_run(cli: &Cli, segment: &str, json: bool) -> Result<()> {
-    let delta: crate::model::moved::RollbackDelta = via_owner::ask(
-        cli,
-        None,
-        "what a rollback would lose",
-        Request::RollbackDelta {
-            segment: segment.to_string(),
-        },
-        |_| {},
-    )?;
+    let delta = ask_delta(cli, segment)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&delta)?);
     } else {

@@ -115,12 +115,7 @@ impl Core {
             Ok(None) => {}
             Err(e) => return self.clients.fail(waiter, FailureKind::Store, e.to_string()),
         }
-        let kind = self
-            .engine
-            .project()
-            .segment(&segment)
-            .and_then(|s| s.moving.as_ref())
-            .map_or("", |m| m.target.kind());
+        let kind = self.target_kind(&segment);
         let (task, stop, mut tell) = MoveTask::new(segment, actor, waiter, false, None);
         self.running.moving(task, async move {
             let resuming = journal
@@ -147,6 +142,15 @@ impl Core {
                 .await
                 .map_err(|e| e.to_string())
         });
+    }
+
+    /// The kind of `segment`'s real target (`fusionauth`, ...; empty without a move).
+    pub(super) fn target_kind(&self, segment: &str) -> &'static str {
+        self.engine
+            .project()
+            .segment(segment)
+            .and_then(|s| s.moving.as_ref())
+            .map_or("", |m| m.target.kind())
     }
 
     /// What a move of `segment` needs, or why it may not run now.

@@ -188,12 +188,7 @@ impl Core {
         }
         let journal = Journal::new(self.engine.store().samples().clone(), &segment, Which::Real);
         let delete_active = undo && self.deltas.take_delete_active(&segment, &job.actor);
-        let kind = self
-            .engine
-            .project()
-            .segment(&segment)
-            .and_then(|s| s.moving.as_ref())
-            .map_or("", |m| m.target.kind());
+        let kind = self.target_kind(&segment);
         let (task, stop, mut tell) = MoveTask::new(
             segment,
             job.actor.clone(),

@@ -77,3 +77,10 @@ impl Plant {
         }
     }
 }
+
+/// A planted moment as the RFC 3339 text Auth0 and Authgear show.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339()
+}

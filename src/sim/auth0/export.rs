@@ -87,11 +87,7 @@ impl Auth0 {
                 u["connection_id"] == connection && u["app_metadata"]["legacy_id"] == legacy
             })
             .map(|(id, _)| id.clone());
-        let when = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .unwrap_or_default()
-                .to_rfc3339()
-        };
+        let when = super::super::plant::rfc3339;
         match (op, id) {
             (Plant::Extra { email, .. } | Plant::Copy { email, .. }, _) => {
                 self.made += 1;
