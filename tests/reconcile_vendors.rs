@@ -103,12 +103,33 @@ fn reconcile_finds_what_was_planted(
         scope,
         json!({"op": "extra", "legacy": "X-stranger", "email": "stranger@example.net"}),
     );
-    change(
-        sim,
-        kind,
-        scope,
-        json!({"op": "email", "legacy": changed, "email": "moved.on@example.net"}),
-    );
+    if kind == "fusionauth" {
+        // Through FusionAuth's own API, as a lead's admin would.
+        let url = format!(
+            "{}/api/user/{}",
+            sim.1,
+            cutover::moving::target::user_id(changed)
+        );
+        let status = common::firebase::block_on(async {
+            reqwest::Client::new()
+                .patch(&url)
+                .header("Authorization", "key")
+                .header("X-FusionAuth-TenantId", scope)
+                .json(&json!({"user": {"email": "moved.on@example.net"}}))
+                .send()
+                .await
+                .expect("a PATCH")
+                .status()
+        });
+        assert!(status.is_success(), "{status}");
+    } else {
+        change(
+            sim,
+            kind,
+            scope,
+            json!({"op": "email", "legacy": changed, "email": "moved.on@example.net"}),
+        );
+    }
     change(
         sim,
         kind,

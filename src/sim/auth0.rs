@@ -9,7 +9,8 @@
 //! - `GET /api/v2/jobs/ID/errors` → `[{user, errors: [{code, message, path}]}]`, or 204: a user
 //!   whose id or email the tenant has is `DUPLICATED_USER`, one without an email
 //!   `MISSING_REQUIRED_PROPERTY`;
-//! - `GET /api/v2/users/ID` → the user or 404; `DELETE /api/v2/users/ID` → 204;
+//! - `GET /api/v2/users/ID` → the user or 404; `PATCH /api/v2/users/ID` `{email, ...}` → the
+//!   user updated; `DELETE /api/v2/users/ID` → 204;
 //! - `POST /api/v2/jobs/users-exports` `{connection_id, format: "json", fields: [{name,
 //!   export_as}]}` → 201 and a pending `users_export` job, `completed` at its next poll with a
 //!   `location`: `/sim/exports/ID.json.gz` on this server, the connection's users one JSON
@@ -221,6 +222,26 @@ impl Auth0 {
                     None,
                 ),
             }),
+            ("PATCH", ["api", "v2", "users", id]) => {
+                let Ok(change) = call.json() else {
+                    return now(error(400, "Payload validation error: invalid JSON"));
+                };
+                now(match self.users.get_mut(*id) {
+                    None => error(404, "The user does not exist."),
+                    Some(u) => {
+                        if let (Some(old), Some(new)) =
+                            (u["email"].as_str(), change["email"].as_str())
+                        {
+                            self.emails.remove(&old.to_lowercase());
+                            self.emails.insert(new.to_lowercase(), id.to_string());
+                        }
+                        for (k, v) in change.as_object().into_iter().flatten() {
+                            u[k] = v.clone();
+                        }
+                        Answer::Json(200, u.clone(), None)
+                    }
+                })
+            }
             ("DELETE", ["api", "v2", "users", id]) => {
                 if let Some(u) = self.users.remove(*id)
                     && let Some(e) = u["email"].as_str()

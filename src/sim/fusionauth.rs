@@ -12,15 +12,18 @@
 //!   order, with `nextResults` while more follow (`startRow + numberOfResults` past 10,000 is
 //!   refused, as FusionAuth's window is), and `{search: {nextResults}}` the page after;
 //!   users come back as FusionAuth shows them: without a password, salt or scheme;
+//! - `PATCH /api/user/ID` `{user: {email, ...}}` → the user updated (a taken email refused);
 //! - `DELETE /api/user/bulk` `{userIds, hardDelete}` → `{dryRun, hardDelete, total, userIds}`.
 //!
 //! Users are kept as their minified JSON (a million fit in a few hundred MB).
 
-use super::plant::Plant;
 use super::target::{Answer, Call, Manners};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+
+mod users;
+use users::{page, patch, shown};
 
 /// The password schemes FusionAuth has built in.
 const SCHEMES: [&str; 8] = [
@@ -76,7 +79,7 @@ impl FusionAuth {
         let ours = matches!(
             (call.method, call.path),
             ("POST", "/api/user/import" | "/api/user/search") | ("DELETE", "/api/user/bulk")
-        );
+        ) || (call.method == "PATCH" && call.path.starts_with("/api/user/"));
         if !ours {
             return None;
         }
@@ -92,6 +95,10 @@ impl FusionAuth {
             Err(a) => return now(a),
         };
         let t = self.tenants.entry(tenant).or_default();
+        if call.method == "PATCH" {
+            let id = call.path.trim_start_matches("/api/user/");
+            return now(patch(t, id, &body["user"]));
+        }
         match (call.method, call.path) {
             ("POST", "/api/user/import") => Some(import(t, manners, &body)),
             ("POST", "/api/user/search") if !body["search"]["ids"].is_array() => {
@@ -139,139 +146,6 @@ impl FusionAuth {
             _ => None,
         }
     }
-}
-
-impl FusionAuth {
-    /// Apply a planted change to `tenant` (see [`super::plant`]).
-    pub fn plant(&mut self, tenant: &str, op: &Plant) -> Result<(), String> {
-        self.planted += 1;
-        let n = self.planted;
-        let t = self.tenants.entry(tenant.to_string()).or_default();
-        let id_of = |t: &Tenant, legacy: &str| {
-            t.users
-                .iter()
-                .find(|(_, u)| {
-                    serde_json::from_str::<Value>(u).is_ok_and(|v| v["data"]["legacyId"] == legacy)
-                })
-                .map(|(id, _)| id.clone())
-                .ok_or(format!("no user of legacy id '{legacy}'"))
-        };
-        let new_user = |t: &mut Tenant, legacy: &str, email: &str| {
-            let id = format!("00000000-0000-4000-8000-{n:012}");
-            let u = json!({"id": id, "email": email, "verified": true, "active": true,
-                "insertInstant": chrono::Utc::now().timestamp_millis(),
-                "data": {"legacyId": legacy}});
-            t.emails.insert(email.to_lowercase(), id.clone());
-            t.users.insert(id, u.to_string().into_boxed_str());
-        };
-        match op {
-            Plant::Extra { legacy, email } | Plant::Copy { legacy, email } => {
-                new_user(t, legacy, email);
-                return Ok(());
-            }
-            Plant::Delete(legacy) => {
-                let id = id_of(t, legacy)?;
-                t.users.remove(&id);
-                return Ok(());
-            }
-            _ => {}
-        }
-        let id = id_of(t, op.legacy())?;
-        let mut u: Value = t
-            .users
-            .get(&id)
-            .and_then(|u| serde_json::from_str(u).ok())
-            .unwrap_or_default();
-        match op {
-            Plant::Email { email, .. } => u["email"] = json!(email),
-            Plant::Login { at_ms, .. } => u["lastLoginInstant"] = json!(at_ms),
-            Plant::Password { at_ms, .. } => u["passwordLastUpdateInstant"] = json!(at_ms),
-            Plant::Mfa { .. } => {
-                u["twoFactor"] = json!({"methods": [{"id": "TOTP1", "method": "authenticator"}]})
-            }
-            _ => {}
-        }
-        t.users.insert(id, u.to_string().into_boxed_str());
-        Ok(())
-    }
-}
-
-/// The window FusionAuth's `startRow` paging stops at.
-const WINDOW: u64 = 10_000;
-
-/// A user as a search shows it: no password, salt, scheme or factor.
-fn shown(stored: &str) -> Option<Value> {
-    let mut u: Value = serde_json::from_str(stored).ok()?;
-    if let Some(o) = u.as_object_mut() {
-        for secret in ["password", "salt", "encryptionScheme", "factor"] {
-            o.remove(secret);
-        }
-    }
-    Some(u)
-}
-
-/// One page of every user: from `startRow`, or after the id a `nextResults` token names.
-fn page(t: &Tenant, search: &Value) -> Answer {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use std::ops::Bound;
-    let (after, size) = match search["nextResults"].as_str() {
-        Some(token) => {
-            let decoded = B64
-                .decode(token)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
-            let Some(d) = decoded else {
-                let e = json!({"fieldErrors": {"search.nextResults": [{"code": "[invalid]search.nextResults", "message": "The nextResults token is not valid."}]}});
-                return Answer::Json(400, e, None);
-            };
-            (
-                d["after"].as_str().map(str::to_string),
-                d["size"].as_u64().unwrap_or(25),
-            )
-        }
-        None => {
-            let start = search["startRow"].as_u64().unwrap_or(0);
-            let size = search["numberOfResults"].as_u64().unwrap_or(25);
-            if start.saturating_add(size) > WINDOW {
-                let e = json!({"fieldErrors": {"search.numberOfResults": [{"code": "[invalid]search.numberOfResults", "message": "startRow + numberOfResults is over the 10,000 result window; use nextResults."}]}});
-                return Answer::Json(400, e, None);
-            }
-            let skipped = t.users.keys().nth(start as usize).cloned();
-            match (start, skipped) {
-                (0, _) => (None, size),
-                (_, Some(first)) => {
-                    let before = t.users.range(..first).next_back().map(|(k, _)| k.clone());
-                    (before, size)
-                }
-                (_, None) => (Some(String::from("\u{10FFFF}")), size),
-            }
-        }
-    };
-    let from = match &after {
-        Some(a) => Bound::Excluded(a.clone()),
-        None => Bound::Unbounded,
-    };
-    let users: Vec<(&String, &Box<str>)> = t
-        .users
-        .range((from, Bound::Unbounded))
-        .take(size as usize)
-        .collect();
-    let more = users.last().is_some_and(|(last, _)| {
-        t.users
-            .range((Bound::Excluded((*last).clone()), Bound::Unbounded))
-            .next()
-            .is_some()
-    });
-    let mut v = json!({
-        "total": t.users.len(),
-        "users": users.iter().filter_map(|(_, u)| shown(u)).collect::<Vec<_>>(),
-    });
-    if more && let Some((last, _)) = users.last() {
-        let token = json!({"after": last, "size": size}).to_string();
-        v["nextResults"] = json!(B64.encode(token));
-    }
-    Answer::Json(200, v, None)
 }
 
 /// An import, all or nothing.

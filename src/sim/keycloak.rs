@@ -11,6 +11,7 @@
 //! - `GET /admin/realms/R/users/ID` → the user, or 404;
 //! - `GET /admin/realms/R/users?first=N&max=M` → a page of the realm's users in id order
 //!   (shown without credentials, as Keycloak shows them);
+//! - `PUT /admin/realms/R/users/ID` `{email, ...}` → 204 (the fields given replaced), or 404;
 //! - `DELETE /admin/realms/R/users/ID` → 204, or 404.
 
 use super::plant::Plant;
@@ -78,7 +79,9 @@ impl Keycloak {
         // Only the move's calls: the count a source polls (`GET …/users/count`) is the
         // population's ([`super::server`]).
         let ours = match (call.method, rest) {
-            ("POST", ["partialImport"]) | ("DELETE", ["users", _]) | ("GET", ["users"]) => true,
+            ("POST", ["partialImport"]) | ("DELETE" | "PUT", ["users", _]) | ("GET", ["users"]) => {
+                true
+            }
             ("GET", ["users", id]) => *id != "count",
             _ => false,
         };
@@ -137,6 +140,20 @@ impl Keycloak {
                 Some(u) => Answer::Json(200, shown(u), None),
                 None => Answer::Json(404, json!({"error": "User not found"}), None),
             }),
+            ("PUT", ["users", id]) => {
+                let Ok(change) = call.json() else {
+                    return now(Answer::Json(400, json!({"error": "invalid body"}), None));
+                };
+                now(match r.users.get_mut(*id) {
+                    None => Answer::Json(404, json!({"error": "User not found"}), None),
+                    Some(u) => {
+                        for (k, v) in change.as_object().into_iter().flatten() {
+                            u[k] = v.clone();
+                        }
+                        Answer::Json(204, Value::Null, None)
+                    }
+                })
+            }
             ("DELETE", ["users", id]) => now(match r.users.remove(*id) {
                 Some(u) => {
                     for key in ["username", "email"] {
