@@ -72,6 +72,14 @@ pub async fn active(
         }
     }
     delta.moved = since.len() as u64;
+    if !target.tells_activity() {
+        // Nothing to read (Keycloak keeps logins in its events): every moved user is deleted.
+        delta.delete = delta.moved;
+        return Ok(Active {
+            delta,
+            lines: HashSet::new(),
+        });
+    }
     let ids = {
         let (export, fields, wanted, sha) = (
             plan.export.clone(),
