@@ -122,6 +122,20 @@ fn reconcile_finds_what_was_planted(
                 .status()
         });
         assert!(status.is_success(), "{status}");
+    } else if kind == "auth0" {
+        // Through the Management API, as a lead's admin would.
+        let url = format!("{}/api/v2/users/auth0%7C{changed}", sim.1);
+        let status = common::firebase::block_on(async {
+            reqwest::Client::new()
+                .patch(&url)
+                .bearer_auth("t")
+                .json(&json!({"email": "moved.on@example.net"}))
+                .send()
+                .await
+                .expect("a PATCH")
+                .status()
+        });
+        assert!(status.is_success(), "{status}");
     } else {
         change(
             sim,

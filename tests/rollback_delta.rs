@@ -152,3 +152,75 @@ fn a_rollback_says_what_it_would_lose_and_keeps_users_active_since_the_move() {
         .unwrap_or_else(|| panic!("the undo's event: {rolled}"));
     assert_eq!(undo["moved"]["kept"], active.len() as u64, "{undo}");
 }
+
+#[test]
+fn a_keycloak_realm_that_saves_events_says_who_was_active_and_one_that_does_not_says_it_cannot() {
+    let sim = simulator(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_export(&p.join("users.jsonl"), ROWS);
+    let landed: Vec<String> = (1..=ROWS)
+        .filter(|&i| !unreadable(i) && !duplicate_email(i) && importable("keycloak", i))
+        .map(id)
+        .collect();
+    let keys = |realm: &str| {
+        format!(
+            "url = \"{}\"\nrealm = \"{realm}\"\nclient_id = \"cutover\"\nclient_secret = \"env:KC_SECRET\"",
+            sim.1
+        )
+    };
+    project(
+        p,
+        landed.len() as u64,
+        "keycloak",
+        50,
+        &keys("acme"),
+        &keys("acme-test"),
+    );
+    for _ in 0..2 {
+        cutover(p).args(["advance", "eu"]).assert().success();
+    }
+    cutover(p)
+        .env("KC_SECRET", "s")
+        .args(["advance", "eu"])
+        .assert()
+        .success();
+    let dry_run = || {
+        json(
+            cutover(p)
+                .env("KC_SECRET", "s")
+                .args(["rollback", "eu", "--dry-run", "--json"]),
+        )
+    };
+    // No events saved: nothing is known, and a rollback would delete everyone it moved.
+    let blind = dry_run();
+    assert!(blind["logged_in_since"].is_null(), "{blind}");
+    assert_eq!(blind["delete"], landed.len() as u64, "{blind}");
+
+    for (op, who) in [
+        ("login", &landed[0..2]),
+        ("password", &landed[2..3]),
+        ("mfa", &landed[3..4]),
+    ] {
+        for legacy in who {
+            change(
+                &sim,
+                "keycloak",
+                "acme",
+                json!({"op": op, "legacy": legacy}),
+            );
+        }
+    }
+    let delta = dry_run();
+    assert_eq!(delta["logged_in_since"], 2, "{delta}");
+    assert_eq!(delta["password_changed_since"], 1, "{delta}");
+    assert_eq!(delta["mfa_enrolled_since"], 1, "{delta}");
+    assert_eq!(delta["keep"], 4, "{delta}");
+    cutover(p)
+        .env("KC_SECRET", "s")
+        .args(["rollback", "eu", "--reason", "test"])
+        .assert()
+        .success();
+    let left: BTreeSet<String> = users(&sim, "keycloak", "acme").into_keys().collect();
+    assert_eq!(left, landed[0..4].iter().cloned().collect::<BTreeSet<_>>());
+}

@@ -40,8 +40,8 @@ fn is_zero(n: &u64) -> bool {
 
 /// What rolling a segment back would lose: of the users its move created (and an undo would
 /// delete), how many were active on the target since their own move (the moment the target
-/// acknowledged their batch). Counts only. A count is `None` where the target's API does not
-/// say (Keycloak keeps logins in its events, not on the user).
+/// acknowledged their batch). Counts only. A count is `None` where the target does not say (a
+/// Keycloak realm that saves no events).
 ///
 /// The undo keeps active users by default (`keep`); it deletes them only when the lead asks
 /// for it explicitly (`cutover rollback SEGMENT --delete-active`, confirmed by typing the

@@ -72,9 +72,12 @@ impl Client {
     }
 
     /// Whether a listing says when users last logged in, changed their password and enrolled
-    /// a second factor (Keycloak keeps those in its events, not on the user).
-    pub fn tells_activity(&self) -> bool {
-        !matches!(self, Client::Keycloak(_))
+    /// a second factor: Keycloak only while its realm saves events.
+    pub async fn tells_activity(&self) -> Result<bool, MoveError> {
+        match self {
+            Client::Keycloak(k) => k.events_on().await,
+            _ => Ok(true),
+        }
     }
 
     /// Whether the target says, per user, if a password is set (else a reconciliation's

@@ -165,7 +165,7 @@ impl Auth0 {
             ) | (
                 "GET",
                 ["api", "v2", "jobs", _] | ["api", "v2", "jobs", _, "errors"]
-            ) | ("GET" | "DELETE", ["api", "v2", "users", _])
+            ) | ("GET" | "DELETE" | "PATCH", ["api", "v2", "users", _])
         );
         if let ("GET", ["sim", "exports", file]) = (call.method, route.as_slice()) {
             let id = file.trim_end_matches(".json.gz");

@@ -12,7 +12,10 @@
 //! - `GET /admin/realms/R/users?first=N&max=M` → a page of the realm's users in id order
 //!   (shown without credentials, as Keycloak shows them);
 //! - `PUT /admin/realms/R/users/ID` `{email, ...}` → 204 (the fields given replaced), or 404;
-//! - `DELETE /admin/realms/R/users/ID` → 204, or 404.
+//! - `DELETE /admin/realms/R/users/ID` → 204, or 404;
+//! - `GET /admin/realms/R/events/config` → `{eventsEnabled, ...}` (on once a login, password
+//!   change or second factor is planted) and `GET /admin/realms/R/events?type=…&first&max` →
+//!   the saved events, newest first.
 
 use super::plant::Plant;
 use super::target::{Answer, Call, FaultKind, Manners};
@@ -25,6 +28,10 @@ struct Realm {
     users: HashMap<String, Value>,
     /// Usernames and emails in lower case → user id.
     names: HashMap<String, String>,
+    /// Saved events (`LOGIN`, `UPDATE_PASSWORD`, `UPDATE_TOTP`), oldest first; saving is on
+    /// once a change is planted.
+    events: Vec<Value>,
+    events_on: bool,
 }
 
 /// The simulated Keycloak realms and the tokens issued.
@@ -79,9 +86,9 @@ impl Keycloak {
         // Only the move's calls: the count a source polls (`GET …/users/count`) is the
         // population's ([`super::server`]).
         let ours = match (call.method, rest) {
-            ("POST", ["partialImport"]) | ("DELETE" | "PUT", ["users", _]) | ("GET", ["users"]) => {
-                true
-            }
+            ("POST", ["partialImport"])
+            | ("DELETE" | "PUT", ["users", _])
+            | ("GET", ["users"] | ["events"] | ["events", "config"]) => true,
             ("GET", ["users", id]) => *id != "count",
             _ => false,
         };
@@ -117,6 +124,13 @@ impl Keycloak {
                 }
                 Some(gate.after(Answer::Json(200, import(r, users), None)))
             }
+            ("GET", ["events", "config"]) => now(Answer::Json(
+                200,
+                json!({"eventsEnabled": r.events_on, "eventsListeners": ["jboss-logging"],
+                    "enabledEventTypes": ["LOGIN", "UPDATE_PASSWORD", "UPDATE_TOTP"]}),
+                None,
+            )),
+            ("GET", ["events"]) => now(events(r, call)),
             ("GET", ["users"]) => {
                 let first: usize = call
                     .param("first")
@@ -230,11 +244,49 @@ impl Keycloak {
                     u["email"] = json!(email.to_lowercase());
                 }
             }
-            (Plant::Login { .. } | Plant::Password { .. } | Plant::Mfa { .. }, Some(_)) => {}
+            (Plant::Login { at_ms, .. }, Some(id)) => saved(r, "LOGIN", *at_ms, &id),
+            (Plant::Password { at_ms, .. }, Some(id)) => saved(r, "UPDATE_PASSWORD", *at_ms, &id),
+            (Plant::Mfa { at_ms, .. }, Some(id)) => saved(r, "UPDATE_TOTP", *at_ms, &id),
             (_, None) => return Err(format!("no user of legacy id '{legacy}'")),
         }
         Ok(())
     }
+}
+
+/// An event saved (and saving turned on).
+fn saved(r: &mut Realm, kind: &str, at_ms: i64, user: &str) {
+    r.events_on = true;
+    r.events
+        .push(json!({"time": at_ms, "type": kind, "userId": user, "realmId": "sim"}));
+}
+
+/// `GET events?type=T&type=U&first=N&max=M`: the saved events of those types, newest first.
+fn events(r: &Realm, call: &Call<'_>) -> Answer {
+    let params: Vec<(String, String)> = form_urlencoded::parse(call.query.as_bytes())
+        .into_owned()
+        .collect();
+    let types: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k == "type")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let number = |name: &str, default: usize| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let page: Vec<Value> = r
+        .events
+        .iter()
+        .rev()
+        .filter(|e| types.is_empty() || types.iter().any(|t| e["type"] == *t))
+        .skip(number("first", 0))
+        .take(number("max", 100))
+        .cloned()
+        .collect();
+    Answer::Json(200, json!(page), None)
 }
 
 /// A partial import with `SKIP`: each user added unless its id, username or email is taken.
