@@ -30,60 +30,7 @@ pub enum Criterion {
     Reconciled(super::reconciled::Limits),
 }
 
-/// The segment's latest reconciliation, as the `reconciled` criterion and check read it.
-#[derive(Debug, Clone)]
-pub struct ReconciledSeen {
-    pub found: super::reconciled::Reconciliation,
-    pub age_secs: f64,
-    /// Taken before the segment's latest move ended: it says nothing of what that move did.
-    pub before_move: bool,
-}
-
-impl ReconciledSeen {
-    /// Pass or fail within `limits`, with the reason; unknown when there is none to judge.
-    pub fn judge(
-        seen: Option<&ReconciledSeen>,
-        limits: &super::reconciled::Limits,
-        segment: &str,
-    ) -> (Status, String) {
-        let run = format!("run `cutover reconcile {segment}`");
-        match seen {
-            None => (Status::Unknown, format!("no reconciliation yet: {run}")),
-            Some(s) if s.before_move => (
-                Status::Unknown,
-                format!("the latest reconciliation is older than the latest move: {run}"),
-            ),
-            Some(s) => {
-                let failing = s.found.failing(limits);
-                let r = &s.found;
-                if failing.is_empty() {
-                    (
-                        Status::Pass,
-                        format!(
-                            "{} users on {}: {} missing, {} extra, {} changed, {} duplicated ({} old)",
-                            r.target_users,
-                            r.target,
-                            r.missing,
-                            r.extra,
-                            r.changed,
-                            r.duplicated,
-                            age(s.age_secs)
-                        ),
-                    )
-                } else {
-                    (
-                        Status::Fail,
-                        format!(
-                            "{} ({} old): {run} once fixed",
-                            failing.join(", "),
-                            age(s.age_secs)
-                        ),
-                    )
-                }
-            }
-        }
-    }
-}
+pub use super::reconciled::ReconciledSeen;
 
 /// The latest sample of a metric and how old it is.
 #[derive(Debug, Clone, Copy, PartialEq)]

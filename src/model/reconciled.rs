@@ -1,12 +1,16 @@
 //! What a reconciliation of a segment found, as the log keeps it: the legacy export against the
 //! users its move's target holds, keyed on the legacy id. Counts only (the ids themselves go to
-//! `cutover reconcile --json` or `--out`, never to the log), and the limits it is judged by.
+//! `cutover reconcile --json` or `--out`, never to the log), the limits it is judged by, and
+//! the judgment the `reconciled` check, gate criterion and `done` rule share
+//! ([`ReconciledSeen::judge`]).
 //!
 //! A reconciliation *passes* when every count is within its limit. A limit not given is 0:
 //! reconciling is proving that every user arrived, so any difference fails unless the lead
 //! said how many they tolerate. The limits come from the segment's `reconciled` gate
 //! criterion, else its `reconciled` check, else all 0 (`config::Segment::reconciled_limits`).
 
+use super::criteria::age;
+use super::gate::Status;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -94,6 +98,61 @@ impl Reconciliation {
             self.changed,
             without
         )
+    }
+}
+
+/// The segment's latest reconciliation, as the `reconciled` criterion and check read it.
+#[derive(Debug, Clone)]
+pub struct ReconciledSeen {
+    pub found: Reconciliation,
+    pub age_secs: f64,
+    /// Taken before the segment's latest move ended: it says nothing of what that move did.
+    pub before_move: bool,
+}
+
+impl ReconciledSeen {
+    /// Pass or fail within `limits`, with the reason; unknown when there is none to judge.
+    pub fn judge(
+        seen: Option<&ReconciledSeen>,
+        limits: &Limits,
+        segment: &str,
+    ) -> (Status, String) {
+        let run = format!("run `cutover reconcile {segment}`");
+        match seen {
+            None => (Status::Unknown, format!("no reconciliation yet: {run}")),
+            Some(s) if s.before_move => (
+                Status::Unknown,
+                format!("the latest reconciliation is older than the latest move: {run}"),
+            ),
+            Some(s) => {
+                let failing = s.found.failing(limits);
+                let r = &s.found;
+                if failing.is_empty() {
+                    (
+                        Status::Pass,
+                        format!(
+                            "{} users on {}: {} missing, {} extra, {} changed, {} duplicated ({} old)",
+                            r.target_users,
+                            r.target,
+                            r.missing,
+                            r.extra,
+                            r.changed,
+                            r.duplicated,
+                            age(s.age_secs)
+                        ),
+                    )
+                } else {
+                    (
+                        Status::Fail,
+                        format!(
+                            "{} ({} old): {run} once fixed",
+                            failing.join(", "),
+                            age(s.age_secs)
+                        ),
+                    )
+                }
+            }
+        }
     }
 }
 
