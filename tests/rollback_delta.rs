@@ -15,26 +15,25 @@ use std::collections::BTreeSet;
 
 const ROWS: u64 = 400;
 
-#[test]
-fn a_rollback_says_what_it_would_lose_and_keeps_users_active_since_the_move() {
-    let sim = simulator(&[]);
+/// A project whose segment `eu` moved `ROWS` rows into the simulator's `kind` (real scope
+/// "acme", rehearsal "acme-test", keys from `keys(scope)`, its secret `env`): the project's
+/// folder and the legacy ids that landed.
+fn moved_into(
+    kind: &str,
+    keys: impl Fn(&str) -> String,
+    env: (&str, &str),
+) -> (tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     write_export(&p.join("users.jsonl"), ROWS);
     let landed: Vec<String> = (1..=ROWS)
-        .filter(|&i| !unreadable(i) && !duplicate_email(i) && importable("fusionauth", i))
+        .filter(|&i| !unreadable(i) && !duplicate_email(i) && importable(kind, i))
         .map(id)
         .collect();
-    let keys = |tenant: &str| {
-        format!(
-            "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"{tenant}\"",
-            sim.1
-        )
-    };
     project(
         p,
         landed.len() as u64,
-        "fusionauth",
+        kind,
         50,
         &keys("acme"),
         &keys("acme-test"),
@@ -43,10 +42,24 @@ fn a_rollback_says_what_it_would_lose_and_keeps_users_active_since_the_move() {
         cutover(p).args(["advance", "eu"]).assert().success();
     }
     cutover(p)
-        .env("FA_KEY", "key")
+        .env(env.0, env.1)
         .args(["advance", "eu"])
         .assert()
         .success();
+    (dir, landed)
+}
+
+#[test]
+fn a_rollback_says_what_it_would_lose_and_keeps_users_active_since_the_move() {
+    let sim = simulator(&[]);
+    let keys = |tenant: &str| {
+        format!(
+            "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"{tenant}\"",
+            sim.1
+        )
+    };
+    let (dir, landed) = moved_into("fusionauth", keys, ("FA_KEY", "key"));
+    let p = dir.path();
     assert_eq!(users(&sim, "fusionauth", "acme").len(), landed.len());
 
     // Since the move: five log in, four change their password (two of them also logged in),
@@ -156,35 +169,14 @@ fn a_rollback_says_what_it_would_lose_and_keeps_users_active_since_the_move() {
 #[test]
 fn a_keycloak_realm_that_saves_events_says_who_was_active_and_one_that_does_not_says_it_cannot() {
     let sim = simulator(&[]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let p = dir.path();
-    write_export(&p.join("users.jsonl"), ROWS);
-    let landed: Vec<String> = (1..=ROWS)
-        .filter(|&i| !unreadable(i) && !duplicate_email(i) && importable("keycloak", i))
-        .map(id)
-        .collect();
     let keys = |realm: &str| {
         format!(
             "url = \"{}\"\nrealm = \"{realm}\"\nclient_id = \"cutover\"\nclient_secret = \"env:KC_SECRET\"",
             sim.1
         )
     };
-    project(
-        p,
-        landed.len() as u64,
-        "keycloak",
-        50,
-        &keys("acme"),
-        &keys("acme-test"),
-    );
-    for _ in 0..2 {
-        cutover(p).args(["advance", "eu"]).assert().success();
-    }
-    cutover(p)
-        .env("KC_SECRET", "s")
-        .args(["advance", "eu"])
-        .assert()
-        .success();
+    let (dir, landed) = moved_into("keycloak", keys, ("KC_SECRET", "s"));
+    let p = dir.path();
     let dry_run = || {
         json(
             cutover(p)

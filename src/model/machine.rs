@@ -5,9 +5,12 @@
 //! No I/O, no clock, no storage: the engine gathers [`Facts`], calls [`decide`], and carries
 //! out the [`Decision`].
 
+mod closing;
+
 use super::event::SegmentState;
 use super::gate::{self, Verdict};
 use super::phase::{Action, HookAction, Phase};
+use closing::{done, reconciled_first};
 use std::fmt;
 
 /// What the machine needs to know to decide. Gathered by the engine; plain data.
@@ -232,90 +235,6 @@ pub fn decide(action: Action, facts: &Facts<'_>) -> Result<Decision, Refusal> {
             "{seg}: run-checks, audit and move are recorded with their results, never decided by the phase machine"
         )),
     }
-}
-
-/// cutover → done: the goal reached, or the deadline passed.
-fn done(facts: &Facts<'_>) -> Result<Decision, Refusal> {
-    let seg = facts.segment;
-    match facts.migrated_share {
-        Some(share) if share >= facts.goal => Ok(transition(
-            facts,
-            HookAction::Done,
-            Phase::Cutover,
-            Phase::Done,
-            Some(format!(
-                "goal {} reached: {} migrated",
-                percent(facts.goal),
-                percent(share)
-            )),
-        )),
-        share if facts.deadline_passed => Ok(transition(
-            facts,
-            HookAction::Done,
-            Phase::Cutover,
-            Phase::Done,
-            Some(match share {
-                Some(s) => format!(
-                    "closed after the deadline at {} migrated, {} short of the goal",
-                    percent(s),
-                    percent(facts.goal - s)
-                ),
-                None => "closed after the deadline with the migrated share unknown".to_string(),
-            }),
-        )),
-        Some(share) => refuse(format!(
-            "cutover: {} migrated, goal {}; done when the goal is reached, or closed after the deadline",
-            percent(share),
-            percent(facts.goal)
-        )),
-        None => refuse(format!(
-            "cutover: the migrated share of {seg} is unknown (no sample yet); poll its source or record one"
-        )),
-    }
-}
-
-/// A segment that moves its users goes done only once its latest reconciliation passes; past
-/// its deadline it may close without one, but only with a reason, which the note keeps.
-fn reconciled_first(facts: &Facts<'_>, decision: Decision) -> Result<Decision, Refusal> {
-    let seg = facts.segment;
-    let Some((status, why)) = &facts.reconciled else {
-        return Ok(decision);
-    };
-    if *status == super::gate::Status::Pass {
-        return Ok(decision);
-    }
-    if !facts.deadline_passed {
-        return refuse(format!(
-            "{seg} moved its users, and done needs proof that every one arrived: {why}"
-        ));
-    }
-    if !facts.reason_given {
-        return refuse(format!(
-            "{seg} is past its deadline but not reconciled ({why}); to close it anyway, say why: cutover advance {seg} --reason \"…\""
-        ));
-    }
-    let unreconciled = format!("closed without a passing reconciliation ({why})");
-    Ok(match decision {
-        Decision::Fire {
-            hook,
-            from,
-            to,
-            retry_of,
-            note,
-        } => Decision::Fire {
-            hook,
-            from,
-            to,
-            retry_of,
-            note: Some(note.map_or(unreconciled.clone(), |n| format!("{n}; {unreconciled}"))),
-        },
-        Decision::Move { from, to, note } => Decision::Move {
-            from,
-            to,
-            note: Some(note.map_or(unreconciled.clone(), |n| format!("{n}; {unreconciled}"))),
-        },
-        other => other,
-    })
 }
 
 fn advance(facts: &Facts<'_>) -> Result<Decision, Refusal> {

@@ -9,6 +9,8 @@
 //! SHA-256, and a resume or an undo refuses an export that changed. A batch takes about two
 //! bytes a user (its line as a delta, a bit for "already there", a byte for the outcome).
 
+mod long_tail;
+
 use super::problems::MoveError;
 use crate::store::Samples;
 use chrono::{DateTime, Utc};
@@ -276,46 +278,6 @@ impl Journal {
         self.samples
             .set_note(&self.key(), &bytes)
             .map_err(|e| self.failed("cannot write the move's header", e))
-    }
-
-    /// The export lines a long-tail move (`move --remaining`) is limited to: written before
-    /// its first batch, read again on a resume so the batches stay the same.
-    pub fn set_only(&self, lines: &[u64]) -> Result<(), MoveError> {
-        let mut out = Vec::with_capacity(lines.len() * 2 + 8);
-        put_varint(&mut out, lines.len() as u64);
-        let mut last = 0;
-        for &l in lines {
-            put_varint(&mut out, l - last);
-            last = l;
-        }
-        self.samples
-            .set_note(&format!("{}:only", self.key()), &out)
-            .map_err(|e| self.failed("cannot write the lines of a long-tail move", e))
-    }
-
-    /// The lines [`Journal::set_only`] wrote, if any.
-    pub fn only(&self) -> Result<Option<Vec<u64>>, MoveError> {
-        let Some(bytes) = self
-            .samples
-            .note(&format!("{}:only", self.key()))
-            .map_err(|e| self.failed("cannot read the lines of a long-tail move", e))?
-        else {
-            return Ok(None);
-        };
-        let mut at = 0;
-        let decoded = (|| {
-            let n = get_varint(&bytes, &mut at)?;
-            let mut lines = Vec::with_capacity(n.min(1 << 24) as usize);
-            let mut last = 0u64;
-            for _ in 0..n {
-                last = last.checked_add(get_varint(&bytes, &mut at)?)?;
-                lines.push(last);
-            }
-            Some(lines)
-        })();
-        decoded
-            .map(Some)
-            .ok_or_else(|| self.failed("the lines of a long-tail move", "do not decode"))
     }
 
     pub fn record(&self, run: u32, batch: u64) -> Result<Option<Record>, MoveError> {

@@ -18,6 +18,7 @@ pub mod keys;
 mod leave;
 mod log_lines;
 mod moving;
+mod navigate;
 pub mod offscreen;
 mod order;
 pub mod project_chart;
