@@ -67,6 +67,10 @@ pub async fn run(
                 CheckKind::Rehearsal(limits) => {
                     rehearsal_verdict(&c.name, limits, rehearsal.as_ref())
                 }
+                CheckKind::Canary(check) => match client {
+                    Ok(client) => canary(&c.name, check, client).await,
+                    Err(e) => verdict(&c.name, Status::Fail, e.to_string()),
+                },
                 CheckKind::Reconciled(limits) => {
                     let (status, reason) = crate::model::criteria::ReconciledSeen::judge(
                         reconciled.as_ref(),
@@ -257,5 +261,34 @@ async fn http(name: &str, h: &HttpCheck, client: &reqwest::Client) -> Verdict {
             Status::Pass,
             format!("HTTP {status}, {pointer} = {value} ({bounds})"),
         )
+    }
+}
+
+/// A canary check: every canary logs in now, and at least `min_success` of them pass. A probe
+/// that could not ask (the target down, a refused client) fails the check with why.
+async fn canary(
+    name: &str,
+    check: &crate::config::canaries::CanaryCheck,
+    client: &reqwest::Client,
+) -> Verdict {
+    let Some(probe) = check.probe.as_deref() else {
+        return verdict(name, Status::Fail, "no canaries to log in");
+    };
+    match crate::canary::log_in_all(client, probe, check.timeout).await {
+        Ok(t) if t.share() >= check.min_success => verdict(name, Status::Pass, t.summary()),
+        Ok(t) => verdict(
+            name,
+            Status::Fail,
+            format!(
+                "{} (at least {:.0} % must)",
+                t.summary(),
+                check.min_success * 100.0
+            ),
+        ),
+        Err(e) => verdict(
+            name,
+            Status::Fail,
+            format!("the canaries could not log in: {e}"),
+        ),
     }
 }

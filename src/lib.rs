@@ -102,6 +102,7 @@
 //!   page in `docs/command-line.md`.
 
 pub mod audit;
+pub mod canary;
 pub mod check_recorded;
 pub mod check_run;
 pub mod cli;

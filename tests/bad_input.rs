@@ -81,6 +81,16 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         11,
         &["segments[0].gates[0].kind", "needs [segments.move]"],
     ),
+    (
+        "canary_inline_password",
+        12,
+        &["segments[0].canaries[0].password", "env:"],
+    ),
+    (
+        "canary_without_move",
+        14,
+        &["segments[0].sources.canary", "add [segments.move]"],
+    ),
 ];
 
 #[test]

@@ -37,6 +37,8 @@ pub enum CheckKind {
     Rehearsal(RehearsalLimits),
     /// Limits on the segment's latest reconciliation (`cutover reconcile`).
     Reconciled(crate::model::reconciled::Limits),
+    /// The segment's canaries log in now (see [`super::canaries`]).
+    Canary(super::canaries::CanaryCheck),
 }
 
 /// What the latest rehearsal must show: at most `max_failed` users refused, and a duration
@@ -92,6 +94,7 @@ fn default_name(c: &CheckFile) -> String {
         CheckKindFile::Audit => "audit".to_string(),
         CheckKindFile::Rehearsal => "rehearsal".to_string(),
         CheckKindFile::Reconciled => "reconciled".to_string(),
+        CheckKindFile::Canary => "canary".to_string(),
     }
 }
 
@@ -149,6 +152,11 @@ pub(super) fn checks(
                 CheckKindFile::Audit,
             ),
             ("max_age", c.max_age.is_some(), CheckKindFile::Audit),
+            (
+                "min_success",
+                c.min_success.is_some(),
+                CheckKindFile::Canary,
+            ),
             (
                 "max_failed",
                 c.max_failed.is_some(),
@@ -237,6 +245,7 @@ pub(super) fn checks(
                 }))
             }
             CheckKindFile::Reconciled => Some(CheckKind::Reconciled(c.reconciled().limits())),
+            CheckKindFile::Canary => super::canaries::check(c, timeout, &at, found),
             CheckKindFile::Audit => {
                 // Any positive duration: an audit may be allowed to be months old.
                 let max_age =

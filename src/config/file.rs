@@ -130,6 +130,9 @@ pub struct SegmentFile {
     /// `[segments.move]`: the users cutover moves itself (see `config::moves`).
     #[serde(rename = "move")]
     pub moving: Option<super::moves::MoveFile>,
+    /// `[[segments.canaries]]`: test users cutover logs in (see `config::canaries`).
+    #[serde(default)]
+    pub canaries: Vec<super::canaries::CanaryFile>,
 }
 
 /// Where a source's number comes from.
@@ -148,6 +151,8 @@ pub enum SourceKind {
     Command,
     #[serde(rename = "supertokens")]
     SuperTokens,
+    /// The segment's canaries logging in (see `config::canaries`).
+    Canary,
 }
 
 impl SourceKind {
@@ -162,6 +167,7 @@ impl SourceKind {
             SourceKind::Json => "json",
             SourceKind::Command => "command",
             SourceKind::SuperTokens => "supertokens",
+            SourceKind::Canary => "canary",
         }
     }
 }
@@ -185,6 +191,8 @@ pub struct SourceFile {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub insecure: bool,
+    /// `canary`: `success` (the share that logged in, the default) or `latency` (ms).
+    pub measure: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -206,6 +214,8 @@ pub struct GateFile {
     pub max_changed: Option<u64>,
     pub max_duplicated: Option<u64>,
     pub max_without_password: Option<u64>,
+    /// For `canary` (default 1: every canary logs in).
+    pub min_success: Option<f64>,
 }
 
 /// What a test check runs.
@@ -222,6 +232,8 @@ pub enum CheckKindFile {
     Rehearsal,
     /// The segment's latest `cutover reconcile`, within limits (each 0 unless given).
     Reconciled,
+    /// The segment's canaries log in through the target's login API.
+    Canary,
 }
 
 /// `[[segments.checks]]` as written.
@@ -269,6 +281,8 @@ pub struct CheckFile {
     pub max_changed: Option<u64>,
     pub max_duplicated: Option<u64>,
     pub max_without_password: Option<u64>,
+    /// `canary`: the least share of canaries that must log in (default 1: all).
+    pub min_success: Option<f64>,
 }
 
 /// The limits of a `reconciled` check or gate criterion, as written (the keys both take).

@@ -5,6 +5,7 @@
 //! `cutover check` can show them all at once. The result of a clean load is a [`Project`] whose
 //! values are known to be in range.
 
+pub mod canaries;
 mod checks;
 mod file;
 mod found;
@@ -217,13 +218,18 @@ impl Project {
                 }
             }
             for check in &seg.checks {
-                if let CheckKind::Http(h) = &check.kind {
-                    refs.extend(h.headers.values().cloned());
+                match &check.kind {
+                    CheckKind::Http(h) => refs.extend(h.headers.values().cloned()),
+                    CheckKind::Canary(c) => refs.extend(c.probe.iter().flat_map(|p| p.secrets())),
+                    _ => {}
                 }
             }
             for src in &seg.sources {
                 refs.extend(src.api_key.iter().cloned());
                 refs.extend(src.headers.values().cloned());
+                if let SourceRequest::Canary { probe, .. } = &src.request {
+                    refs.extend(probe.iter().flat_map(|p| p.secrets()));
+                }
             }
         }
         refs.retain(|v| v.starts_with(crate::secret::PREFIX));

@@ -34,6 +34,7 @@
 //! https, or plain http to loopback, or `insecure = true`.
 
 use super::Severity as Problem;
+use super::canaries::LoginKeys;
 use super::found::{Found, Said};
 use super::locate::KeyPath;
 use super::move_targets::target as target_of;
@@ -73,6 +74,8 @@ pub struct MoveFile {
     pub service_account: Option<String>,
     #[serde(default)]
     pub insecure: bool,
+    /// How a user logs in on this target (canaries): see [`super::canaries`].
+    pub login: Option<super::canaries::LoginFile>,
 }
 
 impl MoveFile {
@@ -124,6 +127,8 @@ pub struct Move {
     pub unverifiable: Unverifiable,
     pub duplicate_emails: DuplicateEmails,
     pub rehearsal: Option<Target>,
+    /// `[segments.move.login]`: how a user logs in on the target (canaries).
+    pub login: Option<LoginKeys>,
 }
 
 /// Check `[segments.move]` of a segment at `at`; problems go to `found`, and `ok` turns false
@@ -254,7 +259,24 @@ pub(super) fn validate(
             None
         }
     };
+    let login = match (kind, &raw.login) {
+        (Some(k), Some(keys)) => {
+            let keys = super::canaries::login_keys(k, keys, &at.clone().key("login"), found);
+            *ok &= keys.is_some();
+            keys
+        }
+        _ => None,
+    };
+    if raw.rehearsal.as_deref().is_some_and(|r| r.login.is_some()) {
+        *ok = false;
+        found.push((
+            Problem::Error,
+            at.clone().key("rehearsal").key("login"),
+            "belongs to [segments.move]: canaries log in on the real target".into(),
+        ));
+    }
     Some(Move {
+        login,
         export: export?,
         target: target?,
         batch,

@@ -41,6 +41,12 @@ pub enum SourceRequest {
     /// `GET {url}/users/count` of a SuperTokens core (a tenant's: `url` ending in its path),
     /// `count` of `{"status": "OK", "count": …}`.
     SuperTokens { url: String },
+    /// The segment's canaries logging in on its move's target (`probe`, filled once the
+    /// segment is validated: see `config::canaries`).
+    Canary {
+        measure: super::canaries::Measure,
+        probe: Option<Box<super::canaries::CanaryProbe>>,
+    },
 }
 
 /// How a kind's `api_key` goes with its request.
@@ -71,6 +77,7 @@ impl SourceRequest {
             SourceRequest::Json { .. } => SourceKind::Json,
             SourceRequest::Command { .. } => SourceKind::Command,
             SourceRequest::SuperTokens { .. } => SourceKind::SuperTokens,
+            SourceRequest::Canary { .. } => SourceKind::Canary,
         }
     }
 
@@ -86,7 +93,7 @@ impl SourceRequest {
             | SourceRequest::Prometheus { .. }
             | SourceRequest::Json { .. } => KeyStyle::Bearer,
             SourceRequest::SuperTokens { .. } => KeyStyle::Header("api-key"),
-            SourceRequest::Command { .. } => KeyStyle::None,
+            SourceRequest::Command { .. } | SourceRequest::Canary { .. } => KeyStyle::None,
         }
     }
 
@@ -140,6 +147,13 @@ impl SourceRequest {
             },
             SourceKind::SuperTokens => SourceRequest::SuperTokens {
                 url: need("url", &s.url),
+            },
+            SourceKind::Canary => SourceRequest::Canary {
+                measure: match s.measure.as_deref() {
+                    Some("latency") => super::canaries::Measure::Latency,
+                    _ => super::canaries::Measure::Success,
+                },
+                probe: None,
             },
         };
         if missing.is_empty() {

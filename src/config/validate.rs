@@ -251,12 +251,25 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
             sources.push(spec);
         }
     }
-    let checks = super::checks::checks(&seg.checks, at, found, &mut ok);
+    let mut checks = super::checks::checks(&seg.checks, at, found, &mut ok);
 
     let moving = seg
         .moving
         .as_ref()
         .and_then(|m| super::moves::validate(m, &at.clone().key("move"), found, &mut ok));
+    let canaries = super::canaries::canaries(&seg.canaries, at, found, &mut ok);
+    // An invalid move has said so already: its canaries wait for it.
+    if moving.is_some() || seg.moving.is_none() {
+        super::canaries::attach(
+            moving.as_ref(),
+            &canaries,
+            &mut sources,
+            &mut checks,
+            at,
+            found,
+            &mut ok,
+        );
+    }
     let mut gates = Vec::new();
     for (j, g) in seg.gates.iter().enumerate() {
         let gate_at = at.clone().key("gates").index(j);

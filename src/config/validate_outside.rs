@@ -98,6 +98,15 @@ pub(super) fn source(
             );
         }
     }
+    if let Some(m) = &s.measure
+        && (kind != SourceKind::Canary || !matches!(m.as_str(), "success" | "latency"))
+    {
+        err(
+            at.clone().key("measure"),
+            "applies to a canary source only: \"success\" (the share of canaries that logged in) or \"latency\" (the slowest login, in ms)".into(),
+            found,
+        );
+    }
     if kind == SourceKind::Auth0 {
         found.push((
             Severity::Warning,
@@ -167,8 +176,24 @@ pub(super) fn gate(
             "applies only to kind = \"reconciled\"; remove it or change kind",
         );
     }
+    if kind != "canary" && g.min_success.is_some() {
+        return fail(
+            at.clone().key("min_success"),
+            "applies only to kind = \"canary\"; remove it or change kind",
+        );
+    }
     match kind {
         "reconciled" => Some(Criterion::Reconciled(limits.limits())),
+        "canary" => match g.min_success.unwrap_or(1.0) {
+            m if m > 0.0 && m <= 1.0 => Some(Criterion::Canary {
+                metric: g.metric.clone().unwrap_or_else(|| "canary".to_string()),
+                min: m,
+            }),
+            _ => fail(
+                at.clone().key("min_success"),
+                "must be a share in (0, 1], e.g. min_success = 1 (every canary logs in)",
+            ),
+        },
         "metric" => {
             let Some(metric) = g.metric.clone() else {
                 return fail(
@@ -223,11 +248,11 @@ pub(super) fn gate(
         },
         "" => fail(
             at.clone(),
-            "set metric = \"...\" (with min/max), or kind = \"projection\", \"soak\" or \"reconciled\"",
+            "set metric = \"...\" (with min/max), or kind = \"projection\", \"soak\", \"reconciled\" or \"canary\"",
         ),
         _ => fail(
             at.clone().key("kind"),
-            "must be \"metric\", \"projection\", \"soak\" or \"reconciled\"",
+            "must be \"metric\", \"projection\", \"soak\", \"reconciled\" or \"canary\"",
         ),
     }
 }

@@ -28,6 +28,10 @@ pub enum Criterion {
     /// The segment's latest reconciliation (`cutover reconcile`), newer than its latest move,
     /// within these limits.
     Reconciled(super::reconciled::Limits),
+    /// The latest reading of a canary source (`metric`, the share of canaries that logged
+    /// in) is at least `min`, from cutover on: before it the users, canaries with them, are
+    /// not on the target yet.
+    Canary { metric: String, min: f64 },
 }
 
 pub use super::reconciled::ReconciledSeen;
@@ -107,13 +111,16 @@ impl Criterion {
             }
             Criterion::Soak { hours } => format!("soak {} h in gate", num(*hours)),
             Criterion::Reconciled(_) => "reconciled".to_string(),
+            Criterion::Canary { metric, min } => {
+                format!("canaries log in: {metric} ≥ {}", num(*min))
+            }
         }
     }
 
     /// The metric this criterion reads, if any.
     pub fn metric(&self) -> Option<&str> {
         match self {
-            Criterion::Metric { metric, .. } => Some(metric),
+            Criterion::Metric { metric, .. } | Criterion::Canary { metric, .. } => Some(metric),
             _ => None,
         }
     }
@@ -122,7 +129,9 @@ impl Criterion {
     /// metric, the projection's `migrated`, none for a soak.
     pub fn metrics(&self) -> Vec<&str> {
         match self {
-            Criterion::Metric { metric, .. } => vec![metric.as_str()],
+            Criterion::Metric { metric, .. } | Criterion::Canary { metric, .. } => {
+                vec![metric.as_str()]
+            }
             Criterion::Projection { .. } => vec![MIGRATED],
             Criterion::Soak { .. } | Criterion::Reconciled(_) => Vec::new(),
         }
@@ -220,6 +229,22 @@ impl Criterion {
                     _ => (Status::Pass, "applies from cutover on".to_string()),
                 }
             }
+            Criterion::Canary { metric, min } => match ctx.phase {
+                Some(Phase::Cutover | Phase::Done) => {
+                    let v = Criterion::Metric {
+                        metric: metric.clone(),
+                        min: Some(*min),
+                        max: None,
+                        label: None,
+                    }
+                    .evaluate(ctx);
+                    (v.status, v.reason)
+                }
+                _ => (
+                    Status::Pass,
+                    "applies from cutover on (the canaries move with the users)".to_string(),
+                ),
+            },
             Criterion::Reconciled(limits) => match ctx.phase {
                 Some(Phase::Cutover | Phase::Done) => {
                     ReconciledSeen::judge(ctx.reconciled.as_ref(), limits, &ctx.segment)

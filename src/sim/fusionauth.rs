@@ -13,6 +13,8 @@
 //!   refused, as FusionAuth's window is), and `{search: {nextResults}}` the page after;
 //!   users come back as FusionAuth shows them: without a password, salt or scheme;
 //! - `PATCH /api/user/ID` `{user: {email, ...}}` → the user updated (a taken email refused);
+//! - `POST /api/login` `{loginId, password}` → 200 when the imported hash verifies it, else
+//!   404 (see `login`);
 //! - `DELETE /api/user/bulk` `{userIds, hardDelete}` → `{dryRun, hardDelete, total, userIds}`.
 //!
 //! Users are kept as their minified JSON (a million fit in a few hundred MB).
@@ -22,6 +24,7 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+mod login;
 mod users;
 use users::{page, patch, shown};
 
@@ -78,7 +81,10 @@ impl FusionAuth {
         // population's ([`super::server`]).
         let ours = matches!(
             (call.method, call.path),
-            ("POST", "/api/user/import" | "/api/user/search") | ("DELETE", "/api/user/bulk")
+            (
+                "POST",
+                "/api/user/import" | "/api/user/search" | "/api/login"
+            ) | ("DELETE", "/api/user/bulk")
         ) || (call.method == "PATCH" && call.path.starts_with("/api/user/"));
         if !ours {
             return None;
@@ -101,6 +107,7 @@ impl FusionAuth {
         }
         match (call.method, call.path) {
             ("POST", "/api/user/import") => Some(import(t, manners, &body)),
+            ("POST", "/api/login") => now(login::login(t, &body)),
             ("POST", "/api/user/search") if !body["search"]["ids"].is_array() => {
                 now(page(t, &body["search"]))
             }

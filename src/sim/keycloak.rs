@@ -3,6 +3,8 @@
 //! realm. Tokens expire `ttl` after they are issued; an admin call without a live one is
 //! answered 401.
 //!
+//! - `POST /realms/R/protocol/openid-connect/token` with `grant_type=password`: a user's login
+//!   (see `login`);
 //! - `POST /realms/R/protocol/openid-connect/token` (form: `grant_type=client_credentials`,
 //!   `client_id`, `client_secret`) → `{access_token, expires_in, token_type}`;
 //! - `POST /admin/realms/R/partialImport` `{ifResourceExists, users}` → `{added, skipped,
@@ -17,6 +19,7 @@
 //!   change or second factor is planted) and `GET /admin/realms/R/events?type=…&first&max` →
 //!   the saved events, newest first.
 
+mod login;
 use super::plant::Plant;
 use super::target::{Answer, Call, FaultKind, Manners};
 use serde_json::{Value, json};
@@ -75,9 +78,14 @@ impl Keycloak {
     pub fn answer(&mut self, manners: &mut Manners, call: &Call<'_>) -> Option<(Answer, Duration)> {
         let now = |a: Answer| Some((a, Duration::ZERO));
         let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
-        if let ("POST", ["realms", _, "protocol", "openid-connect", "token"]) =
+        if let ("POST", ["realms", realm, "protocol", "openid-connect", "token"]) =
             (call.method, parts.as_slice())
         {
+            let form: HashMap<String, String> =
+                form_urlencoded::parse(call.body).into_owned().collect();
+            if form.get("grant_type").map(String::as_str) == Some("password") {
+                return now(login::grant(self.realms.get_mut(*realm), &form));
+            }
             return now(self.token(call));
         }
         let ["admin", "realms", realm, rest @ ..] = parts.as_slice() else {
@@ -247,6 +255,15 @@ impl Keycloak {
             (Plant::Login { at_ms, .. }, Some(id)) => saved(r, "LOGIN", *at_ms, &id),
             (Plant::Password { at_ms, .. }, Some(id)) => saved(r, "UPDATE_PASSWORD", *at_ms, &id),
             (Plant::Mfa { at_ms, .. }, Some(id)) => saved(r, "UPDATE_TOTP", *at_ms, &id),
+            (Plant::Hash { .. }, Some(id)) => {
+                if let Some(c) = r
+                    .users
+                    .get_mut(&id)
+                    .and_then(|u| u["credentials"].get_mut(0))
+                {
+                    c["secretData"] = json!(r#"{"value":"AAAA","salt":"AAAA"}"#);
+                }
+            }
             (_, None) => return Err(format!("no user of legacy id '{legacy}'")),
         }
         Ok(())

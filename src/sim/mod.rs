@@ -12,6 +12,7 @@ pub mod plant;
 pub mod population;
 pub mod server;
 pub mod target;
+mod verify;
 
 pub use population::{Fault, FaultKind, Population, SimSegment};
 

@@ -24,6 +24,9 @@ pub enum Plant {
     Password { legacy: String, at_ms: i64 },
     /// The user enrolled a second factor at this moment.
     Mfa { legacy: String, at_ms: i64 },
+    /// The user's password hash replaced by one no password verifies (a bad re-import): its
+    /// canary logins fail from now on.
+    Hash { legacy: String },
 }
 
 impl Plant {
@@ -58,8 +61,11 @@ impl Plant {
             Some("login") => Plant::Login { legacy, at_ms },
             Some("password") => Plant::Password { legacy, at_ms },
             Some("mfa") => Plant::Mfa { legacy, at_ms },
+            Some("hash") => Plant::Hash { legacy },
             _ => {
-                return Err("op is one of delete, extra, copy, email, login, password, mfa".into());
+                return Err(
+                    "op is one of delete, extra, copy, email, login, password, mfa, hash".into(),
+                );
             }
         })
     }
@@ -73,7 +79,8 @@ impl Plant {
             | Plant::Email { legacy: l, .. }
             | Plant::Login { legacy: l, .. }
             | Plant::Password { legacy: l, .. }
-            | Plant::Mfa { legacy: l, .. } => l,
+            | Plant::Mfa { legacy: l, .. }
+            | Plant::Hash { legacy: l } => l,
         }
     }
 }

@@ -207,7 +207,7 @@ impl Target {
         if (call.method, call.path) == ("POST", "/token") {
             return Some((super::firebase::token(call), Duration::ZERO));
         }
-        if call.path.starts_with("/api/user/") {
+        if call.path.starts_with("/api/user/") || call.path == "/api/login" {
             return self.fusionauth.answer(m, call);
         }
         if call.path.starts_with("/_api/admin/") {

@@ -73,7 +73,7 @@ pub fn request_url(spec: &SourceSpec) -> Result<reqwest::Url, SourceError> {
             url,
             reqwest::Url::parse(&format!("{}/users/count", base(url))),
         ),
-        SourceRequest::Command { .. } => return Err(no_http()),
+        SourceRequest::Command { .. } | SourceRequest::Canary { .. } => return Err(no_http()),
     };
     parsed.map_err(|e| SourceError::Request(format!("bad url '{url}': {e}")))
 }
@@ -99,6 +99,9 @@ pub async fn fetch(
 ) -> Result<f64, SourceError> {
     if let SourceRequest::Command { argv } = &spec.request {
         return run_command(argv, spec.timeout, workdir).await;
+    }
+    if let SourceRequest::Canary { measure, probe } = &spec.request {
+        return canaries(client, *measure, probe.as_deref(), spec.timeout).await;
     }
     let url = request_url(spec)?;
     let mut req = client.get(url.clone()).timeout(spec.timeout);
@@ -177,8 +180,27 @@ pub async fn fetch(
         SourceRequest::Prometheus { .. } => parse::prometheus(&body),
         SourceRequest::Json { pointer, .. } => parse::pointer(&body, pointer),
         SourceRequest::SuperTokens { .. } => parse::supertokens(&body),
-        SourceRequest::Command { .. } => Err(no_http()),
+        SourceRequest::Command { .. } | SourceRequest::Canary { .. } => Err(no_http()),
     }?;
+    finite(value)
+}
+
+/// A canary source's number: the share of its canaries that logged in, or the slowest
+/// login in milliseconds (an error when none did: there is no latency to report).
+async fn canaries(
+    client: &reqwest::Client,
+    measure: crate::config::canaries::Measure,
+    probe: Option<&crate::config::canaries::CanaryProbe>,
+    timeout: Duration,
+) -> Result<f64, SourceError> {
+    let probe = probe.ok_or_else(|| SourceError::Request("no canaries to log in".into()))?;
+    let tally = crate::canary::log_in_all(client, probe, timeout).await?;
+    let value = match measure {
+        crate::config::canaries::Measure::Success => tally.share(),
+        crate::config::canaries::Measure::Latency => tally
+            .slowest_ms
+            .ok_or_else(|| SourceError::Request(format!("no latency: {}", tally.summary())))?,
+    };
     finite(value)
 }
 
@@ -205,7 +227,7 @@ pub fn finite(value: f64) -> Result<f64, SourceError> {
 }
 
 fn no_http() -> SourceError {
-    SourceError::Request("a command source has no HTTP request".into())
+    SourceError::Request("a command or canary source has no single HTTP request".into())
 }
 
 fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> SourceError {

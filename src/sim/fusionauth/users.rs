@@ -55,6 +55,9 @@ impl FusionAuth {
             Plant::Mfa { .. } => {
                 u["twoFactor"] = json!({"methods": [{"id": "TOTP1", "method": "authenticator"}]})
             }
+            Plant::Hash { .. } => {
+                u["password"] = json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+            }
             _ => {}
         }
         t.users.insert(id, u.to_string().into_boxed_str());
