@@ -4,7 +4,8 @@
 //! rehearsal's tenant before the gate; in cutover the canary source reads 1 and the guard
 //! holds; once the target stops verifying a canary's password (its hash replaced, as a bad
 //! re-import would), the guard rolls the segment back after its failing readings. The
-//! simulator's Keycloak answers the same canaries through its direct grant.
+//! simulator's Keycloak and Auth0 answer the same canaries through their direct grant and
+//! password-realm grant.
 
 mod common;
 
@@ -192,17 +193,13 @@ fn a_canary_guard_rolls_back_when_the_target_stops_verifying_its_password() {
     }
 }
 
-#[test]
-fn keycloak_answers_canaries_through_its_direct_grant() {
-    let sim = simulator(&[]);
+/// Move the export into the simulator's `kind` (its keys, with `[segments.move.login]`), then
+/// poll the canaries: both log in, and after the second's hash is broken on the target, half.
+fn polls_half_once_a_hash_breaks(kind: &str, keys: &str, scope: &str, sim: &Simulator) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     export(p);
-    let keys = format!(
-        "url = \"{}\"\nrealm = \"acme\"\nclient_id = \"cutover\"\nclient_secret = \"env:FA_KEY\"\n[segments.move.login]\nclient_id = \"canary-login\"",
-        sim.1
-    );
-    project(p, "keycloak", &keys, "");
+    project(p, kind, keys, "");
     with_env(cutover(p)).arg("check").assert().success();
     for _ in 0..3 {
         with_env(cutover(p))
@@ -212,16 +209,31 @@ fn keycloak_answers_canaries_through_its_direct_grant() {
     }
     let polled = with_env(cutover(p)).arg("poll").output().expect("poll");
     let out = String::from_utf8_lossy(&polled.stdout);
-    assert!(out.contains("eu canary = 1"), "{out}");
+    assert!(out.contains("eu canary = 1"), "{kind}: {out}");
     change(
-        &sim,
-        "keycloak",
-        "acme",
+        sim,
+        kind,
+        scope,
         json!({"op": "hash", "legacy": "legacy-2"}),
     );
     let polled = with_env(cutover(p)).arg("poll").output().expect("poll");
     let out = String::from_utf8_lossy(&polled.stdout);
-    assert!(out.contains("eu canary = 0.5"), "{out}");
+    assert!(out.contains("eu canary = 0.5"), "{kind}: {out}");
+}
+
+#[test]
+fn keycloak_and_auth0_answer_canaries_through_their_own_grants() {
+    let sim = simulator(&[]);
+    let keycloak = format!(
+        "url = \"{}\"\nrealm = \"acme\"\nclient_id = \"cutover\"\nclient_secret = \"env:FA_KEY\"\n[segments.move.login]\nclient_id = \"canary-login\"",
+        sim.1
+    );
+    polls_half_once_a_hash_breaks("keycloak", &keycloak, "acme", &sim);
+    let auth0 = format!(
+        "domain = \"acme.auth0.com\"\nurl = \"{}\"\ntoken = \"env:FA_KEY\"\nconnection_id = \"con_1\"\n[segments.move.login]\nclient_id = \"canary-login\"\nclient_secret = \"env:FA_KEY\"\nrealm = \"Username-Password-Authentication\"",
+        sim.1
+    );
+    polls_half_once_a_hash_breaks("auth0", &auth0, "con_1", &sim);
 }
 
 #[test]

@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 mod export;
+mod login;
 
 /// The largest job file.
 const FILE_MAX: usize = 500 * 1000;
@@ -167,6 +168,12 @@ impl Auth0 {
                 ["api", "v2", "jobs", _] | ["api", "v2", "jobs", _, "errors"]
             ) | ("GET" | "DELETE" | "PATCH", ["api", "v2", "users", _])
         );
+        if (call.method, call.path) == ("POST", "/oauth/token") {
+            return now(match call.json() {
+                Ok(body) => self.login(&body),
+                Err(a) => a,
+            });
+        }
         if let ("GET", ["sim", "exports", file]) = (call.method, route.as_slice()) {
             let id = file.trim_end_matches(".json.gz");
             return now(match self.exports.get(id).and_then(|e| e.2.clone()) {

@@ -213,7 +213,10 @@ impl Target {
         if call.path.starts_with("/_api/admin/") {
             return self.authgear.answer(m, call);
         }
-        if call.path.starts_with("/api/v2/") || call.path.starts_with("/sim/exports/") {
+        if call.path.starts_with("/api/v2/")
+            || call.path.starts_with("/sim/exports/")
+            || call.path == "/oauth/token"
+        {
             return self.auth0.answer(m, call);
         }
         if call.path.starts_with("/admin/realms/") || call.path.starts_with("/realms/") {

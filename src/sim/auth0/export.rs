@@ -112,6 +112,10 @@ impl Auth0 {
                     }
                     Plant::Password { at_ms, .. } => u["last_password_reset"] = json!(when(*at_ms)),
                     Plant::Mfa { .. } => u["multifactor"] = json!(["guardian"]),
+                    Plant::Hash { .. } => {
+                        u["custom_password_hash"]["hash"]["value"] =
+                            json!("$pbkdf2-sha256$i=1,l=32$AAAA$AAAA")
+                    }
                     _ => {}
                 }
             }
