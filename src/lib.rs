@@ -122,6 +122,7 @@ pub mod procgroup;
 pub mod progress;
 pub mod reconcile;
 pub mod report;
+pub mod reset;
 pub mod runtime;
 pub mod sample_project;
 pub mod secret;

@@ -91,6 +91,11 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         14,
         &["segments[0].sources.canary", "add [segments.move]"],
     ),
+    (
+        "reset_without_move",
+        10,
+        &["segments[0].reset", "add [segments.move]"],
+    ),
 ];
 
 #[test]

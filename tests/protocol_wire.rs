@@ -29,6 +29,10 @@ const WIRE: &[(u32, &str)] = &[
         6,
         "cb2e5e524008671216a3b885309e6ecad9fb8f5838016967c11f1627bd0ffcbb",
     ),
+    (
+        7,
+        "0965abfc0ff3dd5828bc4b5f27a4dfbfdc04963072e40a0a1da2961a38f168aa",
+    ),
 ];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
@@ -171,6 +175,9 @@ fn every_message() -> Vec<(String, Value)> {
             keep: false,
             remaining: false,
         },
+        Request::Reset {
+            segment: "eu".into(),
+        },
     ];
     let replies = vec![
         Reply::Event {
@@ -207,6 +214,18 @@ fn every_message() -> Vec<(String, Value)> {
             prefs: Default::default(),
         },
         Reply::MoveProgress { done: 1, of: 2 },
+        Reply::Reset {
+            report: Box::new(cutover::reset::ResetReport {
+                segment: "eu".into(),
+                state: "sending".into(),
+                per_hour: 500,
+                users: 10,
+                sent: 4,
+                refused: [("http-404".to_string(), 1)].into(),
+                uncertain: 1,
+                not_on_target: 2,
+            }),
+        },
         Reply::Moved {
             report: Box::new(cutover::model::moved::MoveReport {
                 segment: "eu".into(),
@@ -284,6 +303,7 @@ fn every_message() -> Vec<(String, Value)> {
                 rate: 3.0,
                 left_seconds: Some(4.0),
                 undo: false,
+                reset: false,
             }),
         },
     ];

@@ -20,6 +20,7 @@ fn a_running_move_shows_in_its_row_and_goes_when_it_ends() {
                 rate: 9_400.0,
                 left_seconds: Some(150.0),
                 undo: false,
+                reset: false,
             }),
         },
     );
@@ -44,4 +45,25 @@ fn a_running_move_shows_in_its_row_and_goes_when_it_ends() {
         },
     );
     assert!(!badge(&m).contains("moving"), "{}", badge(&m));
+
+    // Reset waves show in the same place, at their hourly pace.
+    update(
+        &mut m,
+        Input::MoveProgress {
+            segment: "eu-customers".into(),
+            progress: Some(cutover::owner::protocol::MoveNow {
+                done: 1_200,
+                of: 4_000,
+                rate: 500.0 / 3600.0,
+                left_seconds: Some(5.6 * 3600.0),
+                undo: false,
+                reset: true,
+            }),
+        },
+    );
+    assert!(
+        badge(&m).contains("resetting 30% · 500/h · 5.6 h left"),
+        "{}",
+        badge(&m)
+    );
 }

@@ -309,6 +309,17 @@ pub enum Cmd {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
+    /// Send the target's password-reset message to the users the move carried without a
+    /// password, in waves of at most [segments.reset] per_hour an hour; journaled, so run it
+    /// again to resume (nothing is sent twice).
+    Reset {
+        segment: String,
+        #[arg(long)]
+        json: bool,
+        /// Return once the waves are under way in the running owner.
+        #[arg(long, conflicts_with = "json")]
+        no_wait: bool,
+    },
     /// Run a segment's test checks now, without advancing, and record the results.
     Checks {
         segment: String,

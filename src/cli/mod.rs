@@ -17,6 +17,7 @@ mod out;
 mod plan;
 mod print;
 mod reconcile;
+mod reset;
 mod shell_docs;
 mod state;
 mod via_owner;
@@ -180,6 +181,11 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
             out,
         } => reconcile::run(&cli, segment, *rehearsal, *json, out.as_deref()),
+        Cmd::Reset {
+            segment,
+            json,
+            no_wait,
+        } => reset::run(&cli, segment, *json, *no_wait),
         Cmd::Checks { segment, json } => audit::checks(&cli, segment, *json),
         Cmd::Project {
             p,

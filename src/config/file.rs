@@ -133,6 +133,8 @@ pub struct SegmentFile {
     /// `[[segments.canaries]]`: test users cutover logs in (see `config::canaries`).
     #[serde(default)]
     pub canaries: Vec<super::canaries::CanaryFile>,
+    /// `[segments.reset]`: the pace of `cutover reset` (see `config::reset`).
+    pub reset: Option<super::reset::ResetFile>,
 }
 
 /// Where a source's number comes from.

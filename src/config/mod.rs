@@ -16,6 +16,7 @@ mod move_targets;
 pub mod moves;
 mod notify;
 mod reach;
+pub mod reset;
 mod source_kinds;
 mod state;
 mod validate;
@@ -107,6 +108,8 @@ pub struct Segment {
     pub failures_before_rollback: u32,
     /// `[segments.move]`: the users cutover moves itself, when declared.
     pub moving: Option<moves::Move>,
+    /// `[segments.reset]`: how fast `cutover reset` sends, when declared.
+    pub reset: Option<reset::Reset>,
 }
 
 impl Segment {

@@ -257,6 +257,10 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         .moving
         .as_ref()
         .and_then(|m| super::moves::validate(m, &at.clone().key("move"), found, &mut ok));
+    let reset = seg
+        .reset
+        .as_ref()
+        .and_then(|r| super::reset::validate(r, seg.moving.is_some(), at, found, &mut ok));
     let canaries = super::canaries::canaries(&seg.canaries, at, found, &mut ok);
     // An invalid move has said so already: its canaries wait for it.
     if moving.is_some() || seg.moving.is_none() {
@@ -336,6 +340,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         auto_rollback: seg.auto_rollback,
         failures_before_rollback,
         moving,
+        reset,
     })
 }
 

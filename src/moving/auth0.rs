@@ -29,6 +29,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 mod list;
+mod reset;
 
 const NAME: &str = "Auth0";
 /// The largest job file Auth0 takes.

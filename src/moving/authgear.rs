@@ -26,6 +26,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 mod list;
+mod reset;
 
 const NAME: &str = "Authgear";
 /// The largest request body the User Import API takes.

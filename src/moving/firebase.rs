@@ -25,6 +25,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 
 mod list;
+mod reset;
 
 const NAME: &str = "Firebase";
 /// Users a `batchCreate` or a `batchDelete` takes.

@@ -29,6 +29,7 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
 mod list;
+mod reset;
 
 const NAME: &str = "FusionAuth";
 /// Ids a search asks about, and ids a bulk delete takes.

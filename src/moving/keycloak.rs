@@ -28,6 +28,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 mod list;
+mod reset;
 
 const NAME: &str = "Keycloak";
 /// Lookups or deletes in flight at once.

@@ -34,6 +34,7 @@ pub mod plan;
 pub mod prepare;
 pub mod problems;
 pub mod report;
+pub mod reset_calls;
 pub mod run;
 pub mod target;
 pub mod undo;

@@ -67,6 +67,7 @@ answer!(Box<Snapshot>, Reply::Snapshot { snapshot } => snapshot);
 answer!(Verified, Reply::Verified { verified } => verified);
 answer!(Written, Reply::Written { files } => Written(files));
 answer!(crate::model::moved::MoveReport, Reply::Moved { report } => *report);
+answer!(crate::reset::ResetReport, Reply::Reset { report } => *report);
 answer!(Imported, Reply::Imported { written, rejected } => Imported { written, rejected });
 answer!((String, UserPrefs), Reply::Prefs { user, prefs } => (user, prefs));
 answer!(Done, Reply::Done => Done);
@@ -93,6 +94,7 @@ fn kind(reply: &Reply) -> &'static str {
         Reply::Prefs { .. } => "prefs",
         Reply::MoveProgress { .. } => "move-progress",
         Reply::Moved { .. } => "moved",
+        Reply::Reset { .. } => "reset",
         Reply::RollbackDelta { .. } => "rollback-delta",
         Reply::Done => "done",
         Reply::Failed { .. } => "failed",

@@ -200,6 +200,7 @@ impl Core {
                 self.clients.reply(waiter, reply)
             }
             Done::Move(task, done) => self.on_moved(task, done),
+            Done::Reset(task, done) => self.on_reset(task, done),
             Done::Reconcile(who, done) => self.on_reconciled(who, done),
             Done::Job(waiter, Err(crashed)) => self.clients.fail(
                 waiter,

@@ -43,6 +43,7 @@ mod prefs;
 pub mod protocol;
 mod reconcile_tasks;
 mod requests;
+mod reset_tasks;
 mod rollback_delta;
 mod running;
 pub mod session;

@@ -172,6 +172,11 @@ impl Core {
                 );
             }
         };
+        if undo {
+            // No reset message goes to users the rollback takes back.
+            self.running
+                .stop_resets(&segment, "a rollback undoes the move");
+        }
         if undo && self.running.stop_move(&segment, "a rollback undoes it") {
             // The move stops after its batch in flight; then the undo runs.
             return self.running.after_move(hook, job);
@@ -252,6 +257,7 @@ impl Core {
                     rate,
                     left_seconds: (rate > 0.0).then(|| p.of.saturating_sub(p.done) as f64 / rate),
                     undo: t.undo,
+                    reset: false,
                 },
             ));
         }

@@ -94,6 +94,7 @@ impl Core {
 
     pub(super) fn on_tick(&mut self) {
         self.tell_move_progress();
+        self.tell_reset_progress();
         if let Some(mut script) = self.upkeep.script.take() {
             for cmd in script.due(self.now(), &self.engine) {
                 self.act(cmd, None);

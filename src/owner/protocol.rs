@@ -24,7 +24,8 @@ pub use super::updates::{MoveNow, SegmentView, Update};
 
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
-pub const PROTOCOL_VERSION: u32 = 6;
+/// 7: `reset` (request and reply) and `reset` on a move's progress (reset waves).
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +168,10 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         remaining: bool,
     },
+    /// Send the reset waves of a segment (`cutover reset`): answered with
+    /// [`Reply::MoveProgress`] (users settled) as they go and [`Reply::Reset`] when every user
+    /// is settled; already under way, with where they stand at once.
+    Reset { segment: String },
 }
 
 /// Why a request did not succeed.
@@ -239,6 +244,10 @@ pub enum Reply {
     /// A move's end report.
     Moved {
         report: Box<crate::model::moved::MoveReport>,
+    },
+    /// Where a segment's reset waves stand.
+    Reset {
+        report: Box<crate::reset::ResetReport>,
     },
     /// The request is complete.
     Done,

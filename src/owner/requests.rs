@@ -236,6 +236,7 @@ impl Core {
                         },
                     });
             }
+            Request::Reset { segment } => self.start_reset(segment, waiter),
             Request::Move {
                 segment,
                 rehearse,

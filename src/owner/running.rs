@@ -99,6 +99,20 @@ impl MoveTask {
     }
 }
 
+/// Reset waves running for a segment, and who waits for their report.
+pub(super) struct ResetTask {
+    pub segment: String,
+    pub waiter: Waiter,
+    /// The latest report the task told, and whether its asker was told it.
+    pub progress: std::sync::Arc<std::sync::Mutex<Option<(crate::reset::ResetReport, bool)>>>,
+    /// When the task started, and how many users were settled then (for its rate).
+    pub started: (std::time::Instant, std::sync::OnceLock<u64>),
+    pub stop: crate::moving::run::Stop,
+}
+
+/// Reset waves' end: where they stand, or why they stopped.
+pub(super) type ResetDone = Result<crate::reset::ResetReport, String>;
+
 /// A move's end: its report, or why it stopped (the journal keeps what was done).
 pub(super) type Moved = Result<crate::model::moved::MoveReport, String>;
 
@@ -121,6 +135,7 @@ pub(super) enum Done {
     Move(MoveTask, Result<Moved, Crashed>),
     /// A reconciliation the owner ran, by (segment, actor).
     Reconcile((String, String), Result<Reconciled, Crashed>),
+    Reset(ResetTask, Result<ResetDone, Crashed>),
 }
 
 #[derive(Default)]
@@ -141,6 +156,8 @@ pub(super) struct Running {
     moves: InFlight<MoveTask, Moved>,
     /// Reconciliations the owner runs (at most one a segment), by (segment, actor).
     reconciles: InFlight<(String, String), Reconciled>,
+    /// Reset waves (at most one a segment).
+    resets: InFlight<ResetTask, ResetDone>,
     /// Cutovers and rollbacks whose move or undo waits for the segment's running move to
     /// stop (asked to, by a pause or a rollback).
     after_move: Vec<(HookTask, Box<HookJob>)>,
@@ -194,6 +211,26 @@ impl Running {
         work: impl Future<Output = Reconciled> + Send + 'static,
     ) {
         self.reconciles.spawn((segment, actor), work);
+    }
+
+    pub fn resetting(
+        &mut self,
+        task: ResetTask,
+        work: impl Future<Output = ResetDone> + Send + 'static,
+    ) {
+        self.resets.spawn(task, work);
+    }
+
+    /// Ask `segment`'s reset waves to stop before their next send.
+    pub fn stop_resets(&mut self, segment: &str, why: &'static str) {
+        for t in self.resets.running().filter(|t| t.segment == segment) {
+            t.stop.ask(why);
+        }
+    }
+
+    /// The reset waves running now.
+    pub fn resets(&self) -> impl Iterator<Item = &ResetTask> {
+        self.resets.running()
     }
 
     /// Whether a reconciliation of `segment` runs now.
@@ -302,6 +339,7 @@ impl Running {
             && self.jobs.is_empty()
             && self.moves.is_empty()
             && self.reconciles.is_empty()
+            && self.resets.is_empty()
             && self.after_move.is_empty()
     }
 
@@ -319,6 +357,7 @@ impl Running {
             Some((w, r)) = self.jobs.next(), if !self.jobs.is_empty() => Done::Job(w, r),
             Some((t, r)) = self.moves.next(), if !self.moves.is_empty() => Done::Move(t, r),
             Some((k, r)) = self.reconciles.next(), if !self.reconciles.is_empty() => Done::Reconcile(k, r),
+            Some((t, r)) = self.resets.next(), if !self.resets.is_empty() => Done::Reset(t, r),
             else => std::future::pending().await,
         }
     }

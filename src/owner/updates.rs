@@ -68,6 +68,9 @@ pub struct MoveNow {
     pub left_seconds: Option<f64>,
     /// An undo (a rollback's), not a move.
     pub undo: bool,
+    /// Reset messages (`cutover reset`), not a move: `done` counts users settled.
+    #[serde(default)]
+    pub reset: bool,
 }
 
 /// One segment's fresh status, with its adoption series when it has one.

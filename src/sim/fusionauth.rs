@@ -15,6 +15,8 @@
 //! - `PATCH /api/user/ID` `{user: {email, ...}}` → the user updated (a taken email refused);
 //! - `POST /api/login` `{loginId, password}` → 200 when the imported hash verifies it, else
 //!   404 (see `login`);
+//! - `POST /api/user/forgot-password` `{loginId, sendForgotPasswordEmail}` → 200
+//!   `{changePasswordId}` and the email counted as sent, or 404 for an unknown login;
 //! - `DELETE /api/user/bulk` `{userIds, hardDelete}` → `{dryRun, hardDelete, total, userIds}`.
 //!
 //! Users are kept as their minified JSON (a million fit in a few hundred MB).
@@ -47,6 +49,8 @@ struct Tenant {
     users: std::collections::BTreeMap<String, Box<str>>,
     /// Email in lower case → user id.
     emails: HashMap<String, String>,
+    /// Forgot-password emails sent: the user's id and when (ms since the epoch).
+    resets: Vec<(String, i64)>,
 }
 
 /// The simulated FusionAuth tenants.
@@ -75,6 +79,19 @@ impl FusionAuth {
             .unwrap_or_default()
     }
 
+    /// The forgot-password emails sent in `tenant`: each user's id and when.
+    pub fn resets(&self, tenant: &str) -> Vec<Value> {
+        self.tenants
+            .get(tenant)
+            .map(|t| {
+                t.resets
+                    .iter()
+                    .map(|(id, at)| json!({"user": id, "at_ms": at}))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn answer(&mut self, manners: &mut Manners, call: &Call<'_>) -> Option<(Answer, Duration)> {
         let now = |a: Answer| Some((a, Duration::ZERO));
         // Only the move's calls: the count a source polls (`GET /api/user/search`) is the
@@ -83,7 +100,10 @@ impl FusionAuth {
             (call.method, call.path),
             (
                 "POST",
-                "/api/user/import" | "/api/user/search" | "/api/login"
+                "/api/user/import"
+                    | "/api/user/search"
+                    | "/api/login"
+                    | "/api/user/forgot-password"
             ) | ("DELETE", "/api/user/bulk")
         ) || (call.method == "PATCH" && call.path.starts_with("/api/user/"));
         if !ours {
@@ -108,6 +128,7 @@ impl FusionAuth {
         match (call.method, call.path) {
             ("POST", "/api/user/import") => Some(import(t, manners, &body)),
             ("POST", "/api/login") => now(login::login(t, &body)),
+            ("POST", "/api/user/forgot-password") => now(login::forgot(t, &body)),
             ("POST", "/api/user/search") if !body["search"]["ids"].is_array() => {
                 now(page(t, &body["search"]))
             }

@@ -35,6 +35,8 @@ struct Realm {
     /// once a change is planted.
     events: Vec<Value>,
     events_on: bool,
+    /// Execute-actions emails sent: the user's id and when (ms since the epoch).
+    resets: Vec<(String, i64)>,
 }
 
 /// The simulated Keycloak realms and the tokens issued.
@@ -75,6 +77,19 @@ impl Keycloak {
             .unwrap_or_default()
     }
 
+    /// The execute-actions emails sent in `realm`: each user's id and when.
+    pub fn resets(&self, realm: &str) -> Vec<Value> {
+        self.realms
+            .get(realm)
+            .map(|r| {
+                r.resets
+                    .iter()
+                    .map(|(id, at)| json!({"user": id, "at_ms": at}))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn answer(&mut self, manners: &mut Manners, call: &Call<'_>) -> Option<(Answer, Duration)> {
         let now = |a: Answer| Some((a, Duration::ZERO));
         let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();
@@ -96,6 +111,7 @@ impl Keycloak {
         let ours = match (call.method, rest) {
             ("POST", ["partialImport"])
             | ("DELETE" | "PUT", ["users", _])
+            | ("PUT", ["users", _, "execute-actions-email"])
             | ("GET", ["users"] | ["events"] | ["events", "config"]) => true,
             ("GET", ["users", id]) => *id != "count",
             _ => false,
@@ -139,6 +155,7 @@ impl Keycloak {
                 None,
             )),
             ("GET", ["events"]) => now(events(r, call)),
+            ("PUT", ["users", id, "execute-actions-email"]) => now(login::actions_email(r, id)),
             ("GET", ["users"]) => {
                 let first: usize = call
                     .param("first")

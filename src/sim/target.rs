@@ -237,6 +237,14 @@ impl Target {
             };
             return Some((answer, Duration::ZERO));
         }
+        if let ("GET", ["sim", "target", kind, scope, "resets"]) = (call.method, parts.as_slice()) {
+            let sent = match *kind {
+                "fusionauth" => self.fusionauth.resets(scope),
+                "keycloak" => self.keycloak.resets(scope),
+                _ => Vec::new(),
+            };
+            return Some((Answer::Json(200, json!(sent), None), Duration::ZERO));
+        }
         if let ("GET", ["sim", "target", kind, scope]) = (call.method, parts.as_slice()) {
             let users = match *kind {
                 "firebase" => self.firebase.users(scope),

@@ -16,6 +16,21 @@ use crate::owner::protocol::Tone;
 
 /// A running move in a row's badge.
 pub fn badge(p: &MoveNow) -> String {
+    if p.reset {
+        let share = if p.of > 0 {
+            format!("{:.0}%", (p.done as f64 / p.of as f64 * 100.0).min(100.0))
+        } else {
+            group_digits(p.done)
+        };
+        let left = p
+            .left_seconds
+            .map(|s| format!(" · {} left", about(s)))
+            .unwrap_or_default();
+        return format!(
+            "resetting {share} · {}/h{left}",
+            group_digits((p.rate * 3600.0) as u64)
+        );
+    }
     let verb = if p.undo { "undoing" } else { "moving" };
     let share = if p.of > 0 {
         format!("{:.0}%", (p.done as f64 / p.of as f64 * 100.0).min(100.0))
@@ -173,6 +188,7 @@ mod tests {
             rate: 9_400.4,
             left_seconds: Some(150.0),
             undo: false,
+            reset: false,
         };
         assert_eq!(badge(&p), "moving 41% · 9 400/s · 2 min left");
         let undo = MoveNow {
@@ -181,5 +197,12 @@ mod tests {
             ..p
         };
         assert_eq!(badge(&undo), "undoing 41% · 9 400/s");
+        let reset = MoveNow {
+            reset: true,
+            rate: 500.0 / 3600.0,
+            left_seconds: Some(7_200.0),
+            ..p
+        };
+        assert_eq!(badge(&reset), "resetting 41% · 500/h · 2.0 h left");
     }
 }

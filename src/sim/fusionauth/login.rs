@@ -1,4 +1,4 @@
-//! The simulator's FusionAuth login: `POST /api/login` `{loginId, password}` (the API key in
+//! The simulator's FusionAuth login and forgot-password flow. `POST /api/login` `{loginId, password}` (the API key in
 //! `Authorization`, the tenant in `X-FusionAuth-TenantId`) → 200 `{token, user}` when the
 //! imported hash verifies the password, else 404, as FusionAuth answers both an unknown
 //! login and a wrong password. A login stamps the user's `lastLoginInstant`, as FusionAuth's
@@ -26,6 +26,30 @@ fn verifies(u: &Value, password: &str) -> bool {
     }
 }
 
+/// The user a login id names (an email, case-folded, or a username).
+fn find(t: &Tenant, login: &str) -> Option<String> {
+    t.emails.get(&login.to_lowercase()).cloned().or_else(|| {
+        t.users.iter().find_map(|(id, u)| {
+            let v: Value = serde_json::from_str(u).ok()?;
+            (v["username"].as_str() == Some(login)).then(|| id.clone())
+        })
+    })
+}
+
+/// `POST /api/user/forgot-password`: the email counted as sent to the user, or 404.
+pub(super) fn forgot(t: &mut Tenant, body: &Value) -> Answer {
+    let Some(id) = find(t, body["loginId"].as_str().unwrap_or_default()) else {
+        return Answer::Json(404, Value::Null, None);
+    };
+    t.resets
+        .push((id.clone(), chrono::Utc::now().timestamp_millis()));
+    Answer::Json(
+        200,
+        json!({"changePasswordId": format!("reset-{id}")}),
+        None,
+    )
+}
+
 pub(super) fn login(t: &mut Tenant, body: &Value) -> Answer {
     let login = body["loginId"].as_str().unwrap_or_default();
     let password = body["password"].as_str().unwrap_or_default();
@@ -33,12 +57,7 @@ pub(super) fn login(t: &mut Tenant, body: &Value) -> Answer {
         let e = json!({"fieldErrors": {"loginId": [{"code": "[blank]loginId", "message": "Required."}]}});
         return Answer::Json(400, e, None);
     }
-    let id = t.emails.get(&login.to_lowercase()).cloned().or_else(|| {
-        t.users.iter().find_map(|(id, u)| {
-            let v: Value = serde_json::from_str(u).ok()?;
-            (v["username"].as_str() == Some(login)).then(|| id.clone())
-        })
-    });
+    let id = find(t, login);
     let Some((id, mut u)) = id.and_then(|id| {
         let u: Value = serde_json::from_str(t.users.get(&id)?).ok()?;
         Some((id, u))

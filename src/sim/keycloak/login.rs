@@ -1,4 +1,6 @@
-//! The simulator's Keycloak login: the direct grant (`grant_type=password`, a client id, a
+//! The simulator's Keycloak login, and its execute-actions email (`PUT
+//! /admin/realms/R/users/ID/execute-actions-email`: 204 and counted, or 404). The login is the
+//! direct grant (`grant_type=password`, a client id, a
 //! username or email and the password) at a realm's token endpoint. 200 with tokens when the
 //! user's imported `pbkdf2-sha256` credential verifies the password; else 401
 //! `invalid_grant` ("Invalid user credentials"), as Keycloak answers an unknown user and a
@@ -73,4 +75,14 @@ pub(super) fn grant(realm: Option<&mut Realm>, form: &HashMap<String, String>) -
         json!({"access_token": "kc-user-token", "expires_in": 300, "token_type": "Bearer"}),
         None,
     )
+}
+
+/// `PUT /users/ID/execute-actions-email`: the email counted as sent (204), or 404.
+pub(super) fn actions_email(r: &mut Realm, id: &str) -> Answer {
+    if !r.users.contains_key(id) {
+        return Answer::Json(404, json!({"error": "User not found"}), None);
+    }
+    r.resets
+        .push((id.to_string(), chrono::Utc::now().timestamp_millis()));
+    Answer::Json(204, Value::Null, None)
 }
