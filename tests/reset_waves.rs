@@ -40,6 +40,15 @@ fn export(p: &Path, users: u32) {
 
 /// A big-bang segment moved into the simulator's FusionAuth, with `per_hour`.
 fn moved(p: &Path, sim: &Simulator, users: u32, per_hour: u64) {
+    let keys = format!(
+        "target = \"fusionauth\"\nurl = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme\"",
+        sim.1
+    );
+    moved_into(p, &keys, users, per_hour);
+}
+
+/// A big-bang segment moved into the target `keys` name, with `per_hour`.
+fn moved_into(p: &Path, keys: &str, users: u32, per_hour: u64) {
     export(p, users);
     write_project(
         p,
@@ -55,12 +64,8 @@ goal = 0.9
 per_hour = {per_hour}
 [segments.move]
 export = "users.jsonl"
-target = "fusionauth"
-url = "{}"
-api_key = "env:FA_KEY"
-tenant = "acme"
-"#,
-            sim.1
+{keys}
+"#
         ),
     );
     for _ in 0..3 {
@@ -72,9 +77,14 @@ tenant = "acme"
     }
 }
 
-/// Every reset message the simulator received: user id → the real times (ms) it arrived.
+/// Every reset message the simulator's FusionAuth received: user id → the real times (ms) it
+/// arrived.
 fn received(sim: &Simulator) -> BTreeMap<String, Vec<i64>> {
-    let url = format!("{}/sim/target/fusionauth/acme/resets", sim.1);
+    received_by(sim, "fusionauth")
+}
+
+fn received_by(sim: &Simulator, kind: &str) -> BTreeMap<String, Vec<i64>> {
+    let url = format!("{}/sim/target/{kind}/acme/resets", sim.1);
     let list: Vec<Value> = common::firebase::block_on(async {
         reqwest::get(&url)
             .await
@@ -256,4 +266,27 @@ fn a_killed_owner_resumes_the_waves_without_sending_twice() {
         report["state"], "sending",
         "the next wave waits 5 min: {report}"
     );
+}
+
+#[test]
+fn keycloak_sends_its_execute_actions_email_once_a_user() {
+    let sim = simulator(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let keys = format!(
+        "target = \"keycloak\"\nurl = \"{}\"\nrealm = \"acme\"\nclient_id = \"cutover\"\nclient_secret = \"env:FA_KEY\"",
+        sim.1
+    );
+    moved_into(p, &keys, 40, 3_600);
+    let out = cutover(p)
+        .env("FA_KEY", "key")
+        .args(["reset", "eu", "--json"])
+        .output()
+        .expect("reset");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a report");
+    assert_eq!(report["sent"], 40, "{report}");
+    assert_eq!(report["not_on_target"], 20, "{report}");
+    let got = received_by(&sim, "keycloak");
+    assert_eq!(got.len(), 40);
+    assert!(got.values().all(|t| t.len() == 1));
 }
