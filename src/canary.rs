@@ -215,7 +215,14 @@ fn code(body: &Value) -> Option<String> {
     body["error"]
         .as_str()
         .or_else(|| body["error"]["message"].as_str())
-        .map(|c| c.chars().take(60).collect())
+        .map(|c| {
+            c.split(" : ")
+                .next()
+                .unwrap_or(c)
+                .chars()
+                .take(60)
+                .collect()
+        })
 }
 
 /// A login's result from the target's answer, or `None` when the answer is not about the
@@ -238,11 +245,23 @@ fn judge(target: &Target, status: u16, body: &Value) -> Option<Login> {
             (403, "invalid_grant") => refused("invalid_grant"),
             _ => None,
         },
-        Target::Keycloak { .. } => match (status, code.as_str()) {
-            (200, _) => Some(Login::Passed),
-            (400 | 401, "invalid_grant") => refused("invalid_grant"),
-            _ => None,
-        },
+        // Keycloak says `invalid_grant` for more than a wrong password: its description tells
+        // "Invalid user credentials" (refused) from "Account is not fully set up" (a required
+        // action pending: the password verified) and a disabled or locked account (the
+        // canary's state, not the import's: unknown).
+        Target::Keycloak { .. } => {
+            let said = body["error_description"].as_str().unwrap_or_default();
+            match (status, code.as_str()) {
+                (200, _) => Some(Login::Passed),
+                (400 | 401, "invalid_grant") if said.contains("not fully set up") => {
+                    Some(Login::Passed)
+                }
+                (400 | 401, "invalid_grant") if said.contains("Invalid user credentials") => {
+                    refused("invalid_grant")
+                }
+                _ => None,
+            }
+        }
         Target::Firebase { .. } => match (status, code.as_str()) {
             (200, _) => Some(Login::Passed),
             (
@@ -302,6 +321,17 @@ mod tests {
         let grant =
             json!({"error": "invalid_grant", "error_description": "Invalid user credentials"});
         assert!(matches!(judge(&kc, 401, &grant), Some(Login::Refused(_))));
+        let set_up =
+            json!({"error": "invalid_grant", "error_description": "Account is not fully set up"});
+        assert!(
+            matches!(judge(&kc, 400, &set_up), Some(Login::Passed)),
+            "the password verified"
+        );
+        let locked = json!({"error": "invalid_grant", "error_description": "Account disabled"});
+        assert!(
+            judge(&kc, 400, &locked).is_none(),
+            "the canary's state: unknown"
+        );
         let client = json!({"error": "unauthorized_client"});
         assert!(judge(&kc, 400, &client).is_none(), "direct grant off: ours");
         let fb = Target::Firebase {
@@ -309,7 +339,7 @@ mod tests {
             credential: crate::config::moves::FirebaseCredential::Token("env:T".into()),
             url: "http://x".into(),
         };
-        let wrong = json!({"error": {"code": 400, "message": "INVALID_PASSWORD"}});
+        let wrong = json!({"error": {"code": 400, "message": "INVALID_PASSWORD : The password is invalid."}});
         assert!(
             matches!(judge(&fb, 400, &wrong), Some(Login::Refused(w)) if w == "HTTP 400 INVALID_PASSWORD")
         );

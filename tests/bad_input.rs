@@ -92,6 +92,11 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         &["segments[0].sources.canary", "add [segments.move]"],
     ),
     (
+        "canary_gate_without_source",
+        14,
+        &["segments[0].gates[0]", "kind = \"canary\""],
+    ),
+    (
         "reset_without_move",
         10,
         &["segments[0].reset", "add [segments.move]"],

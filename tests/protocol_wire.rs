@@ -31,7 +31,7 @@ const WIRE: &[(u32, &str)] = &[
     ),
     (
         7,
-        "0965abfc0ff3dd5828bc4b5f27a4dfbfdc04963072e40a0a1da2961a38f168aa",
+        "3b369a41744b6537726ebf9496cabb7b18d327b2cc05d738dba5e72010ed08f5",
     ),
 ];
 
@@ -218,12 +218,8 @@ fn every_message() -> Vec<(String, Value)> {
             report: Box::new(cutover::reset::ResetReport {
                 segment: "eu".into(),
                 state: "sending".into(),
-                per_hour: 500,
-                users: 10,
-                sent: 4,
-                refused: [("http-404".to_string(), 1)].into(),
-                uncertain: 1,
-                not_on_target: 2,
+                refused: [("not-found".to_string(), 1)].into(),
+                ..Default::default()
             }),
         },
         Reply::Moved {

@@ -278,6 +278,17 @@ fn keycloak_sends_its_execute_actions_email_once_a_user() {
         sim.1
     );
     moved_into(p, &keys, 40, 3_600);
+    // The journal names users by export line: a rewritten export is refused, nothing sent.
+    let export = std::fs::read_to_string(p.join("users.jsonl")).expect("export");
+    std::fs::write(
+        p.join("users.jsonl"),
+        format!("{{\"user_id\": \"new\"}}\n{export}"),
+    )
+    .expect("rewrite");
+    let refused = common::fails(cutover(p).env("FA_KEY", "key").args(["reset", "eu"]));
+    assert!(refused.contains("changed"), "{refused}");
+    assert!(received_by(&sim, "keycloak").is_empty(), "nothing sent");
+    std::fs::write(p.join("users.jsonl"), export).expect("restore");
     let out = cutover(p)
         .env("FA_KEY", "key")
         .args(["reset", "eu", "--json"])

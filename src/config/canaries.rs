@@ -312,6 +312,41 @@ pub fn probe(moving: Option<&Move>, canaries: &[Canary]) -> Result<CanaryProbe, 
     })
 }
 
+/// A canary gate reads a canary source's share of logins (not its latency, not another kind's
+/// number). A slow segment's cutover moves nobody, so its canaries must be on the target
+/// already (created there, or migrated by logging in once): said as a warning.
+pub(super) fn check_gates(
+    strategy: super::Strategy,
+    sources: &[SourceSpec],
+    gates: &[crate::model::criteria::Criterion],
+    at: &KeyPath,
+    found: &mut Found,
+    ok: &mut bool,
+) {
+    for (j, g) in gates.iter().enumerate() {
+        let crate::model::criteria::Criterion::Canary { metric, .. } = g else {
+            continue;
+        };
+        let here = at.clone().key("gates").index(j);
+        let fed = sources.iter().any(|s| {
+            s.metric == *metric
+                && matches!(
+                    s.request,
+                    SourceRequest::Canary {
+                        measure: Measure::Success,
+                        ..
+                    }
+                )
+        });
+        if !fed {
+            *ok = false;
+            found.push((Severity::Error, here.clone().key("metric"), format!("no [segments.sources.{metric}] with kind = \"canary\" (measure = \"success\") feeds this gate: add one, or name it with metric = \"…\"").into()));
+        } else if strategy == super::Strategy::Slow {
+            found.push((Severity::Warning, here, "a slow segment's cutover moves nobody: its canaries must be on the target already (created there, or migrated by logging in once), or the guard rolls back".into()));
+        }
+    }
+}
+
 /// Give each canary source and check of a segment its probe, or say why it has none.
 pub(super) fn attach(
     moving: Option<&Move>,

@@ -7,6 +7,7 @@
 
 pub mod canaries;
 mod checks;
+mod durations;
 mod file;
 mod found;
 mod lenient;

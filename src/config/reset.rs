@@ -1,5 +1,6 @@
 //! `[segments.reset]`: how fast `cutover reset` may send password-reset messages to the users
-//! the move carried without a password, paced to what the mail infrastructure takes.
+//! the move carried without a password, paced to what the mail infrastructure takes. Auth0's
+//! reset email needs an application and a connection name (`[segments.move.login]`).
 //!
 //! ```toml
 //! [segments.reset]
@@ -28,7 +29,7 @@ pub struct Reset {
 /// Check `[segments.reset]` at `at`: a `per_hour` of 1 or more, and a move to send after.
 pub(super) fn validate(
     raw: &ResetFile,
-    has_move: bool,
+    (has_move, moving): (bool, Option<&super::moves::Move>),
     at: &KeyPath,
     found: &mut Found,
     ok: &mut bool,
@@ -43,6 +44,15 @@ pub(super) fn validate(
         return fail(
             here,
             "resets go to the users a move carried without a password: add [segments.move]",
+        );
+    }
+    if let Some(m) = moving
+        && matches!(m.target, super::moves::Target::Auth0 { .. })
+        && !matches!(m.login, Some(super::canaries::LoginKeys::Auth0 { .. }))
+    {
+        return fail(
+            here,
+            "Auth0 sends its reset email for an application of a connection: add [segments.move.login] with client_id, client_secret and realm (the connection's name)",
         );
     }
     match raw.per_hour {

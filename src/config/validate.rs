@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+pub(super) use super::durations::{duration, duration_key};
 pub(super) use super::found::{Found, Said};
 
 /// Default points behind projection before a segment is flagged.
@@ -257,10 +258,15 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         .moving
         .as_ref()
         .and_then(|m| super::moves::validate(m, &at.clone().key("move"), found, &mut ok));
-    let reset = seg
-        .reset
-        .as_ref()
-        .and_then(|r| super::reset::validate(r, seg.moving.is_some(), at, found, &mut ok));
+    let reset = seg.reset.as_ref().and_then(|r| {
+        super::reset::validate(
+            r,
+            (seg.moving.is_some(), moving.as_ref()),
+            at,
+            found,
+            &mut ok,
+        )
+    });
     let canaries = super::canaries::canaries(&seg.canaries, at, found, &mut ok);
     // An invalid move has said so already: its canaries wait for it.
     if moving.is_some() || seg.moving.is_none() {
@@ -291,6 +297,7 @@ fn segment(seg: &SegmentFile, at: &KeyPath, found: &mut Found) -> Option<Segment
         }
     }
     super::checks::reconciled_needs_move(seg.moving.is_some(), &checks, &gates, at, found, &mut ok);
+    super::canaries::check_gates(seg.strategy, &sources, &gates, at, found, &mut ok);
     if seg.gates.is_empty() {
         found.push((
             Severity::Warning,
@@ -352,57 +359,5 @@ fn deadline(v: &toml::Value) -> Option<NaiveDate> {
             NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
         }
         _ => None,
-    }
-}
-
-pub(super) fn duration(
-    text: Option<&str>,
-    default: Duration,
-    at: &KeyPath,
-    found: &mut Found,
-    ok: &mut bool,
-) -> Duration {
-    duration_key("timeout", text, default, at, found, ok)
-}
-
-/// The shortest poll interval or timeout: below it `watch` would only spin.
-pub const MIN_DURATION: Duration = Duration::from_millis(10);
-/// The longest: beyond it a timer is a typo.
-pub const MAX_DURATION: Duration = Duration::from_secs(30 * 86_400);
-
-pub(super) fn duration_key(
-    key: &str,
-    text: Option<&str>,
-    default: Duration,
-    at: &KeyPath,
-    found: &mut Found,
-    ok: &mut bool,
-) -> Duration {
-    match text {
-        None => default,
-        Some(t) => match humantime::parse_duration(t) {
-            Ok(d) if d >= MIN_DURATION && d <= MAX_DURATION => d,
-            Ok(d) if !d.is_zero() => {
-                *ok = false;
-                found.push((
-                    Severity::Error,
-                    at.clone().key(key),
-                    format!(
-                        "{} is out of range: between 10ms (a source polled faster only spins) and 30 days, e.g. \"30s\"",
-                        humantime::format_duration(d)
-                    ).into(),
-                ));
-                default
-            }
-            _ => {
-                *ok = false;
-                found.push((
-                    Severity::Error,
-                    at.clone().key(key),
-                    "must be a positive duration like \"30s\" or \"2m\"".into(),
-                ));
-                default
-            }
-        },
     }
 }

@@ -53,6 +53,26 @@ impl Core {
                 ),
             );
         };
+        // The users are the target's from cutover on, and no longer once a rollback takes
+        // them back: resets go only between the two.
+        let state = self.engine.state(&segment);
+        let phase = state.phase;
+        if !matches!(
+            phase,
+            crate::model::Phase::Cutover | crate::model::Phase::Done
+        ) || state.pending.is_some()
+            || self.running.is_moving(&segment)
+        {
+            return self.clients.fail(
+                waiter,
+                FailureKind::Refused,
+                format!(
+                    "{segment} is in {} with its move {}: reset messages go to moved users once the move is done, in cutover or done, and not while a move, an undo or a hook runs",
+                    phase.as_str(),
+                    if self.running.is_moving(&segment) { "running" } else { "settled" }
+                ),
+            );
+        }
         let (login, target) = (mv.login.clone(), mv.target.clone());
         let (plan, client) = match crate::moving::plan::Plan::of(
             project,

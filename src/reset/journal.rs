@@ -2,7 +2,9 @@
 //! `reset:<segment>`, and one mark per user, `reset:<segment>:<run>:<line>`, written before
 //! its message goes (pending) and after the target answered (sent or refused), each flushed.
 //! A pending mark found on resume is a send the process died during: it is counted as
-//! uncertain and never sent again. Users are named by export line only.
+//! uncertain and never sent again. A send that certainly did not go out (its call refused
+//! before anything was sent) is marked unsent, which reads as no mark: the next run sends it.
+//! Users are named by export line only.
 
 use crate::moving::MoveError;
 use crate::store::Samples;
@@ -30,6 +32,8 @@ pub enum Mark {
     Sent(i64),
     /// Refused for the user, with the target's code.
     Refused(i64, String),
+    /// Certainly not sent (the call failed before anything went out): as if never marked.
+    Unsent(i64),
 }
 
 impl Mark {
@@ -38,6 +42,7 @@ impl Mark {
             Mark::Pending(at) => format!("p:{at}"),
             Mark::Sent(at) => format!("s:{at}"),
             Mark::Refused(at, code) => format!("r:{at}:{code}"),
+            Mark::Unsent(at) => format!("n:{at}"),
         }
     }
 
@@ -47,6 +52,7 @@ impl Mark {
         match (kind, parts.next()) {
             ("p", None) => Some(Mark::Pending(at)),
             ("s", None) => Some(Mark::Sent(at)),
+            ("n", None) => Some(Mark::Unsent(at)),
             ("r", Some(code)) => Some(Mark::Refused(at, code.to_string())),
             _ => None,
         }
@@ -55,7 +61,7 @@ impl Mark {
     /// When the message went out (or was asked to).
     pub fn at(&self) -> i64 {
         match self {
-            Mark::Pending(at) | Mark::Sent(at) | Mark::Refused(at, _) => *at,
+            Mark::Pending(at) | Mark::Sent(at) | Mark::Refused(at, _) | Mark::Unsent(at) => *at,
         }
     }
 }
@@ -118,7 +124,7 @@ impl ResetJournal {
             .map_err(|e| self.failed("cannot flush the resets' journal", e))
     }
 
-    /// Every user's mark in a run, by export line.
+    /// Every user's mark in a run, by export line (unsent ones left out: they are to send).
     pub fn marks(&self, run: u32) -> Result<Vec<(u64, Mark)>, MoveError> {
         let prefix = format!("{}:{run:06}:", self.key());
         self.samples
@@ -129,10 +135,12 @@ impl ResetJournal {
                 let line = name[prefix.len()..].parse::<u64>().ok();
                 let mark = std::str::from_utf8(&bytes).ok().and_then(Mark::decode);
                 match (line, mark) {
-                    (Some(l), Some(m)) => Ok((l, m)),
+                    (Some(_), Some(Mark::Unsent(_))) => Ok(None),
+                    (Some(l), Some(m)) => Ok(Some((l, m))),
                     _ => Err(self.failed(&format!("note {name}"), "does not decode")),
                 }
             })
+            .filter_map(Result::transpose)
             .collect()
     }
 
@@ -153,6 +161,7 @@ mod tests {
             Mark::Pending(5),
             Mark::Sent(1_700_000_000_000),
             Mark::Refused(7, "http-404:[NotFound]:x".into()),
+            Mark::Unsent(9),
         ] {
             assert_eq!(Mark::decode(&m.encode()), Some(m));
         }

@@ -54,6 +54,12 @@ pub fn who(plan: &Plan, convert: Convert, moved: &Journal) -> Result<Who, MoveEr
             plan.segment
         ))
     })?;
+    // The journal names users by line: an export rewritten since the move names others.
+    if prepare::digest(&plan.export)?.sha256 != header.export_sha256 {
+        return Err(MoveError::Changed {
+            path: plan.export.clone(),
+        });
+    }
     let mut created: HashSet<u64> = HashSet::new();
     for (_, record) in moved.records(header.run)? {
         if record.undone {

@@ -66,6 +66,7 @@ fn tally(segment: &str, header: &Header, marks: &HashMap<u64, Mark>) -> ResetRep
             Mark::Pending(_) => r.uncertain += 1,
             Mark::Sent(_) => r.sent += 1,
             Mark::Refused(_, code) => *r.refused.entry(code.clone()).or_default() += 1,
+            Mark::Unsent(_) => {}
         }
     }
     r
@@ -101,11 +102,26 @@ pub async fn send_waves(
     let mut marks: HashMap<u64, Mark> = w.journal.marks(header.run)?.into_iter().collect();
     let mut report = tally(w.segment, &header, &marks);
     tell(&report);
-    let went: Vec<i64> = marks
-        .values()
-        .filter(|m| !matches!(m, Mark::Refused(..)))
-        .map(Mark::at)
-        .collect();
+    // The pace counts every message of the last hour, a previous run's too (a move undone
+    // and made again starts a new run, not a new hour).
+    let hour_ago = w.clock.now().timestamp_millis() - super::pace::HOUR_MS;
+    let mut went: Vec<i64> = Vec::new();
+    if header.run > 1 {
+        went.extend(
+            w.journal
+                .marks(header.run - 1)?
+                .into_iter()
+                .map(|(_, m)| m)
+                .filter(|m| !matches!(m, Mark::Refused(..)) && m.at() > hour_ago)
+                .map(|m| m.at()),
+        );
+    }
+    went.extend(
+        marks
+            .values()
+            .filter(|m| !matches!(m, Mark::Refused(..)))
+            .map(Mark::at),
+    );
     let mut pacer = Pacer::replay(w.per_hour, went);
     for person in &who.people {
         if marks.contains_key(&person.line) {
@@ -130,15 +146,23 @@ pub async fn send_waves(
             legacy: &person.legacy,
             email: person.email.as_deref(),
         };
-        let mark = match w.client.send_reset(&who, w.login).await? {
-            Sent::Sent => {
+        let mark = match w.client.send_reset(&who, w.login).await {
+            Ok(Sent::Sent) => {
                 pacer.sent(at);
                 report.sent += 1;
                 Mark::Sent(at)
             }
-            Sent::Refused(code) => {
+            Ok(Sent::Refused(code)) => {
                 *report.refused.entry(code.clone()).or_default() += 1;
                 Mark::Refused(at, code)
+            }
+            // Nothing went out: the next run sends this user. Else it stays pending, and
+            // uncertain: never sent again.
+            Err(unsent) => {
+                if !unsent.maybe_sent {
+                    w.journal.mark(header.run, person.line, &Mark::Unsent(at))?;
+                }
+                return Err(unsent.error);
             }
         };
         w.journal.mark(header.run, person.line, &mark)?;

@@ -77,19 +77,6 @@ impl Keycloak {
             .unwrap_or_default()
     }
 
-    /// The execute-actions emails sent in `realm`: each user's id and when.
-    pub fn resets(&self, realm: &str) -> Vec<Value> {
-        self.realms
-            .get(realm)
-            .map(|r| {
-                r.resets
-                    .iter()
-                    .map(|(id, at)| json!({"user": id, "at_ms": at}))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     pub fn answer(&mut self, manners: &mut Manners, call: &Call<'_>) -> Option<(Answer, Duration)> {
         let now = |a: Answer| Some((a, Duration::ZERO));
         let parts: Vec<&str> = call.path.trim_matches('/').split('/').collect();

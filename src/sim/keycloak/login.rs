@@ -86,3 +86,18 @@ pub(super) fn actions_email(r: &mut Realm, id: &str) -> Answer {
         .push((id.to_string(), chrono::Utc::now().timestamp_millis()));
     Answer::Json(204, Value::Null, None)
 }
+
+impl super::Keycloak {
+    /// The execute-actions emails sent in `realm`: each user's id and when.
+    pub fn resets(&self, realm: &str) -> Vec<Value> {
+        self.realms
+            .get(realm)
+            .map(|r| {
+                r.resets
+                    .iter()
+                    .map(|(id, at)| json!({"user": id, "at_ms": at}))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
