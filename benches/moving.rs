@@ -83,6 +83,7 @@ fn own_share(users: u64, kind: &str) -> (f64, f64, f64) {
         unverifiable: cutover::config::moves::Unverifiable::Skip,
         duplicate_emails: cutover::config::moves::DuplicateEmails::Skip,
         only: None,
+        tag: None,
     };
     // As the move runs it: the export read and converted on a thread of its own and handed
     // over in chunks of at most 10,000 users (a channel of one chunk), gathered into batches

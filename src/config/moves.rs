@@ -57,6 +57,9 @@ pub struct MoveFile {
     pub pace: Option<f64>,
     pub unverifiable: Option<String>,
     pub duplicate_emails: Option<String>,
+    /// `"tag"`: the segment's users on the target are those tagged with its id (see
+    /// [`Move::tagged`]).
+    pub scope: Option<String>,
     /// Where `cutover move --rehearse` moves: the same target kind, its own keys.
     pub rehearsal: Option<Box<MoveFile>>,
     pub url: Option<String>,
@@ -88,6 +91,7 @@ impl MoveFile {
             ("pace", self.pace.is_some()),
             ("unverifiable", self.unverifiable.is_some()),
             ("duplicate_emails", self.duplicate_emails.is_some()),
+            ("scope", self.scope.is_some()),
             ("rehearsal", self.rehearsal.is_some()),
         ]
         .iter()
@@ -129,6 +133,13 @@ pub struct Move {
     pub rehearsal: Option<Target>,
     /// `[segments.move.login]`: how a user logs in on the target (canaries).
     pub login: Option<LoginKeys>,
+    /// `scope = "tag"`: the move tags each user it creates with the segment's id (a `segment`
+    /// field: FusionAuth `data.segment`, Keycloak's `segment` attribute, Auth0
+    /// `app_metadata.segment`, Firebase's `segment` custom claim, Authgear's `segment` custom
+    /// attribute), and a reconciliation counts as the segment's only the users of its export
+    /// or tagged with its id, so segments sharing one destination do not see each other's
+    /// users as extra.
+    pub tagged: bool,
 }
 
 /// Check `[segments.move]` of a segment at `at`; problems go to `found`, and `ok` turns false
@@ -275,7 +286,25 @@ pub(super) fn validate(
             "belongs to [segments.move]: canaries log in on the real target".into(),
         ));
     }
+    let tagged = match raw.scope.as_deref() {
+        None => false,
+        Some("tag") => true,
+        Some(other) => {
+            *ok = false;
+            found.push((
+                Problem::Error,
+                at.clone().key("scope"),
+                format!(
+                    "'{}' is not a scope: use \"tag\" (the move tags its users with the segment's id, and a reconciliation counts only those and the export's), or leave it out (every user of the destination counts)",
+                    crate::model::reading::shown(other)
+                )
+                .into(),
+            ));
+            false
+        }
+    };
     Some(Move {
+        tagged,
         login,
         export: export?,
         target: target?,

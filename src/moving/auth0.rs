@@ -51,6 +51,9 @@ pub struct Auth0 {
 #[derive(Serialize)]
 struct AppMetadata<'a> {
     legacy_id: &'a str,
+    /// The segment's tag (`scope = "tag"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segment: Option<&'a str>,
 }
 
 /// One user in the job file's shape.
@@ -82,7 +85,10 @@ fn job_user(u: &Outgoing<Form>) -> Result<Vec<u8>, MoveError> {
         email: u.email.as_deref(),
         email_verified: u.verified.unwrap_or(false),
         blocked: u.disabled,
-        app_metadata: AppMetadata { legacy_id: &u.id },
+        app_metadata: AppMetadata {
+            legacy_id: &u.id,
+            segment: u.tag.as_deref(),
+        },
         custom_password_hash: hash,
     })
     .map_err(|e| MoveError::Setup(format!("cannot encode a job: {e}")))
@@ -304,6 +310,7 @@ mod tests {
                 verified: Some(true),
                 disabled: false,
                 password: None,
+                tag: Some(std::sync::Arc::from("eu")),
             })
             .collect();
         let refs: Vec<&Outgoing<Form>> = users.iter().collect();

@@ -284,6 +284,9 @@ fn record(u: &Outgoing<Form>) -> Result<Vec<u8>, MoveError> {
         "disabled": u.disabled,
         "custom_attributes": {"legacy_id": u.id},
     });
+    if let Some(tag) = &u.tag {
+        r["custom_attributes"]["segment"] = json!(&**tag);
+    }
     if let Some(e) = &u.email {
         r["email"] = json!(e);
     }
@@ -354,6 +357,7 @@ mod tests {
                 verified: Some(true),
                 disabled: false,
                 password: Some(Form::Authgear(h.to_string())),
+                tag: None,
             })
             .collect();
         let refs: Vec<&Outgoing<Form>> = users.iter().collect();

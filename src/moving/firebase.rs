@@ -237,7 +237,11 @@ fn user_info(u: &Outgoing<AnyForm>) -> Result<UserInfo<'_>, MoveError> {
     let password = form(u)?;
     Ok(UserInfo {
         local_id: &u.id,
-        custom_attributes: json!({ "legacyId": u.id }).to_string(),
+        custom_attributes: match &u.tag {
+            None => json!({ "legacyId": u.id }),
+            Some(tag) => json!({ "legacyId": u.id, "segment": &**tag }),
+        }
+        .to_string(),
         email: u.email.as_deref(),
         email_verified: u.email.as_ref().map(|_| u.verified.unwrap_or(false)),
         disabled: u.disabled,

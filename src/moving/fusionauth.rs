@@ -228,6 +228,9 @@ fn first_code(body: &Value) -> String {
 struct Data<'a> {
     #[serde(rename = "legacyId")]
     legacy_id: &'a str,
+    /// The segment's tag (`scope = "tag"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segment: Option<&'a str>,
 }
 
 /// One user in the import's shape.
@@ -283,7 +286,10 @@ pub fn encode(users: &[&Outgoing<Form>], group: &[usize]) -> Result<Vec<u8>, Mov
             factor: password.map(|p| p.factor),
             salt: password.map(|p| p.salt.as_str()),
             password: password.map(|p| p.password.as_str()),
-            data: Data { legacy_id: &u.id },
+            data: Data {
+                legacy_id: &u.id,
+                segment: u.tag.as_deref(),
+            },
         });
     }
     // Sized once (about 300 bytes a user): a 100,000-user body is not copied as it grows.

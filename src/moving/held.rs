@@ -27,6 +27,8 @@ pub struct Held {
     pub created_ms: Option<i64>,
     /// A second factor is enrolled (a move enrols none, so any is the user's own doing).
     pub mfa: bool,
+    /// Its `segment` tag, where it has one (`[segments.move] scope = "tag"`).
+    pub tag: Option<String>,
 }
 
 impl Held {

@@ -233,6 +233,9 @@ fn representation(u: &Outgoing<Form>) -> Result<Value, MoveError> {
         "emailVerified": u.verified.unwrap_or(false),
         "attributes": {"legacyId": [u.id]},
     });
+    if let Some(tag) = &u.tag {
+        user["attributes"]["segment"] = json!([&**tag]);
+    }
     if let Some(e) = &u.email {
         user["email"] = json!(e);
     }

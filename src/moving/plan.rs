@@ -24,6 +24,10 @@ pub struct Plan {
     pub expected: u64,
     /// A long-tail move's export lines (`move --remaining`); `None`: every user.
     pub only: Option<std::sync::Arc<std::collections::HashSet<u64>>>,
+    /// The tag the move puts on each user it creates, and the one a reconciliation's scope
+    /// keeps (`[segments.move] scope = "tag"`: the segment's id); `None`: untagged, and every
+    /// user of the destination counts.
+    pub tag: Option<std::sync::Arc<str>>,
 }
 
 impl Plan {
@@ -70,6 +74,7 @@ impl Plan {
             duplicate_emails: mv.duplicate_emails,
             expected: project.segment(segment).map_or(0, |s| s.size),
             only: None,
+            tag: mv.tagged.then(|| std::sync::Arc::from(segment)),
         };
         Ok((plan, client))
     }

@@ -222,6 +222,8 @@ pub struct Outgoing<P> {
     pub disabled: bool,
     /// `None`: moved without a password (the export had none, or the policy says so).
     pub password: Option<P>,
+    /// The segment's tag the target keeps beside the legacy id (`scope = "tag"`).
+    pub tag: Option<std::sync::Arc<str>>,
 }
 
 /// How the second pass judges and converts: the target's column of the compatibility table,
@@ -237,6 +239,8 @@ pub struct Rules<'a, P> {
     /// A long-tail move's lines (the users a reconciliation found missing): the rest are
     /// skipped as on the target already.
     pub only: Option<&'a HashSet<u64>>,
+    /// The tag each user carries to the target (`scope = "tag"`).
+    pub tag: Option<std::sync::Arc<str>>,
 }
 
 /// What the second pass counted besides the batches.
@@ -339,6 +343,7 @@ pub fn batches_and_skips<P>(
             verified: user.verified,
             disabled: user.is_disabled(),
             password,
+            tag: rules.tag.clone(),
         });
         if batch.len() == size {
             going = each(

@@ -151,7 +151,7 @@ pub async fn move_users(
             size.min(CHUNK),
         );
         let (convert, usernames) = (target.convert(), target.takes_usernames());
-        let only = plan.only.clone();
+        let (only, tag) = (plan.only.clone(), plan.tag.clone());
         tokio::task::spawn_blocking(move || {
             let (export, fields, verdicts, unverifiable, duplicate_emails, size) = rules_plan;
             let rules = Rules {
@@ -162,6 +162,7 @@ pub async fn move_users(
                 unverifiable,
                 duplicate_emails,
                 only: only.as_deref(),
+                tag,
             };
             prepare::batches(&export, &rules, size, |_, b| tx.blocking_send(b).is_ok())
         })

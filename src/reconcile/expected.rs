@@ -83,6 +83,7 @@ pub fn read(plan: &Plan, convert: Convert) -> Result<Expected, MoveError> {
         unverifiable: plan.unverifiable,
         duplicate_emails: plan.duplicate_emails,
         only: None,
+        tag: None,
     };
     let mut users: Vec<Expect> = Vec::with_capacity(plan.expected as usize);
     let mut skipped: HashSet<u64, ByDigest> = HashSet::default();

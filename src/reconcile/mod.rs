@@ -12,7 +12,9 @@
 //!
 //! The scope on the target is the move's destination: the tenant, realm, connection or project
 //! of `[segments.move]` (or of its rehearsal). Every user there counts, so segments that share
-//! one destination each see the others' users as extra.
+//! one destination each see the others' users as extra, unless `[segments.move] scope = "tag"`
+//! narrows it: the move tags each user it creates with the segment's id, and a user the export
+//! lacks counts only if it carries that tag.
 
 pub mod delta;
 pub mod expected;
@@ -56,6 +58,7 @@ pub async fn run(
         crate::moving::run::blocking(move || expected::read(&plan, convert)).await?
     };
     let mut tally = tally::Tally::default();
+    tally.scope = plan.tag.as_deref().map(str::to_string);
     target
         .list(&mut |page, total| {
             for h in &page {

@@ -25,6 +25,12 @@ pub struct Tally {
     /// Users whose export row the move's rules skip, on the target all the same (neither
     /// missing nor extra).
     pub skipped_there: u64,
+    /// The segment's tag when its scope is a tag (`scope = "tag"`): a user the export lacks
+    /// counts only if it carries this tag (another segment's users sharing the destination
+    /// are not this one's extra); `None`: every user of the destination counts.
+    pub scope: Option<String>,
+    /// Users left out by the scope (neither this export's nor tagged with its segment).
+    pub outside: u64,
     extra_seen: HashMap<u64, u8, ByDigest>,
 }
 
@@ -62,8 +68,16 @@ fn differs(e: &Expect, h: &Held) -> bool {
 impl Tally {
     /// Match one user of the target.
     pub fn add(&mut self, expected: &mut Expected, h: &Held) {
-        self.target_users += 1;
         let key = crate::audit::values::folded_exact(&h.legacy);
+        let ours = expected.get_mut(key).is_some() || expected.skipped.contains(&key);
+        if !ours
+            && let Some(scope) = &self.scope
+            && h.tag.as_deref() != Some(scope.as_str())
+        {
+            self.outside += 1;
+            return;
+        }
+        self.target_users += 1;
         if let Some(e) = expected.get_mut(key) {
             e.seen = e.seen.saturating_add(1);
             if e.seen == 1 {

@@ -79,6 +79,7 @@ pub fn who(plan: &Plan, convert: Convert, moved: &Journal) -> Result<Who, MoveEr
         unverifiable: plan.unverifiable,
         duplicate_emails: plan.duplicate_emails,
         only: None,
+        tag: None,
     };
     let mut people = Vec::new();
     let passed = prepare::batches(&plan.export, &rules, 10_000, |_, batch| {

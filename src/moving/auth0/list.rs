@@ -31,6 +31,7 @@ impl super::Auth0 {
                 field("email_verified", "email_verified"),
                 field("blocked", "blocked"),
                 field("app_metadata.legacy_id", "legacy_id"),
+                field("app_metadata.segment", "segment"),
                 field("last_login", "last_login"),
                 field("last_password_reset", "last_password_reset"),
                 field("created_at", "created_at"),
@@ -147,5 +148,6 @@ fn held(u: &Value) -> Held {
         password_changed_ms: rfc3339_ms(u["last_password_reset"].as_str()),
         created_ms: rfc3339_ms(u["created_at"].as_str()),
         mfa: u["multifactor"].as_array().is_some_and(|m| !m.is_empty()),
+        tag: u["segment"].as_str().map(str::to_string),
     }
 }

@@ -77,5 +77,8 @@ fn held(u: &Value) -> Held {
         password_changed_ms: password.and_then(|p| rfc3339_ms(p["updatedAt"].as_str())),
         created_ms: password.and_then(|p| rfc3339_ms(p["createdAt"].as_str())),
         mfa: authenticators.iter().any(|a| a["kind"] == "SECONDARY"),
+        tag: u["customAttributes"]["segment"]
+            .as_str()
+            .map(str::to_string),
     }
 }

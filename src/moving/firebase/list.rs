@@ -67,5 +67,8 @@ fn held(u: &Value) -> Held {
         password_changed_ms: millis(&u["passwordUpdatedAt"]),
         created_ms: millis(&u["createdAt"]),
         mfa: u["mfaInfo"].as_array().is_some_and(|m| !m.is_empty()),
+        tag: claims
+            .as_ref()
+            .and_then(|c| c["segment"].as_str().map(str::to_string)),
     }
 }

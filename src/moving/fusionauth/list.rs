@@ -69,5 +69,6 @@ fn held(u: &Value) -> Held {
         mfa: u["twoFactor"]["methods"]
             .as_array()
             .is_some_and(|m| !m.is_empty()),
+        tag: u["data"]["segment"].as_str().map(str::to_string),
     }
 }

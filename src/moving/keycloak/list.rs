@@ -153,6 +153,7 @@ fn held(u: &Value, activity: Option<&Activity>) -> Held {
         verified: u["emailVerified"].as_bool(),
         disabled: u["enabled"].as_bool().map(|e| !e),
         created_ms: u["createdTimestamp"].as_i64(),
+        tag: u["attributes"]["segment"][0].as_str().map(str::to_string),
         ..Held::default()
     }
 }
