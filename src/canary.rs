@@ -206,30 +206,15 @@ async fn log_in(
     judge(&probe.target, status, &body).ok_or_else(|| SourceError::Http {
         status,
         url: shown,
-        snippet: code(&body).unwrap_or_default(),
+        snippet: crate::moving::reset_calls::code_of(&body),
     })
-}
-
-/// The error code of a target's answer: OAuth's `error`, Firebase's `error.message`.
-fn code(body: &Value) -> Option<String> {
-    body["error"]
-        .as_str()
-        .or_else(|| body["error"]["message"].as_str())
-        .map(|c| {
-            c.split(" : ")
-                .next()
-                .unwrap_or(c)
-                .chars()
-                .take(60)
-                .collect()
-        })
 }
 
 /// A login's result from the target's answer, or `None` when the answer is not about the
 /// canary's password (the probe's error).
 fn judge(target: &Target, status: u16, body: &Value) -> Option<Login> {
     let refused = |what: &str| Some(Login::Refused(format!("HTTP {status} {what}")));
-    let code = code(body).unwrap_or_default();
+    let code = crate::moving::reset_calls::code_of(body);
     match target {
         // 2xx: the password verified (202 not registered for the application, 203 a change
         // required, 212 email unverified, 242 a second factor due).

@@ -223,6 +223,36 @@ impl Record {
     }
 }
 
+/// A note of the state holding JSON (a journal's header): `None` when there is none; the
+/// error says whether it could not be read or does not decode.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    samples: &Samples,
+    key: &str,
+    what: &str,
+) -> Result<Option<T>, String> {
+    let Some(bytes) = samples
+        .note(key)
+        .map_err(|e| format!("cannot read {what}: {e}"))?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| format!("{what} does not decode: {e}"))
+}
+
+/// Write a JSON note (not flushed).
+pub(crate) fn write_json<T: Serialize>(
+    samples: &Samples,
+    key: &str,
+    value: &T,
+) -> Result<(), String> {
+    let bytes = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+    samples
+        .set_note(key, &bytes)
+        .map_err(|e| format!("cannot write it: {e}"))
+}
+
 /// A segment's journal for one kind of move, over the state's notes.
 #[derive(Clone)]
 pub struct Journal {
@@ -261,23 +291,13 @@ impl Journal {
     }
 
     pub fn header(&self) -> Result<Option<Header>, MoveError> {
-        let Some(bytes) = self
-            .samples
-            .note(&self.key())
-            .map_err(|e| self.failed("cannot read the move's header", e))?
-        else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| self.failed("the move's header does not decode", e))
+        read_json(&self.samples, &self.key(), "the move's header")
+            .map_err(|e| self.failed("the move's header", e))
     }
 
     pub fn set_header(&self, header: &Header) -> Result<(), MoveError> {
-        let bytes = serde_json::to_vec(header).map_err(|e| self.failed("header", e))?;
-        self.samples
-            .set_note(&self.key(), &bytes)
-            .map_err(|e| self.failed("cannot write the move's header", e))
+        write_json(&self.samples, &self.key(), header)
+            .map_err(|e| self.failed("the move's header", e))
     }
 
     pub fn record(&self, run: u32, batch: u64) -> Result<Option<Record>, MoveError> {

@@ -31,6 +31,24 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The move's rules for reading its export with `convert`, as a reconciliation and the
+    /// reset waves read it: every user (no long tail), no username, no tag.
+    pub fn rules(
+        &self,
+        convert: super::target::Convert,
+    ) -> super::prepare::Rules<'_, super::target::Form> {
+        super::prepare::Rules {
+            fields: &self.fields,
+            verdicts: &self.verdicts,
+            convert,
+            usernames: false,
+            unverifiable: self.unverifiable,
+            duplicate_emails: self.duplicate_emails,
+            only: None,
+            tag: None,
+        }
+    }
+
     /// The plan of `segment`'s move into `target` (its real target or its rehearsal's), and a
     /// client of it; the error says what to fix.
     pub fn of(

@@ -63,7 +63,8 @@ impl From<MoveError> for Unsent {
 }
 
 /// The answer's code where the target gives one: FusionAuth's first general error, OAuth's
-/// `error`, Firebase's `error.message` (up to " : "), Keycloak's `errorMessage`.
+/// `error`, Firebase's `error.message` (up to " : "), Keycloak's `errorMessage` (the canary
+/// logins read answers by it too). Never the rest of a body, which may echo an email.
 pub fn code_of(body: &Value) -> String {
     body["generalErrors"][0]["code"]
         .as_str()

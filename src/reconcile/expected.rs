@@ -5,7 +5,7 @@
 
 use crate::moving::MoveError;
 use crate::moving::plan::Plan;
-use crate::moving::prepare::{self, ByDigest, Passed, Rules};
+use crate::moving::prepare::{self, ByDigest, Passed};
 use crate::moving::target::Convert;
 use std::collections::HashSet;
 use std::num::NonZeroU64;
@@ -75,16 +75,7 @@ const CHUNK: usize = 10_000;
 
 /// Read the export of `plan` as its move reads it, passwords judged by `convert`.
 pub fn read(plan: &Plan, convert: Convert) -> Result<Expected, MoveError> {
-    let rules = Rules {
-        fields: &plan.fields,
-        verdicts: &plan.verdicts,
-        convert,
-        usernames: false,
-        unverifiable: plan.unverifiable,
-        duplicate_emails: plan.duplicate_emails,
-        only: None,
-        tag: None,
-    };
+    let rules = plan.rules(convert);
     let mut users: Vec<Expect> = Vec::with_capacity(plan.expected as usize);
     let mut skipped: HashSet<u64, ByDigest> = HashSet::default();
     let mut too_long = false;

@@ -92,23 +92,13 @@ impl ResetJournal {
     }
 
     pub fn header(&self) -> Result<Option<Header>, MoveError> {
-        let Some(bytes) = self
-            .samples
-            .note(&self.key())
-            .map_err(|e| self.failed("cannot read the resets' header", e))?
-        else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| self.failed("the resets' header does not decode", e))
+        crate::moving::journal::read_json(&self.samples, &self.key(), "the resets' header")
+            .map_err(|e| self.failed("the resets' header", e))
     }
 
     pub fn set_header(&self, header: &Header) -> Result<(), MoveError> {
-        let bytes = serde_json::to_vec(header).map_err(|e| self.failed("header", e))?;
-        self.samples
-            .set_note(&self.key(), &bytes)
-            .map_err(|e| self.failed("cannot write the resets' header", e))
+        crate::moving::journal::write_json(&self.samples, &self.key(), header)
+            .map_err(|e| self.failed("the resets' header", e))
     }
 
     /// Write one user's mark and make it durable before anything else happens.

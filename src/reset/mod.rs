@@ -23,7 +23,7 @@ pub mod run;
 use crate::moving::MoveError;
 use crate::moving::journal::{Journal, Outcome};
 use crate::moving::plan::Plan;
-use crate::moving::prepare::{self, Rules};
+use crate::moving::prepare;
 use crate::moving::target::Convert;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -71,16 +71,7 @@ pub fn who(plan: &Plan, convert: Convert, moved: &Journal) -> Result<Who, MoveEr
             }
         }
     }
-    let rules = Rules {
-        fields: &plan.fields,
-        verdicts: &plan.verdicts,
-        convert,
-        usernames: false,
-        unverifiable: plan.unverifiable,
-        duplicate_emails: plan.duplicate_emails,
-        only: None,
-        tag: None,
-    };
+    let rules = plan.rules(convert);
     let mut people = Vec::new();
     let passed = prepare::batches(&plan.export, &rules, 10_000, |_, batch| {
         for u in batch {

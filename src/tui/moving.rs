@@ -14,24 +14,9 @@ use crate::model::moved::RollbackDelta;
 use crate::owner::protocol::MoveNow;
 use crate::owner::protocol::Tone;
 
-/// A running move in a row's badge.
+/// A running move (or undo, or reset waves) in a row's badge: how far, how fast (users a
+/// second; reset messages an hour), and how long is left.
 pub fn badge(p: &MoveNow) -> String {
-    if p.reset {
-        let share = if p.of > 0 {
-            format!("{:.0}%", (p.done as f64 / p.of as f64 * 100.0).min(100.0))
-        } else {
-            group_digits(p.done)
-        };
-        let left = p
-            .left_seconds
-            .map(|s| format!(" · {} left", about(s)))
-            .unwrap_or_default();
-        return format!(
-            "resetting {share} · {}/h{left}",
-            group_digits((p.rate * 3600.0) as u64)
-        );
-    }
-    let verb = if p.undo { "undoing" } else { "moving" };
     let share = if p.of > 0 {
         format!("{:.0}%", (p.done as f64 / p.of as f64 * 100.0).min(100.0))
     } else {
@@ -41,7 +26,15 @@ pub fn badge(p: &MoveNow) -> String {
         .left_seconds
         .map(|s| format!(" · {} left", about(s)))
         .unwrap_or_default();
-    format!("{verb} {share} · {}/s{left}", group_digits(p.rate as u64))
+    let (verb, pace) = match (p.reset, p.undo) {
+        (true, _) => (
+            "resetting",
+            format!("{}/h", group_digits((p.rate * 3600.0) as u64)),
+        ),
+        (false, true) => ("undoing", format!("{}/s", group_digits(p.rate as u64))),
+        (false, false) => ("moving", format!("{}/s", group_digits(p.rate as u64))),
+    };
+    format!("{verb} {share} · {pace}{left}")
 }
 
 /// The detail screen's lines about the segment's move.
