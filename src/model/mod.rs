@@ -4,6 +4,7 @@
 //! rule here is testable without I/O.
 
 pub mod audit;
+pub mod bgnbd;
 pub mod criteria;
 pub mod event;
 pub mod forecast;
