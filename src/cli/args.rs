@@ -255,6 +255,10 @@ pub enum Cmd {
         /// createdAt when present): accounts count for D only when at least D days old.
         #[arg(long, value_name = "NAME")]
         created: Option<String>,
+        /// The login-count column or field (default: logins_count, logonCount or loginsCount
+        /// when present): with it, a churn-aware plan (BG/NBD) is printed beside.
+        #[arg(long, value_name = "NAME")]
+        count: Option<String>,
         /// The cutover moment the plan is for (RFC 3339 or epoch ms; default: now).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,

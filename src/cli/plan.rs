@@ -15,6 +15,7 @@ pub(super) struct Options {
     pub logins: PathBuf,
     pub field: Option<String>,
     pub created: Option<String>,
+    pub count: Option<String>,
     pub at: Option<String>,
     pub migrated: u64,
     pub write: bool,
@@ -34,7 +35,13 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         Some(t) => super::import::parse_time(t).map_err(|e| anyhow!("--at: {e}"))?,
         None => Utc::now(),
     };
-    let read = read(&o.logins, o.field.as_deref(), o.created.as_deref(), at)?;
+    let read = read(
+        &o.logins,
+        o.field.as_deref(),
+        o.created.as_deref(),
+        o.count.as_deref(),
+        at,
+    )?;
     if read.recency.users == 0 {
         let first = read
             .shown
@@ -49,6 +56,9 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         );
     }
     let plan = read.recency.plan_after(seg.goal, o.migrated);
+    let days: Vec<u32> = plan.shares.iter().map(|(d, _)| *d).collect();
+    let churn = (!read.histories.is_empty())
+        .then(|| crate::model::bgnbd::plan(&read.histories, read.recency.users, &days));
     if o.json {
         let bad: Vec<_> = read
             .shown
@@ -58,10 +68,15 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         let out = serde_json::json!({
             "segment": segment, "field": read.field, "created": read.created,
             "bad_rows": read.bad, "first_bad_rows": bad, "goal": seg.goal, "plan": plan,
+            "count": read.count,
+            "churn": churn.as_ref().and_then(|c| c.as_ref().ok()),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_plan(segment, seg.goal, &read, &plan, &o.logins);
+        if let Some(c) = &churn {
+            print_churn(&read, &plan, c);
+        }
     }
     if o.write {
         if plan.cohorts.is_empty() {
@@ -125,6 +140,40 @@ fn print_plan(segment: &str, goal: f64, read: &Read, plan: &Plan, path: &Path) {
         for (line, reason) in &read.shown {
             println!("    line {line}: {reason}");
         }
+    }
+}
+
+/// The churn-aware plan beside the recency plan, day by day (or why there is none).
+fn print_churn(
+    read: &Read,
+    plan: &Plan,
+    churn: &Result<crate::model::bgnbd::ChurnPlan, crate::model::bgnbd::FitError>,
+) {
+    let field = read.count.as_deref().unwrap_or("?");
+    let c = match churn {
+        Ok(c) => c,
+        Err(crate::model::bgnbd::FitError::Empty) => {
+            return println!(
+                "  churn-aware plan: only {} users have a login count ('{field}'), a last login and a creation date; it needs {}",
+                read.histories.len(),
+                crate::model::bgnbd::MIN_USERS
+            );
+        }
+        Err(e) => return println!("  churn-aware plan: {e}"),
+    };
+    let p = c.params;
+    println!(
+        "  churn-aware plan (BG/NBD, from {} users' login counts in '{field}'): r {:.3}, alpha {:.2} days, a {:.3}, b {:.3}",
+        c.fitted, p.r, p.alpha, p.a, p.b
+    );
+    println!(
+        "    expects {} of them never to log in again",
+        pct(c.never_returning)
+    );
+    println!("    day   recency  churn-aware");
+    for ((d, recency), (_, churned)) in plan.shares.iter().zip(&c.shares) {
+        let r = recency.map_or_else(|| "—".to_string(), pct);
+        println!("    {d:>3}  {r:>8}  {:>8}", pct(*churned));
     }
 }
 

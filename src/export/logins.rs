@@ -1,5 +1,9 @@
 //! Reading the last-login (and creation) column of a user export into a
-//! [`Recency`] histogram: what `cutover plan` and the forecast harness read.
+//! [`Recency`] histogram: what `cutover plan` and the forecast harness read. Where the export
+//! also has a login count (Auth0's `logins_count`, Active Directory's `logonCount`), each user
+//! with a count, a last login and a creation date is also kept as a login history (repeat
+//! logins, account age at the last one, account age now, in days) for the churn-aware plan
+//! ([`crate::model::bgnbd`]): three numbers a user, nothing else.
 //!
 //! Rows that cannot be read are counted, and the first few kept with their line numbers;
 //! the run goes on.
@@ -20,6 +24,7 @@ const LAST_LOGIN: [&str; 5] = [
     "lastLogon",
 ];
 const CREATED: [&str; 3] = ["created_at", "insertInstant", "createdAt"];
+const COUNT: [&str; 3] = ["logins_count", "logonCount", "loginsCount"];
 const SHOWN: usize = 5;
 
 /// What reading an export found.
@@ -30,6 +35,10 @@ pub struct Read {
     pub shown: Vec<(u64, String)>,
     pub field: String,
     pub created: Option<String>,
+    /// The login-count field, when any row has it.
+    pub count: Option<String>,
+    /// Users with a count, a last login and a creation date.
+    pub histories: Vec<crate::model::bgnbd::History>,
 }
 
 impl Read {
@@ -47,6 +56,7 @@ impl Read {
         at: DateTime<Utc>,
         last: Option<&Scalar>,
         created: Option<&Scalar>,
+        count: Option<&Scalar>,
     ) {
         let days = |t: DateTime<Utc>| (at - t).num_milliseconds().div_euclid(86_400_000);
         let last = match last.map(instant).transpose() {
@@ -62,7 +72,39 @@ impl Read {
             return self.bad(line, "last login after the plan's moment (--at)".into());
         }
         let age = created.map(days).map(|a| a.max(0) as u64);
+        let count = match count {
+            None | Some(Scalar::Null) => None,
+            Some(Scalar::Int(n)) if *n >= 0 => Some(*n as f64),
+            Some(Scalar::Float(n)) if n.is_finite() && *n >= 0.0 && n.fract() == 0.0 => Some(*n),
+            Some(Scalar::Text(t)) if t.trim().parse::<u64>().is_ok() => t.trim().parse().ok(),
+            Some(other) => {
+                let kind = other.kind();
+                return self.bad(
+                    line,
+                    format!("login count: not a whole number ≥ 0 ({kind})"),
+                );
+            }
+        };
         self.recency.add(last_days.map(|d| d as u64), age);
+        // A history in days: the count includes the first login, so its repeats are one less;
+        // without a repeat the last login tells nothing of the rate beyond the first.
+        if let (Some(n), Some(c), Some(l)) = (count, created, last) {
+            let days_between =
+                |a: DateTime<Utc>, b: DateTime<Utc>| (a - b).num_minutes() as f64 / 1440.0;
+            let x = (n - 1.0).max(0.0);
+            let t_x = if x > 0.0 {
+                days_between(l, c).max(0.0)
+            } else {
+                0.0
+            };
+            if let Some(h) = crate::model::bgnbd::History::checked(
+                x,
+                t_x.min(days_between(at, c)),
+                days_between(at, c),
+            ) {
+                self.histories.push(h);
+            }
+        }
     }
 }
 
@@ -71,11 +113,16 @@ pub fn read(
     path: &Path,
     field: Option<&str>,
     created: Option<&str>,
+    count: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<Read> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    read_from(BufReader::with_capacity(1 << 20, file), field, created, at)
+    read_counted(
+        BufReader::with_capacity(1 << 20, file),
+        [field, created, count],
+        at,
+    )
 }
 
 /// Read an export from any reader (see [`read`]). Each row's last login is read from the
@@ -87,9 +134,21 @@ pub fn read_from(
     created: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<Read> {
+    read_counted(input, [field, created, None], at)
+}
+
+/// [`read_from`], with the login-count field named (`names[2]`; default: the first of
+/// logins_count, logonCount, loginsCount found).
+pub fn read_counted(
+    input: impl BufRead,
+    names: [Option<&str>; 3],
+    at: DateTime<Utc>,
+) -> Result<Read> {
+    let [field, created, count] = names;
     let fields = [
         field.map_or_else(|| Field::any_of(&LAST_LOGIN), Field::named),
         created.map_or_else(|| Field::any_of(&CREATED), Field::named),
+        count.map_or_else(|| Field::any_of(&COUNT), Field::named),
     ];
     let mut r = Read {
         recency: Recency::new(),
@@ -97,9 +156,11 @@ pub fn read_from(
         shown: Vec::new(),
         field: String::new(),
         created: None,
+        count: None,
+        histories: Vec::new(),
     };
     let streamed = rows::stream(input, &fields, |line, row| match row {
-        Ok(v) => r.user(line, at, v[0].as_ref(), v[1].as_ref()),
+        Ok(v) => r.user(line, at, v[0].as_ref(), v[1].as_ref(), v[2].as_ref()),
         Err(reason) => r.bad(line, reason.to_string()),
     })
     .map_err(|e| anyhow!(e))?;
@@ -113,5 +174,9 @@ pub fn read_from(
         ),
     };
     r.created = streamed.used[1].clone();
+    r.count = streamed.used[2].clone();
+    if let (Some(f), None) = (count, &r.count) {
+        bail!("no row has the login-count field '{f}'; name it with --count, or leave it out");
+    }
     Ok(r)
 }

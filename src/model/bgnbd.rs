@@ -142,7 +142,7 @@ pub fn fit(users: &[History]) -> Result<Fit, FitError> {
             .with_sd_tolerance(1e-12)
             .map_err(|e| FitError::Diverged(e.to_string()))?;
         let run = Executor::new(Problem(users), solver)
-            .configure(|s| s.max_iters(4_000))
+            .configure(|s| s.max_iters(2_000))
             .run()
             .map_err(|e| FitError::Diverged(e.to_string()))?;
         let state = run.state();
@@ -169,6 +169,59 @@ pub fn fit(users: &[History]) -> Result<Fit, FitError> {
     Ok(Fit {
         params,
         log_likelihood: -cost,
+    })
+}
+
+/// The fewest histories a churn-aware plan is fitted from: below it the four parameters are
+/// guesses.
+pub const MIN_USERS: usize = 30;
+
+/// A churn-aware plan: the fit, the share it expects never to return, and the projected share
+/// of the segment at each day, of `users` in all (users without a history, who never logged
+/// in, count as not returning, as the recency plan counts them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChurnPlan {
+    pub params: Params,
+    /// Users with a history (the fit read an even sample of at most [`FIT_SAMPLE`]).
+    pub fitted: usize,
+    /// The share of those it expects never to log in again (1 − P(alive), averaged).
+    pub never_returning: f64,
+    /// (D, share of all users logging in within D days).
+    pub shares: Vec<(u32, f64)>,
+}
+
+/// The most histories a fit reads: a larger export is sampled evenly (every k-th user), which
+/// keeps a million-user plan to seconds while four parameters stay well determined.
+pub const FIT_SAMPLE: usize = 2_500;
+
+/// Fit `histories` (an even sample of at most [`FIT_SAMPLE`]) and project each of `days` over
+/// all of them, as shares of `users`.
+pub fn plan(histories: &[History], users: u64, days: &[u32]) -> Result<ChurnPlan, FitError> {
+    if histories.len() < MIN_USERS {
+        return Err(FitError::Empty);
+    }
+    let step = histories.len().div_ceil(FIT_SAMPLE).max(1);
+    let sample: Vec<History> = histories.iter().step_by(step).copied().collect();
+    let fit = fit(&sample)?;
+    let p = fit.params;
+    let n = histories.len() as f64;
+    let never_returning = histories.iter().map(|h| 1.0 - p_alive(&p, h)).sum::<f64>() / n;
+    let of = (users.max(histories.len() as u64)) as f64;
+    let shares = days
+        .iter()
+        .map(|&d| {
+            let back: f64 = histories
+                .iter()
+                .map(|h| returns_within(&p, h, f64::from(d)))
+                .sum();
+            (d, back / of)
+        })
+        .collect();
+    Ok(ChurnPlan {
+        params: p,
+        fitted: histories.len(),
+        never_returning,
+        shares,
     })
 }
 

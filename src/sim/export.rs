@@ -138,7 +138,13 @@ pub fn write_export(
                 at - Duration::days(b as i64)
                     - Duration::seconds((uniform(s ^ 3) * 86_399.0) as i64 + 1)
             });
-            let logins = last.map_or(0, |_| 1 + (uniform(s ^ 4) * 200.0) as u64);
+            // The first login and, at the cohort's daily chance, one a day until the last.
+            let logins = match (last, back) {
+                (Some(_), Some(b)) => {
+                    1 + (cohort.p * (age_days as f64 - b).max(0.0)).round() as u64
+                }
+                _ => 0,
+            };
             let created = if uniform(s ^ 8) < Planted::BAD_DATE {
                 "0000-00-00 00:00:00".to_string()
             } else {

@@ -1,0 +1,99 @@
+//! `cutover plan --logins` on an Auth0-shaped export with `logins_count`: the CDNOW sample
+//! (`tests/fixtures/cdnow_customers_summary.csv`) written as 2,357 users whose creation date,
+//! last login and login count carry each customer's history in days. The plan prints the
+//! recency plan and, beside it, the churn-aware one, whose fitted parameters are the
+//! published ones in days (α × 7).
+
+mod common;
+
+use common::{cutover, json, write_project};
+use std::io::Write as _;
+
+#[test]
+fn a_login_count_adds_the_churn_aware_plan_beside_the_recency_plan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_project(
+        p,
+        "[project]\nname = \"Churn\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 2357\nlogin_probability = 0.02\ngoal = 0.2\n",
+    );
+    let at = chrono::DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+        .expect("a time")
+        .with_timezone(&chrono::Utc);
+    let fixture = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/cdnow_customers_summary.csv"),
+    )
+    .expect("the fixture");
+    let mut out = std::fs::File::create(p.join("users.jsonl")).expect("export");
+    let weeks = |w: f64| chrono::Duration::minutes((w * 7.0 * 1440.0).round() as i64);
+    for (i, l) in fixture
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("ID"))
+        .enumerate()
+    {
+        let v: Vec<f64> = l
+            .split(',')
+            .skip(1)
+            .map(|f| f.parse().expect("a number"))
+            .collect();
+        let created = at - weeks(v[2]);
+        let last = created + weeks(v[1]);
+        let row = serde_json::json!({"user_id": format!("auth0|{i}"), "email": format!("u{i}@example.org"),
+            "created_at": created.to_rfc3339(), "last_login": last.to_rfc3339(), "logins_count": v[0] as u64 + 1});
+        writeln!(out, "{row}").expect("write");
+    }
+    drop(out);
+    let export = p.join("users.jsonl").display().to_string();
+    let args = [
+        "plan",
+        "eu",
+        "--logins",
+        export.as_str(),
+        "--at",
+        "2026-06-01T00:00:00Z",
+    ];
+    let ran = cutover(p).args(args).output().expect("plan");
+    let text = String::from_utf8_lossy(&ran.stdout);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(
+        text.contains("last login within   7 days"),
+        "the recency plan: {text}"
+    );
+    assert!(
+        text.contains("churn-aware plan (BG/NBD, from 2357 users' login counts in 'logins_count')"),
+        "{text}"
+    );
+    assert!(text.contains("day   recency  churn-aware"), "{text}");
+    assert!(!text.contains("@example.org"), "counts only: {text}");
+
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let v = json(cutover(p).args(&with_json));
+    let c = &v["churn"]["params"];
+    for (name, published) in [
+        ("r", 0.243),
+        ("alpha", 4.414 * 7.0),
+        ("a", 0.793),
+        ("b", 2.426),
+    ] {
+        let got = c[name].as_f64().expect("a parameter");
+        assert!(
+            (got - published).abs() / published < 0.02,
+            "{name} = {got}, published {published}: {v}"
+        );
+    }
+    let never = v["churn"]["never_returning"].as_f64().expect("a share");
+    assert!((0.0..1.0).contains(&never), "{never}");
+    let shares = v["churn"]["shares"].as_array().expect("shares");
+    assert_eq!(shares.len(), 5, "7/30/90/180/365: {v}");
+    let s: Vec<f64> = shares
+        .iter()
+        .map(|d| d[1].as_f64().unwrap_or(-1.0))
+        .collect();
+    assert!(s.windows(2).all(|w| w[0] <= w[1]), "growing: {s:?}");
+}
