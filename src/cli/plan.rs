@@ -170,6 +170,13 @@ fn print_churn(
         "    expects {} of them never to log in again",
         pct(c.never_returning)
     );
+    // With one common rate and no dropout the likelihood is flat toward infinite r and α and
+    // a → 0: the parameters run off, and the plan is the recency plan's.
+    if p.a < 1e-4 || p.r > 1e4 {
+        println!(
+            "    (the counts show no churn and one common login rate: the fit runs off to that limit)"
+        );
+    }
     println!("    day   recency  churn-aware");
     for ((d, recency), (_, churned)) in plan.shares.iter().zip(&c.shares) {
         let r = recency.map_or_else(|| "—".to_string(), pct);
