@@ -96,4 +96,22 @@ fn a_login_count_adds_the_churn_aware_plan_beside_the_recency_plan() {
         .map(|d| d[1].as_f64().unwrap_or(-1.0))
         .collect();
     assert!(s.windows(2).all(|w| w[0] <= w[1]), "growing: {s:?}");
+    let mix_error = v["churn"]["fit_error"].as_f64().expect("a mix");
+    assert!(mix_error < 0.005, "a mix follows the curve: {mix_error}");
+
+    // --write stores the churn-aware plan's mix: the forecast's prior.
+    let mut write = args.to_vec();
+    write.push("--write");
+    let wrote = cutover(p).args(&write).output().expect("plan --write");
+    assert!(
+        String::from_utf8_lossy(&wrote.stdout).contains("wrote the churn-aware plan's mix"),
+        "{}",
+        String::from_utf8_lossy(&wrote.stdout)
+    );
+    let toml = std::fs::read_to_string(p.join("cutover.toml")).expect("project");
+    assert!(
+        toml.contains("cohorts") && !toml.contains("login_probability"),
+        "{toml}"
+    );
+    cutover(p).arg("check").assert().success();
 }

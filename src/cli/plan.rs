@@ -79,17 +79,22 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         }
     }
     if o.write {
-        if plan.cohorts.is_empty() {
+        // The churn-aware plan, where there is one, is the better prior: its mix is written.
+        let (cohorts, which) = match churn.as_ref().and_then(|c| c.as_ref().ok()) {
+            Some(c) if !c.cohorts.is_empty() => (&c.cohorts, "the churn-aware plan's mix"),
+            _ => (&plan.cohorts, "the mix"),
+        };
+        if cohorts.is_empty() {
             bail!("no mix could be fitted; cutover.toml is unchanged");
         }
         write_cohorts(
             &project_dir.join(crate::config::FILE_NAME),
             segment,
-            &plan.cohorts,
+            cohorts,
         )?;
         if !o.json {
             super::out::info(format_args!(
-                "wrote the mix into cutover.toml as {segment}'s cohorts"
+                "wrote {which} into cutover.toml as {segment}'s cohorts"
             ));
         }
     }
@@ -175,6 +180,13 @@ fn print_churn(
     if p.a < 1e-4 || p.r > 1e4 {
         println!(
             "    (the counts show no churn and one common login rate: the fit runs off to that limit)"
+        );
+    }
+    if let Some(e) = c.fit_error {
+        println!(
+            "    as a mix (what --write stores): {} (error {:.2} points)",
+            crate::engine::describe_model(&crate::model::LoginModel::Mix(c.cohorts.clone())),
+            e * 100.0
         );
     }
     println!("    day   recency  churn-aware");

@@ -188,7 +188,14 @@ pub struct ChurnPlan {
     pub never_returning: f64,
     /// (D, share of all users logging in within D days).
     pub shares: Vec<(u32, f64)>,
+    /// A mix of two cohorts and a never-share fitted to the churn-aware curve over two years
+    /// (what `--write` stores, and the forecast takes as its prior), and its RMS error.
+    pub cohorts: Vec<super::projection::Cohort>,
+    pub fit_error: Option<f64>,
 }
+
+/// Days of the curve the mix is fitted to.
+const CURVE_DAYS: u32 = 730;
 
 /// The most histories a fit reads: a larger export is sampled evenly (every k-th user), which
 /// keeps a million-user plan to seconds while four parameters stay well determined.
@@ -217,11 +224,26 @@ pub fn plan(histories: &[History], users: u64, days: &[u32]) -> Result<ChurnPlan
             (d, back / of)
         })
         .collect();
+    // The curve from the sample (scaled to every user): the mix needs its shape, not each
+    // user's term.
+    let scale = histories.len() as f64 / of / sample.len() as f64;
+    let curve: Vec<(f64, f64)> = (1..=CURVE_DAYS)
+        .map(|d| {
+            let back: f64 = sample
+                .iter()
+                .map(|h| returns_within(&p, h, f64::from(d)))
+                .sum();
+            (f64::from(d), back * scale)
+        })
+        .collect();
+    let mix = super::forecast::fit_mix(&curve);
     Ok(ChurnPlan {
         params: p,
         fitted: histories.len(),
         never_returning,
         shares,
+        cohorts: mix.as_ref().map(|m| m.0.clone()).unwrap_or_default(),
+        fit_error: mix.map(|m| m.1),
     })
 }
 
