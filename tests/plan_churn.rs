@@ -115,3 +115,42 @@ fn a_login_count_adds_the_churn_aware_plan_beside_the_recency_plan() {
     );
     cutover(p).arg("check").assert().success();
 }
+
+#[test]
+fn a_blank_or_broken_count_costs_the_history_not_the_user() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_project(
+        p,
+        "[project]\nname = \"Churn\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 40\nlogin_probability = 0.02\ngoal = 0.2\n",
+    );
+    let mut csv = String::from("id,last_login,created_at,logins_count\n");
+    for i in 0..40 {
+        let count = match i {
+            0 => String::new(),
+            1 => "lots".to_string(),
+            _ => (1 + i % 7).to_string(),
+        };
+        csv.push_str(&format!(
+            "{i},2026-05-{:02}T00:00:00Z,2025-01-01T00:00:00Z,{count}\n",
+            1 + i % 28
+        ));
+    }
+    std::fs::write(p.join("users.csv"), csv).expect("export");
+    let export = p.join("users.csv").display().to_string();
+    let v = json(cutover(p).args([
+        "plan",
+        "eu",
+        "--logins",
+        export.as_str(),
+        "--at",
+        "2026-06-01T00:00:00Z",
+        "--json",
+    ]));
+    assert_eq!(
+        v["plan"]["users"], 40,
+        "every user in the recency plan: {v}"
+    );
+    assert_eq!(v["bad_rows"], 0, "{v}");
+    assert_eq!(v["churn"]["fitted"], 38, "two without a history: {v}");
+}

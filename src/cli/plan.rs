@@ -58,7 +58,7 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
     let plan = read.recency.plan_after(seg.goal, o.migrated);
     let days: Vec<u32> = plan.shares.iter().map(|(d, _)| *d).collect();
     let churn = (!read.histories.is_empty())
-        .then(|| crate::model::bgnbd::plan(&read.histories, read.recency.users, &days));
+        .then(|| crate::model::bgnbd::plan(&read.histories, read.recency.never, &days));
     if o.json {
         let bad: Vec<_> = read
             .shown
@@ -80,8 +80,12 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
     }
     if o.write {
         // The churn-aware plan, where there is one, is the better prior: its mix is written.
+        // Not with --migrated: the recency mix plans the users not migrated yet, the
+        // churn-aware one does not know who they are.
         let (cohorts, which) = match churn.as_ref().and_then(|c| c.as_ref().ok()) {
-            Some(c) if !c.cohorts.is_empty() => (&c.cohorts, "the churn-aware plan's mix"),
+            Some(c) if !c.cohorts.is_empty() && o.migrated == 0 => {
+                (&c.cohorts, "the churn-aware plan's mix")
+            }
             _ => (&plan.cohorts, "the mix"),
         };
         if cohorts.is_empty() {
@@ -175,6 +179,16 @@ fn print_churn(
         "    expects {} of them never to log in again",
         pct(c.never_returning)
     );
+    let without = read
+        .recency
+        .users
+        .saturating_sub(read.recency.never + c.fitted as u64);
+    if without > 0 || read.bad_counts > 0 {
+        println!(
+            "    {without} users who logged in have no history (no count or creation date, {} counts not a whole number): the shares leave them out",
+            read.bad_counts
+        );
+    }
     // With one common rate and no dropout the likelihood is flat toward infinite r and α and
     // a → 0: the parameters run off, and the plan is the recency plan's.
     if p.a < 1e-4 || p.r > 1e4 {

@@ -39,6 +39,8 @@ pub struct Read {
     pub count: Option<String>,
     /// Users with a count, a last login and a creation date.
     pub histories: Vec<crate::model::bgnbd::History>,
+    /// Counts that were no whole number ≥ 0 (those users have no history).
+    pub bad_counts: u64,
 }
 
 impl Read {
@@ -72,17 +74,17 @@ impl Read {
             return self.bad(line, "last login after the plan's moment (--at)".into());
         }
         let age = created.map(days).map(|a| a.max(0) as u64);
+        // A count that is no whole number ≥ 0 costs the user its history, not its place in
+        // the recency plan; a blank or null one is no count.
         let count = match count {
             None | Some(Scalar::Null) => None,
+            Some(Scalar::Text(t)) if matches!(t.trim(), "" | "null") => None,
             Some(Scalar::Int(n)) if *n >= 0 => Some(*n as f64),
             Some(Scalar::Float(n)) if n.is_finite() && *n >= 0.0 && n.fract() == 0.0 => Some(*n),
             Some(Scalar::Text(t)) if t.trim().parse::<u64>().is_ok() => t.trim().parse().ok(),
-            Some(other) => {
-                let kind = other.kind();
-                return self.bad(
-                    line,
-                    format!("login count: not a whole number ≥ 0 ({kind})"),
-                );
+            Some(_) => {
+                self.bad_counts += 1;
+                None
             }
         };
         self.recency.add(last_days.map(|d| d as u64), age);
@@ -158,6 +160,7 @@ pub fn read_counted(
         created: None,
         count: None,
         histories: Vec::new(),
+        bad_counts: 0,
     };
     let streamed = rows::stream(input, &fields, |line, row| match row {
         Ok(v) => r.user(line, at, v[0].as_ref(), v[1].as_ref(), v[2].as_ref()),

@@ -102,6 +102,9 @@ pub enum FitError {
 
 struct Problem<'a>(&'a [History]);
 
+/// The cost of parameters whose likelihood is not a number.
+const CLIFF: f64 = f64::MAX / 4.0;
+
 impl CostFunction for Problem<'_> {
     type Param = Vec<f64>;
     type Output = f64;
@@ -115,7 +118,7 @@ impl CostFunction for Problem<'_> {
         };
         let ll: f64 = self.0.iter().map(|h| log_likelihood(&p, h)).sum();
         // A region the numbers cannot reach is a cliff, never a NaN the simplex would trust.
-        Ok(if ll.is_finite() { -ll } else { f64::MAX / 4.0 })
+        Ok(if ll.is_finite() { -ll } else { CLIFF })
     }
 }
 
@@ -142,13 +145,13 @@ pub fn fit(users: &[History]) -> Result<Fit, FitError> {
             .with_sd_tolerance(1e-12)
             .map_err(|e| FitError::Diverged(e.to_string()))?;
         let run = Executor::new(Problem(users), solver)
-            .configure(|s| s.max_iters(2_000))
+            .configure(|s| s.max_iters(1_000))
             .run()
             .map_err(|e| FitError::Diverged(e.to_string()))?;
         let state = run.state();
         if let Some(p) = state.get_best_param() {
             let cost = state.get_best_cost();
-            if cost.is_finite() && best.as_ref().is_none_or(|(c, _)| cost < *c) {
+            if cost < CLIFF && best.as_ref().is_none_or(|(c, _)| cost < *c) {
                 best = Some((cost, p.clone()));
             }
         }
@@ -160,9 +163,12 @@ pub fn fit(users: &[History]) -> Result<Fit, FitError> {
         a: ln[2].exp(),
         b: ln[3].exp(),
     };
+    // `a` may run to 0 (no dropout at all): a limit, not a failure.
     if ![params.r, params.alpha, params.a, params.b]
         .iter()
-        .all(|v| v.is_finite() && *v > 0.0)
+        .all(|v| v.is_finite() && *v >= 0.0)
+        || params.r <= 0.0
+        || params.alpha <= 0.0
     {
         return Err(FitError::Diverged(format!("{params:?}")));
     }
@@ -177,8 +183,9 @@ pub fn fit(users: &[History]) -> Result<Fit, FitError> {
 pub const MIN_USERS: usize = 30;
 
 /// A churn-aware plan: the fit, the share it expects never to return, and the projected share
-/// of the segment at each day, of `users` in all (users without a history, who never logged
-/// in, count as not returning, as the recency plan counts them).
+/// at each day of the users it speaks for: those with a history, and those who never logged in
+/// (not returning, as the recency plan counts them). Users who logged in but have no history
+/// (no count, no creation date) are left out of it, not counted as leaving.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ChurnPlan {
     pub params: Params,
@@ -202,8 +209,8 @@ const CURVE_DAYS: u32 = 730;
 pub const FIT_SAMPLE: usize = 2_500;
 
 /// Fit `histories` (an even sample of at most [`FIT_SAMPLE`]) and project each of `days` over
-/// all of them, as shares of `users`.
-pub fn plan(histories: &[History], users: u64, days: &[u32]) -> Result<ChurnPlan, FitError> {
+/// all of them, as shares of them and the `never` users who never logged in.
+pub fn plan(histories: &[History], never: u64, days: &[u32]) -> Result<ChurnPlan, FitError> {
     if histories.len() < MIN_USERS {
         return Err(FitError::Empty);
     }
@@ -213,7 +220,7 @@ pub fn plan(histories: &[History], users: u64, days: &[u32]) -> Result<ChurnPlan
     let p = fit.params;
     let n = histories.len() as f64;
     let never_returning = histories.iter().map(|h| 1.0 - p_alive(&p, h)).sum::<f64>() / n;
-    let of = (users.max(histories.len() as u64)) as f64;
+    let of = (histories.len() as u64 + never) as f64;
     let shares = days
         .iter()
         .map(|&d| {

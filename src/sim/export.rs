@@ -138,10 +138,15 @@ pub fn write_export(
                 at - Duration::days(b as i64)
                     - Duration::seconds((uniform(s ^ 3) * 86_399.0) as i64 + 1)
             });
-            // The first login and, at the cohort's daily chance, one a day until the last.
+            // The first login, the last (when later), and between them about one a day at the
+            // cohort's daily chance, spread as a binomial count is (its normal approximation,
+            // drawn from the user's own seed).
             let logins = match (last, back) {
                 (Some(_), Some(b)) => {
-                    1 + (cohort.p * (age_days as f64 - b).max(0.0)).round() as u64
+                    let span = (age_days as f64 - b - 1.0).max(0.0);
+                    let spread = (span * cohort.p * (1.0 - cohort.p)).sqrt();
+                    let between = span * cohort.p + (uniform(s ^ 4) - 0.5) * 3.46 * spread;
+                    1 + u64::from(b < age_days as f64 - 1.0) + between.max(0.0).round() as u64
                 }
                 _ => 0,
             };
