@@ -97,6 +97,11 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         &["segments[0].gates[0]", "kind = \"canary\""],
     ),
     (
+        "move_scope_unknown",
+        15,
+        &["segments[0].move.scope", "use \"tag\""],
+    ),
+    (
         "reset_without_move",
         10,
         &["segments[0].reset", "add [segments.move]"],

@@ -94,6 +94,14 @@ target = "{kind}"
     );
 }
 
+/// The simulator's FusionAuth tenant `acme` as the move's target.
+fn fusionauth_keys(sim: &Simulator) -> String {
+    format!(
+        "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme\"",
+        sim.1
+    )
+}
+
 fn with_env(mut c: assert_cmd::Command) -> assert_cmd::Command {
     c.env("FA_KEY", "key");
     for (var, pw) in PASSWORDS {
@@ -108,10 +116,7 @@ fn a_canary_guard_rolls_back_when_the_target_stops_verifying_its_password() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     export(p);
-    let keys = format!(
-        "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme\"",
-        sim.1
-    );
+    let keys = fusionauth_keys(&sim);
     project(p, "fusionauth", &keys, "");
     with_env(cutover(p)).arg("check").assert().success();
     // The canary gate applies from cutover on: the canaries move with the cutover.
@@ -242,10 +247,7 @@ fn a_canary_check_holds_the_test_phase_until_its_canaries_log_in() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     export(p);
-    let keys = format!(
-        "url = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme\"",
-        sim.1
-    );
+    let keys = fusionauth_keys(&sim);
     project(
         p,
         "fusionauth",

@@ -7,6 +7,7 @@ use super::core::Core;
 use super::inflight::Crashed;
 use super::protocol::Tone;
 use super::running::Reconciled;
+use crate::moving::journal::Which;
 
 impl Core {
     /// Reconcile `segment`'s real target as a task, unless one runs.
@@ -22,14 +23,9 @@ impl Core {
         else {
             return;
         };
-        let (plan, client) = match crate::moving::plan::Plan::of(
-            project,
-            self.engine.project_dir(),
-            &segment,
-            &target,
-        ) {
-            Ok(p) => p,
-            Err(e) => {
+        let (plan, client) = match self.plan_for(&segment, Which::Real, &target) {
+            Ok((plan, client, _)) => (plan, client),
+            Err((_, e)) => {
                 return self
                     .clients
                     .notice(Tone::Danger, format!("{segment}: cannot reconcile: {e}"));

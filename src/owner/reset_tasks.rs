@@ -57,31 +57,27 @@ impl Core {
         // them back: resets go only between the two.
         let state = self.engine.state(&segment);
         let phase = state.phase;
-        if !matches!(
-            phase,
-            crate::model::Phase::Cutover | crate::model::Phase::Done
-        ) || state.pending.is_some()
-            || self.running.is_moving(&segment)
+        let busy = state.pending.is_some() || self.running.is_moving(&segment);
+        if busy
+            || !matches!(
+                phase,
+                crate::model::Phase::Cutover | crate::model::Phase::Done
+            )
         {
             return self.clients.fail(
                 waiter,
                 FailureKind::Refused,
                 format!(
-                    "{segment} is in {} with its move {}: reset messages go to moved users once the move is done, in cutover or done, and not while a move, an undo or a hook runs",
+                    "{segment} is in {}{}: reset messages go to moved users once the move is done, in cutover or done, and not while a move, an undo or a hook runs",
                     phase.as_str(),
-                    if self.running.is_moving(&segment) { "running" } else { "settled" }
+                    if busy { " with a move or a hook running" } else { "" }
                 ),
             );
         }
         let (login, target) = (mv.login.clone(), mv.target.clone());
-        let (plan, client) = match crate::moving::plan::Plan::of(
-            project,
-            self.engine.project_dir(),
-            &segment,
-            &target,
-        ) {
-            Ok(p) => p,
-            Err(e) => {
+        let (plan, client) = match self.plan_for(&segment, Which::Real, &target) {
+            Ok((plan, client, _)) => (plan, client),
+            Err((_, e)) => {
                 return self.clients.fail(
                     waiter,
                     FailureKind::Invalid,

@@ -83,15 +83,11 @@ impl Core {
                 ),
             );
         };
-        let (plan, client) = match crate::moving::plan::Plan::of(
-            self.engine.project(),
-            self.engine.project_dir(),
-            &segment,
-            &target,
-        ) {
-            Ok(p) => p,
-            Err(e) => return self.clients.fail(waiter, FailureKind::Invalid, e),
-        };
+        let (plan, client) =
+            match self.plan_for(&segment, crate::moving::journal::Which::Real, &target) {
+                Ok((plan, client, _)) => (plan, client),
+                Err((kind, e)) => return self.clients.fail(waiter, kind, e),
+            };
         let journal = crate::moving::journal::Journal::new(
             self.engine.store().samples().clone(),
             &segment,
