@@ -89,7 +89,8 @@ fn sim_segment(cohorts: &[Cohort]) -> SimSegment {
     }
 }
 
-fn run(truth: &[Cohort], plan: &[Cohort], goal: f64, t0: DateTime<Utc>, seed: u64) -> Run {
+/// Run a segment through cutover with `plan` while `migrated(day)` users have moved.
+fn run(plan: &[Cohort], goal: f64, t0: DateTime<Utc>, mut migrated: impl FnMut(f64) -> u64) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let cohorts: Vec<String> = plan
         .iter()
@@ -126,7 +127,6 @@ fn run(truth: &[Cohort], plan: &[Cohort], goal: f64, t0: DateTime<Utc>, seed: u6
             Step::Done(_)
         ));
     }
-    let mut population = Population::new(vec![sim_segment(truth)], seed);
     let mut said = Vec::new();
     let (mut plateau, mut costs) = (Vec::new(), Vec::new());
     let days_of =
@@ -135,7 +135,7 @@ fn run(truth: &[Cohort], plan: &[Cohort], goal: f64, t0: DateTime<Utc>, seed: u6
         let now = t0 + Duration::days(d) + Duration::minutes(1);
         let start = Instant::now();
         if d > 0 {
-            let migrated = population.migrated(0, d as f64) as f64;
+            let migrated = migrated(d as f64) as f64;
             engine
                 .record_sample("s", "migrated", t0 + Duration::days(d), migrated)
                 .expect("record");
@@ -171,16 +171,54 @@ fn run(truth: &[Cohort], plan: &[Cohort], goal: f64, t0: DateTime<Utc>, seed: u6
     }
 }
 
-fn main() {
-    let t0 = Utc
-        .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
-        .single()
-        .expect("t0");
-    let mut rows = Vec::new();
-    let (mut export_err, mut export_never) = (Vec::new(), (0, 0));
-    let (mut covered, mut cases, mut never_excluded, mut confident_never) = (0, 0, 0, 0);
-    let mut plateau_lines = Vec::new();
-    let mut costs = Vec::new();
+/// The error of a central finish against the truth on day `d`, as a share of the true
+/// remaining time (`None`: either is never, or the truth is past).
+fn error(said: Option<f64>, real: Option<f64>, d: i64) -> Option<f64> {
+    match (said, real) {
+        (Some(f), Some(t)) if t > d as f64 => Some((f - t) / (t - d as f64)),
+        _ => None,
+    }
+}
+
+/// One table cell: the central finish, the range after day 0, and the error.
+fn cell(d: i64, s: Said, real: Option<f64>) -> String {
+    let err = match (error(s.finish, real, d), s.finish, real) {
+        (Some(e), _, _) => format!(" {:+.0} %", e * 100.0),
+        (None, None, None) => " ✓".into(),
+        (None, Some(_), None) | (None, None, Some(_)) => " ✗".into(),
+        _ => String::new(),
+    };
+    let range = if d == 0 {
+        String::new()
+    } else {
+        format!(" [{}–{}]", day(s.low), day(s.high))
+    };
+    format!("{}{range}{err}", day(s.finish))
+}
+
+/// Whether the range holds the truth.
+fn covers(s: Said, real: Option<f64>) -> bool {
+    let above = s.low.is_some_and(|l| real.is_none_or(|t| l <= t));
+    let below = s.high.is_none() || real.is_some_and(|t| s.high.is_some_and(|h| t <= h));
+    above && below
+}
+
+/// The cohort scenarios: their rows, and the tallies their goal lines are made of.
+#[derive(Default)]
+struct Tally {
+    rows: Vec<String>,
+    export_err: Vec<f64>,
+    export_never: (usize, usize),
+    covered: usize,
+    cases: usize,
+    never_excluded: usize,
+    confident_never: usize,
+    plateau: Vec<String>,
+    costs: Vec<f64>,
+}
+
+fn cohort_scenarios(t0: DateTime<Utc>) -> Tally {
+    let mut t = Tally::default();
     for (si, (name, truth)) in scenarios().into_iter().enumerate() {
         let seed = 7 + si as u64;
         let exported = plan_from_export(&truth, t0, seed);
@@ -190,52 +228,34 @@ fn main() {
             let reach = goal - 0.5 / USERS as f64;
             let real = mix_days_to_goal(&truth, reach).filter(|d| *d < HORIZON_DAYS);
             for (plan_name, plan) in [("export", &exported), ("average P", &average)] {
-                let r = run(&truth, plan, goal, t0, seed);
-                costs.extend(r.costs.iter().copied());
-                let mut cells = Vec::new();
+                let mut population = Population::new(vec![sim_segment(&truth)], seed);
+                let r = run(plan, goal, t0, |d| population.migrated(0, d));
+                t.costs.extend(r.costs.iter().copied());
                 for &(d, s) in &r.said {
-                    let err = match (s.finish, real) {
-                        (Some(f), Some(t)) if t > d as f64 => {
-                            format!(" {:+.0} %", (f - t) / (t - d as f64) * 100.0)
-                        }
-                        (None, None) => " ✓".into(),
-                        (Some(_), None) | (None, Some(_)) => " ✗".into(),
-                        _ => String::new(),
-                    };
-                    let range = if d == 0 {
-                        String::new()
-                    } else {
-                        format!(" [{}–{}]", day(s.low), day(s.high))
-                    };
-                    cells.push(format!("{}{range}{err}", day(s.finish)));
                     if plan_name == "export" && [0, 7, 30].contains(&d) {
-                        match (s.finish, real) {
-                            (Some(f), Some(t)) if t > d as f64 => {
-                                export_err.push(((f - t) / (t - d as f64)).abs())
-                            }
-                            (f, t) => {
-                                export_never.1 += 1;
-                                if f.is_none() == t.is_none() {
-                                    export_never.0 += 1
+                        match error(s.finish, real, d) {
+                            Some(e) => t.export_err.push(e.abs()),
+                            None => {
+                                t.export_never.1 += 1;
+                                if s.finish.is_none() == real.is_none() {
+                                    t.export_never.0 += 1
                                 }
                             }
                         }
                     }
                     if plan_name == "average P" && d >= 14 {
-                        cases += 1;
-                        let above = s.low.is_some_and(|l| real.is_none_or(|t| l <= t));
-                        let below = s.high.is_none()
-                            || real.is_some_and(|t| s.high.is_some_and(|h| t <= h));
-                        covered += usize::from(above && below);
+                        t.cases += 1;
+                        t.covered += usize::from(covers(s, real));
                         if real.is_none() && s.high.is_some() {
-                            never_excluded += 1;
+                            t.never_excluded += 1;
                         }
                         if real.is_none() && s.finish.is_some() && s.high.is_some() {
-                            confident_never += 1;
+                            t.confident_never += 1;
                         }
                     }
                 }
-                rows.push(format!(
+                let cells: Vec<String> = r.said.iter().map(|&(d, s)| cell(d, s, real)).collect();
+                t.rows.push(format!(
                     "| {name} | {:.0} % | {plan_name} | {} | {} |",
                     goal * 100.0,
                     day(real),
@@ -244,7 +264,7 @@ fn main() {
                 if goal == 0.9 && plan_name == "export" {
                     let first = r.plateau.iter().position(|p| *p).map(|i| i + 1);
                     let flips = r.plateau.windows(2).filter(|w| w[0] != w[1]).count();
-                    plateau_lines.push(format!(
+                    t.plateau.push(format!(
                         "| {name} | {} | {} | {flips} |",
                         day(real),
                         first.map_or_else(|| "silent".to_string(), |d| format!("day {d}"))
@@ -253,6 +273,104 @@ fn main() {
             }
         }
     }
+    t
+}
+
+/// The churned population: its rows and goal lines.
+fn churned_scenario(t0: DateTime<Utc>) -> Vec<String> {
+    let params = cutover::sim::churned::published();
+    let mut lines = Vec::new();
+    let (mut counted, mut counted_never) = (Vec::new(), (0, 0));
+    let (mut recency_30, mut recency_60) = (Vec::new(), Vec::new());
+    let (mut covered, mut cases) = (0, 0);
+    let mut rows = Vec::new();
+    for (seed, ages) in [(31u64, (365.0, 1095.0)), (32, (730.0, 1825.0))] {
+        let population =
+            cutover::sim::churned::Churned::simulate(&params, USERS, ages, seed).expect("simulate");
+        let mut export = Vec::new();
+        population.write_export(t0, &mut export).expect("export");
+        let read = cutover::export::logins::read_from(&export[..], None, None, t0).expect("read");
+        assert_eq!(read.bad, 0, "{:?}", read.shown);
+        let churn = cutover::model::bgnbd::plan(&read.histories, &read.recency, &[30])
+            .expect("churn-aware plan");
+        let recency = read.recency.plan(0.2).cohorts;
+        let name = format!(
+            "BG/NBD, accounts {:.0}–{:.0} days old ({:.0} % never return)",
+            ages.0,
+            ages.1,
+            population.never_share() * 100.0
+        );
+        for goal in [0.1, 0.2] {
+            let real = population.days_to(goal);
+            for (plan_name, plan) in [("counts", &churn.cohorts), ("recency", &recency)] {
+                let r = run(plan, goal, t0, |d| population.migrated(d));
+                for &(d, s) in &r.said {
+                    let e = error(s.finish, real, d);
+                    match plan_name {
+                        "counts" if [0, 7, 30].contains(&d) => match e {
+                            Some(e) => counted.push(e.abs()),
+                            None => {
+                                counted_never.1 += 1;
+                                if s.finish.is_none() == real.is_none() {
+                                    counted_never.0 += 1
+                                }
+                            }
+                        },
+                        "recency" if d == 30 => recency_30.push(e.map_or(f64::INFINITY, f64::abs)),
+                        "recency" if d == 60 => recency_60.push(e.map_or(f64::INFINITY, f64::abs)),
+                        _ => {}
+                    }
+                    if d >= 14 {
+                        cases += 1;
+                        covered += usize::from(covers(s, real));
+                    }
+                }
+                let cells: Vec<String> = r.said.iter().map(|&(d, s)| cell(d, s, real)).collect();
+                rows.push(format!(
+                    "| {name} | {:.0} % | {plan_name} | {} | {} |",
+                    goal * 100.0,
+                    day(real),
+                    cells.join(" | ")
+                ));
+            }
+        }
+    }
+    let worst = |v: &[f64]| v.iter().copied().fold(0.0_f64, f64::max) * 100.0;
+    lines.push(
+        "\nA churned population (BG/NBD with the published CDNOW parameters, α in days), planned from its export's login counts and from recency alone\n"
+            .to_string(),
+    );
+    lines.push(
+        "| scenario | goal | plan | truth | day 0 (plan) | day 7 | day 14 | day 30 | day 60 |"
+            .to_string(),
+    );
+    lines.push("|---|---|---|---|---|---|---|---|---|".to_string());
+    lines.extend(rows);
+    lines.push(format!(
+        "\nPlanned with counts, days 0, 7 and 30: worst error {:.1} % of the remaining time over {} finite cases (target ±10 %); \"never\" right in {} of {} cases.",
+        worst(&counted),
+        counted.len(),
+        counted_never.0,
+        counted_never.1
+    ));
+    lines.push(format!(
+        "Planned from recency only: worst error {:.1} % on day 30 (target ±15 %), {:.1} % on day 60 (target ±10 %).",
+        worst(&recency_30),
+        worst(&recency_60)
+    ));
+    lines.push(format!(
+        "Both plans, days 14 to 60: the range holds the truth in {covered} of {cases} cases ({:.0} %, target ≥ 90 %).",
+        covered as f64 * 100.0 / cases.max(1) as f64
+    ));
+    lines
+}
+
+fn main() {
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .single()
+        .expect("t0");
+    let mut t = cohort_scenarios(t0);
     println!(
         "\nFinish day (since cutover) shown by `status`: central [range], error as a share of the true remaining time\n"
     );
@@ -260,23 +378,28 @@ fn main() {
         "| scenario | goal | plan | truth | day 0 (plan) | day 7 | day 14 | day 30 | day 60 |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    rows.iter().for_each(|r| println!("{r}"));
-    let worst = export_err.iter().copied().fold(0.0_f64, f64::max);
+    t.rows.iter().for_each(|r| println!("{r}"));
+    let worst = t.export_err.iter().copied().fold(0.0_f64, f64::max);
     println!(
         "\nPlanned from the export, days 0, 7 and 30: worst error {:.1} % of the remaining time over {} finite cases (target ±10 %); \"never\" right in {} of {} cases.",
         worst * 100.0,
-        export_err.len(),
-        export_never.0,
-        export_never.1
+        t.export_err.len(),
+        t.export_never.0,
+        t.export_never.1
     );
     println!(
-        "Planned with the average P, days 14 to 60: the range holds the truth in {covered} of {cases} cases ({:.0} %, target ≥ 90 %); a \"never\" truth excluded {never_excluded} times; a confident date where the truth is never: {confident_never}.",
-        covered as f64 * 100.0 / cases.max(1) as f64
+        "Planned with the average P, days 14 to 60: the range holds the truth in {} of {} cases ({:.0} %, target ≥ 90 %); a \"never\" truth excluded {} times; a confident date where the truth is never: {}.",
+        t.covered,
+        t.cases,
+        t.covered as f64 * 100.0 / t.cases.max(1) as f64,
+        t.never_excluded,
+        t.confident_never
     );
     println!("\nPlateau, goal 90 %, deadline day 60, plan from the export:\n");
     println!("| scenario | truth | first fired | on/off changes |");
     println!("|---|---|---|---|");
-    plateau_lines.iter().for_each(|r| println!("{r}"));
+    t.plateau.iter().for_each(|r| println!("{r}"));
+    churned_scenario(t0).iter().for_each(|l| println!("{l}"));
     // A cold forecast: what a one-shot `status` pays per slow segment 180 days in.
     let mix = [c(0.5, 0.1), c(0.5, 0.002)];
     let mut cold = Vec::new();
@@ -302,9 +425,10 @@ fn main() {
     }
     cold.sort_by(f64::total_cmp);
     println!(
-        "A cold forecast and plateau of 180 daily points (one-shot `status`, per segment): median {:.2} ms.",
+        "\nA cold forecast and plateau of 180 daily points (one-shot `status`, per segment): median {:.2} ms.",
         cold[cold.len() / 2]
     );
+    let costs = &mut t.costs;
     costs.sort_by(f64::total_cmp);
     let at = |p: f64| costs[((costs.len() - 1) as f64 * p) as usize];
     println!(

@@ -217,3 +217,54 @@ fn the_header_says_when_the_state_database_is_out_of_reach_and_when_it_is_back()
         "{header}"
     );
 }
+
+#[test]
+fn the_detail_screen_sets_the_plans_never_returning_share_beside_the_datas() {
+    let mut m = model(100, 30);
+    select(&mut m, "eu-customers");
+    let mut eu = m
+        .snapshot
+        .status
+        .segments
+        .iter()
+        .find(|s| s.id == "eu-customers")
+        .cloned()
+        .expect("eu-customers");
+    let forecast = eu.forecast.as_mut().expect("eu-customers has a forecast");
+    forecast.churn = Some(cutover::model::forecast::churn::ChurnSeen {
+        plan_never: 0.18,
+        data_never: 0.31,
+        day: 180,
+        plan_share: 0.27,
+        data_share: 0.23,
+    });
+    update(
+        &mut m,
+        Input::SegmentsUpdated {
+            statuses: vec![eu],
+            series: Vec::new(),
+        },
+    );
+    key(&mut m, KeyCode::Enter);
+    let b = render(&m);
+    let t = text(&b);
+    // At 100 columns the short form of the first half, and all of the second.
+    assert!(t.contains("↘ never to return: plan 18 %, data 31 %"), "{t}");
+    assert!(
+        t.contains("the plan assumed 27 % by day 180; the data says 23 %"),
+        "{t}"
+    );
+    // Behind the plan: said in the warning colour.
+    let (x, y) = find(&b, "↘ never to return").expect("the line");
+    assert_eq!(b[(x, y)].fg, Theme::default_theme().warn);
+    insta::assert_snapshot!("100x30_detail_churn", t);
+    // Wide enough, the whole sentence.
+    update(&mut m, Input::Resize(160, 48));
+    let t = text(&render(&m));
+    assert!(
+        t.contains(
+            "↘ the plan expected 18 % never to return; the data implies 31 % · the plan assumed 27 % by day 180; the data says 23 %"
+        ),
+        "{t}"
+    );
+}

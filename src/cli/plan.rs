@@ -58,7 +58,7 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
     let plan = read.recency.plan_after(seg.goal, o.migrated);
     let days: Vec<u32> = plan.shares.iter().map(|(d, _)| *d).collect();
     let churn = (!read.histories.is_empty())
-        .then(|| crate::model::bgnbd::plan(&read.histories, read.recency.never, &days));
+        .then(|| crate::model::bgnbd::plan(&read.histories, &read.recency, &days));
     if o.json {
         let bad: Vec<_> = read
             .shown
@@ -206,7 +206,8 @@ fn print_churn(
     println!("    day   recency  churn-aware");
     for ((d, recency), (_, churned)) in plan.shares.iter().zip(&c.shares) {
         let r = recency.map_or_else(|| "—".to_string(), pct);
-        println!("    {d:>3}  {r:>8}  {:>8}", pct(*churned));
+        let c = churned.map_or_else(|| "—".to_string(), pct);
+        println!("    {d:>3}  {r:>8}  {c:>8}");
     }
 }
 

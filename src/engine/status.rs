@@ -153,6 +153,10 @@ pub struct ForecastStatus {
     pub late: bool,
     /// (days since cutover, lowest, highest share consistent with the data): the chart's band.
     pub band: Vec<(f64, f64, f64)>,
+    /// With a plan: the share it expects never to return beside the one the data implies, and
+    /// its share by a day ahead beside the forecast's.
+    #[serde(default)]
+    pub churn: Option<crate::model::forecast::churn::ChurnSeen>,
 }
 
 impl ForecastStatus {
@@ -265,6 +269,10 @@ impl Engine {
                     .unwrap_or((None, None));
                 let date = |d: Option<f64>| d.map(|d| days_after(at, d));
                 forecast = f.map(|f| ForecastStatus {
+                    churn: plan
+                        .as_ref()
+                        .zip(days)
+                        .and_then(|(p, d)| crate::model::forecast::churn::ChurnSeen::of(p, &f, d)),
                     finish: date(f.finish),
                     low: date(f.low),
                     high: date(f.high),

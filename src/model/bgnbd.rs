@@ -11,6 +11,7 @@
 //! maximises the summed log-likelihood over ln(r, α, a, b) with Nelder–Mead (argmin), from
 //! several starts, keeping the best.
 
+use super::recency::Recency;
 use argmin::core::{CostFunction, Error as ArgminError, Executor, State};
 use argmin::solver::neldermead::NelderMead;
 
@@ -186,6 +187,11 @@ pub const MIN_USERS: usize = 30;
 /// at each day of the users it speaks for: those with a history, and those who never logged in
 /// (not returning, as the recency plan counts them). Users who logged in but have no history
 /// (no count, no creation date) are left out of it, not counted as leaving.
+///
+/// Accounts younger than D days are handled as the recency plan handles them: the share at D is
+/// the mean over the accounts at least D days old (and those of unknown age), taken to hold for
+/// every account. A day with fewer than [`MIN_USERS`] such accounts has no share, and the mix
+/// is fitted to the days that have one.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ChurnPlan {
     pub params: Params,
@@ -193,8 +199,8 @@ pub struct ChurnPlan {
     pub fitted: usize,
     /// The share of those it expects never to log in again (1 − P(alive), averaged).
     pub never_returning: f64,
-    /// (D, share of all users logging in within D days).
-    pub shares: Vec<(u32, f64)>,
+    /// (D, share of all users logging in within D days; `None`: too few accounts that old).
+    pub shares: Vec<(u32, Option<f64>)>,
     /// A mix of two cohorts and a never-share fitted to the churn-aware curve over two years
     /// (what `--write` stores, and the forecast takes as its prior), and its RMS error.
     pub cohorts: Vec<super::projection::Cohort>,
@@ -208,9 +214,23 @@ const CURVE_DAYS: u32 = 730;
 /// keeps a million-user plan to seconds while four parameters stay well determined.
 pub const FIT_SAMPLE: usize = 2_500;
 
+/// The share at day `d` among `histories` (each standing for `weight` users) at least `d` days
+/// old and the `never` users who never logged in: `None` below [`MIN_USERS`] accounts.
+fn share_at(p: &Params, histories: &[History], weight: f64, never: u64, d: u32) -> Option<f64> {
+    let d = f64::from(d);
+    let (mut back, mut old) = (0.0, 0.0);
+    for h in histories.iter().filter(|h| h.t >= d) {
+        back += returns_within(p, h, d);
+        old += 1.0;
+    }
+    let accounts = old * weight + never as f64;
+    (accounts >= MIN_USERS as f64).then(|| back * weight / accounts)
+}
+
 /// Fit `histories` (an even sample of at most [`FIT_SAMPLE`]) and project each of `days` over
-/// all of them, as shares of them and the `never` users who never logged in.
-pub fn plan(histories: &[History], never: u64, days: &[u32]) -> Result<ChurnPlan, FitError> {
+/// them and the users of `recency` who never logged in, accounts younger than each day left
+/// out as the recency plan leaves them out.
+pub fn plan(histories: &[History], recency: &Recency, days: &[u32]) -> Result<ChurnPlan, FitError> {
     if histories.len() < MIN_USERS {
         return Err(FitError::Empty);
     }
@@ -220,28 +240,16 @@ pub fn plan(histories: &[History], never: u64, days: &[u32]) -> Result<ChurnPlan
     let p = fit.params;
     let n = histories.len() as f64;
     let never_returning = histories.iter().map(|h| 1.0 - p_alive(&p, h)).sum::<f64>() / n;
-    let of = (histories.len() as u64 + never) as f64;
+    let never = |d: u32| recency.never_at_least(d as usize);
     let shares = days
         .iter()
-        .map(|&d| {
-            let back: f64 = histories
-                .iter()
-                .map(|h| returns_within(&p, h, f64::from(d)))
-                .sum();
-            (d, back / of)
-        })
+        .map(|&d| (d, share_at(&p, histories, 1.0, never(d), d)))
         .collect();
-    // The curve from the sample (scaled to every user): the mix needs its shape, not each
-    // user's term.
-    let scale = histories.len() as f64 / of / sample.len() as f64;
+    // The curve from the sample, each sampled user standing for its share of every user: the
+    // mix needs the curve's shape, not each user's term.
+    let weight = n / sample.len() as f64;
     let curve: Vec<(f64, f64)> = (1..=CURVE_DAYS)
-        .map(|d| {
-            let back: f64 = sample
-                .iter()
-                .map(|h| returns_within(&p, h, f64::from(d)))
-                .sum();
-            (f64::from(d), back * scale)
-        })
+        .filter_map(|d| Some((f64::from(d), share_at(&p, &sample, weight, never(d), d)?)))
         .collect();
     let mix = super::forecast::fit_mix(&curve);
     Ok(ChurnPlan {

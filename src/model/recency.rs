@@ -58,6 +58,15 @@ impl Recency {
         }
     }
 
+    /// Users who never logged in and are not known to be younger than `days` days: the ones
+    /// S(`days`) counts among its accounts.
+    pub fn never_at_least(&self, days: usize) -> u64 {
+        let young: u64 = (0..days.min(MAX_DAYS + 1))
+            .map(|a| self.age_all[a] - self.age_logged[a])
+            .sum();
+        self.never.saturating_sub(young)
+    }
+
     /// S(D) for D = 1 ..= `max_days`: the share of accounts at least D days old whose last
     /// login lies within D days. Days with fewer than `min_accounts` such accounts are left out.
     pub fn curve(&self, max_days: usize, min_accounts: u64) -> Vec<(f64, f64)> {

@@ -117,6 +117,13 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
                 let _ = writeln!(out, "{line}");
             }
         }
+        // Said only where the data runs behind the plan: the lead has a reason to look.
+        if let Some(c) = seg.forecast.as_ref().and_then(|f| f.churn)
+            && c.behind(1.0)
+        {
+            let line = format!("  ↘ {}; {}", c.never_line(), c.day_line());
+            let _ = writeln!(out, "{}", paint(colors.warn, &line));
+        }
         if !seg.checks.is_empty() {
             let when = seg.checks_at.map_or_else(
                 || "never run".to_string(),

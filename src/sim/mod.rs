@@ -4,6 +4,7 @@
 
 pub mod auth0;
 pub mod authgear;
+pub mod churned;
 pub mod export;
 pub mod firebase;
 pub mod fusionauth;

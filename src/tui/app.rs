@@ -152,6 +152,10 @@ pub struct DetailView {
     pub x_max: f64,
     pub x_labels: Vec<String>,
     pub fit_line: String,
+    /// With a plan and a forecast: the plan's never-returning share beside the data's, and
+    /// the plan's share by a day ahead beside the forecast's (a third title line), longest
+    /// first: the widest that fits is shown.
+    pub churn_line: Option<(Tone, Vec<String>)>,
     /// Gate criteria evaluated now (empty: none declared).
     pub gates: Vec<Verdict>,
     /// Test checks with their latest results, and when they ran ("12-01 09:14"; none: never).

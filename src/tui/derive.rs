@@ -279,6 +279,30 @@ pub(super) fn derive_detail(m: &mut Model) {
         x_max,
         x_labels,
         fit_line,
+        // The plan against the data: who the data says will not return, and what that costs;
+        // in the warning colour when the data runs behind the plan. Said where it says
+        // something: someone is expected never to return, or the data runs behind.
+        churn_line: seg
+            .forecast
+            .as_ref()
+            .and_then(|f| f.churn)
+            .filter(|c| c.speaks())
+            .map(|c| {
+                let tone = if c.behind(1.0) {
+                    Tone::Warn
+                } else {
+                    Tone::Info
+                };
+                let (never, day) = (c.never_line(), c.day_line());
+                (
+                    tone,
+                    vec![
+                        format!("↘ {never} · {day}"),
+                        format!("↘ {} · {day}", c.never_short()),
+                        format!("↘ {}", c.never_short()),
+                    ],
+                )
+            }),
         gates: seg.criteria.clone(),
         checks: seg.checks.clone(),
         checks_at: seg.checks_at.map(|t| t.format("%m-%d %H:%M").to_string()),

@@ -98,6 +98,18 @@ impl Sums {
         }
     }
 
+    /// The pair and weights with the least error, and that error.
+    pub(super) fn best_pair(&self) -> Option<(usize, usize, (f64, f64), f64)> {
+        (0..P_STEPS)
+            .flat_map(|i| (i + 1..P_STEPS).map(move |j| (i, j)))
+            .map(|(i, j)| {
+                let q = self.quad(i, j);
+                let w = q.best();
+                (i, j, w, q.at(w).max(0.0))
+            })
+            .min_by(|a, b| a.3.total_cmp(&b.3))
+    }
+
     /// The quadratic of pair (i, j): (A, b, c) of `c − 2bᵀw + wᵀAw`.
     pub(super) fn quad(&self, i: usize, j: usize) -> Quad {
         Quad {

@@ -24,7 +24,11 @@
 //! added as pseudo-observations (weight [`PRIOR_WEIGHT`] each): among the mixtures that fit the
 //! data, the central forecast prefers the one whose future agrees with the plan. The range
 //! ignores the prior: a wrong plan cannot narrow it.
+//!
+//! **Users who leave.** The fit's never-share is what the data implies never returns; [`churn`]
+//! sets it beside the plan's, and says why the prior is not thinned by it.
 
+pub mod churn;
 mod grid;
 #[cfg(test)]
 mod tests;
@@ -62,6 +66,9 @@ pub struct Forecast {
     /// The share already migrated at cutover: the cohorts describe the users not migrated
     /// then, and every share here counts from it.
     pub start: f64,
+    /// The share that the best fit to the data alone (no plan) says never comes within the
+    /// horizon, of the whole segment: what the data implies, beside what the plan expects.
+    pub data_never: f64,
 }
 
 impl Forecast {
@@ -281,19 +288,20 @@ impl Forecaster {
     /// Forecast from the first `end` points only.
     fn forecast_upto(&self, end: usize) -> Option<Forecast> {
         let data = self.sums_upto(end)?;
-        self.fit(&data, self.points[end - 1].1, self.reach())
+        self.fit(&data, end, self.reach())
     }
 
     /// Only the central finish from the first `end` points (what the plateau replays).
     fn finish_upto(&self, end: usize) -> Option<Option<f64>> {
         let data = self.sums_upto(end)?;
-        let (i, j, w) = self.central(&data, self.points[end - 1].1)?;
+        let (i, j, w) = self.central(&data, end)?;
         Some(finish_day(i, j, w, self.reach()))
     }
 
-    /// The central fit: the pair and weights that fit the data and the plan (beyond the
-    /// data) together best.
-    fn central(&self, data: &Sums, last_d: f64) -> Option<(usize, usize, (f64, f64))> {
+    /// The central fit from the first `end` points: the pair and weights that fit the data
+    /// and the plan (beyond the data) together best.
+    fn central(&self, data: &Sums, end: usize) -> Option<(usize, usize, (f64, f64))> {
+        let last_d = self.points.get(end.checked_sub(1)?)?.1;
         let mut prior = Sums::new();
         if let Some(plan) = &self.plan {
             for k in 1..=6 {
@@ -301,23 +309,15 @@ impl Forecaster {
                 prior.add(d, plan.share(d), PRIOR_WEIGHT);
             }
         }
-        let guided = data.plus(&prior);
-        (0..P_STEPS)
-            .flat_map(|i| (i + 1..P_STEPS).map(move |j| (i, j)))
-            .map(|(i, j)| {
-                let q = guided.quad(i, j);
-                let w = q.best();
-                ((i, j), w, q.at(w))
-            })
-            .min_by(|a, b| a.2.total_cmp(&b.2))
-            .map(|((i, j), w, _)| (i, j, w))
+        let (i, j, w, _) = data.plus(&prior).best_pair()?;
+        Some((i, j, w))
     }
 
-    fn fit(&self, data: &Sums, last_d: f64, goal: f64) -> Option<Forecast> {
+    fn fit(&self, data: &Sums, end: usize, goal: f64) -> Option<Forecast> {
         if data.n < 2.0 - 1e-9 {
             return None;
         }
-        let (ci, cj, cw) = self.central(data, last_d)?;
+        let last_d = self.points[end - 1].1;
         let pairs = (0..P_STEPS).flat_map(|i| (i + 1..P_STEPS).map(move |j| (i, j)));
         let fits: Vec<PairFit> = pairs
             .map(|(i, j)| {
@@ -327,11 +327,19 @@ impl Forecaster {
             })
             .collect();
         let best = fits.iter().map(|f| f.3).fold(f64::MAX, f64::min);
+        let data_never = fits
+            .iter()
+            .find(|f| f.3 <= best)
+            .map_or(0.0, |&((i, j), _, w, _)| {
+                let t = &grid().table;
+                (1.0 - w.0 * t[i][HORIZON] - w.1 * t[j][HORIZON]).clamp(0.0, 1.0)
+            });
         // Daily shares are cumulative, so their errors move together: a curve off by one
         // reading's noise at every point is as likely as the best. The margin grows with the
         // points, and with the best fit's own error when the model cannot follow the data.
         let margin = RANGE_Q * best.max(data.n * self.noise * self.noise);
         let threshold = best + margin;
+        let (ci, cj, cw) = self.central(data, end)?;
         let finish = finish_day(ci, cj, cw, goal);
         let (mut low, mut high) = (finish, finish);
         let (mut low_curve, mut high_curve) = ((ci, cj, cw), (ci, cj, cw));
@@ -381,6 +389,7 @@ impl Forecaster {
             cohorts,
             band,
             start: self.start,
+            data_never: (1.0 - self.start) * data_never,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Segment detail: the adoption chart (actual vs projection vs goal, finish marker, the
-//! forecast's range as a band) beside the
-//! gate criteria and the segment's recent events. The series are already downsampled.
+//! forecast's range as a band) beside the gate criteria and the segment's recent events, under
+//! a title, the plan against the fit, and where the data speaks of it, the plan against the
+//! data on who will not return. The series are already downsampled.
 
 use super::legend::Corner;
 use crate::model::Status;
@@ -24,22 +25,31 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         );
         return;
     };
-    let [titles, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(area);
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled(
-                format!(" {}", d.title),
-                Style::default()
-                    .fg(theme.accent)
-                    .add_modifier(Modifier::BOLD),
-            )),
-            Line::from(Span::styled(
-                format!(" {}", d.subtitle),
-                Style::default().fg(theme.muted),
-            )),
-        ]),
-        titles,
-    );
+    let mut title_lines = vec![
+        Line::from(Span::styled(
+            format!(" {}", d.title),
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        )),
+        Line::from(Span::styled(
+            format!(" {}", d.subtitle),
+            Style::default().fg(theme.muted),
+        )),
+    ];
+    if let Some((tone, lines)) = &d.churn_line {
+        let line = super::fitting(lines.clone(), area.width.saturating_sub(1));
+        title_lines.push(Line::from(Span::styled(
+            format!(" {line}"),
+            super::tone(theme, *tone),
+        )));
+    }
+    let [titles, body] = Layout::vertical([
+        Constraint::Length(title_lines.len() as u16),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(title_lines), titles);
     let [chart_area, side] =
         Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
     let [gates_area, events_area] =
