@@ -288,7 +288,7 @@ fn tab_cycles_screens_and_enter_opens_the_detail_with_a_downsampled_chart() {
     assert!(!d.actual.is_empty() && d.actual.len() <= 2 * 160);
     assert!(
         d.fit_line
-            .contains("forecast 2026-12-26 (2026-12-26 – 2027-01-01)"),
+            .contains("forecast 2026-12-27 (2026-12-27 – 2027-01-01)"),
         "{}",
         d.fit_line
     );

@@ -24,8 +24,10 @@
 //!
 //! In the simulated BG/NBD populations the first 60 days run within 5 % of the recency plan
 //! while its finish is 40 % early: churn shows only later, so no thinning from the first
-//! weeks could correct the plan without misreading populations that do not churn. The remedy
-//! is a plan that knows who left: `cutover plan` from login counts (`super::super::bgnbd`).
+//! weeks could correct the plan without misreading populations that do not churn. What the
+//! forecast does instead is keep its central fit close to the data wherever the data can tell
+//! (the module above); and the remedy for the plan is one that knows who left: `cutover plan`
+//! from login counts (`crate::model::bgnbd`).
 
 use super::{Forecast, HORIZON};
 use crate::model::projection::Plan;

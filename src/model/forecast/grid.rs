@@ -88,11 +88,12 @@ impl Sums {
         }
     }
 
-    pub(super) fn plus(&self, other: &Sums) -> Sums {
-        let zip = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x + y).collect();
+    /// `k` times these sums plus `other`: every point of these weighing `k` times as much.
+    pub(super) fn scaled_plus(&self, k: f64, other: &Sums) -> Sums {
+        let zip = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| k * x + y).collect();
         Sums {
-            n: self.n + other.n,
-            ss: self.ss + other.ss,
+            n: k * self.n + other.n,
+            ss: k * self.ss + other.ss,
             sg: zip(&self.sg, &other.sg),
             gg: zip(&self.gg, &other.gg),
         }

@@ -22,7 +22,11 @@
 //!
 //! **The plan as prior.** When the segment has a plan, its curve beyond the observed days is
 //! added as pseudo-observations (weight [`PRIOR_WEIGHT`] each): among the mixtures that fit the
-//! data, the central forecast prefers the one whose future agrees with the plan. The range
+//! data, the central forecast prefers the one whose future agrees with the plan. But the plan
+//! may not outweigh what the data can tell: where the joint fit errs on the data by more than
+//! [`CENTRAL_Q`] times the range's margin beyond the data's best fit, the data is weighed four
+//! times more, and again, until it does not (where users churn, a recency plan's future would
+//! otherwise hold the central date while the data shows the plan optimistic). The range
 //! ignores the prior: a wrong plan cannot narrow it.
 //!
 //! **Users who leave.** The fit's never-share is what the data implies never returns; [`churn`]
@@ -44,6 +48,8 @@ pub const HORIZON: usize = 3650;
 pub const PRIOR_WEIGHT: f64 = 2.0;
 /// The error margin (in units of σ²) within which a fit counts as consistent with the data.
 pub const RANGE_Q: f64 = 2.0;
+/// How many such margins the central fit may stray from the data toward the plan.
+pub const CENTRAL_Q: f64 = 4.0;
 
 /// One pair's fit to the data: the pair, its quadratic, its best weights and their error.
 type PairFit = ((usize, usize), Quad, (f64, f64), f64);
@@ -294,13 +300,23 @@ impl Forecaster {
     /// Only the central finish from the first `end` points (what the plateau replays).
     fn finish_upto(&self, end: usize) -> Option<Option<f64>> {
         let data = self.sums_upto(end)?;
-        let (i, j, w) = self.central(&data, end)?;
+        let best = data.best_pair()?.3;
+        let (i, j, w) = self.central(&data, end, self.threshold(&data, best) * CENTRAL_Q)?;
         Some(finish_day(i, j, w, self.reach()))
     }
 
+    /// The margin of a fit consistent with the data, whose best fit errs by `best`. Daily
+    /// shares are cumulative, so their errors move together: a curve off by one reading's
+    /// noise at every point is as likely as the best. The margin grows with the points, and
+    /// with the best fit's own error when the model cannot follow the data.
+    fn threshold(&self, data: &Sums, best: f64) -> f64 {
+        RANGE_Q * best.max(data.n * self.noise * self.noise)
+    }
+
     /// The central fit from the first `end` points: the pair and weights that fit the data
-    /// and the plan (beyond the data) together best.
-    fn central(&self, data: &Sums, end: usize) -> Option<(usize, usize, (f64, f64))> {
+    /// and the plan (beyond the data) together best, the data weighing more until the fit
+    /// errs by no more than `within` beyond the best fit to the data alone.
+    fn central(&self, data: &Sums, end: usize, within: f64) -> Option<(usize, usize, (f64, f64))> {
         let last_d = self.points.get(end.checked_sub(1)?)?.1;
         let mut prior = Sums::new();
         if let Some(plan) = &self.plan {
@@ -309,8 +325,15 @@ impl Forecaster {
                 prior.add(d, plan.share(d), PRIOR_WEIGHT);
             }
         }
-        let (i, j, w, _) = data.plus(&prior).best_pair()?;
-        Some((i, j, w))
+        let best = data.best_pair()?.3;
+        let mut weight = 1.0;
+        loop {
+            let (i, j, w, _) = data.scaled_plus(weight, &prior).best_pair()?;
+            if prior.n == 0.0 || data.quad(i, j).at(w) <= best + within || weight > 1e6 {
+                return Some((i, j, w));
+            }
+            weight *= 4.0;
+        }
     }
 
     fn fit(&self, data: &Sums, end: usize, goal: f64) -> Option<Forecast> {
@@ -334,12 +357,9 @@ impl Forecaster {
                 let t = &grid().table;
                 (1.0 - w.0 * t[i][HORIZON] - w.1 * t[j][HORIZON]).clamp(0.0, 1.0)
             });
-        // Daily shares are cumulative, so their errors move together: a curve off by one
-        // reading's noise at every point is as likely as the best. The margin grows with the
-        // points, and with the best fit's own error when the model cannot follow the data.
-        let margin = RANGE_Q * best.max(data.n * self.noise * self.noise);
+        let margin = self.threshold(data, best);
         let threshold = best + margin;
-        let (ci, cj, cw) = self.central(data, end)?;
+        let (ci, cj, cw) = self.central(data, end, margin * CENTRAL_Q)?;
         let finish = finish_day(ci, cj, cw, goal);
         let (mut low, mut high) = (finish, finish);
         let (mut low_curve, mut high_curve) = ((ci, cj, cw), (ci, cj, cw));
