@@ -17,6 +17,9 @@ use cutover::model::{Action, Cohort};
 use cutover::sim::{Population, SimSegment};
 use std::time::Instant;
 
+#[path = "forecast/churned.rs"]
+mod churned;
+
 const USERS: u64 = 100_000;
 const DAYS: [i64; 5] = [0, 7, 14, 30, 60];
 
@@ -276,113 +279,6 @@ fn cohort_scenarios(t0: DateTime<Utc>) -> Tally {
     t
 }
 
-/// The churned population: its rows and goal lines.
-fn churned_scenario(t0: DateTime<Utc>) -> Vec<String> {
-    let params = cutover::sim::churned::published();
-    let mut lines = Vec::new();
-    let (mut counted, mut counted_never) = (Vec::new(), (0, 0));
-    let (mut recency_30, mut recency_60) = (Vec::new(), Vec::new());
-    let (mut covered, mut cases) = (0, 0);
-    let mut rows = Vec::new();
-    for (seed, ages) in [
-        (31u64, (365.0, 1095.0)),
-        (32, (730.0, 1825.0)),
-        (33, (189.0, 273.0)),
-    ] {
-        let population =
-            cutover::sim::churned::Churned::simulate(&params, USERS, ages, seed).expect("simulate");
-        let mut export = Vec::new();
-        population.write_export(t0, &mut export).expect("export");
-        let read = cutover::export::logins::read_from(&export[..], None, None, t0).expect("read");
-        assert_eq!(read.bad, 0, "{:?}", read.shown);
-        let churn = cutover::model::bgnbd::plan(&read.histories, &read.recency, &[30])
-            .expect("churn-aware plan");
-        let recency = read.recency.plan(0.2).cohorts;
-        let name = format!(
-            "BG/NBD, accounts {:.0}–{:.0} days old ({:.0} % never return)",
-            ages.0,
-            ages.1,
-            population.never_share() * 100.0
-        );
-        for goal in [0.1, 0.2] {
-            let real = population.days_to(goal);
-            for (plan_name, plan) in [("counts", &churn.cohorts), ("recency", &recency)] {
-                let r = run(plan, goal, t0, |d| population.migrated(d));
-                for &(d, s) in &r.said {
-                    let e = error(s.finish, real, d);
-                    match plan_name {
-                        "counts" if [0, 7, 30].contains(&d) => match e {
-                            Some(e) => counted.push(e.abs()),
-                            None => {
-                                counted_never.1 += 1;
-                                if s.finish.is_none() == real.is_none() {
-                                    counted_never.0 += 1
-                                }
-                            }
-                        },
-                        // A truth already past says nothing of the forecast; a "never" against a
-                        // finite truth is the worst error there is.
-                        "recency" if d == 30 && real.is_some_and(|t| t > 30.0) => {
-                            recency_30.push(e.map_or(f64::INFINITY, f64::abs))
-                        }
-                        "recency" if d == 60 && real.is_some_and(|t| t > 60.0) => {
-                            recency_60.push(e.map_or(f64::INFINITY, f64::abs))
-                        }
-                        _ => {}
-                    }
-                    if d >= 14 {
-                        cases += 1;
-                        covered += usize::from(covers(s, real));
-                    }
-                }
-                let cells: Vec<String> = r.said.iter().map(|&(d, s)| cell(d, s, real)).collect();
-                rows.push(format!(
-                    "| {name} | {:.0} % | {plan_name} | {} | {} |",
-                    goal * 100.0,
-                    day(real),
-                    cells.join(" | ")
-                ));
-            }
-        }
-    }
-    let worst = |v: &[f64]| v.iter().copied().fold(0.0_f64, f64::max) * 100.0;
-    lines.push(
-        "\nA churned population (BG/NBD with the published CDNOW parameters, α in days), planned from its export's login counts and from recency alone\n"
-            .to_string(),
-    );
-    lines.push(
-        "| scenario | goal | plan | truth | day 0 (plan) | day 7 | day 14 | day 30 | day 60 |"
-            .to_string(),
-    );
-    lines.push("|---|---|---|---|---|---|---|---|---|".to_string());
-    lines.extend(rows);
-    lines.push(format!(
-        "\nPlanned with counts, days 0, 7 and 30: worst error {:.1} % of the remaining time over {} finite cases (target ±10 %); \"never\" right in {} of {} cases.",
-        worst(&counted),
-        counted.len(),
-        counted_never.0,
-        counted_never.1
-    ));
-    let shown = |v: &[f64]| {
-        let w = worst(v);
-        if w.is_finite() {
-            format!("{w:.1} %")
-        } else {
-            "a \"never\" against a finite truth".to_string()
-        }
-    };
-    lines.push(format!(
-        "Planned from recency only: worst error {} on day 30 (target ±15 %), {} on day 60 (target ±10 %).",
-        shown(&recency_30),
-        shown(&recency_60)
-    ));
-    lines.push(format!(
-        "Both plans, days 14 to 60: the range holds the truth in {covered} of {cases} cases ({:.0} %, target ≥ 90 %).",
-        covered as f64 * 100.0 / cases.max(1) as f64
-    ));
-    lines
-}
-
 fn main() {
     let t0 = Utc
         .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
@@ -417,7 +313,7 @@ fn main() {
     println!("| scenario | truth | first fired | on/off changes |");
     println!("|---|---|---|---|");
     t.plateau.iter().for_each(|r| println!("{r}"));
-    churned_scenario(t0).iter().for_each(|l| println!("{l}"));
+    churned::scenario(t0).iter().for_each(|l| println!("{l}"));
     // A cold forecast: what a one-shot `status` pays per slow segment 180 days in.
     let mix = [c(0.5, 0.1), c(0.5, 0.002)];
     let mut cold = Vec::new();

@@ -7,7 +7,6 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::{cutover, json, write_project};
-use cutover::engine::{Command, Step};
 
 const SIZE: f64 = 10_000.0;
 
@@ -23,19 +22,7 @@ fn data_that_runs_behind_the_plan_says_who_will_not_return() {
     let store = cutover::store::Store::open(&p.join(".cutover")).expect("store");
     let mut engine = cutover::engine::Engine::new(project, p.to_path_buf(), store).expect("engine");
     let t0 = Utc::now() - Duration::days(40) - Duration::hours(1);
-    for _ in 0..3 {
-        let cmd = Command {
-            segment: "eu".into(),
-            action: cutover::model::Action::Advance,
-            actor: "test".into(),
-            reason: None,
-            expect: None,
-        };
-        assert!(matches!(
-            engine.request(&cmd, t0).expect("advance"),
-            Step::Done(_)
-        ));
-    }
+    common::engine_to_cutover(&mut engine, "eu", t0);
     let plan = |d: f64| 1.0 - 0.98f64.powf(d);
     for d in 1..=40 {
         let share = 0.7 * plan(f64::from(d));

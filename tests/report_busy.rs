@@ -7,7 +7,6 @@ mod common;
 
 use chrono::Utc;
 use common::{cutover, route, serve_routes, write_project};
-use cutover::engine::{Command, Step};
 use cutover::owner::link::{Link, LinkConfig};
 use cutover::owner::protocol::{Reply, Request, Role};
 use cutover::owner::{Owner, OwnerOptions, StopMode};
@@ -41,19 +40,7 @@ fn into_cutover(engine: &mut cutover::engine::Engine) {
     let t0 = Utc::now() - chrono::Duration::days(3);
     for s in 0..CUT_OVER {
         let id = format!("seg-{s:04}");
-        for _ in 0..3 {
-            let cmd = Command {
-                segment: id.clone(),
-                action: cutover::model::Action::Advance,
-                actor: "test".into(),
-                reason: None,
-                expect: None,
-            };
-            assert!(matches!(
-                engine.request(&cmd, t0).expect("advance"),
-                Step::Done(_)
-            ));
-        }
+        common::engine_to_cutover(engine, &id, t0);
         for h in 1..12 {
             let at = t0 + chrono::Duration::hours(6 * h);
             engine

@@ -57,26 +57,13 @@ fn keys_answer_within_30_ms_with_180_days_of_history() {
 /// Put the first 10 segments into cutover `days` ago, with a `migrated` and an `m1` sample
 /// every 5 minutes since.
 fn load_history(engine: &mut cutover::engine::Engine, days: i64) {
-    use cutover::engine::{Command, Step};
     use cutover::store::SampleLine;
     let t0 = Utc::now() - chrono::Duration::days(days);
     for s in 0..10 {
         let id = format!("seg-{s:03}");
         // The gate on `m1` needs a reading before cutover.
         engine.record_sample(&id, "m1", t0, 5.0).expect("m1");
-        for _ in 0..3 {
-            let cmd = Command {
-                segment: id.clone(),
-                action: cutover::model::Action::Advance,
-                actor: "test".into(),
-                reason: None,
-                expect: None,
-            };
-            assert!(matches!(
-                engine.request(&cmd, t0).expect("advance"),
-                Step::Done(_)
-            ));
-        }
+        common::engine_to_cutover(engine, &id, t0);
         let steps = days * 288;
         let mut batch = Vec::new();
         for i in 0..steps {

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use cutover::engine::{Command, Engine, Step};
+use cutover::engine::Engine;
 use cutover::model::LoginModel;
 use cutover::model::forecast::{Forecaster, Target};
 use cutover::model::projection::fit_p;
@@ -39,19 +39,7 @@ fn setup(days: i64) -> (tempfile::TempDir, Engine, DateTime<Utc>, Vec<(f64, f64)
         .with_ymd_and_hms(2026, 1, 1, 9, 30, 0)
         .single()
         .expect("time");
-    for _ in 0..3 {
-        let cmd = Command {
-            segment: "eu".into(),
-            action: cutover::model::Action::Advance,
-            actor: "test".into(),
-            reason: None,
-            expect: None,
-        };
-        assert!(matches!(
-            engine.request(&cmd, t0).expect("advance"),
-            Step::Done(_)
-        ));
-    }
+    common::engine_to_cutover(&mut engine, "eu", t0);
     let mut raw = Vec::new();
     let mut lines = Vec::new();
     for i in 0..days * 144 {

@@ -144,7 +144,12 @@ fn draft(
         if let Some(p) = &s.plateau {
             let _ = writeln!(md, "- {p}");
         }
-        if let Some(c) = s.forecast.as_ref().and_then(|f| f.churn) {
+        if let Some(c) = s
+            .forecast
+            .as_ref()
+            .and_then(|f| f.churn)
+            .filter(|c| c.speaks())
+        {
             let _ = writeln!(md, "- {}; {}", c.never_line(), c.day_line());
         }
         if let Some(line) = super::text::move_line(s) {

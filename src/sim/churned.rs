@@ -41,7 +41,11 @@ pub struct Churned {
 impl Churned {
     /// Simulate `users` users with the model's parameters in days, their accounts created
     /// between `ages.0` and `ages.1` days before cutover (evenly), from `seed`.
+    /// `None` for parameters no population has, or ages that are no span of days.
     pub fn simulate(params: &Params, users: u64, ages: (f64, f64), seed: u64) -> Option<Churned> {
+        if !(ages.0.is_finite() && ages.1.is_finite() && 0.0 <= ages.0 && ages.0 <= ages.1) {
+            return None;
+        }
         let rates = Gamma::new(params.r, 1.0 / params.alpha).ok()?;
         let leave = Beta::new(params.a, params.b).ok()?;
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -167,5 +171,7 @@ mod tests {
         assert!(c.never_share() > 0.5, "{}", c.never_share());
         assert!(c.migrated(30.0) < c.migrated(365.0));
         assert_eq!(c.days_to(0.0), c.returns.first().copied());
+        assert_eq!(Churned::simulate(&truth, 10, (5.0, 1.0), 1), None);
+        assert_eq!(Churned::simulate(&truth, 10, (f64::NAN, 1.0), 1), None);
     }
 }

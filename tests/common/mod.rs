@@ -329,6 +329,27 @@ pub fn advance_segment_to_cutover(p: &Path, segment: &str) {
     }
 }
 
+/// Advance `segment` three times through `engine` at `at`: plan → test → gate → cutover.
+pub fn engine_to_cutover(
+    engine: &mut cutover::engine::Engine,
+    segment: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    for _ in 0..3 {
+        let cmd = cutover::engine::Command {
+            segment: segment.into(),
+            action: cutover::model::Action::Advance,
+            actor: "test".into(),
+            reason: None,
+            expect: None,
+        };
+        assert!(matches!(
+            engine.request(&cmd, at).expect("advance"),
+            cutover::engine::Step::Done(_)
+        ));
+    }
+}
+
 /// The sequence numbers a command acknowledged: each line `... (event N ...)` it printed.
 pub fn acked_seqs(stdout: &[u8]) -> Vec<u64> {
     String::from_utf8_lossy(stdout)

@@ -25,7 +25,7 @@
 //! data, the central forecast prefers the one whose future agrees with the plan. But the plan
 //! may not outweigh what the data can tell: where the joint fit errs on the data by more than
 //! [`CENTRAL_Q`] times the range's margin beyond the data's best fit, the data is weighed four
-//! times more, and again, until it does not (where users churn, a recency plan's future would
+//! times more, and again (at most ten times), until it does not (where users churn, a recency plan's future would
 //! otherwise hold the central date while the data shows the plan optimistic). The range
 //! ignores the prior: a wrong plan cannot narrow it.
 //!
@@ -34,6 +34,7 @@
 
 pub mod churn;
 mod grid;
+mod plateau;
 #[cfg(test)]
 mod tests;
 
@@ -118,11 +119,6 @@ pub struct Forecaster {
 /// What [`Forecaster::assess`] answers: the forecast and the plateau.
 type Assessed = (Option<Forecast>, Option<u64>);
 
-/// Daily points needed before the plateau may speak (two, then two forecasts in a row).
-const PLATEAU_MIN_DAYS: usize = 2;
-/// Daily forecasts the plateau's hysteresis replays.
-const PLATEAU_WINDOW: usize = 7;
-
 impl Forecaster {
     pub fn new(plan: Option<LoginModel>, target: Target) -> Forecaster {
         Forecaster {
@@ -199,75 +195,6 @@ impl Forecaster {
         }
     }
 
-    /// The forecast from every point (`None` until two days of data), and the plateau: the
-    /// users who would remain when, at the current pace, the goal is not reached by the
-    /// deadline (or within the horizon without one).
-    ///
-    /// The plateau has hysteresis: it turns on after two daily forecasts in a row say so, and
-    /// off after two in a row finish at least 3 days before the deadline. The last
-    /// [`PLATEAU_WINDOW`] daily forecasts are replayed from "off" (their finishes are cached
-    /// while they are in the window), so the answer is the same however often it is asked.
-    pub fn assess(&mut self) -> Assessed {
-        if let Some((version, answer)) = &self.assessed
-            && *version == self.version
-        {
-            return answer.clone();
-        }
-        let answer = self.assess_anew();
-        self.assessed = Some((self.version, answer.clone()));
-        answer
-    }
-
-    fn assess_anew(&mut self) -> Assessed {
-        let n = self.points.len();
-        let now = self.forecast_upto(n);
-        if n < PLATEAU_MIN_DAYS {
-            return (now, None);
-        }
-        let first = (n + 1).saturating_sub(PLATEAU_WINDOW).max(PLATEAU_MIN_DAYS);
-        self.finishes.retain(|f| f.0 >= first);
-        let (mut on, mut streak) = (false, 0);
-        for end in first..=n {
-            let finish = if end == n {
-                now.as_ref().map(|f| f.finish)
-            } else {
-                match self.finishes.iter().find(|f| f.0 == end) {
-                    Some(f) => Some(f.1),
-                    None => {
-                        let f = self.finish_upto(end);
-                        if let Some(f) = f {
-                            self.finishes.push((end, f));
-                        }
-                        f
-                    }
-                }
-            };
-            let Some(finish) = finish else { continue };
-            let (short, clear) = match self.target.limit {
-                Some(l) => (
-                    finish.is_none_or(|x| x > l),
-                    finish.is_some_and(|x| x <= l - 3.0),
-                ),
-                None => (finish.is_none(), finish.is_some()),
-            };
-            streak = if (!on && short) || (on && clear) {
-                streak + 1
-            } else {
-                0
-            };
-            if streak >= 2 {
-                on = !on;
-                streak = 0;
-            }
-        }
-        let at = self.target.limit.unwrap_or(HORIZON as f64);
-        let left = now
-            .as_ref()
-            .filter(|_| on)
-            .map(|f| ((1.0 - f.share(at)).max(0.0) * self.target.size as f64).round() as u64);
-        (now, left)
-    }
-
     /// The sums of the first `end` points.
     fn sums_upto(&self, end: usize) -> Option<Sums> {
         let n = self.points.len();
@@ -301,7 +228,7 @@ impl Forecaster {
     fn finish_upto(&self, end: usize) -> Option<Option<f64>> {
         let data = self.sums_upto(end)?;
         let best = data.best_pair()?.3;
-        let (i, j, w) = self.central(&data, end, self.threshold(&data, best) * CENTRAL_Q)?;
+        let (i, j, w) = self.central(&data, end, best)?;
         Some(finish_day(i, j, w, self.reach()))
     }
 
@@ -313,10 +240,12 @@ impl Forecaster {
         RANGE_Q * best.max(data.n * self.noise * self.noise)
     }
 
-    /// The central fit from the first `end` points: the pair and weights that fit the data
-    /// and the plan (beyond the data) together best, the data weighing more until the fit
-    /// errs by no more than `within` beyond the best fit to the data alone.
-    fn central(&self, data: &Sums, end: usize, within: f64) -> Option<(usize, usize, (f64, f64))> {
+    /// The central fit from the first `end` points, whose best fit to the data alone errs by
+    /// `best`: the pair and weights that fit the data and the plan (beyond the data) together
+    /// best, the data weighing four times more (at most ten times over) until the fit errs by
+    /// no more than [`CENTRAL_Q`] range margins beyond `best`.
+    fn central(&self, data: &Sums, end: usize, best: f64) -> Option<(usize, usize, (f64, f64))> {
+        let within = self.threshold(data, best) * CENTRAL_Q;
         let last_d = self.points.get(end.checked_sub(1)?)?.1;
         let mut prior = Sums::new();
         if let Some(plan) = &self.plan {
@@ -325,15 +254,15 @@ impl Forecaster {
                 prior.add(d, plan.share(d), PRIOR_WEIGHT);
             }
         }
-        let best = data.best_pair()?.3;
         let mut weight = 1.0;
-        loop {
+        for _ in 0..=10 {
             let (i, j, w, _) = data.scaled_plus(weight, &prior).best_pair()?;
-            if prior.n == 0.0 || data.quad(i, j).at(w) <= best + within || weight > 1e6 {
+            if prior.n == 0.0 || data.quad(i, j).at(w) <= best + within {
                 return Some((i, j, w));
             }
             weight *= 4.0;
         }
+        data.best_pair().map(|(i, j, w, _)| (i, j, w))
     }
 
     fn fit(&self, data: &Sums, end: usize, goal: f64) -> Option<Forecast> {
@@ -359,7 +288,7 @@ impl Forecaster {
             });
         let margin = self.threshold(data, best);
         let threshold = best + margin;
-        let (ci, cj, cw) = self.central(data, end, margin * CENTRAL_Q)?;
+        let (ci, cj, cw) = self.central(data, end, best)?;
         let finish = finish_day(ci, cj, cw, goal);
         let (mut low, mut high) = (finish, finish);
         let (mut low_curve, mut high_curve) = ((ci, cj, cw), (ci, cj, cw));
