@@ -25,8 +25,9 @@
 //!   error as churn: 50 % @ 0.1 + 50 % @ 0.002 planned from its own export said "never" on days
 //!   7 and 14 where the truth is day 458, and a cold forecast cost 4.5 ms instead of 0.5.
 //!
-//! In the simulated BG/NBD populations the first 60 days run within 5 % of the recency plan
-//! while its finish is 40 % early: churn shows only later, so no thinning from the first
+//! In the simulated BG/NBD populations (accounts one to three years old) the data runs at 99 %
+//! of the recency plan on day 30 and 95 % on day 60, and at 75 % by the day it reaches 20 %
+//! (day 389, which the plan put at 249): churn shows only later, so no thinning from the first
 //! weeks could correct the plan without misreading populations that do not churn. What the
 //! forecast does instead is keep its central fit close to the data wherever the data can tell
 //! (the module above); and the remedy for the plan is one that knows who left: `cutover plan`
