@@ -198,6 +198,19 @@ mod tests {
     }
 
     #[test]
+    fn users_who_never_logged_in_count_from_the_day_their_account_is_old_enough() {
+        let mut r = Recency::new();
+        // Never logged in: 4 of unknown age, 3 created 10 days ago; 5 who logged in, 2 days old.
+        (0..4).for_each(|_| r.add(None, None));
+        (0..3).for_each(|_| r.add(None, Some(10)));
+        (0..5).for_each(|_| r.add(Some(0), Some(2)));
+        assert_eq!(r.never_at_least(1), 7);
+        assert_eq!(r.never_at_least(10), 7);
+        assert_eq!(r.never_at_least(11), 4, "10 days old is younger than 11");
+        assert_eq!(r.never_at_least(MAX_DAYS + 5), 4);
+    }
+
+    #[test]
     fn already_migrated_users_are_the_most_active_and_the_plan_starts_from_them() {
         let mut r = Recency::new();
         // 50 users who logged in yesterday, 30 a hundred days ago, 20 never.

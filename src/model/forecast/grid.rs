@@ -212,14 +212,7 @@ pub fn fit_mix(points: &[(f64, f64)]) -> Option<(Vec<Cohort>, f64)> {
     if sums.n < 1.0 {
         return None;
     }
-    let ((i, j), w, err) = (0..P_STEPS)
-        .flat_map(|i| (i + 1..P_STEPS).map(move |j| (i, j)))
-        .map(|(i, j)| {
-            let q = sums.quad(i, j);
-            let w = q.best();
-            ((i, j), w, q.at(w).max(0.0))
-        })
-        .min_by(|a, b| a.2.total_cmp(&b.2))?;
+    let (i, j, w, err) = sums.best_pair()?;
     Some((cohorts_of(i, j, w), (err / sums.n).sqrt()))
 }
 

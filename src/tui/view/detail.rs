@@ -38,7 +38,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         )),
     ];
     if let Some((tone, lines)) = &d.churn_line {
-        let line = super::fitting(lines.clone(), area.width.saturating_sub(1));
+        let line = super::fitting(lines, area.width.saturating_sub(1));
         title_lines.push(Line::from(Span::styled(
             format!(" {line}"),
             super::tone(theme, *tone),

@@ -226,7 +226,7 @@ fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
     let title = if needs.is_empty() {
         Span::styled(
             super::fitting(
-                vec![
+                &[
                     " Needs you · nothing: no failed rollback, pending hook, failing guard or source "
                         .to_string(),
                     " Needs you · nothing: no failed rollback, hook, guard or source ".to_string(),
@@ -247,7 +247,7 @@ fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
         };
         Span::styled(
             super::fitting(
-                vec![
+                &[
                     format!(
                         " Needs you ({}) · n selects each, its key acts on it ",
                         needs.len()

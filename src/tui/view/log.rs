@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         (_, false) => format!("{shown} of the newest {held}, {all} in all · ↑ reads older"),
     };
     let title = super::fitting(
-        vec![
+        &[
             format!(
                 " Event log ({count}){} · ⏎ opens one whole ",
                 model.event_filter.note()

@@ -257,10 +257,11 @@ fn render_footer(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
 
 /// The first of `candidates` (longest first) that fits in `width` cells, else the last: a
 /// title gives up whole phrases, never half a word.
-pub fn fitting(candidates: Vec<String>, width: u16) -> String {
-    let last = candidates.last().cloned().unwrap_or_default();
+pub fn fitting(candidates: &[String], width: u16) -> String {
     candidates
-        .into_iter()
+        .iter()
         .find(|c| c.width() <= usize::from(width))
-        .unwrap_or(last)
+        .or(candidates.last())
+        .cloned()
+        .unwrap_or_default()
 }
