@@ -55,6 +55,7 @@ pub const SCHEMES: &[&str] = &[
     "sha512",
     "ldap-ssha",
     "ldap-sha",
+    "unix-crypt",
     "plaintext",
     "empty",
     "unknown",
@@ -86,6 +87,13 @@ pub fn classify(hash: Option<&str>, has_salt: bool, declared: Option<&str>) -> S
     let Some(raw) = hash.map(str::trim).filter(|h| !h.is_empty()) else {
         return Scheme::plain("empty");
     };
+    if let Some(passlib) = ldap_pbkdf2(raw) {
+        let mut scheme = by_format(&passlib, has_salt);
+        scheme.param = scheme
+            .param
+            .map(|p| format!("{p}, OpenLDAP {{PBKDF2}} form"));
+        return scheme;
+    }
     // Some exports put the scheme in braces before the hash (Spring Security's `{bcrypt}`);
     // LDAP's `{SSHA}` and `{SHA}` are schemes of their own. Only known names count as a
     // prefix: anything else in braces is part of the value (and never shown).
@@ -119,6 +127,19 @@ pub fn classify(hash: Option<&str>, has_salt: bool, declared: Option<&str>) -> S
         });
     }
     scheme
+}
+
+/// OpenLDAP's `pw-pbkdf2` form, `{PBKDF2-SHA256}N$salt$hash` (`{PBKDF2}` is SHA-1), rewritten
+/// as the passlib form it abbreviates, `$pbkdf2-sha256$N$salt$hash` (both in passlib's base64).
+pub fn ldap_pbkdf2(hash: &str) -> Option<String> {
+    let (name, rest) = hash.trim().strip_prefix('{')?.split_once('}')?;
+    let id = match name.to_ascii_uppercase().as_str() {
+        "PBKDF2" | "PBKDF2-SHA1" => "pbkdf2",
+        "PBKDF2-SHA256" => "pbkdf2-sha256",
+        "PBKDF2-SHA512" => "pbkdf2-sha512",
+        _ => return None,
+    };
+    (!rest.starts_with('$')).then(|| format!("${id}${rest}"))
 }
 
 fn by_format(h: &str, has_salt: bool) -> Scheme {
@@ -185,6 +206,26 @@ fn by_format(h: &str, has_salt: bool) -> Scheme {
                     Ok(n) => Scheme::with(id, format!("{n} iterations")),
                     Err(_) => Scheme::plain("unknown"),
                 };
+            }
+            // crypt(3): $1$salt$hash (MD5), $5$ / $6$ (SHA-256 / SHA-512, `rounds=N$` optional),
+            // as directories keep them after `{CRYPT}`.
+            [variant @ ("1" | "5" | "6"), .., _hash] if parts.len() <= 4 => {
+                let name = match variant {
+                    "1" => "md5-crypt",
+                    "5" => "sha256-crypt",
+                    _ => "sha512-crypt",
+                };
+                let rounds = parts
+                    .get(1)
+                    .and_then(|p| p.strip_prefix("rounds="))
+                    .and_then(|n| n.parse::<u64>().ok());
+                return Scheme::with(
+                    "unix-crypt",
+                    match rounds {
+                        Some(n) => format!("{name}, {n} rounds"),
+                        None => name.to_string(),
+                    },
+                );
             }
             _ => return Scheme::plain("unknown"),
         }
@@ -310,6 +351,28 @@ mod tests {
         assert_eq!(id(sha1, true), "salted-sha1");
         assert_eq!(id(&sha1.repeat(2)[..64], true), "salted-sha256");
         assert_eq!(id("{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", false), "ldap-ssha");
+        assert_eq!(
+            id(
+                "{PBKDF2-SHA256}10000$c2FsdHNhbHRzYWx0c2FsdA$H0Bk3Tqv.5F5wF1Ln1zP7mEuYB3g0RZHW3NkVq1m2eE",
+                false
+            ),
+            "pbkdf2-sha256"
+        );
+        assert_eq!(
+            id("{PBKDF2}10000$c2FsdA$H0Bk3Tqv.5F5wF1Ln1zP7mEuYB0", false),
+            "pbkdf2-sha1"
+        );
+        assert_eq!(
+            id(
+                "{CRYPT}$6$rounds=5000$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
+                false
+            ),
+            "unix-crypt"
+        );
+        assert_eq!(
+            id("{CRYPT}$1$saltsalt$2vnaRpHa6Jxjz5n83ok8Z0", false),
+            "unix-crypt"
+        );
         assert_eq!(id("hunter2", false), "plaintext");
         // Braces that are not a known prefix are part of the value, which is never shown.
         let braces = classify(Some("{hunter}2"), false, None);

@@ -22,6 +22,7 @@ pub use problems::AuditError;
 
 use crate::config::AuditFile;
 use crate::export::rows;
+use crate::export::source::{Failed, Source};
 use chrono::{DateTime, Utc};
 use compat::Table;
 use sha2::{Digest as _, Sha256};
@@ -64,30 +65,17 @@ pub fn run(
     o: &Options<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Audit, AuditError> {
-    run_all(path, o, progress).map(|(a, _)| a)
+    run_all(&Source::File(path.to_path_buf()), o, progress).map(|(a, _)| a)
 }
 
-/// [`run`], with every group of duplicates (see [`groups`]).
+/// [`run`] of any export (a file, or a live directory, whose `progress` counts entries), with
+/// every group of duplicates (see [`groups`]).
 pub fn run_all(
-    path: &Path,
+    export: &Source,
     o: &Options<'_>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(Audit, Vec<groups::Group>), AuditError> {
     let target = o.target.map(|t| o.table.target(t)).transpose()?;
-    let unreadable = |source| AuditError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut reader = BufReader::with_capacity(
-        1 << 20,
-        Digesting {
-            inner: file,
-            sha: Sha256::new(),
-            bytes: 0,
-            progress,
-        },
-    );
     let fields = roles::fields(o.mapping);
     let names: Vec<String> = fields
         .iter()
@@ -99,17 +87,35 @@ pub fn run_all(
         })
         .collect();
     let mut tally = tally::Tally::new(o.at);
-    let streamed = rows::stream(&mut reader, &fields, |line, row| match row {
+    let mut entries = 0u64;
+    let mut on_row = |line, row: rows::RowResult<'_>| match row {
         Ok(values) => tally.row(line, values, &names),
         Err(reason) => tally.unreadable(line, reason.to_string()),
-    })
-    .map_err(|source| AuditError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    // The digest covers the whole file, whatever the parser left unread.
-    std::io::copy(&mut reader, &mut std::io::sink()).map_err(unreadable)?;
-    let digesting = reader.into_inner();
+    };
+    let (streamed, sha256, bytes) = match export {
+        Source::File(path) => read_file(path, &fields, progress, &mut on_row)?,
+        Source::Ldap(_) => {
+            let streamed = export
+                .stream(&fields, |line, row| {
+                    entries += 1;
+                    progress(entries);
+                    on_row(line, row)
+                })
+                .map_err(|e| AuditError::Read {
+                    path: export.shown(),
+                    source: match e {
+                        Failed::Read(r) => r,
+                        Failed::Open(io) => crate::export::ReadError::Io {
+                            line: None,
+                            source: io,
+                        },
+                    },
+                })?;
+            let sha = streamed.sha256.clone().unwrap_or_default();
+            (streamed, sha, 0)
+        }
+    };
+    let path = export.shown();
     if tally.users == 0 {
         return Err(AuditError::NoUser {
             path: path.to_path_buf(),
@@ -187,16 +193,14 @@ pub fn run_all(
         }));
     }
     let audit = Audit {
-        file: path
-            .file_name()
-            .map_or_else(|| "-".into(), |n| n.to_string_lossy().into_owned()),
-        sha256: digesting
-            .sha
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-        bytes: digesting.bytes,
+        file: match export {
+            Source::File(_) => path
+                .file_name()
+                .map_or_else(|| "-".into(), |n| n.to_string_lossy().into_owned()),
+            Source::Ldap(d) => d.url.clone(),
+        },
+        sha256,
+        bytes,
         format: streamed.format,
         target: o.target.unwrap_or_default().to_string(),
         at: o.at,
@@ -252,4 +256,43 @@ pub fn run_all(
         examples: Some(examples),
     };
     Ok((audit, every))
+}
+
+/// Stream a file through `on_row` and a SHA-256 of every byte: what was streamed, the digest
+/// and the bytes read.
+fn read_file(
+    path: &Path,
+    fields: &[rows::Field],
+    progress: &mut dyn FnMut(u64),
+    on_row: &mut impl FnMut(u64, rows::RowResult<'_>),
+) -> Result<(rows::Streamed, String, u64), AuditError> {
+    let unreadable = |source| AuditError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut reader = BufReader::with_capacity(
+        1 << 20,
+        Digesting {
+            inner: file,
+            sha: Sha256::new(),
+            bytes: 0,
+            progress,
+        },
+    );
+    let streamed =
+        rows::stream(&mut reader, fields, on_row).map_err(|source| AuditError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    // The digest covers the whole file, whatever the parser left unread.
+    std::io::copy(&mut reader, &mut std::io::sink()).map_err(unreadable)?;
+    let digesting = reader.into_inner();
+    let sha = digesting
+        .sha
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((streamed, sha, digesting.bytes))
 }

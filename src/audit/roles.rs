@@ -39,7 +39,9 @@ const DISABLED_STATES: &[&str] = &[
 const UNFINISHED_STATES: &[&str] = &["pending", "staged", "provisioned", "incomplete", "invited"];
 
 /// Default candidates per role, in the order of the constants in [`tally`]: Auth0's export
-/// names, FusionAuth's, then common CSV headers.
+/// names, FusionAuth's, then common CSV headers and LDAP attributes (`uid`, `mail`,
+/// `userPassword`, `createTimestamp`, and the last login from `authTimestamp` or
+/// `pwdLastSuccess` where the directory keeps one).
 const DEFAULTS: [&[&str]; 12] = [
     &["user_id", "id", "userId", "uid"],
     &["email", "mail", "email_address", "emailAddress"],
@@ -50,6 +52,7 @@ const DEFAULTS: [&[&str]; 12] = [
         "password",
         "hash",
         "custom_password_hash.hash.value",
+        "userPassword",
     ],
     &[
         "salt",
@@ -68,8 +71,16 @@ const DEFAULTS: [&[&str]; 12] = [
         "last_login_at",
         "lastLogin",
         "lastLogon",
+        "authTimestamp",
+        "pwdLastSuccess",
     ],
-    &["created_at", "insertInstant", "createdAt", "created"],
+    &[
+        "created_at",
+        "insertInstant",
+        "createdAt",
+        "created",
+        "createTimestamp",
+    ],
     &["blocked", "disabled", "locked"],
     &["active", "enabled"],
     &["status", "state"],

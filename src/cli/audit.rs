@@ -67,13 +67,24 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
         Some(t) => super::import::parse_time(t).map_err(|e| anyhow!("--at: {e}"))?,
         None => Utc::now(),
     };
-    let size = std::fs::metadata(&a.export).map(|m| m.len()).unwrap_or(0);
-    let name = a.export.file_name().map_or_else(
-        || a.export.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let export = crate::export::Source::from_arg(
+        &a.export,
+        project.as_ref().and_then(|p| p.legacy_bind.as_ref()),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let (name, size, unit) = match &export {
+        crate::export::Source::File(path) => (
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            "bytes",
+        ),
+        crate::export::Source::Ldap(d) => (d.url.clone(), 0, "entries"),
+    };
     let mut progress =
-        crate::progress::Progress::new(&format!("auditing {name}"), size, "bytes", 64 << 20)
+        crate::progress::Progress::new(&format!("auditing {name}"), size, unit, 64 << 20)
             .hidden(super::out::quiet());
     let mut seen = 0u64;
     let options = audit::Options {
@@ -82,7 +93,7 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
         target: target.as_deref(),
         at,
     };
-    let result = audit::run_all(&a.export, &options, &mut |bytes| {
+    let result = audit::run_all(&export, &options, &mut |bytes| {
         progress.inc(bytes.saturating_sub(seen));
         seen = bytes;
     });

@@ -35,8 +35,10 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         Some(t) => super::import::parse_time(t).map_err(|e| anyhow!("--at: {e}"))?,
         None => Utc::now(),
     };
+    let export = crate::export::Source::from_arg(&o.logins, project.legacy_bind.as_ref())
+        .map_err(anyhow::Error::msg)?;
     let read = read(
-        &o.logins,
+        &export,
         o.field.as_deref(),
         o.created.as_deref(),
         o.count.as_deref(),

@@ -19,8 +19,21 @@ pub struct ProjectFile {
     /// Where notifications go.
     #[serde(default)]
     pub notify: Vec<super::NotifyFile>,
+    /// How cutover binds to a live legacy directory named where an export goes.
+    #[serde(default)]
+    pub legacy: LegacyFile,
     #[serde(default)]
     pub segments: Vec<SegmentFile>,
+}
+
+/// `[legacy]`: the identity cutover binds as when an export is a live LDAP directory
+/// (`ldap://…` where a file path goes). No bind DN: anonymous.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacyFile {
+    pub bind_dn: Option<String>,
+    /// `env:NAME` only: the password never sits in the file.
+    pub bind_password: Option<String>,
 }
 
 /// `[audit]`: the target whose hash support the audit verdicts, and the export's column or

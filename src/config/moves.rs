@@ -155,11 +155,20 @@ pub(super) fn validate(
         found.push((Problem::Error, key.clone(), msg));
     };
     let export = match raw.export.as_deref().map(str::trim) {
+        Some(e) if crate::export::ldap::is_url(e) => {
+            match crate::export::ldap::Directory::parse(e, None) {
+                Ok(_) => Some(PathBuf::from(e)),
+                Err(why) => {
+                    err(&at.clone().key("export"), why.into());
+                    None
+                }
+            }
+        }
         Some(e) if !e.is_empty() => Some(PathBuf::from(e)),
         _ => {
             err(
                 &at.clone().key("export"),
-                "must name the legacy export to move, e.g. export = \"exports/users.jsonl\" (CSV, JSON lines or a FusionAuth import file)".into(),
+                "must name the legacy export to move, e.g. export = \"exports/users.jsonl\" (CSV, JSON lines, a FusionAuth import file or LDIF), or a live directory, ldap://HOST:PORT/BASE??sub?(FILTER)".into(),
             );
             None
         }

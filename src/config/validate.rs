@@ -68,6 +68,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             &root,
             &mut found,
         ),
+        legacy_bind: legacy_bind(&raw.legacy, &root, &mut found),
         index: segments
             .iter()
             .enumerate()
@@ -359,5 +360,45 @@ fn deadline(v: &toml::Value) -> Option<NaiveDate> {
             NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
         }
         _ => None,
+    }
+}
+
+/// `[legacy] bind_dn` with its password as an `env:` reference, both or neither.
+fn legacy_bind(
+    raw: &super::file::LegacyFile,
+    root: &KeyPath,
+    found: &mut Found,
+) -> Option<(String, String)> {
+    let at = root.clone().key("legacy");
+    match (&raw.bind_dn, &raw.bind_password) {
+        (None, None) => None,
+        (Some(dn), Some(pw)) if pw.starts_with(crate::secret::PREFIX) && pw.len() > 4 => {
+            Some((dn.clone(), pw.clone()))
+        }
+        (Some(_), Some(_)) => {
+            found.push((
+                Severity::Error,
+                at.key("bind_password"),
+                "must be \"env:NAME\": the password is read from the environment, never kept in the file".into(),
+            ));
+            None
+        }
+        (Some(_), None) => {
+            found.push((
+                Severity::Error,
+                at.key("bind_password"),
+                "must be set with bind_dn, as \"env:NAME\" (leave both out to bind anonymously)"
+                    .into(),
+            ));
+            None
+        }
+        (None, Some(_)) => {
+            found.push((
+                Severity::Error,
+                at.key("bind_dn"),
+                "must be set with bind_password: the DN to bind as, e.g. \"cn=reader,dc=example,dc=org\"".into(),
+            ));
+            None
+        }
     }
 }

@@ -196,8 +196,14 @@ pub fn plan_us(
     let mut out = std::io::BufWriter::new(crate::files::create(&path)?);
     crate::sim::export::write_export(&us, at, 42, &mut out)?;
     std::io::Write::flush(&mut out)?;
-    let read =
-        crate::export::logins::read(&path, None, None, None, at).map_err(std::io::Error::other)?;
+    let read = crate::export::logins::read(
+        &crate::export::Source::File(path.clone()),
+        None,
+        None,
+        None,
+        at,
+    )
+    .map_err(std::io::Error::other)?;
     Ok(crate::model::recency::rounded(
         &read.recency.plan(0.9).cohorts,
     ))

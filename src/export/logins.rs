@@ -14,16 +14,22 @@ use crate::model::recency::Recency;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 
-const LAST_LOGIN: [&str; 5] = [
+const LAST_LOGIN: [&str; 7] = [
     "last_login",
     "lastLoginInstant",
     "last_login_at",
     "lastLogin",
     "lastLogon",
+    "authTimestamp",
+    "pwdLastSuccess",
 ];
-const CREATED: [&str; 3] = ["created_at", "insertInstant", "createdAt"];
+const CREATED: [&str; 4] = [
+    "created_at",
+    "insertInstant",
+    "createdAt",
+    "createTimestamp",
+];
 const COUNT: [&str; 3] = ["logins_count", "logonCount", "loginsCount"];
 const SHOWN: usize = 5;
 
@@ -110,21 +116,30 @@ impl Read {
     }
 }
 
-/// Read an export file: CSV, JSON lines or FusionAuth's import file (see [`super::rows`]).
+/// Read an export: a file (CSV, JSON lines, FusionAuth's import file or LDIF, see
+/// [`super::rows`]) or a live directory.
 pub fn read(
-    path: &Path,
+    export: &super::Source,
     field: Option<&str>,
     created: Option<&str>,
     count: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<Read> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    read_counted(
-        BufReader::with_capacity(1 << 20, file),
-        [field, created, count],
-        at,
-    )
+    if let Some(path) = export.file() {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot read '{}'", path.display()))?;
+        return read_counted(
+            BufReader::with_capacity(1 << 20, file),
+            [field, created, count],
+            at,
+        );
+    }
+    let mut r = Read::empty();
+    let fields = wanted([field, created, count]);
+    let streamed = export
+        .stream(&fields, |line, row| r.take(line, at, row))
+        .map_err(|e| anyhow!("{export}: {e}"))?;
+    r.finish(streamed, [field, created, count])
 }
 
 /// Read an export from any reader (see [`read`]). Each row's last login is read from the
@@ -146,40 +161,62 @@ pub fn read_counted(
     names: [Option<&str>; 3],
     at: DateTime<Utc>,
 ) -> Result<Read> {
+    let mut r = Read::empty();
+    let streamed = rows::stream(input, &wanted(names), |line, row| r.take(line, at, row))
+        .map_err(|e| anyhow!(e))?;
+    r.finish(streamed, names)
+}
+
+/// The fields read: the last login, the creation and the login count, each as named or by
+/// its default names.
+fn wanted(names: [Option<&str>; 3]) -> [Field; 3] {
     let [field, created, count] = names;
-    let fields = [
+    [
         field.map_or_else(|| Field::any_of(&LAST_LOGIN), Field::named),
         created.map_or_else(|| Field::any_of(&CREATED), Field::named),
         count.map_or_else(|| Field::any_of(&COUNT), Field::named),
-    ];
-    let mut r = Read {
-        recency: Recency::new(),
-        bad: 0,
-        shown: Vec::new(),
-        field: String::new(),
-        created: None,
-        count: None,
-        histories: Vec::new(),
-        bad_counts: 0,
-    };
-    let streamed = rows::stream(input, &fields, |line, row| match row {
-        Ok(v) => r.user(line, at, v[0].as_ref(), v[1].as_ref(), v[2].as_ref()),
-        Err(reason) => r.bad(line, reason.to_string()),
-    })
-    .map_err(|e| anyhow!(e))?;
-    r.field = match (&streamed.used[0], field) {
-        (Some(f), _) => f.clone(),
-        (None, Some(f)) => {
-            bail!("no row has the field '{f}'; name the last-login field with --field")
+    ]
+}
+
+impl Read {
+    fn empty() -> Read {
+        Read {
+            recency: Recency::new(),
+            bad: 0,
+            shown: Vec::new(),
+            field: String::new(),
+            created: None,
+            count: None,
+            histories: Vec::new(),
+            bad_counts: 0,
         }
-        (None, None) => bail!(
-            "no row has any of the fields {LAST_LOGIN:?}; name the last-login field with --field"
-        ),
-    };
-    r.created = streamed.used[1].clone();
-    r.count = streamed.used[2].clone();
-    if let (Some(f), None) = (count, &r.count) {
-        bail!("no row has the login-count field '{f}'; name it with --count, or leave it out");
     }
-    Ok(r)
+
+    /// One row of the export.
+    fn take(&mut self, line: u64, at: DateTime<Utc>, row: rows::RowResult<'_>) {
+        match row {
+            Ok(v) => self.user(line, at, v[0].as_ref(), v[1].as_ref(), v[2].as_ref()),
+            Err(reason) => self.bad(line, reason.to_string()),
+        }
+    }
+
+    /// Which fields the rows had; an error where none had a field that was named.
+    fn finish(mut self, streamed: rows::Streamed, names: [Option<&str>; 3]) -> Result<Read> {
+        let [field, _, count] = names;
+        self.field = match (&streamed.used[0], field) {
+            (Some(f), _) => f.clone(),
+            (None, Some(f)) => {
+                bail!("no row has the field '{f}'; name the last-login field with --field")
+            }
+            (None, None) => bail!(
+                "no row has any of the fields {LAST_LOGIN:?}; name the last-login field with --field"
+            ),
+        };
+        self.created = streamed.used[1].clone();
+        self.count = streamed.used[2].clone();
+        if let (Some(f), None) = (count, &self.count) {
+            bail!("no row has the login-count field '{f}'; name it with --count, or leave it out");
+        }
+        Ok(self)
+    }
 }

@@ -8,11 +8,16 @@
 
 mod csv_rows;
 mod document;
+mod entry;
+pub mod ldap;
+mod ldif;
 pub mod logins;
 mod problems;
 pub mod rows;
+pub mod source;
 
 pub use problems::{BadRow, ReadError};
+pub use source::Source;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};

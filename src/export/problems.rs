@@ -23,6 +23,9 @@ pub enum ReadError {
     NoColumn { column: String, columns: usize },
     #[error("the FusionAuth import file ends at line {line} inside its structure (cut short?)")]
     CutShort { line: u64 },
+    /// A live directory could not be read to the end: what happened and the fix.
+    #[error("{0}")]
+    Directory(String),
     #[error(
         "the JSON document has no top-level 'users' list (FusionAuth's import file shape); for one user per line, write JSON lines"
     )]
@@ -57,6 +60,9 @@ pub enum BadRow {
     /// Not JSON: where and what (never the value).
     #[error("not JSON: {0}")]
     NotJson(String),
+    /// Not an LDIF entry: why (never the value).
+    #[error("not an LDIF entry: {0}")]
+    NotLdif(String),
 }
 
 /// A size in MiB as a row's reason says it: one decimal below 10.

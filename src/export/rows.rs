@@ -1,6 +1,7 @@
 //! Streaming the rows of a user export with bounded memory: CSV with a header, JSON lines
-//! (Auth0's user export, one user per line), or FusionAuth's import file (one JSON document,
-//! `{"users": [ {...}, ... ]}`, compact or pretty-printed).
+//! (Auth0's user export, one user per line), FusionAuth's import file (one JSON document,
+//! `{"users": [ {...}, ... ]}`, compact or pretty-printed), or a directory's LDIF (one entry
+//! per user, [`super::ldif`]).
 //!
 //! Each caller names the fields it wants, each as a list of candidate names (the first one a
 //! row has wins), and gets one [`Scalar`] per field per row; everything else in the row is
@@ -51,6 +52,9 @@ pub struct Streamed {
     pub format: Format,
     /// The name each field was read from (the first candidate rows had; None: none had any).
     pub used: Vec<Option<String>>,
+    /// A live directory's digest of what was read (a file's digest is of its bytes, taken by
+    /// whoever reads them).
+    pub sha256: Option<String>,
 }
 
 /// Stream every row of `input` to `on_row(line, row)`. Errors are for the export as a whole
@@ -67,10 +71,16 @@ pub fn stream(
     let format = sniff(head);
     let used = match format {
         Format::Csv => super::csv_rows::rows(input, fields, &mut on_row)?,
+        Format::Ldif => super::ldif::entries(input, fields, &mut on_row)?,
         Format::JsonLines => json_lines(input, fields, &mut on_row)?,
         Format::FusionauthImport => super::document::users(input, fields, &mut on_row)?,
+        Format::Ldap => unreachable!("sniff never answers a live directory"),
     };
-    Ok(Streamed { format, used })
+    Ok(Streamed {
+        format,
+        used,
+        sha256: None,
+    })
 }
 
 /// Stream the rows of a CSV file (header first) as [`stream`] does, without sniffing: for
@@ -83,11 +93,15 @@ pub fn csv(
     super::csv_rows::rows(input, fields, on_row)
 }
 
-/// Tell the three shapes apart from the start of the file: JSON when it starts with `{`; a
+/// Tell the shapes apart from the start of the file: LDIF when it opens with `dn:` or
+/// `version:` (comments aside); JSON when it starts with `{`; a
 /// FusionAuth document when its first line is an object with a `users` list, or is not a
 /// whole object and is a lone `{` (pretty-printed) or opens a `users` list (a long compact
 /// document). Otherwise JSON lines, whose broken first line is then one bad row.
 fn sniff(head: &[u8]) -> Format {
+    if super::ldif::looks_like_ldif(head) {
+        return Format::Ldif;
+    }
     if !super::looks_like_json_lines(head) {
         return Format::Csv;
     }
@@ -185,7 +199,7 @@ impl JsonRows {
 }
 
 /// How a bounded line read ended.
-enum Line {
+pub(super) enum Line {
     /// A whole line is in the buffer (without its newline).
     Read,
     /// The line was longer than [`MAX_ROW`]; it was skipped to its end.
@@ -193,7 +207,7 @@ enum Line {
     End,
 }
 
-fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Line> {
+pub(super) fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Line> {
     buf.clear();
     let mut skipped = 0usize;
     let mut any = false;

@@ -18,6 +18,10 @@ pub enum Format {
     JsonLines,
     /// FusionAuth's import file: one JSON document with a `users` array.
     FusionauthImport,
+    /// A directory's entries in LDIF (RFC 2849), as `ldapsearch` or `slapcat` write them.
+    Ldif,
+    /// A live LDAP directory, searched (an `ldap://` or `ldaps://` URL where a file goes).
+    Ldap,
 }
 
 impl Format {
@@ -26,6 +30,8 @@ impl Format {
             Format::Csv => "CSV",
             Format::JsonLines => "JSON lines",
             Format::FusionauthImport => "FusionAuth import file",
+            Format::Ldif => "LDIF",
+            Format::Ldap => "LDAP directory",
         }
     }
 }

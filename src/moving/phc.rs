@@ -31,9 +31,11 @@ pub struct Pbkdf2 {
     pub hash: Vec<u8>,
 }
 
-/// PHC (`$pbkdf2-sha256$i=N,l=32$salt$hash`) or passlib (`$pbkdf2-sha256$N$salt$hash`);
-/// `$pbkdf2$` is SHA-1.
+/// PHC (`$pbkdf2-sha256$i=N,l=32$salt$hash`), passlib (`$pbkdf2-sha256$N$salt$hash`) or
+/// OpenLDAP's `{PBKDF2-SHA256}N$salt$hash`; `$pbkdf2$` and `{PBKDF2}` are SHA-1.
 pub fn pbkdf2(hash: &str) -> Result<Pbkdf2, Unfit> {
+    let passlib = crate::audit::hash::ldap_pbkdf2(hash);
+    let hash = passlib.as_deref().unwrap_or(hash);
     let mut parts = strip_braced(hash.trim()).split('$');
     let (Some(""), Some(id), Some(params), Some(salt), Some(digest), None) = (
         parts.next(),

@@ -6,13 +6,13 @@
 use super::target::Client;
 use crate::config::moves::Target;
 use crate::export::rows::Field;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Everything a move needs, resolved from the project.
 #[derive(Clone)]
 pub struct Plan {
     pub segment: String,
-    pub export: PathBuf,
+    pub export: crate::export::Source,
     pub fields: Vec<Field>,
     pub verdicts: crate::audit::compat::Target,
     pub batch: u64,
@@ -81,9 +81,15 @@ impl Plan {
             .target(target.kind())
             .map_err(|e| e.to_string())?
             .clone();
+        let export = crate::export::Source::named(
+            &mv.export.to_string_lossy(),
+            project_dir,
+            project.legacy_bind.as_ref(),
+        )
+        .map_err(|e| format!("[segments.move] export of '{segment}': {e}"))?;
         let plan = Plan {
             segment: segment.to_string(),
-            export: project_dir.join(&mv.export),
+            export,
             fields: crate::audit::roles::fields(&project.audit),
             verdicts,
             batch: mv.batch,

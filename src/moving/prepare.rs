@@ -23,9 +23,9 @@ use crate::audit::hash;
 use crate::audit::roles::{CREATED, LAST_LOGIN, USERNAME, User};
 use crate::config::moves::{DuplicateEmails, Unverifiable};
 use crate::export::rows::{self, Field};
+use crate::export::source::{Failed, Source};
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, HashSet};
-use std::io::BufReader;
 use std::path::Path;
 
 /// Why a row does not move; the report counts each (`skipped: {reason: n}`).
@@ -66,8 +66,9 @@ fn open(path: &Path) -> Result<std::fs::File, MoveError> {
     })
 }
 
-/// What the export was when a move read it: its SHA-256 (kept in the journal), and its size
-/// and modification time (a cheap check that the rows read next are of the same file).
+/// What the export was when a move read it: its SHA-256 (kept in the journal), and for a
+/// file its size and modification time (a cheap check that the rows read next are of the
+/// same file). A live directory's digest is of what a read returned ([`Source`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seal {
     pub sha256: String,
@@ -83,8 +84,17 @@ fn stat(path: &Path) -> Result<(u64, Option<std::time::SystemTime>), MoveError> 
     Ok((meta.len(), meta.modified().ok()))
 }
 
-/// The export's seal: its SHA-256 from its bytes alone, and its size and time.
-pub fn digest(path: &Path) -> Result<Seal, MoveError> {
+/// The export's seal: a file's SHA-256 from its bytes alone, and its size and time; a
+/// directory's from a read of the entries and the attributes `fields` name.
+pub fn digest(export: &Source, fields: &[Field]) -> Result<Seal, MoveError> {
+    let Some(path) = export.file() else {
+        let streamed = stream(export, fields, |_, _| {})?;
+        return Ok(Seal {
+            sha256: streamed.sha256.unwrap_or_default(),
+            len: 0,
+            modified: None,
+        });
+    };
     let (len, modified) = stat(path)?;
     let mut sha = Sha256::new();
     std::io::copy(&mut open(path)?, &mut sha).map_err(|source| MoveError::Open {
@@ -99,29 +109,38 @@ pub fn digest(path: &Path) -> Result<Seal, MoveError> {
     })
 }
 
-/// Fails when the export is no longer the one `seal` was taken of (written since).
-pub fn unchanged(path: &Path, seal: &Seal) -> Result<(), MoveError> {
-    if stat(path)? == (seal.len, seal.modified) {
+/// Fails when the export is no longer the one `seal` was taken of: a file written since, or a
+/// directory whose entries a second read finds changed.
+pub fn unchanged(export: &Source, fields: &[Field], seal: &Seal) -> Result<(), MoveError> {
+    let same = match export.file() {
+        Some(path) => stat(path)? == (seal.len, seal.modified),
+        None => digest(export, fields)?.sha256 == seal.sha256,
+    };
+    if same {
         Ok(())
     } else {
         Err(MoveError::Changed {
-            path: path.to_path_buf(),
+            path: export.shown(),
         })
     }
 }
 
 /// Stream the export's rows through `on_row`.
-fn stream(
-    path: &Path,
+pub(crate) fn stream(
+    export: &Source,
     fields: &[Field],
     on_row: impl FnMut(u64, rows::RowResult<'_>),
-) -> Result<(), MoveError> {
-    let reader = BufReader::with_capacity(1 << 20, open(path)?);
-    rows::stream(reader, fields, on_row).map_err(|source| MoveError::Export {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(())
+) -> Result<rows::Streamed, MoveError> {
+    export.stream(fields, on_row).map_err(|e| match e {
+        Failed::Open(source) => MoveError::Open {
+            path: export.shown(),
+            source,
+        },
+        Failed::Read(source) => MoveError::Export {
+            path: export.shown(),
+            source,
+        },
+    })
 }
 
 /// Hashes a key that is a digest already (of an id or a folded email): as is.
@@ -193,11 +212,11 @@ fn only(fields: &[Field], keep: &[usize]) -> Vec<Field> {
 }
 
 /// How many emails several rows share (`duplicate_emails = "fail"` refuses to start on any).
-pub fn duplicate_emails(path: &Path, fields: &[Field]) -> Result<u64, MoveError> {
+pub fn duplicate_emails(export: &Source, fields: &[Field]) -> Result<u64, MoveError> {
     use crate::audit::roles::{EMAIL, ID};
     let fields = only(fields, &[ID, EMAIL]);
     let mut seen = Seen::default();
-    stream(path, &fields, |_, row| {
+    stream(export, &fields, |_, row| {
         if let Ok(values) = row {
             let user = User::read(values);
             if let Some(id) = &user.id {
@@ -260,18 +279,18 @@ pub struct Passed {
 /// with the batch's number (from 0). `each` answers false to stop early (the rest is read
 /// but not handed out, so the counts cover the whole export).
 pub fn batches<P>(
-    path: &Path,
+    export: &Source,
     rules: &Rules<'_, P>,
     size: usize,
     each: impl FnMut(u64, Vec<Outgoing<P>>) -> bool,
 ) -> Result<Passed, MoveError> {
-    batches_and_skips(path, rules, size, each, |_, _| {})
+    batches_and_skips(export, rules, size, each, |_, _| {})
 }
 
 /// [`batches`], telling `skipped` the legacy id of each row with one that does not move, and
 /// why (a reconciliation knows them: not missing, and not extra either when on the target).
 pub fn batches_and_skips<P>(
-    path: &Path,
+    export: &Source,
     rules: &Rules<'_, P>,
     size: usize,
     mut each: impl FnMut(u64, Vec<Outgoing<P>>) -> bool,
@@ -288,7 +307,7 @@ pub fn batches_and_skips<P>(
     let mut batch: Vec<Outgoing<P>> = Vec::with_capacity(size);
     let mut number = 0;
     let mut going = true;
-    stream(path, &fields, |line, row| {
+    stream(export, &fields, |line, row| {
         passed.rows += 1;
         let mut skip = |why: Skip| *passed.skipped.entry(why.as_str()).or_default() += 1;
 

@@ -58,7 +58,7 @@ fn before_sending(plan: &Plan) -> impl FnOnce() -> Result<(prepare::Seal, u64), 
         plan.duplicate_emails,
     );
     move || {
-        let sha = prepare::digest(&export)?;
+        let sha = prepare::digest(&export, &fields)?;
         let groups = match policy {
             crate::config::moves::DuplicateEmails::Fail => {
                 prepare::duplicate_emails(&export, &fields)?
@@ -102,7 +102,7 @@ pub async fn move_users(
         Some(h) if h.state == State::Moving => {
             if h.export_sha256 != seal.sha256 {
                 return Err(MoveError::Changed {
-                    path: plan.export.clone(),
+                    path: plan.export.shown(),
                 });
             }
             h
@@ -255,7 +255,7 @@ pub async fn move_users(
             "the export reader ended without a count".into(),
         ));
     };
-    prepare::unchanged(&plan.export, &seal)?;
+    prepare::unchanged(&plan.export, &plan.fields, &seal)?;
     header.rows = passed.rows;
     header.skipped = passed
         .skipped

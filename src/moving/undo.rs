@@ -90,14 +90,14 @@ pub async fn undo(
 /// The legacy ids and emails at `lines` of the export, checked to be the export the move read
 /// (held in memory for the undo's lookups, never written).
 pub fn read_ids(
-    export: &std::path::Path,
+    export: &crate::export::Source,
     fields: &[Field],
     lines: &HashSet<u64>,
     sha256: &str,
 ) -> Result<HashMap<u64, (String, Option<String>)>, MoveError> {
-    if prepare::digest(export)?.sha256 != sha256 {
+    if prepare::digest(export, fields)?.sha256 != sha256 {
         return Err(MoveError::Changed {
-            path: export.to_path_buf(),
+            path: export.shown(),
         });
     }
     ids_at(export, fields, lines)
@@ -106,26 +106,18 @@ pub fn read_ids(
 /// The legacy ids and emails at `lines` of the export (held in memory for lookups, never
 /// written).
 pub fn ids_at(
-    export: &std::path::Path,
+    export: &crate::export::Source,
     fields: &[Field],
     lines: &HashSet<u64>,
 ) -> Result<HashMap<u64, (String, Option<String>)>, MoveError> {
     let mut out = HashMap::with_capacity(lines.len());
-    let file = std::fs::File::open(export).map_err(|source| MoveError::Open {
-        path: export.to_path_buf(),
-        source,
-    })?;
-    crate::export::rows::stream(std::io::BufReader::new(file), fields, |line, row| {
+    prepare::stream(export, fields, |line, row| {
         if let (true, Ok(values)) = (lines.contains(&line), row) {
             let user = crate::audit::roles::User::read(values);
             if let Some(id) = user.id {
                 out.insert(line, (id.into_owned(), user.email.map(str::to_string)));
             }
         }
-    })
-    .map_err(|source| MoveError::Export {
-        path: export.to_path_buf(),
-        source,
     })?;
     Ok(out)
 }

@@ -112,7 +112,7 @@ pub fn read(plan: &Plan, convert: Convert) -> Result<Expected, MoveError> {
     if too_long {
         return Err(MoveError::Setup(format!(
             "the export '{}' has more than {} lines: split it to reconcile it",
-            plan.export.display(),
+            plan.export,
             u32::MAX
         )));
     }

@@ -55,9 +55,9 @@ pub fn who(plan: &Plan, convert: Convert, moved: &Journal) -> Result<Who, MoveEr
         ))
     })?;
     // The journal names users by line: an export rewritten since the move names others.
-    if prepare::digest(&plan.export)?.sha256 != header.export_sha256 {
+    if prepare::digest(&plan.export, &plan.fields)?.sha256 != header.export_sha256 {
         return Err(MoveError::Changed {
-            path: plan.export.clone(),
+            path: plan.export.shown(),
         });
     }
     let mut created: HashSet<u64> = HashSet::new();

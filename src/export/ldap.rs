@@ -1,0 +1,335 @@
+//! Reading a live LDAP directory wherever an export file is read: an RFC 4516 URL,
+//! `ldap://HOST:PORT/BASE??SCOPE?FILTER` (`ldaps://` for TLS), in place of the file's path.
+//!
+//! The search asks only for the attributes the fields name and pages through the directory
+//! with the paged results control ([`PAGE`] entries a page), so memory stays bounded whatever
+//! the directory's size; entries reach the caller as they arrive, numbered from 1 in the order
+//! read, and are matched to fields exactly as an LDIF export of the same directory is
+//! ([`super::entry`]). The bind password comes from `env:` only (`[legacy] bind_password`)
+//! and is never in the URL, a message or the state.
+//!
+//! What stops a read, each with the fix in its message: a bind the directory refuses, a field
+//! named in `[audit]` that the directory's schema does not have, a referral (the search went
+//! to another server), a size or administrative limit (the reading identity is not allowed
+//! the whole directory, even page by page), a base that does not exist, and no access.
+
+use super::entry::EntryFields;
+use super::rows::{Field, RowResult};
+use super::{BadRow, ReadError, Scalar};
+use ldap3::adapters::PagedResults;
+use ldap3::{LdapConn, LdapConnSettings, Scope, SearchEntry};
+use sha2::{Digest as _, Sha256};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Entries asked for per page.
+pub const PAGE: i32 = 500;
+
+/// A directory to read, as named in place of an export file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Directory {
+    /// The URL as written; it never holds a password.
+    pub url: String,
+    /// Bind as this DN with the password in this `env:` reference; None: anonymous.
+    pub bind: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Directory({})", self.url)
+    }
+}
+
+/// Whether `text` names a live directory rather than a file.
+pub fn is_url(text: &str) -> bool {
+    let t = text.trim_start().to_ascii_lowercase();
+    t.starts_with("ldap://") || t.starts_with("ldaps://")
+}
+
+impl Directory {
+    /// Check a URL before anything connects: its shape, scope and filter, and that it holds
+    /// no password.
+    pub fn parse(url: &str, bind: Option<(String, String)>) -> Result<Directory, String> {
+        let parsed = url::Url::parse(url.trim()).map_err(|e| {
+            format!("'{url}' is not an LDAP URL ({e}); write ldap://HOST:PORT/BASE??sub?(FILTER)")
+        })?;
+        let params = ldap3::get_url_params(&parsed).map_err(|e| {
+            format!("the LDAP URL '{url}' cannot be read ({e}); write ldap://HOST:PORT/BASE??sub?(FILTER) with scope base, one or sub")
+        })?;
+        if params.extensions.iter().any(|x| {
+            matches!(
+                x,
+                ldap3::LdapUrlExt::XBindpw(_) | ldap3::LdapUrlExt::Credentials(_)
+            )
+        }) {
+            return Err("the LDAP URL holds a password: take it out and set [legacy] bind_password = \"env:NAME\"".into());
+        }
+        ldap3::parse_filter(params.filter.as_bytes()).map_err(|()| {
+            format!("the filter of '{url}' is not an LDAP filter; write it in parentheses, e.g. (objectClass=inetOrgPerson), percent-encoding spaces")
+        })?;
+        Ok(Directory {
+            url: url.trim().to_string(),
+            bind,
+        })
+    }
+}
+
+/// What a directory read found.
+pub struct Read {
+    pub used: Vec<Option<String>>,
+    /// SHA-256 of what was read (each entry's DN and the attributes asked for), in order: the
+    /// same digest on a second read means the same users in the same order.
+    pub sha256: String,
+    pub entries: u64,
+}
+
+enum Msg {
+    Entry(SearchEntry),
+    Done(Result<(), ReadError>),
+}
+
+fn failed(what: String) -> ReadError {
+    ReadError::Directory(what)
+}
+
+/// Stream every entry the URL's search finds to `on_row(number, row)`.
+pub fn entries(
+    dir: &Directory,
+    fields: &[Field],
+    on_row: &mut impl FnMut(u64, RowResult<'_>),
+) -> Result<Read, ReadError> {
+    let attrs = EntryFields::attributes(fields);
+    let explicit: Vec<String> = fields
+        .iter()
+        .filter(|f| f.explicit)
+        .flat_map(|f| f.candidates.iter().cloned())
+        .collect();
+    let mut values = EntryFields::new(fields);
+    let mut sha = Sha256::new();
+    let mut number = 0u64;
+    // The search runs on a thread of its own: the client runs its own runtime, which must not
+    // start inside a caller's, and the entries cross a bounded channel, so a slow reader holds
+    // the search back instead of filling memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4 * PAGE as usize);
+    let mut outcome = Ok(());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let r = search(dir, &attrs, &explicit, &tx);
+            let _ = tx.send(Msg::Done(r));
+        });
+        for msg in rx {
+            match msg {
+                Msg::Entry(e) => {
+                    number += 1;
+                    sha.update(e.dn.as_bytes());
+                    sha.update(b"\n");
+                    let mut names: Vec<&String> = e.attrs.keys().collect();
+                    names.sort();
+                    values.begin();
+                    for name in names {
+                        for v in &e.attrs[name] {
+                            sha.update(name.as_bytes());
+                            sha.update(b": ");
+                            sha.update(v.as_bytes());
+                            sha.update(b"\n");
+                        }
+                        if let Some(first) = e.attrs[name].first() {
+                            values.offer(name, || Scalar::Text(first.clone()));
+                        }
+                    }
+                    match e.bin_attrs.keys().find(|n| values.wants(n)) {
+                        Some(n) => on_row(number, Err(BadRow::ColumnNotUtf8 { column: n.clone() })),
+                        None => on_row(number, Ok(values.finish())),
+                    }
+                }
+                Msg::Done(r) => outcome = r,
+            }
+        }
+    });
+    outcome?;
+    Ok(Read {
+        used: values.used(fields),
+        sha256: sha.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        entries: number,
+    })
+}
+
+fn search(
+    dir: &Directory,
+    attrs: &[String],
+    explicit: &[String],
+    tx: &std::sync::mpsc::SyncSender<Msg>,
+) -> Result<(), ReadError> {
+    let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_secs(10));
+    let mut conn = LdapConn::with_settings(settings, &dir.url).map_err(|e| {
+        failed(format!(
+            "cannot connect to {} ({e}); check the host and port, and that the directory is up",
+            dir.url
+        ))
+    })?;
+    if let Some((dn, password)) = &dir.bind {
+        let password = crate::secret::resolve(password)
+            .map_err(|e| failed(format!("[legacy] bind_password: {e}")))?;
+        let bound = conn
+            .simple_bind(dn, &password)
+            .map_err(|e| failed(format!("binding as '{dn}' failed ({e})")))?;
+        match bound.rc {
+            0 => {}
+            49 => {
+                return Err(failed(format!(
+                    "the directory refused the bind as '{dn}' (invalid credentials, 49): check [legacy] bind_dn and the variable [legacy] bind_password names"
+                )));
+            }
+            rc => {
+                return Err(failed(format!(
+                    "the directory refused the bind as '{dn}' ({}, {rc}): check [legacy] bind_dn",
+                    bound.text
+                )));
+            }
+        }
+    }
+    if !explicit.is_empty()
+        && let Some(known) = schema(&mut conn)
+        && let Some(name) = explicit
+            .iter()
+            .find(|n| !known.contains(&n.to_ascii_lowercase()))
+    {
+        return Err(failed(format!(
+            "the directory's schema has no attribute '{name}', named in [audit] or a flag; name one the entries have (ldapsearch -LLL … '*' '+' lists them)"
+        )));
+    }
+    let parsed = url::Url::parse(&dir.url).map_err(|e| failed(e.to_string()))?;
+    let params = ldap3::get_url_params(&parsed).map_err(|e| failed(e.to_string()))?;
+    let mut stream = conn
+        .streaming_search_with(
+            PagedResults::new(PAGE),
+            &params.base,
+            params.scope,
+            &params.filter,
+            attrs.to_vec(),
+        )
+        .map_err(|e| failed(format!("the search of {} failed ({e})", dir.url)))?;
+    let mut read = 0u64;
+    loop {
+        match stream.next() {
+            Ok(Some(entry)) if entry.is_ref() => {
+                let to = ldap3::parse_refs(entry.0).join(", ");
+                return Err(referral(&to));
+            }
+            Ok(Some(entry)) if entry.is_intermediate() => {}
+            Ok(Some(entry)) => {
+                read += 1;
+                if tx.send(Msg::Entry(SearchEntry::construct(entry))).is_err() {
+                    return Ok(());
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Err(failed(format!(
+                    "the search of {} stopped after {read} entries ({e})",
+                    dir.url
+                )));
+            }
+        }
+    }
+    let done = stream.result();
+    match done.rc {
+        0 => Ok(()),
+        4 | 11 => Err(failed(format!(
+            "the directory stopped the search at its {} after {read} entries: cutover pages through it, but the reading identity's limit applies to the whole search; lift it for that identity in slapd.conf, e.g. limits dn.exact=\"BIND DN\" size=unlimited (or size.prtotal=unlimited), or bind as one without a limit",
+            if done.rc == 4 { "size limit" } else { "administrative limit" }
+        ))),
+        10 => Err(referral(&done.refs.join(", "))),
+        32 => Err(failed(format!("the search base of {} does not exist in the directory; check the DN after the host", dir.url))),
+        50 => Err(failed("the reading identity may not search there (insufficient access, 50); bind as one that may, with [legacy] bind_dn".into())),
+        rc => Err(failed(format!("the search of {} ended with result code {rc} ({})", dir.url, done.text))),
+    }
+}
+
+fn referral(to: &str) -> ReadError {
+    failed(format!(
+        "the directory referred the search to {}: cutover does not follow referrals (they may change whose users are read); point the URL at that server and base",
+        if to.is_empty() { "another server" } else { to }
+    ))
+}
+
+/// Every attribute name the directory's schema knows, lowercase (None: the schema cannot be
+/// read, so nothing is checked against it).
+fn schema(conn: &mut LdapConn) -> Option<HashSet<String>> {
+    let (root, _) = conn
+        .search(
+            "",
+            Scope::Base,
+            "(objectClass=*)",
+            vec!["subschemaSubentry"],
+        )
+        .ok()?
+        .success()
+        .ok()?;
+    let root = SearchEntry::construct(root.into_iter().next()?);
+    let dn = root.attrs.get("subschemaSubentry")?.first()?.clone();
+    let (found, _) = conn
+        .search(&dn, Scope::Base, "(objectClass=*)", vec!["attributeTypes"])
+        .ok()?
+        .success()
+        .ok()?;
+    let sub = SearchEntry::construct(found.into_iter().next()?);
+    let mut names = HashSet::new();
+    for def in sub.attrs.get("attributeTypes")? {
+        names.extend(type_names(def));
+    }
+    Some(names)
+}
+
+/// The names of one attribute type definition (`( 2.5.4.3 NAME ( 'cn' 'commonName' ) …`),
+/// lowercase.
+fn type_names(def: &str) -> Vec<String> {
+    let Some(after) = def.split_once(" NAME ").map(|(_, r)| r.trim_start()) else {
+        return Vec::new();
+    };
+    let list = if let Some(inner) = after.strip_prefix('(') {
+        inner.split(')').next().unwrap_or_default()
+    } else {
+        after.split_whitespace().next().unwrap_or_default()
+    };
+    list.split('\'')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_before_anything_connects() {
+        assert!(is_url("ldap://127.0.0.1:389/dc=x"));
+        assert!(is_url("LDAPS://h/dc=x"));
+        assert!(!is_url("exports/ldap.ldif"));
+        let ok = Directory::parse(
+            "ldap://127.0.0.1:1389/ou=people,dc=example,dc=org??sub?(objectClass=inetOrgPerson)",
+            None,
+        )
+        .expect("a good URL");
+        assert!(ok.url.starts_with("ldap://"));
+        let bad = |u: &str| Directory::parse(u, None).expect_err(u);
+        assert!(bad("ldap://h/dc=x??everywhere?(uid=*)").contains("scope"));
+        assert!(bad("ldap://h/dc=x??sub?uid=*)(").contains("filter"));
+        assert!(bad("ldap://h/dc=x????x-bindpw=secret").contains("env:"));
+    }
+
+    #[test]
+    fn attribute_type_names_are_read_from_the_schema() {
+        assert_eq!(
+            type_names("( 2.5.4.3 NAME ( 'cn' 'commonName' ) DESC 'RFC4519' SUP name )"),
+            vec!["cn", "commonname"]
+        );
+        assert_eq!(
+            type_names("( 0.9.2342.19200300.100.1.3 NAME 'mail' EQUALITY caseIgnoreIA5Match )"),
+            vec!["mail"]
+        );
+        assert!(type_names("( 1.2.3 DESC 'no name' )").is_empty());
+    }
+}
