@@ -89,7 +89,8 @@ fn own_share(users: u64, kind: &str) -> (f64, f64, f64) {
     // over in chunks of at most 10,000 users (a channel of one chunk), gathered into batches
     // and encoded on another.
     let started = Instant::now();
-    let sha = prepare::digest(&export).expect("digest");
+    let export = cutover::export::Source::File(export.clone());
+    let sha = prepare::digest(&export, &fields).expect("digest");
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<prepare::Outgoing<_>>>(1);
     let encoder = std::thread::spawn(move || {
         let mut bytes = 0usize;
@@ -121,7 +122,7 @@ fn own_share(users: u64, kind: &str) -> (f64, f64, f64) {
     .expect("batches");
     drop(tx);
     let bytes = encoder.join().expect("the encoder");
-    prepare::unchanged(&export, &sha).expect("the same export");
+    prepare::unchanged(&export, &fields, &sha).expect("the same export");
     assert!(passed.rows > 0);
     let seconds = started.elapsed().as_secs_f64();
     assert!(bytes > 0);

@@ -243,12 +243,14 @@ pub enum Cmd {
     /// login lies within D days before cutover is the projected share S(D) after it.
     Plan {
         segment: String,
-        /// The user export: CSV with a header, JSON lines (Auth0's export), or FusionAuth's
-        /// import file.
+        /// The user export: CSV with a header, JSON lines (Auth0's export), FusionAuth's
+        /// import file or LDIF; or a live LDAP directory, ldap://HOST:PORT/BASE??sub?(FILTER),
+        /// bound as [legacy] bind_dn.
         #[arg(long, value_name = "EXPORT")]
         logins: PathBuf,
         /// The last-login column or JSON field (dotted path); default: the first of
-        /// last_login, lastLoginInstant, last_login_at, lastLogin, lastLogon found.
+        /// last_login, lastLoginInstant, last_login_at, lastLogin, lastLogon, authTimestamp,
+        /// pwdLastSuccess found.
         #[arg(long, value_name = "NAME")]
         field: Option<String>,
         /// The account-creation column or field (default: created_at, insertInstant or

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 /// fields are dotted paths (`custom_password_hash.hash.value`).
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// The user export: CSV with a header, JSON lines (Auth0's export), or FusionAuth's
-    /// import file.
+    /// The user export: CSV with a header, JSON lines (Auth0's export), FusionAuth's import
+    /// file or LDIF; or a live LDAP directory, ldap://HOST:PORT/BASE??sub?(FILTER), bound as
+    /// [legacy] bind_dn.
     #[arg(value_name = "EXPORT")]
     pub export: PathBuf,
     /// The system users move to: fusionauth, keycloak, auth0, authgear, firebase or cognito (default:

@@ -113,8 +113,11 @@ pub fn entries(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4 * PAGE as usize);
     let mut outcome = Ok(());
     std::thread::scope(|s| {
-        s.spawn(|| {
-            let r = search(dir, &attrs, &explicit, &tx);
+        let (attrs, explicit) = (&attrs, &explicit);
+        // The sender moves here: when the search ends, the channel closes and the loop below
+        // ends with it.
+        s.spawn(move || {
+            let r = search(dir, attrs, explicit, &tx);
             let _ = tx.send(Msg::Done(r));
         });
         for msg in rx {

@@ -196,13 +196,9 @@ fn take_line(text: &[u8], at: u64, entry: &mut Option<Entry>, values: &mut Entry
 mod tests {
     use super::*;
 
-    fn read(
-        text: &str,
-        fields: &[Field],
-    ) -> (
-        Vec<(u64, Result<Vec<Option<Scalar>>, String>)>,
-        Vec<Option<String>>,
-    ) {
+    type Rows = Vec<(u64, Result<Vec<Option<Scalar>>, String>)>;
+
+    fn read(text: &str, fields: &[Field]) -> (Rows, Vec<Option<String>>) {
         let mut rows = Vec::new();
         let used = entries(text.as_bytes(), fields, &mut |line, row: RowResult<'_>| {
             rows.push((line, row.map(<[_]>::to_vec).map_err(|e| e.to_string())))

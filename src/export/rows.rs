@@ -74,7 +74,12 @@ pub fn stream(
         Format::Ldif => super::ldif::entries(input, fields, &mut on_row)?,
         Format::JsonLines => json_lines(input, fields, &mut on_row)?,
         Format::FusionauthImport => super::document::users(input, fields, &mut on_row)?,
-        Format::Ldap => unreachable!("sniff never answers a live directory"),
+        // Never sniffed from a file's bytes: a live directory is named by its URL.
+        Format::Ldap => {
+            return Err(ReadError::Directory(
+                "a live directory is read by its ldap:// URL, not from a file".into(),
+            ));
+        }
     };
     Ok(Streamed {
         format,

@@ -8,6 +8,7 @@ pub mod moving;
 pub mod pg_server;
 pub mod raw;
 pub mod receiver;
+pub mod slapd;
 pub mod tmux;
 pub mod vendors;
 
