@@ -94,7 +94,7 @@ pub fn run_all(
     };
     let (streamed, sha256, bytes) = match export {
         Source::File(path) => read_file(path, &fields, progress, &mut on_row)?,
-        Source::Ldap(_) => {
+        Source::Ldap(_) | Source::Sql(_) => {
             let streamed = export
                 .stream(&fields, |line, row| {
                     entries += 1;
@@ -197,7 +197,7 @@ pub fn run_all(
             Source::File(_) => path
                 .file_name()
                 .map_or_else(|| "-".into(), |n| n.to_string_lossy().into_owned()),
-            Source::Ldap(d) => d.url.clone(),
+            Source::Ldap(_) | Source::Sql(_) => export.to_string(),
         },
         sha256,
         bytes,

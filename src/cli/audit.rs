@@ -69,7 +69,10 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
     };
     let export = crate::export::Source::from_arg(
         &a.export,
-        project.as_ref().and_then(|p| p.legacy_bind.as_ref()),
+        &project
+            .as_ref()
+            .map(|p| p.legacy_access.clone())
+            .unwrap_or_default(),
     )
     .map_err(anyhow::Error::msg)?;
     let (name, size, unit) = match &export {
@@ -81,7 +84,8 @@ pub(super) fn run(cli: &Cli, a: &AuditArgs) -> Result<()> {
             std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
             "bytes",
         ),
-        crate::export::Source::Ldap(d) => (d.url.clone(), 0, "entries"),
+        crate::export::Source::Ldap(_) => (export.to_string(), 0, "entries"),
+        crate::export::Source::Sql(_) => (export.to_string(), 0, "rows"),
     };
     let mut progress =
         crate::progress::Progress::new(&format!("auditing {name}"), size, unit, 64 << 20)

@@ -35,7 +35,7 @@ pub(super) fn run(project_dir: &Path, segment: &str, o: &Options) -> Result<()> 
         Some(t) => super::import::parse_time(t).map_err(|e| anyhow!("--at: {e}"))?,
         None => Utc::now(),
     };
-    let export = crate::export::Source::from_arg(&o.logins, project.legacy_bind.as_ref())
+    let export = crate::export::Source::from_arg(&o.logins, &project.legacy_access)
         .map_err(anyhow::Error::msg)?;
     let read = read(
         &export,

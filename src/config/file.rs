@@ -34,6 +34,16 @@ pub struct LegacyFile {
     pub bind_dn: Option<String>,
     /// `env:NAME` only: the password never sits in the file.
     pub bind_password: Option<String>,
+    /// `[legacy.sql]`: the legacy database, read where an export goes as `sql:`.
+    pub sql: Option<LegacySqlFile>,
+}
+
+/// `[legacy.sql]`: a PostgreSQL URL (`env:NAME`) and one SELECT whose columns are named by role.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacySqlFile {
+    pub url: Option<String>,
+    pub query: Option<String>,
 }
 
 /// `[audit]`: the target whose hash support the audit verdicts, and the export's column or

@@ -81,9 +81,8 @@ pub struct Project {
     pub state: StateBackend,
     /// Where notifications go (`[[notify]]`).
     pub notify: Vec<Sink>,
-    /// `[legacy]`: the bind DN and the `env:` reference of its password, for exports that are
-    /// a live directory (None: anonymous).
-    pub legacy_bind: Option<(String, String)>,
+    /// `[legacy]`: how live exports are reached (a directory's bind, the legacy database).
+    pub legacy_access: crate::export::source::Access,
     pub segments: Vec<Segment>,
     /// Where each segment id is in `segments`: a lookup by id costs the same with 100,000
     /// segments as with 10 (`status` looks up every segment several times).

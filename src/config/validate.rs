@@ -68,7 +68,10 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             &root,
             &mut found,
         ),
-        legacy_bind: legacy_bind(&raw.legacy, &root, &mut found),
+        legacy_access: crate::export::source::Access {
+            bind: legacy_bind(&raw.legacy, &root, &mut found),
+            sql: legacy_sql(raw.legacy.sql.as_ref(), &root, &mut found),
+        },
         index: segments
             .iter()
             .enumerate()
@@ -361,6 +364,42 @@ fn deadline(v: &toml::Value) -> Option<NaiveDate> {
         }
         _ => None,
     }
+}
+
+/// `[legacy.sql]`: its URL as an `env:` reference and a query, both.
+fn legacy_sql(
+    raw: Option<&super::file::LegacySqlFile>,
+    root: &KeyPath,
+    found: &mut Found,
+) -> Option<crate::export::sql::Query> {
+    let raw = raw?;
+    let at = root.clone().key("legacy").key("sql");
+    let url = match raw.url.as_deref() {
+        Some(u) if u.starts_with(crate::secret::PREFIX) && u.len() > 4 => Some(u.to_string()),
+        _ => {
+            found.push((
+                Severity::Error,
+                at.clone().key("url"),
+                "must be \"env:NAME\", the variable holding the legacy database's URL (postgres://USER:PASSWORD@HOST/DB): it holds a password, never kept in the file".into(),
+            ));
+            None
+        }
+    };
+    let query = match raw.query.as_deref().map(str::trim) {
+        Some(q) if !q.is_empty() => Some(q.to_string()),
+        _ => {
+            found.push((
+                Severity::Error,
+                at.key("query"),
+                "must be one SELECT whose columns are named by role, e.g. \"SELECT uid AS id, mail AS email, pw AS password_hash FROM users\"".into(),
+            ));
+            None
+        }
+    };
+    Some(crate::export::sql::Query {
+        url: url?,
+        text: query?,
+    })
 }
 
 /// `[legacy] bind_dn` with its password as an `env:` reference, both or neither.

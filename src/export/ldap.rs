@@ -83,13 +83,8 @@ pub struct Read {
     pub entries: u64,
 }
 
-enum Msg {
-    Entry(SearchEntry),
-    Done(Result<(), ReadError>),
-}
-
 fn failed(what: String) -> ReadError {
-    ReadError::Directory(what)
+    ReadError::Live(what)
 }
 
 /// Stream every entry the URL's search finds to `on_row(number, row)`.
@@ -107,49 +102,34 @@ pub fn entries(
     let mut values = EntryFields::new(fields);
     let mut sha = Sha256::new();
     let mut number = 0u64;
-    // The search runs on a thread of its own: the client runs its own runtime, which must not
-    // start inside a caller's, and the entries cross a bounded channel, so a slow reader holds
-    // the search back instead of filling memory.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4 * PAGE as usize);
-    let mut outcome = Ok(());
-    std::thread::scope(|s| {
-        let (attrs, explicit) = (&attrs, &explicit);
-        // The sender moves here: when the search ends, the channel closes and the loop below
-        // ends with it.
-        s.spawn(move || {
-            let r = search(dir, attrs, explicit, &tx);
-            let _ = tx.send(Msg::Done(r));
-        });
-        for msg in rx {
-            match msg {
-                Msg::Entry(e) => {
-                    number += 1;
-                    sha.update(e.dn.as_bytes());
-                    sha.update(b"\n");
-                    let mut names: Vec<&String> = e.attrs.keys().collect();
-                    names.sort();
-                    values.begin();
-                    for name in names {
-                        for v in &e.attrs[name] {
-                            sha.update(name.as_bytes());
-                            sha.update(b": ");
-                            sha.update(v.as_bytes());
-                            sha.update(b"\n");
-                        }
-                        if let Some(first) = e.attrs[name].first() {
-                            values.offer(name, || Scalar::Text(first.clone()));
-                        }
-                    }
-                    match e.bin_attrs.keys().find(|n| values.wants(n)) {
-                        Some(n) => on_row(number, Err(BadRow::ColumnNotUtf8 { column: n.clone() })),
-                        None => on_row(number, Ok(values.finish())),
-                    }
-                }
-                Msg::Done(r) => outcome = r,
+    let on_entry = |e: SearchEntry| {
+        number += 1;
+        sha.update(e.dn.as_bytes());
+        sha.update(b"\n");
+        let mut names: Vec<&String> = e.attrs.keys().collect();
+        names.sort();
+        values.begin();
+        for name in names {
+            for v in &e.attrs[name] {
+                sha.update(name.as_bytes());
+                sha.update(b": ");
+                sha.update(v.as_bytes());
+                sha.update(b"\n");
+            }
+            if let Some(first) = e.attrs[name].first() {
+                values.offer(name, || Scalar::Text(first.clone()));
             }
         }
-    });
-    outcome?;
+        match e.bin_attrs.keys().find(|n| values.wants(n)) {
+            Some(n) => on_row(number, Err(BadRow::ColumnNotUtf8 { column: n.clone() })),
+            None => on_row(number, Ok(values.finish())),
+        }
+    };
+    super::live::on_own_thread(
+        4 * PAGE as usize,
+        |tx| search(dir, &attrs, &explicit, tx),
+        on_entry,
+    )?;
     Ok(Read {
         used: values.used(fields),
         sha256: sha.finalize().iter().map(|b| format!("{b:02x}")).collect(),
@@ -161,7 +141,7 @@ fn search(
     dir: &Directory,
     attrs: &[String],
     explicit: &[String],
-    tx: &std::sync::mpsc::SyncSender<Msg>,
+    tx: &std::sync::mpsc::SyncSender<SearchEntry>,
 ) -> Result<(), ReadError> {
     let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_secs(10));
     let mut conn = LdapConn::with_settings(settings, &dir.url).map_err(|e| {
@@ -222,7 +202,7 @@ fn search(
             Ok(Some(entry)) if entry.is_intermediate() => {}
             Ok(Some(entry)) => {
                 read += 1;
-                if tx.send(Msg::Entry(SearchEntry::construct(entry))).is_err() {
+                if tx.send(SearchEntry::construct(entry)).is_err() {
                     return Ok(());
                 }
             }

@@ -11,10 +11,12 @@ mod document;
 mod entry;
 pub mod ldap;
 mod ldif;
+mod live;
 pub mod logins;
 mod problems;
 pub mod rows;
 pub mod source;
+pub mod sql;
 
 pub use problems::{BadRow, ReadError};
 pub use source::Source;

@@ -23,9 +23,9 @@ pub enum ReadError {
     NoColumn { column: String, columns: usize },
     #[error("the FusionAuth import file ends at line {line} inside its structure (cut short?)")]
     CutShort { line: u64 },
-    /// A live directory could not be read to the end: what happened and the fix.
+    /// A live directory or database could not be read to the end: what happened and the fix.
     #[error("{0}")]
-    Directory(String),
+    Live(String),
     #[error(
         "the JSON document has no top-level 'users' list (FusionAuth's import file shape); for one user per line, write JSON lines"
     )]

@@ -75,9 +75,10 @@ pub fn stream(
         Format::JsonLines => json_lines(input, fields, &mut on_row)?,
         Format::FusionauthImport => super::document::users(input, fields, &mut on_row)?,
         // Never sniffed from a file's bytes: a live directory is named by its URL.
-        Format::Ldap => {
-            return Err(ReadError::Directory(
-                "a live directory is read by its ldap:// URL, not from a file".into(),
+        Format::Ldap | Format::Sql => {
+            return Err(ReadError::Live(
+                "a live directory or database is read by its ldap:// URL or sql:, not from a file"
+                    .into(),
             ));
         }
     };

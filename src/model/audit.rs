@@ -22,6 +22,8 @@ pub enum Format {
     Ldif,
     /// A live LDAP directory, searched (an `ldap://` or `ldaps://` URL where a file goes).
     Ldap,
+    /// The legacy database's `[legacy.sql]` query (`sql:` where a file goes).
+    Sql,
 }
 
 impl Format {
@@ -32,6 +34,7 @@ impl Format {
             Format::FusionauthImport => "FusionAuth import file",
             Format::Ldif => "LDIF",
             Format::Ldap => "LDAP directory",
+            Format::Sql => "SQL query",
         }
     }
 }

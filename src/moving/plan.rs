@@ -84,7 +84,7 @@ impl Plan {
         let export = crate::export::Source::named(
             &mv.export.to_string_lossy(),
             project_dir,
-            project.legacy_bind.as_ref(),
+            &project.legacy_access,
         )
         .map_err(|e| format!("[segments.move] export of '{segment}': {e}"))?;
         let plan = Plan {
