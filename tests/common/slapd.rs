@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -81,11 +82,22 @@ impl Slapd {
     /// Configure, load `users` (LDIF entries under [`PEOPLE`]) and start a directory; panics
     /// with slapd's own words if it cannot.
     pub fn start(users: &str) -> Slapd {
+        Slapd::start_with(|w| w.write_all(users.as_bytes()))
+    }
+
+    /// [`Slapd::start`] with the users written by `users` (a million of them need not fit in
+    /// memory).
+    pub fn start_with(users: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Slapd {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path();
         std::fs::create_dir(p.join("db")).expect("db folder");
         std::fs::write(p.join("slapd.conf"), config(p)).expect("slapd.conf");
-        std::fs::write(p.join("data.ldif"), skeleton() + users).expect("data.ldif");
+        let mut data =
+            std::io::BufWriter::new(std::fs::File::create(p.join("data.ldif")).expect("data.ldif"));
+        std::io::Write::write_all(&mut data, skeleton().as_bytes()).expect("data.ldif");
+        users(&mut data).expect("data.ldif");
+        std::io::Write::flush(&mut data).expect("data.ldif");
+        drop(data);
         let out = Command::new("slapadd")
             .args(["-q", "-f"])
             .arg(p.join("slapd.conf"))
@@ -175,7 +187,6 @@ impl Slapd {
 
     /// Run an LDIF change (`ldapmodify`) as the directory's manager.
     pub fn modify(&self, ldif: &str) {
-        use std::io::Write as _;
         let mut child = Command::new("ldapmodify")
             .args(["-x", "-H"])
             .arg(format!("ldap://127.0.0.1:{}/", self.port))
@@ -234,11 +245,23 @@ pub fn uid(i: u64) -> String {
 /// on every 50th), a creation time 601 to 1,330 days before `now`, and a last login
 /// (`authTimestamp`) on two users of three, 1 to 600 days before `now`.
 pub fn people(n: u64, now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut out = Vec::new();
+    write_people(&mut out, n, now).expect("in memory");
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`people`], written to `w` one user at a time.
+pub fn write_people(
+    w: &mut dyn std::io::Write,
+    n: u64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::io::Result<()> {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let gt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%d%H%M%SZ").to_string();
     let mut out = String::new();
     for i in 1..=n {
+        out.clear();
         let mail = if i % 40 == 0 { i - 1 } else { i };
         let _ = write!(
             out,
@@ -269,6 +292,7 @@ pub fn people(n: u64, now: chrono::DateTime<chrono::Utc>) -> String {
             let _ = writeln!(out, "authTimestamp: {}", gt(last));
         }
         out.push('\n');
+        w.write_all(out.as_bytes())?;
     }
-    out
+    Ok(())
 }
