@@ -157,6 +157,7 @@ mod tests {
             state: "moved".into(),
             deleted: created,
             kept: 0,
+            started: None,
         }
     }
 

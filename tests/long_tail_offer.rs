@@ -37,6 +37,7 @@ fn a_plateaued_moving_segment_is_offered_its_long_tail_with_count_and_duration()
             state: "undone".into(),
             deleted: 1000,
             kept: 0,
+            started: None,
         }),
         predicted_seconds: None,
         prediction: None,

@@ -42,6 +42,7 @@ fn green<'a>(state: &'a SegmentState) -> Facts<'a> {
         goal: 0.9,
         deadline_passed: false,
         reconciled: None,
+        drift: &[],
         reason_given: false,
         fitted: None,
         hooks: HookSet {

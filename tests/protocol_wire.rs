@@ -237,6 +237,7 @@ fn every_message() -> Vec<(String, Value)> {
                 state: "moved".into(),
                 deleted: 0,
                 kept: 0,
+                started: None,
             }),
         },
         Reply::Done,

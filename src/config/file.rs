@@ -178,6 +178,8 @@ pub enum SourceKind {
     SuperTokens,
     /// The segment's canaries logging in (see `config::canaries`).
     Canary,
+    /// Legacy users created or changed since the last move (see `export::drift`).
+    Drift,
 }
 
 impl SourceKind {
@@ -193,6 +195,7 @@ impl SourceKind {
             SourceKind::Command => "command",
             SourceKind::SuperTokens => "supertokens",
             SourceKind::Canary => "canary",
+            SourceKind::Drift => "drift",
         }
     }
 }
@@ -218,6 +221,10 @@ pub struct SourceFile {
     pub insecure: bool,
     /// `canary`: `success` (the share that logged in, the default) or `latency` (ms).
     pub measure: Option<String>,
+    /// `drift`: since when (`move`, the default; `cutover`; or an RFC 3339 time).
+    pub since: Option<String>,
+    /// `drift` on `sql:`: the query's column of each user's last change.
+    pub modified: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,6 +246,8 @@ pub struct GateFile {
     pub max_changed: Option<u64>,
     pub max_duplicated: Option<u64>,
     pub max_without_password: Option<u64>,
+    /// For `drift` (default 0: no legacy user changed since the last move).
+    pub max_drift: Option<u64>,
     /// For `canary` (default 1: every canary logs in).
     pub min_success: Option<f64>,
 }

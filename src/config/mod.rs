@@ -7,6 +7,7 @@
 
 pub mod canaries;
 mod checks;
+mod drift;
 mod durations;
 mod file;
 mod found;

@@ -47,6 +47,15 @@ pub enum SourceRequest {
         measure: super::canaries::Measure,
         probe: Option<Box<super::canaries::CanaryProbe>>,
     },
+    /// Legacy users of the segment's live export created or changed since `since`: the
+    /// export is filled once the project is validated (`config::drift`), the moment as the
+    /// segment's log folds in.
+    Drift {
+        since: crate::export::drift::Since,
+        modified: Option<String>,
+        export: Option<Box<crate::export::Source>>,
+        moment: crate::export::drift::Moment,
+    },
 }
 
 /// How a kind's `api_key` goes with its request.
@@ -78,6 +87,7 @@ impl SourceRequest {
             SourceRequest::Command { .. } => SourceKind::Command,
             SourceRequest::SuperTokens { .. } => SourceKind::SuperTokens,
             SourceRequest::Canary { .. } => SourceKind::Canary,
+            SourceRequest::Drift { .. } => SourceKind::Drift,
         }
     }
 
@@ -93,7 +103,9 @@ impl SourceRequest {
             | SourceRequest::Prometheus { .. }
             | SourceRequest::Json { .. } => KeyStyle::Bearer,
             SourceRequest::SuperTokens { .. } => KeyStyle::Header("api-key"),
-            SourceRequest::Command { .. } | SourceRequest::Canary { .. } => KeyStyle::None,
+            SourceRequest::Command { .. }
+            | SourceRequest::Canary { .. }
+            | SourceRequest::Drift { .. } => KeyStyle::None,
         }
     }
 
@@ -147,6 +159,20 @@ impl SourceRequest {
             },
             SourceKind::SuperTokens => SourceRequest::SuperTokens {
                 url: need("url", &s.url),
+            },
+            // A `since` that does not parse is reported by `validate_outside::source`.
+            SourceKind::Drift => SourceRequest::Drift {
+                since: s
+                    .since
+                    .as_deref()
+                    .map_or(
+                        Ok(crate::export::drift::Since::Move),
+                        crate::export::drift::Since::parse,
+                    )
+                    .unwrap_or(crate::export::drift::Since::Move),
+                modified: s.modified.clone(),
+                export: None,
+                moment: Default::default(),
             },
             SourceKind::Canary => SourceRequest::Canary {
                 measure: match s.measure.as_deref() {

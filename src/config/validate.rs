@@ -53,7 +53,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             segments.push(s);
         }
     }
-    let project = Project {
+    let mut project = Project {
         name: raw.project.name.clone(),
         legacy: raw.project.legacy.clone(),
         target: raw.project.target.clone(),
@@ -79,6 +79,7 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             .collect(),
         segments,
     };
+    super::drift::attach(&mut project, raw, &root, &mut found);
     (Some(project), found)
 }
 

@@ -107,6 +107,24 @@ pub(super) fn source(
             found,
         );
     }
+    if let Some(since) = &s.since {
+        match (kind, crate::export::drift::Since::parse(since)) {
+            (SourceKind::Drift, Ok(_)) => {}
+            (SourceKind::Drift, Err(why)) => err(at.clone().key("since"), why.into(), found),
+            _ => err(
+                at.clone().key("since"),
+                "applies to a drift source only; remove it or set kind = \"drift\"".into(),
+                found,
+            ),
+        }
+    }
+    if s.modified.is_some() && kind != SourceKind::Drift {
+        err(
+            at.clone().key("modified"),
+            "applies to a drift source only; remove it or set kind = \"drift\"".into(),
+            found,
+        );
+    }
     if kind == SourceKind::Auth0 {
         found.push((
             Severity::Warning,
@@ -176,6 +194,12 @@ pub(super) fn gate(
             "applies only to kind = \"reconciled\"; remove it or change kind",
         );
     }
+    if kind != "drift" && g.max_drift.is_some() {
+        return fail(
+            at.clone().key("max_drift"),
+            "applies only to kind = \"drift\"; remove it or change kind",
+        );
+    }
     if kind != "canary" && g.min_success.is_some() {
         return fail(
             at.clone().key("min_success"),
@@ -184,6 +208,20 @@ pub(super) fn gate(
     }
     match kind {
         "reconciled" => Some(Criterion::Reconciled(limits.limits())),
+        // Legacy users changed since the last move, at most `max_drift` (default 0).
+        "drift" => {
+            let max = g.max_drift.unwrap_or(0);
+            Some(Criterion::Metric {
+                metric: g.metric.clone().unwrap_or_else(|| "drift".to_string()),
+                min: None,
+                max: Some(max as f64),
+                label: Some(
+                    g.name
+                        .clone()
+                        .unwrap_or_else(|| format!("legacy users changed since the move ≤ {max}")),
+                ),
+            })
+        }
         "canary" => match g.min_success.unwrap_or(1.0) {
             m if m > 0.0 && m <= 1.0 => Some(Criterion::Canary {
                 metric: g.metric.clone().unwrap_or_else(|| "canary".to_string()),
@@ -248,11 +286,11 @@ pub(super) fn gate(
         },
         "" => fail(
             at.clone(),
-            "set metric = \"...\" (with min/max), or kind = \"projection\", \"soak\", \"reconciled\" or \"canary\"",
+            "set metric = \"...\" (with min/max), or kind = \"projection\", \"soak\", \"reconciled\", \"canary\" or \"drift\"",
         ),
         _ => fail(
             at.clone().key("kind"),
-            "must be \"metric\", \"projection\", \"soak\", \"reconciled\" or \"canary\"",
+            "must be \"metric\", \"projection\", \"soak\", \"reconciled\", \"canary\" or \"drift\"",
         ),
     }
 }

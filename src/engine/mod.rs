@@ -98,7 +98,7 @@ impl Engine {
         for (i, e) in events.iter().enumerate() {
             latest.note(i, e);
         }
-        Ok(Engine {
+        let engine = Engine {
             latest,
             project,
             project_dir,
@@ -110,7 +110,11 @@ impl Engine {
             streaks: Default::default(),
             adoption: Default::default(),
             held: Default::default(),
-        })
+        };
+        for seg in &engine.project.segments {
+            engine.refresh_drift_moments(&seg.id);
+        }
+        Ok(engine)
     }
 
     pub fn project(&self) -> &Project {

@@ -127,6 +127,18 @@ impl Engine {
         } else {
             Vec::new()
         };
+        // The gate criteria that read a drift source, by their verdicts.
+        let drift: Vec<_> = seg
+            .gates
+            .iter()
+            .zip(&gates)
+            .filter(|(c, _)| {
+                c.metric()
+                    .and_then(|m| seg.source(m))
+                    .is_some_and(|s| s.kind() == crate::config::SourceKind::Drift)
+            })
+            .map(|(_, v)| v.clone())
+            .collect();
         let facts = Facts {
             segment: &seg.id,
             state: &state,
@@ -143,6 +155,7 @@ impl Engine {
                     &seg.id,
                 )
             }),
+            drift: &drift,
             reason_given: cmd.reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
             fitted: fitted.as_deref(),
             // A big-bang or segment cutover that moves its users has a cutover (the move, then

@@ -45,6 +45,39 @@ impl Engine {
         let segment = event.body.segment.clone();
         self.events.push(event);
         self.forget_adoption(&segment);
+        self.refresh_drift_moments(&segment);
+    }
+
+    /// Set the moment each of `segment`'s drift sources counts from, as its log now says:
+    /// the start of its last real move (none once that move is undone), when it entered
+    /// cutover, or the time the source names.
+    pub(crate) fn refresh_drift_moments(&self, segment: &str) {
+        use crate::config::SourceRequest;
+        use crate::export::drift::Since;
+        let Some(seg) = self.project.segment(segment) else {
+            return;
+        };
+        for spec in &seg.sources {
+            let SourceRequest::Drift { since, moment, .. } = &spec.request else {
+                continue;
+            };
+            let at = match since {
+                Since::At(t) => Some(*t),
+                Since::Cutover => self.state(segment).cutover_at,
+                Since::Move => self
+                    .latest
+                    .moves
+                    .get(&(segment.to_string(), "real".to_string()))
+                    .and_then(|&i| self.events.get(i))
+                    .and_then(|e| {
+                        let m = e.body.moved.as_deref()?;
+                        let seconds = chrono::Duration::milliseconds((m.seconds * 1000.0) as i64);
+                        (m.state != "undone" && m.state != "undoing")
+                            .then(|| m.started.unwrap_or(e.body.at - seconds))
+                    }),
+            };
+            moment.set(at);
+        }
     }
 
     /// Why an action decided on `seen` no longer applies: the event that moved the segment.

@@ -143,6 +143,55 @@ fn search(
     explicit: &[String],
     tx: &std::sync::mpsc::SyncSender<SearchEntry>,
 ) -> Result<(), ReadError> {
+    let mut conn = connect(dir)?;
+    if !explicit.is_empty()
+        && let Some(known) = schema(&mut conn)
+        && let Some(name) = explicit
+            .iter()
+            .find(|n| !known.contains(&n.to_ascii_lowercase()))
+    {
+        return Err(failed(format!(
+            "the directory's schema has no attribute '{name}', named in [audit] or a flag; name one the entries have (ldapsearch -LLL … '*' '+' lists them)"
+        )));
+    }
+    let parsed = url::Url::parse(&dir.url).map_err(|e| failed(e.to_string()))?;
+    let params = ldap3::get_url_params(&parsed).map_err(|e| failed(e.to_string()))?;
+    walk(&mut conn, dir, &params.filter, attrs.to_vec(), |entry| {
+        tx.send(SearchEntry::construct(entry)).is_ok()
+    })
+}
+
+/// Entries of the URL's search changed (or created) at or after `since`: a paged search that
+/// returns no attributes, counted.
+pub fn count_since(
+    dir: &Directory,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, ReadError> {
+    // On a thread of its own, as every read: the client runs a runtime of its own.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut conn = connect(dir)?;
+            let parsed = url::Url::parse(&dir.url).map_err(|e| failed(e.to_string()))?;
+            let params = ldap3::get_url_params(&parsed).map_err(|e| failed(e.to_string()))?;
+            let filter = format!(
+                "(&{}(modifyTimestamp>={}))",
+                params.filter,
+                since.format("%Y%m%d%H%M%SZ")
+            );
+            let mut n = 0u64;
+            walk(&mut conn, dir, &filter, vec!["1.1".to_string()], |_| {
+                n += 1;
+                true
+            })?;
+            Ok(n)
+        })
+        .join()
+        .unwrap_or_else(|_| Err(failed("the directory's reader stopped unexpectedly".into())))
+    })
+}
+
+/// Connect to the directory and bind as `[legacy]` says.
+fn connect(dir: &Directory) -> Result<LdapConn, ReadError> {
     let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_secs(10));
     let mut conn = LdapConn::with_settings(settings, &dir.url).map_err(|e| {
         failed(format!(
@@ -171,16 +220,18 @@ fn search(
             }
         }
     }
-    if !explicit.is_empty()
-        && let Some(known) = schema(&mut conn)
-        && let Some(name) = explicit
-            .iter()
-            .find(|n| !known.contains(&n.to_ascii_lowercase()))
-    {
-        return Err(failed(format!(
-            "the directory's schema has no attribute '{name}', named in [audit] or a flag; name one the entries have (ldapsearch -LLL … '*' '+' lists them)"
-        )));
-    }
+    Ok(conn)
+}
+
+/// Page through the URL's base and scope with `filter`, handing each entry to `each` (false:
+/// stop), and turn the search's end into what it means.
+fn walk(
+    conn: &mut LdapConn,
+    dir: &Directory,
+    filter: &str,
+    attrs: Vec<String>,
+    mut each: impl FnMut(ldap3::ResultEntry) -> bool,
+) -> Result<(), ReadError> {
     let parsed = url::Url::parse(&dir.url).map_err(|e| failed(e.to_string()))?;
     let params = ldap3::get_url_params(&parsed).map_err(|e| failed(e.to_string()))?;
     let mut stream = conn
@@ -188,8 +239,8 @@ fn search(
             PagedResults::new(PAGE),
             &params.base,
             params.scope,
-            &params.filter,
-            attrs.to_vec(),
+            filter,
+            attrs,
         )
         .map_err(|e| failed(format!("the search of {} failed ({e})", dir.url)))?;
     let mut read = 0u64;
@@ -202,7 +253,7 @@ fn search(
             Ok(Some(entry)) if entry.is_intermediate() => {}
             Ok(Some(entry)) => {
                 read += 1;
-                if tx.send(SearchEntry::construct(entry)).is_err() {
+                if !each(entry) {
                     return Ok(());
                 }
             }

@@ -8,6 +8,7 @@
 
 mod csv_rows;
 mod document;
+pub mod drift;
 mod entry;
 pub mod ldap;
 mod ldif;

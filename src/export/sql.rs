@@ -88,11 +88,8 @@ pub fn rows(
     })
 }
 
-fn fetch(
-    query: &Query,
-    explicit: &[&[String]],
-    tx: &std::sync::mpsc::SyncSender<Msg>,
-) -> Result<(), ReadError> {
+/// A session on the legacy database that no timeout ends while a slow consumer waits.
+fn connect(query: &Query) -> Result<postgres::Client, ReadError> {
     let url =
         crate::secret::resolve(&query.url).map_err(|e| failed(format!("[legacy.sql] url: {e}")))?;
     let mut client = crate::store::pg::connection(&url).map_err(|e| {
@@ -100,10 +97,6 @@ fn fetch(
             "cannot connect to the legacy database ([legacy.sql] url): {e}"
         ))
     })?;
-    let said = |e: postgres::Error| match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
-    };
     // The read may wait on a slow consumer (a move sending to its target): no timeout may end
     // the session while it does.
     client
@@ -114,6 +107,65 @@ fn fetch(
                 said(e)
             ))
         })?;
+    Ok(client)
+}
+
+fn said(e: postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// Rows of the query whose column `column` (each user's last change) is at or after `since`.
+pub fn count_since(
+    query: &Query,
+    column: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, ReadError> {
+    let column = column.trim().to_ascii_lowercase();
+    if column.is_empty()
+        || !column
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(failed(format!(
+            "modified = \"{column}\" is not a column name: name the query's column (letters, digits, _)"
+        )));
+    }
+    let text = query.text.trim().trim_end_matches(';');
+    let sql = format!(
+        "SELECT count(*) FROM ({text}) AS legacy WHERE legacy.\"{column}\" >= '{}'::timestamptz",
+        since.to_rfc3339()
+    );
+    // On a thread of its own, as every read: the client runs a runtime of its own.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut client = connect(query)?;
+            let got = client.simple_query(&sql).map_err(|e| {
+                failed(format!(
+                    "counting the [legacy.sql] query's changed rows failed: {}",
+                    said(e)
+                ))
+            })?;
+            got.iter()
+                .find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => r.get(0)?.parse::<u64>().ok(),
+                    _ => None,
+                })
+                .ok_or_else(|| failed("the count of changed rows came back empty".into()))
+        })
+        .join()
+        .unwrap_or_else(|_| Err(failed("the database's reader stopped unexpectedly".into())))
+    })
+}
+
+fn fetch(
+    query: &Query,
+    explicit: &[&[String]],
+    tx: &std::sync::mpsc::SyncSender<Msg>,
+) -> Result<(), ReadError> {
+    let mut client = connect(query)?;
     let mut read = client
         .build_transaction()
         .read_only(true)

@@ -31,6 +31,9 @@ pub struct Facts<'a> {
     /// For a segment that moves its users (`[segments.move]`): its latest reconciliation
     /// judged (see [`crate::model::criteria::ReconciledSeen::judge`]); `None` otherwise.
     pub reconciled: Option<(super::gate::Status, String)>,
+    /// The gate criteria on the segment's drift sources (legacy users changed since its
+    /// move), evaluated on fresh data: they hold `done` as they hold the gate.
+    pub drift: &'a [Verdict],
     /// The request came with a reason (`--reason`).
     pub reason_given: bool,
     /// The forecast's fitted mix, when there is a forecast (a slow segment in cutover).
@@ -312,7 +315,9 @@ fn advance(facts: &Facts<'_>) -> Result<Decision, Refusal> {
                 facts.gates.is_empty().then(|| "no criteria".to_string()),
             )),
         },
-        Phase::Cutover => done(facts).and_then(|d| reconciled_first(facts, d)),
+        Phase::Cutover => done(facts)
+            .and_then(|d| closing::undrifted(facts, d))
+            .and_then(|d| reconciled_first(facts, d)),
         Phase::Done => refuse(format!("{seg} is done: there is no next phase")),
         Phase::RolledBack => refuse(format!(
             "{seg} is rolled back; re-plan it first: cutover replan {seg} (key P in the cockpit)"

@@ -32,6 +32,9 @@ pub struct MoveReport {
     /// (the default policy: see [`RollbackDelta`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub kept: u64,
+    /// When the move first started (a drift source counts legacy changes from then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -31,6 +31,7 @@ impl Report {
             .to_string(),
             deleted: 0,
             kept: header.kept,
+            started: Some(header.started),
         };
         for (_, record) in journal.records(header.run)? {
             for o in record.outcomes.iter().flatten() {

@@ -353,6 +353,7 @@ pub fn report(plan: &Plan, journal: &Journal) -> Result<Report, MoveError> {
             state: "none".into(),
             deleted: 0,
             kept: 0,
+            started: None,
         }),
     }
 }

@@ -37,6 +37,21 @@ impl Core {
             let specs = seg.sources.clone();
             return self.spawn_poll(specs, PollJob::Gate { waiter, cmd });
         }
+        // Done is held by drift as the gate is: its drift sources are counted fresh for it.
+        if cmd.action == Action::Advance
+            && self.engine.state(&cmd.segment).phase == Phase::Cutover
+            && let Some(seg) = self.engine.project().segment(&cmd.segment)
+        {
+            let specs: Vec<_> = seg
+                .sources
+                .iter()
+                .filter(|s| s.kind() == crate::config::SourceKind::Drift)
+                .cloned()
+                .collect();
+            if !specs.is_empty() {
+                return self.spawn_poll(specs, PollJob::Gate { waiter, cmd });
+            }
+        }
         self.start(cmd, waiter);
     }
 

@@ -73,7 +73,9 @@ pub fn request_url(spec: &SourceSpec) -> Result<reqwest::Url, SourceError> {
             url,
             reqwest::Url::parse(&format!("{}/users/count", base(url))),
         ),
-        SourceRequest::Command { .. } | SourceRequest::Canary { .. } => return Err(no_http()),
+        SourceRequest::Command { .. }
+        | SourceRequest::Canary { .. }
+        | SourceRequest::Drift { .. } => return Err(no_http()),
     };
     parsed.map_err(|e| SourceError::Request(format!("bad url '{url}': {e}")))
 }
@@ -102,6 +104,15 @@ pub async fn fetch(
     }
     if let SourceRequest::Canary { measure, probe } = &spec.request {
         return canaries(client, *measure, probe.as_deref(), spec.timeout).await;
+    }
+    if let SourceRequest::Drift {
+        export,
+        modified,
+        moment,
+        ..
+    } = &spec.request
+    {
+        return drift(export.as_deref(), modified.clone(), moment, spec.timeout).await;
     }
     let url = request_url(spec)?;
     let mut req = client.get(url.clone()).timeout(spec.timeout);
@@ -180,7 +191,9 @@ pub async fn fetch(
         SourceRequest::Prometheus { .. } => parse::prometheus(&body),
         SourceRequest::Json { pointer, .. } => parse::pointer(&body, pointer),
         SourceRequest::SuperTokens { .. } => parse::supertokens(&body),
-        SourceRequest::Command { .. } | SourceRequest::Canary { .. } => Err(no_http()),
+        SourceRequest::Command { .. }
+        | SourceRequest::Canary { .. }
+        | SourceRequest::Drift { .. } => Err(no_http()),
     }?;
     finite(value)
 }
@@ -202,6 +215,33 @@ async fn canaries(
             .ok_or_else(|| SourceError::Request(format!("no latency: {}", tally.summary())))?,
     };
     finite(value)
+}
+
+/// A drift source's number: legacy users created or changed since its moment, counted on the
+/// live export (0 while there is no moment: nothing moved, nothing drifted from it).
+async fn drift(
+    export: Option<&crate::export::Source>,
+    modified: Option<String>,
+    moment: &crate::export::drift::Moment,
+    timeout: Duration,
+) -> Result<f64, SourceError> {
+    let export = export
+        .cloned()
+        .ok_or_else(|| SourceError::Request("the segment has no live export to count".into()))?;
+    let Some(since) = moment.get() else {
+        return Ok(0.0);
+    };
+    let count = tokio::task::spawn_blocking(move || {
+        crate::export::drift::count(&export, modified.as_deref(), since)
+    });
+    match tokio::time::timeout(timeout, count).await {
+        Ok(Ok(Ok(n))) => finite(n as f64),
+        Ok(Ok(Err(e))) => Err(SourceError::Request(e.to_string())),
+        Ok(Err(e)) => Err(SourceError::Request(format!("the count stopped: {e}"))),
+        Err(_) => Err(SourceError::Timeout(
+            humantime::format_duration(timeout).to_string(),
+        )),
+    }
 }
 
 /// Where a redirect points (its `Location`, cut to 200 characters), for the error that
@@ -227,7 +267,7 @@ pub fn finite(value: f64) -> Result<f64, SourceError> {
 }
 
 fn no_http() -> SourceError {
-    SourceError::Request("a command or canary source has no single HTTP request".into())
+    SourceError::Request("a command, canary or drift source has no single HTTP request".into())
 }
 
 fn classify(e: &reqwest::Error, url: &str, timeout: Duration) -> SourceError {

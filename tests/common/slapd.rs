@@ -243,7 +243,8 @@ pub fn uid(i: u64) -> String {
 /// `n` users as LDIF: `uid`, `mail` (every 40th shares the one before's), `cn`, `sn`, a
 /// `userPassword` that is `{SSHA}`, `{CRYPT}` (SHA-512 crypt) or `{PBKDF2-SHA256}` by turns (none
 /// on every 50th), a creation time 601 to 1,330 days before `now`, and a last login
-/// (`authTimestamp`) on two users of three, 1 to 600 days before `now`.
+/// (`authTimestamp`) on two users of three, 1 to 600 days before `now`; each entry was last
+/// modified when it was created.
 pub fn people(n: u64, now: chrono::DateTime<chrono::Utc>) -> String {
     let mut out = Vec::new();
     write_people(&mut out, n, now).expect("in memory");
@@ -287,6 +288,7 @@ pub fn write_people(
         }
         let created = now - chrono::Duration::days(601 + (i * 7919 % 730) as i64);
         let _ = writeln!(out, "createTimestamp: {}", gt(created));
+        let _ = writeln!(out, "modifyTimestamp: {}", gt(created));
         if i % 3 != 0 {
             let last = now - chrono::Duration::days(1 + (i * 104_729 % 600) as i64);
             let _ = writeln!(out, "authTimestamp: {}", gt(last));

@@ -45,6 +45,18 @@ pub(super) fn done(facts: &Facts<'_>) -> Result<Decision, Refusal> {
     }
 }
 
+/// A segment whose legacy users changed since its move goes done only once they are moved
+/// too: its drift gates hold `done` as they hold the gate (an unknown count holds it too).
+pub(super) fn undrifted(facts: &Facts<'_>, decision: Decision) -> Result<Decision, Refusal> {
+    match super::gate::blockers(facts.drift) {
+        None => Ok(decision),
+        Some(why) => refuse(format!(
+            "{} has legacy users changed since its move ({why}); move them with cutover move {} --changed-since-move",
+            facts.segment, facts.segment
+        )),
+    }
+}
+
 /// A segment that moves its users goes done only once its latest reconciliation passes; past
 /// its deadline it may close without one, but only with a reason, which the note keeps.
 pub(super) fn reconciled_first(facts: &Facts<'_>, decision: Decision) -> Result<Decision, Refusal> {

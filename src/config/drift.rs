@@ -1,0 +1,59 @@
+//! `kind = "drift"` sources, joined to what they count once the project is whole: the
+//! segment's `[segments.move] export`, reached as `[legacy]` says. A drift source on a file is
+//! an error (a file cannot tell who changed since it was taken), and so is one on a segment
+//! that moves nothing.
+
+use super::found::Found;
+use super::locate::KeyPath;
+use super::{Project, ProjectFile, Severity, SourceRequest};
+use crate::export::Source;
+
+/// Give every drift source its segment's live export, or say why it has none.
+pub(super) fn attach(project: &mut Project, raw: &ProjectFile, root: &KeyPath, found: &mut Found) {
+    let access = project.legacy_access.clone();
+    for seg in &mut project.segments {
+        let index = raw
+            .segments
+            .iter()
+            .position(|s| s.id == seg.id)
+            .unwrap_or(0);
+        let export = seg.moving.as_ref().map(|m| {
+            Source::named(
+                &m.export.to_string_lossy(),
+                std::path::Path::new(""),
+                &access,
+            )
+        });
+        for spec in &mut seg.sources {
+            let metric = spec.metric.clone();
+            let metric = metric.as_str();
+            let SourceRequest::Drift {
+                export: slot,
+                modified,
+                ..
+            } = &mut spec.request
+            else {
+                continue;
+            };
+            let at = root
+                .clone()
+                .key("segments")
+                .index(index)
+                .key("sources")
+                .key(metric);
+            let why = match &export {
+                None => "counts changes to the segment's [segments.move] export, which this segment does not declare: add one whose export is an ldap:// URL or sql:".to_string(),
+                Some(Err(e)) => format!("cannot read the segment's export: {e}"),
+                Some(Ok(Source::File(_))) => "counts changes on the live legacy system, but the segment's export is a file, which cannot tell who changed since it was taken: make [segments.move] export an ldap:// URL or sql:".to_string(),
+                Some(Ok(Source::Sql(_))) if modified.is_none() => {
+                    "on sql: needs modified = \"COLUMN\", the [legacy.sql] query's column of each user's last change".to_string()
+                }
+                Some(Ok(source)) => {
+                    *slot = Some(Box::new(source.clone()));
+                    continue;
+                }
+            };
+            found.push((Severity::Error, at, why.into()));
+        }
+    }
+}
