@@ -75,7 +75,7 @@ fn users_changed_in_the_directory_after_a_move_are_counted_and_hold_done() {
         said.contains("legacy users changed since the move ≤ 0: 5 > max 0"),
         "{said}"
     );
-    assert!(said.contains("--changed-since-move"), "{said}");
+    assert!(said.contains("move them again"), "{said}");
     assert_eq!(phase(), "cutover");
 }
 

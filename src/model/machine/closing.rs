@@ -51,8 +51,8 @@ pub(super) fn undrifted(facts: &Facts<'_>, decision: Decision) -> Result<Decisio
     match super::gate::blockers(facts.drift) {
         None => Ok(decision),
         Some(why) => refuse(format!(
-            "{} has legacy users changed since its move ({why}); move them with cutover move {} --changed-since-move",
-            facts.segment, facts.segment
+            "{} has legacy users changed since its move ({why}): they are not on the target as they are now; move them again, or raise the gate's max_drift if they may stay behind",
+            facts.segment
         )),
     }
 }
