@@ -17,17 +17,6 @@ use cutover::export::Source;
 use cutover::export::source::Access;
 use std::time::{Duration, Instant};
 
-fn peak_rss_mb(pid: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// Read `source` with the audit's fields; (users, seconds).
 fn read(source: &Source) -> (u64, f64) {
     let fields = cutover::audit::roles::fields(&cutover::config::AuditFile::default());
@@ -76,7 +65,7 @@ fn main() {
         "slapd, paged (500 a page)",
         users,
         secs,
-        peak_rss_mb("self"),
+        common::peak_rss_mb("self"),
     );
 
     // The whole audit, as a process.
@@ -99,7 +88,7 @@ fn main() {
     let pid = child.id().to_string();
     let mut rss = 0.0f64;
     while child.try_wait().expect("wait").is_none() {
-        rss = rss.max(peak_rss_mb(&pid));
+        rss = rss.max(common::peak_rss_mb(&pid));
         std::thread::sleep(Duration::from_millis(20));
     }
     row(
@@ -131,6 +120,6 @@ fn main() {
         "PostgreSQL, cursor (1,000 a fetch)",
         users,
         secs,
-        peak_rss_mb("self"),
+        common::peak_rss_mb("self"),
     );
 }

@@ -23,17 +23,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn dir_bytes(dir: &Path) -> u64 {
     let mut total = 0;
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -53,7 +42,7 @@ fn own_share(users: u64, kind: &str) -> (f64, f64, f64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let export = dir.path().join("users.jsonl");
     common::moving::write_export(&export, users);
-    let rss_before = peak_rss_mb();
+    let rss_before = common::peak_rss_mb("self");
     let fields = cutover::audit::roles::fields(&cutover::config::AuditFile::default());
     let table = cutover::audit::compat::Table::built_in();
     let column = kind.trim_end_matches("-100k");
@@ -126,7 +115,11 @@ fn own_share(users: u64, kind: &str) -> (f64, f64, f64) {
     assert!(passed.rows > 0);
     let seconds = started.elapsed().as_secs_f64();
     assert!(bytes > 0);
-    (users as f64 / seconds, rss_before, peak_rss_mb())
+    (
+        users as f64 / seconds,
+        rss_before,
+        common::peak_rss_mb("self"),
+    )
 }
 
 fn journal_bytes(users: u64) -> f64 {

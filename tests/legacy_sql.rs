@@ -30,6 +30,16 @@ fn load(db: &mut postgres::Client) {
     .expect("the legacy table");
 }
 
+/// A PostgreSQL with the legacy table, a connection to it, and a project reading it as `sql:`.
+fn setup() -> (Postgres, postgres::Client, tempfile::TempDir) {
+    let pg = Postgres::start();
+    let mut db = postgres::Client::connect(&pg.url(), postgres::NoTls).expect("connect");
+    load(&mut db);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    project(tmp.path());
+    (pg, db, tmp)
+}
+
 fn project(p: &Path) {
     write_project(
         p,
@@ -41,12 +51,8 @@ fn project(p: &Path) {
 
 #[test]
 fn audit_and_plan_read_the_legacy_database_as_its_csv_export() {
-    let pg = Postgres::start();
-    let mut db = postgres::Client::connect(&pg.url(), postgres::NoTls).expect("connect");
-    load(&mut db);
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let (pg, mut db, tmp) = setup();
     let p = tmp.path();
-    project(p);
     let mut csv = String::new();
     db.copy_out(&format!(
         "COPY ({QUERY}) TO STDOUT WITH (FORMAT csv, HEADER)"
@@ -100,12 +106,8 @@ fn audit_and_plan_read_the_legacy_database_as_its_csv_export() {
 
 #[test]
 fn a_failing_query_and_a_missing_column_name_their_fix() {
-    let pg = Postgres::start();
-    let mut db = postgres::Client::connect(&pg.url(), postgres::NoTls).expect("connect");
-    load(&mut db);
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let (pg, _db, tmp) = setup();
     let p = tmp.path();
-    project(p);
     let said = fails(cutover(p).env("LEGACY_DB", pg.url()).args([
         "audit",
         "sql:",

@@ -1,12 +1,15 @@
-//! `kind = "drift"` sources, joined to what they count once the project is whole: the
-//! segment's `[segments.move] export`, reached as `[legacy]` says. A drift source on a file is
+//! `kind = "drift"` sources and gates: their keys checked, and each source joined to what it
+//! counts once the project is whole: the segment's `[segments.move] export`, reached as
+//! `[legacy]` says. A drift source on a file is
 //! an error (a file cannot tell who changed since it was taken), and so is one on a segment
 //! that moves nothing.
 
+use super::file::{GateFile, SourceFile, SourceKind};
 use super::found::Found;
 use super::locate::KeyPath;
 use super::{Project, ProjectFile, Severity, SourceRequest};
 use crate::export::Source;
+use crate::model::criteria::Criterion;
 
 /// Give every drift source its segment's live export, or say why it has none.
 pub(super) fn attach(project: &mut Project, raw: &ProjectFile, root: &KeyPath, found: &mut Found) {
@@ -55,5 +58,39 @@ pub(super) fn attach(project: &mut Project, raw: &ProjectFile, root: &KeyPath, f
             };
             found.push((Severity::Error, at, why.into()));
         }
+    }
+}
+
+/// The drift keys of a source's table that are wrong, by key: `since` that does not parse,
+/// and `since` or `modified` on a source of another kind.
+pub(super) fn keys(s: &SourceFile) -> Vec<(&'static str, String)> {
+    let other = "applies to a drift source only; remove it or set kind = \"drift\"";
+    let mut wrong = Vec::new();
+    if let Some(since) = &s.since {
+        match (s.kind, crate::export::drift::Since::parse(since)) {
+            (SourceKind::Drift, Ok(_)) => {}
+            (SourceKind::Drift, Err(why)) => wrong.push(("since", why)),
+            _ => wrong.push(("since", other.to_string())),
+        }
+    }
+    if s.modified.is_some() && s.kind != SourceKind::Drift {
+        wrong.push(("modified", other.to_string()));
+    }
+    wrong
+}
+
+/// A `kind = "drift"` gate: legacy users changed since the last move, at most `max_drift`
+/// (default 0), read from the source `metric` names (default `drift`).
+pub(super) fn gate(g: &GateFile) -> Criterion {
+    let max = g.max_drift.unwrap_or(0);
+    Criterion::Metric {
+        metric: g.metric.clone().unwrap_or_else(|| "drift".to_string()),
+        min: None,
+        max: Some(max as f64),
+        label: Some(
+            g.name
+                .clone()
+                .unwrap_or_else(|| format!("legacy users changed since the move ≤ {max}")),
+        ),
     }
 }

@@ -21,29 +21,9 @@ pub struct ProjectFile {
     pub notify: Vec<super::NotifyFile>,
     /// How cutover binds to a live legacy directory named where an export goes.
     #[serde(default)]
-    pub legacy: LegacyFile,
+    pub legacy: super::legacy::LegacyFile,
     #[serde(default)]
     pub segments: Vec<SegmentFile>,
-}
-
-/// `[legacy]`: the identity cutover binds as when an export is a live LDAP directory
-/// (`ldap://…` where a file path goes). No bind DN: anonymous.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LegacyFile {
-    pub bind_dn: Option<String>,
-    /// `env:NAME` only: the password never sits in the file.
-    pub bind_password: Option<String>,
-    /// `[legacy.sql]`: the legacy database, read where an export goes as `sql:`.
-    pub sql: Option<LegacySqlFile>,
-}
-
-/// `[legacy.sql]`: a PostgreSQL URL (`env:NAME`) and one SELECT whose columns are named by role.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LegacySqlFile {
-    pub url: Option<String>,
-    pub query: Option<String>,
 }
 
 /// `[audit]`: the target whose hash support the audit verdicts, and the export's column or

@@ -11,6 +11,7 @@ mod drift;
 mod durations;
 mod file;
 mod found;
+mod legacy;
 mod lenient;
 mod load;
 mod locate;
@@ -210,6 +211,9 @@ impl Project {
         if let StateBackend::Postgres { url } = &self.state {
             refs.push(url.clone());
         }
+        // The legacy directory's bind password and the legacy database's URL.
+        refs.extend(self.legacy_access.bind.iter().map(|(_, pw)| pw.clone()));
+        refs.extend(self.legacy_access.sql.iter().map(|q| q.url.clone()));
         for sink in &self.notify {
             if let SinkTarget::Slack { url } | SinkTarget::Webhook { url } = &sink.target {
                 refs.push(url.clone());

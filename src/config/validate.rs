@@ -69,8 +69,8 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             &mut found,
         ),
         legacy_access: crate::export::source::Access {
-            bind: legacy_bind(&raw.legacy, &root, &mut found),
-            sql: legacy_sql(raw.legacy.sql.as_ref(), &root, &mut found),
+            bind: super::legacy::bind(&raw.legacy, &root, &mut found),
+            sql: super::legacy::sql(raw.legacy.sql.as_ref(), &root, &mut found),
         },
         index: segments
             .iter()
@@ -364,81 +364,5 @@ fn deadline(v: &toml::Value) -> Option<NaiveDate> {
             NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
         }
         _ => None,
-    }
-}
-
-/// `[legacy.sql]`: its URL as an `env:` reference and a query, both.
-fn legacy_sql(
-    raw: Option<&super::file::LegacySqlFile>,
-    root: &KeyPath,
-    found: &mut Found,
-) -> Option<crate::export::sql::Query> {
-    let raw = raw?;
-    let at = root.clone().key("legacy").key("sql");
-    let url = match raw.url.as_deref() {
-        Some(u) if u.starts_with(crate::secret::PREFIX) && u.len() > 4 => Some(u.to_string()),
-        _ => {
-            found.push((
-                Severity::Error,
-                at.clone().key("url"),
-                "must be \"env:NAME\", the variable holding the legacy database's URL (postgres://USER:PASSWORD@HOST/DB): it holds a password, never kept in the file".into(),
-            ));
-            None
-        }
-    };
-    let query = match raw.query.as_deref().map(str::trim) {
-        Some(q) if !q.is_empty() => Some(q.to_string()),
-        _ => {
-            found.push((
-                Severity::Error,
-                at.key("query"),
-                "must be one SELECT whose columns are named by role, e.g. \"SELECT uid AS id, mail AS email, pw AS password_hash FROM users\"".into(),
-            ));
-            None
-        }
-    };
-    Some(crate::export::sql::Query {
-        url: url?,
-        text: query?,
-    })
-}
-
-/// `[legacy] bind_dn` with its password as an `env:` reference, both or neither.
-fn legacy_bind(
-    raw: &super::file::LegacyFile,
-    root: &KeyPath,
-    found: &mut Found,
-) -> Option<(String, String)> {
-    let at = root.clone().key("legacy");
-    match (&raw.bind_dn, &raw.bind_password) {
-        (None, None) => None,
-        (Some(dn), Some(pw)) if pw.starts_with(crate::secret::PREFIX) && pw.len() > 4 => {
-            Some((dn.clone(), pw.clone()))
-        }
-        (Some(_), Some(_)) => {
-            found.push((
-                Severity::Error,
-                at.key("bind_password"),
-                "must be \"env:NAME\": the password is read from the environment, never kept in the file".into(),
-            ));
-            None
-        }
-        (Some(_), None) => {
-            found.push((
-                Severity::Error,
-                at.key("bind_password"),
-                "must be set with bind_dn, as \"env:NAME\" (leave both out to bind anonymously)"
-                    .into(),
-            ));
-            None
-        }
-        (None, Some(_)) => {
-            found.push((
-                Severity::Error,
-                at.key("bind_dn"),
-                "must be set with bind_password: the DN to bind as, e.g. \"cn=reader,dc=example,dc=org\"".into(),
-            ));
-            None
-        }
     }
 }

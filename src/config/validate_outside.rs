@@ -107,23 +107,8 @@ pub(super) fn source(
             found,
         );
     }
-    if let Some(since) = &s.since {
-        match (kind, crate::export::drift::Since::parse(since)) {
-            (SourceKind::Drift, Ok(_)) => {}
-            (SourceKind::Drift, Err(why)) => err(at.clone().key("since"), why.into(), found),
-            _ => err(
-                at.clone().key("since"),
-                "applies to a drift source only; remove it or set kind = \"drift\"".into(),
-                found,
-            ),
-        }
-    }
-    if s.modified.is_some() && kind != SourceKind::Drift {
-        err(
-            at.clone().key("modified"),
-            "applies to a drift source only; remove it or set kind = \"drift\"".into(),
-            found,
-        );
+    for (key, why) in super::drift::keys(s) {
+        err(at.clone().key(key), why.into(), found);
     }
     if kind == SourceKind::Auth0 {
         found.push((
@@ -208,20 +193,7 @@ pub(super) fn gate(
     }
     match kind {
         "reconciled" => Some(Criterion::Reconciled(limits.limits())),
-        // Legacy users changed since the last move, at most `max_drift` (default 0).
-        "drift" => {
-            let max = g.max_drift.unwrap_or(0);
-            Some(Criterion::Metric {
-                metric: g.metric.clone().unwrap_or_else(|| "drift".to_string()),
-                min: None,
-                max: Some(max as f64),
-                label: Some(
-                    g.name
-                        .clone()
-                        .unwrap_or_else(|| format!("legacy users changed since the move ≤ {max}")),
-                ),
-            })
-        }
+        "drift" => Some(super::drift::gate(g)),
         "canary" => match g.min_success.unwrap_or(1.0) {
             m if m > 0.0 && m <= 1.0 => Some(Criterion::Canary {
                 metric: g.metric.clone().unwrap_or_else(|| "canary".to_string()),

@@ -71,9 +71,15 @@ impl Engine {
                     .and_then(|&i| self.events.get(i))
                     .and_then(|e| {
                         let m = e.body.moved.as_deref()?;
-                        let seconds = chrono::Duration::milliseconds((m.seconds * 1000.0) as i64);
-                        (m.state != "undone" && m.state != "undoing")
-                            .then(|| m.started.unwrap_or(e.body.at - seconds))
+                        if m.state == "undone" || m.state == "undoing" {
+                            return None;
+                        }
+                        m.started.or_else(|| {
+                            let ms = (m.seconds * 1000.0) as i64;
+                            e.body
+                                .at
+                                .checked_sub_signed(chrono::Duration::try_milliseconds(ms)?)
+                        })
                     }),
             };
             moment.set(at);

@@ -68,21 +68,23 @@ impl PartialEq for Moment {
 impl Eq for Moment {}
 
 /// Legacy users of `export` created or changed at or after `since` (`modified`: the query's
-/// column of each row's last change, for `sql:`).
+/// column of each row's last change, for `sql:`); the directory or database gives up after
+/// `timeout`, so a count never outlives its poll for long.
 pub fn count(
     export: &Source,
     modified: Option<&str>,
     since: DateTime<Utc>,
+    timeout: std::time::Duration,
 ) -> Result<u64, ReadError> {
     match export {
-        Source::Ldap(dir) => super::ldap::count_since(dir, since),
+        Source::Ldap(dir) => super::ldap::count_since(dir, since, timeout),
         Source::Sql(query) => {
             let Some(column) = modified else {
                 return Err(ReadError::Live(
                     "a drift source on sql: needs modified = \"COLUMN\", the query's column of each user's last change".into(),
                 ));
             };
-            super::sql::count_since(query, column, since)
+            super::sql::count_since(query, column, since, timeout)
         }
         Source::File(_) => Err(ReadError::Live(
             "a file cannot tell who changed since it was taken: a drift source needs [segments.move] export to be a live directory (ldap://…) or sql:".into(),

@@ -9,7 +9,8 @@
 //! and is never in the URL, a message or the state.
 //!
 //! What stops a read, each with the fix in its message: a bind the directory refuses, a field
-//! named in `[audit]` that the directory's schema does not have, a referral (the search went
+//! named in `[audit]` that the directory's schema does not have (when the schema may be
+//! read), a referral (the search went
 //! to another server), a size or administrative limit (the reading identity is not allowed
 //! the whole directory, even page by page), a base that does not exist, and no access.
 
@@ -50,11 +51,20 @@ impl Directory {
     /// Check a URL before anything connects: its shape, scope and filter, and that it holds
     /// no password.
     pub fn parse(url: &str, bind: Option<(String, String)>) -> Result<Directory, String> {
+        // No message here repeats the URL: until it is known to hold no password, it may.
+        let holds_password = "the LDAP URL holds a password: take it out and set [legacy] bind_password = \"env:NAME\"";
+        let lower = url.to_ascii_lowercase();
+        if lower.contains("x-bindpw") || lower.contains("1.3.6.1.4.1.10094.1.5.1") {
+            return Err(holds_password.into());
+        }
         let parsed = url::Url::parse(url.trim()).map_err(|e| {
-            format!("'{url}' is not an LDAP URL ({e}); write ldap://HOST:PORT/BASE??sub?(FILTER)")
+            format!("the export's LDAP URL does not parse ({e}); write ldap://HOST:PORT/BASE??sub?(FILTER)")
         })?;
-        let params = ldap3::get_url_params(&parsed).map_err(|e| {
-            format!("the LDAP URL '{url}' cannot be read ({e}); write ldap://HOST:PORT/BASE??sub?(FILTER) with scope base, one or sub")
+        if parsed.password().is_some() || !parsed.username().is_empty() {
+            return Err(holds_password.into());
+        }
+        let params = ldap3::get_url_params(&parsed).map_err(|_| {
+            "the export's LDAP URL cannot be read as BASE?ATTRIBUTES?SCOPE?FILTER; write ldap://HOST:PORT/BASE??sub?(FILTER) with scope base, one or sub".to_string()
         })?;
         if params.extensions.iter().any(|x| {
             matches!(
@@ -62,10 +72,10 @@ impl Directory {
                 ldap3::LdapUrlExt::XBindpw(_) | ldap3::LdapUrlExt::Credentials(_)
             )
         }) {
-            return Err("the LDAP URL holds a password: take it out and set [legacy] bind_password = \"env:NAME\"".into());
+            return Err(holds_password.into());
         }
         ldap3::parse_filter(params.filter.as_bytes()).map_err(|()| {
-            format!("the filter of '{url}' is not an LDAP filter; write it in parentheses, e.g. (objectClass=inetOrgPerson), percent-encoding spaces")
+            "the export's LDAP URL has a filter that is not an LDAP filter; write it in parentheses, e.g. (objectClass=inetOrgPerson), percent-encoding spaces".to_string()
         })?;
         Ok(Directory {
             url: url.trim().to_string(),
@@ -77,8 +87,9 @@ impl Directory {
 /// What a directory read found.
 pub struct Read {
     pub used: Vec<Option<String>>,
-    /// SHA-256 of what was read (each entry's DN and the attributes asked for), in order: the
-    /// same digest on a second read means the same users in the same order.
+    /// SHA-256 of who was read: each entry's DN, in order. The same digest on a second read
+    /// means the same users in the same order, so the same numbers name the same users; a
+    /// changed attribute (a login's time) does not change it.
     pub sha256: String,
     pub entries: u64,
 }
@@ -104,18 +115,13 @@ pub fn entries(
     let mut number = 0u64;
     let on_entry = |e: SearchEntry| {
         number += 1;
+        // The seal is who, in what order: a user's values (a last login) change every day.
         sha.update(e.dn.as_bytes());
         sha.update(b"\n");
         let mut names: Vec<&String> = e.attrs.keys().collect();
         names.sort();
         values.begin();
         for name in names {
-            for v in &e.attrs[name] {
-                sha.update(name.as_bytes());
-                sha.update(b": ");
-                sha.update(v.as_bytes());
-                sha.update(b"\n");
-            }
             if let Some(first) = e.attrs[name].first() {
                 values.offer(name, || Scalar::Text(first.clone()));
             }
@@ -166,16 +172,24 @@ fn search(
 pub fn count_since(
     dir: &Directory,
     since: chrono::DateTime<chrono::Utc>,
+    timeout: Duration,
 ) -> Result<u64, ReadError> {
     // On a thread of its own, as every read: the client runs a runtime of its own.
     std::thread::scope(|s| {
         s.spawn(|| {
             let mut conn = connect(dir)?;
+            // A count that outlives its poll must not hold a session on the directory.
+            conn.with_timeout(timeout);
             let parsed = url::Url::parse(&dir.url).map_err(|e| failed(e.to_string()))?;
             let params = ldap3::get_url_params(&parsed).map_err(|e| failed(e.to_string()))?;
+            let filter = params.filter.trim();
+            let filter = if filter.starts_with('(') {
+                filter.to_string()
+            } else {
+                format!("({filter})")
+            };
             let filter = format!(
-                "(&{}(modifyTimestamp>={}))",
-                params.filter,
+                "(&{filter}(modifyTimestamp>={}))",
                 since.format("%Y%m%d%H%M%SZ")
             );
             let mut n = 0u64;
@@ -204,7 +218,7 @@ fn connect(dir: &Directory) -> Result<LdapConn, ReadError> {
             .map_err(|e| failed(format!("[legacy] bind_password: {e}")))?;
         let bound = conn
             .simple_bind(dn, &password)
-            .map_err(|e| failed(format!("binding as '{dn}' failed ({e})")))?;
+            .map_err(|e| failed(format!("binding as '{dn}' failed ({})", said(&e))))?;
         match bound.rc {
             0 => {}
             49 => {
@@ -242,7 +256,7 @@ fn walk(
             filter,
             attrs,
         )
-        .map_err(|e| failed(format!("the search of {} failed ({e})", dir.url)))?;
+        .map_err(|e| failed(format!("the search of {} failed ({})", dir.url, said(&e))))?;
     let mut read = 0u64;
     loop {
         match stream.next() {
@@ -260,8 +274,9 @@ fn walk(
             Ok(None) => break,
             Err(e) => {
                 return Err(failed(format!(
-                    "the search of {} stopped after {read} entries ({e})",
-                    dir.url
+                    "the search of {} stopped after {read} entries ({})",
+                    dir.url,
+                    said(&e)
                 )));
             }
         }
@@ -276,7 +291,22 @@ fn walk(
         10 => Err(referral(&done.refs.join(", "))),
         32 => Err(failed(format!("the search base of {} does not exist in the directory; check the DN after the host", dir.url))),
         50 => Err(failed("the reading identity may not search there (insufficient access, 50); bind as one that may, with [legacy] bind_dn".into())),
-        rc => Err(failed(format!("the search of {} ended with result code {rc} ({})", dir.url, done.text))),
+        // The server's diagnostic text may quote a DN (uid=ana,…): the code says enough.
+        rc => Err(failed(format!("the search of {} ended with LDAP result code {rc}", dir.url))),
+    }
+}
+
+/// What an LDAP client error means, without what it may quote: the server's diagnostic text
+/// and matched DN (a DN can name a person), only the result code.
+fn said(e: &ldap3::LdapError) -> String {
+    match e {
+        ldap3::LdapError::LdapResult { result } => format!("LDAP result code {}", result.rc),
+        ldap3::LdapError::Timeout { .. } => "no answer in time".into(),
+        other => {
+            let text = other.to_string();
+            // Transport errors (a refused connection, TLS) quote no entry.
+            text.chars().take(200).collect()
+        }
     }
 }
 
@@ -352,6 +382,14 @@ mod tests {
         assert!(bad("ldap://h/dc=x??everywhere?(uid=*)").contains("scope"));
         assert!(bad("ldap://h/dc=x??sub?uid=*)(").contains("filter"));
         assert!(bad("ldap://h/dc=x????x-bindpw=secret").contains("env:"));
+        // A password in the URL is refused before anything could repeat it.
+        for url in [
+            "ldap://reader:s3cret@h/dc=x",
+            "ldap://h/dc=x??nowhere?(uid=*)?x-bindpw=s3cret",
+        ] {
+            let said = bad(url);
+            assert!(said.contains("env:") && !said.contains("s3cret"), "{said}");
+        }
     }
 
     #[test]

@@ -149,6 +149,11 @@ fn take_line(text: &[u8], at: u64, entry: &mut Option<Entry>, values: &mut Entry
         if e.line.is_none() && e.bytes == text.len() {
             e.line = Some(at);
             values.begin();
+        } else {
+            // Two entries with no blank line between: one would take the other's values.
+            e.bad.get_or_insert(BadRow::NotLdif(format!(
+                "a second 'dn:' at line {at} in one entry; separate entries by a blank line"
+            )));
         }
         return;
     }
@@ -239,10 +244,10 @@ mod tests {
 
     #[test]
     fn bad_records_are_counted_by_line_and_never_quote_a_value() {
-        let ldif = "dn: uid=a,dc=x\nchangetype: modify\nreplace: mail\nmail: ana@x.org\n-\n\nuid: orphan\n\ndn: uid=c,dc=x\nmail:: not*base64\n\ndn: uid=d,dc=x\nmail:< file:///etc/passwd\n\ndn: uid=e,dc=x\nthis line has no colon\n";
+        let ldif = "dn: uid=a,dc=x\nchangetype: modify\nreplace: mail\nmail: ana@x.org\n-\n\nuid: orphan\n\ndn: uid=c,dc=x\nmail:: not*base64\n\ndn: uid=d,dc=x\nmail:< file:///etc/passwd\n\ndn: uid=e,dc=x\nthis line has no colon\n\ndn: uid=f,dc=x\nmail: f@x.org\ndn: uid=g,dc=x\nmail: g@x.org\n";
         let (rows, _) = read(ldif, &[Field::any_of(&["mail"])]);
         let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(lines, vec![1, 7, 9, 12, 15]);
+        assert_eq!(lines, vec![1, 7, 9, 12, 15, 18]);
         for (_, r) in &rows {
             let e = r.as_ref().expect_err("every record here is bad");
             assert!(!e.contains("ana@x.org") && !e.contains("passwd"), "{e}");

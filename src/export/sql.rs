@@ -34,7 +34,8 @@ impl std::fmt::Debug for Query {
 /// What a query read found.
 pub struct Read {
     pub used: Vec<Option<String>>,
-    /// SHA-256 of every value read, in order.
+    /// SHA-256 of who was read: the first field's value (a move's legacy id) of each row, in
+    /// order; a changed value of another column (a login's time) does not change it.
     pub sha256: String,
 }
 
@@ -72,13 +73,16 @@ pub fn rows(
                 number += 1;
                 values.begin();
                 for (name, v) in columns.iter().zip(row) {
-                    sha.update(v.as_deref().unwrap_or("\u{0}").as_bytes());
-                    sha.update(b"\x1f");
                     let value = || v.clone().map_or(Scalar::Null, Scalar::Text);
                     values.offer(name, value);
                 }
+                let row = values.finish();
+                // The seal is who, in what order: the first field (a move's legacy id).
+                if let Some(Some(Scalar::Text(id))) = row.first() {
+                    sha.update(id.as_bytes());
+                }
                 sha.update(b"\x1e");
-                on_row(number, Ok(values.finish()));
+                on_row(number, Ok(row));
             }
         },
     )?;
@@ -110,8 +114,13 @@ fn connect(query: &Query) -> Result<postgres::Client, ReadError> {
     Ok(client)
 }
 
+/// What the database said: its message and code, except for a data error (SQLSTATE class
+/// 22), whose message quotes the value (a cast of an email, say): only its code then.
 fn said(e: postgres::Error) -> String {
     match e.as_db_error() {
+        Some(db) if db.code().code().starts_with("22") => {
+            format!("a value of the wrong shape (SQLSTATE {})", db.code().code())
+        }
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => e.to_string(),
     }
@@ -122,6 +131,7 @@ pub fn count_since(
     query: &Query,
     column: &str,
     since: chrono::DateTime<chrono::Utc>,
+    timeout: std::time::Duration,
 ) -> Result<u64, ReadError> {
     let column = column.trim().to_ascii_lowercase();
     if column.is_empty()
@@ -142,7 +152,29 @@ pub fn count_since(
     std::thread::scope(|s| {
         s.spawn(|| {
             let mut client = connect(query)?;
-            let got = client.simple_query(&sql).map_err(|e| {
+            // Read-only, and no longer than the poll waits: a count that outlives its poll
+            // must not hold a session on the database.
+            let mut read = client
+                .build_transaction()
+                .read_only(true)
+                .start()
+                .map_err(|e| {
+                    failed(format!(
+                        "the legacy database refused a transaction: {}",
+                        said(e)
+                    ))
+                })?;
+            read.batch_execute(&format!(
+                "SET LOCAL statement_timeout = {}",
+                timeout.as_millis().max(1)
+            ))
+            .map_err(|e| {
+                failed(format!(
+                    "the legacy database refused the session: {}",
+                    said(e)
+                ))
+            })?;
+            let got = read.simple_query(&sql).map_err(|e| {
                 failed(format!(
                     "counting the [legacy.sql] query's changed rows failed: {}",
                     said(e)

@@ -273,6 +273,9 @@ pub struct Passed {
     pub moving: u64,
     /// Rows of the export, readable or not.
     pub rows: u64,
+    /// A live source's seal from this very read (who, in what order): the one the numbers of
+    /// the batches handed out belong to. None for a file (sealed by its bytes).
+    pub sealed: Option<String>,
 }
 
 /// Every moving user, in batches of `size`, handed to `each` in export order
@@ -307,7 +310,7 @@ pub fn batches_and_skips<P>(
     let mut batch: Vec<Outgoing<P>> = Vec::with_capacity(size);
     let mut number = 0;
     let mut going = true;
-    stream(export, &fields, |line, row| {
+    let streamed = stream(export, &fields, |line, row| {
         passed.rows += 1;
         let mut skip = |why: Skip| *passed.skipped.entry(why.as_str()).or_default() += 1;
 
@@ -375,5 +378,6 @@ pub fn batches_and_skips<P>(
     if going && !batch.is_empty() {
         each(number, batch);
     }
+    passed.sealed = streamed.sha256;
     Ok(passed)
 }

@@ -98,6 +98,7 @@ pub async fn move_users(
             groups: shared_emails,
         });
     }
+    let resumed = matches!(&old, Some(h) if h.state == State::Moving);
     let mut header = match old {
         Some(h) if h.state == State::Moving => {
             if h.export_sha256 != seal.sha256 {
@@ -255,7 +256,22 @@ pub async fn move_users(
             "the export reader ended without a count".into(),
         ));
     };
-    prepare::unchanged(&plan.export, &plan.fields, &seal)?;
+    match &passed.sealed {
+        // A file: still the bytes the seal was taken of.
+        None => prepare::unchanged(&plan.export, &plan.fields, &seal)?,
+        // A live source: the read that handed out the batches is the one the journal's
+        // numbers belong to, so it is the seal an undo checks. A resume's earlier batches came
+        // from an earlier read, which must have found the same users in the same order.
+        Some(sealed) if *sealed != header.export_sha256 => {
+            if resumed {
+                return Err(MoveError::Changed {
+                    path: plan.export.shown(),
+                });
+            }
+            header.export_sha256 = sealed.clone();
+        }
+        Some(_) => {}
+    }
     header.rows = passed.rows;
     header.skipped = passed
         .skipped

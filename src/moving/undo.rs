@@ -95,12 +95,20 @@ pub fn read_ids(
     lines: &HashSet<u64>,
     sha256: &str,
 ) -> Result<HashMap<u64, (String, Option<String>)>, MoveError> {
-    if prepare::digest(export, fields)?.sha256 != sha256 {
-        return Err(MoveError::Changed {
-            path: export.shown(),
-        });
+    // A file is sealed by its bytes before it is read. A live source is sealed by the same
+    // read that takes the ids: users added or removed between two reads would shift every
+    // number after them.
+    let changed = || MoveError::Changed {
+        path: export.shown(),
+    };
+    if export.file().is_some() && prepare::digest(export, fields)?.sha256 != sha256 {
+        return Err(changed());
     }
-    ids_at(export, fields, lines)
+    let (ids, seal) = ids_and_seal(export, fields, lines)?;
+    if seal.is_some_and(|s| s != sha256) {
+        return Err(changed());
+    }
+    Ok(ids)
 }
 
 /// The legacy ids and emails at `lines` of the export (held in memory for lookups, never
@@ -110,8 +118,19 @@ pub fn ids_at(
     fields: &[Field],
     lines: &HashSet<u64>,
 ) -> Result<HashMap<u64, (String, Option<String>)>, MoveError> {
+    ids_and_seal(export, fields, lines).map(|(ids, _)| ids)
+}
+
+/// [`ids_at`], with a live source's seal from the same read.
+type IdsAndSeal = (HashMap<u64, (String, Option<String>)>, Option<String>);
+
+fn ids_and_seal(
+    export: &crate::export::Source,
+    fields: &[Field],
+    lines: &HashSet<u64>,
+) -> Result<IdsAndSeal, MoveError> {
     let mut out = HashMap::with_capacity(lines.len());
-    prepare::stream(export, fields, |line, row| {
+    let streamed = prepare::stream(export, fields, |line, row| {
         if let (true, Ok(values)) = (lines.contains(&line), row) {
             let user = crate::audit::roles::User::read(values);
             if let Some(id) = user.id {
@@ -119,5 +138,5 @@ pub fn ids_at(
             }
         }
     })?;
-    Ok(out)
+    Ok((out, streamed.sha256))
 }

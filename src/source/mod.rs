@@ -232,7 +232,7 @@ async fn drift(
         return Ok(0.0);
     };
     let count = tokio::task::spawn_blocking(move || {
-        crate::export::drift::count(&export, modified.as_deref(), since)
+        crate::export::drift::count(&export, modified.as_deref(), since, timeout)
     });
     match tokio::time::timeout(timeout, count).await {
         Ok(Ok(Ok(n))) => finite(n as f64),

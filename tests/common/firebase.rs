@@ -4,6 +4,7 @@
 //! on drop. A real implementation of the target's API that nobody here wrote.
 #![allow(dead_code)]
 
+use super::free_port;
 use serde_json::{Value, json};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -14,13 +15,6 @@ pub struct Emulator {
     child: Child,
     pub port: u16,
     pub project: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 impl Emulator {

@@ -423,6 +423,32 @@ pub fn quiet_watch(dir: &Path) -> std::process::Child {
         .expect("watch")
 }
 
+/// A free TCP port on 127.0.0.1 (bound and released: the server started next takes it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Whether the tests run as root (servers that refuse root then run as another user).
+pub fn as_root() -> bool {
+    cutover::os::current_uid() == Some(0)
+}
+
+/// A process's peak resident memory (VmHWM) in MB (`pid` a number or `self`), 0 when it
+/// cannot be read.
+pub fn peak_rss_mb(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 /// A process's resident memory (VmRSS) in MB, 0 when it cannot be read.
 pub fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -3,6 +3,7 @@
 //! server refuses root), stopped by pid on drop. `.ci/test` installs the package when missing.
 #![allow(dead_code)]
 
+use super::{as_root, free_port};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -24,17 +25,6 @@ fn bin_dir() -> PathBuf {
         .collect();
     versions.sort();
     versions.pop().unwrap_or_default()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn as_root() -> bool {
-    cutover::os::current_uid() == Some(0)
 }
 
 impl Postgres {

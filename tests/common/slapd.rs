@@ -10,6 +10,7 @@
 //! whose `authTimestamp` is each user's last login.
 #![allow(dead_code)]
 
+use super::{as_root, free_port};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,17 +26,6 @@ pub const READER_PW: &str = "reader-secret";
 pub struct Slapd {
     dir: tempfile::TempDir,
     pub port: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn as_root() -> bool {
-    cutover::os::current_uid() == Some(0)
 }
 
 fn config(dir: &Path) -> String {
