@@ -17,6 +17,78 @@ pub struct LegacyFile {
     pub bind_password: Option<String>,
     /// `[legacy.sql]`: the legacy database, read where an export goes as `sql:`.
     pub sql: Option<LegacySqlFile>,
+    /// `[legacy.decommission]`: when the legacy system may be switched off.
+    pub decommission: Option<DecommissionFile>,
+}
+
+/// `[legacy.decommission]`: the source of the legacy system's own authentication traffic (a
+/// segment's `[segments.sources.METRIC]`), the threshold it must stay below, and for how
+/// many days.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecommissionFile {
+    pub segment: Option<String>,
+    pub metric: Option<String>,
+    pub below: Option<f64>,
+    pub days: Option<u32>,
+}
+
+/// `[legacy.decommission]`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decommission {
+    pub segment: String,
+    pub metric: String,
+    pub below: f64,
+    pub days: u32,
+}
+
+/// `[legacy.decommission]`: a source every segment's `[segments.sources]` can name, a finite
+/// threshold, and whole days (default 14).
+pub(super) fn decommission(
+    raw: Option<&DecommissionFile>,
+    segments: &[super::Segment],
+    root: &KeyPath,
+    found: &mut Found,
+) -> Option<Decommission> {
+    let raw = raw?;
+    let at = root.clone().key("legacy").key("decommission");
+    let mut fail = |key: &str, msg: String| {
+        found.push((Severity::Error, at.clone().key(key), msg.into()));
+    };
+    let segment = raw.segment.clone().unwrap_or_default();
+    let metric = raw.metric.clone().unwrap_or_default();
+    match segments.iter().find(|s| s.id == segment) {
+        None => fail(
+            "segment",
+            "must name the segment whose source reads the legacy system's authentication traffic, e.g. segment = \"staff\"".into(),
+        ),
+        Some(s) if s.source(&metric).is_none() => fail(
+            "metric",
+            format!("must name one of segment '{segment}''s [segments.sources], e.g. a Prometheus query or a command reading binds a minute from cn=Monitor"),
+        ),
+        Some(_) => {}
+    }
+    let below = raw.below.filter(|b| b.is_finite() && *b >= 0.0);
+    if below.is_none() {
+        fail(
+            "below",
+            "must be a number ≥ 0: the traffic the legacy system may still see, e.g. below = 1 (binds a minute)".into(),
+        );
+    }
+    let days = raw.days.unwrap_or(14);
+    if days == 0 {
+        fail("days", "must be at least 1 (default 14)".into());
+    }
+    let known = segments
+        .iter()
+        .find(|s| s.id == segment)
+        .is_some_and(|s| s.source(&metric).is_some());
+    (known && days > 0).then_some(Decommission {
+        segment,
+        metric,
+        below: below?,
+        days,
+    })
 }
 
 /// `[legacy.sql]`: a PostgreSQL URL (`env:NAME`) and one SELECT whose columns are named by role.

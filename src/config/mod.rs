@@ -11,7 +11,7 @@ mod drift;
 mod durations;
 mod file;
 mod found;
-mod legacy;
+pub mod legacy;
 mod lenient;
 mod load;
 mod locate;
@@ -85,6 +85,8 @@ pub struct Project {
     pub notify: Vec<Sink>,
     /// `[legacy]`: how live exports are reached (a directory's bind, the legacy database).
     pub legacy_access: crate::export::source::Access,
+    /// `[legacy.decommission]`: when the legacy system may be switched off (None: not asked).
+    pub decommission: Option<legacy::Decommission>,
     pub segments: Vec<Segment>,
     /// Where each segment id is in `segments`: a lookup by id costs the same with 100,000
     /// segments as with 10 (`status` looks up every segment several times).

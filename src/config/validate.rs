@@ -72,6 +72,12 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             bind: super::legacy::bind(&raw.legacy, &root, &mut found),
             sql: super::legacy::sql(raw.legacy.sql.as_ref(), &root, &mut found),
         },
+        decommission: super::legacy::decommission(
+            raw.legacy.decommission.as_ref(),
+            &segments,
+            &root,
+            &mut found,
+        ),
         index: segments
             .iter()
             .enumerate()

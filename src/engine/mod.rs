@@ -9,6 +9,7 @@ pub mod adoption;
 mod error;
 pub use error::EngineError;
 pub mod checks;
+mod decommission;
 pub mod finish;
 pub mod guarding;
 pub mod held;

@@ -34,6 +34,10 @@ pub struct ProjectStatus {
     /// Notification sinks whose deliveries fail now (told by the owner that sends them).
     #[serde(default)]
     pub notify_failing: Vec<SinkFailing>,
+    /// Whether the legacy system may be switched off (`[legacy.decommission]`; absent when
+    /// the project does not ask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decommission: Option<crate::model::decommission::Decommission>,
     pub segments: Vec<SegmentStatus>,
 }
 
@@ -373,6 +377,7 @@ impl Engine {
             migrated_share: weighted_share(&segments),
             state_unreachable_since: self.unreachable_since(),
             notify_failing: Vec::new(),
+            decommission: self.decommission(now)?,
             team: match self.store().coordination() {
                 None => None,
                 Some(c) => Some(TeamStatus {

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod bgnbd;
 pub mod criteria;
+pub mod decommission;
 pub mod event;
 pub mod forecast;
 pub mod gate;

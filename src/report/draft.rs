@@ -85,6 +85,33 @@ fn draft(
             "![migrated share by segment](project.png) ([SVG](project.svg))\n"
         );
     }
+    if let Some(d) = &status.decommission {
+        let _ = writeln!(md, "## Switching the legacy system off\n");
+        let _ = writeln!(md, "| condition | holds | what cutover sees | last held |");
+        let _ = writeln!(md, "|---|---|---|---|");
+        for c in &d.conditions {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                c.name,
+                if c.holds { "yes" } else { "**no**" },
+                c.detail,
+                c.last_true.map_or_else(
+                    || "never".to_string(),
+                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
+                )
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\n{}\n",
+            if d.ready {
+                "Ready: every condition holds."
+            } else {
+                "Not ready."
+            }
+        );
+    }
     let _ = writeln!(md, "## Segments\n");
     let _ = writeln!(
         md,

@@ -41,6 +41,10 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
         );
         let _ = writeln!(out, "state: {} · {guard}", team.state);
     }
+    if let Some(d) = &s.decommission {
+        let tone = if d.ready { colors.ok } else { colors.warn };
+        let _ = writeln!(out, "{}", paint(tone, &d.line()));
+    }
     for f in &s.notify_failing {
         let line = format!(
             "⚠ notifications to '{}' fail since {} ({} waiting): {}; `cutover notify test {}` checks it",
