@@ -252,6 +252,7 @@ fn every_message() -> Vec<(String, Value)> {
         },
         Update::SegmentsChanged {
             segments: vec![view],
+            decommission: None,
         },
         Update::EventAppended { event },
         Update::HookStarted {

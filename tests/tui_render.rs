@@ -196,6 +196,44 @@ fn the_header_shows_the_project_route_and_weighted_share() {
 }
 
 #[test]
+fn the_header_says_whether_the_legacy_system_may_be_switched_off() {
+    use cutover::model::decommission::{Condition, Decommission};
+    let mut m = model(160, 48);
+    let header = |m: &Model| text(&render(m)).lines().next().expect("header").to_string();
+    assert!(!header(&m).contains("legacy"), "not asked, not shown");
+    let condition = |name: &str, holds: bool| Condition {
+        name: name.into(),
+        holds,
+        detail: String::new(),
+        last_true: None,
+    };
+    update(
+        &mut m,
+        Input::Decommission(Box::new(Decommission::of(vec![
+            condition("segments", true),
+            condition("traffic", false),
+            condition("drift", false),
+        ]))),
+    );
+    assert!(
+        header(&m).contains("· legacy held by traffic, drift"),
+        "{}",
+        header(&m)
+    );
+    update(
+        &mut m,
+        Input::Decommission(Box::new(Decommission::of(vec![condition(
+            "segments", true,
+        )]))),
+    );
+    assert!(
+        header(&m).contains("legacy: ready to switch off"),
+        "{}",
+        header(&m)
+    );
+}
+
+#[test]
 fn the_header_says_when_the_state_database_is_out_of_reach_and_when_it_is_back() {
     let mut m = model(160, 48);
     let since = chrono::DateTime::parse_from_rfc3339("2026-11-23T12:01:30Z")

@@ -11,6 +11,9 @@ use crate::model::rollup::Resolution;
 use crate::store::StoreError;
 use chrono::{DateTime, Duration, Utc};
 
+/// How far back a condition's last held time is looked for.
+const LOOK_BACK_DAYS: i64 = 90;
+
 impl Engine {
     /// Whether the legacy system may be switched off at `now` (None: the project does not
     /// ask, having no `[legacy.decommission]`).
@@ -91,7 +94,7 @@ impl Engine {
                         &seg.id,
                         &spec.metric,
                         Resolution::Hour,
-                        0,
+                        (now - Duration::days(LOOK_BACK_DAYS)).timestamp_millis(),
                         now.timestamp_millis() + 1,
                     )
                     .map_err(|e| crate::store::sample_error(self.store().dir(), e))?;

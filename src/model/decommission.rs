@@ -27,7 +27,8 @@ pub struct Condition {
     pub holds: bool,
     /// What it found, in the lead's words.
     pub detail: String,
-    /// When it last held: now when it holds; None when it never did, as far as cutover knows.
+    /// When it last held: now when it holds; None when it never did, as far as cutover knows
+    /// (drift is looked for over the last 90 days).
     pub last_true: Option<DateTime<Utc>>,
 }
 

@@ -125,8 +125,16 @@ impl Core {
             Err(_) if self.engine.unreachable_since().is_some() => return,
             Err(e) => return self.clients.notice(Tone::Danger, e.to_string()),
         }
-        self.clients
-            .broadcast(Update::SegmentsChanged { segments }, false);
+        // The switch-off view spans the project: worked out anew with each change, only
+        // for a project that asks for it.
+        let decommission = self.engine.decommission(now).unwrap_or_default();
+        self.clients.broadcast(
+            Update::SegmentsChanged {
+                segments,
+                decommission,
+            },
+            false,
+        );
     }
 
     fn segment_views(

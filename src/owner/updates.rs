@@ -18,8 +18,13 @@ use super::protocol::Tone;
 pub enum Update {
     /// Everything, anew (after subscribing).
     Snapshot { snapshot: Box<Snapshot> },
-    /// Fresh status (and adoption series) of some segments.
-    SegmentsChanged { segments: Vec<SegmentView> },
+    /// Fresh status (and adoption series) of some segments, and the legacy switch-off view
+    /// when the project asks for one (`[legacy.decommission]`).
+    SegmentsChanged {
+        segments: Vec<SegmentView>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decommission: Option<crate::model::decommission::Decommission>,
+    },
     /// A new line of the audit log, flushed.
     EventAppended { event: Event },
     HookStarted {

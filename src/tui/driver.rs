@@ -30,7 +30,10 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
     match msg {
         ServerMsg::Update { update } => match update {
             Update::Snapshot { snapshot } => vec![Input::Refreshed(snapshot)],
-            Update::SegmentsChanged { segments } => {
+            Update::SegmentsChanged {
+                segments,
+                decommission,
+            } => {
                 let mut statuses = Vec::with_capacity(segments.len());
                 let mut series = Vec::new();
                 for v in segments {
@@ -39,7 +42,11 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
                     }
                     statuses.push(v.status);
                 }
-                vec![Input::SegmentsUpdated { statuses, series }]
+                let mut inputs = vec![Input::SegmentsUpdated { statuses, series }];
+                if let Some(d) = decommission {
+                    inputs.push(Input::Decommission(Box::new(d)));
+                }
+                inputs
             }
             Update::EventAppended { event } => vec![Input::EventAppended(Box::new(event))],
             Update::HookStarted {

@@ -42,6 +42,8 @@ pub enum Input {
         statuses: Vec<crate::engine::status::SegmentStatus>,
         series: Vec<(String, Vec<(f64, f64)>)>,
     },
+    /// The legacy switch-off view, anew.
+    Decommission(Box<crate::model::decommission::Decommission>),
     /// A message for the status line (an outcome, a refusal, an error).
     Notice(Tone, String),
     /// A running move's progress (none: it ended).
@@ -214,6 +216,10 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         }
         Input::Notice(tone, text) => {
             m.status_line = Some((tone, text));
+            Vec::new()
+        }
+        Input::Decommission(d) => {
+            m.snapshot.status.decommission = Some(*d);
             Vec::new()
         }
         Input::NotifyHealth(failing) => {

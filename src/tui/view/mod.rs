@@ -158,6 +158,28 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
             },
         },
     ];
+    let mut left = left;
+    if let Some(d) = &s.decommission {
+        // The switch-off view, when the project asks for it: ready, or what holds it back
+        // (`status` and the report say why and since when).
+        left.push(if d.ready {
+            Span::styled(
+                " · legacy: ready to switch off",
+                Style::default().fg(theme.ok),
+            )
+        } else {
+            let back: Vec<&str> = d
+                .conditions
+                .iter()
+                .filter(|c| !c.holds)
+                .map(|c| c.name.as_str())
+                .collect();
+            Span::styled(
+                format!(" · legacy held by {}", back.join(", ")),
+                Style::default().fg(theme.warn),
+            )
+        });
+    }
     let left_width: usize = left.iter().map(|s| s.content.chars().count()).sum();
     frame.render_widget(Paragraph::new(Line::from(left)), area);
     // The right side (source health, clock) only where it fits beside the left.
