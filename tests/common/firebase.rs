@@ -19,8 +19,23 @@ pub struct Emulator {
 
 impl Emulator {
     /// Start an emulator for project `demo-NAME`; panics with its log if it does not answer
-    /// within two minutes.
+    /// within two minutes. A free port can be taken by another process between being found
+    /// and being bound: the emulator then says "port taken" and exits, and it is started again
+    /// on fresh ports (three tries).
     pub fn start(name: &str) -> Emulator {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match Emulator::try_start(name) {
+                Ok(emulator) => return emulator,
+                Err(log) if tries < 3 && log.contains("port taken") => continue,
+                Err(log) => panic!("the Firebase emulator did not answer: {log}"),
+            }
+        }
+    }
+
+    /// One start: the emulator, or its log when it ended or did not answer in two minutes.
+    fn try_start(name: &str) -> Result<Emulator, String> {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let host = |p: u16| json!({"host": "127.0.0.1", "port": p});
@@ -45,7 +60,7 @@ impl Emulator {
             .process_group(0)
             .spawn()
             .expect("firebase (npm firebase-tools; bash .ci/test installs it)");
-        let emulator = Emulator {
+        let mut emulator = Emulator {
             dir,
             child,
             port,
@@ -57,11 +72,14 @@ impl Emulator {
                 .try_post("accounts:lookup", &json!({"localId": ["none"]}))
                 .is_some()
             {
-                return emulator;
+                return Ok(emulator);
+            }
+            if emulator.child.try_wait().ok().flatten().is_some() {
+                return Err(emulator.log());
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-        panic!("the Firebase emulator did not answer: {}", emulator.log());
+        Err(emulator.log())
     }
 
     pub fn log(&self) -> String {
