@@ -18,9 +18,8 @@ use super::entry::EntryFields;
 use super::rows::{Field, RowResult};
 use super::{BadRow, ReadError, Scalar};
 use ldap3::adapters::PagedResults;
-use ldap3::{LdapConn, LdapConnSettings, Scope, SearchEntry};
+use ldap3::{LdapConn, LdapConnSettings, SearchEntry};
 use sha2::{Digest as _, Sha256};
-use std::collections::HashSet;
 use std::time::Duration;
 
 /// Entries asked for per page.
@@ -151,7 +150,7 @@ fn search(
 ) -> Result<(), ReadError> {
     let mut conn = connect(dir)?;
     if !explicit.is_empty()
-        && let Some(known) = schema(&mut conn)
+        && let Some(known) = super::ldap_schema::names(&mut conn)
         && let Some(name) = explicit
             .iter()
             .find(|n| !known.contains(&n.to_ascii_lowercase()))
@@ -317,52 +316,6 @@ fn referral(to: &str) -> ReadError {
     ))
 }
 
-/// Every attribute name the directory's schema knows, lowercase (None: the schema cannot be
-/// read, so nothing is checked against it).
-fn schema(conn: &mut LdapConn) -> Option<HashSet<String>> {
-    let (root, _) = conn
-        .search(
-            "",
-            Scope::Base,
-            "(objectClass=*)",
-            vec!["subschemaSubentry"],
-        )
-        .ok()?
-        .success()
-        .ok()?;
-    let root = SearchEntry::construct(root.into_iter().next()?);
-    let dn = root.attrs.get("subschemaSubentry")?.first()?.clone();
-    let (found, _) = conn
-        .search(&dn, Scope::Base, "(objectClass=*)", vec!["attributeTypes"])
-        .ok()?
-        .success()
-        .ok()?;
-    let sub = SearchEntry::construct(found.into_iter().next()?);
-    let mut names = HashSet::new();
-    for def in sub.attrs.get("attributeTypes")? {
-        names.extend(type_names(def));
-    }
-    Some(names)
-}
-
-/// The names of one attribute type definition (`( 2.5.4.3 NAME ( 'cn' 'commonName' ) …`),
-/// lowercase.
-fn type_names(def: &str) -> Vec<String> {
-    let Some(after) = def.split_once(" NAME ").map(|(_, r)| r.trim_start()) else {
-        return Vec::new();
-    };
-    let list = if let Some(inner) = after.strip_prefix('(') {
-        inner.split(')').next().unwrap_or_default()
-    } else {
-        after.split_whitespace().next().unwrap_or_default()
-    };
-    list.split('\'')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,18 +343,5 @@ mod tests {
             let said = bad(url);
             assert!(said.contains("env:") && !said.contains("s3cret"), "{said}");
         }
-    }
-
-    #[test]
-    fn attribute_type_names_are_read_from_the_schema() {
-        assert_eq!(
-            type_names("( 2.5.4.3 NAME ( 'cn' 'commonName' ) DESC 'RFC4519' SUP name )"),
-            vec!["cn", "commonname"]
-        );
-        assert_eq!(
-            type_names("( 0.9.2342.19200300.100.1.3 NAME 'mail' EQUALITY caseIgnoreIA5Match )"),
-            vec!["mail"]
-        );
-        assert!(type_names("( 1.2.3 DESC 'no name' )").is_empty());
     }
 }

@@ -11,6 +11,7 @@ mod document;
 pub mod drift;
 mod entry;
 pub mod ldap;
+mod ldap_schema;
 mod ldif;
 mod live;
 pub mod logins;

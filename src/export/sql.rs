@@ -114,6 +114,20 @@ fn connect(query: &Query) -> Result<postgres::Client, ReadError> {
     Ok(client)
 }
 
+/// A read-only transaction on the legacy database: cutover never writes there.
+fn read_only(client: &mut postgres::Client) -> Result<postgres::Transaction<'_>, ReadError> {
+    client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .map_err(|e| {
+            failed(format!(
+                "the legacy database refused a transaction: {}",
+                said(e)
+            ))
+        })
+}
+
 /// What the database said: its message and code, except for a data error (SQLSTATE class
 /// 22), whose message quotes the value (a cast of an email, say): only its code then.
 fn said(e: postgres::Error) -> String {
@@ -154,16 +168,7 @@ pub fn count_since(
             let mut client = connect(query)?;
             // Read-only, and no longer than the poll waits: a count that outlives its poll
             // must not hold a session on the database.
-            let mut read = client
-                .build_transaction()
-                .read_only(true)
-                .start()
-                .map_err(|e| {
-                    failed(format!(
-                        "the legacy database refused a transaction: {}",
-                        said(e)
-                    ))
-                })?;
+            let mut read = read_only(&mut client)?;
             read.batch_execute(&format!(
                 "SET LOCAL statement_timeout = {}",
                 timeout.as_millis().max(1)
@@ -198,16 +203,7 @@ fn fetch(
     tx: &std::sync::mpsc::SyncSender<Msg>,
 ) -> Result<(), ReadError> {
     let mut client = connect(query)?;
-    let mut read = client
-        .build_transaction()
-        .read_only(true)
-        .start()
-        .map_err(|e| {
-            failed(format!(
-                "the legacy database refused a transaction: {}",
-                said(e)
-            ))
-        })?;
+    let mut read = read_only(&mut client)?;
     let text = query.text.trim().trim_end_matches(';');
     read.batch_execute(&format!("DECLARE cutover_export NO SCROLL CURSOR FOR {text}"))
         .map_err(|e| {
