@@ -93,7 +93,8 @@ fn own_share(users: u64, kind: &str) -> (f64, f64, f64) {
             }
             let refs: Vec<_> = batch_users.iter().collect();
             if firebase {
-                for (_, body) in cutover::moving::firebase::requests(&refs).expect("encodes") {
+                for (_, body) in cutover::moving::firebase::requests(&refs, false).expect("encodes")
+                {
                     bytes += body.len();
                 }
             } else {

@@ -149,6 +149,7 @@ mod tests {
             total: created + failed,
             created,
             already_present: 0,
+            updated: 0,
             skipped: Default::default(),
             failed: [("INVALID_EMAIL".to_string(), failed)].into(),
             without_password: 0,

@@ -1,13 +1,15 @@
 //! Drift on the live legacy system: after a move from a real `slapd`, users changed or added
 //! in the directory are counted by a `drift` source, and its `max_drift` gate holds `done`
-//! (as it holds the gate) until they are moved too. A drift source on a file export is
-//! refused by `check`.
+//! (as it holds the gate) until they are moved too, which `cutover move --changed-since-move`
+//! does; a rollback then takes back what the move and the pass created. A drift source on a
+//! file export is refused by `check`.
 
 mod common;
 
 use common::slapd::{self, PEOPLE, READER, READER_PW, Slapd};
-use common::vendors::simulator;
+use common::vendors::{self, simulator};
 use common::{cutover, json, write_project};
+use std::collections::BTreeSet;
 
 const USERS: u64 = 300;
 
@@ -46,9 +48,10 @@ fn users_changed_in_the_directory_after_a_move_are_counted_and_hold_done() {
     assert_eq!(moved["total"], USERS, "{moved}");
     assert!(moved["started"].is_string(), "{moved}");
 
-    // Three users change their email and two sign up on the legacy system.
+    // Three users change their email and two sign up on the legacy system (users whose
+    // hashes FusionAuth takes: PBKDF2, or none).
     let mut change = String::new();
-    for i in [5, 17, 42] {
+    for i in [5, 17, 50] {
         change += &format!(
             "dn: uid={},{PEOPLE}\nchangetype: modify\nreplace: mail\nmail: new{i}@example.org\n\n",
             slapd::uid(i)
@@ -77,6 +80,88 @@ fn users_changed_in_the_directory_after_a_move_are_counted_and_hold_done() {
     );
     assert!(said.contains("move them again"), "{said}");
     assert_eq!(phase(), "cutover");
+
+    // The directory keeps change times to the second: the pass starts in a later one than the
+    // changes, so none of them is counted again after it.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let before = vendors::users(&sim, "fusionauth", "acme");
+    let run = |args: &[&str]| {
+        json(
+            cutover(p)
+                .env("LDAP_PW", READER_PW)
+                .env("FA_KEY", "key")
+                .args(args),
+        )
+    };
+    let pass = run(&["move", "eu", "--changed-since-move", "--json"]);
+    assert_eq!(pass["which"], "drift", "{pass}");
+    assert_eq!(pass["state"], "moved", "{pass}");
+    assert_eq!(pass["total"], 5, "only the changed users are read: {pass}");
+    assert_eq!(pass["created"], 2, "{pass}");
+    assert_eq!(pass["updated"], 3, "{pass}");
+    assert_eq!(pass["failed"], serde_json::json!({}), "{pass}");
+
+    // Exactly the three changed users were updated (FusionAuth stamps an update), with their
+    // new emails; the two who signed up are there; nobody else was touched.
+    let after = vendors::users(&sim, "fusionauth", "acme");
+    assert_eq!(after.len(), before.len() + 2);
+    let stamped: BTreeSet<&str> = after
+        .iter()
+        .filter(|(_, u)| u["lastUpdateInstant"].is_i64())
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let changed: Vec<String> = [5, 17, 50].iter().map(|&i| slapd::uid(i)).collect();
+    assert_eq!(
+        stamped,
+        changed.iter().map(String::as_str).collect::<BTreeSet<_>>()
+    );
+    for i in [5, 17, 50] {
+        assert_eq!(
+            after[&slapd::uid(i)]["email"],
+            format!("new{i}@example.org")
+        );
+    }
+    for i in [USERS + 1, USERS + 2] {
+        assert_eq!(
+            after[&slapd::uid(i)]["email"],
+            format!("user{i}@example.org")
+        );
+    }
+    for (id, u) in &before {
+        if !changed.contains(id) {
+            assert_eq!(&after[id], u, "{id} was not changed and must stay as moved");
+        }
+    }
+
+    // Nothing changed since the pass: the next pass reads no one, and the drift gate lets
+    // `done` through.
+    let again = run(&["move", "eu", "--changed-since-move", "--json"]);
+    assert_eq!(again["total"], 0, "{again}");
+    let out = cutover(p)
+        .env("LDAP_PW", READER_PW)
+        .env("FA_KEY", "key")
+        .args(["advance", "eu"])
+        .output()
+        .expect("advance");
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !said.contains("legacy users changed since the move"),
+        "{said}"
+    );
+
+    // A rollback takes back what the move and the pass created alike.
+    let out = cutover(p)
+        .env("LDAP_PW", READER_PW)
+        .env("FA_KEY", "key")
+        .args(["rollback", "eu", "--reason", "drill"])
+        .output()
+        .expect("rollback");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(vendors::users(&sim, "fusionauth", "acme").len(), 0);
 }
 
 #[test]

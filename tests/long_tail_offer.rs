@@ -29,6 +29,7 @@ fn a_plateaued_moving_segment_is_offered_its_long_tail_with_count_and_duration()
             total: 1000,
             created: 1000,
             already_present: 0,
+            updated: 0,
             skipped: Default::default(),
             failed: Default::default(),
             without_password: 0,

@@ -33,6 +33,10 @@ const WIRE: &[(u32, &str)] = &[
         7,
         "3b369a41744b6537726ebf9496cabb7b18d327b2cc05d738dba5e72010ed08f5",
     ),
+    (
+        8,
+        "37497563051b057a03370b005b367273955d32e23aee78f7f6f5df632c744b4a",
+    ),
 ];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
@@ -174,6 +178,14 @@ fn every_message() -> Vec<(String, Value)> {
             rehearse: true,
             keep: false,
             remaining: false,
+            changed_since_move: false,
+        },
+        Request::Move {
+            segment: "eu".into(),
+            rehearse: false,
+            keep: false,
+            remaining: false,
+            changed_since_move: true,
         },
         Request::Reset {
             segment: "eu".into(),
@@ -229,6 +241,7 @@ fn every_message() -> Vec<(String, Value)> {
                 total: 3,
                 created: 1,
                 already_present: 1,
+                updated: 0,
                 skipped: [("unreadable".to_string(), 1)].into(),
                 failed: [("INVALID_EMAIL".to_string(), 0)].into(),
                 without_password: 0,

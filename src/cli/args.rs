@@ -293,6 +293,12 @@ pub enum Cmd {
         /// the target yet (journaled and undone like any move).
         #[arg(long, conflicts_with_all = ["rehearse", "keep"])]
         remaining: bool,
+        /// After the real move: move again the legacy users created or changed since it (or
+        /// since the last such pass), read live from the directory or database; created where
+        /// the target lacks them, updated where it holds them (journaled and undone like any
+        /// move).
+        #[arg(long, conflicts_with_all = ["rehearse", "keep", "remaining"])]
+        changed_since_move: bool,
         #[arg(long)]
         json: bool,
         /// Return once the move is under way in the running owner; `cutover move SEGMENT`

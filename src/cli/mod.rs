@@ -161,18 +161,19 @@ pub fn run(cli: Cli) -> Result<()> {
             rehearse,
             keep,
             remaining,
+            changed_since_move,
             json,
             no_wait,
         } => {
             if *remaining {
                 moving::remaining(&cli, segment, *json)?;
-            } else {
+            } else if !*changed_since_move {
                 moving::not_slow(&cli, segment, *rehearse)?;
             }
             moving::run(
                 &cli,
                 segment,
-                (*rehearse, *keep, *remaining),
+                (*rehearse, *keep, *remaining, *changed_since_move),
                 *json,
                 *no_wait,
             )

@@ -1,6 +1,6 @@
-//! `cutover move SEGMENT [--rehearse] [--keep] [--json]`: move a segment's users into its
-//! `[segments.move]` target through the project's owner, which runs the move as a task and
-//! journals every batch. The command waits for the end, showing progress on stderr (a bar on
+//! `cutover move SEGMENT [--rehearse [--keep] | --remaining | --changed-since-move] [--json]`:
+//! move a segment's users into its `[segments.move]` target through the project's owner,
+//! which runs the move as a task and journals every batch. The command waits for the end, showing progress on stderr (a bar on
 //! a terminal, else a line every 10 %), then prints the report. Run it again after an
 //! interruption and it resumes; after the end it sends nothing and prints the report again.
 
@@ -12,12 +12,14 @@ use anyhow::Result;
 pub(super) fn run(
     cli: &Cli,
     segment: &str,
-    (rehearse, keep, remaining): (bool, bool, bool),
+    (rehearse, keep, remaining, changed_since_move): (bool, bool, bool, bool),
     json: bool,
     no_wait: bool,
 ) -> Result<()> {
     let label = if rehearse {
         format!("rehearsing the move of {segment}")
+    } else if changed_since_move {
+        format!("moving {segment}'s changed users")
     } else {
         format!("moving {segment}")
     };
@@ -27,6 +29,7 @@ pub(super) fn run(
         rehearse,
         keep,
         remaining,
+        changed_since_move,
     };
     let mut progress = |reply: &Reply| match reply {
         Reply::MoveProgress { done, of } => {

@@ -64,23 +64,31 @@ impl Engine {
             let at = match since {
                 Since::At(t) => Some(*t),
                 Since::Cutover => self.state(segment).cutover_at,
-                Since::Move => self
-                    .latest
-                    .moves
-                    .get(&(segment.to_string(), "real".to_string()))
-                    .and_then(|&i| self.events.get(i))
-                    .and_then(|e| {
-                        let m = e.body.moved.as_deref()?;
-                        if m.state == "undone" || m.state == "undoing" {
-                            return None;
-                        }
-                        m.started.or_else(|| {
-                            let ms = (m.seconds * 1000.0) as i64;
-                            e.body
-                                .at
-                                .checked_sub_signed(chrono::Duration::try_milliseconds(ms)?)
-                        })
-                    }),
+                Since::Move => {
+                    let started = |which: &str| {
+                        self.latest
+                            .moves
+                            .get(&(segment.to_string(), which.to_string()))
+                            .and_then(|&i| self.events.get(i))
+                            .and_then(|e| {
+                                let m = e.body.moved.as_deref()?;
+                                if m.state == "undone" || m.state == "undoing" {
+                                    return None;
+                                }
+                                m.started.or_else(|| {
+                                    let ms = (m.seconds * 1000.0) as i64;
+                                    e.body
+                                        .at
+                                        .checked_sub_signed(chrono::Duration::try_milliseconds(ms)?)
+                                })
+                            })
+                    };
+                    // A finished drift pass (`move --changed-since-move`) after the real move
+                    // moved the changes before its start: the count goes on from there.
+                    let real = started("real");
+                    let pass = started("drift").filter(|&p| real.is_some_and(|r| p >= r));
+                    pass.or(real)
+                }
             };
             moment.set(at);
         }

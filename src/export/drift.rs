@@ -67,6 +67,34 @@ impl PartialEq for Moment {
 
 impl Eq for Moment {}
 
+/// The live source `export` narrowed to its users created or changed at or after `since`
+/// (`modified`: the query's column of each row's last change, for `sql:`): what a drift pass
+/// (`cutover move --changed-since-move`) reads, by the same rules as the whole source.
+pub fn changed(
+    export: &Source,
+    modified: Option<&str>,
+    since: DateTime<Utc>,
+) -> Result<Source, ReadError> {
+    match export {
+        Source::Ldap(dir) => Ok(Source::Ldap(super::ldap::Directory {
+            changed_since: Some(since),
+            ..dir.clone()
+        })),
+        Source::Sql(query) => {
+            let Some(column) = modified else {
+                return Err(ReadError::Live(NO_COLUMN.into()));
+            };
+            super::sql::changed_since(query, column, since).map(Source::Sql)
+        }
+        Source::File(_) => Err(ReadError::Live(NOT_A_FILE.into())),
+    }
+}
+
+/// Why a drift on `sql:` cannot be read without its column.
+const NO_COLUMN: &str = "a drift source on sql: needs modified = \"COLUMN\", the query's column of each user's last change";
+/// Why a drift cannot be read from a file.
+const NOT_A_FILE: &str = "a file cannot tell who changed since it was taken: a drift source needs [segments.move] export to be a live directory (ldap://…) or sql:";
+
 /// Legacy users of `export` created or changed at or after `since` (`modified`: the query's
 /// column of each row's last change, for `sql:`); the directory or database gives up after
 /// `timeout`, so a count never outlives its poll for long.
@@ -80,15 +108,11 @@ pub fn count(
         Source::Ldap(dir) => super::ldap::count_since(dir, since, timeout),
         Source::Sql(query) => {
             let Some(column) = modified else {
-                return Err(ReadError::Live(
-                    "a drift source on sql: needs modified = \"COLUMN\", the query's column of each user's last change".into(),
-                ));
+                return Err(ReadError::Live(NO_COLUMN.into()));
             };
             super::sql::count_since(query, column, since, timeout)
         }
-        Source::File(_) => Err(ReadError::Live(
-            "a file cannot tell who changed since it was taken: a drift source needs [segments.move] export to be a live directory (ldap://…) or sql:".into(),
-        )),
+        Source::File(_) => Err(ReadError::Live(NOT_A_FILE.into())),
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Directory {
     pub url: String,
     /// Bind as this DN with the password in this `env:` reference; None: anonymous.
     pub bind: Option<(String, String)>,
+    /// Only the entries changed (or created) at or after this moment: the search's filter
+    /// and `(modifyTimestamp>=…)`, as a drift pass reads the directory.
+    pub changed_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -79,6 +82,7 @@ impl Directory {
         Ok(Directory {
             url: url.trim().to_string(),
             bind,
+            changed_since: None,
         })
     }
 }
@@ -161,7 +165,11 @@ fn search(
     }
     let parsed = url::Url::parse(&dir.url).map_err(|e| failed(e.to_string()))?;
     let params = ldap3::get_url_params(&parsed).map_err(|e| failed(e.to_string()))?;
-    walk(&mut conn, dir, &params.filter, attrs.to_vec(), |entry| {
+    let filter = match dir.changed_since {
+        Some(since) => changed_filter(&params.filter, since),
+        None => params.filter.to_string(),
+    };
+    walk(&mut conn, dir, &filter, attrs.to_vec(), |entry| {
         tx.send(SearchEntry::construct(entry)).is_ok()
     })
 }
@@ -181,16 +189,7 @@ pub fn count_since(
             conn.with_timeout(timeout);
             let parsed = url::Url::parse(&dir.url).map_err(|e| failed(e.to_string()))?;
             let params = ldap3::get_url_params(&parsed).map_err(|e| failed(e.to_string()))?;
-            let filter = params.filter.trim();
-            let filter = if filter.starts_with('(') {
-                filter.to_string()
-            } else {
-                format!("({filter})")
-            };
-            let filter = format!(
-                "(&{filter}(modifyTimestamp>={}))",
-                since.format("%Y%m%d%H%M%SZ")
-            );
+            let filter = changed_filter(&params.filter, since);
             let mut n = 0u64;
             walk(&mut conn, dir, &filter, vec!["1.1".to_string()], |_| {
                 n += 1;
@@ -201,6 +200,21 @@ pub fn count_since(
         .join()
         .unwrap_or_else(|_| Err(failed("the directory's reader stopped unexpectedly".into())))
     })
+}
+
+/// The URL's filter narrowed to entries changed (or created: creation sets it too) at or
+/// after `since`, to the second as `modifyTimestamp` keeps it.
+fn changed_filter(filter: &str, since: chrono::DateTime<chrono::Utc>) -> String {
+    let filter = filter.trim();
+    let filter = if filter.starts_with('(') {
+        filter.to_string()
+    } else {
+        format!("({filter})")
+    };
+    format!(
+        "(&{filter}(modifyTimestamp>={}))",
+        since.format("%Y%m%d%H%M%SZ")
+    )
 }
 
 /// Connect to the directory and bind as `[legacy]` says.

@@ -140,13 +140,13 @@ fn said(e: postgres::Error) -> String {
     }
 }
 
-/// Rows of the query whose column `column` (each user's last change) is at or after `since`.
-pub fn count_since(
+/// The query narrowed to the rows whose column `column` (each user's last change) is at or
+/// after `since`: what a drift pass reads, and what a drift source counts.
+pub fn changed_since(
     query: &Query,
     column: &str,
     since: chrono::DateTime<chrono::Utc>,
-    timeout: std::time::Duration,
-) -> Result<u64, ReadError> {
+) -> Result<Query, ReadError> {
     let column = column.trim().to_ascii_lowercase();
     if column.is_empty()
         || !column
@@ -158,10 +158,24 @@ pub fn count_since(
         )));
     }
     let text = query.text.trim().trim_end_matches(';');
-    let sql = format!(
-        "SELECT count(*) FROM ({text}) AS legacy WHERE legacy.\"{column}\" >= '{}'::timestamptz",
-        since.to_rfc3339()
-    );
+    Ok(Query {
+        url: query.url.clone(),
+        text: format!(
+            "SELECT * FROM ({text}) AS legacy WHERE legacy.\"{column}\" >= '{}'::timestamptz",
+            since.to_rfc3339()
+        ),
+    })
+}
+
+/// Rows of the query whose column `column` (each user's last change) is at or after `since`.
+pub fn count_since(
+    query: &Query,
+    column: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    timeout: std::time::Duration,
+) -> Result<u64, ReadError> {
+    let changed = changed_since(query, column, since)?;
+    let sql = format!("SELECT count(*) FROM ({}) AS changed", changed.text);
     // On a thread of its own, as every read: the client runs a runtime of its own.
     std::thread::scope(|s| {
         s.spawn(|| {

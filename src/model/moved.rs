@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A move's counts. `total` is every row of the export; the rest add up to it:
-/// `created + already_present + Σ skipped + Σ failed = total` once the move is done.
+/// `created + already_present + updated + Σ skipped + Σ failed = total` once the move is
+/// done. For a drift pass, the export is the legacy users changed since the last move.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MoveReport {
     pub segment: String,
@@ -15,6 +16,10 @@ pub struct MoveReport {
     pub total: u64,
     pub created: u64,
     pub already_present: u64,
+    /// On the target already and updated with the legacy system's values (a drift pass,
+    /// `cutover move --changed-since-move`; 0 for any other move).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub updated: u64,
     pub skipped: BTreeMap<String, u64>,
     pub failed: BTreeMap<String, u64>,
     /// Of those created, moved without a password (they set a new one).
@@ -112,7 +117,7 @@ pub fn grouped(n: u64) -> String {
 impl MoveReport {
     /// Users the target answered for: created, already there, or refused.
     pub fn settled(&self) -> u64 {
-        self.created + self.already_present + self.failed.values().sum::<u64>()
+        self.created + self.already_present + self.updated + self.failed.values().sum::<u64>()
     }
 
     /// How long moving these users takes at this move's rate, in seconds (a rehearsal's
@@ -126,11 +131,15 @@ impl MoveReport {
         let skipped: u64 = self.skipped.values().sum();
         let failed: u64 = self.failed.values().sum();
         format!(
-            "{} move {}: {} users, {} created, {} already present, {} skipped, {} failed, {:.0} s ({:.0}/s){}",
+            "{} move {}: {} users, {} created, {}{} already present, {} skipped, {} failed, {:.0} s ({:.0}/s){}",
             self.which,
             self.state,
             self.total,
             self.created,
+            match self.updated {
+                0 => String::new(),
+                n => format!("{n} updated, "),
+            },
             self.already_present,
             skipped,
             failed,

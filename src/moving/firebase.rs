@@ -7,8 +7,9 @@
 //!
 //! Limits, from Firebase's "Import users" guide and the REST reference: at most 1,000 users a
 //! `batchCreate` and a `batchDelete`, one `hashAlgorithm` (with its rounds and order) a
-//! request, so a batch goes out as one request per algorithm. `allowOverwrite` is never sent:
-//! Google's Admin SDK sets it, and then an import replaces the user whose uid collides. A
+//! request, so a batch goes out as one request per algorithm. A move never sends
+//! `allowOverwrite` (Google's Admin SDK sets it, and then an import replaces the user whose uid
+//! collides); only a drift pass does, for users its move created ([`update`]). A
 //! lookup takes 100 ids at a time (the Admin SDK's `getUsers` limit). Per-user refusals come
 //! inside a 200 answer as `error: [{index, message}]`; the message is free text that can echo
 //! the email, so only its code is kept ([`super::problems::code_of`]).
@@ -26,6 +27,7 @@ use std::collections::{BTreeMap, HashSet};
 
 mod list;
 mod reset;
+mod update;
 
 const NAME: &str = "Firebase";
 /// Users a `batchCreate` or a `batchDelete` takes.
@@ -108,7 +110,7 @@ impl Firebase {
         users: &[&Outgoing<AnyForm>],
     ) -> Result<Vec<Result<(), String>>, MoveError> {
         let mut outcomes: Vec<Result<(), String>> = vec![Ok(()); users.len()];
-        for (members, body) in requests(users)? {
+        for (members, body) in requests(users, false)? {
             let answer = self
                 .post("accounts:batchCreate", "an import", body.into())
                 .await?;
@@ -184,6 +186,10 @@ struct Upload<'a> {
     rounds: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     password_hash_order: Option<&'static str>,
+    /// Replace the user whose uid collides (a drift pass re-importing a user this move
+    /// created); never set by a move.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    allow_overwrite: bool,
 }
 
 /// One encoded `batchCreate`: the indexes of the users it holds, and its JSON body.
@@ -191,8 +197,8 @@ pub type Request = (Vec<usize>, Vec<u8>);
 
 /// The `batchCreate` requests for `users`, encoded: one per hash algorithm (users without a
 /// password go with any), at most [`BATCH`] users each, with the indexes into `users` each
-/// holds.
-pub fn requests(users: &[&Outgoing<AnyForm>]) -> Result<Vec<Request>, MoveError> {
+/// holds; `overwrite` replaces users already there.
+pub fn requests(users: &[&Outgoing<AnyForm>], overwrite: bool) -> Result<Vec<Request>, MoveError> {
     let mut groups: BTreeMap<Option<Algorithm>, Vec<usize>> = BTreeMap::new();
     for (i, u) in users.iter().enumerate() {
         groups
@@ -213,6 +219,7 @@ pub fn requests(users: &[&Outgoing<AnyForm>]) -> Result<Vec<Request>, MoveError>
                 password_hash_order: algorithm
                     .filter(|a| a.password_first)
                     .map(|_| "PASSWORD_AND_SALT"),
+                allow_overwrite: overwrite,
             };
             let body = serde_json::to_vec(&upload)
                 .map_err(|e| MoveError::Setup(format!("cannot encode an import: {e}")))?;

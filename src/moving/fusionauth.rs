@@ -30,6 +30,7 @@ use std::collections::{HashMap, HashSet};
 
 mod list;
 mod reset;
+mod update;
 
 const NAME: &str = "FusionAuth";
 /// Ids a search asks about, and ids a bulk delete takes.

@@ -10,6 +10,7 @@
 //!   apart); the two whose imports are asynchronous jobs share [`jobs`];
 //! - [`journal`]: what each batch held and what became of it, in the state;
 //! - [`run`]: the move, batch by batch; [`undo`]: deleting exactly what it created;
+//! - [`drift_pass`]: the users changed on a live legacy system since the move, moved again;
 //! - [`report`]: the counts of the whole move.
 //!
 //! Targets: Firebase Authentication (and its emulator), FusionAuth, Keycloak, Auth0 and
@@ -18,6 +19,7 @@
 pub mod auth0;
 pub mod auth0_form;
 pub mod authgear;
+pub mod drift_pass;
 pub mod firebase;
 pub mod firebase_form;
 pub mod fusionauth;

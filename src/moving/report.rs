@@ -17,6 +17,7 @@ impl Report {
             total: header.rows,
             created: 0,
             already_present: 0,
+            updated: 0,
             skipped: header.skipped.clone(),
             failed: BTreeMap::new(),
             without_password: header.without_password,
@@ -38,6 +39,7 @@ impl Report {
                 match o {
                     Outcome::Created => r.created += 1,
                     Outcome::AlreadyPresent => r.already_present += 1,
+                    Outcome::Updated => r.updated += 1,
                     Outcome::Failed(k) => {
                         let code = record
                             .codes
@@ -66,8 +68,18 @@ impl Report {
                     .join(", ")
             }
         };
+        // A drift pass reads the users changed since the last move, and updates those the
+        // target holds.
+        let (read, updated) = if self.which == "drift" {
+            (
+                "users changed since the last move",
+                format!("\n  updated             {}", self.updated),
+            )
+        } else {
+            ("users in the export", String::new())
+        };
         format!(
-            "{} move of '{}': {}\n  users in the export  {}\n  created             {} ({} without a password)\n  already present     {}\n  skipped             {}\n  failed              {}\n  time                {:.1} s ({:.0} users/s)\n",
+            "{} move of '{}': {}\n  {read:<20} {}\n  created             {} ({} without a password){updated}\n  already present     {}\n  skipped             {}\n  failed              {}\n  time                {:.1} s ({:.0} users/s)\n",
             self.which,
             self.segment,
             self.state,

@@ -126,6 +126,7 @@ pub async fn move_users(
             without_password: 0,
             moving: 0,
             kept: 0,
+            since: None,
         },
     };
     journal.set_header(&header)?;
@@ -169,6 +170,8 @@ pub async fn move_users(
         })
     };
     let run = header.run;
+    // A live source's users are also kept by id: its numbering shifts as users come and go.
+    let live = plan.export.file().is_none();
     let of = estimate;
     let mut done = 0u64;
     let mut failure = None;
@@ -215,7 +218,7 @@ pub async fn move_users(
             break;
         }
         let started = Instant::now();
-        match send_batch(run, number, &batch, target, journal).await {
+        match send_batch(run, number, &batch, target, journal, live).await {
             Ok(sent) => {
                 // A batch the journal had already (a resume) changes nothing to write.
                 if sent {
@@ -293,6 +296,7 @@ async fn send_batch(
     batch: &[Outgoing<Form>],
     target: &Client,
     journal: &Journal,
+    live: bool,
 ) -> Result<bool, MoveError> {
     let lines: Vec<u64> = batch.iter().map(|u| u.line).collect();
     let who: Vec<Who> = batch.iter().map(Who::of).collect();
@@ -315,6 +319,7 @@ async fn send_batch(
             let record = Record {
                 lines: lines.clone(),
                 present: batch.iter().map(|u| present.contains(&u.id)).collect(),
+                ids: live.then(|| batch.iter().map(|u| u.id.clone()).collect()),
                 ..Record::default()
             };
             journal.set_record(run, n, &record)?;
@@ -361,6 +366,7 @@ pub fn report(plan: &Plan, journal: &Journal) -> Result<Report, MoveError> {
             total: 0,
             created: 0,
             already_present: 0,
+            updated: 0,
             skipped: Default::default(),
             failed: Default::default(),
             without_password: 0,

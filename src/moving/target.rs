@@ -1,6 +1,6 @@
-//! The target a move sends to, whichever system it is: one client per kind behind the three
-//! things a move asks of any target (which of these legacy ids do you hold, import these, delete
-//! these), and each kind's own form of a password. The move ([`super::run`]) and the undo
+//! The target a move sends to, whichever system it is: one client per kind behind the things a
+//! move asks of any target (which of these legacy ids do you hold, import these, delete these,
+//! and for a drift pass update these), and each kind's own form of a password. The move ([`super::run`]) and the undo
 //! ([`super::undo`]) know only this.
 //!
 //! Every kind keeps the legacy id so a user can be found again exactly:
@@ -203,6 +203,43 @@ impl Client {
             Client::Keycloak(t) => t.create(users).await,
             Client::Auth0(t) => t.create(users).await,
             Client::Authgear(t) => t.create(users).await,
+        }
+    }
+
+    /// Whether the target finds users by email (Authgear, which chooses its own ids).
+    pub fn finds_by_email(&self) -> bool {
+        matches!(self, Client::Authgear(_))
+    }
+
+    /// Why a drift pass (`cutover move --changed-since-move`) cannot update users already on
+    /// this target, if it cannot: the targets whose update is built are Firebase and
+    /// FusionAuth.
+    pub fn cannot_update(&self) -> Option<&'static str> {
+        match self {
+            Client::Firebase(_) | Client::FusionAuth(_) => None,
+            Client::Keycloak(_) => Some("keycloak"),
+            Client::Auth0(_) => Some("auth0"),
+            Client::Authgear(_) => Some("authgear"),
+        }
+    }
+
+    /// Bring `users` up to date, each on the target a moment ago (`ours[i]`: created by a
+    /// move of this segment, so its password may be replaced where the target allows): per
+    /// user, `Ok` or the refusal's code.
+    pub async fn update(
+        &self,
+        users: &[&Outgoing<Form>],
+        ours: &[bool],
+    ) -> Result<Vec<Result<(), String>>, MoveError> {
+        match self {
+            Client::Firebase(t) => t.update(users, ours).await,
+            Client::FusionAuth(t) => t.update(users).await,
+            Client::Keycloak(_) | Client::Auth0(_) | Client::Authgear(_) => {
+                Err(MoveError::Setup(format!(
+                    "updating users on {} is not built: --changed-since-move updates Firebase and FusionAuth",
+                    self.cannot_update().unwrap_or("this target")
+                )))
+            }
         }
     }
 

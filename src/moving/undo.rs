@@ -1,7 +1,9 @@
 //! The undo of a move: in each batch of the journal not yet undone, the users this move created
-//! are deleted (their ids read back from the export by line, the export checked to be the one
-//! the move read), and the batch is marked undone, so an undo stopped half way resumes where it
-//! stopped. A user that was on the target before the move is never touched.
+//! are deleted, and the batch is marked undone, so an undo stopped half way resumes where it
+//! stopped. A user that was on the target before the move is never touched. A batch of a live
+//! source keeps its users' ids, so users added to or removed from the directory since do not
+//! matter; a file's batches name users by line, read back from the export, which must be the
+//! one the move read.
 
 use super::journal::{Journal, Outcome, State};
 use super::prepare;
@@ -33,22 +35,35 @@ pub async fn undo(
     journal.flush()?;
     let mut records = journal.records(header.run)?;
     records.retain(|(_, r)| !r.undone);
-    // The lines whose ids the undo needs: created, or possibly created by a batch in flight.
-    let created: HashSet<u64> = records
-        .iter()
-        .flat_map(|(_, r)| {
-            r.lines
-                .iter()
-                .enumerate()
-                .filter_map(|(i, &line)| match &r.outcomes {
-                    Some(o) => (o[i] == Outcome::Created).then_some(line),
-                    None => (!r.present[i]).then_some(line),
-                })
-        })
-        .collect();
+    // The lines of the users to delete: created, or possibly created by a batch in flight. A
+    // batch that keeps ids (a live source's) names them itself; the others are read back
+    // from the export by line.
+    let mut created = HashSet::new();
+    let mut named: HashMap<u64, (String, Option<String>)> = HashMap::new();
+    for (_, r) in &records {
+        for (i, &line) in r.lines.iter().enumerate() {
+            let made = match &r.outcomes {
+                Some(o) => o[i] == Outcome::Created,
+                None => !r.present[i],
+            };
+            if !made {
+                continue;
+            }
+            created.insert(line);
+            if let (Some(ids), false) = (&r.ids, keep.contains(&line)) {
+                named.insert(line, (ids[i].clone(), None));
+            }
+        }
+    }
     let kept = created.intersection(keep).count() as u64;
-    let wanted: HashSet<u64> = created.difference(keep).copied().collect();
-    let ids = {
+    let wanted: HashSet<u64> = created
+        .difference(keep)
+        .filter(|l| !named.contains_key(l))
+        .copied()
+        .collect();
+    let mut ids = if wanted.is_empty() {
+        HashMap::new()
+    } else {
         let (export, fields, sha) = (
             plan.export.clone(),
             plan.fields.clone(),
@@ -56,6 +71,17 @@ pub async fn undo(
         );
         blocking(move || read_ids(&export, &fields, &wanted, &sha)).await?
     };
+    if target.finds_by_email() && !named.is_empty() {
+        // Authgear finds users by email: today's are read, by id. A user who left the legacy
+        // system, or changed their email there, since the move is not found, and stays.
+        let (export, fields) = (plan.export.clone(), plan.fields.clone());
+        let wanted: HashSet<String> = named.values().map(|(id, _)| id.clone()).collect();
+        let emails = blocking(move || emails_of(&export, &fields, &wanted)).await?;
+        for (id, email) in named.values_mut() {
+            *email = emails.get(id).cloned();
+        }
+    }
+    ids.extend(named);
     let of: u64 = ids.len() as u64;
     let mut deleted = 0u64;
     for (n, mut record) in records {
@@ -85,6 +111,27 @@ pub async fn undo(
     journal.set_header(&header)?;
     journal.flush()?;
     Ok(deleted)
+}
+
+/// The emails of the users of `ids`, as the export has them now (held in memory for the
+/// undo's lookups, never written).
+fn emails_of(
+    export: &crate::export::Source,
+    fields: &[Field],
+    ids: &HashSet<String>,
+) -> Result<HashMap<String, String>, MoveError> {
+    let mut out = HashMap::new();
+    prepare::stream(export, fields, |_, row| {
+        if let Ok(values) = row {
+            let user = crate::audit::roles::User::read(values);
+            if let (Some(id), Some(email)) = (user.id, user.email)
+                && ids.contains(id.as_ref())
+            {
+                out.insert(id.into_owned(), email.to_string());
+            }
+        }
+    })?;
+    Ok(out)
 }
 
 /// The legacy ids and emails at `lines` of the export, checked to be the export the move read

@@ -144,6 +144,41 @@ impl Core {
         });
     }
 
+    /// A drift pass (`move --changed-since-move`): in cutover, after the real move, the legacy
+    /// users created or changed since it (or since the last pass) are moved again: created
+    /// where the target lacks them, updated where it holds them. Journaled apart
+    /// (`Which::Drift`), recorded as a `move` event, and undone by a rollback.
+    pub(super) fn start_drift_pass(&mut self, segment: String, actor: String, waiter: Waiter) {
+        let (plan, target, _) = match self.move_plan(&segment, false) {
+            Ok(p) => p,
+            Err((kind, message)) => return self.clients.fail(waiter, kind, message),
+        };
+        if plan.export.file().is_some() {
+            let message = format!(
+                "--changed-since-move reads the legacy users changed since the move, which a file cannot tell: name a live directory (ldap://…) or sql: as '{segment}''s [segments.move] export"
+            );
+            return self.clients.fail(waiter, FailureKind::Invalid, message);
+        }
+        // The column of each row's last change, for sql:, from the segment's drift source.
+        let modified = self.engine.project().segment(&segment).and_then(|s| {
+            s.sources.iter().find_map(|spec| match &spec.request {
+                crate::config::SourceRequest::Drift { modified, .. } => modified.clone(),
+                _ => None,
+            })
+        });
+        let samples = self.engine.store().samples().clone();
+        let real = Journal::new(samples.clone(), &segment, Which::Real);
+        let drift = Journal::new(samples, &segment, Which::Drift);
+        let (task, stop, mut tell) = MoveTask::new(segment, actor, waiter, false, None);
+        self.running.moving(task, async move {
+            crate::moving::drift_pass::move_changed(
+                &plan, modified, &target, &real, &drift, &stop, &mut tell,
+            )
+            .await
+            .map_err(|e| e.to_string())
+        });
+    }
+
     /// The kind of `segment`'s real target (`fusionauth`, ...; empty without a move).
     pub(super) fn target_kind(&self, segment: &str) -> &'static str {
         self.engine

@@ -94,11 +94,30 @@ impl Core {
     /// counts, told to the asker and every client.
     fn record_moved(&mut self, task: &MoveTask, report: &crate::model::moved::MoveReport) {
         let now = self.now();
-        if report.which == Which::Real.as_str() {
-            let on_target = match report.state.as_str() {
+        let on_target = if report.which == Which::Real.as_str() {
+            let real = match report.state.as_str() {
                 "undone" => report.already_present,
                 _ => report.created + report.already_present,
             };
+            // The users drift passes created since are on the target too (an undo has
+            // deleted them with the real move's).
+            Some(real + self.drift_created(&task.segment))
+        } else if report.which == Which::Drift.as_str() {
+            let real = Journal::new(
+                self.engine.store().samples().clone(),
+                &task.segment,
+                Which::Real,
+            );
+            match real.header() {
+                Ok(Some(h)) => crate::moving::Report::of(&task.segment, &h, &real)
+                    .ok()
+                    .map(|r| r.created + r.already_present + self.drift_created(&task.segment)),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        if let Some(on_target) = on_target {
             match self.engine.record_sample_live(
                 &task.segment,
                 "migrated",
@@ -133,6 +152,13 @@ impl Core {
                 );
             }
         }
+    }
+
+    /// Users the drift passes of `segment` created and no undo took back (0 when it cannot
+    /// be read: the count is then what the real move left).
+    fn drift_created(&self, segment: &str) -> u64 {
+        let drift = Journal::new(self.engine.store().samples().clone(), segment, Which::Drift);
+        crate::moving::drift_pass::created_total(&drift).unwrap_or(0)
     }
 
     /// Whether `job` (a cutover or a rollback) starts with the segment's move or its undo.
@@ -192,6 +218,11 @@ impl Core {
             return self.on_hook(hook, Ok((*job, failed(why))));
         }
         let journal = Journal::new(self.engine.store().samples().clone(), &segment, Which::Real);
+        let drift = Journal::new(
+            self.engine.store().samples().clone(),
+            &segment,
+            Which::Drift,
+        );
         let delete_active = undo && self.deltas.take_delete_active(&segment, &job.actor);
         let kind = self.target_kind(&segment);
         let (task, stop, mut tell) = MoveTask::new(
@@ -205,17 +236,21 @@ impl Core {
             if undo {
                 // Users active on the target since they moved are kept, unless the lead
                 // asked to delete them too: read right before the undo.
-                let keep = if delete_active {
+                let (keep, keep_drift) = if delete_active {
                     Default::default()
                 } else {
-                    crate::reconcile::delta::active(&plan, &target, &journal, kind)
+                    let active = crate::reconcile::delta::active(&plan, &target, &journal, kind)
                         .await
-                        .map_err(|e| format!("the undo did not start: reading who is active since the move failed: {e}"))?
-                        .lines
+                        .map_err(|e| format!("the undo did not start: reading who is active since the move failed: {e}"))?;
+                    (active.lines, active.drift_ids)
                 };
-                let deleted = crate::moving::undo::undo(&plan, &target, &journal, &keep, &mut tell)
+                let mut deleted = crate::moving::undo::undo(&plan, &target, &journal, &keep, &mut tell)
                     .await
                     .map_err(|e| e.to_string())?;
+                // Then the users the drift passes created after it.
+                deleted += crate::moving::drift_pass::undo(&target, &drift, &keep_drift)
+                    .await
+                    .map_err(|e| format!("the undo of the drift passes: {e}"))?;
                 let mut report = run::report(&plan, &journal).map_err(|e| e.to_string())?;
                 report.deleted = deleted;
                 Ok(report)

@@ -25,7 +25,7 @@ pub use super::updates::{MoveNow, SegmentView, Update};
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
 /// 7: `reset` (request and reply) and `reset` on a move's progress (reset waves).
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +167,10 @@ pub enum Request {
         /// finds missing on the target (`cutover move --remaining`).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         remaining: bool,
+        /// A drift pass: the legacy users created or changed since the segment's last move,
+        /// moved again (`cutover move --changed-since-move`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        changed_since_move: bool,
     },
     /// Send the reset waves of a segment (`cutover reset`): answered with
     /// [`Reply::MoveProgress`] (users settled) as they go and [`Reply::Reset`] when every user

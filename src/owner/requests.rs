@@ -242,9 +242,12 @@ impl Core {
                 rehearse,
                 keep,
                 remaining,
+                changed_since_move,
             } => {
                 let actor = self.actor_of(client);
-                if remaining {
+                if changed_since_move {
+                    self.start_drift_pass(segment, actor, waiter);
+                } else if remaining {
                     self.start_long_tail(segment, actor, waiter);
                 } else {
                     self.start_move(segment, rehearse, keep, actor, waiter);

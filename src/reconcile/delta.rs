@@ -7,8 +7,11 @@
 //! creation on the target (a target clock ahead of cutover's does not turn imports into
 //! changes). A move enrols no second factor, so any is the user's own.
 //!
-//! The undo keeps active users unless the lead asks otherwise ([`Active::lines`] is what it
-//! leaves alone).
+//! The users drift passes created since (`cutover move --changed-since-move`) count with the
+//! move's, each from its own pass's answer.
+//!
+//! The undo keeps active users unless the lead asks otherwise ([`Active::lines`] and
+//! [`Active::drift_ids`] are what it leaves alone).
 
 use crate::model::moved::RollbackDelta;
 use crate::moving::MoveError;
@@ -23,6 +26,41 @@ use std::collections::{HashMap, HashSet};
 pub struct Active {
     pub delta: RollbackDelta,
     pub lines: HashSet<u64>,
+    /// The legacy ids of active users a drift pass created (kept by the default undo too).
+    pub drift_ids: HashSet<String>,
+}
+
+/// A user the undo would delete: by its line in the real move, or its place among the users
+/// drift passes created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Mover {
+    Line(u64),
+    Drift(usize),
+}
+
+/// The users drift passes created and no undo deleted, with when their batch was answered.
+fn drift_created(journal: &Journal) -> Result<Vec<(String, i64)>, MoveError> {
+    let drift = journal.sibling(crate::moving::journal::Which::Drift);
+    let Some(h) = drift.header()? else {
+        return Ok(Vec::new());
+    };
+    let started = h.started.timestamp_millis();
+    let mut out = Vec::new();
+    for run in 1..=h.run {
+        for (_, r) in drift.records(run)?.into_iter().filter(|(_, r)| !r.undone) {
+            let acked = r.acked_ms.unwrap_or(started);
+            for (i, id) in r.ids.iter().flatten().enumerate() {
+                let created = match &r.outcomes {
+                    Some(o) => o[i] == Outcome::Created,
+                    None => !r.present[i],
+                };
+                if created {
+                    out.push((id.clone(), acked));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Read what a rollback of `plan`'s segment would lose on `target`.
@@ -44,19 +82,28 @@ pub async fn active(
         mfa_enrolled_since: None,
         at,
     };
-    let header = match journal.header()? {
-        Some(h) if h.state != State::Undone => h,
+    let drift = drift_created(journal)?;
+    let header = journal.header()?;
+    let header = match header {
+        Some(h) if h.state != State::Undone || !drift.is_empty() => h,
         _ => {
             return Ok(Active {
                 delta,
                 lines: HashSet::new(),
+                drift_ids: HashSet::new(),
             });
         }
     };
     // Each created user's line, and when its batch was answered.
     let started = header.started.timestamp_millis();
     let mut since: HashMap<u64, i64> = HashMap::new();
-    for (_, r) in journal.records(header.run)? {
+    let records = match header.state {
+        State::Undone => Vec::new(),
+        _ => journal.records(header.run)?,
+    };
+    // Users of a batch that keeps ids (a live source's) need no read of the export.
+    let mut named: Vec<(u64, String, i64)> = Vec::new();
+    for (_, r) in records {
         if r.undone {
             continue;
         }
@@ -66,21 +113,29 @@ pub async fn active(
                 Some(o) => o[i] == Outcome::Created,
                 None => !r.present[i],
             };
-            if created {
-                since.insert(line, acked);
+            match (created, &r.ids) {
+                (false, _) => {}
+                (true, Some(ids)) => named.push((line, ids[i].clone(), acked)),
+                (true, None) => {
+                    since.insert(line, acked);
+                }
             }
         }
     }
-    delta.moved = since.len() as u64;
+    delta.moved = (since.len() + named.len() + drift.len()) as u64;
     if !target.tells_activity().await? {
         // Nothing to read (a Keycloak realm that saves no events): every moved user is deleted.
         delta.delete = delta.moved;
         return Ok(Active {
             delta,
             lines: HashSet::new(),
+            drift_ids: HashSet::new(),
         });
     }
-    let ids = {
+    let ids = if since.is_empty() {
+        // Only drift passes' users are left: their ids are in their journal.
+        HashMap::new()
+    } else {
         let (export, fields, wanted, sha) = (
             plan.export.clone(),
             plan.fields.clone(),
@@ -92,16 +147,28 @@ pub async fn active(
         })
         .await?
     };
-    let by_id: HashMap<u64, (u64, i64), ByDigest> = ids
+    let mut by_id: HashMap<u64, (Mover, i64), ByDigest> = ids
         .iter()
         .filter_map(|(line, (id, _))| {
             Some((
                 crate::audit::values::folded_exact(id),
-                (*line, *since.get(line)?),
+                (Mover::Line(*line), *since.get(line)?),
             ))
         })
         .collect();
     drop(ids);
+    for (line, id, acked) in named {
+        by_id.insert(
+            crate::audit::values::folded_exact(&id),
+            (Mover::Line(line), acked),
+        );
+    }
+    for (k, (id, acked)) in drift.iter().enumerate() {
+        by_id.insert(
+            crate::audit::values::folded_exact(id),
+            (Mover::Drift(k), *acked),
+        );
+    }
     let (mut logged_in, mut password, mut mfa) = (HashSet::new(), HashSet::new(), HashSet::new());
     target
         .list(&mut |page, _| {
@@ -126,17 +193,32 @@ pub async fn active(
             }
         })
         .await?;
-    let count = |s: &HashSet<u64>| Some(s.len() as u64);
+    let count = |s: &HashSet<Mover>| Some(s.len() as u64);
     delta.logged_in_since = count(&logged_in);
     delta.password_changed_since = count(&password);
     delta.mfa_enrolled_since = count(&mfa);
-    let lines: HashSet<u64> = logged_in
+    let active: HashSet<Mover> = logged_in
         .iter()
         .chain(&password)
         .chain(&mfa)
         .copied()
         .collect();
-    delta.keep = lines.len() as u64;
+    delta.keep = active.len() as u64;
     delta.delete = delta.moved - delta.keep;
-    Ok(Active { delta, lines })
+    let (mut lines, mut drift_ids) = (HashSet::new(), HashSet::new());
+    for m in active {
+        match m {
+            Mover::Line(line) => {
+                lines.insert(line);
+            }
+            Mover::Drift(k) => {
+                drift_ids.insert(drift[k].0.clone());
+            }
+        }
+    }
+    Ok(Active {
+        delta,
+        lines,
+        drift_ids,
+    })
 }

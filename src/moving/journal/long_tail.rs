@@ -3,7 +3,8 @@
 //! the same. One key beside the move's header, `move:<segment>:<which>:only`, the lines as
 //! varint deltas.
 
-use super::{Journal, get_varint, put_varint};
+use super::Journal;
+use super::record::{get_varint, put_varint};
 use crate::moving::problems::MoveError;
 
 impl Journal {

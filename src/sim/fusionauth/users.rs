@@ -66,7 +66,7 @@ impl FusionAuth {
 }
 
 /// `PATCH /api/user/ID` `{user: {...}}`: the fields given merged into the user (an email
-/// another user holds is refused, as FusionAuth does).
+/// another user holds is refused, as FusionAuth does), and `lastUpdateInstant` set.
 pub(super) fn patch(t: &mut Tenant, id: &str, change: &Value) -> Answer {
     let Some(stored) = t.users.get(id) else {
         return Answer::Json(404, Value::Null, None);
@@ -91,6 +91,8 @@ pub(super) fn patch(t: &mut Tenant, id: &str, change: &Value) -> Answer {
     for (k, v) in change.as_object().into_iter().flatten() {
         u[k] = v.clone();
     }
+    // FusionAuth stamps every update, as a reader of the user sees it.
+    u["lastUpdateInstant"] = json!(chrono::Utc::now().timestamp_millis());
     t.users
         .insert(id.to_string(), u.to_string().into_boxed_str());
     Answer::Json(200, json!({"user": shown(&u.to_string())}), None)
