@@ -133,6 +133,10 @@ fn users_changed_in_the_directory_after_a_move_are_counted_and_hold_done() {
         }
     }
 
+    // The segment's users on the target: what the move left and what the pass created.
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["migrated"], after.len(), "{status}");
+
     // Nothing changed since the pass: the next pass reads no one, and the drift gate lets
     // `done` through.
     let again = run(&["move", "eu", "--changed-since-move", "--json"]);
@@ -162,6 +166,147 @@ fn users_changed_in_the_directory_after_a_move_are_counted_and_hold_done() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(vendors::users(&sim, "fusionauth", "acme").len(), 0);
+}
+
+/// A drift pass killed with a batch in flight: the journal holds the batch's users and what
+/// the target had before, and the target got one of its two new users before the kill.
+#[test]
+fn a_drift_pass_cut_short_resumes_without_sending_anyone_twice() {
+    use cutover::moving::journal::{Header, Journal, Record, State, Which};
+    let dir = Slapd::start(&slapd::people(60, chrono::Utc::now()));
+    let sim = simulator(&[]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let p = tmp.path();
+    let url = dir.url(PEOPLE, "(objectClass=inetOrgPerson)");
+    write_project(
+        p,
+        &format!(
+            "[project]\nname = \"Drift\"\n[legacy]\nbind_dn = \"{READER}\"\nbind_password = \"env:LDAP_PW\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = 60\ngoal = 0.3\n[segments.move]\nexport = \"{url}\"\ntarget = \"fusionauth\"\nurl = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme\"\n",
+            sim.1
+        ),
+    );
+    let run = |args: &[&str]| {
+        json(
+            cutover(p)
+                .env("LDAP_PW", READER_PW)
+                .env("FA_KEY", "key")
+                .args(args),
+        )
+    };
+    for _ in 0..3 {
+        cutover(p)
+            .env("LDAP_PW", READER_PW)
+            .env("FA_KEY", "key")
+            .args(["advance", "eu"])
+            .assert()
+            .success();
+    }
+    let moved = run(&["move", "eu", "--json"]);
+    dir.modify(&format!(
+        "dn: uid={},{PEOPLE}\nchangetype: modify\nreplace: mail\nmail: new5@example.org\n\n{}{}",
+        slapd::uid(5),
+        signup(61),
+        signup(62)
+    ));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+
+    // The pass as a kill left it: its batch of the two new users journaled, no answer kept,
+    // and user 61 imported by the send whose answer was lost.
+    {
+        let store = cutover::store::Store::open(&p.join(".cutover")).expect("store");
+        let samples = cutover::store::Storage::samples(&store).clone();
+        let drift = Journal::new(samples, "eu", Which::Drift);
+        let started = chrono::DateTime::parse_from_rfc3339(moved["started"].as_str().expect("t"))
+            .expect("a time")
+            .with_timezone(&chrono::Utc);
+        drift
+            .set_header(&Header {
+                run: 1,
+                state: State::Moving,
+                export_sha256: String::new(),
+                batch: 1000,
+                started: chrono::Utc::now(),
+                seconds: 0.0,
+                rows: 0,
+                skipped: Default::default(),
+                without_password: 0,
+                moving: 0,
+                kept: 0,
+                since: Some(started),
+            })
+            .expect("header");
+        let record = Record {
+            lines: vec![2, 3],
+            present: vec![false, false],
+            ids: Some(vec![slapd::uid(61), slapd::uid(62)]),
+            ..Record::default()
+        };
+        drift.set_record(1, 0, &record).expect("record");
+        drift.flush().expect("flush");
+    }
+    common::firebase::block_on(async {
+        let user = serde_json::json!({"id": cutover::moving::target::user_id(&slapd::uid(61)), "email": "user61@example.org", "data": {"legacyId": slapd::uid(61)}});
+        let answer = reqwest::Client::new()
+            .post(format!("{}/api/user/import", sim.1))
+            .header("Authorization", "key")
+            .header("X-FusionAuth-TenantId", "acme")
+            .json(&serde_json::json!({"users": [user], "validateDbConstraints": true}))
+            .send()
+            .await
+            .expect("an import");
+        assert_eq!(answer.status().as_u16(), 200);
+    });
+
+    // The resume: 61 counts as created by the pass (not sent again: FusionAuth would refuse
+    // a duplicate), 62 is sent, 5 updated.
+    let pass = run(&["move", "eu", "--changed-since-move", "--json"]);
+    assert_eq!(pass["created"], 2, "{pass}");
+    assert_eq!(pass["updated"], 1, "{pass}");
+    assert_eq!(pass["failed"], serde_json::json!({}), "{pass}");
+    let users = vendors::users(&sim, "fusionauth", "acme");
+    assert!(users.contains_key(&slapd::uid(61)) && users.contains_key(&slapd::uid(62)));
+    assert_eq!(users[&slapd::uid(5)]["email"], "new5@example.org");
+    // The journal holds every user once, each with an answer: the batch in flight was settled
+    // (61 created there), not left open beside a second send.
+    {
+        let store = cutover::store::Store::open(&p.join(".cutover")).expect("store");
+        let samples = cutover::store::Storage::samples(&store).clone();
+        let records = Journal::new(samples, "eu", Which::Drift)
+            .records(1)
+            .expect("records");
+        assert!(records.iter().all(|(_, r)| r.outcomes.is_some()));
+        let mut ids: Vec<String> = records
+            .iter()
+            .flat_map(|(_, r)| r.ids.clone().unwrap_or_default())
+            .collect();
+        ids.sort();
+        let mut want = vec![slapd::uid(5), slapd::uid(61), slapd::uid(62)];
+        want.sort();
+        assert_eq!(ids, want);
+    }
+
+    // Both are the pass's: the rollback takes them back with the move's users.
+    let out = cutover(p)
+        .env("LDAP_PW", READER_PW)
+        .env("FA_KEY", "key")
+        .args(["rollback", "eu", "--reason", "drill"])
+        .output()
+        .expect("rollback");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(vendors::users(&sim, "fusionauth", "acme").len(), 0);
+}
+
+/// An LDIF add of a user who signed up on the legacy system.
+fn signup(i: u64) -> String {
+    format!(
+        "dn: uid={},{PEOPLE}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: {}\ncn: New {i}\nsn: {i}\nmail: user{i}@example.org\n\n",
+        slapd::uid(i),
+        slapd::uid(i)
+    )
 }
 
 #[test]
