@@ -95,6 +95,16 @@ fn changed_since_move_updates_exactly_the_changed_users_on_firebase() {
     // The directory keeps change times to the second: the pass starts in a later one.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let before = by_id(&emulator);
+    // Counted by the drift source, and held by its gate.
+    let out = cutover(p)
+        .env("LDAP_PW", READER_PW)
+        .env("FB_TOKEN", "owner")
+        .args(["advance", "eu"])
+        .output()
+        .expect("advance");
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("5 > max 0"), "{said}");
 
     let pass: Value = serde_json::from_str(&run(&["move", "eu", "--changed-since-move", "--json"]))
         .expect("a report");
