@@ -30,6 +30,7 @@ use std::time::Duration;
 
 mod list;
 mod reset;
+mod update;
 
 const NAME: &str = "Auth0";
 /// The largest job file Auth0 takes.

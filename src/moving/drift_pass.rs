@@ -52,7 +52,7 @@ pub async fn move_changed(
     };
     if let Some(kind) = target.cannot_update() {
         return Err(MoveError::Setup(format!(
-            "--changed-since-move updates users already on the target, which cutover does on firebase and fusionauth, not yet on {kind}; re-export the changed users and move them with your own tools"
+            "--changed-since-move updates users already on the target, which cutover cannot do on {kind}; re-export the changed users and move them with your own tools"
         )));
     }
     let mut header = match drift.header()? {

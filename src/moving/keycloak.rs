@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 mod list;
 mod reset;
+mod update;
 
 const NAME: &str = "Keycloak";
 /// Lookups or deletes in flight at once.

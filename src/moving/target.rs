@@ -212,14 +212,14 @@ impl Client {
     }
 
     /// Why a drift pass (`cutover move --changed-since-move`) cannot update users already on
-    /// this target, if it cannot: the targets whose update is built are Firebase and
-    /// FusionAuth.
+    /// this target, if it cannot. Authgear finds users by email, so a user whose email changed
+    /// on the legacy side would not be found but created a second time.
     pub fn cannot_update(&self) -> Option<&'static str> {
         match self {
-            Client::Firebase(_) | Client::FusionAuth(_) => None,
-            Client::Keycloak(_) => Some("keycloak"),
-            Client::Auth0(_) => Some("auth0"),
-            Client::Authgear(_) => Some("authgear"),
+            Client::Authgear(_) => Some(
+                "authgear, which finds users by their email: a user whose email changed would be created a second time",
+            ),
+            _ => None,
         }
     }
 
@@ -234,12 +234,12 @@ impl Client {
         match self {
             Client::Firebase(t) => t.update(users, ours).await,
             Client::FusionAuth(t) => t.update(users).await,
-            Client::Keycloak(_) | Client::Auth0(_) | Client::Authgear(_) => {
-                Err(MoveError::Setup(format!(
-                    "updating users on {} is not built: --changed-since-move updates Firebase and FusionAuth",
-                    self.cannot_update().unwrap_or("this target")
-                )))
-            }
+            Client::Keycloak(t) => t.update(users, ours).await,
+            Client::Auth0(t) => t.update(users).await,
+            Client::Authgear(_) => Err(MoveError::Setup(format!(
+                "--changed-since-move cannot update users on {}",
+                self.cannot_update().unwrap_or("this target")
+            ))),
         }
     }
 

@@ -10,7 +10,8 @@
 //!   whose id or email the tenant has is `DUPLICATED_USER`, one without an email
 //!   `MISSING_REQUIRED_PROPERTY`;
 //! - `GET /api/v2/users/ID` → the user or 404; `PATCH /api/v2/users/ID` `{email, ...}` → the
-//!   user updated; `DELETE /api/v2/users/ID` → 204;
+//!   user updated (`updated_at` stamped), or 400 when another user has the email;
+//!   `DELETE /api/v2/users/ID` → 204;
 //! - `POST /api/v2/jobs/users-exports` `{connection_id, format: "json", fields: [{name,
 //!   export_as}]}` → 201 and a pending `users_export` job, `completed` at its next poll with a
 //!   `location`: `/sim/exports/ID.json.gz` on this server, the connection's users one JSON
@@ -233,8 +234,18 @@ impl Auth0 {
                 let Ok(change) = call.json() else {
                     return now(error(400, "Payload validation error: invalid JSON"));
                 };
+                let taken = change["email"].as_str().is_some_and(|e| {
+                    self.emails
+                        .get(&e.to_lowercase())
+                        .is_some_and(|holder| holder != id)
+                });
                 now(match self.users.get_mut(*id) {
                     None => error(404, "The user does not exist."),
+                    Some(_) if taken => Answer::Json(
+                        400,
+                        json!({"statusCode": 400, "error": "Bad Request", "message": "The specified new email already exists", "errorCode": "auth0_idp_error"}),
+                        None,
+                    ),
                     Some(u) => {
                         if let (Some(old), Some(new)) =
                             (u["email"].as_str(), change["email"].as_str())
@@ -245,6 +256,8 @@ impl Auth0 {
                         for (k, v) in change.as_object().into_iter().flatten() {
                             u[k] = v.clone();
                         }
+                        // Auth0 stamps every update.
+                        u["updated_at"] = json!(chrono::Utc::now().to_rfc3339());
                         Answer::Json(200, u.clone(), None)
                     }
                 })

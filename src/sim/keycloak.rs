@@ -9,11 +9,13 @@
 //!   `client_id`, `client_secret`) → `{access_token, expires_in, token_type}`;
 //! - `POST /admin/realms/R/partialImport` `{ifResourceExists, users}` → `{added, skipped,
 //!   overwritten, results: [{action, resourceType, resourceName, id}]}`; with `SKIP`, a user
-//!   whose id, username or email a user of the realm has is skipped;
+//!   whose id, username or email a user of the realm has is skipped; with `OVERWRITE`, one
+//!   whose id is taken replaces that user (`OVERWRITTEN`);
 //! - `GET /admin/realms/R/users/ID` → the user, or 404;
 //! - `GET /admin/realms/R/users?first=N&max=M` → a page of the realm's users in id order
 //!   (shown without credentials, as Keycloak shows them);
-//! - `PUT /admin/realms/R/users/ID` `{email, ...}` → 204 (the fields given replaced), or 404;
+//! - `PUT /admin/realms/R/users/ID` `{email, ...}` → 204 (the fields given replaced), 409
+//!   when another user has the email, or 404;
 //! - `DELETE /admin/realms/R/users/ID` → 204, or 404;
 //! - `GET /admin/realms/R/events/config` → `{eventsEnabled, ...}` (on once a login, password
 //!   change or second factor is planted) and `GET /admin/realms/R/events?type=…&first&max` →
@@ -133,7 +135,8 @@ impl Keycloak {
                 if let Some(refused) = gate.refusal() {
                     return now(refused);
                 }
-                Some(gate.after(Answer::Json(200, import(r, users), None)))
+                let overwrite = body["ifResourceExists"] == "OVERWRITE";
+                Some(gate.after(Answer::Json(200, import(r, users, overwrite), None)))
             }
             ("GET", ["events", "config"]) => now(Answer::Json(
                 200,
@@ -170,9 +173,22 @@ impl Keycloak {
                 let Ok(change) = call.json() else {
                     return now(Answer::Json(400, json!({"error": "invalid body"}), None));
                 };
+                let email = change["email"].as_str().map(str::to_lowercase);
+                let taken = email
+                    .as_ref()
+                    .is_some_and(|e| r.names.get(e).is_some_and(|holder| holder != id));
                 now(match r.users.get_mut(*id) {
                     None => Answer::Json(404, json!({"error": "User not found"}), None),
+                    Some(_) if taken => Answer::Json(
+                        409,
+                        json!({"errorMessage": "User exists with same email"}),
+                        None,
+                    ),
                     Some(u) => {
+                        if let (Some(old), Some(new)) = (u["email"].as_str(), &email) {
+                            r.names.remove(&old.to_lowercase());
+                            r.names.insert(new.clone(), id.to_string());
+                        }
                         for (k, v) in change.as_object().into_iter().flatten() {
                             u[k] = v.clone();
                         }
@@ -310,10 +326,12 @@ fn events(r: &Realm, call: &Call<'_>) -> Answer {
     Answer::Json(200, json!(page), None)
 }
 
-/// A partial import with `SKIP`: each user added unless its id, username or email is taken.
-fn import(r: &mut Realm, users: &[Value]) -> Value {
+/// A partial import: each user added unless its id, username or email is taken; with
+/// `OVERWRITE`, a user whose id is taken (and whose username and email no other user holds)
+/// replaces the one there, credentials and all.
+fn import(r: &mut Realm, users: &[Value], overwrite: bool) -> Value {
     let mut results = Vec::new();
-    let (mut added, mut skipped) = (0, 0);
+    let (mut added, mut skipped, mut overwritten) = (0, 0, 0);
     for u in users {
         let id = u["id"].as_str().unwrap_or_default().to_string();
         let username = u["username"].as_str().unwrap_or_default().to_lowercase();
@@ -325,6 +343,24 @@ fn import(r: &mut Realm, users: &[Value]) -> Value {
                 .cloned()
         });
         let (action, at) = match taken {
+            Some(existing) if overwrite && existing == id && holders(r, &username, &email, &id) => {
+                overwritten += 1;
+                if let Some(old) = r.users.get(&id) {
+                    for key in ["username", "email"] {
+                        if let Some(v) = old[key].as_str() {
+                            r.names.remove(&v.to_lowercase());
+                        }
+                    }
+                }
+                let mut stored = u.clone();
+                stored["username"] = json!(username);
+                r.names.insert(username.clone(), id.clone());
+                if let Some(e) = &email {
+                    r.names.insert(e.clone(), id.clone());
+                }
+                r.users.insert(id.clone(), stored);
+                ("OVERWRITTEN", id)
+            }
             Some(existing) => {
                 skipped += 1;
                 ("SKIPPED", existing)
@@ -345,7 +381,13 @@ fn import(r: &mut Realm, users: &[Value]) -> Value {
             json!({"action": action, "resourceType": "USER", "resourceName": username, "id": at}),
         );
     }
-    json!({"overwritten": 0, "added": added, "skipped": skipped, "results": results})
+    json!({"overwritten": overwritten, "added": added, "skipped": skipped, "results": results})
+}
+
+/// Whether `username` and `email` are free for user `id` (held by nobody, or by it).
+fn holders(r: &Realm, username: &str, email: &Option<String>, id: &str) -> bool {
+    let free = |name: &str| r.names.get(name).is_none_or(|holder| holder == id);
+    free(username) && email.as_deref().is_none_or(free)
 }
 
 #[cfg(test)]

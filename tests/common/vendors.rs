@@ -187,6 +187,12 @@ pub fn plant(sim: &Simulator, kind: &str, scope: &str) {
         })
         .collect();
     before.push(("someone-else".into(), email(conflict(kind))));
+    put(sim, kind, scope, &before);
+}
+
+/// Put users (legacy id, email) on the simulator's `kind` in `scope` through its own API, as
+/// someone else would have.
+pub fn put(sim: &Simulator, kind: &str, scope: &str, before: &[(String, String)]) {
     block_on(async {
         if kind == "authgear" {
             let records: Vec<Value> = before
