@@ -12,6 +12,10 @@
 //! every batch also keeps its users' legacy ids: a resume skips the ids a batch settled, and a
 //! rollback deletes the users the passes created by id. A resume reads the changes again:
 //! whoever changed since is read with their newest values.
+//!
+//! The changed users are read at once and held while the pass sends them (drift is the users
+//! changed in the days since a move, not the segment), in batches of the move's size, at the
+//! move's pace.
 
 use super::journal::{Header, Journal, Outcome, Record, State};
 use super::prepare::{self, ByDigest, Outgoing, Rules};
@@ -106,12 +110,22 @@ pub async fn move_changed(
     // A resume's batches follow those it settled before.
     let first = drift.records(header.run)?.last().map_or(0, |(n, _)| n + 1);
     let mut done = 0u64;
+    let pass = Instant::now();
     for (n, batch) in (first..).zip(batches) {
         if let Some(why) = stop.asked() {
             return Err(MoveError::Stopped(why));
         }
         let started = Instant::now();
         send(header.run, n, &batch, &ours, target, drift).await?;
+        // The lead's pace holds here too: no faster than `pace` users a second.
+        if let Some(pace) = plan.pace {
+            let due = std::time::Duration::from_secs_f64(
+                (done + batch.len() as u64) as f64 / pace as f64,
+            );
+            if let Some(wait) = due.checked_sub(pass.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+        }
         done += batch.len() as u64;
         header.seconds += started.elapsed().as_secs_f64();
         drift.set_header(&header)?;
