@@ -48,8 +48,16 @@ impl super::Firebase {
                 outcomes[mine[k]] = Err(code_of(e["message"].as_str().unwrap_or_default()));
             }
         }
-        for (i, u) in users.iter().enumerate().filter(|(i, _)| !ours[*i]) {
-            outcomes[i] = self.update_profile(u).await?;
+        // Eight profile updates in flight at once.
+        let others: Vec<usize> = (0..users.len()).filter(|&i| !ours[i]).collect();
+        for chunk in others.chunks(8) {
+            let answers = futures_util::future::join_all(
+                chunk.iter().map(|&i| self.update_profile(users[i])),
+            )
+            .await;
+            for (&i, answer) in chunk.iter().zip(answers) {
+                outcomes[i] = answer?;
+            }
         }
         Ok(outcomes)
     }
