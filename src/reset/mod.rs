@@ -26,11 +26,12 @@ use crate::moving::plan::Plan;
 use crate::moving::prepare;
 use crate::moving::target::Convert;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A user a reset goes to (in memory only, for the sends).
 pub struct Person {
-    /// Its line in the export: how the journal names it.
+    /// Its line as the move numbered it (how the journals name it; for a live source, the
+    /// line of the move's own read, whatever the directory holds now).
     pub line: u64,
     pub legacy: String,
     pub email: Option<String>,
@@ -54,20 +55,38 @@ pub fn who(plan: &Plan, convert: Convert, moved: &Journal) -> Result<Who, MoveEr
             plan.segment
         ))
     })?;
-    // The journal names users by line: an export rewritten since the move names others.
-    if prepare::digest(&plan.export, &plan.fields)?.sha256 != header.export_sha256 {
+    let records: Vec<_> = moved
+        .records(header.run)?
+        .into_iter()
+        .filter(|(_, r)| !r.undone)
+        .collect();
+    // A live source's batches keep their users' ids: users are matched by id, and keep the
+    // line the move gave them (the reset journal's key), however the directory changed since.
+    // A file's batches name users by line: an export rewritten since names others.
+    let by_id = records.iter().all(|(_, r)| r.ids.is_some());
+    if !by_id && prepare::digest(&plan.export, &plan.fields)?.sha256 != header.export_sha256 {
         return Err(MoveError::Changed {
             path: plan.export.shown(),
         });
     }
     let mut created: HashSet<u64> = HashSet::new();
-    for (_, record) in moved.records(header.run)? {
-        if record.undone {
-            continue;
-        }
-        for (line, outcome) in record.lines.iter().zip(record.outcomes.iter().flatten()) {
+    let mut created_ids: HashMap<String, u64> = HashMap::new();
+    for (_, record) in &records {
+        for (i, (line, outcome)) in record
+            .lines
+            .iter()
+            .zip(record.outcomes.iter().flatten())
+            .enumerate()
+        {
             if *outcome == Outcome::Created {
-                created.insert(*line);
+                match &record.ids {
+                    Some(ids) => {
+                        created_ids.insert(ids[i].clone(), *line);
+                    }
+                    None => {
+                        created.insert(*line);
+                    }
+                }
             }
         }
     }
@@ -75,9 +94,13 @@ pub fn who(plan: &Plan, convert: Convert, moved: &Journal) -> Result<Who, MoveEr
     let mut people = Vec::new();
     let passed = prepare::batches(&plan.export, &rules, 10_000, |_, batch| {
         for u in batch {
-            if u.password.is_none() && created.contains(&u.line) {
+            let line = match created_ids.get(&u.id) {
+                Some(&line) => Some(line),
+                None => created.contains(&u.line).then_some(u.line),
+            };
+            if let (true, Some(line)) = (u.password.is_none(), line) {
                 people.push(Person {
-                    line: u.line,
+                    line,
                     legacy: u.id,
                     email: u.email,
                 });
