@@ -153,7 +153,15 @@ fn users_changed_in_the_directory_after_a_move_are_counted_and_hold_done() {
         "{said}"
     );
 
-    // A rollback takes back what the move and the pass created alike.
+    // A rollback takes back what the move and the pass created alike; its preview says so.
+    let delta = run(&["rollback", "eu", "--dry-run", "--json"]);
+    assert_eq!(delta["moved"], after.len(), "{delta}");
+    assert_eq!(delta["delete"], after.len(), "{delta}");
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(
+        status["segments"][0]["move"]["drift_created"], 2,
+        "{status}"
+    );
     let out = cutover(p)
         .env("LDAP_PW", READER_PW)
         .env("FA_KEY", "key")

@@ -42,6 +42,7 @@ fn a_plateaued_moving_segment_is_offered_its_long_tail_with_count_and_duration()
         }),
         predicted_seconds: None,
         prediction: None,
+        drift_created: 0,
     });
     cutover::tui::update::derive(&mut m);
     assert!(text(&render(&m)).contains("plateaued: move the re"));

@@ -16,14 +16,23 @@ pub struct MoveStatus {
     pub predicted_seconds: Option<f64>,
     /// The same in words, e.g. "270,000 users: about 41 min".
     pub prediction: Option<String>,
+    /// Users the drift passes since the latest real move created (`move
+    /// --changed-since-move`): a rollback's undo deletes them too.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drift_created: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl MoveStatus {
-    /// How many users a rollback's undo deletes now: what the latest real move created, unless
-    /// it is undone already. Users that were on the target before the move are never counted.
+    /// How many users a rollback's undo deletes now: what the latest real move and the drift
+    /// passes after it created, unless it is undone already. Users that were on the target
+    /// before the move are never counted.
     pub fn undo_deletes(&self) -> u64 {
         match &self.real {
-            Some(r) if r.state == "moved" => r.created,
+            Some(r) if r.state == "moved" => r.created + self.drift_created,
             _ => 0,
         }
     }
@@ -55,6 +64,22 @@ impl Engine {
         };
         let real = latest("real");
         let rehearsal = latest("rehearsal");
+        // Every finished drift pass after the latest real move's event.
+        let after = self
+            .latest
+            .moves
+            .get(&(segment.to_string(), "real".to_string()))
+            .copied();
+        let drift_created = match after {
+            Some(from) => self.events[from..]
+                .iter()
+                .filter(|e| e.body.segment == segment)
+                .filter_map(|e| e.body.moved.as_deref())
+                .filter(|m| m.which == "drift" && m.state == "moved")
+                .map(|m| m.created)
+                .sum(),
+            None => 0,
+        };
         let has_move = self
             .project
             .segment(segment)
@@ -74,6 +99,7 @@ impl Engine {
             rehearsal,
             predicted_seconds,
             prediction,
+            drift_created,
         })
     }
 }

@@ -88,15 +88,21 @@ pub async fn move_changed(
             }
         }
     };
-    drift.set_header(&header)?;
-    drift.flush()?;
+    // Whether the changes can be read at all, before anything is journaled.
     let since = header.since.unwrap_or(moved.started);
+    if matches!(plan.export, crate::export::Source::Sql(_)) && modified.is_none() {
+        return Err(MoveError::Setup(format!(
+            "--changed-since-move on sql: needs the query's column of each user's last change: add a drift source to '{segment}' with modified = \"COLUMN\""
+        )));
+    }
     let changed = crate::export::drift::changed(&plan.export, modified.as_deref(), since).map_err(
         |source| MoveError::Export {
             path: plan.export.shown(),
             source,
         },
     )?;
+    drift.set_header(&header)?;
+    drift.flush()?;
 
     // What this pass settled before an interruption, and who the segment's moves created.
     let settled = settle_in_flight(drift, header.run, target).await?;
@@ -199,10 +205,29 @@ async fn send(
     journal.set_record(run, n, &record)?;
     journal.flush()?;
     let (old, new): (Vec<usize>, Vec<usize>) = (0..batch.len()).partition(|&i| record.present[i]);
-    let mut outcomes = vec![Outcome::Created; batch.len()];
+    // Nobody counts as created unless the target's answer says so: an undo deletes those.
+    let mut outcomes: Vec<Outcome> = record
+        .present
+        .iter()
+        .map(|&there| {
+            if there {
+                Outcome::AlreadyPresent
+            } else {
+                Outcome::Created
+            }
+        })
+        .collect();
     let created = target
         .create(&new.iter().map(|&i| &batch[i]).collect::<Vec<_>>())
         .await?;
+    let short = |what: &str| {
+        MoveError::Setup(format!(
+            "the target's {what} answered for fewer users than were sent; run the pass again"
+        ))
+    };
+    if created.len() != new.len() {
+        return Err(short("import"));
+    }
     for (&i, answer) in new.iter().zip(created) {
         if let Err(code) = answer {
             outcomes[i] = Outcome::Failed(record.code(&code));
@@ -214,6 +239,9 @@ async fn send(
         .map(|u| ours.contains(&folded_exact(&u.id)))
         .collect();
     let updated = target.update(&users, &mine).await?;
+    if updated.len() != old.len() {
+        return Err(short("update"));
+    }
     for (&i, answer) in old.iter().zip(updated) {
         outcomes[i] = match answer {
             Ok(()) => Outcome::Updated,

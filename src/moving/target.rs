@@ -234,7 +234,7 @@ impl Client {
         match self {
             Client::Firebase(t) => t.update(users, ours).await,
             Client::FusionAuth(t) => t.update(users).await,
-            Client::Keycloak(t) => t.update(users, ours).await,
+            Client::Keycloak(t) => t.update(users).await,
             Client::Auth0(t) => t.update(users).await,
             Client::Authgear(_) => Err(MoveError::Setup(format!(
                 "--changed-since-move cannot update users on {}",

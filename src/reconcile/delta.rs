@@ -147,48 +147,46 @@ pub async fn active(
         })
         .await?
     };
-    let mut by_id: HashMap<u64, (Mover, i64), ByDigest> = ids
-        .iter()
-        .filter_map(|(line, (id, _))| {
-            Some((
-                crate::audit::values::folded_exact(id),
-                (Mover::Line(*line), *since.get(line)?),
-            ))
-        })
-        .collect();
+    // One id can be behind more than one created user: the move's, deleted on the target
+    // since, and a drift pass's that created it again. Each is judged.
+    let mut by_id: HashMap<u64, Vec<(Mover, i64)>, ByDigest> = HashMap::default();
+    let mut add = |id: &str, who: Mover, acked: i64| {
+        by_id
+            .entry(crate::audit::values::folded_exact(id))
+            .or_default()
+            .push((who, acked));
+    };
+    for (line, (id, _)) in &ids {
+        if let Some(&acked) = since.get(line) {
+            add(id, Mover::Line(*line), acked);
+        }
+    }
     drop(ids);
     for (line, id, acked) in named {
-        by_id.insert(
-            crate::audit::values::folded_exact(&id),
-            (Mover::Line(line), acked),
-        );
+        add(&id, Mover::Line(line), acked);
     }
     for (k, (id, acked)) in drift.iter().enumerate() {
-        by_id.insert(
-            crate::audit::values::folded_exact(id),
-            (Mover::Drift(k), *acked),
-        );
+        add(id, Mover::Drift(k), *acked);
     }
     let (mut logged_in, mut password, mut mfa) = (HashSet::new(), HashSet::new(), HashSet::new());
     target
         .list(&mut |page, _| {
             for h in page {
                 let key = crate::audit::values::folded_exact(&h.legacy);
-                let Some(&(line, acked)) = by_id.get(&key) else {
-                    continue;
-                };
-                if h.last_login_ms.is_some_and(|t| t > acked) {
-                    logged_in.insert(line);
-                }
-                // The import's own timestamp is no change: it is the user's creation on the
-                // target (and comes before the batch's answer, on a clock in step).
-                if h.password_changed_ms
-                    .is_some_and(|t| t > acked && h.created_ms.is_none_or(|c| t > c))
-                {
-                    password.insert(line);
-                }
-                if h.mfa {
-                    mfa.insert(line);
+                for &(who, acked) in by_id.get(&key).into_iter().flatten() {
+                    if h.last_login_ms.is_some_and(|t| t > acked) {
+                        logged_in.insert(who);
+                    }
+                    // The import's own timestamp is no change: it is the user's creation on
+                    // the target (and comes before the batch's answer, on a clock in step).
+                    if h.password_changed_ms
+                        .is_some_and(|t| t > acked && h.created_ms.is_none_or(|c| t > c))
+                    {
+                        password.insert(who);
+                    }
+                    if h.mfa {
+                        mfa.insert(who);
+                    }
                 }
             }
         })

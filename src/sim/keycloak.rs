@@ -9,8 +9,7 @@
 //!   `client_id`, `client_secret`) → `{access_token, expires_in, token_type}`;
 //! - `POST /admin/realms/R/partialImport` `{ifResourceExists, users}` → `{added, skipped,
 //!   overwritten, results: [{action, resourceType, resourceName, id}]}`; with `SKIP`, a user
-//!   whose id, username or email a user of the realm has is skipped; with `OVERWRITE`, one
-//!   whose id is taken replaces that user (`OVERWRITTEN`);
+//!   whose id, username or email a user of the realm has is skipped;
 //! - `GET /admin/realms/R/users/ID` → the user, or 404;
 //! - `GET /admin/realms/R/users?first=N&max=M` → a page of the realm's users in id order
 //!   (shown without credentials, as Keycloak shows them);
@@ -135,8 +134,7 @@ impl Keycloak {
                 if let Some(refused) = gate.refusal() {
                     return now(refused);
                 }
-                let overwrite = body["ifResourceExists"] == "OVERWRITE";
-                Some(gate.after(Answer::Json(200, import(r, users, overwrite), None)))
+                Some(gate.after(Answer::Json(200, import(r, users), None)))
             }
             ("GET", ["events", "config"]) => now(Answer::Json(
                 200,
@@ -326,12 +324,10 @@ fn events(r: &Realm, call: &Call<'_>) -> Answer {
     Answer::Json(200, json!(page), None)
 }
 
-/// A partial import: each user added unless its id, username or email is taken; with
-/// `OVERWRITE`, a user whose id is taken (and whose username and email no other user holds)
-/// replaces the one there, credentials and all.
-fn import(r: &mut Realm, users: &[Value], overwrite: bool) -> Value {
+/// A partial import with `SKIP`: each user added unless its id, username or email is taken.
+fn import(r: &mut Realm, users: &[Value]) -> Value {
     let mut results = Vec::new();
-    let (mut added, mut skipped, mut overwritten) = (0, 0, 0);
+    let (mut added, mut skipped) = (0, 0);
     for u in users {
         let id = u["id"].as_str().unwrap_or_default().to_string();
         let username = u["username"].as_str().unwrap_or_default().to_lowercase();
@@ -343,24 +339,6 @@ fn import(r: &mut Realm, users: &[Value], overwrite: bool) -> Value {
                 .cloned()
         });
         let (action, at) = match taken {
-            Some(existing) if overwrite && existing == id && holders(r, &username, &email, &id) => {
-                overwritten += 1;
-                if let Some(old) = r.users.get(&id) {
-                    for key in ["username", "email"] {
-                        if let Some(v) = old[key].as_str() {
-                            r.names.remove(&v.to_lowercase());
-                        }
-                    }
-                }
-                let mut stored = u.clone();
-                stored["username"] = json!(username);
-                r.names.insert(username.clone(), id.clone());
-                if let Some(e) = &email {
-                    r.names.insert(e.clone(), id.clone());
-                }
-                r.users.insert(id.clone(), stored);
-                ("OVERWRITTEN", id)
-            }
             Some(existing) => {
                 skipped += 1;
                 ("SKIPPED", existing)
@@ -381,13 +359,7 @@ fn import(r: &mut Realm, users: &[Value], overwrite: bool) -> Value {
             json!({"action": action, "resourceType": "USER", "resourceName": username, "id": at}),
         );
     }
-    json!({"overwritten": overwritten, "added": added, "skipped": skipped, "results": results})
-}
-
-/// Whether `username` and `email` are free for user `id` (held by nobody, or by it).
-fn holders(r: &Realm, username: &str, email: &Option<String>, id: &str) -> bool {
-    let free = |name: &str| r.names.get(name).is_none_or(|holder| holder == id);
-    free(username) && email.as_deref().is_none_or(free)
+    json!({"overwritten": 0, "added": added, "skipped": skipped, "results": results})
 }
 
 #[cfg(test)]

@@ -30,7 +30,10 @@ impl super::Auth0 {
         let mut change = json!({"blocked": u.disabled});
         if let Some(email) = &u.email {
             change["email"] = json!(email);
-            change["email_verified"] = json!(u.verified.unwrap_or(false));
+        }
+        // Only what the legacy side says: a verification Auth0 recorded since stays.
+        if let Some(verified) = u.verified {
+            change["email_verified"] = json!(verified);
         }
         let url = self.user_url(&u.id);
         let body = bytes::Bytes::from(change.to_string());

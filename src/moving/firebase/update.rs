@@ -95,7 +95,10 @@ impl super::Firebase {
         let mut body = json!({"localId": u.id, "disableUser": u.disabled});
         if let Some(email) = &u.email {
             body["email"] = json!(email);
-            body["emailVerified"] = json!(u.verified.unwrap_or(false));
+        }
+        // Only what the legacy side says: a verification Firebase recorded since stays.
+        if let Some(verified) = u.verified {
+            body["emailVerified"] = json!(verified);
         }
         let url = format!("{}/accounts:update", self.base);
         let token = self.bearer().await?;

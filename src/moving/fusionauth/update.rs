@@ -2,8 +2,8 @@
 //! legacy system since they moved, brought up to date with `PATCH /api/user/{id}` (FusionAuth's
 //! "Update a User", merging the fields given). FusionAuth takes a password hash only through
 //! its import, which refuses a user id it holds, so a password changed on the legacy side does
-//! not reach a user already there: the profile does (email, username, verified, active, and
-//! the legacy id kept in `data`).
+//! not reach a user already there: the profile does (email, username, active, the legacy id
+//! kept in `data`, and verified when the legacy side says).
 
 use crate::moving::prepare::Outgoing;
 use crate::moving::problems::MoveError;
@@ -33,10 +33,13 @@ impl super::FusionAuth {
     /// `PATCH /api/user/{id}` of one user's profile: `Ok`, or the refusal's code.
     async fn patch(&self, u: &Outgoing<Form>) -> Result<Result<(), String>, MoveError> {
         let mut user = json!({
-            "verified": u.verified.unwrap_or(false),
             "active": !u.disabled,
             "data": {"legacyId": u.id},
         });
+        // Only what the legacy side says: a verification the target recorded since stays.
+        if let Some(verified) = u.verified {
+            user["verified"] = json!(verified);
+        }
         if let Some(email) = &u.email {
             user["email"] = json!(email);
         }
