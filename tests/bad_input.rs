@@ -106,6 +106,17 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         10,
         &["segments[0].reset", "add [segments.move]"],
     ),
+    ("window_bad_zone", 9, &["windows[0].zone", "Europe/Berlin"]),
+    (
+        "window_rollback",
+        7,
+        &["freezes[0].actions", "rollback is never held"],
+    ),
+    (
+        "approvals_without_approvers",
+        4,
+        &["approvals.approvers", "group:leads"],
+    ),
 ];
 
 #[test]

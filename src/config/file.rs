@@ -22,6 +22,16 @@ pub struct ProjectFile {
     /// How cutover binds to a live legacy directory named where an export goes.
     #[serde(default)]
     pub legacy: super::legacy::LegacyFile,
+    /// Actions that need a second person (`[approvals]`).
+    pub approvals: Option<super::change_control::ApprovalsFile>,
+    /// Who may watch but not act (`[access]`).
+    #[serde(default)]
+    pub access: super::change_control::AccessFile,
+    /// When actions are allowed (`[[windows]]`) and refused (`[[freezes]]`).
+    #[serde(default)]
+    pub windows: Vec<super::change_control::WindowFile>,
+    #[serde(default)]
+    pub freezes: Vec<super::change_control::FreezeFile>,
     #[serde(default)]
     pub segments: Vec<SegmentFile>,
 }

@@ -6,6 +6,7 @@
 //! values are known to be in range.
 
 pub mod canaries;
+pub mod change_control;
 mod checks;
 mod drift;
 mod durations;
@@ -87,6 +88,8 @@ pub struct Project {
     pub legacy_access: crate::export::source::Access,
     /// `[legacy.decommission]`: when the legacy system may be switched off (None: not asked).
     pub decommission: Option<legacy::Decommission>,
+    /// `[approvals]`, `[access]`, `[[windows]]`, `[[freezes]]`: who may act, and when.
+    pub change: change_control::ChangeControl,
     pub segments: Vec<Segment>,
     /// Where each segment id is in `segments`: a lookup by id costs the same with 100,000
     /// segments as with 10 (`status` looks up every segment several times).

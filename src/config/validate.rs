@@ -78,6 +78,16 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
             &root,
             &mut found,
         ),
+        change: super::change_control::validate(
+            super::change_control::Sections {
+                approvals: raw.approvals.as_ref(),
+                access: &raw.access,
+                windows: &raw.windows,
+                freezes: &raw.freezes,
+            },
+            &root,
+            &mut found,
+        ),
         index: segments
             .iter()
             .enumerate()

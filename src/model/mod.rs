@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod bgnbd;
+pub mod change_control;
 pub mod criteria;
 pub mod decommission;
 pub mod event;
