@@ -67,6 +67,22 @@ pub fn group(name: &str) -> Option<Group> {
     })
 }
 
+/// Whether the user named `user` belongs to the group named `group`: its primary group (in
+/// `/etc/passwd`), or listed among the group's members (in `/etc/group`).
+pub fn in_group(user: &str, group: &str) -> bool {
+    let Some(g) = self::group(group) else {
+        return false;
+    };
+    if g.members.iter().any(|m| m == user) {
+        return true;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd.lines().any(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        f.len() > 3 && f[0] == user && f[3].parse::<u32>().ok() == Some(g.gid)
+    })
+}
+
 /// The actor of an action: `--actor` when given, else this process's OS user.
 ///
 /// `$USER` is not consulted: an action taken through another process's socket is named after

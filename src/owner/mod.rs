@@ -22,6 +22,7 @@
 //! owner shows the same; `cutover rollback SEG --retry` (key `R`) re-fires a pending rollback,
 //! and `cutover advance SEG` a pending cutover or done hook, with the same idempotency key.
 
+mod access;
 mod budget;
 pub mod calls;
 mod changes;

@@ -264,6 +264,11 @@ pub enum Reply {
 impl Request {
     /// Whether answering it leaves the state as it was (a snapshot taken for one such request
     /// may serve the next).
+    /// Whether it only reads, or saves the asker's own preferences (all a viewer may do).
+    pub fn watches(&self) -> bool {
+        self.reads_only() || matches!(self, Request::SavePrefs { .. })
+    }
+
     pub fn reads_only(&self) -> bool {
         matches!(
             self,

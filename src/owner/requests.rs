@@ -39,6 +39,9 @@ impl Core {
 
     pub(super) fn on_request(&mut self, client: u64, id: u64, request: Request) {
         let waiter = Some((client, id));
+        if self.refused_to_viewer(client, &request, waiter) {
+            return;
+        }
         let now = self.engine.reading_time(self.now());
         match request {
             Request::Act {

@@ -25,6 +25,9 @@ impl Core {
     /// on fresh results.
     pub(super) fn act(&mut self, cmd: Command, waiter: Waiter) {
         tracing::info!(segment = %cmd.segment, action = %cmd.action, actor = %cmd.actor, "action");
+        if self.refused_by_window(&cmd, waiter) {
+            return;
+        }
         if self.needs_checks(&cmd) {
             let segment = cmd.segment.clone();
             return self.spawn_checks(&segment, CheckJob::Advance { waiter, cmd });

@@ -1,0 +1,84 @@
+//! The owner's change control at the door: a viewer (`[access] viewers`) may watch but not
+//! act, and an action outside its window (`[[windows]]`) or inside a freeze (`[[freezes]]`) is
+//! refused with the moment it may next run. Rollbacks are never held: safety first, and the
+//! guard's auto-rollback never passes through here at all.
+//!
+//! The rules themselves are [`crate::model::change_control`]; this module applies them to a
+//! client's request, on the owner's clock (the project's: a simulated one in a demo).
+
+use super::clients::Waiter;
+use super::core::Core;
+use super::protocol::{FailureKind, Request};
+use crate::engine::Command;
+
+impl Core {
+    /// Whether `actor` is one of the project's viewers.
+    pub(super) fn is_viewer(&self, actor: &str) -> bool {
+        self.engine
+            .project()
+            .change
+            .viewers
+            .iter()
+            .any(|p| p.holds(actor, &crate::os::in_group))
+    }
+
+    /// Refuse `request` when its asker may only watch; true when it was refused.
+    pub(super) fn refused_to_viewer(
+        &mut self,
+        client: u64,
+        request: &Request,
+        waiter: Waiter,
+    ) -> bool {
+        if request.watches() {
+            return false;
+        }
+        let actor = self.clients.actor(client);
+        if !self.is_viewer(&actor) {
+            return false;
+        }
+        self.clients.fail(
+            waiter,
+            FailureKind::Refused,
+            format!(
+                "{actor} is a viewer of this project ([access] viewers): may watch everything and save their own marker, but not act; ask a lead"
+            ),
+        );
+        true
+    }
+
+    /// Refuse `cmd` when its action is outside its window or frozen now; true when it was
+    /// refused. The refusal names the next moment it may run.
+    pub(super) fn refused_by_window(&mut self, cmd: &Command, waiter: Waiter) -> bool {
+        let phase = self.engine.state(&cmd.segment).phase;
+        // Deleting active users is a rollback: never held by a window.
+        let name = crate::model::change_control::action_name(cmd.action, phase, false);
+        let now = self.now();
+        let rules = &self.engine.project().change.rules;
+        let Err(closed) = rules.check(name, now) else {
+            return false;
+        };
+        // Shown in the zone of the first window naming the action (else UTC).
+        let zone = rules
+            .windows
+            .iter()
+            .find(|w| w.actions.iter().any(|a| a == name))
+            .map_or(chrono_tz::UTC, |w| w.zone);
+        let opens = match closed.opens {
+            Some(t) => format!(
+                "it next opens at {} ({})",
+                t.with_timezone(&zone).to_rfc3339(),
+                zone.name()
+            ),
+            None => "no window opens for it".to_string(),
+        };
+        self.clients.fail(
+            waiter,
+            FailureKind::Refused,
+            format!(
+                "{} of {} refused: {}; {opens}. Rollbacks are never held.",
+                name, cmd.segment, closed.why
+            ),
+        );
+        true
+    }
+}
