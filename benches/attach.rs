@@ -200,6 +200,7 @@ fn main() {
             reason: Some("bench".into()),
             expect: None,
             delete_active: false,
+            override_window: false,
         };
         rt.block_on(link_a.session.call(request, |_| {}))
             .expect("act");

@@ -78,6 +78,7 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         state_unreachable_since: None,
         team: None,
         notify_failing: Vec::new(),
+        approvals: Vec::new(),
         decommission: None,
         segments: (0..segments).map(segment).collect(),
     };

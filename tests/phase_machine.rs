@@ -7,7 +7,7 @@ use cutover::model::{
     Verdict, decide,
 };
 
-const ACTIONS: [Action; 14] = [
+const ACTIONS: [Action; 15] = [
     Action::Advance,
     Action::Retest,
     Action::RollBack,
@@ -22,6 +22,7 @@ const ACTIONS: [Action; 14] = [
     Action::Move,
     Action::Alarm,
     Action::Guarding,
+    Action::Approval,
 ];
 
 fn state(phase: Phase) -> SegmentState {
@@ -77,6 +78,7 @@ fn expected(from: Phase, action: Action) -> Option<Phase> {
         (Action::RunChecks | Action::Audit | Action::Move | Action::Reconcile, _) => None,
         (Action::Alarm, _) => None, // recorded by the guarding owner, never requested
         (Action::Guarding, _) => None, // recorded by long-lived owners, never requested
+        (Action::Approval, _) => None, // recorded by change control, never decided here
     }
 }
 

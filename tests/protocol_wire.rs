@@ -37,6 +37,10 @@ const WIRE: &[(u32, &str)] = &[
         8,
         "37497563051b057a03370b005b367273955d32e23aee78f7f6f5df632c744b4a",
     ),
+    (
+        9,
+        "ec55ee88b95fadccde059a1554aa9a9e649dd2c954dbdf043fa71765d72a32ab",
+    ),
 ];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
@@ -128,6 +132,7 @@ fn every_message() -> Vec<(String, Value)> {
             reason: Some("why".into()),
             expect: Some(cutover::model::Phase::Gate),
             delete_active: false,
+            override_window: false,
         },
         Request::Record {
             segment: "eu".into(),
@@ -189,6 +194,14 @@ fn every_message() -> Vec<(String, Value)> {
         },
         Request::Reset {
             segment: "eu".into(),
+        },
+        Request::Approve {
+            id: 57,
+            reason: Some("looks fine".into()),
+        },
+        Request::Reject {
+            id: 57,
+            reason: "not on a Friday".into(),
         },
     ];
     let replies = vec![

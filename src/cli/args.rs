@@ -144,6 +144,10 @@ pub enum Cmd {
         segment: String,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Ask to advance outside the action's window ([[windows]], [[freezes]]): recorded as
+        /// a request that an approver decides ([approvals]); needs --reason.
+        #[arg(long = "override", requires = "reason")]
+        override_window: bool,
         /// Return once the advance is under way (a move or a hook goes on in the running
         /// owner) instead of waiting for its end.
         #[arg(long)]
@@ -151,6 +155,20 @@ pub enum Cmd {
     },
     /// Roll a segment back (fires its rollback hook).
     Rollback(RollbackArgs),
+    /// Approve a request waiting for approval ([approvals]); the last approval needed runs the
+    /// action at once, its gates checked then. Nobody approves their own request.
+    Approve {
+        /// The request's number (`cutover status` lists those waiting).
+        id: u64,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Reject a request waiting for approval (or withdraw your own).
+    Reject {
+        id: u64,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
     /// Re-plan a rolled-back segment (rolled-back → plan).
     Replan {
         segment: String,

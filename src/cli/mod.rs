@@ -261,15 +261,46 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Advance {
             segment,
             reason,
+            override_window,
             no_wait,
-        } => act(
+        } => act_with(
             &cli,
             segment,
-            Action::Advance,
-            reason.clone(),
+            Request::Act {
+                segment: segment.to_string(),
+                action: Action::Advance,
+                reason: reason.clone(),
+                expect: None,
+                delete_active: false,
+                override_window: *override_window,
+            },
             &cli.actor,
             *no_wait,
         ),
+        Cmd::Approve { id, reason } => {
+            call(
+                &cli,
+                cli.actor.clone(),
+                Request::Approve {
+                    id: *id,
+                    reason: reason.clone(),
+                },
+                print_progress,
+            )?;
+            Ok(())
+        }
+        Cmd::Reject { id, reason } => {
+            call(
+                &cli,
+                cli.actor.clone(),
+                Request::Reject {
+                    id: *id,
+                    reason: reason.clone(),
+                },
+                print_progress,
+            )?;
+            Ok(())
+        }
         Cmd::Rollback(r) => moving::rollback(&cli, r),
         Cmd::Replan { segment, reason } => act(
             &cli,
@@ -351,6 +382,7 @@ fn act(
         reason,
         expect: None,
         delete_active: false,
+        override_window: false,
     };
     act_with(cli, segment, request, who, no_wait)
 }

@@ -149,6 +149,7 @@ pub(super) fn rollback_json(
         reason,
         expect: None,
         delete_active,
+        override_window: false,
     };
     let result = via_owner::call(cli, cli.actor.clone(), request, |reply| {
         if let Reply::Event { event } = reply {
@@ -190,6 +191,7 @@ pub(super) fn rollback(cli: &Cli, r: &super::args::RollbackArgs) -> Result<()> {
         reason: r.reason.clone(),
         expect: None,
         delete_active: r.delete_active,
+        override_window: false,
     };
     super::act_with(cli, &r.segment, request, &cli.actor, r.no_wait)
 }

@@ -6,6 +6,7 @@
 //! as an argument so tests control the clock.
 
 pub mod adoption;
+pub mod approvals;
 mod error;
 pub use error::EngineError;
 pub mod checks;

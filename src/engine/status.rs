@@ -38,6 +38,9 @@ pub struct ProjectStatus {
     /// the project does not ask).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decommission: Option<crate::model::decommission::Decommission>,
+    /// Requests waiting for approval (`[approvals]`), oldest first.
+    #[serde(default)]
+    pub approvals: Vec<crate::model::approval::Pending>,
     pub segments: Vec<SegmentStatus>,
 }
 
@@ -378,6 +381,7 @@ impl Engine {
             state_unreachable_since: self.unreachable_since(),
             notify_failing: Vec::new(),
             decommission: self.decommission(now)?,
+            approvals: self.approvals_pending(now),
             team: match self.store().coordination() {
                 None => None,
                 Some(c) => Some(TeamStatus {

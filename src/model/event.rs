@@ -75,6 +75,9 @@ pub struct NewEvent {
     /// For `reconcile`: what a reconciliation of legacy and target found (counts only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconciled: Option<Box<crate::model::reconciled::Reconciliation>>,
+    /// For `approval`: a request of an action, an approval or a rejection of one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Box<crate::model::approval::ApprovalBody>>,
 }
 
 impl NewEvent {
@@ -100,6 +103,7 @@ impl NewEvent {
             audit: None,
             moved: None,
             reconciled: None,
+            approval: None,
         }
     }
 }

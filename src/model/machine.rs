@@ -234,6 +234,9 @@ pub fn decide(action: Action, facts: &Facts<'_>) -> Result<Decision, Refusal> {
         Action::GuardFailed => refuse("guard-failed: recorded by the guard, never requested"),
         Action::Alarm => refuse("alarm: recorded by the guarding owner, never requested"),
         Action::Guarding => refuse("guarding: recorded by long-lived owners, never requested"),
+        Action::Approval => refuse(
+            "approval: recorded by change control (cutover approve, cutover reject), never decided by the phase machine",
+        ),
         Action::RunChecks | Action::Audit | Action::Move | Action::Reconcile => refuse(format!(
             "{seg}: run-checks, audit and move are recorded with their results, never decided by the phase machine"
         )),

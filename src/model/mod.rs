@@ -3,6 +3,7 @@
 //! Pure code. This module imports nothing from storage, the outside world or the UI, so every
 //! rule here is testable without I/O.
 
+pub mod approval;
 pub mod audit;
 pub mod bgnbd;
 pub mod change_control;

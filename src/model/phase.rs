@@ -188,6 +188,9 @@ pub enum Action {
     /// Recorded by long-lived owners (project-wide, segment `*`): guarding `started` or
     /// `stopped` (who, pid, host and why in the detail), or the `gap` a new guard ended.
     Guarding,
+    /// Change control: an action requested for approval, an approval or a rejection (in the
+    /// event's `approval`).
+    Approval,
 }
 
 impl Action {
@@ -208,6 +211,7 @@ impl Action {
             Action::Reconcile => "reconcile",
             Action::Alarm => "alarm",
             Action::Guarding => "guarding",
+            Action::Approval => "approval",
         }
     }
 }

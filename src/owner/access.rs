@@ -32,7 +32,7 @@ impl Core {
         if request.watches() {
             return false;
         }
-        let actor = self.clients.actor(client);
+        let actor = self.who(client);
         if !self.is_viewer(&actor) {
             return false;
         }

@@ -23,6 +23,7 @@
 //! and `cutover advance SEG` a pending cutover or done hook, with the same idempotency key.
 
 mod access;
+mod approvals;
 mod budget;
 pub mod calls;
 mod changes;

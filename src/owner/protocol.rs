@@ -25,7 +25,7 @@ pub use super::updates::{MoveNow, SegmentView, Update};
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
 /// 7: `reset` (request and reply) and `reset` on a move's progress (reset waves).
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +87,20 @@ pub enum Request {
         /// a typed confirmation first.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         delete_active: bool,
+        /// Run it outside its window (`[[windows]]`, `[[freezes]]`), once approved: it is
+        /// recorded as a request that `[approvals] approvers` decide.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        override_window: bool,
     },
+    /// Approve a request waiting for approval (`cutover approve ID`): answered with the
+    /// approval's event, then, when it was the last needed, the action's events.
+    Approve {
+        id: u64,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Reject a request (`cutover reject ID --reason …`), or withdraw one's own.
+    Reject { id: u64, reason: String },
     /// Store one sample by hand (`cutover record`), at `at` (default: now).
     Record {
         segment: String,
@@ -369,6 +382,7 @@ mod tests {
                     reason: Some("why".into()),
                     expect: Some(crate::model::Phase::Cutover),
                     delete_active: false,
+                    override_window: false,
                 },
             },
         ];

@@ -50,12 +50,14 @@ impl Core {
                 reason,
                 expect,
                 delete_active,
+                override_window,
             } => {
                 let actor = self.actor_of(client);
-                if delete_active && action == crate::model::Action::RollBack {
+                let delete_active = delete_active && action == crate::model::Action::RollBack;
+                if delete_active {
                     self.deltas.allow_delete_active(&segment, &actor);
                 }
-                self.act(
+                self.act_as(
                     Command {
                         segment,
                         action,
@@ -64,7 +66,18 @@ impl Core {
                         expect,
                     },
                     waiter,
+                    super::approvals::Asking {
+                        override_window,
+                        delete_active,
+                        approved: false,
+                    },
                 );
+            }
+            Request::Approve { id, reason } => {
+                self.decide_request(client, id, true, reason, waiter);
+            }
+            Request::Reject { id, reason } => {
+                self.decide_request(client, id, false, Some(reason), waiter);
             }
             Request::Record {
                 segment,
@@ -332,6 +345,12 @@ impl Core {
     }
 
     fn actor_of(&self, client: u64) -> String {
+        // Under change control a person is their OS user, whatever name a client claims:
+        // nobody approves their own request under another name.
+        let change = &self.engine.project().change;
+        if change.approvals.is_some() || !change.viewers.is_empty() {
+            return self.who(client);
+        }
         self.clients.actor(client)
     }
 

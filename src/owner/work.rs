@@ -24,8 +24,19 @@ impl Core {
     /// checks first, and an advance from `gate` polls its sources first, so each is judged
     /// on fresh results.
     pub(super) fn act(&mut self, cmd: Command, waiter: Waiter) {
+        self.act_as(cmd, waiter, super::approvals::Asking::default());
+    }
+
+    /// [`Core::act`], with how it was asked: change control holds it at the door (a window, a
+    /// freeze, an approval) unless it is approved.
+    pub(super) fn act_as(
+        &mut self,
+        cmd: Command,
+        waiter: Waiter,
+        asking: super::approvals::Asking,
+    ) {
         tracing::info!(segment = %cmd.segment, action = %cmd.action, actor = %cmd.actor, "action");
-        if self.refused_by_window(&cmd, waiter) {
+        if self.held(&cmd, asking, waiter) {
             return;
         }
         if self.needs_checks(&cmd) {

@@ -242,6 +242,7 @@ where
                         reason,
                         expect,
                         delete_active: false,
+                        override_window: false,
                     },
                     Effect::RunChecks { segment } => Request::RunChecks { segment },
                     Effect::AskDelta { segment } => Request::RollbackDelta { segment },
