@@ -197,3 +197,77 @@ fn a_cutover_waits_for_someone_else_s_approval_and_its_gate_is_checked_then() {
         "{cut}"
     );
 }
+
+#[test]
+fn an_override_of_a_closed_window_runs_once_approved_and_a_rollback_is_never_held() {
+    let users = Users::create(
+        &format!("w{}", std::process::id() % 100_000),
+        &["alice", "bob"],
+    );
+    let (alice, bob) = (0, 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // A window for cutover that opens two hours from now: closed now. Cutover itself needs no
+    // approval; an override of its window does.
+    let from = chrono::Utc::now() + chrono::Duration::hours(2);
+    let to = from + chrono::Duration::hours(1);
+    write_project(
+        p,
+        &format!(
+            "[project]\nname = \"Overrides\"\nsocket_group = \"{group}\"\n[approvals]\nactions = [\"delete-active\"]\napprovers = [\"group:{group}\"]\n[[windows]]\nactions = [\"cutover\"]\nfrom = \"{}\"\nto = \"{}\"\nzone = \"UTC\"\n[[segments]]\nid = \"eu\"\nstrategy = \"big-bang\"\nsize = 40\ngoal = 0.9\n",
+            from.format("%H:%M"),
+            to.format("%H:%M"),
+            group = users.group,
+        ),
+    );
+    let _watch = Watch(
+        common::bin(p)
+            .arg("watch")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("watch"),
+    );
+    let start = Instant::now();
+    while std::os::unix::net::UnixStream::connect(p.join(".cutover").join("sock")).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(10), "no socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for _ in 0..2 {
+        let out = users.run(alice, p, &["advance", "eu"]);
+        assert!(out.status.success(), "{}", said(&out));
+    }
+    let refused = users.run(alice, p, &["advance", "eu"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", said(&refused));
+    assert!(
+        said(&refused).contains("next opens at"),
+        "{}",
+        said(&refused)
+    );
+
+    // An override needs a reason, then someone else's approval; once approved it runs.
+    let asked = users.run(
+        alice,
+        p,
+        &["advance", "eu", "--override", "--reason", "hotfix"],
+    );
+    let text = said(&asked);
+    assert!(text.contains("waits for approval"), "{text}");
+    let id = request_id(&text);
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(
+        status["approvals"][0]["action"], "cutover (override)",
+        "{status}"
+    );
+    let approved = users.run(bob, p, &["approve", &id]);
+    assert!(approved.status.success(), "{}", said(&approved));
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["phase"], "cutover", "{status}");
+
+    // A rollback runs at once, window or not; deleting active users would wait for approval.
+    let rolled = users.run(alice, p, &["rollback", "eu", "--reason", "drill"]);
+    assert!(rolled.status.success(), "{}", said(&rolled));
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["phase"], "rolled-back", "{status}");
+}

@@ -140,3 +140,79 @@ pub fn pending(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::event::NewEvent;
+
+    fn event(seq: u64, at: DateTime<Utc>, actor: &str, body: ApprovalBody) -> Event {
+        Event {
+            seq,
+            body: NewEvent {
+                approval: Some(Box::new(body)),
+                ..NewEvent::new(at, "eu", Action::Approval, actor)
+            },
+        }
+    }
+
+    #[test]
+    fn a_request_is_pending_until_enough_approve_one_rejects_or_it_expires() {
+        let t = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let day = chrono::Duration::days(1);
+        let asked = ApprovalBody::Request(Asked {
+            name: "cutover".into(),
+            action: Action::Advance,
+            expect: None,
+            delete_active: false,
+            override_window: false,
+        });
+        let mut log = vec![event(1, t, "alice", asked)];
+        let at = |h: i64| t + chrono::Duration::hours(h);
+        assert_eq!(pending(&log, 2, day, at(1)).len(), 1);
+        assert_eq!(pending(&log, 2, day, at(1))[0].expires, t + day);
+        // Expired after a day, untouched.
+        assert!(pending(&log, 2, day, at(25)).is_empty());
+        assert_eq!(
+            fate(&log, 1, 2, day, at(25)).map(|f| f.3),
+            Some(Fate::Expired)
+        );
+        // One approval of two, twice by the same person: still pending.
+        log.push(event(2, at(1), "bob", ApprovalBody::Approve { request: 1 }));
+        log.push(event(3, at(2), "bob", ApprovalBody::Approve { request: 1 }));
+        let p = pending(&log, 2, day, at(3));
+        assert_eq!(p[0].approved_by, vec!["bob".to_string()]);
+        // A second approver: approved, no longer pending.
+        log.push(event(
+            4,
+            at(3),
+            "carol",
+            ApprovalBody::Approve { request: 1 },
+        ));
+        assert_eq!(
+            fate(&log, 1, 2, day, at(4)).map(|f| f.3),
+            Some(Fate::Approved)
+        );
+        assert!(pending(&log, 2, day, at(4)).is_empty());
+        // A rejection ends another request.
+        log.push(event(
+            5,
+            at(5),
+            "alice",
+            ApprovalBody::Request(Asked {
+                name: "done".into(),
+                action: Action::Advance,
+                expect: None,
+                delete_active: false,
+                override_window: true,
+            }),
+        ));
+        assert_eq!(pending(&log, 1, day, at(5))[0].action, "done (override)");
+        log.push(event(6, at(6), "bob", ApprovalBody::Reject { request: 5 }));
+        assert_eq!(
+            fate(&log, 5, 1, day, at(6)).map(|f| f.3),
+            Some(Fate::Rejected { by: "bob".into() })
+        );
+        assert!(fate(&log, 2, 1, day, at(6)).is_none(), "not a request");
+    }
+}
