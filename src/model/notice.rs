@@ -115,6 +115,43 @@ pub fn from_event(project: &str, event: &Event) -> Option<Message> {
     if e.kind == Action::Alarm {
         return alarm(project, event);
     }
+    // Change control: a request tells the approvers; a decision tells who asked.
+    if let Some(body) = e.approval.as_deref() {
+        use crate::model::approval::ApprovalBody;
+        let who = &e.actor;
+        let n = event.seq;
+        return Some(match body {
+            ApprovalBody::Request(asked) => msg(
+                Severity::Warn,
+                "approval-requested",
+                format!("{seg}: {who} asks to run {} (request #{n})", asked.name),
+                format!(
+                    "{who} asks to run {} on {seg}{}: {reason}. An approver other than {who} decides: `cutover approve {n}` or `cutover reject {n} --reason …`. It runs when approved, its gates checked then.",
+                    asked.name,
+                    if asked.override_window {
+                        " outside its window"
+                    } else {
+                        ""
+                    }
+                ),
+                Vec::new(),
+            ),
+            ApprovalBody::Approve { request } => msg(
+                Severity::Info,
+                "approved",
+                format!("{seg}: {who} approved request #{request}"),
+                format!("{who} approved request #{request} on {seg}. {reason}"),
+                Vec::new(),
+            ),
+            ApprovalBody::Reject { request } => msg(
+                Severity::Info,
+                "rejected",
+                format!("{seg}: {who} rejected request #{request}"),
+                format!("{who} rejected request #{request} on {seg}: {reason}"),
+                Vec::new(),
+            ),
+        });
+    }
     match (e.kind, e.hook, e.outcome) {
         (Action::RollBack, _, Outcome::Ok | Outcome::Requested) if e.actor == "auto" => Some(msg(
             Severity::Critical,
@@ -301,6 +338,35 @@ mod tests {
             vec!["error_rate: 0.09 > 0.05", "p95_ms: 900 > 800"]
         );
         assert!(m.text.contains("cutover replan eu"), "{}", m.text);
+    }
+
+    #[test]
+    fn a_request_for_approval_tells_the_approvers_how_to_decide_it() {
+        let event = Event {
+            seq: 57,
+            body: NewEvent {
+                reason: Some("eu wave 1".into()),
+                approval: Some(Box::new(crate::model::approval::ApprovalBody::Request(
+                    crate::model::approval::Asked {
+                        name: "cutover".into(),
+                        action: Action::Advance,
+                        expect: None,
+                        delete_active: false,
+                        override_window: false,
+                    },
+                ))),
+                ..NewEvent::new(at(), "eu", Action::Approval, "alice")
+            },
+        };
+        let m = from_event("Acme", &event).expect("a message");
+        assert_eq!(m.kind, "approval-requested");
+        assert_eq!(m.severity, Severity::Warn);
+        assert!(
+            m.title.contains("alice asks to run cutover (request #57)"),
+            "{}",
+            m.title
+        );
+        assert!(m.text.contains("cutover approve 57"), "{}", m.text);
     }
 
     #[test]
