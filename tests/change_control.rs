@@ -111,3 +111,47 @@ fn a_viewer_sees_everything_and_every_action_of_theirs_is_refused() {
     assert!(status["segments"][0]["migrated"].is_null(), "{status}");
     cutover(p).args(["advance", "eu"]).assert().success();
 }
+
+#[test]
+fn a_viewer_s_cockpit_shows_no_action_keys_and_its_help_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    write_project(
+        p,
+        &format!(
+            "[project]\nname = \"Viewers\"\nsocket_group = \"nogroup\"\n[access]\nviewers = [\"nobody\"]\n{SEGMENT}"
+        ),
+    );
+    let _owner = Owner::start(p);
+    let tmux = common::tmux::Tmux::server("cutover-viewer");
+    // The cockpit runs as nobody, attached to the owner.
+    tmux.cockpit_with(
+        "viewer",
+        p,
+        "setpriv --reuid=65534 --regid=65534 --clear-groups -- env",
+        "",
+    );
+    let screen = tmux.wait_for("viewer", "the overview", |s| s.contains("Segments (1)"));
+    for hint in ["advance", "roll back", "pause", "checks"] {
+        assert!(
+            !screen.contains(hint),
+            "a viewer sees no '{hint}': {screen}"
+        );
+    }
+    assert!(screen.contains("help"), "{screen}");
+    tmux.keys("viewer", &["a"]);
+    tmux.wait_for("viewer", "the refusal on the status line", |s| {
+        s.contains("you are a viewer of this project")
+    });
+    tmux.keys("viewer", &["?"]);
+    tmux.wait_for("viewer", "the help's reason", |s| {
+        s.contains("You are a viewer of this project ([access] viewers)")
+    });
+    tmux.keys("viewer", &["Escape"]);
+    tmux.quit("viewer");
+    drop(tmux);
+    // Nothing happened to the project.
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["phase"], "plan");
+}

@@ -44,6 +44,7 @@ fn silent_owner(dir: &std::path::Path) -> (std::fs::File, Arc<Mutex<Vec<serde_js
                             now: chrono::Utc::now(),
                             factor: 1.0,
                         },
+                        viewer: false,
                     },
                 );
                 let body = serde_json::to_vec(&welcome).expect("json");

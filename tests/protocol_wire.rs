@@ -357,6 +357,7 @@ fn every_message() -> Vec<(String, Value)> {
             project: "Acme".into(),
             actor: "lead".into(),
             clock: ClockSpec { now, factor: 1.0 },
+            viewer: true,
         })),
     ));
     for reply in replies {

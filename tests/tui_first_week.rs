@@ -313,7 +313,7 @@ fn the_hint_line_starts_with_help_and_quit_and_drops_whole_hints() {
         let line = hints(&m);
         assert!(line.starts_with(" ? help  q quit"), "{w}: {line}");
         // Every hint shown is whole: the line ends with a hint's last word.
-        let shorts: Vec<&str> = cutover::tui::keys::footer_for(Screen::Overview)
+        let shorts: Vec<&str> = cutover::tui::keys::footer_for(Screen::Overview, false)
             .iter()
             .map(|h| h.short)
             .collect();

@@ -141,7 +141,7 @@ impl Conn<'_> {
                     "protocol {protocol} is not this owner's ({PROTOCOL_VERSION}); run the same cutover version on both sides"
                 );
                 // A welcome tells the client which version the owner speaks.
-                let welcome = ServerMsg::Welcome(self.identity.welcome(String::new()));
+                let welcome = ServerMsg::Welcome(self.identity.welcome(String::new(), None));
                 if let Ok(bytes) = serde_json::to_vec(&welcome) {
                     let _ = frames_out.send(Bytes::from(bytes)).await;
                 }
@@ -165,7 +165,7 @@ impl Conn<'_> {
         uid: u32,
     ) {
         let client = self.client;
-        let welcome = ServerMsg::Welcome(self.identity.welcome(actor.clone()));
+        let welcome = ServerMsg::Welcome(self.identity.welcome(actor.clone(), Some(uid)));
         let Ok(bytes) = serde_json::to_vec(&welcome) else {
             return;
         };

@@ -169,11 +169,20 @@ pub(crate) struct Identity {
     pub role: Role,
     pub project: String,
     pub clock: Clock,
+    /// `[access] viewers`: a client that is one is told so in its welcome.
+    pub viewers: Vec<crate::model::change_control::Principal>,
 }
 
 impl Identity {
-    pub fn welcome(&self, actor: String) -> Welcome {
+    /// The welcome of a client named `actor`, whose OS user is `uid` (when known).
+    pub fn welcome(&self, actor: String, uid: Option<u32>) -> Welcome {
+        let user = uid.map_or_else(|| actor.clone(), crate::os::user_name);
+        let viewer = self
+            .viewers
+            .iter()
+            .any(|p| p.holds(&user, &crate::os::in_group));
         Welcome {
+            viewer,
             protocol: protocol::PROTOCOL_VERSION,
             pid: self.pid,
             role: self.role,
@@ -212,6 +221,7 @@ impl Owner {
             role: options.role,
             project: engine.project().name.clone(),
             clock: options.clock,
+            viewers: engine.project().change.viewers.clone(),
         };
         let (inbox_tx, inbox_rx) = mpsc::channel(1024);
         let next_client = Arc::new(AtomicU64::new(1));
@@ -259,7 +269,9 @@ impl Owner {
         let client = self.next_client.fetch_add(1, Ordering::Relaxed);
         let actor = crate::os::actor(actor);
         let (tx, rx) = mpsc::unbounded_channel();
-        let welcome = self.identity.welcome(actor.clone());
+        let welcome = self
+            .identity
+            .welcome(actor.clone(), crate::os::current_uid());
         // Joined before anything this session asks: the inbox keeps the order.
         let _ = self
             .inbox

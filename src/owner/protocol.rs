@@ -360,6 +360,10 @@ pub struct Welcome {
     /// The actor this client's actions are recorded under.
     pub actor: String,
     pub clock: ClockSpec,
+    /// The client is one of `[access] viewers`: it may watch, and its actions are refused
+    /// (a cockpit hides its action keys).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub viewer: bool,
 }
 
 #[cfg(test)]

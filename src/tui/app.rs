@@ -216,6 +216,8 @@ pub struct Model {
     pub quit: bool,
     /// Whom this cockpit is attached to ("pid 4242 (watch)"); `None` when it owns the project.
     pub attached: Option<String>,
+    /// Its user is one of `[access] viewers`: the action keys are hidden and do nothing.
+    pub viewer: bool,
     /// Whether quitting this cockpit, when it owns the project, ends a guard that someone
     /// relies on (false for the demo, whose project is a throwaway).
     pub guards_on_quit: bool,
@@ -282,6 +284,7 @@ impl Model {
             height,
             quit: false,
             attached: None,
+            viewer: false,
             keys_seen: 0,
             prefs: UserPrefs::default(),
             user: None,

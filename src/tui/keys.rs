@@ -64,6 +64,27 @@ pub enum UiAction {
     Cancel,
 }
 
+/// The keys that act on a segment: hidden from a viewer (`[access] viewers`).
+const ACTION_KEYS: [&str; 8] = ["a", "r", "R", "p", "P", "T", "c", "F"];
+
+impl UiAction {
+    /// Whether it acts on the project (what a viewer may not do).
+    pub fn acts(self) -> bool {
+        use UiAction::*;
+        matches!(
+            self,
+            Advance
+                | RollBack
+                | RetryRollBack
+                | PauseOrResume
+                | Replan
+                | Retest
+                | AdoptFit
+                | RunChecks
+        )
+    }
+}
+
 /// The action a key means in a mode, if any.
 pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
     use UiAction::*;
@@ -155,8 +176,8 @@ const fn hint(keys: &'static str, does: &'static str, short: &'static str) -> Hi
     Hint { keys, does, short }
 }
 
-/// The keys of a screen, in the help overlay's order.
-pub fn help_for(screen: Screen) -> Vec<Hint> {
+/// The keys of a screen, in the help overlay's order; a viewer's without the action keys.
+pub fn help_for(screen: Screen, viewer: bool) -> Vec<Hint> {
     let mut keys = vec![
         hint("↑↓ j k", "move", "move"),
         hint("g G", "first / last", "first/last"),
@@ -204,13 +225,16 @@ pub fn help_for(screen: Screen) -> Vec<Hint> {
             hint("q Esc", "back", "back"),
         ]),
     }
+    if viewer {
+        keys.retain(|h| !ACTION_KEYS.contains(&h.keys));
+    }
     keys
 }
 
 /// The hint line's keys, most wanted first: `?` help and `q` quit (or back) lead, so the
 /// narrowest terminal still shows the way out and the way to every other key.
-pub fn footer_for(screen: Screen) -> Vec<Hint> {
-    let (mut first, rest): (Vec<Hint>, Vec<Hint>) = help_for(screen)
+pub fn footer_for(screen: Screen, viewer: bool) -> Vec<Hint> {
+    let (mut first, rest): (Vec<Hint>, Vec<Hint>) = help_for(screen, viewer)
         .into_iter()
         .partition(|h| h.keys == "?" || h.keys.starts_with('q'));
     first.extend(rest);
@@ -308,10 +332,15 @@ mod tests {
         );
         assert_eq!(action_for(Mode::Event, key(KeyCode::Char('r'))), None);
         for screen in [Screen::Overview, Screen::Detail, Screen::Log] {
-            let footer = footer_for(screen);
+            let footer = footer_for(screen, false);
             assert_eq!(footer[0].keys, "?");
             assert!(footer[1].keys.starts_with('q'));
-            assert_eq!(footer.len(), help_for(screen).len());
+            assert_eq!(footer.len(), help_for(screen, false).len());
+            let watching = help_for(screen, true);
+            assert!(
+                watching.iter().all(|h| !ACTION_KEYS.contains(&h.keys)),
+                "a viewer sees no action key"
+            );
         }
     }
 

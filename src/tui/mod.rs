@@ -94,6 +94,7 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
     let mut model = Model::new(snapshot, themes, now, size);
     model.theme = index;
     model.guards_on_quit = link.config.role != crate::owner::protocol::Role::Demo;
+    model.viewer = link.session.welcome.viewer;
     if let Some((user, prefs)) = memory {
         model.remember(user, prefs);
     }

@@ -117,6 +117,13 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             m.keys_seen += 1;
             m.seen_upto = Some(newest_seq(m));
             match action_for(mode(m), key) {
+                Some(action) if m.viewer && action.acts() => {
+                    m.status_line = Some((
+                        Tone::Warn,
+                        "you are a viewer of this project ([access] viewers): you may watch, not act".into(),
+                    ));
+                    Vec::new()
+                }
                 Some(action) => on_action(m, action),
                 None => Vec::new(),
             }

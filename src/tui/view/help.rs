@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
-    let keys = keys::help_for(model.screen);
+    let keys = keys::help_for(model.screen, model.viewer);
     let mut lines: Vec<Line> = keys
         .iter()
         .map(|h| {
@@ -27,6 +27,16 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
         })
         .collect();
     lines.push(Line::from(""));
+    if model.viewer {
+        lines.push(Line::from(Span::styled(
+            " You are a viewer of this project ([access] viewers): you may watch and",
+            Style::default().fg(theme.warn),
+        )));
+        lines.push(Line::from(Span::styled(
+            " save your marker; the action keys are hidden, and a lead acts.",
+            Style::default().fg(theme.warn),
+        )));
+    }
     lines.push(Line::from(Span::styled(
         " In dialogs: ⏎ confirms, Esc cancels (y/n too where no reason is typed).",
         Style::default().fg(theme.muted),

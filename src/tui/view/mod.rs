@@ -258,7 +258,7 @@ fn render_status(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
 fn render_footer(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     let mut spans = Vec::new();
     let mut used = 0;
-    for h in keys::footer_for(model.screen) {
+    for h in keys::footer_for(model.screen, model.viewer) {
         let key = format!(" {}", h.keys);
         let what = format!(" {} ", h.short);
         let w = key.width() + what.width();
