@@ -39,7 +39,7 @@ const WIRE: &[(u32, &str)] = &[
     ),
     (
         9,
-        "ec55ee88b95fadccde059a1554aa9a9e649dd2c954dbdf043fa71765d72a32ab",
+        "e503d62fd08cd01568fb634902eeb3ff61ae511f7bcd016c617f96a43ec5c668",
     ),
 ];
 
