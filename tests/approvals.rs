@@ -65,6 +65,27 @@ impl Drop for Users {
 
 struct Watch(Child);
 
+impl Watch {
+    /// A `cutover watch` (as root, with the simulator's key) once its socket answers.
+    fn start(p: &std::path::Path) -> Watch {
+        let watch = Watch(
+            common::bin(p)
+                .arg("watch")
+                .env("FA_KEY", "key")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("watch"),
+        );
+        let start = Instant::now();
+        while std::os::unix::net::UnixStream::connect(p.join(".cutover").join("sock")).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(10), "no socket");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        watch
+    }
+}
+
 impl Drop for Watch {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -108,20 +129,7 @@ fn a_cutover_waits_for_someone_else_s_approval_and_its_gate_is_checked_then() {
         ),
     );
     cutover(p).arg("check").assert().success();
-    let _watch = Watch(
-        common::bin(p)
-            .arg("watch")
-            .env("FA_KEY", "key")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("watch"),
-    );
-    let start = Instant::now();
-    while std::os::unix::net::UnixStream::connect(p.join(".cutover").join("sock")).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no socket");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _watch = Watch::start(p);
     for _ in 0..2 {
         let out = users.run(alice, p, &["advance", "eu"]);
         assert!(out.status.success(), "{}", said(&out));
@@ -221,19 +229,7 @@ fn an_override_of_a_closed_window_runs_once_approved_and_a_rollback_is_never_hel
             group = users.group,
         ),
     );
-    let _watch = Watch(
-        common::bin(p)
-            .arg("watch")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("watch"),
-    );
-    let start = Instant::now();
-    while std::os::unix::net::UnixStream::connect(p.join(".cutover").join("sock")).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(10), "no socket");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _watch = Watch::start(p);
     for _ in 0..2 {
         let out = users.run(alice, p, &["advance", "eu"]);
         assert!(out.status.success(), "{}", said(&out));

@@ -55,8 +55,9 @@ fn an_action_outside_its_window_is_refused_with_the_next_opening_and_a_rollback_
         .success();
 }
 
-#[test]
-fn a_viewer_sees_everything_and_every_action_of_theirs_is_refused() {
+/// A project whose viewer is the machine's `nobody` (let into the socket by its group), and
+/// its running owner.
+fn watched_by_nobody() -> (tempfile::TempDir, Owner) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -66,7 +67,14 @@ fn a_viewer_sees_everything_and_every_action_of_theirs_is_refused() {
             "[project]\nname = \"Viewers\"\nsocket_group = \"nogroup\"\n[access]\nviewers = [\"nobody\"]\n{SEGMENT}"
         ),
     );
-    let _owner = Owner::start(p);
+    let owner = Owner::start(p);
+    (dir, owner)
+}
+
+#[test]
+fn a_viewer_sees_everything_and_every_action_of_theirs_is_refused() {
+    let (dir, _owner) = watched_by_nobody();
+    let p = dir.path();
     let as_nobody = |args: &[&str]| {
         Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
@@ -114,16 +122,8 @@ fn a_viewer_sees_everything_and_every_action_of_theirs_is_refused() {
 
 #[test]
 fn a_viewer_s_cockpit_shows_no_action_keys_and_its_help_says_why() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, _owner) = watched_by_nobody();
     let p = dir.path();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    write_project(
-        p,
-        &format!(
-            "[project]\nname = \"Viewers\"\nsocket_group = \"nogroup\"\n[access]\nviewers = [\"nobody\"]\n{SEGMENT}"
-        ),
-    );
-    let _owner = Owner::start(p);
     let tmux = common::tmux::Tmux::server("cutover-viewer");
     // The cockpit runs as nobody, attached to the owner.
     tmux.cockpit_with(

@@ -162,18 +162,7 @@ fn users_changed_in_the_directory_after_a_move_are_counted_and_hold_done() {
         status["segments"][0]["move"]["drift_created"], 2,
         "{status}"
     );
-    let out = cutover(p)
-        .env("LDAP_PW", READER_PW)
-        .env("FA_KEY", "key")
-        .args(["rollback", "eu", "--reason", "drill"])
-        .output()
-        .expect("rollback");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(vendors::users(&sim, "fusionauth", "acme").len(), 0);
+    rolled_back_to_nobody(p, &sim);
 }
 
 /// A drift pass killed with a batch in flight: the journal holds the batch's users and what
@@ -294,6 +283,12 @@ fn a_drift_pass_cut_short_resumes_without_sending_anyone_twice() {
     }
 
     // Both are the pass's: the rollback takes them back with the move's users.
+    rolled_back_to_nobody(p, &sim);
+}
+
+/// Roll `eu` back, and find the simulator's FusionAuth empty: the move's users and the
+/// drift passes' alike taken back.
+fn rolled_back_to_nobody(p: &std::path::Path, sim: &common::vendors::Simulator) {
     let out = cutover(p)
         .env("LDAP_PW", READER_PW)
         .env("FA_KEY", "key")
@@ -305,7 +300,7 @@ fn a_drift_pass_cut_short_resumes_without_sending_anyone_twice() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(vendors::users(&sim, "fusionauth", "acme").len(), 0);
+    assert_eq!(vendors::users(sim, "fusionauth", "acme").len(), 0);
 }
 
 /// An LDIF add of a user who signed up on the legacy system.

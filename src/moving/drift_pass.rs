@@ -138,15 +138,7 @@ pub async fn move_changed(
         drift.flush()?;
         progress(Progress { done, of });
     }
-    header.rows = passed.rows;
-    header.skipped = passed
-        .skipped
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
-    header.without_password = passed.without_password;
-    header.moving = passed.moving;
-    header.state = State::Moved;
+    header.counted(&passed);
     drift.set_header(&header)?;
     drift.flush()?;
     Report::of(segment, &header, drift)
@@ -339,15 +331,9 @@ pub async fn undo(
     drift: &Journal,
     keep: &HashSet<String>,
 ) -> Result<u64, MoveError> {
-    let Some(mut header) = drift.header()? else {
+    let Some(mut header) = drift.begin_undo()? else {
         return Ok(0);
     };
-    if header.state == State::Undone {
-        return Ok(0);
-    }
-    header.state = State::Undoing;
-    drift.set_header(&header)?;
-    drift.flush()?;
     let mut deleted = 0u64;
     for run in 1..=header.run {
         for (n, mut record) in drift.records(run)? {

@@ -124,7 +124,37 @@ pub struct Journal {
     which: Which,
 }
 
+impl Header {
+    /// The counts of the pass that read every row, and the move done: what a report says.
+    pub fn counted(&mut self, passed: &super::prepare::Passed) {
+        self.rows = passed.rows;
+        self.skipped = passed
+            .skipped
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
+        self.without_password = passed.without_password;
+        self.moving = passed.moving;
+        self.state = State::Moved;
+    }
+}
+
 impl Journal {
+    /// The header of a move to undo, marked undoing and flushed; `None` when there is none or
+    /// it is undone already.
+    pub fn begin_undo(&self) -> Result<Option<Header>, MoveError> {
+        let Some(mut header) = self.header()? else {
+            return Ok(None);
+        };
+        if header.state == State::Undone {
+            return Ok(None);
+        }
+        header.state = State::Undoing;
+        self.set_header(&header)?;
+        self.flush()?;
+        Ok(Some(header))
+    }
+
     pub fn new(samples: Samples, segment: &str, which: Which) -> Journal {
         Journal {
             samples,

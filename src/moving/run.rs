@@ -275,15 +275,7 @@ pub async fn move_users(
         }
         Some(_) => {}
     }
-    header.rows = passed.rows;
-    header.skipped = passed
-        .skipped
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
-    header.without_password = passed.without_password;
-    header.moving = passed.moving;
-    header.state = State::Moved;
+    header.counted(&passed);
     journal.set_header(&header)?;
     journal.flush()?;
     Report::of(&plan.segment, &header, journal)

@@ -24,15 +24,9 @@ pub async fn undo(
     keep: &HashSet<u64>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<u64, MoveError> {
-    let Some(mut header) = journal.header()? else {
+    let Some(mut header) = journal.begin_undo()? else {
         return Ok(0);
     };
-    if header.state == State::Undone {
-        return Ok(0);
-    }
-    header.state = State::Undoing;
-    journal.set_header(&header)?;
-    journal.flush()?;
     let mut records = journal.records(header.run)?;
     records.retain(|(_, r)| !r.undone);
     // The lines of the users to delete: created, or possibly created by a batch in flight. A

@@ -237,9 +237,6 @@ impl Core {
             approvers.join(", "),
             event.seq
         );
-        if asked.delete_active {
-            self.deltas.allow_delete_active(&segment, &requester);
-        }
         let cmd = Command {
             segment,
             action: asked.action,

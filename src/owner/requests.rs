@@ -54,9 +54,6 @@ impl Core {
             } => {
                 let actor = self.actor_of(client);
                 let delete_active = delete_active && action == crate::model::Action::RollBack;
-                if delete_active {
-                    self.deltas.allow_delete_active(&segment, &actor);
-                }
                 self.act_as(
                     Command {
                         segment,

@@ -39,6 +39,11 @@ impl Core {
         if self.held(&cmd, asking, waiter) {
             return;
         }
+        // Allowed only once the action is let through: a request held for approval leaves
+        // the next plain rollback keeping active users.
+        if asking.delete_active {
+            self.deltas.allow_delete_active(&cmd.segment, &cmd.actor);
+        }
         if self.needs_checks(&cmd) {
             let segment = cmd.segment.clone();
             return self.spawn_checks(&segment, CheckJob::Advance { waiter, cmd });
