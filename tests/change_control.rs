@@ -148,7 +148,11 @@ fn a_viewer_s_cockpit_shows_no_action_keys_and_its_help_says_why() {
     tmux.wait_for("viewer", "the help's reason", |s| {
         s.contains("You are a viewer of this project ([access] viewers)")
     });
-    tmux.keys("viewer", &["Escape"]);
+    // `?` closes the help (an Escape followed at once by `q` reads as Alt-q in tmux).
+    tmux.keys("viewer", &["?"]);
+    tmux.wait_for("viewer", "the help closed", |s| {
+        !s.contains("You are a viewer of this project ([access] viewers)")
+    });
     tmux.quit("viewer");
     drop(tmux);
     // Nothing happened to the project.

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 pub use super::audit_args::AuditArgs;
+pub use super::rollback_args::RollbackArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -390,35 +391,4 @@ fn parse_deadline(text: &str) -> Result<std::time::Duration, String> {
         return Err(format!("'{text}' is out of range: use 1s to 1d"));
     }
     Ok(d)
-}
-
-/// `cutover rollback`'s arguments.
-#[derive(Debug, clap::Args)]
-pub struct RollbackArgs {
-    pub segment: String,
-    #[arg(long, value_name = "TEXT", required_unless_present_any = ["retry", "dry_run"])]
-    pub reason: Option<String>,
-    /// Say what the rollback would lose (users of the segment's move active on the target
-    /// since they moved: logged in, changed their password, enrolled MFA), and do nothing.
-    #[arg(long, conflicts_with_all = ["retry", "no_wait", "delete_active"])]
-    pub dry_run: bool,
-    /// Let the undo delete users active on the target since they moved too (it keeps
-    /// them by default). Asks to type the segment's id, or takes --confirm SEGMENT.
-    #[arg(long)]
-    pub delete_active: bool,
-    /// The typed confirmation of --delete-active: the segment's id.
-    #[arg(long, value_name = "SEGMENT", requires = "delete_active")]
-    pub confirm: Option<String>,
-    /// Re-fire a failed or unfinished rollback hook with the same idempotency key.
-    #[arg(long)]
-    pub retry: bool,
-    /// Print `{segment, undo_deletes, undo_keeps, events}`: how many users the undo of the
-    /// segment's move deletes and keeps (counted before it runs), and the events the rollback
-    /// recorded.
-    #[arg(long)]
-    pub json: bool,
-    /// Return once the rollback is under way (the undo and the hook go on in the running
-    /// owner) instead of waiting for its end.
-    #[arg(long, conflicts_with = "json")]
-    pub no_wait: bool,
 }

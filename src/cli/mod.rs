@@ -7,6 +7,7 @@
 mod args;
 mod audit;
 mod audit_args;
+mod change;
 mod import;
 mod init;
 mod live;
@@ -18,6 +19,7 @@ mod plan;
 mod print;
 mod reconcile;
 mod reset;
+mod rollback_args;
 mod shell_docs;
 mod state;
 mod via_owner;
@@ -277,30 +279,8 @@ pub fn run(cli: Cli) -> Result<()> {
             &cli.actor,
             *no_wait,
         ),
-        Cmd::Approve { id, reason } => {
-            call(
-                &cli,
-                cli.actor.clone(),
-                Request::Approve {
-                    id: *id,
-                    reason: reason.clone(),
-                },
-                print_progress,
-            )?;
-            Ok(())
-        }
-        Cmd::Reject { id, reason } => {
-            call(
-                &cli,
-                cli.actor.clone(),
-                Request::Reject {
-                    id: *id,
-                    reason: reason.clone(),
-                },
-                print_progress,
-            )?;
-            Ok(())
-        }
+        Cmd::Approve { id, reason } => change::approve(&cli, *id, reason.clone()),
+        Cmd::Reject { id, reason } => change::reject(&cli, *id, reason.clone()),
         Cmd::Rollback(r) => moving::rollback(&cli, r),
         Cmd::Replan { segment, reason } => act(
             &cli,

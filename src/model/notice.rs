@@ -9,6 +9,11 @@
 //! | critical | an auto-rollback; a rollback hook that failed |
 //! | warn | a guard that started failing; a cutover or done hook that failed; segments in cutover that were unguarded (one message for all, when a guard starts again) |
 //! | info | every phase change, with its actor and reason |
+//!
+//! Change control's requests for approval (warn) and their decisions (info) are in
+//! [`approvals`].
+
+mod approvals;
 
 use super::{Action, Event, HookAction, Outcome};
 use chrono::{DateTime, Utc};
@@ -117,40 +122,7 @@ pub fn from_event(project: &str, event: &Event) -> Option<Message> {
     }
     // Change control: a request tells the approvers; a decision tells who asked.
     if let Some(body) = e.approval.as_deref() {
-        use crate::model::approval::ApprovalBody;
-        let who = &e.actor;
-        let n = event.seq;
-        return Some(match body {
-            ApprovalBody::Request(asked) => msg(
-                Severity::Warn,
-                "approval-requested",
-                format!("{seg}: {who} asks to run {} (request #{n})", asked.name),
-                format!(
-                    "{who} asks to run {} on {seg}{}: {reason}. An approver other than {who} decides: `cutover approve {n}` or `cutover reject {n} --reason …`. It runs when approved, its gates checked then.",
-                    asked.name,
-                    if asked.override_window {
-                        " outside its window"
-                    } else {
-                        ""
-                    }
-                ),
-                Vec::new(),
-            ),
-            ApprovalBody::Approve { request } => msg(
-                Severity::Info,
-                "approved",
-                format!("{seg}: {who} approved request #{request}"),
-                format!("{who} approved request #{request} on {seg}. {reason}"),
-                Vec::new(),
-            ),
-            ApprovalBody::Reject { request } => msg(
-                Severity::Info,
-                "rejected",
-                format!("{seg}: {who} rejected request #{request}"),
-                format!("{who} rejected request #{request} on {seg}: {reason}"),
-                Vec::new(),
-            ),
-        });
+        return Some(approvals::message(project, event, body));
     }
     match (e.kind, e.hook, e.outcome) {
         (Action::RollBack, _, Outcome::Ok | Outcome::Requested) if e.actor == "auto" => Some(msg(
@@ -338,35 +310,6 @@ mod tests {
             vec!["error_rate: 0.09 > 0.05", "p95_ms: 900 > 800"]
         );
         assert!(m.text.contains("cutover replan eu"), "{}", m.text);
-    }
-
-    #[test]
-    fn a_request_for_approval_tells_the_approvers_how_to_decide_it() {
-        let event = Event {
-            seq: 57,
-            body: NewEvent {
-                reason: Some("eu wave 1".into()),
-                approval: Some(Box::new(crate::model::approval::ApprovalBody::Request(
-                    crate::model::approval::Asked {
-                        name: "cutover".into(),
-                        action: Action::Advance,
-                        expect: None,
-                        delete_active: false,
-                        override_window: false,
-                    },
-                ))),
-                ..NewEvent::new(at(), "eu", Action::Approval, "alice")
-            },
-        };
-        let m = from_event("Acme", &event).expect("a message");
-        assert_eq!(m.kind, "approval-requested");
-        assert_eq!(m.severity, Severity::Warn);
-        assert!(
-            m.title.contains("alice asks to run cutover (request #57)"),
-            "{}",
-            m.title
-        );
-        assert!(m.text.contains("cutover approve 57"), "{}", m.text);
     }
 
     #[test]

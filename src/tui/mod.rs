@@ -14,6 +14,7 @@ mod driver;
 pub mod event_view;
 mod format;
 pub mod glance;
+mod hints;
 pub mod keys;
 mod leave;
 mod log_lines;
