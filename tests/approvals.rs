@@ -146,6 +146,16 @@ fn a_cutover_waits_for_someone_else_s_approval_and_its_gate_is_checked_then() {
     assert_eq!(status["approvals"][0]["id"].to_string(), first, "{status}");
     assert_eq!(status["approvals"][0]["action"], "cutover");
     assert_eq!(status["approvals"][0]["requested_by"], users.names[alice]);
+    let text =
+        String::from_utf8_lossy(&cutover(p).args(["status"]).output().expect("status").stdout)
+            .to_string();
+    assert!(
+        text.contains(&format!(
+            "request #{first}: {} asks to run cutover on eu",
+            users.names[alice]
+        )) && text.contains(&format!("cutover approve {first}")),
+        "{text}"
+    );
 
     // She may not approve it herself.
     let own = users.run(alice, p, &["approve", &first]);

@@ -45,6 +45,21 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
         let tone = if d.ready { colors.ok } else { colors.warn };
         let _ = writeln!(out, "{}", paint(tone, &d.line()));
     }
+    // Change control: each request waiting for approval, with the command that decides it.
+    for a in &s.approvals {
+        let line = format!(
+            "⧗ request #{}: {} asks to run {} on {} ({} approved so far; expires {}): `cutover approve {}` or `cutover reject {} --reason …`",
+            a.id,
+            a.requested_by,
+            a.action,
+            a.segment,
+            a.approved_by.len(),
+            a.expires.format("%Y-%m-%d %H:%M UTC"),
+            a.id,
+            a.id
+        );
+        let _ = writeln!(out, "{}", paint(colors.warn, &line));
+    }
     for f in &s.notify_failing {
         let line = format!(
             "⚠ notifications to '{}' fail since {} ({} waiting): {}; `cutover notify test {}` checks it",
