@@ -3,6 +3,8 @@
 
 use crate::model::Cohort;
 use serde::Deserialize;
+
+pub use super::audit_file::AuditFile;
 use std::collections::BTreeMap;
 
 /// The file as written (after serde, before validation).
@@ -34,39 +36,6 @@ pub struct ProjectFile {
     pub freezes: Vec<super::change_control::FreezeFile>,
     #[serde(default)]
     pub segments: Vec<SegmentFile>,
-}
-
-/// `[audit]`: the target whose hash support the audit verdicts, and the export's column or
-/// field names (dotted paths in JSON) where they differ from the defaults `cutover audit`
-/// looks for. Flags of `cutover audit` override each key.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditFile {
-    /// fusionauth, keycloak, auth0, authgear, firebase or cognito (default: `[project] target` when it
-    /// names one of them).
-    pub target: Option<String>,
-    /// A compatibility table to use instead of the built-in one (path from the project folder).
-    pub compatibility: Option<String>,
-    pub id: Option<String>,
-    pub email: Option<String>,
-    pub username: Option<String>,
-    pub hash: Option<String>,
-    pub salt: Option<String>,
-    /// A column naming each row's hash scheme (FusionAuth's `encryptionScheme`).
-    pub scheme: Option<String>,
-    pub last_login: Option<String>,
-    pub created: Option<String>,
-    /// A true/false column: true means disabled, blocked or locked.
-    pub disabled: Option<String>,
-    /// A true/false column: false means disabled.
-    pub active: Option<String>,
-    /// A text column such as `active`, `locked`, `pending`.
-    pub status: Option<String>,
-    /// A true/false column: false means the email is unverified.
-    pub verified: Option<String>,
-    /// Fields a fully registered user has (default: the email); a user missing any counts as
-    /// partially registered. A role name (`email`, `hash`, ...) means that role's field.
-    pub required: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -5,6 +5,7 @@
 //! `cutover check` can show them all at once. The result of a clean load is a [`Project`] whose
 //! values are known to be in range.
 
+mod audit_file;
 pub mod canaries;
 pub mod change_control;
 mod checks;
