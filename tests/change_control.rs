@@ -146,12 +146,12 @@ fn a_viewer_s_cockpit_shows_no_action_keys_and_its_help_says_why() {
     });
     tmux.keys("viewer", &["?"]);
     tmux.wait_for("viewer", "the help's reason", |s| {
-        s.contains("You are a viewer of this project ([access] viewers)")
+        s.contains("You are a viewer of this project ([access] viewers, or a")
     });
     // `?` closes the help (an Escape followed at once by `q` reads as Alt-q in tmux).
     tmux.keys("viewer", &["?"]);
     tmux.wait_for("viewer", "the help closed", |s| {
-        !s.contains("You are a viewer of this project ([access] viewers)")
+        !s.contains("You are a viewer of this project ([access] viewers, or a")
     });
     tmux.quit("viewer");
     drop(tmux);

@@ -1,5 +1,5 @@
-//! The owner's change control at the door: a viewer (`[access] viewers`) may watch but not
-//! act, and an action outside its window (`[[windows]]`) or inside a freeze (`[[freezes]]`) is
+//! The owner's change control at the door: a viewer (`[access] viewers`, or on the team
+//! backend a database role with read-only grants) may watch but not act, and an action outside its window (`[[windows]]`) or inside a freeze (`[[freezes]]`) is
 //! refused with the moment it may next run. Rollbacks are never held: safety first, and the
 //! guard's auto-rollback never passes through here at all.
 //!
@@ -33,6 +33,18 @@ impl Core {
             return false;
         }
         let actor = self.who(client);
+        if let Some(shared) = self.engine.store().coordination()
+            && !shared.session().writes
+        {
+            self.clients.fail(
+                waiter,
+                FailureKind::Refused,
+                format!(
+                    "{actor} is a viewer of this project: the database role {actor} may only read the team state (read-only grants), so this process watches but may not act; ask a lead"
+                ),
+            );
+            return true;
+        }
         if !self.is_viewer(&actor) {
             return false;
         }

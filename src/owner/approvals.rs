@@ -24,8 +24,13 @@ pub(super) struct Asking {
 }
 
 impl Core {
-    /// Who a client is, for change control: its OS user by the socket's credentials.
+    /// Who a client is, for change control: on the team backend the database session's user
+    /// (each lead's process logs in as their own role), else its OS user by the socket's
+    /// credentials.
     pub(super) fn who(&self, client: u64) -> String {
+        if let Some(shared) = self.engine.store().coordination() {
+            return shared.session().user.clone();
+        }
         match self.clients.uid(client) {
             Some(uid) => crate::os::user_name(uid),
             None => self.clients.actor(client),

@@ -171,16 +171,23 @@ pub(crate) struct Identity {
     pub clock: Clock,
     /// `[access] viewers`: a client that is one is told so in its welcome.
     pub viewers: Vec<crate::model::change_control::Principal>,
+    /// On the team backend, this process's database session: its user is every client's
+    /// identity, and a role that may not write makes every client a viewer.
+    pub session: Option<crate::store::pg_roles::Session>,
 }
 
 impl Identity {
     /// The welcome of a client named `actor`, whose OS user is `uid` (when known).
     pub fn welcome(&self, actor: String, uid: Option<u32>) -> Welcome {
-        let user = uid.map_or_else(|| actor.clone(), crate::os::user_name);
-        let viewer = self
-            .viewers
-            .iter()
-            .any(|p| p.holds(&user, &crate::os::in_group));
+        let user = match &self.session {
+            Some(session) => session.user.clone(),
+            None => uid.map_or_else(|| actor.clone(), crate::os::user_name),
+        };
+        let viewer = self.session.as_ref().is_some_and(|s| !s.writes)
+            || self
+                .viewers
+                .iter()
+                .any(|p| p.holds(&user, &crate::os::in_group));
         Welcome {
             viewer,
             protocol: protocol::PROTOCOL_VERSION,
@@ -222,6 +229,7 @@ impl Owner {
             project: engine.project().name.clone(),
             clock: options.clock,
             viewers: engine.project().change.viewers.clone(),
+            session: engine.store().coordination().map(|c| c.session().clone()),
         };
         let (inbox_tx, inbox_rx) = mpsc::channel(1024);
         let next_client = Arc::new(AtomicU64::new(1));

@@ -9,8 +9,13 @@ use crate::model::prefs::UserPrefs;
 
 impl Core {
     /// The OS user name of a client, which keys its memory: several `--actor` names typed by
-    /// one person are still one reader. Without a known uid, the actor name.
+    /// one person are still one reader. Without a known uid, the actor name. A viewer's process
+    /// on the team backend (a read-only database role) keys it by its role: the one key that
+    /// role may write.
     fn user_of(&self, client: u64) -> String {
+        if let Some(session) = self.read_only_session() {
+            return session;
+        }
         match self.clients.uid(client) {
             Some(uid) => crate::os::user_name(uid),
             None => self.clients.actor(client),
@@ -38,9 +43,15 @@ impl Core {
     pub(super) fn save_prefs(&mut self, client: u64, prefs: UserPrefs, waiter: Waiter) {
         let user = self.user_of(client);
         let notes = self.engine.store().notes();
-        let saved = notes
-            .prefs(&user)
-            .and_then(|stored| notes.set_prefs(&user, &prefs.merged_over(stored.as_ref())));
+        let saved = notes.prefs(&user).and_then(|stored| {
+            let merged = prefs.merged_over(stored.as_ref());
+            match self.engine.store().coordination() {
+                Some(shared) if !shared.session().writes => {
+                    shared.save_own_prefs(&notes.encode_prefs(&user, &merged)?)
+                }
+                _ => notes.set_prefs(&user, &merged),
+            }
+        });
         match saved {
             Ok(()) => {
                 self.sync();
@@ -52,5 +63,15 @@ impl Core {
                 format!("saving {user}'s cockpit memory in the state: {e}"),
             ),
         }
+    }
+
+    /// The role of this process's database session when it may only read (a viewer).
+    fn read_only_session(&self) -> Option<String> {
+        self.engine
+            .store()
+            .coordination()
+            .map(|c| c.session())
+            .filter(|s| !s.writes)
+            .map(|s| s.user.clone())
     }
 }

@@ -41,4 +41,9 @@ pub trait Coordination: Send + Sync {
     fn unreachable_since(&self) -> Option<DateTime<Utc>>;
     /// Which process leads (`pid N on HOST`); `None` when none does.
     fn guard(&self) -> Result<Option<String>, StoreError>;
+    /// Who this process is on the backend (change control's identity), and whether it may
+    /// write: one that may not is a viewer, and never leads.
+    fn session(&self) -> &super::pg_roles::Session;
+    /// Keep this session's own cockpit memory, the one write a viewer may make.
+    fn save_own_prefs(&self, prefs: &[u8]) -> Result<(), StoreError>;
 }

@@ -30,6 +30,8 @@ pub mod pg;
 pub mod pg_follow;
 mod pg_lanes;
 pub mod pg_leader;
+pub mod pg_roles;
+mod pg_schema;
 pub mod pg_store;
 mod pg_tls;
 mod pg_worker;

@@ -60,11 +60,15 @@ impl<'a> Notes<'a> {
 
     /// Keep a user's cockpit memory (not flushed: see `Storage::sync`).
     pub fn set_prefs(&self, user: &str, prefs: &UserPrefs) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(prefs).map_err(|e| StoreError::Corrupt {
+        self.set(&Note::UserPrefs { user }, &self.encode_prefs(user, prefs)?)
+    }
+
+    /// A user's cockpit memory as its note holds it.
+    pub fn encode_prefs(&self, user: &str, prefs: &UserPrefs) -> Result<Vec<u8>, StoreError> {
+        serde_json::to_vec(prefs).map_err(|e| StoreError::Corrupt {
             dir: self.dir.to_path_buf(),
             cause: format!("{user}'s cockpit memory does not serialize: {e}"),
-        })?;
-        self.set(&Note::UserPrefs { user }, &bytes)
+        })
     }
 
     /// The last event a sink was sent. One that does not decode reads as none.

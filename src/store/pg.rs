@@ -7,9 +7,9 @@
 //!   lock on the log, reads the last number and inserts the next one; a failed append rolls
 //!   back and uses no number (no SQL sequence, whose numbers a rollback would lose);
 //! * **append-only**: a trigger refuses every UPDATE and DELETE of the log;
-//! * **versioned schema**: migrations run once, in order, under an advisory lock (two
-//!   processes opening a new database at once do not clash); a database written by a newer
-//!   cutover is refused, as a newer sled state is;
+//! * **versioned schema** ([`super::pg_schema`]): migrations run once, in order, under an
+//!   advisory lock (two processes opening a new database at once do not clash); a database
+//!   written by a newer cutover is refused, as a newer sled state is;
 //! * **live updates**: every append notifies the channel [`CHANNEL`] with its sequence number
 //!   (delivered on commit), for other processes to LISTEN to instead of polling the table.
 //!
@@ -22,37 +22,11 @@
 
 use crate::model::{Event, NewEvent};
 
-/// The schema this build writes and the newest it reads.
-pub const PG_SCHEMA_VERSION: u32 = 2;
+pub use super::pg_schema::PG_SCHEMA_VERSION;
 /// The LISTEN/NOTIFY channel of appended events (payload: the sequence number).
 pub const CHANNEL: &str = "cutover_events";
-/// The advisory lock keys: the log's appends, and migrations.
+/// The advisory lock key of the log's appends.
 const LOG_LOCK: i64 = 0x6375_746f_7665_7201;
-const MIGRATION_LOCK: i64 = 0x6375_746f_7665_7202;
-
-/// Each schema version's statements, applied in order.
-const MIGRATIONS: &[(u32, &str)] = &[
-    (
-        1,
-        "CREATE TABLE cutover_events (
-         seq bigint PRIMARY KEY CHECK (seq > 0),
-         segment text NOT NULL,
-         at timestamptz NOT NULL,
-         body text NOT NULL
-     );
-     CREATE INDEX cutover_events_by_segment ON cutover_events (segment, seq);
-     CREATE FUNCTION cutover_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-         RAISE EXCEPTION 'the cutover event log is append-only';
-     END $$;
-     CREATE TRIGGER cutover_events_append_only BEFORE UPDATE OR DELETE ON cutover_events
-         FOR EACH ROW EXECUTE FUNCTION cutover_events_append_only();",
-    ),
-    (
-        2,
-        "CREATE TABLE cutover_series (key bytea PRIMARY KEY, value bytea NOT NULL);",
-    ),
-];
 
 /// Why the log could not be used.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -82,7 +56,7 @@ pub(super) fn refused(e: &postgres::Error) -> PgError {
 /// schema brought up to date.
 pub fn connect(url: &str) -> Result<postgres::Client, PgError> {
     let mut client = connection(url)?;
-    migrate(&mut client)?;
+    super::pg_schema::migrate(&mut client)?;
     Ok(client)
 }
 
@@ -118,61 +92,6 @@ pub fn connection(url: &str) -> Result<postgres::Client, PgError> {
         Some(db) => PgError::Refused(db.message().to_string()),
         None => PgError::Unreachable(e.to_string()),
     })
-}
-
-/// Bring the schema to this build's version, or refuse a newer one.
-fn migrate(client: &mut postgres::Client) -> Result<(), PgError> {
-    let mut tx = client.transaction().map_err(|e| refused(&e))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(|e| refused(&e))?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS cutover_meta (key text PRIMARY KEY, value text NOT NULL)",
-    )
-    .map_err(|e| refused(&e))?;
-    let found: u32 = tx
-        .query_opt(
-            "SELECT value FROM cutover_meta WHERE key = 'schema_version'",
-            &[],
-        )
-        .map_err(|e| refused(&e))?
-        .and_then(|row| row.get::<_, String>(0).parse().ok())
-        .unwrap_or(0);
-    if found > PG_SCHEMA_VERSION {
-        return Err(PgError::NewerSchema {
-            found,
-            supported: PG_SCHEMA_VERSION,
-        });
-    }
-    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
-        tx.batch_execute(sql).map_err(|e| refused(&e))?;
-        tx.execute(
-            "INSERT INTO cutover_meta (key, value) VALUES ('schema_version', $1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[&version.to_string()],
-        )
-        .map_err(|e| refused(&e))?;
-    }
-    tx.commit().map_err(|e| refused(&e))
-}
-
-/// Record which project this database holds, or refuse another project's database.
-pub(super) fn claim(client: &mut postgres::Client, project: &str) -> Result<(), PgError> {
-    client
-        .execute(
-            "INSERT INTO cutover_meta (key, value) VALUES ('project', $1) ON CONFLICT (key) DO NOTHING",
-            &[&project],
-        )
-        .map_err(|e| refused(&e))?;
-    let held: String = client
-        .query_one("SELECT value FROM cutover_meta WHERE key = 'project'", &[])
-        .map_err(|e| refused(&e))?
-        .get(0);
-    if held != project {
-        return Err(PgError::Refused(format!(
-            "this database holds the project '{held}', not '{project}'; give each project a database of its own"
-        )));
-    }
-    Ok(())
 }
 
 /// The advisory lock of the sample table's read-modify-writes.

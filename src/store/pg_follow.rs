@@ -35,22 +35,30 @@ impl Drop for Stop {
 }
 
 /// Follow the project's state on the database at `url` (see [`super::coordination`]).
-pub(super) fn follow(url: &str, project: &str) -> Following {
+/// A process that may not lead (`may_lead` false: a viewer's role) only listens.
+pub(super) fn follow(url: &str, project: &str, may_lead: bool) -> Following {
     let (url, project) = (url.to_string(), project.to_string());
     let stop = Arc::new(AtomicBool::new(false));
     let (lead_tx, leading) = watch::channel(Lead::Standby);
     let (news_tx, news) = mpsc::unbounded_channel();
     let (s1, s2, url2) = (stop.clone(), stop.clone(), url.clone());
-    let _ = std::thread::Builder::new()
-        .name("cutover-leader".into())
-        .spawn(move || lead(&url, &project, &lead_tx, &s1));
+    // A process that may not lead keeps the sender beside the stop switch, so `leading`
+    // stays open (Standby) for as long as the following lasts.
+    let kept = if may_lead {
+        let _ = std::thread::Builder::new()
+            .name("cutover-leader".into())
+            .spawn(move || lead(&url, &project, &lead_tx, &s1));
+        None
+    } else {
+        Some(lead_tx)
+    };
     let _ = std::thread::Builder::new()
         .name("cutover-listen".into())
         .spawn(move || listen(&url2, &news_tx, &s2));
     Following {
         leading,
         news,
-        stop: Box::new(Stop(stop)),
+        stop: Box::new((Stop(stop), kept)),
     }
 }
 

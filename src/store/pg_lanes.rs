@@ -160,7 +160,7 @@ pub(super) fn start(
                     // before `open` returns, after the log's is ready.
                     let connected = if lane == Lane::Log {
                         pg::connect(&url).and_then(|mut c| {
-                            pg::claim(&mut c, &project)?;
+                            super::pg_schema::claim(&mut c, &project)?;
                             Ok(c)
                         })
                     } else {

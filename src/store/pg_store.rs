@@ -20,6 +20,7 @@
 use super::coordination::{Coordination, Following};
 use super::pg;
 use super::pg_lanes::{Lanes, Worker, start};
+use super::pg_roles::Session;
 use super::pg_worker::{Down, Job, Read};
 use super::portable::Reader;
 use super::{HoldTicket, Samples, Storage, StoreError};
@@ -45,6 +46,8 @@ pub struct PgStore {
     down: Down,
     /// Where this process's hold is, between asking and its `append` or `release`.
     holding: Holding,
+    /// Who this process is on the database (see [`super::pg_roles`]).
+    session: Session,
     _lock: File,
 }
 
@@ -76,7 +79,9 @@ impl PgStore {
         let place = describe(url);
         let down: Down = Arc::default();
         let Lanes { log, kv, desk } = start(dir, url, project, &down, own_samples)?;
+        let session = log.ask(|r| Job::Read(Read::Session(r)))?;
         Ok(PgStore {
+            session,
             dir: dir.to_path_buf(),
             place,
             url: url.to_string(),
@@ -211,7 +216,17 @@ impl Storage for PgStore {
 
 impl Coordination for PgStore {
     fn follow(&self, project: &str) -> Following {
-        super::pg_follow::follow(&self.url, project)
+        // A role that may not write never leads: it could not record what it guards.
+        super::pg_follow::follow(&self.url, project, self.session.writes)
+    }
+
+    fn session(&self) -> &Session {
+        &self.session
+    }
+
+    fn save_own_prefs(&self, prefs: &[u8]) -> Result<(), StoreError> {
+        let prefs = prefs.to_vec();
+        Ok(self.kv.ask(|r| Job::Read(Read::SaveOwnPrefs(prefs, r)))?)
     }
 
     fn probe(&self) {

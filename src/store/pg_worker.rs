@@ -16,7 +16,8 @@ const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub(super) type Reply<T> = mpsc::Sender<Result<T, PgError>>;
 
-/// A read, answered alike at top level, inside a hold and inside a sample write.
+/// A read (or the one single-statement write a viewer may make, its own cockpit memory),
+/// answered alike at top level, inside a hold and inside a sample write.
 pub(super) enum Read {
     EventsAfter(u64, Reply<Vec<Event>>),
     Guard(Reply<Option<String>>),
@@ -24,6 +25,8 @@ pub(super) enum Read {
     Get(Vec<u8>, Reply<Option<Vec<u8>>>),
     Range(Vec<u8>, Vec<u8>, Reply<Rows>),
     Ranges(Vec<(Vec<u8>, Vec<u8>)>, Reply<Rows>),
+    Session(Reply<super::pg_roles::Session>),
+    SaveOwnPrefs(Vec<u8>, Reply<()>),
 }
 
 /// What the worker is asked to do; each carries where its answer goes.
@@ -118,7 +121,10 @@ fn fail(job: Job, e: PgError) {
         Job::Restore(_, r) | Job::Apply(_, r) | Job::WriteBegin(r) | Job::WriteEnd(_, r) => {
             let _ = r.send(Err(e));
         }
-        Job::Read(Read::Probe(r)) => {
+        Job::Read(Read::Probe(r) | Read::SaveOwnPrefs(_, r)) => {
+            let _ = r.send(Err(e));
+        }
+        Job::Read(Read::Session(r)) => {
             let _ = r.send(Err(e));
         }
         Job::Read(Read::Get(_, r)) => {
@@ -273,6 +279,8 @@ fn read(c: &mut impl postgres::GenericClient, q: Read, down: &Down) -> Result<()
         Read::Probe(r) => answer(down, r, pg::probe(c)),
         Read::Range(lo, hi, r) => answer(down, r, pg::kv_range(c, &lo, &hi)),
         Read::Ranges(intervals, r) => answer(down, r, pg::kv_ranges(c, &intervals)),
+        Read::Session(r) => answer(down, r, super::pg_roles::session(c)),
+        Read::SaveOwnPrefs(prefs, r) => answer(down, r, super::pg_roles::save_own_prefs(c, &prefs)),
     }
 }
 

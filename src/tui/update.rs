@@ -120,7 +120,7 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
                 Some(action) if m.viewer && action.acts() => {
                     m.status_line = Some((
                         Tone::Warn,
-                        "you are a viewer of this project ([access] viewers): you may watch, not act".into(),
+                        "you are a viewer of this project: you may watch, not act (see the help, ?)".into(),
                     ));
                     Vec::new()
                 }

@@ -29,11 +29,15 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
     lines.push(Line::from(""));
     if model.viewer {
         lines.push(Line::from(Span::styled(
-            " You are a viewer of this project ([access] viewers): you may watch and",
+            " You are a viewer of this project ([access] viewers, or a",
             Style::default().fg(theme.warn),
         )));
         lines.push(Line::from(Span::styled(
-            " save your marker; the action keys are hidden, and a lead acts.",
+            " read-only role on the team database): you may watch and save",
+            Style::default().fg(theme.warn),
+        )));
+        lines.push(Line::from(Span::styled(
+            " your marker; the action keys are hidden, and a lead acts.",
             Style::default().fg(theme.warn),
         )));
     }
