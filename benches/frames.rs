@@ -79,6 +79,7 @@ fn snapshot(segments: usize, series_len: usize) -> Snapshot {
         team: None,
         notify_failing: Vec::new(),
         approvals: Vec::new(),
+        windows: Vec::new(),
         decommission: None,
         segments: (0..segments).map(segment).collect(),
     };

@@ -277,3 +277,81 @@ fn an_override_of_a_closed_window_runs_once_approved_and_a_rollback_is_never_hel
     let status = json(cutover(p).args(["status", "--json"]));
     assert_eq!(status["segments"][0]["phase"], "rolled-back", "{status}");
 }
+
+#[test]
+fn a_lead_approves_from_the_cockpit_s_needs_you_and_its_header_shows_the_window() {
+    let users = Users::create(
+        &format!("c{}", std::process::id() % 100_000),
+        &["alice", "bob"],
+    );
+    let (alice, bob) = (0, 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // A window open from an hour ago to three hours from now, so the header has one.
+    let berlin = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin);
+    let (from, to) = (
+        (berlin - chrono::Duration::hours(1)).format("%H:%M"),
+        (berlin + chrono::Duration::hours(3)).format("%H:%M"),
+    );
+    write_project(
+        p,
+        &format!(
+            "[project]\nname = \"Cockpit approvals\"\nsocket_group = \"{group}\"\n[approvals]\nactions = [\"cutover\"]\napprovers = [\"group:{group}\"]\n[[windows]]\nactions = [\"cutover\"]\nfrom = \"{from}\"\nto = \"{to}\"\nzone = \"Europe/Berlin\"\n[[segments]]\nid = \"eu\"\nstrategy = \"slow\"\nsize = 1000\nlogin_probability = 0.1\ngoal = 0.9\n",
+            group = users.group,
+        ),
+    );
+    let _watch = Watch::start(p);
+    for _ in 0..2 {
+        let out = users.run(alice, p, &["advance", "eu"]);
+        assert!(out.status.success(), "{}", said(&out));
+    }
+    let asked = users.run(alice, p, &["advance", "eu", "--reason", "eu wave 1"]);
+    let id = request_id(&said(&asked));
+
+    // Bob's cockpit: the request in "needs you" with A; the window in the header.
+    let tmux = common::tmux::Tmux::server(&format!("cutover-approve-{}", users.group));
+    tmux.cockpit_with(
+        "bob",
+        p,
+        &format!(
+            "setpriv --reuid={} --regid={} --init-groups -- env",
+            users.names[bob], users.group
+        ),
+        "",
+    );
+    let screen = tmux.wait_for("bob", "the request in needs you", |s| {
+        s.contains(&format!(
+            "request #{id}: {} asks to run cutover",
+            users.names[alice]
+        ))
+    });
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("cutover open · closes") && header.contains("Europe/Berlin"),
+        "{header}"
+    );
+    tmux.keys("bob", &["A"]);
+    tmux.wait_for("bob", "the approval dialog", |s| {
+        s.contains(&format!("Approve request #{id}?"))
+    });
+    tmux.keys("bob", &["l", "g", "t", "m", "Enter"]);
+    tmux.wait_for("bob", "eu in cutover", |s| {
+        common::tmux::row(s, "eu").contains("cutover")
+    });
+    tmux.quit("bob");
+    drop(tmux);
+
+    let log = json(cutover(p).args(["log", "--json"]));
+    let events = log.as_array().expect("events");
+    let approval = events
+        .iter()
+        .find(|e| e["kind"] == "approval" && e["actor"] == users.names[bob].as_str())
+        .expect("bob's approval");
+    assert_eq!(approval["reason"], "lgtm", "{approval}");
+    let cut = events
+        .iter()
+        .find(|e| e["kind"] == "advance" && e["to"] == "cutover")
+        .expect("the cutover");
+    assert_eq!(cut["actor"], users.names[alice].as_str(), "{cut}");
+}

@@ -45,6 +45,7 @@ fn silent_owner(dir: &std::path::Path) -> (std::fs::File, Arc<Mutex<Vec<serde_js
                             factor: 1.0,
                         },
                         viewer: false,
+                        person: None,
                     },
                 );
                 let body = serde_json::to_vec(&welcome).expect("json");

@@ -41,6 +41,10 @@ const WIRE: &[(u32, &str)] = &[
         9,
         "e503d62fd08cd01568fb634902eeb3ff61ae511f7bcd016c617f96a43ec5c668",
     ),
+    (
+        10,
+        "2ff775076d454a7baf8d465bd23fe70a0005d8310568618cdfd229d0cc33cb4b",
+    ),
 ];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
@@ -358,6 +362,7 @@ fn every_message() -> Vec<(String, Value)> {
             actor: "lead".into(),
             clock: ClockSpec { now, factor: 1.0 },
             viewer: true,
+            person: Some("carol".into()),
         })),
     ));
     for reply in replies {

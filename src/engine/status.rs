@@ -41,6 +41,10 @@ pub struct ProjectStatus {
     /// Requests waiting for approval (`[approvals]`), oldest first.
     #[serde(default)]
     pub approvals: Vec<crate::model::approval::Pending>,
+    /// The actions `[[windows]]` and `[[freezes]]` name: open or not now, and when that next
+    /// changes (empty without either).
+    #[serde(default)]
+    pub windows: Vec<crate::model::change_window::WindowNow>,
     pub segments: Vec<SegmentStatus>,
 }
 
@@ -382,6 +386,7 @@ impl Engine {
             notify_failing: Vec::new(),
             decommission: self.decommission(now)?,
             approvals: self.approvals_pending(now),
+            windows: self.project().change.rules.standing(now),
             team: match self.store().coordination() {
                 None => None,
                 Some(c) => Some(TeamStatus {

@@ -111,7 +111,7 @@ pub struct Freeze {
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl Window {
-    fn names(&self, action: &str) -> bool {
+    pub(super) fn names(&self, action: &str) -> bool {
         self.actions.iter().any(|a| a == action)
     }
 
@@ -129,6 +129,21 @@ impl Window {
         }
     }
 
+    /// The moment `time` on `date` in the window's zone (a time inside a daylight-saving gap:
+    /// when the clocks go on).
+    pub(super) fn local(&self, date: chrono::NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+        let start = date.and_time(time);
+        self.zone
+            .from_local_datetime(&start)
+            .earliest()
+            .or_else(|| {
+                self.zone
+                    .from_local_datetime(&(start + Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|d| d.with_timezone(&Utc))
+    }
+
     /// The first opening after `t` (within the next eight days; `None` for a window with no
     /// day).
     pub fn next_opening(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -136,19 +151,7 @@ impl Window {
         (0..=8)
             .filter_map(|d| today.checked_add_signed(Duration::days(d)))
             .filter(|date| self.days[date.weekday().num_days_from_monday() as usize])
-            .filter_map(|date| {
-                // A start inside a daylight-saving gap opens when the clocks go on.
-                let start = date.and_time(self.from);
-                self.zone
-                    .from_local_datetime(&start)
-                    .earliest()
-                    .or_else(|| {
-                        self.zone
-                            .from_local_datetime(&(start + Duration::hours(1)))
-                            .earliest()
-                    })
-            })
-            .map(|d| d.with_timezone(&Utc))
+            .filter_map(|date| self.local(date, self.from))
             .find(|&o| o > t)
     }
 
@@ -239,20 +242,6 @@ impl Rules {
         }
         None
     }
-
-    /// The next moment the answer for `action` changes after `t` (a window opening or
-    /// closing, a freeze starting or ending): what the cockpit's header shows next.
-    pub fn next_change(&self, action: &str, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let now = self.check(action, t).is_ok();
-        // Minute steps over the next eight days are exact enough for a header, and cheap.
-        (1..=8 * 24 * 60)
-            .map(|m| t + Duration::minutes(m))
-            .find(|&at| self.check(action, at).is_ok() != now)
-            .map(|at| {
-                let secs = at.timestamp() - at.timestamp() % 60;
-                DateTime::from_timestamp(secs, 0).unwrap_or(at)
-            })
-    }
 }
 
 #[cfg(test)]
@@ -335,11 +324,6 @@ mod tests {
         assert!(frozen.why.contains("frozen"), "{}", frozen.why);
         assert_eq!(frozen.opens, Some(at("2027-01-04T08:00:00Z")));
         assert!(rules.check("done", at("2026-12-28T09:00:00Z")).is_err());
-        // The header's next change: the window closes at 15:00 Berlin.
-        assert_eq!(
-            rules.next_change("cutover", at("2026-12-10T09:00:00Z")),
-            Some(at("2026-12-10T14:00:00Z"))
-        );
     }
 
     #[test]

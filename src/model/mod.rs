@@ -7,6 +7,7 @@ pub mod approval;
 pub mod audit;
 pub mod bgnbd;
 pub mod change_control;
+pub mod change_window;
 pub mod criteria;
 pub mod decommission;
 pub mod event;

@@ -190,6 +190,7 @@ impl Identity {
                 .any(|p| p.holds(&user, &crate::os::in_group));
         Welcome {
             viewer,
+            person: Some(user),
             protocol: protocol::PROTOCOL_VERSION,
             pid: self.pid,
             role: self.role,

@@ -25,7 +25,7 @@ pub use super::updates::{MoveNow, SegmentView, Update};
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
 /// 7: `reset` (request and reply) and `reset` on a move's progress (reset waves).
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -364,6 +364,11 @@ pub struct Welcome {
     /// (a cockpit hides its action keys).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub viewer: bool,
+    /// Who change control takes this client for: its OS user by the socket's credentials, or
+    /// on the team backend the owner's database role (a cockpit tells the lead's own requests
+    /// waiting for approval from those they may approve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
 }
 
 #[cfg(test)]

@@ -45,7 +45,21 @@ pub fn status_table_in(s: &ProjectStatus, colors: &Palette) -> String {
         let tone = if d.ready { colors.ok } else { colors.warn };
         let _ = writeln!(out, "{}", paint(tone, &d.line()));
     }
-    // Change control: each request waiting for approval, with the command that decides it.
+    // Change control: the windows as they stand, then each request waiting for approval,
+    // with the command that decides it.
+    if !s.windows.is_empty() {
+        let lines: Vec<String> = s.windows.iter().map(|w| w.line()).collect();
+        let tone = if s.windows.iter().all(|w| w.open) {
+            colors.ok
+        } else {
+            colors.warn
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(tone, &format!("windows: {}", lines.join("; ")))
+        );
+    }
     for a in &s.approvals {
         let line = format!(
             "⧗ request #{}: {} asks to run {} on {} ({} approved so far; expires {}): `cutover approve {}` or `cutover reject {} --reason …`",

@@ -59,6 +59,8 @@ pub enum Dialog {
         running: Vec<String>,
         guarded: Vec<String>,
     },
+    /// Approve or reject a request waiting for approval, with a reason typed in.
+    Decide(super::approvals::Decide),
 }
 
 impl Dialog {
@@ -68,7 +70,7 @@ impl Dialog {
             Dialog::Confirm {
                 reason: Some(_),
                 ..
-            }
+            } | Dialog::Decide(_)
         )
     }
 }
@@ -218,6 +220,10 @@ pub struct Model {
     pub attached: Option<String>,
     /// Its user is one of `[access] viewers`: the action keys are hidden and do nothing.
     pub viewer: bool,
+    /// Who change control takes this cockpit's user for (see `Welcome::person`).
+    pub person: Option<String>,
+    /// The window change this cockpit last asked a fresh snapshot for (see `tui::windows`).
+    pub window_asked: Option<DateTime<Utc>>,
     /// Whether quitting this cockpit, when it owns the project, ends a guard that someone
     /// relies on (false for the demo, whose project is a throwaway).
     pub guards_on_quit: bool,
@@ -285,6 +291,8 @@ impl Model {
             quit: false,
             attached: None,
             viewer: false,
+            person: None,
+            window_asked: None,
             keys_seen: 0,
             prefs: UserPrefs::default(),
             user: None,

@@ -245,6 +245,23 @@ where
                         override_window: false,
                     },
                     Effect::RunChecks { segment } => Request::RunChecks { segment },
+                    Effect::Refresh => Request::Snapshot,
+                    Effect::Decide {
+                        request,
+                        approve: true,
+                        reason,
+                    } => Request::Approve {
+                        id: request,
+                        reason,
+                    },
+                    Effect::Decide {
+                        request,
+                        approve: false,
+                        reason,
+                    } => Request::Reject {
+                        id: request,
+                        reason: reason.unwrap_or_default(),
+                    },
                     Effect::AskDelta { segment } => Request::RollbackDelta { segment },
                     // On the way out, waited for (briefly): the owner may stop with us.
                     Effect::SavePrefs(prefs) if model.quit => {

@@ -3,8 +3,9 @@
 //!
 //! "Needs you" lists, most urgent first: a failed rollback (`R`), a hook left pending (`R` for
 //! a rollback, `a` for the others), a failing guard (`r`), an action the guard tried and was
-//! refused (`r`), a failing or stale source (`⏎` opens the segment), and a paused segment
-//! whose reason names a date that has passed (`p`). Pure: the model's `now` is the time.
+//! refused (`r`), a failing or stale source (`⏎` opens the segment), a paused segment whose
+//! reason names a date that has passed (`p`), and a request waiting for approval (`A`
+//! approves someone else's, `X` withdraws one's own: [`super::approvals`]). Pure: the model's `now` is the time.
 
 use super::app::{Model, Tone};
 use super::format::age;
@@ -212,7 +213,9 @@ fn needs(m: &Model) -> Vec<Need> {
             );
         }
     }
-    // Danger before warnings, the project file's order within each.
+    out.extend(super::approvals::needs(m));
+    // Danger before warnings, the project file's order within each (requests waiting for
+    // approval after the segments' own items, oldest first).
     out.sort_by_key(|n| n.tone != Tone::Danger);
     out
 }

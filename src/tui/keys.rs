@@ -50,6 +50,10 @@ pub enum UiAction {
     AdoptFit,
     /// Run the segment's test checks now, without advancing.
     RunChecks,
+    /// Approve a request waiting for approval (`cutover approve`).
+    Approve,
+    /// Reject a request, or withdraw one's own (`cutover reject`).
+    Reject,
     /// Sort the overview's rows by the next key (file order, phase, behind, finish).
     CycleSort,
     /// Group the overview's rows by strategy, or stop grouping.
@@ -79,6 +83,8 @@ impl UiAction {
                 | Retest
                 | AdoptFit
                 | RunChecks
+                | Approve
+                | Reject
         )
     }
 }
@@ -153,6 +159,8 @@ pub fn action_for(mode: Mode, key: KeyEvent) -> Option<UiAction> {
                 (Screen::Overview | Screen::Detail, KeyCode::Char('p')) => Some(PauseOrResume),
                 (Screen::Detail, KeyCode::Char('F')) => Some(AdoptFit),
                 (Screen::Overview | Screen::Detail, KeyCode::Char('c')) => Some(RunChecks),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('A')) => Some(Approve),
+                (Screen::Overview | Screen::Detail, KeyCode::Char('X')) => Some(Reject),
                 (Screen::Overview, KeyCode::Char('s')) => Some(CycleSort),
                 (Screen::Overview, KeyCode::Char('S')) => Some(ToggleGroup),
                 (Screen::Overview, KeyCode::Char('n')) => Some(NextNeed),

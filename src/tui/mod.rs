@@ -9,6 +9,7 @@
 
 mod actions;
 pub mod app;
+pub mod approvals;
 pub mod derive;
 mod driver;
 pub mod event_view;
@@ -27,6 +28,7 @@ mod since;
 pub mod theme;
 pub mod update;
 pub mod view;
+pub mod windows;
 
 use crate::owner::StopMode;
 use crate::owner::link::Link;
@@ -96,6 +98,7 @@ pub async fn run(mut link: Link, project_dir: &Path, theme_name: Option<&str>) -
     model.theme = index;
     model.guards_on_quit = link.config.role != crate::owner::protocol::Role::Demo;
     model.viewer = link.session.welcome.viewer;
+    model.person = link.session.welcome.person.clone();
     if let Some((user, prefs)) = memory {
         model.remember(user, prefs);
     }

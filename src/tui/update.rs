@@ -80,6 +80,14 @@ pub enum Effect {
     RunChecks {
         segment: String,
     },
+    /// Ask the owner for a fresh snapshot (a window's next change has passed).
+    Refresh,
+    /// Approve (or reject) a request waiting for approval.
+    Decide {
+        request: u64,
+        approve: bool,
+        reason: Option<String>,
+    },
     /// Save this user's cockpit memory (sort, grouping, the newest event shown) in the state.
     SavePrefs(UserPrefs),
     /// Read the page of the log before event `before` (see `log_lines`).
@@ -139,6 +147,10 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             }
             if !m.running.is_empty() {
                 derive_rows(m);
+            }
+            let fresh = super::windows::due(m);
+            if !fresh.is_empty() {
+                return fresh;
             }
             if m.screen == Screen::Detail {
                 refresh_ages(m);
@@ -266,6 +278,9 @@ pub(super) fn selected_id(m: &Model) -> Option<String> {
 
 fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
     if m.dialog.is_some() {
+        if let Some(effects) = super::approvals::on_dialog(m, action) {
+            return effects;
+        }
         return on_dialog(m, action);
     }
     if m.help {
@@ -349,6 +364,8 @@ fn on_action(m: &mut Model, action: UiAction) -> Vec<Effect> {
         UiAction::Help => m.help = true,
         UiAction::Quit => return quit(m),
         UiAction::Advance => return advance(m),
+        UiAction::Approve => return super::approvals::ask(m, true),
+        UiAction::Reject => return super::approvals::ask(m, false),
         UiAction::RollBack => return roll_back(m),
         UiAction::RetryRollBack => return retry(m),
         UiAction::PauseOrResume => return pause_or_resume(m),

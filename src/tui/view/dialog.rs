@@ -1,12 +1,12 @@
-//! Dialogs: confirm an action (a rollback in the danger colour, with its reason typed in), or
-//! confirm quitting while a hook runs.
+//! Dialogs: confirm an action (a rollback in the danger colour, with its reason typed in),
+//! decide a request waiting for approval, or confirm quitting while a hook runs.
 
 use super::centered;
 use crate::tui::app::Dialog;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -19,37 +19,22 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
             reason,
             reason_required,
             ..
-        } => {
-            let color = if *danger { theme.danger } else { theme.accent };
-            let mut out: Vec<Line> = lines
-                .iter()
-                .map(|l| {
-                    Line::from(Span::styled(
-                        format!(" {l}"),
-                        Style::default().fg(theme.text),
-                    ))
-                })
-                .collect();
-            let hint = match reason {
-                Some(r) => {
-                    out.push(Line::from(""));
-                    out.push(Line::from(vec![
-                        Span::styled(
-                            " Reason: ",
-                            Style::default().fg(color).add_modifier(Modifier::BOLD),
-                        ),
-                        Span::styled(format!("{r}▏"), Style::default().fg(theme.text)),
-                    ]));
-                    if *reason_required {
-                        " type a reason · ⏎ confirm · Esc cancel"
-                    } else {
-                        " reason (optional) · ⏎ confirm · Esc cancel"
-                    }
-                }
-                None => " y/⏎ confirm · n/Esc cancel",
-            };
-            (title.clone(), out, color, hint)
-        }
+        } => confirm(
+            theme,
+            title,
+            lines,
+            *danger,
+            reason.as_deref(),
+            *reason_required,
+        ),
+        Dialog::Decide(d) => confirm(
+            theme,
+            &d.title,
+            &d.lines,
+            !d.approve,
+            Some(&d.reason),
+            !d.approve,
+        ),
         Dialog::Quit { running, guarded } => {
             let mut out = Vec::new();
             if !running.is_empty() {
@@ -115,4 +100,45 @@ pub fn render(frame: &mut Frame<'_>, dialog: &Dialog, theme: &Theme, area: Rect)
         ),
         popup,
     );
+}
+
+/// A confirmation's title, lines, colour and hint: an action's, or a decision on a request
+/// waiting for approval (a rejection in the danger colour, its reason required).
+fn confirm(
+    theme: &Theme,
+    title: &str,
+    lines: &[String],
+    danger: bool,
+    reason: Option<&str>,
+    reason_required: bool,
+) -> (String, Vec<Line<'static>>, Color, &'static str) {
+    let color = if danger { theme.danger } else { theme.accent };
+    let mut out: Vec<Line> = lines
+        .iter()
+        .map(|l| {
+            Line::from(Span::styled(
+                format!(" {l}"),
+                Style::default().fg(theme.text),
+            ))
+        })
+        .collect();
+    let hint = match reason {
+        Some(r) => {
+            out.push(Line::from(""));
+            out.push(Line::from(vec![
+                Span::styled(
+                    " Reason: ",
+                    Style::default().fg(color).add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(format!("{r}▏"), Style::default().fg(theme.text)),
+            ]));
+            if reason_required {
+                " type a reason · ⏎ confirm · Esc cancel"
+            } else {
+                " reason (optional) · ⏎ confirm · Esc cancel"
+            }
+        }
+        None => " y/⏎ confirm · n/Esc cancel",
+    };
+    (title.to_string(), out, color, hint)
 }

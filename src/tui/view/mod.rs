@@ -180,6 +180,17 @@ fn render_header(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect
             )
         });
     }
+    if let Some((words, tone)) = crate::tui::windows::header(model) {
+        let color = if tone == crate::tui::app::Tone::Ok {
+            theme.ok
+        } else {
+            theme.warn
+        };
+        left.push(Span::styled(
+            format!(" · {words}"),
+            Style::default().fg(color),
+        ));
+    }
     let left_width: usize = left.iter().map(|s| s.content.chars().count()).sum();
     frame.render_widget(Paragraph::new(Line::from(left)), area);
     // The right side (source health, clock) only where it fits beside the left.
