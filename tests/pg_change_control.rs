@@ -252,3 +252,57 @@ fn a_read_only_role_watches_every_action_refused_and_keeps_its_marker() {
         .collect();
     assert_eq!(keys, vec![b"nuser-prefs:carol".to_vec()]);
 }
+
+#[test]
+fn an_os_user_listed_as_viewer_stays_one_on_a_lead_s_machine() {
+    use std::os::unix::fs::PermissionsExt;
+    let pg = Postgres::start();
+    let shared = tempfile::tempdir().expect("tempdir");
+    let rate = shared.path().join("rate.txt");
+    std::fs::write(&rate, "0\n").expect("rate");
+    let a = machine(&rate);
+    let [alice, _, _] = team(&pg, a.path());
+    // Alice's machine lets the machine's `nobody` reach its socket, as a viewer.
+    let toml = std::fs::read_to_string(a.path().join("cutover.toml")).expect("toml");
+    write_project(
+        a.path(),
+        &toml.replace(
+            "[project]\nname = \"Team control\"\n",
+            "[project]\nname = \"Team control\"\nsocket_group = \"nogroup\"\n[access]\nviewers = [\"nobody\"]\n",
+        ),
+    );
+    std::fs::set_permissions(a.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut watch = bin(a.path())
+        .arg("watch")
+        .env("CUTOVER_DATABASE_URL", &alice)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("watch");
+    let t0 = std::time::Instant::now();
+    while std::os::unix::net::UnixStream::connect(a.path().join(".cutover").join("sock")).is_err() {
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(15),
+            "no socket"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let as_nobody = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_cutover"))
+        .arg("--project")
+        .arg(a.path())
+        .args(["advance", "eu"])
+        .output()
+        .expect("setpriv runs the binary as nobody");
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert_eq!(as_nobody.status.code(), Some(1), "{}", said(&as_nobody));
+    assert!(
+        said(&as_nobody).contains("nobody is a viewer of this project"),
+        "{}",
+        said(&as_nobody)
+    );
+    let status = json(a.path(), &alice, &["status", "--json"]);
+    assert_eq!(status["segments"][0]["phase"], "plan", "{status}");
+}

@@ -28,9 +28,14 @@ impl Core {
     /// (each lead's process logs in as their own role), else its OS user by the socket's
     /// credentials.
     pub(super) fn who(&self, client: u64) -> String {
-        if let Some(shared) = self.engine.store().coordination() {
-            return shared.session().user.clone();
+        match self.engine.store().coordination() {
+            Some(shared) => shared.session().user.clone(),
+            None => self.peer(client),
         }
+    }
+
+    /// The client's OS user by the socket's credentials (the actor it claims without them).
+    pub(super) fn peer(&self, client: u64) -> String {
         match self.clients.uid(client) {
             Some(uid) => crate::os::user_name(uid),
             None => self.clients.actor(client),

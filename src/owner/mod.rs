@@ -179,15 +179,20 @@ pub(crate) struct Identity {
 impl Identity {
     /// The welcome of a client named `actor`, whose OS user is `uid` (when known).
     pub fn welcome(&self, actor: String, uid: Option<u32>) -> Welcome {
+        let peer = uid.map_or_else(|| actor.clone(), crate::os::user_name);
         let user = match &self.session {
             Some(session) => session.user.clone(),
-            None => uid.map_or_else(|| actor.clone(), crate::os::user_name),
+            None => peer.clone(),
         };
-        let viewer = self.session.as_ref().is_some_and(|s| !s.writes)
-            || self
-                .viewers
+        // A viewer by the database role, or by the socket's peer (an OS user listed as a
+        // viewer stays one on a lead's machine).
+        let listed = |name: &str| {
+            self.viewers
                 .iter()
-                .any(|p| p.holds(&user, &crate::os::in_group));
+                .any(|p| p.holds(name, &crate::os::in_group))
+        };
+        let viewer =
+            self.session.as_ref().is_some_and(|s| !s.writes) || listed(&user) || listed(&peer);
         Welcome {
             viewer,
             person: Some(user),

@@ -13,13 +13,8 @@ impl Core {
     /// on the team backend (a read-only database role) keys it by its role: the one key that
     /// role may write.
     fn user_of(&self, client: u64) -> String {
-        if let Some(session) = self.read_only_session() {
-            return session;
-        }
-        match self.clients.uid(client) {
-            Some(uid) => crate::os::user_name(uid),
-            None => self.clients.actor(client),
-        }
+        self.read_only_session()
+            .unwrap_or_else(|| self.peer(client))
     }
 
     pub(super) fn read_prefs(&mut self, client: u64, waiter: Waiter) {
