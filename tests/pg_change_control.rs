@@ -2,9 +2,10 @@
 //! PostgreSQL, each logging in as its lead's own database role, made with the repository's
 //! `docs/postgres-roles.sql`. Alice asks for a cutover on her machine and may not approve it
 //! herself; Bob approves on his; the gate is checked when he approves; the log shows the
-//! request, the approval and the cutover with both names. A third role with the script's
-//! read-only grants watches: every action of hers is refused, her cockpit shows no action
-//! key, and her "since you last looked" marker is kept.
+//! request, the approval, the cutover and its move of users with both names. A third role
+//! with the script's read-only grants watches: every action of hers is refused, her cockpit
+//! shows no action key, and her "since you last looked" marker is kept. An OS user listed as a
+//! viewer stays one when attached to a lead's machine.
 
 mod common;
 
@@ -50,6 +51,7 @@ fn machine(rate: &Path) -> tempfile::TempDir {
 fn run(dir: &Path, url: &str, args: &[&str]) -> Output {
     bin(dir)
         .env("CUTOVER_DATABASE_URL", url)
+        .env("FA_KEY", "key")
         .args(args)
         .output()
         .expect("run cutover")
@@ -85,6 +87,21 @@ fn a_cutover_asked_on_one_machine_is_approved_on_another_by_database_role() {
     let rate = shared.path().join("rate.txt");
     std::fs::write(&rate, "0.5\n").expect("rate");
     let (a, b) = (machine(&rate), machine(&rate));
+    // The cutover moves 40 users to a simulated FusionAuth, from each machine's own export.
+    let sim = common::vendors::simulator(&[]);
+    for dir in [a.path(), b.path()] {
+        common::vendors::write_export(&dir.join("users.jsonl"), 40);
+        let toml = std::fs::read_to_string(dir.join("cutover.toml")).expect("toml");
+        let moving = toml.replace(
+            "strategy = \"slow\"\nsize = 1000\nlogin_probability = 0.1\n",
+            "strategy = \"big-bang\"\nsize = 40\n",
+        ) + &format!(
+            "[segments.move]\nexport = \"users.jsonl\"\ntarget = \"fusionauth\"\nurl = \"{}\"\napi_key = \"env:FA_KEY\"\ntenant = \"acme\"\n",
+            sim.1
+        );
+        assert!(moving.contains("big-bang"));
+        write_project(dir, &moving);
+    }
     let [alice, bob, _] = team(&pg, a.path());
     ok(a.path(), &alice, &["advance", "eu"]);
     ok(a.path(), &alice, &["advance", "eu"]);
@@ -146,7 +163,8 @@ fn a_cutover_asked_on_one_machine_is_approved_on_another_by_database_role() {
     let status = json(a.path(), &alice, &["status", "--json"]);
     assert_eq!(status["segments"][0]["phase"], "cutover", "{status}");
 
-    // One log: the request by alice, the approval by bob, the cutover in alice's name.
+    // One log: the request by alice, the approval by bob, the cutover and its move in
+    // alice's name.
     let log = json(a.path(), &alice, &["log", "--json"]);
     let events = log.as_array().expect("events");
     let by = |kind: &str, actor: &str| {
@@ -156,6 +174,7 @@ fn a_cutover_asked_on_one_machine_is_approved_on_another_by_database_role() {
     };
     assert!(by("approval", "alice"), "{log}");
     assert!(by("approval", "bob"), "{log}");
+    assert!(by("move", "alice"), "the move: {log}");
     let cut = events
         .iter()
         .rev()

@@ -52,9 +52,8 @@ fn someone_else_s_request_needs_you_and_a_approves_it_with_a_reason() {
         "{need:?}"
     );
     let screen = text(&render(&m));
-    assert!(screen.contains("A  eu-customers"), "{screen}");
     assert!(
-        screen.contains("request #57: alice asks to run cutover"),
+        screen.contains("A eu-customers   approve (X rejects) · request #57: alice"),
         "{screen}"
     );
 

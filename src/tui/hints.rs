@@ -4,7 +4,7 @@
 use super::app::Screen;
 
 /// The keys that act on a segment: hidden from a viewer.
-pub(super) const ACTION_KEYS: [&str; 10] = ["a", "r", "R", "p", "P", "T", "c", "F", "A", "X"];
+pub(super) const ACTION_KEYS: [&str; 9] = ["a", "r", "R", "p", "P", "T", "c", "F", "A X"];
 
 /// One key of a screen: what it does (help) and a word or two for the hint line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +32,11 @@ pub fn help_for(screen: Screen, viewer: bool) -> Vec<Hint> {
         hint("P", "re-plan a rolled-back segment", "re-plan"),
         hint("T", "send a segment in gate back to test", "retest"),
         hint("c", "run test checks", "checks"),
-        hint("A", "approve a request waiting for approval", "approve"),
-        hint("X", "reject a request (or withdraw your own)", "reject"),
+        hint(
+            "A X",
+            "approve / reject a request waiting for approval",
+            "approve",
+        ),
     ];
     match screen {
         Screen::Overview => {
@@ -81,7 +84,7 @@ pub fn footer_for(screen: Screen, viewer: bool) -> Vec<Hint> {
     // `A` and `X` are offered where they apply: on each request "needs you" lists.
     let (mut first, rest): (Vec<Hint>, Vec<Hint>) = help_for(screen, viewer)
         .into_iter()
-        .filter(|h| h.keys != "A" && h.keys != "X")
+        .filter(|h| h.keys != "A X")
         .partition(|h| h.keys == "?" || h.keys.starts_with('q'));
     first.extend(rest);
     first

@@ -26,7 +26,12 @@ pub fn render(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
             ])
         })
         .collect();
-    lines.push(Line::from(""));
+    // A blank line before the notes, where the terminal has the row for it (a row of the
+    // screen stays visible beside the help).
+    let notes = if model.viewer { 5 } else { 2 };
+    if lines.len() + 1 + notes + 2 < usize::from(area.height) {
+        lines.push(Line::from(""));
+    }
     if model.viewer {
         lines.push(Line::from(Span::styled(
             " You are a viewer of this project ([access] viewers, or a",
