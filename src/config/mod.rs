@@ -25,6 +25,7 @@ pub mod reset;
 mod source_kinds;
 mod state;
 mod validate;
+mod validate_hooks;
 mod validate_outside;
 
 pub use checks::{AuditLimits, Check, CheckKind, HttpCheck, RehearsalLimits};

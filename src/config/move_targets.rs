@@ -5,7 +5,7 @@
 use super::found::Said;
 use super::locate::KeyPath;
 use super::moves::MoveFile;
-use super::validate_outside::check_url;
+use super::validate_hooks::check_url;
 
 /// Firebase's endpoint, unless `url` names another (the emulator's).
 pub const FIREBASE_URL: &str = "https://identitytoolkit.googleapis.com";

@@ -16,7 +16,7 @@
 use super::Severity as Problem;
 use super::locate::KeyPath;
 use super::validate::{Found, Said, duration};
-use super::validate_outside::check_url;
+use super::validate_hooks::check_url;
 use crate::model::notice::Severity;
 use serde::Deserialize;
 use std::time::Duration;

@@ -2,7 +2,8 @@
 //! stopping at the first, so an operator fixes the file in one pass.
 
 use super::locate::KeyPath;
-use super::validate_outside::{gate, hook, source};
+use super::validate_hooks::hook;
+use super::validate_outside::{gate, source};
 use super::{Hooks, Project, ProjectFile, Segment, SegmentFile, Severity, Strategy};
 use crate::model::LoginModel;
 use chrono::NaiveDate;

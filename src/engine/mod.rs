@@ -12,6 +12,7 @@ pub use error::EngineError;
 pub mod checks;
 mod decommission;
 pub mod finish;
+pub mod forecast_status;
 pub mod guarding;
 pub mod held;
 mod hooks;
