@@ -4,6 +4,7 @@
 pub mod firebase;
 pub mod history;
 pub mod keys;
+pub mod measure;
 pub mod moving;
 pub mod pg_server;
 pub mod raw;

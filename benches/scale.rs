@@ -1,0 +1,165 @@
+//! The largest migration, flat: a bench binary that prints a table.
+//!
+//! It builds the second migration: 1,000 slow segments (`CUTOVER_BENCH_SEGMENTS`),
+//! two sources each, all put into cutover a week ago, a sample an hour of both metrics
+//! imported through the real `cutover import -`; beside it the same project in plan with no
+//! samples. Then, whole process, median of 7 runs, with peak RSS:
+//! * one-shot `cutover status --json` in plan and in cutover (≤ 100 ms, ≤ 3× in plan);
+//! * `cutover status --json` through a running `cutover watch` (≤ 30 ms);
+//! * the cockpit's first frame at 160×48 in a fresh process (≤ 150 ms);
+//! * RSS of each (≤ 60 MB).
+//!
+//! `CUTOVER_BENCH_CURVE=1` adds the cost curve of a one-shot status in cutover at 1k, 10k
+//! and 100k segments (a day of hourly samples each; the 100k point takes minutes today).
+//!
+//! Run: `cargo bench --bench scale`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use chrono::{Duration as Days, Utc};
+use common::history;
+use common::measure::{self, Runs, first_frames, median, runs};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const HOUR: i64 = 3600;
+
+fn main() {
+    if measure::child_if_asked() {
+        return;
+    }
+    let segments: usize = env_or("CUTOVER_BENCH_SEGMENTS", 1000);
+    let days = 7;
+    let (plan, cut) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let rows = build(plan.path(), cut.path(), segments, days);
+    let one_plan = runs(&["status", "--json"], plan.path());
+    let one_cut = runs(&["status", "--json"], cut.path());
+    let frame = first_frames(cut.path());
+    let through = through_watch(cut.path());
+
+    println!(
+        "\nScale: {segments} segments in cutover × 2 metrics × {days} days hourly = {rows} samples\n"
+    );
+    println!("| measure | result | goal |");
+    println!("|---|---|---|");
+    row("one-shot `status --json`, all in plan", &one_plan, "—");
+    row(
+        "one-shot `status --json`, all in cutover",
+        &one_cut,
+        &format!(
+            "≤ 100 ms and ≤ 3× plan ({:.1}×), RSS ≤ 60 MB",
+            ms(&one_cut) / ms(&one_plan)
+        ),
+    );
+    row(
+        "`status --json` through a running `watch`",
+        &through,
+        "≤ 30 ms",
+    );
+    row(
+        "cockpit first frame (160×48)",
+        &frame,
+        "≤ 150 ms, RSS ≤ 60 MB",
+    );
+    if std::env::var("CUTOVER_BENCH_CURVE").is_ok_and(|v| v == "1") {
+        println!("\n| segments in cutover | one-shot `status --json` | per segment |");
+        println!("|---|---|---|");
+        for n in [1_000, 10_000, 100_000] {
+            let (p, c) = (
+                tempfile::tempdir().expect("tempdir"),
+                tempfile::tempdir().expect("tempdir"),
+            );
+            build(p.path(), c.path(), n, 1);
+            let r = runs(&["status", "--json"], c.path());
+            println!(
+                "| {n} | {:.0} ms, {:.0} MB | {:.3} ms |",
+                ms(&r),
+                mb(&r),
+                ms(&r) / n as f64
+            );
+        }
+    }
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ms(r: &Runs) -> f64 {
+    median(r.iter().map(|x| x.0).collect())
+}
+
+fn mb(r: &Runs) -> f64 {
+    median(r.iter().map(|x| x.1).collect())
+}
+
+fn row(what: &str, r: &Runs, goal: &str) {
+    println!("| {what} | {:.1} ms, {:.0} MB | {goal} |", ms(r), mb(r));
+}
+
+/// The project in plan (no samples) in `plan`, and in cutover since `days` ago with hourly
+/// samples in `cut`. Returns the samples imported.
+fn build(plan: &Path, cut: &Path, segments: usize, days: i64) -> u64 {
+    let t0 = Utc::now() - Days::days(days);
+    for dir in [plan, cut] {
+        common::write_project(dir, &history::project(segments));
+    }
+    eprintln!("putting {segments} segments into cutover…");
+    history::cut_over_at(cut, t0);
+    // A first status in plan makes its state, as the cutover one has.
+    let made = common::bin(plan)
+        .arg("status")
+        .stdout(Stdio::null())
+        .status()
+        .expect("status");
+    assert!(made.success());
+    eprintln!("importing {days} days of hourly samples…");
+    let mut import = common::bin(cut)
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("import");
+    let rows = {
+        let mut stdin = BufWriter::with_capacity(1 << 20, import.stdin.take().expect("stdin"));
+        let rows = history::write_csv(&mut stdin, segments, t0, days, HOUR);
+        stdin.flush().expect("flush");
+        rows
+    };
+    assert!(import.wait().expect("import").success(), "import failed");
+    rows
+}
+
+/// `status --json` runs while a `watch` owns the project (its pollers fail: their URLs lead
+/// nowhere, as in a project whose monitoring is down, which costs the owner nothing).
+fn through_watch(dir: &Path) -> Runs {
+    let mut watch = common::bin(dir)
+        .arg("watch")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch");
+    let start = Instant::now();
+    while std::os::unix::net::UnixStream::connect(dir.join(".cutover").join("sock")).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "watch never served"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // One status first: the owner's views are then warm, as for a lead who asks again.
+    let _ = runs(&["status", "--json"], dir);
+    let r = runs(&["status", "--json"], dir);
+    let _ = watch.kill();
+    let _ = watch.wait();
+    r
+}
