@@ -74,6 +74,8 @@ pub struct Adoption {
     chart: Option<Buckets>,
     /// The forecast, fed each day's newest point.
     forecaster: Forecaster,
+    /// Its current answer is the one kept in the state (recalled from it, or written).
+    kept: bool,
 }
 
 impl Adoption {
@@ -100,6 +102,7 @@ impl Adoption {
             let r = self.daily.list[i];
             let (d, s) = self.to_point(r.last_at_ms, r.last);
             self.forecaster.push(day / DAY_MS, d, s);
+            self.kept = false;
         }
     }
 
@@ -173,12 +176,17 @@ impl Engine {
                     },
                 )
                 .from_share(state.start_share()),
+                kept: false,
             };
             for r in view.daily.list.clone() {
                 if r.last_at_ms >= from {
                     let (d, s) = view.to_point(r.last_at_ms, r.last);
                     view.forecaster.push(r.start_ms.div_euclid(DAY_MS), d, s);
                 }
+            }
+            // The answer a process before this one fitted from the same inputs, if kept.
+            if let Ok(Some(bytes)) = self.store().notes().forecast(segment) {
+                view.kept = view.forecaster.recall(&bytes);
             }
             views.insert(segment.to_string(), view);
         }
@@ -247,6 +255,26 @@ impl Engine {
     }
 
     /// Forget a segment's view (its log moved, or samples were imported into it).
+    /// Keep a segment's freshly fitted forecast in the state, for the next process to recall
+    /// instead of fitting (see `model::forecast::remembered`). A failure (a read-only role on
+    /// the team backend) only costs the next process a fit.
+    pub(crate) fn keep_forecast(&self, segment: &str) {
+        let bytes = {
+            let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(view) = views.get_mut(segment).filter(|v| !v.kept) else {
+                return;
+            };
+            let Some(bytes) = view.forecaster.remembered() else {
+                return;
+            };
+            view.kept = true;
+            bytes
+        };
+        if let Err(e) = self.store().notes().set_forecast(segment, &bytes) {
+            tracing::debug!("cannot keep the forecast of {segment}: {e}");
+        }
+    }
+
     pub(crate) fn forget_adoption(&self, segment: &str) {
         let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
         views.remove(segment);

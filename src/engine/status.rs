@@ -239,6 +239,7 @@ impl Engine {
                 let (f, left) = self
                     .with_adoption(&seg.id, false, now, Adoption::assess)?
                     .unwrap_or((None, None));
+                self.keep_forecast(&seg.id);
                 let date = |d: Option<f64>| d.map(|d| days_after(at, d));
                 forecast = f.map(|f| ForecastStatus {
                     churn: plan

@@ -1,11 +1,14 @@
 //! The owner's notes in the state: small values that are neither the log nor samples, each
 //! kind typed here with its key and its value. A lead's cockpit memory (sort, filters,
 //! "since you last looked") follows them to any machine; a notification sink's cursor says
-//! which events it was already sent, so a restart never sends them twice.
+//! which events it was already sent, so a restart never sends them twice; a segment's last
+//! forecast, kept with the fingerprint of its inputs, spares the next process the fit
+//! (see `model::forecast::remembered`).
 //!
 //! They live beside the samples (one key-value map per backend, so every backend holds them
-//! without a table of their own), under the keys `user-prefs:<user>` and
-//! `notify-cursor:<sink>`, unchanged since states were first written.
+//! without a table of their own), under the keys `user-prefs:<user>`,
+//! `notify-cursor:<sink>` (both unchanged since states were first written) and
+//! `forecast:<segment>`.
 
 use super::{Samples, StoreError, sample_error};
 use crate::model::prefs::UserPrefs;
@@ -21,6 +24,7 @@ pub struct Notes<'a> {
 enum Note<'a> {
     UserPrefs { user: &'a str },
     NotifyCursor { sink: &'a str },
+    Forecast { segment: &'a str },
 }
 
 impl Note<'_> {
@@ -28,6 +32,7 @@ impl Note<'_> {
         match self {
             Note::UserPrefs { user } => format!("user-prefs:{user}"),
             Note::NotifyCursor { sink } => format!("notify-cursor:{sink}"),
+            Note::Forecast { segment } => format!("forecast:{segment}"),
         }
     }
 }
@@ -69,6 +74,16 @@ impl<'a> Notes<'a> {
             dir: self.dir.to_path_buf(),
             cause: format!("{user}'s cockpit memory does not serialize: {e}"),
         })
+    }
+
+    /// A segment's kept forecast, as `Forecaster::remembered` wrote it.
+    pub fn forecast(&self, segment: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(&Note::Forecast { segment })
+    }
+
+    /// Keep a segment's forecast (not flushed: see `Storage::sync`).
+    pub fn set_forecast(&self, segment: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.set(&Note::Forecast { segment }, bytes)
     }
 
     /// The last event a sink was sent. One that does not decode reads as none.

@@ -35,6 +35,7 @@
 pub mod churn;
 mod grid;
 mod plateau;
+mod remembered;
 #[cfg(test)]
 mod tests;
 
@@ -114,6 +115,9 @@ pub struct Forecaster {
     /// it moves (a status asked a hundred times a second fits once).
     version: u64,
     assessed: Option<(u64, Assessed)>,
+    /// Whether that answer was worked out from scratch (every plateau replay at the current
+    /// points): only such an answer is kept between processes ([`remembered`]).
+    assessed_fresh: bool,
 }
 
 /// What [`Forecaster::assess`] answers: the forecast and the plateau.
@@ -131,6 +135,7 @@ impl Forecaster {
             start: 0.0,
             version: 0,
             assessed: None,
+            assessed_fresh: false,
         }
     }
 

@@ -30,6 +30,8 @@ impl Forecaster {
     }
 
     fn assess_anew(&mut self) -> Assessed {
+        // No replay kept from fewer points: every one is worked out now.
+        self.assessed_fresh = self.finishes.is_empty();
         let n = self.points.len();
         let now = self.forecast_upto(n);
         if n < PLATEAU_MIN_DAYS {
