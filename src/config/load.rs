@@ -83,6 +83,19 @@ impl std::error::Error for LoadError {}
 
 /// Read and validate `dir/cutover.toml`. On success, also returns the warnings.
 pub fn load(dir: &Path) -> Result<(Project, Vec<Problem>), LoadError> {
+    let (file, src) = read(dir)?;
+    parse(&file, &src)
+}
+
+/// [`load`] for a process that runs the project and shows no warnings (the owner a command
+/// starts): the warnings are not worked out line by line, which for a thousand segments
+/// without gates would cost a second parse of the file. Errors are reported as by [`load`].
+pub fn load_to_run(dir: &Path) -> Result<Project, LoadError> {
+    let (file, src) = read(dir)?;
+    parse_in(&file, &src, false).map(|(project, _)| project)
+}
+
+fn read(dir: &Path) -> Result<(std::path::PathBuf, String), LoadError> {
     let file = dir.join(FILE_NAME);
     let src = std::fs::read_to_string(&file).map_err(|e| LoadError::Missing {
         file: file.clone(),
@@ -91,11 +104,16 @@ pub fn load(dir: &Path) -> Result<(Project, Vec<Problem>), LoadError> {
             _ => e.to_string(),
         },
     })?;
-    parse(&file, &src)
+    Ok((file, src))
 }
 
 /// Parse and validate project-file text; `file` is only used in messages.
 pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadError> {
+    parse_in(file, src, true)
+}
+
+/// [`parse`], the warnings located and returned only with `warnings`.
+fn parse_in(file: &Path, src: &str, warnings: bool) -> Result<(Project, Vec<Problem>), LoadError> {
     let located = locate::Located::new(src);
     // Not TOML at all: one problem, where the parser stopped. Otherwise every mistake is read
     // past (see `lenient`), so all of them are listed at once.
@@ -172,6 +190,7 @@ pub fn parse(file: &Path, src: &str) -> Result<(Project, Vec<Problem>), LoadErro
     found.extend(outside);
     let mut problems: Vec<Problem> = found
         .into_iter()
+        .filter(|(severity, _, _)| warnings || *severity == Severity::Error)
         .map(|(severity, path, said)| {
             let value = if said.hide_value {
                 Some("(value hidden)".to_string())

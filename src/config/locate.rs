@@ -44,10 +44,12 @@ impl fmt::Display for KeyPath {
     }
 }
 
-/// The parsed document with spans, and its source.
+/// The parsed document with spans, and its source. The spans are parsed at the first
+/// question only: a file without a problem (every run of every command) never pays for
+/// them (a second parse of a thousand segments' file).
 pub struct Located<'a> {
     src: &'a str,
-    doc: Option<toml_edit::Document<&'a str>>,
+    doc: std::cell::OnceCell<Option<toml_edit::Document<&'a str>>>,
     /// Byte offsets of every newline, so a line number costs a binary search, not a scan of
     /// the file (`check` on 50,000 bad segments stays linear).
     newlines: Vec<usize>,
@@ -61,7 +63,7 @@ impl<'a> Located<'a> {
     pub fn new(src: &'a str) -> Self {
         Located {
             src,
-            doc: toml_edit::Document::parse(src).ok(),
+            doc: std::cell::OnceCell::new(),
             newlines: src
                 .bytes()
                 .enumerate()
@@ -69,6 +71,11 @@ impl<'a> Located<'a> {
                 .map(|(i, _)| i)
                 .collect(),
         }
+    }
+
+    fn doc(&self) -> &Option<toml_edit::Document<&'a str>> {
+        self.doc
+            .get_or_init(|| toml_edit::Document::parse(self.src).ok())
     }
 
     /// 1-based line of a byte offset.
@@ -86,7 +93,7 @@ impl<'a> Located<'a> {
     }
 
     fn item(&self, path: &KeyPath) -> Option<(Option<std::ops::Range<usize>>, &Item)> {
-        let doc = self.doc.as_ref()?;
+        let doc = self.doc().as_ref()?;
         let mut item = doc.as_item();
         let mut key_span = None;
         for part in &path.0 {
@@ -140,7 +147,7 @@ impl<'a> Located<'a> {
     /// The deepest key path whose key or value contains `offset` (for parse errors).
     pub fn path_at(&self, offset: usize) -> KeyPath {
         let mut path = KeyPath::default();
-        if let Some(doc) = &self.doc {
+        if let Some(doc) = self.doc() {
             descend(doc.as_item(), offset, &mut path);
         }
         path

@@ -33,7 +33,7 @@ pub use file::{
     AuditFile, CheckFile, CheckKindFile, GateFile, HookFile, HooksFile, ProjectFile,
     ProjectSection, SegmentFile, SourceFile, SourceKind, Strategy,
 };
-pub use load::{LoadError, Problem, Severity, load, parse};
+pub use load::{LoadError, Problem, Severity, load, load_to_run, parse};
 pub use locate::KeyPath;
 pub use notify::{BURST, NotifyFile, Sink, SinkTarget};
 pub use reach::{program_problem, rollback_cannot_run, unset_env};

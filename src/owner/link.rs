@@ -208,7 +208,7 @@ fn refuse_unrunnable_rollbacks(engine: &Engine, dir: &std::path::Path) -> Result
 /// Open the project's state and start an owner on it (fails with `StoreError::Locked` when
 /// another process owns it).
 pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
-    let (project, _warnings) = crate::config::load(&config.project_dir)?;
+    let project = crate::config::load_to_run(&config.project_dir)?;
     let store = open_state(&project, &config.state_dir, config.poll)?;
     for note in store.recovered() {
         tracing::warn!("{note}");

@@ -100,8 +100,10 @@ pub struct Target {
 pub struct Forecaster {
     /// One point per day: (day key, days since cutover, share), oldest first.
     points: Vec<(i64, f64, f64)>,
-    /// Sums over every point but the newest (which may still change).
-    done: Sums,
+    /// Sums over every point but the newest (which may still change), built at the first fit
+    /// and then moved forward point by point: a forecaster whose answer is recalled
+    /// ([`remembered`]) never builds them (14 KB and a pass over the days, per segment).
+    done: std::cell::OnceCell<Sums>,
     plan: Option<LoginModel>,
     target: Target,
     /// Binomial noise of one share reading: 0.5 / √size.
@@ -127,7 +129,7 @@ impl Forecaster {
     pub fn new(plan: Option<LoginModel>, target: Target) -> Forecaster {
         Forecaster {
             points: Vec::new(),
-            done: Sums::new(),
+            done: std::cell::OnceCell::new(),
             plan,
             target,
             noise: 0.5 / (target.size.max(1) as f64).sqrt(),
@@ -181,7 +183,9 @@ impl Forecaster {
                 }
             }
             Some(&(k, ld, ls)) if k < key => {
-                self.done.add(ld, ls, 1.0);
+                if let Some(done) = self.done.get_mut() {
+                    done.add(ld, ls, 1.0);
+                }
                 self.points.push((key, d, s));
             }
             None => self.points.push((key, d, s)),
@@ -191,10 +195,7 @@ impl Forecaster {
                     Ok(i) => self.points[i] = (key, d, s),
                     Err(i) => self.points.insert(i, (key, d, s)),
                 }
-                self.done = Sums::new();
-                for &(_, d, s) in &self.points[..self.points.len() - 1] {
-                    self.done.add(d, s, 1.0);
-                }
+                self.done = std::cell::OnceCell::new();
                 self.finishes.clear();
             }
         }
@@ -206,7 +207,17 @@ impl Forecaster {
         if end < 2 || end > n {
             return None;
         }
-        let mut data = self.done.clone();
+        // Built in the points' order, as moving forward adds them: the same sums to the bit.
+        let mut data = self
+            .done
+            .get_or_init(|| {
+                let mut sums = Sums::new();
+                for &(_, d, s) in &self.points[..n - 1] {
+                    sums.add(d, s, 1.0);
+                }
+                sums
+            })
+            .clone();
         if end == n {
             let (_, d, s) = self.points[n - 1];
             data.add(d, s, 1.0);
