@@ -19,7 +19,6 @@ mod common;
 use chrono::{Duration as Days, Utc};
 use common::history;
 use common::measure::{self, du, first_frames, line, runs};
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
@@ -44,19 +43,7 @@ fn main() {
     }
     eprintln!("importing {days} days of history…");
     let start = Instant::now();
-    let mut import = common::bin(full.path())
-        .args(["import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("import");
-    let rows = {
-        let mut stdin = BufWriter::with_capacity(1 << 20, import.stdin.take().expect("stdin"));
-        let rows = history::write_csv(&mut stdin, SEGMENTS, t0, days, STEP_SECS);
-        stdin.flush().expect("flush");
-        rows
-    };
-    assert!(import.wait().expect("import").success(), "import failed");
+    let rows = history::import(full.path(), SEGMENTS, t0, days, STEP_SECS);
     let import_secs = start.elapsed().as_secs_f64();
     let disk = du(&full.path().join(".cutover/state"));
     let disk_empty = du(&empty.path().join(".cutover/state"));

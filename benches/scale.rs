@@ -22,7 +22,6 @@ mod common;
 use chrono::{Duration as Days, Utc};
 use common::history;
 use common::measure::{self, Runs, first_frames, median, runs};
-use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -143,20 +142,7 @@ fn build(plan: &Path, cut: &Path, segments: usize, days: i64) -> u64 {
         .expect("status");
     assert!(made.success());
     eprintln!("importing {days} days of hourly samples…");
-    let mut import = common::bin(cut)
-        .args(["import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("import");
-    let rows = {
-        let mut stdin = BufWriter::with_capacity(1 << 20, import.stdin.take().expect("stdin"));
-        let rows = history::write_csv(&mut stdin, segments, t0, days, HOUR);
-        stdin.flush().expect("flush");
-        rows
-    };
-    assert!(import.wait().expect("import").success(), "import failed");
-    rows
+    history::import(cut, segments, t0, days, HOUR)
 }
 
 /// `status --json` runs while a `watch` owns the project (its pollers fail: their URLs lead

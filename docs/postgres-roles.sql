@@ -11,6 +11,10 @@
 -- Each person's connection string (`[state] url = "env:…"`) logs in as their own role:
 -- cutover takes the database session's user as who asks and who approves, and a role that
 -- may not append to the log as a viewer.
+--
+-- The tables' owner also runs each upgrade of cutover first (a new schema version creates
+-- objects only the owner may). Tables in a schema other than `public` also need
+-- `GRANT USAGE ON SCHEMA <schema> TO cutover_lead, cutover_viewer;`.
 
 DO $$
 BEGIN

@@ -6,7 +6,7 @@
 mod common;
 
 use common::vendors::{simulator, write_export};
-use common::{cutover, json, write_project};
+use common::{cutover, json, request_id, write_project};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -95,15 +95,6 @@ impl Drop for Watch {
 
 fn said(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
-}
-
-/// The request number in "waits for approval: request #N".
-fn request_id(text: &str) -> String {
-    let at = text.find("request #").expect("a request number");
-    text[at + 9..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
 }
 
 #[test]

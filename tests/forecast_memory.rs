@@ -8,9 +8,7 @@ use chrono::{Duration, Utc};
 use common::history;
 use common::{cutover, json, write_project};
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 
 const SEGMENTS: usize = 3;
 
@@ -57,18 +55,7 @@ fn a_kept_forecast_is_the_fitted_one_and_a_damaged_or_stale_one_is_refitted() {
     write_project(p, &history::project(SEGMENTS));
     let t0 = Utc::now() - Duration::days(9);
     history::cut_over_at(p, t0);
-    let mut import = common::bin(p)
-        .args(["import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("import");
-    {
-        let mut stdin = import.stdin.take().expect("stdin");
-        history::write_csv(&mut stdin, SEGMENTS, t0, 8, 3600);
-        stdin.flush().expect("flush");
-    }
-    assert!(import.wait().expect("import").success());
+    history::import(p, SEGMENTS, t0, 8, 3600);
 
     // The first status fits and keeps each segment's forecast.
     let fitted = forecasts(p);

@@ -10,7 +10,7 @@
 mod common;
 
 use common::pg_server::Postgres;
-use common::{bin, write_project};
+use common::{bin, request_id, write_project};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -69,15 +69,6 @@ fn ok(dir: &Path, url: &str, args: &[&str]) -> Output {
 
 fn json(dir: &Path, url: &str, args: &[&str]) -> Value {
     serde_json::from_slice(&ok(dir, url, args).stdout).expect("json")
-}
-
-/// The request number in "waits for approval: request #N".
-fn request_id(text: &str) -> String {
-    let at = text.find("request #").expect("a request number");
-    text[at + 9..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect()
 }
 
 #[test]
@@ -272,8 +263,9 @@ fn a_read_only_role_watches_every_action_refused_and_keeps_its_marker() {
     assert_eq!(keys, vec![b"nuser-prefs:carol".to_vec()]);
 }
 
-#[test]
-fn an_os_user_listed_as_viewer_stays_one_on_a_lead_s_machine() {
+/// `cutover advance eu` by the machine's `nobody`, attached to alice's running `watch` whose
+/// project adds `access` (it lets `nobody` reach the socket); the project's phase after it.
+fn nobody_advances_on_alice_s_machine(access: &str) -> (Output, Value) {
     use std::os::unix::fs::PermissionsExt;
     let pg = Postgres::start();
     let shared = tempfile::tempdir().expect("tempdir");
@@ -281,13 +273,12 @@ fn an_os_user_listed_as_viewer_stays_one_on_a_lead_s_machine() {
     std::fs::write(&rate, "0\n").expect("rate");
     let a = machine(&rate);
     let [alice, _, _] = team(&pg, a.path());
-    // Alice's machine lets the machine's `nobody` reach its socket, as a viewer.
     let toml = std::fs::read_to_string(a.path().join("cutover.toml")).expect("toml");
     write_project(
         a.path(),
         &toml.replace(
             "[project]\nname = \"Team control\"\n",
-            "[project]\nname = \"Team control\"\nsocket_group = \"nogroup\"\n[access]\nviewers = [\"nobody\"]\n",
+            &format!("[project]\nname = \"Team control\"\nsocket_group = \"nogroup\"\n{access}"),
         ),
     );
     std::fs::set_permissions(a.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -316,12 +307,32 @@ fn an_os_user_listed_as_viewer_stays_one_on_a_lead_s_machine() {
         .expect("setpriv runs the binary as nobody");
     let _ = watch.kill();
     let _ = watch.wait();
-    assert_eq!(as_nobody.status.code(), Some(1), "{}", said(&as_nobody));
+    (as_nobody, json(a.path(), &alice, &["status", "--json"]))
+}
+
+#[test]
+fn an_os_user_listed_as_viewer_stays_one_on_a_lead_s_machine() {
+    let (out, status) = nobody_advances_on_alice_s_machine("[access]\nviewers = [\"nobody\"]\n");
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(
-        said(&as_nobody).contains("nobody is a viewer of this project"),
+        said(&out).contains("nobody is a viewer of this project"),
         "{}",
-        said(&as_nobody)
+        said(&out)
     );
-    let status = json(a.path(), &alice, &["status", "--json"]);
+    assert_eq!(status["segments"][0]["phase"], "plan", "{status}");
+}
+
+#[test]
+fn another_os_user_on_a_lead_s_machine_may_not_act_in_the_lead_s_role() {
+    // No viewers: `nobody` is let into the socket, but alice's process acts as alice.
+    let (out, status) = nobody_advances_on_alice_s_machine("");
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert!(
+        said(&out).contains(
+            "nobody may watch here but not act: this process acts as the database role alice"
+        ),
+        "{}",
+        said(&out)
+    );
     assert_eq!(status["segments"][0]["phase"], "plan", "{status}");
 }

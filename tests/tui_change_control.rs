@@ -174,3 +174,39 @@ fn the_header_shows_the_window_and_asks_afresh_once_its_change_has_passed() {
     assert_eq!(update(&mut m, Input::Tick(after)), vec![Effect::Refresh]);
     assert!(update(&mut m, Input::Tick(after + Duration::minutes(1))).is_empty());
 }
+
+#[test]
+fn a_request_asked_or_decided_elsewhere_asks_for_the_list_afresh_and_an_expired_one_goes() {
+    let mut m = with_request("bob");
+    // Another lead's approval arrives in the log: the cockpit asks for the pending list anew.
+    let mut body = cutover::model::NewEvent::new(
+        cutover::sample_project::now(),
+        "eu-customers",
+        cutover::model::Action::Approval,
+        "carol",
+    );
+    body.approval = Some(Box::new(cutover::model::approval::ApprovalBody::Approve {
+        request: 57,
+    }));
+    let event = cutover::model::Event { seq: 9_999, body };
+    assert_eq!(
+        update(&mut m, Input::EventAppended(Box::new(event))),
+        vec![Effect::Refresh]
+    );
+    // Past its expiry the request is neither listed nor decided.
+    update(
+        &mut m,
+        Input::Tick(cutover::sample_project::now() + Duration::hours(30)),
+    );
+    update(&mut m, Input::Resize(160, 48));
+    assert!(
+        !m.glance
+            .needs
+            .iter()
+            .any(|n| n.what.contains("request #57")),
+        "{:?}",
+        m.glance.needs
+    );
+    key(&mut m, KeyCode::Char('A'));
+    assert!(m.dialog.is_none());
+}

@@ -254,11 +254,18 @@ impl Engine {
         }
     }
 
-    /// Forget a segment's view (its log moved, or samples were imported into it).
     /// Keep a segment's freshly fitted forecast in the state, for the next process to recall
     /// instead of fitting (see `model::forecast::remembered`). A failure (a read-only role on
     /// the team backend) only costs the next process a fit.
     pub(crate) fn keep_forecast(&self, segment: &str) {
+        // A viewer's role on the team backend may not write: not even tried, per segment.
+        if self
+            .store()
+            .coordination()
+            .is_some_and(|c| !c.session().writes)
+        {
+            return;
+        }
         let bytes = {
             let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
             let Some(view) = views.get_mut(segment).filter(|v| !v.kept) else {
@@ -275,6 +282,7 @@ impl Engine {
         }
     }
 
+    /// Forget a segment's view (its log moved, or samples were imported into it).
     pub(crate) fn forget_adoption(&self, segment: &str) {
         let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
         views.remove(segment);

@@ -245,16 +245,18 @@ impl Rules {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn at(text: &str) -> DateTime<Utc> {
+    /// A moment written as RFC 3339 (the tests' clock).
+    pub(in crate::model) fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)
             .map(|d| d.with_timezone(&Utc))
             .unwrap_or_default()
     }
 
-    fn berlin() -> Window {
+    /// Cutover, Monday to Thursday, 09:00–15:00 in Berlin.
+    pub(in crate::model) fn berlin() -> Window {
         Window {
             actions: vec!["cutover".into()],
             days: [true, true, true, true, false, false, false],

@@ -130,23 +130,12 @@ fn bounds_of(w: &Window, t: DateTime<Utc>) -> Vec<DateTime<Utc>> {
 mod tests {
     use super::*;
     use crate::model::change_control::Freeze;
+    use crate::model::change_control::tests::{at, berlin};
     use chrono::NaiveTime;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_default()
-    }
 
     fn rules() -> Rules {
         Rules {
-            windows: vec![Window {
-                actions: vec!["cutover".into()],
-                days: [true, true, true, true, false, false, false],
-                from: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
-                to: NaiveTime::from_hms_opt(15, 0, 0).unwrap_or_default(),
-                zone: chrono_tz::Europe::Berlin,
-            }],
+            windows: vec![berlin()],
             freezes: vec![Freeze {
                 actions: vec!["cutover".into(), "done".into()],
                 from: at("2026-12-24T00:00:00+01:00"),

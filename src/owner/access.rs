@@ -62,6 +62,35 @@ impl Core {
         true
     }
 
+    /// On the team backend under change control, a person is the database role this process
+    /// logs in as: another OS user attached to its socket would act, ask or approve in that
+    /// role's name. Refuse them any request but watching; true when refused.
+    pub(super) fn refused_to_another_person(
+        &mut self,
+        client: u64,
+        request: &Request,
+        waiter: Waiter,
+    ) -> bool {
+        let change = &self.engine.project().change;
+        let controlled = change.approvals.is_some() || !change.viewers.is_empty();
+        let Some(shared) = self.engine.store().coordination() else {
+            return false;
+        };
+        if !controlled || request.watches() || self.owners_user(client) {
+            return false;
+        }
+        let role = shared.session().user.clone();
+        let peer = self.peer(client);
+        self.clients.fail(
+            waiter,
+            FailureKind::Refused,
+            format!(
+                "{peer} may watch here but not act: this process acts as the database role {role}; on the team backend each lead runs cutover logged in as their own role"
+            ),
+        );
+        true
+    }
+
     /// Refuse `cmd` when its action is outside its window or frozen now; true when it was
     /// refused. The refusal names the next moment it may run.
     pub(super) fn refused_by_window(&mut self, cmd: &Command, waiter: Waiter) -> bool {

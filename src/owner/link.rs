@@ -216,7 +216,12 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
     }
     let socket_group = project.socket_group.clone();
     let engine = Engine::boxed(project, config.project_dir.clone(), store)?;
-    if config.poll {
+    // A viewer's role on the team backend never leads, so never fires a rollback here.
+    let may_write = engine
+        .store()
+        .coordination()
+        .is_none_or(|c| c.session().writes);
+    if config.poll && may_write {
         refuse_unrunnable_rollbacks(&engine, &config.project_dir)?;
     }
     Owner::start(

@@ -39,7 +39,9 @@ impl Core {
 
     pub(super) fn on_request(&mut self, client: u64, id: u64, request: Request) {
         let waiter = Some((client, id));
-        if self.refused_to_viewer(client, &request, waiter) {
+        if self.refused_to_viewer(client, &request, waiter)
+            || self.refused_to_another_person(client, &request, waiter)
+        {
             return;
         }
         let now = self.engine.reading_time(self.now());
@@ -353,7 +355,7 @@ impl Core {
 
     /// Whether a client is the owner's own OS user (or root): only they may have the owner
     /// write files in their name.
-    fn owners_user(&self, client: u64) -> bool {
+    pub(super) fn owners_user(&self, client: u64) -> bool {
         let uid = self.clients.uid(client);
         uid == Some(0) || (uid.is_some() && uid == crate::os::current_uid())
     }

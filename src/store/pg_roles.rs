@@ -19,16 +19,24 @@ pub struct Session {
 /// The schema's function that keeps the calling role's own cockpit memory. It runs with its
 /// owner's rights (`SECURITY DEFINER`) and writes exactly one key: the note `user-prefs:` of
 /// `session_user`, which the caller cannot choose. The key's first byte `n` is the sample
-/// store's tag of notes (see `store::samples::keys`); `search_path` is the one the schema was
-/// created under, fixed, so no caller's schema can shadow the table.
+/// store's tag of notes (see `store::samples::keys`). Nothing a caller could create is on its
+/// path: its `search_path` is `pg_catalog` then `pg_temp`, the table is named with the schema
+/// it was created in (written in when the migration runs), and the functions and operator it
+/// uses are `pg_catalog`'s, by name.
 pub(super) const OWN_PREFS_FUNCTION: &str = "
-CREATE FUNCTION cutover_save_own_prefs(prefs bytea) RETURNS void
-    LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
-    INSERT INTO cutover_series (key, value)
-    VALUES (convert_to('nuser-prefs:' || session_user, 'UTF8'), prefs)
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value
-$$;
-REVOKE ALL ON FUNCTION cutover_save_own_prefs(bytea) FROM PUBLIC;";
+DO $migration$
+BEGIN
+    EXECUTE format($create$
+        CREATE FUNCTION %1$I.cutover_save_own_prefs(prefs bytea) RETURNS void
+            LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+            INSERT INTO %1$I.cutover_series (key, value)
+            VALUES (pg_catalog.convert_to('nuser-prefs:' OPERATOR(pg_catalog.||) session_user::text, 'UTF8'), prefs)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+        $body$;
+        REVOKE ALL ON FUNCTION %1$I.cutover_save_own_prefs(bytea) FROM PUBLIC;
+    $create$, current_schema());
+END
+$migration$;";
 
 /// Ask the server who this session is and whether it may append.
 pub(super) fn session(client: &mut impl postgres::GenericClient) -> Result<Session, PgError> {

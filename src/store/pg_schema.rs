@@ -50,8 +50,17 @@ pub(super) fn migrate(client: &mut postgres::Client) -> Result<(), PgError> {
             )
             .map_err(|e| refused(&e))?
             .map(|row| row.get::<_, String>(0));
-        if current == Some(PG_SCHEMA_VERSION.to_string()) {
-            return Ok(());
+        match current.and_then(|v| v.parse::<u32>().ok()) {
+            Some(v) if v == PG_SCHEMA_VERSION => return Ok(()),
+            // Said before anything is tried: a role that may not create tables would
+            // otherwise be told of a permission instead.
+            Some(v) if v > PG_SCHEMA_VERSION => {
+                return Err(PgError::NewerSchema {
+                    found: v,
+                    supported: PG_SCHEMA_VERSION,
+                });
+            }
+            _ => {}
         }
     }
     let mut tx = client.transaction().map_err(|e| refused(&e))?;

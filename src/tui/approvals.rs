@@ -49,6 +49,7 @@ pub(super) fn needs(m: &Model) -> Vec<Need> {
         .status
         .approvals
         .iter()
+        .filter(|p| p.expires > m.now)
         .map(|p| {
             let mine = own(m, p);
             Need {
@@ -75,7 +76,7 @@ pub(super) fn needs(m: &Model) -> Vec<Need> {
 /// The request `A` (or `X`) acts on: the selected segment's oldest one to decide (someone
 /// else's to approve; any to reject), else, on the overview, the first one listed.
 fn chosen(m: &Model, approve: bool) -> Option<Pending> {
-    let fits = |p: &&Pending| !approve || !own(m, p);
+    let fits = |p: &&Pending| p.expires > m.now && (!approve || !own(m, p));
     let all = &m.snapshot.status.approvals;
     let selected = m.rows.get(m.selected).map(|r| r.id.as_str());
     all.iter()

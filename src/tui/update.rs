@@ -254,6 +254,9 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             Vec::new()
         }
         Input::EventAppended(event) => {
+            // A request asked or decided changes what waits for approval: the list comes
+            // with the status, so ask for it afresh.
+            let approvals = event.body.kind == crate::model::Action::Approval;
             m.snapshot.events.push(*event);
             if m.screen != Screen::Overview {
                 derive(m);
@@ -262,6 +265,9 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
                 let chart = m.glance.chart.take();
                 m.glance = super::glance::derive(m, false);
                 m.glance.chart = chart;
+            }
+            if approvals {
+                return vec![Effect::Refresh];
             }
             Vec::new()
         }

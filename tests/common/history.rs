@@ -236,3 +236,26 @@ pub fn busy(dir: &Path, segments: usize, in_cutover: usize, days: i64, step_secs
         assert!(rejected.is_empty(), "{rejected:?}");
     }
 }
+
+/// Import the history of [`samples`] into the project in `dir` through the real `cutover
+/// import -`, as a lead pipes a spreadsheet export in. Returns the rows imported.
+pub fn import(dir: &Path, segments: usize, from: DateTime<Utc>, days: i64, step_secs: i64) -> u64 {
+    use std::process::Stdio;
+    let mut import = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .arg("--project")
+        .arg(dir)
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("import");
+    let rows = {
+        let stdin = import.stdin.take().expect("stdin");
+        let mut stdin = std::io::BufWriter::with_capacity(1 << 20, stdin);
+        let rows = write_csv(&mut stdin, segments, from, days, step_secs);
+        stdin.flush().expect("flush");
+        rows
+    };
+    assert!(import.wait().expect("import").success(), "import failed");
+    rows
+}

@@ -491,3 +491,12 @@ pub fn audit_counts(mut audit: serde_json::Value) -> serde_json::Value {
     without_lines(&mut audit);
     audit
 }
+
+/// The request number in a refusal's "waits for approval: request #N".
+pub fn request_id(text: &str) -> String {
+    let at = text.find("request #").expect("a request number");
+    text[at + 9..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}

@@ -2,8 +2,9 @@
 //! segments in cutover would otherwise fit a thousand forecasts from scratch (about 1.5 ms
 //! each), though their inputs change only when a `migrated` sample arrives. So the answer is
 //! kept in the state beside a fingerprint of everything it was computed from (the daily
-//! points, the plan, the goal, the deadline, the size, the start share, and this build's
-//! version), and a forecaster built afresh from the same inputs takes it instead of fitting.
+//! points, the plan, the goal, the deadline, the size, the start share, this build's version,
+//! the fit's own version and the platform), and a forecaster built afresh from the same inputs
+//! takes it instead of fitting.
 //!
 //! Only an answer computed from scratch is kept (every plateau replay worked out at the
 //! current number of points), so a recalled answer is bit for bit the one a fresh fit would
@@ -17,6 +18,9 @@ use sha2::{Digest, Sha256};
 
 /// What the kept bytes start with: the layout's name (a new layout is a new name).
 const LAYOUT: &[u8] = b"cutover-forecast-1";
+/// The fit's own version: bump it with any change to what `Forecaster::assess` answers, so
+/// no answer kept by an earlier build is recalled.
+const FIT: u32 = 1;
 /// Bytes of the check that ends them (a SHA-256 of the rest, cut short).
 const CHECK: usize = 8;
 
@@ -26,6 +30,12 @@ impl Forecaster {
         let mut h = Sha256::new();
         h.update(LAYOUT);
         h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update([0]);
+        // A change to the fit itself bumps FIT; the platform's maths library may differ in
+        // the last bit from another's (a team's machines share the notes).
+        h.update(FIT.to_le_bytes());
+        h.update(std::env::consts::OS.as_bytes());
+        h.update(std::env::consts::ARCH.as_bytes());
         h.update([0]);
         for &(key, d, s) in &self.points {
             h.update(key.to_le_bytes());
