@@ -4,7 +4,7 @@
 //! that would be refused. The rules themselves are [`super::change_control`].
 
 use super::change_control::{Rules, Window};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One action a window or freeze names, at the moment the status was read.
@@ -84,7 +84,9 @@ impl Rules {
 
     /// The next moment after `t` when the answer for `action` changes (a window opening or
     /// closing, a freeze starting or ending), within eight days. Exact: the answer can only
-    /// change at a window's start or end or a freeze's bounds, so only those are asked.
+    /// change at a window's start or end, when its zone's clocks change (a start inside the
+    /// skipped hour opens as the clocks go on; a repeated hour can open a window again), or
+    /// at a freeze's bounds, so only those are asked.
     pub fn next_change(&self, action: &str, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let now = self.check(action, t).is_ok();
         let horizon = t + Duration::days(8);
@@ -92,7 +94,11 @@ impl Rules {
             .windows
             .iter()
             .filter(|w| w.names(action))
-            .flat_map(|w| bounds_of(w, t))
+            .flat_map(|w| {
+                let mut b = bounds_of(w, t);
+                b.extend(transitions(w.zone, t, 9));
+                b
+            })
             .chain(
                 self.freezes
                     .iter()
@@ -108,6 +114,33 @@ impl Rules {
     }
 }
 
+/// The moments in the `days` after `t` when `zone`'s offset changes (daylight saving), to the
+/// second: each day whose two ends differ in offset is halved down to the change.
+fn transitions(zone: chrono_tz::Tz, t: DateTime<Utc>, days: i64) -> Vec<DateTime<Utc>> {
+    let offset = |s: i64| {
+        DateTime::from_timestamp(s, 0)
+            .map(|u| u.with_timezone(&zone).offset().fix().local_minus_utc())
+    };
+    let start = t.timestamp();
+    (0..days)
+        .filter_map(|d| {
+            let (mut lo, mut hi) = (start + d * 86_400, start + (d + 1) * 86_400);
+            if offset(lo) == offset(hi) {
+                return None;
+            }
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset(mid) == offset(lo) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            DateTime::from_timestamp(hi, 0)
+        })
+        .collect()
+}
+
 /// A window's starts and ends from the day before `t` to nine days after, as moments.
 fn bounds_of(w: &Window, t: DateTime<Utc>) -> Vec<DateTime<Utc>> {
     let today = t.with_timezone(&w.zone).date_naive();
@@ -120,7 +153,15 @@ fn bounds_of(w: &Window, t: DateTime<Utc>) -> Vec<DateTime<Utc>> {
             } else {
                 date
             };
-            [w.local(date, w.from), w.local(end, w.to)]
+            [(date, w.from), (end, w.to)]
+        })
+        .flat_map(|(date, time)| {
+            // A time the clocks pass twice (the repeated hour) is a bound both times.
+            let twice = match w.zone.from_local_datetime(&date.and_time(time)) {
+                chrono::LocalResult::Ambiguous(_, later) => Some(later.with_timezone(&Utc)),
+                _ => None,
+            };
+            [w.local(date, time), twice]
         })
         .flatten()
         .collect()
@@ -188,6 +229,39 @@ mod tests {
         assert_eq!(
             night.next_change("cutover", at("2026-12-10T22:00:00Z")),
             Some(at("2026-12-11T01:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn the_next_change_follows_the_clocks_as_they_change() {
+        let window = |from: (u32, u32), to: (u32, u32)| Rules {
+            windows: vec![Window {
+                days: [true; 7],
+                from: NaiveTime::from_hms_opt(from.0, from.1, 0).unwrap_or_default(),
+                to: NaiveTime::from_hms_opt(to.0, to.1, 0).unwrap_or_default(),
+                ..berlin()
+            }],
+            freezes: Vec::new(),
+        };
+        // 28 March 2027, Berlin: 02:00 becomes 03:00 (01:00 UTC). A window from 02:30 opens
+        // as the clocks go on, not an hour later.
+        let spring = window((2, 30), (4, 0));
+        assert!(spring.check("cutover", at("2027-03-28T00:30:00Z")).is_err());
+        assert_eq!(
+            spring.next_change("cutover", at("2027-03-28T00:30:00Z")),
+            Some(at("2027-03-28T01:00:00Z"))
+        );
+        // 31 October 2027: 03:00 becomes 02:00 again (01:00 UTC). A window to 02:30 closes at
+        // the first 02:30 and opens again when the hour repeats.
+        let autumn = window((1, 0), (2, 30));
+        assert!(autumn.check("cutover", at("2027-10-31T00:45:00Z")).is_err());
+        assert_eq!(
+            autumn.next_change("cutover", at("2027-10-31T00:45:00Z")),
+            Some(at("2027-10-31T01:00:00Z"))
+        );
+        assert_eq!(
+            autumn.next_change("cutover", at("2027-10-31T01:00:00Z")),
+            Some(at("2027-10-31T01:30:00Z"))
         );
     }
 }
