@@ -108,18 +108,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let status: Box<ProjectStatus> =
                 via_owner::ask(&cli, None, "status", Request::Status, |_| {})?;
             if *json {
-                // Streamed: a thousand segments in cutover make megabytes of JSON. A reader
-                // that stops early (`| head`) is not an error.
-                use std::io::Write as _;
-                let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-                let written = serde_json::to_writer_pretty(&mut out, &status)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| writeln!(out))
-                    .and_then(|()| out.flush());
-                match written {
-                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-                    _ => {}
-                }
+                print::json_streamed(&status)?;
             } else {
                 anstream::print!("{}", print::status(&status));
             }

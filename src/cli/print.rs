@@ -118,3 +118,18 @@ pub fn log(events: &[&Event]) -> String {
     }
     out
 }
+
+/// Print `value` as pretty JSON, streamed (a thousand segments in cutover make megabytes of
+/// it). A reader that stops early (`| head`) is not an error.
+pub fn json_streamed(value: &impl serde::Serialize) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+        _ => Ok(()),
+    }
+}

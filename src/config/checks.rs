@@ -9,8 +9,7 @@ use super::Severity;
 use super::file::{CheckFile, CheckKindFile};
 use super::locate::KeyPath;
 use super::validate::{Found, Said, duration_key};
-use super::validate_hooks::check_url;
-use super::validate_outside::sensitive_header;
+use super::{validate_hooks::check_url, validate_outside::sensitive_header};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
