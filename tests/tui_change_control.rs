@@ -34,16 +34,19 @@ fn with_request(person: &str) -> Model {
     m
 }
 
-#[test]
-fn someone_else_s_request_needs_you_and_a_approves_it_with_a_reason() {
-    let mut m = with_request("bob");
-    let need = m
-        .glance
+/// The "needs you" item of request #57, if listed.
+fn request_57(m: &Model) -> Option<cutover::tui::glance::Need> {
+    m.glance
         .needs
         .iter()
         .find(|n| n.what.contains("request #57"))
-        .expect("the request in needs you")
-        .clone();
+        .cloned()
+}
+
+#[test]
+fn someone_else_s_request_needs_you_and_a_approves_it_with_a_reason() {
+    let mut m = with_request("bob");
+    let need = request_57(&m).expect("the request in needs you");
     assert_eq!(need.key, "A");
     assert_eq!(need.segment, "eu-customers");
     assert!(
@@ -90,13 +93,7 @@ fn someone_else_s_request_needs_you_and_a_approves_it_with_a_reason() {
 #[test]
 fn one_s_own_request_offers_only_a_withdrawal_which_needs_a_reason() {
     let mut m = with_request("alice");
-    let need = m
-        .glance
-        .needs
-        .iter()
-        .find(|n| n.what.contains("request #57"))
-        .expect("the request in needs you")
-        .clone();
+    let need = request_57(&m).expect("the request in needs you");
     assert_eq!((need.key, need.does), ("X", "withdraw your request"));
     assert_eq!(need.tone, Tone::Info);
     // Nothing of someone else's to approve.
@@ -199,14 +196,7 @@ fn a_request_asked_or_decided_elsewhere_asks_for_the_list_afresh_and_an_expired_
         Input::Tick(cutover::sample_project::now() + Duration::hours(30)),
     );
     update(&mut m, Input::Resize(160, 48));
-    assert!(
-        !m.glance
-            .needs
-            .iter()
-            .any(|n| n.what.contains("request #57")),
-        "{:?}",
-        m.glance.needs
-    );
+    assert!(request_57(&m).is_none(), "{:?}", m.glance.needs);
     key(&mut m, KeyCode::Char('A'));
     assert!(m.dialog.is_none());
 }
