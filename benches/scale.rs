@@ -10,10 +10,22 @@
 //! * the cockpit's first frame at 160×48 in a fresh process (≤ 150 ms);
 //! * RSS of each (≤ 60 MB).
 //!
-//! `CUTOVER_BENCH_KEEP=DIR` only builds the two projects under DIR, for a profiler.
+//! `CUTOVER_BENCH_KEEP=DIR` only builds the projects under DIR, for a profiler.
 //! `CUTOVER_BENCH_CURVE=N` adds the cost curve of a one-shot status in cutover at 1k, 10k
 //! and 100k segments up to N (a day of hourly samples each; the first run, which fits every
 //! forecast, left out; the 100k point takes many minutes).
+//!
+//! It builds the first migration too: a year (`CUTOVER_BENCH_YEAR_DAYS`, 365) behind
+//! 100 slow segments, two metrics each at 30 s, all in cutover (210 M samples through the
+//! real `cutover import -`), beside the same project with no samples, and prints:
+//! * the import's rate over the whole year (≥ 1,000,000 samples/s) and the state's bytes on
+//!   disk per sample (≤ 1.3);
+//! * one-shot `cutover status --json` (≤ 50 ms, ≤ 3× the empty project) and its peak RSS
+//!   (≤ 60 MB);
+//! * the cockpit's first frame at 160×48 in a fresh process (≤ 100 ms).
+//!
+//! `CUTOVER_BENCH_PART=wide` or `=year` runs only one of the two (the year takes about half
+//! an hour and 400 MB of disk).
 //!
 //! Run: `cargo bench --bench scale`.
 
@@ -33,6 +45,92 @@ fn main() {
     if measure::child_if_asked() {
         return;
     }
+    let part = std::env::var("CUTOVER_BENCH_PART").unwrap_or_default();
+    let keep = std::env::var("CUTOVER_BENCH_KEEP").ok();
+    if part != "wide" {
+        year(
+            env_or("CUTOVER_BENCH_YEAR_DAYS", 365) as i64,
+            keep.as_deref().map(Path::new),
+        );
+    }
+    if part != "year" {
+        wide();
+    }
+}
+
+/// The year behind 100 segments (built under `keep`, year-empty/ and year-full/, and no more
+/// when a profiler asks for it).
+fn year(days: i64, keep: Option<&Path>) {
+    const SEGMENTS: usize = 100;
+    const STEP_SECS: i64 = 30;
+    let t0 = Utc::now() - Days::days(days);
+    let (empty, full) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let (empty, full) = match keep {
+        Some(keep) => (keep.join("year-empty"), keep.join("year-full")),
+        None => (empty.path().to_path_buf(), full.path().to_path_buf()),
+    };
+    let (empty, full) = (empty.as_path(), full.as_path());
+    for dir in [empty, full] {
+        std::fs::create_dir_all(dir).expect("create the project folder");
+        common::write_project(dir, &history::project(SEGMENTS));
+        history::cut_over_at(dir, t0);
+    }
+    eprintln!("importing {days} days of 30-second samples behind {SEGMENTS} segments…");
+    let start = Instant::now();
+    let rows = history::import(full, SEGMENTS, t0, days, STEP_SECS);
+    if keep.is_some() {
+        return;
+    }
+    let import_secs = start.elapsed().as_secs_f64();
+    let disk = measure::du(&full.join(".cutover/state"));
+    let disk_empty = measure::du(&empty.join(".cutover/state"));
+    // The first status after an import fits the forecasts and keeps them, as any lead's
+    // first look does.
+    let mut s_empty = runs(&["status", "--json"], empty);
+    let mut s_full = runs(&["status", "--json"], full);
+    let cold = (s_empty.remove(0), s_full.remove(0));
+    let (f_empty, f_full) = (first_frames(empty), first_frames(full));
+    let n = rows as f64;
+    println!(
+        "\nA year: {SEGMENTS} segments × 2 metrics × {days} days at {STEP_SECS} s = {rows} samples\n"
+    );
+    println!("| measure | no samples | {rows} samples | ratio | goal |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| `import -` | — | {import_secs:.0} s, {:.0} samples/s | — | ≥ 1,000,000 samples/s |",
+        n / import_secs
+    );
+    println!(
+        "| state on disk | {:.1} MB | {:.1} MB, {:.2} bytes/sample | — | ≤ 1.3 bytes/sample |",
+        disk_empty as f64 / 1e6,
+        disk as f64 / 1e6,
+        disk.saturating_sub(disk_empty) as f64 / n
+    );
+    measure::line(
+        "one-shot `status --json`, first after the import",
+        &vec![cold.0],
+        &vec![cold.1],
+        "—",
+    );
+    measure::line(
+        "one-shot `status --json`",
+        &s_empty,
+        &s_full,
+        "≤ 50 ms, ≤ 3×, RSS ≤ 60 MB",
+    );
+    measure::line(
+        "cockpit first frame (160×48)",
+        &f_empty,
+        &f_full,
+        "≤ 100 ms, RSS ≤ 60 MB",
+    );
+}
+
+/// The 1,000 segments in cutover.
+fn wide() {
     let segments: usize = env_or("CUTOVER_BENCH_SEGMENTS", 1000);
     let days = 7;
     // `CUTOVER_BENCH_KEEP=DIR`: build both projects under DIR (plan/, cutover/) and stop, for

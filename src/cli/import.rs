@@ -18,6 +18,7 @@ use super::{Cli, state_dir};
 use crate::export::Scalar;
 use crate::export::rows::Field;
 use crate::model::reading;
+use crate::model::rollup::DAY_MS;
 use crate::owner::StopMode;
 use crate::owner::calls::{CallError, Imported};
 use crate::owner::link::{Link, LinkConfig};
@@ -32,8 +33,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
-/// Rows per batch when this process owns the project.
+/// Rows per batch when this process owns the project, at least: a batch then goes on to the
+/// end of the UTC day its rows have reached, so that a day of a series is written once, not
+/// once a batch (a time-ordered export of 100 segments at 30 s holds 576,000 rows a day, and
+/// each batch that touched a day made the store compress that day's block again).
 const LOCAL_BATCH: usize = 50_000;
+/// Rows per batch when this process owns the project, at most, whatever the days (a row takes
+/// about 130 bytes while its batch is written).
+const LOCAL_BATCH_MAX: usize = 1_000_000;
+/// Rows the reader hands over at once.
+const CHUNK: usize = 1024;
 /// Encoded bytes of samples per batch sent through the socket (a client's frames are capped
 /// at 64 KiB; the request around them takes well under 1 KiB).
 const SOCKET_BATCH_BYTES: usize = 48 * 1024;
@@ -115,22 +124,30 @@ impl<R: Read> Read for Counted<R> {
 
 /// A row read off the file: its line and the sample, or why it is not one.
 type ReadRow = (u64, Result<SampleLine, String>);
+/// Rows handed over together ([`CHUNK`]), so that the channel is not paid for by each row.
+type Rows = Vec<ReadRow>;
 
 /// Read the CSV on its own thread (its rows are bounded at 1 MiB: a longer one is skipped to
 /// its end and counted as a bad row), handing rows over a bounded channel.
 fn reader(
     input: Box<dyn Read + Send>,
     read: Arc<AtomicU64>,
-    tx: mpsc::Sender<ReadRow>,
+    tx: mpsc::Sender<Rows>,
 ) -> std::thread::JoinHandle<Result<(), crate::export::ReadError>> {
     std::thread::spawn(move || {
         let input = std::io::BufReader::with_capacity(1 << 16, Counted { inner: input, read });
-        crate::export::rows::csv(input, &fields(), &mut |line, values| {
-            let row = values.map_err(|bad| bad.to_string()).and_then(row);
-            // The receiver only goes when the import ends early (the owner failed).
-            let _ = tx.blocking_send((line, row));
-        })
-        .map(|_| ())
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let read = crate::export::rows::csv(input, &fields(), &mut |line, values| {
+            chunk.push((line, values.map_err(|bad| bad.to_string()).and_then(row)));
+            if chunk.len() == CHUNK {
+                // The receiver only goes when the import ends early (the owner failed).
+                let _ = tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));
+            }
+        });
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
+        }
+        read.map(|_| ())
     })
 }
 
@@ -144,20 +161,23 @@ struct Batch {
 }
 
 impl Batch {
-    /// Would adding `s` make the batch too big to send?
+    /// Is the batch to be sent before `s` joins it?
     fn full_with(&self, s: &SampleLine, attached: bool) -> bool {
-        if self.samples.is_empty() {
+        let Some(last) = self.samples.last() else {
             return false;
-        }
+        };
         if attached {
-            self.bytes + encoded_len(s) > SOCKET_BATCH_BYTES
-        } else {
-            self.samples.len() >= LOCAL_BATCH
+            return self.bytes + encoded_len(s) > SOCKET_BATCH_BYTES;
         }
+        let day = |s: &SampleLine| s.at.timestamp_millis().div_euclid(DAY_MS);
+        let n = self.samples.len();
+        n >= LOCAL_BATCH_MAX || (n >= LOCAL_BATCH && day(s) != day(last))
     }
 
-    fn push(&mut self, line: u64, s: SampleLine) {
-        self.bytes += encoded_len(&s);
+    fn push(&mut self, line: u64, s: SampleLine, attached: bool) {
+        if attached {
+            self.bytes += encoded_len(&s);
+        }
         self.samples.push(s);
         self.lines.push(line);
     }
@@ -194,7 +214,7 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
         (Box::new(f), size)
     };
     let read = Arc::new(AtomicU64::new(0));
-    let (tx, mut rx) = mpsc::channel::<ReadRow>(4096);
+    let (tx, mut rx) = mpsc::channel::<Rows>(4);
     let rows = reader(input, read.clone(), tx);
     let runtime = super::live::runtime()?;
     let result = runtime.block_on(async {
@@ -210,8 +230,14 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
         let mut bad = Bad::default();
         let (mut written, mut batch, mut shown_at) = (0u64, Batch::default(), 0u64);
         let mut result = Ok(());
+        let mut chunk = Vec::new().into_iter();
         loop {
-            let next = rx.recv().await;
+            if chunk.len() == 0
+                && let Some(more) = rx.recv().await
+            {
+                chunk = more.into_iter();
+            }
+            let next = chunk.next();
             let ready = match &next {
                 Some((_, Ok(s))) => batch.full_with(s, attached),
                 Some((_, Err(_))) => false,
@@ -233,7 +259,7 @@ pub(super) fn run(cli: &Cli, file: &Path) -> Result<()> {
                 }
             }
             match next {
-                Some((line, Ok(s))) => batch.push(line, s),
+                Some((line, Ok(s))) => batch.push(line, s, attached),
                 Some((line, Err(reason))) => bad.add(line, &reason),
                 None => break,
             }

@@ -88,14 +88,24 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(u64, Vec<(usize, String)>), StoreError> {
         let mut rejected = Vec::new();
-        let mut good = Vec::with_capacity(lines.len());
         for (i, s) in lines.iter().enumerate() {
-            match self.check_sample(&s.segment, &s.metric, s.at, s.value, Some(now)) {
-                Ok(_) => good.push(s.clone()),
-                Err(e) => rejected.push((i, e.to_string())),
+            if let Err(e) = self.check_sample(&s.segment, &s.metric, s.at, s.value, Some(now)) {
+                rejected.push((i, e.to_string()));
             }
         }
-        self.store.put_samples(&good)?;
+        // An import's rows are rarely refused: copied only then, to leave the refused out.
+        let kept: Vec<crate::store::SampleLine>;
+        let good = if rejected.is_empty() {
+            lines
+        } else {
+            let mut refused = rejected.iter().map(|r| r.0).peekable();
+            kept = (lines.iter().enumerate())
+                .filter(|(i, _)| refused.next_if_eq(i).is_none())
+                .map(|(_, s)| s.clone())
+                .collect();
+            &kept
+        };
+        self.store.put_samples(good)?;
         self.store.sync()?;
         let touched: std::collections::BTreeSet<&str> =
             good.iter().map(|s| s.segment.as_str()).collect();

@@ -35,7 +35,7 @@ impl LogRead for Log {
 
 /// The samples' ordered map.
 #[derive(Default)]
-struct Map(Mutex<BTreeMap<Vec<u8>, Vec<u8>>>);
+pub(crate) struct Map(Mutex<BTreeMap<Vec<u8>, Vec<u8>>>);
 
 impl Kv for Map {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {

@@ -140,6 +140,18 @@ pub fn decode_rollups(mut src: &[u8]) -> Result<Vec<Rollup>, CodecError> {
         .collect())
 }
 
+/// Decode a day's hour rollups: fixed width while the day is a head day (rewritten per
+/// sample), compressed (as [`encode_rollups`]) once the day is written whole. A fixed block
+/// starts with its first hour's time, whose first byte is 0x00 or 0xFF for every time chrono
+/// can hold (±262,000 years is under 2⁵⁷ ms), never the compressed block's tag.
+pub fn decode_hours(src: &[u8]) -> Result<Vec<Rollup>, CodecError> {
+    if src.first() == Some(&ROLLUPS_V1) {
+        decode_rollups(src)
+    } else {
+        decode_fixed(src)
+    }
+}
+
 /// Encode rollups at 44 bytes each.
 pub fn encode_fixed(rollups: &[Rollup]) -> Vec<u8> {
     let mut out = Vec::with_capacity(rollups.len() * FIXED);
@@ -206,6 +218,17 @@ mod tests {
         assert_eq!(decode_rollups(&block).expect("decode"), minutes);
         let hours = roll(&samples, Resolution::Hour);
         assert_eq!(decode_fixed(&encode_fixed(&hours)).expect("decode"), hours);
+        let sealed = encode_rollups(&hours).expect("encode");
+        assert_eq!(decode_hours(&sealed).expect("decode"), hours);
+        assert_eq!(decode_hours(&encode_fixed(&hours)).expect("decode"), hours);
+        assert!(
+            sealed.len() * 2 < encode_fixed(&hours).len(),
+            "{}",
+            sealed.len()
+        );
+        // Before 1970 too: a fixed block's first byte is then 0xFF.
+        let old: Vec<Rollup> = roll(&[(-86_400_000, 1.0)], Resolution::Hour);
+        assert_eq!(decode_hours(&encode_fixed(&old)).expect("decode"), old);
     }
 
     #[test]

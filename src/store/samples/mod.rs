@@ -8,8 +8,10 @@
 //! ```text
 //! h <t ms>   one raw sample of the series' newest day, the "head" (f64)
 //! r <day>    the raw samples of one older ("sealed") day, one compressed block
-//! m <day>    the minute rollups of a day written as a block (sealed, or imported in bulk)
-//! o <day>    the hour rollups of a day, head included (fixed width, rewritten per sample)
+//! m <day>    the minute rollups of a day whose raw block is gone (`raw_retention`, or a
+//!            restored backup's rollup-only day); a day with its raw block rolls them from it
+//! o <day>    the hour rollups of a day: fixed width while samples arrive one by one (the
+//!            head), a compressed block once the day is written whole
 //! d <day>    the day's rollup (fixed width, rewritten per sample)
 //! l          the newest sample: (t ms, value)
 //! ```
@@ -19,12 +21,15 @@
 //!   atomic sled batch: a poll costs the same on day 1 and day 180, and the rollups a status
 //!   and a chart read are always current.
 //! * When a sample of a later day arrives, the head is sealed: its raw samples become one
-//!   compressed block (see [`codec`]) and its minute rollups are computed, in the same batch
-//!   that deletes the head keys. sled stores a key at ≈ 200 bytes; a sealed day at a few bytes
-//!   a sample.
+//!   compressed block (see [`codec`]) and its hour rollups another, in the same batch that
+//!   deletes the head keys. sled stores a key at ≈ 200 bytes; a sealed day at about a byte a
+//!   sample of a poller.
+//! * A day's minute rollups are not stored beside its raw block: they took as many bytes as
+//!   the raw samples themselves, and a chart that needs them reads a day or two, which rolls
+//!   in microseconds. They are stored when the raw block goes, in the batch that removes it.
 //! * Reads choose their resolution: a gate reads `l` (one key), a fit reads one `d` key a day,
-//!   a chart reads `o` or `m` blocks for about one bucket per column, and only a backup or a
-//!   verify reads raw blocks.
+//!   a chart reads `o` blocks, or for its shortest spans a day's raw or `m` block, for about
+//!   one bucket per column, and a backup or a verify reads raw blocks.
 //! * `raw_retention` deletes `r` blocks older than that many days behind the head; rollups
 //!   are kept forever.
 //! * A sample written again at the same millisecond replaces the first, as in schema 1, so
@@ -186,10 +191,7 @@ impl Samples {
             .iter()
             .all(|(t, _)| newest_before.is_none_or(|n| *t > n))
         {
-            rollup::merge_lists(
-                &self.fixed(Tag::Hours, s, day)?,
-                &roll(list, Resolution::Hour),
-            )
+            rollup::merge_lists(&self.hours(s, day)?, &roll(list, Resolution::Hour))
         } else {
             roll(
                 &merge_raw(self.day_raw(s, day, Some(day))?, list),
@@ -234,7 +236,12 @@ impl Samples {
         head: i64,
         extra: &[(i64, f64)],
     ) -> Result<()> {
-        for (t, _) in self.head(s.0, s.1, day)? {
+        let head_keys = self.head(s.0, s.1, day)?;
+        if head_keys.is_empty() && extra.is_empty() {
+            // Written as a block already (an import): sealed as it is.
+            return Ok(());
+        }
+        for &(t, _) in &head_keys {
             ops.remove(keys::at(Tag::Head, s.0, s.1, t));
         }
         let raw = merge_raw(self.day_raw(s, day, Some(day))?, extra);
@@ -267,11 +274,8 @@ impl Samples {
             None => Vec::new(),
         };
         let minutes = rollup::merge_lists(&minutes, &roll(list, Resolution::Minute));
-        let hours = rollup::merge_lists(
-            &self.fixed(Tag::Hours, s, day)?,
-            &roll(list, Resolution::Hour),
-        );
-        self.write_rollups(ops, s, day, &minutes, &hours)
+        let hours = rollup::merge_lists(&self.hours(s, day)?, &roll(list, Resolution::Hour));
+        self.write_rollups(ops, s, day, Some(&minutes), &hours)
     }
 
     /// Write a whole day from its raw samples.
@@ -284,35 +288,39 @@ impl Samples {
         raw: &[(i64, f64)],
     ) -> Result<()> {
         let key = keys::at(Tag::Raw, s.0, s.1, day);
+        let minutes = roll(raw, Resolution::Minute);
+        let hours = rollup::coarsen(&minutes, Resolution::Hour);
         if self
             .raw_retention_days
             .is_none_or(|keep| day >= head - keep)
         {
             ops.insert(key, codec::encode_raw(raw)?);
+            self.write_rollups(ops, s, day, None, &hours)
         } else {
             ops.remove(key);
+            self.write_rollups(ops, s, day, Some(&minutes), &hours)
         }
-        let minutes = roll(raw, Resolution::Minute);
-        let hours = rollup::coarsen(&minutes, Resolution::Hour);
-        self.write_rollups(ops, s, day, &minutes, &hours)
     }
 
+    /// Write a day's rollups: its minutes only for a day without raw samples (`None` removes
+    /// the minute block a state written before this layout keeps beside its raw block).
     fn write_rollups(
         &self,
         ops: &mut Batch,
         s: (&str, &str),
         day: i64,
-        minutes: &[Rollup],
+        minutes: Option<&[Rollup]>,
         hours: &[Rollup],
     ) -> Result<()> {
         let (segment, metric) = s;
-        ops.insert(
-            keys::at(Tag::Minutes, segment, metric, day),
-            codec::encode_rollups(minutes)?,
-        );
+        let minutes_key = keys::at(Tag::Minutes, segment, metric, day);
+        match minutes {
+            Some(minutes) => ops.insert(minutes_key, codec::encode_rollups(minutes)?),
+            None => ops.remove(minutes_key),
+        }
         ops.insert(
             keys::at(Tag::Hours, segment, metric, day),
-            codec::encode_fixed(hours),
+            codec::encode_rollups(hours)?,
         );
         let days = rollup::coarsen(hours, Resolution::Day);
         ops.insert(
@@ -322,22 +330,30 @@ impl Samples {
         Ok(())
     }
 
-    /// Delete raw blocks older than the retention behind `head`.
+    /// Delete raw blocks older than the retention behind `head`, keeping each day's minute
+    /// rollups in its place (a state written before this layout has them already).
     fn drop_old_raw(&self, ops: &mut Batch, s: (&str, &str), head: i64) -> Result<()> {
         let Some(keep) = self.raw_retention_days else {
             return Ok(());
         };
         let lo = keys::prefix(Tag::Raw, s.0, s.1);
         let hi = keys::at(Tag::Raw, s.0, s.1, head - keep);
-        for (k, _) in self.tree.range(&lo, &hi)? {
+        for (k, v) in self.tree.range(&lo, &hi)? {
+            let day = keys::number(&k).ok_or_else(|| CodecError::new("a block key has no day"))?;
+            let minutes = keys::at(Tag::Minutes, s.0, s.1, day);
+            if self.tree.get(&minutes)?.is_none() {
+                let rolled = roll(&codec::decode_raw(&v)?, Resolution::Minute);
+                ops.insert(minutes, codec::encode_rollups(&rolled)?);
+            }
             ops.remove(k);
         }
         Ok(())
     }
 
-    fn fixed(&self, tag: Tag, s: (&str, &str), day: i64) -> Result<Vec<Rollup>> {
-        match self.tree.get(&keys::at(tag, s.0, s.1, day))? {
-            Some(v) => Ok(codec::decode_fixed(&v)?),
+    /// The hour rollups of `day`, in either of their forms.
+    fn hours(&self, s: (&str, &str), day: i64) -> Result<Vec<Rollup>> {
+        match self.tree.get(&keys::at(Tag::Hours, s.0, s.1, day))? {
+            Some(v) => Ok(codec::decode_hours(&v)?),
             None => Ok(Vec::new()),
         }
     }
@@ -374,3 +390,6 @@ fn f64_of(v: &[u8]) -> std::result::Result<f64, CodecError> {
 
 mod read;
 pub use read::Totals;
+
+#[cfg(test)]
+mod layout_tests;

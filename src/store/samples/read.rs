@@ -4,6 +4,7 @@ use super::codec::{self, CodecError};
 use super::keys::{self, Tag};
 use super::{Result, Samples, f64_of};
 use crate::model::rollup::{self, DAY_MS, Resolution, Rollup, day_of, roll};
+use std::collections::BTreeMap;
 
 /// Count and sum of a series' raw samples: what a schema conversion and a verify compare.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -145,17 +146,27 @@ impl Samples {
                     Tag::Hours
                 };
                 for block in self.blocks(tag, s, from, to)? {
-                    out.extend(codec::decode_fixed(&block?.1)?);
+                    out.extend(codec::decode_hours(&block?.1)?);
                 }
             }
             Resolution::Minute => {
                 let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
+                // A day's minutes: its minute block where its raw block is gone (or a state
+                // written before this layout kept both), else rolled from its raw block.
+                let mut days: BTreeMap<i64, Vec<Rollup>> = BTreeMap::new();
+                for block in self.blocks(Tag::Raw, s, from, to)? {
+                    let (day, v) = block?;
+                    if Some(day) != head {
+                        days.insert(day, roll(&codec::decode_raw(&v)?, Resolution::Minute));
+                    }
+                }
                 for block in self.blocks(Tag::Minutes, s, from, to)? {
                     let (day, v) = block?;
                     if Some(day) != head {
-                        out.extend(codec::decode_rollups(&v)?);
+                        days.insert(day, codec::decode_rollups(&v)?);
                     }
                 }
+                out.extend(days.into_values().flatten());
                 // The head day's minute block may lag its head keys: its minutes come from
                 // its raw samples.
                 if let Some(day) = head
@@ -288,7 +299,7 @@ impl Samples {
                 }
                 list.sort_by_key(|r| r.start_ms);
                 let hours = rollup::coarsen(&list, Resolution::Hour);
-                self.write_rollups(ops, (segment, metric), day, &list, &hours)?;
+                self.write_rollups(ops, (segment, metric), day, Some(&list), &hours)?;
             }
             Ok(())
         })
