@@ -17,6 +17,8 @@ pub enum Tag {
     Hours = b'o',
     /// The rollup of one day, by day number.
     Day = b'd',
+    /// The day rollups of every day before the head, as one block (see `days.rs`).
+    Days = b'y',
     /// The newest sample of the series: (time, value).
     Latest = b'l',
     /// Not a series: a small note of the owner's, by name (how far each notification sink has

@@ -108,3 +108,47 @@ fn a_day_imported_in_pieces_is_the_day_imported_at_once() {
     let everything = |kv: &Map| kv.range(&[0], &[255]).expect("range");
     assert_eq!(everything(&pieces), everything(&whole));
 }
+
+#[test]
+fn days_before_the_head_are_read_from_one_index_that_follows_every_write() {
+    let kv = Arc::new(Map::default());
+    let samples = Samples::new(kv.clone(), None);
+    let mut raw = polls(4);
+    for day in raw.chunks(2880) {
+        write(&samples, day);
+    }
+    let index = || {
+        let block = kv
+            .get(&keys::prefix(Tag::Days, "eu", "migrated"))
+            .expect("get")
+            .expect("an index");
+        codec::decode_rollups(&block).expect("decode")
+    };
+    // Days 0–2 are indexed; the head (day 3) is not.
+    assert_eq!(index(), roll(&raw[..3 * 2880], Resolution::Day));
+    assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
+    // A late sample into day 1 moves its rollup in the index too.
+    raw[3000].1 = 1e6;
+    write(&samples, &raw[3000..3001]);
+    assert_eq!(index(), roll(&raw[..3 * 2880], Resolution::Day));
+    assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
+    // A state written before the index: read from its day keys, then indexed at the next
+    // day's seal.
+    let mut drop = Batch::default();
+    drop.remove(keys::prefix(Tag::Days, "eu", "migrated"));
+    kv.apply(drop).expect("apply");
+    assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
+    let more = polls(5);
+    write(&samples, &more[4 * 2880..]);
+    raw.extend_from_slice(&more[4 * 2880..]);
+    assert_eq!(index(), roll(&raw[..4 * 2880], Resolution::Day));
+    assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
+    // A window inside the history.
+    let (from, to) = (T0 + DAY_MS + 5, T0 + 3 * DAY_MS);
+    assert_eq!(
+        samples
+            .rollups("eu", "migrated", Resolution::Day, from, to)
+            .expect("rollups"),
+        roll(&raw[2880..3 * 2880], Resolution::Day)
+    );
+}

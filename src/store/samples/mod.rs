@@ -13,6 +13,7 @@
 //! o <day>    the hour rollups of a day: fixed width while samples arrive one by one (the
 //!            head), a compressed block once the day is written whole
 //! d <day>    the day's rollup (fixed width, rewritten per sample)
+//! y          the day rollups of every day before the head, one block (see [`days`])
 //! l          the newest sample: (t ms, value)
 //! ```
 //!
@@ -37,13 +38,14 @@
 //!   is kept.
 
 mod codec;
+mod days;
 mod keys;
 
 use super::kv::{Batch, Kv};
 use crate::model::rollup::{self, DAY_MS, Resolution, Rollup, day_of, roll};
 use codec::CodecError;
 pub use keys::Tag;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A sample store operation that failed.
@@ -149,9 +151,12 @@ impl Samples {
             by_day.entry(day_of(s.0)).or_default().push(s);
         }
         let s = (segment, metric);
+        let since = ops.ops.len();
+        let mut written: BTreeSet<i64> = by_day.keys().copied().collect();
         if let Some(h) = old_head
             && head > h
         {
+            written.insert(h);
             let extra = by_day.remove(&h).unwrap_or_default();
             self.seal(ops, s, h, head, &extra)?;
             self.drop_old_raw(ops, s, head)?;
@@ -164,6 +169,7 @@ impl Samples {
                 self.write_sealed(ops, s, day, head, &list)?;
             }
         }
+        self.index_days(ops, s, head, &written, since)?;
         if latest.is_none_or(|(t, _)| newest.0 >= t) {
             let mut v = newest.0.to_be_bytes().to_vec();
             v.extend_from_slice(&newest.1.to_be_bytes());

@@ -65,9 +65,9 @@ impl Samples {
         )];
         for &(segment, metric) in series {
             let tags: &[Tag] = if hours {
-                &[Tag::Day, Tag::Hours]
+                &[Tag::Days, Tag::Day, Tag::Hours]
             } else {
-                &[Tag::Day]
+                &[Tag::Days, Tag::Day]
             };
             for &tag in tags {
                 let lo = keys::prefix(tag, segment, metric);
@@ -139,13 +139,9 @@ impl Samples {
         let s = (segment, metric);
         let mut out = Vec::new();
         match res {
-            Resolution::Day | Resolution::Hour => {
-                let tag = if res == Resolution::Day {
-                    Tag::Day
-                } else {
-                    Tag::Hours
-                };
-                for block in self.blocks(tag, s, from, to)? {
+            Resolution::Day => out = self.day_rollups(s, from, to)?,
+            Resolution::Hour => {
+                for block in self.blocks(Tag::Hours, s, from, to)? {
                     out.extend(codec::decode_hours(&block?.1)?);
                 }
             }
@@ -292,6 +288,8 @@ impl Samples {
         }
         self.read_modify_write(|ops| {
             let head = self.latest(segment, metric)?.map(|(t, _)| day_of(t));
+            let since = ops.ops.len();
+            let written: std::collections::BTreeSet<i64> = by_day.keys().copied().collect();
             for (day, mut list) in by_day {
                 let raw = keys::at(Tag::Raw, segment, metric, day);
                 if Some(day) == head || self.tree.get(&raw)?.is_some() {
@@ -301,7 +299,8 @@ impl Samples {
                 let hours = rollup::coarsen(&list, Resolution::Hour);
                 self.write_rollups(ops, (segment, metric), day, Some(&list), &hours)?;
             }
-            Ok(())
+            let head = head.unwrap_or(i64::MAX);
+            self.index_days(ops, (segment, metric), head, &written, since)
         })
     }
 }
