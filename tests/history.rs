@@ -210,11 +210,35 @@ fn a_schema_one_state_converts_with_every_sample_and_its_log() {
     // Opened again: nothing left to convert.
     let again = cutover(dir.path()).arg("status").output().expect("status");
     assert!(!String::from_utf8_lossy(&again.stderr).contains("converting"));
+    // A block-store state numbered 2 (before the day index) is read as it is, and numbered
+    // as this build's.
+    let schema = |dir: &std::path::Path, set: Option<u32>| {
+        let db = sled::open(dir.join(".cutover/state")).expect("open");
+        let meta = db.open_tree("meta").expect("meta");
+        if let Some(v) = set {
+            meta.insert("schema_version", &v.to_be_bytes())
+                .expect("insert");
+            db.flush().expect("flush");
+        }
+        let v = meta.get("schema_version").expect("get").expect("a version");
+        u32::from_be_bytes(v.as_ref().try_into().expect("4 bytes"))
+    };
+    schema(dir.path(), Some(2));
+    let two = cutover(dir.path())
+        .args(["status", "--json"])
+        .output()
+        .expect("status");
+    assert!(two.status.success());
+    assert_eq!(schema(dir.path(), None), cutover::store::SCHEMA_VERSION);
+    assert!(same_totals(&backup(dir.path()), &want));
     // A state from a newer cutover is refused, as before.
     let db = sled::open(dir.path().join(".cutover/state")).expect("open");
     db.open_tree("meta")
         .expect("meta")
-        .insert("schema_version", &3u32.to_be_bytes())
+        .insert(
+            "schema_version",
+            &(cutover::store::SCHEMA_VERSION + 1).to_be_bytes(),
+        )
         .expect("insert");
     db.flush().expect("flush");
     drop(db);
@@ -223,7 +247,7 @@ fn a_schema_one_state_converts_with_every_sample_and_its_log() {
         .assert()
         .code(1)
         .stderr(predicates::str::contains(
-            "written by a newer cutover (schema 3",
+            "written by a newer cutover (schema 4",
         ));
 }
 

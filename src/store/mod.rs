@@ -55,8 +55,13 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// The schema this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 2;
+/// The schema this build writes and the newest it reads. Schema 3 is schema 2's block store
+/// with minute rollups only where a raw block is gone, compressed hours for whole days and
+/// the day index (see [`samples`]): it reads a schema-2 state as it is, and an older build
+/// would misread a schema-3 one, so the number says so.
+pub const SCHEMA_VERSION: u32 = 3;
+/// The first schema of the block store; from it on a state is read as it is.
+const BLOCK_SCHEMA: u32 = 2;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// Why the state could not be opened or used.
@@ -164,16 +169,24 @@ impl Store {
                         supported: SCHEMA_VERSION,
                     });
                 }
-                if found < SCHEMA_VERSION {
+                if found < BLOCK_SCHEMA {
                     let old = tree(convert::OLD_TREE)?;
                     convert::convert(&db, &meta, &old, &samples).map_err(|cause| {
                         corrupt(format!(
                             "converting its samples from schema {found} to {SCHEMA_VERSION} failed, the old samples are kept: {cause}"
                         ))
                     })?;
-                } else if has_old {
-                    // Verified and flipped, then killed before the old tree went.
-                    convert::finish(&db, &meta).map_err(|e| corrupt(e.to_string()))?;
+                } else {
+                    if has_old {
+                        // Verified and flipped, then killed before the old tree went.
+                        convert::finish(&db, &meta).map_err(|e| corrupt(e.to_string()))?;
+                    }
+                    if found < SCHEMA_VERSION {
+                        // A block store reads as it is: only its number moves on.
+                        meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
+                            .map_err(|e| corrupt(e.to_string()))?;
+                        db.flush().map_err(|e| unusable(e.to_string()))?;
+                    }
                 }
             }
             None => {

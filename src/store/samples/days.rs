@@ -1,19 +1,27 @@
-//! The day index: the day rollups of a series' days before its head, kept together as one
-//! compressed block under one key. A status fits each forecast on a series' day rollups; a
-//! year of them was 365 keys a series to walk (a year behind 100 segments: 73,000 keys, half
-//! of a status), and is now one key and the head's.
+//! The day index: the day rollups of a series' days before its head, kept together in a few
+//! compressed blocks, one per span of [`SPAN`] days. A status fits each forecast on a series'
+//! day rollups; a year of them was 365 keys a series to walk (a year behind 100 segments:
+//! 73,000 keys, half of a status), and is now a dozen keys and the head's. A span, not the
+//! whole history, is one block so that sealing a day rewrites a month's block, not a year's.
 //!
-//! The index is a copy: every day keeps its own `d` key, which stays the record. The index is
-//! rewritten in the batch that writes any day before the head, or that moves the head on
-//! (the old head's day then joins it). A series written before the index existed gets its
-//! index from its `d` keys at its next such write; until then it is read as before.
+//! The index is a copy: every day keeps its own `d` key, which stays the record. A span's block
+//! is rewritten in the batch that writes any of its days before the head, or that moves the
+//! head on (the old head's day then joins it). A span written before the index existed gets
+//! its block from its `d` keys at its next such write; until then it is read from them.
 
 use super::codec;
 use super::keys::{self, Tag};
 use super::{Result, Samples};
-use crate::model::rollup::{DAY_MS, Rollup, day_of};
+use crate::model::rollup::{Rollup, day_of};
 use crate::store::kv::Batch;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Days a block of the index spans.
+const SPAN: i64 = 32;
+
+fn span_of(day: i64) -> i64 {
+    day.div_euclid(SPAN)
+}
 
 impl Samples {
     /// Bring the day index of `s` up to date with the days in `written` that lie before
@@ -26,73 +34,106 @@ impl Samples {
         written: &BTreeSet<i64>,
         since: usize,
     ) -> Result<()> {
-        let days: Vec<i64> = written.iter().copied().filter(|&d| d < head).collect();
-        if days.is_empty() {
+        let mut spans: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for &day in written.iter().filter(|&&d| d < head) {
+            spans.entry(span_of(day)).or_default().push(day);
+        }
+        if spans.is_empty() {
             return Ok(());
         }
-        let key = keys::prefix(Tag::Days, s.0, s.1);
-        let mut index: BTreeMap<i64, Rollup> = match self.tree.get(&key)? {
-            Some(block) => by_day(codec::decode_rollups(&block)?),
-            None => {
-                // The first index of this series: every day stored before the head.
-                let lo = keys::prefix(Tag::Day, s.0, s.1);
-                let hi = keys::at(Tag::Day, s.0, s.1, head);
-                let mut all = Vec::new();
-                for (_, v) in self.tree.range(&lo, &hi)? {
-                    all.extend(codec::decode_fixed(&v)?);
-                }
-                by_day(all)
-            }
-        };
         let pending: BTreeMap<&[u8], Option<&Vec<u8>>> = ops.ops[since.min(ops.ops.len())..]
             .iter()
             .filter(|(k, _)| k.first() == Some(&(Tag::Day as u8)))
             .map(|(k, v)| (k.as_slice(), v.as_ref()))
             .collect();
-        let mut values = Vec::with_capacity(days.len());
-        for day in days {
-            let k = keys::at(Tag::Day, s.0, s.1, day);
-            let value = match pending.get(k.as_slice()) {
-                Some(v) => v.cloned(),
-                None => self.tree.get(&k)?,
+        let mut blocks = Vec::with_capacity(spans.len());
+        for (span, days) in spans {
+            let key = keys::at(Tag::Days, s.0, s.1, span);
+            let mut index = match self.tree.get(&key)? {
+                Some(block) => by_day(codec::decode_rollups(&block)?),
+                None => {
+                    // The span's first block: every day of it stored before the head.
+                    let lo = keys::at(Tag::Day, s.0, s.1, span * SPAN);
+                    let hi = keys::at(Tag::Day, s.0, s.1, head.min((span + 1) * SPAN));
+                    let mut all = Vec::new();
+                    for (_, v) in self.tree.range(&lo, &hi)? {
+                        all.extend(codec::decode_fixed(&v)?);
+                    }
+                    by_day(all)
+                }
             };
-            values.push((day, value));
-        }
-        for (day, value) in values {
-            index.remove(&day);
-            if let Some(v) = value {
-                index.extend(by_day(codec::decode_fixed(&v)?));
+            for day in days {
+                let k = keys::at(Tag::Day, s.0, s.1, day);
+                let value = match pending.get(k.as_slice()) {
+                    Some(v) => v.cloned(),
+                    None => self.tree.get(&k)?,
+                };
+                index.remove(&day);
+                if let Some(v) = value {
+                    index.extend(by_day(codec::decode_fixed(&v)?));
+                }
             }
+            let all: Vec<Rollup> = index.into_values().collect();
+            blocks.push((key, codec::encode_rollups(&all)?));
         }
-        let all: Vec<Rollup> = index.into_values().collect();
-        ops.insert(key, codec::encode_rollups(&all)?);
+        for (key, block) in blocks {
+            ops.insert(key, block);
+        }
         Ok(())
     }
 
-    /// The day rollups of `s` for the days of `[from, to)`: the index for the days before
-    /// its last one, and the `d` keys from there on (the head's, and any a write made since).
+    /// The day rollups of `s` for the days of `[from, to)`: each span's block, and the `d`
+    /// keys of what no block holds (the head's day, a span not indexed yet). A `d` key read
+    /// wins over the block's copy of its day.
     pub(super) fn day_rollups(&self, s: (&str, &str), from: i64, to: i64) -> Result<Vec<Rollup>> {
+        let (first, last) = (day_of(from), day_of(to.saturating_sub(1)));
+        if first > last {
+            return Ok(Vec::new());
+        }
         let mut days = BTreeMap::new();
-        let mut scan_from = from;
-        if let Some(block) = self.tree.get(&keys::prefix(Tag::Days, s.0, s.1))? {
+        // Each indexed span and the last day its block holds.
+        let mut indexed: BTreeMap<i64, i64> = BTreeMap::new();
+        let lo = keys::at(Tag::Days, s.0, s.1, span_of(first));
+        let hi = keys::at(Tag::Days, s.0, s.1, span_of(last) + 1);
+        for (k, block) in self.tree.range(&lo, &hi)? {
+            let span = keys::number(&k)
+                .ok_or_else(|| codec::CodecError::new("an index key has no span"))?;
             let index = by_day(codec::decode_rollups(&block)?);
-            if let Some(&last) = index.keys().next_back() {
-                scan_from = from.max(last * DAY_MS);
-            }
-            days.extend(
-                index
-                    .into_iter()
-                    .filter(|(d, _)| (d + 1) * DAY_MS > from && d * DAY_MS < scan_from),
+            indexed.insert(
+                span,
+                index.keys().next_back().copied().unwrap_or(span * SPAN),
             );
+            days.extend(index);
         }
-        let lo = keys::at(Tag::Day, s.0, s.1, day_of(scan_from));
-        let hi = keys::at(Tag::Day, s.0, s.1, day_of(to.saturating_sub(1)) + 1);
-        if lo < hi {
-            for (_, v) in self.tree.range(&lo, &hi)? {
-                days.extend(by_day(codec::decode_fixed(&v)?));
+        // Read from `d` keys: the gaps between indexed spans (a span not indexed yet, or a
+        // range reaching past them), and the newest indexed span from its last indexed day on
+        // (the head's span ends after its indexed days).
+        let mut gaps = Vec::new();
+        let mut next = first;
+        let newest = indexed.keys().next_back().copied();
+        for (&span, &last_indexed) in &indexed {
+            gaps.push((next, span * SPAN));
+            next = if Some(span) == newest {
+                last_indexed
+            } else {
+                (span + 1) * SPAN
+            };
+        }
+        gaps.push((next, last + 1));
+        for (a, b) in gaps {
+            let lo = keys::at(Tag::Day, s.0, s.1, a.max(first));
+            let hi = keys::at(Tag::Day, s.0, s.1, b.min(last + 1));
+            if lo < hi {
+                for (_, v) in self.tree.range(&lo, &hi)? {
+                    days.extend(by_day(codec::decode_fixed(&v)?));
+                }
             }
         }
-        Ok(days.into_values().collect())
+        Ok(days
+            .into_iter()
+            .filter(|(d, _)| *d >= first && *d <= last)
+            .map(|(_, r)| r)
+            .collect())
     }
 }
 

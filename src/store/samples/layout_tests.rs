@@ -27,7 +27,7 @@ fn write(samples: &Samples, list: &[(i64, f64)]) {
 
 fn all(samples: &Samples, res: Resolution) -> Vec<crate::model::rollup::Rollup> {
     samples
-        .rollups("eu", "migrated", res, T0, T0 + 30 * DAY_MS)
+        .rollups("eu", "migrated", res, T0, T0 + 400 * DAY_MS)
         .expect("rollups")
 }
 
@@ -110,45 +110,78 @@ fn a_day_imported_in_pieces_is_the_day_imported_at_once() {
 }
 
 #[test]
-fn days_before_the_head_are_read_from_one_index_that_follows_every_write() {
+fn days_before_the_head_are_read_from_an_index_that_follows_every_write() {
     let kv = Arc::new(Map::default());
     let samples = Samples::new(kv.clone(), None);
-    let mut raw = polls(4);
-    for day in raw.chunks(2880) {
+    // 40 days of a sample every 10 minutes: the index spans two or three blocks.
+    let step = 600_000;
+    let per_day = (DAY_MS / step) as usize;
+    let mut raw: Vec<(i64, f64)> = (0..40 * per_day as i64)
+        .map(|i| (T0 + i * step, (i % 13) as f64 + i as f64))
+        .collect();
+    for day in raw.chunks(per_day) {
         write(&samples, day);
     }
     let index = || {
-        let block = kv
-            .get(&keys::prefix(Tag::Days, "eu", "migrated"))
-            .expect("get")
-            .expect("an index");
-        codec::decode_rollups(&block).expect("decode")
+        let lo = keys::prefix(Tag::Days, "eu", "migrated");
+        let blocks = kv.range(&lo, b"z").expect("range");
+        let mut all = Vec::new();
+        for (_, block) in &blocks {
+            all.extend(codec::decode_rollups(block).expect("decode"));
+        }
+        (blocks.len(), all)
     };
-    // Days 0–2 are indexed; the head (day 3) is not.
-    assert_eq!(index(), roll(&raw[..3 * 2880], Resolution::Day));
+    let before_head =
+        |raw: &[(i64, f64)], days: usize| roll(&raw[..days * per_day], Resolution::Day);
+    // Days 0–38 are indexed; the head (day 39) is not.
+    let (blocks, indexed) = index();
+    assert!(blocks >= 2, "{blocks} blocks");
+    assert_eq!(indexed, before_head(&raw, 39));
     assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
     // A late sample into day 1 moves its rollup in the index too.
-    raw[3000].1 = 1e6;
-    write(&samples, &raw[3000..3001]);
-    assert_eq!(index(), roll(&raw[..3 * 2880], Resolution::Day));
+    raw[per_day + 3].1 = 1e6;
+    write(&samples, &raw[per_day + 3..per_day + 4]);
+    assert_eq!(index().1, before_head(&raw, 39));
     assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
-    // A state written before the index: read from its day keys, then indexed at the next
-    // day's seal.
+    // A state written before the index: read from its day keys; the next day's seal indexes
+    // the head's span only, and the rest is still read from its day keys.
     let mut drop = Batch::default();
-    drop.remove(keys::prefix(Tag::Days, "eu", "migrated"));
+    for (k, _) in kv
+        .range(&keys::prefix(Tag::Days, "eu", "migrated"), b"z")
+        .expect("range")
+    {
+        drop.remove(k);
+    }
     kv.apply(drop).expect("apply");
+    assert_eq!(index().0, 0);
     assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
-    let more = polls(5);
-    write(&samples, &more[4 * 2880..]);
-    raw.extend_from_slice(&more[4 * 2880..]);
-    assert_eq!(index(), roll(&raw[..4 * 2880], Resolution::Day));
+    let next: Vec<(i64, f64)> = (0..per_day as i64)
+        .map(|i| (T0 + 40 * DAY_MS + i * step, 7.0))
+        .collect();
+    write(&samples, &next);
+    raw.extend_from_slice(&next);
+    assert_eq!(index().0, 1);
     assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
-    // A window inside the history.
-    let (from, to) = (T0 + DAY_MS + 5, T0 + 3 * DAY_MS);
-    assert_eq!(
-        samples
+    // All of time, as a backup asks; and windows inside the history, across spans.
+    let everything = samples
+        .rollups(
+            "eu",
+            "migrated",
+            Resolution::Day,
+            i64::MIN / 4,
+            i64::MAX / 4,
+        )
+        .expect("rollups");
+    assert_eq!(everything, roll(&raw, Resolution::Day));
+    for (a, b) in [(1, 3), (5, 38), (30, 41), (0, 1)] {
+        let (from, to) = (T0 + a * DAY_MS + 5, T0 + b * DAY_MS);
+        let want = roll(&raw, Resolution::Day)
+            .into_iter()
+            .filter(|r| r.start_ms + DAY_MS > from && r.start_ms < to)
+            .collect::<Vec<_>>();
+        let got = samples
             .rollups("eu", "migrated", Resolution::Day, from, to)
-            .expect("rollups"),
-        roll(&raw[2880..3 * 2880], Resolution::Day)
-    );
+            .expect("rollups");
+        assert_eq!(got, want, "days {a}–{b}");
+    }
 }
