@@ -17,7 +17,7 @@ pub enum Tag {
     Hours = b'o',
     /// The rollup of one day, by day number.
     Day = b'd',
-    /// The day rollups of every day before the head, as one block (see `days.rs`).
+    /// The day rollups of a 32-day span's days before the head, by span (see `days.rs`).
     Days = b'y',
     /// The newest sample of the series: (time, value).
     Latest = b'l',

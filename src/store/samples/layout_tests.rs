@@ -127,7 +127,7 @@ fn days_before_the_head_are_read_from_an_index_that_follows_every_write() {
         let blocks = kv.range(&lo, b"z").expect("range");
         let mut all = Vec::new();
         for (_, block) in &blocks {
-            all.extend(codec::decode_rollups(block).expect("decode"));
+            all.extend(codec::decode_fixed(block).expect("decode"));
         }
         (blocks.len(), all)
     };

@@ -13,7 +13,7 @@
 //! o <day>    the hour rollups of a day: fixed width while samples arrive one by one (the
 //!            head), a compressed block once the day is written whole
 //! d <day>    the day's rollup (fixed width, rewritten per sample)
-//! y          the day rollups of every day before the head, one block (see [`days`])
+//! y <span>   the day rollups of the days of a 32-day span before the head (see [`days`])
 //! l          the newest sample: (t ms, value)
 //! ```
 //!
