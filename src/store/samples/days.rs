@@ -1,15 +1,16 @@
-//! The day index: the day rollups of a series' days before its head, kept together in a few
-//! blocks, one per span of [`SPAN`] days, at 44 bytes a day (fixed width: a status decodes a
-//! dozen a series, and pco's per-block cost made that a sixth of a status; the index of a year
-//! weighs 16 KB a series). A status fits each forecast on a series'
-//! day rollups; a year of them was 365 keys a series to walk (a year behind 100 segments:
-//! 73,000 keys, half of a status), and is now a dozen keys and the head's. A span, not the
-//! whole history, is one block so that sealing a day rewrites a month's block, not a year's.
+//! The day index: the day rollups of a series' days in spans of [`SPAN`] days that lie wholly
+//! before its head's span, one block a span, at 44 bytes a day (fixed width: a status decodes
+//! a dozen a series, and pco's cost a block was a sixth of a status). A status fits each
+//! forecast on a series' day rollups; a year of them was 365 keys a series to walk (a year
+//! behind 100 segments: 73,000 keys, half of a status), and is now a dozen blocks and the day
+//! keys of the head's span.
 //!
 //! The index is a copy: every day keeps its own `d` key, which stays the record. A span's block
-//! is rewritten in the batch that writes any of its days before the head, or that moves the
-//! head on (the old head's day then joins it). A span written before the index existed gets
-//! its block from its `d` keys at its next such write; until then it is read from them.
+//! is written once, in the batch that moves the head out of it (built from its `d` keys), and
+//! again only for a late sample into one of its days. A block that grew with each sealed day
+//! made a year's import rewrite it every day: sled kept 80 MB of the old copies.
+//! A span with no block (the head's, or one written before the index existed) is read from its
+//! `d` keys.
 
 use super::codec;
 use super::keys::{self, Tag};
@@ -26,8 +27,9 @@ fn span_of(day: i64) -> i64 {
 }
 
 impl Samples {
-    /// Bring the day index of `s` up to date with the days in `written` that lie before
-    /// `head`: their `d` keys as `ops` from its entry `since` on leaves them, else as stored.
+    /// Bring the day index of `s` up to date with the days in `written` whose span lies before
+    /// the span of `head`: their `d` keys as `ops` from its entry `since` on leaves them, else
+    /// as stored.
     pub(super) fn index_days(
         &self,
         ops: &mut Batch,
@@ -37,7 +39,7 @@ impl Samples {
         since: usize,
     ) -> Result<()> {
         let mut spans: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-        for &day in written.iter().filter(|&&d| d < head) {
+        for &day in written.iter().filter(|&&d| span_of(d) < span_of(head)) {
             spans.entry(span_of(day)).or_default().push(day);
         }
         if spans.is_empty() {

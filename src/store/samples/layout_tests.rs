@@ -133,7 +133,13 @@ fn days_before_the_head_are_read_from_an_index_that_follows_every_write() {
     };
     let before_head =
         |raw: &[(i64, f64)], days: usize| roll(&raw[..days * per_day], Resolution::Day);
-    // Days 0–38 are indexed; the head (day 39) is not.
+    // The days of whole spans before the head's are indexed: here days 0–38 (the head, day 39,
+    // opens a span).
+    assert_eq!(
+        day_of(T0 + 39 * DAY_MS).rem_euclid(32),
+        0,
+        "the test's calendar moved"
+    );
     let (blocks, indexed) = index();
     assert!(blocks >= 2, "{blocks} blocks");
     assert_eq!(indexed, before_head(&raw, 39));
@@ -155,10 +161,13 @@ fn days_before_the_head_are_read_from_an_index_that_follows_every_write() {
     kv.apply(drop).expect("apply");
     assert_eq!(index().0, 0);
     assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
-    let next: Vec<(i64, f64)> = (0..per_day as i64)
-        .map(|i| (T0 + 40 * DAY_MS + i * step, 7.0))
+    // Days 40–72: the head leaves its span, which gets its block; the older spans have none.
+    let next: Vec<(i64, f64)> = (0..33 * per_day as i64)
+        .map(|i| (T0 + 40 * DAY_MS + i * step, 7.0 + i as f64))
         .collect();
-    write(&samples, &next);
+    for day in next.chunks(per_day) {
+        write(&samples, day);
+    }
     raw.extend_from_slice(&next);
     assert_eq!(index().0, 1);
     assert_eq!(all(&samples, Resolution::Day), roll(&raw, Resolution::Day));
