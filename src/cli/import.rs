@@ -18,7 +18,7 @@ use super::{Cli, state_dir};
 use crate::export::Scalar;
 use crate::export::rows::Field;
 use crate::model::reading;
-use crate::model::rollup::DAY_MS;
+use crate::model::rollup::day_of;
 use crate::owner::StopMode;
 use crate::owner::calls::{CallError, Imported};
 use crate::owner::link::{Link, LinkConfig};
@@ -169,7 +169,7 @@ impl Batch {
         if attached {
             return self.bytes + encoded_len(s) > SOCKET_BATCH_BYTES;
         }
-        let day = |s: &SampleLine| s.at.timestamp_millis().div_euclid(DAY_MS);
+        let day = |s: &SampleLine| day_of(s.at.timestamp_millis());
         let n = self.samples.len();
         n >= LOCAL_BATCH_MAX || (n >= LOCAL_BATCH && day(s) != day(last))
     }

@@ -55,16 +55,8 @@ impl Samples {
             let key = keys::at(Tag::Days, s.0, s.1, span);
             let mut index = match self.tree.get(&key)? {
                 Some(block) => by_day(codec::decode_fixed(&block)?),
-                None => {
-                    // The span's first block: every day of it stored before the head.
-                    let lo = keys::at(Tag::Day, s.0, s.1, span * SPAN);
-                    let hi = keys::at(Tag::Day, s.0, s.1, head.min((span + 1) * SPAN));
-                    let mut all = Vec::new();
-                    for (_, v) in self.tree.range(&lo, &hi)? {
-                        all.extend(codec::decode_fixed(&v)?);
-                    }
-                    by_day(all)
-                }
+                // The span's first block: every day of it stored before the head.
+                None => self.day_keys(s, span * SPAN, head.min((span + 1) * SPAN))?,
             };
             for day in days {
                 let k = keys::at(Tag::Day, s.0, s.1, day);
@@ -125,19 +117,33 @@ impl Samples {
         }
         gaps.push((next, last + 1));
         for (a, b) in gaps {
-            let lo = keys::at(Tag::Day, s.0, s.1, a.max(first));
-            let hi = keys::at(Tag::Day, s.0, s.1, b.min(last + 1));
-            if lo < hi {
-                for (_, v) in self.tree.range(&lo, &hi)? {
-                    days.extend(by_day(codec::decode_fixed(&v)?));
-                }
-            }
+            days.extend(self.day_keys(s, a.max(first), b.min(last + 1))?);
         }
         Ok(days
             .into_iter()
             .filter(|(d, _)| *d >= first && *d <= last)
             .map(|(_, r)| r)
             .collect())
+    }
+}
+
+impl Samples {
+    /// The rollups the `d` keys of `s` hold for the days of `[from_day, to_day)`.
+    fn day_keys(
+        &self,
+        s: (&str, &str),
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<BTreeMap<i64, Rollup>> {
+        let mut days = BTreeMap::new();
+        if from_day < to_day {
+            let lo = keys::at(Tag::Day, s.0, s.1, from_day);
+            let hi = keys::at(Tag::Day, s.0, s.1, to_day);
+            for (_, v) in self.tree.range(&lo, &hi)? {
+                days.extend(by_day(codec::decode_fixed(&v)?));
+            }
+        }
+        Ok(days)
     }
 }
 
