@@ -114,6 +114,7 @@ pub mod engine;
 pub mod export;
 pub mod files;
 pub mod hook;
+pub mod metrics;
 pub mod model;
 pub mod moving;
 pub mod os;

@@ -226,7 +226,13 @@ pub enum Cmd {
         json: bool,
     },
     /// Run the pollers and guards headless until SIGINT/SIGTERM, logging to stderr.
-    Watch,
+    Watch {
+        /// Serve the project's Prometheus metrics at http://ADDR/metrics while this watch
+        /// owns the project (over `[project] metrics`). A port alone binds 127.0.0.1; an
+        /// address outside loopback (0.0.0.0:9464) is bound only when named.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<String>,
+    },
     /// Charts (PNG and SVG) per segment and for the project, and a Markdown summary.
     Report {
         #[arg(long, value_name = "DIR")]

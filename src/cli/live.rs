@@ -122,7 +122,7 @@ pub(super) fn simulate(
         use std::io::Write;
         let _ = std::io::stdout().flush();
         if let Some(w) = watch {
-            return watch_on(w.cli, Some(clock), w.days).await;
+            return watch_on(w.cli, Some(clock), w.days, None).await;
         }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .context("cannot listen for SIGTERM")?;
@@ -277,6 +277,19 @@ async fn subscribe(link: &mut Link) -> Result<()> {
     Ok(())
 }
 
+/// Where the metrics are served, or why not yet: only the owner serves them, so an attached
+/// watch serves its `--metrics` once it takes over.
+fn say_metrics(link: &Link, asked: Option<std::net::SocketAddr>) {
+    match (link.metrics_addr(), link.attached_to()) {
+        (Some(addr), _) => stamp(&format!("serving metrics on http://{addr}/metrics")),
+        (None, Some(w)) if asked.is_some() => stamp(&format!(
+            "metrics: pid {} ({}) owns the project; this watch serves them once it takes over (set [project] metrics for whichever process owns it)",
+            w.pid, w.role
+        )),
+        _ => {}
+    }
+}
+
 fn whose(link: &Link) -> String {
     match link.attached_to() {
         Some(w) => format!(
@@ -289,21 +302,31 @@ fn whose(link: &Link) -> String {
 
 /// `cutover watch`: the headless guard. It owns the project, or attaches to the cockpit or
 /// `watch` that does and takes over when that one goes; it logs what the owner does.
-pub(super) fn watch(cli: &Cli) -> Result<()> {
+pub(super) fn watch(cli: &Cli, metrics: Option<&str>) -> Result<()> {
+    let metrics = metrics
+        .map(crate::metrics::listen_address)
+        .transpose()
+        .map_err(|why| anyhow::anyhow!("--metrics: {why}"))?;
     let runtime = crate::runtime::multi_thread().context("cannot start the async runtime")?;
-    runtime.block_on(watch_on(cli, None, None))
+    runtime.block_on(watch_on(cli, None, None, metrics))
 }
 
 /// The watch loop. With `clock` (`cutover simulate --watch`), this process must own the
 /// project, so that its pollers, guards and records run on the simulator's clock; with
 /// `days`, it stops after that many simulated days.
-async fn watch_on(cli: &Cli, clock: Option<Clock>, days: Option<f64>) -> Result<()> {
+async fn watch_on(
+    cli: &Cli,
+    clock: Option<Clock>,
+    days: Option<f64>,
+    metrics: Option<std::net::SocketAddr>,
+) -> Result<()> {
     let mut config = LinkConfig::new(
         cli.project.clone(),
         state_dir(&cli.project, cli.state.as_deref()),
         Role::Watch,
     );
     config.actor = cli.actor.clone();
+    config.metrics = metrics;
     if let Some(c) = clock {
         config.clock = c;
     }
@@ -323,6 +346,7 @@ async fn watch_on(cli: &Cli, clock: Option<Clock>, days: Option<f64>) -> Result<
         "watching; {}; SIGINT or SIGTERM stops",
         whose(&link)
     ));
+    say_metrics(&link, metrics);
     subscribe(&mut link).await?;
     let mut sources = Sources::default();
     // The real time until `days` simulated days have passed (never, without --days).
@@ -355,6 +379,7 @@ async fn watch_on(cli: &Cli, clock: Option<Clock>, days: Option<f64>) -> Result<
                     match link.reestablish().await {
                         Ok(()) => {
                             stamp(&whose(&link));
+                            say_metrics(&link, metrics);
                             if let Err(e) = subscribe(&mut link).await {
                                 stamp(&format!("cannot subscribe: {e}"));
                             }

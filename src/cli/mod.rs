@@ -235,7 +235,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Watch => live::watch(&cli),
+        Cmd::Watch { metrics } => live::watch(&cli, metrics.as_deref()),
         Cmd::Import { file } => import::run(&cli, file),
         Cmd::Record {
             segment,

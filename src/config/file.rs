@@ -52,6 +52,9 @@ pub struct ProjectSection {
     /// How long raw samples are kept behind each series' newest day, e.g. "30d" (default:
     /// forever). Minute, hour and day rollups are kept forever either way.
     pub raw_retention: Option<String>,
+    /// Where the owning `watch` or cockpit serves Prometheus metrics, e.g. "127.0.0.1:9464"
+    /// (a port alone binds loopback; `watch --metrics` overrides it).
+    pub metrics: Option<String>,
 }
 
 /// How a segment's users are moved.

@@ -80,6 +80,8 @@ pub struct Project {
     pub socket_group: Option<String>,
     /// Raw samples are kept this long behind each series' newest day (None: forever).
     pub raw_retention: Option<Duration>,
+    /// `[project] metrics`: where a long-lived owner serves its metrics (None: nowhere).
+    pub metrics: Option<std::net::SocketAddr>,
     /// How `cutover audit` reads exports (`[audit]`).
     pub audit: AuditFile,
     /// Where the state lives (`[state]`).

@@ -61,6 +61,14 @@ pub fn validate(raw: &ProjectFile) -> (Option<Project>, Found) {
         theme: raw.project.theme.clone(),
         socket_group: raw.project.socket_group.clone(),
         raw_retention: raw_retention(raw.project.raw_retention.as_deref(), &root, &mut found),
+        metrics: raw.project.metrics.as_deref().and_then(|text| {
+            crate::metrics::listen_address(text)
+                .map_err(|why| {
+                    let at = root.clone().key("project").key("metrics");
+                    found.push((Severity::Error, at, why.into()));
+                })
+                .ok()
+        }),
         audit: raw.audit.clone(),
         state: super::state::validate(&raw.state, &root, &mut found),
         notify: super::notify::validate(

@@ -55,11 +55,12 @@ pub(super) async fn run(
     mut options: OwnerOptions,
     mut inbox: mpsc::Receiver<Inbox>,
     mut stop: oneshot::Receiver<StopMode>,
+    leads: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<()> {
     let (poll_tx, mut polled) = mpsc::channel::<Polled>(1024);
     let may_guard = engine.store().coordination().is_none();
     let mut core = Core {
-        team: Team::new(options.role, may_guard, poll_tx),
+        team: Team::new(options.role, may_guard, poll_tx, leads),
         upkeep: Upkeep::new(
             &engine,
             options.script.take(),

@@ -28,6 +28,9 @@ pub struct LinkConfig {
     pub poll: bool,
     /// How long to keep trying to own or attach before giving up.
     pub patience: Duration,
+    /// `watch --metrics`: where an owner started here serves its metrics (over the project
+    /// file's `[project] metrics`).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 impl LinkConfig {
@@ -40,6 +43,7 @@ impl LinkConfig {
             clock: Clock::real(),
             poll: role != Role::Command,
             patience: Duration::from_secs(5),
+            metrics: None,
         }
     }
 }
@@ -137,6 +141,11 @@ impl Link {
         self.owner.is_some()
     }
 
+    /// Where this process serves the project's metrics: only while it owns the project.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.owner.as_ref().and_then(Owner::metrics_addr)
+    }
+
     /// After the owner went away: own the project or attach to whoever took it, keeping the
     /// previous owner's clock (a demo's simulated time goes on).
     pub async fn reestablish(&mut self) -> Result<()> {
@@ -215,6 +224,13 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
         eprintln!("cutover: {note}");
     }
     let socket_group = project.socket_group.clone();
+    // A long-lived owner (`watch`, the cockpit) serves metrics where asked; a one-shot
+    // command or the demo never does.
+    let long_lived = config.poll && matches!(config.role, Role::Watch | Role::Cockpit);
+    let metrics = match config.metrics.or(project.metrics) {
+        Some(addr) if long_lived => Some(crate::metrics::bind(addr)?),
+        _ => None,
+    };
     let engine = Engine::boxed(project, config.project_dir.clone(), store)?;
     // A viewer's role on the team backend never leads, so never fires a rollback here.
     let may_write = engine
@@ -233,6 +249,7 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
             poll: config.poll,
             serve: true,
             socket_group,
+            metrics,
         },
     )
 }

@@ -63,7 +63,7 @@ use protocol::{ClockSpec, Role, ServerMsg, Welcome};
 use session::Session;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -107,6 +107,8 @@ pub struct OwnerOptions {
     pub serve: bool,
     /// A Unix group whose members may use the socket too (mode 0660 instead of 0600).
     pub socket_group: Option<String>,
+    /// Serve the project's metrics here ([`crate::metrics`]), bound by the caller.
+    pub metrics: Option<std::net::TcpListener>,
 }
 
 impl OwnerOptions {
@@ -118,6 +120,7 @@ impl OwnerOptions {
             poll: role != Role::Command,
             serve: true,
             socket_group: None,
+            metrics: None,
         }
     }
 }
@@ -218,6 +221,45 @@ pub struct Owner {
     identity: Identity,
     next_client: Arc<AtomicU64>,
     socket: Option<PathBuf>,
+    metrics: Option<crate::metrics::Exporter>,
+}
+
+/// The metrics exporter: an in-process client, joined and subscribed before any other
+/// message reaches the loop, whose board serves `/metrics` ([`crate::metrics`]).
+fn start_exporter(
+    listener: std::net::TcpListener,
+    inbox: &mpsc::Sender<Inbox>,
+    next_client: &AtomicU64,
+    identity: &Identity,
+    leads: Arc<AtomicBool>,
+) -> Result<crate::metrics::Exporter> {
+    let client = next_client.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let facts = crate::metrics::board::OwnerFacts {
+        pid: identity.pid,
+        role: identity.role,
+        started: identity.clock.now(),
+        leads,
+    };
+    let exporter = crate::metrics::Exporter::start(listener, facts, rx)
+        .context("cannot serve the project's metrics")?;
+    // The inbox was made just now with room for 1,024: both fit.
+    let joined = inbox.try_send(Inbox::Join {
+        client,
+        out: Outbox::Local(tx),
+        actor: "metrics".into(),
+        role: identity.role,
+        uid: None,
+    });
+    let subscribed = inbox.try_send(Inbox::Request {
+        client,
+        id: 1,
+        request: protocol::Request::Subscribe { polls: false },
+    });
+    joined
+        .and(subscribed)
+        .map_err(|e| anyhow::anyhow!("the owner loop did not take the metrics client: {e}"))?;
+    Ok(exporter)
 }
 
 /// The project's socket in a state folder.
@@ -228,7 +270,7 @@ pub fn socket_path(state_dir: &std::path::Path) -> PathBuf {
 impl Owner {
     /// Start the loop on `engine` (which holds the project's lock). Must run inside a tokio
     /// runtime. With `serve`, binds `<state dir>/sock` first, replacing a stale one.
-    pub fn start(engine: Engine, options: OwnerOptions) -> Result<Owner> {
+    pub fn start(engine: Engine, mut options: OwnerOptions) -> Result<Owner> {
         let identity = Identity {
             pid: std::process::id(),
             role: options.role,
@@ -265,8 +307,21 @@ impl Owner {
                 ),
             }
         }
+        // On sled this process guards alone; on the team backend, once it leads.
+        let leads = Arc::new(AtomicBool::new(engine.store().coordination().is_none()));
+        let metrics = options.metrics.take();
         let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(core::run(engine, options, inbox_rx, stop_rx));
+        let task = tokio::spawn(core::run(engine, options, inbox_rx, stop_rx, leads.clone()));
+        let metrics = match metrics {
+            Some(listener) => Some(start_exporter(
+                listener,
+                &inbox_tx,
+                &next_client,
+                &identity,
+                leads,
+            )?),
+            None => None,
+        };
         Ok(Owner {
             inbox: inbox_tx,
             stop: Some(stop_tx),
@@ -275,7 +330,13 @@ impl Owner {
             identity,
             next_client,
             socket,
+            metrics,
         })
+    }
+
+    /// Where this owner serves its metrics, if it does.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(crate::metrics::Exporter::addr)
     }
 
     /// An in-process client of this owner. `actor`: `--actor`, else this process's OS user.
@@ -328,6 +389,7 @@ impl Owner {
     /// The loop removes the socket file itself, while it still holds the lock (a new owner
     /// may bind the same path the moment the lock is free); here only the server stops.
     fn close_socket(&mut self) {
+        self.metrics = None;
         if let Some(server) = self.server.take() {
             server.abort();
         }

@@ -9,6 +9,8 @@ use super::protocol::{Role, Tone, Update};
 use crate::engine::guarding::Guardian;
 use crate::source::Polled;
 use crate::store::coordination::Lead;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -33,11 +35,20 @@ pub(super) struct Team {
     /// last asked.
     db_down: Option<chrono::DateTime<chrono::Utc>>,
     db_asked: Instant,
+    /// `may_guard`, for the metrics exporter: only a leader exports the project's segments.
+    leads: Arc<AtomicBool>,
 }
 
 impl Team {
-    pub(super) fn new(role: Role, may_guard: bool, poll_tx: mpsc::Sender<Polled>) -> Team {
+    pub(super) fn new(
+        role: Role,
+        may_guard: bool,
+        poll_tx: mpsc::Sender<Polled>,
+        leads: Arc<AtomicBool>,
+    ) -> Team {
+        leads.store(may_guard, Ordering::Relaxed);
         Team {
+            leads,
             role,
             may_guard,
             poll_tx,
@@ -103,6 +114,9 @@ impl Core {
     /// This process became the project's guard, lost it, or another process guards.
     pub(super) fn on_leading(&mut self, lead: Lead, poll: bool) {
         self.team.may_guard = lead == Lead::Leading;
+        self.team
+            .leads
+            .store(self.team.may_guard, Ordering::Relaxed);
         match lead {
             Lead::Leading => {
                 self.on_news();

@@ -1,0 +1,93 @@
+//! The `/metrics` endpoint over HTTP/1.1 (hyper): `GET /metrics` answers the board in the
+//! format the `Accept` header asks for; anything else is refused with its status. A scrape
+//! renders the board under its lock and nothing more, so it costs the owner loop nothing.
+
+use super::board::Board;
+use super::exposition::Format;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{ACCEPT, ALLOW, CONTENT_TYPE};
+use hyper::{Method, Request, Response, StatusCode};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Serve scrapes on `listener` until the task is aborted.
+pub async fn serve(listener: tokio::net::TcpListener, board: Arc<Mutex<Board>>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, or a connection reset before it was taken: the
+                // next one may do.
+                tracing::warn!("metrics: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let board = board.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let board = board.clone();
+                async move { Ok::<_, Infallible>(answer(&board, &request)) }
+            });
+            let served = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            if let Err(e) = served {
+                tracing::debug!("metrics: a scrape's connection ended: {e}");
+            }
+        });
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn answer(board: &Mutex<Board>, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/metrics") => {
+            let accept = request
+                .headers()
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            let format = Format::from_accept(accept);
+            let text = {
+                let board = board.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                super::families::render(&board, format)
+            };
+            let mut r = Response::new(Full::new(Bytes::from(text)));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static(format.content_type()),
+            );
+            r
+        }
+        (&Method::GET, "/") => plain(
+            StatusCode::OK,
+            "cutover: the project's metrics are at /metrics\n",
+        ),
+        (_, "/metrics") => {
+            let mut r = plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "only GET reads /metrics\n",
+            );
+            r.headers_mut()
+                .insert(ALLOW, hyper::header::HeaderValue::from_static("GET, HEAD"));
+            r
+        }
+        _ => plain(
+            StatusCode::NOT_FOUND,
+            "not found: the project's metrics are at /metrics\n",
+        ),
+    }
+}
