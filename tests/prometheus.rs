@@ -6,95 +6,17 @@
 
 mod common;
 
-use common::{cutover, fails, json, write_project, write_script};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use common::{cutover, fails, json, prom, write_project, write_script};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-/// A `/metrics` page whose failure ratio the test sets.
-fn metrics_page(ratio: Arc<AtomicU64>) -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let v = f64::from_bits(ratio.load(Ordering::SeqCst));
-            let body = format!(
-                "# HELP login_failure_ratio Share of failed logins.\n# TYPE login_failure_ratio gauge\nlogin_failure_ratio{{segment=\"eu\"}} {v}\n"
-            );
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
-struct Prometheus(Child);
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_prometheus(dir: &std::path::Path, target: u16) -> (Prometheus, u16) {
-    let port = free_port();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: idp\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"
-        ),
+/// The IdP's `/metrics` text with this login failure ratio for `eu`.
+fn failure_page(ratio: f64) -> String {
+    format!(
+        "# HELP login_failure_ratio Share of failed logins.\n# TYPE login_failure_ratio gauge\nlogin_failure_ratio{{segment=\"eu\"}} {ratio}\n"
     )
-    .expect("config");
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("tsdb").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--log.level=warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus must be installed (apt-get install prometheus; .ci/run does it)");
-    let p = Prometheus(child);
-    let start = Instant::now();
-    loop {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            let _ = write!(s, "GET /-/ready HTTP/1.0\r\n\r\n");
-            let mut reply = String::new();
-            let _ = s.read_to_string(&mut reply);
-            if reply.starts_with("HTTP/1.0 200") || reply.starts_with("HTTP/1.1 200") {
-                break;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "prometheus did not become ready"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (p, port)
 }
 
 /// Poll until the gate's source reads `want` (Prometheus needs a few scrapes to see a change).
@@ -117,9 +39,10 @@ fn wait_for_value(dir: &std::path::Path, want: &str) {
 #[test]
 fn a_promql_gate_refuses_then_passes_then_its_guard_rolls_back() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ratio = Arc::new(AtomicU64::new(0.05f64.to_bits()));
-    let target = metrics_page(ratio.clone());
-    let (_prom, port) = start_prometheus(dir.path(), target);
+    let page = Arc::new(Mutex::new(failure_page(0.05)));
+    let target = prom::page(page.clone());
+    let port = common::free_port();
+    let _prom = prom::Prometheus::start(dir.path(), port, &[("idp", &target)], None);
     write_project(
         dir.path(),
         &format!(
@@ -176,7 +99,7 @@ command = ["./route.sh"]
     );
 
     // 1 %: the gate passes, with data polled at the moment of the advance.
-    ratio.store(0.01f64.to_bits(), Ordering::SeqCst);
+    *page.lock().expect("lock") = failure_page(0.01);
     wait_for_value(dir.path(), "0.01");
     cutover(dir.path())
         .args(["advance", "eu", "--actor", "ana"])
@@ -185,7 +108,7 @@ command = ["./route.sh"]
         .stdout(predicates::str::contains("gate → cutover: ok"));
 
     // Back to 5 % during cutover: the guard fails twice in a row and rolls back by itself.
-    ratio.store(0.05f64.to_bits(), Ordering::SeqCst);
+    *page.lock().expect("lock") = failure_page(0.05);
     let mut watch = common::bin(dir.path())
         .arg("watch")
         .stderr(Stdio::piped())

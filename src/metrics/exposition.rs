@@ -85,7 +85,9 @@ impl Exposition {
                 (name.strip_suffix("_total").unwrap_or(name), "counter")
             }
             (Format::Text, Kind::Info) => (name, "gauge"),
-            (Format::OpenMetrics, Kind::Info) => (name.strip_suffix("_info").unwrap_or(name), "info"),
+            (Format::OpenMetrics, Kind::Info) => {
+                (name.strip_suffix("_info").unwrap_or(name), "info")
+            }
         };
         let _ = writeln!(self.out, "# HELP {typed} {}", escape(help, false));
         let _ = writeln!(self.out, "# TYPE {typed} {word}");
@@ -174,7 +176,10 @@ mod tests {
             };
             assert!(text.contains(want_counter), "{text}");
             assert!(text.contains("cutover_log_events_total 12\n"), "{text}");
-            assert!(text.contains(r#"cutover_x_ratio{segment="a\"b\\c\nd"} 0.25"#), "{text}");
+            assert!(
+                text.contains(r#"cutover_x_ratio{segment="a\"b\\c\nd"} 0.25"#),
+                "{text}"
+            );
             assert!(!text.contains("nan\"") && !text.contains("inf\""), "{text}");
             assert_eq!(text.ends_with("# EOF\n"), format == Format::OpenMetrics);
             let info = match format {

@@ -346,16 +346,20 @@ fn guards_and_hooks(e: &mut Exposition, board: &Board, segs: &[SegmentStatus]) {
 }
 
 fn sources(e: &mut Exposition, segs: &[SegmentStatus]) {
-    let each = |e: &mut Exposition, name: &str, help: &str, value: &dyn Fn(&crate::engine::status::SourceStatus) -> Option<f64>| {
-        e.family(name, Kind::Gauge, help);
-        for s in segs {
-            for src in &s.sources {
-                if let Some(v) = value(src) {
-                    e.sample(name, &[("segment", &s.id), ("metric", &src.metric)], v);
+    let each =
+        |e: &mut Exposition,
+         name: &str,
+         help: &str,
+         value: &dyn Fn(&crate::engine::status::SourceStatus) -> Option<f64>| {
+            e.family(name, Kind::Gauge, help);
+            for s in segs {
+                for src in &s.sources {
+                    if let Some(v) = value(src) {
+                        e.sample(name, &[("segment", &s.id), ("metric", &src.metric)], v);
+                    }
                 }
             }
-        }
-    };
+        };
     each(
         e,
         "cutover_source_last_sample_timestamp_seconds",
@@ -403,7 +407,10 @@ fn moves(e: &mut Exposition, board: &Board, segs: &[SegmentStatus]) {
             1.0,
         );
     }
-    let live = |e: &mut Exposition, name: &str, help: &str, value: &dyn Fn(&crate::owner::protocol::MoveNow) -> Option<f64>| {
+    let live = |e: &mut Exposition,
+                name: &str,
+                help: &str,
+                value: &dyn Fn(&crate::owner::protocol::MoveNow) -> Option<f64>| {
         e.family(name, Kind::Gauge, help);
         for (segment, m) in &board.moves {
             if let Some(v) = value(m) {
@@ -505,8 +512,11 @@ fn recorded(s: &SegmentStatus) -> Vec<(&'static str, &MoveReport)> {
     let Some(m) = &s.moving else {
         return Vec::new();
     };
-    [("real", m.real.as_ref()), ("rehearsal", m.rehearsal.as_ref())]
-        .into_iter()
-        .filter_map(|(w, r)| Some((w, r?)))
-        .collect()
+    [
+        ("real", m.real.as_ref()),
+        ("rehearsal", m.rehearsal.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(w, r)| Some((w, r?)))
+    .collect()
 }

@@ -56,13 +56,12 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 fn answer(board: &Mutex<Board>, request: &Request<Incoming>) -> Response<Full<Bytes>> {
     match (request.method(), request.uri().path()) {
         (&Method::GET | &Method::HEAD, "/metrics") => {
-            let accept = request
-                .headers()
-                .get(ACCEPT)
-                .and_then(|v| v.to_str().ok());
+            let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
             let format = Format::from_accept(accept);
             let text = {
-                let board = board.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let board = board
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 super::families::render(&board, format)
             };
             let mut r = Response::new(Full::new(Bytes::from(text)));
@@ -77,10 +76,7 @@ fn answer(board: &Mutex<Board>, request: &Request<Incoming>) -> Response<Full<By
             "cutover: the project's metrics are at /metrics\n",
         ),
         (_, "/metrics") => {
-            let mut r = plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "only GET reads /metrics\n",
-            );
+            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET reads /metrics\n");
             r.headers_mut()
                 .insert(ALLOW, hyper::header::HeaderValue::from_static("GET, HEAD"));
             r

@@ -35,7 +35,8 @@ pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
     let t = text.trim();
     let port_alone = t.strip_prefix(':').unwrap_or(t);
     let localhost = t.strip_prefix("localhost:");
-    if let Some(port) = localhost.or(Some(port_alone).filter(|p| p.chars().all(|c| c.is_ascii_digit())))
+    if let Some(port) =
+        localhost.or(Some(port_alone).filter(|p| p.chars().all(|c| c.is_ascii_digit())))
         && let Ok(port) = port.parse::<u16>()
     {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod measure;
 pub mod moving;
 pub mod pg_server;
+pub mod prom;
 pub mod raw;
 pub mod receiver;
 pub mod slapd;
