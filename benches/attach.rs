@@ -8,7 +8,13 @@
 //!   (≤ 100 ms p99);
 //! * key-to-frame in each of 20 attached cockpits while 1,000 sources poll (≤ 30 ms p99).
 //!
-//! Run: `cargo bench --bench attach`.
+//! And `/metrics` (issue 31), on 1,000 segments in cutover with a day of hourly samples, the
+//! owner a real `cutover watch --metrics`:
+//! * a scrape, request to last byte (≤ 20 ms);
+//! * key-to-frame p99 in an attached cockpit, without scrapes and while scrapes run back to
+//!   back (unmoved: within the runs' noise).
+//!
+//! Run: `cargo bench --bench attach` (`CUTOVER_BENCH_PART=metrics` runs only the last).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -157,10 +163,46 @@ fn key(c: char) -> std::io::Result<Event> {
     )))
 }
 
+/// Send `n` keys (j, k, …) to every cockpit, 20 ms apart, and return each key's time until
+/// its cockpit drew it.
+fn key_to_frame(
+    cockpits: &[(mpsc::UnboundedSender<std::io::Result<Event>>, Frames)],
+    n: usize,
+) -> Vec<f64> {
+    let before: Vec<u64> = cockpits
+        .iter()
+        .map(|(_, f)| f.lock().expect("lock").last().map_or(0, |x| x.1))
+        .collect();
+    let mut sent: Vec<Vec<Instant>> = vec![Vec::new(); cockpits.len()];
+    for i in 0..n {
+        for (c, (keys, _)) in cockpits.iter().enumerate() {
+            sent[c].push(Instant::now());
+            let _ = keys.send(key(if i % 2 == 0 { 'j' } else { 'k' }));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut latencies = Vec::new();
+    for (c, (_, frames)) in cockpits.iter().enumerate() {
+        let frames = frames.lock().expect("lock").clone();
+        for (i, at) in sent[c].iter().enumerate() {
+            let frame = frames
+                .iter()
+                .find(|(t, k, _)| *k > before[c] + i as u64 && t >= at)
+                .unwrap_or_else(|| panic!("cockpit {c}: key {i} never drawn"));
+            latencies.push((frame.0 - *at).as_secs_f64() * 1000.0);
+        }
+    }
+    latencies
+}
+
 fn main() {
     let rt = cutover::runtime::multi_thread().expect("runtime");
     println!("| measure | n | min ms | p50 ms | p99 ms | max ms | goal |");
     println!("|---|---:|---:|---:|---:|---:|---|");
+    if std::env::var("CUTOVER_BENCH_PART").as_deref() == Ok("metrics") {
+        return metrics(&rt);
+    }
 
     // 1. Attaching to 1,000 segments.
     let server = common::serve_routes(vec![common::route("/count", 200, r#"{"total": 4321}"#)]);
@@ -239,26 +281,11 @@ fn main() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(2_500));
-    let mut sent: Vec<Vec<Instant>> = vec![Vec::new(); cockpits.len()];
-    for i in 0..100 {
-        for (c, (keys, _, _)) in cockpits.iter().enumerate() {
-            sent[c].push(Instant::now());
-            let _ = keys.send(key(if i % 2 == 0 { 'j' } else { 'k' }));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let mut latencies = Vec::new();
-    for (c, (_, frames, _)) in cockpits.iter().enumerate() {
-        let frames = frames.lock().expect("lock").clone();
-        for (i, at) in sent[c].iter().enumerate() {
-            let frame = frames
-                .iter()
-                .find(|(t, k, _)| *k > i as u64 && t >= at)
-                .unwrap_or_else(|| panic!("cockpit {c}: key {i} never drawn"));
-            latencies.push((frame.0 - *at).as_secs_f64() * 1000.0);
-        }
-    }
+    let keyed: Vec<_> = cockpits
+        .iter()
+        .map(|(keys, frames, _)| (keys.clone(), frames.clone()))
+        .collect();
+    let latencies = key_to_frame(&keyed, 100);
     let requests = server.seen.lock().expect("lock").len();
     row(
         &format!("key-to-frame, 20 attached cockpits, 1,000 sources ({requests} polls served)"),
@@ -268,4 +295,90 @@ fn main() {
     for (_, _, task) in cockpits {
         task.abort();
     }
+    drop(_owner);
+    metrics(&rt);
+}
+
+/// `/metrics` of 1,000 segments in cutover: the scrape, and key-to-frame beside it.
+fn metrics(rt: &tokio::runtime::Runtime) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    common::write_project(p, &common::history::project(1000));
+    let t0 = chrono::Utc::now() - chrono::Duration::days(1);
+    common::history::cut_over_at(p, t0);
+    common::history::import(p, 1000, t0, 1, 3600);
+    let (mut watch, _lines, addr) = common::prom::metrics_watch(p, &[]);
+    let port: u16 = addr
+        .rsplit(':')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .expect("port");
+    let scrape = move || common::prom::get(port, "/metrics").expect("scrape").1;
+    let start = Instant::now();
+    while scrape().matches("phase=\"cutover\"} 1").count() < 1000 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the board never filled"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (link, model) = rt.block_on(attach(p, (160, 48)));
+    let (keys, frames, task) = cockpit(rt, link, model, "seg-00");
+    let one = [(keys, frames)];
+    std::thread::sleep(Duration::from_millis(1_000));
+    let quiet = key_to_frame(&one, 200);
+    let mut scrapes = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..100 {
+        let t = Instant::now();
+        bytes = scrape().len();
+        scrapes.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    // Keys while a scraper runs every `pace` (zero: back to back), and how many scrapes ran.
+    let beside = |pace: Duration| {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let scraper = std::thread::spawn(move || {
+            let mut n = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = scrape();
+                n += 1;
+                std::thread::sleep(pace);
+            }
+            n
+        });
+        let latencies = key_to_frame(&one, 200);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (latencies, scraper.join().expect("scraper"))
+    };
+    let (paced, paced_n) = beside(Duration::from_millis(100));
+    let (busy, busy_n) = beside(Duration::ZERO);
+    let quiet_again = key_to_frame(&one, 200);
+    row(
+        &format!(
+            "/metrics scrape, 1,000 segments in cutover ({} KB)",
+            bytes / 1024
+        ),
+        scrapes,
+        "≤ 20 ms",
+    );
+    row("key-to-frame, attached cockpit, no scrapes", quiet, "—");
+    row(
+        &format!("key-to-frame, attached cockpit, a scrape every 100 ms ({paced_n} scrapes)"),
+        paced,
+        "p99 unmoved",
+    );
+    row(
+        &format!("key-to-frame, attached cockpit, scrapes back to back ({busy_n} scrapes)"),
+        busy,
+        "—",
+    );
+    row(
+        "key-to-frame, attached cockpit, no scrapes (again)",
+        quiet_again,
+        "—",
+    );
+    task.abort();
+    let _ = watch.kill();
+    let _ = watch.wait();
 }

@@ -117,6 +117,11 @@ const FIXTURES: &[(&str, usize, &[&str])] = &[
         4,
         &["approvals.approvers", "group:leads"],
     ),
+    (
+        "metrics_host_name",
+        3,
+        &["project.metrics", "127.0.0.1:9464"],
+    ),
 ];
 
 #[test]

@@ -32,6 +32,7 @@ mod clients;
 mod conditions;
 mod connection;
 mod core;
+mod exporter;
 #[cfg(test)]
 mod faults;
 mod inflight;
@@ -224,44 +225,6 @@ pub struct Owner {
     metrics: Option<crate::metrics::Exporter>,
 }
 
-/// The metrics exporter: an in-process client, joined and subscribed before any other
-/// message reaches the loop, whose board serves `/metrics` ([`crate::metrics`]).
-fn start_exporter(
-    listener: std::net::TcpListener,
-    inbox: &mpsc::Sender<Inbox>,
-    next_client: &AtomicU64,
-    identity: &Identity,
-    leads: Arc<AtomicBool>,
-) -> Result<crate::metrics::Exporter> {
-    let client = next_client.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = mpsc::unbounded_channel();
-    let facts = crate::metrics::board::OwnerFacts {
-        pid: identity.pid,
-        role: identity.role,
-        started: identity.clock.now(),
-        leads,
-    };
-    let exporter = crate::metrics::Exporter::start(listener, facts, rx)
-        .context("cannot serve the project's metrics")?;
-    // The inbox was made just now with room for 1,024: both fit.
-    let joined = inbox.try_send(Inbox::Join {
-        client,
-        out: Outbox::Local(tx),
-        actor: "metrics".into(),
-        role: identity.role,
-        uid: None,
-    });
-    let subscribed = inbox.try_send(Inbox::Request {
-        client,
-        id: 1,
-        request: protocol::Request::Subscribe { polls: false },
-    });
-    joined
-        .and(subscribed)
-        .map_err(|e| anyhow::anyhow!("the owner loop did not take the metrics client: {e}"))?;
-    Ok(exporter)
-}
-
 /// The project's socket in a state folder.
 pub fn socket_path(state_dir: &std::path::Path) -> PathBuf {
     state_dir.join("sock")
@@ -313,7 +276,7 @@ impl Owner {
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(core::run(engine, options, inbox_rx, stop_rx, leads.clone()));
         let metrics = match metrics {
-            Some(listener) => Some(start_exporter(
+            Some(listener) => Some(exporter::start(
                 listener,
                 &inbox_tx,
                 &next_client,

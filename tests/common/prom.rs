@@ -165,3 +165,26 @@ pub fn metrics_watch(dir: &Path, env: &[(&str, &str)]) -> (Child, super::Lines, 
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// GET the endpoint with an `Accept` header: (content type, body).
+pub fn scrape(addr: &str, accept: &str) -> (String, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to /metrics");
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nhost: {addr}\r\naccept: {accept}\r\nconnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut s, &mut reply).expect("reply");
+    let (head, body) = reply.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .expect("content-type");
+    (content_type, body.to_string())
+}
