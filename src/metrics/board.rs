@@ -221,6 +221,16 @@ mod tests {
             },
         });
         board.absorb(ServerMsg::Update {
+            update: Update::NotifyHealth {
+                failing: vec![crate::engine::status::SinkFailing {
+                    sink: "pager".into(),
+                    since: crate::sample_project::now(),
+                    error: "connection refused".into(),
+                    pending: 3,
+                }],
+            },
+        });
+        board.absorb(ServerMsg::Update {
             update: Update::HookStarted {
                 segment: id.clone(),
                 action: HookAction::Rollback,
@@ -247,6 +257,8 @@ mod tests {
             format!("cutover_hook_running{{segment=\"{id}\",hook=\"rollback\"}} 1\n"),
             format!("cutover_move_running{{segment=\"{id}\",kind=\"undo\"}} 1\n"),
             format!("cutover_move_settled_users{{segment=\"{id}\"}} 250\n"),
+            "cutover_notify_sink_failing{sink=\"pager\"} 1\n".to_string(),
+            "cutover_notify_pending_messages{sink=\"pager\"} 3\n".to_string(),
         ] {
             assert!(text.contains(&want), "{want} missing:\n{text}");
         }

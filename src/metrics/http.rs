@@ -12,9 +12,13 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Serve scrapes on `listener` until the task is aborted.
+/// Serve scrapes on `listener` until the task is aborted. Each connection is a task of this
+/// one's set, so aborting it also ends the connections kept alive (no scrape is answered
+/// from a board whose owner has stopped).
 pub async fn serve(listener: tokio::net::TcpListener, board: Arc<Mutex<Board>>) {
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        while connections.try_join_next().is_some() {}
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(e) => {
@@ -26,7 +30,7 @@ pub async fn serve(listener: tokio::net::TcpListener, board: Arc<Mutex<Board>>) 
             }
         };
         let board = board.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let board = board.clone();
                 async move { Ok::<_, Infallible>(answer(&board, &request)) }
