@@ -339,8 +339,29 @@ fn metrics(rt: &tokio::runtime::Runtime) {
         bytes = scrape().len();
         scrapes.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    // Keys while a scraper runs every `pace` (zero: back to back), and how many scrapes ran.
-    let beside = |pace: Duration| {
+    // A request through the owner loop (the log's newest event), 500 times 20 ms apart: what
+    // a scrape would delay if it took the loop's time.
+    let (mut probe, _) = rt.block_on(attach(p, (160, 48)));
+    let mut round_trips = || {
+        (0..500)
+            .map(|_| {
+                let t = Instant::now();
+                let ask = Request::Log {
+                    segment: None,
+                    before: None,
+                    limit: Some(1),
+                };
+                rt.block_on(probe.session.call(ask, |_| {})).expect("log");
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                std::thread::sleep(Duration::from_millis(20));
+                ms
+            })
+            .collect::<Vec<f64>>()
+    };
+    let loop_quiet = round_trips();
+    // `measure` while a scraper runs every `pace` (zero: back to back), and how many scrapes
+    // ran.
+    let beside = |pace: Duration, measure: &mut dyn FnMut() -> Vec<f64>| {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
         let scraper = std::thread::spawn(move || {
@@ -352,12 +373,13 @@ fn metrics(rt: &tokio::runtime::Runtime) {
             }
             n
         });
-        let latencies = key_to_frame(&one, 500);
+        let latencies = measure();
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         (latencies, scraper.join().expect("scraper"))
     };
-    let (paced, paced_n) = beside(Duration::from_millis(100));
-    let (busy, busy_n) = beside(Duration::ZERO);
+    let (loop_paced, _) = beside(Duration::from_millis(100), &mut round_trips);
+    let (paced, paced_n) = beside(Duration::from_millis(100), &mut || key_to_frame(&one, 500));
+    let (busy, busy_n) = beside(Duration::ZERO, &mut || key_to_frame(&one, 500));
     let quiet_again = key_to_frame(&one, 500);
     row(
         &format!(
@@ -366,6 +388,16 @@ fn metrics(rt: &tokio::runtime::Runtime) {
         ),
         scrapes,
         "≤ 20 ms",
+    );
+    row(
+        "a request through the owner loop, no scrapes",
+        loop_quiet,
+        "—",
+    );
+    row(
+        "a request through the owner loop, a scrape every 100 ms",
+        loop_paced,
+        "p99 unmoved",
     );
     row("key-to-frame, attached cockpit, no scrapes", quiet, "—");
     row(

@@ -97,13 +97,14 @@ fn names_in(expr: &str) -> BTreeSet<String> {
 }
 
 /// Every expression of the shipped rules and dashboard, with the dashboard's `$segment` as
-/// "any segment".
-fn shipped_expressions() -> Vec<String> {
+/// "any segment", and whether the project of this test must give it an answer (a dashboard
+/// panel on what the project has: no forecast yet, no move).
+fn shipped_expressions() -> Vec<(String, bool)> {
     let rules = std::fs::read_to_string(shipped("rules.yml")).expect("rules.yml");
-    let mut exprs: Vec<String> = rules
+    let mut exprs: Vec<(String, bool)> = rules
         .lines()
         .filter_map(|l| l.trim().strip_prefix("expr: "))
-        .map(str::to_string)
+        .map(|e| (e.to_string(), false))
         .collect();
     let dashboard: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(shipped("dashboard.json")).expect("json"))
@@ -111,7 +112,8 @@ fn shipped_expressions() -> Vec<String> {
     for panel in dashboard["panels"].as_array().expect("panels") {
         for target in panel["targets"].as_array().into_iter().flatten() {
             let expr = target["expr"].as_str().expect("expr");
-            exprs.push(expr.replace("$segment", ".*"));
+            let answers = !expr.contains("cutover_forecast_") && !expr.contains("cutover_move_");
+            exprs.push((expr.replace("$segment", ".*"), answers));
         }
     }
     assert!(exprs.len() >= 20, "{exprs:?}");
@@ -257,9 +259,13 @@ fn prometheus_scraping_watch_answers_phases_ratio_and_guard_streak() {
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
         .collect();
-    for expr in shipped_expressions() {
+    for (expr, answers) in shipped_expressions() {
         let answer = prometheus.query(&expr);
         assert_eq!(answer["status"], "success", "{expr}: {answer}");
+        let empty = answer["data"]["result"]
+            .as_array()
+            .is_none_or(Vec::is_empty);
+        assert!(!(answers && empty), "{expr} answers nothing: {answer}");
         for name in names_in(&expr) {
             assert!(
                 exported.contains(&name),
@@ -309,21 +315,34 @@ fn prometheus_scraping_watch_answers_phases_ratio_and_guard_streak() {
 fn project_metrics_serves_from_the_owning_watch_and_a_bad_address_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    let port = common::free_port();
+    // `[project] metrics` alone, a port alone (0: any free one): it binds 127.0.0.1.
     write_project(
         p,
-        &common::one_segment("", "").replace(
-            "name = \"Hard\"",
-            &format!("name = \"Hard\"\nmetrics = \"{port}\""),
-        ),
+        &common::one_segment("", "").replace("name = \"Hard\"", "name = \"Hard\"\nmetrics = \"0\""),
     );
-    // `[project] metrics` alone: a port binds 127.0.0.1.
     let (mut watch, lines) = common::spawn_logged({
         let mut c = common::bin(p);
         c.arg("watch");
         c
     });
     let start = std::time::Instant::now();
+    let port: u16 = loop {
+        let said = lines.lock().expect("lines").iter().find_map(|(_, l)| {
+            l.split("serving metrics on http://127.0.0.1:")
+                .nth(1)
+                .and_then(|rest| rest.strip_suffix("/metrics"))
+                .and_then(|port| port.parse().ok())
+        });
+        if let Some(port) = said {
+            break port;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            lines.lock().expect("lines")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
     let text = loop {
         if let Some((200, text)) = prom::get(port, "/metrics")
             && text.contains("cutover_segment_phase{segment=\"eu\",phase=\"plan\"} 1")
@@ -332,22 +351,12 @@ fn project_metrics_serves_from_the_owning_watch_and_a_bad_address_is_refused() {
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
-            "{:?}",
-            lines.lock().expect("lines")
+            "no segments served"
         );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(text.contains("cutover_owner_info{role=\"watch\""));
     assert_eq!(prom::get(port, "/nothing").map(|r| r.0), Some(404));
-    assert!(
-        lines
-            .lock()
-            .expect("lines")
-            .iter()
-            .any(|(_, l)| l.contains(&format!(
-                "serving metrics on http://127.0.0.1:{port}/metrics"
-            )))
-    );
     let _ = watch.kill();
     let _ = watch.wait();
 
@@ -367,4 +376,57 @@ fn project_metrics_serves_from_the_owning_watch_and_a_bad_address_is_refused() {
         stderr.contains("--metrics") && stderr.contains("127.0.0.1:9464"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_taken_port_never_keeps_a_taking_over_watch_from_guarding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_project(p, &common::one_segment("", ""));
+    let (mut first, _, _) = prom::metrics_watch(p, &[]);
+    // The second watch asks for a port another program holds: it attaches and waits.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = held.local_addr().expect("addr").to_string();
+    let (mut second, lines) = common::spawn_logged({
+        let mut c = common::bin(p);
+        c.args(["watch", "--metrics", &taken]);
+        c
+    });
+    let said = |needle: &str| {
+        lines
+            .lock()
+            .expect("lines")
+            .iter()
+            .any(|(_, l)| l.contains(needle))
+    };
+    let start = std::time::Instant::now();
+    while !said("serves them once it takes over") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            lines.lock().expect("lines")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The owner goes: the second watch takes the project over and guards it without metrics.
+    let _ = first.kill();
+    let _ = first.wait();
+    while !said("metrics not served") {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            lines.lock().expect("lines")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(said(&format!("cannot serve metrics on {taken}")));
+    assert_eq!(
+        common::owner_pid(p, Duration::from_secs(10)),
+        Some(u64::from(second.id())),
+        "the second watch owns the project"
+    );
+    let status = json(cutover(p).args(["status", "--json"]));
+    assert_eq!(status["segments"][0]["id"], "eu");
+    let _ = second.kill();
+    let _ = second.wait();
 }

@@ -280,6 +280,11 @@ async fn subscribe(link: &mut Link) -> Result<()> {
 /// Where the metrics are served, or why not yet: only the owner serves them, so an attached
 /// watch serves its `--metrics` once it takes over.
 fn say_metrics(link: &Link, asked: Option<std::net::SocketAddr>) {
+    if let Some(problem) = link.metrics_problem() {
+        return stamp(&format!(
+            "metrics not served: {problem}; this watch guards the project all the same"
+        ));
+    }
     match (link.metrics_addr(), link.attached_to()) {
         (Some(addr), _) => stamp(&format!("serving metrics on http://{addr}/metrics")),
         (None, Some(w)) if asked.is_some() => stamp(&format!(
@@ -339,6 +344,11 @@ async fn watch_on(
         bail!(
             "pid {pid} ({role}) already runs this project on the wall clock; quit it, run `cutover simulate --watch` first, then open the cockpit (it attaches and shows the simulated time)"
         );
+    }
+    // Asked for metrics and cannot serve them: say so now rather than run without them.
+    if let Some(problem) = link.metrics_problem().map(str::to_string) {
+        link.close(StopMode::Now).await?;
+        bail!("{problem}");
     }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot listen for SIGTERM")?;

@@ -23,6 +23,16 @@ pub struct OwnerFacts {
     pub leads: Arc<AtomicBool>,
 }
 
+/// What the board needs after a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Nothing,
+    /// The project anew: what waits for approval changed, and only a snapshot carries it.
+    Refresh,
+    /// The owner could not answer with the project: ask again a little later.
+    RetryLater,
+}
+
 /// The exporter's view of the project.
 pub struct Board {
     pub owner: OwnerFacts,
@@ -54,8 +64,8 @@ impl Board {
         self.owner.leads.load(Ordering::Relaxed)
     }
 
-    /// Take in one message from the owner.
-    pub fn absorb(&mut self, msg: ServerMsg) {
+    /// Take in one message from the owner, and say what the board needs next.
+    pub fn absorb(&mut self, msg: ServerMsg) -> Next {
         match msg {
             ServerMsg::Reply {
                 reply: Reply::Snapshot { snapshot },
@@ -76,9 +86,22 @@ impl Board {
                     .collect();
                 self.status = Some(snapshot.status);
             }
+            ServerMsg::Reply {
+                reply: Reply::Failed { .. },
+                ..
+            } => return Next::RetryLater,
+            ServerMsg::Update {
+                update: Update::EventAppended { event },
+            } => {
+                self.events = self.events.max(event.seq);
+                if event.body.kind == crate::model::Action::Approval {
+                    return Next::Refresh;
+                }
+            }
             ServerMsg::Update { update } => self.update(update),
             ServerMsg::Reply { .. } | ServerMsg::Welcome(_) | ServerMsg::Goodbye { .. } => {}
         }
+        Next::Nothing
     }
 
     fn update(&mut self, update: Update) {
@@ -99,7 +122,6 @@ impl Board {
                 }
                 status.migrated_share = crate::engine::status::weighted_share(&status.segments);
             }
-            Update::EventAppended { event } => self.events = self.events.max(event.seq),
             Update::HookStarted {
                 segment, action, ..
             } => {
@@ -143,7 +165,10 @@ impl Board {
                     }
                 }
             }
-            Update::Snapshot { .. } | Update::Polled { .. } | Update::Notice { .. } => {}
+            Update::Snapshot { .. }
+            | Update::EventAppended { .. }
+            | Update::Polled { .. }
+            | Update::Notice { .. } => {}
         }
     }
 }
@@ -282,6 +307,38 @@ mod tests {
         let text = render(&board, Format::Text);
         assert!(!text.contains("cutover_hook_running{"), "{text}");
         assert!(!text.contains("cutover_move_running{"), "{text}");
+    }
+
+    #[test]
+    fn a_failed_snapshot_is_asked_again_and_an_approval_asks_anew() {
+        let (mut board, _) = told(true);
+        let failed = ServerMsg::Reply {
+            id: 2,
+            reply: Reply::Failed {
+                kind: crate::owner::protocol::FailureKind::Stopped,
+                message: "the state database is unreachable".into(),
+            },
+        };
+        assert_eq!(board.absorb(failed), Next::RetryLater);
+        let at = crate::sample_project::now();
+        let event = |seq, kind| ServerMsg::Update {
+            update: Update::EventAppended {
+                event: crate::model::Event {
+                    seq,
+                    body: crate::model::NewEvent::new(at, "eu", kind, "ana"),
+                },
+            },
+        };
+        let before = board.events;
+        assert_eq!(
+            board.absorb(event(before + 1, crate::model::Action::Pause)),
+            Next::Nothing
+        );
+        assert_eq!(
+            board.absorb(event(before + 2, crate::model::Action::Approval)),
+            Next::Refresh
+        );
+        assert_eq!(board.events, before + 2, "the log's count follows");
     }
 
     #[test]

@@ -89,7 +89,9 @@ impl Exposition {
                 (name.strip_suffix("_info").unwrap_or(name), "info")
             }
         };
-        let _ = writeln!(self.out, "# HELP {typed} {}", escape(help, false));
+        // OpenMetrics escapes a double quote in HELP text too; 0.0.4 does not.
+        let quoted = self.format == Format::OpenMetrics;
+        let _ = writeln!(self.out, "# HELP {typed} {}", escape(help, quoted));
         let _ = writeln!(self.out, "# TYPE {typed} {word}");
     }
 
@@ -123,8 +125,8 @@ impl Exposition {
     }
 }
 
-/// A label value (`quoted`) or HELP text escaped: backslash and newline always, a double
-/// quote inside a label value.
+/// A label value or HELP text escaped: backslash and newline always, a double quote when
+/// `quoted` (label values; OpenMetrics' HELP).
 fn escape(text: &str, quoted: bool) -> std::borrow::Cow<'_, str> {
     if !text.contains(['\\', '\n', '"']) {
         return text.into();

@@ -9,13 +9,14 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{ACCEPT, ALLOW, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::RwLock;
 
 /// Serve scrapes on `listener` until the task is aborted. Each connection is a task of this
 /// one's set, so aborting it also ends the connections kept alive (no scrape is answered
 /// from a board whose owner has stopped).
-pub async fn serve(listener: tokio::net::TcpListener, board: Arc<Mutex<Board>>) {
+pub async fn serve(listener: tokio::net::TcpListener, board: Arc<RwLock<Board>>) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
@@ -33,7 +34,7 @@ pub async fn serve(listener: tokio::net::TcpListener, board: Arc<Mutex<Board>>) 
         connections.spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let board = board.clone();
-                async move { Ok::<_, Infallible>(answer(&board, &request)) }
+                async move { Ok::<_, Infallible>(answer(board, &request).await) }
             });
             let served = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
@@ -57,16 +58,22 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     r
 }
 
-fn answer(board: &Mutex<Board>, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+async fn answer(board: Arc<RwLock<Board>>, request: &Request<Incoming>) -> Response<Full<Bytes>> {
     match (request.method(), request.uri().path()) {
         (&Method::GET | &Method::HEAD, "/metrics") => {
             let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
             let format = Format::from_accept(accept);
-            let text = {
-                let board = board
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                super::families::render(&board, format)
+            // Rendering 1,000 segments takes milliseconds: off the async workers, which run the
+            // owner loop too.
+            let rendered = tokio::task::spawn_blocking(move || {
+                super::families::render(&board.blocking_read(), format)
+            })
+            .await;
+            let Ok(text) = rendered else {
+                return plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the metrics could not be rendered; see the owner's log\n",
+                );
             };
             let mut r = Response::new(Full::new(Bytes::from(text)));
             r.headers_mut().insert(

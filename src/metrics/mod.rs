@@ -23,11 +23,16 @@ pub mod families;
 mod http;
 
 use crate::owner::protocol::ServerMsg;
-use board::{Board, OwnerFacts};
+use board::{Board, Next, OwnerFacts};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{RwLock, mpsc};
 use tokio::task::JoinHandle;
+
+/// Asks the owner for the project anew (subscribing again): after a snapshot it could not
+/// take, and when the list of approvals changed (it comes with a snapshot only).
+pub type Resubscribe = Box<dyn Fn() + Send + Sync>;
 
 /// The address `text` names: `PORT`, `:PORT`, `localhost:PORT` (all on 127.0.0.1), or an IP
 /// address and port (`0.0.0.0:9464`, `[::1]:9464`).
@@ -72,21 +77,31 @@ pub struct Exporter {
 
 impl Exporter {
     /// Serve `listener` from the board that `messages` (the owner's, to a subscribed client)
-    /// keep. Must run inside a tokio runtime.
+    /// keep; `resubscribe` asks the owner for the project anew. Must run inside a tokio
+    /// runtime.
     pub fn start(
         listener: std::net::TcpListener,
         owner: OwnerFacts,
         mut messages: mpsc::UnboundedReceiver<ServerMsg>,
+        resubscribe: Resubscribe,
     ) -> std::io::Result<Exporter> {
         let addr = listener.local_addr()?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let board = Arc::new(Mutex::new(Board::new(owner)));
+        let board = Arc::new(RwLock::new(Board::new(owner)));
         let fed = board.clone();
         let feeder = tokio::spawn(async move {
             while let Some(msg) = messages.recv().await {
-                fed.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .absorb(msg);
+                let next = fed.write().await.absorb(msg);
+                match next {
+                    Next::Nothing => {}
+                    Next::Refresh => resubscribe(),
+                    // The owner could not take its snapshot (its database away, say): the
+                    // board would stay empty; ask again in a second.
+                    Next::RetryLater => {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        resubscribe();
+                    }
+                }
             }
         });
         let server = tokio::spawn(http::serve(listener, board));

@@ -24,7 +24,16 @@ pub(super) fn start(
         started: identity.clock.now(),
         leads,
     };
-    let exporter = crate::metrics::Exporter::start(listener, facts, rx)
+    let again = inbox.clone();
+    let resubscribe: crate::metrics::Resubscribe = Box::new(move || {
+        // Full (a thousand requests queued): the next event asks again.
+        let _ = again.try_send(Inbox::Request {
+            client,
+            id: 2,
+            request: protocol::Request::Subscribe { polls: false },
+        });
+    });
+    let exporter = crate::metrics::Exporter::start(listener, facts, rx, resubscribe)
         .context("cannot serve the project's metrics")?;
     // The inbox was made just now with room for 1,024: both fit.
     let joined = inbox.try_send(Inbox::Join {

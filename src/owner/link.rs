@@ -146,6 +146,11 @@ impl Link {
         self.owner.as_ref().and_then(Owner::metrics_addr)
     }
 
+    /// Why the metrics asked for are not served, while this process owns the project.
+    pub fn metrics_problem(&self) -> Option<&str> {
+        self.owner.as_ref().and_then(|o| o.metrics_error.as_deref())
+    }
+
     /// After the owner went away: own the project or attach to whoever took it, keeping the
     /// previous owner's clock (a demo's simulated time goes on).
     pub async fn reestablish(&mut self) -> Result<()> {
@@ -227,9 +232,18 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
     // A long-lived owner (`watch`, the cockpit) serves metrics where asked; a one-shot
     // command or the demo never does.
     let long_lived = config.poll && matches!(config.role, Role::Watch | Role::Cockpit);
-    let metrics = match config.metrics.or(project.metrics) {
-        Some(addr) if long_lived => Some(crate::metrics::bind(addr)?),
-        _ => None,
+    // A port that cannot be bound never keeps the project from being guarded: the owner
+    // starts without metrics and says why (`watch` refuses to start on it, but guards on
+    // after a takeover).
+    let (metrics, metrics_error) = match config.metrics.or(project.metrics) {
+        Some(addr) if long_lived => match crate::metrics::bind(addr) {
+            Ok(listener) => (Some(listener), None),
+            Err(e) => {
+                tracing::warn!("{e}");
+                (None, Some(e.to_string()))
+            }
+        },
+        _ => (None, None),
     };
     let engine = Engine::boxed(project, config.project_dir.clone(), store)?;
     // A viewer's role on the team backend never leads, so never fires a rollback here.
@@ -240,7 +254,7 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
     if config.poll && may_write {
         refuse_unrunnable_rollbacks(&engine, &config.project_dir)?;
     }
-    Owner::start(
+    let mut owner = Owner::start(
         engine,
         OwnerOptions {
             role: config.role,
@@ -251,5 +265,7 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
             socket_group,
             metrics,
         },
-    )
+    )?;
+    owner.metrics_error = metrics_error;
+    Ok(owner)
 }

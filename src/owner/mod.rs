@@ -223,6 +223,8 @@ pub struct Owner {
     next_client: Arc<AtomicU64>,
     socket: Option<PathBuf>,
     metrics: Option<crate::metrics::Exporter>,
+    /// Why the metrics asked for are not served (the address could not be bound).
+    metrics_error: Option<String>,
 }
 
 /// The project's socket in a state folder.
@@ -294,6 +296,7 @@ impl Owner {
             next_client,
             socket,
             metrics,
+            metrics_error: None,
         })
     }
 
@@ -335,6 +338,9 @@ impl Owner {
 
     /// Stop the loop, wait for it, and release the project (lock and socket).
     pub async fn stop(mut self, mode: StopMode) -> Result<()> {
+        // The metrics port first: the next owner (this process or another) may want it the
+        // moment the lock is free.
+        self.metrics = None;
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(mode);
         }
