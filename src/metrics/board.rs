@@ -4,6 +4,7 @@
 //! scrape renders this board and nothing else: it never asks the owner loop, and never reads
 //! the store.
 
+use super::exposition::Format;
 use crate::engine::status::ProjectStatus;
 use crate::model::HookAction;
 use crate::owner::protocol::{MoveNow, Reply, Role, ServerMsg, Update};
@@ -46,6 +47,11 @@ pub struct Board {
     pub moves: BTreeMap<String, MoveNow>,
     /// The newest event's number: how many events the audit log holds.
     pub events: u64,
+    /// Bumped by every message: the scrape text below holds while it stays.
+    version: u64,
+    /// The last scrape's text, by version, leadership and format: an HA pair of Prometheus
+    /// servers, or a quick re-scrape, costs one rendering.
+    rendered: std::sync::Mutex<Option<(u64, bool, Format, bytes::Bytes)>>,
 }
 
 impl Board {
@@ -57,7 +63,26 @@ impl Board {
             running: BTreeMap::new(),
             moves: BTreeMap::new(),
             events: 0,
+            version: 0,
+            rendered: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The scrape's text in `format`, rendered anew only when the board changed.
+    pub fn text(&self, format: Format) -> bytes::Bytes {
+        let key = (self.version, self.leads(), format);
+        let mut kept = self
+            .rendered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((v, l, f, text)) = kept.as_ref()
+            && (*v, *l, *f) == key
+        {
+            return text.clone();
+        }
+        let text = bytes::Bytes::from(super::families::render(self, format));
+        *kept = Some((key.0, key.1, key.2, text.clone()));
+        text
     }
 
     pub fn leads(&self) -> bool {
@@ -66,6 +91,7 @@ impl Board {
 
     /// Take in one message from the owner, and say what the board needs next.
     pub fn absorb(&mut self, msg: ServerMsg) -> Next {
+        self.version += 1;
         match msg {
             ServerMsg::Reply {
                 reply: Reply::Snapshot { snapshot },
@@ -176,7 +202,6 @@ impl Board {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::exposition::Format;
     use crate::metrics::families::render;
     use crate::owner::protocol::SegmentView;
 
@@ -206,6 +231,11 @@ mod tests {
     fn a_standby_exports_its_owner_series_only() {
         let (board, _) = told(false);
         let text = render(&board, Format::Text);
+        assert_eq!(board.text(Format::Text), text.as_bytes(), "the kept text");
+        // Leading changes what is shown, without a message: the kept text is not reused.
+        board.owner.leads.store(true, Ordering::Relaxed);
+        assert!(board.text(Format::Text).len() > text.len());
+        board.owner.leads.store(false, Ordering::Relaxed);
         assert!(text.contains("cutover_owner_leader 0\n"), "{text}");
         assert!(text.contains("cutover_owner_pid 4242\n"));
         let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();

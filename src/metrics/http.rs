@@ -65,17 +65,15 @@ async fn answer(board: Arc<RwLock<Board>>, request: &Request<Incoming>) -> Respo
             let format = Format::from_accept(accept);
             // Rendering 1,000 segments takes milliseconds: off the async workers, which run the
             // owner loop too.
-            let rendered = tokio::task::spawn_blocking(move || {
-                super::families::render(&board.blocking_read(), format)
-            })
-            .await;
+            let rendered =
+                tokio::task::spawn_blocking(move || board.blocking_read().text(format)).await;
             let Ok(text) = rendered else {
                 return plain(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "the metrics could not be rendered; see the owner's log\n",
                 );
             };
-            let mut r = Response::new(Full::new(Bytes::from(text)));
+            let mut r = Response::new(Full::new(text));
             r.headers_mut().insert(
                 CONTENT_TYPE,
                 hyper::header::HeaderValue::from_static(format.content_type()),
