@@ -295,20 +295,7 @@ fn the_simulator_follows_s_of_d_through_every_adapter() {
         metrics.contains("migrated_users{segment=\"eu\"}"),
         "{metrics}"
     );
-    let mut check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool (Debian's prometheus package)");
-    check
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(metrics.as_bytes())
-        .expect("write");
-    let verdict = check.wait_with_output().expect("promtool");
+    let verdict = common::prom::promtool_check(&metrics);
     assert!(
         verdict.status.success(),
         "{}",

@@ -10,9 +10,8 @@ mod common;
 use common::prom::{self, Prometheus};
 use common::{cutover, json, route, serve_routes, write_project};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -275,20 +274,7 @@ fn prometheus_scraping_watch_answers_phases_ratio_and_guard_streak() {
     }
 
     // promtool reads the endpoint's text; OpenMetrics when asked, ended as it must be.
-    let mut check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool");
-    check
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write");
-    let checked = check.wait_with_output().expect("promtool");
+    let checked = prom::promtool_check(&text);
     assert!(checked.status.success(), "{checked:?}");
     let (om_type, om) = prom::scrape(
         &addr,

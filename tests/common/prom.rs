@@ -188,3 +188,21 @@ pub fn scrape(addr: &str, accept: &str) -> (String, String) {
         .expect("content-type");
     (content_type, body.to_string())
 }
+
+/// `promtool check metrics` on an exposition `text`: its whole output (status, lint lines).
+pub fn promtool_check(text: &str) -> std::process::Output {
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package; .ci/run installs it)");
+    check
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    check.wait_with_output().expect("promtool")
+}
