@@ -1,6 +1,6 @@
 //! How the metrics exporter ([`crate::metrics`]) joins the owner: as an in-process client,
-//! joined and subscribed through the inbox before any other message, so the first thing it
-//! gets is the snapshot and every update follows, as for a cockpit.
+//! joined and then subscribed through the inbox (in that order, as any client), so the first
+//! thing it gets is the snapshot and every update follows, as for a cockpit.
 
 use super::{Identity, Inbox, Outbox, protocol};
 use anyhow::{Context, Result};
