@@ -23,6 +23,7 @@ mod rollback_args;
 mod shell_docs;
 mod state;
 mod via_owner;
+mod watch;
 
 pub use args::{Cli, Cmd, StateCmd};
 use live::{simulate, tempfile_dir};
@@ -235,7 +236,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Watch { metrics } => live::watch(&cli, metrics.as_deref()),
+        Cmd::Watch { metrics } => watch::watch(&cli, metrics.as_deref()),
         Cmd::Import { file } => import::run(&cli, file),
         Cmd::Record {
             segment,
