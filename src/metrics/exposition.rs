@@ -66,6 +66,8 @@ pub enum Kind {
 pub struct Exposition {
     format: Format,
     out: String,
+    /// The family being written: its samples' name.
+    family: String,
 }
 
 impl Exposition {
@@ -73,11 +75,14 @@ impl Exposition {
         Exposition {
             format,
             out: String::with_capacity(64 * 1024),
+            family: String::new(),
         }
     }
 
     /// Start a family: its HELP and TYPE lines. Its samples follow, before the next family.
     pub fn family(&mut self, name: &str, kind: Kind, help: &str) {
+        self.family.clear();
+        self.family.push_str(name);
         let (typed, word) = match (self.format, kind) {
             (_, Kind::Gauge) => (name, "gauge"),
             (Format::Text, Kind::Counter) => (name, "counter"),
@@ -95,12 +100,13 @@ impl Exposition {
         let _ = writeln!(self.out, "# TYPE {typed} {word}");
     }
 
-    /// One sample of the family just started (left out when `value` is not a number).
-    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+    /// One sample of the family just started, named as it is (left out when `value` is not a
+    /// number).
+    pub fn sample(&mut self, labels: &[(&str, &str)], value: f64) {
         if !value.is_finite() {
             return;
         }
-        self.out.push_str(name);
+        self.out.push_str(&self.family);
         if !labels.is_empty() {
             self.out.push('{');
             for (i, (k, v)) in labels.iter().enumerate() {
@@ -164,13 +170,13 @@ mod tests {
         for format in [Format::Text, Format::OpenMetrics] {
             let mut e = Exposition::new(format);
             e.family("cutover_log_events_total", Kind::Counter, "Events.");
-            e.sample("cutover_log_events_total", &[], 12.0);
+            e.sample(&[], 12.0);
             e.family("cutover_owner_info", Kind::Info, "The owner.");
-            e.sample("cutover_owner_info", &[("role", "watch")], 1.0);
+            e.sample(&[("role", "watch")], 1.0);
             e.family("cutover_x_ratio", Kind::Gauge, "A ratio.");
-            e.sample("cutover_x_ratio", &[("segment", "a\"b\\c\nd")], 0.25);
-            e.sample("cutover_x_ratio", &[("segment", "nan")], f64::NAN);
-            e.sample("cutover_x_ratio", &[("segment", "inf")], f64::INFINITY);
+            e.sample(&[("segment", "a\"b\\c\nd")], 0.25);
+            e.sample(&[("segment", "nan")], f64::NAN);
+            e.sample(&[("segment", "inf")], f64::INFINITY);
             let text = e.finish();
             let want_counter = match format {
                 Format::Text => "# TYPE cutover_log_events_total counter\n",

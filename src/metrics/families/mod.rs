@@ -67,7 +67,6 @@ fn owner(e: &mut Exposition, board: &Board) {
         "The process that owns the project: its role and build.",
     );
     e.sample(
-        "cutover_owner_info",
         &[
             ("role", o.role.as_str()),
             ("version", env!("CARGO_PKG_VERSION")),
@@ -75,19 +74,19 @@ fn owner(e: &mut Exposition, board: &Board) {
         1.0,
     );
     e.family("cutover_owner_pid", Kind::Gauge, "The owning process's id.");
-    e.sample("cutover_owner_pid", &[], f64::from(o.pid));
+    e.sample(&[], f64::from(o.pid));
     e.family(
         "cutover_owner_start_time_seconds",
         Kind::Gauge,
         "When the owning process started, as a Unix time.",
     );
-    e.sample("cutover_owner_start_time_seconds", &[], seconds(o.started));
+    e.sample(&[], seconds(o.started));
     e.family(
         "cutover_owner_leader",
         Kind::Gauge,
         "1 when this process runs the pollers and guards (always on sled; the leader on the team backend). Only a leader exports segments.",
     );
-    e.sample("cutover_owner_leader", &[], flag(board.leads()));
+    e.sample(&[], flag(board.leads()));
     e.family(
         "cutover_owner_state_reachable",
         Kind::Gauge,
@@ -97,17 +96,13 @@ fn owner(e: &mut Exposition, board: &Board) {
         .status
         .as_ref()
         .is_none_or(|s| s.state_unreachable_since.is_none());
-    e.sample("cutover_owner_state_reachable", &[], flag(reachable));
+    e.sample(&[], flag(reachable));
     e.family(
         "cutover_owner_snapshot_ready",
         Kind::Gauge,
         "1 once the owner has told the exporter the project's state.",
     );
-    e.sample(
-        "cutover_owner_snapshot_ready",
-        &[],
-        flag(board.status.is_some()),
-    );
+    e.sample(&[], flag(board.status.is_some()));
 }
 
 fn project(e: &mut Exposition, board: &Board, status: &crate::engine::status::ProjectStatus) {
@@ -116,32 +111,28 @@ fn project(e: &mut Exposition, board: &Board, status: &crate::engine::status::Pr
         Kind::Counter,
         "Events in the project's audit log.",
     );
-    e.sample("cutover_log_events_total", &[], board.events as f64);
+    e.sample(&[], board.events as f64);
     e.family(
         "cutover_project_migrated_ratio",
         Kind::Gauge,
         "The share of all users migrated, weighted by segment size, over segments whose count is known.",
     );
     if let Some(s) = status.migrated_share {
-        e.sample("cutover_project_migrated_ratio", &[], s);
+        e.sample(&[], s);
     }
     e.family(
         "cutover_approvals_pending",
         Kind::Gauge,
         "Actions waiting for a second person's approval.",
     );
-    e.sample(
-        "cutover_approvals_pending",
-        &[],
-        status.approvals.len() as f64,
-    );
+    e.sample(&[], status.approvals.len() as f64);
     e.family(
         "cutover_notify_sink_failing",
         Kind::Gauge,
         "1 for each notification sink failing to deliver now.",
     );
     for f in &status.notify_failing {
-        e.sample("cutover_notify_sink_failing", &[("sink", &f.sink)], 1.0);
+        e.sample(&[("sink", &f.sink)], 1.0);
     }
     e.family(
         "cutover_notify_pending_messages",
@@ -149,15 +140,27 @@ fn project(e: &mut Exposition, board: &Board, status: &crate::engine::status::Pr
         "Notifications waiting for a failing sink.",
     );
     for f in &status.notify_failing {
-        e.sample(
-            "cutover_notify_pending_messages",
-            &[("sink", &f.sink)],
-            f.pending as f64,
-        );
+        e.sample(&[("sink", &f.sink)], f.pending as f64);
     }
 }
 
 /// One gauge family with one sample per segment where `value` has one.
+/// One gauge family: a sample for each `(labels, value)` whose value is known.
+pub(super) fn gauge<'a, const N: usize>(
+    e: &mut Exposition,
+    name: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = ([(&'a str, &'a str); N], Option<f64>)>,
+) {
+    e.family(name, Kind::Gauge, help);
+    for (labels, value) in samples {
+        if let Some(v) = value {
+            e.sample(&labels, v);
+        }
+    }
+}
+
+/// A gauge family with one sample per segment where `value` has one.
 pub(super) fn per_segment(
     e: &mut Exposition,
     segs: &[SegmentStatus],
@@ -165,10 +168,11 @@ pub(super) fn per_segment(
     help: &str,
     value: impl Fn(&SegmentStatus) -> Option<f64>,
 ) {
-    e.family(name, Kind::Gauge, help);
-    for s in segs {
-        if let Some(v) = value(s) {
-            e.sample(name, &[("segment", &s.id)], v);
-        }
-    }
+    gauge(
+        e,
+        name,
+        help,
+        segs.iter()
+            .map(|s| ([("segment", s.id.as_str())], value(s))),
+    );
 }

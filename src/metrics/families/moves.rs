@@ -22,20 +22,15 @@ pub(super) fn running(e: &mut Exposition, board: &Board) {
         } else {
             "move"
         };
-        e.sample(
-            "cutover_move_running",
-            &[("segment", segment), ("kind", kind)],
-            1.0,
-        );
+        e.sample(&[("segment", segment), ("kind", kind)], 1.0);
     }
     let live =
         |e: &mut Exposition, name: &str, help: &str, value: &dyn Fn(&MoveNow) -> Option<f64>| {
-            e.family(name, Kind::Gauge, help);
-            for (segment, m) in &board.moves {
-                if let Some(v) = value(m) {
-                    e.sample(name, &[("segment", segment)], v);
-                }
-            }
+            let samples = board
+                .moves
+                .iter()
+                .map(|(segment, m)| ([("segment", segment.as_str())], value(m)));
+            super::gauge(e, name, help, samples);
         };
     live(
         e,
@@ -84,7 +79,6 @@ pub(super) fn recorded(e: &mut Exposition, segs: &[SegmentStatus]) {
                 ("kept", r.kept),
             ] {
                 e.sample(
-                    "cutover_move_users",
                     &[("segment", &s.id), ("which", which), ("outcome", outcome)],
                     n as f64,
                 );
@@ -101,7 +95,6 @@ pub(super) fn recorded(e: &mut Exposition, segs: &[SegmentStatus]) {
             for (outcome, codes) in [("skipped", &r.skipped), ("failed", &r.failed)] {
                 for (code, n) in codes {
                     e.sample(
-                        "cutover_move_refused_users",
                         &[
                             ("segment", &s.id),
                             ("which", which),
@@ -122,7 +115,6 @@ pub(super) fn recorded(e: &mut Exposition, segs: &[SegmentStatus]) {
     for s in segs {
         for (which, r) in reports(s) {
             e.sample(
-                "cutover_move_state",
                 &[("segment", &s.id), ("which", which), ("state", &r.state)],
                 1.0,
             );

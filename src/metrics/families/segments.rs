@@ -1,7 +1,7 @@
 //! The series of each segment: its phase, shares and dates, its forecast, its guard and
 //! hooks, and its sources.
 
-use super::{PHASES, flag, per_segment, seconds};
+use super::{PHASES, flag, gauge, per_segment, seconds};
 use crate::engine::status::{SegmentStatus, SourceStatus};
 use crate::metrics::board::Board;
 use crate::metrics::exposition::{Exposition, Kind};
@@ -16,11 +16,7 @@ pub(super) fn phases_and_shares(e: &mut Exposition, segs: &[SegmentStatus]) {
     for s in segs {
         let now = s.phase.as_str();
         for phase in PHASES {
-            e.sample(
-                "cutover_segment_phase",
-                &[("segment", &s.id), ("phase", phase)],
-                flag(phase == now),
-            );
+            e.sample(&[("segment", &s.id), ("phase", phase)], flag(phase == now));
         }
     }
     per_segment(
@@ -115,11 +111,7 @@ pub(super) fn forecasts(e: &mut Exposition, segs: &[SegmentStatus]) {
         let Some(f) = &s.forecast else { continue };
         for (estimate, at) in [("central", f.finish), ("low", f.low), ("high", f.high)] {
             if let Some(at) = at {
-                e.sample(
-                    "cutover_forecast_finish_timestamp_seconds",
-                    &[("segment", &s.id), ("estimate", estimate)],
-                    seconds(at),
-                );
+                e.sample(&[("segment", &s.id), ("estimate", estimate)], seconds(at));
             }
         }
     }
@@ -161,11 +153,7 @@ pub(super) fn guards_and_hooks(e: &mut Exposition, board: &Board, segs: &[Segmen
     );
     for s in segs {
         if let Some(hook) = s.pending_hook {
-            e.sample(
-                "cutover_hook_pending",
-                &[("segment", &s.id), ("hook", hook.as_str())],
-                1.0,
-            );
+            e.sample(&[("segment", &s.id), ("hook", hook.as_str())], 1.0);
         }
     }
     e.family(
@@ -174,11 +162,7 @@ pub(super) fn guards_and_hooks(e: &mut Exposition, board: &Board, segs: &[Segmen
         "1 for a hook running now.",
     );
     for (segment, hook) in &board.running {
-        e.sample(
-            "cutover_hook_running",
-            &[("segment", segment), ("hook", hook.as_str())],
-            1.0,
-        );
+        e.sample(&[("segment", segment), ("hook", hook.as_str())], 1.0);
     }
 }
 
@@ -187,14 +171,15 @@ pub(super) fn sources(e: &mut Exposition, segs: &[SegmentStatus]) {
                 name: &str,
                 help: &str,
                 value: &dyn Fn(&SourceStatus) -> Option<f64>| {
-        e.family(name, Kind::Gauge, help);
-        for s in segs {
-            for src in &s.sources {
-                if let Some(v) = value(src) {
-                    e.sample(name, &[("segment", &s.id), ("metric", &src.metric)], v);
-                }
-            }
-        }
+        let samples = segs.iter().flat_map(|s| {
+            s.sources.iter().map(move |src| {
+                (
+                    [("segment", s.id.as_str()), ("metric", src.metric.as_str())],
+                    value(src),
+                )
+            })
+        });
+        gauge(e, name, help, samples);
     };
     each(
         e,
