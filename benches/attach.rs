@@ -311,12 +311,7 @@ fn metrics(rt: &tokio::runtime::Runtime) {
     common::history::cut_over_at(p, t0);
     common::history::import(p, 1000, t0, 1, 3600);
     let (mut watch, _lines, addr) = common::prom::metrics_watch(p, &[]);
-    let port: u16 = addr
-        .rsplit(':')
-        .next()
-        .and_then(|x| x.parse().ok())
-        .expect("port");
-    let scrape = move || common::prom::get(port, "/metrics").expect("scrape").1;
+    let scrape = move || common::prom::scrape(&addr, "text/plain").1;
     let start = Instant::now();
     while scrape().matches("phase=\"cutover\"} 1").count() < 1000 {
         assert!(
@@ -363,7 +358,7 @@ fn metrics(rt: &tokio::runtime::Runtime) {
     // ran.
     let beside = |pace: Duration, measure: &mut dyn FnMut() -> Vec<f64>| {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
+        let (flag, scrape) = (stop.clone(), scrape.clone());
         let scraper = std::thread::spawn(move || {
             let mut n = 0;
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {

@@ -21,10 +21,6 @@ fn shipped(file: &str) -> PathBuf {
         .join(file)
 }
 
-fn failure_page(ratio: f64) -> String {
-    format!("# TYPE login_failure_ratio gauge\nlogin_failure_ratio{{segment=\"eu\"}} {ratio}\n")
-}
-
 fn project(counts: &str, prometheus: u16) -> String {
     format!(
         r#"[project]
@@ -139,7 +135,7 @@ fn the_shipped_rules_pass_promtool_and_their_unit_tests() {
 fn prometheus_scraping_watch_answers_phases_ratio_and_guard_streak() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    let page = Arc::new(Mutex::new(failure_page(0.01)));
+    let page = Arc::new(Mutex::new(prom::failure_page(0.01)));
     let idp = prom::page(page.clone());
     let counts = serve_routes(vec![route("/count", 200, r#"{"total": 412}"#)]);
     let prom_port = common::free_port();
@@ -225,7 +221,7 @@ fn prometheus_scraping_watch_answers_phases_ratio_and_guard_streak() {
         ),
         0.0
     );
-    *page.lock().expect("lock") = failure_page(0.05);
+    *page.lock().expect("lock") = prom::failure_page(0.05);
     let streak = prometheus.wait(
         r#"cutover_guard_failing_streak{segment="eu"} >= 1"#,
         Duration::from_secs(60),

@@ -13,12 +13,7 @@ use std::time::{Duration, Instant};
 const PASSWORD: &str = "Pw-metrics-4b1d-never-shown";
 
 fn scrape(addr: &str) -> String {
-    let port: u16 = addr
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("a port");
-    prom::get(port, "/metrics").expect("a scrape").1
+    prom::scrape(addr, "text/plain").1
 }
 
 fn leads(text: &str) -> bool {

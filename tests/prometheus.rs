@@ -12,13 +12,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The IdP's `/metrics` text with this login failure ratio for `eu`.
-fn failure_page(ratio: f64) -> String {
-    format!(
-        "# HELP login_failure_ratio Share of failed logins.\n# TYPE login_failure_ratio gauge\nlogin_failure_ratio{{segment=\"eu\"}} {ratio}\n"
-    )
-}
-
 /// Poll until the gate's source reads `want` (Prometheus needs a few scrapes to see a change).
 fn wait_for_value(dir: &std::path::Path, want: &str) {
     let start = Instant::now();
@@ -39,7 +32,7 @@ fn wait_for_value(dir: &std::path::Path, want: &str) {
 #[test]
 fn a_promql_gate_refuses_then_passes_then_its_guard_rolls_back() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let page = Arc::new(Mutex::new(failure_page(0.05)));
+    let page = Arc::new(Mutex::new(prom::failure_page(0.05)));
     let target = prom::page(page.clone());
     let port = common::free_port();
     let _prom = prom::Prometheus::start(dir.path(), port, &[("idp", &target)], None);
@@ -99,7 +92,7 @@ command = ["./route.sh"]
     );
 
     // 1 %: the gate passes, with data polled at the moment of the advance.
-    *page.lock().expect("lock") = failure_page(0.01);
+    *page.lock().expect("lock") = prom::failure_page(0.01);
     wait_for_value(dir.path(), "0.01");
     cutover(dir.path())
         .args(["advance", "eu", "--actor", "ana"])
@@ -108,7 +101,7 @@ command = ["./route.sh"]
         .stdout(predicates::str::contains("gate → cutover: ok"));
 
     // Back to 5 % during cutover: the guard fails twice in a row and rolls back by itself.
-    *page.lock().expect("lock") = failure_page(0.05);
+    *page.lock().expect("lock") = prom::failure_page(0.05);
     let mut watch = common::bin(dir.path())
         .arg("watch")
         .stderr(Stdio::piped())

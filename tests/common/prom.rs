@@ -206,3 +206,10 @@ pub fn promtool_check(text: &str) -> std::process::Output {
         .expect("write");
     check.wait_with_output().expect("promtool")
 }
+
+/// An IdP's `/metrics` text with this login failure ratio for segment `eu`.
+pub fn failure_page(ratio: f64) -> String {
+    format!(
+        "# HELP login_failure_ratio Share of failed logins.\n# TYPE login_failure_ratio gauge\nlogin_failure_ratio{{segment=\"eu\"}} {ratio}\n"
+    )
+}
