@@ -100,6 +100,21 @@ fn project_metrics_serves_from_the_owning_watch_and_a_bad_address_is_refused() {
     };
     assert!(text.contains("cutover_owner_info{role=\"watch\""));
     assert_eq!(prom::get(port, "/nothing").map(|r| r.0), Some(404));
+    assert_eq!(prom::get(port, "/").map(|r| r.0), Some(200));
+    // Only GET (and HEAD) read the metrics: a POST is told which methods are allowed.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    std::io::Write::write_all(
+        &mut s,
+        b"POST /metrics HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    )
+    .expect("post");
+    let mut reply = String::new();
+    std::io::Read::read_to_string(&mut s, &mut reply).expect("reply");
+    assert!(reply.starts_with("HTTP/1.1 405"), "{reply}");
+    assert!(
+        reply.to_ascii_lowercase().contains("allow: get, head"),
+        "{reply}"
+    );
     let _ = watch.kill();
     let _ = watch.wait();
 
