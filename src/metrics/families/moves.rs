@@ -60,29 +60,35 @@ pub(super) fn running(e: &mut Exposition, board: &Board) {
 
 /// Each segment's latest recorded real move and rehearsal.
 pub(super) fn recorded(e: &mut Exposition, segs: &[SegmentStatus]) {
+    let recorded: Vec<(&str, &str, &MoveReport)> = segs
+        .iter()
+        .flat_map(|s| {
+            reports(s)
+                .into_iter()
+                .map(|(which, r)| (s.id.as_str(), which, r))
+        })
+        .collect();
     e.family(
         "cutover_move_users",
         Kind::Gauge,
         "Users of the segment's latest recorded move (which: real or rehearsal), by outcome.",
     );
-    for s in segs {
-        for (which, r) in reports(s) {
-            let skipped: u64 = r.skipped.values().sum();
-            let failed: u64 = r.failed.values().sum();
-            for (outcome, n) in [
-                ("created", r.created),
-                ("already_present", r.already_present),
-                ("updated", r.updated),
-                ("skipped", skipped),
-                ("failed", failed),
-                ("deleted", r.deleted),
-                ("kept", r.kept),
-            ] {
-                e.sample(
-                    &[("segment", &s.id), ("which", which), ("outcome", outcome)],
-                    n as f64,
-                );
-            }
+    for &(segment, which, r) in &recorded {
+        let skipped: u64 = r.skipped.values().sum();
+        let failed: u64 = r.failed.values().sum();
+        for (outcome, n) in [
+            ("created", r.created),
+            ("already_present", r.already_present),
+            ("updated", r.updated),
+            ("skipped", skipped),
+            ("failed", failed),
+            ("deleted", r.deleted),
+            ("kept", r.kept),
+        ] {
+            e.sample(
+                &[("segment", segment), ("which", which), ("outcome", outcome)],
+                n as f64,
+            );
         }
     }
     e.family(
@@ -90,20 +96,18 @@ pub(super) fn recorded(e: &mut Exposition, segs: &[SegmentStatus]) {
         Kind::Gauge,
         "Users the latest recorded move skipped or the target refused, by code (codes only, never the target's text).",
     );
-    for s in segs {
-        for (which, r) in reports(s) {
-            for (outcome, codes) in [("skipped", &r.skipped), ("failed", &r.failed)] {
-                for (code, n) in codes {
-                    e.sample(
-                        &[
-                            ("segment", &s.id),
-                            ("which", which),
-                            ("outcome", outcome),
-                            ("code", code),
-                        ],
-                        *n as f64,
-                    );
-                }
+    for &(segment, which, r) in &recorded {
+        for (outcome, codes) in [("skipped", &r.skipped), ("failed", &r.failed)] {
+            for (code, n) in codes {
+                e.sample(
+                    &[
+                        ("segment", segment),
+                        ("which", which),
+                        ("outcome", outcome),
+                        ("code", code),
+                    ],
+                    *n as f64,
+                );
             }
         }
     }
@@ -112,13 +116,11 @@ pub(super) fn recorded(e: &mut Exposition, segs: &[SegmentStatus]) {
         Kind::Gauge,
         "1 for the state of the segment's latest recorded move: moving, moved, undoing or undone.",
     );
-    for s in segs {
-        for (which, r) in reports(s) {
-            e.sample(
-                &[("segment", &s.id), ("which", which), ("state", &r.state)],
-                1.0,
-            );
-        }
+    for &(segment, which, r) in &recorded {
+        e.sample(
+            &[("segment", segment), ("which", which), ("state", &r.state)],
+            1.0,
+        );
     }
 }
 
