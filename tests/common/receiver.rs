@@ -18,24 +18,37 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// Start on a port the system picks, served from the listener that took it (binding,
+    /// closing and binding again would let a test running beside this one take the port).
     pub fn start() -> Receiver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let r = Receiver {
-            port,
+            port: listener.local_addr().expect("addr").port(),
             bodies: Arc::default(),
-            up: Arc::new(AtomicBool::new(false)),
+            up: Arc::new(AtomicBool::new(true)),
         };
-        r.up();
+        r.serve(listener);
         r
     }
 
+    /// Open the port again after [`Receiver::down`] (retried a while: the closed socket may
+    /// linger a moment).
     pub fn up(&self) {
+        let start = Instant::now();
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(l) => break l,
+                Err(e) => {
+                    assert!(start.elapsed() < Duration::from_secs(10), "rebind: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        };
         self.up.store(true, Ordering::SeqCst);
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("rebind");
+        self.serve(listener);
+    }
+
+    fn serve(&self, listener: TcpListener) {
         listener.set_nonblocking(true).expect("nonblocking");
         let (bodies, up) = (self.bodies.clone(), self.up.clone());
         std::thread::spawn(move || {
