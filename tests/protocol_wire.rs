@@ -45,6 +45,10 @@ const WIRE: &[(u32, &str)] = &[
         10,
         "2ff775076d454a7baf8d465bd23fe70a0005d8310568618cdfd229d0cc33cb4b",
     ),
+    (
+        11,
+        "8067f2cbdec5f6dd0e9eea2a0e2235e55823958530a6a5092d0bc1a6a0b2006a",
+    ),
 ];
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
@@ -151,6 +155,7 @@ fn every_message() -> Vec<(String, Value)> {
             segment: Some("eu".into()),
         },
         Request::Status,
+        Request::StatusJson,
         Request::Log {
             segment: Some("eu".into()),
             before: None,
@@ -217,6 +222,9 @@ fn every_message() -> Vec<(String, Value)> {
         },
         Reply::Status {
             status: Box::new(status.clone()),
+        },
+        Reply::StatusJson {
+            status: cutover::owner::protocol::StatusJson::of(&status).expect("serialize"),
         },
         Reply::Log {
             events: vec![event.clone()],

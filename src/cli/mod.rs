@@ -106,6 +106,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Completions { shell } => shell_docs::completions(*shell),
         Cmd::Man { out } => shell_docs::man(out.as_deref()),
         Cmd::Status { json } => {
+            use std::io::IsTerminal as _;
+            // Into a pipe or a file the owner's own JSON text is printed as it comes (see
+            // `Request::StatusJson`); a person at a terminal gets it indented.
+            if *json && !std::io::stdout().is_terminal() {
+                let status: crate::owner::protocol::StatusJson =
+                    via_owner::ask(&cli, None, "status", Request::StatusJson, |_| {})?;
+                print::json_text(status.text())?;
+                return Ok(());
+            }
             let status: Box<ProjectStatus> =
                 via_owner::ask(&cli, None, "status", Request::Status, |_| {})?;
             if *json {

@@ -119,8 +119,8 @@ pub fn log(events: &[&Event]) -> String {
     out
 }
 
-/// Print `value` as pretty JSON, streamed (a thousand segments in cutover make megabytes of
-/// it). A reader that stops early (`| head`) is not an error.
+/// Print `value` as indented JSON, streamed (a thousand segments in cutover make megabytes
+/// of it). A reader that stops early (`| head`) is not an error.
 pub fn json_streamed(value: &impl serde::Serialize) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -128,6 +128,21 @@ pub fn json_streamed(value: &impl serde::Serialize) -> std::io::Result<()> {
         .map_err(std::io::Error::from)
         .and_then(|()| writeln!(out))
         .and_then(|()| out.flush());
+    quiet_if_closed(written)
+}
+
+/// Print JSON text as it is, and a newline; a reader that stops early is not an error.
+pub fn json_text(text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    quiet_if_closed(written)
+}
+
+fn quiet_if_closed(written: std::io::Result<()>) -> std::io::Result<()> {
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
         _ => Ok(()),

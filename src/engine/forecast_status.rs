@@ -20,7 +20,11 @@ pub struct ForecastStatus {
     pub fitted_cohorts: Vec<crate::model::Cohort>,
     /// The central finish falls after the deadline (or never comes).
     pub late: bool,
-    /// (days since cutover, lowest, highest share consistent with the data): the chart's band.
+    /// (days since cutover, lowest, highest share consistent with the data): the chart's band,
+    /// in snapshots (the cockpit and the report draw it). A `status` answer leaves it out
+    /// ([`super::status::ProjectStatus::without_bands`]): it is most of a forecast's bytes,
+    /// and no line of a status reads it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub band: Vec<(f64, f64, f64)>,
     /// With a plan: the share it expects never to return beside the one the data implies, and
     /// its share by a day ahead beside the forecast's.

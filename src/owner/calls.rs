@@ -62,6 +62,7 @@ pub struct Imported {
 pub struct Done;
 
 answer!(Box<ProjectStatus>, Reply::Status { status } => status);
+answer!(super::protocol::StatusJson, Reply::StatusJson { status } => status);
 answer!(Vec<Event>, Reply::Log { events } => events);
 answer!(Box<Snapshot>, Reply::Snapshot { snapshot } => snapshot);
 answer!(Verified, Reply::Verified { verified } => verified);
@@ -86,6 +87,7 @@ fn kind(reply: &Reply) -> &'static str {
         Reply::Event { .. } => "event",
         Reply::Polled { .. } => "polled",
         Reply::Status { .. } => "status",
+        Reply::StatusJson { .. } => "status-json",
         Reply::Log { .. } => "log",
         Reply::Snapshot { .. } => "snapshot",
         Reply::Written { .. } => "written",

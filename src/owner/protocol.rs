@@ -25,7 +25,8 @@ pub use super::updates::{MoveNow, SegmentView, Update};
 /// Bumped whenever a message changes shape; a client and an owner must agree on it.
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
 /// 7: `reset` (request and reply) and `reset` on a move's progress (reset waves).
-pub const PROTOCOL_VERSION: u32 = 10;
+/// 11: `status-json` (request and reply: the status as the owner's JSON text).
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +119,10 @@ pub enum Request {
     PollNow { segment: Option<String> },
     /// The status of every segment, read now.
     Status,
+    /// [`Request::Status`] answered as the JSON the owner writes for it ([`StatusJson`]),
+    /// for a client that only prints it (`cutover status --json` into a pipe): a thousand
+    /// segments are megabytes that it need not read into numbers and write back out.
+    StatusJson,
     /// The audit log, optionally of one segment, oldest first. Paged: only events numbered
     /// below `before`, and of those the newest `limit` (at most
     /// [`crate::engine::view::LOG_PAGE`]); without them,
@@ -225,6 +230,12 @@ pub enum Reply {
     Status {
         status: Box<ProjectStatus>,
     },
+    /// The answer to [`Request::StatusJson`]: on the wire the same `status` object as
+    /// [`Reply::Status`]'s. Read it with [`decode::server_msg`]: serde's derived reading of an
+    /// internally tagged enum cannot keep raw JSON.
+    StatusJson {
+        status: StatusJson,
+    },
     Log {
         events: Vec<Event>,
     },
@@ -288,6 +299,7 @@ impl Request {
             Request::Snapshot
                 | Request::Subscribe { .. }
                 | Request::Status
+                | Request::StatusJson
                 | Request::Log { .. }
                 | Request::Verify
                 | Request::Prefs
@@ -303,6 +315,33 @@ impl Reply {
             self,
             Reply::Event { .. } | Reply::Polled { .. } | Reply::MoveProgress { .. }
         )
+    }
+}
+
+/// A [`ProjectStatus`] as JSON text, written once by the owner and passed through as is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StatusJson(pub Box<serde_json::value::RawValue>);
+
+impl StatusJson {
+    pub fn of(status: &ProjectStatus) -> serde_json::Result<Self> {
+        serde_json::value::to_raw_value(status).map(Self)
+    }
+
+    /// The JSON text, compact.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The status it stands for.
+    pub fn read(&self) -> serde_json::Result<ProjectStatus> {
+        serde_json::from_str(self.text())
+    }
+}
+
+impl PartialEq for StatusJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
     }
 }
 
@@ -371,5 +410,6 @@ pub struct Welcome {
     pub person: Option<String>,
 }
 
+pub(super) mod decode;
 #[cfg(test)]
 mod tests;

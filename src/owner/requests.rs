@@ -4,7 +4,7 @@
 use super::Inbox;
 use super::clients::Waiter;
 use super::core::Core;
-use super::protocol::{FailureKind, Reply, Request, Role, Tone};
+use super::protocol::{FailureKind, Reply, Request, Role, StatusJson, Tone};
 use super::running::PollJob;
 use crate::engine::{Command, EngineError};
 
@@ -125,10 +125,22 @@ impl Core {
                 };
                 self.spawn_poll(specs, PollJob::Now { waiter });
             }
-            Request::Status => match self.engine.status(now).map(|mut s| {
+            Request::Status | Request::StatusJson => match self.engine.status(now).map(|mut s| {
                 s.notify_failing = self.upkeep.sinks_failing();
-                s
+                s.without_bands()
             }) {
+                Ok(status) if matches!(request, Request::StatusJson) => {
+                    match StatusJson::of(&status) {
+                        Ok(status) => self.clients.reply(waiter, Reply::StatusJson { status }),
+                        Err(e) => self.clients.reply(
+                            waiter,
+                            Reply::Failed {
+                                kind: FailureKind::Store,
+                                message: format!("the status does not serialize: {e}"),
+                            },
+                        ),
+                    }
+                }
                 Ok(status) => self.clients.reply(
                     waiter,
                     Reply::Status {

@@ -152,7 +152,7 @@ impl Session {
             .await
             .map_err(|_| AttachError::NoAnswer("the owner did not answer within 5 s".into()))?;
         let welcome = match first {
-            Some(Ok(frame)) => match serde_json::from_slice::<ServerMsg>(&frame) {
+            Some(Ok(frame)) => match super::protocol::decode::server_msg(&frame) {
                 Ok(ServerMsg::Welcome(w)) if w.protocol == PROTOCOL_VERSION => w,
                 Ok(ServerMsg::Welcome(w)) => {
                     return Err(AttachError::OtherProtocol {
@@ -177,7 +177,7 @@ impl Session {
         let (in_tx, rx) = mpsc::unbounded_channel();
         let reader = tokio::spawn(async move {
             while let Some(Ok(frame)) = frames_in.next().await {
-                let Ok(msg) = serde_json::from_slice::<ServerMsg>(&frame) else {
+                let Ok(msg) = super::protocol::decode::server_msg(&frame) else {
                     break;
                 };
                 if in_tx.send(msg).is_err() {

@@ -338,7 +338,15 @@ impl Forecaster {
                 let d = (last_d.max(1.0) * 4.0).min(HORIZON as f64) * f64::from(k) / 96.0;
                 let (a, b, c) = (at(low_curve, d), at(high_curve, d), at((ci, cj, cw), d));
                 let (lo, hi) = (a.min(b).min(c), a.max(b).max(c));
-                (d, self.of_whole(lo), self.of_whole(hi))
+                // Rounded to what any chart can show (a minute and a millionth of the
+                // segment), which keeps a thousand segments' bands from being megabytes of
+                // digits in every status and snapshot; never below the share at cutover.
+                let share = |s: f64| ((s * 1e6).round() / 1e6).max(self.start);
+                (
+                    (d * 1e3).round() / 1e3,
+                    share(self.of_whole(lo)),
+                    share(self.of_whole(hi)),
+                )
             })
             .collect();
         let cohorts = cohorts_of(ci, cj, cw);
