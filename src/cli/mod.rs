@@ -9,7 +9,7 @@ mod audit;
 mod audit_args;
 mod change;
 mod import;
-mod init;
+pub(crate) mod init;
 mod live;
 mod moving;
 mod notify;

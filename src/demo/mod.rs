@@ -8,7 +8,7 @@
 //! mix) lags its single-P projection, and the dormant accounts are moved by cutover itself into
 //! the simulated FusionAuth (rehearsed in test, moved at cutover).
 
-mod project;
+pub(crate) mod project;
 
 pub use project::{SCHEDULE, population, project_file};
 
