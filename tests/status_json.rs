@@ -94,3 +94,42 @@ fn at_a_terminal_it_is_indented() {
         "{forecasts:?}"
     );
 }
+
+/// Enough segments that a status reads them on every core: each says what it says read alone,
+/// in the project's order.
+#[test]
+fn many_segments_read_together_say_what_each_says_alone() {
+    const MANY: usize = 70;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    write_project(p, &history::project(MANY));
+    let t0 = Utc::now() - Duration::days(9);
+    history::cut_over_at(p, t0);
+    history::import(p, MANY, t0, 8, 6 * 3600);
+    let together = json(cutover(p).args(["status", "--json"]));
+    let together = lasting(&together);
+    assert_eq!(together.len(), MANY);
+
+    let (project, _) = cutover::config::load(p).expect("project");
+    let store = cutover::store::Store::open(&p.join(".cutover")).expect("store");
+    let engine =
+        cutover::engine::Engine::new(project.clone(), p.to_path_buf(), store).expect("engine");
+    let alone: Vec<(Value, Value, Value)> = project
+        .segments
+        .iter()
+        .map(|seg| {
+            let s = engine.segment_status(seg, Utc::now()).expect("status");
+            let s = serde_json::to_value(&s).expect("json");
+            let mut forecast = s["forecast"].clone();
+            if let Some(f) = forecast.as_object_mut() {
+                f.remove("band");
+            }
+            (s["id"].clone(), s["phase"].clone(), forecast)
+        })
+        .collect();
+    assert_eq!(together, alone);
+    assert!(
+        together.iter().all(|(_, _, f)| f["finish"].is_string()),
+        "{together:?}"
+    );
+}

@@ -149,72 +149,97 @@ impl Engine {
         now: DateTime<Utc>,
         f: impl FnOnce(&mut Adoption) -> R,
     ) -> Result<Option<R>, StoreError> {
-        let mut views = self.adoption.lock().unwrap_or_else(|e| e.into_inner());
-        if !views.contains_key(segment) {
-            let state = self.state(segment);
-            let (Some(at), Some(seg)) = (state.cutover_at, self.project().segment(segment)) else {
-                return Ok(None);
-            };
-            let from = at.timestamp_millis();
-            let daily = self.read(segment, Some(Resolution::Day), from)?;
-            let base = state.size_at_cutover.unwrap_or(seg.size).max(1);
-            let mut view = Adoption {
-                cutover_ms: from,
-                cutover_at: at,
-                base: base as f64,
-                daily,
-                chart: None,
-                forecaster: Forecaster::new(
-                    self.plan_of(segment),
-                    Target {
-                        goal: seg.goal,
-                        limit: seg.deadline.and_then(|d| {
-                            let end = d.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
-                            Some(days_between(at, end))
-                        }),
-                        size: base,
-                    },
-                )
-                .from_share(state.start_share()),
-                kept: false,
-            };
-            for r in view.daily.list.clone() {
-                if r.last_at_ms >= from {
-                    let (d, s) = view.to_point(r.last_at_ms, r.last);
-                    view.forecaster.push(r.start_ms.div_euclid(DAY_MS), d, s);
-                }
-            }
-            // The answer a process before this one fitted from the same inputs, if kept.
-            if let Ok(Some(bytes)) = self.store().notes().forecast(segment) {
-                view.kept = view.forecaster.recall(&bytes);
-            }
-            views.insert(segment.to_string(), view);
+        let lock = || self.adoption.lock().unwrap_or_else(|e| e.into_inner());
+        // Worked on outside the lock, and put back after: a status builds and fits many
+        // segments' views at once, on several threads (each segment on one of them).
+        let taken = lock().remove(segment);
+        let mut view = match taken {
+            Some(view) => view,
+            None => match self.build_adoption(segment)? {
+                Some(view) => view,
+                None => return Ok(None),
+            },
+        };
+        let charted = if chart && view.chart.is_none() {
+            self.chart_buckets(segment, view.cutover_ms, now)
+                .map(|buckets| view.chart = Some(buckets))
+        } else {
+            Ok(())
+        };
+        let out = charted.is_ok().then(|| f(&mut view));
+        lock().insert(segment.to_string(), view);
+        charted?;
+        Ok(out)
+    }
+
+    /// The chart buckets of a view from its cutover to `now` (see [`MAX_BUCKETS`]).
+    fn chart_buckets(
+        &self,
+        segment: &str,
+        cutover_ms: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Buckets, StoreError> {
+        let span = now.timestamp_millis() - cutover_ms;
+        let res = if span < RAW_SPAN_MS {
+            None
+        } else {
+            [Resolution::Minute, Resolution::Hour]
+                .into_iter()
+                .find(|r| span / r.millis() <= MAX_BUCKETS as i64)
+                .or(Some(Resolution::Day))
+        };
+        let mut buckets = self.read(segment, res, cutover_ms)?;
+        while buckets.list.len() > MAX_BUCKETS
+            && let Some(wider) = buckets
+                .res
+                .map_or(Some(Resolution::Minute), Resolution::coarser)
+        {
+            buckets.list = rollup::coarsen(&buckets.list, wider);
+            buckets.res = Some(wider);
         }
-        let Some(view) = views.get_mut(segment) else {
+        Ok(buckets)
+    }
+
+    /// A segment's view from the store (`None` before cutover).
+    fn build_adoption(&self, segment: &str) -> Result<Option<Adoption>, StoreError> {
+        let state = self.state(segment);
+        let (Some(at), Some(seg)) = (state.cutover_at, self.project().segment(segment)) else {
             return Ok(None);
         };
-        if chart && view.chart.is_none() {
-            let span = now.timestamp_millis() - view.cutover_ms;
-            let res = if span < RAW_SPAN_MS {
-                None
-            } else {
-                [Resolution::Minute, Resolution::Hour]
-                    .into_iter()
-                    .find(|r| span / r.millis() <= MAX_BUCKETS as i64)
-                    .or(Some(Resolution::Day))
-            };
-            let mut buckets = self.read(segment, res, view.cutover_ms)?;
-            while buckets.list.len() > MAX_BUCKETS
-                && let Some(wider) = buckets
-                    .res
-                    .map_or(Some(Resolution::Minute), Resolution::coarser)
-            {
-                buckets.list = rollup::coarsen(&buckets.list, wider);
-                buckets.res = Some(wider);
+        let from = at.timestamp_millis();
+        let daily = self.read(segment, Some(Resolution::Day), from)?;
+        let base = state.size_at_cutover.unwrap_or(seg.size).max(1);
+        let mut view = Adoption {
+            cutover_ms: from,
+            cutover_at: at,
+            base: base as f64,
+            daily,
+            chart: None,
+            forecaster: Forecaster::new(
+                self.plan_of(segment),
+                Target {
+                    goal: seg.goal,
+                    limit: seg.deadline.and_then(|d| {
+                        let end = d.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
+                        Some(days_between(at, end))
+                    }),
+                    size: base,
+                },
+            )
+            .from_share(state.start_share()),
+            kept: false,
+        };
+        for r in view.daily.list.clone() {
+            if r.last_at_ms >= from {
+                let (d, s) = view.to_point(r.last_at_ms, r.last);
+                view.forecaster.push(r.start_ms.div_euclid(DAY_MS), d, s);
             }
-            view.chart = Some(buckets);
         }
-        Ok(Some(f(view)))
+        // The answer a process before this one fitted from the same inputs, if kept.
+        if let Ok(Some(bytes)) = self.store().notes().forecast(segment) {
+            view.kept = view.forecaster.recall(&bytes);
+        }
+        Ok(Some(view))
     }
 
     fn read(

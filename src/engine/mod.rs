@@ -188,3 +188,8 @@ impl Engine {
         Ok(event)
     }
 }
+// A status reads its segments on several threads (see `status::Engine::status_read`).
+const _: fn() = || {
+    fn sync<T: Sync>() {}
+    sync::<Engine>();
+};

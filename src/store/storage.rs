@@ -40,7 +40,7 @@ impl HoldTicket {
 
 /// A project's durable state: the event log, the samples with their rollups and latest
 /// values, and the schema version.
-pub trait Storage: Send {
+pub trait Storage: Send + Sync {
     /// The local state folder: the process lock and the owner's socket live there.
     fn dir(&self) -> &Path;
     /// Where the state is kept, for people: a folder, or a database (never a password).
