@@ -20,6 +20,7 @@ pub mod live;
 pub mod move_status;
 mod record;
 mod request;
+mod spread;
 pub mod status;
 mod sync;
 pub mod view;
@@ -188,7 +189,7 @@ impl Engine {
         Ok(event)
     }
 }
-// A status reads its segments on several threads (see `status::Engine::status_read`).
+// A status reads its segments on several threads (see `spread`).
 const _: fn() = || {
     fn sync<T: Sync>() {}
     sync::<Engine>();

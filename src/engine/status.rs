@@ -163,44 +163,6 @@ pub struct SourceStatus {
     pub stale_after_secs: Option<f64>,
 }
 
-/// From this many segments a status reads them on every core: each segment's reads (its
-/// day rollups, its kept forecast, its sources' newest samples) are its own.
-const PARALLEL_FROM: usize = 64;
-
-impl Engine {
-    /// Every segment's status at `now`, in the project's order.
-    fn segment_statuses(&self, now: DateTime<Utc>) -> Result<Vec<SegmentStatus>, StoreError> {
-        let all = &self.project().segments;
-        let one = |part: &[Segment]| {
-            part.iter()
-                .map(|s| self.segment_status(s, now))
-                .collect::<Result<Vec<_>, _>>()
-        };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if all.len() < PARALLEL_FROM || threads < 2 {
-            return one(all);
-        }
-        let parts: Vec<Result<Vec<SegmentStatus>, StoreError>> = std::thread::scope(|scope| {
-            let running: Vec<_> = all
-                .chunks(all.len().div_ceil(threads))
-                .map(|part| scope.spawn(move || one(part)))
-                .collect();
-            running
-                .into_iter()
-                .map(|t| {
-                    t.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
-        let mut segments = Vec::with_capacity(all.len());
-        for part in parts {
-            segments.extend(part?);
-        }
-        Ok(segments)
-    }
-}
-
 impl ProjectStatus {
     /// The status as `status` answers it: each forecast without its chart's band (97 points a
     /// segment, most of a thousand segments' megabytes; charts come from snapshots).
@@ -382,7 +344,9 @@ impl Engine {
 
     /// [`Engine::status`] on what is read ahead (or read as it goes).
     pub(crate) fn status_read(&self, now: DateTime<Utc>) -> Result<ProjectStatus, StoreError> {
-        let segments = self.segment_statuses(now)?;
+        let segments = super::spread::on_every_core(&self.project().segments, |s| {
+            self.segment_status(s, now)
+        })?;
         Ok(ProjectStatus {
             project: self.project().name.clone(),
             legacy: self.project().legacy.clone(),

@@ -144,12 +144,17 @@ impl Engine {
 
     fn snapshot_read(&self, now: DateTime<Utc>) -> Result<Snapshot, StoreError> {
         let status = self.status_read(now)?;
-        let mut series = BTreeMap::new();
-        for seg in &status.segments {
-            if seg.cutover_at.is_some() {
-                series.insert(seg.id.clone(), self.client_series(&seg.id, now)?);
-            }
-        }
+        let charted: Vec<&str> = status
+            .segments
+            .iter()
+            .filter(|s| s.cutover_at.is_some())
+            .map(|s| s.id.as_str())
+            .collect();
+        let series = super::spread::on_every_core(&charted, |&id| {
+            Ok((id.to_string(), self.client_series(id, now)?))
+        })?
+        .into_iter()
+        .collect();
         Ok(Snapshot {
             status,
             plans: self.plans(),

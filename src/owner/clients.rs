@@ -104,7 +104,7 @@ impl Clients {
                 };
                 tx.send(ServerMsg::Reply { id, reply }).is_err()
             }
-            Outbox::Remote(out) => !out.push(reply_frame(id, &served.reply), true),
+            Outbox::Remote(out) => !out.push(reply_frame(id, &served.reply()), true),
         };
         if gone {
             tracing::info!(client, "client dropped: gone, or not reading");

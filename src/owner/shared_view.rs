@@ -23,12 +23,33 @@ enum SnapshotReply<'a> {
     Snapshot { snapshot: &'a Snapshot },
 }
 
-/// One snapshot, and its reply serialized once for every socket client.
+/// One snapshot, and its reply serialized once for every socket client (when the first asks:
+/// a cockpit that owns the project takes the snapshot itself, and never needs the JSON).
 #[derive(Clone)]
 pub(super) struct Served {
     pub snapshot: Arc<Snapshot>,
-    /// `Reply::Snapshot` as JSON.
-    pub reply: Bytes,
+    json: Arc<std::sync::OnceLock<Bytes>>,
+}
+
+impl Served {
+    /// `Reply::Snapshot` as JSON (or, should it not serialize, a `failed` reply saying so).
+    pub fn reply(&self) -> Bytes {
+        self.json
+            .get_or_init(|| {
+                serde_json::to_vec(&SnapshotReply::Snapshot {
+                    snapshot: &self.snapshot,
+                })
+                .unwrap_or_else(|e| {
+                    serde_json::to_vec(&super::protocol::Reply::Failed {
+                        kind: super::protocol::FailureKind::Store,
+                        message: format!("a snapshot does not serialize: {e}"),
+                    })
+                    .unwrap_or_default()
+                })
+                .into()
+            })
+            .clone()
+    }
 }
 
 struct Taken {
@@ -68,16 +89,9 @@ impl SharedView {
         }
         let mut snapshot = engine.snapshot(now)?;
         snapshot.running = running.clone();
-        let json = serde_json::to_vec(&SnapshotReply::Snapshot {
-            snapshot: &snapshot,
-        })
-        .map_err(|e| StoreError::Corrupt {
-            dir: engine.store().dir().to_path_buf(),
-            cause: format!("a snapshot does not serialize: {e}"),
-        })?;
         let served = Served {
             snapshot: Arc::new(snapshot),
-            reply: Bytes::from(json),
+            json: Arc::default(),
         };
         self.taken = Some(Taken {
             generation: self.generation,
@@ -113,7 +127,7 @@ mod tests {
         let served = view
             .get(&engine, crate::sample_project::now(), BTreeMap::new())
             .expect("snapshot");
-        let frame = reply_frame(7, &served.reply);
+        let frame = reply_frame(7, &served.reply());
         let read: ServerMsg = serde_json::from_slice(&frame).expect("a server message");
         let ServerMsg::Reply {
             id: 7,

@@ -119,6 +119,20 @@ pub async fn poll_once(
         .collect()
 }
 
+/// The first polls start this far apart (200 sources a second, each within its own
+/// interval): a project of thousands of sources opens without every request leaving at once,
+/// at the identity provider (whose API has rate limits) and on this machine's cores (which draw
+/// the cockpit's first frame meanwhile). A project of a few sources polls them all within a
+/// few tens of milliseconds.
+pub const FIRST_POLL_STAGGER: Duration = Duration::from_millis(5);
+
+/// When the `i`-th source of a project first polls, after its pollers start.
+pub fn first_poll(i: usize, every: Duration) -> Duration {
+    FIRST_POLL_STAGGER
+        .saturating_mul(u32::try_from(i).unwrap_or(u32::MAX))
+        .min(every)
+}
+
 /// Start one polling task per source; results go to `tx`. Dropping the returned set stops them.
 pub fn spawn_pollers(
     specs: Vec<SourceSpec>,
@@ -129,14 +143,18 @@ pub fn spawn_pollers(
 ) -> JoinSet<()> {
     let mut set = JoinSet::new();
     let client = source::client().ok();
-    for spec in specs {
+    for (i, spec) in specs.into_iter().enumerate() {
         let (tx, workdir, redactor, client) = (
             tx.clone(),
             workdir.clone(),
             redactor.clone(),
             client.clone(),
         );
+        let first = first_poll(i, spec.every);
         set.spawn(async move {
+            if !first.is_zero() {
+                tokio::time::sleep(first).await;
+            }
             let Some(client) = client.or_else(|| source::client().ok()) else {
                 return;
             };
@@ -161,6 +179,19 @@ pub fn spawn_pollers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_polls_are_staggered_within_each_interval() {
+        let every = Duration::from_secs(30);
+        assert_eq!(first_poll(0, every), Duration::ZERO);
+        assert_eq!(first_poll(3, every), Duration::from_millis(15));
+        // 2,000 sources: the last starts 10 s in, inside its 30 s interval.
+        assert_eq!(first_poll(1999, every), Duration::from_millis(9995));
+        // A source polled every 100 ms never waits longer than that for its first poll.
+        let fast = Duration::from_millis(100);
+        assert_eq!(first_poll(1999, fast), fast);
+        assert_eq!(first_poll(usize::MAX, every), every);
+    }
 
     #[test]
     fn the_runtime_follows_the_cores_within_bounds() {
