@@ -222,8 +222,25 @@ fn refuse_unrunnable_rollbacks(engine: &Engine, dir: &std::path::Path) -> Result
 /// Open the project's state and start an owner on it (fails with `StoreError::Locked` when
 /// another process owns it).
 pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
-    let project = crate::config::load_to_run(&config.project_dir)?;
-    let store = open_state(&project, &config.state_dir, config.poll)?;
+    // A folder that holds a local state already is opened while the project file is read
+    // (for a thousand segments each is a sixth of a one-shot `status`); the file still
+    // decides, and a project kept elsewhere (`[state] backend`) closes it again unused.
+    let local = config.state_dir.join("state").is_dir();
+    let (project, early) = std::thread::scope(|scope| {
+        let early = local.then(|| scope.spawn(|| crate::store::Store::open(&config.state_dir)));
+        let project = crate::config::load_to_run(&config.project_dir);
+        (project, early.map(|opening| opening.join()))
+    });
+    let project = project?;
+    let store: Box<dyn Storage> = match early {
+        Some(Ok(opened)) if matches!(project.state, crate::config::StateBackend::Sled) => {
+            Box::new(opened?)
+        }
+        other => {
+            drop(other);
+            open_state(&project, &config.state_dir, config.poll)?
+        }
+    };
     for note in store.recovered() {
         tracing::warn!("{note}");
         eprintln!("cutover: {note}");
