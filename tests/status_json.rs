@@ -55,12 +55,21 @@ fn piped_it_is_one_compact_line_with_each_forecast_and_no_band() {
     }
 
     // Through the project's owner: the same segments, phases and forecasts.
-    let mut watch = owning_watch(p);
+    let watch = Stopped(owning_watch(p));
     let attached = json(cutover(p).args(["status", "--json"]));
-    watch.kill().expect("stop the watch");
-    watch.wait().expect("reap the watch");
+    drop(watch);
     assert_eq!(lasting(&attached), forecasts);
     assert_eq!(attached["project"], "History");
+}
+
+/// A child process stopped and reaped when dropped, even by a failed assertion.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
@@ -68,14 +77,18 @@ fn at_a_terminal_it_is_indented() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
     project_in_cutover(p);
-    // `script` gives the command a terminal of its own (util-linux, on every Debian).
-    let command = format!(
-        "{} --project {} status --json",
-        env!("CARGO_BIN_EXE_cutover"),
-        p.display()
-    );
+    // `script` gives the command a terminal of its own (util-linux, essential on Debian);
+    // the paths reach its shell as variables, whatever characters they hold.
     let out = std::process::Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            r#"exec "$CUTOVER_BIN" --project "$PROJECT" status --json"#,
+            "/dev/null",
+        ])
+        .env("CUTOVER_BIN", env!("CARGO_BIN_EXE_cutover"))
+        .env("PROJECT", p)
         .env("USER", "tester")
         .output()
         .expect("run `script` (util-linux)");

@@ -142,6 +142,12 @@ impl Adoption {
 impl Engine {
     /// Run `f` on the adoption view of a segment (built first if needed; with its chart if
     /// `chart`). `None` before cutover.
+    ///
+    /// The view is taken out of the map while `f` runs and put back after, so many segments
+    /// are built and fitted at once. That is safe because only the owner's loop uses the
+    /// engine, and when it spreads work on several threads ([`super::spread`]) each segment
+    /// is on one of them: never call this for one segment from two threads at once (a sample
+    /// or a forget in between would be undone).
     pub(crate) fn with_adoption<R>(
         &self,
         segment: &str,

@@ -9,7 +9,8 @@ use crate::store::StoreError;
 /// more than it saves).
 const SPREAD_FROM: usize = 64;
 
-/// `f` of each item, in order, computed on up to one thread a core.
+/// `f` of each item, in order, computed on one thread a core (at most 8). Each item is given
+/// to exactly one thread.
 pub(crate) fn on_every_core<I: Sync, T: Send>(
     items: &[I],
     f: impl Fn(&I) -> Result<T, StoreError> + Sync,

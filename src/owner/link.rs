@@ -219,13 +219,27 @@ fn refuse_unrunnable_rollbacks(engine: &Engine, dir: &std::path::Path) -> Result
     )
 }
 
+/// Whether a project file has a `[state]` table or `state` key (or cannot be read): its state
+/// may be kept elsewhere than the local folder.
+fn names_its_state(file: &std::path::Path) -> bool {
+    std::fs::read_to_string(file).map_or(true, |text| {
+        text.lines().any(|line| {
+            let line = line.trim_start().trim_start_matches('[').trim_start();
+            line.strip_prefix("state")
+                .is_some_and(|rest| rest.trim_start().starts_with([']', '.', '=']))
+        })
+    })
+}
+
 /// Open the project's state and start an owner on it (fails with `StoreError::Locked` when
 /// another process owns it).
 pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner> {
     // A folder that holds a local state already is opened while the project file is read
-    // (for a thousand segments each is a sixth of a one-shot `status`); the file still
-    // decides, and a project kept elsewhere (`[state] backend`) closes it again unused.
-    let local = config.state_dir.join("state").is_dir();
+    // (for a thousand segments each is a sixth of a one-shot `status`), unless the file has a
+    // word to say about the state (`[state] backend`: a project moved to PostgreSQL keeps its
+    // old folder, which is then left alone). The file still decides after reading it.
+    let local = config.state_dir.join("state").is_dir()
+        && !names_its_state(&config.project_dir.join(crate::config::FILE_NAME));
     let (project, early) = std::thread::scope(|scope| {
         let early = local.then(|| scope.spawn(|| crate::store::Store::open(&config.state_dir)));
         let project = crate::config::load_to_run(&config.project_dir);
@@ -285,4 +299,27 @@ pub fn own(config: &LinkConfig, script: Option<Box<dyn Script>>) -> Result<Owner
     )?;
     owner.metrics_error = metrics_error;
     Ok(owner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_its_state;
+
+    #[test]
+    fn a_file_that_names_its_state_is_read_before_the_state_opens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("cutover.toml");
+        assert!(names_its_state(&file), "an unreadable file may name it");
+        for (text, names) in [
+            ("[project]\nname = \"p\"\n", false),
+            ("[project]\nstatefile = \"x\"\n", false),
+            ("[state]\nbackend = \"postgres\"\n", true),
+            ("  [ state ]\n", true),
+            ("state.backend = \"postgres\"\n", true),
+            ("state = { backend = \"postgres\" }\n", true),
+        ] {
+            std::fs::write(&file, text).expect("write");
+            assert_eq!(names_its_state(&file), names, "{text}");
+        }
+    }
 }

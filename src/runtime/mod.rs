@@ -119,18 +119,24 @@ pub async fn poll_once(
         .collect()
 }
 
-/// The first polls start this far apart (200 sources a second, each within its own
-/// interval): a project of thousands of sources opens without every request leaving at once,
-/// at the identity provider (whose API has rate limits) and on this machine's cores (which draw
-/// the cockpit's first frame meanwhile). A project of a few sources polls them all within a
-/// few tens of milliseconds.
+/// The first polls start this far apart (200 sources a second), wrapping around within each
+/// source's interval: a project of thousands of sources opens without every request leaving
+/// at once, at the identity provider (whose API has rate limits) and on this machine's cores
+/// (which draw the cockpit's first frame meanwhile). A project of a few sources polls them
+/// all within a few tens of milliseconds.
 pub const FIRST_POLL_STAGGER: Duration = Duration::from_millis(5);
 
-/// When the `i`-th source of a project first polls, after its pollers start.
+/// When the `i`-th source of a project first polls, after its pollers start: always within
+/// its first interval.
 pub fn first_poll(i: usize, every: Duration) -> Duration {
-    FIRST_POLL_STAGGER
-        .saturating_mul(u32::try_from(i).unwrap_or(u32::MAX))
-        .min(every)
+    let after = FIRST_POLL_STAGGER.saturating_mul(u32::try_from(i).unwrap_or(u32::MAX));
+    match (
+        after.as_nanos().checked_rem(every.as_nanos()),
+        every.is_zero(),
+    ) {
+        (Some(rem), false) => Duration::from_nanos(u64::try_from(rem).unwrap_or(0)),
+        _ => Duration::ZERO,
+    }
 }
 
 /// Start one polling task per source; results go to `tx`. Dropping the returned set stops them.
@@ -187,10 +193,19 @@ mod tests {
         assert_eq!(first_poll(3, every), Duration::from_millis(15));
         // 2,000 sources: the last starts 10 s in, inside its 30 s interval.
         assert_eq!(first_poll(1999, every), Duration::from_millis(9995));
+        // Polled every second, 1,000 sources wrap around it: five start in each 5 ms step,
+        // never all of the late ones at its end.
+        let second = Duration::from_secs(1);
+        assert_eq!(first_poll(200, second), Duration::ZERO);
+        assert_eq!(first_poll(999, second), Duration::from_millis(995));
+        let late = (0..1000)
+            .filter(|&i| first_poll(i, second) >= Duration::from_millis(900))
+            .count();
+        assert_eq!(late, 100, "a tenth of them in the last tenth");
         // A source polled every 100 ms never waits longer than that for its first poll.
         let fast = Duration::from_millis(100);
-        assert_eq!(first_poll(1999, fast), fast);
-        assert_eq!(first_poll(usize::MAX, every), every);
+        assert!((0..5000).all(|i| first_poll(i, fast) < fast));
+        assert_eq!(first_poll(usize::MAX, Duration::ZERO), Duration::ZERO);
     }
 
     #[test]
