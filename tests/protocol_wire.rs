@@ -1,7 +1,7 @@
 //! The owner's protocol as other programs see it (issue 24, §4): the shape of every message's
 //! JSON is a reviewed snapshot (`tests/snapshots/protocol_wire__shapes.snap`), so a change to
 //! the wire shows in review, and a changed shape fails until `PROTOCOL_VERSION` is bumped and
-//! the new shape's fingerprint recorded beside it (`WIRE` below).
+//! the new shape's fingerprint recorded beside it (`WIRE`, in `protocol_wire/wire.rs`).
 
 use cutover::owner::protocol::{
     ClientMsg, ClockSpec, FailureKind, PROTOCOL_VERSION, Reply, Request, Role, SegmentView,
@@ -10,46 +10,9 @@ use cutover::owner::protocol::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// Each protocol version and the SHA-256 of its shapes (the snapshot's text). A change to the
-/// wire bumps `PROTOCOL_VERSION` and adds a line; a line once written never changes.
-const WIRE: &[(u32, &str)] = &[
-    (
-        3,
-        "1523c1a6569becb86eb259b19d6aaa56e4a71a0f6b6fb5ff4b3a3c03a76a8135",
-    ),
-    (
-        4,
-        "ff2becf3e349286dd2bc3c8dab9e87c661a1b351a1c0ebc1a0c87fbecbfe0d9b",
-    ),
-    (
-        5,
-        "82a122849ca105d8cd3ba5f401eef9fdf432701276e1946c9ad1da83be8845fa",
-    ),
-    (
-        6,
-        "cb2e5e524008671216a3b885309e6ecad9fb8f5838016967c11f1627bd0ffcbb",
-    ),
-    (
-        7,
-        "3b369a41744b6537726ebf9496cabb7b18d327b2cc05d738dba5e72010ed08f5",
-    ),
-    (
-        8,
-        "37497563051b057a03370b005b367273955d32e23aee78f7f6f5df632c744b4a",
-    ),
-    (
-        9,
-        "e503d62fd08cd01568fb634902eeb3ff61ae511f7bcd016c617f96a43ec5c668",
-    ),
-    (
-        10,
-        "2ff775076d454a7baf8d465bd23fe70a0005d8310568618cdfd229d0cc33cb4b",
-    ),
-    (
-        11,
-        "8067f2cbdec5f6dd0e9eea2a0e2235e55823958530a6a5092d0bc1a6a0b2006a",
-    ),
-];
+#[path = "protocol_wire/wire.rs"]
+mod wire;
+use wire::WIRE;
 
 /// A value's shape: its keys and the types of their values, not the values themselves.
 fn shape(v: &Value, indent: usize, out: &mut String) {
@@ -428,7 +391,7 @@ fn the_wire_changes_only_with_the_protocol_version() {
     let recorded = WIRE.iter().find(|(v, _)| *v == PROTOCOL_VERSION);
     assert!(
         recorded.is_some_and(|(_, f)| *f == fingerprint),
-        "the protocol's wire is not the one recorded for version {PROTOCOL_VERSION}. If you changed it on purpose, bump PROTOCOL_VERSION in src/owner/protocol.rs and add ({}, \"{fingerprint}\") to WIRE in tests/protocol_wire.rs (other programs speak this protocol: keep the frame, the hello/welcome handshake and today's names)",
+        "the protocol's wire is not the one recorded for version {PROTOCOL_VERSION}. If you changed it on purpose, bump PROTOCOL_VERSION in src/owner/protocol.rs and add ({}, \"{fingerprint}\") to WIRE in tests/protocol_wire/wire.rs (other programs speak this protocol: keep the frame, the hello/welcome handshake and today's names)",
         PROTOCOL_VERSION + 1
     );
     let mut versions: Vec<u32> = WIRE.iter().map(|w| w.0).collect();

@@ -17,6 +17,7 @@ mod offline;
 mod out;
 mod plan;
 mod print;
+mod reading;
 mod reconcile;
 mod reset;
 mod rollback_args;
@@ -30,7 +31,6 @@ use live::{simulate, tempfile_dir};
 use offline::project;
 use via_owner::{call, print_progress};
 
-use crate::engine::status::ProjectStatus;
 use crate::model::Action;
 use crate::owner::calls::Written;
 use crate::owner::protocol::Request;
@@ -105,44 +105,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Cmd::Check { json } => offline::check(&cli.project, *json),
         Cmd::Completions { shell } => shell_docs::completions(*shell),
         Cmd::Man { out } => shell_docs::man(out.as_deref()),
-        Cmd::Status { json } => {
-            use std::io::IsTerminal as _;
-            // Into a pipe or a file the owner's own JSON text is printed as it comes (see
-            // `Request::StatusJson`); a person at a terminal gets it indented.
-            if *json && !std::io::stdout().is_terminal() {
-                let status: crate::owner::protocol::StatusJson =
-                    via_owner::ask(&cli, None, "status", Request::StatusJson, |_| {})?;
-                print::json_text(status.text())?;
-                return Ok(());
-            }
-            let status: Box<ProjectStatus> =
-                via_owner::ask(&cli, None, "status", Request::Status, |_| {})?;
-            if *json {
-                print::json_streamed(&status)?;
-            } else {
-                anstream::print!("{}", print::status(&status));
-            }
-            Ok(())
-        }
-        Cmd::Log { segment, json } => {
-            let request = Request::Log {
-                segment: segment.clone(),
-                before: None,
-                limit: None,
-            };
-            let events: Vec<crate::model::Event> =
-                via_owner::ask(&cli, None, "log", request, |_| {})?;
-            let events: Vec<_> = events.iter().collect();
-            if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&print::log_json(&events))?
-                );
-            } else {
-                anstream::print!("{}", print::log(&events));
-            }
-            Ok(())
-        }
+        Cmd::Status { json } => reading::status(&cli, *json),
+        Cmd::Log { segment, json } => reading::log(&cli, segment.clone(), *json),
         Cmd::Plan {
             segment,
             logins,

@@ -44,6 +44,7 @@ mod periodic;
 mod polling;
 mod prefs;
 pub mod protocol;
+mod read_requests;
 mod reconcile_tasks;
 mod requests;
 mod reset_tasks;

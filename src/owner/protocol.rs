@@ -318,33 +318,6 @@ impl Reply {
     }
 }
 
-/// A [`ProjectStatus`] as JSON text, written once by the owner and passed through as is.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct StatusJson(pub Box<serde_json::value::RawValue>);
-
-impl StatusJson {
-    pub fn of(status: &ProjectStatus) -> serde_json::Result<Self> {
-        serde_json::value::to_raw_value(status).map(Self)
-    }
-
-    /// The JSON text, compact.
-    pub fn text(&self) -> &str {
-        self.0.get()
-    }
-
-    /// The status it stands for.
-    pub fn read(&self) -> serde_json::Result<ProjectStatus> {
-        serde_json::from_str(self.text())
-    }
-}
-
-impl PartialEq for StatusJson {
-    fn eq(&self, other: &Self) -> bool {
-        self.text() == other.text()
-    }
-}
-
 /// The time the owner lives in, so an attached client shows the same "now" (a demo runs on a
 /// simulated clock, days ahead of the wall clock).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -411,5 +384,6 @@ pub struct Welcome {
 }
 
 pub(super) mod decode;
+pub use decode::StatusJson;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 use super::Inbox;
 use super::clients::Waiter;
 use super::core::Core;
-use super::protocol::{FailureKind, Reply, Request, Role, StatusJson, Tone};
+use super::protocol::{FailureKind, Reply, Request, Role, Tone};
 use super::running::PollJob;
 use crate::engine::{Command, EngineError};
 
@@ -125,56 +125,13 @@ impl Core {
                 };
                 self.spawn_poll(specs, PollJob::Now { waiter });
             }
-            Request::Status | Request::StatusJson => match self.engine.status(now).map(|mut s| {
-                s.notify_failing = self.upkeep.sinks_failing();
-                s.without_bands()
-            }) {
-                Ok(status) if matches!(request, Request::StatusJson) => {
-                    match StatusJson::of(&status) {
-                        Ok(status) => self.clients.reply(waiter, Reply::StatusJson { status }),
-                        Err(e) => self.clients.reply(
-                            waiter,
-                            Reply::Failed {
-                                kind: FailureKind::Store,
-                                message: format!("the status does not serialize: {e}"),
-                            },
-                        ),
-                    }
-                }
-                Ok(status) => self.clients.reply(
-                    waiter,
-                    Reply::Status {
-                        status: Box::new(status),
-                    },
-                ),
-                Err(e) => self.engine_failed(waiter, e.into()),
-            },
+            Request::Status => self.answer_status(waiter, now, false),
+            Request::StatusJson => self.answer_status(waiter, now, true),
             Request::Log {
                 segment,
                 before,
                 limit,
-            } => {
-                if let Some(s) = &segment
-                    && self.engine.project().segment(s).is_none()
-                    && !self.engine.events().iter().any(|e| &e.body.segment == s)
-                {
-                    return self.engine_failed(waiter, EngineError::UnknownSegment(s.clone()));
-                }
-                // Numbered from 1 without gaps: `before` cuts the log by position.
-                let all = self.engine.events();
-                let end =
-                    before.map_or(all.len(), |b| (b.saturating_sub(1) as usize).min(all.len()));
-                let limit = limit.map(|l| (l as usize).min(crate::engine::view::LOG_PAGE));
-                let mut events: Vec<_> = all[..end]
-                    .iter()
-                    .rev()
-                    .filter(|e| segment.as_ref().is_none_or(|s| &e.body.segment == s))
-                    .take(limit.unwrap_or(usize::MAX))
-                    .cloned()
-                    .collect();
-                events.reverse();
-                self.clients.reply(waiter, Reply::Log { events });
-            }
+            } => self.answer_log(waiter, segment, before, limit),
             Request::Snapshot | Request::Subscribe { .. } => {
                 let subscribe = match &request {
                     Request::Subscribe { polls } => Some(*polls),

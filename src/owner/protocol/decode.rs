@@ -6,13 +6,41 @@
 //! their types: the tag and the payload are located first (the payload kept as raw JSON
 //! text), then the payload is read once. Every other message, small, takes serde's own path.
 //! Both give the same value for the same bytes (see the tests). `status-json` is only read
-//! here: its payload stays raw JSON, which serde's buffered reading cannot keep.
+//! here: its payload ([`StatusJson`]) stays raw JSON, which serde's buffered reading cannot
+//! keep.
 
 use super::{Reply, ServerMsg};
 use crate::owner::updates::Update;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+
+/// A [`crate::engine::status::ProjectStatus`] as JSON text, written once by the owner and passed through as is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StatusJson(pub Box<serde_json::value::RawValue>);
+
+impl StatusJson {
+    pub fn of(status: &crate::engine::status::ProjectStatus) -> serde_json::Result<Self> {
+        serde_json::value::to_raw_value(status).map(Self)
+    }
+
+    /// The JSON text, compact.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The status it stands for.
+    pub fn read(&self) -> serde_json::Result<crate::engine::status::ProjectStatus> {
+        serde_json::from_str(self.text())
+    }
+}
+
+impl PartialEq for StatusJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
 
 /// A server message's tag and the parts a large message has, as raw JSON.
 #[derive(Deserialize)]
@@ -74,7 +102,7 @@ fn large_reply(raw: &RawValue) -> serde_json::Result<Option<Reply>> {
                 status: serde_json::from_str(status.get())?,
             }),
             (Some("status-json"), Some(status), _) => Some(Reply::StatusJson {
-                status: super::StatusJson(status.to_owned()),
+                status: StatusJson(status.to_owned()),
             }),
             (Some("snapshot"), _, Some(snapshot)) => Some(Reply::Snapshot {
                 snapshot: serde_json::from_str(snapshot.get())?,
@@ -167,7 +195,7 @@ mod tests {
         let msg = ServerMsg::Reply {
             id: 2,
             reply: Reply::StatusJson {
-                status: super::super::StatusJson::of(&status).expect("serialize"),
+                status: StatusJson::of(&status).expect("serialize"),
             },
         };
         let frame = serde_json::to_vec(&msg).expect("serialize");
