@@ -189,6 +189,7 @@ impl Engine {
         Ok(event)
     }
 }
+
 // A status reads its segments on several threads (see `spread`).
 const _: fn() = || {
     fn sync<T: Sync>() {}

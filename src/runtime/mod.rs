@@ -129,14 +129,12 @@ pub const FIRST_POLL_STAGGER: Duration = Duration::from_millis(5);
 /// When the `i`-th source of a project first polls, after its pollers start: always within
 /// its first interval.
 pub fn first_poll(i: usize, every: Duration) -> Duration {
-    let after = FIRST_POLL_STAGGER.saturating_mul(u32::try_from(i).unwrap_or(u32::MAX));
-    match (
-        after.as_nanos().checked_rem(every.as_nanos()),
-        every.is_zero(),
-    ) {
-        (Some(rem), false) => Duration::from_nanos(u64::try_from(rem).unwrap_or(0)),
-        _ => Duration::ZERO,
+    if every.is_zero() {
+        return Duration::ZERO;
     }
+    let after = FIRST_POLL_STAGGER.saturating_mul(u32::try_from(i).unwrap_or(u32::MAX));
+    // Below `every`, so it fits wherever `every` does.
+    Duration::from_nanos(u64::try_from(after.as_nanos() % every.as_nanos()).unwrap_or(0))
 }
 
 /// Start one polling task per source; results go to `tx`. Dropping the returned set stops them.
