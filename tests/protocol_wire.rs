@@ -175,6 +175,9 @@ fn every_message() -> Vec<(String, Value)> {
             id: 57,
             reason: "not on a Friday".into(),
         },
+        Request::Chart {
+            segment: "eu".into(),
+        },
     ];
     let replies = vec![
         Reply::Event {
@@ -240,6 +243,10 @@ fn every_message() -> Vec<(String, Value)> {
                 kept: 0,
                 started: None,
             }),
+        },
+        Reply::Chart {
+            segment: "eu".into(),
+            points: vec![(0.0, 0.0), (1.5, 0.25)],
         },
         Reply::Done,
         Reply::Failed {

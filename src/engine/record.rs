@@ -12,7 +12,7 @@ impl Engine {
     /// ahead of it (a demo project lives in simulated time, days ahead of the wall clock).
     pub fn reading_time(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
         // One round trip for every series' newest sample on a shared database.
-        let _ = self.read_ahead(self.project.segments.iter().map(|s| s.id.as_str()), false);
+        let _ = self.read_ahead(self.project.segments.iter().map(|s| s.id.as_str()));
         let t = self.newest_record(wall);
         self.store.samples().forget();
         t

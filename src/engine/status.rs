@@ -336,7 +336,7 @@ impl Engine {
 
     /// The status of the whole project at `now`.
     pub fn status(&self, now: DateTime<Utc>) -> Result<ProjectStatus, StoreError> {
-        self.read_ahead(self.project().segments.iter().map(|s| s.id.as_str()), false)?;
+        self.read_ahead(self.project().segments.iter().map(|s| s.id.as_str()))?;
         let status = self.status_read(now);
         self.store().samples().forget();
         status

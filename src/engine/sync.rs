@@ -114,13 +114,11 @@ impl Engine {
         }
     }
 
-    /// Read ahead what a status (and with `charts`, a chart) of these segments reads, in one
-    /// round trip on a shared database: thousands of small reads become one query. Pair with
+    /// Read ahead what a status (or a snapshot) of these segments reads, in one round trip on a shared database: thousands of small reads become one query. Pair with
     /// `self.store().samples().forget()`.
     pub(crate) fn read_ahead<'a>(
         &self,
         segments: impl Iterator<Item = &'a str>,
-        charts: bool,
     ) -> Result<(), StoreError> {
         if self.store().coordination().is_none() {
             return Ok(());
@@ -143,7 +141,7 @@ impl Engine {
         }
         self.store()
             .samples()
-            .prefetch(&series, charts)
+            .prefetch(&series)
             .map_err(|e| crate::store::sample_error(self.store().dir(), e))
     }
 }

@@ -2,6 +2,12 @@
 //! the log, adoption series) that the owner hands to every cockpit, and the adoption chart a
 //! report reads.
 //!
+//! A snapshot carries each segment's daily closes only: all the overview draws (its sparks,
+//! the project chart by date), read from the view the forecast keeps anyway. The full chart
+//! (hour or minute buckets from the store) is read for one segment when a client shows it
+//! ([`Engine::client_series`], the `chart` request): at a thousand segments, reading every
+//! chart was most of the cockpit's first frame.
+//!
 //! The adoption series of a segment is its `migrated` samples since it entered `cutover`,
 //! divided by the size recorded at that moment (the base a migration lead counts from: "the
 //! number of accounts in the old system just before cutover"), as (days since cutover, share).
@@ -44,19 +50,20 @@ impl SegmentPlan {
     }
 }
 
-/// Everything a client is told about a project in one piece.
 /// How many of the newest events a snapshot carries, and the most one page of the log holds
 /// ([`crate::owner::protocol::Request::Log`] with `limit`). The log is numbered from 1 without
 /// gaps, so a client knows how many older events there are: the first one's number, less one.
 pub const LOG_PAGE: usize = 1_000;
 
+/// Everything a client is told about a project in one piece.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub status: ProjectStatus,
     pub plans: Vec<SegmentPlan>,
     pub events: Vec<Event>,
-    /// Per segment in or after cutover: (days since cutover, migrated share 0..1), in time
-    /// order, downsampled to at most [`SERIES_POINTS`].
+    /// Per segment in or after cutover: each day's close, the last sample of each day since
+    /// cutover, as (days since cutover, migrated share 0..1), in time order. The full chart
+    /// is [`Engine::client_series`].
     pub series: BTreeMap<String, Vec<(f64, f64)>>,
     /// Hooks the owner is running right now, by segment (filled in by the owner).
     #[serde(default)]
@@ -136,7 +143,7 @@ impl Engine {
 
     /// Build the snapshot of the whole project at `now`.
     pub fn snapshot(&self, now: DateTime<Utc>) -> Result<Snapshot, StoreError> {
-        self.read_ahead(self.project().segments.iter().map(|s| s.id.as_str()), true)?;
+        self.read_ahead(self.project().segments.iter().map(|s| s.id.as_str()))?;
         let snapshot = self.snapshot_read(now);
         self.store().samples().forget();
         snapshot
@@ -144,17 +151,13 @@ impl Engine {
 
     fn snapshot_read(&self, now: DateTime<Utc>) -> Result<Snapshot, StoreError> {
         let status = self.status_read(now)?;
-        let charted: Vec<&str> = status
+        // Each view was built (or kept) by the status just read: its daily closes are at hand.
+        let series = status
             .segments
             .iter()
             .filter(|s| s.cutover_at.is_some())
-            .map(|s| s.id.as_str())
-            .collect();
-        let series = super::spread::on_every_core(&charted, |&id| {
-            Ok((id.to_string(), self.client_series(id, now)?))
-        })?
-        .into_iter()
-        .collect();
+            .map(|s| Ok((s.id.clone(), self.daily_adoption(&s.id, now)?)))
+            .collect::<Result<_, StoreError>>()?;
         Ok(Snapshot {
             status,
             plans: self.plans(),

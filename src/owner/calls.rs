@@ -98,6 +98,7 @@ fn kind(reply: &Reply) -> &'static str {
         Reply::Moved { .. } => "moved",
         Reply::Reset { .. } => "reset",
         Reply::RollbackDelta { .. } => "rollback-delta",
+        Reply::Chart { .. } => "chart",
         Reply::Done => "done",
         Reply::Failed { .. } => "failed",
     }

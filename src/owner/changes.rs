@@ -109,7 +109,7 @@ impl Core {
         }
         let now = self.now();
         let mut segments = Vec::new();
-        let ahead = self.engine.read_ahead(ids.iter().map(String::as_str), true);
+        let ahead = self.engine.read_ahead(ids.iter().map(String::as_str));
         if let Err(e) = ahead {
             if self.engine.unreachable_since().is_none() {
                 self.clients.notice(Tone::Danger, e.to_string());
@@ -149,7 +149,7 @@ impl Core {
             };
             let view = self.engine.segment_status(seg, now).and_then(|status| {
                 let series = match status.cutover_at {
-                    Some(_) => Some(self.engine.client_series(&id, now)?),
+                    Some(_) => Some(self.engine.daily_adoption(&id, now)?),
                     None => None,
                 };
                 Ok(SegmentView { status, series })

@@ -227,7 +227,7 @@ fn forecast_conditions(
         .filter(|s| engine.state(&s.id).phase == Phase::Cutover)
         .collect();
     engine
-        .read_ahead(in_cutover.iter().map(|s| s.id.as_str()), false)
+        .read_ahead(in_cutover.iter().map(|s| s.id.as_str()))
         .ok()?;
     let statuses: Result<Vec<_>, _> = in_cutover
         .iter()

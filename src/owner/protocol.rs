@@ -26,7 +26,8 @@ pub use super::updates::{MoveNow, SegmentView, Update};
 /// 4: `log` takes `before` and `limit` (pages), and a snapshot carries the newest page.
 /// 7: `reset` (request and reply) and `reset` on a move's progress (reset waves).
 /// 11: `status-json` (request and reply: the status as the owner's JSON text).
-pub const PROTOCOL_VERSION: u32 = 11;
+/// 12: `chart` (request and reply); a snapshot's `series` are each segment's daily closes.
+pub const PROTOCOL_VERSION: u32 = 12;
 
 /// What kind of process owns (or attaches to) a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +157,9 @@ pub enum Request {
     /// cockpit's rollback dialog): read from the target, or from the owner's reading of it
     /// when that is at most a few minutes old.
     RollbackDelta { segment: String },
+    /// One segment's adoption chart at full resolution: the cockpit's detail screen asks for
+    /// the segment it shows (snapshots and updates carry each segment's daily closes only).
+    Chart { segment: String },
     /// Record a reconciliation of a segment's export and target (`cutover reconcile`;
     /// counts only, judged by the segment's limits when recorded).
     RecordReconciled {
@@ -269,6 +273,12 @@ pub enum Reply {
     RollbackDelta {
         delta: Box<crate::model::moved::RollbackDelta>,
     },
+    /// The answer to [`Request::Chart`]: (days since cutover, share) in time order, at most
+    /// [`crate::engine::view::SERIES_POINTS`]; none before cutover.
+    Chart {
+        segment: String,
+        points: Vec<(f64, f64)>,
+    },
     /// A move's end report.
     Moved {
         report: Box<crate::model::moved::MoveReport>,
@@ -286,13 +296,13 @@ pub enum Reply {
 }
 
 impl Request {
-    /// Whether answering it leaves the state as it was (a snapshot taken for one such request
-    /// may serve the next).
     /// Whether it only reads, or saves the asker's own preferences (all a viewer may do).
     pub fn watches(&self) -> bool {
         self.reads_only() || matches!(self, Request::SavePrefs { .. })
     }
 
+    /// Whether answering it leaves the state as it was (a snapshot taken for one such request
+    /// may serve the next).
     pub fn reads_only(&self) -> bool {
         matches!(
             self,
@@ -304,6 +314,7 @@ impl Request {
                 | Request::Verify
                 | Request::Prefs
                 | Request::RollbackDelta { .. }
+                | Request::Chart { .. }
         )
     }
 }

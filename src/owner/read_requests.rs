@@ -1,5 +1,6 @@
 //! The requests the owner answers at once from what it holds: the status (as values, or as
-//! the JSON it writes for a client that only prints it) and pages of the audit log.
+//! the JSON it writes for a client that only prints it), pages of the audit log, and one
+//! segment's full adoption chart.
 
 use super::clients::Waiter;
 use super::core::Core;
@@ -32,6 +33,17 @@ impl Core {
             }
         };
         self.clients.reply(waiter, reply);
+    }
+
+    /// `chart`: one segment's adoption chart at full resolution (none before cutover).
+    pub(super) fn answer_chart(&mut self, waiter: Waiter, segment: String, now: DateTime<Utc>) {
+        if self.engine.project().segment(&segment).is_none() {
+            return self.engine_failed(waiter, EngineError::UnknownSegment(segment));
+        }
+        match self.engine.client_series(&segment, now) {
+            Ok(points) => self.clients.reply(waiter, Reply::Chart { segment, points }),
+            Err(e) => self.engine_failed(waiter, e.into()),
+        }
     }
 
     /// `log`: the audit log (of one segment), oldest first; with `before` only events

@@ -127,6 +127,7 @@ impl Core {
             }
             Request::Status => self.answer_status(waiter, now, false),
             Request::StatusJson => self.answer_status(waiter, now, true),
+            Request::Chart { segment } => self.answer_chart(waiter, segment, now),
             Request::Log {
                 segment,
                 before,

@@ -78,7 +78,8 @@ pub struct MoveNow {
     pub reset: bool,
 }
 
-/// One segment's fresh status, with its adoption series when it has one.
+/// One segment's fresh status, with its adoption series (daily closes, as a snapshot's) when
+/// it has one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentView {
     pub status: SegmentStatus,

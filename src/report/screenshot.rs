@@ -203,10 +203,12 @@ pub fn write_all(work: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
         ("help", (160, 48), &[Press::Key(KeyCode::Char('?'))]),
     ];
     let mut written = Vec::new();
+    // The detail screen's chart, as the owner would answer it.
+    let charts = |id: &str| engine.client_series(id, now).unwrap_or_default();
     for (name, size, presses) in shots {
         let path = out.join(format!("{name}.png"));
-        let buffer =
-            offscreen::render(snapshot.clone(), now, size, presses).map_err(ReportError::Sample)?;
+        let buffer = offscreen::render(snapshot.clone(), now, size, presses, &charts)
+            .map_err(ReportError::Sample)?;
         write_png(&buffer, &path)?;
         written.push(path);
     }

@@ -209,6 +209,8 @@ pub struct Model {
     /// asked for (the detail screen asks again every few minutes).
     pub deltas: BTreeMap<String, crate::model::moved::RollbackDelta>,
     pub delta_asked: BTreeMap<String, DateTime<Utc>>,
+    /// The detail screen's full chart, read from the owner (snapshots carry daily closes).
+    pub chart: super::detail_chart::DetailChart,
     pub spinner: usize,
     pub now: DateTime<Utc>,
     pub themes: Vec<Theme>,
@@ -278,6 +280,7 @@ impl Model {
             moving: BTreeMap::new(),
             deltas: BTreeMap::new(),
             delta_asked: BTreeMap::new(),
+            chart: Default::default(),
             spinner: 0,
             now,
             themes: if themes.is_empty() {

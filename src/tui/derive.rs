@@ -162,7 +162,10 @@ pub(super) fn derive_detail(m: &mut Model) {
     };
     let plan = m.plan(&seg.id).cloned();
     let empty = Vec::new();
-    let points = m.snapshot.series.get(&seg.id).unwrap_or(&empty);
+    // The full chart once the owner sent it; the daily closes of the snapshot until then.
+    let points = (m.chart.points_of(&seg.id))
+        .or_else(|| m.snapshot.series.get(&seg.id))
+        .unwrap_or(&empty);
     let days = seg.days_in_cutover.unwrap_or(0.0);
     let finish_days = seg.days_to_goal;
     let forecast_days = seg.forecast.as_ref().and_then(|f| {

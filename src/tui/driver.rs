@@ -80,6 +80,7 @@ fn inputs_of(msg: ServerMsg) -> Vec<Input> {
             // Only the log screen's older pages ask for the log.
             Reply::Log { events } => vec![Input::OlderEvents(events)],
             Reply::RollbackDelta { delta } => vec![Input::Delta(delta)],
+            Reply::Chart { segment, points } => vec![Input::Chart { segment, points }],
             // The hook's failure is told by its HookFinished update, to every cockpit.
             Reply::Failed {
                 kind: FailureKind::HookFailed,
@@ -263,6 +264,7 @@ where
                         reason: reason.unwrap_or_default(),
                     },
                     Effect::AskDelta { segment } => Request::RollbackDelta { segment },
+                    Effect::AskChart { segment } => Request::Chart { segment },
                     // On the way out, waited for (briefly): the owner may stop with us.
                     Effect::SavePrefs(prefs) if model.quit => {
                         let save = link.session.call(Request::SavePrefs { prefs }, |_| {});

@@ -3,7 +3,7 @@
 
 use super::app::{Model, Snapshot};
 use super::theme::Theme;
-use super::update::{Input, update};
+use super::update::{Effect, Input, update};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
@@ -20,19 +20,31 @@ pub enum Press<'a> {
     LastLooked(&'a str, u64),
 }
 
-fn key(m: &mut Model, code: KeyCode) {
-    update(m, Input::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+/// A segment's full chart, as the owner answers the detail screen's `chart` request.
+pub type Charts<'a> = &'a dyn Fn(&str) -> Vec<(f64, f64)>;
+
+/// Press a key; the chart the detail screen then asks for is answered by `charts` (every
+/// other effect is dropped: nothing runs off-screen).
+fn key(m: &mut Model, code: KeyCode, charts: Charts<'_>) {
+    for effect in update(m, Input::Key(KeyEvent::new(code, KeyModifiers::NONE))) {
+        if let Effect::AskChart { segment } = effect {
+            let points = charts(&segment);
+            update(m, Input::Chart { segment, points });
+        }
+    }
 }
 
 /// Draw the cockpit over `snapshot` at `now` in a `size` terminal, after `presses`, with the
-/// default theme.
+/// default theme; the detail screen's full charts come from `charts`.
 pub fn render(
     snapshot: Snapshot,
     now: DateTime<Utc>,
     (width, height): (u16, u16),
     presses: &[Press<'_>],
+    charts: Charts<'_>,
 ) -> Result<Buffer, String> {
     let mut m = Model::new(snapshot, vec![Theme::default_theme()], now, (width, height));
+    let key = |m: &mut Model, code| key(m, code, charts);
     for press in presses {
         match press {
             Press::Key(code) => key(&mut m, *code),

@@ -7,99 +7,15 @@
 use super::actions::{
     adopt_fit, advance, on_dialog, pause_or_resume, retry, roll_back, run_checks, step_back,
 };
-use super::app::{Model, Screen, Snapshot, Tone};
+use super::app::{Model, Screen, Tone};
 pub use super::derive::derive;
 use super::derive::{derive_rows, refresh_ages};
 use super::keys::{Mode, UiAction, action_for};
 use super::leave::{SAVE_SEEN_EVERY_SECS, newest_seq, seen_moved};
 pub(super) use super::leave::{quit, save_prefs};
+pub use super::messages::{Effect, Input};
 use super::navigate::{navigate, refiltered, resort};
-use crate::model::prefs::UserPrefs;
-use crate::model::{Action, HookAction};
-use chrono::{DateTime, Utc};
-use crossterm::event::KeyEvent;
-
-/// Something that happened.
-#[derive(Debug, Clone)]
-pub enum Input {
-    Key(KeyEvent),
-    /// The slow tick: relative times and the spinner move on.
-    Tick(DateTime<Utc>),
-    Resize(u16, u16),
-    Refreshed(Box<Snapshot>),
-    HookStarted {
-        segment: String,
-        action: HookAction,
-    },
-    HookFinished {
-        segment: String,
-        action: HookAction,
-        ok: bool,
-        detail: String,
-    },
-    /// Fresh status (and series) of some segments, after polled samples.
-    SegmentsUpdated {
-        statuses: Vec<crate::engine::status::SegmentStatus>,
-        series: Vec<(String, Vec<(f64, f64)>)>,
-    },
-    /// The legacy switch-off view, anew.
-    Decommission(Box<crate::model::decommission::Decommission>),
-    /// A message for the status line (an outcome, a refusal, an error).
-    Notice(Tone, String),
-    /// A running move's progress (none: it ended).
-    MoveProgress {
-        segment: String,
-        progress: Option<crate::owner::protocol::MoveNow>,
-    },
-    /// The state database is out of reach since then, or answers again (`None`).
-    StateDatabase(Option<DateTime<Utc>>),
-    /// The notification sinks failing now.
-    NotifyHealth(Vec<crate::engine::status::SinkFailing>),
-    /// A new line of the audit log.
-    EventAppended(Box<crate::model::Event>),
-    /// What a rollback would lose, asked for by [`Effect::AskDelta`].
-    Delta(Box<crate::model::moved::RollbackDelta>),
-    /// An older page of the audit log, asked for by [`Effect::OlderLog`].
-    OlderEvents(Vec<crate::model::Event>),
-    /// The owner this cockpit is attached to changed (`None`: this cockpit owns the project).
-    Attached(Option<String>),
-}
-
-/// Something the driver must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// Run an action through the engine (the same path as the headless commands).
-    Apply {
-        segment: String,
-        action: Action,
-        reason: Option<String>,
-        /// The phase the operator saw: refused if the segment has moved since.
-        expect: Option<crate::model::Phase>,
-    },
-    /// Run a segment's test checks without advancing.
-    RunChecks {
-        segment: String,
-    },
-    /// Ask the owner for a fresh snapshot (a window's next change has passed).
-    Refresh,
-    /// Approve (or reject) a request waiting for approval.
-    Decide {
-        request: u64,
-        approve: bool,
-        reason: Option<String>,
-    },
-    /// Save this user's cockpit memory (sort, grouping, the newest event shown) in the state.
-    SavePrefs(UserPrefs),
-    /// Read the page of the log before event `before` (see `log_lines`).
-    OlderLog {
-        before: u64,
-    },
-    /// Ask what a rollback of `segment` would lose (see `tui::moving::delta_asked`).
-    AskDelta {
-        segment: String,
-    },
-    Quit,
-}
+use crate::model::Action;
 
 /// The input mode the model is in.
 pub fn mode(m: &Model) -> Mode {
@@ -118,8 +34,14 @@ pub fn mode(m: &Model) -> Mode {
     }
 }
 
-/// Apply one input to the model.
+/// Apply one input to the model; then ask for the detail screen's chart if it lacks one.
 pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
+    let mut effects = apply(m, input);
+    effects.extend(super::detail_chart::chart_due(m));
+    effects
+}
+
+fn apply(m: &mut Model, input: Input) -> Vec<Effect> {
     match input {
         Input::Key(key) => {
             m.keys_seen += 1;
@@ -175,6 +97,7 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
             let mut snapshot = *snapshot;
             super::log_lines::keep_older(std::mem::take(&mut m.snapshot.events), &mut snapshot);
             m.snapshot = snapshot;
+            m.chart.all_moved();
             derive(m);
             if let Some(id) = keep
                 && let Some(i) = m.rows.iter().position(|r| r.id == id)
@@ -225,6 +148,7 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
                     *slot = s;
                 }
             }
+            m.chart.moved(series.iter().map(|(id, _)| id.as_str()));
             for (id, points) in series {
                 m.snapshot.series.insert(id, points);
             }
@@ -251,6 +175,10 @@ pub fn update(m: &mut Model, input: Input) -> Vec<Effect> {
         }
         Input::OlderEvents(page) => {
             super::log_lines::take_older(m, page);
+            Vec::new()
+        }
+        Input::Chart { segment, points } => {
+            super::detail_chart::chart_came(m, segment, points);
             Vec::new()
         }
         Input::EventAppended(event) => {

@@ -8,19 +8,35 @@ use cutover::tui::update::{Effect, Input, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-/// The sample project's snapshot, built once per test binary through the real engine.
-pub fn snapshot() -> Snapshot {
-    static SNAP: OnceLock<Snapshot> = OnceLock::new();
-    SNAP.get_or_init(|| {
+/// Each segment's full chart, by id.
+type Charts = BTreeMap<String, Vec<(f64, f64)>>;
+
+/// The sample project's snapshot, and every segment's full chart as the owner answers the
+/// detail screen's `chart` request, built once per test binary through the real engine.
+fn sample() -> &'static (Snapshot, Charts) {
+    static SAMPLE: OnceLock<(Snapshot, Charts)> = OnceLock::new();
+    SAMPLE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let engine = cutover::sample_project::build(dir.path()).expect("sample project");
-        engine
-            .snapshot(cutover::sample_project::now())
-            .expect("snapshot")
+        let now = cutover::sample_project::now();
+        let snapshot = engine.snapshot(now).expect("snapshot");
+        let charts = (snapshot.status.segments.iter())
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    engine.client_series(&s.id, now).expect("chart"),
+                )
+            })
+            .collect();
+        (snapshot, charts)
     })
-    .clone()
+}
+
+pub fn snapshot() -> Snapshot {
+    sample().0.clone()
 }
 
 pub fn model(width: u16, height: u16) -> Model {
@@ -32,8 +48,17 @@ pub fn model(width: u16, height: u16) -> Model {
     )
 }
 
+/// Press a key. The detail screen's chart is answered at once, as the owner would.
 pub fn key(m: &mut Model, code: KeyCode) -> Vec<Effect> {
-    update(m, Input::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    let effects = update(m, Input::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    for effect in &effects {
+        if let Effect::AskChart { segment } = effect {
+            let points = sample().1.get(segment).cloned().unwrap_or_default();
+            let segment = segment.clone();
+            update(m, Input::Chart { segment, points });
+        }
+    }
+    effects
 }
 
 pub fn keys(m: &mut Model, text: &str) -> Vec<Effect> {

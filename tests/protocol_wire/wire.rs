@@ -40,4 +40,8 @@ pub const WIRE: &[(u32, &str)] = &[
         11,
         "8067f2cbdec5f6dd0e9eea2a0e2235e55823958530a6a5092d0bc1a6a0b2006a",
     ),
+    (
+        12,
+        "7c2350b9834368644e9cd40eb2da895228b36300fde1440aed8fa41a3be6f229",
+    ),
 ];

@@ -54,22 +54,17 @@ impl Samples {
     }
 
     /// Read ahead, in one round trip where the backend is across a network, what a status
-    /// reads: every series' newest sample, and the day rollups of the `series` given (and,
-    /// with `hours`, their hour rollups, which charts read). Until [`Samples::forget`], reads
-    /// inside it come from memory.
-    pub fn prefetch(&self, series: &[(&str, &str)], hours: bool) -> Result<()> {
+    /// reads: every series' newest sample, and the day rollups of the `series` given (a
+    /// snapshot's series are daily too; a full chart is one segment's, read when shown).
+    /// Until [`Samples::forget`], reads inside it come from memory.
+    pub fn prefetch(&self, series: &[(&str, &str)]) -> Result<()> {
         let latest = vec![Tag::Latest as u8];
         let mut intervals = vec![(
             latest.clone(),
             super::super::kv::prefix_end(&latest).unwrap_or_default(),
         )];
         for &(segment, metric) in series {
-            let tags: &[Tag] = if hours {
-                &[Tag::Days, Tag::Day, Tag::Hours]
-            } else {
-                &[Tag::Days, Tag::Day]
-            };
-            for &tag in tags {
+            for tag in [Tag::Days, Tag::Day] {
                 let lo = keys::prefix(tag, segment, metric);
                 if let Some(hi) = super::super::kv::prefix_end(&lo) {
                     intervals.push((lo, hi));
