@@ -11,8 +11,9 @@
 //!   drawn (the owner's teardown after it is not part of the wait);
 //! * RSS of each (≤ 60 MB).
 //!
-//! `CUTOVER_BENCH_KEEP=DIR` only builds the projects under DIR, for a profiler
-//! (`CUTOVER_BENCH_DAYS`, 7, of hourly samples: the curve's points have 1).
+//! `CUTOVER_BENCH_KEEP=DIR` only builds the projects under DIR, for a profiler.
+//! `CUTOVER_BENCH_DAYS` (7) sets the days of hourly samples of the 1,000 segments (and of a
+//! kept project); the curve's points have one.
 //! `CUTOVER_BENCH_CURVE=N` adds the cost curve of a one-shot status in cutover at 1k, 10k
 //! and 100k segments up to N (a day of hourly samples each; the first run, which fits every
 //! forecast, left out; the 100k point takes many minutes).

@@ -33,19 +33,6 @@ pub(super) fn attach(project: &mut Project, raw: &ProjectFile, root: &KeyPath, f
             else {
                 continue;
             };
-            // Found here, for the few segments with a drift source: a search for every
-            // segment made a project of 100,000 segments take a minute to load.
-            let index = raw
-                .segments
-                .iter()
-                .position(|s| s.id == seg.id)
-                .unwrap_or(0);
-            let at = root
-                .clone()
-                .key("segments")
-                .index(index)
-                .key("sources")
-                .key(metric);
             let why = match &export {
                 None => "counts changes to the segment's [segments.move] export, which this segment does not declare: add one whose export is an ldap:// URL or sql:".to_string(),
                 Some(Err(e)) => format!("cannot read the segment's export: {e}"),
@@ -58,6 +45,19 @@ pub(super) fn attach(project: &mut Project, raw: &ProjectFile, root: &KeyPath, f
                     continue;
                 }
             };
+            // The segment's entry is searched for only to name a problem: a search for every
+            // segment made a project of 100,000 segments take a minute to load.
+            let index = raw
+                .segments
+                .iter()
+                .position(|s| s.id == seg.id)
+                .unwrap_or(0);
+            let at = root
+                .clone()
+                .key("segments")
+                .index(index)
+                .key("sources")
+                .key(metric);
             found.push((Severity::Error, at, why.into()));
         }
     }

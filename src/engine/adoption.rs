@@ -319,7 +319,8 @@ impl Engine {
         views.remove(segment);
     }
 
-    /// (days since cutover, share) per day since cutover: the fit's and the plateau's input.
+    /// (days since cutover, share) per day since cutover, each day's last sample: the fit's
+    /// and the plateau's input, and the series a snapshot carries (see [`super::view`]).
     pub fn daily_adoption(
         &self,
         segment: &str,

@@ -114,7 +114,8 @@ impl Engine {
         }
     }
 
-    /// Read ahead what a status (or a snapshot) of these segments reads, in one round trip on a shared database: thousands of small reads become one query. Pair with
+    /// Read ahead what a status (or a snapshot) of these segments reads, in one round trip on
+    /// a shared database: thousands of small reads become one query. Pair with
     /// `self.store().samples().forget()`.
     pub(crate) fn read_ahead<'a>(
         &self,

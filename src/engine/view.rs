@@ -4,7 +4,8 @@
 //!
 //! A snapshot carries each segment's daily closes only: all the overview draws (its sparks,
 //! the project chart by date), read from the view the forecast keeps anyway. The full chart
-//! (hour or minute buckets from the store) is read for one segment when a client shows it
+//! (raw samples, or minute, hour or day rollups, as the segment's age asks, at most
+//! [`SERIES_POINTS`]) is read for one segment when a client shows it
 //! ([`Engine::client_series`], the `chart` request): at a thousand segments, reading every
 //! chart was most of the cockpit's first frame.
 //!
@@ -22,7 +23,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Points of a series sent to clients, at most: a chart needs about one per screen column.
+/// Points of a full chart sent to a client (the `chart` reply), at most: a chart needs about
+/// one per screen column. A snapshot's daily closes are one a day, uncapped.
 pub const SERIES_POINTS: usize = 512;
 
 /// What the plan of a segment says (from the project file), for the detail view.

@@ -1,6 +1,6 @@
-//! The requests the owner answers at once from what it holds: the status (as values, or as
-//! the JSON it writes for a client that only prints it), pages of the audit log, and one
-//! segment's full adoption chart.
+//! The requests the owner answers at once, on its loop: the status (as values, or as the JSON
+//! it writes for a client that only prints it), pages of the audit log, and one segment's full
+//! adoption chart (read from the store the first time, then kept up to date in its view).
 
 use super::clients::Waiter;
 use super::core::Core;

@@ -164,6 +164,7 @@ pub(super) fn derive_detail(m: &mut Model) {
     let empty = Vec::new();
     // The full chart once the owner sent it; the daily closes of the snapshot until then.
     let points = (m.chart.points_of(&seg.id))
+        .filter(|p| !p.is_empty())
         .or_else(|| m.snapshot.series.get(&seg.id))
         .unwrap_or(&empty);
     let days = seg.days_in_cutover.unwrap_or(0.0);

@@ -61,6 +61,7 @@ fn apply(m: &mut Model, input: Input) -> Vec<Effect> {
         Input::Tick(now) => {
             m.now = now;
             m.spinner = m.spinner.wrapping_add(1);
+            m.chart.tick();
             if m.prefs_sent
                 .is_some_and(|t| now - t >= chrono::Duration::seconds(SAVE_SEEN_EVERY_SECS))
                 && seen_moved(m)
