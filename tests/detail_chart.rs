@@ -97,22 +97,13 @@ fn the_detail_screen_asks_once_draws_the_answer_and_asks_again_when_samples_move
     assert!(ticks_to_ask(&mut m).is_none());
 
     // Another segment's samples leave it alone; this segment's make it ask again.
-    let status = |id: &str, m: &Model| {
-        m.snapshot
-            .status
-            .segments
-            .iter()
-            .find(|s| s.id == id)
-            .cloned()
-            .expect("status")
-    };
     let staff = Input::SegmentsUpdated {
-        statuses: vec![status("staff", &m)],
+        statuses: vec![cockpit::status(&m, "staff")],
         series: vec![("staff".into(), vec![(0.0, 0.5)])],
     };
     assert!(asks(&update(&mut m, staff)).is_empty());
     let moved = Input::SegmentsUpdated {
-        statuses: vec![status(SEGMENT, &m)],
+        statuses: vec![cockpit::status(&m, SEGMENT)],
         series: vec![(SEGMENT.into(), daily)],
     };
     assert_eq!(asks(&update(&mut m, moved)), [SEGMENT]);

@@ -7,22 +7,12 @@
 #[path = "common/cockpit.rs"]
 mod cockpit;
 
-use cockpit::{key, keys, model, render, select, text};
+use cockpit::{key, keys, model, render, select, status, text};
 use crossterm::event::KeyCode;
 use cutover::engine::status::SegmentStatus;
 use cutover::model::{Action, Event, NewEvent, Outcome, Phase, PhaseShown};
 use cutover::tui::app::{Dialog, Model, Screen, Tone};
 use cutover::tui::update::{Effect, Input, update};
-
-fn status(m: &Model, id: &str) -> SegmentStatus {
-    m.snapshot
-        .status
-        .segments
-        .iter()
-        .find(|s| s.id == id)
-        .cloned()
-        .expect("segment")
-}
 
 fn set(m: &mut Model, s: SegmentStatus) {
     update(

@@ -69,6 +69,17 @@ pub fn keys(m: &mut Model, text: &str) -> Vec<Effect> {
     effects
 }
 
+/// The status of segment `id` as the model holds it.
+pub fn status(m: &Model, id: &str) -> cutover::engine::status::SegmentStatus {
+    m.snapshot
+        .status
+        .segments
+        .iter()
+        .find(|s| s.id == id)
+        .cloned()
+        .expect("segment")
+}
+
 /// Select the row of a segment by pressing j/k as a user would.
 pub fn select(m: &mut Model, id: &str) {
     key(m, KeyCode::Char('g'));
