@@ -2,11 +2,12 @@
 //! overview draws; the detail screen asks the owner for the full chart of the segment it
 //! shows, draws it when it comes, and asks again when that segment's samples move on.
 //!
-//! Over the sample project, through a real owner in this process and through the cockpit's
-//! own pure update.
+//! Over the sample project: through a real owner in this process, through a `watch`'s socket
+//! (the wire's JSON), and through the cockpit's own pure update.
 
 #[path = "common/cockpit.rs"]
 mod cockpit;
+mod common;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use cutover::owner::link::{Link, LinkConfig};
@@ -277,4 +278,54 @@ fn the_owner_sends_daily_closes_in_snapshots_and_the_full_chart_when_asked() {
         }
         link.close(StopMode::Drain).await.expect("close");
     });
+}
+
+/// A child process stopped and reaped when dropped, even by a failed assertion.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_cockpit_attached_through_the_socket_reads_the_chart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let engine = cutover::sample_project::build(p).expect("sample project");
+    let at = cutover::sample_project::now();
+    let daily = engine.daily_adoption(SEGMENT, at).expect("daily");
+    drop(engine);
+    let watch = Stopped(common::owning_watch(p));
+    let rt = cutover::runtime::multi_thread().expect("runtime");
+    rt.block_on(async {
+        let config = LinkConfig::new(p.to_path_buf(), p.join(".cutover"), Role::Cockpit);
+        let mut link = Link::establish(config).await.expect("attach");
+        assert!(link.attached_to().is_some(), "through the watch's socket");
+        let mut call = async |request| link.session.call(request, |_| {}).await.expect("call");
+        let chart = call(Request::Chart {
+            segment: SEGMENT.into(),
+        })
+        .await;
+        let Reply::Chart { segment, points } = chart else {
+            panic!("{chart:?}");
+        };
+        assert_eq!(segment, SEGMENT);
+        let most = cutover::engine::view::SERIES_POINTS;
+        assert!(
+            points.len() > 2 * daily.len() && points.len() <= most,
+            "{}",
+            points.len()
+        );
+        assert!(points.windows(2).all(|w| w[0].0 <= w[1].0), "in time order");
+        let refused = call(Request::Chart {
+            segment: "nope".into(),
+        })
+        .await;
+        assert!(matches!(refused, Reply::Failed { .. }), "{refused:?}");
+        link.close(StopMode::Now).await.expect("close");
+    });
+    drop(watch);
 }

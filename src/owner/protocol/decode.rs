@@ -172,6 +172,13 @@ mod tests {
                 id: 5,
                 reply: Reply::Done,
             },
+            ServerMsg::Reply {
+                id: 6,
+                reply: Reply::Chart {
+                    segment: "eu".into(),
+                    points: vec![(0.0, 0.0), (0.25, 0.125)],
+                },
+            },
             ServerMsg::Goodbye {
                 reason: "a \"quoted\" reason".into(),
             },
