@@ -280,16 +280,6 @@ fn the_owner_sends_daily_closes_in_snapshots_and_the_full_chart_when_asked() {
     });
 }
 
-/// A child process stopped and reaped when dropped, even by a failed assertion.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_cockpit_attached_through_the_socket_reads_the_chart() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -298,7 +288,8 @@ fn a_cockpit_attached_through_the_socket_reads_the_chart() {
     let at = cutover::sample_project::now();
     let daily = engine.daily_adoption(SEGMENT, at).expect("daily");
     drop(engine);
-    let watch = Stopped(common::owning_watch(p));
+    // A `watch` owns the project, stopped when dropped (even by a failed assertion).
+    let watch = common::raw::Owner::start(p);
     let rt = cutover::runtime::multi_thread().expect("runtime");
     rt.block_on(async {
         let config = LinkConfig::new(p.to_path_buf(), p.join(".cutover"), Role::Cockpit);

@@ -7,7 +7,7 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::history;
-use common::{cutover, json, owning_watch, write_project};
+use common::{cutover, json, write_project};
 use serde_json::Value;
 use std::path::Path;
 
@@ -55,21 +55,12 @@ fn piped_it_is_one_compact_line_with_each_forecast_and_no_band() {
     }
 
     // Through the project's owner: the same segments, phases and forecasts.
-    let watch = Stopped(owning_watch(p));
+    // Stopped when dropped, even by a failed assertion.
+    let watch = common::raw::Owner::start(p);
     let attached = json(cutover(p).args(["status", "--json"]));
     drop(watch);
     assert_eq!(lasting(&attached), forecasts);
     assert_eq!(attached["project"], "History");
-}
-
-/// A child process stopped and reaped when dropped, even by a failed assertion.
-struct Stopped(std::process::Child);
-
-impl Drop for Stopped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
