@@ -174,13 +174,25 @@ fn a_segment_before_cutover_asks_for_no_chart() {
     assert!(asks(&press(&mut m, KeyCode::Enter)).is_empty());
 }
 
+/// The sample project built in `p`: its engine, its moment, and `SEGMENT`'s daily closes.
+fn sample_in(
+    p: &std::path::Path,
+) -> (
+    cutover::engine::Engine,
+    chrono::DateTime<chrono::Utc>,
+    Vec<(f64, f64)>,
+) {
+    let engine = cutover::sample_project::build(p).expect("sample project");
+    let at = cutover::sample_project::now();
+    let daily = engine.daily_adoption(SEGMENT, at).expect("daily");
+    (engine, at, daily)
+}
+
 #[test]
 fn the_owner_sends_daily_closes_in_snapshots_and_the_full_chart_when_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    let engine = cutover::sample_project::build(p).expect("sample project");
-    let at = cutover::sample_project::now();
-    let daily = engine.daily_adoption(SEGMENT, at).expect("daily");
+    let (engine, at, daily) = sample_in(p);
     let full = engine.client_series(SEGMENT, at).expect("chart");
     assert!(
         full.len() > 2 * daily.len(),
@@ -284,9 +296,7 @@ fn the_owner_sends_daily_closes_in_snapshots_and_the_full_chart_when_asked() {
 fn a_cockpit_attached_through_the_socket_reads_the_chart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    let engine = cutover::sample_project::build(p).expect("sample project");
-    let at = cutover::sample_project::now();
-    let daily = engine.daily_adoption(SEGMENT, at).expect("daily");
+    let (engine, _, daily) = sample_in(p);
     drop(engine);
     // A `watch` owns the project, stopped when dropped (even by a failed assertion).
     let watch = common::raw::Owner::start(p);

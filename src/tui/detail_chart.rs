@@ -110,6 +110,9 @@ pub fn chart_came(m: &mut Model, segment: String, points: Vec<(f64, f64)>) {
     if m.selected_status().is_some_and(|s| s.id == segment) {
         m.chart.shown = Some((segment, points));
         m.chart.stale = false;
-        super::derive::derive(m);
+        // Only the detail screen draws it: the rows and the other panels are as they were.
+        if m.screen == Screen::Detail {
+            super::derive::derive_detail(m);
+        }
     }
 }
