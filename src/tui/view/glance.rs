@@ -15,7 +15,7 @@
 //! └────────────────────────────────────────┘└──────────────────────────────┘
 //! ```
 
-use super::{overview, tone};
+use super::{fit, overview, tone};
 use crate::tui::app::Model;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -126,27 +126,6 @@ fn block<'a>(theme: &Theme, title: Span<'a>) -> Block<'a> {
         .title(title)
 }
 
-/// Words of `text` in lines: the first at most `first` cells wide, the others `rest` wide (a
-/// word longer than a line is cut by the panel's edge).
-fn wrap_words(text: &str, first: usize, rest: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in text.split(' ') {
-        let limit = if lines.len() == 1 { first } else { rest };
-        let Some(line) = lines.last_mut() else {
-            break;
-        };
-        if line.is_empty() || line.width() + 1 + word.width() <= limit {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        } else {
-            lines.push(word.to_string());
-        }
-    }
-    lines
-}
-
 /// The lines of "needs you" in `width` cells, each with the index of its item: one line an
 /// item, cut at the edge, except an item kept whole, which wraps under its segment.
 fn need_lines(model: &Model, theme: &Theme, width: u16) -> Vec<(usize, Line<'static>)> {
@@ -158,7 +137,7 @@ fn need_lines(model: &Model, theme: &Theme, width: u16) -> Vec<(usize, Line<'sta
         let does = format!("{} · ", n.does);
         let prefix = key.width() + segment.width() + does.width();
         let chunks = if n.whole {
-            wrap_words(
+            fit::wrap_words(
                 &n.what,
                 width.saturating_sub(prefix).max(1),
                 width.saturating_sub(3).max(1),
@@ -189,35 +168,6 @@ fn need_lines(model: &Model, theme: &Theme, width: u16) -> Vec<(usize, Line<'sta
         }));
     }
     out
-}
-
-/// Keep the first `room` lines; when items are left out, the last line says how many.
-fn fit_lines(
-    mut lines: Vec<(usize, Line<'static>)>,
-    items: usize,
-    room: usize,
-    more: impl Fn(usize) -> String,
-    theme: &Theme,
-) -> Vec<Line<'static>> {
-    if lines.len() > room && room > 0 {
-        // Items whose every line is kept; one cut short counts as left out.
-        let next = lines[room - 1].0;
-        lines.truncate(room - 1);
-        let shown = match lines.last() {
-            Some((last, _)) if *last == next => *last,
-            Some((last, _)) => last + 1,
-            None => 0,
-        };
-        lines.push((
-            0,
-            Line::from(Span::styled(
-                more(items.saturating_sub(shown)),
-                Style::default().fg(theme.muted),
-            )),
-        ));
-    }
-    lines.truncate(room);
-    lines.into_iter().map(|(_, l)| l).collect()
 }
 
 fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
@@ -261,14 +211,14 @@ fn render_needs(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
         )
     };
     let room = usize::from(area.height.saturating_sub(2));
-    let lines = fit_lines(
+    let lines = fit::fit_lines(
         need_lines(model, theme, inner),
         needs.len(),
         room,
         |n| format!(" … {n} more"),
         theme,
     );
-    frame.render_widget(Paragraph::new(lines).block(block(theme, title)), area);
+    fit::lines_in(frame, block(theme, title), lines, area);
 }
 
 fn render_since(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {
@@ -281,7 +231,7 @@ fn render_since(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
         if lines.len() > room {
             break;
         }
-        let chunks = wrap_words(
+        let chunks = fit::wrap_words(
             text,
             width.saturating_sub(1).max(1),
             width.saturating_sub(16).max(1),
@@ -294,7 +244,7 @@ fn render_since(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
             ));
         }
     }
-    let lines = fit_lines(
+    let lines = fit::fit_lines(
         lines,
         g.since.len(),
         room,
@@ -302,7 +252,7 @@ fn render_since(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
         theme,
     );
     let title = Span::styled(g.since_title.clone(), Style::default().fg(theme.accent));
-    frame.render_widget(Paragraph::new(lines).block(block(theme, title)), area);
+    fit::lines_in(frame, block(theme, title), lines, area);
 }
 
 fn render_chart(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect) {

@@ -12,6 +12,7 @@
 mod detail;
 mod dialog;
 mod event;
+mod fit;
 mod glance;
 mod help;
 mod legend;
