@@ -273,18 +273,25 @@ fn render_chart(frame: &mut Frame<'_>, model: &Model, theme: &Theme, area: Rect)
             .style(Style::default().fg(color))
             .data(data)
     };
-    let dots = |name: &'static str, data, color| {
+    let dots = |data, color| {
         Dataset::default()
-            .name(name)
             .marker(Marker::Braille)
             .graph_type(GraphType::Scatter)
             .style(Style::default().fg(color))
             .data(data)
     };
-    let mut datasets = vec![
-        dots("cutover", &c.strokes.0, theme.phase_cutover),
-        dots("rollback", &c.strokes.1, theme.danger),
-    ];
+    // An empty dataset still costs the chart a layer of its own (a grid the plot's size,
+    // allocated, saved and drawn cell by cell): marks are often none, so they are left out
+    // then. The legend below is drawn apart from the datasets and loses nothing.
+    let mut datasets = Vec::new();
+    for (marks, color) in [
+        (&c.strokes.0, theme.phase_cutover),
+        (&c.strokes.1, theme.danger),
+    ] {
+        if !marks.is_empty() {
+            datasets.push(dots(marks, color));
+        }
+    }
     if let Some((low, high)) = &c.band {
         // Two edges, one legend entry: an unnamed dataset has none.
         datasets.push(line(low, theme.chart_band, Marker::Dot).name("forecast range"));
