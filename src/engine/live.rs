@@ -184,7 +184,10 @@ impl Engine {
     /// its configured size (None: not a segment of this project).
     pub(crate) fn migrated_base(&self, segment: &str) -> Option<u64> {
         let seg = self.project().segment(segment)?;
-        Some(self.state(segment).size_at_cutover.unwrap_or(seg.size))
+        // Read in place: every imported sample asks, and a whole state's copy was a tenth of
+        // checking one.
+        let at_cutover = self.states.get(segment).and_then(|s| s.size_at_cutover);
+        Some(at_cutover.unwrap_or(seg.size))
     }
 
     /// Re-evaluate the guard of a segment at `now`, after `cause` (see [`crate::model::streak`]

@@ -107,7 +107,7 @@ impl Engine {
         };
         self.store.put_samples(good)?;
         self.store.sync()?;
-        let touched: std::collections::BTreeSet<&str> =
+        let touched: std::collections::HashSet<&str> =
             good.iter().map(|s| s.segment.as_str()).collect();
         for segment in touched {
             self.forget_adoption(segment);
