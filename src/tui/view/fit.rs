@@ -67,9 +67,9 @@ pub(super) fn fit_lines(
     lines.into_iter().map(|(_, l)| l).collect()
 }
 
-/// Draw `lines` in `block`, one line a row, each cut at the inner edge: a `Paragraph` does the
-/// same with a second pass over every character (its truncation), which was a fifth of the
-/// overview's frame with a long "since you last looked".
+/// Draw `lines` in `block`, one line a row, each cut at the inner edge. A `Paragraph` does the
+/// same with a second pass over every character (its truncation): drawn through one, "since you
+/// last looked" took a fifth of the overview's frame.
 pub(super) fn lines_in(frame: &mut Frame<'_>, block: Block<'_>, lines: Vec<Line<'_>>, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
