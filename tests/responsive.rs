@@ -78,7 +78,7 @@ fn load_history(engine: &mut cutover::engine::Engine, days: i64) {
                 });
             }
             if batch.len() >= 50_000 || i == steps - 1 {
-                let (_, rejected) = engine.import(&batch, Utc::now()).expect("import");
+                let rejected = engine.import(&batch, Utc::now()).expect("import").rejected;
                 assert!(rejected.is_empty(), "{rejected:?}");
                 batch.clear();
             }

@@ -55,10 +55,13 @@ fn setup(days: i64) -> (tempfile::TempDir, Engine, DateTime<Utc>, Vec<(f64, f64)
         });
     }
     for chunk in lines.chunks(5_000) {
-        let (n, rejected) = engine
+        let done = engine
             .import(chunk, t0 + Duration::days(days))
             .expect("import");
-        assert_eq!((n as usize, rejected.len()), (chunk.len(), 0));
+        assert_eq!(
+            (done.written as usize, done.rejected.len()),
+            (chunk.len(), 0)
+        );
     }
     (dir, engine, t0, raw)
 }

@@ -186,7 +186,7 @@ impl Engine {
         let seg = self.project().segment(segment)?;
         // Read in place: every imported sample asks, and copying the segment's whole state
         // for it cost an import about a sixth of its time.
-        let at_cutover = self.states.get(segment).and_then(|s| s.size_at_cutover);
+        let at_cutover = self.state_ref(segment).and_then(|s| s.size_at_cutover);
         Some(at_cutover.unwrap_or(seg.size))
     }
 

@@ -26,7 +26,7 @@ mod sync;
 pub mod view;
 
 pub use live::plan_problems;
-pub use record::describe_model;
+pub use record::{Imported, describe_model};
 
 use crate::config::Project;
 use crate::hook::HookJob;
@@ -161,7 +161,13 @@ impl Engine {
 
     /// The state of a segment (a segment never acted on is in `plan`).
     pub fn state(&self, segment: &str) -> SegmentState {
-        self.states.get(segment).cloned().unwrap_or_default()
+        self.state_ref(segment).cloned().unwrap_or_default()
+    }
+
+    /// The state of a segment read in place (`None`: never acted on, so in `plan`): for a
+    /// field or two where a caller runs per segment or per sample, without copying the rest.
+    pub fn state_ref(&self, segment: &str) -> Option<&SegmentState> {
+        self.states.get(segment)
     }
 
     pub(crate) fn append(&mut self, mut body: NewEvent) -> Result<Event, StoreError> {

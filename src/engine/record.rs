@@ -7,6 +7,18 @@ use crate::model::reading;
 use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 
+/// What [`Engine::import`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// Samples written.
+    pub written: u64,
+    /// Refused rows, by index in the batch, with the reason.
+    pub rejected: Vec<(usize, String)>,
+    /// The segments that took samples (each once; every one of them is in the project, as a
+    /// sample of another is refused).
+    pub segments: Vec<String>,
+}
+
 impl Engine {
     /// The moment to read the state at: the wall clock, or the newest record if the state is
     /// ahead of it (a demo project lives in simulated time, days ahead of the wall clock).
@@ -81,12 +93,12 @@ impl Engine {
     /// Store a batch of imported samples under the rules of every other door
     /// ([`Engine::check_sample`], with `now`: a mistyped year would otherwise become the
     /// series' newest sample and, with `raw_retention`, drop its raw history), flushed before
-    /// it returns. Returns the samples written and the refused rows, by index, with the reason.
+    /// it returns.
     pub fn import(
         &mut self,
         lines: &[crate::store::SampleLine],
         now: DateTime<Utc>,
-    ) -> Result<(u64, Vec<(usize, String)>), StoreError> {
+    ) -> Result<Imported, StoreError> {
         let mut rejected = Vec::new();
         for (i, s) in lines.iter().enumerate() {
             if let Err(e) = self.check_sample(&s.segment, &s.metric, s.at, s.value, Some(now)) {
@@ -109,10 +121,14 @@ impl Engine {
         self.store.sync()?;
         let touched: std::collections::HashSet<&str> =
             good.iter().map(|s| s.segment.as_str()).collect();
-        for segment in touched {
+        for &segment in &touched {
             self.forget_adoption(segment);
         }
-        Ok((good.len() as u64, rejected))
+        Ok(Imported {
+            written: good.len() as u64,
+            rejected,
+            segments: touched.into_iter().map(str::to_string).collect(),
+        })
     }
 
     /// Store a checked sample (not flushed) and move the segment's adoption view forward.

@@ -130,7 +130,7 @@ impl Engine {
                 continue;
             };
             // Day rollups are read for segments that have been in cutover (their adoption).
-            if self.state(id).cutover_at.is_none() {
+            if self.state_ref(id).is_none_or(|s| s.cutover_at.is_none()) {
                 continue;
             }
             series.push((id, super::MIGRATED));

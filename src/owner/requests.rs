@@ -100,18 +100,15 @@ impl Core {
                 }
             }
             Request::Import { samples } => match self.engine.import(&samples, self.now()) {
-                Ok((written, rejected)) => {
-                    // Each segment looked up once, not once a sample.
-                    let mut seen = std::collections::HashSet::new();
-                    let touched: Vec<String> = (samples.iter())
-                        .map(|s| s.segment.as_str())
-                        .filter(|s| seen.insert(*s))
-                        .filter(|s| self.engine.project().segment(s).is_some())
-                        .map(str::to_string)
-                        .collect();
-                    self.changes.touch(touched);
-                    self.clients
-                        .reply(waiter, Reply::Imported { written, rejected });
+                Ok(done) => {
+                    self.changes.touch(done.segments);
+                    self.clients.reply(
+                        waiter,
+                        Reply::Imported {
+                            written: done.written,
+                            rejected: done.rejected,
+                        },
+                    );
                 }
                 Err(e) => self.engine_failed(waiter, e.into()),
             },

@@ -89,7 +89,7 @@ pub enum Effect {
     OlderLog {
         before: u64,
     },
-    /// Ask what a rollback of `segment` would lose (see `tui::moving::delta_asked`).
+    /// Ask what a rollback of `segment` would lose (see `tui::moving::ask_delta`).
     AskDelta {
         segment: String,
     },

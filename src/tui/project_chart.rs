@@ -5,8 +5,9 @@
 //! Each segment counts with its size over the project's total, so a segment still in plan
 //! counts as 0 % of its users moved and the line ends where the whole migration ends. Its
 //! measured share comes from the adoption series of the snapshot, its daily closes (as of
-//! each moment, the latest point at or before it: the line moves in daily steps); its plan from its login model from its cutover on (a bulk
-//! strategy plans its goal at once); its range from its live forecast where there is one, else
+//! each moment, the latest point at or before it: the line moves in daily steps); its plan
+//! from its login model from its cutover on (a bulk strategy plans its goal at once); its
+//! range from its live forecast where there is one, else
 //! from its plan. A segment rolled back keeps the share it measures (the table's figure: users
 //! moved stay moved until the lead says otherwise), and its plan stops growing at the rollback.
 //! Pure.
